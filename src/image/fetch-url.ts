@@ -1,0 +1,218 @@
+/**
+ * Fetches an image URL with hard limits: http/https only, a total timeout, a byte cap
+ * enforced while streaming (the body is cut off, never buffered unbounded), at most
+ * `maxRedirects` redirects each re-checked, and non-public addresses refused after
+ * DNS resolution unless `allowPrivateNetworks` is set.
+ */
+import { isIP } from 'node:net';
+import { Agent, type Dispatcher, request } from 'undici';
+import { VisionpipeError } from '../errors.js';
+import { BlockedAddressError, classifyAddress, guardedLookup, unbracket } from './address-policy.js';
+
+export interface FetchLimits {
+  /** Whole-request timeout, headers and body, in milliseconds. Default 30 000. */
+  timeoutMs?: number;
+  /** Largest body accepted, in bytes. Default 50 MB. */
+  maxBytes?: number;
+  /** Redirects followed before giving up. Default 3. */
+  maxRedirects?: number;
+  /** Allow loopback, private and link-local addresses (tests, intranet images). Default false. */
+  allowPrivateNetworks?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface FetchedBytes {
+  bytes: Buffer;
+  finalUrl: string;
+  contentType: string | undefined;
+}
+
+export const DEFAULT_FETCH_LIMITS = {
+  timeoutMs: 30_000,
+  maxBytes: 50 * 1024 * 1024,
+  maxRedirects: 3,
+} as const;
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+// One pooled keep-alive agent per policy, shared by every fetch in the process.
+let publicAgent: Agent | undefined;
+let privateAgent: Agent | undefined;
+function agentFor(allowPrivate: boolean): Dispatcher {
+  if (allowPrivate) {
+    privateAgent ??= new Agent({ keepAliveTimeout: 10_000, connections: 32 });
+    return privateAgent;
+  }
+  publicAgent ??= new Agent({
+    keepAliveTimeout: 10_000,
+    connections: 32,
+    connect: { lookup: guardedLookup },
+  });
+  return publicAgent;
+}
+
+/** Hides `user:password@` so URLs can be shown in messages and records. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username || parsed.password) {
+      parsed.username = parsed.username ? '***' : '';
+      parsed.password = '';
+    }
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+function checkUrl(raw: string, label: string, allowPrivate: boolean): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new VisionpipeError('INVALID_INPUT', `${label}: not a valid URL`, { input: label });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new VisionpipeError(
+      'URL_BLOCKED',
+      `${label}: only http and https URLs are fetched (got ${url.protocol})`,
+      {
+        input: label,
+      },
+    );
+  }
+  // IP literals never reach the DNS lookup hook, so they are checked here.
+  const host = unbracket(url.hostname);
+  if (!allowPrivate && isIP(host)) {
+    const verdict = classifyAddress(host);
+    if (!verdict.allowed) {
+      throw new VisionpipeError(
+        'URL_BLOCKED',
+        `${label}: ${host} is a ${verdict.range} address; pass allowPrivateNetworks (--allow-private-urls) to fetch it`,
+        { input: label },
+      );
+    }
+  }
+  return url;
+}
+
+function findCause(error: unknown, predicate: (e: unknown) => boolean): unknown {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (predicate(current)) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function mapFetchError(error: unknown, label: string, timedOut: boolean): VisionpipeError {
+  if (error instanceof VisionpipeError) return error;
+  const blocked = findCause(error, (e) => e instanceof BlockedAddressError) as
+    | BlockedAddressError
+    | undefined;
+  if (blocked) {
+    return new VisionpipeError(
+      'URL_BLOCKED',
+      `${label}: ${blocked.message}; pass allowPrivateNetworks (--allow-private-urls) to fetch it`,
+      { input: label, cause: error },
+    );
+  }
+  const code = (error as { code?: string } | undefined)?.code ?? '';
+  if (
+    timedOut ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code.includes('TIMEOUT')
+  ) {
+    return new VisionpipeError('FETCH_TIMEOUT', `${label}: timed out`, { input: label, cause: error });
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return new VisionpipeError('FETCH_FAILED', `${label}: ${code ? `${code} ` : ''}${detail}`, {
+    input: label,
+    cause: error,
+  });
+}
+
+async function readCapped(body: AsyncIterable<Uint8Array>, maxBytes: number, label: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.byteLength;
+    if (total > maxBytes) {
+      throw new VisionpipeError(
+        'INPUT_TOO_LARGE',
+        `${label}: body exceeds the ${maxBytes}-byte limit (cut off)`,
+        {
+          input: label,
+        },
+      );
+    }
+    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+  return Buffer.concat(chunks, total);
+}
+
+export async function fetchUrlBytes(rawUrl: string, limits: FetchLimits = {}): Promise<FetchedBytes> {
+  const timeoutMs = limits.timeoutMs ?? DEFAULT_FETCH_LIMITS.timeoutMs;
+  const maxBytes = limits.maxBytes ?? DEFAULT_FETCH_LIMITS.maxBytes;
+  const maxRedirects = limits.maxRedirects ?? DEFAULT_FETCH_LIMITS.maxRedirects;
+  const allowPrivate = limits.allowPrivateNetworks ?? false;
+  const label = redactUrl(rawUrl);
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = limits.signal ? AbortSignal.any([limits.signal, timeout]) : timeout;
+  const dispatcher = agentFor(allowPrivate);
+
+  let url = checkUrl(rawUrl, label, allowPrivate);
+  try {
+    for (let redirects = 0; ; redirects++) {
+      const response = await request(url, {
+        dispatcher,
+        method: 'GET',
+        signal,
+        headers: { accept: 'image/*,*/*;q=0.5', 'user-agent': 'visionpipe' },
+      });
+      const { statusCode, headers, body } = response;
+      if (REDIRECT_STATUSES.has(statusCode)) {
+        await body.dump();
+        const location = headers.location;
+        if (typeof location !== 'string') {
+          throw new VisionpipeError(
+            'FETCH_FAILED',
+            `${label}: HTTP ${statusCode} without a Location header`,
+            {
+              input: label,
+            },
+          );
+        }
+        if (redirects >= maxRedirects) {
+          throw new VisionpipeError('TOO_MANY_REDIRECTS', `${label}: more than ${maxRedirects} redirects`, {
+            input: label,
+          });
+        }
+        url = checkUrl(new URL(location, url).toString(), label, allowPrivate);
+        continue;
+      }
+      if (statusCode < 200 || statusCode >= 300) {
+        await body.dump();
+        throw new VisionpipeError('FETCH_HTTP_ERROR', `${label}: HTTP ${statusCode}`, {
+          input: label,
+          retryable: statusCode === 408 || statusCode === 429 || statusCode >= 500,
+        });
+      }
+      const declared = Number(headers['content-length']);
+      if (Number.isFinite(declared) && declared > maxBytes) {
+        body.destroy();
+        throw new VisionpipeError(
+          'INPUT_TOO_LARGE',
+          `${label}: Content-Length ${declared} exceeds the ${maxBytes}-byte limit`,
+          { input: label },
+        );
+      }
+      const bytes = await readCapped(body, maxBytes, label);
+      const type = headers['content-type'];
+      return { bytes, finalUrl: url.toString(), contentType: typeof type === 'string' ? type : undefined };
+    }
+  } catch (error) {
+    throw mapFetchError(error, label, timeout.aborted);
+  }
+}
