@@ -1,0 +1,37 @@
+/**
+ * Ctrl-C handling for batch commands: the first SIGINT stops new work from starting and
+ * lets running items finish (so results are flushed and the summary printed); the second
+ * aborts at once with exit code 130.
+ */
+export interface Interrupt {
+  /** Aborted on the first SIGINT/SIGTERM. */
+  stop: AbortSignal;
+  /** Aborted on the second SIGINT: cancel in-flight work. */
+  abort: AbortSignal;
+  dispose(): void;
+}
+
+export function handleInterrupts(onFirst: (signal: NodeJS.Signals) => void): Interrupt {
+  const stop = new AbortController();
+  const abort = new AbortController();
+  const handler = (signal: NodeJS.Signals) => {
+    if (!stop.signal.aborted) {
+      stop.abort();
+      onFirst(signal);
+      return;
+    }
+    abort.abort();
+    process.stderr.write('\nInterrupted again: aborting.\n');
+    process.exit(130);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    stop: stop.signal,
+    abort: abort.signal,
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * The `visionpipe` command-line program. Each command lives in its own file; this one
+ * wires them together and owns exit codes: 0 success, 1 some inputs failed, 2 usage error.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { isVisionpipeError } from '../errors.js';
+import { optimizeCommand } from './optimize.js';
+
+export const EXIT = { ok: 0, inputsFailed: 1, usage: 2, internal: 3 } as const;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('visionpipe')
+    .description(
+      'Images in, schema-conformant structured data out: resized per provider, cached, deduplicated, paced to the rate limit, measured.',
+    )
+    .version(packageVersion(), '-v, --version')
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage and examples)')
+    .configureHelp({ sortOptions: false, showGlobalOptions: true });
+  program.addCommand(optimizeCommand());
+  return program;
+}
+
+/** Runs the program and returns the process exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  // Subcommands inherit exitOverride only when set before they are added, so set it on each.
+  for (const command of program.commands) command.exitOverride();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
+      if (error.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (isVisionpipeError(error) && error.code === 'INVALID_OPTION') {
+      process.stderr.write(`error: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(
+      `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return EXIT.internal;
+  }
+}

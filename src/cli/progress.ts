@@ -1,0 +1,121 @@
+/**
+ * Progress for long batches: a live bar on a terminal (done/total, rate, ETA, errors),
+ * and plain periodic lines when stderr is not a TTY (CI logs, files), so a long run is
+ * never silent and never floods a log.
+ */
+import cliProgress from 'cli-progress';
+import { formatDuration, formatRate, plural } from './format.js';
+
+export interface Progress {
+  /** The total, once known (counting runs beside the work, so it may arrive late). */
+  setTotal(total: number): void;
+  tick(failed: boolean): void;
+  /** Prints a line without breaking the bar. */
+  log(line: string): void;
+  stop(): void;
+}
+
+export interface ProgressOptions {
+  label: string;
+  stream?: NodeJS.WriteStream;
+  /** Force the mode; default: bar when the stream is a TTY. */
+  mode?: 'bar' | 'lines' | 'off';
+  /** Interval between plain lines, ms. Default 5000 (VISIONPIPE_PROGRESS_INTERVAL_MS overrides). */
+  intervalMs?: number;
+}
+
+class Counter {
+  done = 0;
+  failed = 0;
+  total: number | undefined;
+  readonly started = performance.now();
+
+  rate(): number {
+    const seconds = (performance.now() - this.started) / 1000;
+    return seconds > 0 ? this.done / seconds : 0;
+  }
+
+  etaMs(): number {
+    const rate = this.rate();
+    if (this.total === undefined || rate === 0) return Number.NaN;
+    return ((this.total - this.done) / rate) * 1000;
+  }
+
+  describe(label: string): string {
+    const total = this.total === undefined ? '?' : String(this.total);
+    const pct = this.total ? ` (${Math.floor((this.done / this.total) * 100)}%)` : '';
+    return `${label}: ${this.done}/${total}${pct}, ${formatRate(this.rate())}/s, ${plural(this.failed, 'error')}, ETA ${formatDuration(this.etaMs())}`;
+  }
+}
+
+function barProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Progress {
+  const counter = new Counter();
+  const multibar = new cliProgress.MultiBar(
+    {
+      stream,
+      hideCursor: true,
+      clearOnComplete: false,
+      fps: 8,
+      format: (opts, params) => {
+        const width = opts.barsize ?? 30;
+        const filled = counter.total ? Math.round((params.value / counter.total) * width) : 0;
+        const bar = '█'.repeat(filled) + '░'.repeat(Math.max(0, width - filled));
+        const total = counter.total === undefined ? '?' : counter.total;
+        return `${options.label} ${bar} ${params.value}/${total} | ${formatRate(counter.rate())}/s | ETA ${formatDuration(counter.etaMs())} | ${plural(counter.failed, 'error')}`;
+      },
+    },
+    cliProgress.Presets.shades_grey,
+  );
+  const bar = multibar.create(1, 0);
+  return {
+    setTotal(total) {
+      counter.total = total;
+      bar.setTotal(Math.max(total, 1));
+    },
+    tick(failed) {
+      counter.done++;
+      if (failed) counter.failed++;
+      bar.update(counter.done);
+    },
+    log(line) {
+      multibar.log(line.endsWith('\n') ? line : `${line}\n`);
+    },
+    stop() {
+      bar.update(counter.done);
+      multibar.stop();
+    },
+  };
+}
+
+function lineProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Progress {
+  const counter = new Counter();
+  const envInterval = Number(process.env.VISIONPIPE_PROGRESS_INTERVAL_MS);
+  const interval =
+    options.intervalMs ?? (Number.isFinite(envInterval) && envInterval > 0 ? envInterval : 5000);
+  const timer = setInterval(() => stream.write(`${counter.describe(options.label)}\n`), interval);
+  timer.unref();
+  return {
+    setTotal(total) {
+      counter.total = total;
+    },
+    tick(failed) {
+      counter.done++;
+      if (failed) counter.failed++;
+    },
+    log(line) {
+      stream.write(line.endsWith('\n') ? line : `${line}\n`);
+    },
+    stop() {
+      clearInterval(timer);
+      if (counter.done > 0) stream.write(`${counter.describe(options.label)}\n`);
+    },
+  };
+}
+
+export function createProgress(options: ProgressOptions): Progress {
+  const stream = options.stream ?? process.stderr;
+  const mode = options.mode ?? (stream.isTTY ? 'bar' : 'lines');
+  if (mode === 'bar') return barProgress(options, stream);
+  if (mode === 'lines') return lineProgress(options, stream);
+  return { setTotal() {}, tick() {}, log: (line) => stream.write(`${line}\n`), stop() {} };
+}

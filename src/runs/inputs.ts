@@ -1,0 +1,215 @@
+/**
+ * Expands command-line inputs (files, directories, globs, URLs) into a stream of work
+ * items. Directories are walked with `opendir`, one entry at a time, so a folder of a
+ * million images never sits in memory; an argument that matches nothing becomes an
+ * error item, reported like any other failed input, and the rest go on.
+ *
+ * Hidden files and folders (`.DS_Store`, `.git`) are skipped during walks; symbolic
+ * links to files are followed, links to directories are not (no cycles).
+ */
+import type { Dirent } from 'node:fs';
+import { opendir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import picomatch from 'picomatch';
+import { VisionpipeError } from '../errors.js';
+import { isUrl } from '../image/source.js';
+
+export type InputItem =
+  | { kind: 'file'; label: string; path: string; rel: string }
+  | { kind: 'url'; label: string; url: string; rel: string }
+  | { kind: 'error'; label: string; error: VisionpipeError };
+
+export interface ExpandOptions {
+  /** Absolute paths whose subtrees are never walked (output and state directories). */
+  exclude?: readonly string[];
+  includeHidden?: boolean;
+}
+
+const GLOB_CHARS = /[*?[\]{}]/;
+
+export function isGlob(arg: string): boolean {
+  return GLOB_CHARS.test(arg);
+}
+
+/** A filesystem-safe relative path for a URL: `host/path/segments`, never escaping upwards. */
+export function urlRelativePath(url: string): string {
+  const parsed = new URL(url);
+  const segments = parsed.pathname
+    .split('/')
+    .map((segment) => {
+      let decoded = segment;
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {}
+      return decoded.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
+    })
+    .filter((segment) => segment !== '' && segment !== '.' && segment !== '..');
+  const host = parsed.host.replace(/[^A-Za-z0-9._-]/g, '_');
+  return path.join(host, ...(segments.length ? segments : ['index']));
+}
+
+function isExcluded(absolute: string, exclude: readonly string[]): boolean {
+  return exclude.some((dir) => absolute === dir || absolute.startsWith(dir + path.sep));
+}
+
+interface WalkContext {
+  root: string;
+  exclude: readonly string[];
+  includeHidden: boolean;
+  match?: (rel: string) => boolean;
+  maxDepth: number;
+}
+
+async function isFileTarget(entry: Dirent, full: string): Promise<boolean> {
+  if (entry.isFile()) return true;
+  if (!entry.isSymbolicLink()) return false;
+  try {
+    return (await stat(full)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function* walk(dir: string, context: WalkContext, depth: number): AsyncGenerator<InputItem> {
+  let handle: Awaited<ReturnType<typeof opendir>>;
+  try {
+    handle = await opendir(dir);
+  } catch (error) {
+    const label = dir;
+    yield {
+      kind: 'error',
+      label,
+      error: new VisionpipeError(
+        'READ_FAILED',
+        `${label}: cannot read directory (${(error as Error).message})`,
+        {
+          input: label,
+          cause: error,
+        },
+      ),
+    };
+    return;
+  }
+  for await (const entry of handle) {
+    if (!context.includeHidden && entry.name.startsWith('.')) continue;
+    const full = path.join(dir, entry.name);
+    if (isExcluded(path.resolve(full), context.exclude)) continue;
+    if (entry.isDirectory()) {
+      if (depth < context.maxDepth) yield* walk(full, context, depth + 1);
+      continue;
+    }
+    const rel = path.relative(context.root, full);
+    if (context.match && !context.match(rel)) continue;
+    if (await isFileTarget(entry, full)) yield { kind: 'file', label: full, path: full, rel };
+  }
+}
+
+/** The directory part of a glob before its first wildcard segment. */
+function globBase(pattern: string): { base: string; rest: string } {
+  const segments = pattern.split(/[\\/]/);
+  const firstGlob = segments.findIndex((segment) => isGlob(segment));
+  const baseSegments = segments.slice(0, firstGlob);
+  const base = baseSegments.length === 0 ? '.' : baseSegments.join('/') || '/';
+  return { base, rest: segments.slice(firstGlob).join('/') };
+}
+
+async function* expandOne(arg: string, options: Required<ExpandOptions>): AsyncGenerator<InputItem> {
+  if (isUrl(arg)) {
+    try {
+      yield { kind: 'url', label: arg, url: arg, rel: urlRelativePath(arg) };
+    } catch {
+      yield {
+        kind: 'error',
+        label: arg,
+        error: new VisionpipeError('INVALID_INPUT', `${arg}: not a valid URL`),
+      };
+    }
+    return;
+  }
+  let info: Awaited<ReturnType<typeof stat>> | undefined;
+  try {
+    info = await stat(arg);
+  } catch {}
+  if (info?.isFile()) {
+    yield { kind: 'file', label: arg, path: arg, rel: path.basename(arg) };
+    return;
+  }
+  if (info?.isDirectory()) {
+    yield* walk(
+      arg,
+      { root: arg, exclude: options.exclude, includeHidden: options.includeHidden, maxDepth: Infinity },
+      0,
+    );
+    return;
+  }
+  if (!info && isGlob(arg)) {
+    const { base, rest } = globBase(arg);
+    const matcher = picomatch(rest, { dot: options.includeHidden });
+    const maxDepth = rest.includes('**') ? Infinity : rest.split('/').length - 1;
+    let matched = false;
+    for await (const item of walk(
+      base,
+      {
+        root: base,
+        exclude: options.exclude,
+        includeHidden: options.includeHidden,
+        match: matcher,
+        maxDepth,
+      },
+      0,
+    )) {
+      matched = true;
+      yield item;
+    }
+    if (matched) return;
+    yield {
+      kind: 'error',
+      label: arg,
+      error: new VisionpipeError('NOT_FOUND', `${arg}: the glob matched no files`, { input: arg }),
+    };
+    return;
+  }
+  yield {
+    kind: 'error',
+    label: arg,
+    error: new VisionpipeError(
+      info ? 'READ_FAILED' : 'NOT_FOUND',
+      info ? `${arg}: not a file or directory` : `${arg}: no such file or directory`,
+      { input: arg },
+    ),
+  };
+}
+
+/** Streams every input named by `args`, in argument order. */
+export async function* expandInputs(
+  args: Iterable<string> | AsyncIterable<string>,
+  options: ExpandOptions = {},
+): AsyncGenerator<InputItem> {
+  const resolved = {
+    exclude: (options.exclude ?? []).map((dir) => path.resolve(dir)),
+    includeHidden: options.includeHidden ?? false,
+  };
+  for await (const arg of args) yield* expandOne(arg, resolved);
+}
+
+/** Counts what `expandInputs` would yield without keeping it (for progress totals). */
+export async function countInputs(
+  args: Iterable<string> | AsyncIterable<string>,
+  options: ExpandOptions = {},
+): Promise<number> {
+  let count = 0;
+  for await (const _ of expandInputs(args, options)) count++;
+  return count;
+}
+
+/** Resolved paths of the arguments that name files directly (bounded by the command line). */
+export async function explicitFilePaths(args: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const arg of args) {
+    if (isUrl(arg)) continue;
+    try {
+      if ((await stat(arg)).isFile()) files.push(path.resolve(arg));
+    } catch {}
+  }
+  return files;
+}

@@ -1,0 +1,135 @@
+/**
+ * A batch of `optimize`: every input is loaded, preprocessed and written under the
+ * output directory inside a sliding concurrency window. One result per input, in
+ * completion order; a failed input is a result with its error, never a stopped batch.
+ */
+import { toVisionpipeError } from '../errors.js';
+import { mapWindow } from '../flow/window.js';
+import type { ResolvedPreprocessOptions } from '../image/options.js';
+import { preprocessImage } from '../image/preprocess.js';
+import { loadSource, type SourceLimits } from '../image/source.js';
+import type { InputItem } from './inputs.js';
+import { extensionFor, type OutputWriter } from './output-paths.js';
+
+export interface ImageSide {
+  bytes: number;
+  width: number;
+  height: number;
+  format: string;
+}
+
+export interface OptimizeFileResult {
+  input: string;
+  output: string | null;
+  status: 'ok' | 'error';
+  error: { code: string; message: string } | null;
+  before: ImageSide | null;
+  after: ImageSide | null;
+  /** True when the original JPEG was kept, only stripped of metadata (re-encoding was not smaller). */
+  passthrough?: boolean;
+}
+
+export interface OptimizeRunOptions {
+  writer: OutputWriter;
+  preprocess: ResolvedPreprocessOptions;
+  concurrency: number;
+  sourceLimits?: SourceLimits;
+  stop?: AbortSignal;
+}
+
+async function optimizeOne(item: InputItem, options: OptimizeRunOptions): Promise<OptimizeFileResult> {
+  if (item.kind === 'error') {
+    return {
+      input: item.label,
+      output: null,
+      status: 'error',
+      error: item.error.toJSON(),
+      before: null,
+      after: null,
+    };
+  }
+  let before: ImageSide | null = null;
+  try {
+    const source = await loadSource(
+      item.kind === 'file' ? { path: item.path } : { url: item.url },
+      options.sourceLimits,
+    );
+    const prepared = await preprocessImage(source.bytes, options.preprocess, item.label);
+    before = {
+      bytes: prepared.original.bytes,
+      width: prepared.original.width,
+      height: prepared.original.height,
+      format: prepared.original.format,
+    };
+    const output = await options.writer.write(
+      { label: item.label, rel: item.rel, ...(item.kind === 'file' ? { path: item.path } : {}) },
+      extensionFor(prepared.format),
+      prepared.data,
+    );
+    return {
+      input: item.label,
+      output,
+      status: 'ok',
+      error: null,
+      before,
+      after: {
+        bytes: prepared.bytes,
+        width: prepared.width,
+        height: prepared.height,
+        format: prepared.format,
+      },
+      passthrough: prepared.passthrough,
+    };
+  } catch (error) {
+    return {
+      input: item.label,
+      output: null,
+      status: 'error',
+      error: toVisionpipeError(error, item.label).toJSON(),
+      before,
+      after: null,
+    };
+  }
+}
+
+export function optimizeInputs(
+  items: AsyncIterable<InputItem>,
+  options: OptimizeRunOptions,
+): AsyncGenerator<OptimizeFileResult> {
+  return mapWindow(items, options.concurrency, (item) => optimizeOne(item, options), { stop: options.stop });
+}
+
+/** Running totals over results, O(1) memory. */
+export class OptimizeTotals {
+  ok = 0;
+  errors = 0;
+  beforeBytes = 0;
+  afterBytes = 0;
+  readonly errorsByCode = new Map<string, number>();
+
+  add(result: OptimizeFileResult): void {
+    if (result.status === 'ok' && result.before && result.after) {
+      this.ok++;
+      this.beforeBytes += result.before.bytes;
+      this.afterBytes += result.after.bytes;
+    } else {
+      this.errors++;
+      const code = result.error?.code ?? 'INTERNAL';
+      this.errorsByCode.set(code, (this.errorsByCode.get(code) ?? 0) + 1);
+    }
+  }
+
+  get reductionPct(): number {
+    return this.beforeBytes === 0 ? 0 : Math.round((1 - this.afterBytes / this.beforeBytes) * 1000) / 10;
+  }
+
+  toJSON() {
+    return {
+      before_bytes: this.beforeBytes,
+      after_bytes: this.afterBytes,
+      reduction_pct: this.reductionPct,
+      ok: this.ok,
+      errors: this.errors,
+    };
+  }
+}
