@@ -25,6 +25,9 @@ export const ERROR_CODES = {
   // outputs
   OUTPUT_CONFLICT: { retryable: false, summary: 'writing the output would overwrite an input' },
   WRITE_FAILED: { retryable: false, summary: 'the output could not be written' },
+  // patterns and outputs
+  INVALID_PATTERN: { retryable: false, summary: 'the pattern file is missing a field or has an invalid one' },
+  SCHEMA_MISMATCH: { retryable: false, summary: "the provider's output does not conform to the pattern's schema" },
   // usage
   INVALID_OPTION: { retryable: false, summary: 'an option has an invalid value' },
   INTERNAL: { retryable: false, summary: 'an unexpected internal failure (a bug: please report it)' },
