@@ -1,0 +1,28 @@
+/**
+ * `json_schema`: a real JSON Schema (normalised) or an ImgGo example object (inferred).
+ * A YAML pattern file may also carry it as JSON text; that text is parsed first.
+ */
+import { inferRootSchema } from './infer-schema.js';
+import { invalidPattern } from './invalid.js';
+import { looksLikeJsonSchema, normalizeJsonSchema } from './normalize-json-schema.js';
+import { describeValue, isPlainObject } from './objects.js';
+import type { ObjectSchema } from './types.js';
+
+export function schemaFromJson(value: Record<string, unknown> | string, origin: string): ObjectSchema {
+  let object: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      object = JSON.parse(value);
+    } catch (error) {
+      throw invalidPattern(origin, `json_schema is not valid JSON: ${(error as Error).message}`, error);
+    }
+  }
+  if (!isPlainObject(object))
+    throw invalidPattern(
+      origin,
+      `json_schema must be an object (a JSON Schema or an example object) (got ${describeValue(object)})`,
+    );
+  return looksLikeJsonSchema(object)
+    ? normalizeJsonSchema(object, origin)
+    : inferRootSchema(object, { origin, field: 'json_schema' });
+}

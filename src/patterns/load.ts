@@ -1,0 +1,62 @@
+/**
+ * Reading a pattern file: `.json` (JSON) or `.yaml`/`.yml` (YAML 1.2), then
+ * parsePattern. A missing file is NOT_FOUND, an unreadable one READ_FAILED; everything
+ * wrong inside the file is INVALID_PATTERN naming the file.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { VisionpipeError } from '../errors.js';
+import { firstLine } from './from-yaml.js';
+import { invalidPattern } from './invalid.js';
+import { parsePattern } from './parse.js';
+import type { Pattern } from './types.js';
+
+const EXTENSIONS = ['.json', '.yaml', '.yml'];
+
+/** Parses a pattern file's text by its extension (exported for callers that hold the text). */
+export function parsePatternText(text: string, file: string): unknown {
+  const extension = path.extname(file).toLowerCase();
+  const body = text.replace(/^\uFEFF/, '');
+  if (extension === '.json') {
+    try {
+      return JSON.parse(body);
+    } catch (error) {
+      throw invalidPattern(file, `not valid JSON: ${(error as Error).message}`, error);
+    }
+  }
+  try {
+    return parseYaml(body, { logLevel: 'error' });
+  } catch (error) {
+    throw invalidPattern(file, `not valid YAML: ${firstLine((error as Error).message)}`, error);
+  }
+}
+
+export async function loadPattern(file: string): Promise<Pattern> {
+  const extension = path.extname(file).toLowerCase();
+  if (!EXTENSIONS.includes(extension))
+    throw invalidPattern(
+      file,
+      `a pattern file must be .json, .yaml or .yml (got ${extension === '' ? 'no extension' : `"${extension}"`})`,
+    );
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new VisionpipeError('NOT_FOUND', `${file}: pattern file not found`, {
+        input: file,
+        cause: error,
+      });
+    throw new VisionpipeError(
+      'READ_FAILED',
+      `${file}: cannot read the pattern file (${(error as Error).message})`,
+      {
+        input: file,
+        cause: error,
+      },
+    );
+  }
+  return parsePattern(parsePatternText(text, file), file);
+}

@@ -1,0 +1,259 @@
+/**
+ * A real JSON Schema → the strict subset vision models' structured-output modes accept.
+ * - properties missing from an object's `required` become nullable, then every property
+ *   is required and `additionalProperties: false` (strict mode wants both);
+ * - only type, title, description, format (date, date-time, time, email, uri), enum,
+ *   properties, required, additionalProperties and items are kept: validation keywords
+ *   such as `minimum` or `pattern` are dropped, `const` becomes a one-value enum,
+ *   OpenAPI's `nullable: true` becomes a `null` type;
+ * - local `$ref`s (`#/$defs/...`, `#/definitions/...`, any `#/` pointer) are inlined;
+ *   a recursive `$ref` is refused (a strict schema must be finite), as are remote ones;
+ * - `anyOf`/`oneOf` are understood in the two shapes generators emit (`X or null`, and a
+ *   union of scalar types), `allOf` with one entry (Pydantic's `$ref` + description);
+ * - a node without `type` takes it from `properties`, `items`, `enum`/`const` or `format`;
+ *   free-form objects (no `properties`) and arrays without `items` are refused, because
+ *   a strict schema cannot express them;
+ * - the root must be an object.
+ */
+import { invalidPattern } from './invalid.js';
+import { describeValue, hasOwn, isPlainObject, pointerSegment } from './objects.js';
+import { makeNullable, setTypes, strictObject } from './schema-node.js';
+import { KEPT_FORMATS } from './type-names.js';
+import type { JsonType, ObjectSchema, SchemaNode } from './types.js';
+
+const JSON_TYPES: ReadonlySet<string> = new Set([
+  'object',
+  'array',
+  'string',
+  'number',
+  'integer',
+  'boolean',
+  'null',
+]);
+const SCALAR_TYPES: ReadonlySet<string> = new Set(['string', 'number', 'integer', 'boolean']);
+
+interface Context {
+  origin: string;
+  root: Record<string, unknown>;
+}
+
+type EnumValue = string | number | boolean | null;
+
+function fail(ctx: Context, path: string, message: string): never {
+  throw invalidPattern(ctx.origin, `json_schema${path === '' ? '' : ` at ${path}`}: ${message}`);
+}
+
+function resolveRef(ctx: Context, ref: string, path: string): unknown {
+  if (!ref.startsWith('#'))
+    fail(ctx, path, `only local $refs such as "#/$defs/Item" are supported (got ${describeValue(ref)})`);
+  let pointer: string;
+  try {
+    pointer = decodeURIComponent(ref.slice(1));
+  } catch {
+    fail(ctx, path, `$ref ${describeValue(ref)} is not a valid JSON pointer`);
+  }
+  if (pointer === '' || pointer === '/') return ctx.root;
+  if (!pointer.startsWith('/')) fail(ctx, path, `$ref ${describeValue(ref)} is not a JSON pointer ("#/...")`);
+  let current: unknown = ctx.root;
+  for (const segment of pointer.slice(1).split('/')) {
+    const key = segment.replaceAll('~1', '/').replaceAll('~0', '~');
+    if ((isPlainObject(current) || Array.isArray(current)) && hasOwn(current, key)) {
+      current = (current as Record<string, unknown>)[key];
+    } else {
+      fail(ctx, path, `$ref ${describeValue(ref)} points to nothing`);
+    }
+  }
+  return current;
+}
+
+function isNullSchema(value: unknown): boolean {
+  if (!isPlainObject(value)) return false;
+  const type = value.type;
+  return type === 'null' || (Array.isArray(type) && type.length === 1 && type[0] === 'null');
+}
+
+/** A schema that is only a scalar type (plus annotations), as in `anyOf: [{type: string}, {type: number}]`. */
+function scalarTypeOf(value: unknown): string | undefined {
+  if (!isPlainObject(value) || typeof value.type !== 'string' || !SCALAR_TYPES.has(value.type))
+    return undefined;
+  const extra = Object.keys(value).filter((k) => !['type', 'title', 'description'].includes(k));
+  return extra.length === 0 ? value.type : undefined;
+}
+
+interface Flat {
+  schema: Record<string, unknown>;
+  nullable: boolean;
+  refs: readonly string[];
+}
+
+/** Inlines `$ref`, one-entry `allOf` and nullable `anyOf`/`oneOf` into one plain schema object. */
+function flatten(raw: unknown, path: string, ctx: Context, refs: readonly string[]): Flat {
+  let current = raw;
+  let nullable = false;
+  let seen = refs;
+  for (;;) {
+    if (!isPlainObject(current)) fail(ctx, path, `must be a schema object (got ${describeValue(current)})`);
+    const { $ref, allOf, anyOf, oneOf, ...rest } = current;
+    if ($ref !== undefined) {
+      if (typeof $ref !== 'string') fail(ctx, path, `$ref must be a string (got ${describeValue($ref)})`);
+      if (seen.includes($ref))
+        fail(
+          ctx,
+          path,
+          `recursive $ref ${describeValue($ref)} is not supported: a strict schema must be finite (unroll it to the depth you need)`,
+        );
+      const target = resolveRef(ctx, $ref, path);
+      if (!isPlainObject(target))
+        fail(ctx, path, `$ref ${describeValue($ref)} points to ${describeValue(target)}, not a schema`);
+      seen = [...seen, $ref];
+      // Keywords beside $ref (description, title, nullable…) refine the target.
+      current = {
+        ...target,
+        ...rest,
+        ...(allOf ? { allOf } : {}),
+        ...(anyOf ? { anyOf } : {}),
+        ...(oneOf ? { oneOf } : {}),
+      };
+      continue;
+    }
+    if (allOf !== undefined) {
+      if (!Array.isArray(allOf) || allOf.length > 1)
+        fail(ctx, path, 'allOf with more than one schema is not supported: merge them into one schema');
+      current = allOf.length === 1 && isPlainObject(allOf[0]) ? { ...allOf[0], ...rest } : rest;
+      if (anyOf !== undefined) (current as Record<string, unknown>).anyOf = anyOf;
+      if (oneOf !== undefined) (current as Record<string, unknown>).oneOf = oneOf;
+      continue;
+    }
+    const variants = anyOf ?? oneOf;
+    if (variants !== undefined) {
+      const keyword = anyOf === undefined ? 'oneOf' : 'anyOf';
+      if (!Array.isArray(variants) || variants.length === 0)
+        fail(ctx, path, `${keyword} must be a non-empty list of schemas`);
+      const others = variants.filter((v) => !isNullSchema(v));
+      if (others.length < variants.length) nullable = true;
+      if (others.length === 1 && isPlainObject(others[0])) {
+        current = { ...others[0], ...rest };
+        continue;
+      }
+      const scalars = others.map(scalarTypeOf);
+      if (others.length > 1 && scalars.every((t) => t !== undefined)) {
+        current = { ...rest, type: scalars };
+        continue;
+      }
+      fail(
+        ctx,
+        path,
+        `${keyword} is only supported as "X or null" or as a union of scalar types (string, number, integer, boolean)`,
+      );
+    }
+    return { schema: current, nullable, refs: seen };
+  }
+}
+
+function enumValues(schema: Record<string, unknown>, path: string, ctx: Context): EnumValue[] | undefined {
+  const raw = hasOwn(schema, 'const') ? [schema.const] : schema.enum;
+  if (raw === undefined) return undefined;
+  if (!Array.isArray(raw) || raw.length === 0)
+    fail(ctx, path, `enum must be a non-empty list (got ${describeValue(raw)})`);
+  const bad = raw.find((v) => v !== null && !['string', 'number', 'boolean'].includes(typeof v));
+  if (bad !== undefined)
+    fail(ctx, path, `enum values must be strings, numbers, booleans or null (got ${describeValue(bad)})`);
+  return raw as EnumValue[];
+}
+
+function readTypes(
+  schema: Record<string, unknown>,
+  values: EnumValue[] | undefined,
+  path: string,
+  ctx: Context,
+): JsonType[] {
+  const { type } = schema;
+  const check = (t: unknown): JsonType => {
+    if (typeof t === 'string' && JSON_TYPES.has(t)) return t as JsonType;
+    return fail(ctx, path, `"type" must be one of ${[...JSON_TYPES].join(', ')} (got ${describeValue(t)})`);
+  };
+  if (typeof type === 'string') return [check(type)];
+  if (Array.isArray(type) && type.length > 0) return type.map(check);
+  if (type !== undefined)
+    fail(ctx, path, `"type" must be a type name or a list of them (got ${describeValue(type)})`);
+  if (isPlainObject(schema.properties)) return ['object'];
+  if (schema.items !== undefined) return ['array'];
+  if (values) {
+    const kinds = values.map((v): JsonType => (v === null ? 'null' : (typeof v as JsonType)));
+    return [...new Set(kinds)];
+  }
+  if (typeof schema.format === 'string' && KEPT_FORMATS.has(schema.format)) return ['string'];
+  return fail(ctx, path, 'has no "type" (give one: strict schemas cannot accept any value)');
+}
+
+function normalizeNode(raw: unknown, path: string, ctx: Context, refs: readonly string[]): SchemaNode {
+  const { schema, nullable, refs: inner } = flatten(raw, path, ctx, refs);
+  const values = enumValues(schema, path, ctx);
+  const types = readTypes(schema, values, path, ctx);
+  if (nullable || schema.nullable === true) types.push('null');
+  let node: SchemaNode = setTypes({ type: 'null' }, types);
+  if (typeof schema.title === 'string') node.title = schema.title;
+  if (typeof schema.description === 'string') node.description = schema.description;
+  if (typeof schema.format === 'string' && KEPT_FORMATS.has(schema.format) && types.includes('string'))
+    node.format = schema.format;
+  if (values) node.enum = types.includes('null') && !values.includes(null) ? [...values, null] : values;
+
+  if (types.includes('object')) {
+    const properties = schema.properties;
+    if (!isPlainObject(properties) || Object.keys(properties).length === 0)
+      fail(
+        ctx,
+        path,
+        'an object needs "properties" listing its fields (free-form objects and maps cannot be strict)',
+      );
+    const required = Array.isArray(schema.required)
+      ? schema.required.filter((k): k is string => typeof k === 'string')
+      : [];
+    const object = strictObject(
+      Object.keys(properties).map((key) => {
+        const child = normalizeNode(properties[key], `${path}/properties/${pointerSegment(key)}`, ctx, inner);
+        return [key, required.includes(key) ? child : makeNullable(child)];
+      }),
+    );
+    node = { ...node, properties: object.properties, required: object.required, additionalProperties: false };
+  }
+  if (types.includes('array')) {
+    const items = schema.items;
+    if (!isPlainObject(items))
+      fail(
+        ctx,
+        path,
+        `an array needs "items" with one schema for its elements (got ${describeValue(items)})`,
+      );
+    node.items = normalizeNode(items, `${path}/items`, ctx, inner);
+  }
+  return node;
+}
+
+export function normalizeJsonSchema(raw: Record<string, unknown>, origin: string): ObjectSchema {
+  const ctx: Context = { origin, root: raw };
+  // The root's type is checked before anything below it, so the message is about the root.
+  const { schema } = flatten(raw, '', ctx, ['#']);
+  const types = readTypes(schema, enumValues(schema, '', ctx), '', ctx).filter((t) => t !== 'null');
+  if (types.length !== 1 || types[0] !== 'object')
+    fail(
+      ctx,
+      '',
+      `the root must be an object schema (got type ${describeValue(types.length === 1 ? types[0] : types)})`,
+    );
+  const node = normalizeNode(raw, '', ctx, ['#']);
+  return { ...node, type: 'object' } as ObjectSchema;
+}
+
+/**
+ * Whether `json_schema` is a real JSON Schema rather than an ImgGo example object. It is
+ * read as a schema when it has `$schema`, `properties` (an object), `$ref`, `items`,
+ * `type: "object"`/`"array"` or a list of types; anything else is an example object
+ * (`{"type": "string"}` alone is therefore an example with one field named `type`).
+ */
+export function looksLikeJsonSchema(value: Record<string, unknown>): boolean {
+  if (hasOwn(value, '$schema') || typeof value.$ref === 'string') return true;
+  if (isPlainObject(value.properties)) return true;
+  if (value.type === 'object' || value.type === 'array' || Array.isArray(value.type)) return true;
+  return typeof value.type === 'string' && JSON_TYPES.has(value.type) && isPlainObject(value.items);
+}

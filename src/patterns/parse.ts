@@ -1,0 +1,76 @@
+/**
+ * A validated pattern source → a Pattern: the schema that matches `format` (or, when
+ * that one is absent, the first other one given, in the order json, yaml, xml, csv,
+ * text) normalised to one strict JSON Schema, plus the render hints and fingerprint.
+ */
+
+import { patternFingerprint } from './fingerprint.js';
+import { schemaFromCsv } from './from-csv.js';
+import { schemaFromJson } from './from-json.js';
+import { schemaFromText } from './from-text.js';
+import { schemaFromXml } from './from-xml.js';
+import { schemaFromYaml } from './from-yaml.js';
+import { invalidPattern } from './invalid.js';
+import { readPatternSource, SCHEMA_FIELDS, type SchemaField, type ValidatedSource } from './source.js';
+import type { ObjectSchema, Pattern, PatternFormat, RenderHints } from './types.js';
+
+const OWN_SCHEMA: Record<PatternFormat, SchemaField> = {
+  json: 'json_schema',
+  yaml: 'yaml_schema',
+  xml: 'xml_schema',
+  csv: 'csv_schema',
+  text: 'plain_text_schema',
+};
+
+function chooseSchemaField(source: ValidatedSource, origin: string): SchemaField {
+  const own = OWN_SCHEMA[source.format];
+  if (source[own] !== undefined) return own;
+  const other = SCHEMA_FIELDS.find((field) => source[field] !== undefined);
+  if (other) return other;
+  const alternative = source.format === 'json' ? '' : ' or json_schema';
+  throw invalidPattern(origin, `format is ${source.format} but no ${own}${alternative} is given`);
+}
+
+function buildSchema(source: ValidatedSource, origin: string): { schema: ObjectSchema; hints: RenderHints } {
+  const hints: RenderHints = {};
+  const delimiter = source.csv_delimiter === 'semicolon' ? ';' : ',';
+  if (source.format === 'csv' || source.csv_delimiter !== undefined) hints.csvDelimiter = delimiter;
+  const field = chooseSchemaField(source, origin);
+  switch (field) {
+    case 'json_schema':
+      return { schema: schemaFromJson(source.json_schema!, origin), hints };
+    case 'yaml_schema':
+      return { schema: schemaFromYaml(source.yaml_schema!, origin), hints };
+    case 'xml_schema': {
+      const { schema, root } = schemaFromXml(source.xml_schema!, origin);
+      return { schema, hints: { ...hints, xmlRoot: root } };
+    }
+    case 'csv_schema': {
+      const { schema, columns } = schemaFromCsv(source.csv_schema!, delimiter, origin);
+      return { schema, hints: { ...hints, csvDelimiter: delimiter, csvColumns: columns } };
+    }
+    case 'plain_text_schema': {
+      const { schema, headings } = schemaFromText(source.plain_text_schema!, origin);
+      return { schema, hints: { ...hints, textHeadings: headings } };
+    }
+  }
+}
+
+/**
+ * Builds a Pattern from an already parsed pattern object (a `.json`/`.yaml` file's
+ * content, an API payload). `origin` names it in error messages.
+ */
+export function parsePattern(source: unknown, origin: string): Pattern {
+  const valid = readPatternSource(source, origin);
+  const { schema, hints } = buildSchema(valid, origin);
+  const pattern = {
+    name: valid.name.trim(),
+    instructions: valid.instructions.trim(),
+    format: valid.format,
+    // Stored as text: `1` and `"1"` are the same version; quote versions like "1.10".
+    version: valid.version === undefined ? '1' : String(valid.version).trim(),
+    schema,
+    hints,
+  };
+  return { ...pattern, fingerprint: patternFingerprint(pattern), origin };
+}

@@ -1,0 +1,32 @@
+/**
+ * YAML with the `yaml` package, keys in schema order. Strings are quoted whenever a
+ * YAML 1.1 reader (PyYAML, many config tools) would read them as something else, not
+ * only a YAML 1.2 reader: `yes`, `no`, `on`, `y`, `007`, `12:30`, `1_000` stay strings
+ * everywhere. Numbers in exponent form are written with a fraction and a signed
+ * exponent (`1.0e+21`), the one spelling both YAML versions read as a float (YAML 1.1
+ * reads `1e+21` as a string). Long lines are never folded, multi-line strings become
+ * block scalars.
+ */
+import { type ScalarTag, stringify } from 'yaml';
+
+const exponentNumber: ScalarTag = {
+  identify: (value) => typeof value === 'number' && Number.isFinite(value) && String(value).includes('e'),
+  default: true,
+  tag: 'tag:yaml.org,2002:float',
+  // Never used to read (the yaml package prefers tags with a test when several match a value).
+  test: /(?!)/,
+  resolve: (text) => Number.parseFloat(text),
+  stringify: ({ value }) => {
+    const [mantissa, exponent] = String(value).split('e') as [string, string];
+    return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}e${exponent}`;
+  },
+};
+
+export function renderYaml(ordered: Record<string, unknown>): string {
+  return stringify(ordered, {
+    compat: 'yaml-1.1',
+    lineWidth: 0,
+    aliasDuplicateObjects: false,
+    customTags: (tags) => [exponentNumber, ...tags],
+  });
+}
