@@ -27,7 +27,14 @@ export const ERROR_CODES = {
   WRITE_FAILED: { retryable: false, summary: 'the output could not be written' },
   // patterns and outputs
   INVALID_PATTERN: { retryable: false, summary: 'the pattern file is missing a field or has an invalid one' },
-  SCHEMA_MISMATCH: { retryable: false, summary: "the provider's output does not conform to the pattern's schema" },
+  SCHEMA_MISMATCH: {
+    retryable: false,
+    summary: "the provider's output does not conform to the pattern's schema",
+  },
+  // providers
+  OCR_FAILED: { retryable: true, summary: 'the local OCR engine failed on this image' },
+  TIMEOUT: { retryable: true, summary: 'the image took longer than the per-image timeout' },
+  ABORTED: { retryable: true, summary: 'the run was aborted while this image was in flight' },
   // usage
   INVALID_OPTION: { retryable: false, summary: 'an option has an invalid value' },
   INTERNAL: { retryable: false, summary: 'an unexpected internal failure (a bug: please report it)' },

@@ -181,3 +181,41 @@ export async function pngBomb(dir: string, side = 17_000): Promise<string> {
   );
   return file;
 }
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export interface TextLine {
+  text: string;
+  x?: number;
+  /** Put this text on the previous line's baseline (a second column). */
+  sameLine?: boolean;
+  size?: number;
+  bold?: boolean;
+}
+
+/**
+ * A clean document image with the given text lines (DejaVu Sans), for OCR tests with
+ * known content. Lines are 1.8 × font size apart; `x` positions a column.
+ */
+export async function textImage(
+  lines: Array<string | TextLine>,
+  options: { width?: number; size?: number } = {},
+): Promise<Buffer> {
+  const width = options.width ?? 1400;
+  const base = options.size ?? 34;
+  let y = base * 2;
+  const items: string[] = [];
+  for (const entry of lines) {
+    const line = typeof entry === 'string' ? { text: entry } : entry;
+    const size = line.size ?? base;
+    if (!line.sameLine) y += size * 1.8;
+    items.push(
+      `<text x="${line.x ?? 60}" y="${y}" font-family="DejaVu Sans" font-size="${size}"${line.bold ? ' font-weight="bold"' : ''}>${escapeXml(line.text)}</text>`,
+    );
+  }
+  const height = Math.ceil(y + base * 3);
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="white"/>${items.join('')}</svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}

@@ -1,0 +1,74 @@
+/**
+ * The `local` provider: offline extraction with tesseract OCR and schema-driven field
+ * matching (providers/local/). No network, no API key, no cost. What it can and cannot
+ * do is documented in docs/local-engine.md: it reads printed labels and values well; it
+ * does not understand images, handwriting, or instructions.
+ */
+import { SIZE_PROFILES } from '../image/profiles.js';
+import { extractFields } from './local/field-extractor.js';
+import { OcrEngine } from './local/ocr-engine.js';
+import { judgeRelevance } from './local/relevance.js';
+import {
+  type AskRequest,
+  type AskResult,
+  type ExtractRequest,
+  type ExtractResult,
+  type Provider,
+  ZERO_USAGE,
+} from './spec.js';
+
+export const LOCAL_MODEL = 'tesseract-eng';
+
+export interface LocalProviderOptions {
+  /** OCR workers; default one per core. */
+  workers?: number;
+}
+
+export class LocalProvider implements Provider {
+  readonly id = 'local';
+  readonly defaultModel = LOCAL_MODEL;
+  private readonly engine: OcrEngine;
+
+  constructor(options: LocalProviderOptions = {}) {
+    this.engine = new OcrEngine(options.workers === undefined ? {} : { workers: options.workers });
+  }
+
+  /** 2048 px: tesseract reads document text best with ~20–40 px high letters. */
+  sizeProfile() {
+    return SIZE_PROFILES.max2048;
+  }
+
+  estimateImageTokens(): number {
+    return 0;
+  }
+
+  async extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult> {
+    const page = await this.engine.recognize(request.image.data, request.image.sha256.slice(0, 12), signal);
+    const extraction = extractFields(page, request.pattern.schema);
+    return {
+      output: extraction.output,
+      usage: { ...ZERO_USAGE },
+      model: request.model,
+      confidence: extraction.confidence,
+      fieldConfidence: extraction.fieldConfidence,
+      raw: { text: page.text, ocrConfidence: page.confidence },
+    };
+  }
+
+  async ask(request: AskRequest, signal: AbortSignal): Promise<AskResult> {
+    const page = await this.engine.recognize(request.image.data, request.image.sha256.slice(0, 12), signal);
+    const verdict = judgeRelevance(page, request.pattern?.schema);
+    return {
+      answer: verdict.answer,
+      confidence: verdict.confidence,
+      reason: verdict.reason,
+      usage: { ...ZERO_USAGE },
+      model: request.model,
+      raw: verdict,
+    };
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The offline OCR engine: tesseract.js (LSTM, English) with the traineddata shipped in
+ * @tesseract.js-data/eng. Nothing is ever downloaded and nothing is cached to disk
+ * (`cacheMethod: 'none'`). One worker per core is created on first use and reused for
+ * every image; a tesseract scheduler hands each image to the next idle worker.
+ */
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import sharp from 'sharp';
+import Tesseract from 'tesseract.js';
+import { VisionpipeError } from '../../errors.js';
+
+export interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+export interface OcrWord {
+  text: string;
+  /** 0–1. */
+  confidence: number;
+  box: Box;
+}
+
+export interface OcrLine {
+  text: string;
+  words: OcrWord[];
+  box: Box;
+  /** Index of the tesseract block (text column) the line belongs to. */
+  block: number;
+}
+
+export interface OcrPage {
+  text: string;
+  lines: OcrLine[];
+  /** Mean word confidence 0–1. */
+  confidence: number;
+  width: number;
+  height: number;
+}
+
+const require = createRequire(import.meta.url);
+const ENGLISH = require('@tesseract.js-data/eng') as { langPath: string; gzip: boolean };
+
+export interface OcrEngineOptions {
+  /** Workers (one per core by default). */
+  workers?: number;
+}
+
+export class OcrEngine {
+  private scheduler: Tesseract.Scheduler | undefined;
+  private starting: Promise<Tesseract.Scheduler> | undefined;
+  private readonly workerCount: number;
+
+  constructor(options: OcrEngineOptions = {}) {
+    this.workerCount = Math.max(1, options.workers ?? os.availableParallelism());
+  }
+
+  get workers(): number {
+    return this.workerCount;
+  }
+
+  private start(): Promise<Tesseract.Scheduler> {
+    this.starting ??= (async () => {
+      const scheduler = Tesseract.createScheduler();
+      const workers = await Promise.all(
+        Array.from({ length: this.workerCount }, () =>
+          Tesseract.createWorker('eng', Tesseract.OEM.LSTM_ONLY, {
+            langPath: ENGLISH.langPath,
+            gzip: ENGLISH.gzip,
+            cacheMethod: 'none',
+            logger: () => {},
+            errorHandler: () => {},
+          }),
+        ),
+      );
+      for (const worker of workers) scheduler.addWorker(worker);
+      this.scheduler = scheduler;
+      return scheduler;
+    })();
+    return this.starting;
+  }
+
+  /**
+   * Recognises text with word boxes and confidences. Box coordinates refer to the
+   * image tesseract saw, which may be upscaled (see `prepareForOcr`).
+   */
+  async recognize(image: Buffer, label: string, signal?: AbortSignal): Promise<OcrPage> {
+    signal?.throwIfAborted();
+    const scheduler = await this.start();
+    let result: Tesseract.RecognizeResult;
+    try {
+      const prepared = await prepareForOcr(image);
+      const job = scheduler.addJob('recognize', prepared, {}, { text: true, blocks: true });
+      result = signal ? await raceAbort(job, signal) : await job;
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw new VisionpipeError(
+        'OCR_FAILED',
+        `${label}: OCR failed (${(error as Error)?.message ?? error})`,
+        {
+          input: label,
+          cause: error,
+        },
+      );
+    }
+    return toPage(result.data);
+  }
+
+  async close(): Promise<void> {
+    const scheduler =
+      this.scheduler ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
+    this.scheduler = undefined;
+    this.starting = undefined;
+    await scheduler?.terminate();
+  }
+}
+
+/** Long edge below which text is usually too small for tesseract's LSTM (it wants ~20–30 px letters). */
+const OCR_MIN_LONG_EDGE = 2000;
+const OCR_MAX_UPSCALE = 2.5;
+
+/**
+ * Greyscale, and small images upscaled towards a 2000 px long edge: on a 736×952
+ * statement, 2× upscaling turns unreadable OCR into clean lines. This is the local
+ * engine's own need; providers still receive the image at its profile's size.
+ */
+export async function prepareForOcr(image: Buffer): Promise<Buffer> {
+  const { width = 0, height = 0 } = await sharp(image).metadata();
+  const long = Math.max(width, height);
+  const scale =
+    long > 0 && long < OCR_MIN_LONG_EDGE ? Math.min(OCR_MAX_UPSCALE, OCR_MIN_LONG_EDGE / long) : 1;
+  let pipeline = sharp(image).greyscale();
+  if (scale > 1)
+    pipeline = pipeline.resize(Math.round(width * scale), Math.round(height * scale), { kernel: 'lanczos3' });
+  return pipeline.png({ compressionLevel: 1 }).toBuffer();
+}
+
+/** tesseract jobs cannot be cancelled; an abort stops waiting for the result. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function toPage(data: Tesseract.Page): OcrPage {
+  const lines: OcrLine[] = [];
+  let confidenceSum = 0;
+  let wordCount = 0;
+  let width = 0;
+  let height = 0;
+  (data.blocks ?? []).forEach((block, blockIndex) => {
+    width = Math.max(width, block.bbox.x1);
+    height = Math.max(height, block.bbox.y1);
+    for (const paragraph of block.paragraphs) {
+      for (const line of paragraph.lines) {
+        const words = line.words
+          .filter((word) => word.text.trim() !== '')
+          .map((word) => ({
+            text: word.text.trim(),
+            confidence: word.confidence / 100,
+            box: { ...word.bbox },
+          }));
+        if (words.length === 0) continue;
+        for (const word of words) {
+          confidenceSum += word.confidence;
+          wordCount++;
+        }
+        lines.push({
+          text: words.map((w) => w.text).join(' '),
+          words,
+          box: { ...line.bbox },
+          block: blockIndex,
+        });
+      }
+    }
+  });
+  return { text: data.text, lines, confidence: wordCount ? confidenceSum / wordCount : 0, width, height };
+}

@@ -1,0 +1,100 @@
+/**
+ * The Provider interface: the one narrow seam every model backend implements (the
+ * local OCR engine, OpenAI, Anthropic, Gemini, ImgGo). Provider quirks stay inside the
+ * provider's own file. Remote providers own no retries, pacing or caching: flow/ and
+ * cache/ do that for all of them alike.
+ */
+
+import type { OutputFormat } from '../image/options.js';
+import type { SizeLimits } from '../image/profiles.js';
+import type { Pattern } from '../patterns/types.js';
+
+/** The image as it will be sent: preprocessed bytes plus what is known about it. */
+export interface ProviderImage {
+  data: Buffer;
+  format: OutputFormat;
+  width: number;
+  height: number;
+  /** sha256 of the original bytes (idempotency keys, logs). */
+  sha256: string;
+  /** The original http(s) URL, when the provider may fetch it itself instead of receiving bytes. */
+  sourceUrl?: string;
+}
+
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+  /** Tokens attributed to the image (part of input_tokens). */
+  image_tokens: number;
+  /** True when the figures are visionpipe's estimate rather than the provider's own count. */
+  estimated: boolean;
+}
+
+export const ZERO_USAGE: Usage = Object.freeze({
+  input_tokens: 0,
+  output_tokens: 0,
+  image_tokens: 0,
+  estimated: false,
+});
+
+/** What a response said about the caller's remaining budget (flow/ paces on it). */
+export interface RateLimitSnapshot {
+  requests?: { limit?: number; remaining?: number; resetMs?: number };
+  tokens?: { limit?: number; remaining?: number; resetMs?: number };
+  /** Server-requested wait before the next attempt. */
+  retryAfterMs?: number;
+}
+
+export interface ExtractRequest {
+  image: ProviderImage;
+  pattern: Pattern;
+  model: string;
+}
+
+export interface ExtractResult {
+  /** The structured output, expected to conform to `pattern.schema` (validated by the pipeline). */
+  output: unknown;
+  usage: Usage;
+  model: string;
+  /** Overall confidence 0–1 when the provider reports or implies one. */
+  confidence?: number;
+  /** Per-field confidence 0–1, keyed by JSON pointer (`/total`, `/line_items/0/amount`). */
+  fieldConfidence?: Record<string, number>;
+  rateLimit?: RateLimitSnapshot;
+  /** The provider's raw response, for debugging; never written to results. */
+  raw?: unknown;
+}
+
+export interface AskRequest {
+  image: ProviderImage;
+  /** A yes/no question, e.g. "Is this an invoice?". */
+  question: string;
+  /** The pattern being triaged for, when there is one (its labels are evidence). */
+  pattern?: Pattern;
+  model: string;
+}
+
+export interface AskResult {
+  answer: boolean;
+  /** 0–1: how sure the provider is of `answer`. */
+  confidence: number;
+  usage: Usage;
+  model: string;
+  /** Why, in a few words (e.g. "no text found", "4 of 9 pattern labels found"). */
+  reason?: string;
+  rateLimit?: RateLimitSnapshot;
+  raw?: unknown;
+}
+
+export interface Provider {
+  readonly id: string;
+  readonly defaultModel: string;
+  /** The size profile this model keeps: images are sent at exactly this size. */
+  sizeProfile(model: string): SizeLimits & { name: string };
+  /** Image tokens the provider will bill for an image of this size (its published formula). */
+  estimateImageTokens(width: number, height: number, model: string): number;
+  extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult>;
+  ask?(request: AskRequest, signal: AbortSignal): Promise<AskResult>;
+  /** Releases workers, sockets and timers. */
+  close(): Promise<void>;
+}
