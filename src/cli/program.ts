@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isVisionpipeError } from '../errors.js';
+import { evalCommand } from './eval.js';
 import { optimizeCommand } from './optimize.js';
+import { runCommandDefinition } from './run.js';
 
 export const EXIT = { ok: 0, inputsFailed: 1, usage: 2, internal: 3 } as const;
 
@@ -25,7 +27,9 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError('(add --help for usage and examples)')
     .configureHelp({ sortOptions: false, showGlobalOptions: true });
+  program.addCommand(runCommandDefinition());
   program.addCommand(optimizeCommand());
+  program.addCommand(evalCommand());
   return program;
 }
 
@@ -43,7 +47,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       if (error.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
-    if (isVisionpipeError(error) && error.code === 'INVALID_OPTION') {
+    // A bad pattern, flag, list or truth file: the command cannot start. Say why, plainly.
+    if (isVisionpipeError(error)) {
       process.stderr.write(`error: ${error.message}\n`);
       return EXIT.usage;
     }

@@ -7,9 +7,10 @@
  * Hidden files and folders (`.DS_Store`, `.git`) are skipped during walks; symbolic
  * links to files are followed, links to directories are not (no cycles).
  */
-import type { Dirent } from 'node:fs';
+import { createReadStream, type Dirent } from 'node:fs';
 import { opendir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import picomatch from 'picomatch';
 import { VisionpipeError } from '../errors.js';
 import { isUrl } from '../image/source.js';
@@ -212,4 +213,19 @@ export async function explicitFilePaths(args: readonly string[]): Promise<string
     } catch {}
   }
   return files;
+}
+
+/** Streams the non-empty, non-comment lines of a list file (one path or URL per line). */
+export async function* readListFile(file: string): AsyncGenerator<string> {
+  let stream: ReturnType<typeof createReadStream>;
+  try {
+    await stat(file);
+    stream = createReadStream(file, { encoding: 'utf8' });
+  } catch (error) {
+    throw new VisionpipeError('NOT_FOUND', `--list ${file}: no such file`, { input: file, cause: error });
+  }
+  for await (const line of createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
+    const trimmed = line.trim();
+    if (trimmed !== '' && !trimmed.startsWith('#')) yield trimmed;
+  }
 }

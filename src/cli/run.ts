@@ -1,0 +1,169 @@
+/**
+ * `visionpipe run`: the main job. Images in (files, folders, globs, URLs, a list file),
+ * one JSONL record per input out, flushed as each finishes, and a summary at the end.
+ */
+import path from 'node:path';
+import { Command } from 'commander';
+import { VisionpipeError } from '../errors.js';
+import { isProfileName, PROFILE_NAMES } from '../image/profiles.js';
+import { DEFAULT_MAX_INPUT_BYTES } from '../image/source.js';
+import { defaultConcurrency } from '../image/tuning.js';
+import { render } from '../patterns/index.js';
+import { createPipeline } from '../pipeline/create-pipeline.js';
+import { PROVIDER_IDS } from '../providers/registry.js';
+import { countInputs, expandInputs, readListFile } from '../runs/inputs.js';
+import { OutputWriter } from '../runs/output-paths.js';
+import { ResultsWriter } from '../runs/results-writer.js';
+import { runBatch } from '../runs/run.js';
+import { RunSummary } from '../runs/summary.js';
+import { handleInterrupts } from './interrupt.js';
+import { byteSize, integer } from './parsers.js';
+import { createProgress } from './progress.js';
+import { printSummary } from './summary-print.js';
+
+interface RunFlags {
+  pattern: string;
+  provider: string;
+  model?: string;
+  concurrency?: number;
+  profile?: string;
+  out: string;
+  formatDir?: string;
+  json?: boolean;
+  failOnError?: boolean;
+  list?: string;
+  allowPrivateUrls?: boolean;
+  maxInputBytes: number;
+  timeout: number;
+  progress: boolean;
+}
+
+const EXAMPLES = `
+Examples:
+  $ visionpipe run samples/images --pattern samples/patterns/invoice.json
+  $ visionpipe run 'scans/**/*.jpg' --pattern receipt.yaml --out receipts.jsonl --format-dir out/csv
+  $ visionpipe run --list urls.txt --pattern invoice.json --concurrency 4 --json
+  $ visionpipe run inbox --pattern invoice.json --fail-on-error   # exit 1 if any image failed
+
+Each input gets one line in --out (JSONL): input, sha256, status (ok | error | skipped),
+output, error {code, message}, cache, provider, model, latency_ms, attempts,
+image {width, height, bytes, original_bytes}, usage {…, estimated}, cost_usd.
+Ctrl-C stops starting new images and lets running ones finish; a second Ctrl-C aborts.
+
+Exit codes: 0 done (per-image errors are in the results), 1 with --fail-on-error when any
+image failed, 2 usage error.`;
+
+const EXTENSIONS = { json: '.json', yaml: '.yaml', xml: '.xml', csv: '.csv', text: '.txt' } as const;
+
+async function* allInputs(inputs: readonly string[], list: string | undefined): AsyncGenerator<string> {
+  yield* inputs;
+  if (list) yield* readListFile(list);
+}
+
+async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
+  if (inputs.length === 0 && !flags.list) {
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      'give at least one input (file, folder, glob, URL) or --list FILE',
+      {
+        option: 'inputs',
+      },
+    );
+  }
+  if (flags.profile !== undefined && !isProfileName(flags.profile)) {
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      `--profile "${flags.profile}" is not a profile; choose one of ${PROFILE_NAMES.join(', ')}`,
+      { option: 'profile' },
+    );
+  }
+  const pipeline = await createPipeline({
+    pattern: flags.pattern,
+    provider: flags.provider,
+    ...(flags.model ? { model: flags.model } : {}),
+    ...(flags.profile && isProfileName(flags.profile) ? { profile: flags.profile } : {}),
+    sourceLimits: {
+      maxInputBytes: flags.maxInputBytes,
+      allowPrivateNetworks: flags.allowPrivateUrls ?? false,
+    },
+    timeoutMs: flags.timeout,
+  });
+  const concurrency = flags.concurrency ?? defaultConcurrency();
+  // Never read our own outputs back as inputs: the results file and the format folder.
+  const exclude = [flags.out, ...(flags.formatDir ? [flags.formatDir] : [])].map((p) => path.resolve(p));
+  const writer = ResultsWriter.open(flags.out, 'truncate');
+  const formatWriter = flags.formatDir ? await OutputWriter.create(flags.formatDir) : undefined;
+  const summary = new RunSummary();
+  const progress = createProgress({ label: 'run', mode: flags.progress ? undefined : 'off' });
+  countInputs(allInputs(inputs, flags.list), { exclude }).then(
+    (total) => progress.setTotal(total),
+    () => {},
+  );
+  const interrupt = handleInterrupts(() =>
+    progress.log('Stopping: finishing images in flight (Ctrl-C again to abort)'),
+  );
+  try {
+    for await (const { item, record } of runBatch(
+      expandInputs(allInputs(inputs, flags.list), { exclude }),
+      pipeline,
+      {
+        concurrency,
+        stop: interrupt.stop,
+        signal: interrupt.abort,
+      },
+    )) {
+      writer.write(record);
+      summary.add(record);
+      progress.tick(record.status === 'error');
+      if (formatWriter && record.status === 'ok' && item.kind !== 'error') {
+        const extension = EXTENSIONS[pipeline.pattern.format];
+        await formatWriter.write(item, extension, Buffer.from(render(pipeline.pattern, record.output)));
+      }
+    }
+  } finally {
+    progress.stop();
+    interrupt.dispose();
+    writer.close();
+    await pipeline.close();
+  }
+  const result = summary.toJSON();
+  if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else
+    printSummary(result, {
+      results: flags.out,
+      stopped: interrupt.stop.aborted,
+      provider: pipeline.provider.id,
+      model: pipeline.model,
+    });
+  return flags.failOnError && result.errors > 0 ? 1 : 0;
+}
+
+export function runCommandDefinition(): Command {
+  return new Command('run')
+    .description(
+      'Extract structured data from images with a pattern: one JSONL record per input, then a summary',
+    )
+    .argument('[inputs...]', 'files, directories (recursive), globs or http(s) URLs')
+    .requiredOption('-p, --pattern <file>', 'pattern file (.json or .yaml)')
+    .option('--provider <id>', `provider: ${PROVIDER_IDS.join(', ')}`, 'local')
+    .option('-m, --model <name>', "model (default: the provider's)")
+    .option(
+      '-c, --concurrency <n>',
+      'images in flight (a sliding window; default: CPU cores)',
+      integer(1, 1024),
+    )
+    .option('--profile <name>', `size profile override: ${PROFILE_NAMES.join(', ')}`)
+    .option('-o, --out <file>', 'results file (JSONL)', 'results.jsonl')
+    .option('--format-dir <dir>', "also write each output rendered in the pattern's format")
+    .option('--list <file>', 'read more inputs from a file, one path or URL per line')
+    .option('--json', 'print the summary as JSON')
+    .option('--fail-on-error', 'exit with 1 when any image failed')
+    .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')
+    .option('--max-input-bytes <size>', 'refuse larger inputs (e.g. 50MB)', byteSize, DEFAULT_MAX_INPUT_BYTES)
+    .option('--timeout <ms>', 'per-image provider timeout', integer(1), 120_000)
+    .option('--no-progress', 'no progress bar or progress lines')
+    .addHelpText('after', EXAMPLES)
+    .action(async (inputs: string[], flags: RunFlags) => {
+      process.exitCode = await runCommand(inputs, flags);
+    });
+}

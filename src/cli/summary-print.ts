@@ -1,0 +1,41 @@
+/** The human-readable run summary printed at the end of `visionpipe run`. */
+import type { Summary } from '../runs/summary.js';
+import { formatBytes, formatDuration, plural } from './format.js';
+
+export function printSummary(
+  summary: Summary,
+  context: { results: string; stopped: boolean; provider: string; model: string },
+  out: NodeJS.WritableStream = process.stdout,
+): void {
+  const lines: string[] = [];
+  const byCode = Object.entries(summary.errors_by_code)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', ');
+  lines.push(
+    `\n${plural(summary.total, 'image')} in ${formatDuration(summary.wall_s * 1000)} (${summary.images_per_hour.toLocaleString('en-US')} images/hour) with ${context.provider}/${context.model}`,
+  );
+  lines.push(
+    `  ok ${summary.ok} · errors ${summary.errors}${byCode ? ` (${byCode})` : ''} · skipped ${summary.skipped}${summary.resumed ? ` · resumed ${summary.resumed}` : ''} · success ${(summary.success_rate * 100).toFixed(1)} %`,
+  );
+  const l = summary.latency_ms;
+  lines.push(
+    `  latency p50 ${formatDuration(l.p50)} · p95 ${formatDuration(l.p95)} · p99 ${formatDuration(l.p99)} · max ${formatDuration(l.max)}`,
+  );
+  const saved = summary.bytes.original
+    ? Math.round((1 - summary.bytes.sent / summary.bytes.original) * 100)
+    : 0;
+  lines.push(
+    `  bytes ${formatBytes(summary.bytes.original)} original → ${formatBytes(summary.bytes.sent)} sent (${saved >= 0 ? '-' : '+'}${Math.abs(saved)} %)`,
+  );
+  lines.push(
+    `  tokens ${summary.tokens.total.toLocaleString('en-US')}${summary.tokens.estimated ? ' (some estimated)' : ''} · cost $${summary.cost_usd.toFixed(4)}`,
+  );
+  lines.push(
+    `  cache ${summary.cache.hits} hits · ${summary.cache.misses} misses · ${summary.cache.dedup} dedup${summary.cache.near_dup ? ` · ${summary.cache.near_dup} near-dup` : ''}`,
+  );
+  lines.push(`  results ${context.results}`);
+  for (const alert of summary.alerts) lines.push(`  ⚠ ${alert}`);
+  if (context.stopped)
+    lines.push('  stopped early: inputs not started were not processed (run again to continue)');
+  out.write(`${lines.join('\n')}\n`);
+}

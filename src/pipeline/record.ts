@@ -1,0 +1,67 @@
+/**
+ * The result record: one per input, the JSONL contract users and tests rely on
+ * (DESIGN.md). Every field is always present; absent values are null, so every line
+ * of results.jsonl has the same shape.
+ */
+import type { Usage } from '../providers/spec.js';
+
+export type RecordStatus = 'ok' | 'error' | 'skipped';
+export type CacheOutcome = 'hit' | 'miss' | 'dedup' | 'near-dup';
+
+export interface RunRecord {
+  input: string;
+  /** sha256 of the original bytes; null when the input could not be read. */
+  sha256: string | null;
+  status: RecordStatus;
+  output: unknown;
+  error: { code: string; message: string } | null;
+  cache: CacheOutcome | null;
+  provider: string;
+  model: string;
+  /** Wall time of this input through the whole pipeline (load, preprocess, provider, validation). */
+  latency_ms: number;
+  /** Provider calls made for this input (0 for cache hits and failures before the call). */
+  attempts: number;
+  image: { width: number; height: number; bytes: number; original_bytes: number } | null;
+  usage: Usage;
+  cost_usd: number;
+  /** Size profile the image was sent at. */
+  profile: string | null;
+  /** Overall confidence 0–1 when the provider gives one. */
+  confidence: number | null;
+  /** Why a record was skipped (triage), else null. */
+  reason: string | null;
+}
+
+export const EMPTY_USAGE: Usage = Object.freeze({
+  input_tokens: 0,
+  output_tokens: 0,
+  image_tokens: 0,
+  estimated: false,
+});
+
+export function errorRecord(
+  base: { input: string; provider: string; model: string },
+  error: { code: string; message: string },
+  partial: Partial<RunRecord> = {},
+): RunRecord {
+  return {
+    input: base.input,
+    sha256: null,
+    status: 'error',
+    output: null,
+    error,
+    cache: null,
+    provider: base.provider,
+    model: base.model,
+    latency_ms: 0,
+    attempts: 0,
+    image: null,
+    usage: { ...EMPTY_USAGE },
+    cost_usd: 0,
+    profile: null,
+    confidence: null,
+    reason: null,
+    ...partial,
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * The run summary, accumulated record by record in constant memory: counts, errors by
+ * code, success rate, throughput, latency percentiles, bytes, tokens and cost, and the
+ * guide's alert thresholds (success below 95 %, p95 above 15 s) as warnings.
+ */
+import { LatencyHistogram, type LatencyPercentiles } from '../metrics/latency.js';
+import type { RunRecord } from '../pipeline/record.js';
+
+export interface Summary {
+  total: number;
+  ok: number;
+  errors: number;
+  skipped: number;
+  resumed: number;
+  /** ok / (ok + errors), 0–1; skipped images are not failures. */
+  success_rate: number;
+  errors_by_code: Record<string, number>;
+  wall_s: number;
+  images_per_hour: number;
+  latency_ms: LatencyPercentiles;
+  cache: { hits: number; misses: number; dedup: number; near_dup: number };
+  bytes: { original: number; sent: number };
+  tokens: { input: number; output: number; image: number; total: number; estimated: boolean };
+  cost_usd: number;
+  alerts: string[];
+}
+
+export const ALERT_THRESHOLDS = { minSuccessRate: 0.95, maxP95Ms: 15_000 } as const;
+
+export class RunSummary {
+  private readonly latency = new LatencyHistogram();
+  private readonly started = performance.now();
+  private counts = { total: 0, ok: 0, errors: 0, skipped: 0, resumed: 0 };
+  private readonly byCode = new Map<string, number>();
+  private readonly cache = { hits: 0, misses: 0, dedup: 0, near_dup: 0 };
+  private readonly bytes = { original: 0, sent: 0 };
+  private readonly tokens = { input: 0, output: 0, image: 0, total: 0, estimated: false };
+  private cost = 0;
+
+  add(record: RunRecord): void {
+    this.counts.total++;
+    if (record.status === 'ok') this.counts.ok++;
+    else if (record.status === 'skipped') this.counts.skipped++;
+    else {
+      this.counts.errors++;
+      const code = record.error?.code ?? 'INTERNAL';
+      this.byCode.set(code, (this.byCode.get(code) ?? 0) + 1);
+    }
+    if (record.cache === 'hit') this.cache.hits++;
+    else if (record.cache === 'miss') this.cache.misses++;
+    else if (record.cache === 'dedup') this.cache.dedup++;
+    else if (record.cache === 'near-dup') this.cache.near_dup++;
+    if (record.image) {
+      this.bytes.original += record.image.original_bytes;
+      // Cached and deduplicated results sent nothing.
+      if (record.attempts > 0) this.bytes.sent += record.image.bytes;
+    }
+    this.tokens.input += record.usage.input_tokens;
+    this.tokens.output += record.usage.output_tokens;
+    this.tokens.image += record.usage.image_tokens;
+    this.tokens.total += record.usage.input_tokens + record.usage.output_tokens;
+    this.tokens.estimated ||= record.usage.estimated && record.attempts > 0;
+    this.cost += record.cost_usd;
+    if (record.status !== 'skipped' && record.attempts > 0) this.latency.record(record.latency_ms);
+  }
+
+  /** Counts a record carried over from an earlier, interrupted run of the same command. */
+  addResumed(record: RunRecord): void {
+    this.add(record);
+    this.counts.resumed++;
+  }
+
+  toJSON(): Summary {
+    const wallS = (performance.now() - this.started) / 1000;
+    const attempted = this.counts.ok + this.counts.errors;
+    const successRate = attempted === 0 ? 1 : this.counts.ok / attempted;
+    const latency = this.latency.percentiles();
+    const alerts: string[] = [];
+    if (attempted > 0 && successRate < ALERT_THRESHOLDS.minSuccessRate) {
+      alerts.push(
+        `success rate ${(successRate * 100).toFixed(1)} % is below ${ALERT_THRESHOLDS.minSuccessRate * 100} %`,
+      );
+    }
+    if (latency.p95 > ALERT_THRESHOLDS.maxP95Ms) {
+      alerts.push(
+        `p95 latency ${(latency.p95 / 1000).toFixed(1)} s is above ${ALERT_THRESHOLDS.maxP95Ms / 1000} s`,
+      );
+    }
+    return {
+      ...this.counts,
+      success_rate: Math.round(successRate * 10_000) / 10_000,
+      errors_by_code: Object.fromEntries(this.byCode),
+      wall_s: Math.round(wallS * 100) / 100,
+      images_per_hour: wallS > 0 ? Math.round(((this.counts.total - this.counts.resumed) / wallS) * 3600) : 0,
+      latency_ms: latency,
+      cache: { ...this.cache },
+      bytes: { ...this.bytes },
+      tokens: { ...this.tokens },
+      cost_usd: Math.round(this.cost * 1e6) / 1e6,
+      alerts,
+    };
+  }
+}
