@@ -31,7 +31,18 @@ export const ERROR_CODES = {
     retryable: false,
     summary: "the provider's output does not conform to the pattern's schema",
   },
-  // providers
+  // providers (remote APIs)
+  AUTH_FAILED: { retryable: false, summary: 'the provider refused the API key (401/403); check the key in the environment' },
+  BAD_REQUEST: { retryable: false, summary: 'the provider rejected the request (400/404/413/422): it will fail again as is' },
+  RATE_LIMITED: { retryable: true, summary: 'the provider answered 429: too many requests or tokens for now' },
+  QUOTA_EXCEEDED: { retryable: false, summary: 'the account is out of quota or over its spend limit: retrying cannot help' },
+  PROVIDER_UNAVAILABLE: { retryable: true, summary: 'the provider failed or is overloaded (408, 409, 5xx, 529)' },
+  PROVIDER_TIMEOUT: { retryable: true, summary: 'the provider did not answer in time' },
+  CONNECTION_FAILED: { retryable: true, summary: 'the connection to the provider failed or was reset' },
+  BAD_RESPONSE: { retryable: true, summary: 'the provider answered with a body visionpipe cannot read (malformed JSON, no output)' },
+  CIRCUIT_OPEN: { retryable: true, summary: 'calls to this provider are paused after a run of failures (circuit breaker)' },
+  MISSING_API_KEY: { retryable: false, summary: "the provider's API key environment variable is not set" },
+  // local engine
   OCR_FAILED: { retryable: true, summary: 'the local OCR engine failed on this image' },
   TIMEOUT: { retryable: true, summary: 'the image took longer than the per-image timeout' },
   ABORTED: { retryable: true, summary: 'the run was aborted while this image was in flight' },
@@ -49,6 +60,10 @@ export interface VisionpipeErrorOptions {
   option?: string;
   /** Overrides the code's default retryability (e.g. HTTP 503 vs 404 under FETCH_HTTP_ERROR). */
   retryable?: boolean;
+  /** HTTP status behind the error, when there is one. */
+  status?: number;
+  /** How long the server asked us to wait before trying again (Retry-After, retry-after-ms). */
+  retryAfterMs?: number;
   cause?: unknown;
 }
 
@@ -58,6 +73,8 @@ export class VisionpipeError extends Error {
   readonly retryable: boolean;
   readonly input: string | undefined;
   readonly option: string | undefined;
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: VisionpipeErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -65,6 +82,8 @@ export class VisionpipeError extends Error {
     this.retryable = options.retryable ?? ERROR_CODES[code].retryable;
     this.input = options.input;
     this.option = options.option;
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
   }
 
   /** The `{code, message}` shape used in JSONL records and JSON summaries. */
