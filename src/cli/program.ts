@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isVisionpipeError } from '../errors.js';
+import { cacheCommand } from './cache.js';
 import { evalCommand } from './eval.js';
 import { optimizeCommand } from './optimize.js';
 import { runCommandDefinition } from './run.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   program.addCommand(runCommandDefinition());
   program.addCommand(optimizeCommand());
   program.addCommand(evalCommand());
+  program.addCommand(cacheCommand());
   return program;
 }
 
@@ -37,7 +39,11 @@ export function buildProgram(): Command {
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   // Subcommands inherit exitOverride only when set before they are added, so set it on each.
-  for (const command of program.commands) command.exitOverride();
+  const override = (command: Command) => {
+    command.exitOverride();
+    for (const sub of command.commands) override(sub);
+  };
+  override(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;

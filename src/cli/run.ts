@@ -4,16 +4,18 @@
  */
 import path from 'node:path';
 import { Command } from 'commander';
+import { openCache } from '../cache/open-cache.js';
+import { parseDuration } from '../config/durations.js';
 import { VisionpipeError } from '../errors.js';
 import { isProfileName, PROFILE_NAMES } from '../image/profiles.js';
 import { DEFAULT_MAX_INPUT_BYTES } from '../image/source.js';
 import { defaultConcurrency } from '../image/tuning.js';
-import { render } from '../patterns/index.js';
+import { loadPattern, render } from '../patterns/index.js';
 import { createPipeline } from '../pipeline/create-pipeline.js';
-import { PROVIDER_IDS } from '../providers/registry.js';
+import { createProvider, PROVIDER_IDS } from '../providers/registry.js';
 import { countInputs, expandInputs, readListFile } from '../runs/inputs.js';
 import { OutputWriter } from '../runs/output-paths.js';
-import { ResultsWriter } from '../runs/results-writer.js';
+import { planResume } from '../runs/resume.js';
 import { runBatch } from '../runs/run.js';
 import { RunSummary } from '../runs/summary.js';
 import { handleInterrupts } from './interrupt.js';
@@ -23,6 +25,11 @@ import { printSummary } from './summary-print.js';
 
 interface RunFlags {
   pattern: string;
+  cache: string;
+  cacheTtl: number;
+  stateDir: string;
+  nearDup?: number;
+  fresh?: boolean;
   provider: string;
   model?: string;
   concurrency?: number;
@@ -49,6 +56,8 @@ Each input gets one line in --out (JSONL): input, sha256, status (ok | error | s
 output, error {code, message}, cache, provider, model, latency_ms, attempts,
 image {width, height, bytes, original_bytes}, usage {…, estimated}, cost_usd.
 Ctrl-C stops starting new images and lets running ones finish; a second Ctrl-C aborts.
+Running the same command again resumes: finished inputs are kept, failed ones retried.
+Results are cached by content (not path) for --cache-ttl: duplicates are paid once.
 
 Exit codes: 0 done (per-image errors are in the results), 1 with --fail-on-error when any
 image failed, 2 usage error.`;
@@ -77,9 +86,19 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
       { option: 'profile' },
     );
   }
+  // Pattern and provider first: a bad one stops the command before anything is written.
+  const pattern = await loadPattern(flags.pattern);
+  const provider = createProvider(flags.provider);
+  const progress = createProgress({ label: 'run', mode: flags.progress ? undefined : 'off' });
+  const warn = (message: string) => progress.log(`warning: ${message}`);
+  const stateDir = path.resolve(flags.stateDir);
+  const cache = await openCache({ spec: flags.cache, stateDir, ttlMs: flags.cacheTtl, warn });
   const pipeline = await createPipeline({
-    pattern: flags.pattern,
-    provider: flags.provider,
+    pattern,
+    provider,
+    cache,
+    warn,
+    ...(flags.nearDup === undefined ? {} : { nearDuplicateDistance: flags.nearDup }),
     ...(flags.model ? { model: flags.model } : {}),
     ...(flags.profile && isProfileName(flags.profile) ? { profile: flags.profile } : {}),
     sourceLimits: {
@@ -89,12 +108,27 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
     timeoutMs: flags.timeout,
   });
   const concurrency = flags.concurrency ?? defaultConcurrency();
-  // Never read our own outputs back as inputs: the results file and the format folder.
-  const exclude = [flags.out, ...(flags.formatDir ? [flags.formatDir] : [])].map((p) => path.resolve(p));
-  const writer = ResultsWriter.open(flags.out, 'truncate');
+  // Never read our own outputs back as inputs: the results file, the format folder, the state.
+  const exclude = [flags.out, stateDir, ...(flags.formatDir ? [flags.formatDir] : [])].map((p) =>
+    path.resolve(p),
+  );
+  const plan = await planResume({
+    out: flags.out,
+    stateDir,
+    fresh: flags.fresh ?? false,
+    memo: cache.memo,
+    signature: {
+      pattern: pipeline.pattern.fingerprint,
+      provider: pipeline.provider.id,
+      model: pipeline.model,
+      profile: pipeline.profile,
+    },
+  });
+  if (plan.reason) warn(plan.reason);
+  if (plan.earlier > 0)
+    progress.log(`Resuming: ${plan.earlier} results from an earlier run of this command are kept`);
   const formatWriter = flags.formatDir ? await OutputWriter.create(flags.formatDir) : undefined;
   const summary = new RunSummary();
-  const progress = createProgress({ label: 'run', mode: flags.progress ? undefined : 'off' });
   countInputs(allInputs(inputs, flags.list), { exclude }).then(
     (total) => progress.setTotal(total),
     () => {},
@@ -102,29 +136,36 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
   const interrupt = handleInterrupts(() =>
     progress.log('Stopping: finishing images in flight (Ctrl-C again to abort)'),
   );
+  let completed = false;
   try {
-    for await (const { item, record } of runBatch(
-      expandInputs(allInputs(inputs, flags.list), { exclude }),
-      pipeline,
-      {
-        concurrency,
-        stop: interrupt.stop,
-        signal: interrupt.abort,
-      },
-    )) {
-      writer.write(record);
-      summary.add(record);
+    const items = expandInputs(allInputs(inputs, flags.list), { exclude });
+    for await (const { item, record, resumed } of runBatch(items, pipeline, {
+      concurrency,
+      stop: interrupt.stop,
+      signal: interrupt.abort,
+      reuse: (candidate) => plan.reuse(candidate),
+    })) {
       progress.tick(record.status === 'error');
+      if (resumed) {
+        summary.addResumed(record);
+        continue;
+      }
+      plan.writer.write(record);
+      plan.processed(record.input);
+      summary.add(record);
       if (formatWriter && record.status === 'ok' && item.kind !== 'error') {
         const extension = EXTENSIONS[pipeline.pattern.format];
         await formatWriter.write(item, extension, Buffer.from(render(pipeline.pattern, record.output)));
       }
     }
+    completed = !interrupt.stop.aborted;
   } finally {
     progress.stop();
     interrupt.dispose();
-    writer.close();
+    await plan.finish(completed);
     await pipeline.close();
+    await provider.close();
+    await cache.close();
   }
   const result = summary.toJSON();
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -159,6 +200,20 @@ export function runCommandDefinition(): Command {
     .option('--json', 'print the summary as JSON')
     .option('--fail-on-error', 'exit with 1 when any image failed')
     .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')
+    .option('--cache <store>', 'result cache: sqlite, memory, off or a redis:// URL', 'sqlite')
+    .option(
+      '--cache-ttl <duration>',
+      'how long cached results live (24h, 7d; 0 = forever)',
+      (v) => parseDuration(v, '--cache-ttl'),
+      24 * 3600 * 1000,
+    )
+    .option('--state-dir <dir>', 'where the cache and run state live', '.visionpipe')
+    .option(
+      '--near-dup <bits>',
+      'reuse the result of an image within this perceptual-hash distance (try 6)',
+      integer(0, 32),
+    )
+    .option('--fresh', 'ignore results of an earlier run of this command (no resume)')
     .option('--max-input-bytes <size>', 'refuse larger inputs (e.g. 50MB)', byteSize, DEFAULT_MAX_INPUT_BYTES)
     .option('--timeout <ms>', 'per-image provider timeout', integer(1), 120_000)
     .option('--no-progress', 'no progress bar or progress lines')

@@ -31,11 +31,9 @@ export class LatencyHistogram {
 
   percentiles(): LatencyPercentiles {
     if (this.samples === 0) return { p50: 0, p95: 0, p99: 0, max: 0 };
-    return {
-      p50: this.histogram.getValueAtPercentile(50),
-      p95: this.histogram.getValueAtPercentile(95),
-      p99: this.histogram.getValueAtPercentile(99),
-      max: this.histogram.maxValue,
-    };
+    const max = this.histogram.maxValue;
+    // HDR reports a bucket's upper bound; never above the largest value actually seen.
+    const at = (percentile: number) => Math.min(this.histogram.getValueAtPercentile(percentile), max);
+    return { p50: at(50), p95: at(95), p99: at(99), max };
   }
 }

@@ -1,21 +1,35 @@
 /**
  * createPipeline(): the library's main entry point. One pipeline = one pattern, one
- * provider and model, one size profile; `process()` takes one image through every
- * stage and always resolves to a record (errors included), `run()` streams a batch
- * through a sliding concurrency window.
+ * provider and model, one size profile, one cache setup, one run id. `process()` takes
+ * one image through every stage and always resolves to a record (errors included);
+ * `run()` streams a batch through a sliding concurrency window.
+ *
+ * The flow of one image: content (stat memo or read + sha256) → result cache → single
+ * flight (concurrent duplicates share one call) → near-duplicate check (opt-in) →
+ * preprocess (image cache) → provider → validate → save to cache → record.
  */
-import { toVisionpipeError } from '../errors.js';
+import { randomUUID } from 'node:crypto';
+import { resultKey } from '../cache/keys.js';
+import { NearDuplicateIndex } from '../cache/near-duplicates.js';
+import { type CacheOptions, type CacheSetup, openCache } from '../cache/open-cache.js';
+import { SingleFlight } from '../cache/single-flight.js';
+import { StatMemo } from '../cache/stat-memo.js';
+import type { WarningSink } from '../cache/store.js';
+import { toVisionpipeError, type VisionpipeError } from '../errors.js';
 import { mapWindow } from '../flow/window.js';
-import { type PreprocessOptions, resolvePreprocessOptions } from '../image/options.js';
+import { perceptualHash } from '../image/fingerprint.js';
+import { type PreprocessOptions, preprocessFingerprint, resolvePreprocessOptions } from '../image/options.js';
 import { isProfileName, type ProfileName, type SizeLimits } from '../image/profiles.js';
-import type { ImageSource, SourceLimits } from '../image/source.js';
+import { type ImageSource, isDataUri, isUrl, type SourceLimits } from '../image/source.js';
 import { loadPattern } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
 import { createProvider, type ProviderOptions } from '../providers/registry.js';
 import type { Provider } from '../providers/spec.js';
 import type { InputItem } from '../runs/inputs.js';
+import { type CachedResult, ResultCacheStage } from './cache-stage.js';
+import { preparedImage } from './image-stage.js';
 import { EMPTY_USAGE, errorRecord, type RunRecord } from './record.js';
-import { extractStage, type LoadedInput, loadStage, preprocessStage, providerImage } from './stages.js';
+import { extractStage, type LoadedInput, loadStage, providerImage } from './stages.js';
 
 export interface PipelineOptions {
   /** A loaded pattern or the path of a pattern file. */
@@ -32,6 +46,12 @@ export interface PipelineOptions {
   sourceLimits?: SourceLimits;
   /** Per-image timeout for the provider call, ms. Default 120 000. */
   timeoutMs?: number;
+  /** Cache setup, or options to open one (default: in-memory, deduplicating within the pipeline's life). */
+  cache?: CacheSetup | CacheOptions;
+  /** Reuse the result of an image within this many bits of perceptual-hash distance (off by default). */
+  nearDuplicateDistance?: number;
+  /** One-line warnings (cache trouble); default: ignored. */
+  warn?: WarningSink;
 }
 
 export interface RunBatchOptions {
@@ -47,6 +67,8 @@ export interface Pipeline {
   readonly provider: Provider;
   readonly model: string;
   readonly profile: string;
+  readonly runId: string;
+  readonly cache: CacheSetup;
   process(source: ImageSource, options?: { label?: string; signal?: AbortSignal }): Promise<RunRecord>;
   /** One item of an input stream (a file, a URL, or an input that could not be expanded). */
   processItem(item: InputItem, signal?: AbortSignal): Promise<RunRecord>;
@@ -57,12 +79,43 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
+/** What one content key produced: shared by every duplicate through single-flight. */
+type Outcome =
+  | { kind: 'fresh'; result: CachedResult; attempts: number }
+  | { kind: 'near-dup'; result: CachedResult; distance: number }
+  | { kind: 'failed'; error: VisionpipeError; image: RunRecord['image']; attempts: number };
+
+interface NearEntry {
+  key: string;
+  input: string;
+  sha256: string;
+}
+
 function labelOf(source: ImageSource): string {
-  if (typeof source === 'string') return source.startsWith('data:') ? '<data URI>' : source;
+  if (typeof source === 'string') return isDataUri(source) ? '<data URI>' : source;
   if (source instanceof Uint8Array) return `<${source.length} bytes>`;
   if ('path' in source) return source.path;
   if ('url' in source) return source.url;
   return source.name ?? '<in-memory image>';
+}
+
+function filePathOf(source: ImageSource): string | undefined {
+  if (typeof source === 'string') return isUrl(source) || isDataUri(source) ? undefined : source;
+  if (source instanceof Uint8Array) return undefined;
+  return 'path' in source ? source.path : undefined;
+}
+
+/** Profiles from providers carry a `name` and description; preprocessing wants a name or bare limits. */
+function stripName(profile: ProfileName | SizeLimits): ProfileName | SizeLimits {
+  if (typeof profile === 'string') return profile;
+  const name = (profile as { name?: unknown }).name;
+  if (typeof name === 'string' && isProfileName(name)) return name;
+  const { maxLongEdge, maxShortEdge, maxPixels } = profile;
+  return {
+    maxLongEdge,
+    ...(maxShortEdge === undefined ? {} : { maxShortEdge }),
+    ...(maxPixels === undefined ? {} : { maxPixels }),
+  };
 }
 
 export async function createPipeline(options: PipelineOptions): Promise<Pipeline> {
@@ -78,23 +131,86 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     typeof profile === 'string' ? profile : 'name' in profile ? String(profile.name) : preprocess.profileName;
   const sourceLimits = options.sourceLimits ?? {};
   const timeoutMs = options.timeoutMs ?? 120_000;
+  const warn = options.warn ?? (() => {});
+  const cache =
+    options.cache && 'results' in options.cache
+      ? options.cache
+      : await openCache({ spec: 'memory', warn, ...options.cache });
+  const ownsCache = !(options.cache && 'results' in options.cache);
+  const ownsProvider = typeof options.provider !== 'object';
+  const results = new ResultCacheStage(cache, warn);
+  const flights = new SingleFlight<Outcome>();
+  const nearDistance = options.nearDuplicateDistance;
+  const nearIndex = nearDistance === undefined ? undefined : new NearDuplicateIndex<NearEntry>();
+  const runId = randomUUID();
+  const preprocessKey = preprocessFingerprint(preprocess);
+  const keyFor = (sha256: string) =>
+    resultKey({
+      sha256,
+      patternFingerprint: pattern.fingerprint,
+      provider: provider.id,
+      model,
+      preprocess: preprocessKey,
+    });
   const base = { provider: provider.id, model };
 
-  async function process(
-    source: ImageSource,
-    call: { label?: string; signal?: AbortSignal } = {},
-  ): Promise<RunRecord> {
-    const label = call.label ?? labelOf(source);
-    const started = performance.now();
-    let loaded: LoadedInput | undefined;
+  function hitRecord(
+    label: string,
+    started: number,
+    result: CachedResult,
+    kind: 'hit' | 'dedup' | 'near-dup',
+    distance = 0,
+  ): RunRecord {
+    return {
+      input: label,
+      sha256: result.sha256,
+      status: 'ok',
+      output: result.output,
+      error: null,
+      cache: kind,
+      provider: provider.id,
+      model: result.model,
+      latency_ms: Math.round(performance.now() - started),
+      attempts: 0,
+      image: result.image,
+      usage: { ...EMPTY_USAGE },
+      cost_usd: 0,
+      profile: result.profile,
+      confidence: result.confidence,
+      reason: null,
+      duplicate_of: kind === 'hit' ? null : { input: result.input, sha256: result.sha256, distance },
+    };
+  }
+
+  async function fromCache(key: string, label: string, started: number): Promise<RunRecord | undefined> {
+    const hit = await results.lookup(key);
+    if (!hit) return undefined;
+    return hitRecord(label, started, hit, hit.run_id === runId ? 'dedup' : 'hit');
+  }
+
+  /** Everything after a cache miss, run once per content key. */
+  async function fresh(loaded: LoadedInput, key: string, signal: AbortSignal | undefined): Promise<Outcome> {
     let image: RunRecord['image'] = null;
     let attempts = 0;
     try {
-      loaded = await loadStage(source, label, {
-        ...sourceLimits,
-        ...(call.signal ? { signal: call.signal } : {}),
-      });
-      const prepared = await preprocessStage(loaded, preprocess);
+      if (nearIndex && nearDistance !== undefined) {
+        const hash = await perceptualHash(loaded.bytes, {
+          label: loaded.label,
+          limitInputPixels: preprocess.limitInputPixels,
+        });
+        const match = nearIndex.nearest(hash, nearDistance);
+        if (match) {
+          const original = await flights.pending(match.value.key);
+          const result = original
+            ? original.kind === 'failed'
+              ? undefined
+              : original.result
+            : await results.lookup(match.value.key);
+          if (result) return { kind: 'near-dup', result, distance: match.distance };
+        }
+        nearIndex.add(hash, { key, input: loaded.label, sha256: loaded.sha256 });
+      }
+      const prepared = await preparedImage(loaded, preprocess, cache.images, cache.ttlMs);
       image = {
         width: prepared.width,
         height: prepared.height,
@@ -102,13 +218,83 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         original_bytes: prepared.original.bytes,
       };
       attempts = 1;
-      const result = await extractStage(provider, providerImage(loaded, prepared), pattern, model, label, {
-        timeoutMs,
+      const extracted = await extractStage(
+        provider,
+        providerImage(loaded, prepared),
+        pattern,
+        model,
+        loaded.label,
+        {
+          timeoutMs,
+          ...(signal ? { signal } : {}),
+        },
+      );
+      const result: CachedResult = {
+        output: extracted.output,
+        model: extracted.model,
+        usage: extracted.usage ?? { ...EMPTY_USAGE },
+        cost_usd: 0,
+        image,
+        profile: profileName,
+        confidence: extracted.confidence ?? null,
+        input: loaded.label,
+        sha256: loaded.sha256,
+        run_id: runId,
+        created_at: Date.now(),
+      };
+      // Saved before the record is even built: a crash from here on never pays again.
+      await results.save(key, result);
+      return { kind: 'fresh', result, attempts };
+    } catch (error) {
+      return { kind: 'failed', error: toVisionpipeError(error, loaded.label), image, attempts };
+    }
+  }
+
+  async function process(
+    source: ImageSource,
+    call: { label?: string; signal?: AbortSignal } = {},
+  ): Promise<RunRecord> {
+    const label = call.label ?? labelOf(source);
+    const started = performance.now();
+    const filePath = filePathOf(source);
+    let sha256: string | undefined;
+    try {
+      // Unchanged file seen before: its hash, and maybe its result, without reading it.
+      const remembered = filePath && cache.memo ? cache.memo.lookup(filePath) : undefined;
+      if (remembered) {
+        const hit = await fromCache(keyFor(remembered), label, started);
+        if (hit) return hit;
+      }
+      const identity = filePath && cache.memo ? StatMemo.identity(filePath) : undefined;
+      const loaded = await loadStage(source, label, {
+        ...sourceLimits,
         ...(call.signal ? { signal: call.signal } : {}),
       });
+      sha256 = loaded.sha256;
+      if (filePath && cache.memo) cache.memo.remember(filePath, loaded.sha256, identity);
+      const key = keyFor(loaded.sha256);
+      const hit = await fromCache(key, label, started);
+      if (hit) return hit;
+
+      const { promise, leader } = flights.run(key, () => fresh(loaded, key, call.signal));
+      const outcome = await promise;
+      if (outcome.kind === 'failed') {
+        return errorRecord({ input: label, ...base }, outcome.error.toJSON(), {
+          sha256,
+          latency_ms: Math.round(performance.now() - started),
+          attempts: leader ? outcome.attempts : 0,
+          image: outcome.image,
+          profile: profileName,
+          cache: leader ? 'miss' : 'dedup',
+        });
+      }
+      if (outcome.kind === 'near-dup')
+        return hitRecord(label, started, outcome.result, 'near-dup', outcome.distance);
+      if (!leader) return hitRecord(label, started, outcome.result, 'dedup');
+      const { result } = outcome;
       return {
         input: label,
-        sha256: loaded.sha256,
+        sha256,
         status: 'ok',
         output: result.output,
         error: null,
@@ -116,26 +302,25 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         provider: provider.id,
         model: result.model,
         latency_ms: Math.round(performance.now() - started),
-        attempts,
-        image,
-        usage: result.usage ?? { ...EMPTY_USAGE },
-        cost_usd: 0,
+        attempts: outcome.attempts,
+        image: result.image,
+        usage: result.usage,
+        cost_usd: result.cost_usd,
         profile: profileName,
-        confidence: result.confidence ?? null,
+        confidence: result.confidence,
         reason: null,
+        duplicate_of: null,
       };
     } catch (error) {
       return errorRecord({ input: label, ...base }, toVisionpipeError(error, label).toJSON(), {
-        sha256: loaded?.sha256 ?? null,
+        sha256: sha256 ?? null,
         latency_ms: Math.round(performance.now() - started),
-        attempts,
-        image,
         profile: profileName,
       });
     }
   }
 
-  function processItem(item: InputItem, signal: AbortSignal | undefined): Promise<RunRecord> {
+  function processItem(item: InputItem, signal?: AbortSignal): Promise<RunRecord> {
     if (item.kind === 'error')
       return Promise.resolve(errorRecord({ input: item.label, ...base }, item.error.toJSON()));
     const source: ImageSource = item.kind === 'file' ? { path: item.path } : { url: item.url };
@@ -147,27 +332,19 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     provider,
     model,
     profile: profileName,
+    runId,
+    cache,
     process,
     processItem,
     run(inputs, runOptions = {}) {
-      const concurrency = runOptions.concurrency ?? 4;
-      return mapWindow(inputs, concurrency, (item) => processItem(item, runOptions.signal), {
+      return mapWindow(inputs, runOptions.concurrency ?? 4, (item) => processItem(item, runOptions.signal), {
         ...(runOptions.stop ? { stop: runOptions.stop } : {}),
       });
     },
-    close: () => provider.close(),
-  };
-}
-
-/** Profiles from providers carry a `name` and description; preprocessing wants a name or bare limits. */
-function stripName(profile: ProfileName | SizeLimits): ProfileName | SizeLimits {
-  if (typeof profile === 'string') return profile;
-  const name = (profile as { name?: unknown }).name;
-  if (typeof name === 'string' && isProfileName(name)) return name;
-  const { maxLongEdge, maxShortEdge, maxPixels } = profile;
-  return {
-    maxLongEdge,
-    ...(maxShortEdge === undefined ? {} : { maxShortEdge }),
-    ...(maxPixels === undefined ? {} : { maxPixels }),
+    /** Closes what the pipeline opened itself: a provider given by id, a cache given as options. */
+    async close() {
+      if (ownsProvider) await provider.close();
+      if (ownsCache) await cache.close();
+    },
   };
 }

@@ -31,6 +31,11 @@ export interface RunRecord {
   confidence: number | null;
   /** Why a record was skipped (triage), else null. */
   reason: string | null;
+  /**
+   * For `dedup` and `near-dup` records: the input whose result was reused, and the
+   * perceptual-hash distance (0 for identical bytes).
+   */
+  duplicate_of: { input: string; sha256: string; distance: number } | null;
 }
 
 export const EMPTY_USAGE: Usage = Object.freeze({
@@ -62,6 +67,7 @@ export function errorRecord(
     profile: null,
     confidence: null,
     reason: null,
+    duplicate_of: null,
     ...partial,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * A batch run: input items through the pipeline in a sliding window, each finished
- * record handed out with the item it came from (for per-input output files).
+ * record handed out with the item it came from (for per-input output files). Items an
+ * earlier run already finished are handed back as they were, without a provider call.
  */
 import { mapWindow } from '../flow/window.js';
 import type { Pipeline } from '../pipeline/create-pipeline.js';
@@ -10,6 +11,8 @@ import type { InputItem } from './inputs.js';
 export interface BatchResult {
   item: InputItem;
   record: RunRecord;
+  /** True when the record comes from an earlier run of the same command. */
+  resumed: boolean;
 }
 
 export interface BatchOptions {
@@ -18,6 +21,8 @@ export interface BatchOptions {
   stop?: AbortSignal;
   /** Second Ctrl-C / shutdown: abort what is in flight. */
   signal?: AbortSignal;
+  /** The earlier record for an item, when it can be reused. */
+  reuse?: (item: InputItem) => RunRecord | undefined;
 }
 
 export function runBatch(
@@ -28,9 +33,11 @@ export function runBatch(
   return mapWindow(
     items,
     options.concurrency,
-    async (item) => ({ item, record: await pipeline.processItem(item, options.signal) }),
-    {
-      ...(options.stop ? { stop: options.stop } : {}),
+    async (item) => {
+      const earlier = options.reuse?.(item);
+      if (earlier) return { item, record: earlier, resumed: true };
+      return { item, record: await pipeline.processItem(item, options.signal), resumed: false };
     },
+    options.stop ? { stop: options.stop } : {},
   );
 }

@@ -99,6 +99,7 @@ describe('visionpipe run', () => {
           'profile',
           'confidence',
           'reason',
+          'duplicate_of',
         ].sort(),
       );
     }

@@ -1,0 +1,53 @@
+/**
+ * Memory in front of a slower store (SQLite or Redis): reads hit the LRU first and fill
+ * it from below; writes go to both. A hit in memory costs a Map lookup.
+ */
+import type { MemoryStore } from './memory-store.js';
+import type { CacheStats, CacheStore, ClearOptions } from './store.js';
+
+export class LayeredStore implements CacheStore {
+  readonly name: string;
+
+  constructor(
+    private readonly front: MemoryStore,
+    private readonly back: CacheStore,
+    private readonly frontTtlMs = 10 * 60 * 1000,
+  ) {
+    this.name = `memory+${back.name}`;
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    const hot = this.front.getSync(key);
+    if (hot !== undefined) return hot;
+    const value = await this.back.get(key);
+    if (value !== undefined) await this.front.set(key, value, this.frontTtlMs);
+    return value;
+  }
+
+  async set(key: string, value: Buffer, ttlMs: number): Promise<void> {
+    await this.front.set(key, value, ttlMs > 0 ? Math.min(ttlMs, this.frontTtlMs) : this.frontTtlMs);
+    await this.back.set(key, value, ttlMs);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const front = await this.front.delete(key);
+    const back = await this.back.delete(key);
+    return front || back;
+  }
+
+  async clear(options?: ClearOptions): Promise<number> {
+    await this.front.clear(options);
+    return this.back.clear(options);
+  }
+
+  /** Entries and bytes of the backing store (the front copies part of it); hits in either layer. */
+  async stats(): Promise<CacheStats> {
+    const [front, back] = await Promise.all([this.front.stats(), this.back.stats()]);
+    return { ...back, hits: back.hits + front.hits };
+  }
+
+  async close(): Promise<void> {
+    await this.front.close();
+    await this.back.close();
+  }
+}

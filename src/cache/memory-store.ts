@@ -1,0 +1,69 @@
+/** In-process store on lru-cache, bounded by bytes: the fastest layer, gone with the process. */
+import { LRUCache } from 'lru-cache';
+import type { CacheStats, CacheStore, ClearOptions } from './store.js';
+
+interface Entry {
+  value: Buffer;
+  storedAt: number;
+}
+
+export class MemoryStore implements CacheStore {
+  readonly name = 'memory';
+  private readonly lru: LRUCache<string, Entry>;
+  private hits = 0;
+  private misses = 0;
+
+  /** @param maxBytes total size of values kept (default 256 MB); least recently used go first. */
+  constructor(maxBytes = 256 * 1024 * 1024) {
+    this.lru = new LRUCache<string, Entry>({
+      maxSize: maxBytes,
+      sizeCalculation: (entry, key) => Math.max(1, entry.value.length + key.length),
+      ttlAutopurge: false,
+      allowStale: false,
+    });
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    return this.getSync(key);
+  }
+
+  /** Synchronous read for the layered store's fast path. */
+  getSync(key: string): Buffer | undefined {
+    const entry = this.lru.get(key);
+    if (entry === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    return entry.value;
+  }
+
+  async set(key: string, value: Buffer, ttlMs: number): Promise<void> {
+    this.lru.set(key, { value, storedAt: Date.now() }, ttlMs > 0 ? { ttl: ttlMs } : {});
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.lru.delete(key);
+  }
+
+  async clear(options: ClearOptions = {}): Promise<number> {
+    const cutoff =
+      options.olderThanMs === undefined ? Number.POSITIVE_INFINITY : Date.now() - options.olderThanMs;
+    let removed = 0;
+    for (const [key, entry] of this.lru.entries()) {
+      if (options.prefix !== undefined && !key.startsWith(options.prefix)) continue;
+      if (entry.storedAt > cutoff) continue;
+      this.lru.delete(key);
+      removed++;
+    }
+    return removed;
+  }
+
+  async stats(): Promise<CacheStats> {
+    return { entries: this.lru.size, bytes: this.lru.calculatedSize, hits: this.hits, misses: this.misses };
+  }
+
+  async close(): Promise<void> {
+    this.lru.clear();
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Builds the stores a run uses from `--cache memory|sqlite|redis://…|off`:
+ * - results: what was extracted, keyed by content + pattern + provider + model + profile;
+ * - images: preprocessed images (content + profile), local only: they are large and
+ *   cheap to recompute elsewhere, so they never travel to Redis;
+ * - a stat memo so re-runs skip re-hashing unchanged files.
+ * `off` still deduplicates within the run (an in-memory store that dies with it).
+ */
+import path from 'node:path';
+import { VisionpipeError } from '../errors.js';
+import { FailoverStore } from './failover-store.js';
+import { LayeredStore } from './layered-store.js';
+import { MemoryStore } from './memory-store.js';
+import { RedisStore } from './redis-store.js';
+import { SqliteCacheUnavailable, SqliteStore } from './sqlite-store.js';
+import { StatMemo } from './stat-memo.js';
+import { type CacheStore, DEFAULT_TTL_MS, type WarningSink } from './store.js';
+
+export type CacheMode = 'memory' | 'sqlite' | 'redis' | 'off';
+
+export interface CacheOptions {
+  /** `memory`, `sqlite` (default), `off` or a `redis://` / `rediss://` URL. */
+  spec?: string;
+  /** Folder for the SQLite files. Default `.visionpipe` under the working directory. */
+  stateDir?: string;
+  /** Entry lifetime; 0 = no expiry. Default 24 h. */
+  ttlMs?: number;
+  /** Redis key prefix. */
+  namespace?: string;
+  warn?: WarningSink;
+}
+
+export interface CacheSetup {
+  mode: CacheMode;
+  /** Whether results survive the run (false for memory and off). */
+  persistent: boolean;
+  results: CacheStore;
+  images: CacheStore;
+  memo: StatMemo | undefined;
+  ttlMs: number;
+  describe: string;
+  close(): Promise<void>;
+}
+
+export function parseCacheMode(spec: string): CacheMode {
+  if (spec === 'memory' || spec === 'sqlite' || spec === 'off') return spec;
+  if (/^rediss?:\/\//.test(spec)) return 'redis';
+  throw new VisionpipeError(
+    'INVALID_OPTION',
+    `--cache "${spec}" must be memory, sqlite, off or a redis:// URL`,
+    {
+      option: 'cache',
+    },
+  );
+}
+
+function openSqlite(file: string, warn: WarningSink): SqliteStore | undefined {
+  try {
+    return new SqliteStore(file, { warn });
+  } catch (error) {
+    if (!(error instanceof SqliteCacheUnavailable)) throw error;
+    warn(`cache ${file} is unreadable (${error.message}); using an in-memory cache for this run`);
+    return undefined;
+  }
+}
+
+export async function openCache(options: CacheOptions = {}): Promise<CacheSetup> {
+  const spec = options.spec ?? 'sqlite';
+  const mode = parseCacheMode(spec);
+  const stateDir = options.stateDir ?? path.resolve('.visionpipe');
+  const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
+  const warn = options.warn ?? (() => {});
+  const closables: Array<{ close(): unknown }> = [];
+  const setup = (parts: Omit<CacheSetup, 'ttlMs' | 'close' | 'mode'>): CacheSetup => ({
+    ...parts,
+    mode,
+    ttlMs,
+    async close() {
+      for (const closable of closables.reverse()) await closable.close();
+    },
+  });
+
+  if (mode === 'off' || mode === 'memory') {
+    const results = new MemoryStore(64 * 1024 * 1024);
+    const images = new MemoryStore(256 * 1024 * 1024);
+    closables.push(results, images);
+    return setup({
+      persistent: false,
+      results,
+      images,
+      memo: undefined,
+      describe: mode === 'off' ? 'off (deduplication within this run only)' : 'memory',
+    });
+  }
+
+  const local = openSqlite(path.join(stateDir, 'cache.sqlite'), warn);
+  const memo = local ? new StatMemo(path.join(stateDir, 'stat-memo.sqlite'), warn) : undefined;
+  if (local) closables.push(local);
+  if (memo) closables.push(memo);
+  const localBack: CacheStore = local ?? new MemoryStore(256 * 1024 * 1024);
+  const images = new LayeredStore(new MemoryStore(256 * 1024 * 1024), localBack);
+
+  if (mode === 'sqlite') {
+    const results = new LayeredStore(new MemoryStore(64 * 1024 * 1024), localBack);
+    return setup({ persistent: local !== undefined, results, images, memo, describe: localBack.name });
+  }
+
+  const redis = new RedisStore(spec, options.namespace === undefined ? {} : { namespace: options.namespace });
+  closables.push(redis);
+  if (!(await redis.connect()))
+    warn(`cache ${redis.name} is not reachable: using ${localBack.name} until it is`);
+  const results = new LayeredStore(
+    new MemoryStore(64 * 1024 * 1024),
+    new FailoverStore(redis, localBack, warn),
+  );
+  return setup({
+    persistent: true,
+    results,
+    images,
+    memo,
+    describe: `${redis.name} (fallback ${localBack.name})`,
+  });
+}

@@ -1,0 +1,153 @@
+/**
+ * Redis store for teams and many machines: `SET key value EX ttl` under a namespace
+ * prefix. Values carry an 8-byte creation time in front so `clear --older-than` works
+ * without a second key. The client never queues commands while disconnected
+ * (enableOfflineQueue: false): a dropped Redis fails fast, the failover store answers
+ * from the local cache, and ioredis reconnects in the background.
+ */
+import { Redis } from 'ioredis';
+import type { CacheStats, CacheStore, ClearOptions } from './store.js';
+
+export interface RedisStoreOptions {
+  /** Key prefix. Default `visionpipe:`. */
+  namespace?: string;
+  /** How long to wait for the first connection, ms. Default 2000. */
+  connectTimeoutMs?: number;
+}
+
+const HEADER = 8;
+
+export class RedisStore implements CacheStore {
+  readonly name: string;
+  readonly client: Redis;
+  private readonly namespace: string;
+  private hits = 0;
+  private misses = 0;
+
+  constructor(url: string, options: RedisStoreOptions = {}) {
+    const parsed = new URL(url);
+    this.name = `redis://${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+    this.namespace = options.namespace ?? 'visionpipe:';
+    this.client = new Redis(url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: options.connectTimeoutMs ?? 2000,
+      retryStrategy: (times) => Math.min(200 * times, 2000),
+    });
+    // Connection errors surface as failed commands; the failover store reports them.
+    this.client.on('error', () => {});
+  }
+
+  /** Starts connecting; resolves false instead of throwing when Redis is not there. */
+  async connect(): Promise<boolean> {
+    try {
+      await this.client.connect();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  healthy(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  private get statsKey(): string {
+    return `${this.namespace}__stats`;
+  }
+
+  private k(key: string): string {
+    return this.namespace + key;
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    const raw = await this.client.getBuffer(this.k(key));
+    if (raw === null || raw.length < HEADER) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    return raw.subarray(HEADER);
+  }
+
+  async set(key: string, value: Buffer, ttlMs: number): Promise<void> {
+    const header = Buffer.allocUnsafe(HEADER);
+    header.writeDoubleBE(Date.now(), 0);
+    const payload = Buffer.concat([header, value]);
+    if (ttlMs > 0) await this.client.set(this.k(key), payload, 'EX', Math.max(1, Math.ceil(ttlMs / 1000)));
+    else await this.client.set(this.k(key), payload);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return (await this.client.unlink(this.k(key))) > 0;
+  }
+
+  private async *scan(prefix: string): AsyncGenerator<string[]> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.client.scan(
+        cursor,
+        'MATCH',
+        `${this.escape(this.k(prefix))}*`,
+        'COUNT',
+        1000,
+      );
+      cursor = next;
+      const entries = keys.filter((key) => key !== this.statsKey);
+      if (entries.length) yield entries;
+    } while (cursor !== '0');
+  }
+
+  /** SCAN patterns treat * ? [ ] \ specially. */
+  private escape(text: string): string {
+    return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+  }
+
+  async clear(options: ClearOptions = {}): Promise<number> {
+    let removed = 0;
+    const cutoff = options.olderThanMs === undefined ? undefined : Date.now() - options.olderThanMs;
+    for await (const keys of this.scan(options.prefix ?? '')) {
+      let victims = keys;
+      if (cutoff !== undefined) {
+        const pipeline = this.client.pipeline();
+        for (const key of keys) pipeline.getrangeBuffer(key, 0, HEADER - 1);
+        const heads = (await pipeline.exec()) ?? [];
+        victims = keys.filter((_, i) => {
+          const head = heads[i]?.[1] as Buffer | undefined;
+          return head !== undefined && head.length === HEADER && head.readDoubleBE(0) <= cutoff;
+        });
+      }
+      if (victims.length) removed += await this.client.unlink(...victims);
+    }
+    return removed;
+  }
+
+  async stats(): Promise<CacheStats> {
+    let entries = 0;
+    let bytes = 0;
+    for await (const keys of this.scan('')) {
+      const pipeline = this.client.pipeline();
+      for (const key of keys) pipeline.strlen(key);
+      for (const [, length] of (await pipeline.exec()) ?? []) bytes += Math.max(0, Number(length) - HEADER);
+      entries += keys.length;
+    }
+    const counters = await this.client.hgetall(this.statsKey);
+    return {
+      entries,
+      bytes,
+      hits: Number(counters.hits ?? 0) + this.hits,
+      misses: Number(counters.misses ?? 0) + this.misses,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.healthy() && (this.hits || this.misses)) {
+      try {
+        await this.client.hincrby(this.statsKey, 'hits', this.hits);
+        await this.client.hincrby(this.statsKey, 'misses', this.misses);
+      } catch {}
+    }
+    this.client.disconnect();
+  }
+}

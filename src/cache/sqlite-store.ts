@@ -1,0 +1,198 @@
+/**
+ * The CLI's default cache: one SQLite file under the state directory, WAL mode (readers
+ * never block the writer), prepared statements, a byte budget with oldest-first eviction
+ * and expired rows pruned on open. A file that is not a database, or one that fails
+ * mid-run, produces a warning and misses, never a failed batch.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { CacheStats, CacheStore, ClearOptions, WarningSink } from './store.js';
+
+export interface SqliteStoreOptions {
+  /** Total bytes of values kept; oldest entries are evicted past it. Default 2 GB. */
+  maxBytes?: number;
+  warn?: WarningSink;
+}
+
+export class SqliteCacheUnavailable extends Error {}
+
+export class SqliteStore implements CacheStore {
+  readonly name: string;
+  private readonly db: Database.Database;
+  private readonly statements: {
+    get: Database.Statement<[string], { value: Buffer; expires_at: number | null }>;
+    set: Database.Statement<[string, Buffer, number, number, number | null]>;
+    delete: Database.Statement<[string]>;
+    size: Database.Statement<[], { bytes: number | null; entries: number }>;
+    counters: Database.Statement<[], { name: string; value: number }>;
+    bump: Database.Statement<[string, number]>;
+  };
+  private totalBytes: number;
+  private readonly maxBytes: number;
+  private readonly warn: WarningSink;
+  private hits = 0;
+  private misses = 0;
+  private warned = false;
+
+  /** Opens (creating) the database; throws SqliteCacheUnavailable when the file cannot be used. */
+  constructor(
+    readonly file: string,
+    options: SqliteStoreOptions = {},
+  ) {
+    this.name = `sqlite:${file}`;
+    this.maxBytes = options.maxBytes ?? 2 * 1024 ** 3;
+    this.warn = options.warn ?? (() => {});
+    try {
+      mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      this.db = new Database(file);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(`
+        CREATE TABLE IF NOT EXISTS entries (
+          key TEXT PRIMARY KEY,
+          value BLOB NOT NULL,
+          size INTEGER NOT NULL,
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS entries_created ON entries(created_at);
+        CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      `);
+      this.db.prepare('DELETE FROM entries WHERE expires_at IS NOT NULL AND expires_at <= ?').run(Date.now());
+      this.statements = {
+        get: this.db.prepare('SELECT value, expires_at FROM entries WHERE key = ?'),
+        set: this.db.prepare(
+          `INSERT INTO entries (key, value, size, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(key) DO UPDATE SET value = excluded.value, size = excluded.size,
+             created_at = excluded.created_at, expires_at = excluded.expires_at`,
+        ),
+        delete: this.db.prepare('DELETE FROM entries WHERE key = ?'),
+        size: this.db.prepare('SELECT SUM(size) AS bytes, COUNT(*) AS entries FROM entries'),
+        counters: this.db.prepare('SELECT name, value FROM counters'),
+        bump: this.db.prepare(
+          'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value',
+        ),
+      };
+      this.totalBytes = this.statements.size.get()?.bytes ?? 0;
+    } catch (error) {
+      throw new SqliteCacheUnavailable(`${file}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private fail(operation: string, error: unknown): void {
+    if (this.warned) return;
+    this.warned = true;
+    this.warn(`cache ${this.file}: ${operation} failed (${(error as Error).message}); continuing without it`);
+  }
+
+  /** Synchronous read: better-sqlite3 is synchronous, and the layered store's fast path uses it. */
+  getSync(key: string): Buffer | undefined {
+    let row: { value: Buffer; expires_at: number | null } | undefined;
+    try {
+      row = this.statements.get.get(key);
+    } catch (error) {
+      this.fail('read', error);
+      this.misses++;
+      return undefined;
+    }
+    if (row === undefined || (row.expires_at !== null && row.expires_at <= Date.now())) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    return row.value;
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    return this.getSync(key);
+  }
+
+  async set(key: string, value: Buffer, ttlMs: number): Promise<void> {
+    const now = Date.now();
+    try {
+      this.statements.set.run(key, value, value.length, now, ttlMs > 0 ? now + ttlMs : null);
+      this.totalBytes += value.length;
+      if (this.totalBytes > this.maxBytes) this.evict();
+    } catch (error) {
+      this.fail('write', error);
+    }
+  }
+
+  /** Oldest entries out until 90 % of the budget. */
+  private evict(): void {
+    const target = this.maxBytes * 0.9;
+    // Overwrites were counted twice on the way in: start from the true total.
+    this.totalBytes = this.statements.size.get()?.bytes ?? 0;
+    const oldest = this.db.prepare('SELECT key, size FROM entries ORDER BY created_at LIMIT 500');
+    const remove = this.db.transaction((keys: string[]) => {
+      for (const key of keys) this.statements.delete.run(key);
+    });
+    while (this.totalBytes > target) {
+      const rows = oldest.all() as Array<{ key: string; size: number }>;
+      if (rows.length === 0) break;
+      const batch: string[] = [];
+      for (const row of rows) {
+        if (this.totalBytes <= target) break;
+        batch.push(row.key);
+        this.totalBytes -= row.size;
+      }
+      remove(batch);
+    }
+  }
+
+  async delete(key: string): Promise<boolean> {
+    try {
+      return this.statements.delete.run(key).changes > 0;
+    } catch (error) {
+      this.fail('delete', error);
+      return false;
+    }
+  }
+
+  async clear(options: ClearOptions = {}): Promise<number> {
+    const conditions: string[] = [];
+    const params: Array<string | number> = [];
+    if (options.prefix !== undefined) {
+      // substr comparison, not LIKE: keys may contain % and _.
+      conditions.push('substr(key, 1, ?) = ?');
+      params.push(options.prefix.length, options.prefix);
+    }
+    if (options.olderThanMs !== undefined) {
+      conditions.push('created_at <= ?');
+      params.push(Date.now() - options.olderThanMs);
+    }
+    const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+    const removed = this.db.prepare(`DELETE FROM entries ${where}`).run(...params).changes;
+    this.totalBytes = this.statements.size.get()?.bytes ?? 0;
+    return removed;
+  }
+
+  async stats(): Promise<CacheStats> {
+    const size = this.statements.size.get();
+    const persisted = Object.fromEntries(this.statements.counters.all().map((row) => [row.name, row.value]));
+    return {
+      entries: size?.entries ?? 0,
+      bytes: size?.bytes ?? 0,
+      hits: (persisted.hits ?? 0) + this.hits,
+      misses: (persisted.misses ?? 0) + this.misses,
+    };
+  }
+
+  /** Persists hit/miss counters (kept in memory on the hot path) and closes the file. */
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    try {
+      this.db.transaction(() => {
+        if (this.hits) this.statements.bump.run('hits', this.hits);
+        if (this.misses) this.statements.bump.run('misses', this.misses);
+      })();
+      this.hits = 0;
+      this.misses = 0;
+    } catch (error) {
+      this.fail('close', error);
+    }
+    this.db.close();
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The dedup/cache stage: results are stored by content key the moment a provider
+ * answers (before anything else can fail), so a killed run never pays for them again;
+ * a hit costs nothing and returns the stored output. An entry that cannot be decoded is
+ * dropped and treated as a miss.
+ */
+import type { CacheSetup } from '../cache/open-cache.js';
+import type { WarningSink } from '../cache/store.js';
+import type { Usage } from '../providers/spec.js';
+import type { RunRecord } from './record.js';
+
+export interface CachedResult {
+  output: unknown;
+  model: string;
+  usage: Usage;
+  cost_usd: number;
+  image: RunRecord['image'];
+  profile: string;
+  confidence: number | null;
+  /** The input that produced it (for `duplicate_of`). */
+  input: string;
+  sha256: string;
+  /** Which run produced it: a hit from this run is a `dedup`, from an earlier run a `hit`. */
+  run_id: string;
+  created_at: number;
+}
+
+function isCachedResult(value: unknown): value is CachedResult {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return (
+    'output' in v &&
+    typeof v.model === 'string' &&
+    typeof v.run_id === 'string' &&
+    typeof v.sha256 === 'string'
+  );
+}
+
+export class ResultCacheStage {
+  constructor(
+    private readonly setup: CacheSetup,
+    private readonly warn: WarningSink,
+  ) {}
+
+  async lookup(key: string): Promise<CachedResult | undefined> {
+    let raw: Buffer | undefined;
+    try {
+      raw = await this.setup.results.get(key);
+    } catch (error) {
+      this.warn(`cache read failed (${(error as Error).message}); treating as a miss`);
+      return undefined;
+    }
+    if (raw === undefined) return undefined;
+    try {
+      const value: unknown = JSON.parse(raw.toString('utf8'));
+      if (isCachedResult(value)) return value;
+    } catch {}
+    this.warn(`cache entry ${key.slice(0, 24)}… is unreadable; dropping it`);
+    await this.setup.results.delete(key).catch(() => false);
+    return undefined;
+  }
+
+  async save(key: string, result: CachedResult): Promise<void> {
+    try {
+      await this.setup.results.set(key, Buffer.from(JSON.stringify(result)), this.setup.ttlMs);
+    } catch (error) {
+      this.warn(`cache write failed (${(error as Error).message}); the result is still reported`);
+    }
+  }
+}

@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LayeredStore } from '../../src/cache/layered-store.js';
+import { MemoryStore } from '../../src/cache/memory-store.js';
+import { openCache } from '../../src/cache/open-cache.js';
+import { RedisStore } from '../../src/cache/redis-store.js';
+import { SqliteStore } from '../../src/cache/sqlite-store.js';
+import type { CacheStore } from '../../src/cache/store.js';
+import { tempDir } from '../support/images.js';
+import { startRedis } from '../support/redis.js';
+
+const REDIS_URL = process.env.VISIONPIPE_TEST_REDIS ?? 'redis://127.0.0.1:6379';
+const opened: CacheStore[] = [];
+afterAll(async () => {
+  for (const store of opened) await store.close().catch(() => {});
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const stores: Record<string, () => Promise<CacheStore>> = {
+  memory: async () => new MemoryStore(),
+  sqlite: async () => new SqliteStore(path.join(await tempDir('visionpipe-sqlite-'), 'cache.sqlite')),
+  redis: async () => {
+    const store = new RedisStore(REDIS_URL, { namespace: `vp-test:${randomUUID()}:` });
+    expect(await store.connect()).toBe(true);
+    return store;
+  },
+  'memory+sqlite': async () =>
+    new LayeredStore(
+      new MemoryStore(),
+      new SqliteStore(path.join(await tempDir('visionpipe-sqlite-'), 'cache.sqlite')),
+    ),
+};
+
+for (const [name, open] of Object.entries(stores)) {
+  describe(`${name} store`, () => {
+    it('gets what it sets, deletes, and counts hits and misses', async () => {
+      const store = await open();
+      opened.push(store);
+      const value = Buffer.from([0, 1, 2, 255, 0x7b]); // binary-safe
+      expect(await store.get('r:a:1')).toBeUndefined();
+      await store.set('r:a:1', value, 60_000);
+      expect((await store.get('r:a:1'))?.equals(value)).toBe(true);
+      await store.set('r:a:1', Buffer.from('second'), 60_000);
+      expect((await store.get('r:a:1'))?.toString()).toBe('second');
+      expect(await store.delete('r:a:1')).toBe(true);
+      expect(await store.get('r:a:1')).toBeUndefined();
+      const stats = await store.stats();
+      expect(stats.hits).toBeGreaterThanOrEqual(2);
+      expect(stats.misses).toBeGreaterThanOrEqual(2);
+    });
+
+    it('expires entries after their TTL; 0 means no expiry', async () => {
+      const store = await open();
+      opened.push(store);
+      const ttl = name === 'redis' ? 1000 : 80; // Redis EX has one-second resolution
+      await store.set('short', Buffer.from('x'), ttl);
+      await store.set('forever', Buffer.from('y'), 0);
+      expect(await store.get('short')).toBeDefined();
+      await sleep(ttl + (name === 'redis' ? 1100 : 60));
+      expect(await store.get('short')).toBeUndefined();
+      expect((await store.get('forever'))?.toString()).toBe('y');
+    });
+
+    it('clears by prefix, by age and entirely', async () => {
+      const store = await open();
+      opened.push(store);
+      await store.set('r:p1:a', Buffer.from('1'), 0);
+      await store.set('r:p1:b', Buffer.from('2'), 0);
+      await store.set('r:p2:a', Buffer.from('3'), 0);
+      await store.set('i:x', Buffer.from('4'), 0);
+      expect(await store.clear({ prefix: 'r:p1:' })).toBe(2);
+      expect(await store.get('r:p1:a')).toBeUndefined();
+      expect(await store.get('r:p2:a')).toBeDefined();
+      expect(await store.clear({ olderThanMs: 60_000 })).toBe(0);
+      await sleep(30);
+      expect(await store.clear({ olderThanMs: 10 })).toBe(2);
+      await store.set('z', Buffer.from('5'), 0);
+      expect((await store.stats()).entries).toBe(1);
+      expect(await store.clear()).toBe(1);
+      expect((await store.stats()).entries).toBe(0);
+    });
+  });
+}
+
+describe('SQLite store', () => {
+  it('keeps counters and entries across reopen (WAL file on disk)', async () => {
+    const file = path.join(await tempDir('visionpipe-sqlite-'), 'cache.sqlite');
+    const first = new SqliteStore(file);
+    await first.set('k', Buffer.from('v'), 0);
+    await first.get('k');
+    await first.close();
+    const second = new SqliteStore(file);
+    opened.push(second);
+    expect((await second.get('k'))?.toString()).toBe('v');
+    expect(await second.stats()).toMatchObject({ entries: 1, hits: 2 });
+  });
+
+  it('evicts the oldest entries past its byte budget', async () => {
+    const store = new SqliteStore(path.join(await tempDir('visionpipe-sqlite-'), 'cache.sqlite'), {
+      maxBytes: 10_000,
+    });
+    opened.push(store);
+    for (let i = 0; i < 20; i++) await store.set(`k${i}`, Buffer.alloc(1000, i), 0);
+    const stats = await store.stats();
+    expect(stats.bytes).toBeLessThanOrEqual(10_000);
+    expect(await store.get('k19')).toBeDefined();
+    expect(await store.get('k0')).toBeUndefined();
+  });
+
+  it('a corrupt cache file gives a warning and a working in-memory cache, never a failure', async () => {
+    const stateDir = await tempDir('visionpipe-state-');
+    await writeFile(
+      path.join(stateDir, 'cache.sqlite'),
+      'this is not a database, just text that looks corrupt'.repeat(100),
+    );
+    const warnings: string[] = [];
+    const cache = await openCache({ spec: 'sqlite', stateDir, warn: (m) => warnings.push(m) });
+    expect(warnings.join('\n')).toMatch(/cache\.sqlite is unreadable/);
+    expect(cache.persistent).toBe(false);
+    await cache.results.set('k', Buffer.from('v'), 0);
+    expect((await cache.results.get('k'))?.toString()).toBe('v');
+    await cache.close();
+  });
+});
+
+describe('Redis failover', () => {
+  it('falls back to the local store when Redis is unreachable, with one warning', async () => {
+    const warnings: string[] = [];
+    const cache = await openCache({
+      spec: 'redis://127.0.0.1:1', // nothing listens on port 1
+      stateDir: await tempDir('visionpipe-state-'),
+      warn: (m) => warnings.push(m),
+    });
+    await cache.results.set('k', Buffer.from('v'), 60_000);
+    expect((await cache.results.get('k'))?.toString()).toBe('v');
+    expect(warnings.some((w) => w.includes('not reachable'))).toBe(true);
+    await cache.close();
+  });
+
+  it('keeps going when its Redis dies mid-run and uses it again when it returns', async () => {
+    const redis = await startRedis();
+    if (!redis) return; // redis-server not installed: covered by the unreachable case above
+    const warnings: string[] = [];
+    const cache = await openCache({
+      spec: redis.url,
+      stateDir: await tempDir('visionpipe-state-'),
+      warn: (m) => warnings.push(m),
+    });
+    try {
+      await cache.results.set('before', Buffer.from('1'), 60_000);
+      await redis.stop();
+      // Operations go on against the local fallback while Redis is down.
+      await cache.results.set('during', Buffer.from('2'), 60_000);
+      expect((await cache.results.get('during'))?.toString()).toBe('2');
+      expect(warnings.some((w) => w.includes('unavailable'))).toBe(true);
+      await redis.start();
+      await waitFor(async () => {
+        await cache.results.set(`probe-${Date.now()}`, Buffer.from('3'), 60_000);
+        return warnings.some((w) => w.includes('is back'));
+      });
+      const direct = new RedisStore(redis.url);
+      await direct.connect();
+      await cache.results.set('after', Buffer.from('4'), 60_000);
+      expect((await direct.get('after'))?.toString()).toBe('4');
+      await direct.close();
+    } finally {
+      await cache.close();
+      await redis.stop();
+    }
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(100);
+  }
+  throw new Error('condition not met in time');
+}
