@@ -1,0 +1,119 @@
+/**
+ * One provider call with everything flow/ offers, composed in the order that keeps
+ * each piece honest:
+ *
+ *   retry ─► breaker ─► limiter.acquire(cost) ─► fn(attempt, signal) under a per-attempt timeout
+ *
+ * Retry is outermost so every attempt is one sample for the breaker (the order
+ * cockatiel and Polly recommend) and an open circuit's CIRCUIT_OPEN is waited out by
+ * retry like a Retry-After. The breaker sits before the limiter so a dead provider
+ * does not consume rate budget. The timeout covers the call only, not the wait for a
+ * slot. Responses feed the limiter: rate-limit headers on success, the 429's
+ * Retry-After on failure, so one caller's 429 slows every caller of that limiter.
+ */
+import { VisionpipeError } from '../errors.js';
+import type { RateLimitSnapshot } from '../providers/spec.js';
+import type { ProviderBreaker } from './circuit-breaker.js';
+import type { Limiter, LimiterCost } from './limiter.js';
+import { type Attempted, type RetryOptions, retry } from './retry.js';
+
+export interface CallPolicyOptions {
+  limiter?: Limiter;
+  breaker?: ProviderBreaker;
+  /** What one attempt costs against the limiter (default one request, no tokens). */
+  cost?: LimiterCost;
+  /** Per-attempt timeout (default 120 000 ms; Infinity for none). Expiry is a retryable PROVIDER_TIMEOUT. */
+  timeoutMs?: number;
+  /** How long everyone pauses after a 429 that named no Retry-After (default 1000 ms). */
+  rateLimitPauseMs?: number;
+  /** Retry policy (maxAttempts, delays, onRetry…). */
+  retry?: Omit<RetryOptions, 'signal'>;
+  signal?: AbortSignal;
+  /** Names the call in timeout messages (e.g. `openai gpt-4o: receipt.jpg`). */
+  label?: string;
+}
+
+export const CALL_POLICY_DEFAULTS = {
+  timeoutMs: 120_000,
+  rateLimitPauseMs: 1000,
+} as const;
+
+export function callWithPolicy<T>(
+  fn: (attempt: number, signal: AbortSignal) => Promise<T>,
+  options: CallPolicyOptions = {},
+): Promise<Attempted<T>> {
+  const { limiter, breaker, cost, signal } = options;
+  const timeoutMs = options.timeoutMs ?? CALL_POLICY_DEFAULTS.timeoutMs;
+  const pauseMs = options.rateLimitPauseMs ?? CALL_POLICY_DEFAULTS.rateLimitPauseMs;
+  const label = options.label ?? 'provider call';
+
+  const attempt = async (n: number, attemptSignal: AbortSignal): Promise<T> => {
+    await limiter?.acquire(cost, attemptSignal);
+    try {
+      const value = await withTimeout((inner) => fn(n, inner), timeoutMs, attemptSignal, label);
+      limiter?.observe(rateLimitOf(value));
+      return value;
+    } catch (error) {
+      if (limiter && isRateLimited(error)) limiter.observe({ retryAfterMs: error.retryAfterMs ?? pauseMs });
+      throw error;
+    }
+  };
+
+  return retry(
+    (n, retrySignal) =>
+      breaker ? breaker.execute((inner) => attempt(n, inner), retrySignal) : attempt(n, retrySignal),
+    { ...options.retry, signal },
+  );
+}
+
+/** The `rateLimit` snapshot a provider result carries (ExtractResult, AskResult), if any. */
+function rateLimitOf(value: unknown): RateLimitSnapshot | undefined {
+  if (typeof value !== 'object' || value === null || !('rateLimit' in value)) return undefined;
+  return (value as { rateLimit?: RateLimitSnapshot }).rateLimit;
+}
+
+function isRateLimited(error: unknown): error is VisionpipeError {
+  return (
+    error instanceof VisionpipeError &&
+    (error.code === 'RATE_LIMITED' || error.status === 429) &&
+    error.code !== 'QUOTA_EXCEEDED'
+  );
+}
+
+/**
+ * Runs `fn` with a signal that aborts when the outer signal does or `timeoutMs` passes,
+ * and settles promptly either way even if `fn` ignores its signal. The timer is always cleared.
+ */
+export async function withTimeout<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  timeoutMs: number,
+  outer: AbortSignal | undefined,
+  label = 'call',
+): Promise<T> {
+  if (outer?.aborted) throw outer.reason;
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      controller.abort(outer?.reason);
+      reject(outer?.reason);
+    };
+    outer?.addEventListener('abort', onAbort, { once: true });
+    if (Number.isFinite(timeoutMs)) {
+      timer = setTimeout(() => {
+        const error = new VisionpipeError('PROVIDER_TIMEOUT', `${label}: no answer within ${timeoutMs} ms`);
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    }
+  });
+  try {
+    return await Promise.race([fn(controller.signal), stopped]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) outer?.removeEventListener('abort', onAbort);
+    // The losing side of the race must not become an unhandled rejection.
+    stopped.catch(() => {});
+  }
+}
