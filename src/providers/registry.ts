@@ -1,19 +1,36 @@
 /** Providers by id: the one place that knows every backend. */
 import { VisionpipeError } from '../errors.js';
+import { AnthropicProvider, type AnthropicProviderOptions } from './anthropic.js';
+import { GeminiProvider, type GeminiProviderOptions } from './gemini.js';
+import { ImgGoProvider, type ImgGoProviderOptions } from './imggo.js';
 import { LocalProvider, type LocalProviderOptions } from './local.js';
+import { OpenAIProvider, type OpenAIProviderOptions } from './openai.js';
 import type { Provider } from './spec.js';
 
-export const PROVIDER_IDS = ['local'] as const;
+export const PROVIDER_IDS = ['local', 'openai', 'anthropic', 'gemini', 'imggo'] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
+/** Options per provider; only the chosen provider's entry is read. */
 export interface ProviderOptions {
   local?: LocalProviderOptions;
+  openai?: OpenAIProviderOptions;
+  anthropic?: AnthropicProviderOptions;
+  gemini?: GeminiProviderOptions;
+  imggo?: ImgGoProviderOptions;
 }
 
 export function createProvider(id: string, options: ProviderOptions = {}): Provider {
   switch (id) {
     case 'local':
       return new LocalProvider(options.local);
+    case 'openai':
+      return new OpenAIProvider(options.openai);
+    case 'anthropic':
+      return new AnthropicProvider(options.anthropic);
+    case 'gemini':
+      return new GeminiProvider(options.gemini);
+    case 'imggo':
+      return new ImgGoProvider(options.imggo);
     default:
       throw new VisionpipeError(
         'INVALID_OPTION',

@@ -1,0 +1,210 @@
+/**
+ * Anthropic Messages API. The image goes as a base64 source block before the text (the
+ * order Anthropic recommends); structured output is a forced tool call whose
+ * `input_schema` is the pattern's schema, so the answer arrives as the tool's `input`.
+ * Wire format: https://docs.anthropic.com/en/api/messages
+ */
+import { z } from 'zod';
+import { VisionpipeError } from '../errors.js';
+import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
+import { SIZE_PROFILES } from '../image/profiles.js';
+import { releaseOrigin, requestJson, retainOrigin } from './http.js';
+import {
+  askText,
+  endpoint,
+  extractionText,
+  mediaType,
+  parseWire,
+  parseYesNo,
+  type RemoteProviderOptions,
+  resolveApiKey,
+  resolveBaseUrl,
+  resolveTimeout,
+  SYSTEM_PROMPT,
+  schemaName,
+  usageOf,
+} from './remote.js';
+import type {
+  AskRequest,
+  AskResult,
+  ExtractRequest,
+  ExtractResult,
+  Provider,
+  ProviderImage,
+} from './spec.js';
+import { anthropicImageTokens } from './tokens.js';
+
+export const ANTHROPIC_ENV = 'ANTHROPIC_API_KEY';
+export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+export const ANTHROPIC_DEFAULT_MODEL = 'claude-sonnet-4-5';
+/** The Messages API version this file speaks. */
+export const ANTHROPIC_VERSION = '2023-06-01';
+
+export interface AnthropicProviderOptions extends RemoteProviderOptions {
+  /** `max_tokens` of an extraction (required by the API; default 4096). */
+  maxOutputTokens?: number;
+}
+
+const contentBlockSchema = z.union([
+  z.object({ type: z.literal('tool_use'), name: z.string(), input: z.unknown() }),
+  z.object({ type: z.literal('text'), text: z.string() }),
+  z.object({ type: z.string() }),
+]);
+
+const messageResponseSchema = z.object({
+  model: z.string().optional(),
+  content: z.array(contentBlockSchema),
+  stop_reason: z.string().nullish(),
+  usage: z
+    .object({
+      input_tokens: z.number().int().nonnegative(),
+      output_tokens: z.number().int().nonnegative(),
+      cache_creation_input_tokens: z.number().int().nonnegative().nullish(),
+      cache_read_input_tokens: z.number().int().nonnegative().nullish(),
+    })
+    .nullish(),
+});
+
+type MessageResponse = z.infer<typeof messageResponseSchema>;
+
+/** Every input token the call consumed: cache writes and reads are counted apart from `input_tokens`. */
+function inputTokens(response: MessageResponse): number | undefined {
+  const usage = response.usage;
+  if (!usage) return undefined;
+  return usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
+}
+
+export class AnthropicProvider implements Provider {
+  readonly id = 'anthropic';
+  readonly defaultModel = ANTHROPIC_DEFAULT_MODEL;
+  readonly baseUrl: string;
+  readonly #apiKey: string | undefined;
+  readonly #base: URL;
+  readonly #timeoutMs: number;
+  readonly #maxOutputTokens: number;
+
+  constructor(options: AnthropicProviderOptions = {}) {
+    this.#base = resolveBaseUrl(this.id, options.baseUrl ?? ANTHROPIC_BASE_URL);
+    this.baseUrl = this.#base.href;
+    this.#apiKey = resolveApiKey(this.id, ANTHROPIC_ENV, options.apiKey, this.#base);
+    this.#timeoutMs = resolveTimeout(this.id, options.timeoutMs);
+    this.#maxOutputTokens = options.maxOutputTokens ?? 4096;
+    retainOrigin(this.#base.origin);
+  }
+
+  /** Long edge ≤ 1568 px and ~1.15 MP: Anthropic's native resolution, nothing it would shrink again. */
+  sizeProfile() {
+    return SIZE_PROFILES.anthropic;
+  }
+
+  estimateImageTokens(width: number, height: number): number {
+    return anthropicImageTokens(width, height);
+  }
+
+  async extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult> {
+    const model = request.model || this.defaultModel;
+    const tool = schemaName(request.pattern.name);
+    const text = extractionText(request.pattern);
+    const description = `Record the fields read from the image (pattern "${request.pattern.name}").`;
+    const body = {
+      model,
+      max_tokens: this.#maxOutputTokens,
+      system: SYSTEM_PROMPT,
+      messages: [{ role: 'user', content: [imageBlock(request.image), { type: 'text', text }] }],
+      tools: [{ name: tool, description, input_schema: request.pattern.schema }],
+      tool_choice: { type: 'tool', name: tool },
+      temperature: 0,
+    };
+    const { response, headers, body: raw } = await this.call(body, signal);
+    refuseIfRefused(response);
+    const call = response.content.find(
+      (block): block is { type: 'tool_use'; name: string; input: unknown } =>
+        block.type === 'tool_use' && 'name' in block && block.name === tool,
+    );
+    if (call === undefined) {
+      const why = response.stop_reason === 'max_tokens' ? ' (cut off at max_tokens)' : '';
+      throw new VisionpipeError('BAD_RESPONSE', `anthropic: the answer has no "${tool}" tool call${why}`);
+    }
+    return {
+      output: call.input,
+      model: response.model ?? model,
+      usage: usageOf({
+        input: inputTokens(response),
+        output: response.usage?.output_tokens,
+        imageTokens: anthropicImageTokens(request.image.width, request.image.height),
+        promptText: SYSTEM_PROMPT + text + description + JSON.stringify(request.pattern.schema),
+        outputText: JSON.stringify(call.input),
+      }),
+      rateLimit: parseRateLimitHeaders(this.id, headers),
+      raw,
+    };
+  }
+
+  /** A yes/no question answered in a few tokens. */
+  async ask(request: AskRequest, signal: AbortSignal): Promise<AskResult> {
+    const model = request.model || this.defaultModel;
+    const text = askText(request.question);
+    const body = {
+      model,
+      max_tokens: 5,
+      messages: [{ role: 'user', content: [imageBlock(request.image), { type: 'text', text }] }],
+      temperature: 0,
+    };
+    const { response, headers, body: raw } = await this.call(body, signal);
+    refuseIfRefused(response);
+    const answer = response.content
+      .map((block) => ('text' in block && typeof block.text === 'string' ? block.text : ''))
+      .join('');
+    return {
+      ...parseYesNo(this.id, answer),
+      model: response.model ?? model,
+      reason: `model answered ${JSON.stringify(answer.trim().slice(0, 40))}`,
+      usage: usageOf({
+        input: inputTokens(response),
+        output: response.usage?.output_tokens,
+        imageTokens: anthropicImageTokens(request.image.width, request.image.height),
+        promptText: text,
+        outputText: answer,
+      }),
+      rateLimit: parseRateLimitHeaders(this.id, headers),
+      raw,
+    };
+  }
+
+  close(): Promise<void> {
+    return releaseOrigin(this.#base.origin);
+  }
+
+  private async call(body: unknown, signal: AbortSignal) {
+    const headers: Record<string, string> = { 'anthropic-version': ANTHROPIC_VERSION };
+    if (this.#apiKey !== undefined) headers['x-api-key'] = this.#apiKey;
+    const result = await requestJson({
+      provider: this.id,
+      url: endpoint(this.#base, '/v1/messages'),
+      method: 'POST',
+      headers,
+      json: body,
+      timeoutMs: this.#timeoutMs,
+      signal,
+      secrets: [this.#apiKey],
+    });
+    return {
+      response: parseWire(this.id, messageResponseSchema, result.body, 'message'),
+      headers: result.headers,
+      body: result.body,
+    };
+  }
+}
+
+function imageBlock(image: ProviderImage) {
+  return {
+    type: 'image',
+    source: { type: 'base64', media_type: mediaType(image.format), data: image.data.toString('base64') },
+  };
+}
+
+function refuseIfRefused(response: MessageResponse): void {
+  if (response.stop_reason === 'refusal') {
+    throw new VisionpipeError('BAD_RESPONSE', 'anthropic: the model refused to answer', { retryable: false });
+  }
+}

@@ -1,0 +1,313 @@
+/**
+ * Gemini `generateContent` (Gemini API, v1beta). The image goes as `inline_data`;
+ * structured output is `responseMimeType: application/json` with a `responseSchema`,
+ * which is an OpenAPI 3.0 subset, so the pattern's JSON Schema is converted here.
+ * Wire format: https://ai.google.dev/api/generate-content
+ */
+import { z } from 'zod';
+import { VisionpipeError } from '../errors.js';
+import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
+import { SIZE_PROFILES } from '../image/profiles.js';
+import type { JsonType, SchemaNode } from '../patterns/types.js';
+import { releaseOrigin, requestJson, retainOrigin } from './http.js';
+import {
+  askText,
+  endpoint,
+  extractionText,
+  mediaType,
+  parseModelJson,
+  parseWire,
+  parseYesNo,
+  type RemoteProviderOptions,
+  resolveApiKey,
+  resolveBaseUrl,
+  resolveTimeout,
+  SYSTEM_PROMPT,
+  usageOf,
+} from './remote.js';
+import type {
+  AskRequest,
+  AskResult,
+  ExtractRequest,
+  ExtractResult,
+  Provider,
+  ProviderImage,
+} from './spec.js';
+import { geminiImageTokens } from './tokens.js';
+
+export const GEMINI_ENV = 'GEMINI_API_KEY';
+export const GEMINI_BASE_URL = 'https://generativelanguage.googleapis.com/v1beta';
+export const GEMINI_DEFAULT_MODEL = 'gemini-2.5-flash';
+
+export interface GeminiProviderOptions extends RemoteProviderOptions {
+  /** `maxOutputTokens` of an extraction (default: the model's own). */
+  maxOutputTokens?: number;
+}
+
+/** A node of Gemini's Schema object (OpenAPI 3.0 subset: upper-case types, `nullable`). */
+export interface GeminiSchema {
+  type?: 'STRING' | 'NUMBER' | 'INTEGER' | 'BOOLEAN' | 'ARRAY' | 'OBJECT';
+  nullable?: boolean;
+  title?: string;
+  description?: string;
+  format?: string;
+  enum?: string[];
+  properties?: Record<string, GeminiSchema>;
+  required?: string[];
+  propertyOrdering?: string[];
+  items?: GeminiSchema;
+  anyOf?: GeminiSchema[];
+}
+
+const GEMINI_TYPES: Record<Exclude<JsonType, 'null'>, NonNullable<GeminiSchema['type']>> = {
+  string: 'STRING',
+  number: 'NUMBER',
+  integer: 'INTEGER',
+  boolean: 'BOOLEAN',
+  array: 'ARRAY',
+  object: 'OBJECT',
+};
+
+/**
+ * The pattern's strict JSON Schema → Gemini's responseSchema: `["string","null"]` →
+ * `STRING` + `nullable`; `additionalProperties` dropped (not in the subset); property
+ * order kept with `propertyOrdering`; enums only for strings (Gemini's are strings);
+ * string formats other than date-time moved into the description (Gemini refuses them).
+ */
+export function toGeminiSchema(node: SchemaNode): GeminiSchema {
+  const types = (Array.isArray(node.type) ? node.type : [node.type]).filter(
+    (t): t is Exclude<JsonType, 'null'> => t !== 'null',
+  );
+  const nullable = types.length < (Array.isArray(node.type) ? node.type.length : 1);
+  if (types.length > 1) {
+    return {
+      anyOf: types.map((type) => toGeminiSchema({ ...node, type })),
+      ...(nullable ? { nullable: true } : {}),
+    };
+  }
+  const type = types[0] ?? 'string';
+  const out: GeminiSchema = { type: GEMINI_TYPES[type] };
+  if (nullable) out.nullable = true;
+  if (node.title) out.title = node.title;
+  const notes: string[] = node.description ? [node.description] : [];
+  if (node.format === 'date-time' && type === 'string') out.format = 'date-time';
+  else if (node.format) notes.push(`format: ${node.format}`);
+  if (notes.length > 0) out.description = notes.join('; ');
+  if (node.enum) {
+    const values = node.enum.filter((v) => v !== null);
+    if (type === 'string' && values.every((v): v is string => typeof v === 'string')) {
+      out.format = 'enum';
+      out.enum = values;
+    }
+  }
+  if (node.properties) {
+    const keys = Object.keys(node.properties);
+    out.properties = Object.fromEntries(keys.map((key) => [key, toGeminiSchema(node.properties![key]!)]));
+    out.required = node.required ?? keys;
+    out.propertyOrdering = keys;
+  }
+  if (node.items) out.items = toGeminiSchema(node.items);
+  return out;
+}
+
+const responseSchema = z.object({
+  candidates: z
+    .array(
+      z.object({
+        content: z
+          .object({
+            parts: z.array(z.object({ text: z.string().optional(), thought: z.boolean().optional() })),
+          })
+          .optional(),
+        finishReason: z.string().optional(),
+      }),
+    )
+    .optional(),
+  promptFeedback: z.object({ blockReason: z.string().optional() }).optional(),
+  usageMetadata: z
+    .object({
+      promptTokenCount: z.number().int().nonnegative().optional(),
+      candidatesTokenCount: z.number().int().nonnegative().optional(),
+      thoughtsTokenCount: z.number().int().nonnegative().optional(),
+      promptTokensDetails: z
+        .array(
+          z.object({
+            modality: z.string().optional(),
+            tokenCount: z.number().int().nonnegative().optional(),
+          }),
+        )
+        .optional(),
+    })
+    .optional(),
+  modelVersion: z.string().optional(),
+});
+
+type GenerateResponse = z.infer<typeof responseSchema>;
+
+/** Ends that mean "blocked", not "try again". */
+const BLOCKED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY']);
+
+function answerText(response: GenerateResponse): string {
+  if (response.promptFeedback?.blockReason) {
+    throw new VisionpipeError(
+      'BAD_RESPONSE',
+      `gemini: the prompt was blocked (${response.promptFeedback.blockReason})`,
+      {
+        retryable: false,
+      },
+    );
+  }
+  const candidate = response.candidates?.[0];
+  if (candidate?.finishReason && BLOCKED.has(candidate.finishReason)) {
+    throw new VisionpipeError('BAD_RESPONSE', `gemini: the answer was blocked (${candidate.finishReason})`, {
+      retryable: false,
+    });
+  }
+  const text = (candidate?.content?.parts ?? [])
+    .filter((part) => !part.thought)
+    .map((part) => part.text ?? '')
+    .join('');
+  if (text === '') {
+    throw new VisionpipeError(
+      'BAD_RESPONSE',
+      `gemini: the answer has no text (finishReason ${candidate?.finishReason ?? 'none'})`,
+    );
+  }
+  return text;
+}
+
+/** Output tokens as billed: thinking tokens are charged as output. */
+function outputTokens(response: GenerateResponse): number | undefined {
+  const usage = response.usageMetadata;
+  if (usage?.promptTokenCount === undefined) return undefined;
+  return (usage.candidatesTokenCount ?? 0) + (usage.thoughtsTokenCount ?? 0);
+}
+
+/** Gemini reports image tokens per modality; prefer its figure to the estimate. */
+function imageTokens(response: GenerateResponse, estimate: number): number {
+  const image = response.usageMetadata?.promptTokensDetails?.find((d) => d.modality === 'IMAGE');
+  return image?.tokenCount ?? estimate;
+}
+
+export class GeminiProvider implements Provider {
+  readonly id = 'gemini';
+  readonly defaultModel = GEMINI_DEFAULT_MODEL;
+  readonly baseUrl: string;
+  readonly #apiKey: string | undefined;
+  readonly #base: URL;
+  readonly #timeoutMs: number;
+  readonly #maxOutputTokens: number | undefined;
+
+  constructor(options: GeminiProviderOptions = {}) {
+    this.#base = resolveBaseUrl(this.id, options.baseUrl ?? GEMINI_BASE_URL);
+    this.baseUrl = this.#base.href;
+    this.#apiKey = resolveApiKey(this.id, GEMINI_ENV, options.apiKey, this.#base);
+    this.#timeoutMs = resolveTimeout(this.id, options.timeoutMs);
+    this.#maxOutputTokens = options.maxOutputTokens;
+    retainOrigin(this.#base.origin);
+  }
+
+  /** 2×2 of Gemini's 768-px tiles. */
+  sizeProfile() {
+    return SIZE_PROFILES.gemini;
+  }
+
+  /** For the image as sent: Gemini tiles what it gets and does not shrink it first. */
+  estimateImageTokens(width: number, height: number): number {
+    return geminiImageTokens(width, height);
+  }
+
+  async extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult> {
+    const model = request.model || this.defaultModel;
+    const text = extractionText(request.pattern);
+    const schema = toGeminiSchema(request.pattern.schema);
+    const body = {
+      systemInstruction: { parts: [{ text: SYSTEM_PROMPT }] },
+      contents: [{ role: 'user', parts: [inlineData(request.image), { text }] }],
+      generationConfig: {
+        responseMimeType: 'application/json',
+        responseSchema: schema,
+        temperature: 0,
+        ...(this.#maxOutputTokens === undefined ? {} : { maxOutputTokens: this.#maxOutputTokens }),
+      },
+    };
+    const { response, headers, body: raw } = await this.call(model, body, signal);
+    const content = answerText(response);
+    const why = response.candidates?.[0]?.finishReason === 'MAX_TOKENS' ? ' (cut off at MAX_TOKENS)' : '';
+    return {
+      output: parseModelJson(this.id, content, why),
+      model: response.modelVersion ?? model,
+      usage: usageOf({
+        input: response.usageMetadata?.promptTokenCount,
+        output: outputTokens(response),
+        imageTokens: imageTokens(response, geminiImageTokens(request.image.width, request.image.height)),
+        promptText: SYSTEM_PROMPT + text + JSON.stringify(schema),
+        outputText: content,
+      }),
+      rateLimit: parseRateLimitHeaders(this.id, headers),
+      raw,
+    };
+  }
+
+  /** A yes/no question; thinking off where the model allows it, so a few tokens suffice. */
+  async ask(request: AskRequest, signal: AbortSignal): Promise<AskResult> {
+    const model = request.model || this.defaultModel;
+    const text = askText(request.question);
+    const canSkipThinking = /^gemini-2\.5-flash/.test(model);
+    const thinks = /^gemini-(2\.5|[3-9])/.test(model) && !canSkipThinking;
+    const body = {
+      contents: [{ role: 'user', parts: [inlineData(request.image), { text }] }],
+      generationConfig: {
+        temperature: 0,
+        maxOutputTokens: thinks ? 1024 : 5,
+        ...(canSkipThinking ? { thinkingConfig: { thinkingBudget: 0 } } : {}),
+      },
+    };
+    const { response, headers, body: raw } = await this.call(model, body, signal);
+    const answer = answerText(response);
+    return {
+      ...parseYesNo(this.id, answer),
+      model: response.modelVersion ?? model,
+      reason: `model answered ${JSON.stringify(answer.trim().slice(0, 40))}`,
+      usage: usageOf({
+        input: response.usageMetadata?.promptTokenCount,
+        output: outputTokens(response),
+        imageTokens: imageTokens(response, geminiImageTokens(request.image.width, request.image.height)),
+        promptText: text,
+        outputText: answer,
+      }),
+      rateLimit: parseRateLimitHeaders(this.id, headers),
+      raw,
+    };
+  }
+
+  close(): Promise<void> {
+    return releaseOrigin(this.#base.origin);
+  }
+
+  private async call(model: string, body: unknown, signal: AbortSignal) {
+    const headers: Record<string, string> = {};
+    // The header, never `?key=`: a key in a URL ends up in logs and error messages.
+    if (this.#apiKey !== undefined) headers['x-goog-api-key'] = this.#apiKey;
+    const name = model.replace(/^models\//, '');
+    const result = await requestJson({
+      provider: this.id,
+      url: endpoint(this.#base, `/models/${encodeURIComponent(name)}:generateContent`),
+      method: 'POST',
+      headers,
+      json: body,
+      timeoutMs: this.#timeoutMs,
+      signal,
+      secrets: [this.#apiKey],
+    });
+    return {
+      response: parseWire(this.id, responseSchema, result.body, 'generateContent response'),
+      headers: result.headers,
+      body: result.body,
+    };
+  }
+}
+
+function inlineData(image: ProviderImage) {
+  return { inline_data: { mime_type: mediaType(image.format), data: image.data.toString('base64') } };
+}

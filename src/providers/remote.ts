@@ -1,0 +1,195 @@
+/**
+ * What the remote providers share and nothing else: option checks, the API key from the
+ * environment, prompts, wire validation and usage accounting. Each provider's quirks stay
+ * in its own file.
+ */
+import type { z } from 'zod';
+import { VisionpipeError } from '../errors.js';
+import type { OutputFormat } from '../image/options.js';
+import type { Pattern } from '../patterns/types.js';
+import type { Usage } from './spec.js';
+import { estimateTextTokens } from './tokens.js';
+
+/** Options every remote provider takes. */
+export interface RemoteProviderOptions {
+  /** Default: the provider's environment variable (OPENAI_API_KEY, …). Never logged. */
+  apiKey?: string;
+  /** API root, e.g. an OpenAI-compatible server's `http://localhost:8000/v1`. */
+  baseUrl?: string;
+  /** Per HTTP request, ms (default 120 000). The pipeline's per-image timeout still applies. */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 120_000;
+
+export function isLoopback(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** The base URL without a trailing slash; INVALID_OPTION unless it is http(s). */
+export function resolveBaseUrl(provider: string, value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      `${provider}: baseUrl ${JSON.stringify(value)} is not a URL`,
+      {
+        option: 'baseUrl',
+      },
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      `${provider}: baseUrl must be http(s) (got ${JSON.stringify(url.protocol)})`,
+      { option: 'baseUrl' },
+    );
+  }
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  return url;
+}
+
+/**
+ * The API key: the explicit option, else the environment variable. A server on loopback
+ * (Ollama, vLLM, LM Studio, the simulator) may run without one.
+ */
+export function resolveApiKey(
+  provider: string,
+  envVar: string,
+  explicit: string | undefined,
+  baseUrl: URL,
+): string | undefined {
+  const key = explicit ?? process.env[envVar];
+  if (key !== undefined && key !== '') return key;
+  if (isLoopback(baseUrl)) return undefined;
+  throw new VisionpipeError(
+    'MISSING_API_KEY',
+    `${provider}: ${envVar} is not set; export the API key in the environment`,
+    { option: envVar },
+  );
+}
+
+export function resolveTimeout(provider: string, value: number | undefined): number {
+  const timeout = value ?? DEFAULT_TIMEOUT_MS;
+  if (!Number.isFinite(timeout) || timeout <= 0) {
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      `${provider}: timeoutMs must be a positive number (got ${value})`,
+      {
+        option: 'timeoutMs',
+      },
+    );
+  }
+  return timeout;
+}
+
+/** Validates a response body at the edge: anything unexpected is BAD_RESPONSE naming the field. */
+export function parseWire<T>(provider: string, schema: z.ZodType<T>, body: unknown, what: string): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+  throw new VisionpipeError(
+    'BAD_RESPONSE',
+    `${provider}: unexpected ${what}${path}: ${issue?.message ?? 'invalid shape'}`,
+  );
+}
+
+/** A name structured-output APIs accept (`^[a-zA-Z0-9_-]{1,64}$`), derived from the pattern name. */
+export function schemaName(patternName: string): string {
+  const name = patternName
+    .normalize('NFKD')
+    .replace(/[^a-zA-Z0-9_-]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 64);
+  return name === '' ? 'extraction' : name;
+}
+
+export function mediaType(format: OutputFormat): string {
+  return `image/${format}`;
+}
+
+export const SYSTEM_PROMPT =
+  'You read images and return structured data that matches the given schema exactly. ' +
+  'Report only what the image shows: use null for a field that is not visible and never guess. ' +
+  'Copy numbers, codes and names exactly as printed; write dates as YYYY-MM-DD.';
+
+/** The user-turn text of an extraction: the pattern's own instructions. */
+export function extractionText(pattern: Pattern): string {
+  const instructions = pattern.instructions.trim();
+  return `${instructions === '' ? 'Extract the fields of the schema.' : instructions}\nReturn the "${schemaName(pattern.name)}" fields for this image.`;
+}
+
+export function askText(question: string): string {
+  return `${question.trim()}\nAnswer with one word: yes or no.`;
+}
+
+/** "Yes." → true, "no" → false; a sentence that says one of them but not both counts, less surely. */
+export function parseYesNo(provider: string, text: string): { answer: boolean; confidence: number } {
+  const trimmed = text.trim().toLowerCase();
+  const first = /^[^a-z]*(yes|no)\b/.exec(trimmed);
+  if (first) return { answer: first[1] === 'yes', confidence: 0.9 };
+  const yes = /\byes\b/.test(trimmed);
+  const no = /\bno\b/.test(trimmed);
+  if (yes !== no) return { answer: yes, confidence: 0.6 };
+  throw new VisionpipeError(
+    'BAD_RESPONSE',
+    `${provider}: the yes/no answer was neither (${JSON.stringify(text.slice(0, 80))})`,
+  );
+}
+
+/** Parses the model's JSON text; BAD_RESPONSE when it is cut off or not JSON. */
+export function parseModelJson(provider: string, text: string, why: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new VisionpipeError(
+      'BAD_RESPONSE',
+      `${provider}: the model's output is not valid JSON${why} (${text.length} chars: ${JSON.stringify(text.slice(0, 60))}…)`,
+    );
+  }
+}
+
+export interface UsageInputs {
+  /** The provider's own counts, when the response had them. */
+  input?: number | undefined;
+  output?: number | undefined;
+  /** From the image-token estimator (or the provider's own image count). */
+  imageTokens: number;
+  /** Everything sent as text (prompts, schema), for the estimate. */
+  promptText: string;
+  /** Everything received as text, for the estimate. */
+  outputText: string;
+}
+
+/** The response's real usage when it has one; else an estimate of everything, marked `estimated`. */
+export function usageOf(inputs: UsageInputs): Usage {
+  if (inputs.input !== undefined && inputs.output !== undefined) {
+    return {
+      input_tokens: inputs.input,
+      output_tokens: inputs.output,
+      image_tokens: Math.min(inputs.imageTokens, inputs.input),
+      estimated: false,
+    };
+  }
+  return {
+    input_tokens: inputs.imageTokens + estimateTextTokens(inputs.promptText),
+    output_tokens: estimateTextTokens(inputs.outputText),
+    image_tokens: inputs.imageTokens,
+    estimated: true,
+  };
+}
+
+/** `base` + `path`, keeping the base's query string (Azure-style `?api-version=`). */
+export function endpoint(base: URL, path: string): string {
+  const url = new URL(base.href);
+  url.pathname = `${base.pathname.replace(/\/+$/, '')}${path}`;
+  return url.href;
+}
+
+export function dataUrl(data: Buffer, format: OutputFormat): string {
+  return `data:${mediaType(format)};base64,${data.toString('base64')}`;
+}

@@ -1,0 +1,135 @@
+/**
+ * The provider simulator's public types: options, the calls it answers, its stats and
+ * the requests it recorded. Plain types only, so the simulator can move under src/
+ * (for `visionpipe simulate`) without test-only imports.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+export type Api = 'openai' | 'anthropic' | 'gemini' | 'imggo';
+
+/**
+ * Faults the simulator can inject. `reset`, `5xx`, `529`, `slow-body` and `malformed`
+ * are drawn at the configured rates; every kind can be forced with `inject()`.
+ * `529` is Anthropic's overloaded_error (503 "overloaded" for the other APIs).
+ */
+export type FaultKind =
+  | 'reset'
+  | '5xx'
+  | '529'
+  | 'slow-body'
+  | 'malformed'
+  | 'rate-limit'
+  | 'quota'
+  | 'bad-request';
+
+export interface FaultRates {
+  rate5xx: number;
+  rate529: number;
+  rateReset: number;
+  rateSlowBody: number;
+  rateMalformed: number;
+}
+
+export interface SimImage {
+  data: Buffer;
+  width: number;
+  height: number;
+  /** sharp's format name: jpeg, png, webp… */
+  format: string;
+}
+
+/** One model call as the simulator understood it from the wire. */
+export interface SimCall {
+  api: Api;
+  kind: 'extract' | 'ask';
+  model: string;
+  image: SimImage;
+  /** The http(s) URL the image was fetched from (OpenAI `image_url`, ImgGo `image_url`). */
+  imageUrl?: string;
+  /** The requested output's JSON Schema (Gemini's responseSchema converted back). */
+  schema?: Record<string, unknown>;
+  /** All text of the request (system, user turn, question). */
+  prompt: string;
+  /** ImgGo: the pattern the image was ingested into. */
+  patternId?: string;
+}
+
+/**
+ * How answers are made: `local` runs the repository's OCR engine on the received pixels
+ * (resolution really changes accuracy; ~1 s per image), `empty` returns the schema's
+ * empty output, a function returns anything (for `ask`: a boolean or a text). A
+ * function that throws gives a 500 (an ImgGo job: `failed` with its message).
+ */
+export type AnswerFn = (call: SimCall) => unknown | Promise<unknown>;
+
+export interface SimulatorOptions {
+  /** Uniform latency of each model call, ms before `timeScale` (default 0–5). */
+  latency?: { minMs: number; maxMs: number };
+  /**
+   * Real ms per simulated ms: 0.01 runs a 60 s rate-limit window in 600 ms. Scales
+   * latencies, rate-limit windows and the resets and waits the headers report.
+   */
+  timeScale?: number;
+  /** Requests per (simulated) minute, per API family. */
+  rpm?: number;
+  /** Input tokens per (simulated) minute, per API family. */
+  tpm?: number;
+  faults?: Partial<FaultRates>;
+  /** PRNG seed for latencies and faults (default 1). */
+  seed?: number;
+  answer?: 'local' | 'empty' | AnswerFn;
+  /** Keys accepted; any non-empty key when unset. */
+  apiKeys?: string[];
+  /** OpenAI, Anthropic and Gemini answer every call as out of quota / credit. */
+  quotaExceeded?: boolean;
+  /** Response compression when the client accepts it (default gzip). */
+  compress?: 'gzip' | 'br' | 'deflate' | false;
+  /** How long a `slow-body` response stalls after its first half, real ms (default 10 000). */
+  slowBodyMs?: number;
+  /** ImgGo patterns by id (for `local`/`empty` answers); any id is accepted when unset. */
+  imggoPatterns?: Record<string, { schema?: object; instructions?: string }>;
+  /** OCR workers of the local engine (default 2). */
+  localWorkers?: number;
+}
+
+export interface SimulatorStats {
+  /** Requests per route, e.g. `openai POST /v1/chat/completions`. */
+  requests: Record<string, number>;
+  total: number;
+  /** 429 answers (rate limits and quota). */
+  rateLimited: number;
+  faults: Record<FaultKind, number>;
+  /** Distinct ImgGo jobs created (idempotent replays excluded). */
+  jobsCreated: number;
+  /** Tokens billed by the real formulas. */
+  tokens: { input: number; output: number; image: number };
+  /** Responses sent compressed. */
+  compressed: number;
+}
+
+export interface RecordedRequest {
+  api: Api;
+  route: string;
+  method: string;
+  /** Path and query. */
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  /** The parsed JSON body, when it was JSON. */
+  json?: unknown;
+  /** Multipart fields, files as `{filename, type, size}` with their bytes. */
+  form?: Record<string, string | { filename: string; type: string; size: number; data: Buffer }>;
+}
+
+export interface Simulator {
+  url: string;
+  port: number;
+  /** Base URLs to give each provider. */
+  baseUrls: Record<Api, string>;
+  stats: SimulatorStats;
+  /** Every request received, oldest first (the last 1000). */
+  requests: RecordedRequest[];
+  /** Forces `kind` on the next `count` requests (any API), ahead of the random faults. */
+  inject(kind: FaultKind, count?: number): void;
+  close(): Promise<void>;
+}
