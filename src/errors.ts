@@ -32,19 +32,39 @@ export const ERROR_CODES = {
     summary: "the provider's output does not conform to the pattern's schema",
   },
   // providers (remote APIs)
-  AUTH_FAILED: { retryable: false, summary: 'the provider refused the API key (401/403); check the key in the environment' },
-  BAD_REQUEST: { retryable: false, summary: 'the provider rejected the request (400/404/413/422): it will fail again as is' },
-  RATE_LIMITED: { retryable: true, summary: 'the provider answered 429: too many requests or tokens for now' },
-  QUOTA_EXCEEDED: { retryable: false, summary: 'the account is out of quota or over its spend limit: retrying cannot help' },
-  PROVIDER_UNAVAILABLE: { retryable: true, summary: 'the provider failed or is overloaded (408, 409, 5xx, 529)' },
+  AUTH_FAILED: {
+    retryable: false,
+    summary: 'the provider refused the API key (401/403); check the key in the environment',
+  },
+  BAD_REQUEST: {
+    retryable: false,
+    summary: 'the provider rejected the request (400/404/413/422): it will fail again as is',
+  },
+  RATE_LIMITED: {
+    retryable: true,
+    summary: 'the provider answered 429: too many requests or tokens for now',
+  },
+  QUOTA_EXCEEDED: {
+    retryable: false,
+    summary: 'the account is out of quota or over its spend limit: retrying cannot help',
+  },
+  PROVIDER_UNAVAILABLE: {
+    retryable: true,
+    summary: 'the provider failed or is overloaded (408, 409, 5xx, 529)',
+  },
   PROVIDER_TIMEOUT: { retryable: true, summary: 'the provider did not answer in time' },
   CONNECTION_FAILED: { retryable: true, summary: 'the connection to the provider failed or was reset' },
-  BAD_RESPONSE: { retryable: true, summary: 'the provider answered with a body visionpipe cannot read (malformed JSON, no output)' },
-  CIRCUIT_OPEN: { retryable: true, summary: 'calls to this provider are paused after a run of failures (circuit breaker)' },
+  BAD_RESPONSE: {
+    retryable: true,
+    summary: 'the provider answered with a body visionpipe cannot read (malformed JSON, no output)',
+  },
+  CIRCUIT_OPEN: {
+    retryable: true,
+    summary: 'calls to this provider are paused after a run of failures (circuit breaker)',
+  },
   MISSING_API_KEY: { retryable: false, summary: "the provider's API key environment variable is not set" },
   // local engine
   OCR_FAILED: { retryable: true, summary: 'the local OCR engine failed on this image' },
-  TIMEOUT: { retryable: true, summary: 'the image took longer than the per-image timeout' },
   ABORTED: { retryable: true, summary: 'the run was aborted while this image was in flight' },
   // usage
   INVALID_OPTION: { retryable: false, summary: 'an option has an invalid value' },

@@ -12,7 +12,7 @@ import { DEFAULT_MAX_INPUT_BYTES } from '../image/source.js';
 import { defaultConcurrency } from '../image/tuning.js';
 import { loadPattern, render } from '../patterns/index.js';
 import { createPipeline } from '../pipeline/create-pipeline.js';
-import { createProvider, PROVIDER_IDS } from '../providers/registry.js';
+import { createProvider } from '../providers/registry.js';
 import { countInputs, expandInputs, readListFile } from '../runs/inputs.js';
 import { OutputWriter } from '../runs/output-paths.js';
 import { planResume } from '../runs/resume.js';
@@ -21,17 +21,23 @@ import { RunSummary } from '../runs/summary.js';
 import { handleInterrupts } from './interrupt.js';
 import { byteSize, integer } from './parsers.js';
 import { createProgress } from './progress.js';
+import {
+  addProviderOptions,
+  defaultConcurrencyFor,
+  limiterFrom,
+  type ProviderFlags,
+  providerOptionsFrom,
+  retryFrom,
+} from './provider-flags.js';
 import { printSummary } from './summary-print.js';
 
-interface RunFlags {
+interface RunFlags extends ProviderFlags {
   pattern: string;
   cache: string;
   cacheTtl: number;
   stateDir: string;
   nearDup?: number;
   fresh?: boolean;
-  provider: string;
-  model?: string;
   concurrency?: number;
   profile?: string;
   out: string;
@@ -51,6 +57,9 @@ Examples:
   $ visionpipe run 'scans/**/*.jpg' --pattern receipt.yaml --out receipts.jsonl --format-dir out/csv
   $ visionpipe run --list urls.txt --pattern invoice.json --concurrency 4 --json
   $ visionpipe run inbox --pattern invoice.json --fail-on-error   # exit 1 if any image failed
+  $ OPENAI_API_KEY=… visionpipe run scans --pattern invoice.json --provider openai --model gpt-4.1-mini --rpm 500
+  $ visionpipe run scans -p invoice.json --provider openai --base-url http://localhost:11434/v1 --model llava  # Ollama
+  $ visionpipe run scans -p invoice.json --provider anthropic --rpm 50 --limiter redis://127.0.0.1:6379  # shared by all machines
 
 Each input gets one line in --out (JSONL): input, sha256, status (ok | error | skipped),
 output, error {code, message}, cache, provider, model, latency_ms, attempts,
@@ -88,12 +97,16 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
   }
   // Pattern and provider first: a bad one stops the command before anything is written.
   const pattern = await loadPattern(flags.pattern);
-  const provider = createProvider(flags.provider);
+  const provider = createProvider(flags.provider, providerOptionsFrom(flags));
   const progress = createProgress({ label: 'run', mode: flags.progress ? undefined : 'off' });
   const warn = (message: string) => progress.log(`warning: ${message}`);
   const stateDir = path.resolve(flags.stateDir);
   const cache = await openCache({ spec: flags.cache, stateDir, ttlMs: flags.cacheTtl, warn });
+  const limiter = limiterFrom(flags, warn);
+  const retry = retryFrom(flags);
   const pipeline = await createPipeline({
+    ...(limiter ? { limiter } : {}),
+    ...(retry ? { retry } : {}),
     pattern,
     provider,
     cache,
@@ -107,7 +120,7 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
     },
     timeoutMs: flags.timeout,
   });
-  const concurrency = flags.concurrency ?? defaultConcurrency();
+  const concurrency = flags.concurrency ?? defaultConcurrencyFor(provider.id, defaultConcurrency());
   // Never read our own outputs back as inputs: the results file, the format folder, the state.
   const exclude = [flags.out, stateDir, ...(flags.formatDir ? [flags.formatDir] : [])].map((p) =>
     path.resolve(p),
@@ -165,6 +178,7 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
     await plan.finish(completed);
     await pipeline.close();
     await provider.close();
+    await limiter?.close();
     await cache.close();
   }
   const result = summary.toJSON();
@@ -180,14 +194,12 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
 }
 
 export function runCommandDefinition(): Command {
-  return new Command('run')
+  const command = new Command('run')
     .description(
       'Extract structured data from images with a pattern: one JSONL record per input, then a summary',
     )
     .argument('[inputs...]', 'files, directories (recursive), globs or http(s) URLs')
     .requiredOption('-p, --pattern <file>', 'pattern file (.json or .yaml)')
-    .option('--provider <id>', `provider: ${PROVIDER_IDS.join(', ')}`, 'local')
-    .option('-m, --model <name>', "model (default: the provider's)")
     .option(
       '-c, --concurrency <n>',
       'images in flight (a sliding window; default: CPU cores)',
@@ -221,4 +233,5 @@ export function runCommandDefinition(): Command {
     .action(async (inputs: string[], flags: RunFlags) => {
       process.exitCode = await runCommand(inputs, flags);
     });
+  return addProviderOptions(command);
 }

@@ -28,7 +28,7 @@ export function printSummary(
     `  bytes ${formatBytes(summary.bytes.original)} original → ${formatBytes(summary.bytes.sent)} sent (${saved >= 0 ? '-' : '+'}${Math.abs(saved)} %)`,
   );
   lines.push(
-    `  tokens ${summary.tokens.total.toLocaleString('en-US')}${summary.tokens.estimated ? ' (some estimated)' : ''} · cost $${summary.cost_usd.toFixed(4)}`,
+    `  tokens ${summary.tokens.total.toLocaleString('en-US')}${summary.tokens.estimated ? ' (some estimated)' : ''} · cost $${summary.cost_usd.toFixed(4)}${summary.cost_unknown ? ` (+${summary.cost_unknown} images at an unknown price)` : ''}`,
   );
   lines.push(
     `  cache ${summary.cache.hits} hits · ${summary.cache.misses} misses · ${summary.cache.dedup} dedup${summary.cache.near_dup ? ` · ${summary.cache.near_dup} near-dup` : ''}`,

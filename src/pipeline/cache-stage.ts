@@ -13,7 +13,7 @@ export interface CachedResult {
   output: unknown;
   model: string;
   usage: Usage;
-  cost_usd: number;
+  cost_usd: number | null;
   image: RunRecord['image'];
   profile: string;
   confidence: number | null;

@@ -15,7 +15,10 @@ import { type CacheOptions, type CacheSetup, openCache } from '../cache/open-cac
 import { SingleFlight } from '../cache/single-flight.js';
 import { StatMemo } from '../cache/stat-memo.js';
 import type { WarningSink } from '../cache/store.js';
-import { toVisionpipeError, type VisionpipeError } from '../errors.js';
+import { toVisionpipeError, VisionpipeError } from '../errors.js';
+import { breakerFor, type ProviderBreaker } from '../flow/circuit-breaker.js';
+import type { Limiter } from '../flow/limiter.js';
+import { attemptsOf, type RetryOptions } from '../flow/retry.js';
 import { mapWindow } from '../flow/window.js';
 import { perceptualHash } from '../image/fingerprint.js';
 import { type PreprocessOptions, preprocessFingerprint, resolvePreprocessOptions } from '../image/options.js';
@@ -23,6 +26,7 @@ import { isProfileName, type ProfileName, type SizeLimits } from '../image/profi
 import { type ImageSource, isDataUri, isUrl, type SourceLimits } from '../image/source.js';
 import { loadPattern } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
+import { costUsd, type PriceTable } from '../providers/pricing.js';
 import { createProvider, type ProviderOptions } from '../providers/registry.js';
 import type { Provider } from '../providers/spec.js';
 import type { InputItem } from '../runs/inputs.js';
@@ -52,6 +56,14 @@ export interface PipelineOptions {
   nearDuplicateDistance?: number;
   /** One-line warnings (cache trouble); default: ignored. */
   warn?: WarningSink;
+  /** Shared rate limiter (requests and tokens per minute); none by default. */
+  limiter?: Limiter;
+  /** Circuit breaker: the provider's shared one by default (none for `local`); false for none. */
+  breaker?: ProviderBreaker | false;
+  /** Retry policy for provider calls (default: 5 attempts, full jitter, honouring Retry-After). */
+  retry?: Omit<RetryOptions, 'signal'>;
+  /** Prices (default: the bundled table; see loadPriceTable for overrides). */
+  priceTable?: PriceTable;
 }
 
 export interface RunBatchOptions {
@@ -143,6 +155,11 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const nearDistance = options.nearDuplicateDistance;
   const nearIndex = nearDistance === undefined ? undefined : new NearDuplicateIndex<NearEntry>();
   const runId = randomUUID();
+  // OCR failures are per image, not an outage: the local engine gets no breaker.
+  const breaker =
+    options.breaker === false
+      ? undefined
+      : (options.breaker ?? (provider.id === 'local' ? undefined : breakerFor(provider.id)));
   const preprocessKey = preprocessFingerprint(preprocess);
   const keyFor = (sha256: string) =>
     resultKey({
@@ -218,7 +235,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         original_bytes: prepared.original.bytes,
       };
       attempts = 1;
-      const extracted = await extractStage(
+      const called = await extractStage(
         provider,
         providerImage(loaded, prepared),
         pattern,
@@ -226,14 +243,25 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         loaded.label,
         {
           timeoutMs,
+          ...(options.limiter ? { limiter: options.limiter } : {}),
+          ...(breaker ? { breaker } : {}),
+          ...(options.retry ? { retry: options.retry } : {}),
           ...(signal ? { signal } : {}),
         },
       );
+      attempts = called.attempts;
+      const extracted = called.result;
+      const usage = extracted.usage ?? { ...EMPTY_USAGE };
       const result: CachedResult = {
         output: extracted.output,
         model: extracted.model,
-        usage: extracted.usage ?? { ...EMPTY_USAGE },
-        cost_usd: 0,
+        usage,
+        cost_usd: costUsd(
+          provider.id,
+          extracted.model,
+          usage,
+          options.priceTable ? { table: options.priceTable } : {},
+        ),
         image,
         profile: profileName,
         confidence: extracted.confidence ?? null,
@@ -246,7 +274,12 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       await results.save(key, result);
       return { kind: 'fresh', result, attempts };
     } catch (error) {
-      return { kind: 'failed', error: toVisionpipeError(error, loaded.label), image, attempts };
+      const failure = signal?.aborted
+        ? new VisionpipeError('ABORTED', `${loaded.label}: aborted before the provider answered`, {
+            input: loaded.label,
+          })
+        : toVisionpipeError(error, loaded.label);
+      return { kind: 'failed', error: failure, image, attempts: attemptsOf(error) ?? attempts };
     }
   }
 

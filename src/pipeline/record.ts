@@ -24,7 +24,8 @@ export interface RunRecord {
   attempts: number;
   image: { width: number; height: number; bytes: number; original_bytes: number } | null;
   usage: Usage;
-  cost_usd: number;
+  /** USD paid for this record's provider calls; null when the model has no known price. */
+  cost_usd: number | null;
   /** Size profile the image was sent at. */
   profile: string | null;
   /** Overall confidence 0–1 when the provider gives one. */

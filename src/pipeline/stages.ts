@@ -3,7 +3,11 @@
  * fingerprint → preprocess → provider → validate → record). A stage never reaches
  * backwards; failures are VisionpipeErrors that become the image's error record.
  */
-import { VisionpipeError } from '../errors.js';
+
+import { callWithPolicy } from '../flow/call-policy.js';
+import type { ProviderBreaker } from '../flow/circuit-breaker.js';
+import type { Limiter } from '../flow/limiter.js';
+import type { RetryOptions } from '../flow/retry.js';
 import { sha256 } from '../image/fingerprint.js';
 import type { ResolvedPreprocessOptions } from '../image/options.js';
 import { type PreparedImage, preprocessImage } from '../image/preprocess.js';
@@ -49,32 +53,56 @@ export function providerImage(input: LoadedInput, prepared: PreparedImage): Prov
   };
 }
 
-/** Calls the provider under a per-image timeout and validates the output against the pattern. */
+/** How the provider call is paced, retried and isolated (flow/). */
+export interface CallControls {
+  limiter?: Limiter;
+  breaker?: ProviderBreaker;
+  retry?: Omit<RetryOptions, 'signal'>;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * What a request will cost against a tokens-per-minute budget, before sending it: the
+ * image by the provider's own formula, the prompt (instructions + schema) at ~4 characters
+ * a token, and room for an answer the size of the schema.
+ */
+export function estimateRequestTokens(
+  provider: Provider,
+  image: ProviderImage,
+  pattern: Pattern,
+  model: string,
+): number {
+  const prompt = Math.ceil((pattern.instructions.length + JSON.stringify(pattern.schema).length) / 4);
+  const answer = Math.ceil(JSON.stringify(pattern.schema.properties).length / 8);
+  return provider.estimateImageTokens(image.width, image.height, model) + prompt + answer;
+}
+
+/**
+ * Calls the provider through the limiter, breaker and retry policy, then validates the
+ * output against the pattern. A non-conforming output is SCHEMA_MISMATCH, never passed on.
+ */
 export async function extractStage(
   provider: Provider,
   image: ProviderImage,
   pattern: Pattern,
   model: string,
   label: string,
-  options: { timeoutMs: number; signal?: AbortSignal },
-): Promise<ExtractResult> {
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  let result: ExtractResult;
-  try {
-    result = await provider.extract({ image, pattern, model }, signal);
-  } catch (error) {
-    if (timeout.aborted && !(options.signal?.aborted ?? false)) {
-      throw new VisionpipeError('TIMEOUT', `${label}: no result within ${options.timeoutMs} ms`, {
-        input: label,
-        cause: error,
-      });
-    }
-    if (options.signal?.aborted) {
-      throw new VisionpipeError('ABORTED', `${label}: aborted`, { input: label, cause: error });
-    }
-    throw error;
-  }
-  assertConforms(pattern, result.output, label);
-  return result;
+  controls: CallControls,
+): Promise<{ result: ExtractResult; attempts: number }> {
+  const tokens = estimateRequestTokens(provider, image, pattern, model);
+  const { value, attempts } = await callWithPolicy(
+    (_attempt, signal) => provider.extract({ image, pattern, model }, signal),
+    {
+      ...(controls.limiter ? { limiter: controls.limiter } : {}),
+      ...(controls.breaker ? { breaker: controls.breaker } : {}),
+      ...(controls.retry ? { retry: controls.retry } : {}),
+      ...(controls.signal ? { signal: controls.signal } : {}),
+      cost: { requests: 1, tokens },
+      timeoutMs: controls.timeoutMs,
+      label: `${provider.id} ${model}: ${label}`,
+    },
+  );
+  assertConforms(pattern, value.output, label);
+  return { result: value, attempts };
 }

@@ -22,6 +22,8 @@ export interface Summary {
   bytes: { original: number; sent: number };
   tokens: { input: number; output: number; image: number; total: number; estimated: boolean };
   cost_usd: number;
+  /** Records whose model has no known price (not counted in cost_usd). */
+  cost_unknown: number;
   alerts: string[];
 }
 
@@ -36,6 +38,7 @@ export class RunSummary {
   private readonly bytes = { original: 0, sent: 0 };
   private readonly tokens = { input: 0, output: 0, image: 0, total: 0, estimated: false };
   private cost = 0;
+  private costUnknown = 0;
 
   add(record: RunRecord): void {
     this.counts.total++;
@@ -60,7 +63,9 @@ export class RunSummary {
     this.tokens.image += record.usage.image_tokens;
     this.tokens.total += record.usage.input_tokens + record.usage.output_tokens;
     this.tokens.estimated ||= record.usage.estimated && record.attempts > 0;
-    this.cost += record.cost_usd;
+    if (record.cost_usd === null) {
+      if (record.attempts > 0) this.costUnknown++;
+    } else this.cost += record.cost_usd;
     if (record.status !== 'skipped' && record.attempts > 0) this.latency.record(record.latency_ms);
   }
 
@@ -97,6 +102,7 @@ export class RunSummary {
       bytes: { ...this.bytes },
       tokens: { ...this.tokens },
       cost_usd: Math.round(this.cost * 1e6) / 1e6,
+      cost_unknown: this.costUnknown,
       alerts,
     };
   }

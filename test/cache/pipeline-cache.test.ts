@@ -142,7 +142,7 @@ describe('result cache in the pipeline', () => {
   it('never caches errors: a failed image is sent again next time', async () => {
     const cache = await openCache({ spec: 'memory' });
     const { provider, calls } = countingProvider({ failFirst: 1 });
-    const pipeline = await createPipeline({ pattern: receipt(), provider, cache });
+    const pipeline = await createPipeline({ pattern: receipt(), provider, cache, retry: { maxAttempts: 1 } });
     const failed = await pipeline.process(corpus('car-plate2.jpg'));
     expect(failed.error?.code).toBe('PROVIDER_UNAVAILABLE');
     const retried = await pipeline.process(corpus('car-plate2.jpg'));

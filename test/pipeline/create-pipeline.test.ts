@@ -100,9 +100,15 @@ describe('createPipeline', () => {
           });
         }),
     );
-    const pipeline = await createPipeline({ pattern: RECEIPT, provider, timeoutMs: 100 });
+    const pipeline = await createPipeline({
+      pattern: RECEIPT,
+      provider,
+      timeoutMs: 100,
+      retry: { maxAttempts: 2, baseDelayMs: 1 },
+    });
     const record = await pipeline.process(corpus('car-plate1.jpg'));
-    expect(record.error?.code).toBe('TIMEOUT');
+    expect(record.error?.code).toBe('PROVIDER_TIMEOUT');
+    expect(record.attempts).toBe(2); // a timeout is retryable: tried twice
     expect(aborted).toBe(true);
   });
 
