@@ -173,8 +173,9 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
     }
     completed = !interrupt.stop.aborted;
   } finally {
+    // The Ctrl-C handler stays until the summary is out: a Ctrl-C during cleanup must not
+    // kill the process before the journal is closed and the summary printed.
     progress.stop();
-    interrupt.dispose();
     await plan.finish(completed);
     await pipeline.close();
     await provider.close();
@@ -186,10 +187,11 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
   else
     printSummary(result, {
       results: flags.out,
-      stopped: interrupt.stop.aborted,
+      stopped: !completed,
       provider: pipeline.provider.id,
       model: pipeline.model,
     });
+  interrupt.dispose();
   return flags.failOnError && result.errors > 0 ? 1 : 0;
 }
 

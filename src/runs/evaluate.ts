@@ -172,15 +172,18 @@ export async function evaluate(truthFile: string, resultsFile: string): Promise<
   const records = { truth: entries.length, matched: 0, missing_results: 0, unmatched_results: 0, failed: 0 };
   let correct = 0;
   let total = 0;
+  const seenInputs = new Set<string>();
 
   for await (const { value, line } of jsonLines(resultsFile, 'results')) {
     const result = parseLine(resultLine, value, resultsFile, line);
-    const entry =
-      (result.sha256 ? bySha.get(result.sha256) : undefined) ?? byInput.get(path.normalize(result.input));
-    if (!entry || entry.matched) {
+    // By path first; by content for copies under other names (duplicates share a truth).
+    const inputKey = path.normalize(result.input);
+    const entry = byInput.get(inputKey) ?? (result.sha256 ? bySha.get(result.sha256) : undefined);
+    if (!entry || seenInputs.has(inputKey)) {
       records.unmatched_results++;
       continue;
     }
+    seenInputs.add(inputKey);
     entry.matched = true;
     records.matched++;
     if (result.status === 'skipped') triage.skipped++;
@@ -207,12 +210,7 @@ export async function evaluate(truthFile: string, resultsFile: string): Promise<
       if (expected === null && actualNull) nulls.agreed++;
     }
   }
-  for (const entry of entries) {
-    if (!entry.matched) {
-      records.missing_results++;
-      if (!entry.relevant) triage.irrelevant++;
-    }
-  }
+  for (const entry of entries) if (!entry.matched) records.missing_results++;
 
   return {
     fields: [...fieldStats].map(([field, s]) => ({ field, ...s, accuracy: ratio(s.correct, s.total) })),

@@ -169,9 +169,11 @@ describe('visionpipe run', () => {
 
   it('on Ctrl-C finishes images in flight, keeps a valid JSONL and prints the summary', async () => {
     const many = await tempDir('visionpipe-many-');
-    const image = await receipt('LONG RUN MART', '2024-01-01', '$1.00');
-    for (let i = 0; i < 40; i++)
+    // Distinct images: identical ones would be deduplicated and finish at once.
+    for (let i = 0; i < 40; i++) {
+      const image = await receipt('LONG RUN MART', '2024-01-01', `$${i}.00`);
       await writeFile(path.join(many, `r${String(i).padStart(2, '0')}.png`), image);
+    }
     const work = await tempDir('visionpipe-work-');
     const out = path.join(work, 'results.jsonl');
     const result = await runCli(['run', many, '-p', RECEIPT_PATTERN, '--out', out, '--concurrency', '2'], {
@@ -189,7 +191,7 @@ describe('visionpipe run', () => {
         }, 50);
       },
     });
-    expect(result.code).toBe(0);
+    expect(result, result.stderr + result.stdout).toMatchObject({ code: 0, signal: null });
     expect(result.stderr).toContain('Stopping');
     expect(result.stdout).toContain('stopped early');
     const records = await readRecords(out); // throws on a partial line

@@ -122,10 +122,12 @@ export function findDates(text: string, order: DayOrder = 'dmy'): DateMatch[] {
     const value = iso(Number(m[1]), Number(m[2]), Number(m[3]));
     if (value) found.push({ iso: value, ambiguous: false });
   }
-  for (const m of lower.matchAll(/\b(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})\b/g)) {
+  // Two-digit years only with / or . ("20-12-76" is a bank sort code more often than a date).
+  for (const m of lower.matchAll(/\b(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})\b/g)) {
+    if (m[4]!.length === 2 && m[2] === '-') continue;
     const a = Number(m[1]);
-    const b = Number(m[2]);
-    const year = fullYear(m[3]!);
+    const b = Number(m[3]);
+    const year = fullYear(m[4]!);
     if (a > 12 && b <= 12) {
       const value = iso(year, b, a);
       if (value) found.push({ iso: value, ambiguous: false, proves: 'dmy' });

@@ -138,6 +138,10 @@ function meanConfidence(words: readonly PlacedWord[]): number {
 function candidatesFor(field: Field, match: LabelMatch, layout: Layout, order: DayOrder): Candidate[] {
   const lineWords = layout.lines[match.line]!;
   const labelWords = lineWords.slice(match.start, match.end);
+  const next = lineWords[match.end];
+  // A label running straight into more words ("due on receipt") is prose, not a header:
+  // its value, if any, is on its own line, never in the row below.
+  const runsOn = next !== undefined && next.box.x0 - match.box.x1 < layout.unit * 2;
   const options: Array<[PlacedWord[], number, 'after' | 'right' | 'below']> = [
     [lineWords.slice(match.end), 1, 'after'],
     [
@@ -145,7 +149,7 @@ function candidatesFor(field: Field, match: LabelMatch, layout: Layout, order: D
       0.95,
       'right',
     ],
-    [below(layout, match.box), 0.85, 'below'],
+    [runsOn ? [] : below(layout, match.box), 0.85, 'below'],
   ];
   const found: Candidate[] = [];
   for (const [words, factor, position] of options) {
@@ -153,25 +157,64 @@ function candidatesFor(field: Field, match: LabelMatch, layout: Layout, order: D
     const value = parseAs(field, words, order, position);
     if (value === undefined) continue;
     const confidence = meanConfidence(words) * Math.min(1, match.score);
-    found.push({
-      field,
-      value,
-      words,
-      labelWords,
-      score: match.score * factor * (0.6 + 0.4 * meanConfidence(words)),
-      confidence,
-    });
+    // The label decides; OCR confidence only breaks near-ties (a low-confidence "£" must
+    // not hand "Subtotal £2,650.00" to a stray "Net 14").
+    const score = match.score * factor * (0.85 + 0.15 * meanConfidence(words));
+    found.push({ field, value, words, labelWords, score, confidence });
   }
   return found;
 }
 
-/** The top-most line of real words: where a receipt or invoice prints who issued it. */
+const DOCUMENT_TITLES =
+  /^(tax |sales |commercial |pro ?forma )?(invoice|receipt|statement|bill|quote|quotation|estimate|credit note|purchase order)s?$/i;
+
+/** Splits a line where the gap between words is wider than a column gap. */
+function segments(words: PlacedWord[], unit: number): PlacedWord[][] {
+  const groups: PlacedWord[][] = [];
+  for (const word of words) {
+    const group = groups.at(-1);
+    const previous = group?.at(-1);
+    if (group && previous && word.box.x0 - previous.box.x1 < unit * 2) group.push(word);
+    else groups.push([word]);
+  }
+  return groups;
+}
+
+/**
+ * The issuer is printed on top: the first group of real words, skipping the document's
+ * title ("TAX INVOICE") which often shares that line in another column.
+ */
 function topLine(layout: Layout, used: Set<string>): PlacedWord[] | undefined {
   const lines = layout.lines
     .map((words) => words.filter((w) => !used.has(wordKey(w))))
-    .filter((words) => words.length > 0 && words.some((w) => /\p{L}{2,}/u.test(w.text)))
+    .filter((words) => words.length > 0)
     .sort((a, b) => a[0]!.box.y0 - b[0]!.box.y0);
-  return lines[0];
+  for (const words of lines) {
+    for (const group of segments(words, layout.unit)) {
+      const text = joinWords(group)
+        .replace(/[^\p{L}\p{N}&'.\- ]/gu, '')
+        .trim();
+      if (!/\p{L}{2,}/u.test(text) || DOCUMENT_TITLES.test(text)) continue;
+      // Texture read as letters (a desk behind a photographed page) has low confidence.
+      if (meanConfidence(group) < 0.6) continue;
+      // "Harbor IT Solutions TAX INVOICE" read as one group: drop the trailing title.
+      const kept = [...group];
+      for (let n = Math.min(3, kept.length - 1); n >= 1; n--) {
+        if (DOCUMENT_TITLES.test(joinWords(kept.slice(-n)))) {
+          kept.splice(-n);
+          break;
+        }
+      }
+      for (let n = Math.min(3, kept.length - 1); n >= 1; n--) {
+        if (DOCUMENT_TITLES.test(joinWords(kept.slice(0, n)))) {
+          kept.splice(0, n);
+          break;
+        }
+      }
+      return kept;
+    }
+  }
+  return undefined;
 }
 
 function setPointer(target: Record<string, unknown>, pointer: string, value: unknown): void {

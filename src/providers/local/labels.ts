@@ -91,7 +91,7 @@ export function labelsFor(key: string, node: SchemaNode): Label[] {
   add(key, 1);
   if (node.title) add(node.title, 1);
   for (const fragment of (node.description ?? '').split(/\s*(?:[/;|,(]|\bor\b)\s*/i)) add(fragment, 0.9);
-  for (const synonym of SYNONYMS[key] ?? []) add(synonym, 0.85);
+  for (const synonym of SYNONYMS[key] ?? []) add(synonym, 0.75);
   const words = tokenize(key);
   if (words.length > 1) {
     for (const word of words) if (!GENERIC.has(word) && word.length > 2) add(word, 0.5);

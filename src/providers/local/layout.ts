@@ -118,11 +118,11 @@ export function below(layout: Layout, box: Box): PlacedWord[] {
     if (row.box.y0 <= box.y1 - unit * 0.3 || row.box.y0 > box.y1 + unit * 2.5) continue;
     const under = row.words.filter((w) => horizontalOverlap(w.box, widened) > 0);
     if (under.length === 0) continue;
-    // Extend left and right through small gaps.
+    // Extend left and right through word spaces (under two letter heights), not column gaps.
     let first = row.words.indexOf(under[0]!);
     let last = row.words.indexOf(under[under.length - 1]!);
-    while (first > 0 && row.words[first]!.box.x0 - row.words[first - 1]!.box.x1 < unit * 1.2) first--;
-    while (last < row.words.length - 1 && row.words[last + 1]!.box.x0 - row.words[last]!.box.x1 < unit * 1.2)
+    while (first > 0 && row.words[first]!.box.x0 - row.words[first - 1]!.box.x1 < unit * 2) first--;
+    while (last < row.words.length - 1 && row.words[last + 1]!.box.x0 - row.words[last]!.box.x1 < unit * 2)
       last++;
     return row.words.slice(first, last + 1);
   }

@@ -93,7 +93,8 @@ export class OcrEngine {
     let result: Tesseract.RecognizeResult;
     try {
       const prepared = await prepareForOcr(image);
-      const job = scheduler.addJob('recognize', prepared, {}, { text: true, blocks: true });
+      // rotateAuto deskews photographed pages, so rows stay rows for the layout analysis.
+      const job = scheduler.addJob('recognize', prepared, { rotateAuto: true }, { text: true, blocks: true });
       result = signal ? await raceAbort(job, signal) : await job;
     } catch (error) {
       if (signal?.aborted) throw signal.reason;

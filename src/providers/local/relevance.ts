@@ -38,7 +38,7 @@ export function judgeRelevance(
     const layout = buildLayout(page);
     for (const [key, node] of Object.entries(schema.properties)) {
       labelsTotal++;
-      const strong = labelsFor(key, node).filter((label) => label.weight >= 0.85);
+      const strong = labelsFor(key, node).filter((label) => label.weight >= 0.75);
       if (findLabel(layout, strong).some((match) => match.score >= 0.8)) labelsFound++;
     }
   }

@@ -13,7 +13,9 @@ import { joinWords, type Layout, type PlacedWord, type Row, wordKey } from './la
 interface Column {
   key: string;
   kind: 'text' | 'number' | 'date';
-  centre: number;
+  /** Header label's horizontal extent. */
+  x0: number;
+  x1: number;
 }
 
 const STOP = ['subtotal', 'sub total', 'total', 'tax', 'vat', 'balance', 'amount due', 'notes', 'terms'];
@@ -35,12 +37,12 @@ function headerColumns(layout: Layout, row: Row, item: SchemaNode): Column[] {
     const k = kind(node);
     if (!k) continue;
     const matches = findLabel(rowAsLayout(layout, row), labelsFor(key, node)).filter(
-      (m) => !columns.some((c) => Math.abs(c.centre - (m.box.x0 + m.box.x1) / 2) < layout.unit),
+      (m) => !columns.some((c) => m.box.x0 < c.x1 && m.box.x1 > c.x0),
     );
     const best = matches.sort((a, b) => b.score - a.score)[0];
-    if (best) columns.push({ key, kind: k, centre: (best.box.x0 + best.box.x1) / 2 });
+    if (best) columns.push({ key, kind: k, x0: best.box.x0, x1: best.box.x1 });
   }
-  return columns;
+  return columns.sort((a, b) => a.x0 - b.x0);
 }
 
 function isStopRow(row: Row): boolean {
@@ -48,14 +50,27 @@ function isStopRow(row: Row): boolean {
   return STOP.some((stop) => text === stop || text.startsWith(`${stop} `));
 }
 
-function nearest(columns: Column[], word: PlacedWord, kinds: Column['kind'][]): Column | undefined {
+/**
+ * The column a word belongs to: the one whose span (halfway to its neighbours' headers)
+ * holds the word's centre. Positions, not word shapes, decide, so "(500)" in a
+ * description stays in the description.
+ */
+function columnOf(columns: readonly Column[], word: PlacedWord): Column | undefined {
   const centre = (word.box.x0 + word.box.x1) / 2;
-  let best: Column | undefined;
-  for (const column of columns) {
-    if (!kinds.includes(column.kind)) continue;
-    if (!best || Math.abs(column.centre - centre) < Math.abs(best.centre - centre)) best = column;
+  for (let i = 0; i < columns.length; i++) {
+    const right = columns[i + 1];
+    const boundary = right ? (columns[i]!.x1 + right.x0) / 2 : Number.POSITIVE_INFINITY;
+    if (centre < boundary) return columns[i];
   }
-  return best;
+  return undefined;
+}
+
+/** A lone OCR'd "I", "l" or "|" in a number column is a 1; "O" a 0. */
+function numberIn(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (/^[Il|]$/.test(trimmed)) return 1;
+  if (/^[Oo]$/.test(trimmed)) return 0;
+  return findNumbers(trimmed)[0];
 }
 
 function emptyItem(item: SchemaNode): Record<string, unknown> {
@@ -90,20 +105,16 @@ export function extractTable(
     if (!words.some((w) => findNumbers(w.text).length > 0)) continue;
     const values = new Map<string, PlacedWord[]>();
     for (const word of words) {
-      const numeric = findNumbers(word.text).length > 0 && !/\p{L}{3,}/u.test(word.text);
-      const column = numeric
-        ? nearest(columns, word, ['number', 'date'])
-        : (nearest(columns, word, ['text']) ?? nearest(columns, word, ['number', 'date']));
-      if (!column) continue;
-      values.set(column.key, [...(values.get(column.key) ?? []), word]);
+      const column = columnOf(columns, word);
+      if (column) values.set(column.key, [...(values.get(column.key) ?? []), word]);
     }
     const record = emptyItem(item);
     for (const column of columns) {
       const text = joinWords(values.get(column.key) ?? []);
       if (text === '') continue;
-      if (column.kind === 'number') record[column.key] = findNumbers(text)[0] ?? null;
+      if (column.kind === 'number') record[column.key] = numberIn(text) ?? null;
       else if (column.kind === 'date') record[column.key] = findDates(text, order)[0]?.iso ?? null;
-      else record[column.key] = text;
+      else record[column.key] = text.replace(/[\s$€£¥:|]+$/u, '').trim() || null;
     }
     items.push(record);
   }
