@@ -5,10 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isVisionpipeError } from '../errors.js';
+import { benchCommand } from './bench.js';
 import { cacheCommand } from './cache.js';
 import { evalCommand } from './eval.js';
 import { optimizeCommand } from './optimize.js';
 import { runCommandDefinition } from './run.js';
+import { simulateCommand } from './simulate.js';
 
 export const EXIT = { ok: 0, inputsFailed: 1, usage: 2, internal: 3 } as const;
 
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   program.addCommand(optimizeCommand());
   program.addCommand(evalCommand());
   program.addCommand(cacheCommand());
+  program.addCommand(simulateCommand());
+  program.addCommand(benchCommand());
   return program;
 }
 

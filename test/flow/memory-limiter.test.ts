@@ -148,15 +148,29 @@ describe('MemoryLimiter adaptive pacing (fake time)', () => {
     vi.useRealTimers();
   });
 
-  it('pauses everyone until the reset when a budget is (almost) used up', async () => {
+  it('pauses everyone until a nearly used-up budget has room again (continuous refill)', async () => {
     const { limiter, times } = fakeLimiter({ rpm: 6000 });
     const start = Date.now();
-    limiter.observe({ requests: { limit: 500, remaining: 3, resetMs: 2000 } }); // 3 ≤ 1 % of 500
+    // 3 left of 500, full in 2 s: back above the 1 % margin after 2000 × 3 / 497 ≈ 12 ms.
+    limiter.observe({ requests: { limit: 500, remaining: 3, resetMs: 2000 } });
     queueCallers(limiter, 3);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(times()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(times().length).toBeGreaterThan(0);
+    expect(times()[0]).toBeGreaterThanOrEqual(start + 12);
+    expect(times()[0]).toBeLessThan(start + 500);
+    await limiter.close();
+  });
+
+  it('waits for the whole reset when the limit is not reported', async () => {
+    const { limiter, times } = fakeLimiter({ rpm: 6000 });
+    const start = Date.now();
+    limiter.observe({ requests: { remaining: 0, resetMs: 2000 } });
+    queueCallers(limiter, 1);
     await vi.advanceTimersByTimeAsync(1999);
     expect(times()).toEqual([]);
     await vi.advanceTimersByTimeAsync(200);
-    expect(times().length).toBeGreaterThan(0);
     expect(times()[0]).toBeGreaterThanOrEqual(start + 2000);
     await limiter.close();
   });

@@ -3,8 +3,8 @@ import { VisionpipeError } from '../../src/errors.js';
 import { ANTHROPIC_VERSION, AnthropicProvider } from '../../src/providers/anthropic.js';
 import { closeAllAgents } from '../../src/providers/http.js';
 import type { ProviderImage } from '../../src/providers/spec.js';
-import { asProviderImage, invoicePattern, solidJpeg } from '../support/simulator/fixtures.js';
-import { type Simulator, startSimulator } from '../support/simulator/index.js';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { asProviderImage, invoicePattern, solidJpeg } from '../support/simulator-fixtures.js';
 
 const KEY = 'sk-ant-test-0123456789abcdef';
 const signal = () => AbortSignal.timeout(20_000);

@@ -4,8 +4,8 @@ import { parsePattern } from '../../src/patterns/index.js';
 import { GeminiProvider, toGeminiSchema } from '../../src/providers/gemini.js';
 import { closeAllAgents } from '../../src/providers/http.js';
 import type { ProviderImage } from '../../src/providers/spec.js';
-import { asProviderImage, invoicePattern, solidJpeg } from '../support/simulator/fixtures.js';
-import { type SimCall, type Simulator, startSimulator } from '../support/simulator/index.js';
+import { type SimCall, type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { asProviderImage, invoicePattern, solidJpeg } from '../support/simulator-fixtures.js';
 
 const KEY = 'AIzaSy-test-gemini-0123456789';
 const signal = () => AbortSignal.timeout(20_000);

@@ -3,9 +3,9 @@ import { VisionpipeError } from '../../src/errors.js';
 import { closeAllAgents } from '../../src/providers/http.js';
 import { ImgGoProvider, type ImgGoProviderOptions, imggoIdempotencyKey } from '../../src/providers/imggo.js';
 import type { ProviderImage } from '../../src/providers/spec.js';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { startServer, type TestServer } from '../support/http.js';
-import { asProviderImage, invoicePattern, solidJpeg } from '../support/simulator/fixtures.js';
-import { type Simulator, startSimulator } from '../support/simulator/index.js';
+import { asProviderImage, invoicePattern, solidJpeg } from '../support/simulator-fixtures.js';
 
 const KEY = 'imggo_test_0123456789abcdef';
 const PATTERN = '770e8400-e29b-41d4-a716-446655440000';

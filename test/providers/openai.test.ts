@@ -5,10 +5,10 @@ import type { Pattern } from '../../src/patterns/types.js';
 import { closeAllAgents } from '../../src/providers/http.js';
 import { OpenAIProvider, type OpenAIProviderOptions } from '../../src/providers/openai.js';
 import type { ProviderImage } from '../../src/providers/spec.js';
+import { type SimCall, type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { startServer, type TestServer } from '../support/http.js';
 import { textImage } from '../support/images.js';
-import { asProviderImage, invoicePattern, solidJpeg } from '../support/simulator/fixtures.js';
-import { type SimCall, type Simulator, startSimulator } from '../support/simulator/index.js';
+import { asProviderImage, invoicePattern, solidJpeg } from '../support/simulator-fixtures.js';
 
 const KEY = 'sk-test-openai-0123456789abcdef';
 const signal = () => AbortSignal.timeout(20_000);

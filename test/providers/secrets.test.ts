@@ -10,8 +10,8 @@ import { closeAllAgents } from '../../src/providers/http.js';
 import { ImgGoProvider } from '../../src/providers/imggo.js';
 import { OpenAIProvider } from '../../src/providers/openai.js';
 import type { Provider, ProviderImage } from '../../src/providers/spec.js';
-import { asProviderImage, invoicePattern, solidJpeg } from '../support/simulator/fixtures.js';
-import { type FaultKind, type Simulator, startSimulator } from '../support/simulator/index.js';
+import { type FaultKind, type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { asProviderImage, invoicePattern, solidJpeg } from '../support/simulator-fixtures.js';
 
 const SECRET = 'sk-VISIONPIPE-SECRET-do-not-leak-4242';
 

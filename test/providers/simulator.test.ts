@@ -4,8 +4,8 @@ import { closeAllAgents } from '../../src/providers/http.js';
 import { OpenAIProvider } from '../../src/providers/openai.js';
 import type { ProviderImage } from '../../src/providers/spec.js';
 import { anthropicImageTokens, openaiImageTokens } from '../../src/providers/tokens.js';
-import { asProviderImage, invoicePattern, solidJpeg } from '../support/simulator/fixtures.js';
-import { type SimulatorOptions, startSimulator } from '../support/simulator/index.js';
+import { type SimulatorOptions, startSimulator } from '../../src/simulator/index.js';
+import { asProviderImage, invoicePattern, solidJpeg } from '../support/simulator-fixtures.js';
 
 const KEY = 'sk-simulator-test-000000000';
 let image: ProviderImage;

@@ -76,7 +76,11 @@ export class OcrEngine {
           }),
         ),
       );
-      for (const worker of workers) scheduler.addWorker(worker);
+      for (const worker of workers) {
+        // tesseract prints diagnostics ("Detected 33 diacritics") to stdout: not ours to show.
+        await worker.setParameters({ debug_file: '/dev/null' });
+        scheduler.addWorker(worker);
+      }
       this.scheduler = scheduler;
       return scheduler;
     })();

@@ -1,9 +1,9 @@
 /** Small fixtures for runs against the simulator: a pattern and images as providers receive them. */
 import sharp from 'sharp';
-import { sha256 } from '../../../src/image/fingerprint.js';
-import { parsePattern } from '../../../src/patterns/index.js';
-import type { Pattern } from '../../../src/patterns/types.js';
-import type { ProviderImage } from '../../../src/providers/spec.js';
+import { sha256 } from '../../src/image/fingerprint.js';
+import { parsePattern } from '../../src/patterns/index.js';
+import type { Pattern } from '../../src/patterns/types.js';
+import type { ProviderImage } from '../../src/providers/spec.js';
 
 export const invoicePattern: Pattern = parsePattern(
   {

@@ -5,6 +5,8 @@
  * JSON) and token accounting by the published formulas. Tests and benchmarks run
  * against it; it never replaces testing the real wire formats.
  */
+import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -104,6 +106,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const stats = emptyStats();
   const requests: RecordedRequest[] = [];
   const closing = new AbortController();
+  // Every in-flight call waits on this one signal: hundreds of listeners are expected.
+  setMaxListeners(0, closing.signal);
   const windowMs = MINUTE_MS * timeScale;
   const compression = options.compress ?? 'gzip';
 
@@ -248,6 +252,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       stats.faults['rate-limit']++;
       verdict = { ...verdict, limited: 'requests', retryAfterMs: 1000 * timeScale };
     }
+    options.onAdmission?.({ at: Date.now(), api, admitted: verdict.limited === undefined });
     const rateHeaders = family.rateHeaders(verdict);
     if (verdict.limited !== undefined) {
       stats.rateLimited++;
@@ -282,6 +287,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     if (fault === 'slow-body' || fault === 'malformed') stats.faults[fault]++;
     send(req, res, reply, rateHeaders, fault);
+    if (parsed.call && reply.status === 200 && fault !== 'malformed' && options.onBilled) {
+      options.onBilled({
+        at: Date.now(),
+        api,
+        sha256: createHash('sha256').update(parsed.call.image.data).digest('hex'),
+      });
+    }
   }
 
   const server = http.createServer((req, res) => {
@@ -294,7 +306,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
   });
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   core.url = url;

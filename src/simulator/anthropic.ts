@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { anthropicImageTokens, estimateTextTokens } from '../../../src/providers/tokens.js';
+import { anthropicImageTokens, estimateTextTokens } from '../providers/tokens.js';
 import { askAnswerText, BadImageError, readImage } from './answers.js';
 import {
   type Context,

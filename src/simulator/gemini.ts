@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { estimateTextTokens, geminiImageTokens } from '../../../src/providers/tokens.js';
+import { estimateTextTokens, geminiImageTokens } from '../providers/tokens.js';
 import { askAnswerText, BadImageError, fromGeminiSchema, readImage } from './answers.js';
 import { type Context, describeIssue, type Family, type Parsed, type Reply } from './core.js';
 import type { SimImage } from './types.js';

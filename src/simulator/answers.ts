@@ -5,11 +5,11 @@
  * whatever it returns.
  */
 import sharp from 'sharp';
-import { sha256 } from '../../../src/image/fingerprint.js';
-import { emptyOutput } from '../../../src/patterns/empty-output.js';
-import type { ObjectSchema, Pattern, SchemaNode } from '../../../src/patterns/types.js';
-import { LocalProvider } from '../../../src/providers/local.js';
-import type { ProviderImage } from '../../../src/providers/spec.js';
+import { sha256 } from '../image/fingerprint.js';
+import { emptyOutput } from '../patterns/empty-output.js';
+import type { ObjectSchema, Pattern, SchemaNode } from '../patterns/types.js';
+import { LocalProvider } from '../providers/local.js';
+import type { ProviderImage } from '../providers/spec.js';
 import type { AnswerFn, SimCall, SimImage } from './types.js';
 
 export class BadImageError extends Error {}

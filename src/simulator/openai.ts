@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { estimateTextTokens, openaiImageTokens } from '../../../src/providers/tokens.js';
+import { estimateTextTokens, openaiImageTokens } from '../providers/tokens.js';
 import { askAnswerText, BadImageError, fetchImage, readImage } from './answers.js';
 import { type Context, describeIssue, type Family, goDuration, type Parsed, type Reply } from './core.js';
 import type { LimitVerdict } from './limits.js';

@@ -62,7 +62,29 @@ export interface SimCall {
  */
 export type AnswerFn = (call: SimCall) => unknown | Promise<unknown>;
 
+/** One model call's fate at the rate limiter: for benchmarks that measure pacing. */
+export interface AdmissionEvent {
+  /** Date.now() when the call reached the limiter. */
+  at: number;
+  api: Api;
+  admitted: boolean;
+}
+
+/** A model call answered successfully (what a provider bills). */
+export interface BilledEvent {
+  at: number;
+  api: Api;
+  /** sha256 of the image bytes received. */
+  sha256: string;
+}
+
 export interface SimulatorOptions {
+  /** Port on 127.0.0.1 (default: a free one). The simulator never listens beyond loopback. */
+  port?: number;
+  /** Called for every model call that reaches the rate limiter, admitted or not. */
+  onAdmission?: (event: AdmissionEvent) => void;
+  /** Called for every model call answered 200 (billed), after the response was handed to the socket. */
+  onBilled?: (event: BilledEvent) => void;
   /** Uniform latency of each model call, ms before `timeScale` (default 0–5). */
   latency?: { minMs: number; maxMs: number };
   /**

@@ -1,8 +1,10 @@
 /** The provider simulator (see server.ts): `startSimulator(options)` → `{url, baseUrls, stats, requests, inject, close}`. */
 export { startSimulator } from './server.js';
 export type {
+  AdmissionEvent,
   AnswerFn,
   Api,
+  BilledEvent,
   FaultKind,
   FaultRates,
   RecordedRequest,

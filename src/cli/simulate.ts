@@ -1,0 +1,112 @@
+/**
+ * `visionpipe simulate`: the provider simulator as a local server, to rehearse a batch
+ * (rate limits, latency spread, outages) without spending anything. It speaks the
+ * OpenAI, Anthropic, Gemini and ImgGo wire formats on 127.0.0.1 only.
+ */
+import { Command } from 'commander';
+import { parseDuration } from '../config/durations.js';
+import { VisionpipeError } from '../errors.js';
+import { startSimulator } from '../simulator/index.js';
+import { integer, oneOf } from './parsers.js';
+
+interface SimulateFlags {
+  port: number;
+  latency: string;
+  timeScale: number;
+  rpm?: number;
+  tpm?: number;
+  faults5xx: number;
+  faults529: number;
+  faultsReset: number;
+  faultsMalformed: number;
+  answer: 'local' | 'empty';
+  quotaExceeded?: boolean;
+  seed: number;
+}
+
+const fraction = (option: string) => (value: string) => {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1))
+    throw new VisionpipeError('INVALID_OPTION', `${option} must be a fraction from 0 to 1 (got "${value}")`, {
+      option,
+    });
+  return n;
+};
+
+function latencyRange(text: string): { minMs: number; maxMs: number } {
+  const [min, max = min] = text.split('-');
+  const range = {
+    minMs: parseDuration(min ?? '', '--latency'),
+    maxMs: parseDuration(max ?? '', '--latency'),
+  };
+  if (range.maxMs < range.minMs)
+    throw new VisionpipeError('INVALID_OPTION', `--latency "${text}": the maximum is below the minimum`, {
+      option: 'latency',
+    });
+  return range;
+}
+
+const EXAMPLES = `
+Examples:
+  $ visionpipe simulate --rpm 300 --latency 2s-10s --faults-5xx 0.05
+  $ OPENAI_API_KEY=sim visionpipe run samples/images -p samples/patterns/invoice.json \\
+      --provider openai --base-url http://127.0.0.1:8787/v1 --rpm 300
+
+Answers come from the local OCR engine run on the pixels received (--answer local), so
+the resolution you send changes the accuracy you get, as with a real model.`;
+
+export function simulateCommand(): Command {
+  return new Command('simulate')
+    .description(
+      'Run the provider simulator: OpenAI/Anthropic/Gemini/ImgGo wire formats with real 429s, latency and faults',
+    )
+    .option('--port <n>', 'port on 127.0.0.1', integer(0, 65_535), 8787)
+    .option('--latency <range>', 'per-call latency, uniform in a range (e.g. 2s-10s, 50ms)', '500ms-2s')
+    .option('--time-scale <x>', 'real ms per simulated ms (0.1 = ten times faster)', (v) => Number(v), 1)
+    .option('--rpm <n>', 'requests per minute before 429s', integer(1))
+    .option('--tpm <n>', 'input tokens per minute before 429s', integer(1))
+    .option('--faults-5xx <p>', 'share of calls answered with a 5xx', fraction('faults-5xx'), 0)
+    .option('--faults-529 <p>', 'share of calls answered overloaded (529)', fraction('faults-529'), 0)
+    .option('--faults-reset <p>', 'share of connections reset', fraction('faults-reset'), 0)
+    .option('--faults-malformed <p>', 'share of bodies with malformed JSON', fraction('faults-malformed'), 0)
+    .option(
+      '--answer <how>',
+      'local (OCR the pixels received) or empty (nulls)',
+      oneOf(['local', 'empty'] as const),
+      'local',
+    )
+    .option('--quota-exceeded', 'answer every call as out of quota (test fail-fast)')
+    .option('--seed <n>', 'seed for latencies and faults', integer(0), 1)
+    .addHelpText('after', EXAMPLES)
+    .action(async (flags: SimulateFlags) => {
+      const simulator = await startSimulator({
+        port: flags.port,
+        latency: latencyRange(flags.latency),
+        timeScale: flags.timeScale,
+        ...(flags.rpm === undefined ? {} : { rpm: flags.rpm }),
+        ...(flags.tpm === undefined ? {} : { tpm: flags.tpm }),
+        faults: {
+          rate5xx: flags.faults5xx,
+          rate529: flags.faults529,
+          rateReset: flags.faultsReset,
+          rateMalformed: flags.faultsMalformed,
+        },
+        answer: flags.answer,
+        seed: flags.seed,
+        ...(flags.quotaExceeded ? { quotaExceeded: true } : {}),
+      });
+      process.stdout.write(
+        `visionpipe simulator on ${simulator.url} (any API key is accepted)\n${Object.entries(
+          simulator.baseUrls,
+        )
+          .map(([api, url]) => `  --provider ${api.padEnd(9)} --base-url ${url}`)
+          .join('\n')}\nCtrl-C to stop.\n`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await simulator.close();
+      process.stdout.write(`\n${JSON.stringify(simulator.stats, null, 2)}\n`);
+    });
+}
