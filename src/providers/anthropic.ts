@@ -8,10 +8,12 @@ import { z } from 'zod';
 import { VisionpipeError } from '../errors.js';
 import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { SIZE_PROFILES } from '../image/profiles.js';
+import type { Pattern } from '../patterns/types.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
   askText,
   endpoint,
+  expectedOutputTokens,
   extractionText,
   mediaType,
   parseWire,
@@ -31,8 +33,9 @@ import type {
   ExtractResult,
   Provider,
   ProviderImage,
+  TokenEstimate,
 } from './spec.js';
-import { anthropicImageTokens } from './tokens.js';
+import { anthropicImageTokens, estimateTextTokens } from './tokens.js';
 
 export const ANTHROPIC_ENV = 'ANTHROPIC_API_KEY';
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
@@ -101,42 +104,27 @@ export class AnthropicProvider implements Provider {
     return anthropicImageTokens(width, height);
   }
 
+  estimateExtractTokens(width: number, height: number, pattern: Pattern): TokenEstimate {
+    const image = this.estimateImageTokens(width, height);
+    return {
+      image_tokens: image,
+      input_tokens: image + estimateTextTokens(extractPrompt(pattern)),
+      output_tokens: expectedOutputTokens(pattern),
+    };
+  }
+
   async extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult> {
     const model = request.model || this.defaultModel;
-    const tool = schemaName(request.pattern.name);
-    const text = extractionText(request.pattern);
-    const description = `Record the fields read from the image (pattern "${request.pattern.name}").`;
-    const body = {
-      model,
-      max_tokens: this.#maxOutputTokens,
-      system: SYSTEM_PROMPT,
-      messages: [{ role: 'user', content: [imageBlock(request.image), { type: 'text', text }] }],
-      tools: [{ name: tool, description, input_schema: request.pattern.schema }],
-      tool_choice: { type: 'tool', name: tool },
-      temperature: 0,
-    };
-    const { response, headers, body: raw } = await this.call(body, signal);
-    refuseIfRefused(response);
-    const call = response.content.find(
-      (block): block is { type: 'tool_use'; name: string; input: unknown } =>
-        block.type === 'tool_use' && 'name' in block && block.name === tool,
-    );
-    if (call === undefined) {
-      const why = response.stop_reason === 'max_tokens' ? ' (cut off at max_tokens)' : '';
-      throw new VisionpipeError('BAD_RESPONSE', `anthropic: the answer has no "${tool}" tool call${why}`);
-    }
+    const body = anthropicExtractionBody(request, model, this.#maxOutputTokens);
+    const { headers, body: raw } = await this.call(body, signal);
     return {
-      output: call.input,
-      model: response.model ?? model,
-      usage: usageOf({
-        input: inputTokens(response),
-        output: response.usage?.output_tokens,
+      ...readAnthropicExtraction(raw, {
+        model,
         imageTokens: anthropicImageTokens(request.image.width, request.image.height),
-        promptText: SYSTEM_PROMPT + text + description + JSON.stringify(request.pattern.schema),
-        outputText: JSON.stringify(call.input),
+        promptText: extractPrompt(request.pattern),
+        tool: schemaName(request.pattern.name),
       }),
       rateLimit: parseRateLimitHeaders(this.id, headers),
-      raw,
     };
   }
 
@@ -150,7 +138,8 @@ export class AnthropicProvider implements Provider {
       messages: [{ role: 'user', content: [imageBlock(request.image), { type: 'text', text }] }],
       temperature: 0,
     };
-    const { response, headers, body: raw } = await this.call(body, signal);
+    const { headers, body: raw } = await this.call(body, signal);
+    const response = parseWire(this.id, messageResponseSchema, raw, 'message');
     refuseIfRefused(response);
     const answer = response.content
       .map((block) => ('text' in block && typeof block.text === 'string' ? block.text : ''))
@@ -188,11 +177,7 @@ export class AnthropicProvider implements Provider {
       signal,
       secrets: [this.#apiKey],
     });
-    return {
-      response: parseWire(this.id, messageResponseSchema, result.body, 'message'),
-      headers: result.headers,
-      body: result.body,
-    };
+    return { headers: result.headers, body: result.body };
   }
 }
 
@@ -207,4 +192,85 @@ function refuseIfRefused(response: MessageResponse): void {
   if (response.stop_reason === 'refusal') {
     throw new VisionpipeError('BAD_RESPONSE', 'anthropic: the model refused to answer', { retryable: false });
   }
+}
+
+/**
+ * The Messages body of one extraction. Exported because a Message Batches request's
+ * `params` is exactly this body: batch and single calls must never drift apart.
+ */
+export function anthropicExtractionBody(
+  request: ExtractRequest,
+  model: string,
+  maxOutputTokens: number,
+): Record<string, unknown> {
+  const tool = schemaName(request.pattern.name);
+  return {
+    model,
+    max_tokens: maxOutputTokens,
+    system: SYSTEM_PROMPT,
+    messages: [
+      {
+        role: 'user',
+        content: [imageBlock(request.image), { type: 'text', text: extractionText(request.pattern) }],
+      },
+    ],
+    tools: [
+      { name: tool, description: toolDescription(request.pattern), input_schema: request.pattern.schema },
+    ],
+    tool_choice: { type: 'tool', name: tool },
+    temperature: 0,
+  };
+}
+
+/** What reading an answer needs besides the answer. */
+export interface AnthropicExtractionContext {
+  model: string;
+  /** The image's tokens by the published formula. */
+  imageTokens: number;
+  /** Everything sent as text, for the estimate when the answer has no usage. */
+  promptText: string;
+  /** The forced tool's name; unknown (any tool_use block) when reading stored batch results. */
+  tool?: string;
+}
+
+/**
+ * A Messages response (a single call's answer or a batch result's `message`) read into
+ * an ExtractResult: the forced tool call's `input` is the output.
+ */
+export function readAnthropicExtraction(body: unknown, context: AnthropicExtractionContext): ExtractResult {
+  const response = parseWire('anthropic', messageResponseSchema, body, 'message');
+  refuseIfRefused(response);
+  const tool = context.tool;
+  const call = response.content.find(
+    (block): block is { type: 'tool_use'; name: string; input: unknown } =>
+      block.type === 'tool_use' && 'name' in block && (tool === undefined || block.name === tool),
+  );
+  if (call === undefined) {
+    const why = response.stop_reason === 'max_tokens' ? ' (cut off at max_tokens)' : '';
+    throw new VisionpipeError(
+      'BAD_RESPONSE',
+      `anthropic: the answer has no "${tool ?? 'tool_use'}" tool call${why}`,
+    );
+  }
+  return {
+    output: call.input,
+    model: response.model ?? context.model,
+    usage: usageOf({
+      input: inputTokens(response),
+      output: response.usage?.output_tokens,
+      imageTokens: context.imageTokens,
+      promptText: context.promptText,
+      outputText: JSON.stringify(call.input),
+    }),
+    raw: body,
+  };
+}
+
+function toolDescription(pattern: Pattern): string {
+  return `Record the fields read from the image (pattern "${pattern.name}").`;
+}
+
+/** Everything an extraction sends as text (system, instructions, tool), as usage estimates count it. */
+function extractPrompt(pattern: Pattern): string {
+  return SYSTEM_PROMPT + extractionText(pattern) + toolDescription(pattern) + JSON.stringify(pattern.schema);
 }

@@ -9,11 +9,13 @@ import { z } from 'zod';
 import { VisionpipeError } from '../errors.js';
 import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { SIZE_PROFILES } from '../image/profiles.js';
+import type { Pattern } from '../patterns/types.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
   askText,
   dataUrl,
   endpoint,
+  expectedOutputTokens,
   extractionText,
   parseModelJson,
   parseWire,
@@ -33,8 +35,9 @@ import type {
   ExtractResult,
   Provider,
   ProviderImage,
+  TokenEstimate,
 } from './spec.js';
-import { type OpenAIDetail, openaiImageTokens } from './tokens.js';
+import { estimateTextTokens, type OpenAIDetail, openaiImageTokens } from './tokens.js';
 
 export const OPENAI_ENV = 'OPENAI_API_KEY';
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -112,40 +115,27 @@ export class OpenAIProvider implements Provider {
     return openaiImageTokens(width, height, model, this.detail);
   }
 
+  estimateExtractTokens(width: number, height: number, pattern: Pattern, model: string): TokenEstimate {
+    const image = this.estimateImageTokens(width, height, model);
+    // The system and user messages cost a few tokens of framing each.
+    return {
+      image_tokens: image,
+      input_tokens: image + estimateTextTokens(extractPrompt(pattern)) + MESSAGE_OVERHEAD,
+      output_tokens: expectedOutputTokens(pattern),
+    };
+  }
+
   async extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult> {
     const model = request.model || this.defaultModel;
-    const reasoning = isReasoningModel(model);
-    const text = extractionText(request.pattern);
-    const body = {
-      model,
-      messages: [
-        { role: 'system', content: SYSTEM_PROMPT },
-        { role: 'user', content: [this.imagePart(request.image, this.detail), { type: 'text', text }] },
-      ],
-      response_format: {
-        type: 'json_schema',
-        json_schema: { name: schemaName(request.pattern.name), strict: true, schema: request.pattern.schema },
-      },
-      ...(reasoning ? {} : { temperature: 0 }),
-      ...this.tokenCap(reasoning, this.#maxOutputTokens),
-    };
-    const { response, headers, body: raw } = await this.call(body, signal);
-    const choice = response.choices[0]!;
-    const content = this.content(choice);
-    const why = choice.finish_reason === 'length' ? ' (cut off at the output token limit)' : '';
-    const output = parseModelJson(this.id, content, why);
+    const body = openaiExtractionBody(request, model, this.detail, this.#maxOutputTokens);
+    const { headers, body: raw } = await this.call(body, signal);
     return {
-      output,
-      model: response.model ?? model,
-      usage: usageOf({
-        input: response.usage?.prompt_tokens,
-        output: response.usage?.completion_tokens,
+      ...readOpenAIExtraction(raw, {
+        model,
         imageTokens: this.estimateImageTokens(request.image.width, request.image.height, model),
-        promptText: SYSTEM_PROMPT + text + JSON.stringify(request.pattern.schema),
-        outputText: content,
+        promptText: extractPrompt(request.pattern),
       }),
       rateLimit: parseRateLimitHeaders(this.id, headers),
-      raw,
     };
   }
 
@@ -156,13 +146,14 @@ export class OpenAIProvider implements Provider {
     const text = askText(request.question);
     const body = {
       model,
-      messages: [{ role: 'user', content: [this.imagePart(request.image, 'low'), { type: 'text', text }] }],
+      messages: [{ role: 'user', content: [imagePart(request.image, 'low'), { type: 'text', text }] }],
       ...(reasoning
         ? { reasoning_effort: model.startsWith('gpt-5') ? 'minimal' : 'low', max_completion_tokens: 2048 }
         : { temperature: 0, max_tokens: 3 }),
     };
-    const { response, headers, body: raw } = await this.call(body, signal);
-    const content = this.content(response.choices[0]!);
+    const { headers, body: raw } = await this.call(body, signal);
+    const response = parseWire(this.id, chatResponseSchema, raw, 'chat completion');
+    const content = choiceContent(response.choices[0]!);
     const verdict = parseYesNo(this.id, content);
     return {
       ...verdict,
@@ -184,39 +175,6 @@ export class OpenAIProvider implements Provider {
     return releaseOrigin(this.#base.origin);
   }
 
-  /** The original URL when the pipeline says the bytes are unchanged, else a data URL. */
-  private imagePart(image: ProviderImage, detail: OpenAIDetail) {
-    const url = image.sourceUrl ?? dataUrl(image.data, image.format);
-    return { type: 'image_url', image_url: { url, detail } };
-  }
-
-  private tokenCap(reasoning: boolean, max: number | undefined): Record<string, number> {
-    if (max === undefined) return {};
-    // Reasoning models refuse `max_tokens`; compatible servers know `max_tokens` best.
-    return reasoning ? { max_completion_tokens: max } : { max_tokens: max };
-  }
-
-  private content(choice: ChatResponse['choices'][number]): string {
-    if (choice.message.refusal) {
-      throw new VisionpipeError('BAD_RESPONSE', `openai: the model refused: ${choice.message.refusal}`, {
-        retryable: false,
-      });
-    }
-    if (choice.finish_reason === 'content_filter') {
-      throw new VisionpipeError('BAD_RESPONSE', 'openai: the answer was withheld by the content filter', {
-        retryable: false,
-      });
-    }
-    const content = choice.message.content;
-    if (content === undefined || content === null || content === '') {
-      throw new VisionpipeError(
-        'BAD_RESPONSE',
-        `openai: the answer has no content (finish_reason ${choice.finish_reason ?? 'none'})`,
-      );
-    }
-    return content;
-  }
-
   private async call(body: unknown, signal: AbortSignal) {
     const headers: Record<string, string> = {};
     if (this.#apiKey !== undefined) {
@@ -233,10 +191,109 @@ export class OpenAIProvider implements Provider {
       signal,
       secrets: [this.#apiKey],
     });
-    return {
-      response: parseWire(this.id, chatResponseSchema, result.body, 'chat completion'),
-      headers: result.headers,
-      body: result.body,
-    };
+    return { headers: result.headers, body: result.body };
   }
 }
+
+/** The original URL when the pipeline says the bytes are unchanged, else a data URL. */
+function imagePart(image: ProviderImage, detail: OpenAIDetail) {
+  const url = image.sourceUrl ?? dataUrl(image.data, image.format);
+  return { type: 'image_url', image_url: { url, detail } };
+}
+
+function tokenCap(reasoning: boolean, max: number | undefined): Record<string, number> {
+  if (max === undefined) return {};
+  // Reasoning models refuse `max_tokens`; compatible servers know `max_tokens` best.
+  return reasoning ? { max_completion_tokens: max } : { max_tokens: max };
+}
+
+function choiceContent(choice: ChatResponse['choices'][number]): string {
+  if (choice.message.refusal) {
+    throw new VisionpipeError('BAD_RESPONSE', `openai: the model refused: ${choice.message.refusal}`, {
+      retryable: false,
+    });
+  }
+  if (choice.finish_reason === 'content_filter') {
+    throw new VisionpipeError('BAD_RESPONSE', 'openai: the answer was withheld by the content filter', {
+      retryable: false,
+    });
+  }
+  const content = choice.message.content;
+  if (content === undefined || content === null || content === '') {
+    throw new VisionpipeError(
+      'BAD_RESPONSE',
+      `openai: the answer has no content (finish_reason ${choice.finish_reason ?? 'none'})`,
+    );
+  }
+  return content;
+}
+
+/**
+ * The Chat Completions body of one extraction. Exported because a Batch API line carries
+ * exactly this body: batch and single calls must never drift apart.
+ */
+export function openaiExtractionBody(
+  request: ExtractRequest,
+  model: string,
+  detail: OpenAIDetail,
+  maxOutputTokens: number | undefined,
+): Record<string, unknown> {
+  const reasoning = isReasoningModel(model);
+  return {
+    model,
+    messages: [
+      { role: 'system', content: SYSTEM_PROMPT },
+      {
+        role: 'user',
+        content: [imagePart(request.image, detail), { type: 'text', text: extractionText(request.pattern) }],
+      },
+    ],
+    response_format: {
+      type: 'json_schema',
+      json_schema: { name: schemaName(request.pattern.name), strict: true, schema: request.pattern.schema },
+    },
+    ...(reasoning ? {} : { temperature: 0 }),
+    ...tokenCap(reasoning, maxOutputTokens),
+  };
+}
+
+/** What reading an answer needs besides the answer: the model asked for and the usage-estimate inputs. */
+export interface ExtractionContext {
+  model: string;
+  /** The image's tokens by the published formula. */
+  imageTokens: number;
+  /** Everything sent as text, for the estimate when the answer has no usage. */
+  promptText: string;
+}
+
+/**
+ * A chat.completion body (a single call's answer or a Batch API output line's
+ * `response.body`) read into an ExtractResult; BAD_RESPONSE when it is not one.
+ */
+export function readOpenAIExtraction(body: unknown, context: ExtractionContext): ExtractResult {
+  const response = parseWire('openai', chatResponseSchema, body, 'chat completion');
+  const choice = response.choices[0]!;
+  const content = choiceContent(choice);
+  const why = choice.finish_reason === 'length' ? ' (cut off at the output token limit)' : '';
+  const output = parseModelJson('openai', content, why);
+  return {
+    output,
+    model: response.model ?? context.model,
+    usage: usageOf({
+      input: response.usage?.prompt_tokens,
+      output: response.usage?.completion_tokens,
+      imageTokens: context.imageTokens,
+      promptText: context.promptText,
+      outputText: content,
+    }),
+    raw: body,
+  };
+}
+
+/** Everything an extraction sends as text, as the usage estimate counts it. */
+function extractPrompt(pattern: Pattern): string {
+  return SYSTEM_PROMPT + extractionText(pattern) + JSON.stringify(pattern.schema);
+}
+
+/** Chat Completions' framing of two messages (roles, separators). */
+const MESSAGE_OVERHEAD = 7;

@@ -14,6 +14,8 @@ export interface Reply {
   status: number;
   /** Serialised as JSON. */
   body: unknown;
+  /** Sent as is instead of `body` (file downloads, JSONL results); set the content-type in `headers`. */
+  raw?: string;
   headers?: Record<string, string>;
   /** Output tokens billed by this reply (for stats). */
   outputTokens?: number;

@@ -4,6 +4,7 @@ export type {
   AdmissionEvent,
   AnswerFn,
   Api,
+  BatchLineFailure,
   BilledEvent,
   FaultKind,
   FaultRates,

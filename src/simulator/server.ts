@@ -13,12 +13,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import zlib from 'node:zlib';
 import { Answerer } from './answers.js';
 import { anthropicFamily } from './anthropic.js';
+import { createAnthropicBatchFamily } from './anthropic-batches.js';
 import { type Context, type Core, type Family, isReply, type Reply } from './core.js';
 import { FaultPlan, Random } from './faults.js';
 import { geminiFamily } from './gemini.js';
 import { createImggoFamily } from './imggo.js';
 import { admit, type FamilyLimits, type LimitVerdict, SlidingWindow } from './limits.js';
 import { openaiFamily } from './openai.js';
+import { createOpenAIBatchFamily } from './openai-batches.js';
 import type {
   Api,
   FaultKind,
@@ -49,6 +51,9 @@ function emptyStats(): SimulatorStats {
     jobsCreated: 0,
     tokens: { input: 0, output: 0, image: 0 },
     compressed: 0,
+    batchesCreated: 0,
+    batchRequests: 0,
+    batchTokens: { input: 0, output: 0, image: 0 },
   };
 }
 
@@ -128,7 +133,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     signal: closing.signal,
   };
   const imggo = createImggoFamily(core);
-  const families: Family[] = [openaiFamily, anthropicFamily, geminiFamily, imggo];
+  const families: Family[] = [
+    openaiFamily,
+    anthropicFamily,
+    geminiFamily,
+    imggo,
+    createOpenAIBatchFamily(core),
+    createAnthropicBatchFamily(core),
+  ];
 
   function send(
     req: IncomingMessage,
@@ -137,7 +149,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     extraHeaders: Record<string, string> = {},
     mode?: FaultKind,
   ): void {
-    const text = JSON.stringify(reply.body);
+    const text = reply.raw ?? JSON.stringify(reply.body);
     let payload = Buffer.from(
       mode === 'malformed' ? text.slice(0, Math.max(1, Math.floor(text.length / 2))) : text,
     );

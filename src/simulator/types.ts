@@ -76,7 +76,16 @@ export interface BilledEvent {
   api: Api;
   /** sha256 of the image bytes received. */
   sha256: string;
+  /** Billed as one request of a batch (OpenAI Batch API, Anthropic Message Batches). */
+  batch?: boolean;
 }
+
+/**
+ * How one request inside a batch fails: `bad-request` (the API's 400 for that line),
+ * `server` (a 500 for that line), `expired` (the batch's window ends here: this request
+ * and every later one expire, and so does the batch).
+ */
+export type BatchLineFailure = 'bad-request' | 'server' | 'expired';
 
 export interface SimulatorOptions {
   /** Port on 127.0.0.1 (default: a free one). The simulator never listens beyond loopback. */
@@ -112,6 +121,11 @@ export interface SimulatorOptions {
   imggoPatterns?: Record<string, { schema?: object; instructions?: string }>;
   /** OCR workers of the local engine (default 2). */
   localWorkers?: number;
+  /**
+   * Requests inside batches to fail: a share (0–1, seeded; `bad-request`), or a function
+   * of the request's `custom_id` returning how it fails (or nothing).
+   */
+  batchFailures?: number | ((customId: string) => BatchLineFailure | false | undefined);
 }
 
 export interface SimulatorStats {
@@ -127,6 +141,12 @@ export interface SimulatorStats {
   tokens: { input: number; output: number; image: number };
   /** Responses sent compressed. */
   compressed: number;
+  /** Batches created (OpenAI Batch API and Anthropic Message Batches). */
+  batchesCreated: number;
+  /** Requests inside the batches created. */
+  batchRequests: number;
+  /** Tokens billed for requests inside batches (at the batch price; not in `tokens`). */
+  batchTokens: { input: number; output: number; image: number };
 }
 
 export interface RecordedRequest {
