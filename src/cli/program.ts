@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { isVisionpipeError } from '../errors.js';
 import { benchCommand } from './bench.js';
 import { cacheCommand } from './cache.js';
+import { estimateCommand } from './estimate.js';
 import { evalCommand } from './eval.js';
 import { optimizeCommand } from './optimize.js';
 import { runCommandDefinition } from './run.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage and examples)')
     .configureHelp({ sortOptions: false, showGlobalOptions: true });
   program.addCommand(runCommandDefinition());
+  program.addCommand(estimateCommand());
   program.addCommand(optimizeCommand());
   program.addCommand(evalCommand());
   program.addCommand(cacheCommand());

@@ -56,13 +56,24 @@ export function addProviderOptions(command: Command): Command {
     );
 }
 
-export function providerOptionsFrom(flags: ProviderFlags): ProviderOptions {
-  const common = { ...(flags.baseUrl ? { baseUrl: flags.baseUrl } : {}) };
+/**
+ * Options per provider. --base-url belongs to --provider only; `extraBaseUrls` gives other
+ * providers theirs (the triage and escalation models).
+ */
+export function providerOptionsFrom(
+  flags: ProviderFlags,
+  extraBaseUrls: Record<string, string> = {},
+): ProviderOptions {
+  const baseUrls: Record<string, string> = {
+    ...extraBaseUrls,
+    ...(flags.baseUrl ? { [flags.provider]: flags.baseUrl } : {}),
+  };
+  const base = (id: string) => (baseUrls[id] ? { baseUrl: baseUrls[id] } : {});
   return {
-    openai: { ...common, ...(flags.detail ? { detail: flags.detail } : {}) },
-    anthropic: common,
-    gemini: common,
-    imggo: { ...common, ...(flags.imggoPattern ? { imggoPatternId: flags.imggoPattern } : {}) },
+    openai: { ...base('openai'), ...(flags.detail ? { detail: flags.detail } : {}) },
+    anthropic: base('anthropic'),
+    gemini: base('gemini'),
+    imggo: { ...base('imggo'), ...(flags.imggoPattern ? { imggoPatternId: flags.imggoPattern } : {}) },
   } as ProviderOptions;
 }
 

@@ -7,17 +7,19 @@ import { Command } from 'commander';
 import { openCache } from '../cache/open-cache.js';
 import { parseDuration } from '../config/durations.js';
 import { VisionpipeError } from '../errors.js';
-import { isProfileName, PROFILE_NAMES } from '../image/profiles.js';
+import { isProfileName, PROFILE_NAMES, type ProfileName } from '../image/profiles.js';
 import { DEFAULT_MAX_INPUT_BYTES } from '../image/source.js';
 import { defaultConcurrency } from '../image/tuning.js';
 import { loadPattern, render } from '../patterns/index.js';
-import { createPipeline } from '../pipeline/create-pipeline.js';
 import { createProvider } from '../providers/registry.js';
 import { countInputs, expandInputs, readListFile } from '../runs/inputs.js';
 import { OutputWriter } from '../runs/output-paths.js';
+import { PipelineSet } from '../runs/pipeline-set.js';
 import { planResume } from '../runs/resume.js';
+import { loadRouter } from '../runs/routes.js';
 import { runBatch } from '../runs/run.js';
 import { RunSummary } from '../runs/summary.js';
+import { addCostOptions, type CostFlags, parseModelRef } from './cost-flags.js';
 import { handleInterrupts } from './interrupt.js';
 import { byteSize, integer } from './parsers.js';
 import { createProgress } from './progress.js';
@@ -31,7 +33,7 @@ import {
 } from './provider-flags.js';
 import { printSummary } from './summary-print.js';
 
-interface RunFlags extends ProviderFlags {
+interface RunFlags extends ProviderFlags, CostFlags {
   pattern: string;
   cache: string;
   cacheTtl: number;
@@ -54,16 +56,18 @@ interface RunFlags extends ProviderFlags {
 const EXAMPLES = `
 Examples:
   $ visionpipe run samples/images --pattern samples/patterns/invoice.json
+  $ visionpipe run samples/images -p samples/patterns/invoice.json --route samples/routes.yaml --triage local
   $ visionpipe run 'scans/**/*.jpg' --pattern receipt.yaml --out receipts.jsonl --format-dir out/csv
   $ visionpipe run --list urls.txt --pattern invoice.json --concurrency 4 --json
-  $ visionpipe run inbox --pattern invoice.json --fail-on-error   # exit 1 if any image failed
-  $ OPENAI_API_KEY=… visionpipe run scans --pattern invoice.json --provider openai --model gpt-4.1-mini --rpm 500
+  $ OPENAI_API_KEY=… visionpipe run scans -p invoice.json --provider openai --model gpt-4.1-mini --rpm 500 \\
+      --triage local --escalate-to openai:gpt-4.1 --max-image-tokens 800
   $ visionpipe run scans -p invoice.json --provider openai --base-url http://localhost:11434/v1 --model llava  # Ollama
-  $ visionpipe run scans -p invoice.json --provider anthropic --rpm 50 --limiter redis://127.0.0.1:6379  # shared by all machines
+  $ visionpipe run scans -p invoice.json --provider anthropic --rpm 50 --limiter redis://127.0.0.1:6379  # shared
 
-Each input gets one line in --out (JSONL): input, sha256, status (ok | error | skipped),
+Each input gets one line in --out (JSONL): input, pattern, sha256, status (ok | error | skipped),
 output, error {code, message}, cache, provider, model, latency_ms, attempts,
-image {width, height, bytes, original_bytes}, usage {…, estimated}, cost_usd.
+image {width, height, bytes, original_bytes, tokens, original_tokens}, usage {…, estimated},
+cost_usd, cascade {triage, escalated_from}.
 Ctrl-C stops starting new images and lets running ones finish; a second Ctrl-C aborts.
 Running the same command again resumes: finished inputs are kept, failed ones retried.
 Results are cached by content (not path) for --cache-ttl: duplicates are paid once.
@@ -78,7 +82,7 @@ async function* allInputs(inputs: readonly string[], list: string | undefined): 
   if (list) yield* readListFile(list);
 }
 
-async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
+function checkFlags(inputs: string[], flags: RunFlags): ProfileName | undefined {
   if (inputs.length === 0 && !flags.list) {
     throw new VisionpipeError(
       'INVALID_OPTION',
@@ -88,109 +92,136 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
       },
     );
   }
-  if (flags.profile !== undefined && !isProfileName(flags.profile)) {
+  if (flags.profile === undefined) return undefined;
+  if (!isProfileName(flags.profile)) {
     throw new VisionpipeError(
       'INVALID_OPTION',
       `--profile "${flags.profile}" is not a profile; choose one of ${PROFILE_NAMES.join(', ')}`,
       { option: 'profile' },
     );
   }
-  // Pattern and provider first: a bad one stops the command before anything is written.
+  return flags.profile;
+}
+
+async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
+  const profile = checkFlags(inputs, flags);
+  const triage = flags.triage ? parseModelRef(flags.triage, '--triage') : undefined;
+  const escalation = flags.escalateTo ? parseModelRef(flags.escalateTo, '--escalate-to') : undefined;
+  if (flags.escalateBelow !== undefined && !escalation) {
+    throw new VisionpipeError('INVALID_OPTION', '--escalate-below needs --escalate-to provider:model', {
+      option: 'escalateBelow',
+    });
+  }
+  // Pattern, rules and providers first: a bad one stops the command before anything is written.
   const pattern = await loadPattern(flags.pattern);
-  const provider = createProvider(flags.provider, providerOptionsFrom(flags));
+  const defaults = { pattern, provider: flags.provider, model: flags.model, profile };
+  const router = flags.route ? await loadRouter(flags.route, defaults) : undefined;
+  const extraBaseUrls = {
+    ...(triage && flags.triageBaseUrl ? { [triage.provider]: flags.triageBaseUrl } : {}),
+    ...(escalation && flags.escalateBaseUrl ? { [escalation.provider]: flags.escalateBaseUrl } : {}),
+  };
+  const providerOptions = providerOptionsFrom(flags, extraBaseUrls);
+  const mainProvider = createProvider(flags.provider, providerOptions); // unknown id, missing key: fail now
   const progress = createProgress({ label: 'run', mode: flags.progress ? undefined : 'off' });
   const warn = (message: string) => progress.log(`warning: ${message}`);
   const stateDir = path.resolve(flags.stateDir);
   const cache = await openCache({ spec: flags.cache, stateDir, ttlMs: flags.cacheTtl, warn });
   const limiter = limiterFrom(flags, warn);
   const retry = retryFrom(flags);
-  const pipeline = await createPipeline({
-    ...(limiter ? { limiter } : {}),
-    ...(retry ? { retry } : {}),
-    pattern,
-    provider,
+  const pipelines = new PipelineSet({
+    defaults,
+    ...(router ? { router } : {}),
+    providers: [mainProvider],
+    providerOptions,
     cache,
     warn,
-    ...(flags.nearDup === undefined ? {} : { nearDuplicateDistance: flags.nearDup }),
-    ...(flags.model ? { model: flags.model } : {}),
-    ...(flags.profile && isProfileName(flags.profile) ? { profile: flags.profile } : {}),
+    ...(limiter ? { limiter } : {}),
+    ...(retry ? { retry } : {}),
     sourceLimits: {
       maxInputBytes: flags.maxInputBytes,
       allowPrivateNetworks: flags.allowPrivateUrls ?? false,
     },
     timeoutMs: flags.timeout,
+    ...(flags.nearDup === undefined ? {} : { nearDuplicateDistance: flags.nearDup }),
+    ...(flags.maxImageTokens === undefined ? {} : { maxImageTokens: flags.maxImageTokens }),
+    ...(triage
+      ? { triage: { ...triage, ...(flags.triageQuestion ? { question: flags.triageQuestion } : {}) } }
+      : {}),
+    ...(escalation
+      ? {
+          escalation: {
+            ...escalation,
+            ...(flags.escalateBelow === undefined ? {} : { below: flags.escalateBelow }),
+          },
+        }
+      : {}),
   });
-  const concurrency = flags.concurrency ?? defaultConcurrencyFor(provider.id, defaultConcurrency());
-  // Never read our own outputs back as inputs: the results file, the format folder, the state.
-  const exclude = [flags.out, stateDir, ...(flags.formatDir ? [flags.formatDir] : [])].map((p) =>
-    path.resolve(p),
-  );
-  const plan = await planResume({
-    out: flags.out,
-    stateDir,
-    fresh: flags.fresh ?? false,
-    memo: cache.memo,
-    signature: {
-      pattern: pipeline.pattern.fingerprint,
-      provider: pipeline.provider.id,
-      model: pipeline.model,
-      profile: pipeline.profile,
-    },
-  });
-  if (plan.reason) warn(plan.reason);
-  if (plan.earlier > 0)
-    progress.log(`Resuming: ${plan.earlier} results from an earlier run of this command are kept`);
-  const formatWriter = flags.formatDir ? await OutputWriter.create(flags.formatDir) : undefined;
+  let completed = false;
   const summary = new RunSummary();
-  countInputs(allInputs(inputs, flags.list), { exclude }).then(
-    (total) => progress.setTotal(total),
-    () => {},
-  );
   const interrupt = handleInterrupts(() =>
     progress.log('Stopping: finishing images in flight (Ctrl-C again to abort)'),
   );
-  let completed = false;
+  let describe = { provider: flags.provider, model: flags.model ?? '' };
   try {
-    const items = expandInputs(allInputs(inputs, flags.list), { exclude });
-    for await (const { item, record, resumed } of runBatch(items, pipeline, {
-      concurrency,
-      stop: interrupt.stop,
-      signal: interrupt.abort,
-      reuse: (candidate) => plan.reuse(candidate),
-    })) {
-      progress.tick(record.status === 'error');
-      if (resumed) {
-        summary.addResumed(record);
-        continue;
+    const main = await pipelines.defaultPipeline();
+    describe = { provider: main.provider.id, model: main.model };
+    const concurrency = flags.concurrency ?? defaultConcurrencyFor(main.provider.id, defaultConcurrency());
+    // Never read our own outputs back as inputs: the results file, the format folder, the state.
+    const exclude = [flags.out, stateDir, ...(flags.formatDir ? [flags.formatDir] : [])].map((p) =>
+      path.resolve(p),
+    );
+    const plan = await planResume({
+      out: flags.out,
+      stateDir,
+      fresh: flags.fresh ?? false,
+      memo: cache.memo,
+      signature: await pipelines.signature(),
+    });
+    if (plan.reason) warn(plan.reason);
+    if (plan.earlier > 0)
+      progress.log(`Resuming: ${plan.earlier} results from an earlier run of this command are kept`);
+    const formatWriter = flags.formatDir ? await OutputWriter.create(flags.formatDir) : undefined;
+    countInputs(allInputs(inputs, flags.list), { exclude }).then(
+      (total) => progress.setTotal(total),
+      () => {},
+    );
+    try {
+      const items = expandInputs(allInputs(inputs, flags.list), { exclude });
+      for await (const { item, record, resumed } of runBatch(items, (i) => pipelines.pipelineFor(i), {
+        concurrency,
+        stop: interrupt.stop,
+        signal: interrupt.abort,
+        reuse: (candidate) => plan.reuse(candidate),
+      })) {
+        progress.tick(record.status === 'error');
+        if (resumed) {
+          summary.addResumed(record);
+          continue;
+        }
+        plan.writer.write(record);
+        plan.processed(record.input);
+        summary.add(record);
+        if (formatWriter && record.status === 'ok' && item.kind !== 'error') {
+          const { pattern: used } = await pipelines.pipelineFor(item);
+          await formatWriter.write(item, EXTENSIONS[used.format], Buffer.from(render(used, record.output)));
+        }
       }
-      plan.writer.write(record);
-      plan.processed(record.input);
-      summary.add(record);
-      if (formatWriter && record.status === 'ok' && item.kind !== 'error') {
-        const extension = EXTENSIONS[pipeline.pattern.format];
-        await formatWriter.write(item, extension, Buffer.from(render(pipeline.pattern, record.output)));
-      }
+      completed = !interrupt.stop.aborted;
+    } finally {
+      // The Ctrl-C handler stays until the summary is out: a Ctrl-C during cleanup must not
+      // kill the process before the journal is closed and the summary printed.
+      progress.stop();
+      await plan.finish(completed);
     }
-    completed = !interrupt.stop.aborted;
   } finally {
-    // The Ctrl-C handler stays until the summary is out: a Ctrl-C during cleanup must not
-    // kill the process before the journal is closed and the summary printed.
     progress.stop();
-    await plan.finish(completed);
-    await pipeline.close();
-    await provider.close();
+    await pipelines.close();
     await limiter?.close();
     await cache.close();
   }
   const result = summary.toJSON();
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else
-    printSummary(result, {
-      results: flags.out,
-      stopped: !completed,
-      provider: pipeline.provider.id,
-      model: pipeline.model,
-    });
+  else printSummary(result, { results: flags.out, stopped: !completed, ...describe });
   interrupt.dispose();
   return flags.failOnError && result.errors > 0 ? 1 : 0;
 }
@@ -204,7 +235,7 @@ export function runCommandDefinition(): Command {
     .requiredOption('-p, --pattern <file>', 'pattern file (.json or .yaml)')
     .option(
       '-c, --concurrency <n>',
-      'images in flight (a sliding window; default: CPU cores)',
+      'images in flight, a sliding window (default: CPU cores for local, 10 for APIs)',
       integer(1, 1024),
     )
     .option('--profile <name>', `size profile override: ${PROFILE_NAMES.join(', ')}`)
@@ -213,7 +244,6 @@ export function runCommandDefinition(): Command {
     .option('--list <file>', 'read more inputs from a file, one path or URL per line')
     .option('--json', 'print the summary as JSON')
     .option('--fail-on-error', 'exit with 1 when any image failed')
-    .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')
     .option('--cache <store>', 'result cache: sqlite, memory, off or a redis:// URL', 'sqlite')
     .option(
       '--cache-ttl <duration>',
@@ -228,12 +258,14 @@ export function runCommandDefinition(): Command {
       integer(0, 32),
     )
     .option('--fresh', 'ignore results of an earlier run of this command (no resume)')
+    .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')
     .option('--max-input-bytes <size>', 'refuse larger inputs (e.g. 50MB)', byteSize, DEFAULT_MAX_INPUT_BYTES)
-    .option('--timeout <ms>', 'per-image provider timeout', integer(1), 120_000)
+    .option('--timeout <ms>', 'per-call provider timeout', integer(1), 120_000)
     .option('--no-progress', 'no progress bar or progress lines')
     .addHelpText('after', EXAMPLES)
     .action(async (inputs: string[], flags: RunFlags) => {
       process.exitCode = await runCommand(inputs, flags);
     });
-  return addProviderOptions(command);
+  addProviderOptions(command);
+  return addCostOptions(command, { cascade: true });
 }

@@ -58,6 +58,12 @@ export interface Attempted<T> {
 const attemptCounts = new WeakMap<object, number>();
 
 /** How many attempts were made before `retry()` gave up with this error (undefined if it did not come from retry). */
+/** Records how many provider calls an error cost (for errors raised after a call succeeded, e.g. validation). */
+export function markAttempts<E>(error: E, attempts: number): E {
+  if (typeof error === 'object' && error !== null) attemptCounts.set(error, attempts);
+  return error;
+}
+
 export function attemptsOf(error: unknown): number | undefined {
   return typeof error === 'object' && error !== null ? attemptCounts.get(error) : undefined;
 }

@@ -7,7 +7,7 @@
 import type { CacheSetup } from '../cache/open-cache.js';
 import type { WarningSink } from '../cache/store.js';
 import type { Usage } from '../providers/spec.js';
-import type { RunRecord } from './record.js';
+import type { CascadeInfo, RunRecord } from './record.js';
 
 export interface CachedResult {
   output: unknown;
@@ -23,6 +23,7 @@ export interface CachedResult {
   /** Which run produced it: a hit from this run is a `dedup`, from an earlier run a `hit`. */
   run_id: string;
   created_at: number;
+  cascade: CascadeInfo;
 }
 
 function isCachedResult(value: unknown): value is CachedResult {

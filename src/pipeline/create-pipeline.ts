@@ -1,12 +1,12 @@
 /**
  * createPipeline(): the library's main entry point. One pipeline = one pattern, one
- * provider and model, one size profile, one cache setup, one run id. `process()` takes
- * one image through every stage and always resolves to a record (errors included);
- * `run()` streams a batch through a sliding concurrency window.
+ * provider and model (plus optional triage and escalation models), one cache setup, one
+ * run id. `process()` takes one image through every stage and always resolves to a
+ * record (errors included); `run()` streams a batch through a sliding concurrency window.
  *
  * The flow of one image: content (stat memo or read + sha256) → result cache → single
  * flight (concurrent duplicates share one call) → near-duplicate check (opt-in) →
- * preprocess (image cache) → provider → validate → save to cache → record.
+ * cascade (triage → extraction within the token budget → escalation) → save → record.
  */
 import { randomUUID } from 'node:crypto';
 import { resultKey } from '../cache/keys.js';
@@ -22,18 +22,35 @@ import { attemptsOf, type RetryOptions } from '../flow/retry.js';
 import { mapWindow } from '../flow/window.js';
 import { perceptualHash } from '../image/fingerprint.js';
 import { type PreprocessOptions, preprocessFingerprint, resolvePreprocessOptions } from '../image/options.js';
-import { isProfileName, type ProfileName, type SizeLimits } from '../image/profiles.js';
+import { isProfileName, type ProfileName, type SizeLimits, targetSize } from '../image/profiles.js';
 import { type ImageSource, isDataUri, isUrl, type SourceLimits } from '../image/source.js';
 import { loadPattern } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
-import { costUsd, type PriceTable } from '../providers/pricing.js';
+import type { PriceTable } from '../providers/pricing.js';
 import { createProvider, type ProviderOptions } from '../providers/registry.js';
-import type { Provider } from '../providers/spec.js';
+import type { Provider, TokenEstimate } from '../providers/spec.js';
 import type { InputItem } from '../runs/inputs.js';
 import { type CachedResult, ResultCacheStage } from './cache-stage.js';
-import { preparedImage } from './image-stage.js';
-import { EMPTY_USAGE, errorRecord, type RunRecord } from './record.js';
-import { extractStage, type LoadedInput, loadStage, providerImage } from './stages.js';
+import { type CascadeConfig, type ModelChoice, type Paid, paidOf, runCascade } from './cascade.js';
+import { EMPTY_USAGE, errorRecord, NO_CASCADE, type RunRecord } from './record.js';
+import { estimateExtract, limitsWithinBudget } from './sizing.js';
+import { type CallControls, type LoadedInput, loadStage } from './stages.js';
+
+export interface TriageOptions {
+  provider: Provider;
+  model?: string;
+  /** The yes/no question (default: derived from the pattern). The local engine reads the pattern's labels instead. */
+  question?: string;
+  /** Resolution of the triage image (default `triage`, 256 px; 1024 px for the local engine, which must read text). */
+  profile?: ProfileName | SizeLimits;
+}
+
+export interface EscalationOptions {
+  provider: Provider;
+  model?: string;
+  /** Also escalate when the first result's confidence is below this (0–1). Schema failures always escalate. */
+  below?: number;
+}
 
 export interface PipelineOptions {
   /** A loaded pattern or the path of a pattern file. */
@@ -48,7 +65,7 @@ export interface PipelineOptions {
   /** Encoding options (format, quality, crop…); the profile comes from `profile`. */
   preprocess?: Omit<PreprocessOptions, 'profile'>;
   sourceLimits?: SourceLimits;
-  /** Per-image timeout for the provider call, ms. Default 120 000. */
+  /** Per-call timeout, ms. Default 120 000. */
   timeoutMs?: number;
   /** Cache setup, or options to open one (default: in-memory, deduplicating within the pipeline's life). */
   cache?: CacheSetup | CacheOptions;
@@ -56,7 +73,7 @@ export interface PipelineOptions {
   nearDuplicateDistance?: number;
   /** One-line warnings (cache trouble); default: ignored. */
   warn?: WarningSink;
-  /** Shared rate limiter (requests and tokens per minute); none by default. */
+  /** Shared rate limiter for the main provider (requests and tokens per minute); none by default. */
   limiter?: Limiter;
   /** Circuit breaker: the provider's shared one by default (none for `local`); false for none. */
   breaker?: ProviderBreaker | false;
@@ -64,6 +81,20 @@ export interface PipelineOptions {
   retry?: Omit<RetryOptions, 'signal'>;
   /** Prices (default: the bundled table; see loadPriceTable for overrides). */
   priceTable?: PriceTable;
+  /** Largest image-token cost per image on the main model: images are sent at the largest size within it. */
+  maxImageTokens?: number;
+  /** Ask a cheap model (or the local engine) whether an image is relevant before extracting. */
+  triage?: TriageOptions;
+  /** Retry once on a stronger model when the output fails the schema or is not confident enough. */
+  escalation?: EscalationOptions;
+}
+
+export interface ImagePlan {
+  width: number;
+  height: number;
+  tokens: TokenEstimate;
+  /** The original image sent as it is (the provider still applies its own resizing). */
+  naive: TokenEstimate;
 }
 
 export interface RunBatchOptions {
@@ -81,6 +112,16 @@ export interface Pipeline {
   readonly profile: string;
   readonly runId: string;
   readonly cache: CacheSetup;
+  /** What changes answers besides content, pattern, provider and model: part of cache keys and resume signatures. */
+  readonly settings: string;
+  /** The result-cache key of an image's content under this pipeline. */
+  cacheKey(sha256: string): string;
+  /**
+   * What sending an image of this (upright) size would cost, without sending it: the size
+   * it goes at (profile and token budget), and the provider's token estimate for that and
+   * for the original sent as it is.
+   */
+  plan(width: number, height: number): ImagePlan;
   process(source: ImageSource, options?: { label?: string; signal?: AbortSignal }): Promise<RunRecord>;
   /** One item of an input stream (a file, a URL, or an input that could not be expanded). */
   processItem(item: InputItem, signal?: AbortSignal): Promise<RunRecord>;
@@ -93,9 +134,15 @@ export interface Pipeline {
 
 /** What one content key produced: shared by every duplicate through single-flight. */
 type Outcome =
-  | { kind: 'fresh'; result: CachedResult; attempts: number }
+  | { kind: 'fresh'; result: CachedResult; attempts: number; skipped: boolean; reason: string | null }
   | { kind: 'near-dup'; result: CachedResult; distance: number }
-  | { kind: 'failed'; error: VisionpipeError; image: RunRecord['image']; attempts: number };
+  | {
+      kind: 'failed';
+      error: VisionpipeError;
+      image: RunRecord['image'];
+      attempts: number;
+      paid: Paid | undefined;
+    };
 
 interface NearEntry {
   key: string;
@@ -130,17 +177,43 @@ function stripName(profile: ProfileName | SizeLimits): ProfileName | SizeLimits 
   };
 }
 
+function profileNameOf(profile: ProfileName | SizeLimits, fallback: string): string {
+  if (typeof profile === 'string') return profile;
+  const name = (profile as { name?: unknown }).name;
+  return typeof name === 'string' ? name : fallback;
+}
+
+function choose(
+  provider: Provider,
+  model: string | undefined,
+  profile: ProfileName | SizeLimits | undefined,
+  encoding: Omit<PreprocessOptions, 'profile'> | undefined,
+): ModelChoice {
+  const chosenModel = model ?? provider.defaultModel;
+  const chosenProfile = profile ?? provider.sizeProfile(chosenModel);
+  const preprocess = resolvePreprocessOptions({ ...encoding, profile: stripName(chosenProfile) });
+  return {
+    provider,
+    model: chosenModel,
+    preprocess,
+    profileName: profileNameOf(chosenProfile, preprocess.profileName),
+  };
+}
+
+/** The default triage question: what the pattern is for, in one line. */
+export function triageQuestion(pattern: Pattern): string {
+  const fields = Object.keys(pattern.schema.properties).slice(0, 6).join(', ');
+  return `Is this image a ${pattern.name} (a document showing fields such as ${fields})?`;
+}
+
 export async function createPipeline(options: PipelineOptions): Promise<Pipeline> {
   const pattern = typeof options.pattern === 'string' ? await loadPattern(options.pattern) : options.pattern;
   const provider =
     typeof options.provider === 'object'
       ? options.provider
       : createProvider(options.provider ?? 'local', options.providerOptions);
-  const model = options.model ?? provider.defaultModel;
-  const profile = options.profile ?? provider.sizeProfile(model);
-  const preprocess = resolvePreprocessOptions({ ...options.preprocess, profile: stripName(profile) });
-  const profileName =
-    typeof profile === 'string' ? profile : 'name' in profile ? String(profile.name) : preprocess.profileName;
+  const primary = choose(provider, options.model, options.profile, options.preprocess);
+  const model = primary.model;
   const sourceLimits = options.sourceLimits ?? {};
   const timeoutMs = options.timeoutMs ?? 120_000;
   const warn = options.warn ?? (() => {});
@@ -155,21 +228,77 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const nearDistance = options.nearDuplicateDistance;
   const nearIndex = nearDistance === undefined ? undefined : new NearDuplicateIndex<NearEntry>();
   const runId = randomUUID();
+
+  const triage = options.triage
+    ? {
+        ...choose(
+          options.triage.provider,
+          options.triage.model,
+          options.triage.profile ??
+            (options.triage.provider.id === 'local' ? { maxLongEdge: 1024 } : 'triage'),
+          options.preprocess,
+        ),
+        question: options.triage.question ?? triageQuestion(pattern),
+      }
+    : undefined;
+  const escalation = options.escalation
+    ? {
+        ...choose(options.escalation.provider, options.escalation.model, undefined, options.preprocess),
+        below: options.escalation.below,
+      }
+    : undefined;
+
   // OCR failures are per image, not an outage: the local engine gets no breaker.
-  const breaker =
-    options.breaker === false
-      ? undefined
-      : (options.breaker ?? (provider.id === 'local' ? undefined : breakerFor(provider.id)));
-  const preprocessKey = preprocessFingerprint(preprocess);
+  const breakers = new Map<string, ProviderBreaker | undefined>();
+  const breakerOf = (p: Provider) => {
+    if (options.breaker === false || p.id === 'local') return undefined;
+    if (p === provider && options.breaker) return options.breaker;
+    if (!breakers.has(p.id)) breakers.set(p.id, breakerFor(p.id));
+    return breakers.get(p.id);
+  };
+
+  /** Everything besides content, pattern, provider and model that changes the answer. */
+  const settings = JSON.stringify({
+    preprocess: preprocessFingerprint(primary.preprocess),
+    budget: options.maxImageTokens ?? null,
+    triage: triage
+      ? [triage.provider.id, triage.model, triage.question, preprocessFingerprint(triage.preprocess)]
+      : null,
+    escalation: escalation ? [escalation.provider.id, escalation.model, escalation.below ?? null] : null,
+  });
   const keyFor = (sha256: string) =>
     resultKey({
       sha256,
       patternFingerprint: pattern.fingerprint,
       provider: provider.id,
       model,
-      preprocess: preprocessKey,
+      preprocess: settings,
     });
-  const base = { provider: provider.id, model };
+  const base = { pattern: pattern.name, provider: provider.id, model };
+
+  function cascadeConfig(signal: AbortSignal | undefined): CascadeConfig {
+    return {
+      pattern,
+      primary,
+      maxImageTokens: options.maxImageTokens,
+      triage,
+      escalation,
+      images: cache.images,
+      verdicts: cache.results,
+      ttlMs: cache.ttlMs,
+      priceTable: options.priceTable,
+      controlsFor: (p): CallControls => {
+        const breaker = breakerOf(p);
+        return {
+          timeoutMs,
+          ...(p === provider && options.limiter ? { limiter: options.limiter } : {}),
+          ...(breaker ? { breaker } : {}),
+          ...(options.retry ? { retry: options.retry } : {}),
+          ...(signal ? { signal } : {}),
+        };
+      },
+    };
+  }
 
   function hitRecord(
     label: string,
@@ -180,8 +309,9 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   ): RunRecord {
     return {
       input: label,
+      pattern: pattern.name,
       sha256: result.sha256,
-      status: 'ok',
+      status: result.output === null && result.cascade.triage?.relevant === false ? 'skipped' : 'ok',
       output: result.output,
       error: null,
       cache: kind,
@@ -194,8 +324,9 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       cost_usd: 0,
       profile: result.profile,
       confidence: result.confidence,
-      reason: null,
+      reason: result.cascade.triage?.relevant === false ? result.cascade.triage.reason : null,
       duplicate_of: kind === 'hit' ? null : { input: result.input, sha256: result.sha256, distance },
+      cascade: result.cascade,
     };
   }
 
@@ -207,13 +338,11 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
 
   /** Everything after a cache miss, run once per content key. */
   async function fresh(loaded: LoadedInput, key: string, signal: AbortSignal | undefined): Promise<Outcome> {
-    let image: RunRecord['image'] = null;
-    let attempts = 0;
     try {
       if (nearIndex && nearDistance !== undefined) {
         const hash = await perceptualHash(loaded.bytes, {
           label: loaded.label,
-          limitInputPixels: preprocess.limitInputPixels,
+          limitInputPixels: primary.preprocess.limitInputPixels,
         });
         const match = nearIndex.nearest(hash, nearDistance);
         if (match) {
@@ -227,59 +356,48 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         }
         nearIndex.add(hash, { key, input: loaded.label, sha256: loaded.sha256 });
       }
-      const prepared = await preparedImage(loaded, preprocess, cache.images, cache.ttlMs);
-      image = {
-        width: prepared.width,
-        height: prepared.height,
-        bytes: prepared.bytes,
-        original_bytes: prepared.original.bytes,
-      };
-      attempts = 1;
-      const called = await extractStage(
-        provider,
-        providerImage(loaded, prepared),
-        pattern,
-        model,
-        loaded.label,
-        {
-          timeoutMs,
-          ...(options.limiter ? { limiter: options.limiter } : {}),
-          ...(breaker ? { breaker } : {}),
-          ...(options.retry ? { retry: options.retry } : {}),
-          ...(signal ? { signal } : {}),
-        },
-      );
-      attempts = called.attempts;
-      const extracted = called.result;
-      const usage = extracted.usage ?? { ...EMPTY_USAGE };
+      const done = await runCascade(loaded, cascadeConfig(signal));
       const result: CachedResult = {
-        output: extracted.output,
-        model: extracted.model,
-        usage,
-        cost_usd: costUsd(
-          provider.id,
-          extracted.model,
-          usage,
-          options.priceTable ? { table: options.priceTable } : {},
-        ),
-        image,
-        profile: profileName,
-        confidence: extracted.confidence ?? null,
+        output: done.output,
+        model: done.model,
+        usage: done.usage,
+        cost_usd: done.cost_usd,
+        image: done.image,
+        profile: done.profile,
+        confidence: done.confidence,
         input: loaded.label,
         sha256: loaded.sha256,
         run_id: runId,
         created_at: Date.now(),
+        cascade: {
+          triage: done.triage,
+          escalated_from: done.escalatedFrom,
+          escalation_reason: done.escalationReason,
+        },
       };
       // Saved before the record is even built: a crash from here on never pays again.
       await results.save(key, result);
-      return { kind: 'fresh', result, attempts };
+      return {
+        kind: 'fresh',
+        result,
+        attempts: done.attempts,
+        skipped: done.skipped,
+        reason: done.triage?.reason ?? null,
+      };
     } catch (error) {
       const failure = signal?.aborted
         ? new VisionpipeError('ABORTED', `${loaded.label}: aborted before the provider answered`, {
             input: loaded.label,
           })
         : toVisionpipeError(error, loaded.label);
-      return { kind: 'failed', error: failure, image, attempts: attemptsOf(error) ?? attempts };
+      // Calls made before the failure were paid for: the error record says so.
+      return {
+        kind: 'failed',
+        error: failure,
+        image: null,
+        attempts: attemptsOf(error) ?? 0,
+        paid: paidOf(error),
+      };
     }
   }
 
@@ -317,7 +435,8 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
           latency_ms: Math.round(performance.now() - started),
           attempts: leader ? outcome.attempts : 0,
           image: outcome.image,
-          profile: profileName,
+          ...(leader && outcome.paid ? { usage: outcome.paid.usage, cost_usd: outcome.paid.cost } : {}),
+          profile: primary.profileName,
           cache: leader ? 'miss' : 'dedup',
         });
       }
@@ -327,8 +446,9 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       const { result } = outcome;
       return {
         input: label,
+        pattern: pattern.name,
         sha256,
-        status: 'ok',
+        status: outcome.skipped ? 'skipped' : 'ok',
         output: result.output,
         error: null,
         cache: 'miss',
@@ -339,16 +459,18 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         image: result.image,
         usage: result.usage,
         cost_usd: result.cost_usd,
-        profile: profileName,
+        profile: result.profile,
         confidence: result.confidence,
-        reason: null,
+        reason: outcome.skipped ? outcome.reason : null,
         duplicate_of: null,
+        cascade: result.cascade,
       };
     } catch (error) {
       return errorRecord({ input: label, ...base }, toVisionpipeError(error, label).toJSON(), {
         sha256: sha256 ?? null,
         latency_ms: Math.round(performance.now() - started),
-        profile: profileName,
+        profile: primary.profileName,
+        cascade: NO_CASCADE,
       });
     }
   }
@@ -364,9 +486,27 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     pattern,
     provider,
     model,
-    profile: profileName,
+    profile: primary.profileName,
     runId,
     cache,
+    settings,
+    cacheKey: keyFor,
+    plan(width, height) {
+      const limits = limitsWithinBudget(
+        width,
+        height,
+        primary.preprocess.limits,
+        options.maxImageTokens,
+        (w, h) => provider.estimateImageTokens(w, h, model),
+      );
+      const sent = targetSize(width, height, limits);
+      return {
+        width: sent.width,
+        height: sent.height,
+        tokens: estimateExtract(provider, sent.width, sent.height, pattern, model),
+        naive: estimateExtract(provider, width, height, pattern, model),
+      };
+    },
     process,
     processItem,
     run(inputs, runOptions = {}) {

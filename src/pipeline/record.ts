@@ -8,8 +8,18 @@ import type { Usage } from '../providers/spec.js';
 export type RecordStatus = 'ok' | 'error' | 'skipped';
 export type CacheOutcome = 'hit' | 'miss' | 'dedup' | 'near-dup';
 
+export interface CascadeInfo {
+  /** The triage verdict, when triage ran (or was cached). */
+  triage: { relevant: boolean; confidence: number; reason: string; provider: string; model: string } | null;
+  /** `provider:model` whose result was replaced by the stronger model, and why. */
+  escalated_from: string | null;
+  escalation_reason: string | null;
+}
+
 export interface RunRecord {
   input: string;
+  /** Name of the pattern the input was read with. */
+  pattern: string;
   /** sha256 of the original bytes; null when the input could not be read. */
   sha256: string | null;
   status: RecordStatus;
@@ -22,7 +32,18 @@ export interface RunRecord {
   latency_ms: number;
   /** Provider calls made for this input (0 for cache hits and failures before the call). */
   attempts: number;
-  image: { width: number; height: number; bytes: number; original_bytes: number } | null;
+  /**
+   * The image as sent. `tokens`: image tokens it costs by the provider's formula;
+   * `original_tokens`: what the original would have cost sent as it was.
+   */
+  image: {
+    width: number;
+    height: number;
+    bytes: number;
+    original_bytes: number;
+    tokens?: number;
+    original_tokens?: number;
+  } | null;
   usage: Usage;
   /** USD paid for this record's provider calls; null when the model has no known price. */
   cost_usd: number | null;
@@ -37,7 +58,15 @@ export interface RunRecord {
    * perceptual-hash distance (0 for identical bytes).
    */
   duplicate_of: { input: string; sha256: string; distance: number } | null;
+  /** Which stages ran and which model produced the result. */
+  cascade: CascadeInfo;
 }
+
+export const NO_CASCADE: CascadeInfo = Object.freeze({
+  triage: null,
+  escalated_from: null,
+  escalation_reason: null,
+});
 
 export const EMPTY_USAGE: Usage = Object.freeze({
   input_tokens: 0,
@@ -47,12 +76,13 @@ export const EMPTY_USAGE: Usage = Object.freeze({
 });
 
 export function errorRecord(
-  base: { input: string; provider: string; model: string },
+  base: { input: string; pattern: string; provider: string; model: string },
   error: { code: string; message: string },
   partial: Partial<RunRecord> = {},
 ): RunRecord {
   return {
     input: base.input,
+    pattern: base.pattern,
     sha256: null,
     status: 'error',
     output: null,
@@ -69,6 +99,7 @@ export function errorRecord(
     confidence: null,
     reason: null,
     duplicate_of: null,
+    cascade: NO_CASCADE,
     ...partial,
   };
 }

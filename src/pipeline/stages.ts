@@ -4,6 +4,7 @@
  * backwards; failures are VisionpipeErrors that become the image's error record.
  */
 
+import { toVisionpipeError, VisionpipeError } from '../errors.js';
 import { callWithPolicy } from '../flow/call-policy.js';
 import type { ProviderBreaker } from '../flow/circuit-breaker.js';
 import type { Limiter } from '../flow/limiter.js';
@@ -14,7 +15,8 @@ import { type PreparedImage, preprocessImage } from '../image/preprocess.js';
 import { type ImageSource, loadSource, type SourceLimits } from '../image/source.js';
 import { assertConforms } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
-import type { ExtractResult, Provider, ProviderImage } from '../providers/spec.js';
+import type { AskResult, ExtractResult, Provider, ProviderImage } from '../providers/spec.js';
+import { estimateExtract } from './sizing.js';
 
 export interface LoadedInput {
   label: string;
@@ -63,24 +65,10 @@ export interface CallControls {
 }
 
 /**
- * What a request will cost against a tokens-per-minute budget, before sending it: the
- * image by the provider's own formula, the prompt (instructions + schema) at ~4 characters
- * a token, and room for an answer the size of the schema.
- */
-export function estimateRequestTokens(
-  provider: Provider,
-  image: ProviderImage,
-  pattern: Pattern,
-  model: string,
-): number {
-  const prompt = Math.ceil((pattern.instructions.length + JSON.stringify(pattern.schema).length) / 4);
-  const answer = Math.ceil(JSON.stringify(pattern.schema.properties).length / 8);
-  return provider.estimateImageTokens(image.width, image.height, model) + prompt + answer;
-}
-
-/**
  * Calls the provider through the limiter, breaker and retry policy, then validates the
- * output against the pattern. A non-conforming output is SCHEMA_MISMATCH, never passed on.
+ * output against the pattern. A non-conforming output comes back as `mismatch`
+ * (SCHEMA_MISMATCH) beside the result: it must never be passed on, but the call was
+ * paid, and the caller may still escalate.
  */
 export async function extractStage(
   provider: Provider,
@@ -89,8 +77,9 @@ export async function extractStage(
   model: string,
   label: string,
   controls: CallControls,
-): Promise<{ result: ExtractResult; attempts: number }> {
-  const tokens = estimateRequestTokens(provider, image, pattern, model);
+): Promise<{ result: ExtractResult; attempts: number; mismatch: VisionpipeError | undefined }> {
+  const estimate = estimateExtract(provider, image.width, image.height, pattern, model);
+  const tokens = estimate.input_tokens + estimate.output_tokens;
   const { value, attempts } = await callWithPolicy(
     (_attempt, signal) => provider.extract({ image, pattern, model }, signal),
     {
@@ -103,6 +92,45 @@ export async function extractStage(
       label: `${provider.id} ${model}: ${label}`,
     },
   );
-  assertConforms(pattern, value.output, label);
+  try {
+    assertConforms(pattern, value.output, label);
+  } catch (error) {
+    return { result: value, attempts, mismatch: toVisionpipeError(error, label) };
+  }
+  return { result: value, attempts, mismatch: undefined };
+}
+
+/** A yes/no relevance question through the same pacing, breaker and retry policy. */
+export async function askStage(
+  provider: Provider,
+  image: ProviderImage,
+  question: string,
+  pattern: Pattern,
+  model: string,
+  label: string,
+  controls: CallControls,
+): Promise<{ result: AskResult; attempts: number }> {
+  const ask = provider.ask?.bind(provider);
+  if (!ask) {
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      `${provider.id} cannot answer triage questions; use --triage local or another provider`,
+      {
+        option: 'triage',
+      },
+    );
+  }
+  const { value, attempts } = await callWithPolicy(
+    (_attempt, signal) => ask({ image, question, pattern, model }, signal),
+    {
+      ...(controls.limiter ? { limiter: controls.limiter } : {}),
+      ...(controls.breaker ? { breaker: controls.breaker } : {}),
+      ...(controls.retry ? { retry: controls.retry } : {}),
+      ...(controls.signal ? { signal: controls.signal } : {}),
+      cost: { requests: 1, tokens: provider.estimateImageTokens(image.width, image.height, model) + 50 },
+      timeoutMs: controls.timeoutMs,
+      label: `${provider.id} ${model} triage: ${label}`,
+    },
+  );
   return { result: value, attempts };
 }

@@ -8,11 +8,12 @@ import { z } from 'zod';
 import { VisionpipeError } from '../errors.js';
 import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { SIZE_PROFILES } from '../image/profiles.js';
-import type { JsonType, SchemaNode } from '../patterns/types.js';
+import type { JsonType, Pattern, SchemaNode } from '../patterns/types.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
   askText,
   endpoint,
+  expectedOutputTokens,
   extractionText,
   mediaType,
   parseModelJson,
@@ -32,8 +33,9 @@ import type {
   ExtractResult,
   Provider,
   ProviderImage,
+  TokenEstimate,
 } from './spec.js';
-import { geminiImageTokens } from './tokens.js';
+import { estimateTextTokens, geminiImageTokens } from './tokens.js';
 
 export const GEMINI_ENV = 'GEMINI_API_KEY';
 export const GEMINI_BASE_URL = 'https://generativelanguage.googleapis.com/v1beta';
@@ -217,6 +219,15 @@ export class GeminiProvider implements Provider {
     return geminiImageTokens(width, height);
   }
 
+  estimateExtractTokens(width: number, height: number, pattern: Pattern): TokenEstimate {
+    const image = this.estimateImageTokens(width, height);
+    return {
+      image_tokens: image,
+      input_tokens: image + estimateTextTokens(extractPrompt(pattern)),
+      output_tokens: expectedOutputTokens(pattern),
+    };
+  }
+
   async extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult> {
     const model = request.model || this.defaultModel;
     const text = extractionText(request.pattern);
@@ -241,7 +252,7 @@ export class GeminiProvider implements Provider {
         input: response.usageMetadata?.promptTokenCount,
         output: outputTokens(response),
         imageTokens: imageTokens(response, geminiImageTokens(request.image.width, request.image.height)),
-        promptText: SYSTEM_PROMPT + text + JSON.stringify(schema),
+        promptText: extractPrompt(request.pattern),
         outputText: content,
       }),
       rateLimit: parseRateLimitHeaders(this.id, headers),
@@ -310,4 +321,9 @@ export class GeminiProvider implements Provider {
 
 function inlineData(image: ProviderImage) {
   return { inline_data: { mime_type: mediaType(image.format), data: image.data.toString('base64') } };
+}
+
+/** Everything an extraction sends as text (with the schema as Gemini receives it). */
+function extractPrompt(pattern: Pattern): string {
+  return SYSTEM_PROMPT + extractionText(pattern) + JSON.stringify(toGeminiSchema(pattern.schema));
 }

@@ -115,6 +115,11 @@ export class ImgGoProvider implements Provider {
     return 0;
   }
 
+  /** No tokens: the price table's per-image price is the cost. */
+  estimateExtractTokens() {
+    return { input_tokens: 0, output_tokens: 0, image_tokens: 0 };
+  }
+
   async extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult> {
     const key = imggoIdempotencyKey(request.image.sha256, this.patternId);
     const ingest = await this.call(

@@ -42,6 +42,11 @@ export class LocalProvider implements Provider {
     return 0;
   }
 
+  /** Runs on this machine: no tokens are billed. */
+  estimateExtractTokens() {
+    return { input_tokens: 0, output_tokens: 0, image_tokens: 0 };
+  }
+
   async extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult> {
     const page = await this.engine.recognize(request.image.data, request.image.sha256.slice(0, 12), signal);
     const extraction = extractFields(page, request.pattern.schema);

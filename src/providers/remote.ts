@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { VisionpipeError } from '../errors.js';
 import type { OutputFormat } from '../image/options.js';
+import { emptyOutput } from '../patterns/empty-output.js';
 import type { Pattern } from '../patterns/types.js';
 import type { Usage } from './spec.js';
 import { estimateTextTokens } from './tokens.js';
@@ -181,6 +182,14 @@ export function usageOf(inputs: UsageInputs): Usage {
     image_tokens: inputs.imageTokens,
     estimated: true,
   };
+}
+
+/**
+ * Output tokens to expect for a pattern: the schema's output with every value empty,
+ * half again for the values themselves. An estimate, and labelled as one.
+ */
+export function expectedOutputTokens(pattern: Pattern): number {
+  return Math.ceil(estimateTextTokens(JSON.stringify(emptyOutput(pattern.schema))) * 1.5);
 }
 
 /** `base` + `path`, keeping the base's query string (Azure-style `?api-version=`). */

@@ -45,6 +45,12 @@ export interface RateLimitSnapshot {
   retryAfterMs?: number;
 }
 
+export interface TokenEstimate {
+  input_tokens: number;
+  output_tokens: number;
+  image_tokens: number;
+}
+
 export interface ExtractRequest {
   image: ProviderImage;
   pattern: Pattern;
@@ -93,6 +99,12 @@ export interface Provider {
   sizeProfile(model: string): SizeLimits & { name: string };
   /** Image tokens the provider will bill for an image of this size (its published formula). */
   estimateImageTokens(width: number, height: number, model: string): number;
+  /**
+   * Tokens an extraction of an image this size would bill, before sending it: the image
+   * by the provider's formula plus the prompt as this provider builds it, and an output
+   * estimate. Used by `estimate`, the tokens-per-minute limiter and cost budgets.
+   */
+  estimateExtractTokens?(width: number, height: number, pattern: Pattern, model: string): TokenEstimate;
   extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult>;
   ask?(request: AskRequest, signal: AbortSignal): Promise<AskResult>;
   /** Releases workers, sockets and timers. */

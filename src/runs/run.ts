@@ -25,17 +25,22 @@ export interface BatchOptions {
   reuse?: (item: InputItem) => RunRecord | undefined;
 }
 
+/** The pipeline to read an item with: one for the whole run, or one per routing rule. */
+export type PipelineChoice = Pipeline | ((item: InputItem) => Promise<Pipeline>);
+
 export function runBatch(
   items: AsyncIterable<InputItem>,
-  pipeline: Pipeline,
+  pipelines: PipelineChoice,
   options: BatchOptions,
 ): AsyncGenerator<BatchResult> {
+  const pipelineFor = typeof pipelines === 'function' ? pipelines : async () => pipelines;
   return mapWindow(
     items,
     options.concurrency,
     async (item) => {
       const earlier = options.reuse?.(item);
       if (earlier) return { item, record: earlier, resumed: true };
+      const pipeline = await pipelineFor(item);
       return { item, record: await pipeline.processItem(item, options.signal), resumed: false };
     },
     options.stop ? { stop: options.stop } : {},

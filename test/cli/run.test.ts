@@ -100,6 +100,8 @@ describe('visionpipe run', () => {
           'confidence',
           'reason',
           'duplicate_of',
+          'pattern',
+          'cascade',
         ].sort(),
       );
     }

@@ -1,0 +1,337 @@
+/**
+ * The cost cascade for one image (the source documents' `adaptive_quality_analysis`,
+ * done so it can be measured and trusted):
+ *
+ *   1. triage (optional): a cheap yes/no relevance question at low resolution, on a cheap
+ *      model or the local engine; irrelevant images stop here, `skipped`, costing only that;
+ *   2. extraction at the model's own profile, within the per-image token budget;
+ *   3. escalation (optional): once, on a stronger model, when the output fails the schema
+ *      or its confidence is below the threshold.
+ *
+ * Every call goes through the same pacing, breaker and retry policy; usage and cost are
+ * summed over the calls the image needed, and the record says which stage and model
+ * produced the result.
+ */
+import { createHash } from 'node:crypto';
+import type { CacheStore } from '../cache/store.js';
+import { isVisionpipeError } from '../errors.js';
+import { attemptsOf, markAttempts } from '../flow/retry.js';
+import type { ResolvedPreprocessOptions } from '../image/options.js';
+import { describeImage, type PreparedImage } from '../image/preprocess.js';
+import type { Pattern } from '../patterns/types.js';
+import { costUsd, type PriceTable } from '../providers/pricing.js';
+import type { Provider, Usage } from '../providers/spec.js';
+import { preparedImage } from './image-stage.js';
+import { EMPTY_USAGE, type RunRecord } from './record.js';
+import { limitsWithinBudget } from './sizing.js';
+import { askStage, type CallControls, extractStage, type LoadedInput, providerImage } from './stages.js';
+
+export interface ModelChoice {
+  provider: Provider;
+  model: string;
+  /** Preprocessing for this model (its profile). */
+  preprocess: ResolvedPreprocessOptions;
+  profileName: string;
+}
+
+export interface CascadeConfig {
+  pattern: Pattern;
+  primary: ModelChoice;
+  /** Per-image budget of image tokens on the primary model. */
+  maxImageTokens: number | undefined;
+  triage: (ModelChoice & { question: string }) | undefined;
+  escalation: (ModelChoice & { below: number | undefined }) | undefined;
+  images: CacheStore;
+  /** Where triage verdicts are kept (a verdict is cheap to keep and costs money to repeat). */
+  verdicts: CacheStore;
+  ttlMs: number;
+  priceTable: PriceTable | undefined;
+  controlsFor: (provider: Provider) => CallControls;
+}
+
+export interface TriageVerdict {
+  relevant: boolean;
+  confidence: number;
+  reason: string;
+  provider: string;
+  model: string;
+}
+
+export interface Cascade {
+  output: unknown;
+  model: string;
+  usage: Usage;
+  cost_usd: number | null;
+  image: RunRecord['image'];
+  profile: string;
+  confidence: number | null;
+  attempts: number;
+  triage: TriageVerdict | null;
+  /** The model whose result was replaced, when escalation happened. */
+  escalatedFrom: string | null;
+  escalationReason: string | null;
+  /** Set when triage judged the image irrelevant: nothing was extracted. */
+  skipped: boolean;
+}
+
+function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    input_tokens: a.input_tokens + b.input_tokens,
+    output_tokens: a.output_tokens + b.output_tokens,
+    image_tokens: a.image_tokens + b.image_tokens,
+    estimated: a.estimated || b.estimated,
+  };
+}
+
+function addCost(a: number | null, b: number | null): number | null {
+  return a === null || b === null ? null : Math.round((a + b) * 1e10) / 1e10;
+}
+
+/** What an image's calls cost before it failed: reported on its error record too. */
+export interface Paid {
+  usage: Usage;
+  cost: number | null;
+}
+
+const paidByError = new WeakMap<object, Paid>();
+
+function markPaid<E>(error: E, paid: Paid): E {
+  if (typeof error === 'object' && error !== null) paidByError.set(error, paid);
+  return error;
+}
+
+/** The usage and cost of the calls an image made before it failed with `error`. */
+export function paidOf(error: unknown): Paid | undefined {
+  return typeof error === 'object' && error !== null ? paidByError.get(error) : undefined;
+}
+
+/** A failure worth a stronger model: the answer was wrong in shape, not the service down. */
+function isQualityFailure(error: unknown): boolean {
+  return isVisionpipeError(error) && (error.code === 'SCHEMA_MISMATCH' || error.code === 'BAD_RESPONSE');
+}
+
+/** Per-image preprocessing: the model's profile, tightened to the token budget when there is one. */
+async function sizedFor(
+  loaded: LoadedInput,
+  choice: ModelChoice,
+  budget: number | undefined,
+): Promise<ResolvedPreprocessOptions> {
+  if (budget === undefined) return choice.preprocess;
+  const { description } = await describeImage(loaded.bytes, loaded.label, choice.preprocess);
+  const limits = limitsWithinBudget(
+    description.width,
+    description.height,
+    choice.preprocess.limits,
+    budget,
+    (w, h) => choice.provider.estimateImageTokens(w, h, choice.model),
+  );
+  if (limits.maxLongEdge === choice.preprocess.limits.maxLongEdge) return choice.preprocess;
+  return { ...choice.preprocess, limits, profileName: `${choice.preprocess.profileName}≤${budget}t` };
+}
+
+function imageInfo(prepared: PreparedImage, choice: ModelChoice): NonNullable<RunRecord['image']> {
+  const { provider, model } = choice;
+  return {
+    width: prepared.width,
+    height: prepared.height,
+    bytes: prepared.bytes,
+    original_bytes: prepared.original.bytes,
+    tokens: provider.estimateImageTokens(prepared.width, prepared.height, model),
+    original_tokens: provider.estimateImageTokens(prepared.original.width, prepared.original.height, model),
+  };
+}
+
+function verdictKey(sha256: string, triage: CascadeConfig['triage'] & object, pattern: Pattern): string {
+  const parts = [
+    sha256,
+    triage.provider.id,
+    triage.model,
+    triage.question,
+    triage.preprocess.profileName,
+    pattern.fingerprint,
+  ];
+  return `t:${createHash('sha256').update(JSON.stringify(parts)).digest('hex')}`;
+}
+
+async function runTriage(
+  loaded: LoadedInput,
+  config: CascadeConfig,
+  triage: NonNullable<CascadeConfig['triage']>,
+): Promise<{ verdict: TriageVerdict; usage: Usage; cost: number | null; attempts: number }> {
+  const key = verdictKey(loaded.sha256, triage, config.pattern);
+  const cached = await config.verdicts.get(key).catch(() => undefined);
+  if (cached) {
+    try {
+      return {
+        verdict: JSON.parse(cached.toString('utf8')) as TriageVerdict,
+        usage: { ...EMPTY_USAGE },
+        cost: 0,
+        attempts: 0,
+      };
+    } catch {}
+  }
+  const prepared = await preparedImage(loaded, triage.preprocess, config.images, config.ttlMs);
+  const { result, attempts } = await askStage(
+    triage.provider,
+    providerImage(loaded, prepared),
+    triage.question,
+    config.pattern,
+    triage.model,
+    loaded.label,
+    config.controlsFor(triage.provider),
+  );
+  const verdict: TriageVerdict = {
+    relevant: result.answer,
+    confidence: result.confidence,
+    reason: result.reason ?? (result.answer ? 'relevant' : 'not relevant'),
+    provider: triage.provider.id,
+    model: result.model,
+  };
+  await config.verdicts.set(key, Buffer.from(JSON.stringify(verdict)), config.ttlMs).catch(() => {});
+  return {
+    verdict,
+    usage: result.usage,
+    cost: costUsd(
+      triage.provider.id,
+      result.model,
+      result.usage,
+      config.priceTable ? { table: config.priceTable } : {},
+    ),
+    attempts,
+  };
+}
+
+async function extractWith(
+  loaded: LoadedInput,
+  config: CascadeConfig,
+  choice: ModelChoice,
+  budget: number | undefined,
+) {
+  const options = await sizedFor(loaded, choice, budget);
+  const prepared = await preparedImage(loaded, options, config.images, config.ttlMs);
+  const image = imageInfo(prepared, choice);
+  const { result, attempts, mismatch } = await extractStage(
+    choice.provider,
+    providerImage(loaded, prepared),
+    config.pattern,
+    choice.model,
+    loaded.label,
+    config.controlsFor(choice.provider),
+  );
+  const usage = result.usage ?? { ...EMPTY_USAGE };
+  const cost = costUsd(
+    choice.provider.id,
+    result.model,
+    usage,
+    config.priceTable ? { table: config.priceTable } : {},
+  );
+  return { result, usage, cost, image, attempts, profile: options.profileName, mismatch };
+}
+
+/**
+ * Runs the cascade. Throws the extraction's error when every allowed stage failed;
+ * `attemptsSoFar` on the error is the provider calls made (see attemptsOf).
+ */
+export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Promise<Cascade> {
+  let usage: Usage = { ...EMPTY_USAGE };
+  let cost: number | null = 0;
+  let attempts = 0;
+  let triage: TriageVerdict | null = null;
+
+  if (config.triage) {
+    const judged = await runTriage(loaded, config, config.triage);
+    triage = judged.verdict;
+    usage = addUsage(usage, judged.usage);
+    cost = addCost(cost, judged.cost);
+    attempts += judged.attempts;
+    if (!triage.relevant) {
+      return {
+        output: null,
+        model: config.primary.model,
+        usage,
+        cost_usd: cost,
+        image: null,
+        profile: config.triage.profileName,
+        confidence: triage.confidence,
+        attempts,
+        triage,
+        escalatedFrom: null,
+        escalationReason: null,
+        skipped: true,
+      };
+    }
+  }
+
+  let first: Awaited<ReturnType<typeof extractWith>> | undefined;
+  let firstError: unknown;
+  try {
+    first = await extractWith(loaded, config, config.primary, config.maxImageTokens);
+  } catch (error) {
+    // The calls an image cost include its triage: report them with the error.
+    if (!config.escalation || !isQualityFailure(error)) {
+      throw markPaid(markAttempts(error, attempts + (attemptsOf(error) ?? 0)), { usage, cost });
+    }
+    firstError = error; // an unreadable answer: the stronger model may do better
+    attempts += attemptsOf(error) ?? 1;
+  }
+  if (first) {
+    usage = addUsage(usage, first.usage);
+    cost = addCost(cost, first.cost);
+    attempts += first.attempts;
+    firstError = first.mismatch;
+    if (firstError && !config.escalation) throw markPaid(markAttempts(firstError, attempts), { usage, cost });
+  }
+
+  const escalation = config.escalation;
+  const lowConfidence =
+    firstError === undefined &&
+    escalation?.below !== undefined &&
+    first?.result.confidence !== undefined &&
+    first.result.confidence < escalation.below;
+  if (escalation && (firstError !== undefined || lowConfidence)) {
+    const reason =
+      firstError !== undefined
+        ? `${(firstError as { code?: string }).code ?? 'failed'} on ${config.primary.model}`
+        : `confidence ${first?.result.confidence} below ${escalation.below}`;
+    let second: Awaited<ReturnType<typeof extractWith>>;
+    try {
+      second = await extractWith(loaded, config, escalation, undefined);
+    } catch (error) {
+      throw markPaid(markAttempts(error, attempts + (attemptsOf(error) ?? 0)), { usage, cost });
+    }
+    if (second.mismatch) {
+      const total = { usage: addUsage(usage, second.usage), cost: addCost(cost, second.cost) };
+      throw markPaid(markAttempts(second.mismatch, attempts + second.attempts), total);
+    }
+    return {
+      output: second.result.output,
+      model: second.result.model,
+      usage: addUsage(usage, second.usage),
+      cost_usd: addCost(cost, second.cost),
+      image: second.image,
+      profile: second.profile,
+      confidence: second.result.confidence ?? null,
+      attempts: attempts + second.attempts,
+      triage,
+      escalatedFrom: `${config.primary.provider.id}:${first?.result.model ?? config.primary.model}`,
+      escalationReason: reason,
+      skipped: false,
+    };
+  }
+  // No escalation and no error: the first answer stands.
+  const done = first!;
+  return {
+    output: done.result.output,
+    model: done.result.model,
+    usage,
+    cost_usd: cost,
+    image: done.image,
+    profile: done.profile,
+    confidence: done.result.confidence ?? null,
+    attempts,
+    triage,
+    escalatedFrom: null,
+    escalationReason: null,
+    skipped: false,
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * `estimate`: a dry run that calls no provider. Each input is read and fingerprinted,
+ * checked against the duplicates seen so far and the result cache, measured from its
+ * header (no decode), and priced by the provider's own formula at the size it would be
+ * sent — side by side with the naive plan: every image at full resolution, no
+ * deduplication, no cache, no triage. Streams; holds one hash per distinct image.
+ */
+import { toVisionpipeError } from '../errors.js';
+import { sha256 } from '../image/fingerprint.js';
+import { describeImage } from '../image/preprocess.js';
+import { loadSource, type SourceLimits } from '../image/source.js';
+import type { Pipeline } from '../pipeline/create-pipeline.js';
+import { costUsd, type PriceTable } from '../providers/pricing.js';
+import type { TokenEstimate } from '../providers/spec.js';
+import type { InputItem } from './inputs.js';
+
+export type EstimateStatus = 'send' | 'duplicate' | 'cached' | 'error';
+
+export interface EstimatedImage {
+  input: string;
+  status: EstimateStatus;
+  /** Size it would be sent at (null when it would not be sent or could not be read). */
+  width: number | null;
+  height: number | null;
+  image_tokens: number;
+  tokens: number;
+  cost_usd: number | null;
+  original: { width: number; height: number; image_tokens: number; tokens: number } | null;
+  error: { code: string; message: string } | null;
+}
+
+export interface Plan {
+  tokens: number;
+  cost_usd: number | null;
+}
+
+export interface EstimateTotals {
+  images: number;
+  to_send: number;
+  duplicates: number;
+  cached: number;
+  errors: number;
+  naive: Plan;
+  optimized: Plan;
+  /** naive ÷ optimized tokens (how many times fewer). */
+  ratio: number | null;
+}
+
+function total(tokens: TokenEstimate): number {
+  return tokens.input_tokens + tokens.output_tokens;
+}
+
+export class EstimateTotaller {
+  private readonly totals: EstimateTotals = {
+    images: 0,
+    to_send: 0,
+    duplicates: 0,
+    cached: 0,
+    errors: 0,
+    naive: { tokens: 0, cost_usd: 0 },
+    optimized: { tokens: 0, cost_usd: 0 },
+    ratio: null,
+  };
+
+  add(image: EstimatedImage, naiveCost: number | null): void {
+    const t = this.totals;
+    t.images++;
+    if (image.status === 'send') t.to_send++;
+    else if (image.status === 'duplicate') t.duplicates++;
+    else if (image.status === 'cached') t.cached++;
+    else t.errors++;
+    if (image.original) {
+      t.naive.tokens += image.original.tokens;
+      t.naive.cost_usd =
+        t.naive.cost_usd === null || naiveCost === null ? null : t.naive.cost_usd + naiveCost;
+    }
+    if (image.status === 'send') {
+      t.optimized.tokens += image.tokens;
+      t.optimized.cost_usd =
+        t.optimized.cost_usd === null || image.cost_usd === null
+          ? null
+          : t.optimized.cost_usd + image.cost_usd;
+    }
+  }
+
+  toJSON(): EstimateTotals {
+    const t = this.totals;
+    const round = (usd: number | null) => (usd === null ? null : Math.round(usd * 1e6) / 1e6);
+    return {
+      ...t,
+      naive: { tokens: t.naive.tokens, cost_usd: round(t.naive.cost_usd) },
+      optimized: { tokens: t.optimized.tokens, cost_usd: round(t.optimized.cost_usd) },
+      ratio: t.optimized.tokens > 0 ? Math.round((t.naive.tokens / t.optimized.tokens) * 100) / 100 : null,
+    };
+  }
+}
+
+function usageOf(tokens: TokenEstimate) {
+  return { ...tokens, estimated: true };
+}
+
+/** Estimates one input; the caller keeps `seen` (content hashes so far) across the run. */
+export async function estimateItem(
+  item: InputItem,
+  pipeline: Pipeline,
+  seen: Set<string>,
+  options: { sourceLimits?: SourceLimits; priceTable?: PriceTable },
+): Promise<{ image: EstimatedImage; naiveCost: number | null }> {
+  const empty = {
+    width: null,
+    height: null,
+    image_tokens: 0,
+    tokens: 0,
+    cost_usd: 0,
+    original: null,
+    error: null,
+  };
+  if (item.kind === 'error') {
+    return {
+      image: { input: item.label, status: 'error', ...empty, error: item.error.toJSON() },
+      naiveCost: 0,
+    };
+  }
+  try {
+    const loaded = await loadSource(
+      item.kind === 'file' ? { path: item.path } : { url: item.url },
+      options.sourceLimits,
+    );
+    const hash = sha256(loaded.bytes);
+    const { description } = await describeImage(loaded.bytes, item.label, { limitInputPixels: 100_000_000 });
+    const plan = pipeline.plan(description.width, description.height);
+    const prices = options.priceTable ? { table: options.priceTable } : {};
+    const naiveCost = costUsd(pipeline.provider.id, pipeline.model, usageOf(plan.naive), prices);
+    const original = {
+      width: description.width,
+      height: description.height,
+      image_tokens: plan.naive.image_tokens,
+      tokens: total(plan.naive),
+    };
+    const seenKey = `${pipeline.pattern.fingerprint}:${hash}`;
+    let status: EstimateStatus = 'send';
+    if (seen.has(seenKey)) status = 'duplicate';
+    else {
+      seen.add(seenKey);
+      if (await pipeline.cache.results.get(pipeline.cacheKey(hash)).catch(() => undefined)) status = 'cached';
+    }
+    const sending = status === 'send';
+    return {
+      image: {
+        input: item.label,
+        status,
+        width: sending ? plan.width : null,
+        height: sending ? plan.height : null,
+        image_tokens: sending ? plan.tokens.image_tokens : 0,
+        tokens: sending ? total(plan.tokens) : 0,
+        cost_usd: sending ? costUsd(pipeline.provider.id, pipeline.model, usageOf(plan.tokens), prices) : 0,
+        original,
+        error: null,
+      },
+      naiveCost,
+    };
+  } catch (error) {
+    return {
+      image: {
+        input: item.label,
+        status: 'error',
+        ...empty,
+        error: toVisionpipeError(error, item.label).toJSON(),
+      },
+      naiveCost: 0,
+    };
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The pipelines of one run: one per (pattern, provider, model, profile) that the routing
+ * rules choose, created on first use and sharing one cache, one provider instance per
+ * backend (the local engine's OCR workers are started once) and one run of the limiter.
+ * Without rules, every input gets the same pipeline.
+ */
+import { createHash } from 'node:crypto';
+import type { CacheSetup } from '../cache/open-cache.js';
+import type { WarningSink } from '../cache/store.js';
+import type { Limiter } from '../flow/limiter.js';
+import type { RetryOptions } from '../flow/retry.js';
+import type { SourceLimits } from '../image/source.js';
+import {
+  createPipeline,
+  type EscalationOptions,
+  type Pipeline,
+  type TriageOptions,
+} from '../pipeline/create-pipeline.js';
+import type { PriceTable } from '../providers/pricing.js';
+import { createProvider, type ProviderOptions } from '../providers/registry.js';
+import type { Provider } from '../providers/spec.js';
+import type { InputItem } from './inputs.js';
+import type { RunSignature } from './resume.js';
+import type { Route, Router } from './routes.js';
+
+export interface PipelineSetOptions {
+  defaults: Route;
+  /** Providers already made (the command checks its own early); the set closes them. */
+  providers?: Provider[];
+  router?: Router;
+  providerOptions: ProviderOptions;
+  cache: CacheSetup;
+  warn: WarningSink;
+  /** Paces calls to the command's own provider (--rpm/--tpm apply to it). */
+  limiter?: Limiter;
+  retry?: Omit<RetryOptions, 'signal'>;
+  sourceLimits: SourceLimits;
+  timeoutMs: number;
+  nearDuplicateDistance?: number;
+  maxImageTokens?: number;
+  triage?: { provider: string; model?: string; question?: string };
+  escalation?: { provider: string; model?: string; below?: number };
+  priceTable?: PriceTable;
+}
+
+export class PipelineSet {
+  private readonly providers = new Map<string, Provider>();
+  private readonly pipelines = new Map<string, Promise<Pipeline>>();
+
+  constructor(private readonly options: PipelineSetOptions) {
+    for (const provider of options.providers ?? []) this.providers.set(provider.id, provider);
+  }
+
+  provider(id: string): Provider {
+    let provider = this.providers.get(id);
+    if (!provider) {
+      provider = createProvider(id, this.options.providerOptions);
+      this.providers.set(id, provider);
+    }
+    return provider;
+  }
+
+  /** The pipeline for an input (by routing rule), created on first use. */
+  pipelineFor(item: InputItem): Promise<Pipeline> {
+    return this.forRoute(this.options.router ? this.options.router.route(item.label) : this.options.defaults);
+  }
+
+  /** The pipeline of the command's own defaults. */
+  defaultPipeline(): Promise<Pipeline> {
+    return this.forRoute(this.options.defaults);
+  }
+
+  private forRoute(route: Route): Promise<Pipeline> {
+    const key = JSON.stringify([
+      route.pattern.fingerprint,
+      route.provider,
+      route.model ?? null,
+      route.profile ?? null,
+    ]);
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      pipeline = this.create(route);
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  private create(route: Route): Promise<Pipeline> {
+    const o = this.options;
+    const triage: TriageOptions | undefined = o.triage
+      ? {
+          provider: this.provider(o.triage.provider),
+          ...(o.triage.model ? { model: o.triage.model } : {}),
+          ...(o.triage.question ? { question: o.triage.question } : {}),
+        }
+      : undefined;
+    const escalation: EscalationOptions | undefined = o.escalation
+      ? {
+          provider: this.provider(o.escalation.provider),
+          ...(o.escalation.model ? { model: o.escalation.model } : {}),
+          ...(o.escalation.below === undefined ? {} : { below: o.escalation.below }),
+        }
+      : undefined;
+    return createPipeline({
+      pattern: route.pattern,
+      provider: this.provider(route.provider),
+      ...(route.model ? { model: route.model } : {}),
+      ...(route.profile ? { profile: route.profile } : {}),
+      cache: o.cache,
+      warn: o.warn,
+      ...(o.limiter && route.provider === o.defaults.provider ? { limiter: o.limiter } : {}),
+      ...(o.retry ? { retry: o.retry } : {}),
+      sourceLimits: o.sourceLimits,
+      timeoutMs: o.timeoutMs,
+      ...(o.nearDuplicateDistance === undefined ? {} : { nearDuplicateDistance: o.nearDuplicateDistance }),
+      ...(o.maxImageTokens === undefined ? {} : { maxImageTokens: o.maxImageTokens }),
+      ...(triage ? { triage } : {}),
+      ...(escalation ? { escalation } : {}),
+      ...(o.priceTable ? { priceTable: o.priceTable } : {}),
+    });
+  }
+
+  /**
+   * What must stay the same for a later run to resume this one: the defaults, the rules
+   * and every setting that changes answers.
+   */
+  async signature(): Promise<RunSignature> {
+    const pipeline = await this.defaultPipeline();
+    const rules = this.options.router?.fingerprint ?? '';
+    const digest = createHash('sha256')
+      .update(JSON.stringify([pipeline.pattern.fingerprint, pipeline.settings, rules]))
+      .digest('hex');
+    return {
+      pattern: digest,
+      provider: pipeline.provider.id,
+      model: pipeline.model,
+      profile: pipeline.profile,
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const pipeline of this.pipelines.values()) await (await pipeline).close();
+    for (const provider of this.providers.values()) await provider.close();
+  }
+}
