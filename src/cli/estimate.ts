@@ -93,8 +93,8 @@ export function estimateCommand(): Command {
           exclude: [path.resolve(flags.stateDir)],
         })) {
           const pipeline = await pipelines.pipelineFor(item);
-          const { image, naiveCost } = await estimateItem(item, pipeline, seen, {});
-          totals.add(image, naiveCost);
+          const { image, naiveCost, naive } = await estimateItem(item, pipeline, seen, {});
+          totals.add(image, naiveCost, naive);
           if (flags.json) {
             out.write(`${first ? '' : ','}\n${JSON.stringify(image)}`);
             first = false;

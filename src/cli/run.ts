@@ -2,6 +2,7 @@
  * `visionpipe run`: the main job. Images in (files, folders, globs, URLs, a list file),
  * one JSONL record per input out, flushed as each finishes, and a summary at the end.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Command } from 'commander';
 import { openCache } from '../cache/open-cache.js';
@@ -11,13 +12,15 @@ import { isProfileName, PROFILE_NAMES, type ProfileName } from '../image/profile
 import { DEFAULT_MAX_INPUT_BYTES } from '../image/source.js';
 import { defaultConcurrency } from '../image/tuning.js';
 import { loadPattern, render } from '../patterns/index.js';
+import { createBatchBackend } from '../providers/batch/index.js';
 import { createProvider } from '../providers/registry.js';
+import { runWithBatchApi } from '../runs/batch-api-run.js';
 import { countInputs, expandInputs, readListFile } from '../runs/inputs.js';
 import { OutputWriter } from '../runs/output-paths.js';
 import { PipelineSet } from '../runs/pipeline-set.js';
 import { planResume } from '../runs/resume.js';
 import { loadRouter } from '../runs/routes.js';
-import { runBatch } from '../runs/run.js';
+import { type BatchResult, runBatch } from '../runs/run.js';
 import { RunSummary } from '../runs/summary.js';
 import { addCostOptions, type CostFlags, parseModelRef } from './cost-flags.js';
 import { handleInterrupts } from './interrupt.js';
@@ -35,6 +38,8 @@ import { printSummary } from './summary-print.js';
 
 interface RunFlags extends ProviderFlags, CostFlags {
   pattern: string;
+  batchApi?: boolean;
+  batchPoll: number;
   cache: string;
   cacheTtl: number;
   stateDir: string;
@@ -63,6 +68,7 @@ Examples:
       --triage local --escalate-to openai:gpt-4.1 --max-image-tokens 800
   $ visionpipe run scans -p invoice.json --provider openai --base-url http://localhost:11434/v1 --model llava  # Ollama
   $ visionpipe run scans -p invoice.json --provider anthropic --rpm 50 --limiter redis://127.0.0.1:6379  # shared
+  $ visionpipe run scans -p invoice.json --provider openai --batch-api   # half price; run again to resume
 
 Each input gets one line in --out (JSONL): input, pattern, sha256, status (ok | error | skipped),
 output, error {code, message}, cache, provider, model, latency_ms, attempts,
@@ -107,6 +113,15 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
   const profile = checkFlags(inputs, flags);
   const triage = flags.triage ? parseModelRef(flags.triage, '--triage') : undefined;
   const escalation = flags.escalateTo ? parseModelRef(flags.escalateTo, '--escalate-to') : undefined;
+  if (flags.batchApi && escalation) {
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      '--batch-api and --escalate-to cannot be combined: escalation needs an answer now',
+      {
+        option: 'batchApi',
+      },
+    );
+  }
   if (flags.escalateBelow !== undefined && !escalation) {
     throw new VisionpipeError('INVALID_OPTION', '--escalate-below needs --escalate-to provider:model', {
       option: 'escalateBelow',
@@ -122,6 +137,12 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
   };
   const providerOptions = providerOptionsFrom(flags, extraBaseUrls);
   const mainProvider = createProvider(flags.provider, providerOptions); // unknown id, missing key: fail now
+  const batchBackend = flags.batchApi
+    ? createBatchBackend(flags.provider, {
+        openai: { ...(providerOptions.openai ?? {}) },
+        anthropic: { ...(providerOptions.anthropic ?? {}) },
+      })
+    : undefined;
   const progress = createProgress({ label: 'run', mode: flags.progress ? undefined : 'off' });
   const warn = (message: string) => progress.log(`warning: ${message}`);
   const stateDir = path.resolve(flags.stateDir);
@@ -187,16 +208,11 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
     );
     try {
       const items = expandInputs(allInputs(inputs, flags.list), { exclude });
-      for await (const { item, record, resumed } of runBatch(items, (i) => pipelines.pipelineFor(i), {
-        concurrency,
-        stop: interrupt.stop,
-        signal: interrupt.abort,
-        reuse: (candidate) => plan.reuse(candidate),
-      })) {
+      const handle = async ({ item, record, resumed }: BatchResult) => {
         progress.tick(record.status === 'error');
         if (resumed) {
           summary.addResumed(record);
-          continue;
+          return;
         }
         plan.writer.write(record);
         plan.processed(record.input);
@@ -204,6 +220,34 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
         if (formatWriter && record.status === 'ok' && item.kind !== 'error') {
           const { pattern: used } = await pipelines.pipelineFor(item);
           await formatWriter.write(item, EXTENSIONS[used.format], Buffer.from(render(used, record.output)));
+        }
+      };
+      if (batchBackend) {
+        const signature = await pipelines.signature();
+        await runWithBatchApi(items, {
+          backend: batchBackend,
+          pipelineFor: (i) => pipelines.pipelineFor(i),
+          stateDir,
+          jobKey: createHash('sha256')
+            .update(JSON.stringify([signature, path.resolve(flags.out)]))
+            .digest('hex')
+            .slice(0, 32),
+          concurrency,
+          reuse: (candidate) => plan.reuse(candidate),
+          pollIntervalMs: flags.batchPoll,
+          stop: interrupt.stop,
+          signal: interrupt.abort,
+          onStatus: (message) => progress.log(message),
+          onResult: handle,
+        });
+      } else {
+        for await (const result of runBatch(items, (i) => pipelines.pipelineFor(i), {
+          concurrency,
+          stop: interrupt.stop,
+          signal: interrupt.abort,
+          reuse: (candidate) => plan.reuse(candidate),
+        })) {
+          await handle(result);
         }
       }
       completed = !interrupt.stop.aborted;
@@ -216,6 +260,7 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
   } finally {
     progress.stop();
     await pipelines.close();
+    await batchBackend?.close();
     await limiter?.close();
     await cache.close();
   }
@@ -258,6 +303,13 @@ export function runCommandDefinition(): Command {
       integer(0, 32),
     )
     .option('--fresh', 'ignore results of an earlier run of this command (no resume)')
+    .option('--batch-api', 'use the provider batch API (openai, anthropic): half price, results within 24 h')
+    .option(
+      '--batch-poll <duration>',
+      'how often to check a batch',
+      (v) => parseDuration(v, '--batch-poll'),
+      30_000,
+    )
     .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')
     .option('--max-input-bytes <size>', 'refuse larger inputs (e.g. 50MB)', byteSize, DEFAULT_MAX_INPUT_BYTES)
     .option('--timeout <ms>', 'per-call provider timeout', integer(1), 120_000)

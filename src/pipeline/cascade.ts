@@ -74,7 +74,7 @@ export interface Cascade {
   skipped: boolean;
 }
 
-function addUsage(a: Usage, b: Usage): Usage {
+export function addUsage(a: Usage, b: Usage): Usage {
   return {
     input_tokens: a.input_tokens + b.input_tokens,
     output_tokens: a.output_tokens + b.output_tokens,
@@ -83,7 +83,7 @@ function addUsage(a: Usage, b: Usage): Usage {
   };
 }
 
-function addCost(a: number | null, b: number | null): number | null {
+export function addCost(a: number | null, b: number | null): number | null {
   return a === null || b === null ? null : Math.round((a + b) * 1e10) / 1e10;
 }
 
@@ -111,7 +111,7 @@ function isQualityFailure(error: unknown): boolean {
 }
 
 /** Per-image preprocessing: the model's profile, tightened to the token budget when there is one. */
-async function sizedFor(
+export async function sizedFor(
   loaded: LoadedInput,
   choice: ModelChoice,
   budget: number | undefined,
@@ -129,7 +129,7 @@ async function sizedFor(
   return { ...choice.preprocess, limits, profileName: `${choice.preprocess.profileName}≤${budget}t` };
 }
 
-function imageInfo(prepared: PreparedImage, choice: ModelChoice): NonNullable<RunRecord['image']> {
+export function imageInfo(prepared: PreparedImage, choice: ModelChoice): NonNullable<RunRecord['image']> {
   const { provider, model } = choice;
   return {
     width: prepared.width,
@@ -153,7 +153,7 @@ function verdictKey(sha256: string, triage: CascadeConfig['triage'] & object, pa
   return `t:${createHash('sha256').update(JSON.stringify(parts)).digest('hex')}`;
 }
 
-async function runTriage(
+export async function runTriage(
   loaded: LoadedInput,
   config: CascadeConfig,
   triage: NonNullable<CascadeConfig['triage']>,

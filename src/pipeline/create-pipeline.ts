@@ -8,7 +8,7 @@
  * flight (concurrent duplicates share one call) → near-duplicate check (opt-in) →
  * cascade (triage → extraction within the token budget → escalation) → save → record.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { resultKey } from '../cache/keys.js';
 import { NearDuplicateIndex } from '../cache/near-duplicates.js';
 import { type CacheOptions, type CacheSetup, openCache } from '../cache/open-cache.js';
@@ -24,17 +24,31 @@ import { perceptualHash } from '../image/fingerprint.js';
 import { type PreprocessOptions, preprocessFingerprint, resolvePreprocessOptions } from '../image/options.js';
 import { isProfileName, type ProfileName, type SizeLimits, targetSize } from '../image/profiles.js';
 import { type ImageSource, isDataUri, isUrl, type SourceLimits } from '../image/source.js';
-import { loadPattern } from '../patterns/index.js';
+import { loadPattern, validateOutput } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
-import type { PriceTable } from '../providers/pricing.js';
+import type { BatchRequest } from '../providers/batch/spec.js';
+import { costUsd, type PriceTable } from '../providers/pricing.js';
 import { createProvider, type ProviderOptions } from '../providers/registry.js';
-import type { Provider, TokenEstimate } from '../providers/spec.js';
+import type { ExtractResult, Provider, TokenEstimate, Usage } from '../providers/spec.js';
 import type { InputItem } from '../runs/inputs.js';
 import { type CachedResult, ResultCacheStage } from './cache-stage.js';
-import { type CascadeConfig, type ModelChoice, type Paid, paidOf, runCascade } from './cascade.js';
-import { EMPTY_USAGE, errorRecord, NO_CASCADE, type RunRecord } from './record.js';
+import {
+  addCost,
+  addUsage,
+  type CascadeConfig,
+  imageInfo,
+  type ModelChoice,
+  type Paid,
+  paidOf,
+  runCascade,
+  runTriage,
+  sizedFor,
+  type TriageVerdict,
+} from './cascade.js';
+import { preparedImage } from './image-stage.js';
+import { EMPTY_USAGE, errorRecord, type RunRecord } from './record.js';
 import { estimateExtract, limitsWithinBudget } from './sizing.js';
-import { type CallControls, type LoadedInput, loadStage } from './stages.js';
+import { type CallControls, type LoadedInput, loadStage, providerImage } from './stages.js';
 
 export interface TriageOptions {
   provider: Provider;
@@ -97,6 +111,12 @@ export interface ImagePlan {
   naive: TokenEstimate;
 }
 
+export type Deferred =
+  | { kind: 'done'; record: RunRecord }
+  /** A duplicate of a request in flight: its record follows that request's result. */
+  | { kind: 'waiting'; record: Promise<RunRecord> }
+  | { kind: 'request'; request: BatchRequest; record: Promise<RunRecord> };
+
 export interface RunBatchOptions {
   concurrency?: number;
   /** Stop starting new images (in-flight ones finish). */
@@ -125,6 +145,14 @@ export interface Pipeline {
   process(source: ImageSource, options?: { label?: string; signal?: AbortSignal }): Promise<RunRecord>;
   /** One item of an input stream (a file, a URL, or an input that could not be expanded). */
   processItem(item: InputItem, signal?: AbortSignal): Promise<RunRecord>;
+  /**
+   * For provider batch APIs: everything up to the provider call. Returns the finished
+   * record when no call is needed (cache hit, duplicate, triage skip, bad input), or the
+   * request to put in a batch with a promise of the record, settled by `deliver()`.
+   */
+  defer(item: InputItem, signal?: AbortSignal): Promise<Deferred>;
+  /** Hands a batch result (or a per-request error) to the request it answers. */
+  deliver(customId: string, result: { result?: ExtractResult; error?: VisionpipeError }): Promise<void>;
   run(
     inputs: AsyncIterable<InputItem> | Iterable<InputItem>,
     options?: RunBatchOptions,
@@ -401,78 +429,276 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     }
   }
 
+  /** The record of one input from its content key's outcome (shared by duplicates). */
+  function recordFor(
+    outcome: Outcome,
+    at: { label: string; started: number; sha256: string; leader: boolean },
+  ): RunRecord {
+    const { label, started, sha256, leader } = at;
+    if (outcome.kind === 'failed') {
+      return errorRecord({ input: label, ...base }, outcome.error.toJSON(), {
+        sha256,
+        latency_ms: Math.round(performance.now() - started),
+        attempts: leader ? outcome.attempts : 0,
+        image: outcome.image,
+        ...(leader && outcome.paid ? { usage: outcome.paid.usage, cost_usd: outcome.paid.cost } : {}),
+        profile: primary.profileName,
+        cache: leader ? 'miss' : 'dedup',
+      });
+    }
+    if (outcome.kind === 'near-dup')
+      return hitRecord(label, started, outcome.result, 'near-dup', outcome.distance);
+    if (!leader) return hitRecord(label, started, outcome.result, 'dedup');
+    const { result } = outcome;
+    return {
+      input: label,
+      pattern: pattern.name,
+      sha256,
+      status: outcome.skipped ? 'skipped' : 'ok',
+      output: result.output,
+      error: null,
+      cache: 'miss',
+      provider: provider.id,
+      model: result.model,
+      latency_ms: Math.round(performance.now() - started),
+      attempts: outcome.attempts,
+      image: result.image,
+      usage: result.usage,
+      cost_usd: result.cost_usd,
+      profile: result.profile,
+      confidence: result.confidence,
+      reason: outcome.skipped ? outcome.reason : null,
+      duplicate_of: null,
+      cascade: result.cascade,
+    };
+  }
+
+  /**
+   * Content and cache: the finished record when the result is already known, else the
+   * loaded input and its key. Files proven unchanged by the stat memo are not even read.
+   */
+  async function identify(
+    source: ImageSource,
+    label: string,
+    started: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ record: RunRecord } | { loaded: LoadedInput; key: string }> {
+    const filePath = filePathOf(source);
+    const remembered = filePath && cache.memo ? cache.memo.lookup(filePath) : undefined;
+    if (remembered) {
+      const hit = await fromCache(keyFor(remembered), label, started);
+      if (hit) return { record: hit };
+    }
+    const identity = filePath && cache.memo ? StatMemo.identity(filePath) : undefined;
+    const loaded = await loadStage(source, label, { ...sourceLimits, ...(signal ? { signal } : {}) });
+    if (filePath && cache.memo) cache.memo.remember(filePath, loaded.sha256, identity);
+    const key = keyFor(loaded.sha256);
+    const hit = await fromCache(key, label, started);
+    return hit ? { record: hit } : { loaded, key };
+  }
+
+  function inputError(error: unknown, label: string, started: number): RunRecord {
+    return errorRecord({ input: label, ...base }, toVisionpipeError(error, label).toJSON(), {
+      latency_ms: Math.round(performance.now() - started),
+      profile: primary.profileName,
+    });
+  }
+
   async function process(
     source: ImageSource,
     call: { label?: string; signal?: AbortSignal } = {},
   ): Promise<RunRecord> {
     const label = call.label ?? labelOf(source);
     const started = performance.now();
-    const filePath = filePathOf(source);
-    let sha256: string | undefined;
     try {
-      // Unchanged file seen before: its hash, and maybe its result, without reading it.
-      const remembered = filePath && cache.memo ? cache.memo.lookup(filePath) : undefined;
-      if (remembered) {
-        const hit = await fromCache(keyFor(remembered), label, started);
-        if (hit) return hit;
-      }
-      const identity = filePath && cache.memo ? StatMemo.identity(filePath) : undefined;
-      const loaded = await loadStage(source, label, {
-        ...sourceLimits,
-        ...(call.signal ? { signal: call.signal } : {}),
-      });
-      sha256 = loaded.sha256;
-      if (filePath && cache.memo) cache.memo.remember(filePath, loaded.sha256, identity);
-      const key = keyFor(loaded.sha256);
-      const hit = await fromCache(key, label, started);
-      if (hit) return hit;
-
+      const known = await identify(source, label, started, call.signal);
+      if ('record' in known) return known.record;
+      const { loaded, key } = known;
       const { promise, leader } = flights.run(key, () => fresh(loaded, key, call.signal));
-      const outcome = await promise;
-      if (outcome.kind === 'failed') {
-        return errorRecord({ input: label, ...base }, outcome.error.toJSON(), {
-          sha256,
-          latency_ms: Math.round(performance.now() - started),
-          attempts: leader ? outcome.attempts : 0,
-          image: outcome.image,
-          ...(leader && outcome.paid ? { usage: outcome.paid.usage, cost_usd: outcome.paid.cost } : {}),
-          profile: primary.profileName,
-          cache: leader ? 'miss' : 'dedup',
-        });
-      }
-      if (outcome.kind === 'near-dup')
-        return hitRecord(label, started, outcome.result, 'near-dup', outcome.distance);
-      if (!leader) return hitRecord(label, started, outcome.result, 'dedup');
-      const { result } = outcome;
-      return {
-        input: label,
-        pattern: pattern.name,
-        sha256,
-        status: outcome.skipped ? 'skipped' : 'ok',
-        output: result.output,
-        error: null,
-        cache: 'miss',
-        provider: provider.id,
-        model: result.model,
-        latency_ms: Math.round(performance.now() - started),
-        attempts: outcome.attempts,
-        image: result.image,
-        usage: result.usage,
-        cost_usd: result.cost_usd,
-        profile: result.profile,
-        confidence: result.confidence,
-        reason: outcome.skipped ? outcome.reason : null,
-        duplicate_of: null,
-        cascade: result.cascade,
-      };
+      return recordFor(await promise, { label, started, sha256: loaded.sha256, leader });
     } catch (error) {
-      return errorRecord({ input: label, ...base }, toVisionpipeError(error, label).toJSON(), {
-        sha256: sha256 ?? null,
-        latency_ms: Math.round(performance.now() - started),
-        profile: primary.profileName,
-        cascade: NO_CASCADE,
-      });
+      return inputError(error, label, started);
     }
+  }
+
+  // Batch APIs: requests waiting for their batch result, by custom id.
+  interface Waiting {
+    resolve: (outcome: Outcome) => void;
+    loaded: LoadedInput;
+    key: string;
+    image: NonNullable<RunRecord['image']>;
+    profile: string;
+    triage: TriageVerdict | null;
+    usage: Usage;
+    cost: number | null;
+    attempts: number;
+  }
+  const waiting = new Map<string, Waiting>();
+
+  /** A batch custom id (`^[a-zA-Z0-9_-]{1,64}$`) that is the same in every run for the same content and settings. */
+  const customIdOf = (key: string) => `vp-${createHash('sha256').update(key).digest('hex').slice(0, 48)}`;
+
+  async function defer(item: InputItem, signal?: AbortSignal): Promise<Deferred> {
+    const started = performance.now();
+    if (item.kind === 'error') return { kind: 'done', record: processItemError(item) };
+    const source: ImageSource = item.kind === 'file' ? { path: item.path } : { url: item.url };
+    try {
+      const known = await identify(source, item.label, started, signal);
+      if ('record' in known) return { kind: 'done', record: known.record };
+      const { loaded, key } = known;
+      let announce: (request: BatchRequest | undefined) => void = () => {};
+      const announced = new Promise<BatchRequest | undefined>((resolve) => {
+        announce = resolve;
+      });
+      const { promise, leader } = flights.run(key, async (): Promise<Outcome> => {
+        const config = cascadeConfig(signal);
+        let usage: Usage = { ...EMPTY_USAGE };
+        let cost: number | null = 0;
+        let attempts = 0;
+        let verdict: TriageVerdict | null = null;
+        try {
+          if (config.triage) {
+            const judged = await runTriage(loaded, config, config.triage);
+            verdict = judged.verdict;
+            usage = judged.usage;
+            cost = judged.cost;
+            attempts = judged.attempts;
+            if (!verdict.relevant) {
+              announce(undefined);
+              const result = cachedResult(
+                loaded,
+                {
+                  output: null,
+                  model,
+                  usage,
+                  cost_usd: cost,
+                  image: null,
+                  profile: config.triage.profileName,
+                  confidence: verdict.confidence,
+                },
+                verdict,
+              );
+              await results.save(key, result);
+              return { kind: 'fresh', result, attempts, skipped: true, reason: verdict.reason };
+            }
+          }
+          const options = await sizedFor(loaded, primary, config.maxImageTokens);
+          const prepared = await preparedImage(loaded, options, cache.images, cache.ttlMs);
+          const customId = customIdOf(key);
+          const outcome = new Promise<Outcome>((resolve) => {
+            waiting.set(customId, {
+              resolve,
+              loaded,
+              key,
+              image: imageInfo(prepared, primary),
+              profile: options.profileName,
+              triage: verdict,
+              usage,
+              cost,
+              attempts,
+            });
+          });
+          announce({ customId, image: providerImage(loaded, prepared), pattern, model });
+          return await outcome;
+        } catch (error) {
+          announce(undefined);
+          return {
+            kind: 'failed',
+            error: toVisionpipeError(error, loaded.label),
+            image: null,
+            attempts,
+            paid: { usage, cost },
+          };
+        }
+      });
+      const record = promise.then((outcome) =>
+        recordFor(outcome, { label: item.label, started, sha256: loaded.sha256, leader }),
+      );
+      if (!leader) return { kind: 'waiting', record };
+      const request = await announced;
+      return request ? { kind: 'request', request, record } : { kind: 'done', record: await record };
+    } catch (error) {
+      return { kind: 'done', record: inputError(error, item.label, started) };
+    }
+  }
+
+  async function deliver(
+    customId: string,
+    answer: { result?: ExtractResult; error?: VisionpipeError },
+  ): Promise<void> {
+    const entry = waiting.get(customId);
+    if (!entry) return;
+    waiting.delete(customId);
+    const attempts = entry.attempts + 1;
+    if (!answer.result) {
+      const error =
+        answer.error ??
+        new VisionpipeError('BAD_RESPONSE', `${entry.loaded.label}: the batch returned nothing for it`);
+      entry.resolve({
+        kind: 'failed',
+        error,
+        image: entry.image,
+        attempts,
+        paid: { usage: entry.usage, cost: entry.cost },
+      });
+      return;
+    }
+    const result = answer.result;
+    const usage = addUsage(entry.usage, result.usage);
+    const cost = addCost(
+      entry.cost,
+      costUsd(provider.id, result.model, result.usage, {
+        batch: true,
+        ...(options.priceTable ? { table: options.priceTable } : {}),
+      }),
+    );
+    const issues = validateOutput(pattern, result.output);
+    if (issues.length > 0) {
+      const error = new VisionpipeError(
+        'SCHEMA_MISMATCH',
+        `${entry.loaded.label}: output does not conform to pattern "${pattern.name}": ${issues
+          .slice(0, 3)
+          .map((i) => `${i.path || '/'} ${i.message}`)
+          .join('; ')}`,
+        { input: entry.loaded.label },
+      );
+      entry.resolve({ kind: 'failed', error, image: entry.image, attempts, paid: { usage, cost } });
+      return;
+    }
+    const cached = cachedResult(
+      entry.loaded,
+      {
+        output: result.output,
+        model: result.model,
+        usage,
+        cost_usd: cost,
+        image: entry.image,
+        profile: entry.profile,
+        confidence: result.confidence ?? null,
+      },
+      entry.triage,
+    );
+    await results.save(entry.key, cached);
+    entry.resolve({ kind: 'fresh', result: cached, attempts, skipped: false, reason: null });
+  }
+
+  function cachedResult(
+    loaded: LoadedInput,
+    parts: Pick<CachedResult, 'output' | 'model' | 'usage' | 'cost_usd' | 'image' | 'profile' | 'confidence'>,
+    verdict: TriageVerdict | null,
+  ): CachedResult {
+    return {
+      ...parts,
+      input: loaded.label,
+      sha256: loaded.sha256,
+      run_id: runId,
+      created_at: Date.now(),
+      cascade: { triage: verdict, escalated_from: null, escalation_reason: null },
+    };
+  }
+
+  function processItemError(item: InputItem & { kind: 'error' }): RunRecord {
+    return errorRecord({ input: item.label, ...base }, item.error.toJSON());
   }
 
   function processItem(item: InputItem, signal?: AbortSignal): Promise<RunRecord> {
@@ -509,6 +735,8 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     },
     process,
     processItem,
+    defer,
+    deliver,
     run(inputs, runOptions = {}) {
       return mapWindow(inputs, runOptions.concurrency ?? 4, (item) => processItem(item, runOptions.signal), {
         ...(runOptions.stop ? { stop: runOptions.stop } : {}),

@@ -23,6 +23,9 @@ export interface EstimatedImage {
   width: number | null;
   height: number | null;
   image_tokens: number;
+  input_tokens: number;
+  output_tokens: number;
+  /** input + output. */
   tokens: number;
   cost_usd: number | null;
   original: { width: number; height: number; image_tokens: number; tokens: number } | null;
@@ -30,7 +33,10 @@ export interface EstimatedImage {
 }
 
 export interface Plan {
+  /** input + output. */
   tokens: number;
+  input_tokens: number;
+  output_tokens: number;
   cost_usd: number | null;
 }
 
@@ -57,18 +63,22 @@ export class EstimateTotaller {
     duplicates: 0,
     cached: 0,
     errors: 0,
-    naive: { tokens: 0, cost_usd: 0 },
-    optimized: { tokens: 0, cost_usd: 0 },
+    naive: { tokens: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 },
+    optimized: { tokens: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 },
     ratio: null,
   };
 
-  add(image: EstimatedImage, naiveCost: number | null): void {
+  add(image: EstimatedImage, naiveCost: number | null, naive: TokenEstimate | undefined): void {
     const t = this.totals;
     t.images++;
     if (image.status === 'send') t.to_send++;
     else if (image.status === 'duplicate') t.duplicates++;
     else if (image.status === 'cached') t.cached++;
     else t.errors++;
+    if (naive) {
+      t.naive.input_tokens += naive.input_tokens;
+      t.naive.output_tokens += naive.output_tokens;
+    }
     if (image.original) {
       t.naive.tokens += image.original.tokens;
       t.naive.cost_usd =
@@ -76,6 +86,8 @@ export class EstimateTotaller {
     }
     if (image.status === 'send') {
       t.optimized.tokens += image.tokens;
+      t.optimized.input_tokens += image.input_tokens;
+      t.optimized.output_tokens += image.output_tokens;
       t.optimized.cost_usd =
         t.optimized.cost_usd === null || image.cost_usd === null
           ? null
@@ -88,8 +100,8 @@ export class EstimateTotaller {
     const round = (usd: number | null) => (usd === null ? null : Math.round(usd * 1e6) / 1e6);
     return {
       ...t,
-      naive: { tokens: t.naive.tokens, cost_usd: round(t.naive.cost_usd) },
-      optimized: { tokens: t.optimized.tokens, cost_usd: round(t.optimized.cost_usd) },
+      naive: { ...t.naive, cost_usd: round(t.naive.cost_usd) },
+      optimized: { ...t.optimized, cost_usd: round(t.optimized.cost_usd) },
       ratio: t.optimized.tokens > 0 ? Math.round((t.naive.tokens / t.optimized.tokens) * 100) / 100 : null,
     };
   }
@@ -105,22 +117,24 @@ export async function estimateItem(
   pipeline: Pipeline,
   seen: Set<string>,
   options: { sourceLimits?: SourceLimits; priceTable?: PriceTable },
-): Promise<{ image: EstimatedImage; naiveCost: number | null }> {
+): Promise<{ image: EstimatedImage; naiveCost: number | null; naive: TokenEstimate | undefined }> {
   const empty = {
     width: null,
     height: null,
     image_tokens: 0,
+    input_tokens: 0,
+    output_tokens: 0,
     tokens: 0,
     cost_usd: 0,
     original: null,
     error: null,
   };
-  if (item.kind === 'error') {
-    return {
-      image: { input: item.label, status: 'error', ...empty, error: item.error.toJSON() },
-      naiveCost: 0,
-    };
-  }
+  const failed = (error: { code: string; message: string }) => ({
+    image: { input: item.label, status: 'error' as const, ...empty, error },
+    naiveCost: 0,
+    naive: undefined,
+  });
+  if (item.kind === 'error') return failed(item.error.toJSON());
   try {
     const loaded = await loadSource(
       item.kind === 'file' ? { path: item.path } : { url: item.url },
@@ -131,12 +145,6 @@ export async function estimateItem(
     const plan = pipeline.plan(description.width, description.height);
     const prices = options.priceTable ? { table: options.priceTable } : {};
     const naiveCost = costUsd(pipeline.provider.id, pipeline.model, usageOf(plan.naive), prices);
-    const original = {
-      width: description.width,
-      height: description.height,
-      image_tokens: plan.naive.image_tokens,
-      tokens: total(plan.naive),
-    };
     const seenKey = `${pipeline.pattern.fingerprint}:${hash}`;
     let status: EstimateStatus = 'send';
     if (seen.has(seenKey)) status = 'duplicate';
@@ -145,29 +153,34 @@ export async function estimateItem(
       if (await pipeline.cache.results.get(pipeline.cacheKey(hash)).catch(() => undefined)) status = 'cached';
     }
     const sending = status === 'send';
+    const sent = sending
+      ? {
+          width: plan.width,
+          height: plan.height,
+          image_tokens: plan.tokens.image_tokens,
+          input_tokens: plan.tokens.input_tokens,
+          output_tokens: plan.tokens.output_tokens,
+          tokens: total(plan.tokens),
+          cost_usd: costUsd(pipeline.provider.id, pipeline.model, usageOf(plan.tokens), prices),
+        }
+      : { ...empty, original: undefined, error: undefined };
     return {
       image: {
         input: item.label,
         status,
-        width: sending ? plan.width : null,
-        height: sending ? plan.height : null,
-        image_tokens: sending ? plan.tokens.image_tokens : 0,
-        tokens: sending ? total(plan.tokens) : 0,
-        cost_usd: sending ? costUsd(pipeline.provider.id, pipeline.model, usageOf(plan.tokens), prices) : 0,
-        original,
+        ...sent,
+        original: {
+          width: description.width,
+          height: description.height,
+          image_tokens: plan.naive.image_tokens,
+          tokens: total(plan.naive),
+        },
         error: null,
       },
       naiveCost,
+      naive: plan.naive,
     };
   } catch (error) {
-    return {
-      image: {
-        input: item.label,
-        status: 'error',
-        ...empty,
-        error: toVisionpipeError(error, item.label).toJSON(),
-      },
-      naiveCost: 0,
-    };
+    return failed(toVisionpipeError(error, item.label).toJSON());
   }
 }

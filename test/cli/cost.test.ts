@@ -1,0 +1,252 @@
+/**
+ * The cost features as users run them: estimate against what a real run bills at the
+ * simulator, routing over the bundled samples, triage skipping non-documents, and the
+ * batch API with a crash between submit and fetch.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../src/pipeline/record.js';
+import type { EstimatedImage, EstimateTotals } from '../../src/runs/estimate.js';
+import type { Summary } from '../../src/runs/summary.js';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { ROOT, runCli } from '../support/cli.js';
+import { corpus, photoLikeJpeg, tempDir } from '../support/images.js';
+
+let folder: string;
+let pattern: string;
+let simulator: Simulator | undefined;
+
+afterEach(async () => {
+  await simulator?.close();
+  simulator = undefined;
+});
+
+beforeAll(async () => {
+  folder = await tempDir('visionpipe-cost-');
+  await copyFile(corpus('inventory4.jpg'), path.join(folder, 'shelf.jpg')); // 2448×3264
+  await copyFile(corpus('inventory4.jpg'), path.join(folder, 'shelf-copy.jpg')); // exact duplicate
+  await copyFile(corpus('invoice1.jpg'), path.join(folder, 'invoice.jpg')); // 830×1080
+  await writeFile(path.join(folder, 'photo.jpg'), await photoLikeJpeg(4000, 3000, 9)); // 12 MP
+  pattern = path.join(folder, '..', `${path.basename(folder)}-pattern.json`);
+  await writeFile(
+    pattern,
+    JSON.stringify({
+      name: 'document',
+      format: 'json',
+      instructions: 'Read the document.',
+      json_schema: { title: 'string', total: 'number' },
+    }),
+  );
+});
+
+async function records(file: string): Promise<RunRecord[]> {
+  return (await readFile(file, 'utf8'))
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as RunRecord);
+}
+
+describe('visionpipe estimate', () => {
+  it('prices a run without calling anything, and its input tokens are what a real run is billed', async () => {
+    simulator = await startSimulator({ answer: () => ({ title: 'x', total: 1 }) });
+    const work = await tempDir('visionpipe-work-');
+    const common = [
+      '-p',
+      pattern,
+      '--provider',
+      'openai',
+      '--model',
+      'gpt-4o',
+      '--base-url',
+      simulator.baseUrls.openai,
+    ];
+    const env = { OPENAI_API_KEY: 'sk-sim' };
+
+    const estimated = await runCli(['estimate', folder, ...common, '--json'], { cwd: work, env });
+    expect(estimated.code).toBe(0);
+    expect(simulator.stats.total).toBe(0); // nothing was called
+    const { images, totals } = JSON.parse(estimated.stdout) as {
+      images: EstimatedImage[];
+      totals: EstimateTotals;
+    };
+    expect(totals).toMatchObject({ images: 4, to_send: 3, duplicates: 1, cached: 0, errors: 0 });
+    // Which copy of the shelf photo comes first depends on the directory order.
+    const shelf = images.find((i) => i.input.includes('shelf') && i.status === 'send')!;
+    expect(shelf).toMatchObject({ status: 'send', width: 768, height: 1024, image_tokens: 765 });
+    expect(totals.naive.tokens).toBeGreaterThan(totals.optimized.tokens); // the duplicate is paid once
+
+    const run = await runCli(['run', folder, ...common, '--json'], { cwd: work, env });
+    expect(run.code).toBe(0);
+    expect(simulator.stats.tokens.input).toBe(totals.optimized.input_tokens);
+    expect(simulator.stats.tokens.image).toBe(images.reduce((sum, i) => sum + i.image_tokens, 0));
+    const summary = JSON.parse(run.stdout) as Summary;
+    expect(summary.cost_usd).toBeGreaterThan(0);
+    expect(Math.abs(summary.cost_usd - totals.optimized.cost_usd!)).toBeLessThan(
+      totals.optimized.cost_usd! * 0.5,
+    );
+
+    // Now everything is cached: a second estimate sends nothing.
+    const again = JSON.parse(
+      (await runCli(['estimate', folder, ...common, '--json'], { cwd: work, env })).stdout,
+    ) as {
+      totals: EstimateTotals;
+    };
+    expect(again.totals).toMatchObject({ to_send: 0, cached: 3, optimized: { tokens: 0 } });
+  });
+
+  it('respects --max-image-tokens and prints a readable table', async () => {
+    const work = await tempDir('visionpipe-work-');
+    const result = await runCli(
+      [
+        'estimate',
+        folder,
+        '-p',
+        pattern,
+        '--provider',
+        'openai',
+        '--model',
+        'gpt-4o',
+        '--max-image-tokens',
+        '300',
+      ],
+      {
+        cwd: work,
+        env: { OPENAI_API_KEY: 'sk-never-used' },
+      },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/4 inputs: 3 to send, 1 duplicates/);
+    expect(result.stdout).toMatch(/naive .* tokens/);
+    expect(result.stdout).toMatch(/× fewer tokens/);
+    for (const match of result.stdout.matchAll(/(\d+) img tok/g))
+      expect(Number(match[1])).toBeLessThanOrEqual(300);
+  });
+});
+
+describe('routing and triage over the bundled samples', () => {
+  it('reads receipts and invoices with their own patterns and skips the non-documents', async () => {
+    const work = await tempDir('visionpipe-work-');
+    const out = path.join(work, 'results.jsonl');
+    const result = await runCli(
+      [
+        'run',
+        path.join(ROOT, 'samples/images'),
+        '-p',
+        path.join(ROOT, 'samples/patterns/invoice.json'),
+        '--route',
+        path.join(ROOT, 'samples/routes.yaml'),
+        '--triage',
+        'local',
+        '--out',
+        out,
+        '--json',
+      ],
+      { cwd: work },
+    );
+    expect(result.code).toBe(0);
+    const all = await records(out);
+    const byKind = (prefix: string) => all.filter((r) => path.basename(r.input).startsWith(prefix));
+    expect(byKind('receipt-').every((r) => r.pattern === 'Receipt' && r.status === 'ok')).toBe(true);
+    expect(byKind('invoice-').every((r) => r.pattern === 'Invoice' && r.status === 'ok')).toBe(true);
+    for (const other of [...byKind('photo-'), ...byKind('noise-'), ...byKind('gradient-')]) {
+      expect(other, other.input).toMatchObject({ status: 'skipped', output: null });
+      expect(other.cascade.triage).toMatchObject({ relevant: false, provider: 'local' });
+    }
+    const summary = JSON.parse(result.stdout) as Summary;
+    expect(summary).toMatchObject({ total: 21, errors: 0, skipped: 3 });
+
+    const evaluation = await runCli(
+      ['eval', '--truth', path.join(ROOT, 'samples/truth.jsonl'), out, '--json'],
+      { cwd: work },
+    );
+    const scores = JSON.parse(evaluation.stdout) as {
+      overall: { accuracy: number };
+      triage: { precision: number; recall: number };
+    };
+    expect(scores.overall.accuracy).toBeGreaterThan(0.9);
+    expect(scores.triage).toMatchObject({ precision: 1, recall: 1 });
+  });
+});
+
+describe('run --batch-api', () => {
+  it('a crash between submit and fetch resumes the same batch, never submitting it twice; cost is half', async () => {
+    let child: ChildProcess | undefined;
+    simulator = await startSimulator({
+      latency: { minMs: 300, maxMs: 400 },
+      answer: () => ({ title: 'x', total: 1 }),
+    });
+    const sim = simulator;
+    const work = await tempDir('visionpipe-work-');
+    const out = path.join(work, 'results.jsonl');
+    const args = [
+      'run',
+      folder,
+      '-p',
+      pattern,
+      '--provider',
+      'openai',
+      '--model',
+      'gpt-4o',
+      '--base-url',
+      sim.baseUrls.openai,
+      '--batch-api',
+      '--batch-poll',
+      '50ms',
+      '--out',
+      out,
+      '--json',
+    ];
+    const env = { OPENAI_API_KEY: 'sk-sim' };
+    const crashed = await runCli(args, {
+      cwd: work,
+      env,
+      onSpawn: (spawned) => {
+        child = spawned;
+        // Crash once the batch id is on disk: after submit, before any result is fetched.
+        const poll = setInterval(async () => {
+          const files = await readdir(path.join(work, '.visionpipe', 'batches')).catch(() => []);
+          if (files.some((f) => f.endsWith('.json'))) {
+            clearInterval(poll);
+            child?.kill('SIGKILL');
+          }
+        }, 2);
+        spawned.once('exit', () => clearInterval(poll));
+      },
+    });
+    expect(crashed.signal).toBe('SIGKILL');
+    expect(
+      (await readdir(path.join(work, '.visionpipe', 'batches'))).filter((f) => f.endsWith('.json')),
+    ).toHaveLength(1);
+
+    const resumed = await runCli(args, { cwd: work, env });
+    expect(resumed.code).toBe(0);
+    expect((sim.stats as unknown as { batchesCreated: number }).batchesCreated).toBe(1);
+    expect(resumed.stderr).toContain('resuming');
+    const all = await records(out);
+    expect(all).toHaveLength(4);
+    expect(all.every((r) => r.status === 'ok')).toBe(true);
+
+    // Half the single-call price: the same image through a normal run costs twice as much.
+    const batchCost = all.find((r) => r.input.endsWith('invoice.jpg'))!.cost_usd!;
+    const single = await runCli(
+      [
+        'run',
+        path.join(folder, 'invoice.jpg'),
+        ...args.slice(2, 10),
+        '--cache',
+        'off',
+        '--out',
+        path.join(work, 'single.jsonl'),
+      ],
+      { cwd: work, env },
+    );
+    expect(single.code, single.stderr).toBe(0);
+    const singleCost = (await records(path.join(work, 'single.jsonl')))[0]!.cost_usd!;
+    expect(batchCost).toBeCloseTo(singleCost / 2, 8);
+    void mkdir;
+    void sharp;
+  });
+});
