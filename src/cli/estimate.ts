@@ -93,7 +93,9 @@ export function estimateCommand(): Command {
           exclude: [path.resolve(flags.stateDir)],
         })) {
           const pipeline = await pipelines.pipelineFor(item);
-          const { image, naiveCost, naive } = await estimateItem(item, pipeline, seen, {});
+          const { image, naiveCost, naive } = await estimateItem(item, pipeline, seen, {
+            ...(flags.priceTable ? { priceTable: flags.priceTable } : {}),
+          });
           totals.add(image, naiveCost, naive);
           if (flags.json) {
             out.write(`${first ? '' : ','}\n${JSON.stringify(image)}`);

@@ -5,14 +5,19 @@
  */
 import type { Command } from 'commander';
 import { parseDuration } from '../config/durations.js';
+import { loadConfig } from '../config/file.js';
 import { createLimiter } from '../flow/create-limiter.js';
 import type { Limiter } from '../flow/limiter.js';
 import type { RetryOptions } from '../flow/retry.js';
+import { loadPriceTable, type PriceTable } from '../providers/pricing.js';
 import { PROVIDER_IDS, type ProviderOptions } from '../providers/registry.js';
 import { integer, oneOf } from './parsers.js';
 
 export interface ProviderFlags {
   provider: string;
+  config?: string;
+  /** The price table, with the config file's overrides (set by the config hook). */
+  priceTable?: PriceTable;
   model?: string;
   baseUrl?: string;
   detail?: 'low' | 'high' | 'auto';
@@ -31,8 +36,30 @@ export const KEY_ENV = {
   imggo: 'IMGGO_API_KEY',
 } as const;
 
+/**
+ * Fills every option the command line left at its default from the config file
+ * (flag > config > default), and keeps the price overrides for the command.
+ */
+async function applyConfig(command: Command): Promise<void> {
+  const explicit = command.getOptionValue('config') as string | undefined;
+  const { config } = await loadConfig(explicit);
+  for (const [key, value] of Object.entries(config)) {
+    if (key === 'prices') continue;
+    const known = command.options.some((option) => option.attributeName() === key);
+    const source = command.getOptionValueSource(key);
+    if (known && (source === undefined || source === 'default'))
+      command.setOptionValueWithSource(key, value, 'config');
+  }
+  command.setOptionValueWithSource('priceTable', loadPriceTable(config.prices), 'config');
+}
+
 export function addProviderOptions(command: Command): Command {
+  command.hook('preAction', (thisCommand) => applyConfig(thisCommand));
   return command
+    .option(
+      '--config <file>',
+      'config file with defaults for these flags (default: ./visionpipe.config.yaml if present)',
+    )
     .option('--provider <id>', `provider: ${PROVIDER_IDS.join(', ')}`, 'local')
     .option('-m, --model <name>', "model (default: the provider's)")
     .option(

@@ -176,6 +176,7 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
           },
         }
       : {}),
+    ...(flags.priceTable ? { priceTable: flags.priceTable } : {}),
   });
   let completed = false;
   const summary = new RunSummary();

@@ -6,6 +6,7 @@
  */
 import sharp from 'sharp';
 import { sha256 } from '../image/fingerprint.js';
+import { SIZE_PROFILES, type SizeLimits, targetSize } from '../image/profiles.js';
 import { emptyOutput } from '../patterns/empty-output.js';
 import type { ObjectSchema, Pattern, SchemaNode } from '../patterns/types.js';
 import { LocalProvider } from '../providers/local.js';
@@ -48,6 +49,34 @@ function isObjectSchema(
   );
 }
 
+/**
+ * What the real model would see: every API shrinks large images to its native resolution
+ * before the model reads them, so sending more pixels than that buys no accuracy. The
+ * simulated model reads the image at that size too.
+ */
+export function seenLimits(call: SimCall): SizeLimits {
+  switch (call.api) {
+    case 'openai':
+      return call.detail === 'low' ? SIZE_PROFILES['openai-low'] : SIZE_PROFILES['openai-high'];
+    case 'anthropic':
+      return SIZE_PROFILES.anthropic;
+    case 'gemini':
+      return { maxLongEdge: 3072 };
+    case 'imggo':
+      return SIZE_PROFILES.max2048;
+  }
+}
+
+async function asSeen(image: SimImage, limits: SizeLimits): Promise<SimImage> {
+  const size = targetSize(image.width, image.height, limits);
+  if (!size.resized) return image;
+  const data = await sharp(image.data, { autoOrient: true })
+    .resize(size.width, size.height, { fit: 'fill' })
+    .jpeg({ quality: 90 })
+    .toBuffer();
+  return { data, width: size.width, height: size.height, format: 'jpeg' };
+}
+
 function providerImage(image: SimImage): ProviderImage {
   const format = image.format === 'png' || image.format === 'webp' ? image.format : 'jpeg';
   return { data: image.data, format, width: image.width, height: image.height, sha256: sha256(image.data) };
@@ -83,7 +112,7 @@ export class Answerer {
       return schema ? emptyOutput(schema) : {};
     }
     this.local ??= new LocalProvider({ workers: this.localWorkers });
-    const image = providerImage(call.image);
+    const image = providerImage(await asSeen(call.image, seenLimits(call)));
     if (call.kind === 'ask') {
       const verdict = await this.local.ask(
         {

@@ -307,6 +307,7 @@ export const openaiFamily: Family = {
         image,
         ...(url.startsWith('data:') ? {} : { imageUrl: url }),
         ...(schema ? { schema } : {}),
+        ...(detail ? { detail } : {}),
         prompt,
       },
       inputTokens,

@@ -52,6 +52,8 @@ export interface SimCall {
   prompt: string;
   /** ImgGo: the pattern the image was ingested into. */
   patternId?: string;
+  /** OpenAI: the image `detail` requested (low, high, auto). */
+  detail?: string;
 }
 
 /**

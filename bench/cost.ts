@@ -1,0 +1,301 @@
+/**
+ * The reference cost workload, re-runnable by anyone: ≥ 1000 generated images (12 MP
+ * phone photos of receipts and invoices, ~30 % exact duplicates, ~10 % near-duplicates,
+ * ~40 % irrelevant photos), run through the simulator speaking the OpenAI wire format
+ * (answers from the local engine on the pixels the model would see; tokens by the real
+ * formulas), three ways in one run:
+ *
+ *   naive       every image, full resolution, no cache, no deduplication, no triage
+ *   defaults    visionpipe as installed: sized per provider, cached, exact duplicates once
+ *   optimized   defaults + local triage + near-duplicates (6 bits) + the batch API
+ *
+ * and scored against the ground truth: billed tokens, cost, field accuracy, triage
+ * precision/recall.
+ *
+ *   npm run bench:cost [-- --count 1000 --model gpt-4o]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pLimit from 'p-limit';
+import { openCache } from '../src/cache/open-cache.js';
+import { sha256 } from '../src/image/fingerprint.js';
+import { describeImage } from '../src/image/preprocess.js';
+import { requireSupportedFormat } from '../src/image/sniff.js';
+import { loadPattern } from '../src/patterns/index.js';
+import { createBatchBackend } from '../src/providers/batch/index.js';
+import { LocalProvider } from '../src/providers/local.js';
+import { OpenAIProvider } from '../src/providers/openai.js';
+import { costUsd } from '../src/providers/pricing.js';
+import { runWithBatchApi } from '../src/runs/batch-api-run.js';
+import { evaluate } from '../src/runs/evaluate.js';
+import { expandInputs } from '../src/runs/inputs.js';
+import { PipelineSet } from '../src/runs/pipeline-set.js';
+import { loadRouter } from '../src/runs/routes.js';
+import { runBatch } from '../src/runs/run.js';
+import { startSimulator } from '../src/simulator/index.js';
+import type { PipelineRecord } from './cost-types.js';
+import { CACHE_DIR, fmt, printTable, writeResults } from './support.js';
+
+const { values: args } = parseArgs({
+  options: {
+    count: { type: 'string', default: '1000' },
+    model: { type: 'string', default: 'gpt-4o' },
+    concurrency: { type: 'string', default: '8' },
+  },
+});
+const COUNT = Number(args.count);
+const MODEL = args.model;
+const ROOT = path.resolve(import.meta.dirname, '..');
+const WORKLOAD = path.join(CACHE_DIR, `workload-${COUNT}`);
+const RESULTS = path.join(CACHE_DIR, `cost-results-${COUNT}`);
+
+async function ensureWorkload(): Promise<void> {
+  if (existsSync(path.join(WORKLOAD, 'truth.jsonl'))) return;
+  console.log(`generating the ${COUNT}-image workload into ${path.relative(ROOT, WORKLOAD)} (once)…`);
+  const documents = Math.round(COUNT * 0.2);
+  const generated = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'samples/scripts/generate.ts'),
+      '--out',
+      WORKLOAD,
+      '--count',
+      String(COUNT),
+      '--dup',
+      '0.3',
+      '--near',
+      '0.1',
+      '--irrelevant',
+      '0.4',
+      '--photos-12mp',
+      String(documents),
+      '--rotated',
+      '0',
+      '--alpha',
+      '0',
+      '--quiet',
+    ],
+    { stdio: 'inherit', cwd: ROOT },
+  );
+  if (generated.status !== 0) throw new Error('workload generation failed');
+}
+
+async function routesFile(): Promise<string> {
+  const file = path.join(RESULTS, 'routes.yaml');
+  await writeFile(
+    file,
+    `routes:\n  - when: { path: "**/receipt-*" }\n    use: { pattern: ${path.join(ROOT, 'samples/patterns/receipt.yaml')} }\n  - when: { path: "**/invoice-*" }\n    use: { pattern: ${path.join(ROOT, 'samples/patterns/invoice.json')} }\n`,
+  );
+  return file;
+}
+
+interface Variant {
+  name: string;
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  tokens: number;
+  cost_usd: number;
+  accuracy: number;
+  triage_precision: number | null;
+  triage_recall: number | null;
+  wall_s: number;
+}
+
+async function score(
+  name: string,
+  records: PipelineRecord[],
+  stats: { tokens: { input: number; output: number }; requests: Record<string, number> },
+  batch: boolean,
+  wallS: number,
+): Promise<Variant> {
+  const file = path.join(RESULTS, `${name}.jsonl`);
+  await writeFile(file, records.map((r) => JSON.stringify(r)).join('\n'));
+  const evaluation = await evaluate(path.join(WORKLOAD, 'truth.jsonl'), file);
+  const input = stats.tokens.input;
+  const output = stats.tokens.output;
+  const calls = Object.entries(stats.requests)
+    .filter(([route]) => route.includes('chat/completions') || route.includes('batches'))
+    .reduce((sum, [, n]) => sum + n, 0);
+  const cost =
+    costUsd(
+      'openai',
+      MODEL,
+      { input_tokens: input, output_tokens: output, image_tokens: 0, estimated: false },
+      { batch },
+    ) ?? 0;
+  return {
+    name,
+    calls,
+    input_tokens: input,
+    output_tokens: output,
+    tokens: input + output,
+    cost_usd: cost,
+    accuracy: evaluation.overall.accuracy,
+    triage_precision: evaluation.triage.skipped > 0 ? evaluation.triage.precision : null,
+    triage_recall: evaluation.triage.irrelevant > 0 ? evaluation.triage.recall : null,
+    wall_s: wallS,
+  };
+}
+
+/** The naive way: every file, as it is, one call each, ten at a time. */
+async function naive(
+  baseUrl: string,
+  invoice: Awaited<ReturnType<typeof loadPattern>>,
+  receipt: typeof invoice,
+): Promise<PipelineRecord[]> {
+  const provider = new OpenAIProvider({ apiKey: 'sim', baseUrl });
+  const files = (await readdir(path.join(WORKLOAD, 'images'))).sort();
+  const limit = pLimit(10);
+  const records = await Promise.all(
+    files.map((name) =>
+      limit(async (): Promise<PipelineRecord> => {
+        const file = path.join(WORKLOAD, 'images', name);
+        const input = path.relative(process.cwd(), file);
+        const bytes = await readFile(file);
+        const pattern = name.startsWith('receipt-') ? receipt : invoice;
+        try {
+          const format = requireSupportedFormat(bytes, name);
+          const { description } = await describeImage(bytes, name, { limitInputPixels: 100_000_000 });
+          const image = {
+            data: bytes,
+            format: format === 'png' ? ('png' as const) : ('jpeg' as const),
+            width: description.width,
+            height: description.height,
+            sha256: sha256(bytes),
+          };
+          const result = await provider.extract(
+            { image, pattern, model: MODEL },
+            AbortSignal.timeout(300_000),
+          );
+          return { input, sha256: image.sha256, status: 'ok', output: result.output };
+        } catch {
+          return { input, sha256: sha256(bytes), status: 'error', output: null };
+        }
+      }),
+    ),
+  );
+  await provider.close();
+  return records;
+}
+
+async function main() {
+  await ensureWorkload();
+  await rm(RESULTS, { recursive: true, force: true });
+  await mkdir(RESULTS, { recursive: true });
+  const invoice = await loadPattern(path.join(ROOT, 'samples/patterns/invoice.json'));
+  const receipt = await loadPattern(path.join(ROOT, 'samples/patterns/receipt.yaml'));
+  const routes = await routesFile();
+  const concurrency = Number(args.concurrency);
+  const variants: Variant[] = [];
+
+  const simulatorOptions = { answer: 'local' as const, latency: { minMs: 20, maxMs: 60 }, localWorkers: 2 };
+  {
+    const simulator = await startSimulator(simulatorOptions);
+    const started = performance.now();
+    const records = await naive(simulator.baseUrls.openai, invoice, receipt);
+    variants.push(
+      await score('naive', records, simulator.stats, false, (performance.now() - started) / 1000),
+    );
+    await simulator.close();
+    console.log('naive: done');
+  }
+
+  for (const optimized of [false, true]) {
+    const simulator = await startSimulator(simulatorOptions);
+    const started = performance.now();
+    const cache = await openCache({ spec: 'memory' });
+    const defaults = { pattern: invoice, provider: 'openai', model: MODEL, profile: undefined };
+    const local = new LocalProvider({ workers: 2 });
+    const pipelines = new PipelineSet({
+      defaults,
+      router: await loadRouter(routes, defaults),
+      providers: [local],
+      providerOptions: { openai: { apiKey: 'sim', baseUrl: simulator.baseUrls.openai } },
+      cache,
+      warn: () => {},
+      sourceLimits: {},
+      timeoutMs: 300_000,
+      ...(optimized ? { triage: { provider: 'local' }, nearDuplicateDistance: 6 } : {}),
+    });
+    const records: PipelineRecord[] = [];
+    const items = expandInputs([path.join(WORKLOAD, 'images')]);
+    if (optimized) {
+      const backend = createBatchBackend('openai', {
+        openai: { apiKey: 'sim', baseUrl: simulator.baseUrls.openai },
+      });
+      await runWithBatchApi(items, {
+        backend,
+        pipelineFor: (item) => pipelines.pipelineFor(item),
+        stateDir: path.join(RESULTS, 'state'),
+        jobKey: `bench-cost-${Date.now()}`,
+        concurrency,
+        pollIntervalMs: 200,
+        onResult: ({ record }) => {
+          records.push(record);
+        },
+      });
+      await backend.close();
+    } else {
+      for await (const { record } of runBatch(items, (item) => pipelines.pipelineFor(item), { concurrency }))
+        records.push(record);
+    }
+    await pipelines.close();
+    await cache.close();
+    variants.push(
+      await score(
+        optimized ? 'optimized' : 'defaults',
+        records,
+        simulator.stats,
+        optimized,
+        (performance.now() - started) / 1000,
+      ),
+    );
+    await simulator.close();
+    console.log(`${optimized ? 'optimized' : 'defaults'}: done`);
+  }
+
+  const naiveRow = variants[0]!;
+  printTable(
+    `${COUNT} images (12 MP photos of receipts and invoices, 30 % duplicates, 10 % near-duplicates, 40 % irrelevant), OpenAI ${MODEL} format via the simulator`,
+    ['variant', 'calls', 'billed tokens', 'cost USD', 'cost ×', 'field accuracy', 'triage P / R', 'wall s'],
+    variants.map((v) => [
+      v.name,
+      v.calls,
+      v.tokens,
+      fmt(v.cost_usd, 4),
+      fmt(naiveRow.cost_usd / v.cost_usd, 1),
+      `${fmt(v.accuracy * 100, 1)} %`,
+      v.triage_precision === null
+        ? '—'
+        : `${fmt(v.triage_precision * 100, 1)} % / ${fmt((v.triage_recall ?? 0) * 100, 1)} %`,
+      fmt(v.wall_s, 0),
+    ]),
+  );
+  const best = variants[2]!;
+  console.log(
+    `optimized: ${fmt(naiveRow.cost_usd / best.cost_usd, 1)}× lower cost, accuracy ${fmt((best.accuracy - naiveRow.accuracy) * 100, 1)} points vs naive`,
+  );
+  const file = await writeResults('cost', {
+    images: COUNT,
+    model: MODEL,
+    variants,
+    ratios: {
+      defaults: naiveRow.cost_usd / variants[1]!.cost_usd,
+      optimized: naiveRow.cost_usd / best.cost_usd,
+    },
+    accuracy_delta_points: {
+      defaults: (variants[1]!.accuracy - naiveRow.accuracy) * 100,
+      optimized: (best.accuracy - naiveRow.accuracy) * 100,
+    },
+    targets: { cost_ratio: 10, accuracy_within_points: 1 },
+  });
+  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+}
+
+await main();
