@@ -21,9 +21,12 @@ import { MemoryStore } from '../src/cache/memory-store.js';
 import { openCache } from '../src/cache/open-cache.js';
 import { RedisStore } from '../src/cache/redis-store.js';
 import { SqliteStore } from '../src/cache/sqlite-store.js';
+import { loadPattern } from '../src/patterns/index.js';
 import { ResultCacheStage } from '../src/pipeline/cache-stage.js';
-import { createPipeline } from '../src/pipeline/create-pipeline.js';
 import type { RunRecord } from '../src/pipeline/record.js';
+import { PipelineSet } from '../src/runs/pipeline-set.js';
+import { loadRouter } from '../src/runs/routes.js';
+import { runBatch } from '../src/runs/run.js';
 import { fmt, printTable, writeResults } from './support.js';
 
 const { values: args } = parseArgs({
@@ -146,14 +149,32 @@ async function batchTwice(dir: string) {
     dedup: number;
     provider_calls: number;
   }> = [];
+  const invoice = await loadPattern('samples/patterns/invoice.json');
+  const defaults = { pattern: invoice, provider: 'local', model: undefined, profile: undefined };
   for (let run = 0; run < 2; run++) {
     const cache = await openCache({ spec: 'sqlite', stateDir: path.join(dir, 'state') });
-    const pipeline = await createPipeline({ pattern: 'samples/patterns/invoice.json', cache });
+    // Receipts and invoices each with their own pattern, as samples/routes.yaml says.
+    const pipelines = new PipelineSet({
+      defaults,
+      router: await loadRouter('samples/routes.yaml', defaults),
+      providerOptions: {},
+      cache,
+      warn: () => {},
+      sourceLimits: {},
+      timeoutMs: 120_000,
+    });
     const started = performance.now();
     const records: RunRecord[] = [];
     const items = files.map((f) => ({ kind: 'file' as const, label: f, path: path.join(images, f), rel: f }));
-    for await (const record of pipeline.run(items, { concurrency: os.availableParallelism() }))
+    for await (const { record } of runBatch(
+      (async function* () {
+        yield* items;
+      })(),
+      (item) => pipelines.pipelineFor(item),
+      { concurrency: os.availableParallelism() },
+    )) {
       records.push(record);
+    }
     const wall = (performance.now() - started) / 1000;
     timings.push({
       wall_s: wall,
@@ -162,7 +183,7 @@ async function batchTwice(dir: string) {
       dedup: records.filter((r) => r.cache === 'dedup').length,
       provider_calls: records.reduce((sum, r) => sum + r.attempts, 0),
     });
-    await pipeline.close();
+    await pipelines.close();
     await cache.close();
   }
   return { images: files.length, runs: timings };

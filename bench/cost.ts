@@ -53,7 +53,12 @@ const WORKLOAD = path.join(CACHE_DIR, `workload-${COUNT}`);
 const RESULTS = path.join(CACHE_DIR, `cost-results-${COUNT}`);
 
 async function ensureWorkload(): Promise<void> {
-  if (existsSync(path.join(WORKLOAD, 'truth.jsonl'))) return;
+  // The truth file is written as images land: only a complete one means a finished workload.
+  const truthFile = path.join(WORKLOAD, 'truth.jsonl');
+  if (existsSync(truthFile)) {
+    const lines = (await readFile(truthFile, 'utf8')).split('\n').filter(Boolean).length;
+    if (lines === COUNT) return;
+  }
   console.log(`generating the ${COUNT}-image workload into ${path.relative(ROOT, WORKLOAD)} (once)…`);
   const documents = Math.round(COUNT * 0.2);
   const generated = spawnSync(

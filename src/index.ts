@@ -1,8 +1,19 @@
 /**
- * visionpipe's library API. The image engine: sources, sniffing, preprocessing with
- * named size profiles, and content fingerprints.
+ * visionpipe's library API: the pipeline (`createPipeline`) and the parts it is made of,
+ * each usable alone — the image engine, patterns, providers and prices, flow control
+ * (limiters, retry, breaker), result stores, run summaries and the provider simulator.
  */
+
+// Result stores.
+export { type CacheOptions, openCache } from './cache/open-cache.js';
+export type { CacheStore } from './cache/store.js';
 export { ERROR_CODES, type ErrorCode, isVisionpipeError, VisionpipeError } from './errors.js';
+export { type CallPolicyOptions, callWithPolicy } from './flow/call-policy.js';
+export { type BreakerOptions, ProviderBreaker } from './flow/circuit-breaker.js';
+// Flow control.
+export { type CreateLimiterOptions, createLimiter } from './flow/create-limiter.js';
+export type { Limiter, LimiterOptions } from './flow/limiter.js';
+export { attemptsOf, parseRetryAfter, RETRY_DEFAULTS, type RetryOptions, retry } from './flow/retry.js';
 export { mapWindow } from './flow/window.js';
 export { classifyAddress } from './image/address-policy.js';
 export { type FetchLimits, fetchUrlBytes } from './image/fetch-url.js';
@@ -37,4 +48,49 @@ export {
 export { type ImageFormat, SUPPORTED_FORMATS, sniffFormat } from './image/sniff.js';
 export { type ImageSource, type LoadedSource, loadSource, type SourceLimits } from './image/source.js';
 export { defaultConcurrency, tuneSharpForBatches } from './image/tuning.js';
+// Patterns: the output contract.
+export {
+  emptyOutput,
+  loadPattern,
+  parsePattern,
+  parsePatternText,
+  patternFingerprint,
+  render,
+  renderAs,
+  validateOutput,
+} from './patterns/index.js';
+export type { Pattern, PatternFormat, ValidationIssue } from './patterns/types.js';
+// The pipeline: one record per image, errors as records, never thrown.
+export {
+  createPipeline,
+  type EscalationOptions,
+  type ImagePlan,
+  type Pipeline,
+  type PipelineOptions,
+  type RunBatchOptions,
+  type TriageOptions,
+} from './pipeline/create-pipeline.js';
+export type { CacheOutcome, CascadeInfo, RecordStatus, RunRecord } from './pipeline/record.js';
+export {
+  costUsd,
+  defaultPriceTable,
+  loadPriceTable,
+  modelPrice,
+  type PriceTable,
+} from './providers/pricing.js';
+// Providers, token estimators and prices.
+export { createProvider, PROVIDER_IDS, type ProviderId, type ProviderOptions } from './providers/registry.js';
+export type { ExtractRequest, ExtractResult, Provider, TokenEstimate, Usage } from './providers/spec.js';
+export {
+  anthropicImageTokens,
+  estimateTextTokens,
+  geminiImageTokens,
+  openaiImageTokens,
+} from './providers/tokens.js';
+export { type Evaluation, evaluate } from './runs/evaluate.js';
 export { expandInputs, type InputItem } from './runs/inputs.js';
+// Runs: summaries and evaluation against ground truth.
+export { RunSummary, type Summary } from './runs/summary.js';
+
+// The provider simulator, for tests and capacity planning without spending money.
+export { startSimulator } from './simulator/index.js';
