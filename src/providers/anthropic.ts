@@ -13,7 +13,7 @@ import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
   askText,
   endpoint,
-  expectedOutputTokens,
+  extractEstimate,
   extractionText,
   mediaType,
   parseWire,
@@ -35,7 +35,7 @@ import type {
   ProviderImage,
   TokenEstimate,
 } from './spec.js';
-import { anthropicImageTokens, estimateTextTokens } from './tokens.js';
+import { anthropicImageTokens } from './tokens.js';
 
 export const ANTHROPIC_ENV = 'ANTHROPIC_API_KEY';
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
@@ -105,12 +105,7 @@ export class AnthropicProvider implements Provider {
   }
 
   estimateExtractTokens(width: number, height: number, pattern: Pattern): TokenEstimate {
-    const image = this.estimateImageTokens(width, height);
-    return {
-      image_tokens: image,
-      input_tokens: image + estimateTextTokens(extractPrompt(pattern)),
-      output_tokens: expectedOutputTokens(pattern),
-    };
+    return extractEstimate(this.estimateImageTokens(width, height), pattern, extractPrompt(pattern));
   }
 
   async extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult> {

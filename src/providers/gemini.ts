@@ -13,7 +13,7 @@ import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
   askText,
   endpoint,
-  expectedOutputTokens,
+  extractEstimate,
   extractionText,
   mediaType,
   parseModelJson,
@@ -35,7 +35,7 @@ import type {
   ProviderImage,
   TokenEstimate,
 } from './spec.js';
-import { estimateTextTokens, geminiImageTokens } from './tokens.js';
+import { geminiImageTokens } from './tokens.js';
 
 export const GEMINI_ENV = 'GEMINI_API_KEY';
 export const GEMINI_BASE_URL = 'https://generativelanguage.googleapis.com/v1beta';
@@ -220,12 +220,7 @@ export class GeminiProvider implements Provider {
   }
 
   estimateExtractTokens(width: number, height: number, pattern: Pattern): TokenEstimate {
-    const image = this.estimateImageTokens(width, height);
-    return {
-      image_tokens: image,
-      input_tokens: image + estimateTextTokens(extractPrompt(pattern)),
-      output_tokens: expectedOutputTokens(pattern),
-    };
+    return extractEstimate(this.estimateImageTokens(width, height), pattern, extractPrompt(pattern));
   }
 
   async extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult> {

@@ -15,7 +15,7 @@ import {
   askText,
   dataUrl,
   endpoint,
-  expectedOutputTokens,
+  extractEstimate,
   extractionText,
   parseModelJson,
   parseWire,
@@ -37,7 +37,7 @@ import type {
   ProviderImage,
   TokenEstimate,
 } from './spec.js';
-import { estimateTextTokens, type OpenAIDetail, openaiImageTokens } from './tokens.js';
+import { type OpenAIDetail, openaiImageTokens } from './tokens.js';
 
 export const OPENAI_ENV = 'OPENAI_API_KEY';
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -116,13 +116,13 @@ export class OpenAIProvider implements Provider {
   }
 
   estimateExtractTokens(width: number, height: number, pattern: Pattern, model: string): TokenEstimate {
-    const image = this.estimateImageTokens(width, height, model);
     // The system and user messages cost a few tokens of framing each.
-    return {
-      image_tokens: image,
-      input_tokens: image + estimateTextTokens(extractPrompt(pattern)) + MESSAGE_OVERHEAD,
-      output_tokens: expectedOutputTokens(pattern),
-    };
+    return extractEstimate(
+      this.estimateImageTokens(width, height, model),
+      pattern,
+      extractPrompt(pattern),
+      MESSAGE_OVERHEAD,
+    );
   }
 
   async extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult> {

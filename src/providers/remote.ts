@@ -8,7 +8,7 @@ import { VisionpipeError } from '../errors.js';
 import type { OutputFormat } from '../image/options.js';
 import { emptyOutput } from '../patterns/empty-output.js';
 import type { Pattern } from '../patterns/types.js';
-import type { Usage } from './spec.js';
+import type { TokenEstimate, Usage } from './spec.js';
 import { estimateTextTokens } from './tokens.js';
 
 /** Options every remote provider takes. */
@@ -190,6 +190,23 @@ export function usageOf(inputs: UsageInputs): Usage {
  */
 export function expectedOutputTokens(pattern: Pattern): number {
   return Math.ceil(estimateTextTokens(JSON.stringify(emptyOutput(pattern.schema))) * 1.5);
+}
+
+/**
+ * An extraction call's tokens around an image of `imageTokens`: the image, the provider's
+ * prompt text (plus `framing`, the message structure's own tokens) and the expected output.
+ */
+export function extractEstimate(
+  imageTokens: number,
+  pattern: Pattern,
+  promptText: string,
+  framing = 0,
+): TokenEstimate {
+  return {
+    image_tokens: imageTokens,
+    input_tokens: imageTokens + estimateTextTokens(promptText) + framing,
+    output_tokens: expectedOutputTokens(pattern),
+  };
 }
 
 /** `base` + `path`, keeping the base's query string (Azure-style `?api-version=`). */
