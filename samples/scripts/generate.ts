@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { mapWindow } from '../../src/flow/window.js';
+import { Rng } from '../../src/simulator/random.js';
 import { photoLikeJpeg, seededBytes } from '../../test/support/images.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
@@ -27,58 +28,8 @@ const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 // ---------------------------------------------------------------------------------------------
 // Randomness
 
-/** mulberry32: a tiny seeded PRNG; every choice in this file goes through one. */
-export class Rng {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  range(min: number, max: number): number {
-    return min + (max - min) * this.next();
-  }
-
-  /** Integer in [min, max], both included. */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-
-  chance(probability: number): boolean {
-    return this.next() < probability;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
-
-  weighted<T>(items: readonly (readonly [T, number])[]): T {
-    const total = items.reduce((sum, [, weight]) => sum + weight, 0);
-    let r = this.next() * total;
-    for (const [item, weight] of items) {
-      r -= weight;
-      if (r < 0) return item;
-    }
-    return items[items.length - 1]![0];
-  }
-
-  shuffle<T>(items: T[]): T[] {
-    for (let i = items.length - 1; i > 0; i--) {
-      const j = Math.floor(this.next() * (i + 1));
-      [items[i], items[j]] = [items[j]!, items[i]!];
-    }
-    return items;
-  }
-}
+// Every choice in this file goes through one seeded Rng (mulberry32), shared with the simulator.
+export { Rng };
 
 /** A 32-bit seed mixed from several numbers (FNV-1a + murmur finaliser). */
 export function deriveSeed(...parts: number[]): number {

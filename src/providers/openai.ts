@@ -72,6 +72,19 @@ const chatResponseSchema = z.object({
 
 type ChatResponse = z.infer<typeof chatResponseSchema>;
 
+/** The `detail` option, checked (it comes from flags and config files). */
+export function resolveDetail(detail: string | undefined): OpenAIDetail {
+  const value = detail ?? 'high';
+  if (value !== 'low' && value !== 'high' && value !== 'auto') {
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      `openai: detail must be low, high or auto (got ${JSON.stringify(value)})`,
+      { option: 'detail' },
+    );
+  }
+  return value;
+}
+
 /** o-series and gpt-5 reason before answering: no temperature, `max_completion_tokens`. */
 function isReasoningModel(model: string): boolean {
   return /^(o\d|gpt-5)/.test(model);
@@ -93,14 +106,7 @@ export class OpenAIProvider implements Provider {
     this.baseUrl = this.#base.href;
     this.#apiKey = resolveApiKey(this.id, OPENAI_ENV, options.apiKey, this.#base);
     this.#timeoutMs = resolveTimeout(this.id, options.timeoutMs);
-    this.detail = options.detail ?? 'high';
-    if (!['low', 'high', 'auto'].includes(this.detail)) {
-      throw new VisionpipeError(
-        'INVALID_OPTION',
-        `openai: detail must be low, high or auto (got ${JSON.stringify(this.detail)})`,
-        { option: 'detail' },
-      );
-    }
+    this.detail = resolveDetail(options.detail);
     this.#maxOutputTokens = options.maxOutputTokens;
     this.#authHeader = options.authHeader ?? 'authorization';
     retainOrigin(this.#base.origin);

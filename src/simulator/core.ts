@@ -6,8 +6,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Answerer } from './answers.js';
-import type { Random } from './faults.js';
 import type { FamilyLimits, LimitVerdict } from './limits.js';
+import type { Rng } from './random.js';
 import type { Api, RecordedRequest, SimCall, SimulatorOptions, SimulatorStats } from './types.js';
 
 export interface Reply {
@@ -26,7 +26,7 @@ export interface Core {
   options: SimulatorOptions;
   stats: SimulatorStats;
   answerer: Answerer;
-  random: Random;
+  random: Rng;
   limits: Record<Api, FamilyLimits>;
   timeScale: number;
   /** The simulator's own URL (ImgGo upload URLs point at it). */

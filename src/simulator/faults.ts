@@ -1,29 +1,9 @@
 /**
- * Seeded randomness (mulberry32) for latencies and injected faults, so a simulated run
- * with the same seed and request order fails the same way every time.
+ * Injected faults from a seeded Rng, so a simulated run with the same seed and request
+ * order fails the same way every time.
  */
+import type { Rng } from './random.js';
 import type { FaultKind, FaultRates } from './types.js';
-
-export class Random {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  between(min: number, max: number): number {
-    return min + (max - min) * this.next();
-  }
-}
 
 const RANDOM_FAULTS: Array<[keyof FaultRates, FaultKind]> = [
   ['rateReset', 'reset'],
@@ -38,7 +18,7 @@ export class FaultPlan {
 
   constructor(
     private readonly rates: Partial<FaultRates>,
-    private readonly random: Random,
+    private readonly random: Rng,
   ) {
     for (const [key] of RANDOM_FAULTS) {
       const rate = rates[key] ?? 0;

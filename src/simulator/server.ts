@@ -15,12 +15,13 @@ import { Answerer } from './answers.js';
 import { anthropicFamily } from './anthropic.js';
 import { createAnthropicBatchFamily } from './anthropic-batches.js';
 import { type Context, type Core, type Family, isReply, type Reply } from './core.js';
-import { FaultPlan, Random } from './faults.js';
+import { FaultPlan } from './faults.js';
 import { geminiFamily } from './gemini.js';
 import { createImggoFamily } from './imggo.js';
 import { admit, type FamilyLimits, type LimitVerdict, SlidingWindow } from './limits.js';
 import { openaiFamily } from './openai.js';
 import { createOpenAIBatchFamily } from './openai-batches.js';
+import { Rng } from './random.js';
 import type {
   Api,
   FaultKind,
@@ -106,7 +107,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const latency = options.latency ?? { minMs: 0, maxMs: 5 };
   if (!(latency.minMs >= 0 && latency.maxMs >= latency.minMs))
     throw new RangeError(`latency must have 0 ≤ minMs ≤ maxMs (got ${latency.minMs}–${latency.maxMs})`);
-  const random = new Random(options.seed ?? 1);
+  const random = new Rng(options.seed ?? 1);
   const faults = new FaultPlan(options.faults ?? {}, random);
   const stats = emptyStats();
   const requests: RecordedRequest[] = [];
@@ -129,7 +130,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     timeScale,
     url: '',
-    latencyMs: () => random.between(latency.minMs, latency.maxMs) * timeScale,
+    latencyMs: () => random.range(latency.minMs, latency.maxMs) * timeScale,
     signal: closing.signal,
   };
   const imggo = createImggoFamily(core);

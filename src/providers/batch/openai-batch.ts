@@ -26,6 +26,7 @@ import {
   OPENAI_ENV,
   openaiExtractionBody,
   readOpenAIExtraction,
+  resolveDetail,
 } from '../openai.js';
 import {
   endpoint,
@@ -147,14 +148,7 @@ export class OpenAIBatchBackend implements BatchBackend {
       this.id,
       options.transferTimeoutMs ?? Math.max(DEFAULT_TRANSFER_TIMEOUT_MS, this.#timeoutMs),
     );
-    this.detail = options.detail ?? 'high';
-    if (!['low', 'high', 'auto'].includes(this.detail)) {
-      throw new VisionpipeError(
-        'INVALID_OPTION',
-        `openai: detail must be low, high or auto (got ${JSON.stringify(this.detail)})`,
-        { option: 'detail' },
-      );
-    }
+    this.detail = resolveDetail(options.detail);
     this.#maxOutputTokens = options.maxOutputTokens;
     this.#authHeader = options.authHeader ?? 'authorization';
     this.#metadata = { source: 'visionpipe', ...options.metadata };
