@@ -18,12 +18,10 @@
  *         gpt-4.1-mini: { input: 0.4, output: 1.6 }
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import YAML from 'yaml';
 import { z } from 'zod';
-import { VisionpipeError } from '../errors.js';
 import { parseDuration } from './durations.js';
+import { readStructuredFile } from './read-structured.js';
 import { parseOptions } from './validate.js';
 
 const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
@@ -80,26 +78,7 @@ export async function loadConfig(
     explicit ??
     DEFAULT_CONFIG_FILES.map((name) => path.join(cwd, name)).find((candidate) => existsSync(candidate));
   if (!file) return { config: {}, file: undefined };
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new VisionpipeError('NOT_FOUND', `config ${file}: cannot be read (${(error as Error).message})`, {
-      input: file,
-    });
-  }
-  let raw: unknown;
-  try {
-    raw = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
-  } catch (error) {
-    throw new VisionpipeError(
-      'INVALID_OPTION',
-      `config ${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'} (${(error as Error).message})`,
-      {
-        option: 'config',
-      },
-    );
-  }
+  const raw = await readStructuredFile(file, 'config', 'config');
   // Relative paths in the file are relative to the file, not to where the command runs.
   const config = parseOptions(configSchema, raw ?? {}, `config ${file}:`);
   const base = path.dirname(path.resolve(file));

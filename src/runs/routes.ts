@@ -15,13 +15,11 @@
  * Pattern paths are relative to the rules file. The command's own --pattern, --provider
  * and --model are the starting point.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
-import YAML from 'yaml';
 import { z } from 'zod';
+import { readStructuredFile } from '../config/read-structured.js';
 import { parseOptions } from '../config/validate.js';
-import { VisionpipeError } from '../errors.js';
 import { isProfileName, PROFILE_NAMES, type ProfileName } from '../image/profiles.js';
 import { loadPattern } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
@@ -71,26 +69,7 @@ interface CompiledRule {
 }
 
 export async function loadRouter(file: string, defaults: Route): Promise<Router> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new VisionpipeError('NOT_FOUND', `--route ${file}: cannot be read (${(error as Error).message})`, {
-      input: file,
-    });
-  }
-  let raw: unknown;
-  try {
-    raw = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
-  } catch (error) {
-    throw new VisionpipeError(
-      'INVALID_OPTION',
-      `--route ${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'} (${(error as Error).message})`,
-      {
-        option: 'route',
-      },
-    );
-  }
+  const raw = await readStructuredFile(file, '--route', 'route');
   const parsed = parseOptions(routesSchema, raw, `route file ${file}:`);
   const base = path.dirname(path.resolve(file));
   const patterns = new Map<string, Pattern>();
@@ -116,7 +95,7 @@ export async function loadRouter(file: string, defaults: Route): Promise<Router>
     });
   }
   const fingerprint = JSON.stringify([
-    text,
+    raw, // the rules as parsed: a comment edit does not break resume
     [...patterns.values()].map((p) => p.fingerprint),
     defaults.pattern.fingerprint,
   ]);
