@@ -64,6 +64,17 @@ function openSqlite(file: string, warn: WarningSink): SqliteStore | undefined {
   }
 }
 
+/**
+ * In front of a persistent store, memory only needs the hot set: results of the images in
+ * flight and their preprocessed bytes between triage and extraction. Small fronts keep a
+ * long run's memory flat (bench:memory); the persistent store holds everything else.
+ */
+const RESULT_FRONT_BYTES = 16 * 1024 * 1024;
+const IMAGE_FRONT_BYTES = 32 * 1024 * 1024;
+/** With no persistent store, memory is the cache: larger, still bounded. */
+const RESULT_MEMORY_BYTES = 64 * 1024 * 1024;
+const IMAGE_MEMORY_BYTES = 256 * 1024 * 1024;
+
 export async function openCache(options: CacheOptions = {}): Promise<CacheSetup> {
   const spec = options.spec ?? 'sqlite';
   const mode = parseCacheMode(spec);
@@ -81,8 +92,8 @@ export async function openCache(options: CacheOptions = {}): Promise<CacheSetup>
   });
 
   if (mode === 'off' || mode === 'memory') {
-    const results = new MemoryStore(64 * 1024 * 1024);
-    const images = new MemoryStore(256 * 1024 * 1024);
+    const results = new MemoryStore(RESULT_MEMORY_BYTES);
+    const images = new MemoryStore(IMAGE_MEMORY_BYTES);
     closables.push(results, images);
     return setup({
       persistent: false,
@@ -97,11 +108,11 @@ export async function openCache(options: CacheOptions = {}): Promise<CacheSetup>
   const memo = local ? new StatMemo(path.join(stateDir, 'stat-memo.sqlite'), warn) : undefined;
   if (local) closables.push(local);
   if (memo) closables.push(memo);
-  const localBack: CacheStore = local ?? new MemoryStore(256 * 1024 * 1024);
-  const images = new LayeredStore(new MemoryStore(256 * 1024 * 1024), localBack);
+  const localBack: CacheStore = local ?? new MemoryStore(IMAGE_MEMORY_BYTES);
+  const images = new LayeredStore(new MemoryStore(IMAGE_FRONT_BYTES), localBack);
 
   if (mode === 'sqlite') {
-    const results = new LayeredStore(new MemoryStore(64 * 1024 * 1024), localBack);
+    const results = new LayeredStore(new MemoryStore(RESULT_FRONT_BYTES), localBack);
     return setup({ persistent: local !== undefined, results, images, memo, describe: localBack.name });
   }
 
@@ -110,7 +121,7 @@ export async function openCache(options: CacheOptions = {}): Promise<CacheSetup>
   if (!(await redis.connect()))
     warn(`cache ${redis.name} is not reachable: using ${localBack.name} until it is`);
   const results = new LayeredStore(
-    new MemoryStore(64 * 1024 * 1024),
+    new MemoryStore(RESULT_FRONT_BYTES),
     new FailoverStore(redis, localBack, warn),
   );
   return setup({

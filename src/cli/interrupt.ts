@@ -3,6 +3,8 @@
  * lets running items finish (so results are flushed and the summary printed); the second
  * aborts at once with exit code 130.
  */
+import { setMaxListeners } from 'node:events';
+
 export interface Interrupt {
   /** Aborted on the first SIGINT/SIGTERM. */
   stop: AbortSignal;
@@ -14,6 +16,9 @@ export interface Interrupt {
 export function handleInterrupts(onFirst: (signal: NodeJS.Signals) => void): Interrupt {
   const stop = new AbortController();
   const abort = new AbortController();
+  // Every in-flight image listens on `abort` (its timeout, limiter wait, retry sleep):
+  // with a window of 50 that is 50+ listeners by design, not a leak.
+  setMaxListeners(0, stop.signal, abort.signal);
   const handler = (signal: NodeJS.Signals) => {
     if (!stop.signal.aborted) {
       stop.abort();
