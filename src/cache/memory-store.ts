@@ -7,6 +7,13 @@ interface Entry {
   storedAt: number;
 }
 
+/**
+ * What an entry costs beyond its bytes (lru-cache's slots, the Entry and Buffer objects,
+ * the key): counted so the byte bound holds for the many small values (results, verdicts)
+ * as well as for images.
+ */
+const ENTRY_OVERHEAD_BYTES = 256;
+
 export class MemoryStore implements CacheStore {
   readonly name = 'memory';
   private readonly lru: LRUCache<string, Entry>;
@@ -17,7 +24,7 @@ export class MemoryStore implements CacheStore {
   constructor(maxBytes = 256 * 1024 * 1024) {
     this.lru = new LRUCache<string, Entry>({
       maxSize: maxBytes,
-      sizeCalculation: (entry, key) => Math.max(1, entry.value.length + key.length),
+      sizeCalculation: (entry, key) => entry.value.length + key.length + ENTRY_OVERHEAD_BYTES,
       ttlAutopurge: false,
       allowStale: false,
     });
@@ -39,7 +46,7 @@ export class MemoryStore implements CacheStore {
   }
 
   async set(key: string, value: Buffer, ttlMs: number): Promise<void> {
-    this.lru.set(key, { value, storedAt: Date.now() }, ttlMs > 0 ? { ttl: ttlMs } : {});
+    this.lru.set(key, { value: ownBytes(value), storedAt: Date.now() }, ttlMs > 0 ? { ttl: ttlMs } : {});
   }
 
   async delete(key: string): Promise<boolean> {
@@ -66,4 +73,16 @@ export class MemoryStore implements CacheStore {
   async close(): Promise<void> {
     this.lru.clear();
   }
+}
+
+/**
+ * A small Buffer is usually a slice of Node's shared 8 KB pool (Buffer.from(string)):
+ * keeping the slice keeps the whole slab alive, 8 KB held for a 100-byte result. Keep a
+ * copy that owns exactly its bytes instead.
+ */
+function ownBytes(value: Buffer): Buffer {
+  if (value.byteOffset === 0 && value.buffer.byteLength === value.length) return value;
+  const copy = Buffer.allocUnsafeSlow(value.length);
+  value.copy(copy);
+  return copy;
 }

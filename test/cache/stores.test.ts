@@ -85,6 +85,21 @@ for (const [name, open] of Object.entries(stores)) {
   });
 }
 
+describe('memory store', () => {
+  it('holds its byte bound for many small values: each costs its overhead, none pins a pooled slab', async () => {
+    const store = new MemoryStore(64 * 1024);
+    for (let i = 0; i < 1000; i++) await store.set(`k${i}`, Buffer.from(`{"n":${i}}`), 0);
+    const stats = await store.stats();
+    // 64 KB at ~270 bytes an entry: a couple of hundred entries, not a thousand.
+    expect(stats.entries).toBeGreaterThan(150);
+    expect(stats.entries).toBeLessThan(300);
+    const kept = await store.get('k999');
+    expect(kept?.toString()).toBe('{"n":999}');
+    // Buffer.from(string) slices Node's shared 8 KB pool; the store keeps its own copy.
+    expect(kept?.buffer.byteLength).toBe(kept?.length);
+  });
+});
+
 describe('SQLite store', () => {
   it('keeps counters and entries across reopen (WAL file on disk)', async () => {
     const file = path.join(await tempDir('visionpipe-sqlite-'), 'cache.sqlite');
