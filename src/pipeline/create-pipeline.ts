@@ -364,25 +364,39 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     return hitRecord(label, started, hit, hit.run_id === runId ? 'dedup' : 'hit');
   }
 
+  /**
+   * An earlier image of this run within `--near-dup` bits of this one: its result when
+   * known (`cached`), or its flight while it is still being read (`pending`). With no match,
+   * this image is indexed so that later near-duplicates can follow it.
+   */
+  async function nearDuplicateOf(
+    loaded: LoadedInput,
+    key: string,
+  ): Promise<{ distance: number; cached?: CachedResult; pending?: Promise<Outcome> } | undefined> {
+    if (!nearIndex || nearDistance === undefined) return undefined;
+    const hash = await perceptualHash(loaded.bytes, {
+      label: loaded.label,
+      limitInputPixels: primary.preprocess.limitInputPixels,
+    });
+    const match = nearIndex.nearest(hash, nearDistance);
+    if (match) {
+      const pending = flights.pending(match.value.key);
+      if (pending) return { distance: match.distance, pending };
+      const cached = await results.lookup(match.value.key);
+      if (cached) return { distance: match.distance, cached };
+    }
+    nearIndex.add(hash, { key, input: loaded.label, sha256: loaded.sha256 });
+    return undefined;
+  }
+
   /** Everything after a cache miss, run once per content key. */
   async function fresh(loaded: LoadedInput, key: string, signal: AbortSignal | undefined): Promise<Outcome> {
     try {
-      if (nearIndex && nearDistance !== undefined) {
-        const hash = await perceptualHash(loaded.bytes, {
-          label: loaded.label,
-          limitInputPixels: primary.preprocess.limitInputPixels,
-        });
-        const match = nearIndex.nearest(hash, nearDistance);
-        if (match) {
-          const original = await flights.pending(match.value.key);
-          const result = original
-            ? original.kind === 'failed'
-              ? undefined
-              : original.result
-            : await results.lookup(match.value.key);
-          if (result) return { kind: 'near-dup', result, distance: match.distance };
-        }
-        nearIndex.add(hash, { key, input: loaded.label, sha256: loaded.sha256 });
+      const near = await nearDuplicateOf(loaded, key);
+      if (near) {
+        const original = near.pending ? await near.pending : undefined;
+        const result = near.cached ?? (original && original.kind !== 'failed' ? original.result : undefined);
+        if (result) return { kind: 'near-dup', result, distance: near.distance };
       }
       const done = await runCascade(loaded, cascadeConfig(signal));
       const result: CachedResult = {
@@ -546,8 +560,10 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       const known = await identify(source, item.label, started, signal);
       if ('record' in known) return { kind: 'done', record: known.record };
       const { loaded, key } = known;
-      let announce: (request: BatchRequest | undefined) => void = () => {};
-      const announced = new Promise<BatchRequest | undefined>((resolve) => {
+      // What the runner waits for: a request to submit, nothing (the outcome is known), or
+      // 'follow' (a near-duplicate whose original is itself waiting for its batch result).
+      let announce: (request: BatchRequest | undefined | 'follow') => void = () => {};
+      const announced = new Promise<BatchRequest | undefined | 'follow'>((resolve) => {
         announce = resolve;
       });
       const { promise, leader } = flights.run(key, async (): Promise<Outcome> => {
@@ -557,6 +573,20 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         let attempts = 0;
         let verdict: TriageVerdict | null = null;
         try {
+          const near = await nearDuplicateOf(loaded, key);
+          if (near?.cached) {
+            announce(undefined);
+            return { kind: 'near-dup', result: near.cached, distance: near.distance };
+          }
+          if (near?.pending) {
+            // It cannot wait to see whether its original fails and then join a batch already
+            // sent: it follows the original, failure included (errors are not cached, so the
+            // next run of the command tries both again).
+            announce('follow');
+            const original = await near.pending;
+            if (original.kind === 'failed') return { ...original, attempts: 0, paid: undefined };
+            return { kind: 'near-dup', result: original.result, distance: near.distance };
+          }
           if (config.triage) {
             const judged = await runTriage(loaded, config, config.triage);
             verdict = judged.verdict;
@@ -616,6 +646,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       );
       if (!leader) return { kind: 'waiting', record };
       const request = await announced;
+      if (request === 'follow') return { kind: 'waiting', record };
       return request ? { kind: 'request', request, record } : { kind: 'done', record: await record };
     } catch (error) {
       return { kind: 'done', record: inputError(error, item.label, started) };

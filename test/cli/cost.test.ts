@@ -249,4 +249,60 @@ describe('run --batch-api', () => {
     void mkdir;
     void sharp;
   });
+
+  it('near-duplicates follow their original into the batch result instead of being submitted themselves', async () => {
+    simulator = await startSimulator({
+      latency: { minMs: 50, maxMs: 100 },
+      answer: () => ({ title: 'x', total: 1 }),
+    });
+    const sim = simulator;
+    const work = await tempDir('visionpipe-work-');
+    const images = path.join(work, 'images');
+    await mkdir(images);
+    const original = await readFile(corpus('invoice1.jpg'));
+    await writeFile(path.join(images, 'a-invoice.jpg'), original);
+    // The same page, 70 % the size and re-encoded: different bytes, a few bits of dHash apart.
+    const meta = await sharp(original).metadata();
+    await writeFile(
+      path.join(images, 'b-invoice-smaller.jpg'),
+      await sharp(original)
+        .resize(Math.round(meta.width! * 0.7))
+        .jpeg({ quality: 70 })
+        .toBuffer(),
+    );
+    const out = path.join(work, 'results.jsonl');
+    const result = await runCli(
+      [
+        'run',
+        images,
+        '-p',
+        pattern,
+        '--provider',
+        'openai',
+        '--model',
+        'gpt-4o',
+        '--base-url',
+        sim.baseUrls.openai,
+        '--batch-api',
+        '--batch-poll',
+        '50ms',
+        '--near-dup',
+        '6',
+        // One at a time: a-… is read first, and is still waiting for its batch when b-… arrives.
+        '--concurrency',
+        '1',
+        '--out',
+        out,
+      ],
+      { cwd: work, env: { OPENAI_API_KEY: 'sk-sim' } },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const byName = new Map((await records(out)).map((r) => [path.basename(r.input), r]));
+    expect(byName.get('a-invoice.jpg')).toMatchObject({ status: 'ok', cache: 'miss' });
+    const near = byName.get('b-invoice-smaller.jpg')!;
+    expect(near).toMatchObject({ status: 'ok', cache: 'near-dup', output: { title: 'x', total: 1 } });
+    expect(near.duplicate_of?.input).toContain('a-invoice.jpg');
+    expect(near.cost_usd).toBe(0);
+    expect((sim.stats as unknown as { batchRequests: number }).batchRequests).toBe(1);
+  });
 });
