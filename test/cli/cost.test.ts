@@ -49,6 +49,25 @@ async function records(file: string): Promise<RunRecord[]> {
     .map((l) => JSON.parse(l) as RunRecord);
 }
 
+/** `visionpipe run INPUT` on the OpenAI batch API of the simulator, polled every 50 ms. */
+function batchRun(input: string, sim: Simulator): string[] {
+  return [
+    'run',
+    input,
+    '-p',
+    pattern,
+    '--provider',
+    'openai',
+    '--model',
+    'gpt-4o',
+    '--base-url',
+    sim.baseUrls.openai,
+    '--batch-api',
+    '--batch-poll',
+    '50ms',
+  ];
+}
+
 describe('visionpipe estimate', () => {
   it('prices a run without calling anything, and its input tokens are what a real run is billed', async () => {
     simulator = await startSimulator({ answer: () => ({ title: 'x', total: 1 }) });
@@ -181,24 +200,7 @@ describe('run --batch-api', () => {
     const sim = simulator;
     const work = await tempDir('visionpipe-work-');
     const out = path.join(work, 'results.jsonl');
-    const args = [
-      'run',
-      folder,
-      '-p',
-      pattern,
-      '--provider',
-      'openai',
-      '--model',
-      'gpt-4o',
-      '--base-url',
-      sim.baseUrls.openai,
-      '--batch-api',
-      '--batch-poll',
-      '50ms',
-      '--out',
-      out,
-      '--json',
-    ];
+    const args = [...batchRun(folder, sim), '--out', out, '--json'];
     const env = { OPENAI_API_KEY: 'sk-sim' };
     const crashed = await runCli(args, {
       cwd: work,
@@ -273,19 +275,7 @@ describe('run --batch-api', () => {
     const out = path.join(work, 'results.jsonl');
     const result = await runCli(
       [
-        'run',
-        images,
-        '-p',
-        pattern,
-        '--provider',
-        'openai',
-        '--model',
-        'gpt-4o',
-        '--base-url',
-        sim.baseUrls.openai,
-        '--batch-api',
-        '--batch-poll',
-        '50ms',
+        ...batchRun(images, sim),
         '--near-dup',
         '6',
         // One at a time: a-… is read first, and is still waiting for its batch when b-… arrives.
