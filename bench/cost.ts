@@ -7,7 +7,7 @@
  *
  *   naive       every image, full resolution, no cache, no deduplication, no triage
  *   defaults    visionpipe as installed: sized per provider, cached, exact duplicates once
- *   optimized   defaults + local triage + near-duplicates (6 bits) + a budget of 1 300
+ *   optimized   defaults + local triage + a budget of 1 300
  *               image tokens (≈ 1024 px on the long edge, where bench:local-engine
  *               measures no loss of accuracy) + the batch API
  *
@@ -16,7 +16,14 @@
  * not conform to the pattern's schema is an error (visionpipe never passes one on, so the
  * naive variant is held to the same rule rather than credited for half-filled outputs).
  *
- *   npm run bench:cost [-- --count 1000 --model gpt-4.1-mini]
+ * Near-duplicate reuse is not in the optimized variant: on this workload a 64-bit dHash
+ * cannot tell two receipts photographed the same way apart (different documents 2 bits
+ * apart), so `--near-dup` would hand one receipt's fields to another.
+ *
+ *   npm run bench:cost [-- --count 1000 --model gpt-4.1-mini] [-- --reuse naive,defaults]
+ *
+ * --reuse takes the named variants' scores from the last run on the same workload and
+ * model (each variant takes 15–20 minutes on two cores) and marks them as reused.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -49,6 +56,7 @@ const { values: args } = parseArgs({
     count: { type: 'string', default: '1000' },
     model: { type: 'string', default: 'gpt-4.1-mini' },
     concurrency: { type: 'string', default: '8' },
+    reuse: { type: 'string', default: '' },
   },
 });
 const COUNT = Number(args.count);
@@ -121,6 +129,8 @@ interface Variant {
   triage_precision: number | null;
   triage_recall: number | null;
   wall_s: number;
+  /** When the score comes from an earlier run (--reuse): that run's date. */
+  reused_from?: string;
 }
 
 async function score(
@@ -152,7 +162,7 @@ async function score(
       { batch },
     ) ?? 0;
   const cost = priced(stats.tokens, false) + priced(stats.batchTokens, true);
-  return {
+  const variant: Variant = {
     name,
     calls,
     input_tokens: input,
@@ -164,6 +174,11 @@ async function score(
     triage_recall: evaluation.triage.irrelevant > 0 ? evaluation.triage.recall : null,
     wall_s: wallS,
   };
+  await writeFile(
+    path.join(RESULTS, `${name}.score.json`),
+    JSON.stringify({ ...variant, model: MODEL, reused_from: new Date().toISOString() }),
+  );
+  return variant;
 }
 
 /** The naive way: every file, as it is, one call each, ten at a time. */
@@ -211,8 +226,19 @@ async function naive(
 
 async function main() {
   await ensureWorkload();
-  await rm(RESULTS, { recursive: true, force: true });
+  const reuse = new Set(args.reuse.split(',').filter(Boolean));
+  if (reuse.size === 0) await rm(RESULTS, { recursive: true, force: true });
   await mkdir(RESULTS, { recursive: true });
+  const reused = async (name: string): Promise<Variant | undefined> => {
+    if (!reuse.has(name)) return undefined;
+    const saved = JSON.parse(await readFile(path.join(RESULTS, `${name}.score.json`), 'utf8')) as Variant & {
+      model: string;
+    };
+    if (saved.model !== MODEL) throw new Error(`--reuse ${name}: saved for ${saved.model}, not ${MODEL}`);
+    const { model: _model, ...variant } = saved;
+    console.log(`${name}: reused from ${variant.reused_from}`);
+    return variant;
+  };
   const invoice = await loadPattern(path.join(ROOT, 'samples/patterns/invoice.json'));
   const receipt = await loadPattern(path.join(ROOT, 'samples/patterns/receipt.yaml'));
   const routes = await routesFile();
@@ -220,7 +246,9 @@ async function main() {
   const variants: Variant[] = [];
 
   const simulatorOptions = { answer: 'local' as const, latency: { minMs: 20, maxMs: 60 }, localWorkers: 2 };
-  {
+  const naiveReused = await reused('naive');
+  if (naiveReused) variants.push(naiveReused);
+  else {
     const simulator = await startSimulator(simulatorOptions);
     const started = performance.now();
     const records = await naive(simulator.baseUrls.openai, invoice, receipt);
@@ -230,6 +258,11 @@ async function main() {
   }
 
   for (const optimized of [false, true]) {
+    const earlier = await reused(optimized ? 'optimized' : 'defaults');
+    if (earlier) {
+      variants.push(earlier);
+      continue;
+    }
     const simulator = await startSimulator(simulatorOptions);
     const started = performance.now();
     const cache = await openCache({ spec: 'memory' });
@@ -244,9 +277,7 @@ async function main() {
       warn: () => {},
       sourceLimits: {},
       timeoutMs: 300_000,
-      ...(optimized
-        ? { triage: { provider: 'local' }, nearDuplicateDistance: 6, maxImageTokens: MAX_IMAGE_TOKENS }
-        : {}),
+      ...(optimized ? { triage: { provider: 'local' }, maxImageTokens: MAX_IMAGE_TOKENS } : {}),
     });
     const records: PipelineRecord[] = [];
     const items = expandInputs([path.join(WORKLOAD, 'images')]);
@@ -289,7 +320,7 @@ async function main() {
     `${COUNT} images (12 MP photos of receipts and invoices, 30 % duplicates, 10 % near-duplicates, 40 % irrelevant), OpenAI ${MODEL} format via the simulator`,
     ['variant', 'calls', 'billed tokens', 'cost USD', 'cost ×', 'field accuracy', 'triage P / R', 'wall s'],
     variants.map((v) => [
-      v.name,
+      v.reused_from ? `${v.name} (reused)` : v.name,
       v.calls,
       v.tokens,
       fmt(v.cost_usd, 4),

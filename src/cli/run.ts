@@ -300,7 +300,7 @@ export function runCommandDefinition(): Command {
     .option('--state-dir <dir>', 'where the cache and run state live', '.visionpipe')
     .option(
       '--near-dup <bits>',
-      'reuse the result of an image within this perceptual-hash distance (try 6)',
+      'reuse the result of an image within this perceptual-hash distance (not for documents shot alike: see docs/cache.md)',
       integer(0, 32),
     )
     .option('--fresh', 'ignore results of an earlier run of this command (no resume)')

@@ -334,11 +334,13 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     result: CachedResult,
     kind: 'hit' | 'dedup' | 'near-dup',
     distance = 0,
+    // A near-duplicate's own content: it is not the original's, whose result it borrows.
+    sha256 = result.sha256,
   ): RunRecord {
     return {
       input: label,
       pattern: pattern.name,
-      sha256: result.sha256,
+      sha256,
       status: result.output === null && result.cascade.triage?.relevant === false ? 'skipped' : 'ok',
       output: result.output,
       error: null,
@@ -461,7 +463,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       });
     }
     if (outcome.kind === 'near-dup')
-      return hitRecord(label, started, outcome.result, 'near-dup', outcome.distance);
+      return hitRecord(label, started, outcome.result, 'near-dup', outcome.distance, sha256);
     if (!leader) return hitRecord(label, started, outcome.result, 'dedup');
     const { result } = outcome;
     return {

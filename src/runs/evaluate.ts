@@ -163,7 +163,7 @@ export async function evaluate(truthFile: string, resultsFile: string): Promise<
     };
     entries.push(entry);
     if (parsed.sha256) bySha.set(parsed.sha256, entry);
-    byInput.set(path.normalize(parsed.input), entry);
+    byInput.set(path.resolve(parsed.input), entry);
   }
 
   const fieldStats = new Map<string, { correct: number; total: number }>();
@@ -176,8 +176,9 @@ export async function evaluate(truthFile: string, resultsFile: string): Promise<
 
   for await (const { value, line } of jsonLines(resultsFile, 'results')) {
     const result = parseLine(resultLine, value, resultsFile, line);
-    // By path first; by content for copies under other names (duplicates share a truth).
-    const inputKey = path.normalize(result.input);
+    // By path first (relative paths from the working directory, so a truth file of relative
+    // paths matches results of absolute ones); by content for exact copies under other names.
+    const inputKey = path.resolve(result.input);
     const entry = byInput.get(inputKey) ?? (result.sha256 ? bySha.get(result.sha256) : undefined);
     if (!entry || seenInputs.has(inputKey)) {
       records.unmatched_results++;

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -193,6 +194,9 @@ describe('result cache in the pipeline', () => {
     expect(near.cache).toBe('near-dup');
     expect(near.output).toEqual(first.output);
     expect(near.duplicate_of?.input).toBe('invoice2.jpg');
+    // Its own content hash (evaluation and resume key on it); the original's is in duplicate_of.
+    expect(near.sha256).toBe(createHash('sha256').update(copy).digest('hex'));
+    expect(near.duplicate_of?.sha256).toBe(first.sha256);
     expect(near.duplicate_of?.distance).toBeGreaterThan(0);
     expect(near.duplicate_of?.distance).toBeLessThanOrEqual(6);
     expect(unrelated.cache).toBe('miss');

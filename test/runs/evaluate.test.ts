@@ -81,6 +81,23 @@ describe('evaluate', () => {
     });
   });
 
+  it('matches a relative truth path to an absolute result path, so a near-duplicate is scored against its own truth', async () => {
+    const { truthFile, resultsFile } = await files(
+      [
+        { input: 'scans/a.jpg', sha256: 'aa', truth: { merchant: 'Blue Cafe' } },
+        { input: 'scans/b.jpg', sha256: 'bb', truth: { merchant: 'Corner Deli' } },
+      ],
+      [
+        { input: path.resolve('scans/a.jpg'), sha256: 'aa', status: 'ok', output: { merchant: 'Blue Cafe' } },
+        // A near-duplicate match that borrowed a's answer: its own content, its own truth.
+        { input: path.resolve('scans/b.jpg'), sha256: 'bb', status: 'ok', output: { merchant: 'Blue Cafe' } },
+      ],
+    );
+    const report = await evaluate(truthFile, resultsFile);
+    expect(report.records.matched).toBe(2);
+    expect(report.overall).toMatchObject({ correct: 1, total: 2 });
+  });
+
   it('scores array items by position with a per-column template', async () => {
     const { truthFile, resultsFile } = await files(
       [{ input: 'i.jpg', truth: { items: [{ amount: 1 }, { amount: 2 }] } }],
