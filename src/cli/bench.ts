@@ -51,6 +51,7 @@ function concurrencyCommand(): Command {
       const levels = parseLevels(flags.levels);
       const pattern = await loadPattern(flags.pattern);
       const provider = createProvider(flags.provider, providerOptionsFrom(flags));
+      provider.checkCredentials?.(); // it will call the provider: no key, no sweep
       const limiter = limiterFrom(flags, (message) => process.stderr.write(`warning: ${message}\n`));
       const header = `${fixedWidth('concurrency', 12, 'right')} ${fixedWidth('images/s', 9, 'right')} ${fixedWidth('p95', 9, 'right')} ${fixedWidth('429s', 6, 'right')} ${fixedWidth('errors', 7, 'right')}`;
       if (!flags.json) process.stdout.write(`${header}\n`);

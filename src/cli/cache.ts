@@ -1,7 +1,13 @@
 /** `visionpipe cache stats|clear`: look into and invalidate the result cache. */
 import path from 'node:path';
 import { Command } from 'commander';
-import { IMAGE_PREFIX, patternKeyPrefix, RESULT_PREFIX } from '../cache/keys.js';
+import {
+  IMAGE_PREFIX,
+  patternKeyPrefix,
+  RESULT_PREFIX,
+  VERDICT_PREFIX,
+  verdictKeyPrefix,
+} from '../cache/keys.js';
 import { openCache } from '../cache/open-cache.js';
 import { parseDuration } from '../config/durations.js';
 import { VisionpipeError } from '../errors.js';
@@ -84,10 +90,14 @@ function clearCommand(): Command {
       });
       try {
         let removed = 0;
-        if (pattern) removed = await cache.results.clear({ prefix: patternKeyPrefix(pattern.fingerprint) });
-        else {
+        // Triage verdicts live beside results: they go with them.
+        if (pattern) {
+          removed = await cache.results.clear({ prefix: patternKeyPrefix(pattern.fingerprint) });
+          removed += await cache.results.clear({ prefix: verdictKeyPrefix(pattern.fingerprint) });
+        } else {
           const age = olderThanMs === undefined ? {} : { olderThanMs };
           removed = await cache.results.clear({ prefix: RESULT_PREFIX, ...age });
+          removed += await cache.results.clear({ prefix: VERDICT_PREFIX, ...age });
           removed += await cache.images.clear({ prefix: IMAGE_PREFIX, ...age });
         }
         process.stdout.write(`removed ${removed} entries from ${cache.describe}\n`);

@@ -136,7 +136,7 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
     ...(escalation && flags.escalateBaseUrl ? { [escalation.provider]: flags.escalateBaseUrl } : {}),
   };
   const providerOptions = providerOptionsFrom(flags, extraBaseUrls);
-  const mainProvider = createProvider(flags.provider, providerOptions); // unknown id, missing key: fail now
+  const mainProvider = createProvider(flags.provider, providerOptions); // unknown id, bad option: fail now
   const batchBackend = flags.batchApi
     ? createBatchBackend(flags.provider, {
         openai: { ...(providerOptions.openai ?? {}) },
@@ -185,6 +185,7 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
   );
   let describe = { provider: flags.provider, model: flags.model ?? '' };
   try {
+    pipelines.checkCredentials(); // a missing key stops the run before anything is written
     const main = await pipelines.defaultPipeline();
     describe = { provider: main.provider.id, model: main.model };
     const concurrency = flags.concurrency ?? defaultConcurrencyFor(main.provider.id, defaultConcurrency());
@@ -196,7 +197,6 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
       out: flags.out,
       stateDir,
       fresh: flags.fresh ?? false,
-      memo: cache.memo,
       signature: await pipelines.signature(),
     });
     if (plan.reason) warn(plan.reason);
@@ -234,7 +234,7 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
             .digest('hex')
             .slice(0, 32),
           concurrency,
-          reuse: (candidate) => plan.reuse(candidate),
+          reuse: (candidate, sha256) => plan.reuse(candidate, sha256),
           pollIntervalMs: flags.batchPoll,
           stop: interrupt.stop,
           signal: interrupt.abort,
@@ -246,7 +246,7 @@ async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
           concurrency,
           stop: interrupt.stop,
           signal: interrupt.abort,
-          reuse: (candidate) => plan.reuse(candidate),
+          reuse: (candidate, sha256) => plan.reuse(candidate, sha256),
         })) {
           await handle(result);
         }

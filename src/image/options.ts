@@ -224,5 +224,7 @@ export function preprocessFingerprint(options: ResolvedPreprocessOptions): strin
     options.crop ?? null,
     options.capQualityToSource,
     options.keepSmallerOriginal,
+    // A truncated image decodes to partial pixels under `none` and fails under the others.
+    options.failOn,
   ]);
 }

@@ -12,11 +12,11 @@
  * summed over the calls the image needed, and the record says which stage and model
  * produced the result.
  */
-import { createHash } from 'node:crypto';
+import { verdictKey } from '../cache/keys.js';
 import type { CacheStore } from '../cache/store.js';
 import { isVisionpipeError } from '../errors.js';
 import { attemptsOf, markAttempts } from '../flow/retry.js';
-import type { ResolvedPreprocessOptions } from '../image/options.js';
+import { preprocessFingerprint, type ResolvedPreprocessOptions } from '../image/options.js';
 import { describeImage, type PreparedImage } from '../image/preprocess.js';
 import type { Pattern } from '../patterns/types.js';
 import { costUsd, type PriceTable } from '../providers/pricing.js';
@@ -141,24 +141,20 @@ export function imageInfo(prepared: PreparedImage, choice: ModelChoice): NonNull
   };
 }
 
-function verdictKey(sha256: string, triage: CascadeConfig['triage'] & object, pattern: Pattern): string {
-  const parts = [
-    sha256,
-    triage.provider.id,
-    triage.model,
-    triage.question,
-    triage.preprocess.profileName,
-    pattern.fingerprint,
-  ];
-  return `t:${createHash('sha256').update(JSON.stringify(parts)).digest('hex')}`;
-}
-
 export async function runTriage(
   loaded: LoadedInput,
   config: CascadeConfig,
   triage: NonNullable<CascadeConfig['triage']>,
 ): Promise<{ verdict: TriageVerdict; usage: Usage; cost: number | null; attempts: number }> {
-  const key = verdictKey(loaded.sha256, triage, config.pattern);
+  const key = verdictKey({
+    sha256: loaded.sha256,
+    patternFingerprint: config.pattern.fingerprint,
+    provider: triage.provider.id,
+    model: triage.model,
+    providerOptions: triage.provider.answerKey ?? '',
+    question: triage.question,
+    preprocess: preprocessFingerprint(triage.preprocess),
+  });
   const cached = await config.verdicts.get(key).catch(() => undefined);
   if (cached) {
     try {

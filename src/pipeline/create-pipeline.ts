@@ -31,6 +31,7 @@ import { costUsd, type PriceTable } from '../providers/pricing.js';
 import { createProvider, type ProviderOptions } from '../providers/registry.js';
 import type { ExtractResult, Provider, TokenEstimate, Usage } from '../providers/spec.js';
 import type { InputItem } from '../runs/inputs.js';
+import { answerOptions, answerSettings } from './answer-settings.js';
 import { type CachedResult, ResultCacheStage } from './cache-stage.js';
 import {
   addCost,
@@ -117,6 +118,20 @@ export type Deferred =
   | { kind: 'waiting'; record: Promise<RunRecord> }
   | { kind: 'request'; request: BatchRequest; record: Promise<RunRecord> };
 
+/**
+ * Resume: an earlier run's record for an input, given the content just identified (the
+ * stat memo's sha256 or the bytes read): the record when it was made for that content,
+ * else undefined. An input is never resumed by its name alone.
+ */
+export type EarlierRecord = (sha256: string) => RunRecord | undefined;
+
+export interface ProcessOptions {
+  label?: string;
+  signal?: AbortSignal;
+  /** Returns this record instead of processing when it is for the same content (resume). */
+  earlier?: EarlierRecord;
+}
+
 export interface RunBatchOptions {
   concurrency?: number;
   /** Stop starting new images (in-flight ones finish). */
@@ -142,15 +157,18 @@ export interface Pipeline {
    * for the original sent as it is.
    */
   plan(width: number, height: number): ImagePlan;
-  process(source: ImageSource, options?: { label?: string; signal?: AbortSignal }): Promise<RunRecord>;
-  /** One item of an input stream (a file, a URL, or an input that could not be expanded). */
-  processItem(item: InputItem, signal?: AbortSignal): Promise<RunRecord>;
+  process(source: ImageSource, options?: ProcessOptions): Promise<RunRecord>;
+  /**
+   * One item of an input stream (a file, a URL, or an input that could not be expanded).
+   * With `earlier`, an earlier run's record for the same content is returned as it is.
+   */
+  processItem(item: InputItem, signal?: AbortSignal, earlier?: EarlierRecord): Promise<RunRecord>;
   /**
    * For provider batch APIs: everything up to the provider call. Returns the finished
    * record when no call is needed (cache hit, duplicate, triage skip, bad input), or the
    * request to put in a batch with a promise of the record, settled by `deliver()`.
    */
-  defer(item: InputItem, signal?: AbortSignal): Promise<Deferred>;
+  defer(item: InputItem, signal?: AbortSignal, earlier?: EarlierRecord): Promise<Deferred>;
   /** Hands a batch result (or a per-request error) to the request it answers. */
   deliver(customId: string, result: { result?: ExtractResult; error?: VisionpipeError }): Promise<void>;
   run(
@@ -240,6 +258,8 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     typeof options.provider === 'object'
       ? options.provider
       : createProvider(options.provider ?? 'local', options.providerOptions);
+  // A pipeline is for calling: a provider given by id without its key fails here, not per image.
+  if (typeof options.provider !== 'object') provider.checkCredentials?.();
   const primary = choose(provider, options.model, options.profile, options.preprocess);
   const model = primary.model;
   const sourceLimits = options.sourceLimits ?? {};
@@ -285,22 +305,23 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     return breakers.get(p.id);
   };
 
-  /** Everything besides content, pattern, provider and model that changes the answer. */
-  const settings = JSON.stringify({
-    preprocess: preprocessFingerprint(primary.preprocess),
-    budget: options.maxImageTokens ?? null,
-    triage: triage
-      ? [triage.provider.id, triage.model, triage.question, preprocessFingerprint(triage.preprocess)]
-      : null,
-    escalation: escalation ? [escalation.provider.id, escalation.model, escalation.below ?? null] : null,
-  });
+  const answers = {
+    primary,
+    budget: options.maxImageTokens,
+    triage,
+    escalation,
+  };
+  const settings = answerSettings(answers);
+  const keyOptions = answerOptions(answers);
+  const primaryPreprocess = preprocessFingerprint(primary.preprocess);
   const keyFor = (sha256: string) =>
     resultKey({
       sha256,
       patternFingerprint: pattern.fingerprint,
       provider: provider.id,
       model,
-      preprocess: settings,
+      preprocess: primaryPreprocess,
+      options: keyOptions,
     });
   const base = { pattern: pattern.name, provider: provider.id, model };
 
@@ -498,16 +519,21 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     label: string,
     started: number,
     signal: AbortSignal | undefined,
+    earlier: EarlierRecord | undefined,
   ): Promise<{ record: RunRecord } | { loaded: LoadedInput; key: string }> {
     const filePath = filePathOf(source);
     const remembered = filePath && cache.memo ? cache.memo.lookup(filePath) : undefined;
     if (remembered) {
+      const kept = earlier?.(remembered);
+      if (kept) return { record: kept };
       const hit = await fromCache(keyFor(remembered), label, started);
       if (hit) return { record: hit };
     }
     const identity = filePath && cache.memo ? StatMemo.identity(filePath) : undefined;
     const loaded = await loadStage(source, label, { ...sourceLimits, ...(signal ? { signal } : {}) });
     if (filePath && cache.memo) cache.memo.remember(filePath, loaded.sha256, identity);
+    const kept = loaded.sha256 === remembered ? undefined : earlier?.(loaded.sha256);
+    if (kept) return { record: kept };
     const key = keyFor(loaded.sha256);
     const hit = await fromCache(key, label, started);
     return hit ? { record: hit } : { loaded, key };
@@ -520,14 +546,11 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     });
   }
 
-  async function process(
-    source: ImageSource,
-    call: { label?: string; signal?: AbortSignal } = {},
-  ): Promise<RunRecord> {
+  async function process(source: ImageSource, call: ProcessOptions = {}): Promise<RunRecord> {
     const label = call.label ?? labelOf(source);
     const started = performance.now();
     try {
-      const known = await identify(source, label, started, call.signal);
+      const known = await identify(source, label, started, call.signal, call.earlier);
       if ('record' in known) return known.record;
       const { loaded, key } = known;
       const { promise, leader } = flights.run(key, () => fresh(loaded, key, call.signal));
@@ -554,12 +577,12 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   /** A batch custom id (`^[a-zA-Z0-9_-]{1,64}$`) that is the same in every run for the same content and settings. */
   const customIdOf = (key: string) => `vp-${createHash('sha256').update(key).digest('hex').slice(0, 48)}`;
 
-  async function defer(item: InputItem, signal?: AbortSignal): Promise<Deferred> {
+  async function defer(item: InputItem, signal?: AbortSignal, earlier?: EarlierRecord): Promise<Deferred> {
     const started = performance.now();
     if (item.kind === 'error') return { kind: 'done', record: processItemError(item) };
     const source: ImageSource = item.kind === 'file' ? { path: item.path } : { url: item.url };
     try {
-      const known = await identify(source, item.label, started, signal);
+      const known = await identify(source, item.label, started, signal, earlier);
       if ('record' in known) return { kind: 'done', record: known.record };
       const { loaded, key } = known;
       // What the runner waits for: a request to submit, nothing (the outcome is known), or
@@ -734,11 +757,15 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     return errorRecord({ input: item.label, ...base }, item.error.toJSON());
   }
 
-  function processItem(item: InputItem, signal?: AbortSignal): Promise<RunRecord> {
+  function processItem(item: InputItem, signal?: AbortSignal, earlier?: EarlierRecord): Promise<RunRecord> {
     if (item.kind === 'error')
       return Promise.resolve(errorRecord({ input: item.label, ...base }, item.error.toJSON()));
     const source: ImageSource = item.kind === 'file' ? { path: item.path } : { url: item.url };
-    return process(source, { label: item.label, ...(signal ? { signal } : {}) });
+    return process(source, {
+      label: item.label,
+      ...(signal ? { signal } : {}),
+      ...(earlier ? { earlier } : {}),
+    });
   }
 
   return {

@@ -11,6 +11,7 @@ import { SIZE_PROFILES } from '../image/profiles.js';
 import type { Pattern } from '../patterns/types.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
+  answerKeyOf,
   askText,
   endpoint,
   extractEstimate,
@@ -81,7 +82,9 @@ export class AnthropicProvider implements Provider {
   readonly id = 'anthropic';
   readonly defaultModel = ANTHROPIC_DEFAULT_MODEL;
   readonly baseUrl: string;
-  readonly #apiKey: string | undefined;
+  readonly answerKey: string;
+  /** The key given in options; the environment is read when a call needs it (see checkCredentials). */
+  readonly #explicitKey: string | undefined;
   readonly #base: URL;
   readonly #timeoutMs: number;
   readonly #maxOutputTokens: number;
@@ -89,9 +92,10 @@ export class AnthropicProvider implements Provider {
   constructor(options: AnthropicProviderOptions = {}) {
     this.#base = resolveBaseUrl(this.id, options.baseUrl ?? ANTHROPIC_BASE_URL);
     this.baseUrl = this.#base.href;
-    this.#apiKey = resolveApiKey(this.id, ANTHROPIC_ENV, options.apiKey, this.#base);
+    this.#explicitKey = options.apiKey;
     this.#timeoutMs = resolveTimeout(this.id, options.timeoutMs);
     this.#maxOutputTokens = options.maxOutputTokens ?? 4096;
+    this.answerKey = answerKeyOf({ baseUrl: this.baseUrl, maxOutputTokens: this.#maxOutputTokens });
     retainOrigin(this.#base.origin);
   }
 
@@ -153,6 +157,14 @@ export class AnthropicProvider implements Provider {
       rateLimit: parseRateLimitHeaders(this.id, headers),
       raw,
     };
+  }
+
+  checkCredentials(): void {
+    void this.#apiKey;
+  }
+
+  get #apiKey(): string | undefined {
+    return resolveApiKey(this.id, ANTHROPIC_ENV, this.#explicitKey, this.#base);
   }
 
   close(): Promise<void> {

@@ -11,6 +11,7 @@ import { SIZE_PROFILES } from '../image/profiles.js';
 import type { JsonType, Pattern, SchemaNode } from '../patterns/types.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
+  answerKeyOf,
   askText,
   endpoint,
   extractEstimate,
@@ -195,7 +196,9 @@ export class GeminiProvider implements Provider {
   readonly id = 'gemini';
   readonly defaultModel = GEMINI_DEFAULT_MODEL;
   readonly baseUrl: string;
-  readonly #apiKey: string | undefined;
+  readonly answerKey: string;
+  /** The key given in options; the environment is read when a call needs it (see checkCredentials). */
+  readonly #explicitKey: string | undefined;
   readonly #base: URL;
   readonly #timeoutMs: number;
   readonly #maxOutputTokens: number | undefined;
@@ -203,9 +206,10 @@ export class GeminiProvider implements Provider {
   constructor(options: GeminiProviderOptions = {}) {
     this.#base = resolveBaseUrl(this.id, options.baseUrl ?? GEMINI_BASE_URL);
     this.baseUrl = this.#base.href;
-    this.#apiKey = resolveApiKey(this.id, GEMINI_ENV, options.apiKey, this.#base);
+    this.#explicitKey = options.apiKey;
     this.#timeoutMs = resolveTimeout(this.id, options.timeoutMs);
     this.#maxOutputTokens = options.maxOutputTokens;
+    this.answerKey = answerKeyOf({ baseUrl: this.baseUrl, maxOutputTokens: this.#maxOutputTokens ?? null });
     retainOrigin(this.#base.origin);
   }
 
@@ -285,6 +289,14 @@ export class GeminiProvider implements Provider {
       rateLimit: parseRateLimitHeaders(this.id, headers),
       raw,
     };
+  }
+
+  checkCredentials(): void {
+    void this.#apiKey;
+  }
+
+  get #apiKey(): string | undefined {
+    return resolveApiKey(this.id, GEMINI_ENV, this.#explicitKey, this.#base);
   }
 
   close(): Promise<void> {

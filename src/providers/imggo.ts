@@ -17,6 +17,7 @@ import { SIZE_PROFILES } from '../image/profiles.js';
 import { type JsonRequest, releaseOrigin, requestJson, retainOrigin } from './http.js';
 import type { HttpHeaders } from './http-errors.js';
 import {
+  answerKeyOf,
   endpoint,
   mediaType,
   parseWire,
@@ -78,7 +79,9 @@ export class ImgGoProvider implements Provider {
   readonly defaultModel = IMGGO_DEFAULT_MODEL;
   readonly baseUrl: string;
   readonly patternId: string;
-  readonly #apiKey: string | undefined;
+  readonly answerKey: string;
+  /** The key given in options; the environment is read when a call needs it (see checkCredentials). */
+  readonly #explicitKey: string | undefined;
   readonly #base: URL;
   readonly #timeoutMs: number;
   readonly #pollIntervalMs: number;
@@ -98,10 +101,12 @@ export class ImgGoProvider implements Provider {
     this.patternId = patternId;
     this.#base = resolveBaseUrl(this.id, options.baseUrl ?? IMGGO_BASE_URL);
     this.baseUrl = this.#base.href;
-    this.#apiKey = resolveApiKey(this.id, IMGGO_ENV, options.apiKey, this.#base);
+    this.#explicitKey = options.apiKey;
     this.#timeoutMs = resolveTimeout(this.id, options.timeoutMs ?? 30_000);
     this.#pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs, 1000);
     this.#maxPollMs = positive('maxPollMs', options.maxPollMs, 600_000);
+    // ImgGo answers with its own pattern and model: the remote pattern is the answer's key.
+    this.answerKey = answerKeyOf({ baseUrl: this.baseUrl, pattern: this.patternId });
     retainOrigin(this.#base.origin);
   }
 
@@ -154,6 +159,14 @@ export class ImgGoProvider implements Provider {
       rateLimit: parseRateLimitHeaders(this.id, headers),
       raw,
     };
+  }
+
+  checkCredentials(): void {
+    void this.#apiKey;
+  }
+
+  get #apiKey(): string | undefined {
+    return resolveApiKey(this.id, IMGGO_ENV, this.#explicitKey, this.#base);
   }
 
   close(): Promise<void> {

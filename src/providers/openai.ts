@@ -12,6 +12,7 @@ import { SIZE_PROFILES } from '../image/profiles.js';
 import type { Pattern } from '../patterns/types.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
+  answerKeyOf,
   askText,
   dataUrl,
   endpoint,
@@ -95,7 +96,9 @@ export class OpenAIProvider implements Provider {
   readonly defaultModel = OPENAI_DEFAULT_MODEL;
   readonly baseUrl: string;
   readonly detail: OpenAIDetail;
-  readonly #apiKey: string | undefined;
+  readonly answerKey: string;
+  /** The key given in options; the environment is read when a call needs it (see checkCredentials). */
+  readonly #explicitKey: string | undefined;
   readonly #base: URL;
   readonly #timeoutMs: number;
   readonly #maxOutputTokens: number | undefined;
@@ -104,11 +107,16 @@ export class OpenAIProvider implements Provider {
   constructor(options: OpenAIProviderOptions = {}) {
     this.#base = resolveBaseUrl(this.id, options.baseUrl ?? OPENAI_BASE_URL);
     this.baseUrl = this.#base.href;
-    this.#apiKey = resolveApiKey(this.id, OPENAI_ENV, options.apiKey, this.#base);
+    this.#explicitKey = options.apiKey;
     this.#timeoutMs = resolveTimeout(this.id, options.timeoutMs);
     this.detail = resolveDetail(options.detail);
     this.#maxOutputTokens = options.maxOutputTokens;
     this.#authHeader = options.authHeader ?? 'authorization';
+    this.answerKey = answerKeyOf({
+      baseUrl: this.baseUrl,
+      detail: this.detail,
+      maxOutputTokens: this.#maxOutputTokens ?? null,
+    });
     retainOrigin(this.#base.origin);
   }
 
@@ -175,6 +183,14 @@ export class OpenAIProvider implements Provider {
       rateLimit: parseRateLimitHeaders(this.id, headers),
       raw,
     };
+  }
+
+  checkCredentials(): void {
+    void this.#apiKey;
+  }
+
+  get #apiKey(): string | undefined {
+    return resolveApiKey(this.id, OPENAI_ENV, this.#explicitKey, this.#base);
   }
 
   close(): Promise<void> {

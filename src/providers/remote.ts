@@ -3,6 +3,7 @@
  * environment, prompts, wire validation and usage accounting. Each provider's quirks stay
  * in its own file.
  */
+import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { VisionpipeError } from '../errors.js';
 import type { OutputFormat } from '../image/options.js';
@@ -117,6 +118,20 @@ export const SYSTEM_PROMPT =
   'You read images and return structured data that matches the given schema exactly. ' +
   'Report only what the image shows: use null for a field that is not visible and never guess. ' +
   'Copy numbers, codes and names exactly as printed; write dates as YYYY-MM-DD.';
+
+/**
+ * A provider's `answerKey`: its answer-changing options in a fixed order plus the prompt
+ * it sends (a new prompt is a new answer), as one stable string. Secrets never go in.
+ */
+export function answerKeyOf(options: Record<string, string | number | null>): string {
+  const prompt = createHash('sha256')
+    .update(SYSTEM_PROMPT)
+    .update(extractionText({ name: '', instructions: '' } as Pattern))
+    .update(askText(''))
+    .digest('hex')
+    .slice(0, 16);
+  return JSON.stringify({ ...options, prompt });
+}
 
 /** The user-turn text of an extraction: the pattern's own instructions. */
 export function extractionText(pattern: Pattern): string {

@@ -95,6 +95,13 @@ export interface AskResult {
 export interface Provider {
   readonly id: string;
   readonly defaultModel: string;
+  /**
+   * Everything besides the model that changes this provider's answers (endpoint, image
+   * detail, output cap, remote pattern, prompt), as a stable string without secrets: part
+   * of result-cache keys, triage-verdict keys and resume signatures. Absent: only the id
+   * and model tell answers apart.
+   */
+  readonly answerKey?: string;
   /** The size profile this model keeps: images are sent at exactly this size. */
   sizeProfile(model: string): SizeLimits & { name: string };
   /** Image tokens the provider will bill for an image of this size (its published formula). */
@@ -106,6 +113,12 @@ export interface Provider {
    */
   estimateExtractTokens?(width: number, height: number, pattern: Pattern, model: string): TokenEstimate;
   extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult>;
+  /**
+   * Throws MISSING_API_KEY when a call would need an API key that is not set. Building a
+   * provider never asks for a key (estimates, `--help` and dry runs need none): a command
+   * that will call the provider checks this first, so it stops before any work.
+   */
+  checkCredentials?(): void;
   ask?(request: AskRequest, signal: AbortSignal): Promise<AskResult>;
   /** Releases workers, sockets and timers. */
   close(): Promise<void>;

@@ -17,7 +17,7 @@ import {
   runBatchJob,
 } from '../providers/batch/index.js';
 import type { InputItem } from './inputs.js';
-import type { BatchResult } from './run.js';
+import { type BatchResult, earlierProbe } from './run.js';
 
 export interface BatchApiRunOptions {
   backend: BatchBackend;
@@ -27,7 +27,8 @@ export interface BatchApiRunOptions {
   jobKey: string;
   /** Inputs prepared at once (reading, hashing, resizing). */
   concurrency: number;
-  reuse?: (item: InputItem) => RunRecord | undefined;
+  /** The earlier record for an item whose content (sha256) is this, when it can be reused. */
+  reuse?: (item: InputItem, sha256: string) => RunRecord | undefined;
   pollIntervalMs?: number;
   stop?: AbortSignal;
   signal?: AbortSignal;
@@ -52,10 +53,11 @@ export async function runWithBatchApi(
       async (
         item,
       ): Promise<{ item: InputItem; deferred: Deferred | undefined; earlier: RunRecord | undefined }> => {
-        const earlier = options.reuse?.(item);
-        if (earlier) return { item, deferred: undefined, earlier };
         const pipeline = await options.pipelineFor(item);
-        const deferred = await pipeline.defer(item, options.signal);
+        const probe = earlierProbe(options.reuse, item);
+        const deferred = await pipeline.defer(item, options.signal, probe?.check);
+        if (deferred.kind === 'done' && probe?.handedBack(deferred.record))
+          return { item, deferred: undefined, earlier: deferred.record };
         if (deferred.kind === 'request') owners.set(deferred.request.customId, pipeline);
         return { item, deferred, earlier: undefined };
       },

@@ -60,6 +60,22 @@ export class PipelineSet {
     return provider;
   }
 
+  /**
+   * Throws MISSING_API_KEY when a provider this run can call (the default, any a rule
+   * names, triage, escalation) has no key: a run checks before it starts, while building
+   * providers never asks (estimates need no key).
+   */
+  checkCredentials(): void {
+    const o = this.options;
+    const ids = new Set([
+      o.defaults.provider,
+      ...(o.router?.providers ?? []),
+      ...(o.triage ? [o.triage.provider] : []),
+      ...(o.escalation ? [o.escalation.provider] : []),
+    ]);
+    for (const id of ids) this.provider(id).checkCredentials?.();
+  }
+
   /** The pipeline for an input (by routing rule), created on first use. */
   pipelineFor(item: InputItem): Promise<Pipeline> {
     return this.forRoute(this.options.router ? this.options.router.route(item.label) : this.options.defaults);
@@ -121,14 +137,18 @@ export class PipelineSet {
   }
 
   /**
-   * What must stay the same for a later run to resume this one: the defaults, the rules
-   * and every setting that changes answers.
+   * What must stay the same for a later run to resume this one: the defaults, the rules,
+   * every setting that changes answers, and the options (endpoint…) of every provider a
+   * rule can send inputs to.
    */
   async signature(): Promise<RunSignature> {
     const pipeline = await this.defaultPipeline();
     const rules = this.options.router?.fingerprint ?? '';
+    const routed = (this.options.router?.providers ?? [])
+      .filter((id) => id !== pipeline.provider.id)
+      .map((id) => [id, this.provider(id).answerKey ?? null]);
     const digest = createHash('sha256')
-      .update(JSON.stringify([pipeline.pattern.fingerprint, pipeline.settings, rules]))
+      .update(JSON.stringify([pipeline.pattern.fingerprint, pipeline.settings, rules, routed]))
       .digest('hex');
     return {
       pattern: digest,

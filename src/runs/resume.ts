@@ -2,11 +2,14 @@
  * Resume: running the same `visionpipe run` command again after a crash, SIGKILL or
  * Ctrl-C continues where it stopped. The results file is the journal: its ok and skipped
  * records are kept, failed ones are retried, a torn last line is dropped. An input is
- * resumed (not sent again) when its earlier record is for the same content: for files
- * the stat memo proves it unchanged; URLs and in-memory inputs are trusted by name.
+ * resumed (not sent again) only when its earlier record is for the content it has now:
+ * the pipeline identifies the content first (a file the stat memo proves unchanged is
+ * not even read; anything else is read or fetched and hashed) and asks `reuse` with its
+ * sha256. A name alone never brings an earlier record back.
  *
- * "The same command" means the same pattern fingerprint, provider, model and profile,
- * recorded in a small sidecar file in the state directory; anything else starts over.
+ * "The same command" means the same pattern fingerprint, provider, model, profile and
+ * answer settings (endpoint, provider options, budget, cascade, routing rules), recorded
+ * in a small sidecar file in the state directory; anything else starts over.
  * Memory: one small entry (name, sha256, byte offset) per earlier record.
  */
 import { createHash } from 'node:crypto';
@@ -24,12 +27,12 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { StatMemo } from '../cache/stat-memo.js';
 import type { RunRecord } from '../pipeline/record.js';
 import type { InputItem } from './inputs.js';
 import { ResultsWriter } from './results-writer.js';
 
 export interface RunSignature {
+  /** Digest of the pattern fingerprint, the answer settings and the routing rules. */
   pattern: string;
   provider: string;
   model: string;
@@ -48,8 +51,11 @@ export interface ResumePlan {
   earlier: number;
   /** Why earlier results were not resumed, when there were some. */
   reason: string | undefined;
-  /** The earlier record for this input when it can stand, else undefined (process it). */
-  reuse(item: InputItem): RunRecord | undefined;
+  /**
+   * The earlier record for this input when it was made for this content (`sha256` of what
+   * the input holds now), else undefined: process it.
+   */
+  reuse(item: InputItem, sha256: string): RunRecord | undefined;
   /** Marks an input processed in this run (its new record supersedes any earlier one). */
   processed(label: string): void;
   /** Closes the writer, records completion, and drops superseded or (after a complete run) orphaned lines. */
@@ -128,7 +134,6 @@ export async function planResume(options: {
   stateDir: string;
   signature: RunSignature;
   fresh: boolean;
-  memo: StatMemo | undefined;
 }): Promise<ResumePlan> {
   const sidecar = sidecarPath(options.stateDir, options.out);
   let earlier = new Map<string, Earlier>();
@@ -140,7 +145,7 @@ export async function planResume(options: {
     } catch {}
     if (previous === undefined) reason = `${options.out} was not written by this command here: starting over`;
     else if (!sameSignature(previous, options.signature)) {
-      reason = `${options.out} was written with a different pattern, provider, model or profile: starting over`;
+      reason = `${options.out} was written with a different pattern, provider, model, profile or settings (endpoint, provider options, budget, cascade, rules): starting over`;
     } else {
       earlier = await compact(options.out, (record) => record.status === 'ok' || record.status === 'skipped');
     }
@@ -162,19 +167,12 @@ export async function planResume(options: {
     writer,
     earlier: earlier.size,
     reason,
-    reuse(item) {
+    reuse(item, sha256) {
       seen.add(item.label);
       const entry = earlier.get(item.label);
       if (!entry || readerFd === undefined || item.kind === 'error') return undefined;
-      // A file edited in place since: its earlier record is for other content.
-      if (
-        item.kind === 'file' &&
-        options.memo &&
-        entry.sha256 &&
-        options.memo.lookup(item.path) !== entry.sha256
-      ) {
-        return undefined;
-      }
+      // Edited in place, or another image at the same URL: the record is for other content.
+      if (entry.sha256 !== sha256) return undefined;
       const buffer = Buffer.allocUnsafe(entry.length);
       readSync(readerFd, buffer, 0, entry.length, entry.offset);
       return parseRecord(buffer.toString('utf8').trimEnd());

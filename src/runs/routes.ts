@@ -60,6 +60,8 @@ export interface Router {
   route(input: string): Route;
   /** A fingerprint of the rules and the patterns they use: part of the resume signature. */
   fingerprint: string;
+  /** Every provider id a rule can choose (their options are part of the resume signature too). */
+  providers: string[];
 }
 
 interface CompiledRule {
@@ -99,8 +101,10 @@ export async function loadRouter(file: string, defaults: Route): Promise<Router>
     [...patterns.values()].map((p) => p.fingerprint),
     defaults.pattern.fingerprint,
   ]);
+  const providers = [...new Set([defaults.provider, ...rules.flatMap((rule) => rule.use.provider ?? [])])];
   return {
     fingerprint,
+    providers,
     route(input) {
       const normalised = input.split(path.sep).join('/');
       let current: Route = { ...defaults };

@@ -1,7 +1,8 @@
 /**
  * A batch run: input items through the pipeline in a sliding window, each finished
  * record handed out with the item it came from (for per-input output files). Items an
- * earlier run already finished are handed back as they were, without a provider call.
+ * earlier run already finished for the same content are handed back as they were,
+ * without a provider call.
  */
 import { mapWindow } from '../flow/window.js';
 import type { Pipeline } from '../pipeline/create-pipeline.js';
@@ -21,12 +22,33 @@ export interface BatchOptions {
   stop?: AbortSignal;
   /** Second Ctrl-C / shutdown: abort what is in flight. */
   signal?: AbortSignal;
-  /** The earlier record for an item, when it can be reused. */
-  reuse?: (item: InputItem) => RunRecord | undefined;
+  /** The earlier record for an item whose content (sha256) is this, when it can be reused. */
+  reuse?: (item: InputItem, sha256: string) => RunRecord | undefined;
 }
 
 /** The pipeline to read an item with: one for the whole run, or one per routing rule. */
 export type PipelineChoice = Pipeline | ((item: InputItem) => Promise<Pipeline>);
+
+/**
+ * The pipeline identifies an item's content first (stat memo or bytes), then asks `reuse`
+ * through `check`; `handedBack` tells whether a record is the earlier one it gave.
+ */
+export function earlierProbe(
+  reuse: ((item: InputItem, sha256: string) => RunRecord | undefined) | undefined,
+  item: InputItem,
+):
+  | { check: (sha256: string) => RunRecord | undefined; handedBack: (record: RunRecord) => boolean }
+  | undefined {
+  if (!reuse) return undefined;
+  let earlier: RunRecord | undefined;
+  return {
+    check: (sha256) => {
+      earlier = reuse(item, sha256);
+      return earlier;
+    },
+    handedBack: (record) => earlier !== undefined && record === earlier,
+  };
+}
 
 export function runBatch(
   items: AsyncIterable<InputItem>,
@@ -38,10 +60,10 @@ export function runBatch(
     items,
     options.concurrency,
     async (item) => {
-      const earlier = options.reuse?.(item);
-      if (earlier) return { item, record: earlier, resumed: true };
       const pipeline = await pipelineFor(item);
-      return { item, record: await pipeline.processItem(item, options.signal), resumed: false };
+      const probe = earlierProbe(options.reuse, item);
+      const record = await pipeline.processItem(item, options.signal, probe?.check);
+      return { item, record, resumed: probe?.handedBack(record) ?? false };
     },
     options.stop ? { stop: options.stop } : {},
   );

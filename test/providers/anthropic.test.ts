@@ -122,7 +122,7 @@ describe('anthropic provider: errors', () => {
 
   it('needs ANTHROPIC_API_KEY for the real API', () => {
     vi.stubEnv('ANTHROPIC_API_KEY', '');
-    expect(() => new AnthropicProvider()).toThrow(
+    expect(() => new AnthropicProvider().checkCredentials()).toThrow(
       expect.objectContaining({
         code: 'MISSING_API_KEY',
         message: expect.stringContaining('ANTHROPIC_API_KEY'),

@@ -173,7 +173,7 @@ describe('gemini provider: errors', () => {
 
   it('needs GEMINI_API_KEY for the real API', () => {
     vi.stubEnv('GEMINI_API_KEY', '');
-    expect(() => new GeminiProvider()).toThrow(
+    expect(() => new GeminiProvider().checkCredentials()).toThrow(
       expect.objectContaining({
         code: 'MISSING_API_KEY',
         message: expect.stringContaining('GEMINI_API_KEY'),

@@ -223,7 +223,7 @@ describe('imggo provider: options and errors', () => {
       expect.objectContaining({ code: 'INVALID_OPTION', option: 'imggoPatternId' }),
     );
     vi.stubEnv('IMGGO_API_KEY', '');
-    expect(() => new ImgGoProvider({ imggoPatternId: PATTERN })).toThrow(
+    expect(() => new ImgGoProvider({ imggoPatternId: PATTERN }).checkCredentials()).toThrow(
       expect.objectContaining({ code: 'MISSING_API_KEY', message: expect.stringContaining('IMGGO_API_KEY') }),
     );
     expect(() => new ImgGoProvider({ apiKey: KEY, imggoPatternId: PATTERN, pollIntervalMs: 0 })).toThrow(

@@ -257,9 +257,11 @@ describe('openai provider: responses without the usual fields', () => {
 });
 
 describe('openai provider: errors', () => {
-  it('refuses to start without OPENAI_API_KEY for a remote base URL, naming the variable', () => {
+  it('builds without OPENAI_API_KEY (estimates need none) but refuses to call a remote base URL, naming the variable', () => {
     vi.stubEnv('OPENAI_API_KEY', '');
-    expect(() => new OpenAIProvider()).toThrow(
+    const keyless = new OpenAIProvider();
+    expect(keyless.estimateImageTokens(1024, 1024, 'gpt-4o')).toBe(765);
+    expect(() => keyless.checkCredentials()).toThrow(
       expect.objectContaining({
         code: 'MISSING_API_KEY',
         message: expect.stringContaining('OPENAI_API_KEY'),
