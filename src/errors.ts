@@ -16,6 +16,11 @@ export const ERROR_CODES = {
   IMAGE_DECODE: { retryable: false, summary: 'the image is truncated or corrupt' },
   PIXEL_LIMIT: { retryable: false, summary: 'the image has more pixels than limitInputPixels' },
   INVALID_CROP: { retryable: false, summary: 'the crop region lies outside the image' },
+  IMAGE_TOO_LARGE: {
+    retryable: false,
+    summary:
+      "the image cannot be brought within the provider's hard limits (bytes, pixels); nothing was sent",
+  },
   // URL sources
   URL_BLOCKED: { retryable: false, summary: 'the URL scheme or address is not allowed' },
   FETCH_FAILED: { retryable: true, summary: 'the URL could not be fetched' },

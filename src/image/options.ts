@@ -141,6 +141,10 @@ const sizeLimitsSchema = z
     maxLongEdge: z.number().positive(),
     maxShortEdge: z.number().positive().optional(),
     maxPixels: z.number().positive().optional(),
+    patches: z
+      .object({ size: z.number().int().positive(), count: z.number().int().positive() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -187,6 +191,7 @@ export function resolvePreprocessOptions(options: PreprocessOptions = {}): Resol
     maxLongEdge: parsed.maxSize ?? base.maxLongEdge,
     ...(base.maxShortEdge === undefined ? {} : { maxShortEdge: base.maxShortEdge }),
     ...(base.maxPixels === undefined ? {} : { maxPixels: base.maxPixels }),
+    ...(base.patches === undefined ? {} : { patches: base.patches }),
   };
   const profileName =
     (typeof profile === 'string' ? profile : 'custom') +
@@ -216,6 +221,7 @@ export function preprocessFingerprint(options: ResolvedPreprocessOptions): strin
     options.limits.maxLongEdge,
     options.limits.maxShortEdge ?? null,
     options.limits.maxPixels ?? null,
+    options.limits.patches ? [options.limits.patches.size, options.limits.patches.count] : null,
     options.format,
     options.quality,
     options.mozjpeg,

@@ -11,6 +11,18 @@ export interface SizeLimits {
   maxShortEdge?: number;
   /** Total pixel budget after resizing. */
   maxPixels?: number;
+  /**
+   * A budget of square patches (OpenAI's patch-billed models: 32-px patches, 1536 of them):
+   * above it the image is shrunk the way the provider shrinks it, to whole patches.
+   */
+  patches?: PatchBudget;
+}
+
+export interface PatchBudget {
+  /** Patch edge, px. */
+  size: number;
+  /** Most patches an image may cover. */
+  count: number;
 }
 
 export interface SizeProfile extends SizeLimits {
@@ -22,6 +34,7 @@ export const PROFILE_NAMES = [
   'max2048',
   'openai-high',
   'openai-low',
+  'openai-patches',
   'anthropic',
   'gemini',
   'triage',
@@ -45,6 +58,13 @@ export const SIZE_PROFILES: Readonly<Record<ProfileName, SizeProfile>> = {
     name: 'openai-low',
     maxLongEdge: 512,
     description: 'OpenAI detail "low": fit 512×512, a flat 85 tokens',
+  },
+  'openai-patches': {
+    name: 'openai-patches',
+    maxLongEdge: Number.POSITIVE_INFINITY,
+    patches: { size: 32, count: 1536 },
+    description:
+      "what OpenAI's patch-billed models keep (gpt-4.1-mini/nano, gpt-5-mini/nano, o4-mini): within 1536 patches of 32 px",
   },
   anthropic: {
     name: 'anthropic',
@@ -81,11 +101,57 @@ export interface TargetSize {
   resized: boolean;
 }
 
+/** Float-safe ceil of a pixel count over a grid size (1056/32 must be 33, not 34). */
+export function cells(pixels: number, size: number): number {
+  return Math.ceil(pixels / size - 1e-9);
+}
+
+/**
+ * OpenAI's shrink-to-patch-budget step for patch-billed models: when ⌈w/32⌉⌈h/32⌉ > 1536,
+ * scale by √(32²·1536 / (w·h)), then a little more so both edges end on whole patches.
+ * Documented example: 1800×2400 → 1056×1408 (33 × 44 = 1452 patches).
+ * Source: https://platform.openai.com/docs/guides/images-vision#calculating-costs
+ */
+export function fitPatchBudget(
+  width: number,
+  height: number,
+  budget: PatchBudget,
+): { width: number; height: number } {
+  const { size, count } = budget;
+  if (cells(width, size) * cells(height, size) <= count) return { width, height };
+  let r = Math.sqrt((size * size * count) / (width * height));
+  const w = (width * r) / size;
+  const h = (height * r) / size;
+  r *= Math.min(Math.floor(w) / w, Math.floor(h) / h);
+  let fw = Math.max(1, Math.round(width * r));
+  let fh = Math.max(1, Math.round(height * r));
+  // Rounding may cross a patch line: trim the longer edge until the budget holds.
+  while (cells(fw, size) * cells(fh, size) > count && (fw > 1 || fh > 1)) {
+    if (fw >= fh) fw--;
+    else fh--;
+  }
+  return { width: fw, height: fh };
+}
+
+/** The number of patches of `size` covering an image (after fitting the budget, if any). */
+export function patchCount(width: number, height: number, budget: PatchBudget): number {
+  const fitted = fitPatchBudget(width, height, budget);
+  return cells(fitted.width, budget.size) * cells(fitted.height, budget.size);
+}
+
 /**
  * The dimensions an image of `width`×`height` has after fitting `limits`, never upscaled.
  * Rounds to the nearest pixel but never past a limit.
  */
 export function targetSize(width: number, height: number, limits: SizeLimits): TargetSize {
+  const fitted = fitEdgesAndPixels(width, height, limits);
+  if (!limits.patches) return fitted;
+  const patched = fitPatchBudget(fitted.width, fitted.height, limits.patches);
+  if (patched.width === fitted.width && patched.height === fitted.height) return fitted;
+  return { ...patched, scale: patched.width / width, resized: true };
+}
+
+function fitEdgesAndPixels(width: number, height: number, limits: SizeLimits): TargetSize {
   const long = Math.max(width, height);
   const short = Math.min(width, height);
   let scale = Math.min(1, limits.maxLongEdge / long);

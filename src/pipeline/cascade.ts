@@ -19,12 +19,22 @@ import { attemptsOf, markAttempts } from '../flow/retry.js';
 import { preprocessFingerprint, type ResolvedPreprocessOptions } from '../image/options.js';
 import { describeImage, type PreparedImage } from '../image/preprocess.js';
 import type { Pattern } from '../patterns/types.js';
+import { billedOf } from '../providers/billed.js';
 import { costUsd, type PriceTable } from '../providers/pricing.js';
 import type { Provider, Usage } from '../providers/spec.js';
-import { preparedImage } from './image-stage.js';
+import { preparedWithinLimits } from './provider-limits.js';
 import { EMPTY_USAGE, type RunRecord } from './record.js';
 import { limitsWithinBudget } from './sizing.js';
-import { askStage, type CallControls, extractStage, type LoadedInput, providerImage } from './stages.js';
+import {
+  addUsage,
+  askStage,
+  type CallControls,
+  extractStage,
+  type LoadedInput,
+  providerImage,
+} from './stages.js';
+
+export { addUsage };
 
 export interface ModelChoice {
   provider: Provider;
@@ -70,27 +80,21 @@ export interface Cascade {
   /** The model whose result was replaced, when escalation happened. */
   escalatedFrom: string | null;
   escalationReason: string | null;
+  /** Why the answer needed its one repair call (it was not JSON), when it did. */
+  repair: string | null;
   /** Set when triage judged the image irrelevant: nothing was extracted. */
   skipped: boolean;
-}
-
-export function addUsage(a: Usage, b: Usage): Usage {
-  return {
-    input_tokens: a.input_tokens + b.input_tokens,
-    output_tokens: a.output_tokens + b.output_tokens,
-    image_tokens: a.image_tokens + b.image_tokens,
-    estimated: a.estimated || b.estimated,
-  };
 }
 
 export function addCost(a: number | null, b: number | null): number | null {
   return a === null || b === null ? null : Math.round((a + b) * 1e10) / 1e10;
 }
 
-/** What an image's calls cost before it failed: reported on its error record too. */
+/** What an image's calls cost before it failed, and the image sent: reported on its error record too. */
 export interface Paid {
   usage: Usage;
   cost: number | null;
+  image?: RunRecord['image'];
 }
 
 const paidByError = new WeakMap<object, Paid>();
@@ -166,7 +170,14 @@ export async function runTriage(
       };
     } catch {}
   }
-  const prepared = await preparedImage(loaded, triage.preprocess, config.images, config.ttlMs);
+  const { prepared } = await preparedWithinLimits(
+    loaded,
+    triage.preprocess,
+    triage.provider.limits,
+    triage.provider.id,
+    config.images,
+    config.ttlMs,
+  );
   const { result, attempts } = await askStage(
     triage.provider,
     providerImage(loaded, prepared),
@@ -197,42 +208,81 @@ export async function runTriage(
   };
 }
 
+/** USD for `usage` on `model`, priced by the model the provider answered with, else the one asked for. */
+function priced(config: CascadeConfig, choice: ModelChoice, answered: string, usage: Usage): number | null {
+  const options = config.priceTable ? { table: config.priceTable } : {};
+  // A gateway may name the model its own way ("openai/gpt-4.1-mini"): the price asked for still holds.
+  return (
+    costUsd(choice.provider.id, answered, usage, options) ??
+    costUsd(choice.provider.id, choice.model, usage, options)
+  );
+}
+
+/**
+ * One extraction on `choice`. A failure leaves marked (markPaid) with what its billed
+ * calls cost and the image that was sent, so the error record can say both.
+ */
 async function extractWith(
   loaded: LoadedInput,
   config: CascadeConfig,
   choice: ModelChoice,
   budget: number | undefined,
 ) {
-  const options = await sizedFor(loaded, choice, budget);
-  const prepared = await preparedImage(loaded, options, config.images, config.ttlMs);
-  const image = imageInfo(prepared, choice);
-  const { result, attempts, mismatch } = await extractStage(
-    choice.provider,
-    providerImage(loaded, prepared),
-    config.pattern,
-    choice.model,
-    loaded.label,
-    config.controlsFor(choice.provider),
-  );
-  const usage = result.usage ?? { ...EMPTY_USAGE };
-  const cost = costUsd(
+  const { prepared, options } = await preparedWithinLimits(
+    loaded,
+    await sizedFor(loaded, choice, budget),
+    choice.provider.limits,
     choice.provider.id,
-    result.model,
-    usage,
-    config.priceTable ? { table: config.priceTable } : {},
+    config.images,
+    config.ttlMs,
   );
-  return { result, usage, cost, image, attempts, profile: options.profileName, mismatch };
+  const image = imageInfo(prepared, choice);
+  let extracted: Awaited<ReturnType<typeof extractStage>>;
+  try {
+    extracted = await extractStage(
+      choice.provider,
+      providerImage(loaded, prepared),
+      config.pattern,
+      choice.model,
+      loaded.label,
+      config.controlsFor(choice.provider),
+    );
+  } catch (error) {
+    const billed = billedOf(error);
+    const usage = billed?.usage ?? { ...EMPTY_USAGE };
+    throw markPaid(error, {
+      usage,
+      cost: priced(config, choice, billed?.model ?? choice.model, usage),
+      image,
+    });
+  }
+  const { result, usage, attempts, mismatch, repair } = extracted;
+  const cost = priced(config, choice, result.model, usage);
+  return { result, usage, cost, image, attempts, profile: options.profileName, mismatch, repair };
 }
 
 /**
- * Runs the cascade. Throws the extraction's error when every allowed stage failed;
- * `attemptsSoFar` on the error is the provider calls made (see attemptsOf).
+ * Runs the cascade. Throws the extraction's error when every allowed stage failed; the
+ * error carries the provider calls made (attemptsOf) and what they cost with the image
+ * last sent (paidOf).
  */
 export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Promise<Cascade> {
   let usage: Usage = { ...EMPTY_USAGE };
   let cost: number | null = 0;
   let attempts = 0;
   let triage: TriageVerdict | null = null;
+  let sent: RunRecord['image'] = null;
+  /** Adds a failed stage's billed calls to the totals, and returns the error marked with them. */
+  const failed = (error: unknown) => {
+    const spent = paidOf(error);
+    if (spent) {
+      usage = addUsage(usage, spent.usage);
+      cost = addCost(cost, spent.cost);
+      sent = spent.image ?? sent;
+    }
+    attempts += attemptsOf(error) ?? 0;
+    return markPaid(markAttempts(error, attempts), { usage, cost, image: sent });
+  };
 
   if (config.triage) {
     const judged = await runTriage(loaded, config, config.triage);
@@ -253,6 +303,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
         triage,
         escalatedFrom: null,
         escalationReason: null,
+        repair: null,
         skipped: true,
       };
     }
@@ -263,19 +314,19 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
   try {
     first = await extractWith(loaded, config, config.primary, config.maxImageTokens);
   } catch (error) {
-    // The calls an image cost include its triage: report them with the error.
-    if (!config.escalation || !isQualityFailure(error)) {
-      throw markPaid(markAttempts(error, attempts + (attemptsOf(error) ?? 0)), { usage, cost });
-    }
+    // The calls an image cost include its triage and failed billed calls: report them with the error.
+    const marked = failed(error);
+    if (!config.escalation || !isQualityFailure(error)) throw marked;
     firstError = error; // an unreadable answer: the stronger model may do better
-    attempts += attemptsOf(error) ?? 1;
   }
   if (first) {
     usage = addUsage(usage, first.usage);
     cost = addCost(cost, first.cost);
     attempts += first.attempts;
+    sent = first.image;
     firstError = first.mismatch;
-    if (firstError && !config.escalation) throw markPaid(markAttempts(firstError, attempts), { usage, cost });
+    if (firstError && !config.escalation)
+      throw markPaid(markAttempts(firstError, attempts), { usage, cost, image: sent });
   }
 
   const escalation = config.escalation;
@@ -293,24 +344,26 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
     try {
       second = await extractWith(loaded, config, escalation, undefined);
     } catch (error) {
-      throw markPaid(markAttempts(error, attempts + (attemptsOf(error) ?? 0)), { usage, cost });
+      throw failed(error);
     }
-    if (second.mismatch) {
-      const total = { usage: addUsage(usage, second.usage), cost: addCost(cost, second.cost) };
-      throw markPaid(markAttempts(second.mismatch, attempts + second.attempts), total);
-    }
+    usage = addUsage(usage, second.usage);
+    cost = addCost(cost, second.cost);
+    attempts += second.attempts;
+    if (second.mismatch)
+      throw markPaid(markAttempts(second.mismatch, attempts), { usage, cost, image: second.image });
     return {
       output: second.result.output,
       model: second.result.model,
-      usage: addUsage(usage, second.usage),
-      cost_usd: addCost(cost, second.cost),
+      usage,
+      cost_usd: cost,
       image: second.image,
       profile: second.profile,
       confidence: second.result.confidence ?? null,
-      attempts: attempts + second.attempts,
+      attempts,
       triage,
       escalatedFrom: `${config.primary.provider.id}:${first?.result.model ?? config.primary.model}`,
       escalationReason: reason,
+      repair: second.repair,
       skipped: false,
     };
   }
@@ -328,6 +381,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
     triage,
     escalatedFrom: null,
     escalationReason: null,
+    repair: done.repair,
     skipped: false,
   };
 }

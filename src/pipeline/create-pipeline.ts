@@ -27,6 +27,7 @@ import { type ImageSource, isDataUri, isUrl, type SourceLimits } from '../image/
 import { loadPattern, validateOutput } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
 import type { BatchRequest } from '../providers/batch/spec.js';
+import { billedOf } from '../providers/billed.js';
 import { costUsd, type PriceTable } from '../providers/pricing.js';
 import { createProvider, type ProviderOptions } from '../providers/registry.js';
 import type { ExtractResult, Provider, TokenEstimate, Usage } from '../providers/spec.js';
@@ -46,8 +47,8 @@ import {
   sizedFor,
   type TriageVerdict,
 } from './cascade.js';
-import { preparedImage } from './image-stage.js';
-import { EMPTY_USAGE, errorRecord, type RunRecord } from './record.js';
+import { preparedWithinLimits, withinHardLimits } from './provider-limits.js';
+import { EMPTY_USAGE, errorRecord, NO_CASCADE, type RunRecord } from './record.js';
 import { estimateExtract, limitsWithinBudget } from './sizing.js';
 import { type CallControls, type LoadedInput, loadStage, providerImage } from './stages.js';
 
@@ -215,11 +216,12 @@ function stripName(profile: ProfileName | SizeLimits): ProfileName | SizeLimits 
   if (typeof profile === 'string') return profile;
   const name = (profile as { name?: unknown }).name;
   if (typeof name === 'string' && isProfileName(name)) return name;
-  const { maxLongEdge, maxShortEdge, maxPixels } = profile;
+  const { maxLongEdge, maxShortEdge, maxPixels, patches } = profile;
   return {
     maxLongEdge,
     ...(maxShortEdge === undefined ? {} : { maxShortEdge }),
     ...(maxPixels === undefined ? {} : { maxPixels }),
+    ...(patches === undefined ? {} : { patches }),
   };
 }
 
@@ -237,7 +239,11 @@ function choose(
 ): ModelChoice {
   const chosenModel = model ?? provider.defaultModel;
   const chosenProfile = profile ?? provider.sizeProfile(chosenModel);
-  const preprocess = resolvePreprocessOptions({ ...encoding, profile: stripName(chosenProfile) });
+  // The API's hard limits hold whatever the profile says (--profile none included).
+  const preprocess = withinHardLimits(
+    resolvePreprocessOptions({ ...encoding, profile: stripName(chosenProfile) }),
+    provider.limits,
+  );
   return {
     provider,
     model: chosenModel,
@@ -377,7 +383,8 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       confidence: result.confidence,
       reason: result.cascade.triage?.relevant === false ? result.cascade.triage.reason : null,
       duplicate_of: kind === 'hit' ? null : { input: result.input, sha256: result.sha256, distance },
-      cascade: result.cascade,
+      // Entries cached before a field was added get it with its empty value.
+      cascade: { ...NO_CASCADE, ...result.cascade },
     };
   }
 
@@ -438,6 +445,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
           triage: done.triage,
           escalated_from: done.escalatedFrom,
           escalation_reason: done.escalationReason,
+          repair: done.repair,
         },
       };
       // Saved before the record is even built: a crash from here on never pays again.
@@ -455,13 +463,14 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
             input: loaded.label,
           })
         : toVisionpipeError(error, loaded.label);
-      // Calls made before the failure were paid for: the error record says so.
+      // Calls made before the failure were paid for, and the image was sent: the error record says so.
+      const paid = paidOf(error);
       return {
         kind: 'failed',
         error: failure,
-        image: null,
+        image: paid?.image ?? null,
         attempts: attemptsOf(error) ?? 0,
-        paid: paidOf(error),
+        paid,
       };
     }
   }
@@ -637,8 +646,14 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
               return { kind: 'fresh', result, attempts, skipped: true, reason: verdict.reason };
             }
           }
-          const options = await sizedFor(loaded, primary, config.maxImageTokens);
-          const prepared = await preparedImage(loaded, options, cache.images, cache.ttlMs);
+          const { prepared, options } = await preparedWithinLimits(
+            loaded,
+            await sizedFor(loaded, primary, config.maxImageTokens),
+            provider.limits,
+            provider.id,
+            cache.images,
+            cache.ttlMs,
+          );
           const customId = customIdOf(key);
           const outcome = new Promise<Outcome>((resolve) => {
             waiting.set(customId, {
@@ -686,28 +701,34 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     if (!entry) return;
     waiting.delete(customId);
     const attempts = entry.attempts + 1;
+    const batchPrice = (model: string, usage: Usage) =>
+      costUsd(provider.id, model, usage, {
+        batch: true,
+        ...(options.priceTable ? { table: options.priceTable } : {}),
+      });
     if (!answer.result) {
       const error =
         answer.error ??
         new VisionpipeError('BAD_RESPONSE', `${entry.loaded.label}: the batch returned nothing for it`);
+      // A batch line with an unreadable answer was billed all the same.
+      const billed = billedOf(answer.error);
       entry.resolve({
         kind: 'failed',
         error,
         image: entry.image,
         attempts,
-        paid: { usage: entry.usage, cost: entry.cost },
+        paid: billed
+          ? {
+              usage: addUsage(entry.usage, billed.usage),
+              cost: addCost(entry.cost, batchPrice(billed.model, billed.usage)),
+            }
+          : { usage: entry.usage, cost: entry.cost },
       });
       return;
     }
     const result = answer.result;
     const usage = addUsage(entry.usage, result.usage);
-    const cost = addCost(
-      entry.cost,
-      costUsd(provider.id, result.model, result.usage, {
-        batch: true,
-        ...(options.priceTable ? { table: options.priceTable } : {}),
-      }),
-    );
+    const cost = addCost(entry.cost, batchPrice(result.model, result.usage));
     const issues = validateOutput(pattern, result.output);
     if (issues.length > 0) {
       const error = new VisionpipeError(
@@ -749,7 +770,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       sha256: loaded.sha256,
       run_id: runId,
       created_at: Date.now(),
-      cascade: { triage: verdict, escalated_from: null, escalation_reason: null },
+      cascade: { triage: verdict, escalated_from: null, escalation_reason: null, repair: null },
     };
   }
 

@@ -14,6 +14,8 @@ export interface CascadeInfo {
   /** `provider:model` whose result was replaced by the stronger model, and why. */
   escalated_from: string | null;
   escalation_reason: string | null;
+  /** Why the answer needed its one repair call (the first answer was not JSON); null when none. */
+  repair: string | null;
 }
 
 export interface RunRecord {
@@ -66,6 +68,7 @@ export const NO_CASCADE: CascadeInfo = Object.freeze({
   triage: null,
   escalated_from: null,
   escalation_reason: null,
+  repair: null,
 });
 
 export const EMPTY_USAGE: Usage = Object.freeze({

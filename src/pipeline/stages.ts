@@ -4,18 +4,29 @@
  * backwards; failures are VisionpipeErrors that become the image's error record.
  */
 
-import { toVisionpipeError, VisionpipeError } from '../errors.js';
+import { isVisionpipeError, toVisionpipeError, VisionpipeError } from '../errors.js';
 import { callWithPolicy } from '../flow/call-policy.js';
 import type { ProviderBreaker } from '../flow/circuit-breaker.js';
 import type { Limiter } from '../flow/limiter.js';
 import type { RetryOptions } from '../flow/retry.js';
+import { attemptsOf, markAttempts } from '../flow/retry.js';
 import { sha256 } from '../image/fingerprint.js';
 import type { ResolvedPreprocessOptions } from '../image/options.js';
 import { type PreparedImage, preprocessImage } from '../image/preprocess.js';
 import { type ImageSource, loadSource, type SourceLimits } from '../image/source.js';
 import { assertConforms } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
-import type { AskResult, ExtractResult, Provider, ProviderImage } from '../providers/spec.js';
+import { billedOf, markBilled } from '../providers/billed.js';
+import {
+  type AskResult,
+  type ExtractRequest,
+  type ExtractResult,
+  type Provider,
+  type ProviderImage,
+  type Usage,
+  ZERO_USAGE,
+} from '../providers/spec.js';
+import { estimateTextTokens } from '../providers/tokens.js';
 import { estimateExtract } from './sizing.js';
 
 export interface LoadedInput {
@@ -64,11 +75,23 @@ export interface CallControls {
   signal?: AbortSignal;
 }
 
+export interface Extracted {
+  result: ExtractResult;
+  /** Every billed call's usage: the answer's, plus failed billed attempts and a repair's. */
+  usage: Usage;
+  attempts: number;
+  /** SCHEMA_MISMATCH when the output does not conform (never passed on; the caller may escalate). */
+  mismatch: VisionpipeError | undefined;
+  /** Why the first answer needed the one repair call, when it did. */
+  repair: string | null;
+}
+
 /**
  * Calls the provider through the limiter, breaker and retry policy, then validates the
- * output against the pattern. A non-conforming output comes back as `mismatch`
- * (SCHEMA_MISMATCH) beside the result: it must never be passed on, but the call was
- * paid, and the caller may still escalate.
+ * output against the pattern. An answer that is not JSON is not retried blindly (the same
+ * request writes it again): it gets one repair call, text only, and the record says so.
+ * Usage adds up every billed call, failed ones included; a failure carries that sum
+ * (billedOf) and the calls made (attemptsOf).
  */
 export async function extractStage(
   provider: Provider,
@@ -77,27 +100,73 @@ export async function extractStage(
   model: string,
   label: string,
   controls: CallControls,
-): Promise<{ result: ExtractResult; attempts: number; mismatch: VisionpipeError | undefined }> {
+): Promise<Extracted> {
   const estimate = estimateExtract(provider, image.width, image.height, pattern, model);
-  const tokens = estimate.input_tokens + estimate.output_tokens;
-  const { value, attempts } = await callWithPolicy(
-    (_attempt, signal) => provider.extract({ image, pattern, model }, signal),
-    {
-      ...(controls.limiter ? { limiter: controls.limiter } : {}),
-      ...(controls.breaker ? { breaker: controls.breaker } : {}),
-      ...(controls.retry ? { retry: controls.retry } : {}),
-      ...(controls.signal ? { signal: controls.signal } : {}),
-      cost: { requests: 1, tokens },
-      timeoutMs: controls.timeoutMs,
-      label: `${provider.id} ${model}: ${label}`,
-    },
-  );
+  let spent: Usage = { ...ZERO_USAGE };
+  const call = (request: ExtractRequest, tokens: number) =>
+    callWithPolicy(
+      async (_attempt, signal) => {
+        try {
+          return await provider.extract(request, signal);
+        } catch (error) {
+          const billed = billedOf(error);
+          if (billed) spent = addUsage(spent, billed.usage);
+          throw error;
+        }
+      },
+      {
+        ...(controls.limiter ? { limiter: controls.limiter } : {}),
+        ...(controls.breaker ? { breaker: controls.breaker } : {}),
+        ...(controls.retry ? { retry: controls.retry } : {}),
+        ...(controls.signal ? { signal: controls.signal } : {}),
+        cost: { requests: 1, tokens },
+        timeoutMs: controls.timeoutMs,
+        label: `${provider.id} ${model}: ${label}`,
+      },
+    );
+  // A failure leaves with everything billed so far.
+  const failed = (error: unknown, attempts: number) =>
+    markAttempts(markBilled(error, { usage: spent, model }), attempts);
+  let done: { value: ExtractResult; attempts: number };
+  let repair: string | null = null;
+  try {
+    done = await call({ image, pattern, model }, estimate.input_tokens + estimate.output_tokens);
+  } catch (error) {
+    const unreadable = billedOf(error)?.answer;
+    const first = attemptsOf(error) ?? 1;
+    if (unreadable === undefined || !isVisionpipeError(error)) throw failed(error, first);
+    repair = error.message;
+    try {
+      const again = await call(
+        { image, pattern, model, repair: { answer: unreadable, problem: error.message } },
+        estimateTextTokens(unreadable) * 2 + estimate.output_tokens,
+      );
+      done = { value: again.value, attempts: first + again.attempts };
+    } catch (second) {
+      const calls = first + (attemptsOf(second) ?? 1);
+      if (!isVisionpipeError(second) || second.code !== 'BAD_RESPONSE') throw failed(second, calls);
+      const message = `${label}: the answer is not JSON and one repair attempt did not help (${second.message})`;
+      throw failed(new VisionpipeError('BAD_RESPONSE', message, { input: label, retryable: false }), calls);
+    }
+  }
+  const { value, attempts } = done;
+  const usage = addUsage(spent, value.usage ?? ZERO_USAGE);
   try {
     assertConforms(pattern, value.output, label);
   } catch (error) {
-    return { result: value, attempts, mismatch: toVisionpipeError(error, label) };
+    return { result: value, usage, attempts, mismatch: toVisionpipeError(error, label), repair };
   }
-  return { result: value, attempts, mismatch: undefined };
+  return { result: value, usage, attempts, mismatch: undefined, repair };
+}
+
+/** Usage of two calls together. */
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    input_tokens: a.input_tokens + b.input_tokens,
+    output_tokens: a.output_tokens + b.output_tokens,
+    image_tokens: a.image_tokens + b.image_tokens,
+    estimated: a.estimated || b.estimated,
+  };
 }
 
 /** A yes/no relevance question through the same pacing, breaker and retry policy. */

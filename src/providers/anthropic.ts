@@ -9,6 +9,7 @@ import { VisionpipeError } from '../errors.js';
 import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { SIZE_PROFILES } from '../image/profiles.js';
 import type { Pattern } from '../patterns/types.js';
+import { markBilled, readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
   answerKeyOf,
@@ -20,6 +21,7 @@ import {
   parseWire,
   parseYesNo,
   type RemoteProviderOptions,
+  repairText,
   resolveApiKey,
   resolveBaseUrl,
   resolveTimeout,
@@ -83,6 +85,17 @@ export class AnthropicProvider implements Provider {
   readonly defaultModel = ANTHROPIC_DEFAULT_MODEL;
   readonly baseUrl: string;
   readonly answerKey: string;
+  /**
+   * 8000 px per edge, 5 MB per image counted as base64 text (the API's 400s: "At least one
+   * of the image dimensions exceed max allowed size: 8000 pixels", "image exceeds 5 MB
+   * maximum: N bytes > 5242880 bytes"), 32 MB per request (vision guide, API overview).
+   */
+  readonly limits = {
+    maxEdge: 8000,
+    maxImageBytes: 5 * 1024 * 1024,
+    base64Counted: true,
+    maxRequestBytes: 32_000_000,
+  };
   /** The key given in options; the environment is read when a call needs it (see checkCredentials). */
   readonly #explicitKey: string | undefined;
   readonly #base: URL;
@@ -119,7 +132,7 @@ export class AnthropicProvider implements Provider {
     return {
       ...readAnthropicExtraction(raw, {
         model,
-        imageTokens: anthropicImageTokens(request.image.width, request.image.height),
+        imageTokens: request.repair ? 0 : anthropicImageTokens(request.image.width, request.image.height),
         promptText: extractPrompt(request.pattern),
         tool: schemaName(request.pattern.name),
       }),
@@ -218,7 +231,10 @@ export function anthropicExtractionBody(
     messages: [
       {
         role: 'user',
-        content: [imageBlock(request.image), { type: 'text', text: extractionText(request.pattern) }],
+        // A repair needs only the earlier answer: no image, no image tokens.
+        content: request.repair
+          ? [{ type: 'text', text: repairText(request.pattern, request.repair) }]
+          : [imageBlock(request.image), { type: 'text', text: extractionText(request.pattern) }],
       },
     ],
     tools: [
@@ -246,31 +262,45 @@ export interface AnthropicExtractionContext {
  */
 export function readAnthropicExtraction(body: unknown, context: AnthropicExtractionContext): ExtractResult {
   const response = parseWire('anthropic', messageResponseSchema, body, 'message');
-  refuseIfRefused(response);
+  const model = response.model ?? context.model;
+  const usage = usageOf({
+    input: inputTokens(response),
+    output: response.usage?.output_tokens,
+    imageTokens: context.imageTokens,
+    promptText: context.promptText,
+    outputText: JSON.stringify(response.content),
+  });
+  // From here on the call was billed, whatever goes wrong with its answer.
+  readBilled({ usage, model }, () => refuseIfRefused(response));
   const tool = context.tool;
   const call = response.content.find(
     (block): block is { type: 'tool_use'; name: string; input: unknown } =>
       block.type === 'tool_use' && 'name' in block && (tool === undefined || block.name === tool),
   );
-  if (call === undefined) {
-    const why = response.stop_reason === 'max_tokens' ? ' (cut off at max_tokens)' : '';
-    throw new VisionpipeError(
+  const cutOff = response.stop_reason === 'max_tokens' ? ' (cut off at max_tokens)' : undefined;
+  // Some models (and gateways) send the tool input as a JSON string instead of an object.
+  if (call && typeof call.input === 'string')
+    return {
+      output: readAnswerJson('anthropic', call.input, { usage, model }, cutOff),
+      model,
+      usage,
+      raw: body,
+    };
+  if (call) return { output: call.input, model, usage, raw: body };
+  // No tool call: a model that wrote its answer as text instead is read like any other.
+  const text = response.content
+    .map((block) => ('text' in block && typeof block.text === 'string' ? block.text : ''))
+    .join('');
+  if (text.trim() !== '')
+    return { output: readAnswerJson('anthropic', text, { usage, model }, cutOff), model, usage, raw: body };
+  throw markBilled(
+    new VisionpipeError(
       'BAD_RESPONSE',
-      `anthropic: the answer has no "${tool ?? 'tool_use'}" tool call${why}`,
-    );
-  }
-  return {
-    output: call.input,
-    model: response.model ?? context.model,
-    usage: usageOf({
-      input: inputTokens(response),
-      output: response.usage?.output_tokens,
-      imageTokens: context.imageTokens,
-      promptText: context.promptText,
-      outputText: JSON.stringify(call.input),
-    }),
-    raw: body,
-  };
+      `anthropic: the answer has no "${tool ?? 'tool_use'}" tool call${cutOff ?? ''}`,
+      cutOff ? { retryable: false } : {},
+    ),
+    { usage, model },
+  );
 }
 
 function toolDescription(pattern: Pattern): string {

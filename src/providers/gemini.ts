@@ -9,6 +9,7 @@ import { VisionpipeError } from '../errors.js';
 import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { SIZE_PROFILES } from '../image/profiles.js';
 import type { JsonType, Pattern, SchemaNode } from '../patterns/types.js';
+import { readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
   answerKeyOf,
@@ -17,10 +18,10 @@ import {
   extractEstimate,
   extractionText,
   mediaType,
-  parseModelJson,
   parseWire,
   parseYesNo,
   type RemoteProviderOptions,
+  repairText,
   resolveApiKey,
   resolveBaseUrl,
   resolveTimeout,
@@ -197,6 +198,8 @@ export class GeminiProvider implements Provider {
   readonly defaultModel = GEMINI_DEFAULT_MODEL;
   readonly baseUrl: string;
   readonly answerKey: string;
+  /** Inline data: the whole request within 20 MB ("Request payload size exceeds the limit: 20971520 bytes."). */
+  readonly limits = { maxRequestBytes: 20 * 1024 * 1024 };
   /** The key given in options; the environment is read when a call needs it (see checkCredentials). */
   readonly #explicitKey: string | undefined;
   readonly #base: URL;
@@ -229,11 +232,13 @@ export class GeminiProvider implements Provider {
 
   async extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult> {
     const model = request.model || this.defaultModel;
-    const text = extractionText(request.pattern);
+    const repair = request.repair;
+    const text = repair ? repairText(request.pattern, repair) : extractionText(request.pattern);
     const schema = toGeminiSchema(request.pattern.schema);
     const body = {
       systemInstruction: { parts: [{ text: SYSTEM_PROMPT }] },
-      contents: [{ role: 'user', parts: [inlineData(request.image), { text }] }],
+      // A repair needs only the earlier answer: no image, no image tokens.
+      contents: [{ role: 'user', parts: repair ? [{ text }] : [inlineData(request.image), { text }] }],
       generationConfig: {
         responseMimeType: 'application/json',
         responseSchema: schema,
@@ -242,21 +247,22 @@ export class GeminiProvider implements Provider {
       },
     };
     const { response, headers, body: raw } = await this.call(model, body, signal);
-    const content = answerText(response);
-    const why = response.candidates?.[0]?.finishReason === 'MAX_TOKENS' ? ' (cut off at MAX_TOKENS)' : '';
-    return {
-      output: parseModelJson(this.id, content, why),
-      model: response.modelVersion ?? model,
-      usage: usageOf({
-        input: response.usageMetadata?.promptTokenCount,
-        output: outputTokens(response),
-        imageTokens: imageTokens(response, geminiImageTokens(request.image.width, request.image.height)),
-        promptText: extractPrompt(request.pattern),
-        outputText: content,
-      }),
-      rateLimit: parseRateLimitHeaders(this.id, headers),
-      raw,
-    };
+    const answered = response.modelVersion ?? model;
+    const usage = usageOf({
+      input: response.usageMetadata?.promptTokenCount,
+      output: outputTokens(response),
+      imageTokens: repair
+        ? 0
+        : imageTokens(response, geminiImageTokens(request.image.width, request.image.height)),
+      promptText: repair ? text : extractPrompt(request.pattern),
+      outputText: (response.candidates?.[0]?.content?.parts ?? []).map((p) => p.text ?? '').join(''),
+    });
+    // From here on the call was billed, whatever goes wrong with its answer.
+    const content = readBilled({ usage, model: answered }, () => answerText(response));
+    const cutOff =
+      response.candidates?.[0]?.finishReason === 'MAX_TOKENS' ? ' (cut off at MAX_TOKENS)' : undefined;
+    const output = readAnswerJson(this.id, content, { usage, model: answered }, cutOff);
+    return { output, model: answered, usage, rateLimit: parseRateLimitHeaders(this.id, headers), raw };
   }
 
   /** A yes/no question; thinking off where the model allows it, so a few tokens suffice. */

@@ -10,6 +10,7 @@ import { VisionpipeError } from '../errors.js';
 import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { SIZE_PROFILES } from '../image/profiles.js';
 import type { Pattern } from '../patterns/types.js';
+import { readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
   answerKeyOf,
@@ -18,10 +19,10 @@ import {
   endpoint,
   extractEstimate,
   extractionText,
-  parseModelJson,
   parseWire,
   parseYesNo,
   type RemoteProviderOptions,
+  repairText,
   resolveApiKey,
   resolveBaseUrl,
   resolveTimeout,
@@ -38,7 +39,7 @@ import type {
   ProviderImage,
   TokenEstimate,
 } from './spec.js';
-import { type OpenAIDetail, openaiImageTokens } from './tokens.js';
+import { type OpenAIDetail, openaiImageTokens, openaiVisionScheme } from './tokens.js';
 
 export const OPENAI_ENV = 'OPENAI_API_KEY';
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -97,6 +98,8 @@ export class OpenAIProvider implements Provider {
   readonly baseUrl: string;
   readonly detail: OpenAIDetail;
   readonly answerKey: string;
+  /** "Up to 20MB per image", "up to 50 MB total payload size per request" (images-vision guide). */
+  readonly limits = { maxImageBytes: 20_000_000, maxRequestBytes: 50_000_000 };
   /** The key given in options; the environment is read when a call needs it (see checkCredentials). */
   readonly #explicitKey: string | undefined;
   readonly #base: URL;
@@ -120,9 +123,17 @@ export class OpenAIProvider implements Provider {
     retainOrigin(this.#base.origin);
   }
 
-  /** detail "low" keeps 512 px; otherwise what OpenAI keeps at "high". */
-  sizeProfile() {
-    return this.detail === 'low' ? SIZE_PROFILES['openai-low'] : SIZE_PROFILES['openai-high'];
+  /**
+   * What the model keeps, by how it is billed (docs/providers.md, "Sizes by model"):
+   * detail "low" 512 px; patch-billed models (gpt-4.1-mini/nano, gpt-5-mini/nano, o4-mini)
+   * up to 1536 patches of 32 px, a 1024² scan as it is; tile models fit 2048, then the
+   * short side 768.
+   */
+  sizeProfile(model: string) {
+    if (this.detail === 'low') return SIZE_PROFILES['openai-low'];
+    return openaiVisionScheme(model).kind === 'patches'
+      ? SIZE_PROFILES['openai-patches']
+      : SIZE_PROFILES['openai-high'];
   }
 
   estimateImageTokens(width: number, height: number, model: string): number {
@@ -146,7 +157,9 @@ export class OpenAIProvider implements Provider {
     return {
       ...readOpenAIExtraction(raw, {
         model,
-        imageTokens: this.estimateImageTokens(request.image.width, request.image.height, model),
+        imageTokens: request.repair
+          ? 0
+          : this.estimateImageTokens(request.image.width, request.image.height, model),
         promptText: extractPrompt(request.pattern),
       }),
       rateLimit: parseRateLimitHeaders(this.id, headers),
@@ -242,9 +255,11 @@ function choiceContent(choice: ChatResponse['choices'][number]): string {
   }
   const content = choice.message.content;
   if (content === undefined || content === null || content === '') {
+    // Cut off before any content: the same request is cut off again.
     throw new VisionpipeError(
       'BAD_RESPONSE',
       `openai: the answer has no content (finish_reason ${choice.finish_reason ?? 'none'})`,
+      choice.finish_reason === 'length' ? { retryable: false } : {},
     );
   }
   return content;
@@ -267,7 +282,10 @@ export function openaiExtractionBody(
       { role: 'system', content: SYSTEM_PROMPT },
       {
         role: 'user',
-        content: [imagePart(request.image, detail), { type: 'text', text: extractionText(request.pattern) }],
+        // A repair needs only the earlier answer: no image, no image tokens.
+        content: request.repair
+          ? [{ type: 'text', text: repairText(request.pattern, request.repair) }]
+          : [imagePart(request.image, detail), { type: 'text', text: extractionText(request.pattern) }],
       },
     ],
     response_format: {
@@ -295,21 +313,19 @@ export interface ExtractionContext {
 export function readOpenAIExtraction(body: unknown, context: ExtractionContext): ExtractResult {
   const response = parseWire('openai', chatResponseSchema, body, 'chat completion');
   const choice = response.choices[0]!;
-  const content = choiceContent(choice);
-  const why = choice.finish_reason === 'length' ? ' (cut off at the output token limit)' : '';
-  const output = parseModelJson('openai', content, why);
-  return {
-    output,
-    model: response.model ?? context.model,
-    usage: usageOf({
-      input: response.usage?.prompt_tokens,
-      output: response.usage?.completion_tokens,
-      imageTokens: context.imageTokens,
-      promptText: context.promptText,
-      outputText: content,
-    }),
-    raw: body,
-  };
+  const model = response.model ?? context.model;
+  const usage = usageOf({
+    input: response.usage?.prompt_tokens,
+    output: response.usage?.completion_tokens,
+    imageTokens: context.imageTokens,
+    promptText: context.promptText,
+    outputText: choice.message.content ?? '',
+  });
+  // From here on the call was billed, whatever goes wrong with its answer.
+  const content = readBilled({ usage, model }, () => choiceContent(choice));
+  const cutOff = choice.finish_reason === 'length' ? ' (cut off at the output token limit)' : undefined;
+  const output = readAnswerJson('openai', content, { usage, model }, cutOff);
+  return { output, model, usage, raw: body };
 }
 
 /** Everything an extraction sends as text, as the usage estimate counts it. */

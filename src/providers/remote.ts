@@ -139,6 +139,14 @@ export function extractionText(pattern: Pattern): string {
   return `${instructions === '' ? 'Extract the fields of the schema.' : instructions}\nReturn the "${schemaName(pattern.name)}" fields for this image.`;
 }
 
+/** The text of a repair call: the earlier answer, what was wrong with it, and the ask. */
+export function repairText(pattern: Pattern, repair: { answer: string; problem: string }): string {
+  return `${extractionText(pattern)}
+An earlier answer for this image could not be read (${repair.problem}). It was:
+${repair.answer.slice(0, 20_000)}
+Return the same data as one JSON value that matches the schema, and nothing else.`;
+}
+
 export function askText(question: string): string {
   return `${question.trim()}\nAnswer with one word: yes or no.`;
 }
@@ -155,18 +163,6 @@ export function parseYesNo(provider: string, text: string): { answer: boolean; c
     'BAD_RESPONSE',
     `${provider}: the yes/no answer was neither (${JSON.stringify(text.slice(0, 80))})`,
   );
-}
-
-/** Parses the model's JSON text; BAD_RESPONSE when it is cut off or not JSON. */
-export function parseModelJson(provider: string, text: string, why: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new VisionpipeError(
-      'BAD_RESPONSE',
-      `${provider}: the model's output is not valid JSON${why} (${text.length} chars: ${JSON.stringify(text.slice(0, 60))}…)`,
-    );
-  }
 }
 
 export interface UsageInputs {

@@ -55,6 +55,11 @@ export interface ExtractRequest {
   image: ProviderImage;
   pattern: Pattern;
   model: string;
+  /**
+   * One repair of an answer that could not be read as JSON: the provider sends no image,
+   * only the earlier answer and what was wrong, and asks for the same data as JSON.
+   */
+  repair?: { answer: string; problem: string };
 }
 
 export interface ExtractResult {
@@ -92,6 +97,23 @@ export interface AskResult {
   raw?: unknown;
 }
 
+/**
+ * What a provider refuses outright (a 400 or 413 before any model reads the image),
+ * whatever the size profile says: images are brought within these before upload, or fail
+ * locally with IMAGE_TOO_LARGE. Figures and sources: docs/providers.md, "Hard limits".
+ */
+export interface ProviderLimits {
+  /** Longest edge accepted, px. */
+  maxEdge?: number;
+  /** Most pixels accepted per image. */
+  maxPixels?: number;
+  /** Largest image accepted, bytes: of its base64 text when `base64Counted` (Anthropic), else raw. */
+  maxImageBytes?: number;
+  base64Counted?: boolean;
+  /** Largest request body, bytes; the image travels inside it as base64. */
+  maxRequestBytes?: number;
+}
+
 export interface Provider {
   readonly id: string;
   readonly defaultModel: string;
@@ -102,6 +124,8 @@ export interface Provider {
    * and model tell answers apart.
    */
   readonly answerKey?: string;
+  /** Hard limits of the API (not of the model's resolution): they hold even with `--profile none`. */
+  readonly limits?: ProviderLimits;
   /** The size profile this model keeps: images are sent at exactly this size. */
   sizeProfile(model: string): SizeLimits & { name: string };
   /** Image tokens the provider will bill for an image of this size (its published formula). */

@@ -4,7 +4,7 @@
  * profiles, so estimates and preprocessing can never disagree), then counts tiles or
  * patches. Used before a call (cost estimates, TPM pacing) and for `usage.image_tokens`.
  */
-import { SIZE_PROFILES, targetSize } from '../image/profiles.js';
+import { cells, patchCount, SIZE_PROFILES, targetSize } from '../image/profiles.js';
 
 export type OpenAIDetail = 'low' | 'high' | 'auto';
 
@@ -60,26 +60,13 @@ export function openaiVisionScheme(model: string): OpenAIVisionScheme {
   return lookupModel(OPENAI_SCHEMES, model) ?? DEFAULT_OPENAI_SCHEME;
 }
 
-// Float-safe ceil of a pixel count over a grid size (1056/32 must be 33, not 34).
-function cells(pixels: number, size: number): number {
-  return Math.ceil(pixels / size - 1e-9);
-}
-
-const PATCH = 32;
-const PATCH_BUDGET = 1536;
-
 /**
  * 32-px patches after OpenAI's shrink-to-budget step (documented example: 1800×2400 →
- * 1056×1408 → 33×44 = 1452), before the model multiplier.
+ * 1056×1408 → 33×44 = 1452), before the model multiplier: the `openai-patches` profile's
+ * own budget, so what is sent and what is counted cannot disagree.
  */
 export function openaiPatches(width: number, height: number): number {
-  const raw = cells(width, PATCH) * cells(height, PATCH);
-  if (raw <= PATCH_BUDGET) return raw;
-  let r = Math.sqrt((PATCH * PATCH * PATCH_BUDGET) / (width * height));
-  const w = (width * r) / PATCH;
-  const h = (height * r) / PATCH;
-  r *= Math.min(Math.floor(w) / w, Math.floor(h) / h);
-  return Math.min(PATCH_BUDGET, cells(width * r, PATCH) * cells(height * r, PATCH));
+  return patchCount(width, height, SIZE_PROFILES['openai-patches'].patches!);
 }
 
 /**

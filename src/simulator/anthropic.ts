@@ -19,6 +19,9 @@ import {
 import type { LimitVerdict } from './limits.js';
 import type { SimImage } from './types.js';
 
+const ANTHROPIC_MAX_BASE64 = 5 * 1024 * 1024;
+const ANTHROPIC_MAX_EDGE = 8000;
+
 const textBlock = z.object({ type: z.literal('text'), text: z.string() }).strict();
 const imageBlock = z
   .object({
@@ -175,6 +178,13 @@ export const anthropicFamily: Family = {
     const source = images[0]!.source;
     if (source.type !== 'base64')
       return errorReply(400, 'invalid_request_error', 'the simulator reads base64 images only');
+    // The API's hard limits, with its own words: 5 MB of base64 text, 8000 px per edge.
+    if (source.data.length > ANTHROPIC_MAX_BASE64)
+      return errorReply(
+        400,
+        'invalid_request_error',
+        `messages.0.content.0.image.source.base64: image exceeds 5 MB maximum: ${source.data.length} bytes > ${ANTHROPIC_MAX_BASE64} bytes`,
+      );
     let image: SimImage;
     try {
       image = await readImage(Buffer.from(source.data, 'base64'));
@@ -185,6 +195,12 @@ export const anthropicFamily: Family = {
         `messages.0.content.0.source: ${error instanceof BadImageError ? error.message : String(error)}`,
       );
     }
+    if (Math.max(image.width, image.height) > ANTHROPIC_MAX_EDGE)
+      return errorReply(
+        400,
+        'invalid_request_error',
+        `messages.0.content.0.image.source.base64.data: At least one of the image dimensions exceed max allowed size: ${ANTHROPIC_MAX_EDGE} pixels`,
+      );
     const system =
       typeof request.system === 'string'
         ? request.system

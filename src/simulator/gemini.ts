@@ -12,6 +12,8 @@ import { askAnswerText, BadImageError, fromGeminiSchema, readImage } from './ans
 import { type Context, describeIssue, type Family, type Parsed, type Reply } from './core.js';
 import type { SimImage } from './types.js';
 
+const GEMINI_MAX_REQUEST_BYTES = 20 * 1024 * 1024;
+
 type GeminiSchemaNode = {
   type?: 'STRING' | 'NUMBER' | 'INTEGER' | 'BOOLEAN' | 'ARRAY' | 'OBJECT';
   format?: string;
@@ -187,6 +189,13 @@ export const geminiFamily: Family = {
   },
 
   async parse(ctx: Context): Promise<Parsed | Reply> {
+    // Inline data: the whole request must stay within 20 MB.
+    if (ctx.body.length > GEMINI_MAX_REQUEST_BYTES)
+      return status(
+        400,
+        'INVALID_ARGUMENT',
+        `Request payload size exceeds the limit: ${GEMINI_MAX_REQUEST_BYTES} bytes.`,
+      );
     if (ctx.json === undefined) return status(400, 'INVALID_ARGUMENT', 'Invalid JSON payload received.');
     const parsed = requestSchema.safeParse(ctx.json);
     if (!parsed.success) {

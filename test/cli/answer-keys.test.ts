@@ -13,7 +13,11 @@ import type { RunRecord } from '../../src/pipeline/record.js';
 import { runCli } from '../support/cli.js';
 import { startServer, type TestServer } from '../support/http.js';
 import { seededBytes, tempDir } from '../support/images.js';
-import { type CompatibleServer, startCompatibleServer } from '../support/openai-compatible.js';
+import {
+  type CompatibleServer,
+  startCompatibleServer,
+  writeSimplePattern,
+} from '../support/openai-compatible.js';
 
 let folder: string;
 let pattern: string;
@@ -68,11 +72,7 @@ function run(inputs: string[], baseUrl: string, dir: string, extra: string[] = [
 
 beforeAll(async () => {
   folder = await tempDir('visionpipe-keys-');
-  pattern = path.join(folder, 'simple.yaml');
-  await writeFile(
-    pattern,
-    'name: Simple\nformat: json\njson_schema:\n  vendor_name: string\n  total: number\ninstructions: Extract the vendor name and the total.\n',
-  );
+  pattern = await writeSimplePattern(folder);
   receipt = path.join(folder, 'receipt.png');
   await writeFile(receipt, await image(1));
 });

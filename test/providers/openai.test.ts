@@ -122,9 +122,9 @@ describe('openai provider: wire format', () => {
   });
 
   it('sizes and meters by detail: openai-high by default, openai-low (85 tokens) at detail low', async () => {
-    expect(provider().sizeProfile().name).toBe('openai-high');
+    expect(provider().sizeProfile('gpt-4o').name).toBe('openai-high');
     const low = provider({ detail: 'low' });
-    expect(low.sizeProfile().name).toBe('openai-low');
+    expect(low.sizeProfile('gpt-4o').name).toBe('openai-low');
     expect(low.estimateImageTokens(4000, 3000, 'gpt-4o')).toBe(85);
     const result = await low.extract({ image, pattern: invoicePattern, model: 'gpt-4o' }, signal());
     const body = sim.requests.at(-1)!.json as ChatBody;

@@ -3,6 +3,8 @@
  * way a vLLM / Ollama / gateway endpoint writes it (fenced JSON, prose around JSON…), and
  * counts its calls: each one is a billed call with the usage it reports.
  */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { startServer, type TestServer } from './http.js';
 
 export interface ChatCall {
@@ -43,4 +45,14 @@ export async function startCompatibleServer(
     });
   });
   return { ...server, baseUrl: `${server.url}/v1`, calls };
+}
+
+/** The repro pattern (vendor_name, total) as a YAML file in `dir`; returns its path. */
+export async function writeSimplePattern(dir: string): Promise<string> {
+  const file = path.join(dir, 'simple.yaml');
+  await writeFile(
+    file,
+    'name: Simple\nformat: json\njson_schema:\n  vendor_name: string\n  total: number\ninstructions: Extract the vendor name and the total.\n',
+  );
+  return file;
 }

@@ -1,0 +1,103 @@
+/**
+ * Reading a model's JSON the way models really write it. Structured-output modes return
+ * bare JSON, but OpenAI-compatible servers (vLLM, Ollama, gateways), reasoning models and
+ * older models wrap it: a Markdown fence around the whole answer, a sentence before or
+ * after it, a `<think>…</think>` block first. Exactly one JSON object or array in the
+ * answer is the output; none, or two that disagree, is BAD_RESPONSE, marked not retryable
+ * (at temperature 0 the same request writes the same answer) and carrying the text, so the
+ * caller can ask for one repair instead of paying for blind retries.
+ */
+import { VisionpipeError } from '../errors.js';
+
+/** How the value was found: bare JSON, inside a fence, or inside prose. */
+export type JsonFound = 'bare' | 'fenced' | 'embedded';
+
+const THINKING = /<think(?:ing)?>[\s\S]*?<\/think(?:ing)?>/gi;
+const WHOLE_FENCE = /^```[ \t]*(?:json|JSON|javascript|js)?[ \t]*\r?\n([\s\S]*?)\r?\n?```$/;
+
+function tryParse(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** End index (exclusive) of the balanced {…} or […] starting at `start`, string-aware; -1 if it never closes. */
+function balancedEnd(text: string, start: number): number {
+  const stack: string[] = [];
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if (c === '{' || c === '[') stack.push(c === '{' ? '}' : ']');
+    else if (c === '}' || c === ']') {
+      if (stack.pop() !== c) return -1;
+      if (stack.length === 0) return i + 1;
+    }
+  }
+  return -1;
+}
+
+/** Every top-level JSON object or array written inside `text`, in order. */
+function embeddedValues(text: string): unknown[] {
+  const values: unknown[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c !== '{' && c !== '[') {
+      i++;
+      continue;
+    }
+    const end = balancedEnd(text, i);
+    const parsed = end === -1 ? { ok: false as const } : tryParse(text.slice(i, end));
+    if (parsed.ok) {
+      values.push(parsed.value);
+      i = end;
+    } else i++;
+  }
+  return values;
+}
+
+/**
+ * The one JSON value in a model's answer, and how it was found; undefined when there is
+ * none or more than one that differ (the answer is ambiguous).
+ */
+export function findModelJson(text: string): { value: unknown; found: JsonFound } | undefined {
+  const trimmed = text.replace(THINKING, '').trim();
+  const bare = tryParse(trimmed);
+  if (bare.ok) return { value: bare.value, found: 'bare' };
+  const fence = WHOLE_FENCE.exec(trimmed);
+  if (fence) {
+    const inner = tryParse(fence[1]!.trim());
+    if (inner.ok) return { value: inner.value, found: 'fenced' };
+  }
+  const values = embeddedValues(trimmed);
+  const objects = values.filter((v) => v !== null && typeof v === 'object' && !Array.isArray(v));
+  // Prose may quote a small array ("see [1]"): one object among them is the answer.
+  const candidates = objects.length > 0 ? objects : values;
+  const distinct = new Set(candidates.map((v) => JSON.stringify(v)));
+  if (distinct.size !== 1) return undefined;
+  return { value: candidates[0], found: 'embedded' };
+}
+
+/**
+ * Parses the model's answer (see findModelJson); BAD_RESPONSE, not retryable, when it
+ * holds no single JSON value. `why` explains a cut-off answer (" (cut off at …)").
+ */
+export function parseModelJson(provider: string, text: string, why = ''): unknown {
+  const found = findModelJson(text);
+  if (found) return found.value;
+  const values = embeddedValues(text.replace(THINKING, ''));
+  const what = values.length > 1 ? `${values.length} different JSON values` : 'no JSON value';
+  throw new VisionpipeError(
+    'BAD_RESPONSE',
+    `${provider}: the model's output is not valid JSON${why}: ${what} in ${text.length} chars (${JSON.stringify(text.slice(0, 60))}…)`,
+    { retryable: false },
+  );
+}

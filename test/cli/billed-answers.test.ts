@@ -1,0 +1,203 @@
+/**
+ * A model's answer is parsed the way real models write it, and every billed call is
+ * counted (issue 11 §2): real CLI runs against OpenAI- and Anthropic-compatible servers
+ * on loopback, as a new user would point visionpipe at vLLM, Ollama or a gateway.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../src/pipeline/record.js';
+import { AnthropicProvider } from '../../src/providers/anthropic.js';
+import { closeAllAgents } from '../../src/providers/http.js';
+import { costUsd } from '../../src/providers/pricing.js';
+import type { Summary } from '../../src/runs/summary.js';
+import { runCli } from '../support/cli.js';
+import { startServer, type TestServer } from '../support/http.js';
+import { tempDir } from '../support/images.js';
+import { type ChatCall, startCompatibleServer, writeSimplePattern } from '../support/openai-compatible.js';
+import { asProviderImage, invoicePattern, solidJpeg } from '../support/simulator-fixtures.js';
+
+const ANSWER = '{"vendor_name":"ACME","total":12.5}';
+const USAGE = { prompt_tokens: 1000, completion_tokens: 20 };
+let folder: string;
+let pattern: string;
+let receipt: string;
+const servers: TestServer[] = [];
+
+beforeAll(async () => {
+  folder = await tempDir('visionpipe-billed-');
+  pattern = await writeSimplePattern(folder);
+  receipt = path.join(folder, 'receipt.png');
+  await sharp({ create: { width: 700, height: 300, channels: 3, background: '#ffffff' } })
+    .png()
+    .toFile(receipt);
+});
+
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+  await closeAllAgents();
+});
+
+/** One `visionpipe run` of the receipt against `baseUrl`: its record and summary. */
+async function runAt(baseUrl: string, model = 'gpt-4.1-mini') {
+  const dir = await tempDir('visionpipe-billed-run-');
+  const out = path.join(dir, 'out.jsonl');
+  const result = await runCli(
+    [
+      ...['run', receipt, '-p', pattern, '--provider', 'openai', '--model', model, '--base-url', baseUrl],
+      ...['-o', out, '--cache', 'off', '--state-dir', dir, '--no-progress', '--json'],
+    ],
+    { env: { OPENAI_API_KEY: 'sk-test-000000000000' } },
+  );
+  expect(result.code).toBe(0);
+  const record = JSON.parse((await readFile(out, 'utf8')).trim()) as RunRecord;
+  return { record, summary: JSON.parse(result.stdout) as Summary };
+}
+
+async function runAgainst(content: string | ((call: ChatCall, n: number) => string), model = 'gpt-4.1-mini') {
+  const server = await startCompatibleServer(content, USAGE);
+  servers.push(server);
+  return { ...(await runAt(server.baseUrl, model)), calls: server.calls };
+}
+
+/** A loopback server answering every request with `body`. */
+async function jsonServer(body: unknown): Promise<TestServer> {
+  const server = await startServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(body));
+    });
+  });
+  servers.push(server);
+  return server;
+}
+
+const price = (calls: number) =>
+  costUsd('openai', 'gpt-4.1-mini', {
+    input_tokens: USAGE.prompt_tokens * calls,
+    output_tokens: USAGE.completion_tokens * calls,
+    image_tokens: 0,
+    estimated: false,
+  });
+
+describe('answers are read the way models write them', () => {
+  it.each([
+    ['fenced in ```json', `\`\`\`json\n${ANSWER}\n\`\`\``],
+    ['followed by a sentence', `${ANSWER}\nLet me know if you need anything else.`],
+    ['after a <think> block', `<think>Reading the receipt…</think>\n${ANSWER}`],
+  ])('JSON %s: ok in one billed call, usage and cost counted', async (_name, content) => {
+    const { record, summary, calls } = await runAgainst(content);
+    expect(calls).toHaveLength(1);
+    expect(record).toMatchObject({
+      status: 'ok',
+      output: { vendor_name: 'ACME', total: 12.5 },
+      attempts: 1,
+      usage: { input_tokens: 1000, output_tokens: 20 },
+      cost_usd: price(1),
+      cascade: { repair: null },
+    });
+    expect(summary.tokens.total).toBe(1020);
+    expect(summary.bytes.sent).toBeGreaterThan(0);
+  });
+});
+
+describe('an unreadable answer is repaired once, never retried blindly, and every call is counted', () => {
+  it('not JSON, then JSON on the one repair call: ok, two calls billed, the record says why', async () => {
+    const { record, summary, calls } = await runAgainst((_call, n) =>
+      n === 1 ? 'The vendor is ACME and the total is 12.50.' : ANSWER,
+    );
+    expect(calls).toHaveLength(2);
+    // The repair sends the earlier answer as text, not the image again.
+    const repairCall = JSON.stringify(calls[1]!.body.messages);
+    expect(repairCall).not.toContain('image_url');
+    expect(repairCall).toContain('The vendor is ACME and the total is 12.50.');
+    expect(record).toMatchObject({
+      status: 'ok',
+      output: { vendor_name: 'ACME', total: 12.5 },
+      attempts: 2,
+      usage: { input_tokens: 2000, output_tokens: 40 },
+      cost_usd: price(2),
+    });
+    expect(record.cascade.repair).toContain('not valid JSON');
+    expect(summary).toMatchObject({ ok: 1, tokens: { total: 2040 }, cost_usd: price(2) });
+  });
+
+  it('never JSON: BAD_RESPONSE after exactly one repair; usage, cost and image kept on the error record and in the summary', async () => {
+    const { record, summary, calls } = await runAgainst('Sorry, I cannot help with that.');
+    expect(calls).toHaveLength(2);
+    expect(record).toMatchObject({
+      status: 'error',
+      error: { code: 'BAD_RESPONSE' },
+      attempts: 2,
+      usage: { input_tokens: 2000, output_tokens: 40 },
+      cost_usd: price(2),
+    });
+    expect(record.error?.message).toContain('one repair attempt');
+    expect(record.image).toMatchObject({ width: 700, height: 300 });
+    expect(record.image!.bytes).toBeGreaterThan(0);
+    expect(summary).toMatchObject({
+      errors: 1,
+      tokens: { input: 2000, output: 40, total: 2040 },
+      cost_usd: price(2),
+      bytes: { sent: record.image!.bytes, original: record.image!.original_bytes },
+    });
+  });
+
+  it('two different JSON values are ambiguous: one repair, not five retries', async () => {
+    const { record, calls } = await runAgainst((_call, n) =>
+      n === 1 ? '{"total": 1} or perhaps {"total": 2}' : ANSWER,
+    );
+    expect(calls).toHaveLength(2);
+    expect(record.status).toBe('ok');
+  });
+
+  it('cost_usd is null only when the price is unknown: a model with no price, and a gateway naming a priced model its own way', async () => {
+    const unknown = await runAgainst(ANSWER, 'my-llava-13b');
+    expect(unknown.record).toMatchObject({ status: 'ok', cost_usd: null });
+    expect(unknown.summary.cost_unknown).toBe(1);
+    // OpenRouter-style model names in the answer: the price asked for still holds.
+    const gateway = await jsonServer({
+      model: 'openai/gpt-4.1-mini',
+      choices: [{ index: 0, message: { role: 'assistant', content: ANSWER }, finish_reason: 'stop' }],
+      usage: USAGE,
+    });
+    const { record } = await runAt(`${gateway.url}/v1`);
+    expect(record).toMatchObject({ status: 'ok', model: 'openai/gpt-4.1-mini', cost_usd: price(1) });
+  });
+});
+
+describe('Anthropic answers as gateways and models send them', () => {
+  async function anthropicAnswering(content: unknown[]) {
+    const server = await jsonServer({
+      model: 'claude-sonnet-4-5',
+      content,
+      stop_reason: 'tool_use',
+      usage: { input_tokens: 1500, output_tokens: 30 },
+    });
+    return new AnthropicProvider({ apiKey: 'sk-ant-test-000000', baseUrl: server.url });
+  }
+
+  it.each([
+    [
+      'tool_use.input sent as a JSON string',
+      [{ type: 'tool_use', id: 't1', name: 'Invoice_basic', input: '{"total": 12.5}' }],
+    ],
+    [
+      'tool_use.input as a fenced JSON string',
+      [{ type: 'tool_use', id: 't1', name: 'Invoice_basic', input: '```json\n{"total": 12.5}\n```' }],
+    ],
+    ['a text answer instead of the tool call', [{ type: 'text', text: 'Here you go: {"total": 12.5}' }]],
+  ])('%s', async (_name, content) => {
+    const provider = await anthropicAnswering(content);
+    const image = await asProviderImage(await solidJpeg(200, 100));
+    const result = await provider.extract(
+      { image, pattern: invoicePattern, model: 'claude-sonnet-4-5' },
+      AbortSignal.timeout(10_000),
+    );
+    expect(result.output).toEqual({ total: 12.5 });
+    expect(result.usage).toMatchObject({ input_tokens: 1500, output_tokens: 30 });
+    await provider.close();
+  });
+});

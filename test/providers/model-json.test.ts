@@ -1,0 +1,59 @@
+/**
+ * Model answers as real models and OpenAI-compatible servers write them (issue 11 §2):
+ * every way one JSON value can be wrapped is read; none or two different values are a
+ * BAD_RESPONSE that is not retried blindly.
+ */
+import { describe, expect, it } from 'vitest';
+import { findModelJson, parseModelJson } from '../../src/providers/model-json.js';
+
+const VALUE = { vendor_name: 'ACME', total: 12.5, note: 'a } and a { in a string', tags: ['x'] };
+const JSON_TEXT = JSON.stringify(VALUE);
+const PRETTY = JSON.stringify(VALUE, null, 2);
+
+describe('one JSON value, however it is wrapped, is the answer', () => {
+  it.each([
+    ['bare', JSON_TEXT, 'bare'],
+    ['bare, pretty, surrounded by blank lines', `\n\n${PRETTY}\n`, 'bare'],
+    ['a ```json fence around the whole answer', `\`\`\`json\n${JSON_TEXT}\n\`\`\``, 'fenced'],
+    ['a bare ``` fence', `\`\`\`\n${PRETTY}\n\`\`\``, 'fenced'],
+    ['a fence without a newline before the closing ticks', `\`\`\`json\n${JSON_TEXT}\`\`\``, 'fenced'],
+    ['the JSON followed by a sentence', `${JSON_TEXT}\nI hope this helps!`, 'embedded'],
+    ['a sentence, then the JSON', `Here is the extracted data: ${JSON_TEXT}`, 'embedded'],
+    ['prose around a fenced value', `Sure.\n\`\`\`json\n${PRETTY}\n\`\`\`\nLet me know.`, 'embedded'],
+    [
+      'a <think> block first (reasoning models on Ollama/vLLM)',
+      `<think>The total {maybe} is 12.5</think>\n${JSON_TEXT}`,
+      'bare',
+    ],
+    ['prose quoting a footnote array beside the object', `${JSON_TEXT}\nSee [1].`, 'embedded'],
+    ['the same object twice (an echo)', `${JSON_TEXT}\nTo repeat: ${JSON_TEXT}`, 'embedded'],
+  ])('%s', (_name, text, found) => {
+    expect(findModelJson(text)).toEqual({ value: VALUE, found });
+    expect(parseModelJson('test', text)).toEqual(VALUE);
+  });
+
+  it('a bare array is an answer too', () => {
+    expect(parseModelJson('test', 'Result: [1, 2, 3]')).toEqual([1, 2, 3]);
+  });
+});
+
+describe('no JSON, or two different values, is BAD_RESPONSE and not retryable', () => {
+  it.each([
+    ['plain prose', 'I cannot read this receipt.'],
+    ['an empty answer', ''],
+    ['JSON cut off', '{"vendor_name": "ACME", "total": 1'],
+    ['two different objects', '{"total": 1} or maybe {"total": 2}'],
+    ['single quotes (not JSON)', "{'vendor_name': 'ACME'}"],
+  ])('%s', (_name, text) => {
+    expect(findModelJson(text)).toBeUndefined();
+    expect(() => parseModelJson('openai', text, ' (cut off)')).toThrow(
+      expect.objectContaining({
+        code: 'BAD_RESPONSE',
+        retryable: false,
+        message: expect.stringContaining(
+          'openai: the model’s output is not valid JSON (cut off)'.replace('’', "'"),
+        ),
+      }),
+    );
+  });
+});
