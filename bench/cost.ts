@@ -23,7 +23,9 @@
  *   npm run bench:cost [-- --count 1000 --model gpt-4.1-mini] [-- --reuse naive,defaults]
  *
  * --reuse takes the named variants' scores from the last run on the same workload and
- * model (each variant takes 15–20 minutes on two cores) and marks them as reused.
+ * model (each variant takes 15–20 minutes on two cores) and marks them as reused. Every
+ * row records its provenance (commit, clean tree, time, scoring-code digest); --reuse
+ * refuses a row measured with another commit, uncommitted changes or other scoring code.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -49,6 +51,7 @@ import { loadRouter } from '../src/runs/routes.js';
 import { runBatch } from '../src/runs/run.js';
 import { startSimulator } from '../src/simulator/index.js';
 import type { PipelineRecord } from './cost-types.js';
+import { type Provenance, provenance, reuseRefusal } from './provenance.js';
 import { CACHE_DIR, fmt, printTable, writeResults } from './support.js';
 
 const { values: args } = parseArgs({
@@ -129,9 +132,14 @@ interface Variant {
   triage_precision: number | null;
   triage_recall: number | null;
   wall_s: number;
-  /** When the score comes from an earlier run (--reuse): that run's date. */
-  reused_from?: string;
+  /** The commit, time and scoring code this row was measured with. */
+  measured: Provenance;
+  /** True when the row comes from an earlier run of the same commit (--reuse). */
+  reused: boolean;
 }
+
+/** The code that turns a run's records into a row's figures. */
+const SCORING_FILES = ['bench/cost.ts', 'src/runs/evaluate.ts', 'src/patterns/validate.ts'];
 
 async function score(
   name: string,
@@ -173,11 +181,10 @@ async function score(
     triage_precision: evaluation.triage.skipped > 0 ? evaluation.triage.precision : null,
     triage_recall: evaluation.triage.irrelevant > 0 ? evaluation.triage.recall : null,
     wall_s: wallS,
+    measured: provenance(SCORING_FILES),
+    reused: false,
   };
-  await writeFile(
-    path.join(RESULTS, `${name}.score.json`),
-    JSON.stringify({ ...variant, model: MODEL, reused_from: new Date().toISOString() }),
-  );
+  await writeFile(path.join(RESULTS, `${name}.score.json`), JSON.stringify({ ...variant, model: MODEL }));
   return variant;
 }
 
@@ -235,9 +242,11 @@ async function main() {
       model: string;
     };
     if (saved.model !== MODEL) throw new Error(`--reuse ${name}: saved for ${saved.model}, not ${MODEL}`);
+    const refusal = reuseRefusal(saved.measured, provenance(SCORING_FILES));
+    if (refusal) throw new Error(`--reuse ${name}: refused, ${refusal}; run it again without --reuse`);
     const { model: _model, ...variant } = saved;
-    console.log(`${name}: reused from ${variant.reused_from}`);
-    return variant;
+    console.log(`${name}: reused, measured at ${variant.measured.measured_at} with this commit`);
+    return { ...variant, reused: true };
   };
   const invoice = await loadPattern(path.join(ROOT, 'samples/patterns/invoice.json'));
   const receipt = await loadPattern(path.join(ROOT, 'samples/patterns/receipt.yaml'));
@@ -320,7 +329,7 @@ async function main() {
     `${COUNT} images (12 MP photos of receipts and invoices, 30 % duplicates, 10 % near-duplicates, 40 % irrelevant), OpenAI ${MODEL} format via the simulator`,
     ['variant', 'calls', 'billed tokens', 'cost USD', 'cost ×', 'field accuracy', 'triage P / R', 'wall s'],
     variants.map((v) => [
-      v.reused_from ? `${v.name} (reused)` : v.name,
+      v.reused ? `${v.name} (reused)` : v.name,
       v.calls,
       v.tokens,
       fmt(v.cost_usd, 4),

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { currentCommit } from './provenance.js';
 
 export const BENCH_DIR = import.meta.dirname;
 export const CACHE_DIR = path.join(BENCH_DIR, '.cache');
@@ -43,7 +44,7 @@ export async function writeResults(name: string, data: unknown): Promise<string>
   const file = path.join(dir, `${name}.json`);
   await writeFile(
     file,
-    `${JSON.stringify({ name, date: new Date().toISOString(), machine: machine(), ...(data as object) }, null, 2)}\n`,
+    `${JSON.stringify({ name, date: new Date().toISOString(), ...currentCommit(), machine: machine(), ...(data as object) }, null, 2)}\n`,
   );
   return file;
 }
