@@ -4,17 +4,23 @@
  * component from a key's derivation makes its row here fail (mutation testing checks
  * that claim: `npm run mutate`, docs/cache.md).
  */
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  IMAGE_PREFIX,
   imageKey,
+  RESULT_PREFIX,
   type ResultKeyParts,
   resultKey,
+  VERDICT_PREFIX,
   type VerdictKeyParts,
   verdictKey,
+  verdictKeyPrefix,
 } from '../../src/cache/keys.js';
 import { openCache } from '../../src/cache/open-cache.js';
+import { VisionpipeError } from '../../src/errors.js';
 import {
   type PreprocessOptions,
   preprocessFingerprint,
@@ -71,7 +77,30 @@ describe('result, image and verdict keys', () => {
       },
       resultKey,
     );
-    expect(resultKey(base).startsWith(`r:${'p'.repeat(16)}:`)).toBe(true);
+    expect(resultKey(base)).toMatch(new RegExp(`^r:${'p'.repeat(16)}:[0-9a-f]{64}$`));
+    // No options and empty options are the same settings.
+    expect(resultKey({ ...base, options: undefined })).toBe(resultKey({ ...base, options: '' }));
+  });
+
+  it('each kind of entry has its own non-empty prefix, so clearing one kind never touches another', () => {
+    const prefixes = [RESULT_PREFIX, IMAGE_PREFIX, VERDICT_PREFIX];
+    expect(new Set(prefixes).size).toBe(3);
+    for (const prefix of prefixes) expect(prefix).toMatch(/^[a-z]:$/);
+    const parts = { sha256: SHA, patternFingerprint: 'p'.repeat(64) };
+    expect(resultKey({ ...parts, provider: 'x', model: 'y', preprocess: 'z' })).toMatch(
+      new RegExp(`^${RESULT_PREFIX}`),
+    );
+    expect(imageKey(SHA, 'z')).toMatch(new RegExp(`^${IMAGE_PREFIX}[0-9a-f]{64}$`));
+    const verdict = verdictKey({
+      ...parts,
+      provider: 'x',
+      model: 'y',
+      providerOptions: '',
+      question: 'q',
+      preprocess: 'z',
+    });
+    expect(verdict).toMatch(new RegExp(`^${VERDICT_PREFIX}${'p'.repeat(16)}:[0-9a-f]{64}$`));
+    expect(verdict.startsWith(verdictKeyPrefix(parts.patternFingerprint))).toBe(true);
   });
 
   it('imageKey: content and preprocessing', () => {
@@ -115,6 +144,8 @@ describe('result, image and verdict keys', () => {
       maxShortEdge: { profile: { maxLongEdge: 2048, maxShortEdge: 768 } },
       maxPixels: { profile: { maxLongEdge: 2048, maxPixels: 1_000_000 } },
       patches: { profile: { maxLongEdge: 2048, patches: { size: 32, count: 1536 } } },
+      'patch size': { profile: { maxLongEdge: 2048, patches: { size: 28, count: 1536 } } },
+      'patch count': { profile: { maxLongEdge: 2048, patches: { size: 32, count: 1000 } } },
       format: { ...base, format: 'png' },
       quality: { ...base, quality: 70 },
       mozjpeg: { ...base, mozjpeg: true },
@@ -209,6 +240,7 @@ describe('a pipeline cache key: every setting that changes the answer', () => {
       'provider detail': () => ({ ...base(), provider: provider({ detail: 'auto' }) }),
       'provider output cap': () => ({ ...base(), provider: provider({ maxOutputTokens: 64 }) }),
       budget: () => ({ ...base(), maxImageTokens: 800 }),
+      'another budget': () => ({ ...base(), maxImageTokens: 900 }),
       triage: () => ({ ...base(), ...triage() }),
       'triage model': () => ({ ...base(), ...triage({ model: 'gpt-4.1-mini' }) }),
       'triage provider': () => ({
@@ -322,6 +354,7 @@ describe('the resume signature and the resume decision', () => {
       profile: await signatureOf({ profile: 'max2048' }),
     };
     expect(await signatureOf({})).toEqual(signatures['(base)']);
+    expect(signatures['(base)']!.pattern).toMatch(/^[0-9a-f]{64}$/);
     const seen = new Map<string, string>();
     for (const [name, signature] of Object.entries(signatures)) {
       const text = JSON.stringify(signature);
@@ -363,6 +396,19 @@ describe('the resume signature and the resume decision', () => {
     await plan.finish(false);
   });
 
+  it.each(['null', '"a string"', '[]', '{}'])(
+    'a sidecar holding %s starts over, without crashing',
+    async (text) => {
+      const { dir, out } = await earlierRun();
+      const id = createHash('sha256').update(path.resolve(out)).digest('hex').slice(0, 16);
+      await writeFile(path.join(dir, 'runs', `${id}.json`), text);
+      const plan = await planResume({ out, stateDir: dir, signature, fresh: false });
+      expect(plan.earlier).toBe(0);
+      expect(plan.reason).toMatch(/starting over/);
+      await plan.finish(false);
+    },
+  );
+
   it('the same signature resumes an input only for the same content', async () => {
     const { dir, out } = await earlierRun();
     const plan = await planResume({ out, stateDir: dir, signature, fresh: false });
@@ -370,6 +416,13 @@ describe('the resume signature and the resume decision', () => {
     expect(plan.reuse(item('http://h/a.png'), OTHER_SHA)).toBeUndefined();
     expect(plan.reuse(item('http://h/a.png'), SHA)).toMatchObject({ input: 'http://h/a.png', sha256: SHA });
     expect(plan.reuse(item('http://h/b.png'), SHA)).toBeUndefined();
+    // An input that could not even be expanded is never resumed, whatever it is called.
+    const broken = {
+      kind: 'error' as const,
+      label: 'http://h/a.png',
+      error: new VisionpipeError('NOT_FOUND', 'gone'),
+    };
+    expect(plan.reuse(broken, SHA)).toBeUndefined();
     await plan.finish(false);
   });
 });

@@ -27,9 +27,15 @@ describe('one JSON value, however it is wrapped, is the answer', () => {
     ],
     ['prose quoting a footnote array beside the object', `${JSON_TEXT}\nSee [1].`, 'embedded'],
     ['the same object twice (an echo)', `${JSON_TEXT}\nTo repeat: ${JSON_TEXT}`, 'embedded'],
+    ['a fence after blank lines', `\n\n\`\`\`json\n${JSON_TEXT}\n\`\`\`\n`, 'fenced'],
   ])('%s', (_name, text, found) => {
     expect(findModelJson(text)).toEqual({ value: VALUE, found });
     expect(parseModelJson('test', text)).toEqual(VALUE);
+  });
+
+  it('quotes and brackets inside strings do not end the value', () => {
+    const tricky = { note: 'he said "}" and \\ then "{["', total: 1 };
+    expect(parseModelJson('test', `Result: ${JSON.stringify(tricky)} — done.`)).toEqual(tricky);
   });
 
   it('a bare array is an answer too', () => {
@@ -44,6 +50,7 @@ describe('no JSON, or two different values, is BAD_RESPONSE and not retryable', 
     ['JSON cut off', '{"vendor_name": "ACME", "total": 1'],
     ['two different objects', '{"total": 1} or maybe {"total": 2}'],
     ['single quotes (not JSON)', "{'vendor_name': 'ACME'}"],
+    ['a fence around something that is not JSON', '```json\nvendor: ACME\n```'],
   ])('%s', (_name, text) => {
     expect(findModelJson(text)).toBeUndefined();
     expect(() => parseModelJson('openai', text, ' (cut off)')).toThrow(
@@ -54,6 +61,32 @@ describe('no JSON, or two different values, is BAD_RESPONSE and not retryable', 
           'openai: the model’s output is not valid JSON (cut off)'.replace('’', "'"),
         ),
       }),
+    );
+  });
+});
+
+describe('the error says what was found', () => {
+  const messageOf = (text: string, why?: string) => {
+    try {
+      parseModelJson('openai', text, why);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('expected a failure');
+  };
+
+  it('no JSON value, with the start of the answer only', () => {
+    const long = `I could not read it. ${'x'.repeat(200)}`;
+    const message = messageOf(long);
+    expect(message).toBe(
+      `openai: the model's output is not valid JSON: no JSON value in ${long.length} chars (${JSON.stringify(long.slice(0, 60))}…)`,
+    );
+    expect(message).not.toContain('x'.repeat(100));
+  });
+
+  it('two different values, counted', () => {
+    expect(messageOf('{"total": 1} or {"total": 2}', ' (cut off)')).toContain(
+      'not valid JSON (cut off): 2 different JSON values in',
     );
   });
 });

@@ -22,8 +22,18 @@ export interface CompatibleServer extends TestServer {
   calls: ChatCall[];
 }
 
+/** What one call answers: its content, or an HTTP error status, with or without usage, after a delay. */
+export interface Reply {
+  content?: string;
+  /** An HTTP error status instead of an answer (unbilled, like a real 500). */
+  status?: number;
+  /** `null` answers without a usage block (some servers do). */
+  usage?: { prompt_tokens: number; completion_tokens: number } | null;
+  delayMs?: number;
+}
+
 export async function startCompatibleServer(
-  content: string | ((call: ChatCall, n: number) => string),
+  content: string | ((call: ChatCall, n: number) => string | Reply),
   usage = { prompt_tokens: 1000, completion_tokens: 20 },
 ): Promise<CompatibleServer> {
   const calls: ChatCall[] = [];
@@ -33,15 +43,32 @@ export async function startCompatibleServer(
     req.on('end', () => {
       const call: ChatCall = { body: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
       calls.push(call);
-      const text = typeof content === 'string' ? content : content(call, calls.length);
-      res.setHeader('content-type', 'application/json');
-      res.end(
-        JSON.stringify({
-          model: call.body.model,
-          choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
-          usage,
-        }),
-      );
+      const answer = typeof content === 'string' ? content : content(call, calls.length);
+      const reply: Reply = typeof answer === 'string' ? { content: answer } : answer;
+      const send = () => {
+        res.setHeader('content-type', 'application/json');
+        if (reply.status !== undefined) {
+          res.statusCode = reply.status;
+          res.end(JSON.stringify({ error: { message: 'simulated failure', type: 'server_error' } }));
+          return;
+        }
+        const billed = reply.usage === undefined ? usage : reply.usage;
+        res.end(
+          JSON.stringify({
+            model: call.body.model,
+            choices: [
+              {
+                index: 0,
+                message: { role: 'assistant', content: reply.content ?? '' },
+                finish_reason: 'stop',
+              },
+            ],
+            ...(billed === null ? {} : { usage: billed }),
+          }),
+        );
+      };
+      if (reply.delayMs) setTimeout(send, reply.delayMs);
+      else send();
     });
   });
   return { ...server, baseUrl: `${server.url}/v1`, calls };
