@@ -159,9 +159,11 @@ export function parseYesNo(provider: string, text: string): { answer: boolean; c
   const yes = /\byes\b/.test(trimmed);
   const no = /\bno\b/.test(trimmed);
   if (yes !== no) return { answer: yes, confidence: 0.6 };
+  // At temperature 0 the same question gets the same answer: retrying it only pays again.
   throw new VisionpipeError(
     'BAD_RESPONSE',
     `${provider}: the yes/no answer was neither (${JSON.stringify(text.slice(0, 80))})`,
+    { retryable: false },
   );
 }
 

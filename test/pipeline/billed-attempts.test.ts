@@ -152,6 +152,17 @@ describe('billed attempts add up', () => {
     expect(record.usage.input_tokens).toBeGreaterThan(USAGE.prompt_tokens);
   });
 
+  it('a triage answer that is neither yes nor no is not retried blindly', async () => {
+    const server = await startCompatibleServer('maybe?', USAGE);
+    servers.push(server);
+    const judge = new OpenAIProvider({ apiKey: 'sk-test-0000', baseUrl: server.baseUrl });
+    const { record } = await processWith(() => GOOD, { triage: { provider: judge, model: 'gpt-4.1-nano' } });
+    expect(server.calls).toHaveLength(1);
+    expect(record).toMatchObject({ status: 'error', error: { code: 'BAD_RESPONSE' } });
+    expect(record.error?.message).toContain('neither');
+    await judge.close();
+  });
+
   it('the per-call timeout holds for every attempt', async () => {
     const { record } = await processWith(() => ({ content: GOOD, delayMs: 3000 }), {
       timeoutMs: 200,
