@@ -105,6 +105,8 @@ describe('billed attempts add up', () => {
     const { record, calls } = await processWith((_c, n) => (n === 1 ? '' : GOOD));
     expect(calls).toHaveLength(2);
     expect(record).toMatchObject({ status: 'ok', attempts: 2, usage: usage(2), cost_usd: price(2) });
+    // Both calls carried the image.
+    expect(record.usage.image_tokens).toBe(2 * openaiImageTokens(300, 200, 'gpt-4.1-mini'));
   });
 
   it('an HTTP failure is not billed: retried, and only the answer that came is counted', async () => {
@@ -211,6 +213,7 @@ describe('billed marks', () => {
     expect(billedOf(null)).toBeUndefined();
     // Only objects can be marked; anything else is returned as it is.
     expect(markBilled('text', billed)).toBe('text');
+    expect(markBilled(null, billed)).toBeNull();
     expect(billedOf('text')).toBeUndefined();
   });
 

@@ -51,6 +51,7 @@ describe('no JSON, or two different values, is BAD_RESPONSE and not retryable', 
     ['two different objects', '{"total": 1} or maybe {"total": 2}'],
     ['single quotes (not JSON)', "{'vendor_name': 'ACME'}"],
     ['a fence around something that is not JSON', '```json\nvendor: ACME\n```'],
+    ['two fences with different values', '```json\n{"total": 1}\n```\n```json\n{"total": 2}\n```'],
   ])('%s', (_name, text) => {
     expect(findModelJson(text)).toBeUndefined();
     expect(() => parseModelJson('openai', text, ' (cut off)')).toThrow(
