@@ -255,4 +255,29 @@ describe('billed marks', () => {
     expect(billedOf(failure)?.usage).toMatchObject({ input_tokens: 2000, output_tokens: 40 });
     await provider.close();
   });
+
+  it('extractStage: the usage it returns adds a billed failed attempt to the answer', async () => {
+    const server = await startCompatibleServer((_c, n) => (n === 1 ? '' : GOOD), USAGE);
+    servers.push(server);
+    const provider = new OpenAIProvider({ apiKey: 'sk-test-0000', baseUrl: server.baseUrl });
+    const image = {
+      data: await solidJpeg(300, 200),
+      format: 'jpeg' as const,
+      width: 300,
+      height: 200,
+      sha256: 'a'.repeat(64),
+    };
+    const done = await extractStage(provider, image, pattern, 'gpt-4.1-mini', 'r.jpg', {
+      timeoutMs: 5000,
+      retry: { baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    expect(done).toMatchObject({ attempts: 2, repair: null, mismatch: undefined });
+    expect(done.usage).toEqual({
+      input_tokens: 2000,
+      output_tokens: 40,
+      image_tokens: 2 * openaiImageTokens(300, 200, 'gpt-4.1-mini'),
+      estimated: false,
+    });
+    await provider.close();
+  });
 });
