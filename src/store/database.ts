@@ -4,7 +4,7 @@
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { VisionpipeError } from '../errors.js';
+import { checkDatabaseUrl } from '../config/urls.js';
 import type { Database } from './schema.js';
 
 export interface DatabaseOptions {
@@ -14,31 +14,6 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** How long to wait for a connection, ms (default 5000). */
   connectTimeoutMs?: number;
-}
-
-/** The URL without its password, for messages. */
-export function redactDatabaseUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-}
-
-/** Checks the URL's form: throws INVALID_OPTION naming DATABASE_URL. */
-export function checkDatabaseUrl(url: string | undefined): string {
-  let parsed: URL | undefined;
-  try {
-    parsed = url ? new URL(url) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!url || !parsed || (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')) {
-    throw new VisionpipeError(
-      'INVALID_OPTION',
-      url
-        ? `database URL "${redactDatabaseUrl(url)}" is not a postgres://user@host:port/database URL`
-        : 'no database: set DATABASE_URL or --database-url (postgres://user@host:port/database)',
-      { option: 'databaseUrl' },
-    );
-  }
-  return url;
 }
 
 export function openDatabase(options: DatabaseOptions): Kysely<Database> {

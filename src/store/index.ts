@@ -5,9 +5,10 @@
  * unless told not to, applies pending migrations.
  */
 import { type Kysely, sql } from 'kysely';
+import { redactCredentials } from '../config/urls.js';
 import { VisionpipeError } from '../errors.js';
 import { ApiKeys } from './api-keys.js';
-import { type DatabaseOptions, openDatabase, redactDatabaseUrl } from './database.js';
+import { type DatabaseOptions, openDatabase } from './database.js';
 import { Images } from './images.js';
 import { Jobs } from './jobs.js';
 import { type MigrationReport, migrateToLatest, pendingMigrations } from './migrate.js';
@@ -45,7 +46,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await db.destroy();
     throw new VisionpipeError(
       'INVALID_OPTION',
-      `database ${redactDatabaseUrl(options.url)} is not reachable: ${error instanceof Error ? error.message : String(error)}`,
+      `database ${redactCredentials(options.url)} is not reachable: ${error instanceof Error ? error.message : String(error)}`,
       { option: 'databaseUrl', cause: error },
     );
   }
@@ -70,7 +71,6 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 }
 
 export type { ApiKeyInfo, CreatedApiKey } from './api-keys.js';
-export { checkDatabaseUrl, redactDatabaseUrl } from './database.js';
 export type { IngestOutcome, NewIngest } from './jobs.js';
 export type { PatternFields, PatternSettings, PatternVersion, StoredPattern } from './patterns.js';
 export { compilePattern, StoreConflictError } from './patterns.js';

@@ -156,6 +156,11 @@ export class Jobs {
     return newestFirst(base, query);
   }
 
+  /** Removes a job that was never queued (the queue was down), so the request can be retried. */
+  async discard(id: string): Promise<void> {
+    await this.db.deleteFrom('jobs').where('id', '=', id).where('status', '=', 'queued').execute();
+  }
+
   /** A worker picked the work up: its queued jobs are running. */
   async markRunning(workKey: string): Promise<void> {
     await this.db
@@ -174,9 +179,10 @@ export class Jobs {
   /**
    * Finishes every open job of the work: the result is stored (when it is an answer) and
    * the jobs updated in one transaction. `leaderJobId` is the job that paid; the others
-   * shared its call. Returns the ids of the jobs finished.
+   * shared its call (`dedup`). Without a leader nobody paid now: every job is a `hit`
+   * (the record was stored earlier). Returns the ids of the jobs finished.
    */
-  async complete(workKey: string, leaderJobId: string, record: RunRecord): Promise<string[]> {
+  async complete(workKey: string, record: RunRecord, leaderJobId?: string): Promise<string[]> {
     return this.db.transaction().execute(async (tx) => {
       await lockWork(tx, workKey);
       if (reusable(record)) {
@@ -187,8 +193,9 @@ export class Jobs {
           .execute();
       }
       const finished: string[] = [];
-      for (const role of ['leader', 'follower'] as const) {
-        const rows = await tx
+      const roles: Role[] = leaderJobId === undefined ? ['hit'] : ['leader', 'follower'];
+      for (const role of roles) {
+        let update = tx
           .updateTable('jobs')
           .set({
             ...outcomeOf(record, role),
@@ -198,10 +205,10 @@ export class Jobs {
             updated_at: sql`now()`,
           })
           .where('work_key', '=', workKey)
-          .where('status', 'in', ['queued', 'running'])
-          .where('id', role === 'leader' ? '=' : '!=', leaderJobId)
-          .returning('id')
-          .execute();
+          .where('status', 'in', ['queued', 'running']);
+        if (leaderJobId !== undefined)
+          update = update.where('id', role === 'leader' ? '=' : '!=', leaderJobId);
+        const rows = await update.returning('id').execute();
         finished.push(...rows.map((r) => r.id));
       }
       return finished;

@@ -1,13 +1,14 @@
 /**
  * The service's tables as Kysely sees them (the SQL is in migrations/). Timestamps are
- * `timestamptz` (Date in, Date out); JSON columns are `jsonb` (objects in, objects out:
- * pg parses them); images are `bytea` (Buffer).
+ * `timestamptz` (Date in, Date out); images are `bytea` (Buffer). JSON goes in as text
+ * and comes out parsed. Schemas, manifests and extras are `json`, not `jsonb`: jsonb
+ * reorders keys, and key order is a pattern's field order (CSV columns, rendering).
  */
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 /** A timestamp the database fills in by default. */
 type CreatedAt = ColumnType<Date, Date | undefined, Date>;
-/** jsonb: written as a JSON string (pg sends objects as text), read back parsed. */
+/** JSON columns: written as a JSON string, read back parsed. */
 type Json<T> = ColumnType<T, string, string>;
 type NullableJson<T> = ColumnType<T | null, string | null | undefined, string | null>;
 

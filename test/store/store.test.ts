@@ -133,6 +133,22 @@ describe('patterns', () => {
     );
   });
 
+  it('keeps field order: a pattern read back is the pattern stored (same fingerprint, same columns)', async () => {
+    const p = await store.patterns.create({
+      ...receipt,
+      name: 'order',
+      json_schema: { total_amount: 'number', date: 'date', merchant_name: 'string' },
+    });
+    const back = await store.patterns.compiled(p.id, 1);
+    expect(back?.fingerprint).toBe(p.fingerprint);
+    expect(Object.keys(back!.schema.properties)).toEqual(['total_amount', 'date', 'merchant_name']);
+    expect(Object.keys((await store.patterns.get(p.id))!.json_schema!)).toEqual([
+      'total_amount',
+      'date',
+      'merchant_name',
+    ]);
+  });
+
   it('edits in place, publishes versions, switches back, deletes softly', async () => {
     const p = await store.patterns.create({ ...receipt, name: 'versioned' });
     const edited = await store.patterns.update(p.id, { instructions: 'Read it carefully' }, {}, false);
@@ -197,7 +213,7 @@ describe('jobs and results', () => {
     expect(jobs.every((j) => j.kind === 'queued')).toBe(true);
     const leader = jobs[0]!.job.id;
     await store.jobs.markRunning('w-share');
-    const finished = await store.jobs.complete('w-share', leader, okRecord({ merchant: 'A', total: 1 }));
+    const finished = await store.jobs.complete('w-share', okRecord({ merchant: 'A', total: 1 }), leader);
     expect(finished.sort()).toEqual(jobs.map((j) => j.job.id).sort());
     const rows = await Promise.all(jobs.map((j) => store.jobs.get(j.job.id)));
     expect(rows.map((r) => [r!.status, r!.cache, r!.cost_usd, r!.attempts])).toEqual([
@@ -219,7 +235,7 @@ describe('jobs and results', () => {
       const work = `w-race-${round}`;
       const first = await ingest(work);
       const [, racer] = await Promise.all([
-        store.jobs.complete(work, first.job.id, okRecord({ merchant: 'R', total: round })),
+        store.jobs.complete(work, okRecord({ merchant: 'R', total: round }), first.job.id),
         ingest(work),
       ]);
       const row = await store.jobs.get(racer.job.id);
@@ -235,7 +251,7 @@ describe('jobs and results', () => {
       output: null,
       error: { code: 'PROVIDER_UNAVAILABLE', message: 'provider answered 503 five times' },
     };
-    await store.jobs.complete('w-error', first.job.id, failed);
+    await store.jobs.complete('w-error', failed, first.job.id);
     expect(await store.jobs.get(first.job.id)).toMatchObject({
       status: 'failed',
       error_code: 'PROVIDER_UNAVAILABLE',

@@ -25,7 +25,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       name text not null,
       format text not null check (format in ('json', 'yaml', 'xml', 'csv', 'text')),
       instructions text not null,
-      json_schema jsonb,
+      json_schema json,
       yaml_schema text,
       xml_schema text,
       csv_schema text,
@@ -52,7 +52,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       name text not null,
       format text not null,
       instructions text not null,
-      json_schema jsonb,
+      json_schema json,
       yaml_schema text,
       xml_schema text,
       csv_schema text,
@@ -82,7 +82,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       image_sha256 text not null references images(sha256),
       image_url text not null,
       status text not null default 'queued' check (status in ('queued', 'running', 'succeeded', 'failed')),
-      manifest jsonb,
+      manifest json,
       error text,
       error_code text,
       latency_ms integer,
@@ -94,7 +94,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       model text,
       idempotency_key text,
       requested_by uuid references api_keys(id) on delete set null,
-      extras jsonb,
+      extras json,
       webhook_url text,
       created_at timestamptz not null default now(),
       updated_at timestamptz not null default now(),
@@ -112,7 +112,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     create table results (
       work_key text primary key,
-      record jsonb not null,
+      record json not null,
       created_at timestamptz not null default now()
     )`.execute(db);
 
@@ -138,7 +138,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       endpoint_id uuid references webhook_endpoints(id) on delete set null,
       url text not null,
       event text not null,
-      payload jsonb not null,
+      payload json not null,
       status text not null default 'pending' check (status in ('pending', 'delivered', 'failed', 'disabled')),
       attempts integer not null default 0,
       next_attempt_at timestamptz not null default now(),
