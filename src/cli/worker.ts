@@ -9,7 +9,8 @@ import { addWorkerOptions, fleetSettingsFrom, type WorkerFlags } from './worker-
 
 const EXAMPLES = `
 Examples:
-  $ DATABASE_URL=postgres://db.internal/visionpipe REDIS_URL=redis://redis.internal:6379 visionpipe worker
+  $ export DATABASE_URL=postgres://db.internal/visionpipe REDIS_URL=redis://redis.internal:6379
+  $ visionpipe worker                                   # the local OCR engine, one image per core
   $ OPENAI_API_KEY=… visionpipe worker --provider openai --model gpt-4.1-mini --rpm 500 --concurrency 20
 
 Give every worker and serve the same provider flags (a shared visionpipe.config.yaml does it):
