@@ -4,16 +4,15 @@
  * unique, `npx visionpipe` pointed at this checkout, 0.0.0.0 kept to loopback), the
  * config example loaded by the config loader, the README's block being one of the docs'.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/file.js';
-import { BIN, ROOT } from '../support/cli.js';
+import { BIN, ROOT, runCommand } from '../support/cli.js';
 import { PG_ADMIN_URL } from '../support/postgres.js';
+import { freePort } from '../support/redis.js';
 import { clearRedisPrefix } from '../support/service.js';
 
 const DOC = path.join(ROOT, 'docs/service.md');
@@ -33,17 +32,6 @@ function blocks(markdown: string): Array<{ section: string; lang: string; code: 
     found.push({ section, lang: open[1]!, code: body.join('\n') });
   }
   return found;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -72,26 +60,12 @@ async function walkthrough(code: string): Promise<{ code: number | null; output:
     .replaceAll('npx visionpipe', `node ${BIN}`)
     .replaceAll('8080', String(port))
     .replaceAll('--host 0.0.0.0', '--host 127.0.0.1');
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
-      cwd: dir,
-      env: { ...process.env, PORT: String(port), VISIONPIPE_QUEUE_PREFIX: prefix, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      output += c;
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      output += c;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-    child.on('error', reject);
-    child.on('close', (exit) => {
-      clearTimeout(timer);
-      resolve({ code: exit, output, dir });
-    });
+  const run = await runCommand('bash', ['-euo', 'pipefail', '-c', script], {
+    cwd: dir,
+    env: { ...process.env, PORT: String(port), VISIONPIPE_QUEUE_PREFIX: prefix, NO_COLOR: '1' },
+    timeoutMs: 300_000,
   });
+  return { code: run.code, output: run.stdout + run.stderr, dir };
 }
 
 describe('docs/service.md', async () => {

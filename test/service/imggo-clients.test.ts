@@ -5,12 +5,12 @@
  * `visionpipe run --provider imggo`. The service reads the sample invoices with the local
  * engine, and every manifest is compared with the samples' ground truth.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/api-client.js';
-import { ROOT, runCli } from '../support/cli.js';
+import { ROOT, runCli, runCommand } from '../support/cli.js';
 import { startServer, type TestServer } from '../support/http.js';
 import { tempDir } from '../support/images.js';
 import { IMGGO_API_DIR } from '../support/openapi.js';
@@ -41,40 +41,18 @@ function python(): string {
   throw new Error('no python3 with requests: apt-get install python3-requests (.ci/run does)');
 }
 
-interface Done {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs a client program to its end with the key and base URL in its environment. */
-function runClient(command: string, args: string[], options: { cwd?: string } = {}): Promise<Done> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd ?? work,
-      env: {
-        ...process.env,
-        IMGGO_API_KEY: key,
-        IMGGO_BASE_URL: api,
-        // ImgGo's TypeScript examples import axios and form-data: resolved from this repository.
-        NODE_PATH: path.join(ROOT, 'node_modules'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+function runClient(command: string, args: string[], options: { cwd?: string } = {}) {
+  return runCommand(command, args, {
+    cwd: options.cwd ?? work,
+    env: {
+      ...process.env,
+      IMGGO_API_KEY: key,
+      IMGGO_BASE_URL: api,
+      // ImgGo's TypeScript examples import axios and form-data: resolved from this repository.
+      NODE_PATH: path.join(ROOT, 'node_modules'),
+    },
+    timeoutMs: 240_000,
   });
 }
 
