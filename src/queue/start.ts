@@ -3,7 +3,7 @@
  * finds its tables), Redis, and the fleet. close() drains: running jobs finish first.
  */
 import { openStore } from '../store/index.js';
-import { connectRedis } from './connection.js';
+import { closeRedis, connectRedis } from './connection.js';
 import { type FleetSettings, startFleet } from './fleet.js';
 
 export interface WorkerProcessSettings {
@@ -26,7 +26,7 @@ export async function startWorkerProcess(
       return {
         async close() {
           await fleet.close();
-          await redis.quit();
+          await closeRedis(redis);
           await store.close();
         },
       };

@@ -11,6 +11,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiKeyInfo, Store } from '../store/index.js';
 import { ApiError } from './api-error.js';
+import { within } from './deadline.js';
 import type { KeyRateLimiter } from './rate-limit.js';
 import { hasScope, type Scope } from './scopes.js';
 
@@ -29,6 +30,8 @@ export function apiKeyOf(request: FastifyRequest): ApiKeyInfo {
   if (!request.apiKey) throw new ApiError(401, 'missing_authorization', 'Authorization header is required');
   return request.apiKey;
 }
+
+const RATE_LIMIT_DEADLINE_MS = 1000;
 
 function bearer(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
@@ -60,7 +63,10 @@ export function registerAuth(app: FastifyInstance, store: Store, limiter: KeyRat
         },
       );
     }
-    const decision = await limiter?.take(key.id);
+    // Fail open: a Redis outage must not take the API down with it.
+    const decision = limiter
+      ? await within(limiter.take(key.id), RATE_LIMIT_DEADLINE_MS, 'the rate limiter').catch(() => undefined)
+      : undefined;
     if (!decision) return;
     reply.headers(decision.headers);
     if (!decision.allowed) {

@@ -5,7 +5,7 @@
  * jobs and finish theirs, then connections close.
  */
 import type { AddressInfo } from 'node:net';
-import { connectRedis } from '../queue/connection.js';
+import { closeRedis, connectRedis } from '../queue/connection.js';
 import { type Fleet, type FleetSettings, startFleet } from '../queue/fleet.js';
 import { IngestQueue } from '../queue/ingest-queue.js';
 import { openStore } from '../store/index.js';
@@ -42,13 +42,16 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
     for (const close of closers.splice(0).reverse()) await close().catch(() => {});
   };
   try {
-    const redis = await connectRedis(settings.redisUrl);
-    closers.push(() => redis.quit());
+    // Requests fail fast while Redis is away; workers wait for it to come back.
+    const redis = await connectRedis(settings.redisUrl, { failFast: true });
+    closers.push(() => closeRedis(redis));
     const queue = new IngestQueue(redis, { prefix: settings.fleet.prefix });
     closers.push(() => queue.close());
     let fleet: Fleet | undefined;
     if (settings.fleet.count > 0) {
-      fleet = await startFleet(settings.fleet, store, redis);
+      const workerRedis = await connectRedis(settings.redisUrl);
+      closers.push(() => closeRedis(workerRedis));
+      fleet = await startFleet(settings.fleet, store, workerRedis);
       closers.push(() => fleet!.close());
     }
     const api = await buildApi({

@@ -25,6 +25,8 @@ export interface TestServiceOptions {
   rateLimit?: { limit: number; intervalMs: number };
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Another Redis (a private one a test stops and starts). */
+  redisUrl?: string;
   /** Reuse a database and prefix (a second service on the same state). */
   shared?: { database: TestDatabase; prefix: string };
 }
@@ -64,9 +66,10 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const logs: string[] = [];
   const log = (line: string) => logs.push(line);
   const provider = options.provider ?? 'local';
+  const redisUrl = options.redisUrl ?? REDIS_URL;
   const service = await startService({
     databaseUrl: database.url,
-    redisUrl: REDIS_URL,
+    redisUrl,
     host: '127.0.0.1',
     port: 0,
     api: { maxUploadBytes: options.maxUploadBytes ?? 10_000_000, allowPrivateUrls: true },
@@ -81,11 +84,11 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       engine: {
         provider,
         providerOptions: options.providerOptions ?? {},
-        cache: REDIS_URL,
+        cache: redisUrl,
         cacheNamespace: `${prefix}:cache:`,
         cacheTtlMs: 3_600_000,
         stateDir,
-        limiterStore: REDIS_URL,
+        limiterStore: redisUrl,
         limiterPrefix: `${prefix}:limiter`,
         warn: log,
       },
@@ -107,7 +110,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       await store.close();
       if (!options.shared) {
         await database.drop();
-        await clearRedisPrefix(prefix);
+        if (redisUrl === REDIS_URL) await clearRedisPrefix(prefix);
       }
       await rm(stateDir, { recursive: true, force: true });
     },

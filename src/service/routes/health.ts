@@ -9,21 +9,15 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../app.js';
+import { within } from '../deadline.js';
 
 const PROBE_MS = 2000;
 
-async function probe(check: () => Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), PROBE_MS);
-  });
-  try {
-    return await Promise.race([check().then(() => true), timeout]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+function probe(check: () => Promise<unknown>): Promise<boolean> {
+  return within(check(), PROBE_MS, 'probe').then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function healthRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {

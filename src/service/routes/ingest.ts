@@ -10,9 +10,13 @@ import { workKeyOf } from '../../queue/work-key.js';
 import { ApiError, notFound } from '../api-error.js';
 import type { RouteContext } from '../app.js';
 import { apiKeyOf } from '../auth.js';
+import { within } from '../deadline.js';
 import { readIngest } from '../ingest-input.js';
 import { ingestView } from '../views.js';
 import { idParams, isUuid, ok, originOf } from './common.js';
+
+/** How long an ingest waits for Redis to take the queue job before answering 503. */
+const QUEUE_DEADLINE_MS = 5000;
 
 const jsonIngest = {
   type: ['object', 'null'],
@@ -75,7 +79,7 @@ export async function ingestRoutes(app: FastifyInstance, context: RouteContext):
       if (outcome.kind === 'queued') {
         // A queue job for this work may already wait or run: then this job joins it.
         try {
-          await queue.add({
+          const queued = queue.add({
             workKey,
             leaderJobId: outcome.job.id,
             patternId: pattern.id,
@@ -83,6 +87,7 @@ export async function ingestRoutes(app: FastifyInstance, context: RouteContext):
             imageSha256: image.sha256,
             label: image.label,
           });
+          await within(queued, QUEUE_DEADLINE_MS, 'the queue');
         } catch (error) {
           // Not queued, not accepted: the job goes, so a retry (same idempotency key) starts afresh.
           await store.jobs.discard(outcome.job.id);
