@@ -11,6 +11,7 @@ import { estimateCommand } from './estimate.js';
 import { evalCommand } from './eval.js';
 import { optimizeCommand } from './optimize.js';
 import { runCommandDefinition } from './run.js';
+import { serviceCommands } from './service-commands.js';
 import { simulateCommand } from './simulate.js';
 
 export const EXIT = { ok: 0, inputsFailed: 1, usage: 2, internal: 3 } as const;
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   program.addCommand(cacheCommand());
   program.addCommand(simulateCommand());
   program.addCommand(benchCommand());
+  for (const command of serviceCommands()) program.addCommand(command);
   return program;
 }
 

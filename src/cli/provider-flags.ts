@@ -40,7 +40,7 @@ export const KEY_ENV = {
  * Fills every option the command line left at its default from the config file
  * (flag > config > default), and keeps the price overrides for the command.
  */
-async function applyConfig(command: Command): Promise<void> {
+export async function applyConfig(command: Command): Promise<void> {
   const explicit = command.getOptionValue('config') as string | undefined;
   const { config } = await loadConfig(explicit);
   for (const [key, value] of Object.entries(config)) {

@@ -56,6 +56,18 @@ export const configSchema = z
     escalateTo: z.string().min(1).optional(),
     escalateBelow: z.number().min(0).max(1).optional(),
     route: z.string().min(1).optional(),
+    // The service (serve, worker, keys, migrate).
+    databaseUrl: z.string().min(1).optional(),
+    redisUrl: z.string().min(1).optional(),
+    queuePrefix: z.string().min(1).optional(),
+    host: z.string().min(1).optional(),
+    port: z.number().int().min(0).max(65_535).optional(),
+    workers: z.number().int().min(0).max(64).optional(),
+    maxUploadBytes: z.number().int().positive().optional(),
+    rateLimit: z.string().min(1).optional(),
+    publicUrl: z.string().url().optional(),
+    lockDuration: duration.optional(),
+    stalledInterval: duration.optional(),
     /** Price table overrides: `{provider: {batchDiscount?, models: {model: {input, output} | {perImage}}}}`. */
     prices: z.record(z.string(), z.unknown()).optional(),
   })

@@ -1,0 +1,128 @@
+/**
+ * Flags every service command (serve, worker, keys, migrate) shares: where PostgreSQL
+ * and Redis are. Each setting comes from the flag, else its environment variable
+ * (DATABASE_URL, REDIS_URL…), else the config file, else the default; everything is
+ * checked before anything starts, and a bad value is named. Light on purpose: the
+ * commands load their heavy parts when they run.
+ */
+import { type Command, Option } from 'commander';
+import { z } from 'zod';
+import { checkDatabaseUrl, checkRedisUrl } from '../config/urls.js';
+import { parseOptions } from '../config/validate.js';
+import { VisionpipeError } from '../errors.js';
+
+export interface ConnectionFlags {
+  databaseUrl?: string;
+  redisUrl?: string;
+  queuePrefix: string;
+}
+
+/**
+ * --database-url (DATABASE_URL) and --config; the config file fills what flags and the
+ * environment leave unset.
+ */
+export function addDatabaseOptions(command: Command, options: { config?: boolean } = {}): Command {
+  if (options.config !== false) {
+    // The config hook lives with the provider flags; loaded only when the command runs.
+    command.hook('preAction', async (thisCommand) =>
+      (await import('./provider-flags.js')).applyConfig(thisCommand),
+    );
+    command.option('--config <file>', 'config file (default: ./visionpipe.config.yaml if present)');
+  }
+  return command.addOption(
+    new Option('--database-url <url>', 'PostgreSQL: postgres://user[:password]@host:port/database').env(
+      'DATABASE_URL',
+    ),
+  );
+}
+
+/**
+ * The database, Redis (REDIS_URL) and the Redis key prefix: what serve and worker need.
+ * They take the provider flags too, which bring --config: `config: false` then.
+ */
+export function addConnectionOptions(command: Command, options: { config?: boolean } = {}): Command {
+  return addDatabaseOptions(command, options)
+    .addOption(new Option('--redis-url <url>', 'Redis: redis://host:port[/db]').env('REDIS_URL'))
+    .addOption(
+      new Option('--queue-prefix <prefix>', 'Redis key prefix of the queue, cache and rate limits')
+        .env('VISIONPIPE_QUEUE_PREFIX')
+        .default('visionpipe'),
+    );
+}
+
+const prefixSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores');
+
+/** The database URL alone (keys, migrate), checked. */
+export function databaseUrlOf(flags: ConnectionFlags): string {
+  return checkDatabaseUrl(flags.databaseUrl);
+}
+
+/** Checks the connection settings (presence and form), naming the bad one. */
+export function connectionSettings(flags: ConnectionFlags) {
+  return {
+    databaseUrl: checkDatabaseUrl(flags.databaseUrl),
+    redisUrl: checkRedisUrl(flags.redisUrl),
+    prefix: parseOptions(z.object({ queuePrefix: prefixSchema }), flags, 'setting').queuePrefix,
+  };
+}
+
+const PER: Record<string, number> = {
+  s: 1000,
+  sec: 1000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+  hour: 3_600_000,
+};
+
+/**
+ * `600/min`, `20/s`, `5000/h` (or `off`) → requests per interval; throws INVALID_OPTION
+ * naming --rate-limit otherwise.
+ */
+export function parseRateLimit(text: string): { limit: number; intervalMs: number } | undefined {
+  if (/^(off|none|0)$/i.test(text.trim())) return undefined;
+  const match = /^\s*(\d+)\s*\/\s*([a-z]+)\s*$/i.exec(text);
+  const intervalMs = match ? PER[match[2]!.toLowerCase()] : undefined;
+  if (!match || intervalMs === undefined || Number(match[1]) < 1) {
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      `--rate-limit "${text}" must look like 600/min, 20/s, 5000/h or off`,
+      {
+        option: 'rateLimit',
+      },
+    );
+  }
+  return { limit: Number(match[1]), intervalMs };
+}
+
+/**
+ * Runs `start`, then waits for SIGTERM or SIGINT and drains with `close`: running work
+ * finishes, nothing new starts. A second signal exits at once.
+ */
+export async function runUntilSignal(
+  start: () => Promise<{ close(): Promise<void> }>,
+  log: (line: string) => void,
+): Promise<number> {
+  const running = await start();
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  log(`${signal}: draining (finishing work in flight; ${signal} again to stop at once)`);
+  const again = () => {
+    log('stopped before the drain finished');
+    process.exit(1);
+  };
+  process.once('SIGTERM', again);
+  process.once('SIGINT', again);
+  await running.close();
+  log('drained; bye');
+  return 0;
+}
+
+/** One line to stderr with a timestamp: the service's log. */
+export function stderrLog(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+}

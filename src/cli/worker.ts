@@ -1,0 +1,38 @@
+/**
+ * `visionpipe worker`: a worker process. Any number of them, on any number of machines,
+ * take jobs from the queue that `visionpipe serve` fills and run them through the same
+ * pipeline `visionpipe run` uses, sharing the Redis cache and rate limit.
+ */
+import { Command } from 'commander';
+import { addConnectionOptions, runUntilSignal, stderrLog } from './service-flags.js';
+import { addWorkerOptions, fleetSettingsFrom, type WorkerFlags } from './worker-flags.js';
+
+const EXAMPLES = `
+Examples:
+  $ export DATABASE_URL=postgres://db.internal/visionpipe REDIS_URL=redis://redis.internal:6379
+  $ visionpipe worker                                   # the local OCR engine, one image per core
+  $ OPENAI_API_KEY=… visionpipe worker --provider openai --model gpt-4.1-mini --rpm 500 --concurrency 20
+
+Give every worker and serve the same provider flags (a shared visionpipe.config.yaml does it):
+--rpm/--tpm is one budget for all of them, kept in Redis. A worker that dies mid-job loses
+nothing: after --lock-duration its job runs on another worker, which finds the answer in
+the shared cache if the provider had already answered. SIGTERM finishes running jobs first.`;
+
+export function workerCommand(): Command {
+  const command = new Command('worker')
+    .description('Run a worker: take ingest jobs from Redis, run the pipeline, store results in PostgreSQL')
+    .addHelpText('after', EXAMPLES);
+  addConnectionOptions(command, { config: false });
+  addWorkerOptions(command);
+  return command.action(async (flags: WorkerFlags) => {
+    const { databaseUrl, redisUrl, fleet } = fleetSettingsFrom(flags, 1, stderrLog);
+    const { startWorkerProcess } = await import('../queue/start.js');
+    process.exitCode = await runUntilSignal(async () => {
+      const running = await startWorkerProcess({ databaseUrl, redisUrl, fleet, log: stderrLog });
+      process.stdout.write(
+        `visionpipe worker: taking jobs (concurrency ${fleet.concurrency}, provider ${fleet.engine.provider})\n`,
+      );
+      return running;
+    }, stderrLog);
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * A process's workers: `visionpipe worker` runs one fleet, `visionpipe serve --workers N`
+ * runs N beside the API. The workers of one process share one engine (provider, cache,
+ * limiter, pipelines); processes on other machines share Redis and PostgreSQL.
+ */
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { Store } from '../store/index.js';
+import { type EngineSettings, openEngine } from './engine.js';
+import { type IngestWorker, startIngestWorker } from './worker.js';
+
+export interface FleetSettings {
+  /** BullMQ workers in this process. */
+  count: number;
+  /** Jobs each worker runs at once. */
+  concurrency: number;
+  prefix: string;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  engine: EngineSettings;
+  log: (line: string) => void;
+}
+
+export interface Fleet {
+  readonly count: number;
+  /** Stops taking jobs, finishes running ones, releases the engine. */
+  close(): Promise<void>;
+}
+
+export async function startFleet(settings: FleetSettings, store: Store, connection: Redis): Promise<Fleet> {
+  const engine = await openEngine(settings.engine);
+  const workers: IngestWorker[] = [];
+  for (let i = 0; i < settings.count; i++) {
+    workers.push(
+      startIngestWorker({
+        connection,
+        prefix: settings.prefix,
+        store,
+        pipelines: engine.pipelines,
+        concurrency: settings.concurrency,
+        lockDurationMs: settings.lockDurationMs,
+        stalledIntervalMs: settings.stalledIntervalMs,
+        name: `${hostname()}:${process.pid}:${i + 1}`,
+        log: settings.log,
+      }),
+    );
+  }
+  await Promise.all(workers.map((w) => w.worker.waitUntilReady()));
+  return {
+    count: workers.length,
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await engine.close();
+    },
+  };
+}

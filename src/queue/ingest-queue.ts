@@ -1,0 +1,71 @@
+/**
+ * The ingest queue (BullMQ on Redis): one queue job per work key, its id the work key, so
+ * ingests of the same image and pattern version on any API process join the job already
+ * waiting or running instead of adding a second one. Finished queue jobs are removed at
+ * once (the database keeps the outcome), so a later ingest of finished work can queue it
+ * again; it then finds the stored result without calling the provider.
+ */
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+
+export const INGEST_QUEUE = 'ingest';
+
+export const ingestJobData = z.object({
+  workKey: z.string().min(1),
+  /** The job that created this queue job: it pays; jobs that joined are `dedup`. */
+  leaderJobId: z.string().uuid(),
+  patternId: z.string().uuid(),
+  patternVersion: z.number().int().positive(),
+  imageSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** How the image is named in records (its URL, or `upload:<sha256>`). */
+  label: z.string().min(1),
+});
+export type IngestJobData = z.infer<typeof ingestJobData>;
+
+export interface QueueSettings {
+  /** BullMQ key prefix (default `visionpipe`): services sharing a Redis keep apart by prefix. */
+  prefix: string;
+  /** Tries per queue job when the pipeline fails retryably or the database write fails (default 3). */
+  attempts?: number;
+  /** First wait before a retry, ms; doubles each time (default 5000). */
+  backoffMs?: number;
+}
+
+export const QUEUE_DEFAULTS = { prefix: 'visionpipe', attempts: 3, backoffMs: 5000 } as const;
+
+export class IngestQueue {
+  readonly queue: Queue<IngestJobData>;
+  private readonly settings: Required<QueueSettings>;
+
+  constructor(connection: Redis, settings: QueueSettings) {
+    this.settings = { ...QUEUE_DEFAULTS, ...settings };
+    this.queue = new Queue<IngestJobData>(INGEST_QUEUE, { connection, prefix: this.settings.prefix });
+  }
+
+  /** Queues the work unless a queue job for it is already waiting or running (then it joins that one). */
+  async add(data: IngestJobData): Promise<void> {
+    await this.queue.add('ingest', ingestJobData.parse(data), {
+      jobId: data.workKey,
+      attempts: this.settings.attempts,
+      backoff: { type: 'exponential', delay: this.settings.backoffMs },
+      removeOnComplete: true,
+      removeOnFail: true,
+    });
+  }
+
+  /** Workers connected to the queue, on any machine. */
+  workers(): Promise<number> {
+    return this.queue.getWorkersCount();
+  }
+
+  /** Jobs waiting, running and delayed (retries). */
+  async depth(): Promise<{ waiting: number; active: number; delayed: number }> {
+    const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed');
+    return { waiting: counts.waiting ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0 };
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}

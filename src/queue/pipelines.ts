@@ -1,0 +1,66 @@
+/**
+ * One library pipeline per pattern version, the same `createPipeline` that `visionpipe
+ * run` uses, all sharing one provider, one result cache (Redis: shared by every worker
+ * on every machine) and one rate limiter. Pipelines are cheap (the provider and cache
+ * are not theirs to close); the least recently used are dropped past `max`.
+ */
+import { LRUCache } from 'lru-cache';
+import type { CacheSetup } from '../cache/open-cache.js';
+import type { WarningSink } from '../cache/store.js';
+import type { Limiter } from '../flow/limiter.js';
+import type { RetryOptions } from '../flow/retry.js';
+import type { ProfileName } from '../image/profiles.js';
+import type { Pattern } from '../patterns/types.js';
+import { createPipeline, type Pipeline } from '../pipeline/create-pipeline.js';
+import type { PriceTable } from '../providers/pricing.js';
+import type { Provider } from '../providers/spec.js';
+
+export interface PipelineSettings {
+  provider: Provider;
+  model?: string;
+  profile?: ProfileName;
+  cache: CacheSetup;
+  limiter?: Limiter;
+  retry?: Omit<RetryOptions, 'signal'>;
+  /** Per provider call, ms. */
+  timeoutMs?: number;
+  maxImageTokens?: number;
+  priceTable?: PriceTable;
+  warn?: WarningSink;
+}
+
+export class PipelinePool {
+  private readonly pipelines: LRUCache<string, Promise<Pipeline>>;
+
+  constructor(
+    private readonly settings: PipelineSettings,
+    max = 100,
+  ) {
+    this.pipelines = new LRUCache({ max });
+  }
+
+  /** The pipeline of this pattern version (by fingerprint), created on first use. */
+  for(pattern: Pattern): Promise<Pipeline> {
+    let pipeline = this.pipelines.get(pattern.fingerprint);
+    if (!pipeline) {
+      const s = this.settings;
+      pipeline = createPipeline({
+        pattern,
+        provider: s.provider,
+        cache: s.cache,
+        ...(s.model ? { model: s.model } : {}),
+        ...(s.profile ? { profile: s.profile } : {}),
+        ...(s.limiter ? { limiter: s.limiter } : {}),
+        ...(s.retry ? { retry: s.retry } : {}),
+        ...(s.timeoutMs === undefined ? {} : { timeoutMs: s.timeoutMs }),
+        ...(s.maxImageTokens === undefined ? {} : { maxImageTokens: s.maxImageTokens }),
+        ...(s.priceTable ? { priceTable: s.priceTable } : {}),
+        ...(s.warn ? { warn: s.warn } : {}),
+      });
+      this.pipelines.set(pattern.fingerprint, pipeline);
+      // A pipeline that failed to build is not kept: the next job tries again.
+      pipeline.catch(() => this.pipelines.delete(pattern.fingerprint));
+    }
+    return pipeline;
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * `visionpipe worker`, assembled: the store (migrated, so a worker started first still
+ * finds its tables), Redis, and the fleet. close() drains: running jobs finish first.
+ */
+import { openStore } from '../store/index.js';
+import { closeRedis, connectRedis } from './connection.js';
+import { type FleetSettings, startFleet } from './fleet.js';
+
+export interface WorkerProcessSettings {
+  databaseUrl: string;
+  redisUrl: string;
+  fleet: FleetSettings;
+  log: (line: string) => void;
+}
+
+export async function startWorkerProcess(
+  settings: WorkerProcessSettings,
+): Promise<{ close(): Promise<void> }> {
+  const store = await openStore({ url: settings.databaseUrl });
+  if (store.migrations.applied.length > 0)
+    settings.log(`database: applied ${store.migrations.applied.join(', ')}`);
+  try {
+    const redis = await connectRedis(settings.redisUrl);
+    try {
+      const fleet = await startFleet(settings.fleet, store, redis);
+      return {
+        async close() {
+          await fleet.close();
+          await closeRedis(redis);
+          await store.close();
+        },
+      };
+    } catch (error) {
+      redis.disconnect();
+      throw error;
+    }
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The ingest worker: takes queue jobs and runs them through the library pipeline.
+ *
+ * Never paying twice, across machines:
+ * - the work's stored result (PostgreSQL) is looked up first;
+ * - the pipeline's own cache (Redis, shared by every worker) is looked up next, so a
+ *   job re-run after its worker died (a stalled job, moved back to waiting by BullMQ
+ *   once the dead worker's lock expires) finds the answer the first run paid for;
+ * - the result is written to the cache (by the pipeline, as soon as the provider
+ *   answers) and to the database (with every open job of the work) before the queue job
+ *   is acknowledged.
+ * A worker killed between the provider's answer and the cache write is the one window
+ * where a second call can happen.
+ *
+ * close() stops taking jobs, lets running ones finish, then closes its connections.
+ */
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ERROR_CODES, type ErrorCode } from '../errors.js';
+import type { RunRecord } from '../pipeline/record.js';
+import type { Store } from '../store/index.js';
+import { INGEST_QUEUE, type IngestJobData, ingestJobData, QUEUE_DEFAULTS } from './ingest-queue.js';
+import type { PipelinePool } from './pipelines.js';
+
+export interface IngestWorkerOptions {
+  connection: Redis;
+  /** BullMQ key prefix: the same as the API's queue. */
+  prefix?: string;
+  store: Store;
+  pipelines: PipelinePool;
+  /** Jobs this worker runs at once (default 4). */
+  concurrency?: number;
+  /**
+   * How long a job stays locked to its worker without a renewal, ms (default 30 000).
+   * A killed worker's jobs are re-run elsewhere after this (plus `stalledIntervalMs`).
+   */
+  lockDurationMs?: number;
+  /** How often workers look for jobs whose worker died, ms (default 30 000). */
+  stalledIntervalMs?: number;
+  /** Times a job may be re-run after its worker died before it fails (default 2). */
+  maxStalledCount?: number;
+  /** Shown in BullMQ's worker list and job records. */
+  name?: string;
+  /** One line per notable event (job finished, retried, failed). */
+  log?: (line: string) => void;
+}
+
+export interface IngestWorker {
+  readonly worker: Worker<IngestJobData>;
+  /** Stops taking jobs, waits for running ones, closes connections. */
+  close(): Promise<void>;
+}
+
+export const WORKER_DEFAULTS = {
+  concurrency: 4,
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 30_000,
+  maxStalledCount: 2,
+} as const;
+
+/** A failure worth another try later (the provider overloaded, the breaker open): the queue retries it. */
+class RetryLater extends Error {
+  override readonly name = 'RetryLater';
+}
+
+function retryable(record: RunRecord): boolean {
+  const code = record.error?.code;
+  return record.status === 'error' && code !== undefined && code in ERROR_CODES
+    ? ERROR_CODES[code as ErrorCode].retryable
+    : false;
+}
+
+export function startIngestWorker(options: IngestWorkerOptions): IngestWorker {
+  const { store, pipelines } = options;
+  const log = options.log ?? (() => {});
+
+  async function process(job: Job<IngestJobData>): Promise<string> {
+    const data = ingestJobData.parse(job.data);
+    const { workKey } = data;
+    await store.jobs.markRunning(workKey);
+
+    const stored = await store.jobs.result(workKey);
+    if (stored) {
+      await store.jobs.complete(workKey, stored);
+      return 'stored';
+    }
+    const pattern = await store.patterns.compiled(data.patternId, data.patternVersion);
+    if (!pattern) {
+      await store.jobs.fail(
+        workKey,
+        'PATTERN_NOT_FOUND',
+        `pattern ${data.patternId} v${data.patternVersion} is gone`,
+      );
+      throw new UnrecoverableError(`pattern ${data.patternId} v${data.patternVersion} is gone`);
+    }
+    const image = await store.images.get(data.imageSha256);
+    if (!image) {
+      await store.jobs.fail(workKey, 'IMAGE_NOT_FOUND', `image ${data.imageSha256} is gone`);
+      throw new UnrecoverableError(`image ${data.imageSha256} is gone`);
+    }
+    const pipeline = await pipelines.for(pattern);
+    const record = await pipeline.process(image.bytes, { label: data.label });
+    const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (retryable(record) && !lastTry) {
+      // Jobs stay running in the database; the queue tries again after its backoff.
+      throw new RetryLater(`${record.error?.code}: ${record.error?.message}`);
+    }
+    await store.jobs.complete(workKey, record, data.leaderJobId);
+    return record.status;
+  }
+
+  const worker = new Worker<IngestJobData>(INGEST_QUEUE, process, {
+    connection: options.connection,
+    prefix: options.prefix ?? QUEUE_DEFAULTS.prefix,
+    concurrency: options.concurrency ?? WORKER_DEFAULTS.concurrency,
+    lockDuration: options.lockDurationMs ?? WORKER_DEFAULTS.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs ?? WORKER_DEFAULTS.stalledIntervalMs,
+    maxStalledCount: options.maxStalledCount ?? WORKER_DEFAULTS.maxStalledCount,
+    ...(options.name ? { name: options.name } : {}),
+  });
+
+  worker.on('completed', (job, outcome) => log(`job ${job.id}: ${outcome}`));
+  worker.on('stalled', (jobId) => log(`job ${jobId}: its worker stopped answering; running it again`));
+  worker.on('failed', (job, error) => {
+    if (!job) return;
+    const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    log(`job ${job.id}: ${final ? 'failed' : 'will retry'}: ${error.message}`);
+    if (!final) return;
+    // The database write itself may be what failed: best effort, the jobs say why.
+    const data = ingestJobData.safeParse(job.data);
+    if (data.success)
+      store.jobs.fail(data.data.workKey, 'WORKER_FAILED', error.message).catch((e: unknown) => {
+        log(`job ${job.id}: could not record the failure: ${e instanceof Error ? e.message : String(e)}`);
+      });
+  });
+  // Connection trouble is retried by BullMQ; it must not crash the process.
+  worker.on('error', (error) => log(`worker: ${error.message}`));
+
+  return {
+    worker,
+    close: () => worker.close(),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * `visionpipe serve`, assembled: the store (migrated), Redis, the ingest queue, the
+ * per-key rate limit, N in-process workers, and the HTTP API. close() drains in order:
+ * the API stops taking requests and finishes the ones in flight, the workers stop taking
+ * jobs and finish theirs, then connections close.
+ */
+import type { AddressInfo } from 'node:net';
+import { closeRedis, connectRedis } from '../queue/connection.js';
+import { type Fleet, type FleetSettings, startFleet } from '../queue/fleet.js';
+import { IngestQueue } from '../queue/ingest-queue.js';
+import { openStore } from '../store/index.js';
+import { type ApiSettings, buildApi } from './app.js';
+import { KeyRateLimiter } from './rate-limit.js';
+
+export interface ServiceSettings {
+  databaseUrl: string;
+  redisUrl: string;
+  host: string;
+  /** 0: a free port. */
+  port: number;
+  api: ApiSettings;
+  /** Requests per key per interval; none: unlimited. */
+  rateLimit?: { limit: number; intervalMs: number };
+  /** In-process workers (count 0: the API only; workers run elsewhere). */
+  fleet: FleetSettings;
+  log: (line: string) => void;
+}
+
+export interface RunningService {
+  /** Where the API listens, e.g. `http://127.0.0.1:8080`; ImgGo clients take `${url}/api`. */
+  readonly url: string;
+  readonly workers: number;
+  close(): Promise<void>;
+}
+
+export async function startService(settings: ServiceSettings): Promise<RunningService> {
+  const { log } = settings;
+  const store = await openStore({ url: settings.databaseUrl });
+  if (store.migrations.applied.length > 0) log(`database: applied ${store.migrations.applied.join(', ')}`);
+  const closers: Array<() => Promise<unknown>> = [() => store.close()];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) await close().catch(() => {});
+  };
+  try {
+    // Requests fail fast while Redis is away; workers wait for it to come back.
+    const redis = await connectRedis(settings.redisUrl, { failFast: true });
+    closers.push(() => closeRedis(redis));
+    const queue = new IngestQueue(redis, { prefix: settings.fleet.prefix });
+    closers.push(() => queue.close());
+    let fleet: Fleet | undefined;
+    if (settings.fleet.count > 0) {
+      const workerRedis = await connectRedis(settings.redisUrl);
+      closers.push(() => closeRedis(workerRedis));
+      fleet = await startFleet(settings.fleet, store, workerRedis);
+      closers.push(() => fleet!.close());
+    }
+    const api = await buildApi({
+      store,
+      queue,
+      redis,
+      settings: settings.api,
+      ...(settings.rateLimit
+        ? { rateLimiter: new KeyRateLimiter(redis, { ...settings.rateLimit, prefix: settings.fleet.prefix }) }
+        : {}),
+      onError: (error, requestId) =>
+        log(
+          `request ${requestId} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        ),
+    });
+    await api.listen({ host: settings.host, port: settings.port });
+    closers.push(() => api.close());
+    const { port } = api.server.address() as AddressInfo;
+    const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+    return {
+      url: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`,
+      workers: fleet?.count ?? 0,
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

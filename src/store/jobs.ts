@@ -1,0 +1,258 @@
+/**
+ * Jobs (one per accepted ingest, as ImgGo's clients see them) and results (one per work
+ * key: image content + pattern version). Every job with the same work key shares one
+ * queue job and one result; only the first of them pays, the others are `dedup`.
+ *
+ * Ingest and completion serialise on the work key (a transaction-scoped advisory lock),
+ * so a job is either written before the result (and the completion updates it) or
+ * after (and sees the result and finishes at once): none can wait forever for a queue
+ * job that already ended.
+ */
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { RunRecord } from '../pipeline/record.js';
+import { newestFirst, type PageQuery } from './paging.js';
+import type { Database, JobRow, JobStatus, JobUsage } from './schema.js';
+
+export interface NewIngest {
+  id: string;
+  patternId: string;
+  patternVersion: number;
+  workKey: string;
+  imageSha256: string;
+  imageUrl: string;
+  idempotencyKey: string | null;
+  requestedBy: string;
+  extras: Record<string, unknown> | null;
+  webhookUrl: string | null;
+}
+
+export type IngestOutcome =
+  /** A new job waiting for its queue job. */
+  | { kind: 'queued'; job: JobRow }
+  /** A new job finished at once from the stored result of the same work. */
+  | { kind: 'done'; job: JobRow }
+  /** The idempotency key was seen before with the same image and pattern: that job. */
+  | { kind: 'replay'; job: JobRow }
+  /** The idempotency key was seen before with another image or pattern. */
+  | { kind: 'key-reused'; job: JobRow };
+
+/** Who a finished record is reported to: the job that paid, jobs that shared it, or a later reuse. */
+type Role = 'leader' | 'follower' | 'hit';
+
+const NO_USAGE: JobUsage = { input_tokens: 0, output_tokens: 0, image_tokens: 0, estimated: false };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The job columns a finished record sets. */
+function outcomeOf(record: RunRecord, role: Role) {
+  const leader = role === 'leader';
+  let status: JobStatus = 'succeeded';
+  let error: string | null = null;
+  let errorCode: string | null = null;
+  if (record.status === 'skipped') {
+    status = 'failed';
+    errorCode = 'NOT_RELEVANT';
+    error = `the image is not relevant to this pattern: ${record.reason ?? 'triage said no'}`;
+  } else if (record.status === 'error' || !isPlainObject(record.output)) {
+    status = 'failed';
+    errorCode = record.error?.code ?? 'BAD_RESPONSE';
+    error = record.error?.message ?? 'the pipeline produced no output';
+  }
+  return {
+    status,
+    manifest: status === 'succeeded' ? JSON.stringify(record.output) : null,
+    error,
+    error_code: errorCode,
+    cache: role === 'hit' ? 'hit' : leader ? (record.cache ?? 'miss') : 'dedup',
+    usage: JSON.stringify(leader ? record.usage : NO_USAGE),
+    cost_usd: leader ? record.cost_usd : 0,
+    attempts: leader ? record.attempts : 0,
+    provider: record.provider,
+    model: record.model,
+  };
+}
+
+async function lockWork(tx: Transaction<Database>, workKey: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${workKey}, 0))`.execute(tx);
+}
+
+const isUniqueViolation = (error: unknown) => (error as { code?: unknown })?.code === '23505';
+
+/** A stored record is reused only when it holds an answer (errors are never stored). */
+function reusable(record: RunRecord): boolean {
+  return record.status === 'ok' || record.status === 'skipped';
+}
+
+export class Jobs {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Records an accepted ingest (see IngestOutcome). */
+  async ingest(input: NewIngest): Promise<IngestOutcome> {
+    try {
+      return await this.db.transaction().execute(async (tx) => {
+        await lockWork(tx, input.workKey);
+        const earlier = await this.byIdempotencyKey(tx, input);
+        if (earlier) return earlier;
+        const stored = await this.storedResult(tx, input.workKey);
+        const values = {
+          id: input.id,
+          pattern_id: input.patternId,
+          pattern_version: input.patternVersion,
+          work_key: input.workKey,
+          image_sha256: input.imageSha256,
+          image_url: input.imageUrl,
+          idempotency_key: input.idempotencyKey,
+          requested_by: input.requestedBy,
+          extras: input.extras === null ? null : JSON.stringify(input.extras),
+          webhook_url: input.webhookUrl,
+          status: 'queued' as const,
+          error: null,
+          error_code: null,
+          latency_ms: null,
+          cache: null,
+          cost_usd: null,
+          provider: null,
+          model: null,
+          started_at: null,
+          completed_at: null,
+        };
+        if (!stored) {
+          const job = await tx.insertInto('jobs').values(values).returningAll().executeTakeFirstOrThrow();
+          return { kind: 'queued', job };
+        }
+        const now = new Date();
+        const job = await tx
+          .insertInto('jobs')
+          .values({
+            ...values,
+            ...outcomeOf(stored, 'hit'),
+            latency_ms: 0,
+            started_at: now,
+            completed_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return { kind: 'done', job };
+      });
+    } catch (error) {
+      // The same key raced in with another image (another work key, another lock).
+      if (!isUniqueViolation(error) || input.idempotencyKey === null) throw error;
+      const earlier = await this.byIdempotencyKey(this.db, input);
+      if (!earlier) throw error;
+      return earlier;
+    }
+  }
+
+  async get(id: string): Promise<JobRow | undefined> {
+    return this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async list(query: PageQuery & { patternId?: string; status?: JobStatus }) {
+    let base = this.db.selectFrom('jobs');
+    if (query.patternId) base = base.where('pattern_id', '=', query.patternId);
+    if (query.status) base = base.where('status', '=', query.status);
+    return newestFirst(base, query);
+  }
+
+  /** Removes a job that was never queued (the queue was down), so the request can be retried. */
+  async discard(id: string): Promise<void> {
+    await this.db.deleteFrom('jobs').where('id', '=', id).where('status', '=', 'queued').execute();
+  }
+
+  /** A worker picked the work up: its queued jobs are running. */
+  async markRunning(workKey: string): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ status: 'running', started_at: sql`coalesce(started_at, now())`, updated_at: sql`now()` })
+      .where('work_key', '=', workKey)
+      .where('status', '=', 'queued')
+      .execute();
+  }
+
+  /** The stored record of finished work, if any. */
+  async result(workKey: string): Promise<RunRecord | undefined> {
+    return this.storedResult(this.db, workKey);
+  }
+
+  /**
+   * Finishes every open job of the work: the result is stored (when it is an answer) and
+   * the jobs updated in one transaction. `leaderJobId` is the job that paid; the others
+   * shared its call (`dedup`). Without a leader nobody paid now: every job is a `hit`
+   * (the record was stored earlier). Returns the ids of the jobs finished.
+   */
+  async complete(workKey: string, record: RunRecord, leaderJobId?: string): Promise<string[]> {
+    return this.db.transaction().execute(async (tx) => {
+      await lockWork(tx, workKey);
+      if (reusable(record)) {
+        await tx
+          .insertInto('results')
+          .values({ work_key: workKey, record: JSON.stringify(record) })
+          .onConflict((oc) => oc.column('work_key').doNothing())
+          .execute();
+      }
+      const finished: string[] = [];
+      const roles: Role[] = leaderJobId === undefined ? ['hit'] : ['leader', 'follower'];
+      for (const role of roles) {
+        let update = tx
+          .updateTable('jobs')
+          .set({
+            ...outcomeOf(record, role),
+            latency_ms: sql`(extract(epoch from (now() - created_at)) * 1000)::integer`,
+            started_at: sql`coalesce(started_at, now())`,
+            completed_at: sql`now()`,
+            updated_at: sql`now()`,
+          })
+          .where('work_key', '=', workKey)
+          .where('status', 'in', ['queued', 'running']);
+        if (leaderJobId !== undefined)
+          update = update.where('id', role === 'leader' ? '=' : '!=', leaderJobId);
+        const rows = await update.returning('id').execute();
+        finished.push(...rows.map((r) => r.id));
+      }
+      return finished;
+    });
+  }
+
+  /** Fails every open job of the work with an error that is not the pipeline's (a lost pattern or image). */
+  async fail(workKey: string, code: string, message: string): Promise<string[]> {
+    const rows = await this.db
+      .updateTable('jobs')
+      .set({
+        status: 'failed',
+        error: message,
+        error_code: code,
+        latency_ms: sql`(extract(epoch from (now() - created_at)) * 1000)::integer`,
+        completed_at: sql`now()`,
+        updated_at: sql`now()`,
+      })
+      .where('work_key', '=', workKey)
+      .where('status', 'in', ['queued', 'running'])
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  private async storedResult(db: Kysely<Database>, workKey: string): Promise<RunRecord | undefined> {
+    const row = await db
+      .selectFrom('results')
+      .select('record')
+      .where('work_key', '=', workKey)
+      .executeTakeFirst();
+    return row ? (row.record as unknown as RunRecord) : undefined;
+  }
+
+  private async byIdempotencyKey(db: Kysely<Database>, input: NewIngest): Promise<IngestOutcome | undefined> {
+    if (input.idempotencyKey === null) return undefined;
+    const job = await db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('requested_by', '=', input.requestedBy)
+      .where('idempotency_key', '=', input.idempotencyKey)
+      .executeTakeFirst();
+    if (!job) return undefined;
+    const same = job.work_key === input.workKey;
+    return { kind: same ? 'replay' : 'key-reused', job };
+  }
+}

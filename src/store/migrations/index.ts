@@ -1,0 +1,10 @@
+/**
+ * Every migration, by name, in the order they run. Listed in code rather than read from
+ * a folder so they work the same from src/ (tests) and dist/ (the installed package).
+ */
+import type { Migration } from 'kysely';
+import * as initial from './0001-initial.js';
+
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001-initial': initial,
+};
