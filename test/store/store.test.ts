@@ -57,7 +57,7 @@ function okRecord(output: Record<string, unknown>): RunRecord {
     confidence: null,
     reason: null,
     duplicate_of: null,
-    cascade: { triage: null, escalated_from: null, escalation_reason: null },
+    cascade: { triage: null, escalated_from: null, escalation_reason: null, repair: null },
   };
 }
 
