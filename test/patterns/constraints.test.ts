@@ -1,0 +1,270 @@
+/**
+ * A pattern's constraints are kept: read at load (with sensible values), checked on every
+ * output with an issue that names the field and the rule, and what cannot be enforced is
+ * reported once.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  assertConforms,
+  loadPattern,
+  missingRequired,
+  type Pattern,
+  parsePattern,
+  SchemaMismatchError,
+  validateOutput,
+} from '../../src/patterns/index.js';
+import { caught } from './helpers/files.js';
+
+const pattern = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}): Pattern =>
+  parsePattern(
+    {
+      name: 'C',
+      instructions: 'x',
+      format: 'json',
+      json_schema: { type: 'object', properties, ...extra },
+    },
+    'c.json',
+  );
+
+/** The repro of issue 11 §3: every constraint broken at once. */
+const constrained = pattern(
+  {
+    invoice_number: { type: 'string', pattern: '^INV-[0-9]+$' },
+    total: { type: 'number', minimum: 0 },
+    currency: { type: 'string', minLength: 3, maxLength: 3 },
+    tags: { type: 'array', items: { type: 'string' }, maxItems: 2, uniqueItems: true },
+  },
+  { required: ['invoice_number', 'total', 'currency', 'tags'] },
+);
+
+const rules = (p: Pattern, output: unknown) =>
+  validateOutput(p, output).map((issue) => `${issue.path} ${issue.keyword}`);
+
+describe('constraints are checked on outputs', () => {
+  it('names the field and the rule of each broken constraint (the issue 11 §3 repro)', () => {
+    const output = {
+      invoice_number: 'hello world',
+      total: -5,
+      currency: 'DOLLARS',
+      tags: ['a', 'a', 'b', 'c'],
+    };
+    expect(rules(constrained, output).sort()).toEqual(
+      [
+        '/currency maxLength',
+        '/invoice_number pattern',
+        '/tags maxItems',
+        '/tags uniqueItems',
+        '/total minimum',
+      ].sort(),
+    );
+    const issues = validateOutput(constrained, output);
+    expect(issues.find((i) => i.keyword === 'pattern')?.message).toBe(
+      'must match the regular expression ^INV-[0-9]+$ (pattern, got "hello world")',
+    );
+    expect(issues.find((i) => i.keyword === 'minimum')?.message).toBe('must be >= 0 (minimum 0, got -5)');
+    expect(issues.find((i) => i.keyword === 'maxLength')?.message).toBe(
+      'must be at most 3 characters long (maxLength 3, got "DOLLARS")',
+    );
+    expect(issues.find((i) => i.keyword === 'maxItems')?.message).toBe(
+      'must have at most 2 items (maxItems 2, got 4)',
+    );
+    expect(issues.find((i) => i.keyword === 'uniqueItems')?.message).toContain('items 0 and 1 are equal');
+  });
+
+  it('passes an output that keeps every constraint, and null for "not found"', () => {
+    expect(
+      rules(constrained, { invoice_number: 'INV-1001', total: 0, currency: 'USD', tags: ['a', 'b'] }),
+    ).toEqual([]);
+    expect(rules(constrained, { invoice_number: null, total: null, currency: null, tags: [] })).toEqual([]);
+  });
+
+  it.each([
+    ['minLength', { type: 'string', minLength: 2 }, 'a', 'ab'],
+    ['maxLength', { type: 'string', maxLength: 2 }, 'abc', 'ab'],
+    ['pattern', { type: 'string', pattern: '^[A-Z]{2}$' }, 'ABC', 'AB'],
+    ['minimum', { type: 'number', minimum: 1 }, 0.5, 1],
+    ['maximum', { type: 'integer', maximum: 10 }, 11, 10],
+    ['exclusiveMinimum', { type: 'number', exclusiveMinimum: 0 }, 0, 0.01],
+    ['exclusiveMaximum', { type: 'number', exclusiveMaximum: 100 }, 100, 99.99],
+    ['multipleOf', { type: 'number', multipleOf: 0.5 }, 0.3, 1.5],
+    ['minItems', { type: 'array', items: { type: 'string' }, minItems: 2 }, ['a'], ['a', 'b']],
+    ['maxItems', { type: 'array', items: { type: 'string' }, maxItems: 1 }, ['a', 'b'], ['a']],
+    ['uniqueItems', { type: 'array', items: { type: 'integer' }, uniqueItems: true }, [1, 1], [1, 2]],
+    ['format', { type: 'string', format: 'uuid' }, 'not-a-uuid', '123e4567-e89b-12d3-a456-426614174000'],
+    ['format', { type: 'string', format: 'ipv4' }, '300.1.1.1', '192.168.0.1'],
+    ['format', { type: 'string', format: 'ipv6' }, '::g', '::1'],
+    ['format', { type: 'string', format: 'hostname' }, 'bad_host', 'example.com'],
+    ['format', { type: 'string', format: 'duration' }, 'P', 'PT1H30M'],
+  ])('%s: %j', (keyword, schema, bad, good) => {
+    const p = pattern({ v: schema });
+    expect(rules(p, { v: bad })).toEqual([`/v ${keyword}`]);
+    expect(rules(p, { v: good })).toEqual([]);
+  });
+
+  it('applies to list items and nested objects', () => {
+    const p = pattern({
+      lines: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            sku: { type: 'string', pattern: '^[0-9]{4}$' },
+            qty: { type: 'integer', minimum: 1 },
+          },
+        },
+      },
+      codes: { type: 'array', items: { type: 'string', maxLength: 2 } },
+    });
+    expect(rules(p, { lines: [{ sku: '12', qty: 0 }], codes: ['abc'] })).toEqual([
+      '/lines/0/sku pattern',
+      '/lines/0/qty minimum',
+      '/codes/0 maxLength',
+    ]);
+  });
+
+  it('throws SchemaMismatchError carrying every issue, the message naming fields and rules', async () => {
+    const error = await caught(() =>
+      assertConforms(constrained, { invoice_number: 'x', total: -1, currency: 'EURO', tags: [] }, 'inv.png'),
+    );
+    expect(error).toBeInstanceOf(SchemaMismatchError);
+    expect(error.code).toBe('SCHEMA_MISMATCH');
+    expect((error as SchemaMismatchError).issues.map((i) => i.keyword).sort()).toEqual([
+      'maxLength',
+      'minimum',
+      'pattern',
+    ]);
+    expect(error.message).toContain('/total must be >= 0 (minimum 0, got -1)');
+  });
+});
+
+describe('constraints at load', () => {
+  it.each([
+    [{ type: 'string', pattern: '([a-z' }, /pattern is not a valid regular expression/],
+    [{ type: 'string', minLength: -1 }, /minLength must be a whole number ≥ 0 \(got -1\)/],
+    [{ type: 'string', maxLength: 2.5 }, /maxLength must be a whole number ≥ 0/],
+    [{ type: 'number', minimum: '0' }, /minimum must be a finite number \(got "0"\)/],
+    [{ type: 'number', multipleOf: 0 }, /multipleOf must be a number > 0/],
+    [{ type: 'array', items: { type: 'string' }, uniqueItems: 'yes' }, /uniqueItems must be true or false/],
+    [{ type: 'string', minLength: 4, maxLength: 3 }, /minLength 4 is greater than maxLength 3/],
+    [{ type: 'number', minimum: 10, maximum: 1 }, /minimum 10 is greater than maximum 1/],
+    [
+      { type: 'array', items: { type: 'string' }, minItems: 3, maxItems: 2 },
+      /minItems 3 is greater than maxItems 2/,
+    ],
+  ])('refuses %j as INVALID_PATTERN naming the place', async (schema, message) => {
+    const error = await caught(() => pattern({ v: schema }));
+    expect(error.code).toBe('INVALID_PATTERN');
+    expect(error.message).toMatch(/^c\.json: json_schema at \/properties\/v: /);
+    expect(error.message).toMatch(message);
+  });
+
+  it('keeps constraints through $ref, anyOf-with-null and allOf', () => {
+    const p = parsePattern(
+      {
+        name: 'R',
+        instructions: 'x',
+        format: 'json',
+        json_schema: {
+          type: 'object',
+          properties: {
+            a: { $ref: '#/$defs/code' },
+            b: { anyOf: [{ type: 'string', maxLength: 2 }, { type: 'null' }] },
+            c: { allOf: [{ $ref: '#/$defs/amount' }], description: 'C' },
+          },
+          $defs: { code: { type: 'string', pattern: '^[A-Z]+$' }, amount: { type: 'number', minimum: 0 } },
+        },
+      },
+      'r',
+    );
+    expect(p.schema.properties.a).toMatchObject({ pattern: '^[A-Z]+$' });
+    expect(p.schema.properties.b).toMatchObject({ maxLength: 2 });
+    expect(p.schema.properties.c).toMatchObject({ minimum: 0, description: 'C' });
+  });
+
+  it('is part of the fingerprint: a changed constraint is a different pattern', () => {
+    const a = pattern({ v: { type: 'number', minimum: 0 } });
+    const b = pattern({ v: { type: 'number', minimum: 1 } });
+    const c = pattern({ v: { type: 'number' } });
+    expect(new Set([a.fingerprint, b.fingerprint, c.fingerprint]).size).toBe(3);
+  });
+
+  it('required fields are part of the fingerprint too', () => {
+    const props = { v: { type: 'string' } };
+    expect(pattern(props, { required: ['v'] }).fingerprint).not.toBe(pattern(props).fingerprint);
+  });
+});
+
+describe('what cannot be enforced', () => {
+  it('lists each keyword nobody checks, with its place in the schema', () => {
+    const p = pattern({
+      a: { type: 'string', not: { const: 'x' } },
+      b: { type: 'string', format: 'iri' },
+      c: { type: 'string', minimum: 3 },
+      d: { type: 'object', properties: { e: { type: 'string' } }, additionalProperties: { type: 'string' } },
+      f: { type: 'array', items: { type: 'string' }, contains: { const: 'x' } },
+      g: { type: 'string', examples: ['fine'], default: 'fine', 'x-ui': 'fine', $comment: 'fine' },
+    });
+    expect(p.warnings).toEqual([
+      'json_schema at /properties/a: "not" is not supported: values are not checked against it',
+      expect.stringMatching(
+        /^json_schema at \/properties\/b: format "iri" is not checked \(checked: date, .*\); it is kept in the description$/,
+      ),
+      'json_schema at /properties/c: minimum applies to numbers, not string: not enforced',
+      'json_schema at /properties/d: additionalProperties other than false is not supported: only the listed properties are read',
+      'json_schema at /properties/f: "contains" is not supported: values are not checked against it',
+    ]);
+    expect(p.schema.properties.b?.description).toBe('Format: iri.');
+    expect(p.schema.properties.c).not.toHaveProperty('minimum');
+  });
+
+  it('loadPattern reports them once per process, however often the file is loaded', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'visionpipe-warn-'));
+    try {
+      const file = path.join(dir, 'p.json');
+      await writeFile(
+        file,
+        JSON.stringify({
+          name: 'W',
+          instructions: 'x',
+          format: 'json',
+          json_schema: { type: 'object', properties: { a: { type: 'string', if: { const: 'x' } } } },
+        }),
+      );
+      const seen: string[] = [];
+      await loadPattern(file, { onWarning: (m) => seen.push(m) });
+      await loadPattern(file, { onWarning: (m) => seen.push(m) });
+      expect(seen).toEqual([
+        `${file}: json_schema at /properties/a: "if" is not supported: values are not checked against it`,
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says nothing for a pattern that is fully enforced', () => {
+    expect(constrained.warnings).toEqual([]);
+  });
+});
+
+describe('not found', () => {
+  it('null is "not found" for every field; the fields the pattern requires are listed as missing', () => {
+    const p = pattern(
+      {
+        id: { type: 'string' },
+        note: { type: 'string' },
+        lines: {
+          type: 'array',
+          items: { type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] },
+        },
+      },
+      { required: ['id'] },
+    );
+    const output = { id: null, note: null, lines: [{ amount: 1 }, { amount: null }] };
+    expect(validateOutput(p, output)).toEqual([]);
+    expect(missingRequired(p, output)).toEqual(['/id', '/lines/1/amount']);
+    expect(missingRequired(p, { id: 'A', note: null, lines: [] })).toEqual([]);
+  });
+});
