@@ -82,6 +82,7 @@ describe('fitValue keeps only values that fit the field (the issue 11 §7 values
     ['name', 'BY'],
     ['name', 'Intern - Data Entry'],
     ['name', 'diana@novoresume.com'],
+    ['name', 'RemoteWorkEnvironments.Skilled InAnalyzing LargeDatasets'],
     ['email', 'Email'],
     ['phone', '2017 - 2021'],
     ['phone', '12/03/2024'],

@@ -66,6 +66,8 @@ export function fitName(text: string): string | undefined {
   const wordCount = tokens.length;
   if (value === '' || wordCount > 8 || value.length > 80) return undefined;
   if (tokens.every((t) => FUNCTION_WORDS.has(t.toLowerCase()))) return undefined;
+  // Words of names are short; a 20-letter run is words OCR glued together ("RemoteWorkEnvironments").
+  if (tokens.some((t) => t.length > 20)) return undefined;
   // Separators between parts ("Intern - Data Entry", "Analyst | Remote") are not in names.
   if (tokens.some((t) => /^[-–—|/]$/.test(t))) return undefined;
   if (!/^[\p{Lu}\p{N}"'(&]/u.test(value)) return undefined; // names start with a capital

@@ -100,7 +100,8 @@ function headline(field: Field, layout: Layout, used: Set<string>): Found | unde
   );
   groups.sort((a, b) => height(b) - height(a));
   for (const words of groups.slice(0, 3)) {
-    if (NOT_A_PERSON.test(joinWords(words))) continue;
+    // A person's name starts with a letter and holds none of the words headings and titles use.
+    if (NOT_A_PERSON.test(joinWords(words)) || !/^\p{L}/u.test(joinWords(words))) continue;
     const value = fitValue('name', joinWords(words), field.node, { order: 'dmy', position: 'anywhere' });
     if (value !== undefined) return { value, words, confidence: meanConfidence(words) * 0.5 };
   }
