@@ -3,7 +3,7 @@
  * output with an issue that names the field and the rule, and what cannot be enforced is
  * reported once.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -266,5 +266,28 @@ describe('not found', () => {
     expect(validateOutput(p, output)).toEqual([]);
     expect(missingRequired(p, output)).toEqual(['/id', '/lines/1/amount']);
     expect(missingRequired(p, { id: 'A', note: null, lines: [] })).toEqual([]);
+  });
+});
+
+describe('docs/patterns.md', () => {
+  it('shows the issues the validator really writes', async () => {
+    const doc = await readFile(path.resolve(import.meta.dirname, '../../docs/patterns.md'), 'utf8');
+    const table = doc.slice(doc.indexOf('| output | issue |'));
+    const rows = [...table.matchAll(/^\| `"(\w+)": (.+?)` \| (.+) \|$/gm)];
+    expect(rows).toHaveLength(4);
+    const good = { invoice_number: 'INV-1', total: 1, currency: 'USD', tags: [] as string[] };
+    for (const [, field, json, issues] of rows) {
+      const messages = validateOutput(constrained, { ...good, [field!]: JSON.parse(json!) }).map(
+        (issue) => `${issue.path} ${issue.message}`,
+      );
+      for (const shown of issues!.matchAll(/`([^`]+)`/g)) {
+        const text = shown[1]!;
+        const prefix = text.endsWith('…)') ? text.slice(0, -2) : text;
+        expect(
+          messages.some((m) => m.startsWith(prefix)),
+          text,
+        ).toBe(true);
+      }
+    }
   });
 });
