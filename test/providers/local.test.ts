@@ -182,6 +182,31 @@ describe('local provider', () => {
     expect(result.fieldConfidence).toMatchObject({ '/invoice_number': 0, '/invoice_date': 0, '/total': 0 });
   });
 
+  it('fills fields of an optional nested object, and leaves it null when none is found', async () => {
+    const pattern = parsePattern(
+      {
+        name: 'nested',
+        format: 'json',
+        instructions: 'x',
+        json_schema: {
+          type: 'object',
+          properties: {
+            seller: { type: 'object', properties: { phone: { type: 'string' } } },
+            buyer: { type: 'object', properties: { email: { type: 'string' } } },
+          },
+        },
+      },
+      'nested',
+    );
+    expect(pattern.schema.properties.seller?.type).toEqual(['object', 'null']);
+    const doc = await textImage(['ACME PARTS', 'Phone: +44 20 7946 0958']);
+    const result = await provider.extract(
+      { image: image(doc), pattern, model: 'tesseract-eng' },
+      AbortSignal.timeout(60_000),
+    );
+    expect(result.output).toEqual({ seller: { phone: '+44 20 7946 0958' }, buyer: null });
+  });
+
   it('fills a CSV receipt pattern: unlabelled merchant on top, a bare date, the total', async () => {
     const doc = await textImage(
       [

@@ -123,16 +123,28 @@ function setPointer(target: Record<string, unknown>, pointer: string, value: unk
   node[keys.at(-1)!] = value;
 }
 
-/** A conforming skeleton: nulls for scalars, [] for arrays, nested objects built out. */
+/** A skeleton to fill: nulls for scalars, [] for arrays, every nested object built out. */
 function skeleton(schema: SchemaNode): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, node] of Object.entries(schema.properties ?? {})) {
     const t = types(node);
-    if (t.includes('object') && !t.includes('null')) out[key] = skeleton(node);
+    if (t.includes('object')) out[key] = skeleton(node);
     else if (t.includes('array')) out[key] = [];
     else out[key] = null;
   }
   return out;
+}
+
+/** Nested objects that may be null and where nothing was found become null ("not found"). */
+function collapseEmpty(schema: SchemaNode, output: Record<string, unknown>): void {
+  for (const [key, node] of Object.entries(schema.properties ?? {})) {
+    const value = output[key];
+    if (!types(node).includes('object') || value === null || typeof value !== 'object') continue;
+    const object = value as Record<string, unknown>;
+    collapseEmpty(node, object);
+    const empty = Object.values(object).every((v) => v === null || (Array.isArray(v) && v.length === 0));
+    if (empty && types(node).includes('null')) output[key] = null;
+  }
 }
 
 export function extractFields(page: OcrPage, schema: ObjectSchema): Extraction {
@@ -188,6 +200,7 @@ export function extractFields(page: OcrPage, schema: ObjectSchema): Extraction {
     }
   }
 
+  collapseEmpty(schema, output);
   const values = Object.values(fieldConfidence);
   const confidence = values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
   return { output, fieldConfidence, confidence: Math.round(confidence * 100) / 100 };
