@@ -53,7 +53,7 @@ function toIssue(error: ErrorObject, output: unknown): ValidationIssue {
   // Constraint messages name the rule ("(maxLength 3, got …)") so a reader, and an
   // escalation reason, can tell which part of the pattern the answer broke.
   const rule = (limit: unknown) =>
-    `(${error.keyword}${limit === undefined ? '' : ` ${typeof limit === 'string' ? limit : JSON.stringify(limit)}`}, got ${shown(value)})`;
+    `(${error.keyword}${limit === undefined ? '' : ` ${String(limit)}`}, got ${shown(value)})`;
   switch (error.keyword) {
     case 'required':
       return issue(

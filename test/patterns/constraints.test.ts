@@ -291,3 +291,80 @@ describe('docs/patterns.md', () => {
     }
   });
 });
+
+describe('issue messages, one per rule', () => {
+  it.each([
+    [{ type: 'string', minLength: 1 }, '', '/v must be at least 1 character long (minLength 1, got "")'],
+    [{ type: 'string', maxLength: 1 }, 'ab', '/v must be at most 1 character long (maxLength 1, got "ab")'],
+    [{ type: 'number', maximum: 10 }, 11, '/v must be <= 10 (maximum 10, got 11)'],
+    [{ type: 'number', exclusiveMinimum: 0 }, 0, '/v must be > 0 (exclusiveMinimum 0, got 0)'],
+    [{ type: 'number', exclusiveMaximum: 1 }, 1, '/v must be < 1 (exclusiveMaximum 1, got 1)'],
+    [{ type: 'number', multipleOf: 0.5 }, 0.3, '/v must be a multiple of 0.5 (multipleOf 0.5, got 0.3)'],
+    [
+      { type: 'array', items: { type: 'string' }, minItems: 2 },
+      ['a'],
+      '/v must have at least 2 items (minItems 2, got 1)',
+    ],
+    [
+      { type: 'array', items: { type: 'string' }, maxItems: 1 },
+      ['a', 'b'],
+      '/v must have at most 1 item (maxItems 1, got 2)',
+    ],
+    [
+      { type: 'array', items: { type: 'string' }, uniqueItems: true },
+      ['x', 'y', 'x'],
+      '/v must not repeat an item: items 0 and 2 are equal (uniqueItems, got "x" twice)',
+    ],
+  ])('%j with %j', (schema, value, message) => {
+    const issues = validateOutput(pattern({ v: schema }), { v: value });
+    expect(issues.map((i) => `${i.path} ${i.message}`)).toEqual([message]);
+  });
+
+  it('points into fields whose names hold / and ~ and shows their value', () => {
+    const issues = validateOutput(pattern({ 'a/b': { type: 'number' }, 'c~d': { type: 'number' } }), {
+      'a/b': 'x',
+      'c~d': 'y',
+    });
+    expect(issues.map((i) => `${i.path} ${i.message}`)).toEqual([
+      '/a~1b must be number or null (got "x")',
+      '/c~0d must be number or null (got "y")',
+    ]);
+  });
+
+  it('says "and N more" only past three issues', async () => {
+    const p = pattern({ a: { type: 'number' }, b: { type: 'number' }, c: { type: 'number' } });
+    const three = await caught(() => assertConforms(p, { a: 'x', b: 'x', c: 'x' }));
+    expect(three.message).not.toContain('more');
+    expect(three.message.match(/; /g)).toHaveLength(2);
+  });
+});
+
+describe('missingRequired walks what is there', () => {
+  const p = pattern(
+    {
+      'a/b': { type: 'string' },
+      address: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      lines: {
+        type: 'array',
+        items: { type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] },
+      },
+    },
+    { required: ['a/b'] },
+  );
+
+  it('reads escaped pointers', () => {
+    expect(p.requiredFields).toEqual(['/a~1b', '/address/city', '/lines/*/amount']);
+    expect(missingRequired(p, { 'a/b': null, address: null, lines: [] })).toEqual(['/a~1b']);
+  });
+
+  it('passes over null objects and lists, and shapes that are not what the pattern says', () => {
+    expect(missingRequired(p, { 'a/b': 'x', address: null, lines: null })).toEqual([]);
+    expect(missingRequired(p, { 'a/b': 'x', address: { city: null }, lines: { amount: null } })).toEqual([
+      '/address/city',
+    ]);
+    expect(missingRequired(p, { 'a/b': 'x', address: ['x'], lines: [null, { amount: null }] })).toEqual([
+      '/lines/1/amount',
+    ]);
+    expect(missingRequired(p, null)).toEqual([]);
+  });
+});
