@@ -49,6 +49,8 @@ function commit(): string {
 }
 
 async function main() {
+  // The code that runs is the code at the start: later edits to the tree do not change it.
+  const ranCommit = commit();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'visionpipe-bench-local-'));
   const samples = (await groups(SAMPLES_TRUTH, ROOT, false)).filter((g) =>
     ['invoice', 'receipt'].includes(g.name),
@@ -164,7 +166,7 @@ async function main() {
   await rm(dir, { recursive: true, force: true });
 
   const file = await writeResults('local-engine', {
-    commit: commit(),
+    commit: ranCommit,
     sample_inputs: sampleInputs,
     throughput,
     accuracy_by_engine: comparison,
