@@ -12,6 +12,7 @@ export default defineConfig({
       'test/patterns/constraints.test.ts',
       'test/patterns/normalize.test.ts',
       'test/providers/local-fit.test.ts',
+      'test/providers/local-fit-edges.test.ts',
       'test/providers/coerce.test.ts',
     ],
     pool: 'forks',

@@ -93,10 +93,10 @@ function toIssue(error: ErrorObject, output: unknown): ValidationIssue {
       );
     }
     case 'uniqueItems': {
-      const [a, b] = [Number(params.i), Number(params.j)].sort((x, y) => x - y);
-      const repeated = Array.isArray(value) ? value[a!] : undefined;
+      // ajv names the first copy `i` and the later one `j`.
+      const repeated = Array.isArray(value) ? value[Number(params.i)] : undefined;
       return issue(
-        `must not repeat an item: items ${a} and ${b} are equal (uniqueItems, got ${shown(repeated)} twice)`,
+        `must not repeat an item: items ${params.i} and ${params.j} are equal (uniqueItems, got ${shown(repeated)} twice)`,
       );
     }
     case 'minimum':

@@ -320,6 +320,13 @@ describe('issue messages, one per rule', () => {
     expect(issues.map((i) => `${i.path} ${i.message}`)).toEqual([message]);
   });
 
+  it('validates unions of scalar types', () => {
+    const p = pattern({ v: { type: ['string', 'number'] } });
+    expect(validateOutput(p, { v: 1 })).toEqual([]);
+    expect(validateOutput(p, { v: 'a' })).toEqual([]);
+    expect(validateOutput(p, { v: true }).map((i) => i.keyword)).toEqual(['type']);
+  });
+
   it('points into fields whose names hold / and ~ and shows their value', () => {
     const issues = validateOutput(pattern({ 'a/b': { type: 'number' }, 'c~d': { type: 'number' } }), {
       'a/b': 'x',
@@ -343,26 +350,31 @@ describe('missingRequired walks what is there', () => {
   const p = pattern(
     {
       'a/b': { type: 'string' },
+      'c~d': { type: 'string' },
       address: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
       lines: {
         type: 'array',
         items: { type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] },
       },
     },
-    { required: ['a/b'] },
+    { required: ['a/b', 'c~d'] },
   );
 
   it('reads escaped pointers', () => {
-    expect(p.requiredFields).toEqual(['/a~1b', '/address/city', '/lines/*/amount']);
-    expect(missingRequired(p, { 'a/b': null, address: null, lines: [] })).toEqual(['/a~1b']);
+    expect(p.requiredFields).toEqual(['/a~1b', '/c~0d', '/address/city', '/lines/*/amount']);
+    expect(missingRequired(p, { 'a/b': null, 'c~d': null, address: null, lines: [] })).toEqual([
+      '/a~1b',
+      '/c~0d',
+    ]);
   });
 
   it('passes over null objects and lists, and shapes that are not what the pattern says', () => {
-    expect(missingRequired(p, { 'a/b': 'x', address: null, lines: null })).toEqual([]);
-    expect(missingRequired(p, { 'a/b': 'x', address: { city: null }, lines: { amount: null } })).toEqual([
+    const base = { 'a/b': 'x', 'c~d': 'y' };
+    expect(missingRequired(p, { ...base, address: null, lines: null })).toEqual([]);
+    expect(missingRequired(p, { ...base, address: { city: null }, lines: { amount: null } })).toEqual([
       '/address/city',
     ]);
-    expect(missingRequired(p, { 'a/b': 'x', address: ['x'], lines: [null, { amount: null }] })).toEqual([
+    expect(missingRequired(p, { ...base, address: ['x'], lines: [null, { amount: null }] })).toEqual([
       '/lines/1/amount',
     ]);
     expect(missingRequired(p, null)).toEqual([]);

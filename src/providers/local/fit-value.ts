@@ -40,6 +40,7 @@ function cleaned(text: string): string {
   return text
     .replace(/^[\s:#\-–—.|=]+/, '')
     .replace(/[\s|=—–]+$/, '')
+    .replace(/\s+-+$/, '')
     .trim();
 }
 
@@ -77,7 +78,8 @@ export function fitName(text: string): string | undefined {
   if (letters(value) < 3 || letters(value) / visible < 0.7) return undefined;
   // A sentence: many lower-case words, or a full stop after several words.
   const lowerWords = value.split(/\s+/).filter((w) => /^\p{Ll}/u.test(w)).length;
-  if (lowerWords > 2 || (wordCount > 3 && /\.$/.test(value))) return undefined;
+  const sentenceEnd = /\.$/.test(value) && !/\b(ltd|inc|co|corp|llc|plc|gmbh|bv|ag|sa)\.$/i.test(value);
+  if (lowerWords > 2 || (wordCount > 3 && sentenceEnd)) return undefined;
   return value;
 }
 
@@ -137,19 +139,28 @@ export function vinCheckDigit(vin: string): string {
  */
 export function fitVin(text: string): string | undefined {
   const compact = text.toUpperCase().replace(/[\s-]+/g, ' ');
+  const candidates: Array<{ vin: string; checked: boolean; whole: boolean }> = [];
   for (const run of compact.match(/[A-Z0-9 ]{17,}/g) ?? []) {
     const joined = run.replace(/ /g, '');
+    // Where the run's words start: a window that starts at one is not a label's tail ("VIN1FD…").
+    const starts = new Set<number>();
+    let at = 0;
+    for (const word of run.trim().split(' ')) {
+      starts.add(at);
+      at += word.length;
+    }
     for (let i = 0; i + 17 <= joined.length; i++) {
       const read = joined.slice(i, i + 17);
-      let candidate = read.replace(/[OQI]/g, (c) => VIN_REPAIR[c] ?? c);
+      let vin = read.replace(/[OQI]/g, (c) => VIN_REPAIR[c] ?? c);
       // Real VINs mix letters and digits and end in digits (the serial number).
-      if (!/[A-Z]/.test(candidate) || !/\d{4}$/.test(candidate)) continue;
-      if (/[OQI]/.test(read[8]!) && /[\dX]/.test(candidate[8]!))
-        candidate = `${candidate.slice(0, 8)}${vinCheckDigit(candidate)}${candidate.slice(9)}`;
-      return candidate;
+      if (!/[A-Z]/.test(vin) || !/\d{4}$/.test(vin)) continue;
+      if (/[OQI]/.test(read[8]!) && /[\dX]/.test(vin[8]!))
+        vin = `${vin.slice(0, 8)}${vinCheckDigit(vin)}${vin.slice(9)}`;
+      candidates.push({ vin, checked: vin[8] === vinCheckDigit(vin), whole: starts.has(i) });
     }
   }
-  return undefined;
+  // A window the check digit confirms, else one that starts at a word, else the first.
+  return (candidates.find((c) => c.checked) ?? candidates.find((c) => c.whole) ?? candidates[0])?.vin;
 }
 
 /**
@@ -253,7 +264,7 @@ function pieces(text: string): string[] {
       const run = tokens.slice(i, i + size);
       out.push(run.join(' '), run.join(''));
     }
-  return out.map((p) => p.replace(/^[#№:(]+|[:),;]+$/g, ''));
+  return out.map((p) => p.replace(/^[#№:(]+|[:),;.]+$/g, ''));
 }
 
 /** The first piece of `text` that passes the field's schema (a regular expression or a format). */
