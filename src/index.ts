@@ -52,11 +52,13 @@ export { defaultConcurrency, tuneSharpForBatches } from './image/tuning.js';
 export {
   emptyOutput,
   loadPattern,
+  missingRequired,
   parsePattern,
   parsePatternText,
   patternFingerprint,
   render,
   renderAs,
+  SchemaMismatchError,
   validateOutput,
 } from './patterns/index.js';
 export type { Pattern, PatternFormat, ValidationIssue } from './patterns/types.js';

@@ -1,9 +1,11 @@
 /**
  * The string formats a normalised schema may carry, checked by ajv. Written here rather
- * than pulling in ajv-formats: five small checks. `date-time` accepts a missing UTC
+ * than pulling in ajv-formats: ten small checks (the set OpenAI's and Anthropic's
+ * structured outputs name, see request-schema.ts). `date-time` accepts a missing UTC
  * offset and a space for `T`: photos of receipts and parking tickets show local times,
  * and a model cannot invent the timezone.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import type { Ajv } from 'ajv';
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -40,6 +42,22 @@ export function isUri(value: string): boolean {
   return URL.canParse(value);
 }
 
+/** ISO 8601 duration as RFC 3339 appendix A writes it: `P3D`, `PT1H30M`, `P2W`. */
+export function isDuration(value: string): boolean {
+  return /^P(?!$)((\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?|(\d+W)?)$/.test(value);
+}
+
+/** An RFC 1123 host name: labels of letters, digits and inner hyphens, 253 characters at most. */
+export function isHostname(value: string): boolean {
+  return /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-0-9a-z]{0,61}[0-9a-z])?)*\.?$/i.test(
+    value,
+  );
+}
+
+export function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
 /** Human descriptions used in validation messages. */
 export const FORMAT_DESCRIPTIONS: Record<string, string> = {
   date: 'a date (YYYY-MM-DD)',
@@ -47,6 +65,11 @@ export const FORMAT_DESCRIPTIONS: Record<string, string> = {
   time: 'a time (HH:MM[:SS])',
   email: 'an email address',
   uri: 'a URI with a scheme (https://…)',
+  duration: 'an ISO 8601 duration (P3D, PT1H30M)',
+  hostname: 'a host name (example.com)',
+  ipv4: 'an IPv4 address',
+  ipv6: 'an IPv6 address',
+  uuid: 'a UUID (8-4-4-4-12 hex digits)',
 };
 
 export function addFormats(ajv: Ajv): Ajv {
@@ -55,5 +78,10 @@ export function addFormats(ajv: Ajv): Ajv {
     .addFormat('date-time', isDateTime)
     .addFormat('time', isTime)
     .addFormat('email', isEmail)
-    .addFormat('uri', isUri);
+    .addFormat('uri', isUri)
+    .addFormat('duration', isDuration)
+    .addFormat('hostname', isHostname)
+    .addFormat('ipv4', (value: string) => isIPv4(value))
+    .addFormat('ipv6', (value: string) => isIPv6(value))
+    .addFormat('uuid', isUuid);
 }

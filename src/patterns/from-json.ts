@@ -4,11 +4,10 @@
  */
 import { inferRootSchema } from './infer-schema.js';
 import { invalidPattern } from './invalid.js';
-import { looksLikeJsonSchema, normalizeJsonSchema } from './normalize-json-schema.js';
+import { looksLikeJsonSchema, type NormalizedSchema, normalizeJsonSchema } from './normalize-json-schema.js';
 import { describeValue, isPlainObject } from './objects.js';
-import type { ObjectSchema } from './types.js';
 
-export function schemaFromJson(value: Record<string, unknown> | string, origin: string): ObjectSchema {
+export function schemaFromJson(value: Record<string, unknown> | string, origin: string): NormalizedSchema {
   let object: unknown = value;
   if (typeof value === 'string') {
     try {
@@ -24,5 +23,5 @@ export function schemaFromJson(value: Record<string, unknown> | string, origin: 
     );
   return looksLikeJsonSchema(object)
     ? normalizeJsonSchema(object, origin)
-    : inferRootSchema(object, { origin, field: 'json_schema' });
+    : { schema: inferRootSchema(object, { origin, field: 'json_schema' }), requiredFields: [], warnings: [] };
 }

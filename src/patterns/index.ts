@@ -6,8 +6,15 @@
 export { emptyOutput } from './empty-output.js';
 export { canonicalJson, patternFingerprint } from './fingerprint.js';
 export { listProperty } from './list.js';
-export { loadPattern, parsePatternText } from './load.js';
+export { type LoadPatternOptions, loadPattern, parsePatternText } from './load.js';
 export { parsePattern } from './parse.js';
 export { render, renderAs } from './render.js';
+export { requestSchema, type StructuredOutputSupport } from './request-schema.js';
 export * from './types.js';
-export { assertConforms, validateOutput } from './validate.js';
+export {
+  assertConforms,
+  missingRequired,
+  SchemaMismatchError,
+  schemaMismatch,
+  validateOutput,
+} from './validate.js';

@@ -1,7 +1,9 @@
 /**
  * Reading a pattern file: `.json` (JSON) or `.yaml`/`.yml` (YAML 1.2), then
  * parsePattern. A missing file is NOT_FOUND, an unreadable one READ_FAILED; everything
- * wrong inside the file is INVALID_PATTERN naming the file.
+ * wrong inside the file is INVALID_PATTERN naming the file. What the pattern asks for
+ * that visionpipe cannot enforce (Pattern.warnings) is reported once per process and
+ * pattern, however often the file is loaded (a run, its routes, its pipelines).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -32,7 +34,25 @@ export function parsePatternText(text: string, file: string): unknown {
   }
 }
 
-export async function loadPattern(file: string): Promise<Pattern> {
+export interface LoadPatternOptions {
+  /** Where warnings go (default: process.emitWarning with code VISIONPIPE_PATTERN). */
+  onWarning?: (message: string) => void;
+}
+
+const reported = new Set<string>();
+
+function reportWarnings(pattern: Pattern, sink: (message: string) => void): void {
+  for (const warning of pattern.warnings) {
+    const key = `${pattern.origin}\0${pattern.fingerprint}\0${warning}`;
+    if (reported.has(key)) continue;
+    reported.add(key);
+    sink(`${pattern.origin}: ${warning}`);
+  }
+}
+
+const emitWarning = (message: string) => process.emitWarning(message, { code: 'VISIONPIPE_PATTERN' });
+
+export async function loadPattern(file: string, options: LoadPatternOptions = {}): Promise<Pattern> {
   const extension = path.extname(file).toLowerCase();
   if (!EXTENSIONS.includes(extension))
     throw invalidPattern(
@@ -58,5 +78,7 @@ export async function loadPattern(file: string): Promise<Pattern> {
       },
     );
   }
-  return parsePattern(parsePatternText(text, file), file);
+  const pattern = parsePattern(parsePatternText(text, file), file);
+  reportWarnings(pattern, options.onWarning ?? emitWarning);
+  return pattern;
 }

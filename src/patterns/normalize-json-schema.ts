@@ -1,11 +1,18 @@
 /**
- * A real JSON Schema → the strict subset vision models' structured-output modes accept.
- * - properties missing from an object's `required` become nullable, then every property
- *   is required and `additionalProperties: false` (strict mode wants both);
- * - only type, title, description, format (date, date-time, time, email, uri), enum,
- *   properties, required, additionalProperties and items are kept: validation keywords
- *   such as `minimum` or `pattern` are dropped, `const` becomes a one-value enum,
- *   OpenAPI's `nullable: true` becomes a `null` type;
+ * A real JSON Schema → one strict schema: the shape vision models' structured-output
+ * modes accept, with the pattern's own constraints kept.
+ * - every field (an object's property) may be null, meaning "not found": a scalar, an
+ *   object or list outside `required`, a list that must not be empty (`minItems` ≥ 1).
+ *   A model is never made to invent a value, and the local engine never fails a record
+ *   for one field it cannot read. Fields the pattern declares required and non-null are
+ *   listed in `requiredFields` (a null there is worth an escalation). Then every
+ *   property is required and `additionalProperties: false` (strict mode wants both);
+ * - kept: type, title, description, format (KEPT_FORMATS), enum, properties, required,
+ *   items, and the constraints (constraints.ts: pattern, minLength, maxLength, minimum,
+ *   maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, minItems, maxItems,
+ *   uniqueItems), each checked for a sensible value; `const` becomes a one-value enum,
+ *   OpenAPI's `nullable: true` becomes a `null` type. Anything else that would constrain
+ *   values (`not`, `if`, an unknown format…) is reported in `warnings`: nobody checks it;
  * - local `$ref`s (`#/$defs/...`, `#/definitions/...`, any `#/` pointer) are inlined;
  *   a recursive `$ref` is refused (a strict schema must be finite), as are remote ones;
  * - `anyOf`/`oneOf` are understood in the two shapes generators emit (`X or null`, and a
@@ -15,9 +22,17 @@
  *   a strict schema cannot express them;
  * - the root must be an object.
  */
+import {
+  appliesTo,
+  BOUND_PAIRS,
+  CONSTRAINT_KEYWORDS,
+  CONSTRAINT_TARGET,
+  constraintValueProblem,
+} from './constraints.js';
 import { invalidPattern } from './invalid.js';
 import { describeValue, hasOwn, isPlainObject, pointerSegment } from './objects.js';
-import { makeNullable, setTypes, strictObject } from './schema-node.js';
+import { unenforcedKeywords } from './schema-keywords.js';
+import { makeNullable, setTypes, strictObject, valueTypes } from './schema-node.js';
 import { KEPT_FORMATS } from './type-names.js';
 import type { JsonType, ObjectSchema, SchemaNode } from './types.js';
 
@@ -35,12 +50,33 @@ const SCALAR_TYPES: ReadonlySet<string> = new Set(['string', 'number', 'integer'
 interface Context {
   origin: string;
   root: Record<string, unknown>;
+  /** What nobody will check, one sentence each. */
+  warnings: string[];
+  /** Output pointers of fields declared required and non-null. */
+  requiredFields: string[];
+}
+
+/** The normalised schema and what normalisation learnt about the pattern on the way. */
+export interface NormalizedSchema {
+  schema: ObjectSchema;
+  /** See Pattern.requiredFields. */
+  requiredFields: string[];
+  /** See Pattern.warnings. */
+  warnings: string[];
 }
 
 type EnumValue = string | number | boolean | null;
 
+function where(path: string): string {
+  return `json_schema${path === '' ? '' : ` at ${path}`}`;
+}
+
 function fail(ctx: Context, path: string, message: string): never {
-  throw invalidPattern(ctx.origin, `json_schema${path === '' ? '' : ` at ${path}`}: ${message}`);
+  throw invalidPattern(ctx.origin, `${where(path)}: ${message}`);
+}
+
+function warn(ctx: Context, path: string, message: string): void {
+  ctx.warnings.push(`${where(path)}: ${message}`);
 }
 
 function resolveRef(ctx: Context, ref: string, path: string): unknown {
@@ -186,17 +222,107 @@ function readTypes(
   return fail(ctx, path, 'has no "type" (give one: strict schemas cannot accept any value)');
 }
 
-function normalizeNode(raw: unknown, path: string, ctx: Context, refs: readonly string[]): SchemaNode {
+/** The constraint keywords of `schema` that apply to `types`, checked; the others are reported. */
+function readConstraints(
+  schema: Record<string, unknown>,
+  types: JsonType[],
+  path: string,
+  ctx: Context,
+): Partial<SchemaNode> {
+  const out: Record<string, unknown> = {};
+  for (const keyword of CONSTRAINT_KEYWORDS) {
+    if (!hasOwn(schema, keyword)) continue;
+    const value = schema[keyword];
+    const problem = constraintValueProblem(keyword, value);
+    if (problem) fail(ctx, path, `${keyword} ${problem} (got ${describeValue(value)})`);
+    if (!appliesTo(keyword, types)) {
+      warn(
+        ctx,
+        path,
+        `${keyword} applies to ${CONSTRAINT_TARGET[keyword]}s, not ${types.join(' or ')}: not enforced`,
+      );
+      continue;
+    }
+    if (keyword === 'uniqueItems' && value === false) continue; // the default
+    out[keyword] = value;
+  }
+  for (const [min, max] of BOUND_PAIRS) {
+    const lo = out[min] as number | undefined;
+    const hi = out[max] as number | undefined;
+    if (lo !== undefined && hi !== undefined && lo > hi)
+      fail(ctx, path, `${min} ${lo} is greater than ${max} ${hi}: no value can satisfy both`);
+  }
+  return out as Partial<SchemaNode>;
+}
+
+/** Reports the keywords of `schema` that the normalised node cannot carry. */
+function reportUnenforced(schema: Record<string, unknown>, types: JsonType[], path: string, ctx: Context) {
+  for (const keyword of unenforcedKeywords(schema))
+    warn(ctx, path, `"${keyword}" is not supported: values are not checked against it`);
+  const extra = schema.additionalProperties;
+  if (extra !== undefined && extra !== false)
+    warn(
+      ctx,
+      path,
+      'additionalProperties other than false is not supported: only the listed properties are read',
+    );
+  const format = schema.format;
+  if (typeof format === 'string' && types.includes('string') && !KEPT_FORMATS.has(format))
+    warn(
+      ctx,
+      path,
+      `format "${format}" is not checked (checked: ${[...KEPT_FORMATS].join(', ')}); it is kept in the description`,
+    );
+}
+
+/** A node whose values are scalars (what a model or OCR reads as one value). */
+function isScalar(node: SchemaNode): boolean {
+  return valueTypes(node).every((t) => t !== 'object' && t !== 'array');
+}
+
+/**
+ * One property of an object. `field` is its pointer in outputs, with `*` for every item of a list.
+ * Every field may be null ("not found"), except lists and objects the pattern requires:
+ * their emptiness is `[]` and an object of nulls.
+ */
+function normalizeField(
+  raw: unknown,
+  path: string,
+  field: string,
+  required: boolean,
+  ctx: Context,
+  refs: readonly string[],
+): SchemaNode {
+  const at = ctx.requiredFields.length; // a list comes before its items' fields
+  const child = normalizeNode(raw, path, field, ctx, refs);
+  const declaredNull = valueTypes(child).length < (Array.isArray(child.type) ? child.type.length : 1);
+  const scalar = isScalar(child);
+  const mustHaveItems = (child.minItems ?? 0) > 0;
+  if (required && !declaredNull && (scalar || mustHaveItems)) ctx.requiredFields.splice(at, 0, field);
+  return !required || scalar || mustHaveItems ? makeNullable(child) : child;
+}
+
+function normalizeNode(
+  raw: unknown,
+  path: string,
+  field: string,
+  ctx: Context,
+  refs: readonly string[],
+): SchemaNode {
   const { schema, nullable, refs: inner } = flatten(raw, path, ctx, refs);
   const values = enumValues(schema, path, ctx);
   const types = readTypes(schema, values, path, ctx);
   if (nullable || schema.nullable === true) types.push('null');
+  reportUnenforced(schema, types, path, ctx);
   let node: SchemaNode = setTypes({ type: 'null' }, types);
   if (typeof schema.title === 'string') node.title = schema.title;
   if (typeof schema.description === 'string') node.description = schema.description;
-  if (typeof schema.format === 'string' && KEPT_FORMATS.has(schema.format) && types.includes('string'))
-    node.format = schema.format;
+  if (typeof schema.format === 'string' && types.includes('string')) {
+    if (KEPT_FORMATS.has(schema.format)) node.format = schema.format;
+    else node.description = [node.description, `Format: ${schema.format}.`].filter(Boolean).join(' ');
+  }
   if (values) node.enum = types.includes('null') && !values.includes(null) ? [...values, null] : values;
+  node = { ...node, ...readConstraints(schema, types, path, ctx) };
 
   if (types.includes('object')) {
     const properties = schema.properties;
@@ -211,8 +337,16 @@ function normalizeNode(raw: unknown, path: string, ctx: Context, refs: readonly 
       : [];
     const object = strictObject(
       Object.keys(properties).map((key) => {
-        const child = normalizeNode(properties[key], `${path}/properties/${pointerSegment(key)}`, ctx, inner);
-        return [key, required.includes(key) ? child : makeNullable(child)];
+        const segment = pointerSegment(key);
+        const child = normalizeField(
+          properties[key],
+          `${path}/properties/${segment}`,
+          `${field}/${segment}`,
+          required.includes(key),
+          ctx,
+          inner,
+        );
+        return [key, child];
       }),
     );
     node = { ...node, properties: object.properties, required: object.required, additionalProperties: false };
@@ -225,13 +359,13 @@ function normalizeNode(raw: unknown, path: string, ctx: Context, refs: readonly 
         path,
         `an array needs "items" with one schema for its elements (got ${describeValue(items)})`,
       );
-    node.items = normalizeNode(items, `${path}/items`, ctx, inner);
+    node.items = normalizeNode(items, `${path}/items`, `${field}/*`, ctx, inner);
   }
   return node;
 }
 
-export function normalizeJsonSchema(raw: Record<string, unknown>, origin: string): ObjectSchema {
-  const ctx: Context = { origin, root: raw };
+export function normalizeJsonSchema(raw: Record<string, unknown>, origin: string): NormalizedSchema {
+  const ctx: Context = { origin, root: raw, warnings: [], requiredFields: [] };
   // The root's type is checked before anything below it, so the message is about the root.
   const { schema } = flatten(raw, '', ctx, ['#']);
   const types = readTypes(schema, enumValues(schema, '', ctx), '', ctx).filter((t) => t !== 'null');
@@ -241,8 +375,12 @@ export function normalizeJsonSchema(raw: Record<string, unknown>, origin: string
       '',
       `the root must be an object schema (got type ${describeValue(types.length === 1 ? types[0] : types)})`,
     );
-  const node = normalizeNode(raw, '', ctx, ['#']);
-  return { ...node, type: 'object' } as ObjectSchema;
+  const node = normalizeNode(raw, '', '', ctx, ['#']);
+  return {
+    schema: { ...node, type: 'object' } as ObjectSchema,
+    requiredFields: ctx.requiredFields,
+    warnings: ctx.warnings,
+  };
 }
 
 /**

@@ -31,14 +31,21 @@ function chooseSchemaField(source: ValidatedSource, origin: string): SchemaField
   throw invalidPattern(origin, `format is ${source.format} but no ${own}${alternative} is given`);
 }
 
-function buildSchema(source: ValidatedSource, origin: string): { schema: ObjectSchema; hints: RenderHints } {
+interface Built {
+  schema: ObjectSchema;
+  hints: RenderHints;
+  requiredFields?: string[];
+  warnings?: string[];
+}
+
+function buildSchema(source: ValidatedSource, origin: string): Built {
   const hints: RenderHints = {};
   const delimiter = source.csv_delimiter === 'semicolon' ? ';' : ',';
   if (source.format === 'csv' || source.csv_delimiter !== undefined) hints.csvDelimiter = delimiter;
   const field = chooseSchemaField(source, origin);
   switch (field) {
     case 'json_schema':
-      return { schema: schemaFromJson(source.json_schema!, origin), hints };
+      return { ...schemaFromJson(source.json_schema!, origin), hints };
     case 'yaml_schema':
       return { schema: schemaFromYaml(source.yaml_schema!, origin), hints };
     case 'xml_schema': {
@@ -62,7 +69,7 @@ function buildSchema(source: ValidatedSource, origin: string): { schema: ObjectS
  */
 export function parsePattern(source: unknown, origin: string): Pattern {
   const valid = readPatternSource(source, origin);
-  const { schema, hints } = buildSchema(valid, origin);
+  const { schema, hints, requiredFields = [], warnings = [] } = buildSchema(valid, origin);
   const pattern = {
     name: valid.name.trim(),
     instructions: valid.instructions.trim(),
@@ -70,7 +77,8 @@ export function parsePattern(source: unknown, origin: string): Pattern {
     // Stored as text: `1` and `"1"` are the same version; quote versions like "1.10".
     version: valid.version === undefined ? '1' : String(valid.version).trim(),
     schema,
+    requiredFields,
     hints,
   };
-  return { ...pattern, fingerprint: patternFingerprint(pattern), origin };
+  return { ...pattern, fingerprint: patternFingerprint(pattern), origin, warnings };
 }

@@ -47,8 +47,19 @@ export function readTypeName(value: string): (TypeName & { description?: string 
   return description ? { ...known, description } : { ...known };
 }
 
-/** Formats a normalised schema keeps (the ones structured-output modes understand). */
-export const KEPT_FORMATS: ReadonlySet<string> = new Set(['date', 'date-time', 'time', 'email', 'uri']);
+/** Formats a normalised schema keeps and checks (formats.ts); others are reported as not enforced. */
+export const KEPT_FORMATS: ReadonlySet<string> = new Set([
+  'date',
+  'date-time',
+  'time',
+  'duration',
+  'email',
+  'hostname',
+  'ipv4',
+  'ipv6',
+  'uuid',
+  'uri',
+]);
 
 /** `YYYY-MM-DD`: an example that looks like this is a date. */
 export const ISO_DATE_RE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;

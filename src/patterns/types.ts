@@ -39,13 +39,29 @@ export interface SchemaNode {
   type: JsonType | JsonType[];
   title?: string;
   description?: string;
-  /** string formats kept: date, date-time, time, email, uri. */
+  /** String formats kept and checked: see KEPT_FORMATS (date, date-time, time, duration, email, hostname, ipv4, ipv6, uuid, uri). */
   format?: string;
   enum?: Array<string | number | boolean | null>;
   properties?: Record<string, SchemaNode>;
   required?: string[];
   additionalProperties?: false;
   items?: SchemaNode;
+  // Constraints (constraints.ts): kept from the pattern, checked on every output, and sent
+  // to each provider as far as its structured-output mode accepts them.
+  /** ECMA-262 regular expression (unicode mode) a string must match. */
+  pattern?: string;
+  /** Length of a string in code points. */
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  /** A number must be a multiple of this (> 0). */
+  multipleOf?: number;
+  minItems?: number;
+  maxItems?: number;
+  uniqueItems?: true;
 }
 
 /** The root of a normalised schema is always an object. */
@@ -84,14 +100,29 @@ export interface Pattern {
   version: string;
   schema: ObjectSchema;
   hints: RenderHints;
-  /** sha256 over schema, instructions, format, version and render hints: part of every cache key. */
+  /**
+   * JSON pointers of the fields the pattern declares required and non-null, with `*`
+   * standing for every item of a list (`/line_items/` `*` `/amount`). Every field may still be null,
+   * meaning "not found" (see docs/patterns.md); a null in one of these is worth an
+   * escalation to a stronger model when one is configured.
+   */
+  requiredFields: string[];
+  /** sha256 over schema, required fields, instructions, format, version and render hints: part of every cache key. */
   fingerprint: string;
   /** Where the pattern came from (file path), for messages. */
   origin: string;
+  /**
+   * What the pattern asks for that visionpipe cannot enforce (a keyword it does not
+   * check, an unknown format…), one sentence each naming the place in the schema.
+   * loadPattern reports them once per process; empty for most patterns.
+   */
+  warnings: string[];
 }
 
 export interface ValidationIssue {
   /** JSON pointer of the offending value, `` for the root. */
   path: string;
+  /** The JSON Schema keyword (rule) broken: `type`, `required`, `pattern`, `minimum`, `maxItems`… */
+  keyword: string;
   message: string;
 }

@@ -5,8 +5,9 @@
  *   1. triage (optional): a cheap yes/no relevance question at low resolution, on a cheap
  *      model or the local engine; irrelevant images stop here, `skipped`, costing only that;
  *   2. extraction at the model's own profile, within the per-image token budget;
- *   3. escalation (optional): once, on a stronger model, when the output fails the schema
- *      or its confidence is below the threshold.
+ *   3. escalation (optional): once, on a stronger model, when the output fails the schema,
+ *      leaves a field the pattern requires null (not found), or its confidence is below
+ *      the threshold.
  *
  * Every call goes through the same pacing, breaker and retry policy; usage and cost are
  * summed over the calls the image needed, and the record says which stage and model
@@ -19,6 +20,7 @@ import { attemptsOf, markAttempts } from '../flow/retry.js';
 import { preprocessFingerprint, type ResolvedPreprocessOptions } from '../image/options.js';
 import { describeImage, type PreparedImage } from '../image/preprocess.js';
 import type { Pattern } from '../patterns/types.js';
+import { missingRequired, SchemaMismatchError } from '../patterns/validate.js';
 import { billedOf } from '../providers/billed.js';
 import { costUsd, type PriceTable } from '../providers/pricing.js';
 import type { Provider, Usage } from '../providers/spec.js';
@@ -107,6 +109,14 @@ function markPaid<E>(error: E, paid: Paid): E {
 /** The usage and cost of the calls an image made before it failed with `error`. */
 export function paidOf(error: unknown): Paid | undefined {
   return typeof error === 'object' && error !== null ? paidByError.get(error) : undefined;
+}
+
+/** Why the first answer was not good enough, naming the fields and rules when the schema says. */
+function escalationReason(error: unknown, model: string): string {
+  const code = (error as { code?: string }).code ?? 'failed';
+  if (!(error instanceof SchemaMismatchError)) return `${code} on ${model}`;
+  const rules = error.issues.slice(0, 3).map((issue) => `${issue.path || '/'} ${issue.keyword}`);
+  return `${code} on ${model} (${rules.join(', ')}${error.issues.length > 3 ? ', …' : ''})`;
 }
 
 /** A failure worth a stronger model: the answer was wrong in shape, not the service down. */
@@ -335,11 +345,17 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
     escalation?.below !== undefined &&
     first?.result.confidence !== undefined &&
     first.result.confidence < escalation.below;
-  if (escalation && (firstError !== undefined || lowConfidence)) {
+  const missing =
+    escalation && first && firstError === undefined
+      ? missingRequired(config.pattern, first.result.output)
+      : [];
+  if (escalation && (firstError !== undefined || lowConfidence || missing.length > 0)) {
     const reason =
       firstError !== undefined
-        ? `${(firstError as { code?: string }).code ?? 'failed'} on ${config.primary.model}`
-        : `confidence ${first?.result.confidence} below ${escalation.below}`;
+        ? escalationReason(firstError, config.primary.model)
+        : missing.length > 0
+          ? `required ${missing.slice(0, 3).join(', ')} not found by ${config.primary.model}`
+          : `confidence ${first?.result.confidence} below ${escalation.below}`;
     let second: Awaited<ReturnType<typeof extractWith>>;
     try {
       second = await extractWith(loaded, config, escalation, undefined);

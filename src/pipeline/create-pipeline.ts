@@ -24,7 +24,7 @@ import { perceptualHash } from '../image/fingerprint.js';
 import { type PreprocessOptions, preprocessFingerprint, resolvePreprocessOptions } from '../image/options.js';
 import { isProfileName, type ProfileName, type SizeLimits, targetSize } from '../image/profiles.js';
 import { type ImageSource, isDataUri, isUrl, type SourceLimits } from '../image/source.js';
-import { loadPattern, validateOutput } from '../patterns/index.js';
+import { loadPattern, schemaMismatch, validateOutput } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
 import type { BatchRequest } from '../providers/batch/spec.js';
 import { billedOf } from '../providers/billed.js';
@@ -731,14 +731,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     const cost = addCost(entry.cost, batchPrice(result.model, result.usage));
     const issues = validateOutput(pattern, result.output);
     if (issues.length > 0) {
-      const error = new VisionpipeError(
-        'SCHEMA_MISMATCH',
-        `${entry.loaded.label}: output does not conform to pattern "${pattern.name}": ${issues
-          .slice(0, 3)
-          .map((i) => `${i.path || '/'} ${i.message}`)
-          .join('; ')}`,
-        { input: entry.loaded.label },
-      );
+      const error = schemaMismatch(pattern, issues, entry.loaded.label);
       entry.resolve({ kind: 'failed', error, image: entry.image, attempts, paid: { usage, cost } });
       return;
     }

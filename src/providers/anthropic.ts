@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { VisionpipeError } from '../errors.js';
 import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { SIZE_PROFILES } from '../image/profiles.js';
+import { requestSchema, type StructuredOutputSupport } from '../patterns/request-schema.js';
 import type { Pattern } from '../patterns/types.js';
 import { markBilled, readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
@@ -49,6 +50,62 @@ export const ANTHROPIC_VERSION = '2023-06-01';
 export interface AnthropicProviderOptions extends RemoteProviderOptions {
   /** `max_tokens` of an extraction (required by the API; default 4096). */
   maxOutputTokens?: number;
+}
+
+/** Quantifier bounds above this count as the "large ranges" Anthropic's grammar refuses. */
+const LARGEST_QUANTIFIER = 100;
+
+/**
+ * Whether Anthropic's grammar compiler takes this regular expression: no backreferences,
+ * no lookahead or lookbehind, no word boundaries, no large `{n,m}` ranges.
+ */
+export function isSimpleRegex(pattern: string): boolean {
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      const next = pattern[i + 1] ?? '';
+      if (/[1-9bBk]/.test(next)) return false;
+      i++;
+    } else if (c === '(' && /^\?(=|!|<=|<!)/.test(pattern.slice(i + 1, i + 4))) {
+      return false;
+    } else if (c === '{') {
+      const bounds = /^\{(\d+)(?:,(\d*))?\}/.exec(pattern.slice(i));
+      if (bounds && Math.max(Number(bounds[1]), Number(bounds[2] || 0)) > LARGEST_QUANTIFIER) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * What structured outputs (strict tool use) accept besides types, enums and objects:
+ * `pattern` with simple regular expressions, `minItems` of 0 or 1, and the formats
+ * date-time, time, date, duration, email, hostname, uri, ipv4, ipv6 and uuid. Numeric
+ * bounds, string lengths, `maxItems` and `uniqueItems` go into the field's description.
+ * The forced tool call visionpipe makes is not strict, but its `input_schema` keeps to
+ * this subset so the model reads every rule in a form it is trained on.
+ * Source: https://platform.claude.com/docs/en/build-with-claude/structured-outputs#json-schema-limitations
+ */
+export const ANTHROPIC_TOOL_SUPPORT: StructuredOutputSupport = {
+  keywords: new Set(['pattern', 'minItems']),
+  formats: new Set([
+    'date-time',
+    'time',
+    'date',
+    'duration',
+    'email',
+    'hostname',
+    'uri',
+    'ipv4',
+    'ipv6',
+    'uuid',
+  ]),
+  accepts: (keyword, node) =>
+    keyword === 'pattern' ? isSimpleRegex(node.pattern ?? '') : (node.minItems ?? 0) <= 1,
+};
+
+/** The pattern's schema as the forced tool's `input_schema`. */
+export function anthropicSchema(pattern: Pattern) {
+  return requestSchema(pattern.schema, ANTHROPIC_TOOL_SUPPORT);
 }
 
 const contentBlockSchema = z.union([
@@ -238,7 +295,11 @@ export function anthropicExtractionBody(
       },
     ],
     tools: [
-      { name: tool, description: toolDescription(request.pattern), input_schema: request.pattern.schema },
+      {
+        name: tool,
+        description: toolDescription(request.pattern),
+        input_schema: anthropicSchema(request.pattern),
+      },
     ],
     tool_choice: { type: 'tool', name: tool },
     temperature: 0,
@@ -309,5 +370,10 @@ function toolDescription(pattern: Pattern): string {
 
 /** Everything an extraction sends as text (system, instructions, tool), as usage estimates count it. */
 function extractPrompt(pattern: Pattern): string {
-  return SYSTEM_PROMPT + extractionText(pattern) + toolDescription(pattern) + JSON.stringify(pattern.schema);
+  return (
+    SYSTEM_PROMPT +
+    extractionText(pattern) +
+    toolDescription(pattern) +
+    JSON.stringify(anthropicSchema(pattern))
+  );
 }

@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { VisionpipeError } from '../errors.js';
 import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { SIZE_PROFILES } from '../image/profiles.js';
+import { appliesTo } from '../patterns/constraints.js';
+import { requestSchema, type StructuredOutputSupport } from '../patterns/request-schema.js';
 import type { JsonType, Pattern, SchemaNode } from '../patterns/types.js';
 import { readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
@@ -48,6 +50,18 @@ export interface GeminiProviderOptions extends RemoteProviderOptions {
   maxOutputTokens?: number;
 }
 
+/**
+ * What Gemini's `responseSchema` (an OpenAPI 3.0 subset) accepts besides types, enums
+ * and objects: `pattern`, `minLength`, `maxLength` on strings, `minimum`, `maximum` on
+ * numbers, `minItems`, `maxItems` on arrays, and the string format date-time. Exclusive
+ * bounds, `multipleOf`, `uniqueItems` and other formats go into the field's description.
+ * Source: https://ai.google.dev/api/caching#Schema (fields of the v1beta Schema object).
+ */
+export const GEMINI_SCHEMA_SUPPORT: StructuredOutputSupport = {
+  keywords: new Set(['pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems']),
+  formats: new Set(['date-time']),
+};
+
 /** A node of Gemini's Schema object (OpenAPI 3.0 subset: upper-case types, `nullable`). */
 export interface GeminiSchema {
   type?: 'STRING' | 'NUMBER' | 'INTEGER' | 'BOOLEAN' | 'ARRAY' | 'OBJECT';
@@ -61,6 +75,18 @@ export interface GeminiSchema {
   propertyOrdering?: string[];
   items?: GeminiSchema;
   anyOf?: GeminiSchema[];
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  minItems?: number;
+  maxItems?: number;
+}
+
+/** The pattern's schema as Gemini's `responseSchema`. */
+export function geminiResponseSchema(pattern: Pattern): GeminiSchema {
+  return toGeminiSchema(requestSchema(pattern.schema, GEMINI_SCHEMA_SUPPORT));
 }
 
 const GEMINI_TYPES: Record<Exclude<JsonType, 'null'>, NonNullable<GeminiSchema['type']>> = {
@@ -73,10 +99,12 @@ const GEMINI_TYPES: Record<Exclude<JsonType, 'null'>, NonNullable<GeminiSchema['
 };
 
 /**
- * The pattern's strict JSON Schema → Gemini's responseSchema: `["string","null"]` →
- * `STRING` + `nullable`; `additionalProperties` dropped (not in the subset); property
- * order kept with `propertyOrdering`; enums only for strings (Gemini's are strings);
- * string formats other than date-time moved into the description (Gemini refuses them).
+ * A strict JSON Schema node → Gemini's Schema: `["string","null"]` → `STRING` +
+ * `nullable`; `additionalProperties` dropped (not in the subset); property order kept
+ * with `propertyOrdering`; enums only for strings (Gemini's are strings); string formats
+ * other than date-time moved into the description (Gemini refuses them); the
+ * constraints GEMINI_SCHEMA_SUPPORT names copied where they apply to the type (run the
+ * schema through requestSchema first, as geminiResponseSchema does, for the others).
  */
 export function toGeminiSchema(node: SchemaNode): GeminiSchema {
   const types = (Array.isArray(node.type) ? node.type : [node.type]).filter(
@@ -111,6 +139,10 @@ export function toGeminiSchema(node: SchemaNode): GeminiSchema {
     out.propertyOrdering = keys;
   }
   if (node.items) out.items = toGeminiSchema(node.items);
+  for (const keyword of GEMINI_SCHEMA_SUPPORT.keywords) {
+    const value = node[keyword];
+    if (value !== undefined && appliesTo(keyword, [type])) (out as Record<string, unknown>)[keyword] = value;
+  }
   return out;
 }
 
@@ -234,7 +266,7 @@ export class GeminiProvider implements Provider {
     const model = request.model || this.defaultModel;
     const repair = request.repair;
     const text = repair ? repairText(request.pattern, repair) : extractionText(request.pattern);
-    const schema = toGeminiSchema(request.pattern.schema);
+    const schema = geminiResponseSchema(request.pattern);
     const body = {
       systemInstruction: { parts: [{ text: SYSTEM_PROMPT }] },
       // A repair needs only the earlier answer: no image, no image tokens.
@@ -338,5 +370,5 @@ function inlineData(image: ProviderImage) {
 
 /** Everything an extraction sends as text (with the schema as Gemini receives it). */
 function extractPrompt(pattern: Pattern): string {
-  return SYSTEM_PROMPT + extractionText(pattern) + JSON.stringify(toGeminiSchema(pattern.schema));
+  return SYSTEM_PROMPT + extractionText(pattern) + JSON.stringify(geminiResponseSchema(pattern));
 }

@@ -6,7 +6,7 @@
  */
 import { SIZE_PROFILES } from '../image/profiles.js';
 import { extractFields } from './local/field-extractor.js';
-import { OcrEngine } from './local/ocr-engine.js';
+import { type OcrBackend, OcrEngine } from './local/ocr-engine.js';
 import { judgeRelevance } from './local/relevance.js';
 import {
   type AskRequest,
@@ -22,15 +22,19 @@ export const LOCAL_MODEL = 'tesseract-eng';
 export interface LocalProviderOptions {
   /** OCR workers; default one per core. */
   workers?: number;
+  /** Another OCR engine than tesseract (its `model` names it in records); `workers` is then ignored. */
+  ocr?: OcrBackend;
 }
 
 export class LocalProvider implements Provider {
   readonly id = 'local';
-  readonly defaultModel = LOCAL_MODEL;
-  private readonly engine: OcrEngine;
+  readonly defaultModel: string;
+  private readonly engine: OcrBackend;
 
   constructor(options: LocalProviderOptions = {}) {
-    this.engine = new OcrEngine(options.workers === undefined ? {} : { workers: options.workers });
+    this.engine =
+      options.ocr ?? new OcrEngine(options.workers === undefined ? {} : { workers: options.workers });
+    this.defaultModel = this.engine.model;
   }
 
   /** 2048 px: tesseract reads document text best with ~20–40 px high letters. */

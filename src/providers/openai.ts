@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { VisionpipeError } from '../errors.js';
 import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { SIZE_PROFILES } from '../image/profiles.js';
+import { requestSchema, type StructuredOutputSupport } from '../patterns/request-schema.js';
 import type { Pattern } from '../patterns/types.js';
 import { readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
@@ -85,6 +86,33 @@ export function resolveDetail(detail: string | undefined): OpenAIDetail {
     );
   }
   return value;
+}
+
+/**
+ * What strict structured outputs accept besides types, enums and objects: `pattern` and
+ * the formats date-time, time, date, duration, email, hostname, ipv4, ipv6 and uuid on
+ * strings; `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum` and `multipleOf`
+ * on numbers; `minItems` and `maxItems` on arrays. Not `minLength`/`maxLength`,
+ * `uniqueItems` or the `uri` format: those go into the field's description.
+ * Source: https://platform.openai.com/docs/guides/structured-outputs#supported-schemas
+ */
+export const OPENAI_STRICT_SUPPORT: StructuredOutputSupport = {
+  keywords: new Set([
+    'pattern',
+    'minimum',
+    'maximum',
+    'exclusiveMinimum',
+    'exclusiveMaximum',
+    'multipleOf',
+    'minItems',
+    'maxItems',
+  ]),
+  formats: new Set(['date-time', 'time', 'date', 'duration', 'email', 'hostname', 'ipv4', 'ipv6', 'uuid']),
+};
+
+/** The pattern's schema as strict mode accepts it. */
+export function openaiSchema(pattern: Pattern) {
+  return requestSchema(pattern.schema, OPENAI_STRICT_SUPPORT);
 }
 
 /** o-series and gpt-5 reason before answering: no temperature, `max_completion_tokens`. */
@@ -290,7 +318,11 @@ export function openaiExtractionBody(
     ],
     response_format: {
       type: 'json_schema',
-      json_schema: { name: schemaName(request.pattern.name), strict: true, schema: request.pattern.schema },
+      json_schema: {
+        name: schemaName(request.pattern.name),
+        strict: true,
+        schema: openaiSchema(request.pattern),
+      },
     },
     ...(reasoning ? {} : { temperature: 0 }),
     ...tokenCap(reasoning, maxOutputTokens),
@@ -330,7 +362,7 @@ export function readOpenAIExtraction(body: unknown, context: ExtractionContext):
 
 /** Everything an extraction sends as text, as the usage estimate counts it. */
 function extractPrompt(pattern: Pattern): string {
-  return SYSTEM_PROMPT + extractionText(pattern) + JSON.stringify(pattern.schema);
+  return SYSTEM_PROMPT + extractionText(pattern) + JSON.stringify(openaiSchema(pattern));
 }
 
 /** Chat Completions' framing of two messages (roles, separators). */

@@ -89,9 +89,11 @@ function patternFor(schema: ObjectSchema, prompt: string): Pattern {
     format: 'json',
     version: '1',
     schema,
+    requiredFields: [],
     hints: {},
     fingerprint: 'simulated',
     origin: 'simulator',
+    warnings: [],
   };
 }
 

@@ -30,6 +30,9 @@ type GeminiSchemaNode = {
   maxItems?: string | number;
   minimum?: number;
   maximum?: number;
+  minLength?: string | number;
+  maxLength?: string | number;
+  pattern?: string;
 };
 
 const schemaNode: z.ZodType<GeminiSchemaNode> = z.lazy(() =>
@@ -50,6 +53,9 @@ const schemaNode: z.ZodType<GeminiSchemaNode> = z.lazy(() =>
       maxItems: z.union([z.string(), z.number()]).optional(),
       minimum: z.number().optional(),
       maximum: z.number().optional(),
+      minLength: z.union([z.string(), z.number()]).optional(),
+      maxLength: z.union([z.string(), z.number()]).optional(),
+      pattern: z.string().optional(),
     })
     .strict(),
 );

@@ -51,30 +51,58 @@ describe('JSON Schema normalisation', () => {
     required: ['total', 'items'],
   };
 
-  it('makes properties outside `required` nullable and requires every property', () => {
+  it('lets every field be null ("not found") and requires every property', () => {
     const schema = json(invoice);
     expect(schema.required).toEqual(['vendor', 'id', 'date', 'kind', 'fixed', 'total', 'items', 'address']);
     expect(schema.properties.vendor?.type).toEqual(['string', 'null']);
-    expect(schema.properties.total?.type).toBe('number');
-    expect(schema.properties.items?.type).toBe('array');
-    expect(schema.properties.items?.items?.properties?.name?.type).toBe('string');
+    // Required scalars too: null is "not found", never a value a model must invent.
+    expect(schema.properties.total?.type).toEqual(['number', 'null']);
+    // A required list that may not be empty says "not found" with null; [] would break minItems.
+    expect(schema.properties.items?.type).toEqual(['array', 'null']);
+    expect(schema.properties.items?.items?.type).toBe('object');
+    expect(schema.properties.items?.items?.properties?.name?.type).toEqual(['string', 'null']);
     expect(schema.properties.items?.items?.properties?.qty?.type).toEqual(['integer', 'null']);
     expect(schema.properties.address?.type).toEqual(['object', 'null']);
-    expect(schema.properties.address?.properties?.city?.type).toBe('string');
+    expect(schema.properties.address?.properties?.city?.type).toEqual(['string', 'null']);
     expectStrict(schema);
   });
 
-  it('keeps only the keywords strict schemas understand', () => {
+  it('remembers which fields the pattern requires, with * for list items', () => {
+    const pattern = parsePattern({ name: 'T', instructions: 'x', format: 'json', json_schema: invoice }, 't');
+    expect(pattern.requiredFields).toEqual(['/total', '/items', '/items/*/name', '/address/city']);
+    // A required list that may be empty, or a required object, says "none" with [] and nulls.
+    const lists = parsePattern(
+      {
+        name: 'T',
+        instructions: 'x',
+        format: 'json',
+        json_schema: {
+          type: 'object',
+          properties: {
+            tags: { type: 'array', items: { type: 'string' } },
+            where: { type: 'object', properties: { city: { type: ['string', 'null'] } } },
+          },
+          required: ['tags', 'where'],
+        },
+      },
+      't',
+    );
+    expect(lists.schema.properties.tags?.type).toBe('array');
+    expect(lists.schema.properties.where?.type).toBe('object');
+    expect(lists.requiredFields).toEqual([]);
+  });
+
+  it('keeps the constraints and the keywords strict schemas understand', () => {
     const schema = json(invoice);
-    expect(schema.properties.vendor).toEqual({ type: ['string', 'null'] });
-    expect(schema.properties.id).toEqual({ type: ['string', 'null'], title: 'Id' });
+    expect(schema.properties.vendor).toEqual({ type: ['string', 'null'], minLength: 1, pattern: '^.+$' });
+    expect(schema.properties.id).toEqual({ type: ['string', 'null'], format: 'uuid', title: 'Id' });
     expect(schema.properties.date).toEqual({
       type: ['string', 'null'],
       format: 'date',
       description: 'Date issued',
     });
-    expect(schema.properties.total).toEqual({ type: 'number' });
-    expect(schema.properties.items).not.toHaveProperty('minItems');
+    expect(schema.properties.total).toEqual({ type: ['number', 'null'], minimum: 0 });
+    expect(schema.properties.items?.minItems).toBe(1);
   });
 
   it('adds null to the enum of a nullable property; const becomes an enum', () => {
@@ -103,7 +131,7 @@ describe('JSON Schema normalisation', () => {
     expect(schema.properties.billing).toEqual({
       type: 'object',
       description: 'Billing address',
-      properties: { city: { type: 'string' } },
+      properties: { city: { type: ['string', 'null'] } },
       required: ['city'],
       additionalProperties: false,
     });
@@ -129,9 +157,13 @@ describe('JSON Schema normalisation', () => {
       $defs: { kind: { type: 'string', enum: ['x', 'y'] } },
     });
     expect(schema.properties.a).toEqual({ type: ['string', 'null'], title: 'A' });
-    expect(schema.properties.b).toEqual({ type: 'string', enum: ['x', 'y'], description: 'B' });
+    expect(schema.properties.b).toEqual({
+      type: ['string', 'null'],
+      enum: ['x', 'y', null],
+      description: 'B',
+    });
     expect(schema.properties.c).toEqual({ type: ['number', 'null'] });
-    expect(schema.properties.d).toEqual({ type: ['string', 'number'] });
+    expect(schema.properties.d).toEqual({ type: ['string', 'number', 'null'] });
   });
 
   it('infers a missing type from properties, items or enum', () => {

@@ -39,12 +39,12 @@ describe('validateOutput', () => {
 
   it('reports a wrong type with its path and the bad value', () => {
     expect(validateOutput(invoice, { ...goodInvoice(), total: '120,00' })).toEqual([
-      { path: '/total', message: 'must be number (got "120,00")' },
+      { path: '/total', keyword: 'type', message: 'must be number or null (got "120,00")' },
     ]);
     const nested = goodInvoice();
     nested.line_items[0]!.quantity = 'two' as unknown as number;
     expect(validateOutput(invoice, nested)).toEqual([
-      { path: '/line_items/0/quantity', message: 'must be number or null (got "two")' },
+      { path: '/line_items/0/quantity', keyword: 'type', message: 'must be number or null (got "two")' },
     ]);
   });
 
@@ -53,17 +53,18 @@ describe('validateOutput', () => {
     expect(validateOutput(invoice, missing)).toEqual([
       {
         path: '/vendor_name',
+        keyword: 'required',
         message: 'is missing (every field must be present; use null when a value is absent)',
       },
     ]);
     expect(validateOutput(invoice, { ...goodInvoice(), notes: 'x' })).toEqual([
-      { path: '/notes', message: 'is not a field of the schema' },
+      { path: '/notes', keyword: 'additionalProperties', message: 'is not a field of the schema' },
     ]);
   });
 
   it('checks formats and enums', () => {
     expect(validateOutput(invoice, { ...goodInvoice(), invoice_date: '2023-02-29' })).toEqual([
-      { path: '/invoice_date', message: 'must be a date (YYYY-MM-DD) (got "2023-02-29")' },
+      { path: '/invoice_date', keyword: 'format', message: 'must be a date (YYYY-MM-DD) (got "2023-02-29")' },
     ]);
     expect(validateOutput(invoice, { ...goodInvoice(), invoice_date: '29/02/2024' })[0]?.path).toBe(
       '/invoice_date',
@@ -81,9 +82,10 @@ describe('validateOutput', () => {
     );
     expect(validateOutput(pattern, { kind: null, at: '2024-05-01 08:15' })).toEqual([]);
     expect(validateOutput(pattern, { kind: 'c', at: '2024-05-01T25:00' })).toEqual([
-      { path: '/kind', message: 'must be one of "a", "b", null (got "c")' },
+      { path: '/kind', keyword: 'enum', message: 'must be one of "a", "b", null (got "c")' },
       {
         path: '/at',
+        keyword: 'format',
         message: 'must be a date and time (YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]) (got "2024-05-01T25:00")',
       },
     ]);
@@ -91,7 +93,9 @@ describe('validateOutput', () => {
 
   it('refuses NaN and non-objects', () => {
     expect(validateOutput(invoice, { ...goodInvoice(), total: Number.NaN })[0]?.path).toBe('/total');
-    expect(validateOutput(invoice, null)).toEqual([{ path: '', message: 'must be object (got null)' }]);
+    expect(validateOutput(invoice, null)).toEqual([
+      { path: '', keyword: 'type', message: 'must be object (got null)' },
+    ]);
     expect(validateOutput(invoice, [goodInvoice()])[0]?.path).toBe('');
   });
 });
@@ -138,14 +142,14 @@ describe('emptyOutput', () => {
     expect(validateOutput(pattern, trickyOutput(pattern.schema))).toEqual([]);
   });
 
-  it('uses null for scalars, [] for arrays, objects field by field, zero values when null is not allowed', async () => {
+  it('uses null for every field ("not found"), [] for lists, objects field by field', async () => {
     const parking = await loadPattern(samplePath('parking.yaml'));
     expect(emptyOutput(parking.schema)).toMatchObject({
       plate_number: null,
       location: { lot_name: null, spot: null },
       permit_visible: null,
     });
-    expect(emptyOutput(invoice.schema)).toMatchObject({ invoice_number: '', total: 0, line_items: [] });
+    expect(emptyOutput(invoice.schema)).toMatchObject({ invoice_number: null, total: null, line_items: [] });
   });
 });
 

@@ -162,6 +162,77 @@ describe('escalation', () => {
   });
 });
 
+describe("escalation on the pattern's own rules", () => {
+  const strict = parsePattern(
+    {
+      name: 'invoice',
+      format: 'json',
+      instructions: 'Invoice number and total.',
+      json_schema: {
+        type: 'object',
+        properties: {
+          invoice_number: { type: 'string', pattern: '^INV-[0-9]+$' },
+          total: { type: 'number', minimum: 0 },
+          note: { type: 'string' },
+        },
+        required: ['invoice_number', 'total'],
+      },
+    },
+    'test',
+  );
+  const good = { invoice_number: 'INV-1', total: 3, note: null };
+
+  it('a broken constraint is SCHEMA_MISMATCH; the escalation reason names the fields and rules', async () => {
+    const weak = scripted('weak', { output: { invoice_number: 'hello', total: -5, note: null } });
+    const strong = scripted('strong', { output: good });
+    const pipeline = await createPipeline({
+      pattern: strict,
+      provider: weak.provider,
+      escalation: { provider: strong.provider },
+    });
+    const record = await pipeline.process(corpus('invoice1.jpg'));
+    expect(record).toMatchObject({ status: 'ok', output: good, model: 'strong-model' });
+    expect(record.cascade.escalation_reason).toBe(
+      'SCHEMA_MISMATCH on weak-model (/invoice_number pattern, /total minimum)',
+    );
+
+    const alone = await createPipeline({ pattern: strict, provider: weak.provider });
+    const failed = await alone.process(corpus('invoice1.jpg'));
+    expect(failed.error?.code).toBe('SCHEMA_MISMATCH');
+    expect(failed.error?.message).toContain('/total must be >= 0 (minimum 0, got -5)');
+  });
+
+  it('a field the pattern requires left null ("not found") is ok alone, and escalated when it can be', async () => {
+    const missing = { invoice_number: null, total: 3, note: null };
+    const weak = scripted('weak', { output: missing });
+    const alone = await createPipeline({ pattern: strict, provider: weak.provider });
+    expect(await alone.process(corpus('invoice1.jpg'))).toMatchObject({ status: 'ok', output: missing });
+
+    const strong = scripted('strong', { output: good });
+    const pipeline = await createPipeline({
+      pattern: strict,
+      provider: weak.provider,
+      escalation: { provider: strong.provider },
+    });
+    const record = await pipeline.process(corpus('invoice2.jpg'));
+    expect(record).toMatchObject({ status: 'ok', output: good, model: 'strong-model' });
+    expect(record.cascade.escalation_reason).toBe('required /invoice_number not found by weak-model');
+  });
+
+  it('a null in a field the pattern does not require is no reason to escalate', async () => {
+    const weak = scripted('weak', { output: good });
+    const strong = scripted('strong', { output: good });
+    const pipeline = await createPipeline({
+      pattern: strict,
+      provider: weak.provider,
+      escalation: { provider: strong.provider },
+    });
+    const record = await pipeline.process(corpus('invoice3.jpg'));
+    expect(record.model).toBe('weak-model');
+    expect(strong.extracts).toHaveLength(0);
+  });
+});
+
 describe('token-aware sizing', () => {
   it('sends the largest size whose image tokens fit the budget', async () => {
     const main = scripted('main', {});

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { VisionpipeError } from '../../src/errors.js';
 import { parsePattern } from '../../src/patterns/index.js';
-import { GeminiProvider, toGeminiSchema } from '../../src/providers/gemini.js';
+import { GeminiProvider, geminiResponseSchema, toGeminiSchema } from '../../src/providers/gemini.js';
 import { closeAllAgents } from '../../src/providers/http.js';
 import type { ProviderImage } from '../../src/providers/spec.js';
 import { type SimCall, type Simulator, startSimulator } from '../../src/simulator/index.js';
@@ -133,11 +133,14 @@ describe('gemini provider: wire format', () => {
     expect(body.systemInstruction?.parts[0]?.text).toBeTruthy();
     expect(body.generationConfig).toMatchObject({
       responseMimeType: 'application/json',
-      responseSchema: toGeminiSchema(invoicePattern.schema),
+      responseSchema: geminiResponseSchema(invoicePattern),
       temperature: 0,
     });
     // The simulator turned the schema back into JSON Schema for its answerer.
-    expect(calls.at(-1)?.schema).toMatchObject({ type: 'object', properties: { total: { type: 'number' } } });
+    expect(calls.at(-1)?.schema).toMatchObject({
+      type: 'object',
+      properties: { total: { type: ['number', 'null'] } },
+    });
 
     expect(result.output).toMatchObject({ invoice_number: 'G-1', total: 3.5 });
     const raw = result.raw as { usageMetadata: { promptTokenCount: number; candidatesTokenCount: number } };

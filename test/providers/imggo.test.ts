@@ -276,7 +276,7 @@ describe('imggo provider: options and errors', () => {
         { image, pattern: invoicePattern, model: 'managed-default' },
         signal(),
       );
-      expect(result.output).toMatchObject({ invoice_number: '', total: 0, line_items: [] });
+      expect(result.output).toMatchObject({ invoice_number: null, total: null, line_items: [] });
     } finally {
       await local.close();
     }

@@ -127,6 +127,86 @@ describe('local provider', () => {
     expect(result.fieldConfidence?.['/po_number']).toBe(0);
   });
 
+  it('a value or table cell that does not fit its field is null, never a failed record', async () => {
+    const pattern = parsePattern(
+      {
+        name: 'strict',
+        format: 'json',
+        instructions: 'x',
+        json_schema: {
+          type: 'object',
+          required: ['invoice_number', 'invoice_date', 'total'],
+          properties: {
+            invoice_number: { type: 'string', pattern: '^INV-[0-9]+$' },
+            invoice_date: { type: 'string' },
+            total: { type: 'number', maximum: 100 },
+            line_items: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { description: { type: 'string' }, quantity: { type: 'integer' } },
+              },
+            },
+          },
+        },
+      },
+      'strict',
+    );
+    const doc = await textImage([
+      { text: 'Invoice No: 20417', x: 60 },
+      { text: 'Invoice Date: see email.', x: 60 },
+      '',
+      { text: 'Description', x: 60 },
+      { text: 'Quantity', x: 700, sameLine: true },
+      { text: 'Cable', x: 60 },
+      { text: '1.5', x: 700, sameLine: true },
+      { text: 'Plug', x: 60 },
+      { text: '3', x: 700, sameLine: true },
+      '',
+      { text: 'TOTAL 240.00', x: 60 },
+    ]);
+    const result = await provider.extract(
+      { image: image(doc), pattern, model: 'tesseract-eng' },
+      AbortSignal.timeout(60_000),
+    );
+    // 20417 breaks the pattern, "see email." is no date, 240 breaks the maximum: not found.
+    expect(result.output).toEqual({
+      invoice_number: null,
+      invoice_date: null,
+      total: null,
+      line_items: [
+        { description: 'Cable', quantity: null },
+        { description: 'Plug', quantity: 3 },
+      ],
+    });
+    expect(result.fieldConfidence).toMatchObject({ '/invoice_number': 0, '/invoice_date': 0, '/total': 0 });
+  });
+
+  it('fills fields of an optional nested object, and leaves it null when none is found', async () => {
+    const pattern = parsePattern(
+      {
+        name: 'nested',
+        format: 'json',
+        instructions: 'x',
+        json_schema: {
+          type: 'object',
+          properties: {
+            seller: { type: 'object', properties: { phone: { type: 'string' } } },
+            buyer: { type: 'object', properties: { email: { type: 'string' } } },
+          },
+        },
+      },
+      'nested',
+    );
+    expect(pattern.schema.properties.seller?.type).toEqual(['object', 'null']);
+    const doc = await textImage(['ACME PARTS', 'Phone: +44 20 7946 0958']);
+    const result = await provider.extract(
+      { image: image(doc), pattern, model: 'tesseract-eng' },
+      AbortSignal.timeout(60_000),
+    );
+    expect(result.output).toEqual({ seller: { phone: '+44 20 7946 0958' }, buyer: null });
+  });
+
   it('fills a CSV receipt pattern: unlabelled merchant on top, a bare date, the total', async () => {
     const doc = await textImage(
       [

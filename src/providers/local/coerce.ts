@@ -112,7 +112,7 @@ function fullYear(text: string): number {
 
 /**
  * Dates in `text`: ISO `2024-03-15`, numeric `15/03/2024` `03-15-24` `15.03.2024`, and
- * with month names `Mar 15, 2024`, `15 March 2024`. Numeric dates whose day and month
+ * with month names `Mar 15, 2024`, `15 March 2024`, `1-Jul-17`. Numeric dates whose day and month
  * are both ≤ 12 use `order` (the document's own convention when known).
  */
 export function findDates(text: string, order: DayOrder = 'dmy'): DateMatch[] {
@@ -150,6 +150,11 @@ export function findDates(text: string, order: DayOrder = 'dmy'): DateMatch[] {
     new RegExp(`\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+${month},?\\s+(\\d{4})\\b`, 'g'),
   )) {
     const value = iso(Number(m[3]), MONTHS[m[2]!]!, Number(m[1]));
+    if (value) found.push({ iso: value, ambiguous: false });
+  }
+  // "1-Jul-17", "01.Jan.2024": day, month name and year joined by dashes or dots.
+  for (const m of lower.matchAll(new RegExp(`\\b(\\d{1,2})([-.])${month}\\2(\\d{4}|\\d{2})\\b`, 'g'))) {
+    const value = iso(fullYear(m[4]!), MONTHS[m[3]!]!, Number(m[1]));
     if (value) found.push({ iso: value, ambiguous: false });
   }
   return found;
@@ -197,14 +202,31 @@ export function parseBoolean(text: string): boolean | undefined {
   return undefined;
 }
 
-/** Currency symbol or code in text → ISO 4217 code. */
+const SYMBOLS: Array<[string, string]> = [
+  ['€', 'EUR'],
+  ['£', 'GBP'],
+  ['¥', 'JPY'],
+  ['₹', 'INR'],
+  ['$', 'USD'],
+];
+
+/**
+ * Currency code or symbol in text → ISO 4217 code. A printed code wins; otherwise the
+ * symbol printed most often (one "£" that OCR made of a smudge does not outvote six "$").
+ */
 export function findCurrency(text: string): string | undefined {
-  const code = /\b(USD|EUR|GBP|JPY|CHF|CAD|AUD|INR)\b/.exec(text.toUpperCase());
+  const code = /\b(USD|EUR|GBP|JPY|CHF|CAD|AUD|NZD|SGD|HKD|INR|CNY|SEK|NOK|DKK|PLN|MXN|BRL|ZAR|AED)\b/.exec(
+    text.toUpperCase(),
+  );
   if (code) return code[1];
-  if (text.includes('€')) return 'EUR';
-  if (text.includes('£')) return 'GBP';
-  if (text.includes('¥')) return 'JPY';
-  if (text.includes('₹')) return 'INR';
-  if (text.includes('$')) return 'USD';
-  return undefined;
+  let best: string | undefined;
+  let bestCount = 0;
+  for (const [symbol, iso] of SYMBOLS) {
+    const count = text.split(symbol).length - 1;
+    if (count > bestCount) {
+      best = iso;
+      bestCount = count;
+    }
+  }
+  return best;
 }

@@ -1,38 +1,46 @@
 /**
  * Schema-driven extraction from OCR: for every scalar property of the pattern, find its
- * label on the page and read the value beside it (same line), to its right (same row,
- * next column) or under it (next row), coerced to the property's type. Candidates from
- * all fields compete in one greedy assignment, strongest first, and a word can feed only
- * one field, so "Due Date" goes to due_date and the plain "Date" to invoice_date.
- * Arrays of objects (line items) are read as a table (table-extractor.ts).
+ * label on the page and read the value beside it (same line, up to the next column), to
+ * its right (same row, next column) or under it (next row). A candidate is kept only if
+ * it fits the field (fit-value.ts: a date field gets a date, an identifier a token with
+ * a digit, a name no address or sentence, and the field's schema accepts it). Candidates
+ * from all fields compete in one greedy assignment, strongest first, and a word can feed
+ * only one field, so "Due Date" goes to due_date and the plain "Date" to invoice_date.
+ * Fields without a label found are tried by kind (unlabelled.ts); what is still not
+ * found is null with confidence 0. Arrays of objects (line items) are read as a table
+ * (table-extractor.ts).
  */
-import { distance } from 'fastest-levenshtein';
 import type { ObjectSchema, SchemaNode } from '../../patterns/types.js';
-import {
-  type DayOrder,
-  documentDayOrder,
-  findCurrency,
-  findDates,
-  findNumbers,
-  parseBoolean,
-} from './coerce.js';
+import { type DayOrder, documentDayOrder } from './coerce.js';
+import { type FieldKind, fieldKind } from './field-kinds.js';
+import { type FieldValue, fitValue } from './fit-value.js';
 import { findLabel, type LabelMatch, labelsFor } from './labels.js';
-import { below, buildLayout, joinWords, type Layout, type PlacedWord, rightOf, wordKey } from './layout.js';
+import {
+  below,
+  buildLayout,
+  joinWords,
+  type Layout,
+  meanConfidence,
+  type PlacedWord,
+  rightOf,
+  segments,
+  trimJunk,
+  wordKey,
+} from './layout.js';
 import type { OcrPage } from './ocr-engine.js';
 import { extractTable } from './table-extractor.js';
+import { findUnlabelled } from './unlabelled.js';
 
-type Kind = 'string' | 'number' | 'integer' | 'boolean' | 'date';
-
-interface Field {
+export interface Field {
   pointer: string;
   key: string;
   node: SchemaNode;
-  kind: Kind;
+  kind: FieldKind;
 }
 
 interface Candidate {
   field: Field;
-  value: string | number | boolean;
+  value: FieldValue;
   words: PlacedWord[];
   labelWords: PlacedWord[];
   score: number;
@@ -51,15 +59,6 @@ function types(node: SchemaNode): string[] {
   return Array.isArray(node.type) ? node.type : [node.type];
 }
 
-function kindOf(node: SchemaNode): Kind | undefined {
-  const t = types(node).filter((x) => x !== 'null');
-  if (t.includes('string')) return node.format === 'date' || node.format === 'date-time' ? 'date' : 'string';
-  if (t.includes('integer')) return 'integer';
-  if (t.includes('number')) return 'number';
-  if (t.includes('boolean')) return 'boolean';
-  return undefined;
-}
-
 /** Scalar fields of an object schema, recursing into nested objects (not arrays). */
 function scalarFields(schema: SchemaNode, prefix = ''): Field[] {
   const fields: Field[] = [];
@@ -67,94 +66,46 @@ function scalarFields(schema: SchemaNode, prefix = ''): Field[] {
     const pointer = `${prefix}/${key}`;
     if (types(node).includes('object')) fields.push(...scalarFields(node, pointer));
     else {
-      const kind = kindOf(node);
+      const kind = fieldKind(key, node);
       if (kind) fields.push({ pointer, key, node, kind });
     }
   }
   return fields;
 }
 
-const IDENTIFIER_KEY = /(number|_no|_id|^id|code|reference|ref)$/;
-const PARTY_KEY = /(vendor|merchant|company|store|business|seller|issuer|shop|supplier)/;
+/** Kinds whose values have no shape to check: only text OCR is fairly sure of is taken. */
+const FREE_TEXT = new Set<FieldKind>(['name', 'text', 'place', 'identifier', 'enum']);
 
-function closestEnum(
-  text: string,
-  options: ReadonlyArray<string | number | boolean | null>,
-): string | undefined {
-  const wanted = text.toLowerCase().replace(/[\s-]+/g, '_');
-  let best: string | undefined;
-  let bestScore = 0;
-  for (const option of options) {
-    if (typeof option !== 'string') continue;
-    const o = option.toLowerCase();
-    const score = wanted.includes(o) ? 1 : 1 - distance(wanted, o) / Math.max(wanted.length, o.length);
-    if (score > bestScore) {
-      bestScore = score;
-      best = option;
-    }
-  }
-  return bestScore >= 0.7 ? best : undefined;
-}
-
-/** Parses `words` as a value of the field's kind; undefined when they are not one. */
-function parseAs(
-  field: Field,
-  words: PlacedWord[],
-  order: DayOrder,
-  position: 'after' | 'right' | 'below',
-): string | number | boolean | undefined {
-  const text = joinWords(words).trim();
-  if (text === '') return undefined;
-  switch (field.kind) {
-    case 'number':
-    case 'integer': {
-      const numbers = findNumbers(text);
-      // "TOTAL .... 45.20": on the label's own line the amount is the last number.
-      const value = position === 'after' ? numbers.at(-1) : numbers[0];
-      if (value === undefined) return undefined;
-      return field.kind === 'integer' ? Math.round(value) : value;
-    }
-    case 'date':
-      return findDates(text, order)[0]?.iso;
-    case 'boolean':
-      return parseBoolean(text);
-    case 'string': {
-      const cleaned = text.replace(/^[\s:#\-–.]+/, '').trim();
-      if (cleaned === '' || !/[\p{L}\p{N}]/u.test(cleaned) || cleaned.length > 80) return undefined;
-      if (field.node.enum) return closestEnum(cleaned, field.node.enum);
-      if (IDENTIFIER_KEY.test(field.key) && !/\d/.test(cleaned)) return undefined;
-      return IDENTIFIER_KEY.test(field.key)
-        ? (cleaned.split(/\s+/).find((t) => /\d/.test(t)) ?? cleaned)
-        : cleaned;
-    }
-  }
-}
-
-function meanConfidence(words: readonly PlacedWord[]): number {
-  return words.length ? words.reduce((sum, w) => sum + w.confidence, 0) / words.length : 0;
-}
+/** Kinds whose value may sit across a column gap on the label's line ("TOTAL ....... 45.20"). */
+const ACROSS_COLUMNS = new Set<FieldKind>(['number', 'integer', 'amount']);
 
 /** Candidate values for one label match, in preference order. */
 function candidatesFor(field: Field, match: LabelMatch, layout: Layout, order: DayOrder): Candidate[] {
   const lineWords = layout.lines[match.line]!;
   const labelWords = lineWords.slice(match.start, match.end);
   const next = lineWords[match.end];
-  // A label running straight into more words ("due on receipt") is prose, not a header:
-  // its value, if any, is on its own line, never in the row below.
+  // A label running straight into more words is prose ("due on receipt") or a header
+  // row of close columns ("Invoice Number  Amount Due"): what is under it is weaker evidence.
   const runsOn = next !== undefined && next.box.x0 - match.box.x1 < layout.unit * 2;
+  let after = lineWords.slice(match.end);
+  if (!ACROSS_COLUMNS.has(field.kind)) after = segments(after, layout.unit)[0] ?? [];
   const options: Array<[PlacedWord[], number, 'after' | 'right' | 'below']> = [
-    [lineWords.slice(match.end), 1, 'after'],
+    [after, 1, 'after'],
     [
       rightOf(layout, match.box, layout.page.width * 0.6).filter((w) => !labelWords.includes(w)),
       0.95,
       'right',
     ],
-    [runsOn ? [] : below(layout, match.box), 0.85, 'below'],
+    [below(layout, match.box), runsOn ? 0.7 : 0.85, 'below'],
   ];
   const found: Candidate[] = [];
-  for (const [words, factor, position] of options) {
+  for (const [raw, factor, position] of options) {
+    const words = trimJunk(raw);
     if (words.length === 0) continue;
-    const value = parseAs(field, words, order, position);
+    // Texture and smudges read as letters come with low confidence: not evidence of free
+    // text. Values with a checkable shape (a date, a VIN's check digit) may be read anyway.
+    if (FREE_TEXT.has(field.kind) && meanConfidence(words) < 0.5) continue;
+    const value = fitValue(field.kind, joinWords(words), field.node, { order, position });
     if (value === undefined) continue;
     const confidence = meanConfidence(words) * Math.min(1, match.score);
     // The label decides; OCR confidence only breaks near-ties (a low-confidence "£" must
@@ -165,58 +116,6 @@ function candidatesFor(field: Field, match: LabelMatch, layout: Layout, order: D
   return found;
 }
 
-const DOCUMENT_TITLES =
-  /^(tax |sales |commercial |pro ?forma )?(invoice|receipt|statement|bill|quote|quotation|estimate|credit note|purchase order)s?$/i;
-
-/** Splits a line where the gap between words is wider than a column gap. */
-function segments(words: PlacedWord[], unit: number): PlacedWord[][] {
-  const groups: PlacedWord[][] = [];
-  for (const word of words) {
-    const group = groups.at(-1);
-    const previous = group?.at(-1);
-    if (group && previous && word.box.x0 - previous.box.x1 < unit * 2) group.push(word);
-    else groups.push([word]);
-  }
-  return groups;
-}
-
-/**
- * The issuer is printed on top: the first group of real words, skipping the document's
- * title ("TAX INVOICE") which often shares that line in another column.
- */
-function topLine(layout: Layout, used: Set<string>): PlacedWord[] | undefined {
-  const lines = layout.lines
-    .map((words) => words.filter((w) => !used.has(wordKey(w))))
-    .filter((words) => words.length > 0)
-    .sort((a, b) => a[0]!.box.y0 - b[0]!.box.y0);
-  for (const words of lines) {
-    for (const group of segments(words, layout.unit)) {
-      const text = joinWords(group)
-        .replace(/[^\p{L}\p{N}&'.\- ]/gu, '')
-        .trim();
-      if (!/\p{L}{2,}/u.test(text) || DOCUMENT_TITLES.test(text)) continue;
-      // Texture read as letters (a desk behind a photographed page) has low confidence.
-      if (meanConfidence(group) < 0.6) continue;
-      // "Harbor IT Solutions TAX INVOICE" read as one group: drop the trailing title.
-      const kept = [...group];
-      for (let n = Math.min(3, kept.length - 1); n >= 1; n--) {
-        if (DOCUMENT_TITLES.test(joinWords(kept.slice(-n)))) {
-          kept.splice(-n);
-          break;
-        }
-      }
-      for (let n = Math.min(3, kept.length - 1); n >= 1; n--) {
-        if (DOCUMENT_TITLES.test(joinWords(kept.slice(0, n)))) {
-          kept.splice(0, n);
-          break;
-        }
-      }
-      return kept;
-    }
-  }
-  return undefined;
-}
-
 function setPointer(target: Record<string, unknown>, pointer: string, value: unknown): void {
   const keys = pointer.split('/').slice(1);
   let node: Record<string, unknown> = target;
@@ -224,16 +123,28 @@ function setPointer(target: Record<string, unknown>, pointer: string, value: unk
   node[keys.at(-1)!] = value;
 }
 
-/** A conforming skeleton: nulls for scalars, [] for arrays, nested objects built out. */
+/** A skeleton to fill: nulls for scalars, [] for arrays, every nested object built out. */
 function skeleton(schema: SchemaNode): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, node] of Object.entries(schema.properties ?? {})) {
     const t = types(node);
-    if (t.includes('object') && !t.includes('null')) out[key] = skeleton(node);
+    if (t.includes('object')) out[key] = skeleton(node);
     else if (t.includes('array')) out[key] = [];
     else out[key] = null;
   }
   return out;
+}
+
+/** Nested objects that may be null and where nothing was found become null ("not found"). */
+function collapseEmpty(schema: SchemaNode, output: Record<string, unknown>): void {
+  for (const [key, node] of Object.entries(schema.properties ?? {})) {
+    const value = output[key];
+    if (!types(node).includes('object') || value === null || typeof value !== 'object') continue;
+    const object = value as Record<string, unknown>;
+    collapseEmpty(node, object);
+    const empty = Object.values(object).every((v) => v === null || (Array.isArray(v) && v.length === 0));
+    if (empty && types(node).includes('null')) output[key] = null;
+  }
 }
 
 export function extractFields(page: OcrPage, schema: ObjectSchema): Extraction {
@@ -245,9 +156,12 @@ export function extractFields(page: OcrPage, schema: ObjectSchema): Extraction {
   for (const field of fields) fieldConfidence[field.pointer] = 0;
 
   const candidates: Candidate[] = [];
+  // Words that are some field's label: never an unlabelled value (a heading is not a name).
+  const labelWords = new Set<string>();
   for (const field of fields) {
     for (const match of findLabel(layout, labelsFor(field.key, field.node))) {
       candidates.push(...candidatesFor(field, match, layout, order));
+      for (const w of layout.lines[match.line]!.slice(match.start, match.end)) labelWords.add(wordKey(w));
     }
   }
   candidates.sort((a, b) => b.score - a.score);
@@ -263,37 +177,21 @@ export function extractFields(page: OcrPage, schema: ObjectSchema): Extraction {
     for (const w of [...candidate.words, ...candidate.labelWords]) used.add(wordKey(w));
   }
 
-  // Unlabelled fields documents still carry: the issuer on top, the currency symbol, a bare date.
+  // Fields no label led to: what documents carry without one (the issuer on top, a VIN,
+  // an email address, the currency symbol, the only date), tried by kind.
+  // A page's only or first date belongs to the pattern's first date field when no date
+  // field had a label (a quote dated "October 2, 2045" under its number).
+  const dateFields = fields.filter((f) => f.kind === 'date' || f.kind === 'datetime');
+  const noDateLabelled = dateFields.every((f) => !assigned.has(f.pointer));
   for (const field of fields) {
     if (assigned.has(field.pointer)) continue;
-    if (field.kind === 'string' && PARTY_KEY.test(field.key)) {
-      const line = topLine(layout, used);
-      if (line) {
-        setPointer(output, field.pointer, joinWords(line));
-        fieldConfidence[field.pointer] = Math.round(meanConfidence(line) * 50) / 100;
-        for (const w of line) used.add(wordKey(w));
-        assigned.add(field.pointer);
-      }
-    } else if (field.kind === 'string' && /currency/.test(field.key)) {
-      const currency = findCurrency(page.text);
-      if (currency) {
-        setPointer(output, field.pointer, currency);
-        fieldConfidence[field.pointer] = 0.6;
-        assigned.add(field.pointer);
-      }
-    } else if (field.kind === 'date' && field.key === 'date') {
-      const unclaimed = layout.lines
-        .flat()
-        .filter((w) => !used.has(wordKey(w)))
-        .map((w) => w.text)
-        .join(' ');
-      const date = findDates(unclaimed, order)[0];
-      if (date) {
-        setPointer(output, field.pointer, date.iso);
-        fieldConfidence[field.pointer] = 0.5;
-        assigned.add(field.pointer);
-      }
-    }
+    const firstDate = noDateLabelled && field === dateFields[0];
+    const found = findUnlabelled(field, layout, new Set([...used, ...labelWords]), order, firstDate);
+    if (!found) continue;
+    setPointer(output, field.pointer, found.value);
+    fieldConfidence[field.pointer] = Math.round(found.confidence * 100) / 100;
+    for (const w of found.words) used.add(wordKey(w));
+    assigned.add(field.pointer);
   }
 
   for (const [key, node] of Object.entries(schema.properties)) {
@@ -302,6 +200,7 @@ export function extractFields(page: OcrPage, schema: ObjectSchema): Extraction {
     }
   }
 
+  collapseEmpty(schema, output);
   const values = Object.values(fieldConfidence);
   const confidence = values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
   return { output, fieldConfidence, confidence: Math.round(confidence * 100) / 100 };

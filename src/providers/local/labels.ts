@@ -32,6 +32,8 @@ const CANONICAL: Record<string, string> = {
   vat: 'tax',
   gst: 'tax',
   hst: 'tax',
+  taxes: 'tax',
+  igst: 'tax',
 };
 
 /** Extra labels documents use for common field names. */

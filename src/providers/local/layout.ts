@@ -128,3 +128,34 @@ export function below(layout: Layout, box: Box): PlacedWord[] {
   }
   return [];
 }
+
+export function meanConfidence(words: readonly PlacedWord[]): number {
+  return words.length ? words.reduce((sum, w) => sum + w.confidence, 0) / words.length : 0;
+}
+
+/** Splits a line where the gap between words is wider than a column gap (two letter heights). */
+export function segments(words: readonly PlacedWord[], unit: number): PlacedWord[][] {
+  const groups: PlacedWord[][] = [];
+  for (const word of words) {
+    const group = groups.at(-1);
+    const previous = group?.at(-1);
+    if (group && previous && word.box.x0 - previous.box.x1 < unit * 2) group.push(word);
+    else groups.push([word]);
+  }
+  return groups;
+}
+
+/** A word that carries no letter or digit, or a short low-confidence one: OCR noise at a group's edge. */
+function isJunk(word: PlacedWord): boolean {
+  const alnum = (word.text.match(/[\p{L}\p{N}]/gu) ?? []).length;
+  return alnum === 0 || (alnum <= 2 && word.confidence < 0.6);
+}
+
+/** `words` without the noise OCR leaves around a value (icons, rules, stray marks). */
+export function trimJunk(words: readonly PlacedWord[]): PlacedWord[] {
+  let start = 0;
+  let end = words.length;
+  while (start < end && isJunk(words[start]!)) start++;
+  while (end > start && isJunk(words[end - 1]!)) end--;
+  return words.slice(start, end);
+}

@@ -44,12 +44,25 @@ export interface OcrPage {
 const require = createRequire(import.meta.url);
 const ENGLISH = require('@tesseract.js-data/eng') as { langPath: string; gzip: boolean };
 
+/**
+ * What the local engine needs from an OCR engine: words with boxes and confidences.
+ * OcrEngine (tesseract.js) is the one shipped; bench/local-engine.ts plugs PaddleOCR in
+ * through the same seam to compare them.
+ */
+export interface OcrBackend {
+  /** Names the engine and its model in records (part of cache keys). */
+  readonly model: string;
+  recognize(image: Buffer, label: string, signal?: AbortSignal): Promise<OcrPage>;
+  close(): Promise<void>;
+}
+
 export interface OcrEngineOptions {
   /** Workers (one per core by default). */
   workers?: number;
 }
 
-export class OcrEngine {
+export class OcrEngine implements OcrBackend {
+  readonly model = 'tesseract-eng';
   private scheduler: Tesseract.Scheduler | undefined;
   private starting: Promise<Tesseract.Scheduler> | undefined;
   private readonly workerCount: number;

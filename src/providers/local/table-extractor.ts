@@ -2,10 +2,11 @@
  * Arrays of objects (invoice line items) read as a table: the header row is the first
  * row naming at least two of the item's fields; each row below it, until a totals row
  * or a large gap, becomes one item, its words assigned to the nearest column. Numbers
- * go to number columns, words to text columns. Best effort: a row without any number is
- * a wrapped description line and is skipped.
+ * go to number columns, words to text columns; a cell its column's schema refuses is null.
+ * Best effort: a row without any number is a wrapped description line and is skipped.
  */
 import type { SchemaNode } from '../../patterns/types.js';
+import { issuesAgainst } from '../../patterns/validate.js';
 import { type DayOrder, findDates, findNumbers } from './coerce.js';
 import { findLabel, labelsFor } from './labels.js';
 import { joinWords, type Layout, type PlacedWord, type Row, wordKey } from './layout.js';
@@ -112,9 +113,14 @@ export function extractTable(
     for (const column of columns) {
       const text = joinWords(values.get(column.key) ?? []);
       if (text === '') continue;
-      if (column.kind === 'number') record[column.key] = numberIn(text) ?? null;
-      else if (column.kind === 'date') record[column.key] = findDates(text, order)[0]?.iso ?? null;
-      else record[column.key] = text.replace(/[\s$€£¥:|]+$/u, '').trim() || null;
+      let value: unknown;
+      if (column.kind === 'number') value = numberIn(text) ?? null;
+      else if (column.kind === 'date') value = findDates(text, order)[0]?.iso ?? null;
+      else value = text.replace(/[\s$€£¥:|]+$/u, '').trim() || null;
+      // A cell that does not fit its column (1.5 in an integer column, a constraint broken)
+      // is not found, rather than a record that fails as a whole.
+      const node = item.properties?.[column.key];
+      record[column.key] = node && value !== null && issuesAgainst(node, value).length > 0 ? null : value;
     }
     items.push(record);
   }
