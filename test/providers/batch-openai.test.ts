@@ -146,7 +146,8 @@ describe('openai batch backend: wire format', () => {
 
 describe('openai batch backend: polling and results', () => {
   it('moves validating → in_progress → finalizing → completed, with request counts', async () => {
-    const slow = await startSimulator({ latency: { minMs: 15, maxMs: 15 }, answer: () => INVOICE_ANSWER });
+    // Each phase lasts one latency draw: long enough that a poll every few ms sees it even on a loaded machine.
+    const slow = await startSimulator({ latency: { minMs: 150, maxMs: 150 }, answer: () => INVOICE_ANSWER });
     try {
       const b = new OpenAIBatchBackend({ baseUrl: slow.baseUrls.openai, apiKey: KEY });
       backends.push(b);
