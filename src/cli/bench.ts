@@ -1,19 +1,11 @@
-/** `visionpipe bench concurrency`: sweep window sizes against a provider and pick the best. */
+/**
+ * `visionpipe bench concurrency`: sweep window sizes against a provider and pick the best.
+ * The command's flags and help; what it does is actions/bench.ts, loaded when it runs.
+ */
 import { Command } from 'commander';
-import { VisionpipeError } from '../errors.js';
-import { loadPattern } from '../patterns/index.js';
-import { createProvider } from '../providers/registry.js';
-import { sweepConcurrency } from '../runs/concurrency-sweep.js';
-import { expandInputs } from '../runs/inputs.js';
-import { fixedWidth } from './format.js';
-import {
-  addProviderOptions,
-  limiterFrom,
-  type ProviderFlags,
-  providerOptionsFrom,
-} from './provider-flags.js';
+import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
 
-interface BenchFlags extends ProviderFlags {
+export interface BenchFlags extends ProviderFlags {
   pattern: string;
   levels: string;
   json?: boolean;
@@ -27,18 +19,6 @@ Examples:
 Every level processes every input (results are not cached between levels), so against a
 paid API the sweep costs levels × inputs calls: use a small, representative folder.`;
 
-function parseLevels(text: string): number[] {
-  const levels = text.split(',').map((part) => Number(part.trim()));
-  if (levels.length === 0 || levels.some((n) => !Number.isInteger(n) || n < 1 || n > 1024)) {
-    throw new VisionpipeError(
-      'INVALID_OPTION',
-      `--levels "${text}" must be whole numbers from 1 to 1024, comma-separated`,
-      { option: 'levels' },
-    );
-  }
-  return levels;
-}
-
 function concurrencyCommand(): Command {
   const command = new Command('concurrency')
     .description('Find the best concurrency: images/s, p95 latency and 429s at each level')
@@ -48,39 +28,8 @@ function concurrencyCommand(): Command {
     .option('--json', 'print the results as JSON')
     .addHelpText('after', EXAMPLES)
     .action(async (inputs: string[], flags: BenchFlags) => {
-      const levels = parseLevels(flags.levels);
-      const pattern = await loadPattern(flags.pattern);
-      const provider = createProvider(flags.provider, providerOptionsFrom(flags));
-      provider.checkCredentials?.(); // it will call the provider: no key, no sweep
-      const limiter = limiterFrom(flags, (message) => process.stderr.write(`warning: ${message}\n`));
-      const header = `${fixedWidth('concurrency', 12, 'right')} ${fixedWidth('images/s', 9, 'right')} ${fixedWidth('p95', 9, 'right')} ${fixedWidth('429s', 6, 'right')} ${fixedWidth('errors', 7, 'right')}`;
-      if (!flags.json) process.stdout.write(`${header}\n`);
-      try {
-        const result = await sweepConcurrency(
-          levels,
-          () => expandInputs(inputs),
-          {
-            pattern,
-            provider,
-            ...(flags.model ? { model: flags.model } : {}),
-            ...(limiter ? { limiter } : {}),
-          },
-          (level) => {
-            if (flags.json) return;
-            process.stdout.write(
-              `${fixedWidth(String(level.concurrency), 12, 'right')} ${fixedWidth(level.images_per_s.toFixed(2), 9, 'right')} ${fixedWidth(`${level.p95_ms} ms`, 9, 'right')} ${fixedWidth(String(level.rate_limited), 6, 'right')} ${fixedWidth(String(level.errors), 7, 'right')}\n`,
-            );
-          },
-        );
-        if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-        else
-          process.stdout.write(
-            `\nbest: --concurrency ${result.best} (the smallest level within 5 % of the fastest)\n`,
-          );
-      } finally {
-        await provider.close();
-        await limiter?.close();
-      }
+      const { benchConcurrency } = await import('./actions/bench.js');
+      await benchConcurrency(inputs, flags);
     });
   return addProviderOptions(command);
 }
@@ -88,5 +37,9 @@ function concurrencyCommand(): Command {
 export function benchCommand(): Command {
   return new Command('bench')
     .description('Measure against your own images and provider')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ visionpipe bench concurrency samples/images -p samples/patterns/invoice.json\n  $ visionpipe bench concurrency --help',
+    )
     .addCommand(concurrencyCommand());
 }

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { VisionpipeError } from '../errors.js';
-import { PROVIDER_IDS } from '../providers/registry.js';
+import { PROVIDER_IDS } from '../providers/ids.js';
 import { integer } from './parsers.js';
 
 export interface CostFlags {

@@ -1,7 +1,13 @@
-/** `visionpipe eval`: accuracy of a results file against ground truth. */
+/**
+ * `visionpipe eval`: accuracy of a results file against ground truth. The command's flags
+ * and help; what it does is actions/eval.ts, loaded when it runs.
+ */
 import { Command } from 'commander';
-import { type Evaluation, evaluate } from '../runs/evaluate.js';
-import { fixedWidth } from './format.js';
+
+export interface EvalFlags {
+  truth: string;
+  json?: boolean;
+}
 
 const EXAMPLES = `
 Examples:
@@ -13,39 +19,6 @@ Truth lines: {"input": "...", "sha256": "...", "truth": {...} | null, "relevant"
 Results are matched to truth by sha256, else by input path. Text compares ignoring case
 and spacing, numbers within 0.005. A failed image counts every one of its fields as wrong.`;
 
-const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
-
-function print(evaluation: Evaluation): void {
-  const width = Math.max(24, ...evaluation.fields.map((f) => f.field.length + 2));
-  const lines = [
-    `${fixedWidth('field', width)} ${fixedWidth('accuracy', 9, 'right')} ${fixedWidth('n', 6, 'right')}`,
-  ];
-  for (const field of evaluation.fields) {
-    lines.push(
-      `${fixedWidth(field.field, width)} ${fixedWidth(pct(field.accuracy), 9, 'right')} ${fixedWidth(String(field.total), 6, 'right')}`,
-    );
-  }
-  const o = evaluation.overall;
-  lines.push(
-    `${fixedWidth('overall', width)} ${fixedWidth(pct(o.accuracy), 9, 'right')} ${fixedWidth(String(o.total), 6, 'right')}`,
-  );
-  const n = evaluation.nulls;
-  lines.push(
-    `\nnulls: precision ${pct(n.precision)} (${n.agreed}/${n.predicted} predicted), recall ${pct(n.recall)} (${n.agreed}/${n.actual} actual)`,
-  );
-  const t = evaluation.triage;
-  if (t.irrelevant > 0 || t.skipped > 0) {
-    lines.push(
-      `triage: precision ${pct(t.precision)} (${t.correct_skips}/${t.skipped} skips irrelevant), recall ${pct(t.recall)} (${t.correct_skips}/${t.irrelevant} irrelevant skipped)`,
-    );
-  }
-  const r = evaluation.records;
-  lines.push(
-    `records: ${r.matched} of ${r.truth} truth records matched, ${r.failed} failed, ${r.missing_results} without a result, ${r.unmatched_results} results without truth`,
-  );
-  process.stdout.write(`${lines.join('\n')}\n`);
-}
-
 export function evalCommand(): Command {
   return new Command('eval')
     .description('Measure field accuracy of a results file against ground truth')
@@ -53,9 +26,8 @@ export function evalCommand(): Command {
     .requiredOption('-t, --truth <file>', 'ground truth (JSONL)')
     .option('--json', 'print the evaluation as JSON')
     .addHelpText('after', EXAMPLES)
-    .action(async (results: string, flags: { truth: string; json?: boolean }) => {
-      const evaluation = await evaluate(flags.truth, results);
-      if (flags.json) process.stdout.write(`${JSON.stringify(evaluation)}\n`);
-      else print(evaluation);
+    .action(async (results: string, flags: EvalFlags) => {
+      const { runEval } = await import('./actions/eval.js');
+      await runEval(results, flags);
     });
 }

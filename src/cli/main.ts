@@ -1,8 +1,11 @@
 /**
  * The `visionpipe` binary, loaded by bin/visionpipe.cjs after it has sized the libuv
  * thread pool (see image/tuning.ts for why parallelism is per image).
+ *
+ * Start-up imports commander and the commands' declarations only: `--help`, `--version`
+ * and usage errors never load sharp, the queue, the service or a provider
+ * (test/cli/startup.test.ts holds this). Each command imports what it does when it runs.
  */
-import { tuneSharpForBatches } from '../image/tuning.js';
 import { runCli } from './program.js';
 
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -11,5 +14,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-tuneSharpForBatches();
-process.exitCode = await runCli(process.argv.slice(2));
+process.exitCode = await runCli(process.argv.slice(2), {
+  // Before any command runs (never for help): sharp's process-wide batch settings.
+  beforeAction: async () => (await import('../image/tuning.js')).tuneSharpForBatches(),
+});

@@ -1,6 +1,8 @@
 /**
  * The `visionpipe` command-line program. Each command lives in its own file; this one
  * wires them together and owns exit codes: 0 success, 1 some inputs failed, 2 usage error.
+ * Every file imported here declares flags and help only and must stay light: what a
+ * command does is imported when it runs (actions/, or an `await import` in the action).
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
@@ -13,6 +15,15 @@ import { optimizeCommand } from './optimize.js';
 import { runCommandDefinition } from './run.js';
 import { serviceCommands } from './service-commands.js';
 import { simulateCommand } from './simulate.js';
+
+const EXAMPLES = `
+Examples:
+  $ visionpipe run samples/images --pattern samples/patterns/invoice.json
+  $ visionpipe estimate samples/images -p samples/patterns/invoice.json --provider openai
+  $ visionpipe optimize ./scans --out-dir out
+  $ visionpipe run --help          # every command's flags and examples
+
+Docs: README.md and docs/ in the package.`;
 
 export const EXIT = { ok: 0, inputsFailed: 1, usage: 2, internal: 3 } as const;
 
@@ -31,7 +42,8 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-v, --version')
     .exitOverride()
     .showHelpAfterError('(add --help for usage and examples)')
-    .configureHelp({ sortOptions: false, showGlobalOptions: true });
+    .configureHelp({ sortOptions: false, showGlobalOptions: true })
+    .addHelpText('after', EXAMPLES);
   program.addCommand(runCommandDefinition());
   program.addCommand(estimateCommand());
   program.addCommand(optimizeCommand());
@@ -43,9 +55,16 @@ export function buildProgram(): Command {
   return program;
 }
 
+export interface CliOptions {
+  /** Runs before the action of whichever command runs; not for help, version or usage errors. */
+  beforeAction?: () => Promise<void> | void;
+}
+
 /** Runs the program and returns the process exit code. */
-export async function runCli(argv: readonly string[]): Promise<number> {
+export async function runCli(argv: readonly string[], options: CliOptions = {}): Promise<number> {
   const program = buildProgram();
+  const { beforeAction } = options;
+  if (beforeAction) program.hook('preAction', () => beforeAction());
   // Subcommands inherit exitOverride only when set before they are added, so set it on each.
   const override = (command: Command) => {
     command.exitOverride();

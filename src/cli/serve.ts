@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { byteSize, integer } from './parsers.js';
 import { addConnectionOptions, parseRateLimit, runUntilSignal, stderrLog } from './service-flags.js';
-import { addWorkerOptions, fleetSettingsFrom, type WorkerFlags } from './worker-flags.js';
+import { addWorkerOptions, type WorkerFlags } from './worker-flags.js';
 
 interface ServeFlags extends WorkerFlags {
   host: string;
@@ -55,6 +55,7 @@ export function serveCommand(): Command {
   addWorkerOptions(command);
   return command.action(async (flags: ServeFlags) => {
     const rateLimit = parseRateLimit(flags.rateLimit);
+    const { fleetSettingsFrom } = await import('./worker-settings.js');
     const { databaseUrl, redisUrl, fleet } = fleetSettingsFrom(flags, flags.workers, stderrLog);
     const { startService } = await import('../service/start.js');
     process.exitCode = await runUntilSignal(async () => {

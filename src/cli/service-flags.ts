@@ -6,9 +6,7 @@
  * commands load their heavy parts when they run.
  */
 import { type Command, Option } from 'commander';
-import { z } from 'zod';
-import { checkDatabaseUrl, checkRedisUrl } from '../config/urls.js';
-import { parseOptions } from '../config/validate.js';
+import { checkDatabaseUrl } from '../config/urls.js';
 import { VisionpipeError } from '../errors.js';
 
 export interface ConnectionFlags {
@@ -25,7 +23,7 @@ export function addDatabaseOptions(command: Command, options: { config?: boolean
   if (options.config !== false) {
     // The config hook lives with the provider flags; loaded only when the command runs.
     command.hook('preAction', async (thisCommand) =>
-      (await import('./provider-flags.js')).applyConfig(thisCommand),
+      (await import('./provider-settings.js')).applyConfig(thisCommand),
     );
     command.option('--config <file>', 'config file (default: ./visionpipe.config.yaml if present)');
   }
@@ -50,22 +48,9 @@ export function addConnectionOptions(command: Command, options: { config?: boole
     );
 }
 
-const prefixSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores');
-
 /** The database URL alone (keys, migrate), checked. */
 export function databaseUrlOf(flags: ConnectionFlags): string {
   return checkDatabaseUrl(flags.databaseUrl);
-}
-
-/** Checks the connection settings (presence and form), naming the bad one. */
-export function connectionSettings(flags: ConnectionFlags) {
-  return {
-    databaseUrl: checkDatabaseUrl(flags.databaseUrl),
-    redisUrl: checkRedisUrl(flags.redisUrl),
-    prefix: parseOptions(z.object({ queuePrefix: prefixSchema }), flags, 'setting').queuePrefix,
-  };
 }
 
 const PER: Record<string, number> = {

@@ -1,15 +1,14 @@
 /**
  * `visionpipe simulate`: the provider simulator as a local server, to rehearse a batch
  * (rate limits, latency spread, outages) without spending anything. It speaks the
- * OpenAI, Anthropic, Gemini and ImgGo wire formats on 127.0.0.1 only.
+ * OpenAI, Anthropic, Gemini and ImgGo wire formats on 127.0.0.1 only. The command's flags
+ * and help; what it does is actions/simulate.ts, loaded when it runs.
  */
 import { Command } from 'commander';
-import { parseDuration } from '../config/durations.js';
 import { VisionpipeError } from '../errors.js';
-import { startSimulator } from '../simulator/index.js';
 import { integer, oneOf } from './parsers.js';
 
-interface SimulateFlags {
+export interface SimulateFlags {
   port: number;
   latency: string;
   timeScale: number;
@@ -32,19 +31,6 @@ const fraction = (option: string) => (value: string) => {
     });
   return n;
 };
-
-function latencyRange(text: string): { minMs: number; maxMs: number } {
-  const [min, max = min] = text.split('-');
-  const range = {
-    minMs: parseDuration(min ?? '', '--latency'),
-    maxMs: parseDuration(max ?? '', '--latency'),
-  };
-  if (range.maxMs < range.minMs)
-    throw new VisionpipeError('INVALID_OPTION', `--latency "${text}": the maximum is below the minimum`, {
-      option: 'latency',
-    });
-  return range;
-}
 
 const EXAMPLES = `
 Examples:
@@ -79,34 +65,7 @@ export function simulateCommand(): Command {
     .option('--seed <n>', 'seed for latencies and faults', integer(0), 1)
     .addHelpText('after', EXAMPLES)
     .action(async (flags: SimulateFlags) => {
-      const simulator = await startSimulator({
-        port: flags.port,
-        latency: latencyRange(flags.latency),
-        timeScale: flags.timeScale,
-        ...(flags.rpm === undefined ? {} : { rpm: flags.rpm }),
-        ...(flags.tpm === undefined ? {} : { tpm: flags.tpm }),
-        faults: {
-          rate5xx: flags.faults5xx,
-          rate529: flags.faults529,
-          rateReset: flags.faultsReset,
-          rateMalformed: flags.faultsMalformed,
-        },
-        answer: flags.answer,
-        seed: flags.seed,
-        ...(flags.quotaExceeded ? { quotaExceeded: true } : {}),
-      });
-      process.stdout.write(
-        `visionpipe simulator on ${simulator.url} (any API key is accepted)\n${Object.entries(
-          simulator.baseUrls,
-        )
-          .map(([api, url]) => `  --provider ${api.padEnd(9)} --base-url ${url}`)
-          .join('\n')}\nCtrl-C to stop.\n`,
-      );
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await simulator.close();
-      process.stdout.write(`\n${JSON.stringify(simulator.stats, null, 2)}\n`);
+      const { runSimulator } = await import('./actions/simulate.js');
+      await runSimulator(flags);
     });
 }

@@ -1,24 +1,15 @@
 /**
  * Flags of the commands that run workers (`worker`, and `serve` for its in-process
  * workers): the provider flags `run` takes, plus the cache, the pipeline's limits and
- * how fast a dead worker's jobs move elsewhere.
+ * how fast a dead worker's jobs move elsewhere. Declarations only: worker-settings.ts
+ * turns them into the fleet's settings when the command runs.
  */
-import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { parseDuration } from '../config/durations.js';
-import { VisionpipeError } from '../errors.js';
-import { isProfileName, PROFILE_NAMES, type ProfileName } from '../image/profiles.js';
-import { defaultConcurrency } from '../image/tuning.js';
-import type { FleetSettings } from '../queue/fleet.js';
+import { PROFILE_NAMES } from '../image/profiles.js';
 import { integer } from './parsers.js';
-import {
-  addProviderOptions,
-  defaultConcurrencyFor,
-  type ProviderFlags,
-  providerOptionsFrom,
-  retryFrom,
-} from './provider-flags.js';
-import { type ConnectionFlags, connectionSettings } from './service-flags.js';
+import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
+import type { ConnectionFlags } from './service-flags.js';
 
 export interface WorkerFlags extends ConnectionFlags, ProviderFlags {
   concurrency?: number;
@@ -67,56 +58,4 @@ export function addWorkerOptions(command: Command): Command {
         .argParser(duration('--stalled-interval'))
         .default(30_000, '30s'),
     );
-}
-
-function profileOf(name: string | undefined): ProfileName | undefined {
-  if (name === undefined) return undefined;
-  if (isProfileName(name)) return name;
-  throw new VisionpipeError(
-    'INVALID_OPTION',
-    `--profile "${name}" is not a profile; choose one of ${PROFILE_NAMES.join(', ')}`,
-    { option: 'profile' },
-  );
-}
-
-/** The settings of this process's workers, from the flags. */
-export function fleetSettingsFrom(
-  flags: WorkerFlags,
-  count: number,
-  log: (line: string) => void,
-): { databaseUrl: string; redisUrl: string; fleet: FleetSettings } {
-  const { databaseUrl, redisUrl, prefix } = connectionSettings(flags);
-  const retry = retryFrom(flags);
-  const profile = profileOf(flags.profile);
-  return {
-    databaseUrl,
-    redisUrl,
-    fleet: {
-      count,
-      concurrency: flags.concurrency ?? defaultConcurrencyFor(flags.provider, defaultConcurrency()),
-      prefix,
-      lockDurationMs: flags.lockDuration,
-      stalledIntervalMs: flags.stalledInterval,
-      log,
-      engine: {
-        provider: flags.provider,
-        providerOptions: providerOptionsFrom(flags),
-        ...(flags.model ? { model: flags.model } : {}),
-        ...(profile ? { profile } : {}),
-        cache: flags.cache ?? redisUrl,
-        cacheNamespace: `${prefix}:cache:`,
-        cacheTtlMs: flags.cacheTtl,
-        stateDir: path.resolve(flags.stateDir),
-        ...(flags.rpm === undefined ? {} : { rpm: flags.rpm }),
-        ...(flags.tpm === undefined ? {} : { tpm: flags.tpm }),
-        limiterStore: flags.limiter ?? redisUrl,
-        limiterPrefix: `${prefix}:limiter`,
-        ...(retry ? { retry } : {}),
-        timeoutMs: flags.timeout,
-        ...(flags.maxImageTokens === undefined ? {} : { maxImageTokens: flags.maxImageTokens }),
-        ...(flags.priceTable ? { priceTable: flags.priceTable } : {}),
-        warn: (message) => log(`warning: ${message}`),
-      },
-    },
-  };
 }

@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { addConnectionOptions, runUntilSignal, stderrLog } from './service-flags.js';
-import { addWorkerOptions, fleetSettingsFrom, type WorkerFlags } from './worker-flags.js';
+import { addWorkerOptions, type WorkerFlags } from './worker-flags.js';
 
 const EXAMPLES = `
 Examples:
@@ -25,6 +25,7 @@ export function workerCommand(): Command {
   addConnectionOptions(command, { config: false });
   addWorkerOptions(command);
   return command.action(async (flags: WorkerFlags) => {
+    const { fleetSettingsFrom } = await import('./worker-settings.js');
     const { databaseUrl, redisUrl, fleet } = fleetSettingsFrom(flags, 1, stderrLog);
     const { startWorkerProcess } = await import('../queue/start.js');
     process.exitCode = await runUntilSignal(async () => {

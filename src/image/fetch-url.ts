@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { Agent, type Dispatcher, request } from 'undici';
 import { VisionpipeError } from '../errors.js';
 import { BlockedAddressError, classifyAddress, guardedLookup, unbracket } from './address-policy.js';
+import { DEFAULT_FETCH_LIMITS } from './input-limits.js';
 
 export interface FetchLimits {
   /** Whole-request timeout, headers and body, in milliseconds. Default 30 000. */
@@ -27,11 +28,7 @@ export interface FetchedBytes {
   contentType: string | undefined;
 }
 
-export const DEFAULT_FETCH_LIMITS = {
-  timeoutMs: 30_000,
-  maxBytes: 50 * 1024 * 1024,
-  maxRedirects: 3,
-} as const;
+export { DEFAULT_FETCH_LIMITS };
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 

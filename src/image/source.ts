@@ -5,7 +5,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { VisionpipeError } from '../errors.js';
-import { DEFAULT_FETCH_LIMITS, type FetchLimits, fetchUrlBytes, redactUrl } from './fetch-url.js';
+import { type FetchLimits, fetchUrlBytes, redactUrl } from './fetch-url.js';
+import { DEFAULT_MAX_INPUT_BYTES } from './input-limits.js';
 
 export type ImageSource =
   | string
@@ -29,7 +30,7 @@ export interface LoadedSource {
   bytes: Buffer;
 }
 
-export const DEFAULT_MAX_INPUT_BYTES = DEFAULT_FETCH_LIMITS.maxBytes;
+export { DEFAULT_MAX_INPUT_BYTES };
 
 const BASE64_BODY = /^[A-Za-z0-9+/_-]*={0,2}$/;
 

@@ -10,12 +10,9 @@
  * modules, so it cannot be set from ESM code: bin/visionpipe.cjs sets it (cores + 2,
  * at least 4) before importing anything; library users set it in their environment.
  */
-import os from 'node:os';
 import sharp from 'sharp';
 
-export function defaultConcurrency(): number {
-  return Math.max(1, os.availableParallelism());
-}
+export { defaultConcurrency } from './parallelism.js';
 
 export function tuneSharpForBatches(): void {
   sharp.cache(false);

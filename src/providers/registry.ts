@@ -2,13 +2,13 @@
 import { VisionpipeError } from '../errors.js';
 import { AnthropicProvider, type AnthropicProviderOptions } from './anthropic.js';
 import { GeminiProvider, type GeminiProviderOptions } from './gemini.js';
+import { PROVIDER_IDS } from './ids.js';
 import { ImgGoProvider, type ImgGoProviderOptions } from './imggo.js';
 import { LocalProvider, type LocalProviderOptions } from './local.js';
 import { OpenAIProvider, type OpenAIProviderOptions } from './openai.js';
 import type { Provider } from './spec.js';
 
-export const PROVIDER_IDS = ['local', 'openai', 'anthropic', 'gemini', 'imggo'] as const;
-export type ProviderId = (typeof PROVIDER_IDS)[number];
+export { PROVIDER_IDS, type ProviderId } from './ids.js';
 
 /** Options per provider; only the chosen provider's entry is read. */
 export interface ProviderOptions {

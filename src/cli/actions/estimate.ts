@@ -1,0 +1,88 @@
+/**
+ * What `visionpipe estimate` does (flags and help: ../estimate.ts): measures each input as
+ * the pipeline would send it, calling no provider, and streams rows (or JSON array items)
+ * as inputs are measured, then the totals beside the naive plan.
+ */
+import path from 'node:path';
+import { openCache } from '../../cache/open-cache.js';
+import { loadPattern } from '../../patterns/index.js';
+import { createProvider } from '../../providers/registry.js';
+import { type EstimatedImage, EstimateTotaller, estimateItem } from '../../runs/estimate.js';
+import { expandInputs, readListFile } from '../../runs/inputs.js';
+import { PipelineSet } from '../../runs/pipeline-set.js';
+import { loadRouter } from '../../runs/routes.js';
+import type { EstimateFlags } from '../estimate.js';
+import { fixedWidth } from '../format.js';
+import { providerOptionsFrom } from '../provider-settings.js';
+
+const usd = (value: number | null) => (value === null ? 'unknown' : `$${value.toFixed(4)}`);
+
+function row(image: EstimatedImage): string {
+  const size = image.width === null ? '' : `${image.width}×${image.height}`;
+  const original = image.original ? `${image.original.width}×${image.original.height}` : '';
+  const note = image.error ? `${image.error.code}` : image.status;
+  return `${fixedWidth(note, 10)} ${fixedWidth(original, 11, 'right')} → ${fixedWidth(size, 10)} ${fixedWidth(String(image.image_tokens), 7, 'right')} img tok ${fixedWidth(usd(image.cost_usd), 10, 'right')}  ${image.input}`;
+}
+
+async function* allInputs(inputs: readonly string[], list: string | undefined): AsyncGenerator<string> {
+  yield* inputs;
+  if (list) yield* readListFile(list);
+}
+
+export async function runEstimate(inputs: string[], flags: EstimateFlags): Promise<void> {
+  const pattern = await loadPattern(flags.pattern);
+  const defaults = { pattern, provider: flags.provider, model: flags.model, profile: undefined };
+  const router = flags.route ? await loadRouter(flags.route, defaults) : undefined;
+  const providerOptions = providerOptionsFrom(flags);
+  const mainProvider = createProvider(flags.provider, providerOptions);
+  const cache = await openCache({
+    spec: flags.cache,
+    stateDir: path.resolve(flags.stateDir),
+    warn: (m) => process.stderr.write(`warning: ${m}\n`),
+  });
+  const pipelines = new PipelineSet({
+    defaults,
+    ...(router ? { router } : {}),
+    providers: [mainProvider],
+    providerOptions,
+    cache,
+    warn: () => {},
+    sourceLimits: {},
+    timeoutMs: 120_000,
+    ...(flags.maxImageTokens === undefined ? {} : { maxImageTokens: flags.maxImageTokens }),
+  });
+  const totals = new EstimateTotaller();
+  const seen = new Set<string>();
+  const out = process.stdout;
+  let first = true;
+  if (flags.json) out.write('{"images":[');
+  try {
+    for await (const item of expandInputs(allInputs(inputs, flags.list), {
+      exclude: [path.resolve(flags.stateDir)],
+    })) {
+      const pipeline = await pipelines.pipelineFor(item);
+      const { image, naiveCost, naive } = await estimateItem(item, pipeline, seen, {
+        ...(flags.priceTable ? { priceTable: flags.priceTable } : {}),
+      });
+      totals.add(image, naiveCost, naive);
+      if (flags.json) {
+        out.write(`${first ? '' : ','}\n${JSON.stringify(image)}`);
+        first = false;
+      } else out.write(`${row(image)}\n`);
+    }
+  } finally {
+    await pipelines.close();
+    await cache.close();
+  }
+  const t = totals.toJSON();
+  if (flags.json) {
+    out.write(`\n],"totals":${JSON.stringify(t)}}\n`);
+    return;
+  }
+  out.write(
+    `\n${t.images} inputs: ${t.to_send} to send, ${t.duplicates} duplicates, ${t.cached} already cached, ${t.errors} unreadable\n` +
+      `naive      ${fixedWidth(t.naive.tokens.toLocaleString('en-US'), 12, 'right')} tokens  ${usd(t.naive.cost_usd)}\n` +
+      `optimized  ${fixedWidth(t.optimized.tokens.toLocaleString('en-US'), 12, 'right')} tokens  ${usd(t.optimized.cost_usd)}` +
+      `${t.ratio === null ? '' : `  (${t.ratio}× fewer tokens)`}\n`,
+  );
+}

@@ -1,0 +1,101 @@
+/**
+ * What `visionpipe optimize` does (flags and help: ../optimize.ts). Streams: rows (or JSON
+ * array items) are printed as each file finishes, so memory stays flat however many
+ * inputs there are.
+ */
+import path from 'node:path';
+import { type PreprocessOptions, resolvePreprocessOptions } from '../../image/options.js';
+import { countInputs, expandInputs, explicitFilePaths } from '../../runs/inputs.js';
+import { type OptimizeFileResult, OptimizeTotals, optimizeInputs } from '../../runs/optimize.js';
+import { assertOutDirUsable, OutputWriter } from '../../runs/output-paths.js';
+import { fixedWidth, formatBytes, formatDuration, formatRate, plural } from '../format.js';
+import { handleInterrupts } from '../interrupt.js';
+import type { OptimizeFlags } from '../optimize.js';
+import { createProgress } from '../progress.js';
+
+function describeSide(side: { width: number; height: number; bytes: number }): string {
+  return `${`${side.width}×${side.height}`.padStart(9)} ${fixedWidth(formatBytes(side.bytes), 8, 'right')}`;
+}
+
+function row(result: OptimizeFileResult): string {
+  const shown = path.relative(process.cwd(), result.output ?? '') || result.output;
+  if (result.status === 'ok' && result.before && result.after) {
+    const change =
+      result.before.bytes === 0 ? 0 : Math.round((result.after.bytes / result.before.bytes - 1) * 100);
+    return `  ok  ${describeSide(result.before)} → ${describeSide(result.after)} ${fixedWidth(`${change > 0 ? '+' : ''}${change}%`, 5, 'right')}  ${result.input} → ${shown}`;
+  }
+  return ` ERR  ${fixedWidth(result.error?.code ?? 'INTERNAL', 18)} ${result.error?.message ?? ''}`;
+}
+
+/** Runs the command; returns the exit code (1 when some inputs failed). */
+export async function runOptimize(inputs: string[], flags: OptimizeFlags): Promise<number> {
+  const preprocessOptions: PreprocessOptions = {
+    profile: flags.profile as PreprocessOptions['profile'],
+    format: flags.format,
+    quality: flags.quality,
+    mozjpeg: flags.mozjpeg ?? false,
+    flatten: flags.flatten,
+    background: flags.background,
+    limitInputPixels: flags.maxPixels,
+    ...(flags.maxSize === undefined ? {} : { maxSize: flags.maxSize }),
+    ...(flags.crop === undefined ? {} : { crop: flags.crop }),
+  };
+  const preprocess = resolvePreprocessOptions(preprocessOptions);
+  await assertOutDirUsable(inputs, flags.outDir);
+  const writer = await OutputWriter.create(flags.outDir, await explicitFilePaths(inputs));
+  const exclude = [path.resolve(flags.outDir)];
+
+  const progress = createProgress({ label: 'optimize', mode: flags.progress ? undefined : 'off' });
+  countInputs(inputs, { exclude }).then(
+    (total) => progress.setTotal(total),
+    () => {},
+  );
+  const interrupt = handleInterrupts(() =>
+    progress.log('Stopping: finishing images in flight (Ctrl-C again to abort)'),
+  );
+  const totals = new OptimizeTotals();
+  const started = performance.now();
+  const out = process.stdout;
+  const printRow = (line: string) => (out.isTTY ? progress.log(line) : out.write(`${line}\n`));
+
+  if (flags.json) out.write('{"files":[');
+  let first = true;
+  try {
+    for await (const result of optimizeInputs(expandInputs(inputs, { exclude }), {
+      writer,
+      preprocess,
+      concurrency: flags.concurrency,
+      sourceLimits: {
+        maxInputBytes: flags.maxInputBytes,
+        allowPrivateNetworks: flags.allowPrivateUrls ?? false,
+        timeoutMs: flags.timeout,
+      },
+      stop: interrupt.stop,
+    })) {
+      totals.add(result);
+      progress.tick(result.status === 'error');
+      if (flags.json) {
+        out.write(`${first ? '' : ','}\n${JSON.stringify(result)}`);
+        first = false;
+      } else {
+        printRow(row(result));
+      }
+    }
+  } finally {
+    progress.stop();
+    interrupt.dispose();
+  }
+  const elapsed = performance.now() - started;
+  if (flags.json) {
+    out.write(`\n],"total":${JSON.stringify(totals.toJSON())}}\n`);
+  } else {
+    const byCode = [...totals.errorsByCode].map(([code, n]) => `${code} ${n}`).join(', ');
+    const done = totals.ok + totals.errors;
+    out.write(
+      `\n${plural(done, 'file')}: ${totals.ok} ok, ${totals.errors} failed${byCode ? ` (${byCode})` : ''}\n` +
+        `${formatBytes(totals.beforeBytes)} → ${formatBytes(totals.afterBytes)} (${totals.reductionPct >= 0 ? '-' : '+'}${Math.abs(totals.reductionPct)}%) in ${formatDuration(elapsed)} (${formatRate(done / (elapsed / 1000))} images/s)\n`,
+    );
+    if (interrupt.stop.aborted) out.write('Stopped early: inputs not started were skipped.\n');
+  }
+  return totals.errors > 0 ? 1 : 0;
+}

@@ -1,0 +1,74 @@
+/**
+ * The provider flags (provider-flags.ts) turned into what the pipeline takes: the config
+ * file's defaults, options per provider, the limiter and the retry policy. Loaded when a
+ * command runs, since it brings the config loader, the limiters and the price table.
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../config/file.js';
+import { createLimiter } from '../flow/create-limiter.js';
+import type { Limiter } from '../flow/limiter.js';
+import type { RetryOptions } from '../flow/retry.js';
+import { loadPriceTable } from '../providers/pricing.js';
+import type { ProviderOptions } from '../providers/registry.js';
+import type { ProviderFlags } from './provider-flags.js';
+
+/**
+ * Fills every option the command line left at its default from the config file
+ * (flag > config > default), and keeps the price overrides for the command.
+ */
+export async function applyConfig(command: Command): Promise<void> {
+  const explicit = command.getOptionValue('config') as string | undefined;
+  const { config } = await loadConfig(explicit);
+  for (const [key, value] of Object.entries(config)) {
+    if (key === 'prices') continue;
+    const known = command.options.some((option) => option.attributeName() === key);
+    const source = command.getOptionValueSource(key);
+    if (known && (source === undefined || source === 'default'))
+      command.setOptionValueWithSource(key, value, 'config');
+  }
+  command.setOptionValueWithSource('priceTable', loadPriceTable(config.prices), 'config');
+}
+
+/**
+ * Options per provider. --base-url belongs to --provider only; `extraBaseUrls` gives other
+ * providers theirs (the triage and escalation models).
+ */
+export function providerOptionsFrom(
+  flags: ProviderFlags,
+  extraBaseUrls: Record<string, string> = {},
+): ProviderOptions {
+  const baseUrls: Record<string, string> = {
+    ...extraBaseUrls,
+    ...(flags.baseUrl ? { [flags.provider]: flags.baseUrl } : {}),
+  };
+  const base = (id: string) => (baseUrls[id] ? { baseUrl: baseUrls[id] } : {});
+  return {
+    openai: { ...base('openai'), ...(flags.detail ? { detail: flags.detail } : {}) },
+    anthropic: base('anthropic'),
+    gemini: base('gemini'),
+    imggo: { ...base('imggo'), ...(flags.imggoPattern ? { imggoPatternId: flags.imggoPattern } : {}) },
+  } as ProviderOptions;
+}
+
+/** A limiter when a limit is given (memory unless --limiter names Redis), else none. */
+export function limiterFrom(flags: ProviderFlags, onWarning: (message: string) => void): Limiter | undefined {
+  if (flags.rpm === undefined && flags.tpm === undefined) return undefined;
+  return createLimiter(flags.limiter, {
+    ...(flags.rpm === undefined ? {} : { rpm: flags.rpm }),
+    ...(flags.tpm === undefined ? {} : { tpm: flags.tpm }),
+    onWarning,
+  });
+}
+
+export function retryFrom(flags: ProviderFlags): Omit<RetryOptions, 'signal'> | undefined {
+  if (flags.maxAttempts === undefined && flags.maxRetryWait === undefined) return undefined;
+  return {
+    ...(flags.maxAttempts === undefined ? {} : { maxAttempts: flags.maxAttempts }),
+    ...(flags.maxRetryWait === undefined ? {} : { maxTotalWaitMs: flags.maxRetryWait }),
+  };
+}
+
+/** Sensible parallelism: local OCR is CPU-bound; remote calls wait on the network. */
+export function defaultConcurrencyFor(provider: string, cores: number): number {
+  return provider === 'local' ? cores : 10;
+}
