@@ -8,6 +8,7 @@ import { type SizeLimits, targetSize } from '../image/profiles.js';
 import type { Pattern } from '../patterns/types.js';
 import type { Provider, TokenEstimate } from '../providers/spec.js';
 import { estimateTextTokens } from '../providers/tokens.js';
+import type { ImagePlan } from './spec.js';
 
 /** Limits for one image: the profile's, tightened until the estimate fits `budget`. */
 export function limitsWithinBudget(
@@ -49,5 +50,31 @@ export function estimateExtract(
     image_tokens: image,
     input_tokens: image + estimateTextTokens(pattern.instructions + JSON.stringify(pattern.schema)),
     output_tokens: estimateTextTokens(JSON.stringify(pattern.schema.properties)),
+  };
+}
+
+/**
+ * What sending an image of this (upright) size would cost, without sending it: the size
+ * it goes at (the model's limits and the token budget) and the provider's estimate for
+ * that and for the original sent as it is. `Pipeline.plan()`, used by `estimate`.
+ */
+export function planImage(
+  provider: Provider,
+  model: string,
+  pattern: Pattern,
+  limits: SizeLimits,
+  budget: number | undefined,
+  width: number,
+  height: number,
+): ImagePlan {
+  const within = limitsWithinBudget(width, height, limits, budget, (w, h) =>
+    provider.estimateImageTokens(w, h, model),
+  );
+  const sent = targetSize(width, height, within);
+  return {
+    width: sent.width,
+    height: sent.height,
+    tokens: estimateExtract(provider, sent.width, sent.height, pattern, model),
+    naive: estimateExtract(provider, width, height, pattern, model),
   };
 }

@@ -1,0 +1,80 @@
+/**
+ * Everything after a cache miss, run once per content key (single-flight's leader): a
+ * near-duplicate's result if one applies, else the cascade (triage, extraction within the
+ * budget, escalation). The result is saved to the cache before any record is built, so a
+ * crash from there on never pays for it again. Failures become an outcome, never a throw.
+ */
+import { toVisionpipeError, VisionpipeError } from '../errors.js';
+import { attemptsOf } from '../flow/retry.js';
+import type { ResultCacheStage } from './cache-stage.js';
+import { type CascadeConfig, paidOf, runCascade } from './cascade.js';
+import type { NearDuplicateStage } from './near-duplicate-stage.js';
+import { cachedResult, type Outcome } from './outcome.js';
+import type { LoadedInput } from './stages.js';
+
+export interface CacheMissOptions {
+  results: ResultCacheStage;
+  near: NearDuplicateStage | undefined;
+  cascadeConfig: (signal: AbortSignal | undefined) => CascadeConfig;
+  runId: string;
+}
+
+export async function onCacheMiss(
+  options: CacheMissOptions,
+  loaded: LoadedInput,
+  key: string,
+  signal: AbortSignal | undefined,
+): Promise<Outcome> {
+  try {
+    const near = await options.near?.match(loaded, key);
+    if (near) {
+      const original = near.pending ? await near.pending : undefined;
+      const result = near.cached ?? (original && original.kind !== 'failed' ? original.result : undefined);
+      if (result) return { kind: 'near-dup', result, distance: near.distance };
+    }
+    const done = await runCascade(loaded, options.cascadeConfig(signal));
+    const result = cachedResult(
+      loaded,
+      options.runId,
+      {
+        output: done.output,
+        model: done.model,
+        usage: done.usage,
+        cost_usd: done.cost_usd,
+        image: done.image,
+        profile: done.profile,
+        confidence: done.confidence,
+      },
+      {
+        triage: done.triage,
+        escalated_from: done.escalatedFrom,
+        escalation_reason: done.escalationReason,
+        repair: done.repair,
+      },
+    );
+    // Saved before the record is even built: a crash from here on never pays again.
+    await options.results.save(key, result);
+    return {
+      kind: 'fresh',
+      result,
+      attempts: done.attempts,
+      skipped: done.skipped,
+      reason: done.triage?.reason ?? null,
+    };
+  } catch (error) {
+    const failure = signal?.aborted
+      ? new VisionpipeError('ABORTED', `${loaded.label}: aborted before the provider answered`, {
+          input: loaded.label,
+        })
+      : toVisionpipeError(error, loaded.label);
+    // Calls made before the failure were paid for, and the image was sent: the error record says so.
+    const paid = paidOf(error);
+    return {
+      kind: 'failed',
+      error: failure,
+      image: paid?.image ?? null,
+      attempts: attemptsOf(error) ?? 0,
+      paid,
+    };
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * How each provider call is paced, retried and isolated (flow/): the limiter applies to
+ * the main provider only (its rate limit is the one configured); every remote provider
+ * gets its process-wide circuit breaker, the main one the breaker given, if any.
+ */
+import { breakerFor, type ProviderBreaker } from '../flow/circuit-breaker.js';
+import type { Limiter } from '../flow/limiter.js';
+import type { RetryOptions } from '../flow/retry.js';
+import type { Provider } from '../providers/spec.js';
+import type { CallControls } from './stages.js';
+
+export interface CallControlOptions {
+  /** The pipeline's main provider: the one the limiter and the given breaker belong to. */
+  provider: Provider;
+  limiter: Limiter | undefined;
+  /** A breaker for the main provider, or false for none on any provider. */
+  breaker: ProviderBreaker | false | undefined;
+  retry: Omit<RetryOptions, 'signal'> | undefined;
+  timeoutMs: number;
+}
+
+/** The controls of a call to `p` on behalf of an image whose work `signal` aborts. */
+export type ControlsFor = (p: Provider, signal: AbortSignal | undefined) => CallControls;
+
+export function callControls(options: CallControlOptions): ControlsFor {
+  const { provider, limiter, retry, timeoutMs } = options;
+  // OCR failures are per image, not an outage: the local engine gets no breaker.
+  const breakers = new Map<string, ProviderBreaker | undefined>();
+  const breakerOf = (p: Provider) => {
+    if (options.breaker === false || p.id === 'local') return undefined;
+    if (p === provider && options.breaker) return options.breaker;
+    if (!breakers.has(p.id)) breakers.set(p.id, breakerFor(p.id));
+    return breakers.get(p.id);
+  };
+  return (p, signal) => {
+    const breaker = breakerOf(p);
+    return {
+      timeoutMs,
+      ...(p === provider && limiter ? { limiter } : {}),
+      ...(breaker ? { breaker } : {}),
+      ...(retry ? { retry } : {}),
+      ...(signal ? { signal } : {}),
+    };
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Content identification, the step before any work: which content an input is and whether
+ * its answer is already known. A local file the stat memo proves unchanged is not even
+ * read; otherwise the bytes are read (size limits, URL policy) and hashed. An earlier
+ * run's record for that content (resume) or a cached result ends the input here.
+ */
+import type { CacheSetup } from '../cache/open-cache.js';
+import { StatMemo } from '../cache/stat-memo.js';
+import type { ImageSource, SourceLimits } from '../image/source.js';
+import type { ResultCacheStage } from './cache-stage.js';
+import { filePathOf } from './input-source.js';
+import type { RunRecord } from './record.js';
+import type { RecordAssembler } from './record-assembly.js';
+import type { EarlierRecord } from './spec.js';
+import { type LoadedInput, loadStage } from './stages.js';
+
+export interface IdentifyOptions {
+  cache: CacheSetup;
+  results: ResultCacheStage;
+  records: RecordAssembler;
+  sourceLimits: SourceLimits;
+  /** The result-cache key of a content hash under this pipeline. */
+  keyFor: (sha256: string) => string;
+  /** This pipeline's run: a hit it wrote itself is a `dedup`, not a `hit`. */
+  runId: string;
+}
+
+/** The finished record when the answer is known, else the loaded input and its cache key. */
+export type Identified = { record: RunRecord } | { loaded: LoadedInput; key: string };
+
+export class IdentifyStage {
+  constructor(private readonly options: IdentifyOptions) {}
+
+  async identify(
+    source: ImageSource,
+    label: string,
+    started: number,
+    signal: AbortSignal | undefined,
+    earlier: EarlierRecord | undefined,
+  ): Promise<Identified> {
+    const { cache, sourceLimits, keyFor } = this.options;
+    const filePath = filePathOf(source);
+    const remembered = filePath && cache.memo ? cache.memo.lookup(filePath) : undefined;
+    if (remembered) {
+      const kept = earlier?.(remembered);
+      if (kept) return { record: kept };
+      const hit = await this.fromCache(keyFor(remembered), label, started);
+      if (hit) return { record: hit };
+    }
+    const identity = filePath && cache.memo ? StatMemo.identity(filePath) : undefined;
+    const loaded = await loadStage(source, label, { ...sourceLimits, ...(signal ? { signal } : {}) });
+    if (filePath && cache.memo) cache.memo.remember(filePath, loaded.sha256, identity);
+    const kept = loaded.sha256 === remembered ? undefined : earlier?.(loaded.sha256);
+    if (kept) return { record: kept };
+    const key = keyFor(loaded.sha256);
+    const hit = await this.fromCache(key, label, started);
+    return hit ? { record: hit } : { loaded, key };
+  }
+
+  private async fromCache(key: string, label: string, started: number): Promise<RunRecord | undefined> {
+    const hit = await this.options.results.lookup(key);
+    if (!hit) return undefined;
+    return this.options.records.hit(label, started, hit, hit.run_id === this.options.runId ? 'dedup' : 'hit');
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * What one content key produced: a fresh result, a near-duplicate's borrowed one, or a
+ * failure. Single-flight shares it with every concurrent duplicate of that content, and
+ * each turns it into its own record (record-assembly.ts).
+ */
+import type { VisionpipeError } from '../errors.js';
+import type { CachedResult } from './cache-stage.js';
+import type { Paid } from './cascade.js';
+import type { CascadeInfo, RunRecord } from './record.js';
+import type { LoadedInput } from './stages.js';
+
+export type Outcome =
+  | { kind: 'fresh'; result: CachedResult; attempts: number; skipped: boolean; reason: string | null }
+  | { kind: 'near-dup'; result: CachedResult; distance: number }
+  | {
+      kind: 'failed';
+      error: VisionpipeError;
+      image: RunRecord['image'];
+      attempts: number;
+      paid: Paid | undefined;
+    };
+
+/** The answer parts of a result; the rest comes from the input and the run. */
+export type AnswerParts = Pick<
+  CachedResult,
+  'output' | 'model' | 'usage' | 'cost_usd' | 'image' | 'profile' | 'confidence'
+>;
+
+/** The cache entry of an answer to `loaded`, made by run `runId` now. */
+export function cachedResult(
+  loaded: LoadedInput,
+  runId: string,
+  parts: AnswerParts,
+  cascade: CascadeInfo,
+): CachedResult {
+  return {
+    ...parts,
+    input: loaded.label,
+    sha256: loaded.sha256,
+    run_id: runId,
+    created_at: Date.now(),
+    cascade,
+  };
+}
