@@ -163,7 +163,7 @@ describe('routing and triage over the bundled samples', () => {
         out,
         '--json',
       ],
-      { cwd: work },
+      { cwd: work, timeoutMs: 170_000 },
     );
     expect(result.code).toBe(0);
     const all = await records(out);
