@@ -12,6 +12,7 @@ import { cacheCommand } from './cache.js';
 import { estimateCommand } from './estimate.js';
 import { evalCommand } from './eval.js';
 import { optimizeCommand } from './optimize.js';
+import { reportCommand } from './report.js';
 import { runCommandDefinition } from './run.js';
 import { serviceCommands } from './service-commands.js';
 import { simulateCommand } from './simulate.js';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   program.addCommand(optimizeCommand());
   program.addCommand(evalCommand());
   program.addCommand(cacheCommand());
+  program.addCommand(reportCommand());
   program.addCommand(simulateCommand());
   program.addCommand(benchCommand());
   for (const command of serviceCommands()) program.addCommand(command);

@@ -37,3 +37,13 @@ export class LatencyHistogram {
     return { p50: at(50), p95: at(95), p99: at(99), max };
   }
 }
+
+/**
+ * Exact nearest-rank percentile of values sorted ascending (0 when empty): the smallest
+ * value with at least `percentile` % of the values at or below it.
+ */
+export function nearestRank(sorted: ArrayLike<number>, percentile: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.max(1, Math.ceil((percentile / 100) * sorted.length));
+  return sorted[rank - 1] ?? 0;
+}

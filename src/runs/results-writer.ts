@@ -3,6 +3,8 @@
  * record as it finishes. The OS has every finished line the moment it is written, so a
  * crash, SIGKILL or Ctrl-C loses nothing already reported and never leaves half a line
  * (a single small write to a file opened for appending is not interleaved).
+ * Each line also gets `finished_at`, the ISO time it was written (the report's
+ * throughput over time comes from it).
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
@@ -31,7 +33,7 @@ export class ResultsWriter {
 
   write(record: RunRecord): void {
     if (this.fd === undefined) throw new Error(`${this.file} is closed`);
-    writeSync(this.fd, `${JSON.stringify(record)}\n`);
+    writeSync(this.fd, `${JSON.stringify({ ...record, finished_at: new Date().toISOString() })}\n`);
     this.written++;
   }
 

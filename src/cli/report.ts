@@ -1,0 +1,64 @@
+/**
+ * `visionpipe report results.jsonl -o report.html`: the run report as one HTML file that
+ * opens offline (see src/report). With `--log`, 429s and retries come from the run's
+ * structured log (`run --log-file`) with their times.
+ */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { timelineFromLog } from '../metrics/log-timeline.js';
+import { formatPercent, formatUsd } from '../report/html.js';
+import { writeReport } from '../report/index.js';
+
+interface ReportFlags {
+  out: string;
+  log?: string;
+  title?: string;
+  json?: boolean;
+}
+
+const EXAMPLES = `
+Examples:
+  $ visionpipe run samples/images -p samples/patterns/invoice.json --out results.jsonl
+  $ visionpipe report results.jsonl -o report.html
+  $ visionpipe run scans -p invoice.json --log-file run.log && visionpipe report results.jsonl --log run.log
+  $ visionpipe run scans -p invoice.json --report report.html   # the same, written when the run ends
+
+The report shows the headline figures (images, success rate, images/hour, p50/p95/p99,
+cost per image, saved against the naive plan), charts (latency histogram, throughput
+over time with errors, retries and 429s, cost and tokens by pattern/provider/model,
+errors by code), the slowest, most expensive and failed images with thumbnails and
+outputs, and the versions used. It is one file: no network is needed to open it.`;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export function reportCommand(): Command {
+  return new Command('report')
+    .description('Write the HTML run report of a results file: figures, charts, slowest/failed images')
+    .argument('<results>', 'results file written by `visionpipe run` (JSONL)')
+    .option('-o, --out <file>', 'HTML file to write', 'report.html')
+    .option('--log <file>', "the run's --log-file, for 429s and retries over time")
+    .option('--title <text>', 'report title')
+    .option('--json', 'also print the figures as JSON')
+    .addHelpText('after', EXAMPLES)
+    .action(async (results: string, flags: ReportFlags) => {
+      const events = flags.log ? await timelineFromLog(flags.log) : [];
+      const figures = await writeReport({
+        results,
+        out: flags.out,
+        events,
+        config: { visionpipe: packageVersion(), results },
+        ...(flags.title ? { title: flags.title } : {}),
+      });
+      const h = figures.headline;
+      if (flags.json) process.stdout.write(`${JSON.stringify(figures.headline)}\n`);
+      else
+        process.stdout.write(
+          `${flags.out}: ${h.images} images, success ${formatPercent(h.success_rate)}, cost ${formatUsd(h.cost_usd)}\n`,
+        );
+    });
+}

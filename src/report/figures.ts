@@ -1,0 +1,275 @@
+/**
+ * The report's figures, accumulated record by record: headline counts and rates, exact
+ * latency percentiles (nearest rank over every attempted record, as the summary counts
+ * them), the latency histogram, throughput per time bin, cost and tokens per
+ * pattern/provider/model, errors by code, the top slowest, most expensive and failed
+ * images, and what the run saved against the naive plan (savings.ts).
+ *
+ * Units: milliseconds for latencies, seconds for wall time, USD for cost.
+ */
+import { nearestRank } from '../metrics/latency.js';
+import type { ReportRecord } from './read-results.js';
+import { type Savings, SavingsTally } from './savings.js';
+
+export { nearestRank };
+
+/** A point in time the run reports besides records: a 429 answer or a retry (from the live run or its log). */
+export interface TimelineEvent {
+  /** Epoch milliseconds. */
+  at: number;
+  kind: 'rate_limited' | 'retry';
+}
+
+export interface GroupFigures {
+  pattern: string;
+  provider: string;
+  model: string;
+  images: number;
+  cost_usd: number;
+  input_tokens: number;
+  output_tokens: number;
+  image_tokens: number;
+}
+
+export interface Headline {
+  images: number;
+  ok: number;
+  errors: number;
+  skipped: number;
+  /** ok / (ok + errors), 0–1 (1 when nothing was attempted), as the run summary computes it. */
+  success_rate: number;
+  /** From the first start (finished_at − latency) to the last finish; 0 when records carry no times. */
+  wall_s: number;
+  images_per_hour: number;
+  latency_ms: { p50: number; p95: number; p99: number; max: number };
+  cost_usd: number;
+  /** cost_usd / images. */
+  cost_per_image_usd: number;
+  /** Records paid at an unknown price (cost_usd null). */
+  cost_unknown: number;
+  tokens: { input: number; output: number; image: number };
+  bytes: { original: number; sent: number };
+  cache: { hits: number; misses: number; dedup: number; near_dup: number };
+  attempts: number;
+}
+
+export interface Histogram {
+  /** Upper bound of each bin, ms (the last bin is open: Infinity). */
+  upperMs: number[];
+  counts: number[];
+}
+
+export interface Throughput {
+  /** Bin width, seconds. */
+  binS: number;
+  /** Epoch ms of the first bin's start. */
+  startMs: number;
+  images: number[];
+  errors: number[];
+  retries: number[];
+  rateLimited: number[];
+  /** Where retries came from: the run's own events, or records' attempts beyond the first. */
+  retriesFrom: 'events' | 'records';
+}
+
+export interface ReportFigures {
+  headline: Headline;
+  savings: Savings;
+  histogram: Histogram;
+  throughput: Throughput | null;
+  groups: GroupFigures[];
+  errorsByCode: Record<string, number>;
+  slowest: ReportRecord[];
+  mostExpensive: ReportRecord[];
+  failed: ReportRecord[];
+  /** How many records failed in all (the list holds the first `TOP`). */
+  failedTotal: number;
+}
+
+/** Latency histogram bin upper bounds, ms: log-spaced from 50 ms to 2 min, then open. */
+export const HISTOGRAM_UPPER_MS = [
+  50,
+  100,
+  200,
+  500,
+  1000,
+  2000,
+  5000,
+  10_000,
+  15_000,
+  30_000,
+  60_000,
+  120_000,
+  Number.POSITIVE_INFINITY,
+];
+
+/** How many images each list (slowest, most expensive, failed) shows. */
+export const TOP = 10;
+
+/** Keeps the `size` largest items by `score`, in descending order. */
+class TopList {
+  readonly items: Array<{ score: number; record: ReportRecord }> = [];
+  constructor(private readonly size: number) {}
+  offer(score: number, record: ReportRecord): void {
+    if (this.items.length === this.size && score <= (this.items.at(-1)?.score ?? 0)) return;
+    const at = this.items.findIndex((i) => score > i.score);
+    this.items.splice(at === -1 ? this.items.length : at, 0, { score, record });
+    if (this.items.length > this.size) this.items.pop();
+  }
+  records(): ReportRecord[] {
+    return this.items.map((i) => i.record);
+  }
+}
+
+export class FigureTally {
+  private readonly latencies: number[] = [];
+  private readonly counts = { images: 0, ok: 0, errors: 0, skipped: 0, attempts: 0, costUnknown: 0 };
+  private cost = 0;
+  private readonly tokens = { input: 0, output: 0, image: 0 };
+  private readonly bytes = { original: 0, sent: 0 };
+  private readonly cache = { hits: 0, misses: 0, dedup: 0, near_dup: 0 };
+  private readonly histogram = HISTOGRAM_UPPER_MS.map(() => 0);
+  private readonly groups = new Map<string, GroupFigures>();
+  private readonly byCode = new Map<string, number>();
+  private readonly slowest = new TopList(TOP);
+  private readonly expensive = new TopList(TOP);
+  private readonly failed: ReportRecord[] = [];
+  private failedTotal = 0;
+  private readonly savings = new SavingsTally();
+  /** Per record: [finished epoch ms, error?, retries] for the throughput chart. */
+  private readonly finishes: Array<[number, boolean, number]> = [];
+  private firstStart = Number.POSITIVE_INFINITY;
+  private lastFinish = Number.NEGATIVE_INFINITY;
+
+  add(record: ReportRecord): void {
+    const c = this.counts;
+    c.images++;
+    if (record.status === 'ok') c.ok++;
+    else if (record.status === 'skipped') c.skipped++;
+    else {
+      c.errors++;
+      const code = record.error?.code ?? 'INTERNAL';
+      this.byCode.set(code, (this.byCode.get(code) ?? 0) + 1);
+      this.failedTotal++;
+      if (this.failed.length < TOP) this.failed.push(record);
+    }
+    c.attempts += record.attempts;
+    if (record.cache === 'hit') this.cache.hits++;
+    else if (record.cache === 'miss') this.cache.misses++;
+    else if (record.cache === 'dedup') this.cache.dedup++;
+    else if (record.cache === 'near-dup') this.cache.near_dup++;
+    if (record.image) {
+      this.bytes.original += record.image.original_bytes;
+      if (record.attempts > 0) this.bytes.sent += record.image.bytes;
+    }
+    this.tokens.input += record.usage.input_tokens;
+    this.tokens.output += record.usage.output_tokens;
+    this.tokens.image += record.usage.image_tokens;
+    if (record.cost_usd === null) {
+      if (record.attempts > 0) c.costUnknown++;
+    } else this.cost += record.cost_usd;
+    if (record.status !== 'skipped' && record.attempts > 0) {
+      this.latencies.push(record.latency_ms);
+      const bin = HISTOGRAM_UPPER_MS.findIndex((upper) => record.latency_ms <= upper);
+      this.histogram[bin] = (this.histogram[bin] ?? 0) + 1;
+      this.slowest.offer(record.latency_ms, record);
+    }
+    if ((record.cost_usd ?? 0) > 0) this.expensive.offer(record.cost_usd ?? 0, record);
+    const key = `${record.pattern}\u0000${record.provider}\u0000${record.model}`;
+    const group = this.groups.get(key) ?? {
+      pattern: record.pattern,
+      provider: record.provider,
+      model: record.model,
+      images: 0,
+      cost_usd: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      image_tokens: 0,
+    };
+    group.images++;
+    group.cost_usd += record.cost_usd ?? 0;
+    group.input_tokens += record.usage.input_tokens;
+    group.output_tokens += record.usage.output_tokens;
+    group.image_tokens += record.usage.image_tokens;
+    this.groups.set(key, group);
+    this.savings.add(record);
+    if (record.finished_at) {
+      const finished = Date.parse(record.finished_at);
+      this.firstStart = Math.min(this.firstStart, finished - record.latency_ms);
+      this.lastFinish = Math.max(this.lastFinish, finished);
+      this.finishes.push([finished, record.status === 'error', Math.max(0, record.attempts - 1)]);
+    }
+  }
+
+  figures(events: readonly TimelineEvent[] = []): ReportFigures {
+    const c = this.counts;
+    const sorted = Float64Array.from(this.latencies).sort();
+    const attempted = c.ok + c.errors;
+    const wallS = this.lastFinish > this.firstStart ? (this.lastFinish - this.firstStart) / 1000 : 0;
+    return {
+      headline: {
+        images: c.images,
+        ok: c.ok,
+        errors: c.errors,
+        skipped: c.skipped,
+        success_rate: attempted === 0 ? 1 : c.ok / attempted,
+        wall_s: wallS,
+        images_per_hour: wallS > 0 ? (c.images / wallS) * 3600 : 0,
+        latency_ms: {
+          p50: nearestRank(sorted, 50),
+          p95: nearestRank(sorted, 95),
+          p99: nearestRank(sorted, 99),
+          max: sorted.length ? (sorted[sorted.length - 1] ?? 0) : 0,
+        },
+        cost_usd: this.cost,
+        cost_per_image_usd: c.images ? this.cost / c.images : 0,
+        cost_unknown: c.costUnknown,
+        tokens: { ...this.tokens },
+        bytes: { ...this.bytes },
+        cache: { ...this.cache },
+        attempts: c.attempts,
+      },
+      savings: this.savings.result(this.cost),
+      histogram: { upperMs: HISTOGRAM_UPPER_MS, counts: [...this.histogram] },
+      throughput: this.throughput(events),
+      groups: [...this.groups.values()].sort((a, b) => b.cost_usd - a.cost_usd || b.images - a.images),
+      errorsByCode: Object.fromEntries([...this.byCode].sort((a, b) => b[1] - a[1])),
+      slowest: this.slowest.records(),
+      mostExpensive: this.expensive.records(),
+      failed: this.failed,
+      failedTotal: this.failedTotal,
+    };
+  }
+
+  /** Images finished per bin (at most 60 bins, whole seconds wide), with errors, retries and 429s. */
+  private throughput(events: readonly TimelineEvent[]): Throughput | null {
+    if (this.finishes.length === 0) return null;
+    const start = Math.floor(this.firstStart / 1000) * 1000;
+    const spanS = Math.max(1, Math.ceil((this.lastFinish - start) / 1000));
+    const binS = Math.max(1, Math.ceil(spanS / 60));
+    const bins = Math.max(1, Math.ceil(spanS / binS));
+    const zero = () => new Array<number>(bins).fill(0);
+    const out: Throughput = {
+      binS,
+      startMs: start,
+      images: zero(),
+      errors: zero(),
+      retries: zero(),
+      rateLimited: zero(),
+      retriesFrom: events.length > 0 ? 'events' : 'records',
+    };
+    const binOf = (at: number) => Math.min(bins - 1, Math.max(0, Math.floor((at - start) / 1000 / binS)));
+    for (const [at, error, retries] of this.finishes) {
+      const bin = binOf(at);
+      out.images[bin] = (out.images[bin] ?? 0) + 1;
+      if (error) out.errors[bin] = (out.errors[bin] ?? 0) + 1;
+      if (out.retriesFrom === 'records') out.retries[bin] = (out.retries[bin] ?? 0) + retries;
+    }
+    for (const event of events) {
+      const bin = binOf(event.at);
+      const series = event.kind === 'retry' ? out.retries : out.rateLimited;
+      series[bin] = (series[bin] ?? 0) + 1;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The run report: `writeReport()` reads a results.jsonl, tallies its figures, makes
+ * thumbnails of the images it lists and writes one self-contained HTML file.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { VisionpipeError } from '../errors.js';
+import { FigureTally, type ReportFigures, type TimelineEvent } from './figures.js';
+import { renderReport } from './html.js';
+import { readResults } from './read-results.js';
+import { thumbnails } from './thumbnails.js';
+
+export type { ReportFigures, TimelineEvent } from './figures.js';
+
+export interface ReportOptions {
+  /** The results file (JSONL) to report on. */
+  results: string;
+  /** The HTML file to write. */
+  out: string;
+  /** 429s and retries with their times (from the live run or its log); default: retries from records. */
+  events?: readonly TimelineEvent[];
+  /** Configuration and versions to show (flags, never secrets). */
+  config?: Record<string, string>;
+  title?: string;
+}
+
+export async function reportFigures(
+  results: string,
+  events: readonly TimelineEvent[] = [],
+): Promise<ReportFigures> {
+  const tally = new FigureTally();
+  for await (const record of readResults(results)) tally.add(record);
+  return tally.figures(events);
+}
+
+/** Writes the report; returns its figures (the numbers it shows). */
+export async function writeReport(options: ReportOptions): Promise<ReportFigures> {
+  const figures = await reportFigures(options.results, options.events);
+  const listed = [...figures.slowest, ...figures.mostExpensive, ...figures.failed].map((r) => r.input);
+  const html = renderReport(figures, {
+    title: options.title ?? `visionpipe run report — ${figures.headline.images} images`,
+    source: path.resolve(options.results),
+    generatedAt: new Date(),
+    config: { node: process.version, ...options.config },
+    thumbnails: await thumbnails(listed),
+  });
+  try {
+    await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
+    await writeFile(options.out, html);
+  } catch (error) {
+    throw new VisionpipeError(
+      'WRITE_FAILED',
+      `${options.out}: cannot write the report (${(error as Error).message})`,
+      {
+        input: options.out,
+        cause: error,
+      },
+    );
+  }
+  return figures;
+}

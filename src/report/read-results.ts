@@ -1,0 +1,94 @@
+/**
+ * Reads a run's results.jsonl for the report, one line at a time (constant memory per
+ * line), checking each line against the JSONL contract (DESIGN.md) with zod. A line that
+ * is not a record is a typed INVALID_INPUT error naming the file, the line and the field.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import { VisionpipeError } from '../errors.js';
+
+const usageSchema = z.object({
+  input_tokens: z.number().nonnegative(),
+  output_tokens: z.number().nonnegative(),
+  image_tokens: z.number().nonnegative(),
+  estimated: z.boolean(),
+});
+
+/** The fields of a result record the report reads; others pass through untouched. */
+export const reportRecordSchema = z.looseObject({
+  input: z.string(),
+  pattern: z.string(),
+  sha256: z.string().nullable(),
+  status: z.enum(['ok', 'error', 'skipped']),
+  output: z.unknown(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  cache: z.enum(['hit', 'miss', 'dedup', 'near-dup']).nullable(),
+  provider: z.string(),
+  model: z.string(),
+  latency_ms: z.number().nonnegative(),
+  attempts: z.number().int().nonnegative(),
+  image: z
+    .looseObject({
+      width: z.number(),
+      height: z.number(),
+      bytes: z.number(),
+      original_bytes: z.number(),
+      tokens: z.number().optional(),
+      original_tokens: z.number().optional(),
+    })
+    .nullable(),
+  usage: usageSchema,
+  cost_usd: z.number().nullable(),
+  /** ISO time the line was written (absent in files written before it was added). */
+  finished_at: z.string().datetime({ offset: true }).optional(),
+});
+
+export type ReportRecord = z.infer<typeof reportRecordSchema>;
+
+/** Yields every record of a results file in order; empty lines are skipped. */
+export async function* readResults(file: string): AsyncGenerator<ReportRecord> {
+  const stream = createReadStream(file, { encoding: 'utf8' });
+  const opened = new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', reject);
+  });
+  try {
+    await opened;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'READ_FAILED';
+    throw new VisionpipeError(code, `${file}: cannot read the results file (${(error as Error).message})`, {
+      input: file,
+      cause: error,
+    });
+  }
+  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+  let number = 0;
+  for await (const line of lines) {
+    number++;
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw new VisionpipeError(
+        'INVALID_INPUT',
+        `${file}:${number}: not JSON (${(error as Error).message})`,
+        {
+          input: file,
+        },
+      );
+    }
+    const parsed = reportRecordSchema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? issue.path.join('.') : 'the line';
+      throw new VisionpipeError(
+        'INVALID_INPUT',
+        `${file}:${number}: not a result record: ${where}: ${issue?.message ?? 'invalid'}`,
+        { input: file },
+      );
+    }
+    yield parsed.data;
+  }
+}
