@@ -1,15 +1,11 @@
 /**
  * `visionpipe report results.jsonl -o report.html`: the run report as one HTML file that
  * opens offline (see src/report). With `--log`, 429s and retries come from the run's
- * structured log (`run --log-file`) with their times.
+ * structured log (`run --log-file`) with their times. Flags here; actions/report.ts does it.
  */
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { timelineFromLog } from '../metrics/log-timeline.js';
-import { formatPercent, formatUsd } from '../report/html.js';
-import { writeReport } from '../report/index.js';
 
-interface ReportFlags {
+export interface ReportFlags {
   out: string;
   log?: string;
   title?: string;
@@ -29,13 +25,6 @@ over time with errors, retries and 429s, cost and tokens by pattern/provider/mod
 errors by code), the slowest, most expensive and failed images with thumbnails and
 outputs, and the versions used. It is one file: no network is needed to open it.`;
 
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
-
 export function reportCommand(): Command {
   return new Command('report')
     .description('Write the HTML run report of a results file: figures, charts, slowest/failed images')
@@ -46,19 +35,7 @@ export function reportCommand(): Command {
     .option('--json', 'also print the figures as JSON')
     .addHelpText('after', EXAMPLES)
     .action(async (results: string, flags: ReportFlags) => {
-      const events = flags.log ? await timelineFromLog(flags.log) : [];
-      const figures = await writeReport({
-        results,
-        out: flags.out,
-        events,
-        config: { visionpipe: packageVersion(), results },
-        ...(flags.title ? { title: flags.title } : {}),
-      });
-      const h = figures.headline;
-      if (flags.json) process.stdout.write(`${JSON.stringify(figures.headline)}\n`);
-      else
-        process.stdout.write(
-          `${flags.out}: ${h.images} images, success ${formatPercent(h.success_rate)}, cost ${formatUsd(h.cost_usd)}\n`,
-        );
+      const { reportAction } = await import('./actions/report.js');
+      await reportAction(results, flags);
     });
 }

@@ -8,10 +8,11 @@ import { parseDuration } from '../config/durations.js';
 import { DEFAULT_MAX_INPUT_BYTES } from '../image/input-limits.js';
 import { PROFILE_NAMES } from '../image/profiles.js';
 import { addCostOptions, type CostFlags } from './cost-flags.js';
+import { addObserveOptions, type ObserveFlags } from './observe-flags.js';
 import { byteSize, integer } from './parsers.js';
 import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
 
-export interface RunFlags extends ProviderFlags, CostFlags {
+export interface RunFlags extends ProviderFlags, CostFlags, ObserveFlags {
   pattern: string;
   batchApi?: boolean;
   batchPoll: number;
@@ -44,14 +45,20 @@ Examples:
   $ visionpipe run scans -p invoice.json --provider openai --base-url http://localhost:11434/v1 --model llava  # Ollama
   $ visionpipe run scans -p invoice.json --provider anthropic --rpm 50 --limiter redis://127.0.0.1:6379  # shared
   $ visionpipe run scans -p invoice.json --provider openai --batch-api   # half price; run again to resume
+  $ visionpipe run scans -p invoice.json --provider openai --metrics-port 9464 --log-file run.log \\
+      --alert-webhook https://hooks.slack.com/services/… --max-cost-usd 20 --report report.html
 
 Each input gets one line in --out (JSONL): input, pattern, sha256, status (ok | error | skipped),
 output, error {code, message}, cache, provider, model, latency_ms, attempts,
 image {width, height, bytes, original_bytes, tokens, original_tokens}, usage {…, estimated},
-cost_usd, cascade {triage, escalated_from}.
+cost_usd, cascade {triage, escalated_from}, finished_at.
 Ctrl-C stops starting new images and lets running ones finish; a second Ctrl-C aborts.
 Running the same command again resumes: finished inputs are kept, failed ones retried.
 Results are cached by content (not path) for --cache-ttl: duplicates are paid once.
+Watch it: --metrics-port 9464 (Prometheus), --log-file run.log (JSON lines), --alert-webhook URL
+(Slack or generic JSON: success rate, p95, circuit open, budget), --max-cost-usd 20 (stops before
+exceeding it; run again with more to resume), --report report.html. OTEL_EXPORTER_OTLP_ENDPOINT
+turns on OpenTelemetry traces.
 
 Exit codes: 0 done (per-image errors are in the results), 1 with --fail-on-error when any
 image failed, 2 usage error.`;
@@ -105,5 +112,6 @@ export function runCommandDefinition(): Command {
       process.exitCode = await runCommand(inputs, flags);
     });
   addProviderOptions(command);
+  addObserveOptions(command);
   return addCostOptions(command, { cascade: true });
 }

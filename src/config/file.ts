@@ -12,6 +12,8 @@
  *   cache: redis://cache.internal:6379
  *   cacheTtl: 7d
  *   concurrency: 20
+ *   alertWebhook: [https://hooks.slack.com/services/…]   # alerts (run)
+ *   maxCostUsd: 25
  *   prices:                      # override the bundled price table
  *     openai:
  *       models:
@@ -68,6 +70,18 @@ export const configSchema = z
     publicUrl: z.string().url().optional(),
     lockDuration: duration.optional(),
     stalledInterval: duration.optional(),
+    // Watching a run (run): metrics, logs, alerts, budget.
+    metricsPort: z.number().int().min(0).max(65_535).optional(),
+    metricsHost: z.string().min(1).optional(),
+    logFile: z.string().min(1).optional(),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+    alertWebhook: z.array(z.string().url()).optional(),
+    alertSuccessRate: z.number().gt(0).max(1).optional(),
+    alertP95: duration.optional(),
+    alertWindow: duration.optional(),
+    alertInterval: duration.optional(),
+    alertMinSamples: z.number().int().min(1).optional(),
+    maxCostUsd: z.number().positive().optional(),
     /** Price table overrides: `{provider: {batchDiscount?, models: {model: {input, output} | {perImage}}}}`. */
     prices: z.record(z.string(), z.unknown()).optional(),
   })

@@ -12,6 +12,7 @@
  * Retry-After on failure, so one caller's 429 slows every caller of that limiter.
  */
 import { VisionpipeError } from '../errors.js';
+import { publish } from '../observe/events.js';
 import type { RateLimitSnapshot } from '../providers/spec.js';
 import type { ProviderBreaker } from './circuit-breaker.js';
 import type { Limiter, LimiterCost } from './limiter.js';
@@ -31,6 +32,8 @@ export interface CallPolicyOptions {
   signal?: AbortSignal;
   /** Names the call in timeout messages (e.g. `openai gpt-4o: receipt.jpg`). */
   label?: string;
+  /** Who is called: each attempt and retry is published (observe/events.ts) for metrics and logs. */
+  observe?: { provider: string; model: string; operation: 'extract' | 'ask' };
 }
 
 export const CALL_POLICY_DEFAULTS = {
@@ -47,22 +50,66 @@ export function callWithPolicy<T>(
   const pauseMs = options.rateLimitPauseMs ?? CALL_POLICY_DEFAULTS.rateLimitPauseMs;
   const label = options.label ?? 'provider call';
 
+  const who = options.observe;
   const attempt = async (n: number, attemptSignal: AbortSignal): Promise<T> => {
+    const queued = performance.now();
     await limiter?.acquire(cost, attemptSignal);
+    const started = performance.now();
     try {
       const value = await withTimeout((inner) => fn(n, inner), timeoutMs, attemptSignal, label);
       limiter?.observe(rateLimitOf(value));
+      if (who)
+        publish('attempt', {
+          ...who,
+          attempt: n,
+          durationMs: performance.now() - started,
+          waitMs: started - queued,
+          ok: true,
+        });
       return value;
     } catch (error) {
       if (limiter && isRateLimited(error)) limiter.observe({ retryAfterMs: error.retryAfterMs ?? pauseMs });
+      if (who && !attemptSignal.aborted) {
+        const failure = error instanceof VisionpipeError ? error : undefined;
+        publish('attempt', {
+          ...who,
+          attempt: n,
+          durationMs: performance.now() - started,
+          waitMs: started - queued,
+          ok: false,
+          code: failure?.code ?? 'INTERNAL',
+          ...(failure?.status === undefined ? {} : { status: failure.status }),
+        });
+      }
       throw error;
     }
   };
 
+  const onRetry = options.retry?.onRetry;
   return retry(
     (n, retrySignal) =>
       breaker ? breaker.execute((inner) => attempt(n, inner), retrySignal) : attempt(n, retrySignal),
-    { ...options.retry, signal },
+    {
+      ...options.retry,
+      signal,
+      ...(who || onRetry
+        ? {
+            onRetry: (info) => {
+              if (who) {
+                const code = info.error instanceof VisionpipeError ? info.error.code : 'INTERNAL';
+                publish('retry', {
+                  provider: who.provider,
+                  model: who.model,
+                  attempt: info.attempt,
+                  code,
+                  delayMs: info.delayMs,
+                });
+              }
+              onRetry?.(info);
+            },
+          }
+        : {}),
+    },
   );
 }
 

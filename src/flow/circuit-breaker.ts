@@ -21,6 +21,7 @@ import {
   SamplingBreaker,
 } from 'cockatiel';
 import { type ErrorCode, VisionpipeError } from '../errors.js';
+import { publish } from '../observe/events.js';
 import { isTransientNetworkError } from './retry-rules.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
@@ -94,6 +95,9 @@ export class ProviderBreaker {
     this.policy = circuitBreaker(
       handleWhen((error) => isFailure(error)),
       { halfOpenAfter: this.halfOpenAfterMs, breaker: createBreaker(options) },
+    );
+    this.policy.onStateChange((state) =>
+      publish('circuit', { provider: providerId, state: STATE_NAMES[state] }),
     );
     this.policy.onBreak((reason) => {
       this.openedAt = Date.now();

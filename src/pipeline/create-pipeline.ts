@@ -18,6 +18,8 @@ import { SingleFlight } from '../cache/single-flight.js';
 import { mapWindow } from '../flow/window.js';
 import { preprocessFingerprint } from '../image/options.js';
 import type { ImageSource } from '../image/source.js';
+import { publish } from '../observe/events.js';
+import { failSpan, inSpan } from '../observe/spans.js';
 import { loadPattern } from '../patterns/index.js';
 import { createProvider } from '../providers/registry.js';
 import type { InputItem } from '../runs/inputs.js';
@@ -139,7 +141,41 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     runId,
   });
 
+  /** One image in its trace span, published when finished (observe/); an earlier run's record handed back is not. */
   async function process(source: ImageSource, call: ProcessOptions = {}): Promise<RunRecord> {
+    let handedBack: RunRecord | undefined;
+    const earlier = call.earlier;
+    const label = call.label ?? labelOf(source);
+    return inSpan(
+      'visionpipe.image',
+      { 'visionpipe.input': label, 'visionpipe.pattern': pattern.name },
+      async (span) => {
+        const record = await processImage(
+          source,
+          earlier
+            ? {
+                ...call,
+                earlier: (sha256) => {
+                  handedBack = earlier(sha256);
+                  return handedBack;
+                },
+              }
+            : call,
+        );
+        span.setAttributes({
+          'visionpipe.status': record.status,
+          'visionpipe.cache': record.cache ?? 'none',
+          'visionpipe.attempts': record.attempts,
+          'gen_ai.request.model': record.model,
+        });
+        if (record.error) failSpan(span, record.error.code, record.error.message);
+        if (record !== handedBack) publish('image', { record });
+        return record;
+      },
+    );
+  }
+
+  async function processImage(source: ImageSource, call: ProcessOptions): Promise<RunRecord> {
     const label = call.label ?? labelOf(source);
     const started = performance.now();
     try {

@@ -122,6 +122,7 @@ export async function extractStage(
         cost: { requests: 1, tokens },
         timeoutMs: controls.timeoutMs,
         label: `${provider.id} ${model}: ${label}`,
+        observe: { provider: provider.id, model, operation: 'extract' },
       },
     );
   // A failure leaves with everything billed so far.
@@ -199,6 +200,7 @@ export async function askStage(
       cost: { requests: 1, tokens: provider.estimateImageTokens(image.width, image.height, model) + 50 },
       timeoutMs: controls.timeoutMs,
       label: `${provider.id} ${model} triage: ${label}`,
+      observe: { provider: provider.id, model, operation: 'ask' },
     },
   );
   return { result: value, attempts };

@@ -24,6 +24,11 @@ export interface BatchOptions {
   signal?: AbortSignal;
   /** The earlier record for an item whose content (sha256) is this, when it can be reused. */
   reuse?: (item: InputItem, sha256: string) => RunRecord | undefined;
+  /**
+   * Told of each record the moment it is made, inside the window (before the consumer
+   * sees it): what admits the next input (a cost budget) must not wait on the consumer.
+   */
+  onRecord?: (record: RunRecord) => void;
 }
 
 /** The pipeline to read an item with: one for the whole run, or one per routing rule. */
@@ -63,6 +68,7 @@ export function runBatch(
       const pipeline = await pipelineFor(item);
       const probe = earlierProbe(options.reuse, item);
       const record = await pipeline.processItem(item, options.signal, probe?.check);
+      options.onRecord?.(record);
       return { item, record, resumed: probe?.handedBack(record) ?? false };
     },
     options.stop ? { stop: options.stop } : {},

@@ -26,6 +26,7 @@ import { createProgress } from '../progress.js';
 import { defaultConcurrencyFor, limiterFrom, providerOptionsFrom, retryFrom } from '../provider-settings.js';
 import type { RunFlags } from '../run.js';
 import { printSummary } from '../summary-print.js';
+import { startRunObservers } from './observe.js';
 
 const EXTENSIONS = { json: '.json', yaml: '.yaml', xml: '.xml', csv: '.csv', text: '.txt' } as const;
 
@@ -69,6 +70,15 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       },
     );
   }
+  if (flags.batchApi && flags.maxCostUsd !== undefined) {
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      '--max-cost-usd cannot be combined with --batch-api: batch results arrive too late to stop in time',
+      {
+        option: 'maxCostUsd',
+      },
+    );
+  }
   if (flags.escalateBelow !== undefined && !escalation) {
     throw new VisionpipeError('INVALID_OPTION', '--escalate-below needs --escalate-to provider:model', {
       option: 'escalateBelow',
@@ -92,6 +102,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     : undefined;
   const progress = createProgress({ label: 'run', mode: flags.progress ? undefined : 'off' });
   const warn = (message: string) => progress.log(`warning: ${message}`);
+  const observers = await startRunObservers(flags, progress, path.resolve(flags.out));
   const stateDir = path.resolve(flags.stateDir);
   const cache = await openCache({ spec: flags.cache, stateDir, ttlMs: flags.cacheTtl, warn });
   const limiter = limiterFrom(flags, warn);
@@ -136,6 +147,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     const main = await pipelines.defaultPipeline();
     describe = { provider: main.provider.id, model: main.model };
     const concurrency = flags.concurrency ?? defaultConcurrencyFor(main.provider.id, defaultConcurrency());
+    observers.started({ ...describe, concurrency, pattern: flags.pattern, results: path.resolve(flags.out) });
     // Never read our own outputs back as inputs: the results file, the format folder, the state.
     const exclude = [flags.out, stateDir, ...(flags.formatDir ? [flags.formatDir] : [])].map((p) =>
       path.resolve(p),
@@ -155,7 +167,9 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       () => {},
     );
     try {
-      const items = expandInputs(allInputs(inputs, flags.list), { exclude });
+      const expanded = expandInputs(allInputs(inputs, flags.list), { exclude });
+      // The budget admits inputs as records come in: the batch API's come too late for it.
+      const items = batchBackend ? expanded : observers.gate(expanded);
       const handle = async ({ item, record, resumed }: BatchResult) => {
         progress.tick(record.status === 'error');
         if (resumed) {
@@ -194,17 +208,21 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
           stop: interrupt.stop,
           signal: interrupt.abort,
           reuse: (candidate, sha256) => plan.reuse(candidate, sha256),
+          onRecord: (record) => observers.record(record),
         })) {
           await handle(result);
         }
       }
-      completed = !interrupt.stop.aborted;
+      completed = !interrupt.stop.aborted && observers.budgetStopped === undefined;
     } finally {
       // The Ctrl-C handler stays until the summary is out: a Ctrl-C during cleanup must not
       // kill the process before the journal is closed and the summary printed.
       progress.stop();
       await plan.finish(completed);
     }
+  } catch (error) {
+    await observers.close().catch(() => {});
+    throw error;
   } finally {
     progress.stop();
     await pipelines.close();
@@ -213,6 +231,17 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     await cache.close();
   }
   const result = summary.toJSON();
+  if (observers.budgetStopped) result.alerts.push(observers.budgetStopped);
+  await observers.finish(result, {
+    results: flags.out,
+    completed,
+    config: {
+      command: 'run',
+      ...describe,
+      pattern: flags.pattern,
+      concurrency: String(flags.concurrency ?? 'default'),
+    },
+  });
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else printSummary(result, { results: flags.out, stopped: !completed, ...describe });
   interrupt.dispose();

@@ -1,0 +1,30 @@
+/** `visionpipe report`: reads the results (and the log), writes the HTML, prints one line. */
+import { readFileSync } from 'node:fs';
+import { timelineFromLog } from '../../metrics/log-timeline.js';
+import { formatPercent, formatUsd } from '../../report/html.js';
+import { writeReport } from '../../report/index.js';
+import type { ReportFlags } from '../report.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export async function reportAction(results: string, flags: ReportFlags): Promise<void> {
+  const events = flags.log ? await timelineFromLog(flags.log) : [];
+  const figures = await writeReport({
+    results,
+    out: flags.out,
+    events,
+    config: { visionpipe: packageVersion(), results },
+    ...(flags.title ? { title: flags.title } : {}),
+  });
+  const h = figures.headline;
+  if (flags.json) process.stdout.write(`${JSON.stringify(figures.headline)}\n`);
+  else
+    process.stdout.write(
+      `${flags.out}: ${h.images} images, success ${formatPercent(h.success_rate)}, cost ${formatUsd(h.cost_usd)}\n`,
+    );
+}

@@ -1,0 +1,113 @@
+/**
+ * What `visionpipe run` offers to watch a run: Prometheus metrics (`--metrics-port`),
+ * structured logs (`--log-file`), alerts (`--alert-webhook`, repeatable), a cost budget
+ * (`--max-cost-usd`) and the HTML report (`--report`). All of them listen to the
+ * pipeline's events (src/observe) or take finished records; none changes a result.
+ * Flags only (light, loaded at start-up); actions/observe.ts does the work.
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+import { parseDuration } from '../config/durations.js';
+import { ALERT_DEFAULTS, LOG_LEVELS, type LogLevel, parseAlertWebhook } from '../metrics/options.js';
+import { integer, oneOf } from './parsers.js';
+
+export interface ObserveFlags {
+  metricsPort?: number;
+  metricsHost: string;
+  metricsLinger: number;
+  logFile?: string;
+  logLevel: LogLevel;
+  alertWebhook?: string[];
+  alertSuccessRate: number;
+  alertP95: number;
+  alertWindow: number;
+  alertInterval: number;
+  alertMinSamples: number;
+  maxCostUsd?: number;
+  report?: string;
+}
+
+const duration = (flag: string) => (value: string) => parseDuration(value, flag);
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`expected a fraction in (0, 1], got "${value}".`);
+  return n;
+}
+
+function usd(value: string): number {
+  const n = Number(value);
+  if (!(Number.isFinite(n) && n > 0))
+    throw new InvalidArgumentError(`expected a positive amount in USD, got "${value}".`);
+  return n;
+}
+
+function webhook(value: string, previous: string[] | undefined): string[] {
+  try {
+    return [...(previous ?? []), parseAlertWebhook(value)];
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+export function addObserveOptions(command: Command): Command {
+  return command
+    .option(
+      '--metrics-port <n>',
+      'serve Prometheus metrics at http://127.0.0.1:N/metrics while the run lasts',
+      integer(0, 65_535),
+    )
+    .option('--metrics-host <host>', 'address for --metrics-port', '127.0.0.1')
+    .option(
+      '--metrics-linger <duration>',
+      'keep /metrics up this long after the run (a last scrape)',
+      duration('--metrics-linger'),
+      0,
+    )
+    .option(
+      '--log-file <file>',
+      'structured log: JSON lines (run start/end, retries, 429s, failures; images at debug)',
+    )
+    .option(
+      '--log-level <level>',
+      `level for --log-file: ${LOG_LEVELS.join(', ')}`,
+      oneOf(LOG_LEVELS),
+      'info',
+    )
+    .option('--alert-webhook <url>', 'POST alerts here (Slack or generic JSON); repeatable', webhook)
+    .option(
+      '--alert-success-rate <fraction>',
+      'alert when the success rate over the window drops below this',
+      fraction,
+      ALERT_DEFAULTS.minSuccessRate,
+    )
+    .option(
+      '--alert-p95 <duration>',
+      'alert when p95 latency over the window rises above this',
+      duration('--alert-p95'),
+      ALERT_DEFAULTS.maxP95Ms,
+    )
+    .option(
+      '--alert-window <duration>',
+      'the sliding window alerts look at',
+      duration('--alert-window'),
+      ALERT_DEFAULTS.windowMs,
+    )
+    .option(
+      '--alert-interval <duration>',
+      'at most one message per condition per this',
+      duration('--alert-interval'),
+      ALERT_DEFAULTS.intervalMs,
+    )
+    .option(
+      '--alert-min-samples <n>',
+      'images needed in the window before rates alert',
+      integer(1),
+      ALERT_DEFAULTS.minSamples,
+    )
+    .option(
+      '--max-cost-usd <usd>',
+      'stop before the cost would exceed this (run again with more to resume)',
+      usd,
+    )
+    .option('--report <file>', 'write the HTML run report here when the run ends');
+}

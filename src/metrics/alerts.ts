@@ -1,0 +1,154 @@
+/**
+ * Alert conditions over a run (or a service's images), evaluated as events arrive and
+ * once a second:
+ *
+ * - `success_rate`: ok / (ok + errors) over the images finished in the last `windowMs`
+ *   drops below `minSuccessRate` (needs `minSamples` attempted images in the window);
+ * - `p95_latency`: p95 of those images' latency rises above `maxP95Ms` (same samples);
+ * - `circuit_open:<provider>`: a provider's circuit breaker opened;
+ * - `cost_budget`: the cost spent plus what the images in flight may still cost reaches
+ *   `budgetWarnFraction` of the budget (the run stops before exceeding it: budget.ts).
+ *
+ * Each condition fires once when it starts to hold and resolves once when it stops, and
+ * never sends more than one message per `intervalMs`: a change within the interval
+ * waits for its end (and is dropped if it reverted meanwhile).
+ */
+import { nearestRank } from './latency.js';
+import { ALERT_DEFAULTS, type AlertRules } from './options.js';
+
+export { ALERT_DEFAULTS, type AlertRules };
+
+export interface Alert {
+  /** `success_rate`, `p95_latency`, `circuit_open:<provider>` or `cost_budget`. */
+  condition: string;
+  state: 'firing' | 'resolved';
+  /** One human sentence. */
+  message: string;
+  /** The measured value (rate 0–1, ms, 1/0 for a circuit, USD). */
+  value: number;
+  threshold: number;
+  /** Epoch ms. */
+  at: number;
+}
+
+interface Sample {
+  at: number;
+  ok: boolean;
+  latencyMs: number;
+}
+
+interface ConditionState {
+  announced: boolean;
+  lastSentAt: number;
+}
+
+interface Reading {
+  holds: boolean;
+  value: number;
+  threshold: number;
+  message: string;
+}
+
+export class AlertMonitor {
+  private readonly samples: Sample[] = [];
+  private readonly states = new Map<string, ConditionState>();
+  private readonly circuits = new Map<string, boolean>();
+  private projectedCost = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly rules: AlertRules,
+    private readonly notify: (alert: Alert) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Re-evaluates every second (so a resolve held back by the interval goes out); unref'd. */
+  start(): this {
+    this.timer ??= setInterval(() => this.evaluate(), 1000);
+    this.timer.unref();
+    return this;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** An image finished (skipped images are not attempts and are not counted). */
+  image(ok: boolean, latencyMs: number, skipped = false): void {
+    if (!skipped) this.samples.push({ at: this.now(), ok, latencyMs });
+    this.evaluate();
+  }
+
+  circuit(provider: string, open: boolean): void {
+    this.circuits.set(provider, open);
+    this.evaluate();
+  }
+
+  /** Spent plus what the images in flight may still cost, USD. */
+  cost(projectedUsd: number): void {
+    this.projectedCost = projectedUsd;
+    this.evaluate();
+  }
+
+  evaluate(): void {
+    const now = this.now();
+    while (this.samples.length > 0 && (this.samples[0]?.at ?? now) < now - this.rules.windowMs)
+      this.samples.shift();
+    const enough = this.samples.length >= this.rules.minSamples;
+    const okCount = this.samples.filter((s) => s.ok).length;
+    const rate = this.samples.length ? okCount / this.samples.length : 1;
+    const windowS = Math.round(this.rules.windowMs / 1000);
+    this.check('success_rate', {
+      holds: enough && rate < this.rules.minSuccessRate,
+      value: rate,
+      threshold: this.rules.minSuccessRate,
+      message: `success rate ${(rate * 100).toFixed(1)} % over the last ${windowS} s (${this.samples.length} images); threshold ${(this.rules.minSuccessRate * 100).toFixed(1)} %`,
+    });
+    const p95 = nearestRank(Float64Array.from(this.samples.map((s) => s.latencyMs)).sort(), 95);
+    this.check('p95_latency', {
+      holds: enough && p95 > this.rules.maxP95Ms,
+      value: p95,
+      threshold: this.rules.maxP95Ms,
+      message: `p95 latency ${(p95 / 1000).toFixed(1)} s over the last ${windowS} s; threshold ${(this.rules.maxP95Ms / 1000).toFixed(1)} s`,
+    });
+    for (const [provider, open] of this.circuits) {
+      this.check(`circuit_open:${provider}`, {
+        holds: open,
+        value: open ? 1 : 0,
+        threshold: 1,
+        message: open
+          ? `${provider}: circuit open, calls paused after repeated provider failures`
+          : `${provider}: circuit closed again, calls go through`,
+      });
+    }
+    const budget = this.rules.budgetUsd;
+    if (budget !== undefined) {
+      const limit = budget * this.rules.budgetWarnFraction;
+      this.check('cost_budget', {
+        holds: this.projectedCost >= limit,
+        value: this.projectedCost,
+        threshold: budget,
+        message: `cost $${this.projectedCost.toFixed(4)} (spent and in flight) is at ${((this.projectedCost / budget) * 100).toFixed(0)} % of the $${budget} budget`,
+      });
+    }
+  }
+
+  private check(condition: string, reading: Reading): void {
+    const state = this.states.get(condition) ?? { announced: false, lastSentAt: Number.NEGATIVE_INFINITY };
+    this.states.set(condition, state);
+    if (reading.holds === state.announced) return;
+    const now = this.now();
+    if (now - state.lastSentAt < this.rules.intervalMs) return; // one message per interval
+    state.announced = reading.holds;
+    state.lastSentAt = now;
+    this.notify({
+      condition,
+      state: reading.holds ? 'firing' : 'resolved',
+      message: reading.message,
+      value: reading.value,
+      threshold: reading.threshold,
+      at: now,
+    });
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Structured logs with pino, fed by the pipeline's events: JSON lines to a file
+ * (`--log-file`), and warnings shown pretty on the console when it is a terminal.
+ *
+ * What is logged, at which level:
+ * - info: run start and end (`event: run.start`, `run.end`), retries (`event: retry`)
+ *   and 429 answers (`event: rate_limited`), with the provider, model and error code;
+ * - debug: one line per image (`event: image`: input, status, cache, latency, calls, cost);
+ * - warn: one line per failed image (`event: image.failed`: code and message), circuit
+ *   breaker changes (`event: circuit`) and alerts (`event: alert`).
+ *
+ * Secrets are kept out by construction: lines are built from records, events and the
+ * flags named by the caller, never from request headers or the environment; as a second
+ * guard, fields named like credentials are redacted wherever they appear.
+ */
+import pino, { type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import { VisionpipeError } from '../errors.js';
+import { subscribe } from '../observe/events.js';
+
+import { LOG_LEVELS, type LogLevel } from './options.js';
+
+export { LOG_LEVELS, type LogLevel };
+
+/** Field names redacted wherever they appear (a second guard: none are logged on purpose). */
+const REDACT = [
+  'apiKey',
+  'api_key',
+  'authorization',
+  'password',
+  'token',
+  '*.apiKey',
+  '*.api_key',
+  '*.authorization',
+  '*.password',
+  '*.headers.authorization',
+  '*.headers["x-api-key"]',
+  '*.headers["x-goog-api-key"]',
+];
+
+export interface RunLogOptions {
+  /** JSON lines go here (appended). */
+  file?: string;
+  /** Level for the file (default info). */
+  level?: LogLevel;
+  /** Pretty warnings for a terminal (e.g. the progress bar's log()); none when undefined. */
+  console?: (line: string) => void;
+}
+
+export interface RunLog {
+  readonly logger: Logger;
+  /** Flushes the file and stops listening to events. */
+  close(): void;
+}
+
+export function createRunLog(options: RunLogOptions): RunLog {
+  const streams: pino.StreamEntry[] = [];
+  let destination: (pino.DestinationStream & { flushSync?: () => void; end?: () => void }) | undefined;
+  if (options.file) {
+    try {
+      destination = pino.destination({ dest: options.file, sync: true, mkdir: true, append: true });
+    } catch (error) {
+      throw new VisionpipeError(
+        'WRITE_FAILED',
+        `--log-file ${options.file}: cannot open (${(error as Error).message})`,
+        {
+          option: 'logFile',
+          cause: error,
+        },
+      );
+    }
+    const level = options.level ?? 'info';
+    if (level !== 'silent') streams.push({ level, stream: destination });
+  }
+  if (options.console) {
+    const pretty = prettyFactory({
+      colorize: false,
+      translateTime: 'HH:MM:ss',
+      ignore: 'pid,hostname,event',
+    });
+    const write = options.console;
+    streams.push({ level: 'warn', stream: { write: (line: string) => write(pretty(line).trimEnd()) } });
+  }
+  const lowest = streams.length ? undefined : 'silent';
+  const logger = pino(
+    {
+      level: lowest ?? (options.file ? minLevel(options.level ?? 'info', 'warn') : 'warn'),
+      base: { pid: process.pid },
+      redact: { paths: REDACT, censor: '[redacted]' },
+    },
+    pino.multistream(streams),
+  );
+
+  const unsubscribe = [
+    subscribe('image', ({ record }) => {
+      logger.debug(
+        {
+          event: 'image',
+          input: record.input,
+          status: record.status,
+          cache: record.cache,
+          provider: record.provider,
+          model: record.model,
+          latency_ms: record.latency_ms,
+          attempts: record.attempts,
+          cost_usd: record.cost_usd,
+        },
+        `${record.status} ${record.input}`,
+      );
+      if (record.status === 'error')
+        logger.warn(
+          { event: 'image.failed', input: record.input, code: record.error?.code, provider: record.provider },
+          record.error?.message ?? 'failed',
+        );
+    }),
+    subscribe('retry', (e) =>
+      logger.info(
+        {
+          event: 'retry',
+          provider: e.provider,
+          model: e.model,
+          attempt: e.attempt,
+          code: e.code,
+          delay_ms: e.delayMs,
+        },
+        `${e.provider} ${e.model}: attempt ${e.attempt} failed (${e.code}), retrying in ${e.delayMs} ms`,
+      ),
+    ),
+    subscribe('attempt', (e) => {
+      if (!e.ok && (e.status === 429 || e.code === 'RATE_LIMITED'))
+        logger.info(
+          { event: 'rate_limited', provider: e.provider, model: e.model },
+          `${e.provider} answered 429`,
+        );
+    }),
+    subscribe('circuit', (e) =>
+      logger.warn(
+        { event: 'circuit', provider: e.provider, state: e.state },
+        `${e.provider}: circuit ${e.state}`,
+      ),
+    ),
+  ];
+  return {
+    logger,
+    close() {
+      for (const off of unsubscribe) off();
+      destination?.flushSync?.();
+    },
+  };
+}
+
+function minLevel(a: LogLevel, b: LogLevel): LogLevel {
+  return LOG_LEVELS.indexOf(a) <= LOG_LEVELS.indexOf(b) ? a : b;
+}

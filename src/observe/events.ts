@@ -1,0 +1,97 @@
+/**
+ * What the pipeline and flow tell observers, on Node's diagnostics_channel (the way
+ * undici and fastify publish theirs): publishing costs nothing when no one listens, the
+ * publishers depend on nothing but this file, and metrics, logs and alerts subscribe
+ * without the pipeline knowing they exist (DESIGN: nothing depends on metrics).
+ *
+ * Every event is a plain object; times are milliseconds, costs USD.
+ */
+import diagnostics_channel from 'node:diagnostics_channel';
+import type { RunRecord } from '../pipeline/record.js';
+
+/** One image finished by a pipeline (run, worker or service), with its record. */
+export interface ImageEvent {
+  record: RunRecord;
+}
+
+/** One provider call attempt (the retried ones each count), after it settled. */
+export interface ProviderAttemptEvent {
+  provider: string;
+  model: string;
+  /** `extract` or `ask` (triage). */
+  operation: 'extract' | 'ask';
+  attempt: number;
+  /** Wall time of the call itself, not of the wait for a slot. */
+  durationMs: number;
+  /** Time spent in the limiter before the call (0 without one). */
+  waitMs: number;
+  ok: boolean;
+  /** HTTP status behind a failure, when known. */
+  status?: number;
+  /** VisionpipeError code of a failure (INTERNAL for others). */
+  code?: string;
+}
+
+/** A failed attempt that will be retried after `delayMs`. */
+export interface RetryEvent {
+  provider: string;
+  model: string;
+  attempt: number;
+  code: string;
+  delayMs: number;
+}
+
+/** A provider's circuit breaker changed state. */
+export interface CircuitEvent {
+  provider: string;
+  state: 'closed' | 'open' | 'half-open' | 'isolated';
+}
+
+/** The rate a limiter settled on (requests per minute), e.g. learned from headers or 429s. */
+export interface LimiterRateEvent {
+  provider: string;
+  requestsPerMinute: number;
+}
+
+/** One webhook delivery attempt settled. */
+export interface WebhookDeliveryEvent {
+  outcome: 'delivered' | 'failed' | 'retrying';
+}
+
+export const CHANNELS = {
+  image: diagnostics_channel.channel('visionpipe:image'),
+  attempt: diagnostics_channel.channel('visionpipe:provider:attempt'),
+  retry: diagnostics_channel.channel('visionpipe:provider:retry'),
+  circuit: diagnostics_channel.channel('visionpipe:circuit'),
+  limiterRate: diagnostics_channel.channel('visionpipe:limiter:rate'),
+  webhook: diagnostics_channel.channel('visionpipe:webhook:delivery'),
+} as const;
+
+interface EventTypes {
+  image: ImageEvent;
+  attempt: ProviderAttemptEvent;
+  retry: RetryEvent;
+  circuit: CircuitEvent;
+  limiterRate: LimiterRateEvent;
+  webhook: WebhookDeliveryEvent;
+}
+
+export type EventName = keyof EventTypes;
+
+/** Publishes an event; a no-op unless someone subscribed. */
+export function publish<K extends EventName>(name: K, event: EventTypes[K]): void {
+  const channel = CHANNELS[name];
+  if (channel.hasSubscribers) channel.publish(event);
+}
+
+/** Subscribes to one kind of event; returns the unsubscribe function. */
+export function subscribe<K extends EventName>(
+  name: K,
+  listener: (event: EventTypes[K]) => void,
+): () => void {
+  const handler = (message: unknown) => listener(message as EventTypes[K]);
+  CHANNELS[name].subscribe(handler);
+  return () => {
+    CHANNELS[name].unsubscribe(handler);
+  };
+}
