@@ -1,0 +1,237 @@
+/**
+ * Alerts as an on-call team gets them: a receiver on 127.0.0.1, a run on the simulator
+ * whose provider goes down for a while and comes back. The success-rate alert fires
+ * once while the outage drags the window down and resolves once after, never twice
+ * within the interval. A cost budget stops the run before it is exceeded (with an
+ * alert), and running again with a larger budget resumes without paying twice.
+ */
+
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AlertPayload } from '../../src/metrics/alert-webhooks.js';
+import { AlertMonitor } from '../../src/metrics/alerts.js';
+import type { RunRecord } from '../../src/pipeline/record.js';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/images.js';
+
+interface Received {
+  at: number;
+  body: AlertPayload;
+}
+
+async function receiver(): Promise<{ url: string; received: Received[]; server: Server }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    req.on('end', () => {
+      received.push({ at: Date.now(), body: JSON.parse(body) as AlertPayload });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/alerts`, received, server };
+}
+
+let work: string;
+let simulator: Simulator | undefined;
+let server: Server | undefined;
+
+afterEach(async () => {
+  await simulator?.close();
+  simulator = undefined;
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  server = undefined;
+});
+
+async function images(dir: string, count: number): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (let i = 0; i < count; i++) {
+    const jpeg = await sharp({
+      create: {
+        width: 640,
+        height: 480,
+        channels: 3,
+        background: { r: i * 4, g: 255 - i * 3, b: (i * 37) % 256 },
+      },
+    })
+      .jpeg()
+      .toBuffer();
+    await writeFile(path.join(dir, `img-${String(i).padStart(3, '0')}.jpg`), jpeg);
+  }
+}
+
+beforeAll(async () => {
+  work = await tempDir('visionpipe-alerts-');
+  await writeFile(
+    path.join(work, 'pattern.json'),
+    JSON.stringify({
+      name: 'doc',
+      format: 'json',
+      instructions: 'Read.',
+      json_schema: { title: 'string', total: 'number' },
+    }),
+  );
+});
+
+const readRecords = async (file: string) =>
+  (await readFile(file, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as RunRecord);
+
+describe('alerts', () => {
+  it('fire when an outage drags the success rate down and resolve when it recovers, once per interval', async () => {
+    const dir = path.join(work, 'outage');
+    await images(dir, 70);
+    let billed = 0;
+    const sim = await startSimulator({
+      latency: { minMs: 20, maxMs: 40 },
+      answer: () => ({ title: 'A', total: 1 }),
+      onBilled: () => {
+        billed++;
+        if (billed === 8) sim.inject('5xx', 8); // the outage: the next 8 calls fail
+      },
+    });
+    simulator = sim;
+    const hook = await receiver();
+    server = hook.server;
+    const run = await runCli(
+      [
+        'run',
+        dir,
+        '-p',
+        'pattern.json',
+        '--provider',
+        'openai',
+        '--model',
+        'gpt-4o-mini',
+        '--base-url',
+        sim.baseUrls.openai,
+        '--concurrency',
+        '1',
+        '--max-attempts',
+        '1',
+        '--no-progress',
+        '--json',
+        '--out',
+        'outage.jsonl',
+        '--cache',
+        'off',
+        '--alert-webhook',
+        hook.url,
+        '--alert-window',
+        '1s',
+        '--alert-min-samples',
+        '5',
+        '--alert-interval',
+        '300ms',
+        '--alert-success-rate',
+        '0.95',
+      ],
+      { cwd: work, env: { OPENAI_API_KEY: 'sk-sim-alerts' } },
+    );
+    expect(run.code).toBe(0);
+    const records = await readRecords(path.join(work, 'outage.jsonl'));
+    expect(records.filter((r) => r.status === 'error')).toHaveLength(8);
+    const messages = hook.received.filter((r) => r.body.condition === 'success_rate');
+    expect(messages.map((m) => m.body.state)).toEqual(['firing', 'resolved']);
+    const [firing, resolved] = messages;
+    expect(firing?.body.value).toBeLessThan(0.95);
+    expect(firing?.body.threshold).toBe(0.95);
+    expect(firing?.body.text).toMatch(/FIRING success_rate: success rate \d+\.\d % over the last 1 s/);
+    expect(firing?.body.source).toBe('visionpipe');
+    expect(resolved?.body.text).toMatch(/RESOLVED success_rate/);
+    expect((resolved?.at ?? 0) - (firing?.at ?? 0)).toBeGreaterThanOrEqual(300);
+    expect(hook.received.every((r) => r.body.condition !== 'p95_latency')).toBe(true);
+  }, 120_000);
+
+  it('send at most one message per condition per interval, however often it flaps', () => {
+    let now = 0;
+    const sent: string[] = [];
+    const monitor = new AlertMonitor(
+      {
+        minSuccessRate: 0.9,
+        maxP95Ms: 1e9,
+        windowMs: 10_000,
+        minSamples: 1,
+        intervalMs: 1000,
+        budgetWarnFraction: 0.8,
+      },
+      (alert) => sent.push(`${alert.state}@${now}`),
+      () => now,
+    );
+    monitor.image(false, 10); // fires at 0
+    now = 100;
+    for (let i = 0; i < 20; i++) monitor.image(true, 10); // recovered within the interval: held back
+    expect(sent).toEqual(['firing@0']);
+    now = 1000;
+    monitor.evaluate();
+    expect(sent).toEqual(['firing@0', 'resolved@1000']);
+    now = 1100;
+    for (let i = 0; i < 30; i++) monitor.image(false, 10); // fails again within the interval
+    now = 1900;
+    for (let i = 0; i < 300; i++) monitor.image(true, 10); // and recovers before it ends: nothing sent
+    now = 2500;
+    monitor.evaluate();
+    expect(sent).toEqual(['firing@0', 'resolved@1000']);
+  });
+
+  it('stop a run before the cost budget is exceeded, and a larger budget resumes it without paying twice', async () => {
+    const dir = path.join(work, 'budget');
+    await images(dir, 12);
+    const paid = new Map<string, number>();
+    const sim = await startSimulator({
+      latency: { minMs: 20, maxMs: 40 },
+      answer: () => ({ title: 'A', total: 1 }),
+      onBilled: (event) => paid.set(event.sha256, (paid.get(event.sha256) ?? 0) + 1),
+    });
+    simulator = sim;
+    const hook = await receiver();
+    server = hook.server;
+    const args = [
+      'run',
+      dir,
+      '-p',
+      'pattern.json',
+      '--provider',
+      'openai',
+      '--model',
+      'gpt-4o',
+      '--base-url',
+      sim.baseUrls.openai,
+      '--concurrency',
+      '3',
+      '--no-progress',
+      '--json',
+      '--out',
+      'budget.jsonl',
+      '--alert-webhook',
+      hook.url,
+    ];
+    const env = { OPENAI_API_KEY: 'sk-sim-budget' };
+    const first = await runCli([...args, '--max-cost-usd', '0.005'], { cwd: work, env });
+    expect(first.code).toBe(0);
+    const summary = JSON.parse(first.stdout) as { cost_usd: number; total: number; alerts: string[] };
+    expect(summary.cost_usd).toBeGreaterThan(0);
+    expect(summary.cost_usd).toBeLessThanOrEqual(0.005);
+    expect(summary.total).toBeLessThan(12);
+    expect(summary.alerts.join('\n')).toMatch(/stopped before exceeding the \$0\.005 budget/);
+    const budgetAlerts = hook.received.filter((r) => r.body.condition === 'cost_budget');
+    expect(budgetAlerts.map((a) => a.body.state)).toEqual(['firing']);
+
+    const second = await runCli([...args, '--max-cost-usd', '1'], { cwd: work, env });
+    expect(second.code).toBe(0);
+    const records = await readRecords(path.join(work, 'budget.jsonl'));
+    expect(records.filter((r) => r.status === 'ok')).toHaveLength(12);
+    expect(paid.size).toBe(12);
+    expect([...paid.values()].every((n) => n === 1)).toBe(true); // nothing paid twice
+  }, 120_000);
+});
