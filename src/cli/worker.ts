@@ -4,6 +4,7 @@
  * pipeline `visionpipe run` uses, sharing the Redis cache and rate limit.
  */
 import { Command } from 'commander';
+import { integer } from './parsers.js';
 import { addConnectionOptions, runUntilSignal, stderrLog } from './service-flags.js';
 import { addWorkerOptions, type WorkerFlags } from './worker-flags.js';
 
@@ -24,12 +25,29 @@ export function workerCommand(): Command {
     .addHelpText('after', EXAMPLES);
   addConnectionOptions(command, { config: false });
   addWorkerOptions(command);
-  return command.action(async (flags: WorkerFlags) => {
+  command
+    .option('--metrics-port <n>', 'serve Prometheus metrics at http://HOST:N/metrics', integer(0, 65_535))
+    .option('--metrics-host <host>', 'address for --metrics-port', '127.0.0.1');
+  return command.action(async (flags: WorkerFlags & { metricsPort?: number; metricsHost: string }) => {
     const { fleetSettingsFrom } = await import('./worker-settings.js');
     const { databaseUrl, redisUrl, fleet } = fleetSettingsFrom(flags, 1, stderrLog);
     const { startWorkerProcess } = await import('../queue/start.js');
     process.exitCode = await runUntilSignal(async () => {
       const running = await startWorkerProcess({ databaseUrl, redisUrl, fleet, log: stderrLog });
+      if (flags.metricsPort !== undefined) {
+        const { createMetrics } = await import('../metrics/prometheus.js');
+        const { serveMetrics } = await import('../metrics/serve-metrics.js');
+        const metrics = createMetrics();
+        const server = await serveMetrics(metrics, flags.metricsPort, flags.metricsHost);
+        process.stdout.write(`visionpipe worker: metrics at ${server.url}/metrics\n`);
+        return {
+          close: async () => {
+            await running.close();
+            await server.close();
+            metrics.close();
+          },
+        };
+      }
       process.stdout.write(
         `visionpipe worker: taking jobs (concurrency ${fleet.concurrency}, provider ${fleet.engine.provider})\n`,
       );

@@ -5,6 +5,7 @@
  * jobs and finish theirs, then connections close.
  */
 import type { AddressInfo } from 'node:net';
+import { createMetrics } from '../metrics/prometheus.js';
 import { closeRedis, connectRedis } from '../queue/connection.js';
 import { type Fleet, type FleetSettings, startFleet } from '../queue/fleet.js';
 import { IngestQueue } from '../queue/ingest-queue.js';
@@ -67,6 +68,22 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
           `request ${requestId} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
         ),
     });
+    // Prometheus: this process's pipeline metrics plus the shared queue's depth (the same
+    // for every API replica: aggregate it with max(), not sum()).
+    const metrics = createMetrics();
+    closers.push(async () => metrics.close());
+    metrics.gaugeFromCollect(
+      'visionpipe_queue_jobs',
+      'Ingest queue jobs by state (shared by every process)',
+      ['state'],
+      async () => {
+        const counts = await queue.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+        return Object.entries(counts).map(([state, value]) => ({ labels: { state }, value }));
+      },
+    );
+    api.get('/metrics', async (_request, reply) =>
+      reply.type(metrics.contentType).send(await metrics.expose()),
+    );
     await api.listen({ host: settings.host, port: settings.port });
     closers.push(() => api.close());
     const { port } = api.server.address() as AddressInfo;
