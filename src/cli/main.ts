@@ -14,7 +14,13 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+let tracing: { shutdown(): Promise<void> } | undefined;
 process.exitCode = await runCli(process.argv.slice(2), {
-  // Before any command runs (never for help): sharp's process-wide batch settings.
-  beforeAction: async () => (await import('../image/tuning.js')).tuneSharpForBatches(),
+  // Before any command runs (never for help): sharp's process-wide batch settings, and
+  // tracing when OTEL_EXPORTER_OTLP_ENDPOINT asks for it (the SDK is not loaded otherwise).
+  beforeAction: async () => {
+    (await import('../image/tuning.js')).tuneSharpForBatches();
+    tracing = await (await import('../metrics/tracing.js')).startTracingFromEnv();
+  },
 });
+await tracing?.shutdown();

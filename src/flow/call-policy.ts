@@ -13,6 +13,7 @@
  */
 import { VisionpipeError } from '../errors.js';
 import { publish } from '../observe/events.js';
+import { inProviderSpan } from '../observe/spans.js';
 import type { RateLimitSnapshot } from '../providers/spec.js';
 import type { ProviderBreaker } from './circuit-breaker.js';
 import type { Limiter, LimiterCost } from './limiter.js';
@@ -56,7 +57,8 @@ export function callWithPolicy<T>(
     await limiter?.acquire(cost, attemptSignal);
     const started = performance.now();
     try {
-      const value = await withTimeout((inner) => fn(n, inner), timeoutMs, attemptSignal, label);
+      const call = () => withTimeout((inner) => fn(n, inner), timeoutMs, attemptSignal, label);
+      const value = who ? await inProviderSpan(who, n, call) : await call();
       limiter?.observe(rateLimitOf(value));
       if (who)
         publish('attempt', {

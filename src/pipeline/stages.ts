@@ -14,6 +14,7 @@ import { sha256 } from '../image/fingerprint.js';
 import type { ResolvedPreprocessOptions } from '../image/options.js';
 import { type PreparedImage, preprocessImage } from '../image/preprocess.js';
 import { type ImageSource, loadSource, type SourceLimits } from '../image/source.js';
+import { inSpan } from '../observe/spans.js';
 import { assertConforms } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
 import { billedOf, markBilled } from '../providers/billed.js';
@@ -42,16 +43,26 @@ export async function loadStage(
   label: string,
   limits: SourceLimits,
 ): Promise<LoadedInput> {
-  const loaded = await loadSource(source, limits);
-  const url = typeof source === 'object' && 'url' in source ? source.url : undefined;
-  return { label, bytes: loaded.bytes, sha256: sha256(loaded.bytes), url };
+  return inSpan('visionpipe.load', {}, async (span) => {
+    const loaded = await loadSource(source, limits);
+    const url = typeof source === 'object' && 'url' in source ? source.url : undefined;
+    span.setAttribute('visionpipe.image.bytes', loaded.bytes.length);
+    return { label, bytes: loaded.bytes, sha256: sha256(loaded.bytes), url };
+  });
 }
 
 export function preprocessStage(
   input: LoadedInput,
   options: ResolvedPreprocessOptions,
 ): Promise<PreparedImage> {
-  return preprocessImage(input.bytes, options, input.label);
+  return inSpan('visionpipe.preprocess', { 'visionpipe.profile': options.profileName }, async (span) => {
+    const prepared = await preprocessImage(input.bytes, options, input.label);
+    span.setAttributes({
+      'visionpipe.image.width': prepared.width,
+      'visionpipe.image.height': prepared.height,
+    });
+    return prepared;
+  });
 }
 
 export function providerImage(input: LoadedInput, prepared: PreparedImage): ProviderImage {
@@ -152,12 +163,16 @@ export async function extractStage(
   }
   const { value, attempts } = done;
   const usage = addUsage(spent, value.usage ?? ZERO_USAGE);
-  try {
-    assertConforms(pattern, value.output, label);
-  } catch (error) {
-    return { result: value, usage, attempts, mismatch: toVisionpipeError(error, label), repair };
-  }
-  return { result: value, usage, attempts, mismatch: undefined, repair };
+  return inSpan('visionpipe.validate', { 'visionpipe.pattern': pattern.name }, async (span) => {
+    try {
+      assertConforms(pattern, value.output, label);
+    } catch (error) {
+      const mismatch = toVisionpipeError(error, label);
+      span.setAttribute('error.type', mismatch.code);
+      return { result: value, usage, attempts, mismatch, repair };
+    }
+    return { result: value, usage, attempts, mismatch: undefined, repair };
+  });
 }
 
 /** Usage of two calls together. */
