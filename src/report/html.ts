@@ -23,8 +23,8 @@ export interface ReportContext {
 
 let chartSource: string | undefined;
 
-/** Chart.js's UMD build, read once from the installed package. */
-function chartJs(): string {
+/** Chart.js's UMD build, read once from the installed package (the report and the dashboard inline it). */
+export function chartJs(): string {
   if (chartSource === undefined) {
     const require = createRequire(import.meta.url);
     const dist = path.dirname(require.resolve('chart.js'));

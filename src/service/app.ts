@@ -16,6 +16,7 @@ import type { Store } from '../store/index.js';
 import { ApiError, toApiError } from './api-error.js';
 import { registerAuth } from './auth.js';
 import type { KeyRateLimiter } from './rate-limit.js';
+import { dashboardDataRoute, dashboardPageRoute } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -98,6 +99,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   const context = { ...deps, origin: deps.settings.publicUrl?.replace(/\/+$/, '') };
   await app.register(healthRoutes, context);
+  await app.register(dashboardPageRoute);
   await app.register(
     async (api) => {
       await api.register(healthRoutes, context);
@@ -105,6 +107,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       await api.register(ingestRoutes, context);
       await api.register(jobRoutes, context);
       await api.register(uploadRoutes, context);
+      await api.register(dashboardDataRoute, context);
     },
     { prefix: '/api' },
   );
