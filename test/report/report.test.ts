@@ -173,6 +173,59 @@ describe('visionpipe report', () => {
     await browser.screenshot(work, 'report.png');
   }, 120_000);
 
+  it('marks 429s over time from the run itself (run --report) and from its log (report --log)', async () => {
+    const inputs = path.join(work, 'inputs');
+    const pattern = path.join(work, 'pattern.json');
+    simulator.inject('rate-limit', 2);
+    const run = await runCli(
+      [
+        'run',
+        inputs,
+        '-p',
+        pattern,
+        '--provider',
+        'openai',
+        '--model',
+        'gpt-4o',
+        '--base-url',
+        simulator.baseUrls.openai,
+        '--concurrency',
+        '2',
+        '--out',
+        'again.jsonl',
+        '--cache',
+        'off',
+        '--no-progress',
+        '--json',
+        '--report',
+        'live.html',
+        '--log-file',
+        'again.log',
+      ],
+      { cwd: work, env: { OPENAI_API_KEY: 'sk-sim-report' } },
+    );
+    expect(run.code).toBe(0);
+    const fromLog = await runCli(['report', 'again.jsonl', '-o', 'from-log.html', '--log', 'again.log'], {
+      cwd: work,
+    });
+    expect(fromLog.code).toBe(0);
+    const session = await openBrowser();
+    try {
+      for (const file of ['live.html', 'from-log.html']) {
+        await session.page.goto(`file://${path.join(work, file)}`);
+        await session.page.waitForSelector('canvas');
+        const throughput = (await chartsOf(session.page)).find((c) => c.id === 'chart-throughput');
+        const series = (label: string) =>
+          (throughput?.datasets.find((d) => d.label === label)?.data ?? []).reduce((a, b) => a + b, 0);
+        expect(series('429s'), file).toBe(2);
+        expect(series('retries'), file).toBe(2);
+      }
+      expect(session.errors).toEqual([]);
+    } finally {
+      await session.close();
+    }
+  }, 120_000);
+
   it('names the file and line of a record that is not one', async () => {
     const bad = path.join(work, 'bad.jsonl');
     await writeFile(bad, `${JSON.stringify(records[0])}\n{"input": "x.jpg", "status": "maybe"}\n`);
