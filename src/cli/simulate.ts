@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import { VisionpipeError } from '../errors.js';
+import { LIMITER_SHAPES, type LimiterShape } from '../simulator/shapes.js';
 import { integer, oneOf } from './parsers.js';
 
 export interface SimulateFlags {
@@ -21,6 +22,12 @@ export interface SimulateFlags {
   answer: 'local' | 'empty';
   quotaExceeded?: boolean;
   seed: number;
+  limiter?: LimiterShape;
+  rps: number;
+  /** A duration string, parsed when the command runs. */
+  window: string;
+  maxInFlight: number;
+  queue: number;
 }
 
 const fraction = (option: string) => (value: string) => {
@@ -32,11 +39,26 @@ const fraction = (option: string) => (value: string) => {
   return n;
 };
 
+function positiveNumber(value: string, option: string): number {
+  const n = Number(value);
+  if (!(Number.isFinite(n) && n > 0))
+    throw new VisionpipeError('INVALID_OPTION', `${option} must be a positive number (got "${value}")`, {
+      option: option.replace(/^--/, ''),
+    });
+  return n;
+}
+
 const EXAMPLES = `
 Examples:
   $ visionpipe simulate --rpm 300 --latency 2s-10s --faults-5xx 0.05
+  $ visionpipe simulate --limiter token-bucket --rps 10 --latency 200ms-1s --faults-5xx 0.05 --faults-reset 0.01
+  $ visionpipe simulate --limiter concurrency --max-in-flight 6      # bare 429s, no headers
+  $ visionpipe simulate --limiter fixed-window --rps 5 --window 1m   # OpenAI header semantics
   $ OPENAI_API_KEY=sim visionpipe run samples/images -p samples/patterns/invoice.json \\
       --provider openai --base-url http://127.0.0.1:8787/v1 --rpm 300
+
+Limiter shapes (--limiter): ${LIMITER_SHAPES.join(', ')}. Rates and windows are real
+time; --time-scale scales latencies and the --rpm/--tpm windows only.
 
 Answers come from the local OCR engine run on the pixels received (--answer local), so
 the resolution you send changes the accuracy you get, as with a real model.`;
@@ -63,6 +85,25 @@ export function simulateCommand(): Command {
     )
     .option('--quota-exceeded', 'answer every call as out of quota (test fail-fast)')
     .option('--seed <n>', 'seed for latencies and faults', integer(0), 1)
+    .option(
+      '--limiter <shape>',
+      'a rate limiter from the zoo in front of model calls (see below); replaces --rpm/--tpm',
+      oneOf(LIMITER_SHAPES),
+    )
+    .option(
+      '--rps <n>',
+      'requests per second the --limiter shape sustains',
+      (v) => positiveNumber(v, '--rps'),
+      20,
+    )
+    .option('--window <duration>', 'fixed-window / sliding-log window (e.g. 2s, 1m)', '2s')
+    .option(
+      '--max-in-flight <n>',
+      'concurrency shapes: calls at once (queue-503: processed at once)',
+      integer(1),
+      8,
+    )
+    .option('--queue <n>', 'queue-503: calls that wait before the 503s start', integer(0), 4)
     .addHelpText('after', EXAMPLES)
     .action(async (flags: SimulateFlags) => {
       const { runSimulator } = await import('./actions/simulate.js');

@@ -15,3 +15,12 @@ export type {
   SimulatorOptions,
   SimulatorStats,
 } from './types.js';
+export {
+  createGate,
+  type Gate,
+  type GateVerdict,
+  isLimiterShape,
+  LIMITER_SHAPES,
+  type LimiterShape,
+  type ZooOptions,
+} from './zoo.js';

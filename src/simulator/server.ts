@@ -30,6 +30,7 @@ import type {
   SimulatorOptions,
   SimulatorStats,
 } from './types.js';
+import { createGate, type Refusal } from './zoo.js';
 
 const MINUTE_MS = 60_000;
 const MAX_RECORDED = 1000;
@@ -101,6 +102,37 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
+/**
+ * A zoo gate's refusal in the shape its model answers: a rate refusal is the family's own
+ * 429 with the gate's headers only (and RetryInfo in the body when asked); `overloaded` is
+ * Anthropic's 529 and `busy` Ollama's 503, whatever the wire format.
+ */
+function refusalReply(family: Family, refusal: Refusal): Reply {
+  if (refusal.kind === 'overloaded')
+    return {
+      status: 529,
+      body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+      headers: refusal.headers,
+    };
+  if (refusal.kind === 'busy')
+    return {
+      status: 503,
+      body: { error: 'server busy, please try again.  maximum pending requests exceeded' },
+      headers: refusal.headers,
+    };
+  const reply = family.rateLimited({ limited: 'requests', retryAfterMs: refusal.retryAfterMs });
+  const body = reply.body as { error?: Record<string, unknown> };
+  if (refusal.retryDelayMs !== undefined && body.error) {
+    body.error.details = [
+      {
+        '@type': 'type.googleapis.com/google.rpc.RetryInfo',
+        retryDelay: `${(refusal.retryDelayMs / 1000).toFixed(3)}s`,
+      },
+    ];
+  }
+  return { ...reply, headers: refusal.headers };
+}
+
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0)) throw new RangeError(`timeScale must be positive (got ${timeScale})`);
@@ -115,6 +147,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   // Every in-flight call waits on this one signal: hundreds of listeners are expected.
   setMaxListeners(0, closing.signal);
   const windowMs = MINUTE_MS * timeScale;
+  const gate = options.limiter === undefined ? undefined : createGate(options.limiter);
   const compression = options.compress ?? 'gzip';
 
   const core: Core = {
@@ -260,17 +293,31 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       send(req, res, reply);
       return;
     }
-    let verdict: LimitVerdict = admit(core.limits[api], parsed.inputTokens, Date.now());
-    if (fault === 'rate-limit' && verdict.limited === undefined) {
-      stats.faults['rate-limit']++;
-      verdict = { ...verdict, limited: 'requests', retryAfterMs: 1000 * timeScale };
-    }
-    options.onAdmission?.({ at: Date.now(), api, admitted: verdict.limited === undefined });
-    const rateHeaders = family.rateHeaders(verdict);
-    if (verdict.limited !== undefined) {
-      stats.rateLimited++;
-      send(req, res, family.rateLimited(verdict), rateHeaders);
-      return;
+    let rateHeaders: Record<string, string>;
+    if (gate !== undefined && parsed.call) {
+      const entry = gate.enter(Date.now());
+      options.onAdmission?.({ at: Date.now(), api, admitted: entry.admitted });
+      if (!entry.admitted) {
+        if (entry.kind === 'rate') stats.rateLimited++;
+        send(req, res, refusalReply(family, entry));
+        return;
+      }
+      res.once('close', entry.leave);
+      rateHeaders = entry.headers;
+      if (entry.ready) await entry.ready;
+    } else {
+      let verdict: LimitVerdict = admit(core.limits[api], parsed.inputTokens, Date.now());
+      if (fault === 'rate-limit' && verdict.limited === undefined) {
+        stats.faults['rate-limit']++;
+        verdict = { ...verdict, limited: 'requests', retryAfterMs: 1000 * timeScale };
+      }
+      options.onAdmission?.({ at: Date.now(), api, admitted: verdict.limited === undefined });
+      rateHeaders = family.rateHeaders(verdict);
+      if (verdict.limited !== undefined) {
+        stats.rateLimited++;
+        send(req, res, family.rateLimited(verdict), rateHeaders);
+        return;
+      }
     }
     if (fault === 'reset') {
       stats.faults.reset++;
@@ -333,6 +380,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     baseUrls: { openai: `${url}/v1`, anthropic: url, gemini: `${url}/v1beta`, imggo: `${url}/api` },
     stats,
     requests,
+    gate,
     inject(kind, count = 1) {
       faults.inject(kind, count);
     },

@@ -4,6 +4,7 @@
  * (for `visionpipe simulate`) without test-only imports.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Gate, ZooOptions } from './zoo.js';
 
 export type Api = 'openai' | 'anthropic' | 'gemini' | 'imggo';
 
@@ -105,6 +106,12 @@ export interface SimulatorOptions {
   timeScale?: number;
   /** Requests per (simulated) minute, per API family. */
   rpm?: number;
+  /**
+   * A limiter from the zoo (zoo.ts) in front of every model call, for all API families
+   * together, instead of `rpm`/`tpm`: token bucket, fixed window, sliding log,
+   * concurrency caps, servers whose headers are missing or lie, and so on.
+   */
+  limiter?: ZooOptions;
   /** Input tokens per (simulated) minute, per API family. */
   tpm?: number;
   faults?: Partial<FaultRates>;
@@ -173,6 +180,8 @@ export interface Simulator {
   stats: SimulatorStats;
   /** Every request received, oldest first (the last 1000). */
   requests: RecordedRequest[];
+  /** The zoo limiter in front of model calls, when `limiter` was given. */
+  gate: Gate | undefined;
   /** Forces `kind` on the next `count` requests (any API), ahead of the random faults. */
   inject(kind: FaultKind, count?: number): void;
   close(): Promise<void>;

@@ -35,10 +35,24 @@ export async function runSimulator(flags: SimulateFlags): Promise<void> {
     },
     answer: flags.answer,
     seed: flags.seed,
+    ...(flags.limiter === undefined
+      ? {}
+      : {
+          limiter: {
+            shape: flags.limiter,
+            rps: flags.rps,
+            windowMs: parseDuration(flags.window, '--window'),
+            maxInFlight: flags.maxInFlight,
+            queue: flags.queue,
+          },
+        }),
     ...(flags.quotaExceeded ? { quotaExceeded: true } : {}),
   });
+  const gate = simulator.gate;
   process.stdout.write(
-    `visionpipe simulator on ${simulator.url} (any API key is accepted)\n${Object.entries(simulator.baseUrls)
+    `visionpipe simulator on ${simulator.url} (any API key is accepted)${gate ? `, limiter ${gate.shape}` : ''}\n${Object.entries(
+      simulator.baseUrls,
+    )
       .map(([api, url]) => `  --provider ${api.padEnd(9)} --base-url ${url}`)
       .join('\n')}\nCtrl-C to stop.\n`,
   );
