@@ -50,9 +50,15 @@ export function providerOptionsFrom(
   } as ProviderOptions;
 }
 
-/** A limiter when a limit is given (memory unless --limiter names Redis), else none. */
+/**
+ * A limiter when a limit is given (memory unless --limiter names Redis), or when
+ * --limiter names Redis without a limit: the processes sharing it then share the pauses
+ * their adaptive flows impose on a throttle, and each counts the others' calls against
+ * the budget headers. Else none: the adaptive flow alone.
+ */
 export function limiterFrom(flags: ProviderFlags, onWarning: (message: string) => void): Limiter | undefined {
-  if (flags.rpm === undefined && flags.tpm === undefined) return undefined;
+  const shared = flags.limiter !== undefined && /^rediss?:/i.test(flags.limiter.trim());
+  if (flags.rpm === undefined && flags.tpm === undefined && !shared) return undefined;
   return createLimiter(flags.limiter, {
     ...(flags.rpm === undefined ? {} : { rpm: flags.rpm }),
     ...(flags.tpm === undefined ? {} : { tpm: flags.tpm }),

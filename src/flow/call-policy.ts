@@ -2,7 +2,8 @@
  * One provider call with everything flow/ offers, composed in the order that keeps
  * each piece honest:
  *
- *   retry ─► breaker ─► limiter.acquire(cost) ─► fn(attempt, signal) under a per-attempt timeout
+ *   retry ─► breaker ─► [flow.admit ─► limiter.acquire(cost) ─► fn under a per-attempt timeout]
+ *                        └── a throttle (429 rate limit, 529, 503) loops back to flow.admit ──┘
  *
  * Retry is outermost so every attempt is one sample for the breaker (the order
  * cockatiel and Polly recommend) and an open circuit's CIRCUIT_OPEN is waited out by
@@ -10,16 +11,28 @@
  * does not consume rate budget. The timeout covers the call only, not the wait for a
  * slot. Responses feed the limiter: rate-limit headers on success, the 429's
  * Retry-After on failure, so one caller's 429 slows every caller of that limiter.
+ *
+ * With an adaptive flow (flow/adaptive.ts), a throttle is not an attempt: the call goes
+ * back to the flow, which has paused and slowed everyone, and is sent again when
+ * admitted, for as long as the wait budget (`retry.maxTotalWaitMs`, `--max-retry-wait`,
+ * default 2 min) lasts. Waits and refused calls are added to `tally` (the record's
+ * `rate_limited`). Without a flow, throttles are retried like any retryable failure.
  */
 import { VisionpipeError } from '../errors.js';
 import { publish } from '../observe/events.js';
 import { inProviderSpan } from '../observe/spans.js';
 import type { RateLimitSnapshot } from '../providers/spec.js';
+import type { AdaptiveFlow } from './adaptive.js';
 import type { ProviderBreaker } from './circuit-breaker.js';
 import type { Limiter, LimiterCost } from './limiter.js';
-import { type Attempted, type RetryOptions, retry } from './retry.js';
+import { type Attempted, markAttempts, RETRY_DEFAULTS, type RetryOptions, retry } from './retry.js';
+import { isThrottle, rateLimitOfError, type ThrottleTally } from './throttle.js';
 
 export interface CallPolicyOptions {
+  /** The provider's adaptive flow control: learns its rate and concurrency, waits out throttles. */
+  flow?: AdaptiveFlow;
+  /** Where this call's rate-limit waits are added up (the record's `rate_limited`). */
+  tally?: ThrottleTally;
   limiter?: Limiter;
   breaker?: ProviderBreaker;
   /** What one attempt costs against the limiter (default one request, no tokens). */
@@ -52,7 +65,11 @@ export function callWithPolicy<T>(
   const label = options.label ?? 'provider call';
 
   const who = options.observe;
-  const attempt = async (n: number, attemptSignal: AbortSignal): Promise<T> => {
+  const { flow, tally } = options;
+  const budgetMs = options.retry?.maxTotalWaitMs ?? RETRY_DEFAULTS.maxTotalWaitMs;
+  let throttleWaitMs = 0;
+
+  const once = async (n: number, attemptSignal: AbortSignal): Promise<T> => {
     const queued = performance.now();
     await limiter?.acquire(cost, attemptSignal);
     const started = performance.now();
@@ -70,7 +87,9 @@ export function callWithPolicy<T>(
         });
       return value;
     } catch (error) {
-      if (limiter && isRateLimited(error)) limiter.observe({ retryAfterMs: error.retryAfterMs ?? pauseMs });
+      // With a flow, the flow decides the pause (it knows when a Retry-After is missing or wrong).
+      if (limiter && !flow && isRateLimited(error))
+        limiter.observe({ retryAfterMs: error.retryAfterMs ?? pauseMs });
       if (who && !attemptSignal.aborted) {
         const failure = error instanceof VisionpipeError ? error : undefined;
         publish('attempt', {
@@ -84,6 +103,40 @@ export function callWithPolicy<T>(
         });
       }
       throw error;
+    }
+  };
+
+  const attempt = async (n: number, attemptSignal: AbortSignal): Promise<T> => {
+    if (!flow) return once(n, attemptSignal);
+    for (let refused = 0; ; refused++) {
+      const waitStarted = performance.now();
+      const slot = await flow.admit(attemptSignal);
+      if (refused > 0) {
+        const waited = performance.now() - waitStarted;
+        throttleWaitMs += waited;
+        if (tally) tally.waitMs += waited;
+      }
+      try {
+        const value = await once(n, attemptSignal);
+        slot.done({ kind: 'ok', rateLimit: rateLimitOf(value) });
+        return value;
+      } catch (error) {
+        if (!isThrottle(error) || attemptSignal.aborted) {
+          slot.done({ kind: 'failed' });
+          throw error;
+        }
+        slot.done({
+          kind: 'throttled',
+          retryAfterMs: error.retryAfterMs,
+          rateLimit: rateLimitOfError(error),
+        });
+        if (tally) tally.count++;
+        // The wait budget is spent, or the pause ahead would overrun it: fail now, not later.
+        if (throttleWaitMs + flow.holdMs > budgetMs) {
+          const message = `${label}: still rate limited after waiting ${Math.round(throttleWaitMs / 1000)} s, and the next wait would overrun the --max-retry-wait budget of ${Math.round(budgetMs / 1000)} s: ${error.message}`;
+          throw markAttempts(new VisionpipeError('RATE_LIMITED', message, { retryable: false }), n);
+        }
+      }
     }
   };
 

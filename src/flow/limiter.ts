@@ -62,6 +62,12 @@ export interface Limiter {
   observe(snapshot: RateLimitSnapshot | undefined): void;
   /** Rejects pending waiters and releases timers and connections. */
   close(): Promise<void>;
+  /**
+   * Processes sharing this limiter lately, this one included (Redis: those that asked in
+   * the last few seconds; memory: absent, meaning 1). Flow control scales what one
+   * process sees of a shared budget by it.
+   */
+  readonly peers?: number;
 }
 
 /** What pending acquire() calls reject with when their limiter closes. */

@@ -10,8 +10,11 @@
  *   the most constrained of the three token families.
  * - imggo: `X-RateLimit-{Limit,Remaining,Reset}` (requests); Reset is a unix time in
  *   seconds (a small value is taken as seconds from now).
- * - gemini and anything else: no budget headers; only the retry wait.
+ * - IETF draft RateLimit-Limit/Remaining/Reset (delta seconds).
+ * - gemini: no budget headers; only the retry wait.
  *
+ * The provider's own family is read first; when it is absent, the other families are
+ * tried in turn, since OpenAI-compatible servers and gateways send any of them.
  * Every provider also gets `retryAfterMs` from `retry-after-ms` / `Retry-After`.
  */
 import type { RateLimitSnapshot } from '../providers/spec.js';
@@ -32,30 +35,60 @@ export function parseRateLimitHeaders(
   now: number = Date.now(),
 ): RateLimitSnapshot | undefined {
   const snapshot: RateLimitSnapshot = {};
-  switch (provider.toLowerCase()) {
-    case 'openai':
-      assign(snapshot, 'requests', openaiBudget(headers, 'requests'));
-      assign(snapshot, 'tokens', openaiBudget(headers, 'tokens'));
-      break;
-    case 'anthropic':
-      assign(snapshot, 'requests', anthropicBudget(headers, 'requests', now));
-      assign(
-        snapshot,
-        'tokens',
-        mostConstrained(
-          ['tokens', 'input-tokens', 'output-tokens'].map((family) => anthropicBudget(headers, family, now)),
-        ),
-      );
-      break;
-    case 'imggo':
-      assign(snapshot, 'requests', imggoBudget(headers, now));
-      break;
-    default:
-      break;
+  const id = provider.toLowerCase();
+  // The provider's own family first; then whatever family the server speaks (an
+  // OpenAI-compatible gateway may send any of them).
+  const order = [id, ...FAMILIES.filter((family) => family !== id)];
+  for (const family of order) {
+    const requests = requestsBudget(family, headers, now);
+    if (requests === undefined) continue;
+    snapshot.requests = requests;
+    const tokens = tokensBudget(family, headers, now);
+    if (tokens !== undefined) snapshot.tokens = tokens;
+    break;
   }
   const retryAfterMs = parseRetryAfter(headers, now);
   if (retryAfterMs !== undefined) snapshot.retryAfterMs = retryAfterMs;
   return Object.keys(snapshot).length === 0 ? undefined : snapshot;
+}
+
+const FAMILIES = ['openai', 'anthropic', 'imggo', 'ietf'] as const;
+
+function requestsBudget(family: string, headers: HeaderBag, now: number): Budget | undefined {
+  switch (family) {
+    case 'openai':
+      return openaiBudget(headers, 'requests');
+    case 'anthropic':
+      return anthropicBudget(headers, 'requests', now);
+    case 'imggo':
+      return imggoBudget(headers, now);
+    case 'ietf':
+      return ietfBudget(headers);
+    default:
+      return undefined;
+  }
+}
+
+function tokensBudget(family: string, headers: HeaderBag, now: number): Budget | undefined {
+  if (family === 'openai') return openaiBudget(headers, 'tokens');
+  if (family === 'anthropic')
+    return mostConstrained(
+      ['tokens', 'input-tokens', 'output-tokens'].map((name) => anthropicBudget(headers, name, now)),
+    );
+  return undefined;
+}
+
+/**
+ * IETF draft-ietf-httpapi-ratelimit-headers (-07 and earlier): `RateLimit-Limit`,
+ * `RateLimit-Remaining`, `RateLimit-Reset` in delta seconds.
+ */
+function ietfBudget(headers: HeaderBag): Budget | undefined {
+  const reset = headerNumber(headers, 'ratelimit-reset');
+  return budget(
+    headerNumber(headers, 'ratelimit-limit'),
+    headerNumber(headers, 'ratelimit-remaining'),
+    reset === undefined ? undefined : reset * 1000,
+  );
 }
 
 function openaiBudget(headers: HeaderBag, kind: 'requests' | 'tokens'): Budget | undefined {
@@ -118,8 +151,4 @@ function mostConstrained(budgets: (Budget | undefined)[]): Budget | undefined {
     }
   }
   return best;
-}
-
-function assign(snapshot: RateLimitSnapshot, key: 'requests' | 'tokens', value: Budget | undefined): void {
-  if (value !== undefined) snapshot[key] = value;
 }

@@ -13,6 +13,7 @@
  * options (one warning per outage through `onWarning`); ioredis keeps reconnecting in
  * the background and the next call after it is back uses Redis again.
  */
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { VisionpipeError } from '../errors.js';
 import type { RateLimitSnapshot } from '../providers/spec.js';
@@ -60,6 +61,9 @@ interface Waiter {
 
 type Client = Redis & LimiterCommands;
 
+/** A process counts as sharing the limit while it asked within this window. */
+const PEER_WINDOW_MS = 5000;
+
 export const REDIS_LIMITER_DEFAULTS = {
   name: 'default',
   prefix: 'visionpipe:limiter',
@@ -86,6 +90,9 @@ export class RedisLimiter implements Limiter {
   private wake: (() => void) | undefined;
   private pausedUntil = 0;
   private closed = false;
+  private readonly id = randomUUID();
+  private peerCount = 1;
+  private peersAskedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: RedisLimiterOptions) {
     this.options = options;
@@ -106,6 +113,33 @@ export class RedisLimiter implements Limiter {
     this.warn =
       options.onWarning ?? ((message) => process.emitWarning(message, { code: 'VISIONPIPE_LIMITER' }));
     this.random = options.random ?? Math.random;
+  }
+
+  /** Processes that used this limit in the last PEER_WINDOW_MS (this one included); refreshed at most once a second. */
+  get peers(): number {
+    const now = monotonicNow();
+    if (now - this.peersAskedAt >= 1000 && !this.closed) {
+      this.peersAskedAt = now;
+      void this.countPeers();
+    }
+    return this.peerCount;
+  }
+
+  private async countPeers(): Promise<void> {
+    const client = this.client?.status === 'ready' ? this.client : undefined;
+    if (client === undefined) return;
+    const key = this.keys[0].replace(/:requests$/, ':peers');
+    const now = Date.now();
+    const replies = await client
+      .multi()
+      .zadd(key, now, this.id)
+      .zremrangebyscore(key, 0, now - PEER_WINDOW_MS)
+      .zcard(key)
+      .pexpire(key, PEER_WINDOW_MS * 2)
+      .exec()
+      .catch(() => null);
+    const count = Number(replies?.[2]?.[1]);
+    if (Number.isInteger(count) && count >= 1) this.peerCount = count;
   }
 
   /** Where the next call is decided: `redis` when connected, `memory` while falling back. */
@@ -131,6 +165,7 @@ export class RedisLimiter implements Limiter {
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
       this.queue.push(waiter);
+      void this.peers; // keeps this process counted among the peers
       void this.drain();
     });
   }

@@ -6,6 +6,7 @@
  */
 import { toVisionpipeError, VisionpipeError } from '../errors.js';
 import { attemptsOf } from '../flow/retry.js';
+import type { ThrottleTally } from '../flow/throttle.js';
 import type { ResultCacheStage } from './cache-stage.js';
 import { type CascadeConfig, paidOf, runCascade } from './cascade.js';
 import type { NearDuplicateStage } from './near-duplicate-stage.js';
@@ -15,7 +16,7 @@ import type { LoadedInput } from './stages.js';
 export interface CacheMissOptions {
   results: ResultCacheStage;
   near: NearDuplicateStage | undefined;
-  cascadeConfig: (signal: AbortSignal | undefined) => CascadeConfig;
+  cascadeConfig: (signal: AbortSignal | undefined, tally?: ThrottleTally) => CascadeConfig;
   runId: string;
 }
 
@@ -25,6 +26,7 @@ export async function onCacheMiss(
   key: string,
   signal: AbortSignal | undefined,
 ): Promise<Outcome> {
+  const tally: ThrottleTally = { count: 0, waitMs: 0 };
   try {
     const near = await options.near?.match(loaded, key);
     if (near) {
@@ -32,7 +34,7 @@ export async function onCacheMiss(
       const result = near.cached ?? (original && original.kind !== 'failed' ? original.result : undefined);
       if (result) return { kind: 'near-dup', result, distance: near.distance };
     }
-    const done = await runCascade(loaded, options.cascadeConfig(signal));
+    const done = await runCascade(loaded, options.cascadeConfig(signal, tally));
     const result = cachedResult(
       loaded,
       options.runId,
@@ -60,6 +62,7 @@ export async function onCacheMiss(
       attempts: done.attempts,
       skipped: done.skipped,
       reason: done.triage?.reason ?? null,
+      throttled: tally,
     };
   } catch (error) {
     const failure = signal?.aborted
@@ -75,6 +78,7 @@ export async function onCacheMiss(
       image: paid?.image ?? null,
       attempts: attemptsOf(error) ?? 0,
       paid,
+      throttled: tally,
     };
   }
 }

@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { resultKey } from '../cache/keys.js';
 import { openCache } from '../cache/open-cache.js';
 import { SingleFlight } from '../cache/single-flight.js';
+import type { ThrottleTally } from '../flow/throttle.js';
 import { mapWindow } from '../flow/window.js';
 import { preprocessFingerprint } from '../image/options.js';
 import type { ImageSource } from '../image/source.js';
@@ -89,6 +90,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     breaker: options.breaker,
     retry: options.retry,
     timeoutMs: options.timeoutMs ?? 120_000,
+    flow: options.flow,
   });
 
   // What besides content, pattern, provider and model changes answers: part of every key.
@@ -106,7 +108,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       options: keyOptions,
     });
 
-  const cascadeConfig = (signal: AbortSignal | undefined): CascadeConfig => ({
+  const cascadeConfig = (signal: AbortSignal | undefined, tally?: ThrottleTally): CascadeConfig => ({
     pattern,
     primary,
     maxImageTokens: options.maxImageTokens,
@@ -116,7 +118,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     verdicts: cache.results,
     ttlMs: cache.ttlMs,
     priceTable: options.priceTable,
-    controlsFor: (p) => controlsFor(p, signal),
+    controlsFor: (p) => controlsFor(p, signal, tally),
   });
   const records = new RecordAssembler({
     pattern: pattern.name,

@@ -4,13 +4,22 @@
  * each turns it into its own record (record-assembly.ts).
  */
 import type { VisionpipeError } from '../errors.js';
+import type { ThrottleTally } from '../flow/throttle.js';
 import type { CachedResult } from './cache-stage.js';
 import type { Paid } from './cascade.js';
 import type { CascadeInfo, RunRecord } from './record.js';
 import type { LoadedInput } from './stages.js';
 
 export type Outcome =
-  | { kind: 'fresh'; result: CachedResult; attempts: number; skipped: boolean; reason: string | null }
+  | {
+      kind: 'fresh';
+      result: CachedResult;
+      attempts: number;
+      skipped: boolean;
+      reason: string | null;
+      /** The rate-limit waits of the call(s) that made it (record `rate_limited`). */
+      throttled?: ThrottleTally;
+    }
   | { kind: 'near-dup'; result: CachedResult; distance: number }
   | {
       kind: 'failed';
@@ -18,6 +27,7 @@ export type Outcome =
       image: RunRecord['image'];
       attempts: number;
       paid: Paid | undefined;
+      throttled?: ThrottleTally;
     };
 
 /** The answer parts of a result; the rest comes from the input and the run. */

@@ -4,11 +4,13 @@
  * leader's fresh result or failure, or an input that could not be read. Only the leader of
  * a content key reports the calls and money spent; its duplicates report none.
  */
+
 import { toVisionpipeError } from '../errors.js';
+import type { ThrottleTally } from '../flow/throttle.js';
 import type { InputItem } from '../runs/inputs.js';
 import type { CachedResult } from './cache-stage.js';
 import type { Outcome } from './outcome.js';
-import { EMPTY_USAGE, errorRecord, NO_CASCADE, type RunRecord } from './record.js';
+import { EMPTY_USAGE, errorRecord, NO_CASCADE, NO_RATE_LIMITS, type RunRecord } from './record.js';
 
 export interface RecordContext {
   /** The pattern's name. */
@@ -58,6 +60,7 @@ export class RecordAssembler {
       model: result.model,
       latency_ms: Math.round(performance.now() - started),
       attempts: 0,
+      rate_limited: { ...NO_RATE_LIMITS },
       image: result.image,
       usage: { ...EMPTY_USAGE },
       cost_usd: 0,
@@ -78,6 +81,7 @@ export class RecordAssembler {
         sha256,
         latency_ms: Math.round(performance.now() - started),
         attempts: leader ? outcome.attempts : 0,
+        rate_limited: leader ? rateLimited(outcome.throttled) : { ...NO_RATE_LIMITS },
         image: outcome.image,
         ...(leader && outcome.paid ? { usage: outcome.paid.usage, cost_usd: outcome.paid.cost } : {}),
         profile: this.context.profile,
@@ -100,6 +104,7 @@ export class RecordAssembler {
       model: result.model,
       latency_ms: Math.round(performance.now() - started),
       attempts: outcome.attempts,
+      rate_limited: rateLimited(outcome.throttled),
       image: result.image,
       usage: result.usage,
       cost_usd: result.cost_usd,
@@ -123,4 +128,9 @@ export class RecordAssembler {
   itemError(item: InputItem & { kind: 'error' }): RunRecord {
     return errorRecord({ input: item.label, ...this.base }, item.error.toJSON());
   }
+}
+
+/** The record's `rate_limited` from an image's tally. */
+function rateLimited(tally: ThrottleTally | undefined): RunRecord['rate_limited'] {
+  return tally ? { count: tally.count, wait_ms: Math.round(tally.waitMs) } : { ...NO_RATE_LIMITS };
 }

@@ -5,6 +5,9 @@
  */
 import type { Usage } from '../providers/spec.js';
 
+/** `rate_limited` of a record that met no throttle. */
+export const NO_RATE_LIMITS: Readonly<RunRecord['rate_limited']> = Object.freeze({ count: 0, wait_ms: 0 });
+
 export type RecordStatus = 'ok' | 'error' | 'skipped';
 export type CacheOutcome = 'hit' | 'miss' | 'dedup' | 'near-dup';
 
@@ -32,8 +35,16 @@ export interface RunRecord {
   model: string;
   /** Wall time of this input through the whole pipeline (load, preprocess, provider, validation). */
   latency_ms: number;
-  /** Provider calls made for this input (0 for cache hits and failures before the call). */
+  /**
+   * Provider calls made for this input that a throttle did not refuse (0 for cache hits and
+   * failures before the call): what the `--max-attempts` budget counts.
+   */
   attempts: number;
+  /**
+   * Calls the provider refused with a rate limit or overload (429, 529, 503) and the time
+   * waited after them (within `--max-retry-wait`); they never count as `attempts`.
+   */
+  rate_limited: { count: number; wait_ms: number };
   /**
    * The image as sent. `tokens`: image tokens it costs by the provider's formula;
    * `original_tokens`: what the original would have cost sent as it was.
@@ -95,6 +106,7 @@ export function errorRecord(
     model: base.model,
     latency_ms: 0,
     attempts: 0,
+    rate_limited: { ...NO_RATE_LIMITS },
     image: null,
     usage: { ...EMPTY_USAGE },
     cost_usd: 0,

@@ -3,9 +3,11 @@
  * (process, processItem, defer/deliver for batch APIs, run, plan, close), apart from the
  * stages that implement it so that callers and stages depend on the shapes alone.
  */
+
 import type { CacheOptions, CacheSetup } from '../cache/open-cache.js';
 import type { WarningSink } from '../cache/store.js';
 import type { VisionpipeError } from '../errors.js';
+import type { AdaptiveFlow } from '../flow/adaptive.js';
 import type { ProviderBreaker } from '../flow/circuit-breaker.js';
 import type { Limiter } from '../flow/limiter.js';
 import type { RetryOptions } from '../flow/retry.js';
@@ -63,6 +65,11 @@ export interface PipelineOptions {
   breaker?: ProviderBreaker | false;
   /** Retry policy for provider calls (default: 5 attempts, full jitter, honouring Retry-After). */
   retry?: Omit<RetryOptions, 'signal'>;
+  /**
+   * Adaptive flow control (flow/adaptive.ts): one per remote provider by default, learning
+   * its rate and concurrency from its answers; false for none (throttles then spend retries).
+   */
+  flow?: false | ((provider: Provider) => AdaptiveFlow);
   /** Prices (default: the bundled table; see loadPriceTable for overrides). */
   priceTable?: PriceTable;
   /** Largest image-token cost per image on the main model: images are sent at the largest size within it. */

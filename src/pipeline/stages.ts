@@ -5,11 +5,13 @@
  */
 
 import { isVisionpipeError, toVisionpipeError, VisionpipeError } from '../errors.js';
+import type { AdaptiveFlow } from '../flow/adaptive.js';
 import { callWithPolicy } from '../flow/call-policy.js';
 import type { ProviderBreaker } from '../flow/circuit-breaker.js';
 import type { Limiter } from '../flow/limiter.js';
 import type { RetryOptions } from '../flow/retry.js';
 import { attemptsOf, markAttempts } from '../flow/retry.js';
+import type { ThrottleTally } from '../flow/throttle.js';
 import { sha256 } from '../image/fingerprint.js';
 import type { ResolvedPreprocessOptions } from '../image/options.js';
 import { type PreparedImage, preprocessImage } from '../image/preprocess.js';
@@ -79,6 +81,9 @@ export function providerImage(input: LoadedInput, prepared: PreparedImage): Prov
 
 /** How the provider call is paced, retried and isolated (flow/). */
 export interface CallControls {
+  flow?: AdaptiveFlow;
+  /** The image's rate-limit waits (record `rate_limited`). */
+  tally?: ThrottleTally;
   limiter?: Limiter;
   breaker?: ProviderBreaker;
   retry?: Omit<RetryOptions, 'signal'>;
@@ -126,6 +131,10 @@ export async function extractStage(
         }
       },
       {
+        ...(controls.flow ? { flow: controls.flow } : {}),
+        ...(controls.tally ? { tally: controls.tally } : {}),
+        ...(controls.flow ? { flow: controls.flow } : {}),
+        ...(controls.tally ? { tally: controls.tally } : {}),
         ...(controls.limiter ? { limiter: controls.limiter } : {}),
         ...(controls.breaker ? { breaker: controls.breaker } : {}),
         ...(controls.retry ? { retry: controls.retry } : {}),
@@ -208,6 +217,8 @@ export async function askStage(
   const { value, attempts } = await callWithPolicy(
     (_attempt, signal) => ask({ image, question, pattern, model }, signal),
     {
+      ...(controls.flow ? { flow: controls.flow } : {}),
+      ...(controls.tally ? { tally: controls.tally } : {}),
       ...(controls.limiter ? { limiter: controls.limiter } : {}),
       ...(controls.breaker ? { breaker: controls.breaker } : {}),
       ...(controls.retry ? { retry: controls.retry } : {}),

@@ -4,7 +4,9 @@
  * Messages name the provider, the status and the provider's own words (secrets removed).
  */
 import { type ErrorCode, VisionpipeError } from '../errors.js';
+import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { parseRetryAfter } from '../flow/retry-after.js';
+import { markRateLimit } from '../flow/throttle.js';
 import { redactSecrets } from './secrets.js';
 
 export type HttpHeaders = Record<string, string | string[] | undefined>;
@@ -47,7 +49,11 @@ function durationMs(value: unknown): number | undefined {
 export function readErrorBody(body: unknown): ProviderErrorBody {
   const root = record(body);
   const error = record(root?.error);
-  if (error === undefined) return typeof body === 'string' && body !== '' ? { message: body } : {};
+  // Ollama and llama.cpp answer `{"error": "server busy, …"}`: the message is the string itself.
+  if (error === undefined) {
+    const said = text(root?.error) ?? (typeof body === 'string' && body !== '' ? body : undefined);
+    return said === undefined ? {} : { message: said };
+  }
   const out: ProviderErrorBody = {};
   const message = text(error.message);
   if (message !== undefined) out.message = message;
@@ -125,8 +131,10 @@ export function httpStatusError(
     secrets,
   );
   const wait = parseRetryAfter(headers) ?? info.retryDelayMs;
-  return new VisionpipeError(code, message, {
+  const error = new VisionpipeError(code, message, {
     status,
     ...(wait === undefined || code === 'QUOTA_EXCEEDED' ? {} : { retryAfterMs: wait }),
   });
+  // The budget headers of a refusal are evidence for flow control (flow/adaptive.ts).
+  return markRateLimit(error, parseRateLimitHeaders(provider, headers));
 }

@@ -109,11 +109,29 @@ describe('parseRateLimitHeaders', () => {
     });
   });
 
-  it('gemini and unknown providers: only the retry wait', () => {
+  it('any provider reads whichever family the server sends (gateways, OpenAI-compatible servers)', () => {
     expect(
       parseRateLimitHeaders('gemini', { 'retry-after': '2', 'x-ratelimit-remaining-requests': '0' }, NOW),
-    ).toEqual({ retryAfterMs: 2000 });
+    ).toEqual({ requests: { remaining: 0 }, retryAfterMs: 2000 });
     expect(parseRateLimitHeaders('local', { 'retry-after-ms': '250' }, NOW)).toEqual({ retryAfterMs: 250 });
+    // The provider's own family wins when several are present.
+    expect(
+      parseRateLimitHeaders(
+        'openai',
+        { 'x-ratelimit-remaining-requests': '5', 'ratelimit-remaining': '9', 'ratelimit-limit': '10' },
+        NOW,
+      ),
+    ).toEqual({ requests: { remaining: 5 } });
+  });
+
+  it('IETF RateLimit-Limit/Remaining/Reset (delta seconds)', () => {
+    expect(
+      parseRateLimitHeaders(
+        'openai',
+        { 'RateLimit-Limit': '40', 'RateLimit-Remaining': '3', 'RateLimit-Reset': '2' },
+        NOW,
+      ),
+    ).toEqual({ requests: { limit: 40, remaining: 3, resetMs: 2000 } });
   });
 
   it('returns undefined when nothing is known', () => {

@@ -50,6 +50,7 @@ function okRecord(output: Record<string, unknown>): RunRecord {
     model: 'gpt-4.1-mini',
     latency_ms: 1200,
     attempts: 1,
+    rate_limited: { count: 0, wait_ms: 0 },
     image: null,
     usage: { input_tokens: 900, output_tokens: 20, image_tokens: 765, estimated: false },
     cost_usd: 0.0004,

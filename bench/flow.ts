@@ -1,0 +1,344 @@
+/**
+ * Flow control on servers whose limit the client was not told (issue 10), side by side
+ * in one run: every zoo server (bench/flow-servers.ts) × concurrency 10, 20, 50, 300
+ * valid images and 6 corrupt ones, no limit given to anyone.
+ *
+ *   visionpipe        createPipeline (the CLI's pipeline) with its adaptive flow, cache off
+ *   openai SDK        the official `openai` npm SDK with its built-in retries (2) + p-limit
+ *   chunked           Promise.all over chunks of 10, one fetch each, no retries (the ImgGo guide's Node example)
+ *
+ * Then three visionpipe processes sharing the Redis limiter (no limit configured) against
+ * one token bucket.
+ *
+ * Per cell: fraction of the ceiling (accepted requests / (limit × wall)), the share of
+ * requests refused (429, 529, 503 from the limiter), valid images that succeeded, good
+ * results per second and p95 image latency.
+ *
+ *   npm run bench:flow [-- --images 300 --servers token-bucket,no-headers --levels 10,20,50 --skip-redis]
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import OpenAI from 'openai';
+import pLimit from 'p-limit';
+import { openCache } from '../src/cache/open-cache.js';
+import { mapWindow } from '../src/flow/window.js';
+import { createPipeline } from '../src/pipeline/create-pipeline.js';
+import { closeAllAgents } from '../src/providers/http.js';
+import { OpenAIProvider } from '../src/providers/openai.js';
+import { type AdmissionEvent, startSimulator } from '../src/simulator/index.js';
+import { ceilingRps, simulatorOptions, ZOO_SERVERS, type ZooServer } from './flow-servers.js';
+import { fmt, printTable, writeResults } from './support.js';
+import { BENCH_PATTERN, benchImages } from './throughput-fixtures.js';
+
+const { values: args } = parseArgs({
+  options: {
+    images: { type: 'string', default: '300' },
+    servers: { type: 'string' },
+    levels: { type: 'string', default: '10,20,50' },
+    clients: { type: 'string', default: 'visionpipe,sdk,chunked' },
+    redis: { type: 'string', default: process.env.VISIONPIPE_TEST_REDIS ?? 'redis://127.0.0.1:6379' },
+    'skip-redis': { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const VALID = Number(args.images);
+const INVALID = 6;
+const LEVELS = args.levels.split(',').map(Number);
+const CLIENTS = new Set(args.clients.split(','));
+const servers = args.servers
+  ? ZOO_SERVERS.filter((s) => args.servers!.split(',').some((name) => s.name.startsWith(name)))
+  : ZOO_SERVERS;
+
+interface Cell {
+  server: string;
+  client: string;
+  concurrency: number;
+  images: number;
+  valid: number;
+  valid_ok: number;
+  requests: number;
+  accepted: number;
+  refused: number;
+  refused_share: number;
+  ceiling_rps: number;
+  fraction_of_ceiling: number;
+  good_per_s: number;
+  wall_s: number;
+  p95_ms: number;
+}
+
+interface Item {
+  data: Buffer;
+  valid: boolean;
+  label: string;
+}
+
+type Outcome = { ok: boolean; ms: number; valid: boolean };
+
+function p95(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] ?? 0;
+}
+
+async function items(): Promise<Item[]> {
+  const good = await benchImages(VALID, 101);
+  const out: Item[] = good.map((data, i) => ({ data, valid: true, label: `image-${i}.jpg` }));
+  // Corrupt JPEGs: the first bytes of a real one. No client can get a result for these.
+  for (let i = 0; i < INVALID; i++)
+    out.splice((i + 1) * Math.floor(VALID / (INVALID + 1)), 0, {
+      data: good[i]!.subarray(0, 200),
+      valid: false,
+      label: `broken-${i}.jpg`,
+    });
+  return out;
+}
+
+function dataUrl(data: Buffer): string {
+  return `data:image/jpeg;base64,${data.toString('base64')}`;
+}
+
+const SCHEMA = {
+  type: 'object',
+  properties: { merchant: { type: ['string', 'null'] }, total: { type: ['number', 'null'] } },
+  required: ['merchant', 'total'],
+  additionalProperties: false,
+};
+
+function chatBody(data: Buffer) {
+  return {
+    model: 'gpt-4o-mini',
+    messages: [
+      {
+        role: 'user' as const,
+        content: [
+          { type: 'image_url' as const, image_url: { url: dataUrl(data) } },
+          { type: 'text' as const, text: BENCH_PATTERN.instructions ?? 'Extract.' },
+        ],
+      },
+    ],
+    response_format: {
+      type: 'json_schema' as const,
+      json_schema: { name: 'receipt', strict: true, schema: SCHEMA },
+    },
+  };
+}
+
+async function runVisionpipe(baseUrl: string, list: Item[], concurrency: number): Promise<Outcome[]> {
+  const provider = new OpenAIProvider({ apiKey: 'sim', baseUrl });
+  const cache = await openCache({ spec: 'off' });
+  const pipeline = await createPipeline({ pattern: BENCH_PATTERN, provider, model: 'gpt-4o-mini', cache });
+  const out: Outcome[] = [];
+  for await (const { record, item } of mapWindow(list, concurrency, async (item) => ({
+    record: await pipeline.process(item.data, { label: item.label }),
+    item,
+  }))) {
+    out.push({ ok: record.status === 'ok', ms: record.latency_ms, valid: item.valid });
+  }
+  await pipeline.close();
+  await cache.close();
+  await provider.close();
+  return out;
+}
+
+async function runSdk(baseUrl: string, list: Item[], concurrency: number): Promise<Outcome[]> {
+  const client = new OpenAI({ apiKey: 'sim', baseURL: baseUrl });
+  const limit = pLimit(concurrency);
+  return Promise.all(
+    list.map((item) =>
+      limit(async () => {
+        const started = performance.now();
+        try {
+          const completion = await client.chat.completions.create(chatBody(item.data));
+          JSON.parse(completion.choices[0]?.message.content ?? '');
+          return { ok: true, ms: performance.now() - started, valid: item.valid };
+        } catch {
+          return { ok: false, ms: performance.now() - started, valid: item.valid };
+        }
+      }),
+    ),
+  );
+}
+
+async function runChunked(baseUrl: string, list: Item[]): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  const call = async (item: Item): Promise<Outcome> => {
+    const started = performance.now();
+    try {
+      const response = await fetch(`${baseUrl}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sim', 'content-type': 'application/json' },
+        body: JSON.stringify(chatBody(item.data)),
+      });
+      const body = (await response.json()) as { choices?: Array<{ message?: { content?: string } }> };
+      JSON.parse(body.choices?.[0]?.message?.content ?? '');
+      return { ok: response.ok, ms: performance.now() - started, valid: item.valid };
+    } catch {
+      return { ok: false, ms: performance.now() - started, valid: item.valid };
+    }
+  };
+  for (let i = 0; i < list.length; i += 10) out.push(...(await Promise.all(list.slice(i, i + 10).map(call))));
+  return out;
+}
+
+async function measure(
+  server: ZooServer,
+  client: string,
+  concurrency: number,
+  list: Item[],
+  run: (baseUrl: string) => Promise<Outcome[]>,
+): Promise<Cell> {
+  const events: AdmissionEvent[] = [];
+  const sim = await startSimulator({ ...simulatorOptions(server), onAdmission: (e) => events.push(e) });
+  const started = performance.now();
+  const outcomes = await run(sim.baseUrls.openai);
+  const wallMs = performance.now() - started;
+  await sim.close();
+  const accepted = events.filter((e) => e.admitted).length;
+  const ceiling = ceilingRps(server);
+  const validOk = outcomes.filter((o) => o.ok && o.valid).length;
+  return {
+    server: server.name,
+    client,
+    concurrency,
+    images: list.length,
+    valid: list.filter((i) => i.valid).length,
+    valid_ok: validOk,
+    requests: events.length,
+    accepted,
+    refused: events.length - accepted,
+    refused_share: events.length === 0 ? 0 : (events.length - accepted) / events.length,
+    ceiling_rps: ceiling,
+    fraction_of_ceiling: accepted / (ceiling * (wallMs / 1000)),
+    good_per_s: validOk / (wallMs / 1000),
+    wall_s: wallMs / 1000,
+    p95_ms: Math.round(p95(outcomes.map((o) => o.ms))),
+  };
+}
+
+/** Three worker processes, one Redis limiter, no limit configured, one token bucket. */
+async function sharedRedis(list: Item[]): Promise<Cell & { max_window_share: number }> {
+  const server = ZOO_SERVERS[0]!;
+  const events: AdmissionEvent[] = [];
+  const sim = await startSimulator({ ...simulatorOptions(server), onAdmission: (e) => events.push(e) });
+  const worker = path.join(import.meta.dirname, 'flow-worker.ts');
+  const name = `bench-flow-${randomUUID()}`;
+  const started = performance.now();
+  const results: Array<{ ok: number; valid: number; ms: number[] }> = await Promise.all(
+    [0, 1, 2].map(
+      (k) =>
+        new Promise<{ ok: number; valid: number; ms: number[] }>((resolve, reject) => {
+          const child = spawn(
+            process.execPath,
+            ['--import', 'tsx', worker, sim.baseUrls.openai, args.redis, name, String(k), String(VALID)],
+            { stdio: ['ignore', 'pipe', 'inherit'] },
+          );
+          let out = '';
+          child.stdout.on('data', (chunk) => {
+            out += chunk;
+          });
+          child.on('close', (code) =>
+            code === 0 ? resolve(JSON.parse(out) as never) : reject(new Error(`worker ${k} exited ${code}`)),
+          );
+        }),
+    ),
+  );
+  // Between the first and the last call: the workers' start-up (tsx, image generation) is not flow control.
+  const wallMs = events.length > 1 ? events.at(-1)!.at - events[0]!.at : performance.now() - started;
+  await sim.close();
+  const accepted = events.filter((e) => e.admitted).map((e) => e.at);
+  const ceiling = ceilingRps(server);
+  // Most accepted in any one second (the bucket's burst is one second's worth).
+  let maxInSecond = 0;
+  for (let i = 0, j = 0; i < accepted.length; i++) {
+    while (accepted[i]! - accepted[j]! >= 1000) j++;
+    maxInSecond = Math.max(maxInSecond, i - j + 1);
+  }
+  const validOk = results.reduce((sum, r) => sum + r.ok, 0);
+  return {
+    server: `${server.name}, 3 processes via Redis`,
+    client: 'visionpipe ×3',
+    concurrency: 20,
+    images: list.length,
+    valid: results.reduce((sum, r) => sum + r.valid, 0),
+    valid_ok: validOk,
+    requests: events.length,
+    accepted: accepted.length,
+    refused: events.length - accepted.length,
+    refused_share: (events.length - accepted.length) / Math.max(1, events.length),
+    ceiling_rps: ceiling,
+    fraction_of_ceiling: accepted.length / (ceiling * (wallMs / 1000)),
+    good_per_s: validOk / (wallMs / 1000),
+    wall_s: wallMs / 1000,
+    p95_ms: Math.round(p95(results.flatMap((r) => r.ms))),
+    max_window_share: maxInSecond / (ceiling * 2),
+  };
+}
+
+async function main() {
+  const list = await items();
+  const cells: Cell[] = [];
+  const log = (cell: Cell) => {
+    cells.push(cell);
+    process.stderr.write(
+      `${cell.server} | ${cell.client} c${cell.concurrency}: ${fmt(cell.fraction_of_ceiling)} of ceiling, ${fmt(cell.refused_share * 100, 1)} % refused, ${cell.valid_ok}/${cell.valid} valid ok, ${fmt(cell.wall_s, 1)} s\n`,
+    );
+  };
+  for (const server of servers) {
+    for (const c of LEVELS) {
+      if (CLIENTS.has('visionpipe'))
+        log(await measure(server, 'visionpipe', c, list, (url) => runVisionpipe(url, list, c)));
+      if (CLIENTS.has('sdk'))
+        log(await measure(server, 'openai SDK + p-limit', c, list, (url) => runSdk(url, list, c)));
+    }
+    if (CLIENTS.has('chunked'))
+      log(await measure(server, 'chunked Promise.all(10)', 10, list, (url) => runChunked(url, list)));
+  }
+  let redis: (Cell & { max_window_share: number }) | undefined;
+  if (!args['skip-redis']) {
+    redis = await sharedRedis(list.filter((i) => i.valid));
+    log(redis);
+  }
+  await closeAllAgents();
+
+  const rows = cells.map((cell) => {
+    const peer = cells.find(
+      (p) =>
+        p.server === cell.server && p.concurrency === cell.concurrency && p.client === 'openai SDK + p-limit',
+    );
+    const ratio = cell.client === 'visionpipe' && peer ? cell.good_per_s / peer.good_per_s : undefined;
+    return [
+      cell.server,
+      cell.client,
+      cell.concurrency,
+      fmt(cell.fraction_of_ceiling),
+      `${fmt(cell.refused_share * 100, 1)} %`,
+      `${cell.valid_ok}/${cell.valid}`,
+      fmt(cell.good_per_s, 1),
+      ratio === undefined ? '' : `${fmt(ratio)}×`,
+      cell.p95_ms,
+    ];
+  });
+  printTable(
+    `Flow control on zoo servers, no limit given (${VALID} valid + ${INVALID} corrupt images; 5 % 5xx, 1 % resets)`,
+    ['server', 'client', 'conc', 'ceiling', 'refused', 'valid ok', 'good/s', 'vs SDK', 'p95 ms'],
+    rows,
+  );
+  if (redis)
+    console.log(
+      `\n3 processes via Redis: ${fmt(redis.fraction_of_ceiling)} of the ceiling, busiest second ${fmt(redis.max_window_share * 2)}× the rate (bucket burst allows 2×)`,
+    );
+  console.log('\nThe machine is shared with other jobs: figures carry that noise.');
+  if (!args['no-write']) {
+    const file = await writeResults('flow', {
+      note: 'zoo servers on 127.0.0.1 (synthetic images, simulated providers); machine shared with other jobs (noise)',
+      servers: servers.map((s) => ({ ...s, ceiling_rps: ceilingRps(s) })),
+      cells,
+      redis,
+    });
+    console.log(`\nwritten ${path.relative(process.cwd(), file)}`);
+  }
+}
+
+await main();

@@ -1,0 +1,381 @@
+/**
+ * Adaptive flow control for one provider: learns how fast and how many at once the
+ * provider accepts, from what its answers show, without being told a limit. One
+ * reaction per provider, not per request: every call of the provider passes `admit()`,
+ * and every answer is reported back on the slot it got.
+ *
+ * Two limits are learned, because servers limit in two ways:
+ *
+ * - **rate** (calls per second, paced evenly): token buckets, windows, logs. Unknown
+ *   (unpaced) until the first throttle; then AIMD: on a throttle it drops to β × the rate
+ *   the provider was seen to accept, once per round (calls sent after the last drop);
+ *   while pacing is what holds calls back it grows by `rateGrowth` of itself per second.
+ * - **concurrency** (calls in flight): caps on calls at once (bare 429, Anthropic 529,
+ *   Ollama's queue-full 503). Slow start from `initialConcurrency`, +1 per success, until
+ *   the first throttle; then a throttle that came with more calls in flight than recent
+ *   successes ever had sets the limit just below that count, and it probes one higher
+ *   after `probeRounds` rounds of limit-many successes. `maxConcurrency` (`--concurrency`)
+ *   is a ceiling, never exceeded.
+ *
+ * A throttle also pauses admission for everyone: until the Retry-After (or RetryInfo)
+ * when the server gave a believable one, else for an estimate (one paced interval,
+ * doubling while throttles keep coming without a success in between).
+ *
+ * Headers are evidence, not gospel: a budget (`remaining`, `reset`) holds admission when
+ * it says the calls already sent use it up, but only while the headers stay consistent.
+ * Remaining above the limit, or a throttle while the headers said there was room, makes
+ * this flow ignore budget headers from then on. A 429 whose wait matches the full reset
+ * shows a fixed window: from then on an exhausted budget waits for the whole reset.
+ */
+import type { RateLimitSnapshot } from '../providers/spec.js';
+import { monotonicNow } from './clock.js';
+
+export interface AdaptiveFlowOptions {
+  /** Ceiling on calls in flight (`--concurrency`), ≥ 1. */
+  maxConcurrency: number;
+  /** Calls in flight allowed before anything was learned (default min(4, maxConcurrency)). */
+  initialConcurrency?: number;
+  /** Multiplicative decrease of the rate on a throttle (default 0.9). */
+  beta?: number;
+  /** Share the rate grows per second while pacing holds calls back (default 0.03). */
+  rateGrowth?: number;
+  /** Rounds of limit-many successes before the concurrency limit probes one higher (default 8). */
+  probeRounds?: number;
+  /** Longest pause one throttle may impose (default 60 000 ms). */
+  maxPauseMs?: number;
+  /**
+   * Processes sharing the provider's budget (the Redis limiter's `peers`; default 1): a
+   * budget header counts every process's calls, this flow sees its own, so it counts
+   * its own calls since the header that many times.
+   */
+  peers?: () => number;
+  /** Clock in ms (tests). */
+  now?: () => number;
+}
+
+/** What the call that held a slot ended with. */
+export type SlotOutcome =
+  | { kind: 'ok'; rateLimit?: RateLimitSnapshot | undefined }
+  /** A rate limit (429, not a quota) or an overload (529, 503): the provider said "slower". */
+  | { kind: 'throttled'; retryAfterMs?: number | undefined; rateLimit?: RateLimitSnapshot | undefined }
+  /** Anything else (5xx, reset, timeout, bad request): says nothing about the limit. */
+  | { kind: 'failed' };
+
+export interface FlowSlot {
+  /** Reports how the call ended and frees the slot. Only the first report counts. */
+  done(outcome: SlotOutcome): void;
+}
+
+/** What the flow has learned, for metrics, logs and tests. */
+export interface FlowState {
+  /** Calls per second admitted (Infinity until the first throttle). */
+  rate: number;
+  /** Calls in flight allowed (whole number). */
+  concurrency: number;
+  inFlight: number;
+  slowStart: boolean;
+  /** Until when (flow clock, ms) no call is admitted. */
+  pausedUntil: number;
+  throttles: number;
+  /** False once the budget headers were caught lying. */
+  headersTrusted: boolean;
+  /** True once a 429 showed the budget comes back all at once (fixed window). */
+  windowed: boolean;
+}
+
+interface Waiter {
+  resolve: (slot: FlowSlot) => void;
+  reject: (reason: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** The budget the latest believable headers reported, at the send sequence of the call they answered. */
+interface Budget {
+  limit: number | undefined;
+  remaining: number;
+  resetMs: number;
+  at: number;
+  seq: number;
+}
+
+const RECENT = 64;
+
+export class AdaptiveFlow {
+  private readonly maxConcurrency: number;
+  private readonly beta: number;
+  private readonly rateGrowth: number;
+  private readonly probeRounds: number;
+  private readonly maxPauseMs: number;
+  private readonly now: () => number;
+  private readonly peers: () => number;
+  private readonly queue: Waiter[] = [];
+  private limit: number;
+  private rate = Number.POSITIVE_INFINITY;
+  private slowStart = true;
+  private inFlight = 0;
+  private seq = 0;
+  /** Send sequence at the last rate decrease: throttles of calls sent before it are the same event. */
+  private decreasedAt = 0;
+  private concurrencyCutAt = 0;
+  private nextSendAt = 0;
+  private pausedUntil = 0;
+  private streak = 0;
+  private throttles = 0;
+  private successesSinceProbe = 0;
+  private lastGrowth: number;
+  /** When the rate was last cut (flow clock). */
+  private cutAt = 0;
+  /** Send sequence when the last pause was set: a throttle of a call sent later means the pause was too short. */
+  private pausedAtSeq = 0;
+  private headersTrusted = true;
+  private windowed = false;
+  private budget: Budget | undefined;
+  /** In-flight counts at send of recent successes (ring). */
+  private readonly okInFlight: number[] = [];
+  /** Send times of recent accepted calls (ring), to measure the accepted rate. */
+  private readonly accepted: number[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(options: AdaptiveFlowOptions) {
+    if (!(Number.isInteger(options.maxConcurrency) && options.maxConcurrency >= 1))
+      throw new RangeError(`maxConcurrency must be a positive integer (got ${options.maxConcurrency})`);
+    this.maxConcurrency = options.maxConcurrency;
+    this.limit = Math.min(options.initialConcurrency ?? 4, this.maxConcurrency);
+    this.beta = options.beta ?? 0.9;
+    this.rateGrowth = options.rateGrowth ?? 0.03;
+    this.probeRounds = options.probeRounds ?? 8;
+    this.maxPauseMs = options.maxPauseMs ?? 60_000;
+    this.now = options.now ?? monotonicNow;
+    this.peers = options.peers ?? (() => 1);
+    this.lastGrowth = this.now();
+  }
+
+  get state(): FlowState {
+    return {
+      rate: this.rate,
+      concurrency: Math.floor(this.limit),
+      inFlight: this.inFlight,
+      slowStart: this.slowStart,
+      pausedUntil: this.pausedUntil,
+      throttles: this.throttles,
+      headersTrusted: this.headersTrusted,
+      windowed: this.windowed,
+    };
+  }
+
+  /** Milliseconds until the flow admits anything at all (a pause, pacing), at least. */
+  get holdMs(): number {
+    return Math.max(0, this.pausedUntil - this.now(), this.nextSendAt - this.now());
+  }
+
+  /** Waits (FIFO) until a call may go; rejects with the signal's reason when it aborts. */
+  admit(signal?: AbortSignal): Promise<FlowSlot> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<FlowSlot>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+      if (signal) {
+        waiter.onAbort = () => {
+          const index = this.queue.indexOf(waiter);
+          if (index === -1) return;
+          this.queue.splice(index, 1);
+          reject(signal.reason);
+          this.pump();
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.queue.push(waiter);
+      this.pump();
+    });
+  }
+
+  /** Rejects nothing and holds nothing: drops the timer (waiters stay until their signals abort). */
+  close(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private pump(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.queue.length > 0) {
+      if (this.inFlight >= Math.floor(this.limit)) return; // a finishing call pumps again
+      const now = this.now();
+      const wait = Math.max(this.pausedUntil, this.nextSendAt, this.budgetHold()) - now;
+      if (wait > 0) {
+        this.timer = setTimeout(() => this.pump(), Math.ceil(wait));
+        return;
+      }
+      this.grow(now);
+      const waiter = this.queue.shift()!;
+      if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+      waiter.resolve(this.send(now));
+    }
+  }
+
+  /** Rate growth while pacing is what holds calls back (never while the limit is not reached). */
+  private grow(now: number): void {
+    const elapsed = Math.max(0, now - this.lastGrowth) / 1000;
+    this.lastGrowth = now;
+    if (!Number.isFinite(this.rate) || now < this.nextSendAt - 1) return;
+    if (this.queue.length > 1 || this.inFlight + 1 >= Math.floor(this.limit)) {
+      // Probing accelerates while no throttle comes (doubling each second since the last
+      // cut, as CUBIC and BBR probe): a cut that went too deep recovers in seconds, while
+      // just after a throttle the rate creeps, so throttles stay rare.
+      const sinceCut = Math.max(0, now - this.cutAt) / 1000;
+      const growth = Math.min(1, this.rateGrowth * 2 ** Math.min(sinceCut, 6));
+      this.rate *= 1 + growth * Math.min(elapsed, 1);
+    }
+  }
+
+  private send(now: number): FlowSlot {
+    const seq = ++this.seq;
+    const inFlight = ++this.inFlight;
+    if (Number.isFinite(this.rate)) this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.rate;
+    let settled = false;
+    return {
+      done: (outcome) => {
+        if (settled) return;
+        settled = true;
+        this.inFlight--;
+        this.settle(outcome, seq, inFlight, now);
+        this.pump();
+      },
+    };
+  }
+
+  private settle(outcome: SlotOutcome, seq: number, inFlight: number, sentAt: number): void {
+    const now = this.now();
+    if (outcome.kind === 'failed') return;
+    if (outcome.kind === 'ok') {
+      this.streak = 0;
+      this.remember(this.okInFlight, inFlight);
+      this.remember(this.accepted, sentAt);
+      this.readBudget(outcome.rateLimit, seq, now);
+      if (this.slowStart) this.limit = Math.min(this.maxConcurrency, this.limit + 1);
+      else if (this.inFlight + 1 >= Math.floor(this.limit)) {
+        // Probe one call more only after `probeRounds` rounds at the limit without a throttle.
+        this.successesSinceProbe++;
+        if (this.successesSinceProbe >= this.probeRounds * Math.floor(this.limit)) {
+          this.successesSinceProbe = 0;
+          this.limit = Math.min(this.maxConcurrency, Math.floor(this.limit) + 1);
+        }
+      }
+      return;
+    }
+    this.throttle(outcome, seq, inFlight, now);
+  }
+
+  private throttle(
+    outcome: Extract<SlotOutcome, { kind: 'throttled' }>,
+    seq: number,
+    inFlight: number,
+    now: number,
+  ): void {
+    this.throttles++;
+    this.successesSinceProbe = 0;
+    const budget = this.budget;
+    // Headers that said there was room for this call were wrong: stop believing them.
+    if (
+      budget &&
+      this.headersTrusted &&
+      budget.seq < seq &&
+      budget.remaining - (seq - budget.seq) * this.peers() > 2
+    )
+      this.headersTrusted = false;
+    this.readBudget(outcome.rateLimit, seq, now);
+
+    const firstThrottle = this.slowStart;
+    this.slowStart = false;
+    // Concurrency: more in flight than any recent success had → the cap is below that
+    // count. The first throttle (in slow start, in flight only ever grew) is taken as that.
+    const okAtOrAbove = this.okInFlight.filter((n) => n >= inFlight).length;
+    if ((firstThrottle || okAtOrAbove < 3) && seq > this.concurrencyCutAt) {
+      this.limit = Math.max(1, Math.min(this.limit, inFlight - 1));
+      this.concurrencyCutAt = this.seq;
+    } else if (!firstThrottle && seq > this.decreasedAt) {
+      // Rate: once per round, down to β × what was accepted (or the current rate).
+      const seen = this.acceptedRate(now);
+      const base = Math.min(this.rate, seen ?? this.rate);
+      if (Number.isFinite(base)) this.rate = Math.max(0.1, base * this.beta);
+      this.decreasedAt = this.seq;
+      this.cutAt = now;
+      this.lastGrowth = now;
+    }
+    // The estimate doubles only when a call sent after the last pause was refused too.
+    if (seq > this.pausedAtSeq) this.streak++;
+    this.pauseUntil(now + this.pauseFor(outcome));
+    this.pausedAtSeq = this.seq;
+  }
+
+  /** The server's wait when believable, else one paced interval doubling with the streak. */
+  private pauseFor(outcome: Extract<SlotOutcome, { kind: 'throttled' }>): number {
+    const estimate =
+      (Number.isFinite(this.rate) ? 1000 / this.rate : 50) * 2 ** Math.min(10, Math.max(0, this.streak - 1));
+    let wait =
+      outcome.retryAfterMs !== undefined && outcome.retryAfterMs > 0 ? outcome.retryAfterMs : estimate;
+    const reset = outcome.rateLimit?.requests?.resetMs;
+    const named = outcome.retryAfterMs;
+    if (reset !== undefined && reset > 0 && named !== undefined && named > 0 && this.headersTrusted) {
+      // A whole-second Retry-After rounds the reset up; the reset header is the precise figure.
+      if (named >= reset && named - reset < 1000) wait = reset;
+      // Waiting the whole reset, not one call's refill: the budget comes back all at once.
+      if (named >= reset * 0.9) this.windowed = true;
+    }
+    return Math.min(this.maxPauseMs, wait);
+  }
+
+  private pauseUntil(until: number): void {
+    if (until <= this.pausedUntil) return;
+    this.pausedUntil = until;
+    // Restart paced: the pause does not bank sends.
+    this.nextSendAt = Math.max(this.nextSendAt, until);
+  }
+
+  private readBudget(snapshot: RateLimitSnapshot | undefined, seq: number, now: number): void {
+    const requests = snapshot?.requests;
+    if (!this.headersTrusted || requests?.remaining === undefined || requests.resetMs === undefined) return;
+    if (requests.limit !== undefined && requests.remaining > requests.limit) {
+      this.headersTrusted = false;
+      this.budget = undefined;
+      return;
+    }
+    if (this.budget && this.budget.seq > seq) return; // an older answer than what we know
+    this.budget = {
+      limit: requests.limit,
+      remaining: requests.remaining,
+      resetMs: requests.resetMs,
+      at: now,
+      seq,
+    };
+  }
+
+  /**
+   * When the reported budget is used up by the calls sent after it was reported, the
+   * earliest moment the next call fits: the whole reset for a window, else the refill of
+   * one call at the rate the header implies.
+   */
+  private budgetHold(): number {
+    const budget = this.budget;
+    if (!budget || !this.headersTrusted) return 0;
+    const left = budget.remaining - (this.seq - budget.seq) * this.peers();
+    if (left > 0) return 0;
+    if (this.windowed || budget.limit === undefined || budget.limit <= budget.remaining)
+      return budget.at + budget.resetMs;
+    const perCall = budget.resetMs / (budget.limit - budget.remaining);
+    return budget.at + perCall * (1 - left);
+  }
+
+  /** Accepted calls per second over the recent ring (undefined with too few). */
+  private acceptedRate(now: number): number | undefined {
+    const times = this.accepted.filter((t) => now - t <= 2000);
+    if (times.length < 4) return undefined;
+    const span = Math.max(500, now - Math.min(...times));
+    return (times.length / span) * 1000;
+  }
+
+  private remember(ring: number[], value: number): void {
+    ring.push(value);
+    if (ring.length > RECENT) ring.shift();
+  }
+}

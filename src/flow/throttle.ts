@@ -1,0 +1,43 @@
+/**
+ * Which failures are the provider saying "slower" rather than "broken", and the
+ * rate-limit headers that came with them:
+ *
+ * - 429 that is a rate limit (RATE_LIMITED; never QUOTA_EXCEEDED: insufficient_quota,
+ *   billing limits and daily quotas do not recover by waiting);
+ * - 529 (Anthropic's overloaded_error), and a 503 whose message says the server is busy
+ *   or overloaded (Ollama's "server busy … maximum pending requests exceeded", OpenAI's
+ *   "engine is currently overloaded"). A bare 503 is an outage: it spends attempts.
+ *
+ * A throttle is waited out within the wait budget (`--max-retry-wait`) and never spends
+ * one of the image's error attempts; other failures go to the retry policy.
+ */
+import { VisionpipeError } from '../errors.js';
+import type { RateLimitSnapshot } from '../providers/spec.js';
+
+const snapshots = new WeakMap<object, RateLimitSnapshot>();
+
+/** Attaches the rate-limit headers of the answer an error came from. */
+export function markRateLimit<E>(error: E, snapshot: RateLimitSnapshot | undefined): E {
+  if (snapshot !== undefined && typeof error === 'object' && error !== null) snapshots.set(error, snapshot);
+  return error;
+}
+
+/** The rate-limit headers of the failed answer, when the provider read them. */
+export function rateLimitOfError(error: unknown): RateLimitSnapshot | undefined {
+  return typeof error === 'object' && error !== null ? snapshots.get(error) : undefined;
+}
+
+/** What a 503 says when it means "too busy now" rather than "down" (Ollama, vLLM, OpenAI, gateways). */
+const BUSY = /busy|overloaded|capacity|too many|pending requests|queue/i;
+
+export function isThrottle(error: unknown): error is VisionpipeError {
+  if (!(error instanceof VisionpipeError) || error.code === 'QUOTA_EXCEEDED') return false;
+  if (error.code === 'RATE_LIMITED' || error.status === 429 || error.status === 529) return true;
+  return error.status === 503 && BUSY.test(error.message);
+}
+
+/** Rate-limit waits of one image: calls refused by a throttle, and the time spent waiting after them. */
+export interface ThrottleTally {
+  count: number;
+  waitMs: number;
+}
