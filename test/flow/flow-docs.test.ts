@@ -1,0 +1,69 @@
+/**
+ * docs/flow-control.md's adaptive section, run as written: its shell block starts a zoo
+ * server and runs visionpipe against it with no limit (every image must come back ok),
+ * and its table of shapes is exactly the zoo's.
+ */
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../src/pipeline/record.js';
+import { LIMITER_SHAPES } from '../../src/simulator/shapes.js';
+import { BIN, ROOT, runCommand } from '../support/cli.js';
+import { tempDir } from '../support/images.js';
+import { freePort } from '../support/redis.js';
+import { solidJpeg } from '../support/simulator-fixtures.js';
+
+const DOC = path.join(ROOT, 'docs/flow-control.md');
+const SECTION = 'Adaptive flow control (no limit given)';
+
+/** Fenced blocks under each `## ` section. */
+function blocks(markdown: string): Array<{ section: string; lang: string; code: string }> {
+  const found: Array<{ section: string; lang: string; code: string }> = [];
+  let section = '';
+  const lines = markdown.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.startsWith('## ')) section = line.slice(3).trim();
+    const open = /^```(\w*)\s*$/.exec(line);
+    if (!open) continue;
+    const body: string[] = [];
+    for (i++; i < lines.length && !lines[i]!.startsWith('```'); i++) body.push(lines[i]!);
+    found.push({ section, lang: open[1]!, code: body.join('\n') });
+  }
+  return found;
+}
+
+describe('docs/flow-control.md, adaptive flow control', () => {
+  it('the zoo table lists exactly the shapes the simulator has', async () => {
+    const doc = await readFile(DOC, 'utf8');
+    const listed = [...doc.matchAll(/^\| `([a-z0-9-]+)` \| .*\| .* \|$/gm)].map((m) => m[1]);
+    expect(listed.filter((name) => (LIMITER_SHAPES as readonly string[]).includes(name!))).toEqual([
+      ...LIMITER_SHAPES,
+    ]);
+  });
+
+  it('the shell block runs as written: a concurrency-capped server, no --rpm, every image ok', async () => {
+    const code = blocks(await readFile(DOC, 'utf8')).find(
+      (b) => b.section === SECTION && b.lang === 'sh',
+    )!.code;
+    const dir = await tempDir('vp-flow-docs-');
+    await mkdir(path.join(dir, 'scans'));
+    for (let i = 0; i < 12; i++)
+      await writeFile(path.join(dir, 'scans', `s-${i}.jpg`), await solidJpeg(60 + i, 40, '#8090a0'));
+    await copyFile(path.join(ROOT, 'samples/patterns/invoice.json'), path.join(dir, 'invoice.json'));
+    const port = await freePort();
+    const script = code.replaceAll('visionpipe ', `node ${BIN} `).replaceAll('8787', String(port));
+    const run = await runCommand(
+      'bash',
+      ['-euo', 'pipefail', '-c', script.replace('simulate --limiter', `simulate --port ${port} --limiter`)],
+      { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, timeoutMs: 120_000 },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const records = (await readFile(path.join(dir, 'results.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as RunRecord);
+    expect(records).toHaveLength(12);
+    expect(records.filter((r) => r.status !== 'ok').map((r) => r.error?.message)).toEqual([]);
+  });
+});
