@@ -14,7 +14,7 @@
  *   Ollama's queue-full 503). Slow start from `initialConcurrency`, +1 per success, until
  *   the first throttle; then a throttle that came with more calls in flight than recent
  *   successes ever had sets the limit just below that count, and it probes one higher
- *   after `probeRounds` rounds of limit-many successes. `maxConcurrency` (`--concurrency`)
+ *   after `probeRounds` (8) rounds of limit-many successes. `maxConcurrency` (`--concurrency`)
  *   is a ceiling, never exceeded.
  *
  * A throttle also pauses admission for everyone: until the Retry-After (or RetryInfo)
@@ -275,15 +275,21 @@ export class AdaptiveFlow {
     this.throttles++;
     this.successesSinceProbe = 0;
     const budget = this.budget;
+    const left =
+      budget && budget.seq < seq ? budget.remaining - (seq - budget.seq) * this.peers() : undefined;
     // Headers that said there was room for this call were wrong: stop believing them.
-    if (
-      budget &&
-      this.headersTrusted &&
-      budget.seq < seq &&
-      budget.remaining - (seq - budget.seq) * this.peers() > 2
-    )
-      this.headersTrusted = false;
+    if (left !== undefined && this.headersTrusted && left > 2) this.headersTrusted = false;
+    // Headers that said the budget was used up explain this throttle: it was the probe
+    // after the refill they implied. The budget hold and the pause handle it; cutting
+    // the rate or the calls in flight too would only slow the next window down.
+    const explained = left !== undefined && this.headersTrusted && left <= 0 && !this.slowStart;
     this.readBudget(outcome.rateLimit, seq, now);
+    if (explained) {
+      if (seq > this.pausedAtSeq) this.streak++;
+      this.pauseUntil(now + this.pauseFor(outcome));
+      this.pausedAtSeq = this.seq;
+      return;
+    }
 
     const firstThrottle = this.slowStart;
     this.slowStart = false;
