@@ -93,6 +93,7 @@ describe('visionpipe run', () => {
           'model',
           'latency_ms',
           'attempts',
+          'rate_limited',
           'image',
           'usage',
           'cost_usd',
