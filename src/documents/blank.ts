@@ -5,7 +5,7 @@
  * ink covers less than 0.03 % of it (about 60 pixels of a 512 × 396 thumbnail: dust,
  * scanner noise, a lone page number) is blank.
  */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 
 /** Longest edge of the thumbnail the statistics are taken on, px. */
 const THUMBNAIL_EDGE = 512;
@@ -22,12 +22,16 @@ export interface InkStatistics {
   blank: boolean;
 }
 
-/** Ink statistics of an encoded image (JPEG, PNG, …) or of raw pixels described by `raw`. */
+/**
+ * Ink statistics of an encoded image (JPEG, PNG, …), of raw pixels described by `raw`, or
+ * of a sharp pipeline (a clone of the page being encoded: its pixels are decoded once).
+ */
 export async function inkStatistics(
-  image: Buffer,
+  image: Buffer | Sharp,
   raw?: { width: number; height: number; channels: 1 | 2 | 3 | 4 },
 ): Promise<InkStatistics> {
-  const { data, info } = await sharp(image, raw ? { raw } : {})
+  const input = Buffer.isBuffer(image) ? sharp(image, raw ? { raw } : {}) : image;
+  const { data, info } = await input
     .flatten({ background: '#ffffff' })
     .resize(THUMBNAIL_EDGE, THUMBNAIL_EDGE, { fit: 'inside', withoutEnlargement: true })
     .greyscale()

@@ -229,14 +229,17 @@ export async function openDocument(
       }
       const native = await source.nativeSize(page);
       const target = targetSize(native.width, native.height, options.limits);
-      const pipeline = await source.pixels(page, target.width, target.height);
+      const pixels = (await source.pixels(page, target.width, target.height))
+        .flatten({ background: '#ffffff' })
+        .toColourspace('srgb');
       let output: { data: Buffer; info: OutputInfo };
+      let stats: Awaited<ReturnType<typeof inkStatistics>>;
       try {
-        output = await pipeline
-          .flatten({ background: '#ffffff' })
-          .toColourspace('srgb')
-          .jpeg({ quality, mozjpeg: true })
-          .toBuffer({ resolveWithObject: true });
+        // One decode of the page feeds both the JPEG and the blank-page thumbnail.
+        [output, stats] = await Promise.all([
+          pixels.clone().jpeg({ quality, mozjpeg: true }).toBuffer({ resolveWithObject: true }),
+          inkStatistics(pixels.clone()),
+        ]);
       } catch (error) {
         throw new VisionpipeError(
           'IMAGE_DECODE',
@@ -244,7 +247,6 @@ export async function openDocument(
           { input: label, cause: error },
         );
       }
-      const stats = await inkStatistics(output.data);
       return {
         page,
         data: output.data,
