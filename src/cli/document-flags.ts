@@ -5,9 +5,9 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { parsePageRange } from '../documents/page-range.js';
+import { PAGES_MODES, type PagesMode } from '../documents/pages-mode.js';
 import { isVisionpipeError } from '../errors.js';
 import type { DocumentOptions } from '../pipeline/create-pipeline.js';
-import { PAGES_MODES, type PagesMode } from '../pipeline/document-stage.js';
 import { integer, oneOf } from './parsers.js';
 
 export interface DocumentFlags {
