@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INVOICE_PAGES } from '../../samples/scripts/documents.js';
 import { openCache } from '../../src/cache/open-cache.js';
 import { createPipeline } from '../../src/pipeline/create-pipeline.js';
 import { fitsOneRequest } from '../../src/pipeline/document-stage.js';
@@ -15,23 +16,8 @@ import { encryptedPdf, makePdf, type PdfPageSpec } from '../support/documents.js
 import { tempDir } from '../support/images.js';
 import { invoicePattern } from '../support/simulator-fixtures.js';
 
-/** A two-page invoice whose total is printed only on page 2, then a blank page. */
-const INVOICE: PdfPageSpec[] = [
-  {
-    lines: [
-      'ACME Supplies Ltd',
-      'INVOICE',
-      'Invoice No: INV-2041',
-      'Invoice Date: 2024-03-05',
-      '',
-      'Description        Qty   Amount',
-      'Widgets            2     40.00',
-      'Bolts              10    12.50',
-    ],
-  },
-  { lines: ['Page 2 of 2', '', 'Subtotal: 52.50', 'Tax: 10.50', 'Total: 63.00', 'Thank you'] },
-  {},
-];
+/** The sample invoice's pages: the total is printed only on page 2, then a blank page. */
+const INVOICE: PdfPageSpec[] = INVOICE_PAGES;
 const EXTRA_PAGE: PdfPageSpec = { lines: ['Remittance advice', 'Invoice No: INV-2041', 'Total: 63.00'] };
 
 type Invoice = { invoice_number: string | null; total: number | null; vendor_name: string | null };
