@@ -21,6 +21,24 @@ export const ERROR_CODES = {
     summary:
       "the image cannot be brought within the provider's hard limits (bytes, pixels); nothing was sent",
   },
+  // documents (PDF, multi-page TIFF, HEIC)
+  DOCUMENT_ENCRYPTED: {
+    retryable: false,
+    summary: 'the PDF needs a password to open; visionpipe does not take passwords: decrypt it first',
+  },
+  DOCUMENT_DAMAGED: {
+    retryable: false,
+    summary: 'the PDF or HEIC is truncated or corrupt and cannot be opened',
+  },
+  DOCUMENT_EMPTY: { retryable: false, summary: 'the document has no pages' },
+  TOO_MANY_PAGES: {
+    retryable: false,
+    summary: 'the document has more pages (after --page-range) than --max-pages allows; nothing was rendered',
+  },
+  PAGE_OUT_OF_RANGE: {
+    retryable: false,
+    summary: '--page-range names a page the document does not have',
+  },
   // URL sources
   URL_BLOCKED: { retryable: false, summary: 'the URL scheme or address is not allowed' },
   FETCH_FAILED: { retryable: true, summary: 'the URL could not be fetched' },

@@ -7,6 +7,15 @@
 // Result stores.
 export { type CacheOptions, openCache } from './cache/open-cache.js';
 export type { CacheStore } from './cache/store.js';
+// Documents: PDF, multi-page TIFF and HEIC as page images (docs/documents.md).
+export {
+  type DocumentOptions as RenderOptions,
+  type DocumentPage,
+  type OpenedDocument,
+  openDocument,
+} from './documents/document.js';
+export { type DocumentKind, documentKind } from './documents/kinds.js';
+export { type PageSpan, parsePageRange } from './documents/page-range.js';
 export { ERROR_CODES, type ErrorCode, isVisionpipeError, VisionpipeError } from './errors.js';
 export { type CallPolicyOptions, callWithPolicy } from './flow/call-policy.js';
 export { type BreakerOptions, ProviderBreaker } from './flow/circuit-breaker.js';
@@ -65,6 +74,7 @@ export type { Pattern, PatternFormat, ValidationIssue } from './patterns/types.j
 // The pipeline: one record per image, errors as records, never thrown.
 export {
   createPipeline,
+  type DocumentOptions,
   type EscalationOptions,
   type ImagePlan,
   type Pipeline,
@@ -72,7 +82,8 @@ export {
   type RunBatchOptions,
   type TriageOptions,
 } from './pipeline/create-pipeline.js';
-export type { CacheOutcome, CascadeInfo, RecordStatus, RunRecord } from './pipeline/record.js';
+export type { PagesMode } from './pipeline/document-stage.js';
+export type { CacheOutcome, CascadeInfo, PageConflict, RecordStatus, RunRecord } from './pipeline/record.js';
 export {
   costUsd,
   defaultPriceTable,

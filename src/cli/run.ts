@@ -8,11 +8,12 @@ import { parseDuration } from '../config/durations.js';
 import { DEFAULT_MAX_INPUT_BYTES } from '../image/input-limits.js';
 import { PROFILE_NAMES } from '../image/profiles.js';
 import { addCostOptions, type CostFlags } from './cost-flags.js';
+import { addDocumentOptions, type DocumentFlags } from './document-flags.js';
 import { addObserveOptions, type ObserveFlags } from './observe-flags.js';
 import { byteSize, integer } from './parsers.js';
 import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
 
-export interface RunFlags extends ProviderFlags, CostFlags, ObserveFlags {
+export interface RunFlags extends ProviderFlags, CostFlags, ObserveFlags, DocumentFlags {
   pattern: string;
   batchApi?: boolean;
   batchPoll: number;
@@ -47,6 +48,7 @@ Examples:
   $ visionpipe run scans -p invoice.json --provider openai --batch-api   # half price; run again to resume
   $ visionpipe run scans -p invoice.json --provider openai --metrics-port 9464 --log-file run.log \\
       --alert-webhook https://hooks.slack.com/services/… --max-cost-usd 20 --report report.html
+  $ visionpipe run invoices/*.pdf -p invoice.json --page-range 1-3 --pages each   # PDFs: docs/documents.md
 
 Each input gets one line in --out (JSONL): input, pattern, sha256, status (ok | error | skipped),
 output, error {code, message}, cache, provider, model, latency_ms, attempts,
@@ -113,5 +115,6 @@ export function runCommandDefinition(): Command {
     });
   addProviderOptions(command);
   addObserveOptions(command);
+  addDocumentOptions(command);
   return addCostOptions(command, { cascade: true });
 }

@@ -15,8 +15,8 @@ export type SniffResult =
   | { supported: false; kind: string; reason: string };
 
 const NOT_SUPPORTED_REASONS: Record<string, string> = {
-  heic: 'HEIC/HEIF is not supported (no HEVC decoder ships with sharp); convert to JPEG first',
-  pdf: 'PDF is not supported yet; render pages to PNG or JPEG first',
+  heic: 'HEIC/HEIF is read as a document by `run` and the library (docs/documents.md), not by this command',
+  pdf: 'PDF is read as a document by `run` and the library (docs/documents.md), not by this command',
   bmp: 'BMP is not supported by the bundled libvips; convert to PNG first',
   svg: 'SVG is not supported: vision providers need raster images',
   jxl: 'JPEG XL is not supported by the bundled libvips',

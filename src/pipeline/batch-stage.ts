@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { CacheSetup } from '../cache/open-cache.js';
 import type { SingleFlight } from '../cache/single-flight.js';
+import { documentKind } from '../documents/kinds.js';
 import { toVisionpipeError, VisionpipeError } from '../errors.js';
 import { schemaMismatch, validateOutput } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
@@ -89,6 +90,11 @@ export class BatchStage {
       const known = await identify.identify(source, item.label, started, signal, earlier);
       if ('record' in known) return { kind: 'done', record: known.record };
       const { loaded, key } = known;
+      if (documentKind(loaded.bytes) && !(await isSinglePageTiff(loaded.bytes))) {
+        const message = `${item.label}: documents (PDF, multi-page TIFF, HEIC) are not sent through provider batch APIs yet; run it without --batch-api`;
+        const error = new VisionpipeError('UNSUPPORTED_FORMAT', message, { input: item.label });
+        return { kind: 'done', record: records.inputError(error, item.label, started) };
+      }
       // What the runner waits for: a request to submit, nothing (the outcome is known), or
       // 'follow' (a near-duplicate whose original is itself waiting for its batch result).
       let announce: (request: BatchRequest | undefined | 'follow') => void = () => {};
@@ -250,4 +256,15 @@ export class BatchStage {
     await results.save(entry.key, cached);
     entry.resolve({ kind: 'fresh', result: cached, attempts, skipped: false, reason: null });
   }
+}
+
+/** A TIFF with one page is an image like any other. */
+async function isSinglePageTiff(bytes: Buffer): Promise<boolean> {
+  if (documentKind(bytes) !== 'tiff') return false;
+  const { default: sharp } = await import('sharp');
+  const pages = await sharp(bytes, { limitInputPixels: false })
+    .metadata()
+    .then((m) => m.pages ?? 1)
+    .catch(() => 1);
+  return pages === 1;
 }

@@ -23,7 +23,7 @@ import type { Pattern } from '../patterns/types.js';
 import { missingRequired, SchemaMismatchError } from '../patterns/validate.js';
 import { billedOf } from '../providers/billed.js';
 import { costUsd, type PriceTable } from '../providers/pricing.js';
-import type { Provider, Usage } from '../providers/spec.js';
+import type { Provider, ProviderImage, Usage } from '../providers/spec.js';
 import { preparedWithinLimits } from './provider-limits.js';
 import { EMPTY_USAGE, type RunRecord } from './record.js';
 import { limitsWithinBudget } from './sizing.js';
@@ -155,6 +155,22 @@ export function imageInfo(prepared: PreparedImage, choice: ModelChoice): NonNull
   };
 }
 
+/** Several images sent together: the first one's size, everyone's bytes and tokens. */
+function addImageInfo(
+  a: NonNullable<RunRecord['image']>,
+  b: NonNullable<RunRecord['image']>,
+): NonNullable<RunRecord['image']> {
+  return {
+    ...a,
+    bytes: a.bytes + b.bytes,
+    original_bytes: a.original_bytes + b.original_bytes,
+    ...(a.tokens !== undefined && b.tokens !== undefined ? { tokens: a.tokens + b.tokens } : {}),
+    ...(a.original_tokens !== undefined && b.original_tokens !== undefined
+      ? { original_tokens: a.original_tokens + b.original_tokens }
+      : {}),
+  };
+}
+
 export async function runTriage(
   loaded: LoadedInput,
   config: CascadeConfig,
@@ -246,7 +262,21 @@ async function extractWith(
     config.images,
     config.ttlMs,
   );
-  const image = imageInfo(prepared, choice);
+  let image = imageInfo(prepared, choice);
+  // The further pages of a document, each prepared like the first, go in the same request.
+  const pages: ProviderImage[] = [];
+  for (const page of loaded.pages ?? []) {
+    const more = await preparedWithinLimits(
+      page,
+      await sizedFor(page, choice, budget),
+      choice.provider.limits,
+      choice.provider.id,
+      config.images,
+      config.ttlMs,
+    );
+    pages.push(providerImage(page, more.prepared));
+    image = addImageInfo(image, imageInfo(more.prepared, choice));
+  }
   let extracted: Awaited<ReturnType<typeof extractStage>>;
   try {
     extracted = await extractStage(
@@ -256,6 +286,7 @@ async function extractWith(
       choice.model,
       loaded.label,
       config.controlsFor(choice.provider),
+      pages,
     );
   } catch (error) {
     const billed = billedOf(error);

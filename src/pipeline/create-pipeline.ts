@@ -16,6 +16,10 @@ import { resultKey } from '../cache/keys.js';
 import { openCache } from '../cache/open-cache.js';
 import { SingleFlight } from '../cache/single-flight.js';
 import type { ThrottleTally } from '../flow/throttle.js';
+import { DEFAULT_MAX_PAGES } from '../documents/document.js';
+import { documentKind } from '../documents/kinds.js';
+import { parsePageRange } from '../documents/page-range.js';
+import type { PagesMode } from '../documents/pages-mode.js';
 import { mapWindow } from '../flow/window.js';
 import { preprocessFingerprint } from '../image/options.js';
 import type { ImageSource } from '../image/source.js';
@@ -30,6 +34,7 @@ import { onCacheMiss } from './cache-miss.js';
 import { ResultCacheStage } from './cache-stage.js';
 import { callControls } from './call-controls.js';
 import type { CascadeConfig } from './cascade.js';
+import { type DocumentSettings, documentRecords } from './document-stage.js';
 import { IdentifyStage } from './identify-stage.js';
 import { labelOf, sourceOfItem } from './input-source.js';
 import { choose, chooseCascadeModels } from './model-choice.js';
@@ -39,10 +44,12 @@ import type { RunRecord } from './record.js';
 import { RecordAssembler } from './record-assembly.js';
 import { planImage } from './sizing.js';
 import type { EarlierRecord, Pipeline, PipelineOptions, ProcessOptions } from './spec.js';
+import type { LoadedInput } from './stages.js';
 
 export { triageQuestion } from './model-choice.js';
 export type {
   Deferred,
+  DocumentOptions,
   EarlierRecord,
   EscalationOptions,
   ImagePlan,
@@ -83,6 +90,14 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
           results,
         );
   const runId = randomUUID();
+  const documentSettings: DocumentSettings = {
+    pages: options.documents?.pages ?? 'document',
+    pageRange:
+      typeof options.documents?.pageRange === 'string'
+        ? parsePageRange(options.documents.pageRange)
+        : options.documents?.pageRange,
+    maxPages: options.documents?.maxPages ?? DEFAULT_MAX_PAGES,
+  };
   const { triage, escalation } = chooseCascadeModels(options, pattern);
   const controlsFor = callControls({
     provider,
@@ -143,8 +158,58 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     runId,
   });
 
-  /** One image in its trace span, published when finished (observe/); an earlier run's record handed back is not. */
-  async function process(source: ImageSource, call: ProcessOptions = {}): Promise<RunRecord> {
+  /** One loaded image (or a document's first page carrying the others) after identification. */
+  async function read(
+    loaded: LoadedInput,
+    label: string,
+    signal: AbortSignal | undefined,
+  ): Promise<RunRecord> {
+    const started = performance.now();
+    const key = keyFor(loaded.sha256);
+    const hit = await results.lookup(key);
+    if (hit) return records.hit(label, started, hit, hit.run_id === runId ? 'dedup' : 'hit');
+    const { promise, leader } = flights.run(key, () =>
+      onCacheMiss({ results, near, cascadeConfig, runId }, loaded, key, signal),
+    );
+    return records.of(await promise, { label, started, sha256: loaded.sha256, leader });
+  }
+
+  /** The records of a document, or undefined when the bytes are an image after all. */
+  function readDocument(
+    loaded: LoadedInput,
+    label: string,
+    signal: AbortSignal | undefined,
+    mode: PagesMode,
+  ): Promise<RunRecord[] | undefined> {
+    const kind = documentKind(loaded.bytes);
+    if (!kind) return Promise.resolve(undefined);
+    return documentRecords(
+      loaded.bytes,
+      kind,
+      label,
+      { ...documentSettings, pages: mode },
+      {
+        pattern,
+        base: { pattern: pattern.name, provider: provider.id, model },
+        profile: primary.profileName,
+        limits: primary.preprocess.limits,
+        quality: primary.preprocess.quality,
+        limitInputPixels: primary.preprocess.limitInputPixels,
+        providerLimits: provider.limits,
+        read: (page, pageLabel) => read(page, pageLabel, signal),
+      },
+    );
+  }
+
+  /**
+   * One input in its trace span, each of its records published when finished (observe/);
+   * an earlier run's record handed back is not.
+   */
+  async function processWith(
+    source: ImageSource,
+    call: ProcessOptions,
+    mode: PagesMode,
+  ): Promise<RunRecord[]> {
     let handedBack: RunRecord | undefined;
     const earlier = call.earlier;
     const label = call.label ?? labelOf(source);
@@ -152,7 +217,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       'visionpipe.image',
       { 'visionpipe.input': label, 'visionpipe.pattern': pattern.name },
       async (span) => {
-        const record = await processImage(
+        const all = await processUntraced(
           source,
           earlier
             ? {
@@ -163,43 +228,71 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
                 },
               }
             : call,
+          mode,
         );
+        const record = all[0]!;
         span.setAttributes({
           'visionpipe.status': record.status,
           'visionpipe.cache': record.cache ?? 'none',
-          'visionpipe.attempts': record.attempts,
+          'visionpipe.attempts': all.reduce((sum, r) => sum + r.attempts, 0),
           'gen_ai.request.model': record.model,
         });
-        if (record.error) failSpan(span, record.error.code, record.error.message);
-        if (record !== handedBack) publish('image', { record });
-        return record;
+        const failed = all.find((r) => r.error);
+        if (failed?.error) failSpan(span, failed.error.code, failed.error.message);
+        for (const one of all) if (one !== handedBack) publish('image', { record: one });
+        return all;
       },
     );
   }
 
-  async function processImage(source: ImageSource, call: ProcessOptions): Promise<RunRecord> {
+  async function processUntraced(
+    source: ImageSource,
+    call: ProcessOptions,
+    mode: PagesMode,
+  ): Promise<RunRecord[]> {
     const label = call.label ?? labelOf(source);
     const started = performance.now();
     try {
       const known = await identify.identify(source, label, started, call.signal, call.earlier);
-      if ('record' in known) return known.record;
+      if ('record' in known) return [known.record];
       const { loaded, key } = known;
+      const document = await readDocument(loaded, label, call.signal, mode);
+      if (document) return document;
       const { promise, leader } = flights.run(key, () =>
         onCacheMiss({ results, near, cascadeConfig, runId }, loaded, key, call.signal),
       );
-      return records.of(await promise, { label, started, sha256: loaded.sha256, leader });
+      return [records.of(await promise, { label, started, sha256: loaded.sha256, leader })];
     } catch (error) {
-      return records.inputError(error, label, started);
+      return [records.inputError(error, label, started)];
     }
   }
 
-  function processItem(item: InputItem, signal?: AbortSignal, earlier?: EarlierRecord): Promise<RunRecord> {
-    if (item.kind === 'error') return Promise.resolve(records.itemError(item));
-    return process(sourceOfItem(item), {
-      label: item.label,
-      ...(signal ? { signal } : {}),
-      ...(earlier ? { earlier } : {}),
-    });
+  async function process(source: ImageSource, call: ProcessOptions = {}): Promise<RunRecord> {
+    const [record] = await processWith(source, call, 'document');
+    return record!;
+  }
+
+  function processItemWith(
+    item: InputItem,
+    signal: AbortSignal | undefined,
+    earlier: EarlierRecord | undefined,
+    mode: PagesMode,
+  ): Promise<RunRecord[]> {
+    if (item.kind === 'error') return Promise.resolve([records.itemError(item)]);
+    return processWith(
+      sourceOfItem(item),
+      { label: item.label, ...(signal ? { signal } : {}), ...(earlier ? { earlier } : {}) },
+      mode,
+    );
+  }
+
+  async function processItem(
+    item: InputItem,
+    signal?: AbortSignal,
+    earlier?: EarlierRecord,
+  ): Promise<RunRecord> {
+    const [record] = await processItemWith(item, signal, earlier, 'document');
+    return record!;
   }
 
   return {
@@ -214,13 +307,19 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     plan: (width, height) =>
       planImage(provider, model, pattern, primary.preprocess.limits, options.maxImageTokens, width, height),
     process,
+    processAll: (source, call = {}) => processWith(source, call, documentSettings.pages),
     processItem,
+    processItemAll: (item, signal, earlier) => processItemWith(item, signal, earlier, documentSettings.pages),
     defer: (item, signal, earlier) => batch.defer(item, signal, earlier),
     deliver: (customId, answer) => batch.deliver(customId, answer),
-    run(inputs, runOptions = {}) {
-      return mapWindow(inputs, runOptions.concurrency ?? 4, (item) => processItem(item, runOptions.signal), {
-        ...(runOptions.stop ? { stop: runOptions.stop } : {}),
-      });
+    async *run(inputs, runOptions = {}) {
+      const batches = mapWindow(
+        inputs,
+        runOptions.concurrency ?? 4,
+        (item) => processItemWith(item, runOptions.signal, undefined, documentSettings.pages),
+        runOptions.stop ? { stop: runOptions.stop } : {},
+      );
+      for await (const group of batches) yield* group;
     },
     /** Closes what the pipeline opened itself: a provider given by id, a cache given as options. */
     async close() {

@@ -28,6 +28,15 @@ export interface IdentifyOptions {
 /** The finished record when the answer is known, else the loaded input and its cache key. */
 export type Identified = { record: RunRecord } | { loaded: LoadedInput; key: string };
 
+/**
+ * An earlier record is handed back as it is only for an image: a document's records are
+ * rebuilt (from the result cache, page by page, so nothing cached is paid twice) because a
+ * document may have one record per page and resume keeps one line per input.
+ */
+function resumable(record: RunRecord | undefined): RunRecord | undefined {
+  return record && record.pages === undefined ? record : undefined;
+}
+
 export class IdentifyStage {
   constructor(private readonly options: IdentifyOptions) {}
 
@@ -42,7 +51,7 @@ export class IdentifyStage {
     const filePath = filePathOf(source);
     const remembered = filePath && cache.memo ? cache.memo.lookup(filePath) : undefined;
     if (remembered) {
-      const kept = earlier?.(remembered);
+      const kept = resumable(earlier?.(remembered));
       if (kept) return { record: kept };
       const hit = await this.fromCache(keyFor(remembered), label, started);
       if (hit) return { record: hit };
@@ -50,7 +59,7 @@ export class IdentifyStage {
     const identity = filePath && cache.memo ? StatMemo.identity(filePath) : undefined;
     const loaded = await loadStage(source, label, { ...sourceLimits, ...(signal ? { signal } : {}) });
     if (filePath && cache.memo) cache.memo.remember(filePath, loaded.sha256, identity);
-    const kept = loaded.sha256 === remembered ? undefined : earlier?.(loaded.sha256);
+    const kept = loaded.sha256 === remembered ? undefined : resumable(earlier?.(loaded.sha256));
     if (kept) return { record: kept };
     const key = keyFor(loaded.sha256);
     const hit = await this.fromCache(key, label, started);

@@ -40,6 +40,8 @@ export class NearDuplicateStage {
    * that later near-duplicates can follow it.
    */
   async match(loaded: LoadedInput, key: string): Promise<NearMatch | undefined> {
+    // Pages read together are one document, not an image that looks like another.
+    if (loaded.pages) return undefined;
     const hash = await perceptualHash(loaded.bytes, {
       label: loaded.label,
       limitInputPixels: this.limitInputPixels,

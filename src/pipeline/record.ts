@@ -73,6 +73,26 @@ export interface RunRecord {
   duplicate_of: { input: string; sha256: string; distance: number } | null;
   /** Which stages ran and which model produced the result. */
   cascade: CascadeInfo;
+  /** Documents only (PDF, multi-page TIFF, HEIC): the 1-based page this record is for (`--pages each`). */
+  page?: number;
+  /** Documents only: pages the document has. */
+  pages?: number;
+  /** Documents only: pages this record's result was read from (selected, not blank). */
+  pages_sent?: number;
+  /** Documents only: selected pages found blank and never sent. */
+  blank_pages?: number[];
+  /** Documents read page by page and merged: fields whose pages disagreed (the first page's value is kept). */
+  conflicts?: PageConflict[];
+}
+
+/** A field two pages of one document gave different values for. */
+export interface PageConflict {
+  /** JSON pointer of the field (`/total`). */
+  field: string;
+  /** The value kept and the page it came from. */
+  kept: { page: number; value: unknown };
+  /** A later page's different value. */
+  other: { page: number; value: unknown };
 }
 
 export const NO_CASCADE: CascadeInfo = Object.freeze({

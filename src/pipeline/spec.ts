@@ -6,6 +6,8 @@
 
 import type { CacheOptions, CacheSetup } from '../cache/open-cache.js';
 import type { WarningSink } from '../cache/store.js';
+import type { PageSpan } from '../documents/page-range.js';
+import type { PagesMode } from '../documents/pages-mode.js';
 import type { VisionpipeError } from '../errors.js';
 import type { AdaptiveFlow } from '../flow/adaptive.js';
 import type { ProviderBreaker } from '../flow/circuit-breaker.js';
@@ -78,6 +80,17 @@ export interface PipelineOptions {
   triage?: TriageOptions;
   /** Retry once on a stronger model when the output fails the schema or is not confident enough. */
   escalation?: EscalationOptions;
+  /** How PDFs, multi-page TIFFs and HEICs are read (docs/documents.md). */
+  documents?: DocumentOptions;
+}
+
+export interface DocumentOptions {
+  /** `document` (default): one record per document; `each`: one record per page (processAll, run). */
+  pages?: PagesMode;
+  /** Pages to read, `1-3,7` or parsed spans; all by default. */
+  pageRange?: string | readonly PageSpan[];
+  /** Most pages read from one document (after pageRange); more is TOO_MANY_PAGES. Default 50. */
+  maxPages?: number;
 }
 
 export interface ImagePlan {
@@ -133,12 +146,20 @@ export interface Pipeline {
    * for the original sent as it is.
    */
   plan(width: number, height: number): ImagePlan;
+  /**
+   * One record for the input. A document is read in `document` mode here whatever
+   * `documents.pages` says; processAll gives its per-page records.
+   */
   process(source: ImageSource, options?: ProcessOptions): Promise<RunRecord>;
+  /** Every record of one input: one for an image or a document, one per page with `pages: 'each'`. */
+  processAll(source: ImageSource, options?: ProcessOptions): Promise<RunRecord[]>;
   /**
    * One item of an input stream (a file, a URL, or an input that could not be expanded).
    * With `earlier`, an earlier run's record for the same content is returned as it is.
    */
   processItem(item: InputItem, signal?: AbortSignal, earlier?: EarlierRecord): Promise<RunRecord>;
+  /** processItem with every record of the item (one per page of a document with `pages: 'each'`). */
+  processItemAll(item: InputItem, signal?: AbortSignal, earlier?: EarlierRecord): Promise<RunRecord[]>;
   /**
    * For provider batch APIs: everything up to the provider call. Returns the finished
    * record when no call is needed (cache hit, duplicate, triage skip, bad input), or the

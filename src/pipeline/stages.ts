@@ -38,6 +38,12 @@ export interface LoadedInput {
   sha256: string;
   /** The http(s) URL the bytes came from, when they did. */
   url: string | undefined;
+  /**
+   * Further pages of a document read together with this one (its first page): they go to
+   * the provider in the same request, in order. `sha256` is then the content key of all
+   * the pages together.
+   */
+  pages?: LoadedInput[];
 }
 
 export async function loadStage(
@@ -116,8 +122,11 @@ export async function extractStage(
   model: string,
   label: string,
   controls: CallControls,
+  pages: ProviderImage[] = [],
 ): Promise<Extracted> {
   const estimate = estimateExtract(provider, image.width, image.height, pattern, model);
+  for (const page of pages)
+    estimate.input_tokens += provider.estimateImageTokens(page.width, page.height, model);
   let spent: Usage = { ...ZERO_USAGE };
   const call = (request: ExtractRequest, tokens: number) =>
     callWithPolicy(
@@ -151,7 +160,10 @@ export async function extractStage(
   let done: { value: ExtractResult; attempts: number };
   let repair: string | null = null;
   try {
-    done = await call({ image, pattern, model }, estimate.input_tokens + estimate.output_tokens);
+    done = await call(
+      { image, pattern, model, ...(pages.length > 0 ? { pages } : {}) },
+      estimate.input_tokens + estimate.output_tokens,
+    );
   } catch (error) {
     const unreadable = billedOf(error)?.answer;
     const first = attemptsOf(error) ?? 1;

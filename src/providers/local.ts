@@ -6,14 +6,16 @@
  */
 import { SIZE_PROFILES } from '../image/profiles.js';
 import { extractFields } from './local/field-extractor.js';
-import { type OcrBackend, OcrEngine } from './local/ocr-engine.js';
+import { type OcrBackend, OcrEngine, type OcrPage } from './local/ocr-engine.js';
 import { judgeRelevance } from './local/relevance.js';
+import { stackPages } from './local/stack-pages.js';
 import {
   type AskRequest,
   type AskResult,
   type ExtractRequest,
   type ExtractResult,
   type Provider,
+  requestImages,
   ZERO_USAGE,
 } from './spec.js';
 
@@ -51,8 +53,15 @@ export class LocalProvider implements Provider {
     return { input_tokens: 0, output_tokens: 0, image_tokens: 0 };
   }
 
+  /** Pages of a document are read in one extraction, as one page stacked top to bottom. */
+  readonly limits = { maxImagesPerRequest: 1000 };
+
   async extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult> {
-    const page = await this.engine.recognize(request.image.data, request.image.sha256.slice(0, 12), signal);
+    const pages: OcrPage[] = [];
+    for (const image of requestImages(request)) {
+      pages.push(await this.engine.recognize(image.data, image.sha256.slice(0, 12), signal));
+    }
+    const page = stackPages(pages);
     const extraction = extractFields(page, request.pattern.schema);
     return {
       output: extraction.output,

@@ -40,6 +40,7 @@ import type {
   ProviderImage,
   TokenEstimate,
 } from './spec.js';
+import { requestImages } from './spec.js';
 import { type OpenAIDetail, openaiImageTokens, openaiVisionScheme } from './tokens.js';
 
 export const OPENAI_ENV = 'OPENAI_API_KEY';
@@ -127,7 +128,8 @@ export class OpenAIProvider implements Provider {
   readonly detail: OpenAIDetail;
   readonly answerKey: string;
   /** "Up to 20MB per image", "up to 50 MB total payload size per request" (images-vision guide). */
-  readonly limits = { maxImageBytes: 20_000_000, maxRequestBytes: 50_000_000 };
+  /** Per image 20 MB; per request 50 MB and up to 500 images (platform.openai.com/docs/guides/images-vision). */
+  readonly limits = { maxImageBytes: 20_000_000, maxRequestBytes: 50_000_000, maxImagesPerRequest: 500 };
   /** The key given in options; the environment is read when a call needs it (see checkCredentials). */
   readonly #explicitKey: string | undefined;
   readonly #base: URL;
@@ -187,7 +189,10 @@ export class OpenAIProvider implements Provider {
         model,
         imageTokens: request.repair
           ? 0
-          : this.estimateImageTokens(request.image.width, request.image.height, model),
+          : requestImages(request).reduce(
+              (sum, image) => sum + this.estimateImageTokens(image.width, image.height, model),
+              0,
+            ),
         promptText: extractPrompt(request.pattern),
       }),
       rateLimit: parseRateLimitHeaders(this.id, headers),
@@ -313,7 +318,10 @@ export function openaiExtractionBody(
         // A repair needs only the earlier answer: no image, no image tokens.
         content: request.repair
           ? [{ type: 'text', text: repairText(request.pattern, request.repair) }]
-          : [imagePart(request.image, detail), { type: 'text', text: extractionText(request.pattern) }],
+          : [
+              ...requestImages(request).map((image) => imagePart(image, detail)),
+              { type: 'text', text: extractionText(request.pattern) },
+            ],
       },
     ],
     response_format: {

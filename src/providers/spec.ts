@@ -60,6 +60,16 @@ export interface ExtractRequest {
    * only the earlier answer and what was wrong, and asks for the same data as JSON.
    */
   repair?: { answer: string; problem: string };
+  /**
+   * Further pages of the same document, sent in the same request after `image` (page 1
+   * first). Only for providers whose `limits.maxImagesPerRequest` is above 1.
+   */
+  pages?: ProviderImage[];
+}
+
+/** Every image of a request, page order: `image` then `pages`. */
+export function requestImages(request: { image: ProviderImage; pages?: ProviderImage[] }): ProviderImage[] {
+  return [request.image, ...(request.pages ?? [])];
 }
 
 export interface ExtractResult {
@@ -112,6 +122,11 @@ export interface ProviderLimits {
   base64Counted?: boolean;
   /** Largest request body, bytes; the image travels inside it as base64. */
   maxRequestBytes?: number;
+  /**
+   * Most images one extraction request may carry (the pages of a document sent together).
+   * Absent: 1, the provider reads one image per request.
+   */
+  maxImagesPerRequest?: number;
 }
 
 export interface Provider {

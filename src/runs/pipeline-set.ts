@@ -12,6 +12,7 @@ import type { RetryOptions } from '../flow/retry.js';
 import type { SourceLimits } from '../image/source.js';
 import {
   createPipeline,
+  type DocumentOptions,
   type EscalationOptions,
   type Pipeline,
   type TriageOptions,
@@ -38,6 +39,7 @@ export interface PipelineSetOptions {
   timeoutMs: number;
   nearDuplicateDistance?: number;
   maxImageTokens?: number;
+  documents?: DocumentOptions;
   triage?: { provider: string; model?: string; question?: string };
   escalation?: { provider: string; model?: string; below?: number };
   priceTable?: PriceTable;
@@ -130,6 +132,7 @@ export class PipelineSet {
       timeoutMs: o.timeoutMs,
       ...(o.nearDuplicateDistance === undefined ? {} : { nearDuplicateDistance: o.nearDuplicateDistance }),
       ...(o.maxImageTokens === undefined ? {} : { maxImageTokens: o.maxImageTokens }),
+      ...(o.documents ? { documents: o.documents } : {}),
       ...(triage ? { triage } : {}),
       ...(escalation ? { escalation } : {}),
       ...(o.priceTable ? { priceTable: o.priceTable } : {}),

@@ -61,16 +61,23 @@ export function runBatch(
   options: BatchOptions,
 ): AsyncGenerator<BatchResult> {
   const pipelineFor = typeof pipelines === 'function' ? pipelines : async () => pipelines;
-  return mapWindow(
-    items,
-    options.concurrency,
-    async (item) => {
-      const pipeline = await pipelineFor(item);
-      const probe = earlierProbe(options.reuse, item);
-      const record = await pipeline.processItem(item, options.signal, probe?.check);
-      options.onRecord?.(record);
-      return { item, record, resumed: probe?.handedBack(record) ?? false };
-    },
-    options.stop ? { stop: options.stop } : {},
+  // A document read page by page gives several records for one item.
+  return flatten(
+    mapWindow(
+      items,
+      options.concurrency,
+      async (item) => {
+        const pipeline = await pipelineFor(item);
+        const probe = earlierProbe(options.reuse, item);
+        const records = await pipeline.processItemAll(item, options.signal, probe?.check);
+        for (const record of records) options.onRecord?.(record);
+        return records.map((record) => ({ item, record, resumed: probe?.handedBack(record) ?? false }));
+      },
+      options.stop ? { stop: options.stop } : {},
+    ),
   );
+}
+
+async function* flatten<T>(groups: AsyncIterable<readonly T[]>): AsyncGenerator<T> {
+  for await (const group of groups) yield* group;
 }

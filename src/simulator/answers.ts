@@ -128,8 +128,15 @@ export class Answerer {
       return verdict.answer;
     }
     if (!schema) return {};
+    const pages: ProviderImage[] = [];
+    for (const page of call.pages ?? []) pages.push(providerImage(await asSeen(page, seenLimits(call))));
     const result = await this.local.extract(
-      { image, pattern: patternFor(schema, call.prompt), model: 'tesseract-eng' },
+      {
+        image,
+        ...(pages.length > 0 ? { pages } : {}),
+        pattern: patternFor(schema, call.prompt),
+        model: 'tesseract-eng',
+      },
       signal,
     );
     return result.output;

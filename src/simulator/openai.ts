@@ -275,29 +275,36 @@ export const openaiFamily: Family = {
     );
     const images = parts.filter((p) => p.type === 'image_url');
     const prompt = parts.map((p) => (p.type === 'text' ? p.text : '')).join('\n');
-    if (images.length !== 1)
+    // OpenAI takes up to 500 images in one request (the pages of a document, say).
+    if (images.length === 0 || images.length > 500)
       return errorReply(
         400,
-        `The simulator answers requests with exactly one image (got ${images.length}).`,
+        `The simulator answers requests with 1 to 500 images (got ${images.length}).`,
         'invalid_request_error',
         null,
       );
     const { url, detail } = images[0]!.image_url;
-    let image: SimImage;
-    try {
-      image = await loadImage(url, ctx.core.signal);
-    } catch (error) {
-      const message = error instanceof BadImageError ? error.message : String(error);
-      return errorReply(
-        400,
-        message,
-        'invalid_request_error',
-        url.startsWith('data:') ? 'invalid_image_format' : 'invalid_image_url',
-      );
+    const loaded: SimImage[] = [];
+    for (const part of images) {
+      try {
+        loaded.push(await loadImage(part.image_url.url, ctx.core.signal));
+      } catch (error) {
+        const message = error instanceof BadImageError ? error.message : String(error);
+        return errorReply(
+          400,
+          message,
+          'invalid_request_error',
+          part.image_url.url.startsWith('data:') ? 'invalid_image_format' : 'invalid_image_url',
+        );
+      }
     }
+    const [image, ...pages] = loaded as [SimImage, ...SimImage[]];
     const format = request.response_format;
     const schema = format?.type === 'json_schema' ? format.json_schema.schema : undefined;
-    const imageTokens = openaiImageTokens(image.width, image.height, request.model, detail ?? 'auto');
+    const imageTokens = loaded.reduce(
+      (sum, one) => sum + openaiImageTokens(one.width, one.height, request.model, detail ?? 'auto'),
+      0,
+    );
     const inputTokens = imageTokens + estimateTextTokens(prompt + (schema ? JSON.stringify(schema) : '')) + 7;
     return {
       call: {
@@ -305,6 +312,7 @@ export const openaiFamily: Family = {
         kind: schema ? 'extract' : 'ask',
         model: request.model,
         image,
+        ...(pages.length > 0 ? { pages } : {}),
         ...(url.startsWith('data:') ? {} : { imageUrl: url }),
         ...(schema ? { schema } : {}),
         ...(detail ? { detail } : {}),

@@ -45,6 +45,8 @@ export interface SimCall {
   kind: 'extract' | 'ask';
   model: string;
   image: SimImage;
+  /** Further images of the same request (the pages of a document after the first), in order. */
+  pages?: SimImage[];
   /** The http(s) URL the image was fetched from (OpenAI `image_url`, ImgGo `image_url`). */
   imageUrl?: string;
   /** The requested output's JSON Schema (Gemini's responseSchema converted back). */

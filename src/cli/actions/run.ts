@@ -21,6 +21,7 @@ import { loadRouter } from '../../runs/routes.js';
 import { type BatchResult, runBatch } from '../../runs/run.js';
 import { RunSummary } from '../../runs/summary.js';
 import { parseModelRef } from '../cost-flags.js';
+import { documentOptionsFrom } from '../document-flags.js';
 import { handleInterrupts } from '../interrupt.js';
 import { createProgress } from '../progress.js';
 import { defaultConcurrencyFor, limiterFrom, providerOptionsFrom, retryFrom } from '../provider-settings.js';
@@ -123,6 +124,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     timeoutMs: flags.timeout,
     ...(flags.nearDup === undefined ? {} : { nearDuplicateDistance: flags.nearDup }),
     ...(flags.maxImageTokens === undefined ? {} : { maxImageTokens: flags.maxImageTokens }),
+    documents: documentOptionsFrom(flags),
     ...(triage
       ? { triage: { ...triage, ...(flags.triageQuestion ? { question: flags.triageQuestion } : {}) } }
       : {}),

@@ -1,0 +1,286 @@
+/**
+ * Documents in the pipeline: a PDF, multi-page TIFF or HEIC becomes page images (at the
+ * size the provider keeps, see documents/), blank pages are set aside before any call,
+ * and the pages are read one of two ways:
+ *
+ * - `document` (default): one record for the document. The pages go to the provider
+ *   together, several images in one request, when they fit its per-request image count
+ *   and byte limits; past them each page is read on its own and the outputs are merged
+ *   (merge-pages.ts) with conflicts reported.
+ * - `each`: one record per page, `input` plus `page`; triage runs per page.
+ *
+ * Every page read goes through the same flow as an image (content key → result cache →
+ * single flight → cascade), keyed by the page's rendered content: a page already read
+ * costs nothing again, in any document, in any run sharing the cache. No selected page is
+ * dropped in silence: it is read, or listed in `blank_pages`, or its error is the record's.
+ */
+import { openDocument } from '../documents/document.js';
+import type { DocumentKind } from '../documents/kinds.js';
+import type { PageSpan } from '../documents/page-range.js';
+import { PAGES_MODES, type PagesMode } from '../documents/pages-mode.js';
+import { toVisionpipeError, VisionpipeError } from '../errors.js';
+import { sha256 } from '../image/fingerprint.js';
+import type { SizeLimits } from '../image/profiles.js';
+import { schemaMismatch, validateOutput } from '../patterns/index.js';
+import type { Pattern } from '../patterns/types.js';
+import type { ProviderLimits } from '../providers/spec.js';
+import { addCost, addUsage } from './cascade.js';
+import { mergePageOutputs } from './merge-pages.js';
+import { PROMPT_ALLOWANCE_BYTES } from './provider-limits.js';
+import { EMPTY_USAGE, errorRecord, type RunRecord } from './record.js';
+import type { LoadedInput } from './stages.js';
+
+export { PAGES_MODES, type PagesMode };
+
+/** How documents are read (`--pages`, `--page-range`, `--max-pages`). */
+export interface DocumentSettings {
+  pages: PagesMode;
+  pageRange: readonly PageSpan[] | undefined;
+  maxPages: number;
+}
+
+/** What the document stage needs from the pipeline it runs in. */
+export interface DocumentContext {
+  pattern: Pattern;
+  base: { pattern: string; provider: string; model: string };
+  profile: string;
+  /** Size limits pages are rendered for (the primary model's, within the API's hard limits). */
+  limits: SizeLimits;
+  quality: number;
+  limitInputPixels: number;
+  providerLimits: ProviderLimits | undefined;
+  /** One loaded image (a page, or the first page carrying the others) through the image flow. */
+  read(loaded: LoadedInput, label: string): Promise<RunRecord>;
+}
+
+interface Page {
+  page: number;
+  loaded: LoadedInput;
+}
+
+/** Whether `count` pages of `bytes` raw bytes in all fit one request of the provider. */
+export function fitsOneRequest(count: number, bytes: number, limits: ProviderLimits | undefined): boolean {
+  if (count > (limits?.maxImagesPerRequest ?? 1)) return false;
+  if (limits?.maxRequestBytes === undefined) return true;
+  // Images travel as base64 inside the request body.
+  return Math.ceil(bytes / 3) * 4 + PROMPT_ALLOWANCE_BYTES <= limits.maxRequestBytes;
+}
+
+function pageLabel(label: string, page: number): string {
+  return `${label} (page ${page})`;
+}
+
+function documentFields(pageCount: number, sent: number, blank: number[]) {
+  return { pages: pageCount, pages_sent: sent, blank_pages: blank };
+}
+
+/**
+ * The records of one document: one (document mode) or one per selected page (each mode).
+ * Returns undefined for a single-page TIFF, which is read as the plain image it is.
+ * Errors opening the document (encrypted, damaged, empty, too many pages) become one
+ * error record naming the input.
+ */
+export async function documentRecords(
+  bytes: Buffer,
+  kind: DocumentKind,
+  label: string,
+  settings: DocumentSettings,
+  context: DocumentContext,
+): Promise<RunRecord[] | undefined> {
+  const started = performance.now();
+  const failed = (error: unknown, extra: Partial<RunRecord> = {}) =>
+    errorRecord({ input: label, ...context.base }, toVisionpipeError(error, label).toJSON(), {
+      sha256: sha256(bytes),
+      latency_ms: Math.round(performance.now() - started),
+      profile: context.profile,
+      ...extra,
+    });
+  let doc: Awaited<ReturnType<typeof openDocument>>;
+  try {
+    doc = await openDocument(
+      bytes,
+      label,
+      {
+        limits: context.limits,
+        maxPages: settings.maxPages,
+        ...(settings.pageRange ? { pageRange: settings.pageRange } : {}),
+        quality: context.quality,
+        limitInputPixels: context.limitInputPixels,
+      },
+      kind,
+    );
+  } catch (error) {
+    return [failed(error)];
+  }
+  try {
+    if (kind === 'tiff' && doc.pageCount === 1) return undefined;
+    const pageCount = doc.pageCount;
+    if (settings.pages === 'each') {
+      const records: RunRecord[] = [];
+      for await (const rendered of doc) {
+        const loaded = pageInput(label, rendered.page, rendered.data);
+        if (rendered.blank) {
+          records.push(blankRecord(label, context, loaded, rendered.page, pageCount, rendered.ink));
+          continue;
+        }
+        const record = await context.read(loaded, pageLabel(label, rendered.page));
+        records.push({ ...record, input: label, page: rendered.page, pages: pageCount, pages_sent: 1 });
+      }
+      return records;
+    }
+    const pages: Page[] = [];
+    const blank: number[] = [];
+    for await (const rendered of doc) {
+      if (rendered.blank) blank.push(rendered.page);
+      else pages.push({ page: rendered.page, loaded: pageInput(label, rendered.page, rendered.data) });
+    }
+    const fields = documentFields(pageCount, pages.length, blank);
+    if (pages.length === 0) {
+      return [
+        skippedRecord(label, context, {
+          sha256: sha256(bytes),
+          reason: `every selected page is blank (${blank.length})`,
+          latency_ms: Math.round(performance.now() - started),
+          ...fields,
+        }),
+      ];
+    }
+    const bytesInAll = pages.reduce((sum, page) => sum + page.loaded.bytes.length, 0);
+    if (fitsOneRequest(pages.length, bytesInAll, context.providerLimits)) {
+      const [first, ...rest] = pages as [Page, ...Page[]];
+      const together: LoadedInput =
+        rest.length === 0
+          ? first.loaded
+          : {
+              ...first.loaded,
+              label,
+              sha256: documentKey(pages),
+              pages: rest.map((p) => p.loaded),
+            };
+      const record = await context.read(together, label);
+      return [{ ...record, input: label, ...fields }];
+    }
+    return [await mergedRecord(label, pages, fields, context, started)];
+  } catch (error) {
+    return [failed(error)];
+  } finally {
+    doc.close();
+  }
+}
+
+/** The content key of pages read together: their rendered contents, in order. */
+function documentKey(pages: readonly Page[]): string {
+  return sha256(Buffer.from(`document:${pages.map((p) => p.loaded.sha256).join(',')}`));
+}
+
+/** A record with nothing read and nothing wrong: blank or irrelevant pages. */
+function skippedRecord(label: string, context: DocumentContext, fields: Partial<RunRecord>): RunRecord {
+  return {
+    ...errorRecord({ input: label, ...context.base }, { code: 'INTERNAL', message: '' }),
+    profile: context.profile,
+    ...fields,
+    status: 'skipped',
+    error: null,
+  };
+}
+
+function pageInput(label: string, page: number, data: Buffer): LoadedInput {
+  return { label: pageLabel(label, page), bytes: data, sha256: sha256(data), url: undefined };
+}
+
+function blankRecord(
+  label: string,
+  context: DocumentContext,
+  loaded: LoadedInput,
+  page: number,
+  pageCount: number,
+  ink: number,
+): RunRecord {
+  return skippedRecord(label, context, {
+    sha256: loaded.sha256,
+    reason: `blank page (ink on ${(ink * 100).toFixed(3)} % of it)`,
+    page,
+    pages: pageCount,
+    pages_sent: 0,
+  });
+}
+
+/** Pages read one by one, then merged: one record, or the first page's error naming the page. */
+async function mergedRecord(
+  label: string,
+  pages: readonly Page[],
+  fields: ReturnType<typeof documentFields>,
+  context: DocumentContext,
+  started: number,
+): Promise<RunRecord> {
+  const records: Array<{ page: number; record: RunRecord }> = [];
+  for (const { page, loaded } of pages)
+    records.push({ page, record: await context.read(loaded, loaded.label) });
+  let usage = { ...EMPTY_USAGE };
+  let cost: number | null = 0;
+  let attempts = 0;
+  for (const { record } of records) {
+    usage = addUsage(usage, record.usage);
+    cost = addCost(cost, record.cost_usd);
+    attempts += record.attempts;
+  }
+  const first = records[0]!.record;
+  const common: Partial<RunRecord> = {
+    sha256: documentKey(pages),
+    latency_ms: Math.round(performance.now() - started),
+    attempts,
+    usage,
+    cost_usd: cost,
+    profile: first.profile,
+    cache: records.every(({ record }) => record.cache === 'hit' || record.cache === 'dedup') ? 'hit' : 'miss',
+    image: first.image,
+    ...fields,
+  };
+  const broken = records.find(({ record }) => record.status === 'error');
+  if (broken) {
+    const error = broken.record.error ?? { code: 'INTERNAL', message: 'page failed without an error' };
+    return errorRecord(
+      { input: label, ...context.base },
+      { code: error.code, message: error.message },
+      common,
+    );
+  }
+  const read = records.filter(({ record }) => record.status === 'ok');
+  if (read.length === 0) {
+    return skippedRecord(label, context, {
+      ...common,
+      reason: `no page is relevant: ${records.map(({ page, record }) => `page ${page}: ${record.reason}`).join('; ')}`,
+    });
+  }
+  const merged = mergePageOutputs(
+    context.pattern.schema,
+    read.map(({ page, record }) => ({ page, output: record.output })),
+  );
+  const issues = validateOutput(context.pattern, merged.output);
+  if (issues.length > 0) {
+    const error = schemaMismatch(context.pattern, issues, label);
+    return errorRecord({ input: label, ...context.base }, error.toJSON(), common);
+  }
+  const confidences = read.map(({ record }) => record.confidence).filter((c): c is number => c !== null);
+  return {
+    ...first,
+    ...common,
+    input: label,
+    status: 'ok',
+    output: merged.output,
+    error: null,
+    model: first.model,
+    confidence: confidences.length > 0 ? Math.min(...confidences) : null,
+    reason: null,
+    duplicate_of: null,
+    conflicts: merged.conflicts,
+  };
+}
+
+/** INVALID_OPTION naming `pages` for anything but document or each. */
+export function parsePagesMode(value: string): PagesMode {
+  if ((PAGES_MODES as readonly string[]).includes(value)) return value as PagesMode;
+  throw new VisionpipeError('INVALID_OPTION', `--pages must be document or each (got "${value}")`, {
+    option: 'pages',
+  });
+}
