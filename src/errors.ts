@@ -4,6 +4,8 @@
  * records with `status: "error"`; they never stop a batch.
  */
 
+import { redactSecrets } from './secrets.js';
+
 /** Codes and whether a retry can ever help. Kept in one table so docs and tests can enumerate them. */
 export const ERROR_CODES = {
   // input
@@ -102,10 +104,11 @@ export class VisionpipeError extends Error {
   readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: VisionpipeErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Messages quote inputs, URLs and provider answers: no secret may ride along (secrets.ts).
+    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable ?? ERROR_CODES[code].retryable;
-    this.input = options.input;
+    this.input = options.input === undefined ? undefined : redactSecrets(options.input);
     this.option = options.option;
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;

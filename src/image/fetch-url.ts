@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { Agent, type Dispatcher, request } from 'undici';
 import { VisionpipeError } from '../errors.js';
+import { redactUrl as redactSecretsInUrl } from '../secrets.js';
 import { BlockedAddressError, classifyAddress, guardedLookup, unbracket } from './address-policy.js';
 import { DEFAULT_FETCH_LIMITS } from './input-limits.js';
 
@@ -48,19 +49,8 @@ function agentFor(allowPrivate: boolean): Dispatcher {
   return publicAgent;
 }
 
-/** Hides `user:password@` so URLs can be shown in messages and records. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username || parsed.password) {
-      parsed.username = parsed.username ? '***' : '';
-      parsed.password = '';
-    }
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
+/** Hides `user:password@` and secret query parameters so URLs can be shown and stored (secrets.ts). */
+export const redactUrl = redactSecretsInUrl;
 
 function checkUrl(raw: string, label: string, allowPrivate: boolean): URL {
   let url: URL;
