@@ -29,6 +29,7 @@ export interface RunFlags extends ProviderFlags, CostFlags, ObserveFlags {
   failOnError?: boolean;
   list?: string;
   allowPrivateUrls?: boolean;
+  passUrls?: boolean;
   maxInputBytes: number;
   timeout: number;
   progress: boolean;
@@ -103,6 +104,10 @@ export function runCommandDefinition(): Command {
       30_000,
     )
     .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')
+    .option(
+      '--pass-urls',
+      'let the provider fetch public URL inputs itself when nothing was resized or stripped (default: it gets the prepared bytes)',
+    )
     .option('--max-input-bytes <size>', 'refuse larger inputs (e.g. 50MB)', byteSize, DEFAULT_MAX_INPUT_BYTES)
     .option('--timeout <ms>', 'per-call provider timeout', integer(1), 120_000)
     .option('--no-progress', 'no progress bar or progress lines')

@@ -119,6 +119,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     sourceLimits: {
       maxInputBytes: flags.maxInputBytes,
       allowPrivateNetworks: flags.allowPrivateUrls ?? false,
+      passUrls: flags.passUrls ?? false,
     },
     timeoutMs: flags.timeout,
     ...(flags.nearDup === undefined ? {} : { nearDuplicateDistance: flags.nearDup }),
