@@ -17,6 +17,11 @@ export const ERROR_CODES = {
   UNSUPPORTED_FORMAT: { retryable: false, summary: 'the bytes are not an image format visionpipe reads' },
   IMAGE_DECODE: { retryable: false, summary: 'the image is truncated or corrupt' },
   PIXEL_LIMIT: { retryable: false, summary: 'the image has more pixels than limitInputPixels' },
+  METADATA_LIMIT: {
+    retryable: false,
+    summary:
+      'the image carries more metadata (EXIF, XMP, ICC, text chunks) than maxMetadataBytes; nothing was decoded',
+  },
   INVALID_CROP: { retryable: false, summary: 'the crop region lies outside the image' },
   IMAGE_TOO_LARGE: {
     retryable: false,

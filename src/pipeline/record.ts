@@ -62,6 +62,11 @@ export interface RunRecord {
   duplicate_of: { input: string; sha256: string; distance: number } | null;
   /** Which stages ran and which model produced the result. */
   cascade: CascadeInfo;
+  /**
+   * `run --format-dir` only: the file this record's output was rendered to (relative to the
+   * working folder when inside it), null when it was not rendered (not ok, or the write failed).
+   */
+  rendered?: string | null;
 }
 
 export const NO_CASCADE: CascadeInfo = Object.freeze({
