@@ -37,6 +37,10 @@ export const ERROR_CODES = {
   // outputs
   OUTPUT_CONFLICT: { retryable: false, summary: 'writing the output would overwrite an input' },
   WRITE_FAILED: { retryable: false, summary: 'the output could not be written' },
+  RUN_LOCKED: {
+    retryable: false,
+    summary: 'another run is writing the same results file (same command started twice)',
+  },
   // patterns and outputs
   INVALID_PATTERN: { retryable: false, summary: 'the pattern file is missing a field or has an invalid one' },
   SCHEMA_MISMATCH: {

@@ -20,6 +20,7 @@ import { RenderOutputs } from '../../runs/render-outputs.js';
 import { planResume } from '../../runs/resume.js';
 import { loadRouter } from '../../runs/routes.js';
 import { type BatchResult, runBatch } from '../../runs/run.js';
+import { acquireRunLock } from '../../runs/run-lock.js';
 import { RunSummary } from '../../runs/summary.js';
 import { parseModelRef } from '../cost-flags.js';
 import { handleInterrupts } from '../interrupt.js';
@@ -142,6 +143,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     progress.log('Stopping: finishing images in flight (Ctrl-C again to abort)'),
   );
   let describe = { provider: flags.provider, model: flags.model ?? '' };
+  let releaseLock = () => {};
   try {
     pipelines.checkCredentials(); // a missing key stops the run before anything is written
     const main = await pipelines.defaultPipeline();
@@ -159,6 +161,8 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       inputs,
       overwrite: flags.overwrite ?? false,
     });
+    const lock = acquireRunLock(stateDir, flags.out, warn); // one run per results file (run-lock.ts)
+    releaseLock = () => lock.release();
     const plan = await planResume({
       out: flags.out,
       stateDir,
@@ -237,6 +241,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     await observers.close().catch(() => {});
     throw error;
   } finally {
+    releaseLock();
     progress.stop();
     await pipelines.close();
     await batchBackend?.close();
