@@ -10,9 +10,9 @@ export default {
   coverageAnalysis: 'perTest',
   mutate: [
     'src/image/address-policy.ts',
-    'src/image/fetch-url.ts',
     'src/secrets.ts',
     'src/patterns/budget.ts',
+    'src/image/fetch-url.ts',
   ],
   concurrency: 2,
   timeoutMS: 30000,
