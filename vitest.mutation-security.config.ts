@@ -12,6 +12,7 @@ export default defineConfig({
       'test/security/url-inputs.test.ts',
       'test/security/secrets.test.ts',
       'test/security/pattern-budgets.test.ts',
+      'test/security/guards-edges.test.ts',
       'test/image/fetch-url.test.ts',
     ],
     exclude: [],
