@@ -4,6 +4,8 @@
  * records with `status: "error"`; they never stop a batch.
  */
 
+import { redactSecrets } from './secrets.js';
+
 /** Codes and whether a retry can ever help. Kept in one table so docs and tests can enumerate them. */
 export const ERROR_CODES = {
   // input
@@ -15,6 +17,11 @@ export const ERROR_CODES = {
   UNSUPPORTED_FORMAT: { retryable: false, summary: 'the bytes are not an image format visionpipe reads' },
   IMAGE_DECODE: { retryable: false, summary: 'the image is truncated or corrupt' },
   PIXEL_LIMIT: { retryable: false, summary: 'the image has more pixels than limitInputPixels' },
+  METADATA_LIMIT: {
+    retryable: false,
+    summary:
+      'the image carries more metadata (EXIF, XMP, ICC, text chunks) than maxMetadataBytes; nothing was decoded',
+  },
   INVALID_CROP: { retryable: false, summary: 'the crop region lies outside the image' },
   IMAGE_TOO_LARGE: {
     retryable: false,
@@ -48,6 +55,10 @@ export const ERROR_CODES = {
   // outputs
   OUTPUT_CONFLICT: { retryable: false, summary: 'writing the output would overwrite an input' },
   WRITE_FAILED: { retryable: false, summary: 'the output could not be written' },
+  RUN_LOCKED: {
+    retryable: false,
+    summary: 'another run is writing the same results file (same command started twice)',
+  },
   // patterns and outputs
   INVALID_PATTERN: { retryable: false, summary: 'the pattern file is missing a field or has an invalid one' },
   SCHEMA_MISMATCH: {
@@ -120,10 +131,11 @@ export class VisionpipeError extends Error {
   readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: VisionpipeErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Messages quote inputs, URLs and provider answers: no secret may ride along (secrets.ts).
+    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable ?? ERROR_CODES[code].retryable;
-    this.input = options.input;
+    this.input = options.input === undefined ? undefined : redactSecrets(options.input);
     this.option = options.option;
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;

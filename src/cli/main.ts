@@ -6,6 +6,7 @@
  * and usage errors never load sharp, the queue, the service or a provider
  * (test/cli/startup.test.ts holds this). Each command imports what it does when it runs.
  */
+import { reportCliError } from './error-output.js';
 import { runCli } from './program.js';
 
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -13,6 +14,11 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw error;
 });
+
+// Whatever escapes a command still ends as one `error [INTERNAL]` line, not a stack trace.
+const crash = (error: unknown) => process.exit(reportCliError(error));
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
 
 let tracing: { shutdown(): Promise<void> } | undefined;
 process.exitCode = await runCli(process.argv.slice(2), {

@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { isVisionpipeError } from '../errors.js';
 import { benchCommand } from './bench.js';
 import { cacheCommand } from './cache.js';
+import { reportCliError } from './error-output.js';
 import { estimateCommand } from './estimate.js';
 import { evalCommand } from './eval.js';
 import { optimizeCommand } from './optimize.js';
@@ -82,14 +82,8 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
       if (error.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
-    // A bad pattern, flag, list or truth file: the command cannot start. Say why, plainly.
-    if (isVisionpipeError(error)) {
-      process.stderr.write(`error: ${error.message}\n`);
-      return EXIT.usage;
-    }
-    process.stderr.write(
-      `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    return EXIT.internal;
+    // A bad pattern, flag, list or truth file: the command cannot start. Say why, plainly:
+    // the code and the message, never a stack trace (error-output.ts).
+    return reportCliError(error);
   }
 }

@@ -3,7 +3,9 @@
  * and plain periodic lines when stderr is not a TTY (CI logs, files), so a long run is
  * never silent and never floods a log.
  */
+
 import cliProgress from 'cli-progress';
+import { redactSecrets } from '../secrets.js';
 import { formatDuration, formatRate, plural } from './format.js';
 
 export interface Progress {
@@ -115,7 +117,13 @@ function lineProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Pro
 export function createProgress(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
   const mode = options.mode ?? (stream.isTTY ? 'bar' : 'lines');
-  if (mode === 'bar') return barProgress(options, stream);
-  if (mode === 'lines') return lineProgress(options, stream);
-  return { setTotal() {}, tick() {}, log: (line) => stream.write(`${line}\n`), stop() {} };
+  const progress: Progress =
+    mode === 'bar'
+      ? barProgress(options, stream)
+      : mode === 'lines'
+        ? lineProgress(options, stream)
+        : { setTotal() {}, tick() {}, log: (line) => stream.write(`${line}\n`), stop() {} };
+  // Log lines quote warnings, URLs and provider messages: never a secret (secrets.ts).
+  const log = progress.log.bind(progress);
+  return { ...progress, log: (line) => log(redactSecrets(line)) };
 }

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/file.js';
+import { checkImplicitConfig } from '../config/implicit.js';
 import { createLimiter } from '../flow/create-limiter.js';
 import type { Limiter } from '../flow/limiter.js';
 import type { RetryOptions } from '../flow/retry.js';
@@ -18,7 +19,15 @@ import type { ProviderFlags } from './provider-flags.js';
  */
 export async function applyConfig(command: Command): Promise<void> {
   const explicit = command.getOptionValue('config') as string | undefined;
-  const { config } = await loadConfig(explicit);
+  const { config, file } = await loadConfig(explicit);
+  if (file !== undefined && explicit === undefined) {
+    // Found, not named: announced, and it may not redirect a key to another endpoint (implicit.ts).
+    const given = (key: string) =>
+      command.getOptionValueSource(key) === 'cli' ? (command.getOptionValue(key) as string) : undefined;
+    process.stderr.write(
+      `${checkImplicitConfig({ config, file, baseUrlFlag: given('baseUrl'), providerFlag: given('provider') })}\n`,
+    );
+  }
   for (const [key, value] of Object.entries(config)) {
     if (key === 'prices') continue;
     const known = command.options.some((option) => option.attributeName() === key);

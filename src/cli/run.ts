@@ -30,6 +30,9 @@ export interface RunFlags extends ProviderFlags, CostFlags, ObserveFlags, Docume
   failOnError?: boolean;
   list?: string;
   allowPrivateUrls?: boolean;
+  passUrls?: boolean;
+  overwrite?: boolean;
+  keepCsvFormulas?: boolean;
   maxInputBytes: number;
   timeout: number;
   progress: boolean;
@@ -105,6 +108,15 @@ export function runCommandDefinition(): Command {
       30_000,
     )
     .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')
+    .option(
+      '--pass-urls',
+      'let the provider fetch public URL inputs itself when nothing was resized or stripped (default: it gets the prepared bytes)',
+    )
+    .option('--overwrite', 'replace an -o file or --format-dir files that visionpipe did not write')
+    .option(
+      '--keep-csv-formulas',
+      "write CSV cells starting with = + - @ as they are (default: prefixed with ')",
+    )
     .option('--max-input-bytes <size>', 'refuse larger inputs (e.g. 50MB)', byteSize, DEFAULT_MAX_INPUT_BYTES)
     .option('--timeout <ms>', 'per-call provider timeout', integer(1), 120_000)
     .option('--no-progress', 'no progress bar or progress lines')

@@ -7,7 +7,17 @@
 import { isIP } from 'node:net';
 import { Agent, type Dispatcher, request } from 'undici';
 import { VisionpipeError } from '../errors.js';
-import { BlockedAddressError, classifyAddress, guardedLookup, unbracket } from './address-policy.js';
+import { redactUrl as redactSecretsInUrl } from '../secrets.js';
+import {
+  type AddressPolicy,
+  BlockedAddressError,
+  checkAddress,
+  guardedLookup,
+  guardedLookupFor,
+  parseNetworks,
+  type Resolver,
+  unbracket,
+} from './address-policy.js';
 import { DEFAULT_FETCH_LIMITS } from './input-limits.js';
 
 export interface FetchLimits {
@@ -19,6 +29,10 @@ export interface FetchLimits {
   maxRedirects?: number;
   /** Allow loopback, private and link-local addresses (tests, intranet images). Default false. */
   allowPrivateNetworks?: boolean;
+  /** Ranges allowed beside public addresses (CIDR or single addresses), e.g. one intranet host. */
+  allowNetworks?: readonly string[];
+  /** Replaces DNS (address-policy.ts Resolver): every answer is still checked. */
+  resolve?: Resolver;
   signal?: AbortSignal;
 }
 
@@ -35,7 +49,17 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 // One pooled keep-alive agent per policy, shared by every fetch in the process.
 let publicAgent: Agent | undefined;
 let privateAgent: Agent | undefined;
-function agentFor(allowPrivate: boolean): Dispatcher {
+function agentFor(policy: AddressPolicy): { dispatcher: Dispatcher; own: boolean } {
+  // A resolver or allowed ranges of its own: an agent for this fetch alone, closed after it.
+  if (policy.resolve || (policy.allowNetworks?.length ?? 0) > 0)
+    return {
+      dispatcher: new Agent({ connections: 4, connect: { lookup: guardedLookupFor(policy) } }),
+      own: true,
+    };
+  return { dispatcher: sharedAgent(policy.allowPrivate ?? false), own: false };
+}
+
+function sharedAgent(allowPrivate: boolean): Dispatcher {
   if (allowPrivate) {
     privateAgent ??= new Agent({ keepAliveTimeout: 10_000, connections: 32 });
     return privateAgent;
@@ -48,21 +72,10 @@ function agentFor(allowPrivate: boolean): Dispatcher {
   return publicAgent;
 }
 
-/** Hides `user:password@` so URLs can be shown in messages and records. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username || parsed.password) {
-      parsed.username = parsed.username ? '***' : '';
-      parsed.password = '';
-    }
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
+/** Hides `user:password@` and secret query parameters so URLs can be shown and stored (secrets.ts). */
+export const redactUrl = redactSecretsInUrl;
 
-function checkUrl(raw: string, label: string, allowPrivate: boolean): URL {
+function checkUrl(raw: string, label: string, policy: AddressPolicy): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -80,8 +93,8 @@ function checkUrl(raw: string, label: string, allowPrivate: boolean): URL {
   }
   // IP literals never reach the DNS lookup hook, so they are checked here.
   const host = unbracket(url.hostname);
-  if (!allowPrivate && isIP(host)) {
-    const verdict = classifyAddress(host);
+  if (isIP(host)) {
+    const verdict = checkAddress(host, policy);
     if (!verdict.allowed) {
       throw new VisionpipeError(
         'URL_BLOCKED',
@@ -153,13 +166,40 @@ export async function fetchUrlBytes(rawUrl: string, limits: FetchLimits = {}): P
   const timeoutMs = limits.timeoutMs ?? DEFAULT_FETCH_LIMITS.timeoutMs;
   const maxBytes = limits.maxBytes ?? DEFAULT_FETCH_LIMITS.maxBytes;
   const maxRedirects = limits.maxRedirects ?? DEFAULT_FETCH_LIMITS.maxRedirects;
-  const allowPrivate = limits.allowPrivateNetworks ?? false;
+  const policy: AddressPolicy = {
+    allowPrivate: limits.allowPrivateNetworks ?? false,
+    ...(limits.allowNetworks ? { allowNetworks: limits.allowNetworks } : {}),
+    ...(limits.resolve ? { resolve: limits.resolve } : {}),
+  };
   const label = redactUrl(rawUrl);
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = limits.signal ? AbortSignal.any([limits.signal, timeout]) : timeout;
-  const dispatcher = agentFor(allowPrivate);
+  try {
+    parseNetworks(policy.allowNetworks);
+  } catch (error) {
+    throw new VisionpipeError('INVALID_OPTION', `allowNetworks: ${(error as Error).message}`, {
+      option: 'allowNetworks',
+    });
+  }
+  const { dispatcher, own } = agentFor(policy);
+  try {
+    return await fetchWith(rawUrl, label, policy, dispatcher, signal, timeout, maxBytes, maxRedirects);
+  } finally {
+    if (own) await (dispatcher as Agent).close().catch(() => {});
+  }
+}
 
-  let url = checkUrl(rawUrl, label, allowPrivate);
+async function fetchWith(
+  rawUrl: string,
+  label: string,
+  policy: AddressPolicy,
+  dispatcher: Dispatcher,
+  signal: AbortSignal,
+  timeout: AbortSignal,
+  maxBytes: number,
+  maxRedirects: number,
+): Promise<FetchedBytes> {
+  let url = checkUrl(rawUrl, label, policy);
   try {
     for (let redirects = 0; ; redirects++) {
       const response = await request(url, {
@@ -186,7 +226,8 @@ export async function fetchUrlBytes(rawUrl: string, limits: FetchLimits = {}): P
             input: label,
           });
         }
-        url = checkUrl(new URL(location, url).toString(), label, allowPrivate);
+        // Every hop is checked like the first: scheme, IP literal, and (at connect) its DNS answers.
+        url = checkUrl(new URL(location, url).toString(), label, policy);
         continue;
       }
       if (statusCode < 200 || statusCode >= 300) {

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { VisionpipeError } from '../errors.js';
+import { admitImage } from './admit.js';
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -24,6 +25,10 @@ export async function perceptualHash(
   bytes: Uint8Array,
   options: { label?: string; limitInputPixels?: number } = {},
 ): Promise<string> {
+  const label = options.label ?? `<${bytes.length} bytes>`;
+  // The same admission as preprocessing: an SVG is UNSUPPORTED_FORMAT here too, not a hash.
+  admitImage(bytes, label);
+  await assertPixelLimit(bytes, label, options.limitInputPixels ?? 100_000_000);
   let pixels: Buffer;
   try {
     pixels = await sharp(bytes, {
@@ -36,7 +41,6 @@ export async function perceptualHash(
       .raw()
       .toBuffer();
   } catch (error) {
-    const label = options.label ?? `<${bytes.length} bytes>`;
     throw new VisionpipeError(
       'IMAGE_DECODE',
       `${label}: cannot compute a perceptual hash (${(error as Error).message})`,
@@ -55,6 +59,30 @@ export async function perceptualHash(
     }
   }
   return hash.toString(16).padStart(16, '0');
+}
+
+/** PIXEL_LIMIT from the header, as preprocessing says it (not IMAGE_DECODE from inside libvips). */
+async function assertPixelLimit(bytes: Uint8Array, label: string, limit: number): Promise<void> {
+  let width = 0;
+  let height = 0;
+  try {
+    ({ width, height } = await sharp(bytes, { limitInputPixels: false }).metadata());
+  } catch (error) {
+    throw new VisionpipeError(
+      'IMAGE_DECODE',
+      `${label}: cannot read the image header (${(error as Error).message})`,
+      {
+        input: label,
+        cause: error,
+      },
+    );
+  }
+  if (width * height > limit)
+    throw new VisionpipeError(
+      'PIXEL_LIMIT',
+      `${label}: ${width}×${height} is ${((width * height) / 1e6).toFixed(1)} MP, over the limitInputPixels of ${(limit / 1e6).toFixed(1)} MP`,
+      { input: label },
+    );
 }
 
 /** Number of differing bits between two 64-bit hashes given as hex (0 = identical, 64 = opposite). */

@@ -7,10 +7,11 @@
  */
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { VisionpipeError } from '../errors.js';
+import { admitImage } from './admit.js';
 import { estimateJpegQuality, stripJpegMetadata } from './jpeg-segments.js';
 import type { CropSpec, CropValue, OutputFormat, ResolvedPreprocessOptions } from './options.js';
 import { targetSize } from './profiles.js';
-import { type ImageFormat, requireSupportedFormat } from './sniff.js';
+import type { ImageFormat } from './sniff.js';
 
 export interface ImageDescription {
   format: ImageFormat;
@@ -97,7 +98,7 @@ export async function describeImage(
   label: string,
   options: Pick<ResolvedPreprocessOptions, 'limitInputPixels'>,
 ): Promise<{ description: ImageDescription; metadata: Metadata }> {
-  const format = requireSupportedFormat(bytes, label);
+  const format = admitImage(bytes, label); // sniff and metadata cap before any decode (admit.ts)
   let metadata: Metadata;
   try {
     metadata = await sharp(bytes, { limitInputPixels: false }).metadata();

@@ -21,6 +21,12 @@ export type SourceKind = 'file' | 'url' | 'base64' | 'bytes';
 export interface SourceLimits extends FetchLimits {
   /** Largest input accepted from any source, in bytes. Default 50 MB. */
   maxInputBytes?: number;
+  /**
+   * Let a provider fetch a URL input itself instead of receiving the prepared bytes (CLI
+   * `--pass-urls`). Off by default; even on, only for URLs without credentials, with private
+   * networks closed, when preprocessing changed and stripped nothing. Default false.
+   */
+  passUrls?: boolean;
 }
 
 export interface LoadedSource {

@@ -2,6 +2,7 @@
  * `json_schema`: a real JSON Schema (normalised) or an ImgGo example object (inferred).
  * A YAML pattern file may also carry it as JSON text; that text is parsed first.
  */
+import { checkSourceBudget } from './budget.js';
 import { inferRootSchema } from './infer-schema.js';
 import { invalidPattern } from './invalid.js';
 import { looksLikeJsonSchema, type NormalizedSchema, normalizeJsonSchema } from './normalize-json-schema.js';
@@ -16,6 +17,7 @@ export function schemaFromJson(value: Record<string, unknown> | string, origin: 
       throw invalidPattern(origin, `json_schema is not valid JSON: ${(error as Error).message}`, error);
     }
   }
+  if (typeof value === 'string') checkSourceBudget(object, origin);
   if (!isPlainObject(object))
     throw invalidPattern(
       origin,

@@ -16,6 +16,7 @@
  * - text mixed with child elements, comments and processing instructions are ignored.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { checkSourceBudget } from './budget.js';
 import { inferRootSchema } from './infer-schema.js';
 import { invalidPattern } from './invalid.js';
 import { setOwn } from './objects.js';
@@ -97,6 +98,7 @@ export function schemaFromXml(text: string, origin: string): XmlSchema {
   } catch (error) {
     throw invalidPattern(origin, `xml_schema is not well-formed XML: ${(error as Error).message}`, error);
   }
+  checkSourceBudget(document, origin);
   const roots = document.filter((n) => elementName(n) !== undefined);
   if (roots.length !== 1)
     throw invalidPattern(

@@ -4,6 +4,7 @@
  * is a string), then inferred like any example.
  */
 import { parse } from 'yaml';
+import { checkSourceBudget } from './budget.js';
 import { inferRootSchema } from './infer-schema.js';
 import { invalidPattern } from './invalid.js';
 import type { ObjectSchema } from './types.js';
@@ -24,5 +25,6 @@ export function schemaFromYaml(text: string, origin: string): ObjectSchema {
       error,
     );
   }
+  checkSourceBudget(example, origin);
   return inferRootSchema(example, { origin, field: 'yaml_schema' });
 }

@@ -5,10 +5,11 @@
  * that visionpipe cannot enforce (Pattern.warnings) is reported once per process and
  * pattern, however often the file is loaded (a run, its routes, its pipelines).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { VisionpipeError } from '../errors.js';
+import { PATTERN_LIMITS } from './budget.js';
 import { firstLine } from './from-yaml.js';
 import { invalidPattern } from './invalid.js';
 import { parsePattern } from './parse.js';
@@ -18,6 +19,11 @@ const EXTENSIONS = ['.json', '.yaml', '.yml'];
 
 /** Parses a pattern file's text by its extension (exported for callers that hold the text). */
 export function parsePatternText(text: string, file: string): unknown {
+  if (text.length > PATTERN_LIMITS.fileBytes)
+    throw invalidPattern(
+      file,
+      `pattern limit fileBytes (${PATTERN_LIMITS.fileBytes}) exceeded: the pattern is ${text.length} characters long`,
+    );
   const extension = path.extname(file).toLowerCase();
   const body = text.replace(/^\uFEFF/, '');
   if (extension === '.json') {
@@ -30,6 +36,12 @@ export function parsePatternText(text: string, file: string): unknown {
   try {
     return parseYaml(body, { logLevel: 'error' });
   } catch (error) {
+    if (error instanceof RangeError)
+      throw invalidPattern(
+        file,
+        `pattern limit sourceDepth (${PATTERN_LIMITS.sourceDepth}) exceeded: the YAML nests too deep to read`,
+        error,
+      );
     throw invalidPattern(file, `not valid YAML: ${firstLine((error as Error).message)}`, error);
   }
 }
@@ -61,8 +73,15 @@ export async function loadPattern(file: string, options: LoadPatternOptions = {}
     );
   let text: string;
   try {
+    const { size } = await stat(file);
+    if (size > PATTERN_LIMITS.fileBytes)
+      throw invalidPattern(
+        file,
+        `pattern limit fileBytes (${PATTERN_LIMITS.fileBytes}) exceeded: the file is ${size} bytes`,
+      );
     text = await readFile(file, 'utf8');
   } catch (error) {
+    if (error instanceof VisionpipeError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT')
       throw new VisionpipeError('NOT_FOUND', `${file}: pattern file not found`, {

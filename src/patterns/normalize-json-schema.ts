@@ -22,6 +22,7 @@
  *   a strict schema cannot express them;
  * - the root must be an object.
  */
+import { SchemaBudget } from './budget.js';
 import {
   appliesTo,
   BOUND_PAIRS,
@@ -54,6 +55,8 @@ interface Context {
   warnings: string[];
   /** Output pointers of fields declared required and non-null. */
   requiredFields: string[];
+  /** Depth, nodes and bytes of the expanded schema so far (budget.ts): `$ref` bombs stop here. */
+  budget: SchemaBudget;
 }
 
 /** The normalised schema and what normalisation learnt about the pattern on the way. */
@@ -323,6 +326,7 @@ function normalizeNode(
   }
   if (values) node.enum = types.includes('null') && !values.includes(null) ? [...values, null] : values;
   node = { ...node, ...readConstraints(schema, types, path, ctx) };
+  ctx.budget.enter(path, JSON.stringify(node).length);
 
   if (types.includes('object')) {
     const properties = schema.properties;
@@ -361,11 +365,18 @@ function normalizeNode(
       );
     node.items = normalizeNode(items, `${path}/items`, `${field}/*`, ctx, inner);
   }
+  ctx.budget.leave();
   return node;
 }
 
 export function normalizeJsonSchema(raw: Record<string, unknown>, origin: string): NormalizedSchema {
-  const ctx: Context = { origin, root: raw, warnings: [], requiredFields: [] };
+  const ctx: Context = {
+    origin,
+    root: raw,
+    warnings: [],
+    requiredFields: [],
+    budget: new SchemaBudget(origin),
+  };
   // The root's type is checked before anything below it, so the message is about the root.
   const { schema } = flatten(raw, '', ctx, ['#']);
   const types = readTypes(schema, enumValues(schema, '', ctx), '', ctx).filter((t) => t !== 'null');

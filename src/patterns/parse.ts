@@ -4,6 +4,7 @@
  * text) normalised to one strict JSON Schema, plus the render hints and fingerprint.
  */
 
+import { checkSchemaBudget, checkSourceBudget, PATTERN_LIMITS } from './budget.js';
 import { patternFingerprint } from './fingerprint.js';
 import { schemaFromCsv } from './from-csv.js';
 import { schemaFromJson } from './from-json.js';
@@ -63,13 +64,40 @@ function buildSchema(source: ValidatedSource, origin: string): Built {
   }
 }
 
+/** Schema text inside the pattern (YAML, XML, CSV, headings, JSON text) is held to the same budgets. */
+function buildWithin(source: ValidatedSource, origin: string): Built {
+  for (const field of SCHEMA_FIELDS) {
+    const text = source[field];
+    if (typeof text === 'string' && text.length > PATTERN_LIMITS.fileBytes)
+      throw invalidPattern(
+        origin,
+        `pattern limit fileBytes (${PATTERN_LIMITS.fileBytes}) exceeded: ${field} is ${text.length} characters long`,
+      );
+  }
+  try {
+    return buildSchema(source, origin);
+  } catch (error) {
+    // A parser below (YAML, XML) that recursed too deep: the pattern, not visionpipe, is at fault.
+    if (error instanceof RangeError)
+      throw invalidPattern(
+        origin,
+        `pattern limit sourceDepth (${PATTERN_LIMITS.sourceDepth}) exceeded: the schema nests too deep to read`,
+        error,
+      );
+    throw error;
+  }
+}
+
 /**
  * Builds a Pattern from an already parsed pattern object (a `.json`/`.yaml` file's
  * content, an API payload). `origin` names it in error messages.
  */
 export function parsePattern(source: unknown, origin: string): Pattern {
+  // Budgets first (budget.ts): nothing below may recurse through a hostile document.
+  checkSourceBudget(source, origin);
   const valid = readPatternSource(source, origin);
-  const { schema, hints, requiredFields = [], warnings = [] } = buildSchema(valid, origin);
+  const { schema, hints, requiredFields = [], warnings = [] } = buildWithin(valid, origin);
+  checkSchemaBudget(schema, origin);
   const pattern = {
     name: valid.name.trim(),
     instructions: valid.instructions.trim(),

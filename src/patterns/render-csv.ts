@@ -9,8 +9,12 @@
  *   the name is also a root column). No items: one row with empty item columns.
  * - Cells: null → empty, numbers and booleans as JSON writes them, any other array
  *   (not the list) → its JSON text, so nothing is lost.
- * Cells are written as they are: a value starting with `=`, `+`, `-` or `@` is not
- * defused for spreadsheets, since that would change the data.
+ * - Formula injection (OWASP "CSV Injection"): text read from an image lands in cells, and
+ *   a spreadsheet runs a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return
+ *   as a formula (`=HYPERLINK(…)`, `+cmd|…`, `@SUM(…)`). Such cells, headers included, are
+ *   prefixed with `'` by default, which spreadsheets show as text; JSON numbers and plain
+ *   numeric text (`-12.50`) are left alone. `formulas: 'keep'` (CLI `--keep-csv-formulas`)
+ *   writes cells exactly as they are.
  */
 import { stringify } from 'csv-stringify/sync';
 import { listProperty } from './list.js';
@@ -43,18 +47,34 @@ function valueAt(value: unknown, path: string[]): unknown {
   return current;
 }
 
-function cell(value: unknown): string {
+export interface CsvOptions {
+  /** `neutralize` (default): defuse cells a spreadsheet would run; `keep`: write them as they are. */
+  formulas?: 'neutralize' | 'keep';
+}
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[+-]?(?:\d+(?:[.,]\d+)*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A text cell a spreadsheet will show as text: `'` before a formula-like start (OWASP). */
+export function neutralizeFormula(text: string): string {
+  return FORMULA_START.test(text) && !PLAIN_NUMBER.test(text) ? `'${text}` : text;
+}
+
+function cell(value: unknown, defuse: (text: string) => string): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') return defuse(value);
   if (typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value);
-  return JSON.stringify(value);
+  return defuse(JSON.stringify(value));
 }
 
 export function renderCsv(
   pattern: Pick<Pattern, 'schema' | 'hints'>,
   ordered: Record<string, unknown>,
+  options: CsvOptions = {},
 ): string {
   const { schema, hints } = pattern;
+  const defuse = options.formulas === 'keep' ? (text: string) => text : neutralizeFormula;
+  const cellOf = (value: unknown) => cell(value, defuse);
   const delimiter = hints.csvDelimiter ?? ',';
   const list = hints.csvColumns ? undefined : listProperty(schema);
   const rootColumns = hints.csvColumns
@@ -62,20 +82,20 @@ export function renderCsv(
     : flattenColumns(schema, [], list);
   const records: string[][] = [];
   if (list === undefined) {
-    records.push(rootColumns.map((c) => c.header));
-    records.push(rootColumns.map((c) => cell(valueAt(ordered, c.path))));
+    records.push(rootColumns.map((c) => defuse(c.header)));
+    records.push(rootColumns.map((c) => cellOf(valueAt(ordered, c.path))));
   } else {
     const rootHeaders = new Set(rootColumns.map((c) => c.header));
     const itemColumns = flattenColumns(schema.properties[list]!.items!, []).map((c) => ({
       header: rootHeaders.has(c.header) ? `${list}.${c.header}` : c.header,
       path: c.path,
     }));
-    records.push([...rootColumns, ...itemColumns].map((c) => c.header));
-    const rootCells = rootColumns.map((c) => cell(valueAt(ordered, c.path)));
+    records.push([...rootColumns, ...itemColumns].map((c) => defuse(c.header)));
+    const rootCells = rootColumns.map((c) => cellOf(valueAt(ordered, c.path)));
     const items = Array.isArray(ordered[list]) ? (ordered[list] as unknown[]) : [];
     if (items.length === 0) records.push([...rootCells, ...itemColumns.map(() => '')]);
     for (const item of items)
-      records.push([...rootCells, ...itemColumns.map((c) => cell(valueAt(item, c.path)))]);
+      records.push([...rootCells, ...itemColumns.map((c) => cellOf(valueAt(item, c.path)))]);
   }
   return stringify(records, { delimiter, record_delimiter: '\n', quoted_empty: false });
 }

@@ -15,7 +15,17 @@ import { assertConforms } from './validate.js';
 export type RenderablePattern = Pick<Pattern, 'name' | 'schema' | 'hints'>;
 
 /** Renders `output` as `format`, which need not be the pattern's own. */
-export function renderAs(format: PatternFormat, pattern: RenderablePattern, output: unknown): string {
+export interface RenderOptions {
+  /** CSV: defuse formula-like cells (default) or keep them (render-csv.ts). */
+  csvFormulas?: 'neutralize' | 'keep';
+}
+
+export function renderAs(
+  format: PatternFormat,
+  pattern: RenderablePattern,
+  output: unknown,
+  options: RenderOptions = {},
+): string {
   assertConforms(pattern, output);
   const ordered = orderBySchema(pattern.schema, output) as Record<string, unknown>;
   switch (format) {
@@ -26,13 +36,17 @@ export function renderAs(format: PatternFormat, pattern: RenderablePattern, outp
     case 'xml':
       return renderXml(pattern, ordered);
     case 'csv':
-      return renderCsv(pattern, ordered);
+      return renderCsv(pattern, ordered, options.csvFormulas ? { formulas: options.csvFormulas } : {});
     case 'text':
       return renderText(pattern, ordered);
   }
 }
 
 /** Renders `output` in the pattern's own format. */
-export function render(pattern: RenderablePattern & Pick<Pattern, 'format'>, output: unknown): string {
-  return renderAs(pattern.format, pattern, output);
+export function render(
+  pattern: RenderablePattern & Pick<Pattern, 'format'>,
+  output: unknown,
+  options: RenderOptions = {},
+): string {
+  return renderAs(pattern.format, pattern, output, options);
 }

@@ -7,6 +7,7 @@
 import type { CacheSetup } from '../cache/open-cache.js';
 import type { WarningSink } from '../cache/store.js';
 import type { Usage } from '../providers/spec.js';
+import { redactDeep } from '../secrets.js';
 import type { CascadeInfo, RunRecord } from './record.js';
 
 export interface CachedResult {
@@ -63,7 +64,8 @@ export class ResultCacheStage {
 
   async save(key: string, result: CachedResult): Promise<void> {
     try {
-      await this.setup.results.set(key, Buffer.from(JSON.stringify(result)), this.setup.ttlMs);
+      // Shared caches (Redis) outlive the run: no secret is stored in them (secrets.ts).
+      await this.setup.results.set(key, Buffer.from(JSON.stringify(redactDeep(result))), this.setup.ttlMs);
     } catch (error) {
       this.warn(`cache write failed (${(error as Error).message}); the result is still reported`);
     }

@@ -185,7 +185,7 @@ function skippedRecord(label: string, context: DocumentContext, fields: Partial<
 }
 
 function pageInput(label: string, page: number, data: Buffer): LoadedInput {
-  return { label: pageLabel(label, page), bytes: data, sha256: sha256(data), url: undefined };
+  return { label: pageLabel(label, page), bytes: data, sha256: sha256(data), forwardUrl: undefined };
 }
 
 function blankRecord(

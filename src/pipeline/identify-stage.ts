@@ -12,7 +12,7 @@ import { filePathOf } from './input-source.js';
 import type { RunRecord } from './record.js';
 import type { RecordAssembler } from './record-assembly.js';
 import type { EarlierRecord } from './spec.js';
-import { type LoadedInput, loadStage } from './stages.js';
+import { type LoadedInput, loadStage, resultKeyFor } from './stages.js';
 
 export interface IdentifyOptions {
   cache: CacheSetup;
@@ -61,7 +61,7 @@ export class IdentifyStage {
     if (filePath && cache.memo) cache.memo.remember(filePath, loaded.sha256, identity);
     const kept = loaded.sha256 === remembered ? undefined : resumable(earlier?.(loaded.sha256));
     if (kept) return { record: kept };
-    const key = keyFor(loaded.sha256);
+    const key = resultKeyFor(keyFor(loaded.sha256), loaded); // a forwarded URL's answer is keyed on the URL too
     const hit = await this.fromCache(key, label, started);
     return hit ? { record: hit } : { loaded, key };
   }

@@ -5,13 +5,14 @@
  */
 import { type ImageSource, isDataUri, isUrl } from '../image/source.js';
 import type { InputItem } from '../runs/inputs.js';
+import { redactUrl } from '../secrets.js';
 
 /** The input's name in records: its path or URL, never a data URI's content. */
 export function labelOf(source: ImageSource): string {
   if (typeof source === 'string') return isDataUri(source) ? '<data URI>' : source;
   if (source instanceof Uint8Array) return `<${source.length} bytes>`;
   if ('path' in source) return source.path;
-  if ('url' in source) return source.url;
+  if ('url' in source) return redactUrl(source.url);
   return source.name ?? '<in-memory image>';
 }
 

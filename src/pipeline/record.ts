@@ -83,6 +83,11 @@ export interface RunRecord {
   blank_pages?: number[];
   /** Documents read page by page and merged: fields whose pages disagreed (the first page's value is kept). */
   conflicts?: PageConflict[];
+  /**
+   * `run --format-dir` only: the file this record's output was rendered to (relative to the
+   * working folder when inside it), null when it was not rendered (not ok, or the write failed).
+   */
+  rendered?: string | null;
 }
 
 /** A field two pages of one document gave different values for. */

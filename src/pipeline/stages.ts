@@ -30,20 +30,48 @@ import {
   ZERO_USAGE,
 } from '../providers/spec.js';
 import { estimateTextTokens } from '../providers/tokens.js';
+import { urlHasCredentials } from '../secrets.js';
 import { estimateExtract } from './sizing.js';
 
 export interface LoadedInput {
   label: string;
   bytes: Buffer;
   sha256: string;
-  /** The http(s) URL the bytes came from, when they did. */
-  url: string | undefined;
+  /**
+   * The http(s) URL the bytes came from, only when the provider may fetch it itself:
+   * `passUrls` asked for it, the URL carries no credentials and private networks were not
+   * opened (allowPrivateNetworks: a provider cannot reach them, and must not be sent there).
+   */
+  forwardUrl: string | undefined;
   /**
    * Further pages of a document read together with this one (its first page): they go to
    * the provider in the same request, in order. `sha256` is then the content key of all
    * the pages together.
    */
   pages?: LoadedInput[];
+}
+
+/** Whether a URL the bytes came from may be passed to the provider instead of the bytes. */
+export function forwardableUrl(source: ImageSource, limits: SourceLimits): string | undefined {
+  const url =
+    typeof source === 'object' && !(source instanceof Uint8Array) && 'url' in source ? source.url : undefined;
+  if (url === undefined || limits.passUrls !== true) return undefined;
+  // With private networks open the URL may be internal: a provider cannot (and must not) fetch it.
+  // Ranges named in allowNetworks are the deployment's own "public" and do not prevent it.
+  if (limits.allowPrivateNetworks) return undefined;
+  return urlHasCredentials(url) ? undefined : url;
+}
+
+/**
+ * The result-cache key of an input: its content key, or, when the provider may fetch the
+ * URL itself, a key of the content AND the URL. The answer then describes what the provider
+ * fetched, which the host may have changed: it must never be served for the bytes alone
+ * (a local copy of what we downloaded would get another image's answer).
+ */
+export function resultKeyFor(contentKey: string, input: LoadedInput): string {
+  return input.forwardUrl === undefined
+    ? contentKey
+    : `${contentKey}:url:${sha256(Buffer.from(input.forwardUrl))}`;
 }
 
 export async function loadStage(
@@ -53,9 +81,13 @@ export async function loadStage(
 ): Promise<LoadedInput> {
   return inSpan('visionpipe.load', {}, async (span) => {
     const loaded = await loadSource(source, limits);
-    const url = typeof source === 'object' && 'url' in source ? source.url : undefined;
     span.setAttribute('visionpipe.image.bytes', loaded.bytes.length);
-    return { label, bytes: loaded.bytes, sha256: sha256(loaded.bytes), url };
+    return {
+      label,
+      bytes: loaded.bytes,
+      sha256: sha256(loaded.bytes),
+      forwardUrl: forwardableUrl(source, limits),
+    };
   });
 }
 
@@ -80,8 +112,11 @@ export function providerImage(input: LoadedInput, prepared: PreparedImage): Prov
     width: prepared.width,
     height: prepared.height,
     sha256: input.sha256,
-    // The provider may fetch the original itself only when preprocessing changed nothing.
-    ...(input.url && prepared.passthrough ? { sourceUrl: input.url } : {}),
+    // The provider fetches the original itself only when allowed (forwardUrl) and when
+    // preprocessing changed nothing and stripped nothing: else it gets the prepared bytes.
+    ...(input.forwardUrl && prepared.passthrough && prepared.data.equals(input.bytes)
+      ? { sourceUrl: input.forwardUrl }
+      : {}),
   };
 }
 

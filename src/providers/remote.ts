@@ -9,6 +9,7 @@ import { VisionpipeError } from '../errors.js';
 import type { OutputFormat } from '../image/options.js';
 import { emptyOutput } from '../patterns/empty-output.js';
 import type { Pattern } from '../patterns/types.js';
+import { registerSecret } from './secrets.js';
 import type { TokenEstimate, Usage } from './spec.js';
 import { estimateTextTokens } from './tokens.js';
 
@@ -65,7 +66,10 @@ export function resolveApiKey(
   baseUrl: URL,
 ): string | undefined {
   const key = explicit ?? process.env[envVar];
-  if (key !== undefined && key !== '') return key;
+  if (key !== undefined && key !== '') {
+    registerSecret(key); // hidden wherever it might be echoed, whatever its shape
+    return key;
+  }
   if (isLoopback(baseUrl)) return undefined;
   throw new VisionpipeError(
     'MISSING_API_KEY',

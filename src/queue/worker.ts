@@ -18,6 +18,7 @@ import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { RunRecord } from '../pipeline/record.js';
+import { redactDeep } from '../secrets.js';
 import type { Store } from '../store/index.js';
 import { INGEST_QUEUE, type IngestJobData, ingestJobData, QUEUE_DEFAULTS } from './ingest-queue.js';
 import type { PipelinePool } from './pipelines.js';
@@ -105,7 +106,7 @@ export function startIngestWorker(options: IngestWorkerOptions): IngestWorker {
       // Jobs stay running in the database; the queue tries again after its backoff.
       throw new RetryLater(`${record.error?.code}: ${record.error?.message}`);
     }
-    await store.jobs.complete(workKey, record, data.leaderJobId);
+    await store.jobs.complete(workKey, redactDeep(record), data.leaderJobId);
     return record.status;
   }
 

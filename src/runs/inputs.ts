@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import picomatch from 'picomatch';
 import { VisionpipeError } from '../errors.js';
 import { isUrl } from '../image/source.js';
+import { redactUrl } from '../secrets.js';
 
 export type InputItem =
   | { kind: 'file'; label: string; path: string; rel: string }
@@ -117,7 +118,8 @@ function globBase(pattern: string): { base: string; rest: string } {
 async function* expandOne(arg: string, options: Required<ExpandOptions>): AsyncGenerator<InputItem> {
   if (isUrl(arg)) {
     try {
-      yield { kind: 'url', label: arg, url: arg, rel: urlRelativePath(arg) };
+      // The label is what records, caches and messages show: never the URL's credentials.
+      yield { kind: 'url', label: redactUrl(arg), url: arg, rel: urlRelativePath(redactUrl(arg)) };
     } catch {
       yield {
         kind: 'error',

@@ -9,6 +9,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { RunRecord } from '../pipeline/record.js';
+import { redactDeep } from '../secrets.js';
 
 export class ResultsWriter {
   private fd: number | undefined;
@@ -33,7 +34,11 @@ export class ResultsWriter {
 
   write(record: RunRecord): void {
     if (this.fd === undefined) throw new Error(`${this.file} is closed`);
-    writeSync(this.fd, `${JSON.stringify({ ...record, finished_at: new Date().toISOString() })}\n`);
+    // An answer may echo a key (a refusal, a gateway's error text, a value): never written (secrets.ts).
+    writeSync(
+      this.fd,
+      `${JSON.stringify(redactDeep({ ...record, finished_at: new Date().toISOString() }))}\n`,
+    );
     this.written++;
   }
 

@@ -104,6 +104,7 @@ describe('visionpipe run', () => {
           'pattern',
           'cascade',
           'finished_at',
+          'rendered', // with --format-dir: the file the record was rendered to (null when not)
         ].sort(),
       );
     }

@@ -135,7 +135,7 @@ describe('fetchUrlBytes', () => {
   });
 
   it('redacts credentials in labels', () => {
-    expect(redactUrl('https://user:secret@example.com/a.jpg')).toBe('https://***@example.com/a.jpg');
+    expect(redactUrl('https://user:secret@example.com/a.jpg')).toBe('https://[redacted]@example.com/a.jpg');
   });
 });
 

@@ -9,16 +9,18 @@ import { openCache } from '../../cache/open-cache.js';
 import { VisionpipeError } from '../../errors.js';
 import { defaultConcurrency } from '../../image/parallelism.js';
 import { isProfileName, PROFILE_NAMES, type ProfileName } from '../../image/profiles.js';
-import { loadPattern, render } from '../../patterns/index.js';
+import { loadPattern } from '../../patterns/index.js';
 import { createBatchBackend } from '../../providers/batch/index.js';
 import { createProvider } from '../../providers/registry.js';
 import { runWithBatchApi } from '../../runs/batch-api-run.js';
 import { countInputs, expandInputs, readListFile } from '../../runs/inputs.js';
-import { OutputWriter } from '../../runs/output-paths.js';
+import { checkResultsTarget } from '../../runs/output-guard.js';
 import { PipelineSet } from '../../runs/pipeline-set.js';
+import { RenderOutputs } from '../../runs/render-outputs.js';
 import { planResume } from '../../runs/resume.js';
 import { loadRouter } from '../../runs/routes.js';
 import { type BatchResult, runBatch } from '../../runs/run.js';
+import { acquireRunLock } from '../../runs/run-lock.js';
 import { RunSummary } from '../../runs/summary.js';
 import { parseModelRef } from '../cost-flags.js';
 import { documentOptionsFrom } from '../document-flags.js';
@@ -28,8 +30,6 @@ import { defaultConcurrencyFor, limiterFrom, providerOptionsFrom, retryFrom } fr
 import type { RunFlags } from '../run.js';
 import { printSummary } from '../summary-print.js';
 import { startRunObservers } from './observe.js';
-
-const EXTENSIONS = { json: '.json', yaml: '.yaml', xml: '.xml', csv: '.csv', text: '.txt' } as const;
 
 async function* allInputs(inputs: readonly string[], list: string | undefined): AsyncGenerator<string> {
   yield* inputs;
@@ -120,6 +120,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     sourceLimits: {
       maxInputBytes: flags.maxInputBytes,
       allowPrivateNetworks: flags.allowPrivateUrls ?? false,
+      passUrls: flags.passUrls ?? false,
     },
     timeoutMs: flags.timeout,
     ...(flags.nearDup === undefined ? {} : { nearDuplicateDistance: flags.nearDup }),
@@ -144,6 +145,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     progress.log('Stopping: finishing images in flight (Ctrl-C again to abort)'),
   );
   let describe = { provider: flags.provider, model: flags.model ?? '' };
+  let releaseLock = () => {};
   try {
     pipelines.checkCredentials(); // a missing key stops the run before anything is written
     const main = await pipelines.defaultPipeline();
@@ -154,6 +156,15 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     const exclude = [flags.out, stateDir, ...(flags.formatDir ? [flags.formatDir] : [])].map((p) =>
       path.resolve(p),
     );
+    // -o is never the pattern, a rules or list file, an input, or a file visionpipe did not write.
+    await checkResultsTarget({
+      out: flags.out,
+      reads: { pattern: flags.pattern, routes: flags.route, list: flags.list },
+      inputs,
+      overwrite: flags.overwrite ?? false,
+    });
+    const lock = acquireRunLock(stateDir, flags.out, warn); // one run per results file (run-lock.ts)
+    releaseLock = () => lock.release();
     const plan = await planResume({
       out: flags.out,
       stateDir,
@@ -163,7 +174,14 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     if (plan.reason) warn(plan.reason);
     if (plan.earlier > 0)
       progress.log(`Resuming: ${plan.earlier} results from an earlier run of this command are kept`);
-    const formatWriter = flags.formatDir ? await OutputWriter.create(flags.formatDir) : undefined;
+    const renders = flags.formatDir
+      ? await RenderOutputs.open(flags.formatDir, {
+          overwrite: flags.overwrite ?? false,
+          ...(flags.keepCsvFormulas ? { csvFormulas: 'keep' as const } : {}),
+          patternFor: async (item) => (await pipelines.pipelineFor(item)).pattern,
+          warn,
+        })
+      : undefined;
     countInputs(allInputs(inputs, flags.list), { exclude }).then(
       (total) => progress.setTotal(total),
       () => {},
@@ -172,19 +190,18 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       const expanded = expandInputs(allInputs(inputs, flags.list), { exclude });
       // The budget admits inputs as records come in: the batch API's come too late for it.
       const items = batchBackend ? expanded : observers.gate(expanded);
-      const handle = async ({ item, record, resumed }: BatchResult) => {
-        progress.tick(record.status === 'error');
+      const handle = async ({ item, record: produced, resumed }: BatchResult) => {
+        progress.tick(produced.status === 'error');
         if (resumed) {
-          summary.addResumed(record);
+          summary.addResumed(produced);
+          await renders?.restore(item, produced); // its file may be missing after a kill
           return;
         }
+        // Rendered first, so the record names the file it was rendered to.
+        const record = renders ? await renders.render(item, produced) : produced;
         plan.writer.write(record);
         plan.processed(record.input);
         summary.add(record);
-        if (formatWriter && record.status === 'ok' && item.kind !== 'error') {
-          const { pattern: used } = await pipelines.pipelineFor(item);
-          await formatWriter.write(item, EXTENSIONS[used.format], Buffer.from(render(used, record.output)));
-        }
       };
       if (batchBackend) {
         const signature = await pipelines.signature();
@@ -226,6 +243,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     await observers.close().catch(() => {});
     throw error;
   } finally {
+    releaseLock();
     progress.stop();
     await pipelines.close();
     await batchBackend?.close();

@@ -1,0 +1,158 @@
+/**
+ * Budgets for hostile patterns. A pattern file is untrusted input (teams share them, the
+ * service accepts them over HTTP), and a few kilobytes can describe gigabytes: `$defs`
+ * that each reference the previous one twice double at every level. Every budget is
+ * checked while the pattern loads, before any provider is called, and a pattern over one
+ * fails with INVALID_PATTERN naming the limit (`pattern limit schemaNodes (10000)
+ * exceeded …`), exit 2 in the CLI, 400 in the service.
+ *
+ * | limit         | value   | what it bounds                                                        |
+ * |---------------|---------|-----------------------------------------------------------------------|
+ * | fileBytes     | 1 MiB   | the pattern file or payload, read or parsed                           |
+ * | sourceDepth   | 128     | nesting of objects and arrays in the pattern document as written      |
+ * | sourceNodes   | 200 000 | objects, arrays and values in the document (YAML aliases counted each time) |
+ * | schemaDepth   | 32      | nesting of fields (objects in objects, lists of lists) after `$ref`s are inlined |
+ * | schemaNodes   | 10 000  | schema nodes (fields, list items) after `$ref`s are inlined           |
+ * | schemaBytes   | 1 MiB   | the expanded schema as JSON (what a request carries)                  |
+ *
+ * Sources: OpenAI structured outputs accept at most 5 000 properties and 10 levels of
+ * nesting; the budgets leave room for other providers and the local engine while keeping
+ * a pattern's cost in memory and time small and linear in its size.
+ */
+import { invalidPattern } from './invalid.js';
+import type { SchemaNode } from './types.js';
+
+export const PATTERN_LIMITS = {
+  fileBytes: 1024 * 1024,
+  sourceDepth: 128,
+  sourceNodes: 200_000,
+  schemaDepth: 32,
+  schemaNodes: 10_000,
+  schemaBytes: 1024 * 1024,
+} as const;
+
+export type PatternLimitName = keyof typeof PATTERN_LIMITS;
+
+/** A schema path short enough for a message: the root, or its last 80 characters. */
+function shortPath(path: string): string {
+  if (path === '') return 'the root';
+  return path.length > 80 ? `…${path.slice(-80)}` : path;
+}
+
+/** The INVALID_PATTERN error for a budget that was exceeded; the message names the limit. */
+export function overBudget(origin: string, limit: PatternLimitName, detail: string) {
+  return invalidPattern(origin, `pattern limit ${limit} (${PATTERN_LIMITS[limit]}) exceeded: ${detail}`);
+}
+
+/**
+ * Walks a parsed pattern document without recursion (a 100 000-deep document cannot
+ * overflow the stack here) and refuses it when it nests deeper than `sourceDepth` or holds
+ * more than `sourceNodes` values. Shared subtrees (YAML aliases) count each time they appear,
+ * which is what they cost once expanded.
+ */
+export function checkSourceBudget(value: unknown, origin: string): void {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop() as { value: unknown; depth: number };
+    nodes += 1;
+    if (nodes > PATTERN_LIMITS.sourceNodes)
+      throw overBudget(
+        origin,
+        'sourceNodes',
+        `the pattern holds more than ${PATTERN_LIMITS.sourceNodes} values`,
+      );
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= PATTERN_LIMITS.sourceDepth)
+      throw overBudget(
+        origin,
+        'sourceDepth',
+        `the pattern nests deeper than ${PATTERN_LIMITS.sourceDepth} levels`,
+      );
+    const children = Array.isArray(current) ? current : Object.values(current);
+    for (const child of children) stack.push({ value: child, depth: depth + 1 });
+  }
+}
+
+/**
+ * Counts schema nodes and expanded bytes while a schema is being built, so an exponential
+ * `$ref` expansion stops at the budget instead of at the end of memory.
+ */
+export class SchemaBudget {
+  private nodes = 0;
+  private bytes = 0;
+  private depth = 0;
+
+  constructor(private readonly origin: string) {}
+
+  /** Called on entering a node; `ownBytes` is the JSON size of its own keywords (not children). */
+  enter(path: string, ownBytes: number): void {
+    this.depth += 1;
+    this.nodes += 1;
+    this.bytes += ownBytes;
+    if (this.depth > PATTERN_LIMITS.schemaDepth)
+      throw overBudget(
+        this.origin,
+        'schemaDepth',
+        `fields nest deeper than ${PATTERN_LIMITS.schemaDepth} levels at ${shortPath(path)}`,
+      );
+    if (this.nodes > PATTERN_LIMITS.schemaNodes)
+      throw overBudget(
+        this.origin,
+        'schemaNodes',
+        `the schema expands to more than ${PATTERN_LIMITS.schemaNodes} fields (reached at ${shortPath(path)}); check for $refs used many times`,
+      );
+    if (this.bytes > PATTERN_LIMITS.schemaBytes)
+      throw overBudget(
+        this.origin,
+        'schemaBytes',
+        `the schema expands to more than ${PATTERN_LIMITS.schemaBytes} bytes (reached at ${shortPath(path)})`,
+      );
+  }
+
+  leave(): void {
+    this.depth -= 1;
+  }
+}
+
+/**
+ * Checks a finished schema (whatever built it: a JSON Schema, an example object, example
+ * YAML or XML, CSV columns, headings) against the schema budgets, without recursion.
+ */
+export function checkSchemaBudget(schema: SchemaNode, origin: string): void {
+  const stack: Array<{ node: SchemaNode; depth: number; path: string }> = [
+    { node: schema, depth: 1, path: '' },
+  ];
+  let nodes = 0;
+  let bytes = 0;
+  while (stack.length > 0) {
+    const { node, depth, path } = stack.pop() as { node: SchemaNode; depth: number; path: string };
+    const { properties, items, ...own } = node;
+    nodes += 1;
+    bytes += JSON.stringify(own).length;
+    const at = shortPath(path);
+    if (depth > PATTERN_LIMITS.schemaDepth)
+      throw overBudget(
+        origin,
+        'schemaDepth',
+        `fields nest deeper than ${PATTERN_LIMITS.schemaDepth} levels at ${at}`,
+      );
+    if (nodes > PATTERN_LIMITS.schemaNodes)
+      throw overBudget(
+        origin,
+        'schemaNodes',
+        `the schema has more than ${PATTERN_LIMITS.schemaNodes} fields`,
+      );
+    if (bytes > PATTERN_LIMITS.schemaBytes)
+      throw overBudget(
+        origin,
+        'schemaBytes',
+        `the schema is larger than ${PATTERN_LIMITS.schemaBytes} bytes`,
+      );
+    for (const [key, child] of Object.entries(properties ?? {})) {
+      bytes += key.length;
+      stack.push({ node: child, depth: depth + 1, path: `${path}/${key}` });
+    }
+    if (items) stack.push({ node: items, depth: depth + 1, path: `${path}/*` });
+  }
+}

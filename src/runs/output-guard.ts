@@ -1,0 +1,88 @@
+/**
+ * The results file (`run -o FILE`) is checked before anything is opened for writing:
+ *
+ * - it may not be the pattern, the routes file, the list file or an input named on the
+ *   command line (symlinks resolved: a link to the pattern is the pattern). `optimize`
+ *   refuses the same way. OUTPUT_CONFLICT, exit 2; nothing is truncated.
+ * - an existing file that is not a visionpipe results file (its first line is not a record)
+ *   is someone else's: it is only replaced with `--overwrite`.
+ */
+import { open, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { VisionpipeError } from '../errors.js';
+
+export interface ResultsTargetCheck {
+  /** The results file (`-o`). */
+  out: string;
+  /** Files the command reads, by role: `{pattern: 'p.json', route: …, list: …}`. */
+  reads: Record<string, string | undefined>;
+  /** Inputs named on the command line (files, folders, globs, URLs: only files are compared). */
+  inputs: readonly string[];
+  overwrite: boolean;
+}
+
+async function real(file: string): Promise<string> {
+  return realpath(file).catch(() => path.resolve(file));
+}
+
+/** The first line of a file, at most 64 KiB of it. */
+async function firstLine(file: string): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const text = buffer.subarray(0, bytesRead).toString('utf8');
+    const end = text.indexOf('\n');
+    return end === -1 ? text : text.slice(0, end);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Whether a line is a results record (what ResultsWriter writes). */
+export function isResultsLine(line: string): boolean {
+  try {
+    const value = JSON.parse(line) as unknown;
+    return (
+      value !== null &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      typeof (value as Record<string, unknown>).input === 'string' &&
+      typeof (value as Record<string, unknown>).status === 'string'
+    );
+  } catch {
+    return false;
+  }
+}
+
+export async function checkResultsTarget({
+  out,
+  reads,
+  inputs,
+  overwrite,
+}: ResultsTargetCheck): Promise<void> {
+  const target = await real(out);
+  const conflict = (what: string) =>
+    new VisionpipeError(
+      'OUTPUT_CONFLICT',
+      `-o ${out} is ${what}: writing results there would destroy it; choose another results file`,
+      { option: 'out' },
+    );
+  for (const [role, file] of Object.entries(reads)) {
+    if (file !== undefined && (await real(file)) === target) throw conflict(`the ${role} file`);
+  }
+  for (const input of inputs) {
+    if (/^https?:\/\//i.test(input)) continue;
+    if ((await real(input)) === target) throw conflict(`an input (${input})`);
+  }
+  const info = await stat(target).catch(() => undefined);
+  if (info === undefined) return;
+  if (!info.isFile()) throw conflict('not a regular file');
+  if (info.size === 0 || overwrite) return;
+  if (!isResultsLine(await firstLine(target)))
+    throw new VisionpipeError(
+      'OUTPUT_CONFLICT',
+      `-o ${out} exists and is not a visionpipe results file: pass --overwrite to replace it, or choose another file`,
+      { option: 'out' },
+    );
+}

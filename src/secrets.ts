@@ -1,0 +1,176 @@
+/**
+ * Secrets never reach a message, a record, a cache entry, a log or a summary. Every string
+ * visionpipe writes anywhere passes through `redactSecrets` (VisionpipeError messages do so
+ * in their constructor; records and cache entries through `redactDeep`), which hides:
+ *
+ * - every known secret by value: the API keys in the environment (`*_API_KEY`, `*_TOKEN`,
+ *   `*_SECRET`, `*_PASSWORD` variables, so an Azure-style 32-hex key is hidden though it has
+ *   no recognisable shape) and every key given in code (`registerSecret`, done by each
+ *   provider for the key it holds);
+ * - anything shaped like a key: `Bearer …`, `Basic …`, OpenAI/Anthropic/OpenRouter `sk-…`,
+ *   Google `AIza…`, ImgGo `imggo_live_…`, AWS `AKIA…`, GitHub `ghp_…`, JSON Web Tokens;
+ * - header lines that carry credentials (`Authorization:`, `x-api-key:`, `api-key:`,
+ *   `x-goog-api-key:`, `Cookie:`), in any case, with `:` or `=`;
+ * - URL credentials: `user:password@` and secret query parameters (`key`, `api_key`, `token`,
+ *   `access_token`, `sig`, `signature`, `X-Amz-Signature`, `X-Goog-Credential`, `password`…).
+ *
+ * What is hidden becomes `[redacted]`; the rest of the text is left as it was.
+ */
+
+export const REDACTED = '[redacted]';
+
+/** Shortest value treated as a secret by value: shorter "keys" (placeholders like "x") would hide words. */
+export const MIN_SECRET_LENGTH = 8;
+
+const KEY_SHAPES: readonly RegExp[] = [
+  /\b(?:Bearer|Basic)\s+[^\s"',;]+/gi,
+  /\b(?:sk|rk|pk)-[A-Za-z0-9_*-]{4,}/g, // OpenAI (sk-proj-…), Anthropic (sk-ant-…), OpenRouter (sk-or-…)
+  /\bAIza[0-9A-Za-z_-]{10,}/g, // Google API keys
+  /\bimggo_(?:live|test)_[A-Za-z0-9_*-]+/g,
+  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, // AWS access key ids
+  /\bgh[pousr]_[A-Za-z0-9]{20,}/g, // GitHub tokens
+  /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+/g, // JSON Web Tokens
+];
+
+/** `Authorization: …`, `"x-api-key": "…"`, `api-key=…`: the value after the header name. */
+const CREDENTIAL_HEADER =
+  /((?:proxy-)?authorization|x-api-key|api-key|x-goog-api-key|cookie|set-cookie)("?\s*[:=]\s*"?)([^"\r\n,;]+)/gi;
+
+/** Query parameters whose value is a credential (lower case; compared case-insensitively). */
+export const SECRET_QUERY_PARAMETERS: ReadonlySet<string> = new Set([
+  'key',
+  'api_key',
+  'apikey',
+  'api-key',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'auth',
+  'password',
+  'passwd',
+  'secret',
+  'client_secret',
+  'sig',
+  'signature',
+  'x-amz-signature',
+  'x-amz-credential',
+  'x-amz-security-token',
+  'x-goog-signature',
+  'x-goog-credential',
+  'code',
+]);
+
+/** `scheme://user:password@` anywhere in a text. */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']*@/gi;
+/** `?name=value` / `&name=value` anywhere in a text. */
+const QUERY_PARAMETER = /([?&])([^=&\s"'#]+)=([^&\s"'#]*)/g;
+
+const ENV_SECRET_NAME = /(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD)$/i;
+
+const registered = new Set<string>();
+
+/** Adds a secret held in code (a key given as an option, not in the environment) to what is hidden. */
+export function registerSecret(secret: string | undefined): void {
+  if (secret !== undefined && secret.length >= MIN_SECRET_LENGTH) registered.add(secret);
+}
+
+/** Every secret known by value: registered ones and the environment's keys, tokens and passwords. */
+export function knownSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
+  const found = new Set(registered);
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && value.length >= MIN_SECRET_LENGTH && ENV_SECRET_NAME.test(name))
+      found.add(value);
+  }
+  // Longest first: a key that contains another is hidden whole.
+  return [...found].sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every known and given secret and anything shaped like one replaced by `[redacted]`. */
+export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined> = []): string {
+  return redactWith(text, withKnown(secrets));
+}
+
+function withKnown(secrets: ReadonlyArray<string | undefined>): string[] {
+  const given = secrets.filter((s): s is string => s !== undefined && s.length >= MIN_SECRET_LENGTH);
+  return [...given, ...knownSecrets()].sort((a, b) => b.length - a.length);
+}
+
+function redactWith(text: string, all: readonly string[]): string {
+  let out = text;
+  for (const secret of all) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  for (const shape of KEY_SHAPES) out = out.replace(shape, REDACTED);
+  out = out.replace(
+    CREDENTIAL_HEADER,
+    (_match, name: string, separator: string) => `${name}${separator}${REDACTED}`,
+  );
+  out = out.replace(URL_USERINFO, (_match, scheme: string) => `${scheme}${REDACTED}@`);
+  out = out.replace(QUERY_PARAMETER, (match, lead: string, name: string) =>
+    SECRET_QUERY_PARAMETERS.has(decodeName(name).toLowerCase()) ? `${lead}${name}=${REDACTED}` : match,
+  );
+  return out;
+}
+
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
+}
+
+/**
+ * A URL as it may be stored or shown: userinfo and secret query parameters hidden (and any
+ * known secret elsewhere in it). Text that is not a URL is redacted as text.
+ */
+export function redactUrl(url: string): string {
+  return redactSecrets(url);
+}
+
+/** Whether a URL carries credentials (userinfo or a secret query parameter): such a URL is never forwarded. */
+export function urlHasCredentials(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.username !== '' || parsed.password !== '') return true;
+  for (const name of parsed.searchParams.keys())
+    if (SECRET_QUERY_PARAMETERS.has(name.toLowerCase())) return true;
+  return false;
+}
+
+/**
+ * A JSON value with every string in it (keys too) redacted: what records and cache entries
+ * go through before they are written. Values without a secret come back unchanged (the
+ * same object), so the common case costs one scan.
+ */
+export function redactDeep<T>(value: T, secrets: ReadonlyArray<string | undefined> = []): T {
+  return walk(value, withKnown(secrets)) as T;
+}
+
+function walk(value: unknown, secrets: string[]): unknown {
+  if (typeof value === 'string') return redactWith(value, secrets);
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out = value.map((item) => {
+      const next = walk(item, secrets);
+      if (next !== item) changed = true;
+      return next;
+    });
+    return changed ? out : value;
+  }
+  if (value !== null && typeof value === 'object') {
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const name = redactWith(key, secrets);
+      const next = walk(item, secrets);
+      if (next !== item || name !== key) changed = true;
+      out[name] = next;
+    }
+    return changed ? out : value;
+  }
+  return value;
+}

@@ -1,0 +1,126 @@
+/**
+ * A config file planted in the working folder (issue 12): announced (file, provider,
+ * endpoint), and unable to send the API key and images to its own endpoint unless the file is
+ * named (--config) or the endpoint given on the command line (--base-url).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkImplicitConfig } from '../../src/config/implicit.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/images.js';
+import {
+  type CompatibleServer,
+  startCompatibleServer,
+  writeSimplePattern,
+} from '../support/openai-compatible.js';
+
+describe('checkImplicitConfig', () => {
+  const file = '/work/visionpipe.config.yaml';
+  it('refuses an endpoint nobody confirmed, naming the file and the endpoint', () => {
+    expect(() =>
+      checkImplicitConfig({
+        config: { provider: 'openai', baseUrl: 'https://u:pw@collector.example/v1' },
+        file,
+        baseUrlFlag: undefined,
+        providerFlag: undefined,
+      }),
+    ).toThrow(
+      /visionpipe\.config\.yaml was found in the working folder and sets the openai endpoint to https:\/\/\[redacted\]@collector\.example\/v1/,
+    );
+  });
+
+  it('announces the file, provider, endpoint and shared stores', () => {
+    const line = checkImplicitConfig({
+      config: { provider: 'openai', cache: 'redis://:secretpw@cache.example:6379', limiter: 'memory' },
+      file,
+      baseUrlFlag: undefined,
+      providerFlag: undefined,
+    });
+    expect(line).toContain(file);
+    expect(line).toContain('provider openai (from the file)');
+    expect(line).toContain('endpoint default');
+    expect(line).toContain('cache redis://[redacted]@cache.example:6379');
+    expect(line).not.toContain('secretpw');
+    expect(line).toContain('limiter memory');
+  });
+
+  it('an endpoint given with --base-url wins and is announced as such', () => {
+    const line = checkImplicitConfig({
+      config: { provider: 'openai', baseUrl: 'https://collector.example/v1' },
+      file,
+      baseUrlFlag: 'http://127.0.0.1:8080/v1',
+      providerFlag: 'openai',
+    });
+    expect(line).toContain('provider openai,');
+    expect(line).toContain('endpoint http://127.0.0.1:8080/v1 (--base-url)');
+    expect(line).not.toContain('collector');
+  });
+});
+
+describe('visionpipe run in a folder with a planted config', () => {
+  let collector: CompatibleServer;
+  let dir: string;
+  let pattern: string;
+  beforeAll(async () => {
+    collector = await startCompatibleServer('{"vendor_name": "X", "total": 1}');
+    dir = await tempDir();
+    pattern = await writeSimplePattern(dir);
+    await sharp({ create: { width: 40, height: 40, channels: 3, background: '#fff' } })
+      .png()
+      .toFile(path.join(dir, 'scan.png'));
+    await writeFile(
+      path.join(dir, 'visionpipe.config.yaml'),
+      `provider: openai\nmodel: gpt-4.1-mini\nbaseUrl: ${collector.baseUrl}\ncache: off\n`,
+    );
+  });
+  afterAll(() => collector.close());
+
+  const env = { OPENAI_API_KEY: 'sk-user-own-key-000000000' };
+
+  it('stops before the key or an image leaves the machine', async () => {
+    const result = await runCli(['run', 'scan.png', '-p', pattern, '-o', 'out.jsonl', '--no-progress'], {
+      cwd: dir,
+      env,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error [INVALID_OPTION]');
+    expect(result.stderr).toContain('visionpipe.config.yaml was found in the working folder');
+    expect(result.stderr).toContain(collector.baseUrl);
+    expect(collector.calls).toHaveLength(0);
+    await expect(readFile(path.join(dir, 'out.jsonl'))).rejects.toThrow();
+  });
+
+  it('runs when the file is named with --config', async () => {
+    const result = await runCli(
+      [
+        'run',
+        'scan.png',
+        '-p',
+        pattern,
+        '-o',
+        'named.jsonl',
+        '--config',
+        'visionpipe.config.yaml',
+        '--no-progress',
+      ],
+      { cwd: dir, env },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain('found in the working folder');
+    expect(collector.calls).toHaveLength(1);
+  });
+
+  it('announces an implicit config that sets no endpoint', async () => {
+    const other = await tempDir();
+    await writeFile(path.join(other, 'visionpipe.config.yaml'), 'provider: local\nconcurrency: 2\n');
+    const result = await runCli(['estimate', path.join(dir, 'scan.png'), '-p', pattern, '--json'], {
+      cwd: other,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(
+      /note: using .*visionpipe\.config\.yaml, found in the working folder.*provider local \(from the file\), endpoint default/,
+    );
+  });
+});
