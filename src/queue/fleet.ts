@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Store } from '../store/index.js';
+import type { DispatcherSettings } from '../webhooks/dispatcher.js';
 import { type EngineSettings, openEngine } from './engine.js';
 import { type IngestWorker, startIngestWorker } from './worker.js';
 
@@ -18,6 +19,11 @@ export interface FleetSettings {
   lockDurationMs: number;
   stalledIntervalMs: number;
   engine: EngineSettings;
+  /**
+   * The webhook dispatcher every serve and worker process runs (defaults: the 5 s … 24 h
+   * schedule, 15 s timeout, public addresses only); false: this process sends none.
+   */
+  webhooks?: Partial<DispatcherSettings> | false;
   log: (line: string) => void;
 }
 

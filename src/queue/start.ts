@@ -1,8 +1,10 @@
 /**
  * `visionpipe worker`, assembled: the store (migrated, so a worker started first still
- * finds its tables), Redis, and the fleet. close() drains: running jobs finish first.
+ * finds its tables), Redis, the fleet and the webhook dispatcher. close() drains:
+ * running jobs finish first, then deliveries in flight.
  */
 import { openStore } from '../store/index.js';
+import { startDispatcher } from '../webhooks/dispatcher.js';
 import { closeRedis, connectRedis } from './connection.js';
 import { type FleetSettings, startFleet } from './fleet.js';
 
@@ -23,9 +25,13 @@ export async function startWorkerProcess(
     const redis = await connectRedis(settings.redisUrl);
     try {
       const fleet = await startFleet(settings.fleet, store, redis);
+      const { webhooks } = settings.fleet;
+      const dispatcher =
+        webhooks === false ? undefined : startDispatcher(store, webhooks ?? {}, settings.log);
       return {
         async close() {
           await fleet.close();
+          await dispatcher?.close();
           await closeRedis(redis);
           await store.close();
         },
