@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Store } from '../store/index.js';
 import type { DispatcherSettings } from '../webhooks/dispatcher.js';
 import { type EngineSettings, openEngine } from './engine.js';
+import type { ReconcilerSettings } from './reconciler.js';
 import { type IngestWorker, startIngestWorker } from './worker.js';
 
 export interface FleetSettings {
@@ -24,6 +25,8 @@ export interface FleetSettings {
    * schedule, 15 s timeout, public addresses only); false: this process sends none.
    */
   webhooks?: Partial<DispatcherSettings> | false;
+  /** Re-queueing of open work that Redis lost (default every 30 s, work idle 60 s); false: off. */
+  reconcile?: Partial<ReconcilerSettings> | false;
   log: (line: string) => void;
 }
 

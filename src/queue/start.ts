@@ -1,12 +1,15 @@
 /**
  * `visionpipe worker`, assembled: the store (migrated, so a worker started first still
- * finds its tables), Redis, the fleet and the webhook dispatcher. close() drains:
+ * finds its tables), Redis, the fleet, the webhook dispatcher and the re-queueing of
+ * work Redis lost. close() drains:
  * running jobs finish first, then deliveries in flight.
  */
 import { openStore } from '../store/index.js';
 import { startDispatcher } from '../webhooks/dispatcher.js';
 import { closeRedis, connectRedis } from './connection.js';
 import { type FleetSettings, startFleet } from './fleet.js';
+import { IngestQueue } from './ingest-queue.js';
+import { startReconciler } from './reconciler.js';
 
 export interface WorkerProcessSettings {
   databaseUrl: string;

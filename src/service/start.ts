@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { closeRedis, connectRedis } from '../queue/connection.js';
 import { type Fleet, type FleetSettings, startFleet } from '../queue/fleet.js';
 import { IngestQueue } from '../queue/ingest-queue.js';
+import { startReconciler } from '../queue/reconciler.js';
 import { openStore } from '../store/index.js';
 import { startDispatcher } from '../webhooks/dispatcher.js';
 import { type ApiSettings, buildApi } from './app.js';
@@ -56,7 +57,11 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
       fleet = await startFleet(settings.fleet, store, workerRedis);
       closers.push(() => fleet!.close());
     }
-    const { webhooks } = settings.fleet;
+    const { webhooks, reconcile } = settings.fleet;
+    if (reconcile !== false) {
+      const reconciler = startReconciler(store, queue, reconcile ?? {}, log);
+      closers.push(() => reconciler.close());
+    }
     if (webhooks !== false) {
       const dispatcher = startDispatcher(store, webhooks ?? {}, log);
       closers.push(() => dispatcher.close());

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { ProviderOptions } from '../../src/providers/registry.js';
+import type { ReconcilerSettings } from '../../src/queue/reconciler.js';
 import { type RunningService, startService } from '../../src/service/start.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { DispatcherSettings } from '../../src/webhooks/dispatcher.js';
@@ -32,6 +33,8 @@ export interface TestServiceOptions {
   allowPrivateUrls?: boolean;
   /** Webhook dispatcher settings (default: private addresses allowed, 50 ms polls). */
   webhooks?: Partial<DispatcherSettings> | false;
+  /** Re-queueing of work Redis lost (default: the service's). */
+  reconcile?: Partial<ReconcilerSettings> | false;
   /** Reuse a database and prefix (a second service on the same state). */
   shared?: { database: TestDatabase; prefix: string };
 }
@@ -89,6 +92,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       lockDurationMs: options.lockDurationMs ?? 30_000,
       stalledIntervalMs: options.stalledIntervalMs ?? 30_000,
       webhooks: options.webhooks ?? { allowPrivate: true, pollMs: 50 },
+      ...(options.reconcile === undefined ? {} : { reconcile: options.reconcile }),
       log,
       engine: {
         provider,
