@@ -1,8 +1,7 @@
 /**
  * `visionpipe worker`, assembled: the store (migrated, so a worker started first still
  * finds its tables), Redis, the fleet, the webhook dispatcher and the re-queueing of
- * work Redis lost. close() drains:
- * running jobs finish first, then deliveries in flight.
+ * work Redis lost. close() drains: running jobs finish first, then deliveries in flight.
  */
 import { openStore } from '../store/index.js';
 import { startDispatcher } from '../webhooks/dispatcher.js';
@@ -31,8 +30,14 @@ export async function startWorkerProcess(
       const { webhooks } = settings.fleet;
       const dispatcher =
         webhooks === false ? undefined : startDispatcher(store, webhooks ?? {}, settings.log);
+      const { reconcile } = settings.fleet;
+      const queue = new IngestQueue(redis, { prefix: settings.fleet.prefix });
+      const reconciler =
+        reconcile === false ? undefined : startReconciler(store, queue, reconcile ?? {}, settings.log);
       return {
         async close() {
+          await reconciler?.close();
+          await queue.close();
           await fleet.close();
           await dispatcher?.close();
           await closeRedis(redis);
