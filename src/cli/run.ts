@@ -10,8 +10,9 @@ import { PROFILE_NAMES } from '../image/profiles.js';
 import { addCostOptions, type CostFlags } from './cost-flags.js';
 import { byteSize, integer } from './parsers.js';
 import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
+import { addQueueOptions, type QueueRunFlags } from './run-queue-flags.js';
 
-export interface RunFlags extends ProviderFlags, CostFlags {
+export interface RunFlags extends ProviderFlags, CostFlags, QueueRunFlags {
   pattern: string;
   batchApi?: boolean;
   batchPoll: number;
@@ -44,6 +45,7 @@ Examples:
   $ visionpipe run scans -p invoice.json --provider openai --base-url http://localhost:11434/v1 --model llava  # Ollama
   $ visionpipe run scans -p invoice.json --provider anthropic --rpm 50 --limiter redis://127.0.0.1:6379  # shared
   $ visionpipe run scans -p invoice.json --provider openai --batch-api   # half price; run again to resume
+  $ DATABASE_URL=postgres://db/vp visionpipe run scans -p invoice.json --queue redis://redis:6379  # on the workers
 
 Each input gets one line in --out (JSONL): input, pattern, sha256, status (ok | error | skipped),
 output, error {code, message}, cache, provider, model, latency_ms, attempts,
@@ -101,9 +103,11 @@ export function runCommandDefinition(): Command {
     .option('--no-progress', 'no progress bar or progress lines')
     .addHelpText('after', EXAMPLES)
     .action(async (inputs: string[], flags: RunFlags) => {
-      const { runCommand } = await import('./actions/run.js');
-      process.exitCode = await runCommand(inputs, flags);
+      process.exitCode = flags.queue
+        ? await (await import('./actions/run-queue.js')).runQueueCommand(inputs, flags)
+        : await (await import('./actions/run.js')).runCommand(inputs, flags);
     });
   addProviderOptions(command);
+  addQueueOptions(command);
   return addCostOptions(command, { cascade: true });
 }

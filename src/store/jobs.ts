@@ -25,7 +25,8 @@ export interface NewIngest {
   imageSha256: string;
   imageUrl: string;
   idempotencyKey: string | null;
-  requestedBy: string;
+  /** The API key that asked; null for a `visionpipe run --queue` coordinator. */
+  requestedBy: string | null;
   extras: Record<string, unknown> | null;
   webhookUrl: string | null;
 }
@@ -258,7 +259,7 @@ export class Jobs {
   }
 
   private async byIdempotencyKey(db: Kysely<Database>, input: NewIngest): Promise<IngestOutcome | undefined> {
-    if (input.idempotencyKey === null) return undefined;
+    if (input.idempotencyKey === null || input.requestedBy === null) return undefined;
     const job = await db
       .selectFrom('jobs')
       .selectAll()
