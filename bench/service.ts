@@ -228,7 +228,6 @@ async function measure(workerCount: number, seedBase: number): Promise<Row> {
     ).json()) as { data: { id: string } };
     const apiLatencies: number[] = [];
     await db.connect();
-    const started = performance.now();
     let next = 0;
     let accepted = 0;
     const ingesting = Promise.all(

@@ -68,6 +68,9 @@ export const configSchema = z
     publicUrl: z.string().url().optional(),
     lockDuration: duration.optional(),
     stalledInterval: duration.optional(),
+    /** Waits between webhook attempts, e.g. `5s,5m,30m` (checked when the service starts). */
+    webhookRetries: z.string().min(1).optional(),
+    webhookTimeout: duration.optional(),
     /** Price table overrides: `{provider: {batchDiscount?, models: {model: {input, output} | {perImage}}}}`. */
     prices: z.record(z.string(), z.unknown()).optional(),
   })
