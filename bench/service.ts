@@ -65,6 +65,7 @@ const quantile = (values: number[], q: number) => {
 interface Proc {
   child: ChildProcess;
   output: string;
+  stdout: string;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   stop(): Promise<void>;
 }
@@ -78,6 +79,7 @@ function start(argv: string[], env: Record<string, string>): Proc {
   const proc: Proc = {
     child,
     output: '',
+    stdout: '',
     waitFor: (pattern, timeoutMs = 60_000) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no ${pattern}: ${proc.output}`)), timeoutMs);
@@ -103,6 +105,9 @@ function start(argv: string[], env: Record<string, string>): Proc {
   const keep = (chunk: Buffer) => {
     proc.output = (proc.output + chunk.toString()).slice(-20_000);
   };
+  child.stdout?.on('data', (chunk: Buffer) => {
+    proc.stdout += chunk.toString();
+  });
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   process.once('exit', () => child.kill('SIGKILL'));
@@ -186,7 +191,7 @@ async function measure(workerCount: number, seedBase: number): Promise<Row> {
   try {
     const keys = start(['keys', 'create', '--name', 'bench', '--scopes', 'admin:all'], env);
     await new Promise((resolve) => keys.child.once('exit', resolve));
-    const key = keys.output.trim().split('\n').pop()!.trim();
+    const key = keys.stdout.trim();
     const common = ['--allow-private-urls', '--provider', 'openai', '--base-url', sim.baseUrls.openai];
     const api = start(['serve', '--port', '0', '--workers', '0', '--rate-limit', 'off', ...common], env);
     procs.push(api);
@@ -254,7 +259,7 @@ async function measure(workerCount: number, seedBase: number): Promise<Row> {
       while (polling) {
         await timed(apiLatencies, () =>
           fetch(`${base}/jobs?per_page=1`, { headers }).then((r) => r.arrayBuffer()),
-        );
+        ).catch(() => {});
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
@@ -301,6 +306,9 @@ async function measure(workerCount: number, seedBase: number): Promise<Row> {
       webhooks_received: hooks.length,
       api_p99_ms: quantile(apiLatencies, 0.99),
     };
+  } catch (error) {
+    for (const p of procs) console.error(p.output.slice(-3000));
+    throw error;
   } finally {
     for (const p of procs.reverse()) await p.stop();
     await db.end().catch(() => {});
