@@ -18,6 +18,12 @@ import type { ProviderFlags } from './provider-flags.js';
  * (flag > config > default), and keeps the price overrides for the command.
  */
 export async function applyConfig(command: Command): Promise<void> {
+  // An empty environment variable (`DATABASE_URL=`) is unset, as shells and compose files mean it.
+  for (const option of command.options) {
+    const key = option.attributeName();
+    if (command.getOptionValueSource(key) === 'env' && command.getOptionValue(key) === '')
+      command.setOptionValueWithSource(key, option.defaultValue, 'default');
+  }
   const explicit = command.getOptionValue('config') as string | undefined;
   const { config, file } = await loadConfig(explicit);
   if (file !== undefined && explicit === undefined) {

@@ -12,8 +12,9 @@ import { addDocumentOptions, type DocumentFlags } from './document-flags.js';
 import { addObserveOptions, type ObserveFlags } from './observe-flags.js';
 import { byteSize, integer } from './parsers.js';
 import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
+import { addQueueOptions, type QueueRunFlags } from './run-queue-flags.js';
 
-export interface RunFlags extends ProviderFlags, CostFlags, ObserveFlags, DocumentFlags {
+export interface RunFlags extends ProviderFlags, CostFlags, ObserveFlags, DocumentFlags, QueueRunFlags {
   pattern: string;
   batchApi?: boolean;
   batchPoll: number;
@@ -52,6 +53,7 @@ Examples:
   $ visionpipe run scans -p invoice.json --provider openai --metrics-port 9464 --log-file run.log \\
       --alert-webhook https://hooks.slack.com/services/… --max-cost-usd 20 --report report.html
   $ visionpipe run invoices/*.pdf -p invoice.json --page-range 1-3 --pages each   # PDFs: docs/documents.md
+  $ DATABASE_URL=postgres://db/vp visionpipe run scans -p invoice.json --queue redis://redis:6379  # on the workers
 
 Each input gets one line in --out (JSONL): input, pattern, sha256, status (ok | error | skipped),
 output, error {code, message}, cache, provider, model, latency_ms, attempts,
@@ -122,11 +124,13 @@ export function runCommandDefinition(): Command {
     .option('--no-progress', 'no progress bar or progress lines')
     .addHelpText('after', EXAMPLES)
     .action(async (inputs: string[], flags: RunFlags) => {
-      const { runCommand } = await import('./actions/run.js');
-      process.exitCode = await runCommand(inputs, flags);
+      process.exitCode = flags.queue
+        ? await (await import('./actions/run-queue.js')).runQueueCommand(inputs, flags)
+        : await (await import('./actions/run.js')).runCommand(inputs, flags);
     });
   addProviderOptions(command);
   addObserveOptions(command);
   addDocumentOptions(command);
+  addQueueOptions(command);
   return addCostOptions(command, { cascade: true });
 }

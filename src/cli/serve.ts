@@ -15,7 +15,6 @@ interface ServeFlags extends WorkerFlags {
   maxUploadBytes: number;
   rateLimit: string;
   publicUrl?: string;
-  allowPrivateUrls?: boolean;
 }
 
 const EXAMPLES = `
@@ -49,7 +48,6 @@ export function serveCommand(): Command {
     )
     .option('--rate-limit <rate>', 'requests per API key: 600/min, 20/s, off', '600/min')
     .option('--public-url <url>', 'the URL clients reach this API at (default: from the Host header)')
-    .option('--allow-private-urls', 'let image_url reach loopback and private addresses')
     .addHelpText('after', EXAMPLES);
   addConnectionOptions(command, { config: false });
   addWorkerOptions(command);

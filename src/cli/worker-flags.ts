@@ -11,6 +11,9 @@ import { integer } from './parsers.js';
 import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
 import type { ConnectionFlags } from './service-flags.js';
 
+/** The webhook retry schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 24 h. */
+export const DEFAULT_WEBHOOK_RETRIES = '5s,5m,30m,2h,5h,10h,24h';
+
 export interface WorkerFlags extends ConnectionFlags, ProviderFlags {
   concurrency?: number;
   profile?: string;
@@ -21,6 +24,10 @@ export interface WorkerFlags extends ConnectionFlags, ProviderFlags {
   maxImageTokens?: number;
   lockDuration: number;
   stalledInterval: number;
+  allowPrivateUrls?: boolean;
+  webhookRetries: string;
+  webhookTimeout: number;
+  webhookSecret?: string;
 }
 
 const duration = (option: string) => (value: string) => parseDuration(value, option);
@@ -57,5 +64,22 @@ export function addWorkerOptions(command: Command): Command {
       new Option('--stalled-interval <duration>', 'how often workers look for jobs whose worker died')
         .argParser(duration('--stalled-interval'))
         .default(30_000, '30s'),
+    )
+    .option('--allow-private-urls', 'let image_url and webhook URLs reach loopback and private addresses')
+    .option(
+      '--webhook-retries <delays>',
+      'waits between webhook attempts (each ±20 %); after the last, one more attempt',
+      DEFAULT_WEBHOOK_RETRIES,
+    )
+    .addOption(
+      new Option('--webhook-timeout <duration>', 'time a webhook receiver has to answer')
+        .argParser(duration('--webhook-timeout'))
+        .default(15_000, '15s'),
+    )
+    .addOption(
+      new Option(
+        '--webhook-secret <secret>',
+        "signs webhooks sent to an ingest's or a pattern's webhook_url (registered endpoints have their own)",
+      ).env('VISIONPIPE_WEBHOOK_SECRET'),
     );
 }

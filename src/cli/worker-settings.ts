@@ -11,6 +11,8 @@ import { VisionpipeError } from '../errors.js';
 import { defaultConcurrency } from '../image/parallelism.js';
 import { isProfileName, PROFILE_NAMES, type ProfileName } from '../image/profiles.js';
 import type { FleetSettings } from '../queue/fleet.js';
+import type { DispatcherSettings } from '../webhooks/dispatcher.js';
+import { parseSchedule } from '../webhooks/schedule.js';
 import { defaultConcurrencyFor, providerOptionsFrom, retryFrom } from './provider-settings.js';
 import type { ConnectionFlags } from './service-flags.js';
 import type { WorkerFlags } from './worker-flags.js';
@@ -38,6 +40,16 @@ function profileOf(name: string | undefined): ProfileName | undefined {
   );
 }
 
+function webhookSettingsFrom(flags: WorkerFlags): Partial<DispatcherSettings> {
+  const secret = flags.webhookSecret === '' ? undefined : flags.webhookSecret;
+  return {
+    schedule: { delaysMs: parseSchedule(flags.webhookRetries), jitter: 0.2 },
+    timeoutMs: flags.webhookTimeout,
+    allowPrivate: flags.allowPrivateUrls ?? false,
+    ...(secret === undefined ? {} : { secret }),
+  };
+}
+
 /** The settings of this process's workers, from the flags. */
 export function fleetSettingsFrom(
   flags: WorkerFlags,
@@ -56,6 +68,7 @@ export function fleetSettingsFrom(
       prefix,
       lockDurationMs: flags.lockDuration,
       stalledIntervalMs: flags.stalledInterval,
+      webhooks: webhookSettingsFrom(flags),
       log,
       engine: {
         provider: flags.provider,

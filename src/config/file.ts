@@ -82,6 +82,9 @@ export const configSchema = z
     alertInterval: duration.optional(),
     alertMinSamples: z.number().int().min(1).optional(),
     maxCostUsd: z.number().positive().optional(),
+    /** Waits between webhook attempts, e.g. `5s,5m,30m` (checked when the service starts). */
+    webhookRetries: z.string().min(1).optional(),
+    webhookTimeout: duration.optional(),
     /** Price table overrides: `{provider: {batchDiscount?, models: {model: {input, output} | {perImage}}}}`. */
     prices: z.record(z.string(), z.unknown()).optional(),
   })

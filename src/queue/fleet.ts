@@ -6,7 +6,9 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Store } from '../store/index.js';
+import type { DispatcherSettings } from '../webhooks/dispatcher.js';
 import { type EngineSettings, openEngine } from './engine.js';
+import type { ReconcilerSettings } from './reconciler.js';
 import { type IngestWorker, startIngestWorker } from './worker.js';
 
 export interface FleetSettings {
@@ -18,6 +20,13 @@ export interface FleetSettings {
   lockDurationMs: number;
   stalledIntervalMs: number;
   engine: EngineSettings;
+  /**
+   * The webhook dispatcher every serve and worker process runs (defaults: the 5 s … 24 h
+   * schedule, 15 s timeout, public addresses only); false: this process sends none.
+   */
+  webhooks?: Partial<DispatcherSettings> | false;
+  /** Re-queueing of open work that Redis lost (default every 30 s, work idle 60 s); false: off. */
+  reconcile?: Partial<ReconcilerSettings> | false;
   log: (line: string) => void;
 }
 

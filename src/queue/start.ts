@@ -1,10 +1,14 @@
 /**
  * `visionpipe worker`, assembled: the store (migrated, so a worker started first still
- * finds its tables), Redis, and the fleet. close() drains: running jobs finish first.
+ * finds its tables), Redis, the fleet, the webhook dispatcher and the re-queueing of
+ * work Redis lost. close() drains: running jobs finish first, then deliveries in flight.
  */
 import { openStore } from '../store/index.js';
+import { startDispatcher } from '../webhooks/dispatcher.js';
 import { closeRedis, connectRedis } from './connection.js';
 import { type FleetSettings, startFleet } from './fleet.js';
+import { IngestQueue } from './ingest-queue.js';
+import { startReconciler } from './reconciler.js';
 
 export interface WorkerProcessSettings {
   databaseUrl: string;
@@ -23,9 +27,19 @@ export async function startWorkerProcess(
     const redis = await connectRedis(settings.redisUrl);
     try {
       const fleet = await startFleet(settings.fleet, store, redis);
+      const { webhooks } = settings.fleet;
+      const dispatcher =
+        webhooks === false ? undefined : startDispatcher(store, webhooks ?? {}, settings.log);
+      const { reconcile } = settings.fleet;
+      const queue = new IngestQueue(redis, { prefix: settings.fleet.prefix });
+      const reconciler =
+        reconcile === false ? undefined : startReconciler(store, queue, reconcile ?? {}, settings.log);
       return {
         async close() {
+          await reconciler?.close();
+          await queue.close();
           await fleet.close();
+          await dispatcher?.close();
           await closeRedis(redis);
           await store.close();
         },

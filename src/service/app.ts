@@ -22,6 +22,7 @@ import { ingestRoutes } from './routes/ingest.js';
 import { jobRoutes } from './routes/jobs.js';
 import { patternRoutes } from './routes/patterns.js';
 import { uploadRoutes } from './routes/uploads.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface ApiSettings {
   /** Largest image accepted (upload, base64, fetched URL), bytes. */
@@ -108,6 +109,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       await api.register(jobRoutes, context);
       await api.register(uploadRoutes, context);
       await api.register(dashboardDataRoute, context);
+      await api.register(webhookRoutes, context);
     },
     { prefix: '/api' },
   );

@@ -1,6 +1,7 @@
 /**
  * `visionpipe serve`, assembled: the store (migrated), Redis, the ingest queue, the
- * per-key rate limit, N in-process workers, and the HTTP API. close() drains in order:
+ * per-key rate limit, N in-process workers, the webhook dispatcher, and the HTTP API.
+ * close() drains in order:
  * the API stops taking requests and finishes the ones in flight, the workers stop taking
  * jobs and finish theirs, then connections close.
  */
@@ -9,7 +10,9 @@ import { createMetrics } from '../metrics/prometheus.js';
 import { closeRedis, connectRedis } from '../queue/connection.js';
 import { type Fleet, type FleetSettings, startFleet } from '../queue/fleet.js';
 import { IngestQueue } from '../queue/ingest-queue.js';
+import { startReconciler } from '../queue/reconciler.js';
 import { openStore } from '../store/index.js';
+import { startDispatcher } from '../webhooks/dispatcher.js';
 import { type ApiSettings, buildApi } from './app.js';
 import { KeyRateLimiter } from './rate-limit.js';
 
@@ -54,6 +57,15 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
       closers.push(() => closeRedis(workerRedis));
       fleet = await startFleet(settings.fleet, store, workerRedis);
       closers.push(() => fleet!.close());
+    }
+    const { webhooks, reconcile } = settings.fleet;
+    if (reconcile !== false) {
+      const reconciler = startReconciler(store, queue, reconcile ?? {}, log);
+      closers.push(() => reconciler.close());
+    }
+    if (webhooks !== false) {
+      const dispatcher = startDispatcher(store, webhooks ?? {}, log);
+      closers.push(() => dispatcher.close());
     }
     const api = await buildApi({
       store,

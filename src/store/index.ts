@@ -14,6 +14,7 @@ import { Jobs } from './jobs.js';
 import { type MigrationReport, migrateToLatest, pendingMigrations } from './migrate.js';
 import { Patterns } from './patterns.js';
 import type { Database } from './schema.js';
+import { Webhooks } from './webhooks.js';
 
 export interface StoreOptions extends DatabaseOptions {
   /** Apply pending migrations on open (default true). */
@@ -26,6 +27,7 @@ export interface Store {
   readonly patterns: Patterns;
   readonly jobs: Jobs;
   readonly images: Images;
+  readonly webhooks: Webhooks;
   /** What opening applied (empty when the schema was current or `migrate: false`). */
   readonly migrations: MigrationReport;
   /** Resolves when the database answers; rejects otherwise. */
@@ -63,6 +65,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     patterns: new Patterns(db),
     jobs: new Jobs(db),
     images: new Images(db),
+    webhooks: new Webhooks(db),
     migrations,
     ping,
     pending: () => pendingMigrations(db),
@@ -76,3 +79,4 @@ export type { PatternFields, PatternSettings, PatternVersion, StoredPattern } fr
 export { compilePattern, StoreConflictError } from './patterns.js';
 export type { JobRow, JobStatus, JobUsage } from './schema.js';
 export { JOB_STATUSES } from './schema.js';
+export type { AttemptOutcome, ClaimedDelivery, OutboxRow, WebhookEndpointRow } from './webhooks.js';

@@ -7,11 +7,15 @@
  * so a job is either written before the result (and the completion updates it) or
  * after (and sees the result and finishes at once): none can wait forever for a queue
  * job that already ended.
+ *
+ * Every transaction that finishes jobs also writes their webhook events to the outbox
+ * (store/webhooks.ts): a finished job always has its events, whatever dies next.
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { RunRecord } from '../pipeline/record.js';
 import { newestFirst, type PageQuery } from './paging.js';
 import type { Database, JobRow, JobStatus, JobUsage } from './schema.js';
+import { Webhooks } from './webhooks.js';
 
 export interface NewIngest {
   id: string;
@@ -21,7 +25,8 @@ export interface NewIngest {
   imageSha256: string;
   imageUrl: string;
   idempotencyKey: string | null;
-  requestedBy: string;
+  /** The API key that asked; null for a `visionpipe run --queue` coordinator. */
+  requestedBy: string | null;
   extras: Record<string, unknown> | null;
   webhookUrl: string | null;
 }
@@ -86,7 +91,11 @@ function reusable(record: RunRecord): boolean {
 }
 
 export class Jobs {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly webhooks: Webhooks;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.webhooks = new Webhooks(db);
+  }
 
   /** Records an accepted ingest (see IngestOutcome). */
   async ingest(input: NewIngest): Promise<IngestOutcome> {
@@ -134,6 +143,7 @@ export class Jobs {
           })
           .returningAll()
           .executeTakeFirstOrThrow();
+        await this.webhooks.enqueue(tx, [job.id]);
         return { kind: 'done', job };
       });
     } catch (error) {
@@ -211,27 +221,32 @@ export class Jobs {
         const rows = await update.returning('id').execute();
         finished.push(...rows.map((r) => r.id));
       }
+      await this.webhooks.enqueue(tx, finished);
       return finished;
     });
   }
 
   /** Fails every open job of the work with an error that is not the pipeline's (a lost pattern or image). */
   async fail(workKey: string, code: string, message: string): Promise<string[]> {
-    const rows = await this.db
-      .updateTable('jobs')
-      .set({
-        status: 'failed',
-        error: message,
-        error_code: code,
-        latency_ms: sql`(extract(epoch from (now() - created_at)) * 1000)::integer`,
-        completed_at: sql`now()`,
-        updated_at: sql`now()`,
-      })
-      .where('work_key', '=', workKey)
-      .where('status', 'in', ['queued', 'running'])
-      .returning('id')
-      .execute();
-    return rows.map((r) => r.id);
+    return this.db.transaction().execute(async (tx) => {
+      const rows = await tx
+        .updateTable('jobs')
+        .set({
+          status: 'failed',
+          error: message,
+          error_code: code,
+          latency_ms: sql`(extract(epoch from (now() - created_at)) * 1000)::integer`,
+          completed_at: sql`now()`,
+          updated_at: sql`now()`,
+        })
+        .where('work_key', '=', workKey)
+        .where('status', 'in', ['queued', 'running'])
+        .returning('id')
+        .execute();
+      const ids = rows.map((r) => r.id);
+      await this.webhooks.enqueue(tx, ids);
+      return ids;
+    });
   }
 
   private async storedResult(db: Kysely<Database>, workKey: string): Promise<RunRecord | undefined> {
@@ -244,7 +259,7 @@ export class Jobs {
   }
 
   private async byIdempotencyKey(db: Kysely<Database>, input: NewIngest): Promise<IngestOutcome | undefined> {
-    if (input.idempotencyKey === null) return undefined;
+    if (input.idempotencyKey === null || input.requestedBy === null) return undefined;
     const job = await db
       .selectFrom('jobs')
       .selectAll()

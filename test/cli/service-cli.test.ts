@@ -89,6 +89,13 @@ describe('keys', () => {
     expect(listed.code, listed.stderr).toBe(0);
     expect((JSON.parse(listed.stdout) as Array<{ name: string }>).map((k) => k.name)).toContain('via-config');
   });
+
+  it('an empty DATABASE_URL is unset: the config file fills it', async () => {
+    const dir = await tempDir('service-config-empty');
+    await writeFile(path.join(dir, 'visionpipe.config.yaml'), `databaseUrl: ${database.url}\n`);
+    const listed = await runCli(['keys', 'list', '--json'], { cwd: dir, env: { DATABASE_URL: '' } });
+    expect(listed.code, listed.stderr).toBe(0);
+  });
 });
 
 describe('settings are checked before anything starts', () => {
@@ -123,6 +130,12 @@ describe('settings are checked before anything starts', () => {
       ['worker', '--redis-url', 'redis://127.0.0.1:1'],
       {},
       /Redis redis:\/\/127\.0\.0\.1:1 is not reachable/,
+    ],
+    [
+      'a bad webhook schedule',
+      ['worker', '--webhook-retries', '5s,soon'],
+      { REDIS_URL: 'redis://127.0.0.1:6379' },
+      /--webhook-retries "soon" is not a duration/,
     ],
     [
       'a bad queue prefix',

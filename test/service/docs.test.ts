@@ -46,6 +46,7 @@ async function walkthrough(code: string): Promise<{ code: number | null; output:
   const database = `vp_docs_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   const prefix = `vpd-${database}`;
   const port = await freePort();
+  const receiverPort = await freePort();
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   cleanups.push(() => clearRedisPrefix(prefix));
   cleanups.push(async () => {
@@ -59,6 +60,7 @@ async function walkthrough(code: string): Promise<{ code: number | null; output:
     .replaceAll(' visionpipe   # once', ` ${database}   # once`)
     .replaceAll('npx visionpipe', `node ${BIN}`)
     .replaceAll('8080', String(port))
+    .replaceAll('9000', String(receiverPort))
     .replaceAll('--host 0.0.0.0', '--host 127.0.0.1');
   const run = await runCommand('bash', ['-euo', 'pipefail', '-c', script], {
     cwd: dir,
@@ -92,6 +94,23 @@ describe('docs/service.md', async () => {
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain('(0 workers');
     expect(run.output).toContain('visionpipe worker: taking jobs');
+  });
+
+  it('webhooks: a receiver gets job.succeeded, the delivery log shows it delivered', async () => {
+    const one = shell('One machine, one command').split('\n').slice(0, 4).join('\n');
+    const run = await walkthrough(`${one}\n${shell('Webhooks')}`);
+    expect(run.code, run.output).toBe(0);
+    const hooks = (await readFile(path.join(run.dir, 'hooks.log'), 'utf8')).trim().split('\n');
+    expect(JSON.parse(hooks[0]!)).toMatchObject({ type: 'job.succeeded', data: { status: 'succeeded' } });
+    expect(run.output).toContain('"status":"delivered"');
+  });
+
+  it('batch runs on the workers: run --queue writes the usual records', async () => {
+    const one = shell('One machine, one command').split('\n').slice(0, 4).join('\n');
+    const run = await walkthrough(`${one}\n${shell('Batch runs on the workers')}`);
+    expect(run.code, run.output).toBe(0);
+    const records = (await readFile(path.join(run.dir, 'on-workers.jsonl'), 'utf8')).trim().split('\n');
+    expect(records.map((r) => JSON.parse(r).status)).toEqual(['ok', 'ok']);
   });
 
   it('the config example is valid for the config loader', async () => {

@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { ProviderOptions } from '../../src/providers/registry.js';
+import type { ReconcilerSettings } from '../../src/queue/reconciler.js';
 import { type RunningService, startService } from '../../src/service/start.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import type { DispatcherSettings } from '../../src/webhooks/dispatcher.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -27,6 +29,12 @@ export interface TestServiceOptions {
   stalledIntervalMs?: number;
   /** Another Redis (a private one a test stops and starts). */
   redisUrl?: string;
+  /** The API's address guard for image and webhook URLs (default: private allowed, receivers are on loopback). */
+  allowPrivateUrls?: boolean;
+  /** Webhook dispatcher settings (default: private addresses allowed, 50 ms polls). */
+  webhooks?: Partial<DispatcherSettings> | false;
+  /** Re-queueing of work Redis lost (default: the service's). */
+  reconcile?: Partial<ReconcilerSettings> | false;
   /** Reuse a database and prefix (a second service on the same state). */
   shared?: { database: TestDatabase; prefix: string };
 }
@@ -72,7 +80,10 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     redisUrl,
     host: '127.0.0.1',
     port: 0,
-    api: { maxUploadBytes: options.maxUploadBytes ?? 10_000_000, allowPrivateUrls: true },
+    api: {
+      maxUploadBytes: options.maxUploadBytes ?? 10_000_000,
+      allowPrivateUrls: options.allowPrivateUrls ?? true,
+    },
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     fleet: {
       count: options.workers ?? 1,
@@ -80,6 +91,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       prefix,
       lockDurationMs: options.lockDurationMs ?? 30_000,
       stalledIntervalMs: options.stalledIntervalMs ?? 30_000,
+      webhooks: options.webhooks ?? { allowPrivate: true, pollMs: 50 },
+      ...(options.reconcile === undefined ? {} : { reconcile: options.reconcile }),
       log,
       engine: {
         provider,

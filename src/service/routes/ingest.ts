@@ -13,6 +13,7 @@ import { apiKeyOf } from '../auth.js';
 import { within } from '../deadline.js';
 import { readIngest } from '../ingest-input.js';
 import { ingestView } from '../views.js';
+import { acceptWebhookUrl } from '../webhook-url.js';
 import { idParams, isUuid, ok, originOf } from './common.js';
 
 /** How long an ingest waits for Redis to take the queue job before answering 503. */
@@ -54,6 +55,7 @@ export async function ingestRoutes(app: FastifyInstance, context: RouteContext):
         fetchTimeoutMs: settings.fetchTimeoutMs ?? 30_000,
       });
       const { image } = input;
+      const webhookUrl = await acceptWebhookUrl(input.webhookUrl, 'webhook_url', settings.allowPrivateUrls);
       await store.images.put(image.sha256, image.bytes, image.mediaType);
       const workKey = workKeyOf(image.sha256, pattern.id, pattern.fingerprint);
       const outcome = await store.jobs.ingest({
@@ -66,7 +68,7 @@ export async function ingestRoutes(app: FastifyInstance, context: RouteContext):
         idempotencyKey: input.idempotencyKey,
         requestedBy: apiKeyOf(request).id,
         extras: input.extras,
-        webhookUrl: input.webhookUrl,
+        webhookUrl,
       });
       if (outcome.kind === 'key-reused') {
         throw new ApiError(

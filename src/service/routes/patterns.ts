@@ -12,6 +12,7 @@ import { ApiError, notFound } from '../api-error.js';
 import type { RouteContext } from '../app.js';
 import { apiKeyOf } from '../auth.js';
 import { patternView, versionView } from '../views.js';
+import { acceptWebhookUrl } from '../webhook-url.js';
 import {
   idParams,
   isUuid,
@@ -122,6 +123,13 @@ function settingsOf(body: PatternBody): PatternSettings {
   };
 }
 
+/** The settings, the webhook URL through the address guard (400 `invalid_webhook_url`). */
+async function guardedSettings(body: PatternBody, context: RouteContext): Promise<PatternSettings> {
+  const settings = settingsOf(body);
+  const url = await acceptWebhookUrl(settings.webhook_url, 'webhook_url', context.settings.allowPrivateUrls);
+  return url === undefined ? settings : { ...settings, webhook_url: url };
+}
+
 function conflict(error: unknown): never {
   if (error instanceof StoreConflictError)
     throw new ApiError(409, 'pattern_name_taken', error.message, { field: error.field });
@@ -181,7 +189,7 @@ export async function patternRoutes(app: FastifyInstance, context: RouteContext)
         model_profile: changes.model_profile ?? 'managed-default',
       };
       const created = await store.patterns
-        .create(fields, settingsOf(request.body), apiKeyOf(request).id)
+        .create(fields, await guardedSettings(request.body, context), apiKeyOf(request).id)
         .catch(conflict);
       reply.status(201);
       return ok(patternView(created, originOf(request, context)));
@@ -207,7 +215,7 @@ export async function patternRoutes(app: FastifyInstance, context: RouteContext)
       const publish = request.body.publish_new_version === true;
       const updated = isUuid(id)
         ? await store.patterns
-            .update(id, changesOf(request.body), settingsOf(request.body), publish)
+            .update(id, changesOf(request.body), await guardedSettings(request.body, context), publish)
             .catch(conflict)
         : undefined;
       if (!updated) throw notFound('pattern', id);

@@ -1,0 +1,393 @@
+/**
+ * The service scaled out, measured: `visionpipe serve --workers 0` (the API) and 1, 2
+ * and 4 `visionpipe worker` processes on one PostgreSQL and one Redis, against the
+ * provider simulator (OpenAI wire format, 2–10 s latency, time compressed 10×: 0.2–1 s)
+ * with a rate limit that every worker shares through Redis (the ceiling). Per
+ * configuration: a fresh database and Redis prefix, `--ingests` distinct images posted by
+ * 16 concurrent clients, a registered webhook endpoint on a local receiver, and:
+ *
+ *   jobs/hour              completed ÷ (first ingest → last result)
+ *   p50/p95 result         a job's own ingest → result latency (PostgreSQL `latency_ms`)
+ *   p50/p95 webhook        result (`completed_at`) → webhook received
+ *   API p99                every API request the bench made during the load (ingests, polls)
+ *   × linear               jobs/hour ÷ (workers × jobs/hour of 1 worker): the linear baseline
+ *   of ceiling             jobs/s ÷ the shared rate limit: the ceiling baseline
+ *   lost, duplicate calls  accepted but never finished; images the simulator billed twice
+ *
+ *   npm run bench:service [-- --ingests 2000 --workers 1,2,4 --concurrency 2 --limit 10]
+ *
+ * Everything (API, workers, PostgreSQL, Redis, simulator, this script) runs on this one
+ * machine, so the numbers are a floor: a machine with 2 cores shared with other work
+ * cannot show more than its cores allow (the JSON records the machine).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import sharp from 'sharp';
+import { startSimulator } from '../src/simulator/index.js';
+import { fmt, printTable, writeResults } from './support.js';
+
+const { values: args } = parseArgs({
+  options: {
+    ingests: { type: 'string', default: '2000' },
+    workers: { type: 'string', default: '1,2,4' },
+    concurrency: { type: 'string', default: '2' },
+    limit: { type: 'string', default: '10' },
+    redis: { type: 'string', default: process.env.REDIS_URL || 'redis://127.0.0.1:6379' },
+    postgres: {
+      type: 'string',
+      default: process.env.PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+    },
+  },
+});
+const INGESTS = Number(args.ingests);
+const WORKER_COUNTS = args.workers.split(',').map(Number);
+const CONCURRENCY = Number(args.concurrency);
+/** The shared rate limit, requests per real second: the ceiling. */
+const LIMIT_PER_S = Number(args.limit);
+const TIME_SCALE = 0.1;
+const CLIENTS = 16;
+const ROOT = path.resolve(import.meta.dirname, '..');
+const BIN = path.join(ROOT, 'bin/visionpipe.cjs');
+
+const quantile = (values: number[], q: number) => {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+};
+
+interface Proc {
+  child: ChildProcess;
+  output: string;
+  stdout: string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  stop(): Promise<void>;
+}
+
+function start(argv: string[], env: Record<string, string>): Proc {
+  const child = spawn(process.execPath, [BIN, ...argv], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const proc: Proc = {
+    child,
+    output: '',
+    stdout: '',
+    waitFor: (pattern, timeoutMs = 60_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${pattern}: ${proc.output}`)), timeoutMs);
+        const check = () => {
+          const match = proc.output.match(pattern);
+          if (match) {
+            clearTimeout(timer);
+            resolve(match);
+          }
+        };
+        child.stdout?.on('data', check);
+        child.stderr?.on('data', check);
+        check();
+      }),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+      }),
+  };
+  const keep = (chunk: Buffer) => {
+    proc.output = (proc.output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', (chunk: Buffer) => {
+    proc.stdout += chunk.toString();
+  });
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  process.once('exit', () => child.kill('SIGKILL'));
+  return proc;
+}
+
+async function timed<T>(latencies: number[], run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await run();
+  } finally {
+    latencies.push(performance.now() - started);
+  }
+}
+
+async function image(seed: number): Promise<Buffer> {
+  const colour = { r: seed % 256, g: Math.floor(seed / 256) % 256, b: (seed * 7) % 256 };
+  return sharp({ create: { width: 64, height: 64, channels: 3, background: colour } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}
+
+interface Row {
+  workers: number;
+  ingests: number;
+  accepted: number;
+  completed: number;
+  lost: number;
+  duplicate_calls: number;
+  rate_limited: number;
+  wall_s: number;
+  jobs_per_hour: number;
+  result_p50_ms: number;
+  result_p95_ms: number;
+  webhook_p50_ms: number;
+  webhook_p95_ms: number;
+  webhooks_received: number;
+  api_p99_ms: number;
+}
+
+async function measure(workerCount: number, seedBase: number): Promise<Row> {
+  const billed = new Map<string, number>();
+  const sim = await startSimulator({
+    latency: { minMs: 2000, maxMs: 10_000 },
+    timeScale: TIME_SCALE,
+    // The simulator's own limit (per simulated minute) sits 10 % above the shared one.
+    rpm: Math.ceil(LIMIT_PER_S * 60 * TIME_SCALE * 1.1),
+    answer: () => ({ merchant: 'Blue Bottle', total: 8.99 }),
+    onBilled: (e) => billed.set(e.sha256, (billed.get(e.sha256) ?? 0) + 1),
+  });
+  const dbName = `vp_bench_service_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: args.postgres });
+  await admin.connect();
+  await admin.query(`create database ${dbName}`);
+  const dbUrl = new URL(args.postgres);
+  dbUrl.pathname = `/${dbName}`;
+  const prefix = `vpbench-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const env = {
+    DATABASE_URL: dbUrl.href,
+    REDIS_URL: args.redis,
+    VISIONPIPE_QUEUE_PREFIX: prefix,
+    OPENAI_API_KEY: 'sim',
+  };
+  const hooks: number[] = [];
+  const receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on('end', () => {
+      const completed = Date.parse(
+        (JSON.parse(body) as { data: { completed_at: string } }).data.completed_at,
+      );
+      hooks.push(Date.now() - completed);
+      res.writeHead(200).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const procs: Proc[] = [];
+  const db = new pg.Client({ connectionString: dbUrl.href });
+  try {
+    const keys = start(['keys', 'create', '--name', 'bench', '--scopes', 'admin:all'], env);
+    await new Promise((resolve) => keys.child.once('exit', resolve));
+    const key = keys.stdout.trim();
+    const common = ['--allow-private-urls', '--provider', 'openai', '--base-url', sim.baseUrls.openai];
+    const api = start(['serve', '--port', '0', '--workers', '0', '--rate-limit', 'off', ...common], env);
+    procs.push(api);
+    const base = `${(await api.waitFor(/visionpipe serve: (http:\/\/\S+)\/api/))[1]}/api`;
+    for (let i = 0; i < workerCount; i++) {
+      const w = start(
+        [
+          'worker',
+          ...common,
+          '--concurrency',
+          String(CONCURRENCY),
+          '--rpm',
+          String(LIMIT_PER_S * 60),
+          '--state-dir',
+          path.join(tmpdir(), `${prefix}-w${i}`),
+        ],
+        env,
+      );
+      procs.push(w);
+      await w.waitFor(/visionpipe worker: taking jobs/);
+    }
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const { port } = receiver.address() as AddressInfo;
+    await fetch(`${base}/webhooks`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ url: `http://127.0.0.1:${port}/hook` }),
+    });
+    const pattern = (await (
+      await fetch(`${base}/patterns`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          name: 'Receipt',
+          instructions: 'Read it',
+          json_schema: { merchant: 'string', total: 'number' },
+        }),
+      })
+    ).json()) as { data: { id: string } };
+    const apiLatencies: number[] = [];
+    await db.connect();
+    let next = 0;
+    let accepted = 0;
+    const ingesting = Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (next < INGESTS) {
+          const seed = seedBase + next++;
+          const form = new FormData();
+          form.set('image', new Blob([new Uint8Array(await image(seed))], { type: 'image/jpeg' }), 'i.jpg');
+          const answer = await timed(apiLatencies, () =>
+            fetch(`${base}/patterns/${pattern.data.id}/ingest`, {
+              method: 'POST',
+              headers: { authorization: headers.authorization },
+              body: form,
+            }),
+          );
+          await answer.arrayBuffer();
+          if (answer.status === 202) accepted++;
+        }
+      }),
+    );
+    // A client polling a job, as ImgGo's clients do, measured beside the ingests.
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        await timed(apiLatencies, () =>
+          fetch(`${base}/jobs?per_page=1`, { headers }).then((r) => r.arrayBuffer()),
+        ).catch(() => {});
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    await ingesting;
+    let finished = 0;
+    const deadline = Date.now() + 30 * 60_000;
+    for (;;) {
+      const { rows } = await db.query<{ n: string }>(
+        "select count(*) as n from jobs where status in ('succeeded','failed')",
+      );
+      finished = Number(rows[0]!.n);
+      if (finished >= accepted || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const { rows: last } = await db.query<{ t: Date }>('select max(completed_at) as t from jobs');
+    const { rows: first } = await db.query<{ t: Date }>('select min(created_at) as t from jobs');
+    const wallS = (last[0]!.t.getTime() - first[0]!.t.getTime()) / 1000;
+    polling = false;
+    await poller;
+    const hookDeadline = Date.now() + 20_000;
+    while (hooks.length < finished && Date.now() < hookDeadline) await new Promise((r) => setTimeout(r, 100));
+    const { rows: lat } = await db.query<{ latency_ms: number }>(
+      "select latency_ms from jobs where status = 'succeeded'",
+    );
+    const { rows: ok } = await db.query<{ n: string }>(
+      "select count(*) as n from jobs where status = 'succeeded'",
+    );
+    const completed = Number(ok[0]!.n);
+    const latencies = lat.map((r) => r.latency_ms);
+    return {
+      workers: workerCount,
+      ingests: INGESTS,
+      accepted,
+      completed,
+      lost: accepted - completed,
+      duplicate_calls: [...billed.values()].filter((n) => n > 1).length,
+      rate_limited: sim.stats.rateLimited,
+      wall_s: wallS,
+      jobs_per_hour: (completed / wallS) * 3600,
+      result_p50_ms: quantile(latencies, 0.5),
+      result_p95_ms: quantile(latencies, 0.95),
+      webhook_p50_ms: quantile(hooks, 0.5),
+      webhook_p95_ms: quantile(hooks, 0.95),
+      webhooks_received: hooks.length,
+      api_p99_ms: quantile(apiLatencies, 0.99),
+    };
+  } catch (error) {
+    for (const p of procs) console.error(p.output.slice(-3000));
+    throw error;
+  } finally {
+    for (const p of procs.reverse()) await p.stop();
+    await db.end().catch(() => {});
+    receiver.close();
+    await sim.close();
+    await admin.query(`drop database if exists ${dbName} with (force)`);
+    await admin.end();
+    const redis = new Redis(args.redis);
+    let cursor = '0';
+    do {
+      const [nextCursor, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = nextCursor;
+      if (found.length > 0) await redis.del(...found);
+    } while (cursor !== '0');
+    redis.disconnect();
+  }
+}
+
+const rows: Row[] = [];
+for (const [i, n] of WORKER_COUNTS.entries()) {
+  console.error(`measuring ${n} worker(s), ${INGESTS} ingests…`);
+  rows.push(await measure(n, 1 + i * 1_000_000));
+}
+const single = rows.find((r) => r.workers === 1)?.jobs_per_hour;
+const ceilingPerHour = LIMIT_PER_S * 3600;
+const table = rows.map((r) => {
+  const linear = single === undefined ? Number.NaN : Math.min(r.workers * single, ceilingPerHour);
+  return {
+    ...r,
+    linear_jobs_per_hour: linear,
+    vs_linear: r.jobs_per_hour / linear,
+    of_ceiling: r.jobs_per_hour / ceilingPerHour,
+  };
+});
+printTable(
+  `Service scale-out: ${INGESTS} ingests per row, ${CONCURRENCY} jobs per worker, shared limit ${LIMIT_PER_S}/s (ceiling ${ceilingPerHour} jobs/h), simulator 2-10 s x${TIME_SCALE}`,
+  [
+    'workers',
+    'jobs/h',
+    'linear jobs/h',
+    'x linear',
+    'of ceiling',
+    'p50 result',
+    'p95 result',
+    'p50 hook',
+    'p95 hook',
+    'API p99',
+    'lost',
+    'dup calls',
+    '429s',
+  ],
+  table.map((r) => [
+    r.workers,
+    Math.round(r.jobs_per_hour),
+    Math.round(r.linear_jobs_per_hour),
+    fmt(r.vs_linear),
+    fmt(r.of_ceiling),
+    `${Math.round(r.result_p50_ms)} ms`,
+    `${Math.round(r.result_p95_ms)} ms`,
+    `${Math.round(r.webhook_p50_ms)} ms`,
+    `${Math.round(r.webhook_p95_ms)} ms`,
+    `${Math.round(r.api_p99_ms)} ms`,
+    r.lost,
+    r.duplicate_calls,
+    r.rate_limited,
+  ]),
+);
+const file = await writeResults('service', {
+  settings: {
+    ingests: INGESTS,
+    workers: WORKER_COUNTS,
+    concurrency_per_worker: CONCURRENCY,
+    shared_limit_per_s: LIMIT_PER_S,
+    simulator: { latency_ms: [2000, 10_000], time_scale: TIME_SCALE, clients: CLIENTS },
+  },
+  baselines: {
+    linear: 'workers x the 1-worker jobs/hour, capped at the ceiling',
+    ceiling: 'the shared rate limit',
+  },
+  rows: table,
+});
+console.log(`\nwrote ${path.relative(ROOT, file)}`);

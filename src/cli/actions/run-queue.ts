@@ -1,0 +1,167 @@
+/**
+ * `visionpipe run … --queue redis://…`, the command around runs/queue-run.ts: the same
+ * inputs, results file, resume, progress, Ctrl-C handling and summary as a local run,
+ * with the workers of the service doing the reading. What the workers run (provider,
+ * model, limits, cache) is theirs: the run's own pipeline flags (--route, --triage,
+ * --escalate-to, --batch-api) are refused here, naming the flag.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { checkDatabaseUrl, checkRedisUrl } from '../../config/urls.js';
+import { VisionpipeError } from '../../errors.js';
+import { loadPattern, render } from '../../patterns/index.js';
+import { closeRedis, connectRedis } from '../../queue/connection.js';
+import { IngestQueue } from '../../queue/ingest-queue.js';
+import { countInputs, expandInputs, readListFile } from '../../runs/inputs.js';
+import { OutputWriter } from '../../runs/output-paths.js';
+import { runOnQueue } from '../../runs/queue-run.js';
+import { planResume } from '../../runs/resume.js';
+import { RunSummary } from '../../runs/summary.js';
+import { openStore } from '../../store/index.js';
+import { handleInterrupts } from '../interrupt.js';
+import { createProgress } from '../progress.js';
+import type { QueueRunFlags } from '../run-queue-flags.js';
+import { printSummary } from '../summary-print.js';
+
+export interface QueueRunCommandFlags extends QueueRunFlags {
+  pattern: string;
+  out: string;
+  stateDir: string;
+  fresh?: boolean;
+  concurrency?: number;
+  formatDir?: string;
+  json?: boolean;
+  failOnError?: boolean;
+  list?: string;
+  allowPrivateUrls?: boolean;
+  maxInputBytes: number;
+  progress: boolean;
+  route?: string;
+  triage?: string;
+  escalateTo?: string;
+  batchApi?: boolean;
+}
+
+const EXTENSIONS = { json: '.json', yaml: '.yaml', xml: '.xml', csv: '.csv', text: '.txt' } as const;
+/** Inputs in flight on the queue when --concurrency is not given. */
+const DEFAULT_IN_FLIGHT = 64;
+
+async function* allInputs(inputs: readonly string[], list: string | undefined): AsyncGenerator<string> {
+  yield* inputs;
+  if (list) yield* readListFile(list);
+}
+
+export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFlags): Promise<number> {
+  if (inputs.length === 0 && !flags.list)
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      'give at least one input (file, folder, glob, URL) or --list FILE',
+      {
+        option: 'inputs',
+      },
+    );
+  for (const [flag, set] of [
+    ['--route', flags.route],
+    ['--triage', flags.triage],
+    ['--escalate-to', flags.escalateTo],
+    ['--batch-api', flags.batchApi],
+  ] as const) {
+    if (set)
+      throw new VisionpipeError(
+        'INVALID_OPTION',
+        `${flag} cannot be combined with --queue: the workers' settings decide how images are read`,
+        {
+          option: flag,
+        },
+      );
+  }
+  const redisUrl = checkRedisUrl(flags.queue);
+  const databaseUrl = checkDatabaseUrl(flags.databaseUrl);
+  const pattern = await loadPattern(flags.pattern);
+  const stateDir = path.resolve(flags.stateDir);
+  const store = await openStore({ url: databaseUrl, poolSize: 4 });
+  const progress = createProgress({ label: 'run', mode: flags.progress ? undefined : 'off' });
+  let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
+  let queue: IngestQueue | undefined;
+  const summary = new RunSummary();
+  let completed = false;
+  const interrupt = handleInterrupts(() =>
+    progress.log('Stopping: waiting for the images on the queue (Ctrl-C again to stop waiting)'),
+  );
+  let provider = 'queue';
+  let model = '';
+  try {
+    redis = await connectRedis(redisUrl);
+    queue = new IngestQueue(redis, { prefix: flags.queuePrefix });
+    if ((await queue.workers()) === 0)
+      progress.log('No worker is connected yet: images wait on the queue until one is');
+    const exclude = [flags.out, stateDir, ...(flags.formatDir ? [flags.formatDir] : [])].map((p) =>
+      path.resolve(p),
+    );
+    const plan = await planResume({
+      out: flags.out,
+      stateDir,
+      fresh: flags.fresh ?? false,
+      signature: {
+        pattern: createHash('sha256').update(`queue:${pattern.fingerprint}`).digest('hex'),
+        provider: 'queue',
+        model: flags.queuePrefix,
+        profile: '',
+      },
+    });
+    if (plan.reason) progress.log(`warning: ${plan.reason}`);
+    if (plan.earlier > 0)
+      progress.log(`Resuming: ${plan.earlier} results from an earlier run of this command are kept`);
+    const formatWriter = flags.formatDir ? await OutputWriter.create(flags.formatDir) : undefined;
+    countInputs(allInputs(inputs, flags.list), { exclude }).then(
+      (total) => progress.setTotal(total),
+      () => {},
+    );
+    try {
+      const items = expandInputs(allInputs(inputs, flags.list), { exclude });
+      for await (const { item, record, resumed } of runOnQueue(items, {
+        store,
+        queue,
+        pattern,
+        concurrency: flags.concurrency ?? DEFAULT_IN_FLIGHT,
+        sourceLimits: {
+          maxInputBytes: flags.maxInputBytes,
+          allowPrivateNetworks: flags.allowPrivateUrls ?? false,
+        },
+        reuse: (candidate, sha) => plan.reuse(candidate, sha),
+        stop: interrupt.stop,
+        signal: interrupt.abort,
+      })) {
+        progress.tick(record.status === 'error');
+        if (record.provider && record.provider !== 'queue') ({ provider, model } = record);
+        if (resumed) {
+          summary.addResumed(record);
+          continue;
+        }
+        plan.writer.write(record);
+        plan.processed(record.input);
+        summary.add(record);
+        if (formatWriter && record.status === 'ok' && item.kind !== 'error')
+          await formatWriter.write(
+            item,
+            EXTENSIONS[pattern.format],
+            Buffer.from(render(pattern, record.output)),
+          );
+      }
+      completed = !interrupt.stop.aborted;
+    } finally {
+      progress.stop();
+      await plan.finish(completed);
+    }
+  } finally {
+    progress.stop();
+    await queue?.close();
+    if (redis) await closeRedis(redis);
+    await store.close();
+  }
+  const result = summary.toJSON();
+  if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else printSummary(result, { results: flags.out, stopped: !completed, provider, model });
+  interrupt.dispose();
+  return flags.failOnError && result.errors > 0 ? 1 : 0;
+}

@@ -1,0 +1,87 @@
+/**
+ * Re-queues work that PostgreSQL says is open but Redis no longer has: a Redis restarted
+ * without persistence (or failed over, or flushed) loses its queue jobs, while the jobs
+ * wait in the database as `queued` or `running`. Every serve and worker process checks,
+ * every `intervalMs`, the open work not touched for `graceMs` (an ingest being queued
+ * right now is left alone) and adds a queue job for each work key that has none. Adding
+ * is idempotent (the work key is the queue job id), so any number of processes may do
+ * it at once; the re-run finds a stored result or the shared cache before it pays.
+ */
+import { sql } from 'kysely';
+import type { Store } from '../store/index.js';
+import type { IngestQueue } from './ingest-queue.js';
+
+export interface ReconcilerSettings {
+  /** How often to look, ms (default 30 000). */
+  intervalMs: number;
+  /** Open work younger than this is left alone, ms (default 60 000). */
+  graceMs: number;
+  /** Work keys looked at per pass (default 500). */
+  batch: number;
+}
+
+export const RECONCILER_DEFAULTS: ReconcilerSettings = { intervalMs: 30_000, graceMs: 60_000, batch: 500 };
+
+/** One pass: returns the work keys re-queued. */
+export async function requeueLostWork(
+  store: Store,
+  queue: IngestQueue,
+  settings: Pick<ReconcilerSettings, 'graceMs' | 'batch'> = RECONCILER_DEFAULTS,
+): Promise<string[]> {
+  const open = await store.db
+    .selectFrom('jobs')
+    .select(['id', 'work_key', 'pattern_id', 'pattern_version', 'image_sha256'])
+    .distinctOn('work_key')
+    .where('status', 'in', ['queued', 'running'])
+    .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${settings.graceMs / 1000})`)
+    .orderBy('work_key')
+    .orderBy('created_at')
+    .limit(settings.batch)
+    .execute();
+  const requeued: string[] = [];
+  for (const job of open) {
+    if (await queue.queue.getJob(job.work_key)) continue;
+    await queue.add({
+      workKey: job.work_key,
+      leaderJobId: job.id,
+      patternId: job.pattern_id,
+      patternVersion: job.pattern_version,
+      imageSha256: job.image_sha256,
+      label: `upload:${job.image_sha256}`,
+    });
+    requeued.push(job.work_key);
+  }
+  return requeued;
+}
+
+/** Runs a pass every `intervalMs` until closed; failures (Redis or the database away) wait for the next pass. */
+export function startReconciler(
+  store: Store,
+  queue: IngestQueue,
+  options: Partial<ReconcilerSettings>,
+  log: (line: string) => void,
+): { close(): Promise<void> } {
+  const settings = { ...RECONCILER_DEFAULTS, ...options };
+  let pass: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    // A pass held up by an outage is not joined by another.
+    if (pass) return;
+    pass = requeueLostWork(store, queue, settings)
+      .then(
+        (keys) => {
+          if (keys.length > 0) log(`re-queued ${keys.length} job(s) that Redis had lost`);
+        },
+        () => {},
+      )
+      .finally(() => {
+        pass = undefined;
+      });
+  }, settings.intervalMs);
+  timer.unref();
+  return {
+    async close() {
+      clearInterval(timer);
+      await pass;
+    },
+  };
+}

@@ -1,0 +1,271 @@
+/**
+ * `visionpipe run … --queue redis://…`: the run's images go to the service's workers
+ * (`visionpipe worker`, any number, any machine) instead of a local pipeline, and their
+ * records come back here, in input order of completion, as a local run's would.
+ *
+ * Per input: the coordinator reads the bytes (the same source limits as a local run),
+ * stores them by content in PostgreSQL, records a job for the run's pattern (kept in
+ * the database under a name that carries its fingerprint, so every run of the same
+ * pattern shares one pattern id and so one work key per image), and queues the work
+ * unless the same work already waits or runs (then it joins it) or is done (then its
+ * stored result comes back at once: `cache: "hit"`, nothing paid). It then waits for
+ * the job in PostgreSQL (one poll for all inputs in flight), so a Redis restart or a
+ * worker crash only delays it.
+ *
+ * Never paying twice: the work key, the stored results and the workers' shared cache
+ * are the service's own guarantees; a coordinator killed and run again finds the
+ * inputs it had finished in its results file (resume) and the work it had sent either
+ * still queued (joined) or finished (stored result), so every image is paid once.
+ */
+import { randomUUID } from 'node:crypto';
+import { VisionpipeError } from '../errors.js';
+import { mapWindow } from '../flow/window.js';
+import { sha256 } from '../image/fingerprint.js';
+import { sniffFormat } from '../image/sniff.js';
+import { type ImageSource, loadSource, type SourceLimits } from '../image/source.js';
+import type { Pattern } from '../patterns/types.js';
+import { errorRecord, type RunRecord } from '../pipeline/record.js';
+import type { IngestQueue } from '../queue/ingest-queue.js';
+import { workKeyOf } from '../queue/work-key.js';
+import type { JobRow, PatternFields, Store, StoredPattern } from '../store/index.js';
+import { StoreConflictError } from '../store/index.js';
+import type { InputItem } from './inputs.js';
+import type { BatchResult } from './run.js';
+
+export interface QueueRunOptions {
+  store: Store;
+  queue: IngestQueue;
+  pattern: Pattern;
+  /** Inputs in flight at once (read, stored, queued, waited for). */
+  concurrency: number;
+  sourceLimits: SourceLimits;
+  /** The earlier record for an item whose content is this (resume). */
+  reuse?: (item: InputItem, sha256: string) => RunRecord | undefined;
+  /** First Ctrl-C: send nothing new. */
+  stop?: AbortSignal;
+  /** Second Ctrl-C: stop waiting (the work goes on in the workers; a new run finds it). */
+  signal?: AbortSignal;
+  /** How often finished jobs are looked for, ms (default 200). */
+  pollMs?: number;
+}
+
+const MEDIA_TYPES: Record<string, string> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  tiff: 'image/tiff',
+  avif: 'image/avif',
+};
+
+/** The pattern the run's jobs use: one per pattern fingerprint, created by the first run. */
+export async function runPattern(store: Store, pattern: Pattern): Promise<StoredPattern> {
+  const name = `visionpipe run: ${pattern.name} (${pattern.fingerprint.slice(0, 12)})`;
+  const find = async () => {
+    const row = await store.db
+      .selectFrom('patterns')
+      .select('id')
+      .where('name', '=', name)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return row ? store.patterns.get(row.id) : undefined;
+  };
+  const existing = await find();
+  if (existing) return existing;
+  const fields: PatternFields = {
+    name,
+    format: pattern.format,
+    instructions: pattern.instructions,
+    json_schema: pattern.schema as unknown as Record<string, unknown>,
+    yaml_schema: null,
+    xml_schema: null,
+    csv_schema: null,
+    csv_delimiter: 'comma',
+    plain_text_schema: null,
+    model_profile: 'managed-default',
+  };
+  try {
+    return await store.patterns.create(fields);
+  } catch (error) {
+    // Another coordinator created it at the same moment.
+    if (!(error instanceof StoreConflictError)) throw error;
+    const raced = await find();
+    if (!raced) throw error;
+    return raced;
+  }
+}
+
+/** Waits for many jobs with one query per poll. */
+class JobWatch {
+  private readonly waiting = new Map<string, (job: JobRow) => void>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly pollMs: number,
+  ) {}
+
+  finished(id: string, signal?: AbortSignal): Promise<JobRow> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.waiting.delete(id);
+        reject(new VisionpipeError('ABORTED', 'the run was aborted while this image was on the queue'));
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.set(id, (job) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(job);
+      });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.timer || this.waiting.size === 0) return;
+    this.timer = setTimeout(() => {
+      this.poll().then(
+        () => {
+          this.timer = undefined;
+          this.schedule();
+        },
+        () => {
+          // The database is away for a moment: keep waiting.
+          this.timer = undefined;
+          this.schedule();
+        },
+      );
+    }, this.pollMs);
+  }
+
+  private async poll(): Promise<void> {
+    const ids = [...this.waiting.keys()];
+    for (let i = 0; i < ids.length; i += 1000) {
+      const done = await this.store.db
+        .selectFrom('jobs')
+        .selectAll()
+        .where('id', 'in', ids.slice(i, i + 1000))
+        .where('status', 'in', ['succeeded', 'failed'])
+        .execute();
+      for (const job of done) {
+        const resolve = this.waiting.get(job.id);
+        this.waiting.delete(job.id);
+        resolve?.(job);
+      }
+    }
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/** The record of a finished job, named as the input and billed as this job was (a dedup or hit costs nothing). */
+export async function recordOfJob(
+  store: Store,
+  job: JobRow,
+  input: string,
+  pattern: string,
+): Promise<RunRecord> {
+  const stored = await store.jobs.result(job.work_key);
+  const billed = {
+    input,
+    pattern,
+    cache: (job.cache ?? 'miss') as RunRecord['cache'],
+    attempts: job.attempts,
+    latency_ms: job.latency_ms ?? 0,
+    usage: job.usage ?? { input_tokens: 0, output_tokens: 0, image_tokens: 0, estimated: false },
+    cost_usd: job.cost_usd,
+  };
+  if (stored && (job.status === 'succeeded' || job.error_code === 'NOT_RELEVANT'))
+    return { ...stored, ...billed };
+  return errorRecord(
+    { input, pattern, provider: job.provider ?? '', model: job.model ?? '' },
+    { code: job.error_code ?? 'INTERNAL', message: job.error ?? 'the job failed' },
+    { ...billed, sha256: job.image_sha256 },
+  );
+}
+
+/** Runs the items on the queue; yields one result per item as it finishes. */
+export async function* runOnQueue(
+  items: AsyncIterable<InputItem>,
+  options: QueueRunOptions,
+): AsyncGenerator<BatchResult> {
+  const { store, queue, pattern } = options;
+  const stored = await runPattern(store, pattern);
+  const watch = new JobWatch(store, options.pollMs ?? 200);
+  const base = { pattern: pattern.name, provider: 'queue', model: '' };
+  try {
+    yield* mapWindow(
+      items,
+      options.concurrency,
+      async (item): Promise<BatchResult> => {
+        const started = performance.now();
+        const fail = (error: unknown): BatchResult => {
+          const e =
+            error instanceof VisionpipeError
+              ? error
+              : new VisionpipeError('INTERNAL', error instanceof Error ? error.message : String(error));
+          return {
+            item,
+            record: errorRecord({ ...base, input: item.label }, e.toJSON(), {
+              latency_ms: Math.round(performance.now() - started),
+            }),
+            resumed: false,
+          };
+        };
+        if (item.kind === 'error') return fail(item.error);
+        try {
+          const source: ImageSource = item.kind === 'file' ? { path: item.path } : { url: item.url };
+          const loaded = await loadSource(source, {
+            ...options.sourceLimits,
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+          const sha = sha256(loaded.bytes);
+          const earlier = options.reuse?.(item, sha);
+          if (earlier) return { item, record: earlier, resumed: true };
+          const sniffed = sniffFormat(loaded.bytes);
+          if (!sniffed.supported)
+            throw new VisionpipeError('UNSUPPORTED_FORMAT', `${item.label}: ${sniffed.reason}`, {
+              input: item.label,
+            });
+          const mediaType = MEDIA_TYPES[sniffed.format] ?? 'application/octet-stream';
+          await store.images.put(sha, loaded.bytes, mediaType);
+          const workKey = workKeyOf(sha, stored.id, stored.fingerprint);
+          const outcome = await store.jobs.ingest({
+            id: randomUUID(),
+            patternId: stored.id,
+            patternVersion: stored.version,
+            workKey,
+            imageSha256: sha,
+            imageUrl: item.kind === 'url' ? item.url : `upload:${sha}`,
+            idempotencyKey: null,
+            requestedBy: null,
+            extras: { input: item.label },
+            webhookUrl: null,
+          });
+          if (outcome.kind === 'queued') {
+            await queue.add({
+              workKey,
+              leaderJobId: outcome.job.id,
+              patternId: stored.id,
+              patternVersion: stored.version,
+              imageSha256: sha,
+              label: item.label,
+            });
+          }
+          const job =
+            outcome.job.status === 'succeeded' || outcome.job.status === 'failed'
+              ? outcome.job
+              : await watch.finished(outcome.job.id, options.signal);
+          return { item, record: await recordOfJob(store, job, item.label, pattern.name), resumed: false };
+        } catch (error) {
+          return fail(error);
+        }
+      },
+      options.stop ? { stop: options.stop } : {},
+    );
+  } finally {
+    watch.close();
+  }
+}

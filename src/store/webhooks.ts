@@ -1,0 +1,313 @@
+/**
+ * Webhook endpoints, the outbox and the delivery log.
+ *
+ * - Endpoints: registered URLs with their secret and events; disabled (not deleted) when
+ *   a receiver answers 410 Gone.
+ * - Outbox: one row per event per target URL, written by `enqueue()` inside the
+ *   transaction that finishes the job, so a job is never finished without its events
+ *   (and never has events without being finished). The row id is the event id
+ *   (Standard Webhooks `webhook-id`), the same on every retry.
+ * - Claiming: a dispatcher takes due rows with `FOR UPDATE SKIP LOCKED` and moves their
+ *   `next_attempt_at` one lease ahead in the same statement; a dispatcher that dies
+ *   mid-delivery leaves the row to come due again after the lease (at-least-once).
+ * - Delivery log: one row per attempt (status, duration, the start of the answer, or the
+ *   error).
+ */
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { eventBody, eventOf, type WebhookEvent } from '../webhooks/events.js';
+import type { Database, JobRow, WebhookEndpointTable, WebhookOutboxTable } from './schema.js';
+
+export type WebhookEndpointRow = Selectable<WebhookEndpointTable>;
+export type OutboxRow = Selectable<WebhookOutboxTable>;
+
+export interface NewEndpoint {
+  id: string;
+  url: string;
+  secret: string;
+  events: WebhookEvent[];
+  createdBy: string | null;
+}
+
+/** A claimed outbox row and what is needed to send it. */
+export interface ClaimedDelivery {
+  row: OutboxRow;
+  /** The endpoint's secret; undefined for a per-ingest or pattern URL. */
+  secret: string | undefined;
+}
+
+/** What one attempt came to. */
+export interface AttemptOutcome {
+  /** When the attempt started. */
+  requestedAt: Date;
+  durationMs: number;
+  status: number | null;
+  body: string | null;
+  error: string | null;
+  /** delivered, pending (with nextAttemptMs), failed (no attempts left), disabled (410). */
+  next:
+    | { kind: 'delivered' }
+    | { kind: 'retry'; inMs: number }
+    | { kind: 'failed' }
+    | { kind: 'disabled'; reason: string };
+}
+
+const newId = () => crypto.randomUUID();
+
+export class Webhooks {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  createEndpoint(input: NewEndpoint): Promise<WebhookEndpointRow> {
+    return this.db
+      .insertInto('webhook_endpoints')
+      .values({
+        id: input.id,
+        url: input.url,
+        secret: input.secret,
+        events: input.events,
+        is_active: true,
+        created_by: input.createdBy,
+        last_triggered_at: null,
+        disabled_at: null,
+        disabled_reason: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  listEndpoints(): Promise<WebhookEndpointRow[]> {
+    return this.db
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .execute();
+  }
+
+  endpoint(id: string): Promise<WebhookEndpointRow | undefined> {
+    return this.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Deletes an endpoint; its undelivered events are dropped (marked `disabled`). False when there was none. */
+  async deleteEndpoint(id: string): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('webhook_outbox')
+        .set({ status: 'disabled', last_error: 'endpoint deleted' })
+        .where('endpoint_id', '=', id)
+        .where('status', '=', 'pending')
+        .execute();
+      const deleted = await tx.deleteFrom('webhook_endpoints').where('id', '=', id).executeTakeFirst();
+      return Number(deleted.numDeletedRows) > 0;
+    });
+  }
+
+  /**
+   * Writes the events of finished jobs to the outbox, inside the caller's transaction:
+   * per job, one row for each active endpoint subscribed to its event, and one for its
+   * own `webhook_url` (else its pattern's) unless an endpoint already has that URL.
+   * Returns how many rows were written.
+   */
+  async enqueue(tx: Transaction<Database>, jobIds: readonly string[]): Promise<number> {
+    if (jobIds.length === 0) return 0;
+    const jobs = await tx
+      .selectFrom('jobs')
+      .innerJoin('patterns', 'patterns.id', 'jobs.pattern_id')
+      .selectAll('jobs')
+      .select('patterns.webhook_url as pattern_webhook_url')
+      .where('jobs.id', 'in', [...jobIds])
+      .execute();
+    const endpoints = await tx
+      .selectFrom('webhook_endpoints')
+      .select(['id', 'url', 'events'])
+      .where('is_active', '=', true)
+      .execute();
+    const rows: Array<{
+      id: string;
+      job_id: string;
+      endpoint_id: string | null;
+      url: string;
+      event: string;
+      payload: string;
+    }> = [];
+    for (const { pattern_webhook_url: patternUrl, ...job } of jobs) {
+      const event = eventOf(job);
+      if (!event) continue;
+      const payload = JSON.stringify(eventBody(event, job as JobRow));
+      const urls = new Set<string>();
+      for (const endpoint of endpoints) {
+        if (!endpoint.events.includes(event)) continue;
+        urls.add(endpoint.url);
+        rows.push({
+          id: newId(),
+          job_id: job.id,
+          endpoint_id: endpoint.id,
+          url: endpoint.url,
+          event,
+          payload,
+        });
+      }
+      const own = job.webhook_url ?? patternUrl;
+      if (own && !urls.has(own))
+        rows.push({ id: newId(), job_id: job.id, endpoint_id: null, url: own, event, payload });
+    }
+    if (rows.length > 0) await tx.insertInto('webhook_outbox').values(rows).execute();
+    return rows.length;
+  }
+
+  /**
+   * Takes up to `limit` due deliveries for this dispatcher: each counts one more attempt
+   * and is hidden from other dispatchers for `leaseMs` (longer than a delivery can take).
+   */
+  async claim(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+    const { rows } = await sql<OutboxRow>`
+      update webhook_outbox o
+         set attempts = o.attempts + 1,
+             next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000})
+        from (select id from webhook_outbox
+               where status = 'pending' and next_attempt_at <= now()
+               order by next_attempt_at
+               limit ${limit}
+               for update skip locked) due
+       where o.id = due.id
+   returning o.*`.execute(this.db);
+    if (rows.length === 0) return [];
+    const endpointIds = [
+      ...new Set(rows.map((r) => r.endpoint_id).filter((id): id is string => id !== null)),
+    ];
+    const secrets = new Map<string, string>();
+    if (endpointIds.length > 0) {
+      const found = await this.db
+        .selectFrom('webhook_endpoints')
+        .select(['id', 'secret'])
+        .where('id', 'in', endpointIds)
+        .execute();
+      for (const e of found) secrets.set(e.id, e.secret);
+    }
+    return rows.map((row) => ({
+      row,
+      secret: row.endpoint_id === null ? undefined : secrets.get(row.endpoint_id),
+    }));
+  }
+
+  /**
+   * Records one attempt and what follows from it, in one transaction. Ignored when the
+   * row was claimed again since (this dispatcher outlived its lease). 410 disables the
+   * endpoint and drops its other undelivered events.
+   */
+  async record(row: OutboxRow, outcome: AttemptOutcome): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const { next } = outcome;
+      const updated = await tx
+        .updateTable('webhook_outbox')
+        .set({
+          status: next.kind === 'retry' ? 'pending' : next.kind,
+          next_attempt_at:
+            next.kind === 'retry'
+              ? sql`now() + make_interval(secs => ${next.inMs / 1000})`
+              : sql`next_attempt_at`,
+          last_error: next.kind === 'delivered' ? null : (outcome.error ?? `HTTP ${outcome.status}`),
+          delivered_at: next.kind === 'delivered' ? sql`now()` : null,
+        })
+        .where('id', '=', row.id)
+        .where('attempts', '=', row.attempts)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) return;
+      await tx
+        .insertInto('webhook_deliveries')
+        .values({
+          outbox_id: row.id,
+          attempt: row.attempts,
+          requested_at: outcome.requestedAt,
+          duration_ms: outcome.durationMs,
+          response_status: outcome.status,
+          response_body: outcome.body,
+          error: outcome.error,
+        })
+        .execute();
+      if (row.endpoint_id === null) return;
+      if (next.kind === 'delivered') {
+        await tx
+          .updateTable('webhook_endpoints')
+          .set({ last_triggered_at: sql`now()` })
+          .where('id', '=', row.endpoint_id)
+          .execute();
+      } else if (next.kind === 'disabled') {
+        await tx
+          .updateTable('webhook_endpoints')
+          .set({
+            is_active: false,
+            disabled_at: sql`now()`,
+            disabled_reason: next.reason,
+            updated_at: sql`now()`,
+          })
+          .where('id', '=', row.endpoint_id)
+          .execute();
+        await tx
+          .updateTable('webhook_outbox')
+          .set({ status: 'disabled', last_error: next.reason })
+          .where('endpoint_id', '=', row.endpoint_id)
+          .where('status', '=', 'pending')
+          .execute();
+      }
+    });
+  }
+
+  /** An endpoint's events, newest first, each with its attempts (oldest first). */
+  async deliveries(endpointId: string, limit = 50) {
+    const events = await this.db
+      .selectFrom('webhook_outbox')
+      .selectAll()
+      .where('endpoint_id', '=', endpointId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    if (events.length === 0) return [];
+    const attempts = await this.db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where(
+        'outbox_id',
+        'in',
+        events.map((e) => e.id),
+      )
+      .orderBy('id')
+      .execute();
+    return events.map((event) => ({ event, attempts: attempts.filter((a) => a.outbox_id === event.id) }));
+  }
+
+  /** One event of an endpoint. */
+  delivery(endpointId: string, id: string): Promise<OutboxRow | undefined> {
+    return this.db
+      .selectFrom('webhook_outbox')
+      .selectAll()
+      .where('endpoint_id', '=', endpointId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Sends an event again, now, with the same event id (receivers that already have it
+   * recognise it): it becomes pending, due at once, with a fresh retry schedule.
+   */
+  async replay(endpointId: string, id: string): Promise<OutboxRow | undefined> {
+    return this.db
+      .updateTable('webhook_outbox')
+      .set({ status: 'pending', attempts: 0, next_attempt_at: sql`now()`, delivered_at: null })
+      .where('endpoint_id', '=', endpointId)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** Events not yet delivered nor given up (for health and tests). */
+  async pendingCount(): Promise<number> {
+    const row = await this.db
+      .selectFrom('webhook_outbox')
+      .select(sql<string>`count(*)`.as('n'))
+      .where('status', '=', 'pending')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
