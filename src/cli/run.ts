@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { parseDuration } from '../config/durations.js';
+import { VisionpipeError } from '../errors.js';
 import { DEFAULT_MAX_INPUT_BYTES } from '../image/input-limits.js';
 import { PROFILE_NAMES } from '../image/profiles.js';
 import { addCostOptions, type CostFlags } from './cost-flags.js';
@@ -31,6 +32,7 @@ export interface RunFlags extends ProviderFlags, CostFlags {
   maxInputBytes: number;
   timeout: number;
   progress: boolean;
+  minConfidence?: number;
 }
 
 const EXAMPLES = `
@@ -54,7 +56,17 @@ Running the same command again resumes: finished inputs are kept, failed ones re
 Results are cached by content (not path) for --cache-ttl: duplicates are paid once.
 
 Exit codes: 0 done (per-image errors are in the results), 1 with --fail-on-error when any
-image failed, 2 usage error.`;
+image failed, 2 usage error or when no input exists (every record NOT_FOUND).`;
+
+function confidenceOption(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n <= 1)) {
+    throw new VisionpipeError('INVALID_OPTION', `--min-confidence must be from 0 to 1 (got "${value}")`, {
+      option: 'minConfidence',
+    });
+  }
+  return n;
+}
 
 export function runCommandDefinition(): Command {
   const command = new Command('run')
@@ -98,6 +110,11 @@ export function runCommandDefinition(): Command {
     .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')
     .option('--max-input-bytes <size>', 'refuse larger inputs (e.g. 50MB)', byteSize, DEFAULT_MAX_INPUT_BYTES)
     .option('--timeout <ms>', 'per-call provider timeout', integer(1), 120_000)
+    .option(
+      '--min-confidence <0-1>',
+      'outputs below this confidence become LOW_CONFIDENCE errors, after any escalation (default: counted apart in the summary at the engine calibration, 0.35 for local)',
+      confidenceOption,
+    )
     .option('--no-progress', 'no progress bar or progress lines')
     .addHelpText('after', EXAMPLES)
     .action(async (inputs: string[], flags: RunFlags) => {

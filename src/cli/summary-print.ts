@@ -4,18 +4,40 @@ import { formatBytes, formatDuration, plural } from './format.js';
 
 export function printSummary(
   summary: Summary,
-  context: { results: string; stopped: boolean; provider: string; model: string },
+  context: {
+    results: string;
+    stopped: boolean;
+    provider: string;
+    model: string;
+    /** Where the confidence threshold comes from, e.g. "--min-confidence" or "engine calibration". */
+    confidenceSource?: string;
+  },
   out: NodeJS.WritableStream = process.stdout,
 ): void {
   const lines: string[] = [];
   const byCode = Object.entries(summary.errors_by_code)
     .map(([code, n]) => `${code} ${n}`)
     .join(', ');
+  // Rates only over images this run read: resumed records and missing inputs are apart.
+  const rate =
+    summary.processed > 0
+      ? `${plural(summary.processed, 'image')} processed in ${formatDuration(summary.processing_s * 1000)} (${summary.images_per_hour.toLocaleString('en-US')} images/hour)`
+      : 'no image processed';
+  const apart = [
+    summary.resumed ? `${summary.resumed} kept from an earlier run` : '',
+    summary.total - summary.processed - summary.resumed > 0
+      ? `${summary.total - summary.processed - summary.resumed} not read`
+      : '',
+  ].filter(Boolean);
   lines.push(
-    `\n${plural(summary.total, 'image')} in ${formatDuration(summary.wall_s * 1000)} (${summary.images_per_hour.toLocaleString('en-US')} images/hour) with ${context.provider}/${context.model}`,
+    `\n${plural(summary.total, 'input')}: ${rate}${apart.length ? ` · ${apart.join(' · ')}` : ''} with ${context.provider}/${context.model}`,
   );
+  const threshold =
+    summary.min_confidence === null
+      ? ''
+      : ` · low confidence ${summary.low_confidence} (below ${summary.min_confidence}${context.confidenceSource ? `, ${context.confidenceSource}` : ''})`;
   lines.push(
-    `  ok ${summary.ok} · errors ${summary.errors}${byCode ? ` (${byCode})` : ''} · skipped ${summary.skipped}${summary.resumed ? ` · resumed ${summary.resumed}` : ''} · success ${(summary.success_rate * 100).toFixed(1)} %`,
+    `  ok ${summary.ok} · empty ${summary.empty} (all fields null)${threshold} · errors ${summary.errors}${byCode ? ` (${byCode})` : ''} · skipped ${summary.skipped} · success ${(summary.success_rate * 100).toFixed(1)} %`,
   );
   const l = summary.latency_ms;
   lines.push(

@@ -133,8 +133,8 @@ describe('visionpipe run', () => {
       { cwd: work },
     );
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/2 images in .* with local\/tesseract-eng/);
-    expect(result.stdout).toMatch(/ok 1 · errors 1 \(EMPTY_INPUT 1\)/);
+    expect(result.stdout).toMatch(/2 inputs: .* with local\/tesseract-eng/);
+    expect(result.stdout).toMatch(/ok 1 · empty 0 .* errors 1 \(EMPTY_INPUT 1\)/);
     expect(result.stdout).toMatch(/latency p50 .* p95 .* p99 .* max/);
     expect(result.stdout).toContain('⚠ success rate 50.0 %');
     expect((await readRecords(path.join(work, 'results.jsonl'))).length).toBe(2);

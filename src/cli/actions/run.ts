@@ -16,11 +16,13 @@ import { runWithBatchApi } from '../../runs/batch-api-run.js';
 import { countInputs, expandInputs, readListFile } from '../../runs/inputs.js';
 import { OutputWriter } from '../../runs/output-paths.js';
 import { PipelineSet } from '../../runs/pipeline-set.js';
+import { type ConfidencePolicy, defaultMinConfidence, enforceConfidence } from '../../runs/quality.js';
 import { planResume } from '../../runs/resume.js';
 import { loadRouter } from '../../runs/routes.js';
 import { type BatchResult, runBatch } from '../../runs/run.js';
 import { RunSummary } from '../../runs/summary.js';
 import { parseModelRef } from '../cost-flags.js';
+import { plural } from '../format.js';
 import { handleInterrupts } from '../interrupt.js';
 import { createProgress } from '../progress.js';
 import { defaultConcurrencyFor, limiterFrom, providerOptionsFrom, retryFrom } from '../provider-settings.js';
@@ -119,14 +121,18 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       ? {
           escalation: {
             ...escalation,
-            ...(flags.escalateBelow === undefined ? {} : { below: flags.escalateBelow }),
+            // --min-confidence escalates first: only what the stronger model cannot lift is an error.
+            ...((flags.escalateBelow ?? flags.minConfidence) === undefined
+              ? {}
+              : { below: flags.escalateBelow ?? flags.minConfidence }),
           },
         }
       : {}),
     ...(flags.priceTable ? { priceTable: flags.priceTable } : {}),
   });
   let completed = false;
-  const summary = new RunSummary();
+  let confidence: ConfidencePolicy | undefined;
+  let summary = new RunSummary();
   const interrupt = handleInterrupts(() =>
     progress.log('Stopping: finishing images in flight (Ctrl-C again to abort)'),
   );
@@ -135,6 +141,12 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     pipelines.checkCredentials(); // a missing key stops the run before anything is written
     const main = await pipelines.defaultPipeline();
     describe = { provider: main.provider.id, model: main.model };
+    const calibrated = defaultMinConfidence(main.provider.id);
+    if (flags.minConfidence !== undefined)
+      confidence = { min: flags.minConfidence, enforce: true, source: '--min-confidence' };
+    else if (calibrated !== undefined)
+      confidence = { min: calibrated, enforce: false, source: 'engine calibration' };
+    summary = new RunSummary(confidence ? { minConfidence: confidence.min } : {});
     const concurrency = flags.concurrency ?? defaultConcurrencyFor(main.provider.id, defaultConcurrency());
     // Never read our own outputs back as inputs: the results file, the format folder, the state.
     const exclude = [flags.out, stateDir, ...(flags.formatDir ? [flags.formatDir] : [])].map((p) =>
@@ -156,7 +168,8 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     );
     try {
       const items = expandInputs(allInputs(inputs, flags.list), { exclude });
-      const handle = async ({ item, record, resumed }: BatchResult) => {
+      const handle = async ({ item, record: raw, resumed }: BatchResult) => {
+        const record = resumed ? raw : enforceConfidence(raw, confidence);
         progress.tick(record.status === 'error');
         if (resumed) {
           summary.addResumed(record);
@@ -214,7 +227,20 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
   }
   const result = summary.toJSON();
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else printSummary(result, { results: flags.out, stopped: !completed, ...describe });
+  else
+    printSummary(result, {
+      results: flags.out,
+      stopped: !completed,
+      ...describe,
+      ...(confidence ? { confidenceSource: confidence.source } : {}),
+    });
   interrupt.dispose();
+  if (result.total > 0 && result.errors_by_code.NOT_FOUND === result.total) {
+    // Nothing named exists: a typo in the command, not a batch with failures.
+    process.stderr.write(
+      `visionpipe run: none of the ${plural(result.total, 'input')} exists (NOT_FOUND); check the paths\n`,
+    );
+    return 2;
+  }
   return flags.failOnError && result.errors > 0 ? 1 : 0;
 }
