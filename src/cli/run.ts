@@ -33,6 +33,7 @@ export interface RunFlags extends ProviderFlags, CostFlags {
   timeout: number;
   progress: boolean;
   minConfidence?: number;
+  failures?: string;
 }
 
 const EXAMPLES = `
@@ -83,6 +84,10 @@ export function runCommandDefinition(): Command {
     .option('--profile <name>', `size profile override: ${PROFILE_NAMES.join(', ')}`)
     .option('-o, --out <file>', 'results file (JSONL)', 'results.jsonl')
     .option('--format-dir <dir>', "also write each output rendered in the pattern's format")
+    .option(
+      '--failures <file>',
+      'also write every failed record to this JSONL file (the summary names the first few)',
+    )
     .option('--list <file>', 'read more inputs from a file, one path or URL per line')
     .option('--json', 'print the summary as JSON')
     .option('--fail-on-error', 'exit with 1 when any image failed')

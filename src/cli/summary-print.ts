@@ -1,4 +1,5 @@
 /** The human-readable run summary printed at the end of `visionpipe run`. */
+import type { FailureReport } from '../runs/failures.js';
 import type { Summary } from '../runs/summary.js';
 import { formatBytes, formatDuration, plural } from './format.js';
 
@@ -11,6 +12,10 @@ export function printSummary(
     model: string;
     /** Where the confidence threshold comes from, e.g. "--min-confidence" or "engine calibration". */
     confidenceSource?: string;
+    /** The failed inputs to name and the next steps to suggest. */
+    failures?: FailureReport;
+    /** The --format-dir folder, when outputs were written there. */
+    formatDir?: string;
   },
   out: NodeJS.WritableStream = process.stdout,
 ): void {
@@ -56,8 +61,24 @@ export function printSummary(
     `  cache ${summary.cache.hits} hits · ${summary.cache.misses} misses · ${summary.cache.dedup} dedup${summary.cache.near_dup ? ` · ${summary.cache.near_dup} near-dup` : ''}`,
   );
   lines.push(`  results ${context.results}`);
+  if (context.formatDir) lines.push(`  formatted outputs in ${context.formatDir}`);
+  lines.push(...failureLines(context.failures, context.results));
   for (const alert of summary.alerts) lines.push(`  ⚠ ${alert}`);
   if (context.stopped)
     lines.push('  stopped early: inputs not started were not processed (run again to continue)');
   out.write(`${lines.join('\n')}\n`);
+}
+
+/** Names the first failed inputs, where the rest are, and a next step per common code. */
+function failureLines(report: FailureReport | undefined, results: string): string[] {
+  if (!report || report.count === 0) return [];
+  const lines = [`  failed (${report.count}):`];
+  for (const f of report.first) lines.push(`    ${f.input}  ${f.code}: ${f.message}`);
+  const rest = report.count - report.first.length;
+  const where = report.file
+    ? `all ${report.count} in ${report.file}`
+    : `all are in ${results} (status "error"); --failures FILE writes them apart`;
+  lines.push(`    ${rest > 0 ? `… and ${rest} more; ` : ''}${where}`);
+  for (const { code, step } of report.next_steps) lines.push(`  next (${code}): ${step}`);
+  return lines;
 }

@@ -13,6 +13,7 @@ import { loadPattern, render } from '../../patterns/index.js';
 import { createBatchBackend } from '../../providers/batch/index.js';
 import { createProvider } from '../../providers/registry.js';
 import { runWithBatchApi } from '../../runs/batch-api-run.js';
+import { FailureLog } from '../../runs/failures.js';
 import { countInputs, expandInputs, readListFile } from '../../runs/inputs.js';
 import { OutputWriter } from '../../runs/output-paths.js';
 import { PipelineSet } from '../../runs/pipeline-set.js';
@@ -133,6 +134,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
   let completed = false;
   let confidence: ConfidencePolicy | undefined;
   let summary = new RunSummary();
+  const failures = await FailureLog.open(flags.failures);
   const interrupt = handleInterrupts(() =>
     progress.log('Stopping: finishing images in flight (Ctrl-C again to abort)'),
   );
@@ -149,9 +151,12 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     summary = new RunSummary(confidence ? { minConfidence: confidence.min } : {});
     const concurrency = flags.concurrency ?? defaultConcurrencyFor(main.provider.id, defaultConcurrency());
     // Never read our own outputs back as inputs: the results file, the format folder, the state.
-    const exclude = [flags.out, stateDir, ...(flags.formatDir ? [flags.formatDir] : [])].map((p) =>
-      path.resolve(p),
-    );
+    const exclude = [
+      flags.out,
+      stateDir,
+      ...(flags.formatDir ? [flags.formatDir] : []),
+      ...(flags.failures ? [flags.failures] : []),
+    ].map((p) => path.resolve(p));
     const plan = await planResume({
       out: flags.out,
       stateDir,
@@ -178,6 +183,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
         plan.writer.write(record);
         plan.processed(record.input);
         summary.add(record);
+        failures.add(record);
         if (formatWriter && record.status === 'ok' && item.kind !== 'error') {
           const { pattern: used } = await pipelines.pipelineFor(item);
           await formatWriter.write(item, EXTENSIONS[used.format], Buffer.from(render(used, record.output)));
@@ -224,15 +230,18 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     await batchBackend?.close();
     await limiter?.close();
     await cache.close();
+    await failures.close();
   }
   const result = summary.toJSON();
-  if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (flags.json) process.stdout.write(`${JSON.stringify({ ...result, failures: failures.report() })}\n`);
   else
     printSummary(result, {
       results: flags.out,
       stopped: !completed,
       ...describe,
       ...(confidence ? { confidenceSource: confidence.source } : {}),
+      failures: failures.report(),
+      ...(flags.formatDir ? { formatDir: flags.formatDir } : {}),
     });
   interrupt.dispose();
   if (result.total > 0 && result.errors_by_code.NOT_FOUND === result.total) {
