@@ -62,6 +62,12 @@ export interface RunRecord {
   duplicate_of: { input: string; sha256: string; distance: number } | null;
   /** Which stages ran and which model produced the result. */
   cascade: CascadeInfo;
+  /**
+   * Error records: what the model or OCR engine answered (OCR text, the response, an answer
+   * that was not JSON), redacted and cut to 2000 characters (pipeline/raw-output.ts); null
+   * on other records and when no answer came.
+   */
+  raw_output: string | null;
 }
 
 export const NO_CASCADE: CascadeInfo = Object.freeze({
@@ -103,6 +109,7 @@ export function errorRecord(
     reason: null,
     duplicate_of: null,
     cascade: NO_CASCADE,
+    raw_output: null,
     ...partial,
   };
 }

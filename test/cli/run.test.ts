@@ -102,6 +102,7 @@ describe('visionpipe run', () => {
           'duplicate_of',
           'pattern',
           'cascade',
+          'raw_output',
         ].sort(),
       );
     }
