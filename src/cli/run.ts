@@ -34,6 +34,7 @@ export interface RunFlags extends ProviderFlags, CostFlags {
   progress: boolean;
   minConfidence?: number;
   failures?: string;
+  combine?: string;
 }
 
 const EXAMPLES = `
@@ -41,6 +42,7 @@ Examples:
   $ visionpipe run samples/images --pattern samples/patterns/invoice.json
   $ visionpipe run samples/images -p samples/patterns/invoice.json --route samples/routes.yaml --triage local
   $ visionpipe run 'scans/**/*.jpg' --pattern receipt.yaml --out receipts.jsonl --format-dir out/csv
+  $ visionpipe run scans -p receipt.yaml --combine receipts.csv   # one CSV: input column + a row per image
   $ visionpipe run --list urls.txt --pattern invoice.json --concurrency 4 --json
   $ OPENAI_API_KEY=… visionpipe run scans -p invoice.json --provider openai --model gpt-4.1-mini --rpm 500 \\
       --triage local --escalate-to openai:gpt-4.1 --max-image-tokens 800
@@ -84,6 +86,10 @@ export function runCommandDefinition(): Command {
     .option('--profile <name>', `size profile override: ${PROFILE_NAMES.join(', ')}`)
     .option('-o, --out <file>', 'results file (JSONL)', 'results.jsonl')
     .option('--format-dir <dir>', "also write each output rendered in the pattern's format")
+    .option(
+      '--combine <file>',
+      'also write every output of the run into one file: .csv (input column + rows), .json (array), .yaml, .xml (one document)',
+    )
     .option(
       '--failures <file>',
       'also write every failed record to this JSONL file (the summary names the first few)',

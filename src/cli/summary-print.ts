@@ -16,6 +16,8 @@ export function printSummary(
     failures?: FailureReport;
     /** The --format-dir folder, when outputs were written there. */
     formatDir?: string;
+    /** The --combine file and how many outputs it holds. */
+    combined?: { file: string; outputs: number };
   },
   out: NodeJS.WritableStream = process.stdout,
 ): void {
@@ -62,6 +64,8 @@ export function printSummary(
   );
   lines.push(`  results ${context.results}`);
   if (context.formatDir) lines.push(`  formatted outputs in ${context.formatDir}`);
+  if (context.combined)
+    lines.push(`  combined ${plural(context.combined.outputs, 'output')} in ${context.combined.file}`);
   lines.push(...failureLines(context.failures, context.results));
   for (const alert of summary.alerts) lines.push(`  ⚠ ${alert}`);
   if (context.stopped)

@@ -54,8 +54,16 @@ export function renderCsv(
   pattern: Pick<Pattern, 'schema' | 'hints'>,
   ordered: Record<string, unknown>,
 ): string {
+  const delimiter = pattern.hints.csvDelimiter ?? ',';
+  return stringify(csvRecords(pattern, ordered), { delimiter, record_delimiter: '\n', quoted_empty: false });
+}
+
+/** The CSV as rows of cells: the header row first (used to combine many outputs in one file). */
+export function csvRecords(
+  pattern: Pick<Pattern, 'schema' | 'hints'>,
+  ordered: Record<string, unknown>,
+): string[][] {
   const { schema, hints } = pattern;
-  const delimiter = hints.csvDelimiter ?? ',';
   const list = hints.csvColumns ? undefined : listProperty(schema);
   const rootColumns = hints.csvColumns
     ? hints.csvColumns.map((name) => ({ header: name, path: [name] }))
@@ -77,5 +85,5 @@ export function renderCsv(
     for (const item of items)
       records.push([...rootCells, ...itemColumns.map((c) => cell(valueAt(item, c.path)))]);
   }
-  return stringify(records, { delimiter, record_delimiter: '\n', quoted_empty: false });
+  return records;
 }

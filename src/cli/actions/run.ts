@@ -13,7 +13,9 @@ import { loadPattern, render } from '../../patterns/index.js';
 import { createBatchBackend } from '../../providers/batch/index.js';
 import { createProvider } from '../../providers/registry.js';
 import { runWithBatchApi } from '../../runs/batch-api-run.js';
+import { CombinedWriter } from '../../runs/combine.js';
 import { FailureLog } from '../../runs/failures.js';
+import { formatRelativePath } from '../../runs/format-paths.js';
 import { countInputs, expandInputs, readListFile } from '../../runs/inputs.js';
 import { OutputWriter } from '../../runs/output-paths.js';
 import { PipelineSet } from '../../runs/pipeline-set.js';
@@ -134,6 +136,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
   let completed = false;
   let confidence: ConfidencePolicy | undefined;
   let summary = new RunSummary();
+  let combined: CombinedWriter | undefined;
   const failures = await FailureLog.open(flags.failures);
   const interrupt = handleInterrupts(() =>
     progress.log('Stopping: finishing images in flight (Ctrl-C again to abort)'),
@@ -156,6 +159,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       stateDir,
       ...(flags.formatDir ? [flags.formatDir] : []),
       ...(flags.failures ? [flags.failures] : []),
+      ...(flags.combine ? [flags.combine, `${flags.combine}.${process.pid}.tmp`] : []),
     ].map((p) => path.resolve(p));
     const plan = await planResume({
       out: flags.out,
@@ -167,6 +171,8 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     if (plan.earlier > 0)
       progress.log(`Resuming: ${plan.earlier} results from an earlier run of this command are kept`);
     const formatWriter = flags.formatDir ? await OutputWriter.create(flags.formatDir) : undefined;
+    const severalArguments = inputs.length + (flags.list ? 1 : 0) > 1;
+    combined = flags.combine ? await CombinedWriter.open(flags.combine, warn) : undefined;
     countInputs(allInputs(inputs, flags.list), { exclude }).then(
       (total) => progress.setTotal(total),
       () => {},
@@ -176,6 +182,9 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       const handle = async ({ item, record: raw, resumed }: BatchResult) => {
         const record = resumed ? raw : enforceConfidence(raw, confidence);
         progress.tick(record.status === 'error');
+        if (combined && record.status === 'ok' && item.kind !== 'error') {
+          await combined.add(record.input, (await pipelines.pipelineFor(item)).pattern, record.output);
+        }
         if (resumed) {
           summary.addResumed(record);
           return;
@@ -186,7 +195,11 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
         failures.add(record);
         if (formatWriter && record.status === 'ok' && item.kind !== 'error') {
           const { pattern: used } = await pipelines.pipelineFor(item);
-          await formatWriter.write(item, EXTENSIONS[used.format], Buffer.from(render(used, record.output)));
+          await formatWriter.write(
+            { ...item, rel: formatRelativePath(item, severalArguments) },
+            EXTENSIONS[used.format],
+            Buffer.from(render(used, record.output)),
+          );
         }
       };
       if (batchBackend) {
@@ -232,6 +245,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     await cache.close();
     await failures.close();
   }
+  const combinedFile = combined ? await combined.close() : undefined;
   const result = summary.toJSON();
   if (flags.json) process.stdout.write(`${JSON.stringify({ ...result, failures: failures.report() })}\n`);
   else
@@ -242,6 +256,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       ...(confidence ? { confidenceSource: confidence.source } : {}),
       failures: failures.report(),
       ...(flags.formatDir ? { formatDir: flags.formatDir } : {}),
+      ...(combinedFile ? { combined: combinedFile } : {}),
     });
   interrupt.dispose();
   if (result.total > 0 && result.errors_by_code.NOT_FOUND === result.total) {

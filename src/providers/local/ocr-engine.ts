@@ -45,9 +45,6 @@ export interface OcrPage {
 
 const require = createRequire(import.meta.url);
 const ENGLISH = require('@tesseract.js-data/eng') as { langPath: string; gzip: boolean };
-/** Our wrapper of tesseract's worker script (ocr-worker.ts): its console output never reaches the terminal. */
-const WORKER_PATH = new URL(`./ocr-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
-  .pathname;
 
 /**
  * What the local engine needs from an OCR engine: words with boxes and confidences.
