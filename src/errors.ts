@@ -65,6 +65,10 @@ export const ERROR_CODES = {
     retryable: false,
     summary: "the provider's output does not conform to the pattern's schema",
   },
+  LOW_CONFIDENCE: {
+    retryable: false,
+    summary: 'the output conforms but its confidence is below --min-confidence (after any escalation)',
+  },
   // providers (remote APIs)
   AUTH_FAILED: {
     retryable: false,

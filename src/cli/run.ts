@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { parseDuration } from '../config/durations.js';
+import { VisionpipeError } from '../errors.js';
 import { DEFAULT_MAX_INPUT_BYTES } from '../image/input-limits.js';
 import { PROFILE_NAMES } from '../image/profiles.js';
 import { addCostOptions, type CostFlags } from './cost-flags.js';
@@ -37,6 +38,9 @@ export interface RunFlags extends ProviderFlags, CostFlags, ObserveFlags, Docume
   maxInputBytes: number;
   timeout: number;
   progress: boolean;
+  minConfidence?: number;
+  failures?: string;
+  combine?: string;
 }
 
 const EXAMPLES = `
@@ -44,6 +48,7 @@ Examples:
   $ visionpipe run samples/images --pattern samples/patterns/invoice.json
   $ visionpipe run samples/images -p samples/patterns/invoice.json --route samples/routes.yaml --triage local
   $ visionpipe run 'scans/**/*.jpg' --pattern receipt.yaml --out receipts.jsonl --format-dir out/csv
+  $ visionpipe run scans -p receipt.yaml --combine receipts.csv   # one CSV: input column + a row per image
   $ visionpipe run --list urls.txt --pattern invoice.json --concurrency 4 --json
   $ OPENAI_API_KEY=… visionpipe run scans -p invoice.json --provider openai --model gpt-4.1-mini --rpm 500 \\
       --triage local --escalate-to openai:gpt-4.1 --max-image-tokens 800
@@ -68,7 +73,17 @@ exceeding it; run again with more to resume), --report report.html. OTEL_EXPORTE
 turns on OpenTelemetry traces.
 
 Exit codes: 0 done (per-image errors are in the results), 1 with --fail-on-error when any
-image failed, 2 usage error.`;
+image failed, 2 usage error or when no input exists (every record NOT_FOUND).`;
+
+function confidenceOption(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n <= 1)) {
+    throw new VisionpipeError('INVALID_OPTION', `--min-confidence must be from 0 to 1 (got "${value}")`, {
+      option: 'minConfidence',
+    });
+  }
+  return n;
+}
 
 export function runCommandDefinition(): Command {
   const command = new Command('run')
@@ -85,6 +100,14 @@ export function runCommandDefinition(): Command {
     .option('--profile <name>', `size profile override: ${PROFILE_NAMES.join(', ')}`)
     .option('-o, --out <file>', 'results file (JSONL)', 'results.jsonl')
     .option('--format-dir <dir>', "also write each output rendered in the pattern's format")
+    .option(
+      '--combine <file>',
+      'also write every output of the run into one file: .csv (input column + rows), .json (array), .yaml, .xml (one document)',
+    )
+    .option(
+      '--failures <file>',
+      'also write every failed record to this JSONL file (the summary names the first few)',
+    )
     .option('--list <file>', 'read more inputs from a file, one path or URL per line')
     .option('--json', 'print the summary as JSON')
     .option('--fail-on-error', 'exit with 1 when any image failed')
@@ -121,6 +144,11 @@ export function runCommandDefinition(): Command {
     )
     .option('--max-input-bytes <size>', 'refuse larger inputs (e.g. 50MB)', byteSize, DEFAULT_MAX_INPUT_BYTES)
     .option('--timeout <ms>', 'per-call provider timeout', integer(1), 120_000)
+    .option(
+      '--min-confidence <0-1>',
+      'outputs below this confidence become LOW_CONFIDENCE errors, after any escalation (default: counted apart in the summary at the engine calibration, 0.35 for local)',
+      confidenceOption,
+    )
     .option('--no-progress', 'no progress bar or progress lines')
     .addHelpText('after', EXAMPLES)
     .action(async (inputs: string[], flags: RunFlags) => {

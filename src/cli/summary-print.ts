@@ -1,21 +1,50 @@
 /** The human-readable run summary printed at the end of `visionpipe run`. */
+import type { FailureReport } from '../runs/failures.js';
 import type { Summary } from '../runs/summary.js';
 import { formatBytes, formatDuration, plural } from './format.js';
 
 export function printSummary(
   summary: Summary,
-  context: { results: string; stopped: boolean; provider: string; model: string },
+  context: {
+    results: string;
+    stopped: boolean;
+    provider: string;
+    model: string;
+    /** Where the confidence threshold comes from, e.g. "--min-confidence" or "engine calibration". */
+    confidenceSource?: string;
+    /** The failed inputs to name and the next steps to suggest. */
+    failures?: FailureReport;
+    /** The --format-dir folder, when outputs were written there. */
+    formatDir?: string;
+    /** The --combine file and how many outputs it holds. */
+    combined?: { file: string; outputs: number };
+  },
   out: NodeJS.WritableStream = process.stdout,
 ): void {
   const lines: string[] = [];
   const byCode = Object.entries(summary.errors_by_code)
     .map(([code, n]) => `${code} ${n}`)
     .join(', ');
+  // Rates only over images this run read: resumed records and missing inputs are apart.
+  const rate =
+    summary.processed > 0
+      ? `${plural(summary.processed, 'image')} processed in ${formatDuration(summary.processing_s * 1000)} (${summary.images_per_hour.toLocaleString('en-US')} images/hour)`
+      : 'no image processed';
+  const apart = [
+    summary.resumed ? `${summary.resumed} kept from an earlier run` : '',
+    summary.total - summary.processed - summary.resumed > 0
+      ? `${summary.total - summary.processed - summary.resumed} not read`
+      : '',
+  ].filter(Boolean);
   lines.push(
-    `\n${plural(summary.total, 'image')} in ${formatDuration(summary.wall_s * 1000)} (${summary.images_per_hour.toLocaleString('en-US')} images/hour) with ${context.provider}/${context.model}`,
+    `\n${plural(summary.total, 'input')}: ${rate}${apart.length ? ` · ${apart.join(' · ')}` : ''} with ${context.provider}/${context.model}`,
   );
+  const threshold =
+    summary.min_confidence === null
+      ? ''
+      : ` · low confidence ${summary.low_confidence} (below ${summary.min_confidence}${context.confidenceSource ? `, ${context.confidenceSource}` : ''})`;
   lines.push(
-    `  ok ${summary.ok} · errors ${summary.errors}${byCode ? ` (${byCode})` : ''} · skipped ${summary.skipped}${summary.resumed ? ` · resumed ${summary.resumed}` : ''} · success ${(summary.success_rate * 100).toFixed(1)} %`,
+    `  ok ${summary.ok} · empty ${summary.empty} (all fields null)${threshold} · errors ${summary.errors}${byCode ? ` (${byCode})` : ''} · skipped ${summary.skipped} · success ${(summary.success_rate * 100).toFixed(1)} %`,
   );
   const l = summary.latency_ms;
   lines.push(
@@ -34,8 +63,26 @@ export function printSummary(
     `  cache ${summary.cache.hits} hits · ${summary.cache.misses} misses · ${summary.cache.dedup} dedup${summary.cache.near_dup ? ` · ${summary.cache.near_dup} near-dup` : ''}`,
   );
   lines.push(`  results ${context.results}`);
+  if (context.formatDir) lines.push(`  formatted outputs in ${context.formatDir}`);
+  if (context.combined)
+    lines.push(`  combined ${plural(context.combined.outputs, 'output')} in ${context.combined.file}`);
+  lines.push(...failureLines(context.failures, context.results));
   for (const alert of summary.alerts) lines.push(`  ⚠ ${alert}`);
   if (context.stopped)
     lines.push('  stopped early: inputs not started were not processed (run again to continue)');
   out.write(`${lines.join('\n')}\n`);
+}
+
+/** Names the first failed inputs, where the rest are, and a next step per common code. */
+function failureLines(report: FailureReport | undefined, results: string): string[] {
+  if (!report || report.count === 0) return [];
+  const lines = [`  failed (${report.count}):`];
+  for (const f of report.first) lines.push(`    ${f.input}  ${f.code}: ${f.message}`);
+  const rest = report.count - report.first.length;
+  const where = report.file
+    ? `all ${report.count} in ${report.file}`
+    : `all are in ${results} (status "error"); --failures FILE writes them apart`;
+  lines.push(`    ${rest > 0 ? `… and ${rest} more; ` : ''}${where}`);
+  for (const { code, step } of report.next_steps) lines.push(`  next (${code}): ${step}`);
+  return lines;
 }

@@ -72,10 +72,23 @@ export function renderCsv(
   ordered: Record<string, unknown>,
   options: CsvOptions = {},
 ): string {
+  const delimiter = pattern.hints.csvDelimiter ?? ',';
+  return stringify(csvRecords(pattern, ordered, options), {
+    delimiter,
+    record_delimiter: '\n',
+    quoted_empty: false,
+  });
+}
+
+/** The CSV as rows of cells: the header row first (used to combine many outputs in one file). */
+export function csvRecords(
+  pattern: Pick<Pattern, 'schema' | 'hints'>,
+  ordered: Record<string, unknown>,
+  options: CsvOptions = {},
+): string[][] {
   const { schema, hints } = pattern;
   const defuse = options.formulas === 'keep' ? (text: string) => text : neutralizeFormula;
   const cellOf = (value: unknown) => cell(value, defuse);
-  const delimiter = hints.csvDelimiter ?? ',';
   const list = hints.csvColumns ? undefined : listProperty(schema);
   const rootColumns = hints.csvColumns
     ? hints.csvColumns.map((name) => ({ header: name, path: [name] }))
@@ -97,5 +110,5 @@ export function renderCsv(
     for (const item of items)
       records.push([...rootCells, ...itemColumns.map((c) => cellOf(valueAt(item, c.path)))]);
   }
-  return stringify(records, { delimiter, record_delimiter: '\n', quoted_empty: false });
+  return records;
 }

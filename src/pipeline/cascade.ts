@@ -97,6 +97,10 @@ export interface Paid {
   usage: Usage;
   cost: number | null;
   image?: RunRecord['image'];
+  /** What the last model or engine answered (OCR text, response body, unreadable answer text). */
+  raw?: unknown;
+  /** The output as parsed, when the answer was read but failed the schema. */
+  output?: unknown;
 }
 
 const paidByError = new WeakMap<object, Paid>();
@@ -295,6 +299,7 @@ async function extractWith(
       usage,
       cost: priced(config, choice, billed?.model ?? choice.model, usage),
       image,
+      ...(billed?.answer === undefined ? {} : { raw: billed.answer }),
     });
   }
   const { result, usage, attempts, mismatch, repair } = extracted;
@@ -322,7 +327,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
       sent = spent.image ?? sent;
     }
     attempts += attemptsOf(error) ?? 0;
-    return markPaid(markAttempts(error, attempts), { usage, cost, image: sent });
+    return markPaid(markAttempts(error, attempts), { usage, cost, image: sent, raw: spent?.raw });
   };
 
   if (config.triage) {
@@ -367,7 +372,13 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
     sent = first.image;
     firstError = first.mismatch;
     if (firstError && !config.escalation)
-      throw markPaid(markAttempts(firstError, attempts), { usage, cost, image: sent });
+      throw markPaid(markAttempts(firstError, attempts), {
+        usage,
+        cost,
+        image: sent,
+        raw: first.result.raw,
+        output: first.result.output,
+      });
   }
 
   const escalation = config.escalation;
@@ -397,7 +408,13 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
     cost = addCost(cost, second.cost);
     attempts += second.attempts;
     if (second.mismatch)
-      throw markPaid(markAttempts(second.mismatch, attempts), { usage, cost, image: second.image });
+      throw markPaid(markAttempts(second.mismatch, attempts), {
+        usage,
+        cost,
+        image: second.image,
+        raw: second.result.raw,
+        output: second.result.output,
+      });
     return {
       output: second.result.output,
       model: second.result.model,

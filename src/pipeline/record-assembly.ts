@@ -10,6 +10,7 @@ import type { ThrottleTally } from '../flow/throttle.js';
 import type { InputItem } from '../runs/inputs.js';
 import type { CachedResult } from './cache-stage.js';
 import type { Outcome } from './outcome.js';
+import { rawOutputText } from './raw-output.js';
 import { EMPTY_USAGE, errorRecord, NO_CASCADE, NO_RATE_LIMITS, type RunRecord } from './record.js';
 
 export interface RecordContext {
@@ -70,6 +71,7 @@ export class RecordAssembler {
       duplicate_of: kind === 'hit' ? null : { input: result.input, sha256: result.sha256, distance },
       // Entries cached before a field was added get it with its empty value.
       cascade: { ...NO_CASCADE, ...result.cascade },
+      raw_output: null,
     };
   }
 
@@ -84,6 +86,9 @@ export class RecordAssembler {
         rate_limited: leader ? rateLimited(outcome.throttled) : { ...NO_RATE_LIMITS },
         image: outcome.image,
         ...(leader && outcome.paid ? { usage: outcome.paid.usage, cost_usd: outcome.paid.cost } : {}),
+        // What was answered and parsed, to debug the failure without paying for it again.
+        output: outcome.paid?.output ?? null,
+        raw_output: rawOutputText(outcome.paid?.raw),
         profile: this.context.profile,
         cache: leader ? 'miss' : 'dedup',
       });
@@ -113,6 +118,7 @@ export class RecordAssembler {
       reason: outcome.skipped ? outcome.reason : null,
       duplicate_of: null,
       cascade: result.cascade,
+      raw_output: null,
     };
   }
 

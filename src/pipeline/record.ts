@@ -88,6 +88,12 @@ export interface RunRecord {
    * working folder when inside it), null when it was not rendered (not ok, or the write failed).
    */
   rendered?: string | null;
+  /**
+   * Error records: what the model or OCR engine answered (OCR text, the response, an answer
+   * that was not JSON), redacted and cut to 2000 characters (pipeline/raw-output.ts); null
+   * on other records and when no answer came.
+   */
+  raw_output: string | null;
 }
 
 /** A field two pages of one document gave different values for. */
@@ -140,6 +146,7 @@ export function errorRecord(
     reason: null,
     duplicate_of: null,
     cascade: NO_CASCADE,
+    raw_output: null,
     ...partial,
   };
 }

@@ -75,7 +75,7 @@ export class LocalProvider implements Provider {
 
   async ask(request: AskRequest, signal: AbortSignal): Promise<AskResult> {
     const page = await this.engine.recognize(request.image.data, request.image.sha256.slice(0, 12), signal);
-    const verdict = judgeRelevance(page, request.pattern?.schema);
+    const verdict = judgeRelevance(page, request.pattern);
     return {
       answer: verdict.answer,
       confidence: verdict.confidence,

@@ -78,12 +78,16 @@ async function* walk(dir: string, context: WalkContext, depth: number): AsyncGen
     handle = await opendir(dir);
   } catch (error) {
     const label = dir;
+    // A glob whose folder does not exist names nothing: NOT_FOUND, like a missing file.
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
     yield {
       kind: 'error',
       label,
       error: new VisionpipeError(
-        'READ_FAILED',
-        `${label}: cannot read directory (${(error as Error).message})`,
+        missing ? 'NOT_FOUND' : 'READ_FAILED',
+        missing
+          ? `${label}: no such directory`
+          : `${label}: cannot read directory (${(error as Error).message})`,
         {
           input: label,
           cause: error,
@@ -103,6 +107,14 @@ async function* walk(dir: string, context: WalkContext, depth: number): AsyncGen
     const rel = path.relative(context.root, full);
     if (context.match && !context.match(rel)) continue;
     if (await isFileTarget(entry, full)) yield { kind: 'file', label: full, path: full, rel };
+  }
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch {
+    return false;
   }
 }
 
@@ -147,6 +159,14 @@ async function* expandOne(arg: string, options: Required<ExpandOptions>): AsyncG
   }
   if (!info && isGlob(arg)) {
     const { base, rest } = globBase(arg);
+    if (!(await isDirectory(base))) {
+      yield {
+        kind: 'error',
+        label: arg,
+        error: new VisionpipeError('NOT_FOUND', `${arg}: the folder ${base} does not exist`, { input: arg }),
+      };
+      return;
+    }
     const matcher = picomatch(rest, { dot: options.includeHidden });
     const maxDepth = rest.includes('**') ? Infinity : rest.split('/').length - 1;
     let matched = false;

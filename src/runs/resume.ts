@@ -27,6 +27,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { VisionpipeError } from '../errors.js';
 import type { RunRecord } from '../pipeline/record.js';
 import type { InputItem } from './inputs.js';
 import { ResultsWriter } from './results-writer.js';
@@ -65,6 +66,23 @@ export interface ResumePlan {
 function sidecarPath(stateDir: string, out: string): string {
   const id = createHash('sha256').update(path.resolve(out)).digest('hex').slice(0, 16);
   return path.join(stateDir, 'runs', `${id}.json`);
+}
+
+function isSignature(value: unknown): value is RunSignature {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const s = value as Record<string, unknown>;
+  return ['pattern', 'provider', 'model', 'profile'].every((key) => typeof s[key] === 'string');
+}
+
+/** What differs between two runs' signatures, in words. */
+function differences(a: RunSignature, b: RunSignature): string {
+  const words = [
+    a.pattern !== b.pattern ? 'pattern or settings (endpoint, provider options, budget, cascade, rules)' : '',
+    a.provider !== b.provider ? `provider (${a.provider}, now ${b.provider})` : '',
+    a.model !== b.model ? `model (${a.model}, now ${b.model})` : '',
+    a.profile !== b.profile ? `size profile (${a.profile}, now ${b.profile})` : '',
+  ].filter(Boolean);
+  return words.join(', ');
 }
 
 function sameSignature(a: unknown, b: RunSignature): boolean {
@@ -143,9 +161,15 @@ export async function planResume(options: {
     try {
       previous = JSON.parse(readFileSync(sidecar, 'utf8'));
     } catch {}
-    if (previous === undefined) reason = `${options.out} was not written by this command here: starting over`;
+    if (!isSignature(previous)) reason = `${options.out} was not written by this command here: starting over`;
     else if (!sameSignature(previous, options.signature)) {
-      reason = `${options.out} was written with a different pattern, provider, model, profile or settings (endpoint, provider options, budget, cascade, rules): starting over`;
+      // Its records were paid for with another configuration: never overwrite them unasked.
+      throw new VisionpipeError(
+        'INVALID_OPTION',
+        `${options.out} holds results of a run with a different ${differences(previous, options.signature)}; ` +
+          `write to another file with -o/--out, or pass --fresh to replace them`,
+        { option: 'out' },
+      );
     } else {
       earlier = await compact(options.out, (record) => record.status === 'ok' || record.status === 'skipped');
     }

@@ -2,20 +2,40 @@
  * The run summary, accumulated record by record in constant memory: counts, errors by
  * code, success rate, throughput, latency percentiles, bytes, tokens and cost, and the
  * guide's alert thresholds (success below 95 %, p95 above 15 s) as warnings.
+ *
+ * `ok` counts only outputs worth having: an `ok` record whose fields are all null is
+ * `empty`, one whose confidence is below the run's threshold is `low_confidence`
+ * (src/runs/quality.ts); neither counts as a success. Rates count only images this run
+ * processed (read and sent through the pipeline), over the time they took: records kept
+ * from an earlier run (`resumed`) and inputs that were never read (`NOT_FOUND`) are not
+ * images processed.
  */
 import { LatencyHistogram, type LatencyPercentiles } from '../metrics/latency.js';
 import type { RunRecord } from '../pipeline/record.js';
+import { qualityOf } from './quality.js';
 
 export interface Summary {
   total: number;
+  /** `ok` records with data at or above the confidence threshold. */
   ok: number;
+  /** `ok` records whose every field is null: nothing was read. */
+  empty: number;
+  /** `ok` records below `min_confidence` (not enforced; enforced ones are LOW_CONFIDENCE errors). */
+  low_confidence: number;
   errors: number;
   skipped: number;
   resumed: number;
-  /** ok / (ok + errors), 0–1; skipped images are not failures. */
+  /** Records of this run that read an input (not resumed, not a missing input). */
+  processed: number;
+  /** ok / (ok + empty + low_confidence + errors), 0–1; skipped images are not failures. */
   success_rate: number;
+  /** The confidence threshold applied, null when the provider gives none. */
+  min_confidence: number | null;
   errors_by_code: Record<string, number>;
   wall_s: number;
+  /** Seconds from the start of the run to its last processed image. */
+  processing_s: number;
+  /** processed / processing_s × 3600; 0 when nothing was processed. */
   images_per_hour: number;
   latency_ms: LatencyPercentiles;
   cache: { hits: number; misses: number; dedup: number; near_dup: number };
@@ -29,10 +49,31 @@ export interface Summary {
 
 export const ALERT_THRESHOLDS = { minSuccessRate: 0.95, maxP95Ms: 15_000 } as const;
 
+export interface SummaryOptions {
+  /** Records with a confidence below this count as low_confidence. */
+  minConfidence?: number;
+}
+
 export class RunSummary {
   private readonly latency = new LatencyHistogram();
   private readonly started = performance.now();
-  private counts = { total: 0, ok: 0, errors: 0, skipped: 0, resumed: 0 };
+  private lastProcessed: number | undefined;
+  private counts = {
+    total: 0,
+    ok: 0,
+    empty: 0,
+    low_confidence: 0,
+    errors: 0,
+    skipped: 0,
+    resumed: 0,
+    processed: 0,
+  };
+  private readonly minConfidence: number | undefined;
+
+  constructor(options: SummaryOptions = {}) {
+    this.minConfidence = options.minConfidence;
+  }
+
   private readonly byCode = new Map<string, number>();
   private readonly cache = { hits: 0, misses: 0, dedup: 0, near_dup: 0 };
   private readonly bytes = { original: 0, sent: 0 };
@@ -41,8 +82,16 @@ export class RunSummary {
   private costUnknown = 0;
 
   add(record: RunRecord): void {
+    this.count(record);
+    if (record.sha256 !== null) {
+      this.counts.processed++;
+      this.lastProcessed = performance.now();
+    }
+  }
+
+  private count(record: RunRecord): void {
     this.counts.total++;
-    if (record.status === 'ok') this.counts.ok++;
+    if (record.status === 'ok') this.counts[qualityOf(record, this.minConfidence) ?? 'ok']++;
     else if (record.status === 'skipped') this.counts.skipped++;
     else {
       this.counts.errors++;
@@ -71,13 +120,13 @@ export class RunSummary {
 
   /** Counts a record carried over from an earlier, interrupted run of the same command. */
   addResumed(record: RunRecord): void {
-    this.add(record);
+    this.count(record);
     this.counts.resumed++;
   }
 
   toJSON(): Summary {
     const wallS = (performance.now() - this.started) / 1000;
-    const attempted = this.counts.ok + this.counts.errors;
+    const attempted = this.counts.ok + this.counts.empty + this.counts.low_confidence + this.counts.errors;
     const successRate = attempted === 0 ? 1 : this.counts.ok / attempted;
     const latency = this.latency.percentiles();
     const alerts: string[] = [];
@@ -91,12 +140,15 @@ export class RunSummary {
         `p95 latency ${(latency.p95 / 1000).toFixed(1)} s is above ${ALERT_THRESHOLDS.maxP95Ms / 1000} s`,
       );
     }
+    const processingS = this.lastProcessed === undefined ? 0 : (this.lastProcessed - this.started) / 1000;
     return {
       ...this.counts,
       success_rate: Math.round(successRate * 10_000) / 10_000,
+      min_confidence: this.minConfidence ?? null,
       errors_by_code: Object.fromEntries(this.byCode),
       wall_s: Math.round(wallS * 100) / 100,
-      images_per_hour: wallS > 0 ? Math.round(((this.counts.total - this.counts.resumed) / wallS) * 3600) : 0,
+      processing_s: Math.round(processingS * 100) / 100,
+      images_per_hour: processingS > 0 ? Math.round((this.counts.processed / processingS) * 3600) : 0,
       latency_ms: latency,
       cache: { ...this.cache },
       bytes: { ...this.bytes },

@@ -5,7 +5,7 @@
  * that claim: `npm run mutate`, docs/cache.md).
  */
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -383,18 +383,21 @@ describe('the resume signature and the resume decision', () => {
     return { dir, out };
   }
 
-  it.each(Object.keys(signature))('a different %s starts over', async (field) => {
-    const { dir, out } = await earlierRun();
-    const plan = await planResume({
-      out,
-      stateDir: dir,
-      signature: { ...signature, [field]: 'other' },
-      fresh: false,
-    });
-    expect(plan.earlier).toBe(0);
-    expect(plan.reason).toMatch(/starting over/);
-    await plan.finish(false);
-  });
+  it.each(Object.keys(signature))(
+    'a different %s is refused, naming -o and --fresh; --fresh starts over',
+    async (field) => {
+      const { dir, out } = await earlierRun();
+      const other = { ...signature, [field]: 'other' };
+      await expect(planResume({ out, stateDir: dir, signature: other, fresh: false })).rejects.toMatchObject({
+        code: 'INVALID_OPTION',
+        message: expect.stringMatching(/different .*-o\/--out.*--fresh/),
+      });
+      expect((await readFile(out, 'utf8')).length).toBeGreaterThan(0); // the earlier records are untouched
+      const plan = await planResume({ out, stateDir: dir, signature: other, fresh: true });
+      expect(plan.earlier).toBe(0);
+      await plan.finish(false);
+    },
+  );
 
   it.each(['null', '"a string"', '[]', '{}'])(
     'a sidecar holding %s starts over, without crashing',

@@ -83,14 +83,20 @@ afterEach(async () => {
 
 describe('cache and resume are keyed on the endpoint and the provider options', () => {
   it.each(['sqlite', 'off'])(
-    'a rehearsal against endpoint A is never served for endpoint B (--cache %s, same -o and state)',
+    'a rehearsal against endpoint A is never served for endpoint B (--cache %s, same -o and state, --fresh)',
     async (cache) => {
       const dir = await tempDir('visionpipe-keys-run-');
       const a = await server('REHEARSAL');
       const b = await server('ACME');
       expect((await run([receipt], a.baseUrl, dir, ['--cache', cache])).code).toBe(0);
       expect(a.calls).toHaveLength(1);
-      const second = await run([receipt], b.baseUrl, dir, ['--cache', cache]);
+      // Same -o for another endpoint: refused (exit 2), the rehearsal's records untouched...
+      const refused = await run([receipt], b.baseUrl, dir, ['--cache', cache]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('--fresh');
+      expect(b.calls).toHaveLength(0);
+      // ...and with --fresh the cache never serves endpoint A's answer for B.
+      const second = await run([receipt], b.baseUrl, dir, ['--cache', cache, '--fresh']);
       expect(second.code).toBe(0);
       expect(b.calls).toHaveLength(1);
       const [record] = await records(path.join(dir, 'out.jsonl'));

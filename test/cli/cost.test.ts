@@ -165,7 +165,7 @@ describe('routing and triage over the bundled samples', () => {
       ],
       { cwd: work, timeoutMs: 170_000 },
     );
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     const all = await records(out);
     const byKind = (prefix: string) => all.filter((r) => path.basename(r.input).startsWith(prefix));
     expect(byKind('receipt-').every((r) => r.pattern === 'Receipt' && r.status === 'ok')).toBe(true);

@@ -91,6 +91,29 @@ async function run(answer: Record<string, unknown>) {
   }
 }
 
+describe('an error record keeps what helps to debug it', () => {
+  it('has the raw answer (redacted, cut), the parsed output, usage, cost and the image sent', async () => {
+    const answer = {
+      invoice_number: 'hello',
+      total: -5,
+      currency: 'USD',
+      tags: [],
+      memo: `sk-proj-${'x'.repeat(30)} ${'y'.repeat(3000)}`,
+    };
+    const { record } = await run(answer);
+    expect(record.error?.code).toBe('SCHEMA_MISMATCH');
+    expect(record.output).toMatchObject({ invoice_number: 'hello', total: -5 }); // as parsed
+    expect(record.raw_output).toContain('"choices"'); // the response as received
+    expect(record.raw_output).toContain('hello');
+    expect(record.raw_output).not.toContain('sk-proj-');
+    expect(record.raw_output).toMatch(/… \(\d+ more characters\)$/);
+    expect(record.raw_output?.length).toBeLessThan(2100);
+    expect(record.usage).toMatchObject({ input_tokens: 1000, output_tokens: 20 });
+    expect(record.cost_usd).toBeGreaterThan(0);
+    expect(record.image?.bytes).toBeGreaterThan(0);
+  });
+});
+
 describe('visionpipe run keeps a pattern’s constraints', () => {
   it('refuses an answer that breaks them, naming each field and rule', async () => {
     const { result, record, schemas } = await run({

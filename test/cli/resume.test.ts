@@ -105,7 +105,7 @@ describe('resume after a killed run', () => {
     expect((await records(out)).map((r) => r.status)).toEqual(['ok', 'ok']);
   });
 
-  it('starts over when the pattern changed or with --fresh, and says so', async () => {
+  it('refuses a changed pattern on the same results file (exit 2, naming --fresh); --fresh starts over', async () => {
     const work = await tempDir('visionpipe-work-');
     const out = path.join(work, 'results.jsonl');
     const one = path.join(folder, 'r2.png');
@@ -115,9 +115,12 @@ describe('resume after a killed run', () => {
       changed,
       `${await readFile(PATTERN, 'utf8')}\nversion: 2\n`.replace(/^version:.*\n/m, ''),
     );
+    const before = await readFile(out, 'utf8');
     const other = await runCli(['run', one, '-p', changed, '--out', out, '--json'], { cwd: work });
+    expect(other.code).toBe(2);
     expect(other.stderr).toContain('different pattern');
-    expect((JSON.parse(other.stdout) as Summary).resumed).toBe(0);
+    expect(other.stderr).toContain('--fresh');
+    expect(await readFile(out, 'utf8')).toBe(before); // the records paid for are untouched
     const fresh = await runCli(['run', one, '-p', changed, '--out', out, '--json', '--fresh'], { cwd: work });
     expect((JSON.parse(fresh.stdout) as Summary).resumed).toBe(0);
     expect(await records(out)).toHaveLength(1);

@@ -105,6 +105,7 @@ describe('visionpipe run', () => {
           'cascade',
           'finished_at',
           'rendered', // with --format-dir: the file the record was rendered to (null when not)
+          'raw_output',
         ].sort(),
       );
     }
@@ -136,8 +137,8 @@ describe('visionpipe run', () => {
       { cwd: work },
     );
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/2 images in .* with local\/tesseract-eng/);
-    expect(result.stdout).toMatch(/ok 1 · errors 1 \(EMPTY_INPUT 1\)/);
+    expect(result.stdout).toMatch(/2 inputs: .* with local\/tesseract-eng/);
+    expect(result.stdout).toMatch(/ok 1 · empty 0 .* errors 1 \(EMPTY_INPUT 1\)/);
     expect(result.stdout).toMatch(/latency p50 .* p95 .* p99 .* max/);
     expect(result.stdout).toContain('⚠ success rate 50.0 %');
     expect((await readRecords(path.join(work, 'results.jsonl'))).length).toBe(2);

@@ -246,7 +246,7 @@ describe('local provider', () => {
       AbortSignal.timeout(60_000),
     );
     expect(yes.answer).toBe(true);
-    expect(yes.reason).toMatch(/pattern labels found/);
+    expect(yes.reason).toMatch(/^receipt: found labels date .*; values fitting date, total_amount/i);
     const photo = await photoLikeJpeg(800, 600, 42);
     const no = await provider.ask!(
       {
@@ -258,6 +258,31 @@ describe('local provider', () => {
       AbortSignal.timeout(60_000),
     );
     expect(no.answer).toBe(false);
+  });
+
+  it('judges relevance by the pattern: a page full of words of another kind is not a receipt', async () => {
+    const resume = await textImage(
+      [
+        { text: 'JORDAN AVERY', bold: true, size: 40 },
+        'Senior Software Engineer with eight years building payment systems',
+        'Experience: led a team of six engineers shipping services in Go',
+        'Education: Master of Science in Computer Science, University of Leeds',
+        'Skills: distributed systems, PostgreSQL, Kubernetes, observability',
+        'Languages: English, Spanish, conversational German and some French',
+      ],
+      { width: 1400 },
+    );
+    const no = await provider.ask!(
+      {
+        image: image(resume),
+        question: 'Is this a receipt?',
+        pattern: receiptPattern,
+        model: 'tesseract-eng',
+      },
+      AbortSignal.timeout(60_000),
+    );
+    expect(no.answer, no.reason).toBe(false);
+    expect(no.reason).toMatch(/readable words but not a receipt: none of its labels/i);
   });
 
   it('writes nothing into the working directory (no traineddata cache, no downloads)', async () => {

@@ -59,6 +59,7 @@ function okRecord(output: Record<string, unknown>): RunRecord {
     reason: null,
     duplicate_of: null,
     cascade: { triage: null, escalated_from: null, escalation_reason: null, repair: null },
+    raw_output: null,
   };
 }
 

@@ -13,9 +13,13 @@ import { loadPattern } from '../../patterns/index.js';
 import { createBatchBackend } from '../../providers/batch/index.js';
 import { createProvider } from '../../providers/registry.js';
 import { runWithBatchApi } from '../../runs/batch-api-run.js';
-import { countInputs, expandInputs, readListFile } from '../../runs/inputs.js';
+import { CombinedWriter } from '../../runs/combine.js';
+import { FailureLog } from '../../runs/failures.js';
+import { formatRelativePath } from '../../runs/format-paths.js';
+import { countInputs, expandInputs, type InputItem, readListFile } from '../../runs/inputs.js';
 import { checkResultsTarget } from '../../runs/output-guard.js';
 import { PipelineSet } from '../../runs/pipeline-set.js';
+import { type ConfidencePolicy, defaultMinConfidence, enforceConfidence } from '../../runs/quality.js';
 import { RenderOutputs } from '../../runs/render-outputs.js';
 import { planResume } from '../../runs/resume.js';
 import { loadRouter } from '../../runs/routes.js';
@@ -24,6 +28,7 @@ import { acquireRunLock } from '../../runs/run-lock.js';
 import { RunSummary } from '../../runs/summary.js';
 import { parseModelRef } from '../cost-flags.js';
 import { documentOptionsFrom } from '../document-flags.js';
+import { plural } from '../format.js';
 import { handleInterrupts } from '../interrupt.js';
 import { createProgress } from '../progress.js';
 import { defaultConcurrencyFor, limiterFrom, providerOptionsFrom, retryFrom } from '../provider-settings.js';
@@ -133,14 +138,20 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       ? {
           escalation: {
             ...escalation,
-            ...(flags.escalateBelow === undefined ? {} : { below: flags.escalateBelow }),
+            // --min-confidence escalates first: only what the stronger model cannot lift is an error.
+            ...((flags.escalateBelow ?? flags.minConfidence) === undefined
+              ? {}
+              : { below: flags.escalateBelow ?? flags.minConfidence }),
           },
         }
       : {}),
     ...(flags.priceTable ? { priceTable: flags.priceTable } : {}),
   });
   let completed = false;
-  const summary = new RunSummary();
+  let confidence: ConfidencePolicy | undefined;
+  let summary = new RunSummary();
+  let combined: CombinedWriter | undefined;
+  const failures = await FailureLog.open(flags.failures);
   const interrupt = handleInterrupts(() =>
     progress.log('Stopping: finishing images in flight (Ctrl-C again to abort)'),
   );
@@ -150,12 +161,22 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     pipelines.checkCredentials(); // a missing key stops the run before anything is written
     const main = await pipelines.defaultPipeline();
     describe = { provider: main.provider.id, model: main.model };
+    const calibrated = defaultMinConfidence(main.provider.id);
+    if (flags.minConfidence !== undefined)
+      confidence = { min: flags.minConfidence, enforce: true, source: '--min-confidence' };
+    else if (calibrated !== undefined)
+      confidence = { min: calibrated, enforce: false, source: 'engine calibration' };
+    summary = new RunSummary(confidence ? { minConfidence: confidence.min } : {});
     const concurrency = flags.concurrency ?? defaultConcurrencyFor(main.provider.id, defaultConcurrency());
     observers.started({ ...describe, concurrency, pattern: flags.pattern, results: path.resolve(flags.out) });
     // Never read our own outputs back as inputs: the results file, the format folder, the state.
-    const exclude = [flags.out, stateDir, ...(flags.formatDir ? [flags.formatDir] : [])].map((p) =>
-      path.resolve(p),
-    );
+    const exclude = [
+      flags.out,
+      stateDir,
+      ...(flags.formatDir ? [flags.formatDir] : []),
+      ...(flags.failures ? [flags.failures] : []),
+      ...(flags.combine ? [flags.combine, `${flags.combine}.${process.pid}.tmp`] : []),
+    ].map((p) => path.resolve(p));
     // -o is never the pattern, a rules or list file, an input, or a file visionpipe did not write.
     await checkResultsTarget({
       out: flags.out,
@@ -182,6 +203,11 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
           warn,
         })
       : undefined;
+    combined = flags.combine ? await CombinedWriter.open(flags.combine, warn) : undefined;
+    // --format-dir keeps the inputs' folders when several arguments are given (format-paths.ts).
+    const severalArguments = inputs.length + (flags.list ? 1 : 0) > 1;
+    const placed = (item: InputItem): InputItem =>
+      item.kind === 'error' ? item : { ...item, rel: formatRelativePath(item, severalArguments) };
     countInputs(allInputs(inputs, flags.list), { exclude }).then(
       (total) => progress.setTotal(total),
       () => {},
@@ -190,18 +216,23 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       const expanded = expandInputs(allInputs(inputs, flags.list), { exclude });
       // The budget admits inputs as records come in: the batch API's come too late for it.
       const items = batchBackend ? expanded : observers.gate(expanded);
-      const handle = async ({ item, record: produced, resumed }: BatchResult) => {
+      const handle = async ({ item, record: raw, resumed }: BatchResult) => {
+        const produced = resumed ? raw : enforceConfidence(raw, confidence);
         progress.tick(produced.status === 'error');
+        if (combined && produced.status === 'ok' && item.kind !== 'error') {
+          await combined.add(produced.input, (await pipelines.pipelineFor(item)).pattern, produced.output);
+        }
         if (resumed) {
           summary.addResumed(produced);
-          await renders?.restore(item, produced); // its file may be missing after a kill
+          await renders?.restore(placed(item), produced); // its file may be missing after a kill
           return;
         }
         // Rendered first, so the record names the file it was rendered to.
-        const record = renders ? await renders.render(item, produced) : produced;
+        const record = renders ? await renders.render(placed(item), produced) : produced;
         plan.writer.write(record);
         plan.processed(record.input);
         summary.add(record);
+        failures.add(record);
       };
       if (batchBackend) {
         const signature = await pipelines.signature();
@@ -249,7 +280,9 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     await batchBackend?.close();
     await limiter?.close();
     await cache.close();
+    await failures.close();
   }
+  const combinedFile = combined ? await combined.close() : undefined;
   const result = summary.toJSON();
   if (observers.budgetStopped) result.alerts.push(observers.budgetStopped);
   await observers.finish(result, {
@@ -262,8 +295,24 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       concurrency: String(flags.concurrency ?? 'default'),
     },
   });
-  if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else printSummary(result, { results: flags.out, stopped: !completed, ...describe });
+  if (flags.json) process.stdout.write(`${JSON.stringify({ ...result, failures: failures.report() })}\n`);
+  else
+    printSummary(result, {
+      results: flags.out,
+      stopped: !completed,
+      ...describe,
+      ...(confidence ? { confidenceSource: confidence.source } : {}),
+      failures: failures.report(),
+      ...(flags.formatDir ? { formatDir: flags.formatDir } : {}),
+      ...(combinedFile ? { combined: combinedFile } : {}),
+    });
   interrupt.dispose();
+  if (result.total > 0 && result.errors_by_code.NOT_FOUND === result.total) {
+    // Nothing named exists: a typo in the command, not a batch with failures.
+    process.stderr.write(
+      `visionpipe run: none of the ${plural(result.total, 'input')} exists (NOT_FOUND); check the paths\n`,
+    );
+    return 2;
+  }
   return flags.failOnError && result.errors > 0 ? 1 : 0;
 }

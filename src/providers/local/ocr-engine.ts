@@ -9,6 +9,8 @@ import os from 'node:os';
 import sharp from 'sharp';
 import Tesseract from 'tesseract.js';
 import { VisionpipeError } from '../../errors.js';
+import { OcrDiagnostics } from './ocr-diagnostics.js';
+import { ocrWorkerPath } from './ocr-worker.js';
 
 export interface Box {
   x0: number;
@@ -66,6 +68,7 @@ export class OcrEngine implements OcrBackend {
   private scheduler: Tesseract.Scheduler | undefined;
   private starting: Promise<Tesseract.Scheduler> | undefined;
   private readonly workerCount: number;
+  private diagnostics: OcrDiagnostics | undefined;
 
   constructor(options: OcrEngineOptions = {}) {
     this.workerCount = Math.max(1, options.workers ?? os.availableParallelism());
@@ -77,6 +80,7 @@ export class OcrEngine implements OcrBackend {
 
   private start(): Promise<Tesseract.Scheduler> {
     this.starting ??= (async () => {
+      this.diagnostics ??= new OcrDiagnostics();
       const scheduler = Tesseract.createScheduler();
       const workers = await Promise.all(
         Array.from({ length: this.workerCount }, () =>
@@ -86,6 +90,8 @@ export class OcrEngine implements OcrBackend {
             cacheMethod: 'none',
             logger: () => {},
             errorHandler: () => {},
+            // Our wrapper of tesseract's worker script: its console output never reaches the terminal.
+            workerPath: ocrWorkerPath(),
           }),
         ),
       );
@@ -132,6 +138,8 @@ export class OcrEngine implements OcrBackend {
       this.scheduler ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
     this.scheduler = undefined;
     this.starting = undefined;
+    this.diagnostics?.close();
+    this.diagnostics = undefined;
     await scheduler?.terminate();
   }
 }

@@ -1,0 +1,119 @@
+/**
+ * The failed inputs of a run, kept so the summary can name them and say what to do: the
+ * first few in memory (bounded, whatever the run's size), all of them optionally streamed
+ * to a JSONL file (`--failures FILE`, one error record per line, as in the results), and
+ * a next step for the codes people meet most.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { RunRecord } from '../pipeline/record.js';
+
+/** How many failed inputs the summary names. */
+export const NAMED_FAILURES = 5;
+
+export interface NamedFailure {
+  input: string;
+  code: string;
+  message: string;
+}
+
+export interface FailureReport {
+  /** The first failed inputs, at most NAMED_FAILURES. */
+  first: NamedFailure[];
+  /** Failures in all (error records of this run). */
+  count: number;
+  /** Where every failure was written (`--failures`), or null. */
+  file: string | null;
+  /** One next step per common code seen, e.g. RATE_LIMITED → lower --rpm. */
+  next_steps: Array<{ code: string; step: string }>;
+}
+
+/** The first field and rule a SCHEMA_MISMATCH message lists (`/total must be ≥ 0 …`). */
+function firstIssue(message: string): string | undefined {
+  const listed = /conform to pattern "[^"]*": (.+)$/.exec(message)?.[1];
+  return listed?.split('; ')[0]?.replace(/ \(and \d+ more\)$/, '');
+}
+
+/** What to try for a code; undefined for codes where the message says it all. */
+export function nextStep(code: string, example: NamedFailure | undefined): string | undefined {
+  switch (code) {
+    case 'RATE_LIMITED':
+      return 'the provider kept answering 429: set --rpm (and --tpm) to your account limits, or lower --concurrency';
+    case 'SCHEMA_MISMATCH': {
+      const issue = example ? firstIssue(example.message) : undefined;
+      return `the model's output broke the pattern${issue ? ` (${issue})` : ''}: loosen that rule in the pattern, say more in its instructions, or add --escalate-to a stronger model`;
+    }
+    case 'LOW_CONFIDENCE':
+      return 'lower --min-confidence, add --escalate-to a stronger model, or send larger images (--profile)';
+    case 'MISSING_API_KEY':
+    case 'AUTH_FAILED':
+      return "check the provider's API key environment variable (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, IMGGO_API_KEY)";
+    case 'QUOTA_EXCEEDED':
+      return 'the account is out of quota: raise its limit with the provider, then run the same command again to resume';
+    case 'PROVIDER_TIMEOUT':
+      return 'raise --timeout, or lower --concurrency';
+    case 'PROVIDER_UNAVAILABLE':
+    case 'CONNECTION_FAILED':
+    case 'CIRCUIT_OPEN':
+      return 'the provider failed for a while: run the same command again later; finished inputs are kept';
+    case 'NOT_FOUND':
+      return 'check the paths and globs (quote globs so the shell does not expand them)';
+    case 'INPUT_TOO_LARGE':
+      return 'raise --max-input-bytes if these inputs are meant to be read';
+    case 'UNSUPPORTED_FORMAT':
+      return 'these files are not images visionpipe reads: narrow the glob (e.g. "*.jpg")';
+    default:
+      return undefined;
+  }
+}
+
+export class FailureLog {
+  private readonly first: NamedFailure[] = [];
+  private readonly firstByCode = new Map<string, NamedFailure>();
+  private count = 0;
+  private stream: WriteStream | undefined;
+
+  private constructor(private readonly file: string | undefined) {}
+
+  /** Opens the log; with `file`, every failure is appended to it as a JSONL record (file truncated first). */
+  static async open(file: string | undefined): Promise<FailureLog> {
+    const log = new FailureLog(file);
+    if (file) {
+      await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+      log.stream = createWriteStream(file, { flags: 'w' });
+    }
+    return log;
+  }
+
+  add(record: RunRecord): void {
+    if (record.status !== 'error') return;
+    this.count++;
+    const failure = {
+      input: record.input,
+      code: record.error?.code ?? 'INTERNAL',
+      message: record.error?.message ?? '',
+    };
+    if (this.first.length < NAMED_FAILURES) this.first.push(failure);
+    if (!this.firstByCode.has(failure.code)) this.firstByCode.set(failure.code, failure);
+    this.stream?.write(`${JSON.stringify(record)}\n`);
+  }
+
+  async close(): Promise<void> {
+    const stream = this.stream;
+    if (!stream) return;
+    this.stream = undefined;
+    await new Promise<void>((resolve, reject) =>
+      stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
+  }
+
+  report(): FailureReport {
+    const next_steps: FailureReport['next_steps'] = [];
+    for (const [code, example] of this.firstByCode) {
+      const step = nextStep(code, example);
+      if (step) next_steps.push({ code, step });
+    }
+    return { first: [...this.first], count: this.count, file: this.file ?? null, next_steps };
+  }
+}
