@@ -149,7 +149,8 @@ describe('run --metrics-port and --log-file', () => {
     expect(Number(duration?.metrics[0]?.count)).toBe(records.length);
     expect(Number(duration?.metrics[0]?.sum)).toBeCloseTo(sum((r) => r.latency_ms) / 1000, 6);
     // Provider side: every attempt the simulator answered, the 429s among them, the retries.
-    const calls = sum((r) => r.attempts);
+    // Calls sent = answered (attempts) + refused by the rate limit (rate_limited.count).
+    const calls = sum((r) => r.attempts + r.rate_limited.count);
     expect(total(families, 'visionpipe_provider_requests_total')).toBe(calls);
     expect(total(families, 'visionpipe_provider_requests_total', { status_class: '4xx' })).toBe(3);
     expect(total(families, 'visionpipe_rate_limited_total', { provider: 'openai' })).toBe(2);

@@ -143,7 +143,8 @@ describe('OpenTelemetry traces', () => {
     expect(failed?.status?.code).toBe(2);
 
     const attempts = spans.filter((s) => s.name === 'chat gpt-4o-mini');
-    expect(attempts).toHaveLength(records.reduce((n, r) => n + r.attempts, 0));
+    // Every call sent: the answered ones (attempts) and the refused ones (rate_limited.count).
+    expect(attempts).toHaveLength(records.reduce((n, r) => n + r.attempts + r.rate_limited.count, 0));
     for (const span of attempts) {
       expect(span.kind).toBe(3); // CLIENT
       expect(attr(span, 'gen_ai.operation.name')).toBe('chat');
