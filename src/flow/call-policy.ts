@@ -136,6 +136,15 @@ export function callWithPolicy<T>(
           const message = `${label}: still rate limited after waiting ${Math.round(throttleWaitMs / 1000)} s, and the next wait would overrun the --max-retry-wait budget of ${Math.round(budgetMs / 1000)} s: ${error.message}`;
           throw markAttempts(new VisionpipeError('RATE_LIMITED', message, { retryable: false }), n);
         }
+        // The refused call is sent again once the flow admits it: a retry for metrics and logs.
+        if (who)
+          publish('retry', {
+            provider: who.provider,
+            model: who.model,
+            attempt: n,
+            code: error.code,
+            delayMs: flow.holdMs,
+          });
       }
     }
   };

@@ -107,7 +107,7 @@ describe('visionpipe report', () => {
     expect(records).toHaveLength(CORPUS.length + 2);
     expect(errors).toBeGreaterThan(0);
     expect(records.some((r) => r.cache === 'dedup')).toBe(true);
-    expect(records.some((r) => r.attempts > 1)).toBe(true);
+    expect(records.some((r) => r.attempts > 1 || r.rate_limited.count > 0)).toBe(true);
 
     browser = await openBrowser();
     const { page } = browser;
