@@ -48,14 +48,19 @@ export { parseAlertWebhook } from './options.js';
 export class AlertSender {
   private chain: Promise<void> = Promise.resolve();
 
+  /** The receivers, each once: a URL given twice (flag and config file) gets one POST per alert. */
+  private readonly urls: readonly string[];
+
   constructor(
-    private readonly urls: readonly string[],
+    urls: readonly string[],
     private readonly options: {
       subject?: string;
       onError?: (message: string) => void;
       timeoutMs?: number;
     } = {},
-  ) {}
+  ) {
+    this.urls = [...new Set(urls.map((url) => new URL(url).href))];
+  }
 
   send(alert: Alert): void {
     const payload = alertPayload(alert, this.options.subject);

@@ -235,3 +235,22 @@ describe('alerts', () => {
     expect([...paid.values()].every((n) => n === 1)).toBe(true); // nothing paid twice
   }, 120_000);
 });
+
+describe('alert receivers', () => {
+  it('get one POST per alert when the same URL is given twice (repeated --alert-webhook)', async () => {
+    const { AlertSender } = await import('../../src/metrics/alert-webhooks.js');
+    const hook = await receiver();
+    server = hook.server;
+    const sender = new AlertSender([hook.url, hook.url]);
+    sender.send({
+      condition: 'success_rate',
+      state: 'firing',
+      message: 'success rate 50.0 % over the last 300 s; threshold 95.0 %',
+      value: 0.5,
+      threshold: 0.95,
+      at: Date.now(),
+    });
+    await sender.flush();
+    expect(hook.received.map((r) => r.body.condition)).toEqual(['success_rate']);
+  });
+});

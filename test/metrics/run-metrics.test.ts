@@ -177,4 +177,66 @@ describe('run --metrics-port and --log-file', () => {
     expect(events('rate_limited')).toHaveLength(2);
     expect(events('retry')).toHaveLength(2);
   }, 120_000);
+
+  it('print the summary before --metrics-linger, while a last scrape still answers', async () => {
+    let stdout = '';
+    let stderr = '';
+    let scraped: { inProgress: number; images: number } | Error | undefined;
+    let summaryAt: number | undefined;
+    const run = runCli(
+      [
+        'run',
+        'inputs',
+        '-p',
+        'pattern.json',
+        '--provider',
+        'openai',
+        '--model',
+        'gpt-4o-mini',
+        '--base-url',
+        simulator.baseUrls.openai,
+        '--out',
+        'linger.jsonl',
+        '--cache',
+        'off',
+        '--no-progress',
+        '--json',
+        '--metrics-port',
+        '0',
+        '--metrics-linger',
+        '10s',
+      ],
+      {
+        cwd: work,
+        env: { OPENAI_API_KEY: SECRET },
+        onSpawn: (child) => {
+          child.stderr?.on('data', (chunk: Buffer) => {
+            stderr += chunk.toString();
+          });
+          child.stdout?.on('data', (chunk: Buffer) => {
+            stdout += chunk.toString();
+            if (summaryAt !== undefined || !stdout.includes('\n')) return;
+            summaryAt = Date.now();
+            const url = /Metrics at (http:\/\/\S+)\/metrics/.exec(stderr)?.[1];
+            scrape(`${url}/metrics`).then(
+              (families) => {
+                scraped = {
+                  inProgress: total(families, 'visionpipe_run_in_progress'),
+                  images: total(families, 'visionpipe_images_total'),
+                };
+              },
+              (error: Error) => {
+                scraped = error;
+              },
+            );
+          });
+        },
+      },
+    );
+    const result = await run;
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(stdout.split('\n')[0] ?? '') as { total: number };
+    // The summary came out with the scrape window still open: the scrape saw the run's end.
+    expect(scraped).toEqual({ inProgress: 0, images: summary.total });
+  }, 120_000);
 });

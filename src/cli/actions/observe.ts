@@ -25,11 +25,17 @@ export interface RunObservers {
   /** Why the run stopped early for its budget, or undefined. */
   readonly budgetStopped: string | undefined;
   started(details: Record<string, string | number>): void;
-  /** Logs the end, writes the report, sends pending alerts, lingers for a last scrape. */
+  /** Logs the end, writes the report, sends pending alerts; /metrics stays up (call linger). */
   finish(
     summary: Summary,
     context: { results: string; completed: boolean; config: Record<string, string> },
   ): Promise<void>;
+  /**
+   * Keeps /metrics up for --metrics-linger (a last scrape sees the final figures and
+   * `visionpipe_run_in_progress 0`), then closes everything. Called after the summary is
+   * printed, so a user or a script sees the run's end while the scrape window is open.
+   */
+  linger(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -159,7 +165,9 @@ export async function startRunObservers(
       }
       running?.set(0);
       await sender?.flush();
-      if (server && flags.metricsLinger > 0)
+    },
+    async linger() {
+      if (server && !closed && flags.metricsLinger > 0)
         await new Promise((resolve) => setTimeout(resolve, flags.metricsLinger));
       await close();
     },

@@ -306,6 +306,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       ...(flags.formatDir ? { formatDir: flags.formatDir } : {}),
       ...(combinedFile ? { combined: combinedFile } : {}),
     });
+  await observers.linger();
   interrupt.dispose();
   if (result.total > 0 && result.errors_by_code.NOT_FOUND === result.total) {
     // Nothing named exists: a typo in the command, not a batch with failures.
