@@ -110,13 +110,13 @@ describe('settings are checked before anything starts', () => {
       'a database URL of the wrong form',
       ['migrate', '--database-url', 'mysql://root:hunter2@db/x'],
       {},
-      /database URL "mysql:\/\/root:\*\*\*@db\/x" is not a postgres:/,
+      /database URL "mysql:\/\/\[redacted\]@db\/x" is not a postgres:/,
     ],
     [
       'an unreachable database',
       ['migrate', '--database-url', 'postgres://postgres@127.0.0.1:1/none'],
       {},
-      /database postgres:\/\/postgres@127\.0\.0\.1:1\/none is not reachable/,
+      /database postgres:\/\/\[redacted\]@127\.0\.0\.1:1\/none is not reachable/,
     ],
     ['no Redis for serve', ['serve'], { REDIS_URL: '' }, /no Redis URL: set REDIS_URL or --redis-url/],
     [

@@ -79,7 +79,7 @@ describe('migrations', () => {
 
   it('names an unreachable database', async () => {
     await expect(openStore({ url: 'postgres://postgres@127.0.0.1:1/nowhere' })).rejects.toThrow(
-      /database postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere is not reachable/,
+      /database postgres:\/\/\[redacted\]@127\.0\.0\.1:1\/nowhere is not reachable/,
     );
   });
 });
