@@ -38,7 +38,9 @@ describe('outputs people can use directly', () => {
       { cwd: work },
     );
     expect(result.code, result.stderr).toBe(0);
+    // .visionpipe-outputs.jsonl: the list of files visionpipe wrote there (never overwrite others').
     expect((await readdir(path.join(work, 'out'), { recursive: true })).sort()).toEqual([
+      '.visionpipe-outputs.jsonl',
       'north',
       'north/r.csv',
       'south',
