@@ -39,6 +39,7 @@ import type {
   ProviderImage,
   TokenEstimate,
 } from './spec.js';
+import { requestImages } from './spec.js';
 import { anthropicImageTokens } from './tokens.js';
 
 export const ANTHROPIC_ENV = 'ANTHROPIC_API_KEY';
@@ -146,12 +147,17 @@ export class AnthropicProvider implements Provider {
    * 8000 px per edge, 5 MB per image counted as base64 text (the API's 400s: "At least one
    * of the image dimensions exceed max allowed size: 8000 pixels", "image exceeds 5 MB
    * maximum: N bytes > 5242880 bytes"), 32 MB per request (vision guide, API overview).
+   * Up to 100 images per API request for 200k-context models ("100 per request on the
+   * API", platform.claude.com/docs/en/build-with-claude/vision, "General limits"); past 20
+   * images each must be within 2000×2000 px, which the 1568-px `anthropic` profile every
+   * page is fitted to already keeps.
    */
   readonly limits = {
     maxEdge: 8000,
     maxImageBytes: 5 * 1024 * 1024,
     base64Counted: true,
     maxRequestBytes: 32_000_000,
+    maxImagesPerRequest: 100,
   };
   /** The key given in options; the environment is read when a call needs it (see checkCredentials). */
   readonly #explicitKey: string | undefined;
@@ -189,7 +195,9 @@ export class AnthropicProvider implements Provider {
     return {
       ...readAnthropicExtraction(raw, {
         model,
-        imageTokens: request.repair ? 0 : anthropicImageTokens(request.image.width, request.image.height),
+        imageTokens: request.repair
+          ? 0
+          : requestImages(request).reduce((sum, one) => sum + anthropicImageTokens(one.width, one.height), 0),
         promptText: extractPrompt(request.pattern),
         tool: schemaName(request.pattern.name),
       }),
@@ -291,7 +299,11 @@ export function anthropicExtractionBody(
         // A repair needs only the earlier answer: no image, no image tokens.
         content: request.repair
           ? [{ type: 'text', text: repairText(request.pattern, request.repair) }]
-          : [imageBlock(request.image), { type: 'text', text: extractionText(request.pattern) }],
+          : // The pages of a document go together, page 1 first, before the text.
+            [
+              ...requestImages(request).map(imageBlock),
+              { type: 'text', text: extractionText(request.pattern) },
+            ],
       },
     ],
     tools: [

@@ -39,6 +39,7 @@ import type {
   ProviderImage,
   TokenEstimate,
 } from './spec.js';
+import { requestImages } from './spec.js';
 import { geminiImageTokens } from './tokens.js';
 
 export const GEMINI_ENV = 'GEMINI_API_KEY';
@@ -230,8 +231,13 @@ export class GeminiProvider implements Provider {
   readonly defaultModel = GEMINI_DEFAULT_MODEL;
   readonly baseUrl: string;
   readonly answerKey: string;
-  /** Inline data: the whole request within 20 MB ("Request payload size exceeds the limit: 20971520 bytes."). */
-  readonly limits = { maxRequestBytes: 20 * 1024 * 1024 };
+  /**
+   * Inline data: the whole request within 20 MB ("Request payload size exceeds the limit:
+   * 20971520 bytes."). Up to 3,000 images per prompt for Gemini 2.5 Pro and Flash
+   * ("Maximum images per prompt: 3,000", cloud.google.com Vertex AI "Image understanding",
+   * supported models); the pages of a document go as that many `inline_data` parts.
+   */
+  readonly limits = { maxRequestBytes: 20 * 1024 * 1024, maxImagesPerRequest: 3000 };
   /** The key given in options; the environment is read when a call needs it (see checkCredentials). */
   readonly #explicitKey: string | undefined;
   readonly #base: URL;
@@ -270,7 +276,10 @@ export class GeminiProvider implements Provider {
     const body = {
       systemInstruction: { parts: [{ text: SYSTEM_PROMPT }] },
       // A repair needs only the earlier answer: no image, no image tokens.
-      contents: [{ role: 'user', parts: repair ? [{ text }] : [inlineData(request.image), { text }] }],
+      // The pages of a document go together, page 1 first, before the text.
+      contents: [
+        { role: 'user', parts: repair ? [{ text }] : [...requestImages(request).map(inlineData), { text }] },
+      ],
       generationConfig: {
         responseMimeType: 'application/json',
         responseSchema: schema,
@@ -285,7 +294,10 @@ export class GeminiProvider implements Provider {
       output: outputTokens(response),
       imageTokens: repair
         ? 0
-        : imageTokens(response, geminiImageTokens(request.image.width, request.image.height)),
+        : imageTokens(
+            response,
+            requestImages(request).reduce((sum, one) => sum + geminiImageTokens(one.width, one.height), 0),
+          ),
       promptText: repair ? text : extractPrompt(request.pattern),
       outputText: (response.candidates?.[0]?.content?.parts ?? []).map((p) => p.text ?? '').join(''),
     });

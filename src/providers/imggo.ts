@@ -80,6 +80,14 @@ export class ImgGoProvider implements Provider {
   readonly baseUrl: string;
   readonly patternId: string;
   readonly answerKey: string;
+  /**
+   * One image per job: `POST /api/patterns/{id}/ingest` takes a single `image` file or
+   * `image_url` (IngestRequest in the ImgGo OpenAPI description, imggo-api
+   * examples/public/openapi.yaml) and its job holds one result. A document's pages
+   * therefore go one job each and are merged as the pattern's schema allows
+   * (docs/documents.md); stated here so no caller mistakes the absence for an oversight.
+   */
+  readonly limits = { maxImagesPerRequest: 1 };
   /** The key given in options; the environment is read when a call needs it (see checkCredentials). */
   readonly #explicitKey: string | undefined;
   readonly #base: URL;

@@ -21,6 +21,10 @@ import type { SimImage } from './types.js';
 
 const ANTHROPIC_MAX_BASE64 = 5 * 1024 * 1024;
 const ANTHROPIC_MAX_EDGE = 8000;
+/** Past 20 images in one request each must be within 2000×2000 px (vision guide, "General limits"). */
+const ANTHROPIC_MAX_EDGE_MANY = 2000;
+/** Images per API request for 200k-context models (vision guide, "General limits"). */
+const ANTHROPIC_MAX_IMAGES = 100;
 
 const textBlock = z.object({ type: z.literal('text'), text: z.string() }).strict();
 const imageBlock = z
@@ -169,44 +173,52 @@ export const anthropicFamily: Family = {
       typeof m.content === 'string' ? [{ type: 'text' as const, text: m.content }] : m.content,
     );
     const images = blocks.filter((b) => b.type === 'image');
-    if (images.length !== 1)
+    // The API takes up to 100 images in one request (the pages of a document, say).
+    if (images.length === 0 || images.length > ANTHROPIC_MAX_IMAGES)
       return errorReply(
         400,
         'invalid_request_error',
-        `the simulator answers messages with exactly one image (got ${images.length})`,
+        `the simulator answers messages with 1 to ${ANTHROPIC_MAX_IMAGES} images (got ${images.length})`,
       );
-    const source = images[0]!.source;
-    if (source.type !== 'base64')
-      return errorReply(400, 'invalid_request_error', 'the simulator reads base64 images only');
-    // The API's hard limits, with its own words: 5 MB of base64 text, 8000 px per edge.
-    if (source.data.length > ANTHROPIC_MAX_BASE64)
-      return errorReply(
-        400,
-        'invalid_request_error',
-        `messages.0.content.0.image.source.base64: image exceeds 5 MB maximum: ${source.data.length} bytes > ${ANTHROPIC_MAX_BASE64} bytes`,
-      );
-    let image: SimImage;
-    try {
-      image = await readImage(Buffer.from(source.data, 'base64'));
-    } catch (error) {
-      return errorReply(
-        400,
-        'invalid_request_error',
-        `messages.0.content.0.source: ${error instanceof BadImageError ? error.message : String(error)}`,
-      );
+    const loaded: SimImage[] = [];
+    for (const [index, block] of images.entries()) {
+      const source = block.source;
+      if (source.type !== 'base64')
+        return errorReply(400, 'invalid_request_error', 'the simulator reads base64 images only');
+      // The API's hard limits, with its own words: 5 MB of base64 text, 8000 px per edge
+      // (2000 px once a request holds more than 20 images).
+      if (source.data.length > ANTHROPIC_MAX_BASE64)
+        return errorReply(
+          400,
+          'invalid_request_error',
+          `messages.0.content.${index}.image.source.base64: image exceeds 5 MB maximum: ${source.data.length} bytes > ${ANTHROPIC_MAX_BASE64} bytes`,
+        );
+      let one: SimImage;
+      try {
+        one = await readImage(Buffer.from(source.data, 'base64'));
+      } catch (error) {
+        return errorReply(
+          400,
+          'invalid_request_error',
+          `messages.0.content.${index}.source: ${error instanceof BadImageError ? error.message : String(error)}`,
+        );
+      }
+      const maxEdge = images.length > 20 ? ANTHROPIC_MAX_EDGE_MANY : ANTHROPIC_MAX_EDGE;
+      if (Math.max(one.width, one.height) > maxEdge)
+        return errorReply(
+          400,
+          'invalid_request_error',
+          `messages.0.content.${index}.image.source.base64.data: At least one of the image dimensions exceed max allowed size: ${maxEdge} pixels`,
+        );
+      loaded.push(one);
     }
-    if (Math.max(image.width, image.height) > ANTHROPIC_MAX_EDGE)
-      return errorReply(
-        400,
-        'invalid_request_error',
-        `messages.0.content.0.image.source.base64.data: At least one of the image dimensions exceed max allowed size: ${ANTHROPIC_MAX_EDGE} pixels`,
-      );
+    const [image, ...pages] = loaded as [SimImage, ...SimImage[]];
     const system =
       typeof request.system === 'string'
         ? request.system
         : (request.system ?? []).map((b) => b.text).join('\n');
     const prompt = [system, ...blocks.map((b) => (b.type === 'text' ? b.text : ''))].join('\n');
-    const imageTokens = anthropicImageTokens(image.width, image.height);
+    const imageTokens = loaded.reduce((sum, one) => sum + anthropicImageTokens(one.width, one.height), 0);
     // Tool definitions are billed as input, plus the tool-use system prompt (~350 tokens).
     const inputTokens =
       imageTokens +
@@ -220,6 +232,7 @@ export const anthropicFamily: Family = {
         kind: extract ? 'extract' : 'ask',
         model: request.model,
         image,
+        ...(pages.length > 0 ? { pages } : {}),
         ...(extract ? { schema: tool.input_schema } : {}),
         prompt,
       },

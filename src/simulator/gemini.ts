@@ -13,6 +13,8 @@ import { type Context, describeIssue, type Family, type Parsed, type Reply } fro
 import type { SimImage } from './types.js';
 
 const GEMINI_MAX_REQUEST_BYTES = 20 * 1024 * 1024;
+/** Images per prompt for Gemini 2.5 Pro and Flash (Vertex AI "Image understanding"). */
+const GEMINI_MAX_IMAGES = 3000;
 
 type GeminiSchemaNode = {
   type?: 'STRING' | 'NUMBER' | 'INTEGER' | 'BOOLEAN' | 'ARRAY' | 'OBJECT';
@@ -221,22 +223,26 @@ export const geminiFamily: Family = {
     const images = parts.flatMap((p) =>
       'inline_data' in p ? [p.inline_data.data] : 'inlineData' in p ? [p.inlineData.data] : [],
     );
-    if (images.length !== 1)
+    // Gemini 2.5 takes up to 3,000 images per prompt (the pages of a document, say).
+    if (images.length === 0 || images.length > GEMINI_MAX_IMAGES)
       return status(
         400,
         'INVALID_ARGUMENT',
-        `The simulator answers requests with exactly one image (got ${images.length}).`,
+        `The simulator answers requests with 1 to ${GEMINI_MAX_IMAGES} images (got ${images.length}).`,
       );
-    let image: SimImage;
-    try {
-      image = await readImage(Buffer.from(images[0]!, 'base64'));
-    } catch (error) {
-      return status(
-        400,
-        'INVALID_ARGUMENT',
-        `Unable to process input image: ${error instanceof BadImageError ? error.message : String(error)}`,
-      );
+    const loaded: SimImage[] = [];
+    for (const data of images) {
+      try {
+        loaded.push(await readImage(Buffer.from(data, 'base64')));
+      } catch (error) {
+        return status(
+          400,
+          'INVALID_ARGUMENT',
+          `Unable to process input image: ${error instanceof BadImageError ? error.message : String(error)}`,
+        );
+      }
     }
+    const [image, ...pages] = loaded as [SimImage, ...SimImage[]];
     const text = [
       ...(request.systemInstruction?.parts ?? []).map((p) => p.text),
       ...parts.map((p) => ('text' in p ? p.text : '')),
@@ -245,7 +251,7 @@ export const geminiFamily: Family = {
     const schema = responseSchema
       ? (fromGeminiSchema(responseSchema as Record<string, unknown>) as unknown as Record<string, unknown>)
       : undefined;
-    const imageTokens = geminiImageTokens(image.width, image.height);
+    const imageTokens = loaded.reduce((sum, one) => sum + geminiImageTokens(one.width, one.height), 0);
     const textTokens = estimateTextTokens(text + (responseSchema ? JSON.stringify(responseSchema) : ''));
     const inputTokens = imageTokens + textTokens;
     return {
@@ -254,6 +260,7 @@ export const geminiFamily: Family = {
         kind: schema ? 'extract' : 'ask',
         model,
         image,
+        ...(pages.length > 0 ? { pages } : {}),
         ...(schema ? { schema } : {}),
         prompt: text,
       },
