@@ -8,6 +8,7 @@ import { parsePageRange } from '../documents/page-range.js';
 import { PAGES_MODES, type PagesMode } from '../documents/pages-mode.js';
 import { isVisionpipeError } from '../errors.js';
 import type { DocumentOptions } from '../pipeline/create-pipeline.js';
+import type { PageSelection } from '../runs/optimize-pages.js';
 import { integer, oneOf } from './parsers.js';
 
 export interface DocumentFlags {
@@ -26,12 +27,18 @@ function pageRange(value: string): string {
 }
 
 export function addDocumentOptions(command: Command): Command {
-  return command
-    .option(
+  return addPageSelectionOptions(
+    command.option(
       '--pages <mode>',
       'documents (PDF, multi-page TIFF, HEIC): document = one record per document, each = one per page',
       oneOf(PAGES_MODES),
-    )
+    ),
+  );
+}
+
+/** `--page-range` and `--max-pages`: which pages of a document are read (run, optimize, estimate). */
+export function addPageSelectionOptions(command: Command): Command {
+  return command
     .option(
       '--page-range <pages>',
       'pages of each document to read, e.g. 1-3,7 (before rendering)',
@@ -42,6 +49,14 @@ export function addDocumentOptions(command: Command): Command {
       'most pages read from one document (after --page-range); default 50',
       integer(1),
     );
+}
+
+/** The pages chosen by `--page-range` and `--max-pages`, parsed (checked when the flags were read). */
+export function pageSelectionFrom(flags: Pick<DocumentFlags, 'pageRange' | 'maxPages'>): PageSelection {
+  return {
+    ...(flags.pageRange ? { pageRange: parsePageRange(flags.pageRange) } : {}),
+    ...(flags.maxPages === undefined ? {} : { maxPages: flags.maxPages }),
+  };
 }
 
 /** The pipeline's document options from the flags (undefined when none was given). */

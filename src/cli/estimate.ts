@@ -4,10 +4,13 @@
  */
 import { Command } from 'commander';
 import { addCostOptions, type CostFlags } from './cost-flags.js';
+import { addPageSelectionOptions } from './document-flags.js';
 import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
 
 export interface EstimateFlags extends ProviderFlags, CostFlags {
   pattern: string;
+  pageRange?: string;
+  maxPages?: number;
   list?: string;
   cache: string;
   stateDir: string;
@@ -22,7 +25,9 @@ Examples:
 No provider is called and no API key is needed. "naive" is every input at full
 resolution, duplicates and cached results included, no triage; "optimized" is what
 visionpipe would send: distinct, uncached images at the size the model keeps (or the
---max-image-tokens budget). Output tokens are an estimate from the pattern's size.`;
+--max-image-tokens budget). Output tokens are an estimate from the pattern's size.
+Documents (PDF, multi-page TIFF, HEIC) are priced per selected page (--page-range,
+--max-pages), each page as one request, blank pages included: an upper bound.`;
 
 export function estimateCommand(): Command {
   const command = new Command('estimate')
@@ -43,5 +48,6 @@ export function estimateCommand(): Command {
       await runEstimate(inputs, flags);
     });
   addProviderOptions(command);
+  addPageSelectionOptions(command);
   return addCostOptions(command, { cascade: false });
 }

@@ -7,6 +7,7 @@ import { DEFAULT_MAX_INPUT_BYTES } from '../image/input-limits.js';
 import type { OutputFormat } from '../image/options.js';
 import { defaultConcurrency } from '../image/parallelism.js';
 import { PROFILE_NAMES, SIZE_PROFILES } from '../image/profiles.js';
+import { addPageSelectionOptions } from './document-flags.js';
 import { byteSize, integer, oneOf, pixelCount } from './parsers.js';
 
 export interface OptimizeFlags {
@@ -26,6 +27,8 @@ export interface OptimizeFlags {
   timeout: number;
   json?: boolean;
   progress: boolean;
+  pageRange?: string;
+  maxPages?: number;
 }
 
 const EXAMPLES = `
@@ -34,6 +37,7 @@ Examples:
   $ visionpipe optimize 'photos/**/*.jpg' --out-dir out --profile anthropic
   $ visionpipe optimize invoice.png --out-dir out --crop 0,0,100%,50% --format webp --quality 80
   $ visionpipe optimize https://example.com/receipt.jpg --out-dir out --json
+  $ visionpipe optimize invoice.pdf --out-dir out --page-range 1-3   # out/invoice.p001.jpg …
 
 Profiles:
 ${PROFILE_NAMES.map((name) => `  ${name.padEnd(12)} ${SIZE_PROFILES[name].description}`).join('\n')}
@@ -41,7 +45,7 @@ ${PROFILE_NAMES.map((name) => `  ${name.padEnd(12)} ${SIZE_PROFILES[name].descri
 Exit codes: 0 all files optimized, 1 some inputs failed (the rest are written), 2 usage error.`;
 
 export function optimizeCommand(): Command {
-  return new Command('optimize')
+  const command = new Command('optimize')
     .description(
       'Orient, crop, resize, flatten and strip images the way vision providers want them, and write them to a folder',
     )
@@ -71,7 +75,9 @@ export function optimizeCommand(): Command {
     .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')
     .option('--timeout <ms>', 'timeout for each URL download', integer(1), 30_000)
     .option('--json', 'print one JSON summary object instead of the table')
-    .option('--no-progress', 'no progress bar or progress lines')
+    .option('--no-progress', 'no progress bar or progress lines');
+  // PDFs, multi-page TIFFs and HEICs: one file per page, name.p001.jpg … (docs/documents.md).
+  return addPageSelectionOptions(command)
     .addHelpText('after', EXAMPLES)
     .action(async (inputs: string[], flags: OptimizeFlags) => {
       const { runOptimize } = await import('./actions/optimize.js');

@@ -46,6 +46,12 @@ export function printSummary(
   lines.push(
     `  ok ${summary.ok} · empty ${summary.empty} (all fields null)${threshold} · errors ${summary.errors}${byCode ? ` (${byCode})` : ''} · skipped ${summary.skipped} · success ${(summary.success_rate * 100).toFixed(1)} %`,
   );
+  if (summary.pages) {
+    const p = summary.pages;
+    lines.push(
+      `  pages ${p.read} read · ${p.blank} blank (not sent) · ${p.skipped} skipped, in ${plural(p.documents, 'document')}`,
+    );
+  }
   const l = summary.latency_ms;
   lines.push(
     `  latency p50 ${formatDuration(l.p50)} · p95 ${formatDuration(l.p95)} · p99 ${formatDuration(l.p99)} · max ${formatDuration(l.max)}`,

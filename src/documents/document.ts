@@ -72,6 +72,11 @@ export interface OpenedDocument {
   pages: readonly number[];
   /** Renders one page (1-based; need not be selected). */
   render(page: number): Promise<DocumentPage>;
+  /**
+   * A page's own size in pixels, without rendering it: at `maxDpi` for a PDF page, its
+   * pixels for a TIFF or HEIC page (what `estimate` prices the naive plan at).
+   */
+  pageSize(page: number): Promise<{ width: number; height: number }>;
   /** Renders the selected pages one by one; only one page's pixels are alive at a time. */
   [Symbol.asyncIterator](): AsyncIterator<DocumentPage>;
   close(): void;
@@ -262,6 +267,7 @@ export async function openDocument(
       pageCount: source.pageCount,
       pages,
       render,
+      pageSize: (page) => source.nativeSize(page),
       async *[Symbol.asyncIterator]() {
         for (const page of pages) yield await render(page);
       },

@@ -22,6 +22,11 @@ export interface ImageDescription {
   bytes: number;
   orientation: number | undefined;
   hasAlpha: boolean;
+  /**
+   * Animated GIF/WebP only (more than one frame): the frames the file has. Only the first
+   * frame is read (what libvips decodes without `pages`), and records say so (`image.frames`).
+   */
+  frames?: number;
 }
 
 export interface PreparedImage {
@@ -123,6 +128,9 @@ export async function describeImage(
       bytes: bytes.length,
       orientation: metadata.orientation,
       hasAlpha: metadata.hasAlpha,
+      ...((format === 'gif' || format === 'webp') && (metadata.pages ?? 1) > 1
+        ? { frames: metadata.pages }
+        : {}),
     },
   };
 }

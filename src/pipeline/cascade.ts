@@ -156,6 +156,8 @@ export function imageInfo(prepared: PreparedImage, choice: ModelChoice): NonNull
     original_bytes: prepared.original.bytes,
     tokens: provider.estimateImageTokens(prepared.width, prepared.height, model),
     original_tokens: provider.estimateImageTokens(prepared.original.width, prepared.original.height, model),
+    // An animated input: say how many frames it has and which one was read.
+    ...(prepared.original.frames === undefined ? {} : { frames: prepared.original.frames, frame: 1 }),
   };
 }
 

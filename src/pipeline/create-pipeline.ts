@@ -34,7 +34,7 @@ import { onCacheMiss } from './cache-miss.js';
 import { ResultCacheStage } from './cache-stage.js';
 import { callControls } from './call-controls.js';
 import type { CascadeConfig } from './cascade.js';
-import { type DocumentSettings, documentRecords } from './document-stage.js';
+import { type DocumentSettings, documentRecords, type EarlierPages } from './document-stage.js';
 import { IdentifyStage } from './identify-stage.js';
 import { labelOf, sourceOfItem } from './input-source.js';
 import { choose, chooseCascadeModels } from './model-choice.js';
@@ -43,7 +43,13 @@ import type { Outcome } from './outcome.js';
 import type { RunRecord } from './record.js';
 import { RecordAssembler } from './record-assembly.js';
 import { planImage } from './sizing.js';
-import type { EarlierRecord, Pipeline, PipelineOptions, ProcessOptions } from './spec.js';
+import {
+  type EarlierRecord,
+  earlierRecords,
+  type Pipeline,
+  type PipelineOptions,
+  type ProcessOptions,
+} from './spec.js';
 import type { LoadedInput } from './stages.js';
 
 export { triageQuestion } from './model-choice.js';
@@ -110,7 +116,8 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
 
   // What besides content, pattern, provider and model changes answers: part of every key.
   const answers = { primary, budget: options.maxImageTokens, triage, escalation };
-  const settings = answerSettings(answers);
+  // The pages mode changes what a record is (a document or a page): part of resume's signature.
+  const settings = JSON.stringify([answerSettings(answers), documentSettings.pages]);
   const keyOptions = answerOptions(answers);
   const primaryPreprocess = preprocessFingerprint(primary.preprocess);
   const keyFor = (sha256: string) =>
@@ -180,6 +187,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     label: string,
     signal: AbortSignal | undefined,
     mode: PagesMode,
+    earlierPages?: EarlierPages,
   ): Promise<RunRecord[] | undefined> {
     const kind = documentKind(loaded.bytes);
     if (!kind) return Promise.resolve(undefined);
@@ -198,6 +206,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         providerLimits: provider.limits,
         read: (page, pageLabel) => read(page, pageLabel, signal),
       },
+      earlierPages,
     );
   }
 
@@ -210,7 +219,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     call: ProcessOptions,
     mode: PagesMode,
   ): Promise<RunRecord[]> {
-    let handedBack: RunRecord | undefined;
+    let handedBack: ReadonlySet<RunRecord> = new Set();
     const earlier = call.earlier;
     const label = call.label ?? labelOf(source);
     return inSpan(
@@ -223,8 +232,9 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
             ? {
                 ...call,
                 earlier: (sha256) => {
-                  handedBack = earlier(sha256);
-                  return handedBack;
+                  const given = earlier(sha256);
+                  handedBack = new Set(earlierRecords(given));
+                  return given;
                 },
               }
             : call,
@@ -239,7 +249,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         });
         const failed = all.find((r) => r.error);
         if (failed?.error) failSpan(span, failed.error.code, failed.error.message);
-        for (const one of all) if (one !== handedBack) publish('image', { record: one });
+        for (const one of all) if (!handedBack.has(one)) publish('image', { record: one });
         return all;
       },
     );
@@ -256,7 +266,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       const known = await identify.identify(source, label, started, call.signal, call.earlier);
       if ('record' in known) return [known.record];
       const { loaded, key } = known;
-      const document = await readDocument(loaded, label, call.signal, mode);
+      const document = await readDocument(loaded, label, call.signal, mode, known.earlierPages);
       if (document) return document;
       const { promise, leader } = flights.run(key, () =>
         onCacheMiss({ results, near, cascadeConfig, runId }, loaded, key, call.signal),

@@ -86,6 +86,29 @@ export async function documentRecords(
   label: string,
   settings: DocumentSettings,
   context: DocumentContext,
+  earlier: EarlierPages = new Map(),
+): Promise<RunRecord[] | undefined> {
+  const documentSha = sha256(bytes);
+  const records = await readDocumentRecords(bytes, kind, label, settings, context, earlier);
+  // Every record names the file it came from: resume compares it with the file's content.
+  return records?.map((record) =>
+    earlier.get(record.page ?? 0) === record ? record : { ...record, document_sha256: documentSha },
+  );
+}
+
+/**
+ * `--pages each`, resumed: the earlier run's records of this very file (same sha256) by
+ * page. Those pages are handed back as they were, neither rendered nor paid for again.
+ */
+export type EarlierPages = ReadonlyMap<number, RunRecord>;
+
+async function readDocumentRecords(
+  bytes: Buffer,
+  kind: DocumentKind,
+  label: string,
+  settings: DocumentSettings,
+  context: DocumentContext,
+  earlier: EarlierPages,
 ): Promise<RunRecord[] | undefined> {
   const started = performance.now();
   const failed = (error: unknown, extra: Partial<RunRecord> = {}) =>
@@ -117,7 +140,13 @@ export async function documentRecords(
     const pageCount = doc.pageCount;
     if (settings.pages === 'each') {
       const records: RunRecord[] = [];
-      for await (const rendered of doc) {
+      for (const page of doc.pages) {
+        const kept = earlier.get(page);
+        if (kept) {
+          records.push(kept);
+          continue;
+        }
+        const rendered = await doc.render(page);
         const loaded = pageInput(label, rendered.page, rendered.data);
         if (rendered.blank) {
           records.push(blankRecord(label, context, loaded, rendered.page, pageCount, rendered.ink));

@@ -8,10 +8,11 @@ import type { CacheSetup } from '../cache/open-cache.js';
 import { StatMemo } from '../cache/stat-memo.js';
 import type { ImageSource, SourceLimits } from '../image/source.js';
 import type { ResultCacheStage } from './cache-stage.js';
+import type { EarlierPages } from './document-stage.js';
 import { filePathOf } from './input-source.js';
 import type { RunRecord } from './record.js';
 import type { RecordAssembler } from './record-assembly.js';
-import type { EarlierRecord } from './spec.js';
+import { type EarlierRecord, isRecordList } from './spec.js';
 import { type LoadedInput, loadStage, resultKeyFor } from './stages.js';
 
 export interface IdentifyOptions {
@@ -25,16 +26,23 @@ export interface IdentifyOptions {
   runId: string;
 }
 
-/** The finished record when the answer is known, else the loaded input and its cache key. */
-export type Identified = { record: RunRecord } | { loaded: LoadedInput; key: string };
-
 /**
- * An earlier record is handed back as it is only for an image: a document's records are
- * rebuilt (from the result cache, page by page, so nothing cached is paid twice) because a
- * document may have one record per page and resume keeps one line per input.
+ * The finished record when the answer is known, else the loaded input and its cache key,
+ * with the earlier run's page records of this file when it is a document read page by page.
  */
-function resumable(record: RunRecord | undefined): RunRecord | undefined {
-  return record && record.pages === undefined ? record : undefined;
+export type Identified =
+  | { record: RunRecord }
+  | { loaded: LoadedInput; key: string; earlierPages?: EarlierPages };
+
+type Resumed = { record: RunRecord } | { earlierPages: EarlierPages };
+
+/** What resume gave: one record handed back as it is, or a document's pages by number. */
+function resumable(earlier: ReturnType<EarlierRecord> | undefined): Resumed | undefined {
+  if (earlier === undefined) return undefined;
+  if (!isRecordList(earlier)) return { record: earlier };
+  const pages = new Map<number, RunRecord>();
+  for (const record of earlier) if (record.page !== undefined) pages.set(record.page, record);
+  return pages.size > 0 ? { earlierPages: pages } : undefined;
 }
 
 export class IdentifyStage {
@@ -50,20 +58,24 @@ export class IdentifyStage {
     const { cache, sourceLimits, keyFor } = this.options;
     const filePath = filePathOf(source);
     const remembered = filePath && cache.memo ? cache.memo.lookup(filePath) : undefined;
+    let kept: Resumed | undefined;
     if (remembered) {
-      const kept = resumable(earlier?.(remembered));
-      if (kept) return { record: kept };
-      const hit = await this.fromCache(keyFor(remembered), label, started);
+      kept = resumable(earlier?.(remembered));
+      if (kept && 'record' in kept) return kept;
+      const hit = kept ? undefined : await this.fromCache(keyFor(remembered), label, started);
       if (hit) return { record: hit };
     }
     const identity = filePath && cache.memo ? StatMemo.identity(filePath) : undefined;
     const loaded = await loadStage(source, label, { ...sourceLimits, ...(signal ? { signal } : {}) });
     if (filePath && cache.memo) cache.memo.remember(filePath, loaded.sha256, identity);
-    const kept = loaded.sha256 === remembered ? undefined : resumable(earlier?.(loaded.sha256));
-    if (kept) return { record: kept };
+    if (loaded.sha256 !== remembered) kept = resumable(earlier?.(loaded.sha256));
+    if (kept && 'record' in kept) return kept;
+    // A document's earlier pages: the document stage hands them back and reads the rest.
+    const earlierPages = kept && 'earlierPages' in kept ? kept.earlierPages : undefined;
     const key = resultKeyFor(keyFor(loaded.sha256), loaded); // a forwarded URL's answer is keyed on the URL too
-    const hit = await this.fromCache(key, label, started);
-    return hit ? { record: hit } : { loaded, key };
+    const hit = earlierPages ? undefined : await this.fromCache(key, label, started);
+    if (hit) return { record: hit };
+    return { loaded, key, ...(earlierPages ? { earlierPages } : {}) };
   }
 
   private async fromCache(key: string, label: string, started: number): Promise<RunRecord | undefined> {

@@ -56,6 +56,12 @@ export interface RunRecord {
     original_bytes: number;
     tokens?: number;
     original_tokens?: number;
+    /**
+     * Animated GIF/WebP only: frames the file has. One frame was read, `frame` (1-based,
+     * always 1: the first); the others were not looked at.
+     */
+    frames?: number;
+    frame?: number;
   } | null;
   usage: Usage;
   /** USD paid for this record's provider calls; null when the model has no known price. */
@@ -77,6 +83,11 @@ export interface RunRecord {
   page?: number;
   /** Documents only: pages the document has. */
   pages?: number;
+  /**
+   * Documents only: sha256 of the document file (`sha256` is that of the pages read). Resume
+   * compares it with the file's content, so a document's records are kept only for that file.
+   */
+  document_sha256?: string;
   /** Documents only: pages this record's result was read from (selected, not blank). */
   pages_sent?: number;
   /** Documents only: selected pages found blank and never sent. */

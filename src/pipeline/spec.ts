@@ -110,9 +110,22 @@ export type Deferred =
 /**
  * Resume: an earlier run's record for an input, given the content just identified (the
  * stat memo's sha256 or the bytes read): the record when it was made for that content,
- * else undefined. An input is never resumed by its name alone.
+ * else undefined. A document read with `--pages each` gives its page records (those kept:
+ * ok and skipped), matched by the file's sha256 (`document_sha256`); its other pages are
+ * read again. An input is never resumed by its name alone.
  */
-export type EarlierRecord = (sha256: string) => RunRecord | undefined;
+export type EarlierRecord = (sha256: string) => RunRecord | readonly RunRecord[] | undefined;
+
+/** What an EarlierRecord gave, as a list (empty: nothing to resume). */
+export function earlierRecords(given: RunRecord | readonly RunRecord[] | undefined): readonly RunRecord[] {
+  if (given === undefined) return [];
+  return isRecordList(given) ? given : [given];
+}
+
+/** True for the page records of a document, false for one record. */
+export function isRecordList(value: RunRecord | readonly RunRecord[]): value is readonly RunRecord[] {
+  return Array.isArray(value);
+}
 
 export interface ProcessOptions {
   label?: string;

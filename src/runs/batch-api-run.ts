@@ -17,7 +17,7 @@ import {
   runBatchJob,
 } from '../providers/batch/index.js';
 import type { InputItem } from './inputs.js';
-import { type BatchResult, earlierProbe } from './run.js';
+import { type BatchResult, earlierProbe, type Reuse } from './run.js';
 
 export interface BatchApiRunOptions {
   backend: BatchBackend;
@@ -28,7 +28,7 @@ export interface BatchApiRunOptions {
   /** Inputs prepared at once (reading, hashing, resizing). */
   concurrency: number;
   /** The earlier record for an item whose content (sha256) is this, when it can be reused. */
-  reuse?: (item: InputItem, sha256: string) => RunRecord | undefined;
+  reuse?: Reuse;
   pollIntervalMs?: number;
   stop?: AbortSignal;
   signal?: AbortSignal;

@@ -12,7 +12,9 @@ import { loadSource, type SourceLimits } from '../image/source.js';
 import type { Pipeline } from '../pipeline/create-pipeline.js';
 import { costUsd, type PriceTable } from '../providers/pricing.js';
 import type { TokenEstimate } from '../providers/spec.js';
+import { documentPlan, priceDocument } from './estimate-pages.js';
 import type { InputItem } from './inputs.js';
+import type { PageSelection } from './optimize-pages.js';
 
 export type EstimateStatus = 'send' | 'duplicate' | 'cached' | 'error';
 
@@ -30,6 +32,15 @@ export interface EstimatedImage {
   cost_usd: number | null;
   original: { width: number; height: number; image_tokens: number; tokens: number } | null;
   error: { code: string; message: string } | null;
+  /**
+   * Documents only (PDF, multi-page TIFF, HEIC): pages the document has and pages priced
+   * (selected by --page-range), each as its own request; `width`/`height` are page 1's.
+   * Blank pages cannot be told without rendering, so they are priced too (an upper bound).
+   */
+  pages?: number;
+  pages_priced?: number;
+  /** Documents only: `cost_usd` ÷ `pages_priced`. */
+  cost_per_page_usd?: number | null;
 }
 
 export interface Plan {
@@ -46,6 +57,8 @@ export interface EstimateTotals {
   duplicates: number;
   cached: number;
   errors: number;
+  /** Documents only: pages priced across all documents to send. */
+  document_pages: number;
   naive: Plan;
   optimized: Plan;
   /** naive ÷ optimized tokens (how many times fewer). */
@@ -63,6 +76,7 @@ export class EstimateTotaller {
     duplicates: 0,
     cached: 0,
     errors: 0,
+    document_pages: 0,
     naive: { tokens: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 },
     optimized: { tokens: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 },
     ratio: null,
@@ -85,6 +99,7 @@ export class EstimateTotaller {
         t.naive.cost_usd === null || naiveCost === null ? null : t.naive.cost_usd + naiveCost;
     }
     if (image.status === 'send') {
+      t.document_pages += image.pages_priced ?? 0;
       t.optimized.tokens += image.tokens;
       t.optimized.input_tokens += image.input_tokens;
       t.optimized.output_tokens += image.output_tokens;
@@ -116,7 +131,7 @@ export async function estimateItem(
   item: InputItem,
   pipeline: Pipeline,
   seen: Set<string>,
-  options: { sourceLimits?: SourceLimits; priceTable?: PriceTable },
+  options: { sourceLimits?: SourceLimits; priceTable?: PriceTable; pages?: PageSelection },
 ): Promise<{ image: EstimatedImage; naiveCost: number | null; naive: TokenEstimate | undefined }> {
   const empty = {
     width: null,
@@ -141,9 +156,18 @@ export async function estimateItem(
       options.sourceLimits,
     );
     const hash = sha256(loaded.bytes);
+    const prices = options.priceTable ? { table: options.priceTable } : {};
+    const document = await documentPlan(loaded.bytes, item.label, pipeline, options.pages);
+    if (document) {
+      // The same file twice is paid once; a page's cache key is its rendered content's,
+      // which a dry run does not render, so earlier runs' cache is not consulted.
+      const seenKey = `${pipeline.pattern.fingerprint}:${hash}`;
+      const duplicate = seen.has(seenKey);
+      seen.add(seenKey);
+      return priceDocument(item.label, document, { pipeline, prices, duplicate });
+    }
     const { description } = await describeImage(loaded.bytes, item.label, { limitInputPixels: 100_000_000 });
     const plan = pipeline.plan(description.width, description.height);
-    const prices = options.priceTable ? { table: options.priceTable } : {};
     const naiveCost = costUsd(pipeline.provider.id, pipeline.model, usageOf(plan.naive), prices);
     const seenKey = `${pipeline.pattern.fingerprint}:${hash}`;
     let status: EstimateStatus = 'send';

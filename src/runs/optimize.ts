@@ -9,6 +9,7 @@ import type { ResolvedPreprocessOptions } from '../image/options.js';
 import { preprocessImage } from '../image/preprocess.js';
 import { loadSource, type SourceLimits } from '../image/source.js';
 import type { InputItem } from './inputs.js';
+import { optimizeDocument, type PageSelection } from './optimize-pages.js';
 import { extensionFor, type OutputWriter } from './output-paths.js';
 
 export interface ImageSide {
@@ -27,6 +28,14 @@ export interface OptimizeFileResult {
   after: ImageSide | null;
   /** True when the original JPEG was kept, only stripped of metadata (re-encoding was not smaller). */
   passthrough?: boolean;
+  /**
+   * Documents only (PDF, multi-page TIFF, HEIC): the 1-based page this file is, and the
+   * pages the document has. `before` is on the document's first written page only.
+   */
+  page?: number;
+  pages?: number;
+  /** Documents only: the page is blank by cheap pixel statistics (written all the same). */
+  blank?: boolean;
 }
 
 export interface OptimizeRunOptions {
@@ -35,18 +44,22 @@ export interface OptimizeRunOptions {
   concurrency: number;
   sourceLimits?: SourceLimits;
   stop?: AbortSignal;
+  /** Pages written from documents (`--page-range`, `--max-pages`). */
+  pages?: PageSelection;
 }
 
-async function optimizeOne(item: InputItem, options: OptimizeRunOptions): Promise<OptimizeFileResult> {
+async function optimizeOne(item: InputItem, options: OptimizeRunOptions): Promise<OptimizeFileResult[]> {
   if (item.kind === 'error') {
-    return {
-      input: item.label,
-      output: null,
-      status: 'error',
-      error: item.error.toJSON(),
-      before: null,
-      after: null,
-    };
+    return [
+      {
+        input: item.label,
+        output: null,
+        status: 'error',
+        error: item.error.toJSON(),
+        before: null,
+        after: null,
+      },
+    ];
   }
   let before: ImageSide | null = null;
   try {
@@ -54,6 +67,14 @@ async function optimizeOne(item: InputItem, options: OptimizeRunOptions): Promis
       item.kind === 'file' ? { path: item.path } : { url: item.url },
       options.sourceLimits,
     );
+    const target = { label: item.label, rel: item.rel, ...(item.kind === 'file' ? { path: item.path } : {}) };
+    // A document is written page by page; never its first page alone.
+    const pages = await optimizeDocument(source.bytes, target, {
+      writer: options.writer,
+      preprocess: options.preprocess,
+      ...(options.pages ? { selection: options.pages } : {}),
+    });
+    if (pages) return pages;
     const prepared = await preprocessImage(source.bytes, options.preprocess, item.label);
     before = {
       bytes: prepared.original.bytes,
@@ -61,42 +82,46 @@ async function optimizeOne(item: InputItem, options: OptimizeRunOptions): Promis
       height: prepared.original.height,
       format: prepared.original.format,
     };
-    const output = await options.writer.write(
-      { label: item.label, rel: item.rel, ...(item.kind === 'file' ? { path: item.path } : {}) },
-      extensionFor(prepared.format),
-      prepared.data,
-    );
-    return {
-      input: item.label,
-      output,
-      status: 'ok',
-      error: null,
-      before,
-      after: {
-        bytes: prepared.bytes,
-        width: prepared.width,
-        height: prepared.height,
-        format: prepared.format,
+    const output = await options.writer.write(target, extensionFor(prepared.format), prepared.data);
+    return [
+      {
+        input: item.label,
+        output,
+        status: 'ok',
+        error: null,
+        before,
+        after: {
+          bytes: prepared.bytes,
+          width: prepared.width,
+          height: prepared.height,
+          format: prepared.format,
+        },
+        passthrough: prepared.passthrough,
       },
-      passthrough: prepared.passthrough,
-    };
+    ];
   } catch (error) {
-    return {
-      input: item.label,
-      output: null,
-      status: 'error',
-      error: toVisionpipeError(error, item.label).toJSON(),
-      before,
-      after: null,
-    };
+    return [
+      {
+        input: item.label,
+        output: null,
+        status: 'error',
+        error: toVisionpipeError(error, item.label).toJSON(),
+        before,
+        after: null,
+      },
+    ];
   }
 }
 
-export function optimizeInputs(
+/** One result per image, one per written page of a document, in completion order. */
+export async function* optimizeInputs(
   items: AsyncIterable<InputItem>,
   options: OptimizeRunOptions,
 ): AsyncGenerator<OptimizeFileResult> {
-  return mapWindow(items, options.concurrency, (item) => optimizeOne(item, options), { stop: options.stop });
+  for await (const results of mapWindow(items, options.concurrency, (item) => optimizeOne(item, options), {
+    stop: options.stop,
+  }))
+    yield* results;
 }
 
 /** Running totals over results, O(1) memory. */
@@ -108,9 +133,10 @@ export class OptimizeTotals {
   readonly errorsByCode = new Map<string, number>();
 
   add(result: OptimizeFileResult): void {
-    if (result.status === 'ok' && result.before && result.after) {
+    if (result.status === 'ok' && result.after) {
       this.ok++;
-      this.beforeBytes += result.before.bytes;
+      // A document's pages after the first carry no `before`: its bytes count once.
+      this.beforeBytes += result.before?.bytes ?? 0;
       this.afterBytes += result.after.bytes;
     } else {
       this.errors++;

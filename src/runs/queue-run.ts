@@ -25,12 +25,13 @@ import { sniffFormat } from '../image/sniff.js';
 import { type ImageSource, loadSource, type SourceLimits } from '../image/source.js';
 import type { Pattern } from '../patterns/types.js';
 import { errorRecord, type RunRecord } from '../pipeline/record.js';
+import { isRecordList } from '../pipeline/spec.js';
 import type { IngestQueue } from '../queue/ingest-queue.js';
 import { workKeyOf } from '../queue/work-key.js';
 import type { JobRow, PatternFields, Store, StoredPattern } from '../store/index.js';
 import { StoreConflictError } from '../store/index.js';
 import type { InputItem } from './inputs.js';
-import type { BatchResult } from './run.js';
+import type { BatchResult, Reuse } from './run.js';
 
 export interface QueueRunOptions {
   store: Store;
@@ -40,7 +41,8 @@ export interface QueueRunOptions {
   concurrency: number;
   sourceLimits: SourceLimits;
   /** The earlier record for an item whose content is this (resume). */
-  reuse?: (item: InputItem, sha256: string) => RunRecord | undefined;
+  /** Earlier records: only a single record is handed back here (the queue reads no documents page by page). */
+  reuse?: Reuse;
   /** First Ctrl-C: send nothing new. */
   stop?: AbortSignal;
   /** Second Ctrl-C: stop waiting (the work goes on in the workers; a new run finds it). */
@@ -223,7 +225,7 @@ export async function* runOnQueue(
           });
           const sha = sha256(loaded.bytes);
           const earlier = options.reuse?.(item, sha);
-          if (earlier) return { item, record: earlier, resumed: true };
+          if (earlier && !isRecordList(earlier)) return { item, record: earlier, resumed: true };
           const sniffed = sniffFormat(loaded.bytes);
           if (!sniffed.supported)
             throw new VisionpipeError('UNSUPPORTED_FORMAT', `${item.label}: ${sniffed.reason}`, {

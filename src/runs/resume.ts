@@ -11,6 +11,11 @@
  * answer settings (endpoint, provider options, budget, cascade, routing rules), recorded
  * in a small sidecar file in the state directory; anything else starts over.
  * Memory: one small entry (name, sha256, byte offset) per earlier record.
+ *
+ * Documents: a `--pages document` record is one line per input like an image's; with
+ * `--pages each` every page has its line, kept and superseded page by page (the key is the
+ * input and the page). Both are matched on the document file's sha256 (`document_sha256`),
+ * so an unchanged document is not paid for again and a changed one is read again.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -46,6 +51,16 @@ interface Earlier {
   length: number;
 }
 
+/** A line's identity in the journal: the input, and the page for a page of a document. */
+function lineKey(record: Pick<RunRecord, 'input' | 'page'>): string {
+  return record.page === undefined ? record.input : `${record.input}\0page ${record.page}`;
+}
+
+/** The content a record was made for: the document file's for a document, else the image's. */
+function contentOf(record: RunRecord): string | null {
+  return record.document_sha256 ?? record.sha256 ?? null;
+}
+
 export interface ResumePlan {
   writer: ResultsWriter;
   /** Records kept from the earlier run. */
@@ -54,11 +69,13 @@ export interface ResumePlan {
   reason: string | undefined;
   /**
    * The earlier record for this input when it was made for this content (`sha256` of what
-   * the input holds now), else undefined: process it.
+   * the input holds now), or a document's kept page records, else undefined: process it.
    */
-  reuse(item: InputItem, sha256: string): RunRecord | undefined;
-  /** Marks an input processed in this run (its new record supersedes any earlier one). */
-  processed(label: string): void;
+  reuse(item: InputItem, sha256: string): RunRecord | readonly RunRecord[] | undefined;
+  /** Marks a record written in this run (it supersedes the earlier line for its input and page). */
+  processed(record: Pick<RunRecord, 'input' | 'page'>): void;
+  /** Marks an earlier record handed back in this run (kept when the run completes). */
+  kept(record: Pick<RunRecord, 'input' | 'page'>): void;
   /** Closes the writer, records completion, and drops superseded or (after a complete run) orphaned lines. */
   finish(completed: boolean): Promise<void>;
 }
@@ -120,7 +137,7 @@ async function compact(
   let offset = 0;
   for await (const text of lines(file)) {
     const record = parseRecord(text);
-    if (record && keep(record, offset)) lastLine.set(record.input, index);
+    if (record && keep(record, offset)) lastLine.set(lineKey(record), index);
     offset += Buffer.byteLength(text) + 1;
     index++;
   }
@@ -133,11 +150,11 @@ async function compact(
     for await (const text of lines(file)) {
       const current = index++;
       const record = parseRecord(text);
-      if (!record || lastLine.get(record.input) !== current) continue;
+      if (!record || lastLine.get(lineKey(record)) !== current) continue;
       const line = `${text}\n`;
       writeSync(fd, line);
       const length = Buffer.byteLength(line);
-      kept.set(record.input, { sha256: record.sha256 ?? null, offset: written, length });
+      kept.set(lineKey(record), { sha256: contentOf(record), offset: written, length });
       written += length;
     }
   } finally {
@@ -186,6 +203,19 @@ export async function planResume(options: {
   const seen = new Set<string>();
   const superseded = new Set<string>();
   const readerFd = earlier.size > 0 ? openSync(options.out, 'r') : undefined;
+  // The page lines of each document read page by page, by input.
+  const pageKeys = new Map<string, string[]>();
+  for (const key of earlier.keys()) {
+    const at = key.indexOf('\0');
+    if (at < 0) continue;
+    const input = key.slice(0, at);
+    pageKeys.set(input, [...(pageKeys.get(input) ?? []), key]);
+  }
+  const read = (entry: Earlier) => {
+    const buffer = Buffer.allocUnsafe(entry.length);
+    readSync(readerFd as number, buffer, 0, entry.length, entry.offset);
+    return parseRecord(buffer.toString('utf8').trimEnd());
+  };
 
   return {
     writer,
@@ -193,27 +223,35 @@ export async function planResume(options: {
     reason,
     reuse(item, sha256) {
       seen.add(item.label);
+      if (readerFd === undefined || item.kind === 'error') return undefined;
       const entry = earlier.get(item.label);
-      if (!entry || readerFd === undefined || item.kind === 'error') return undefined;
       // Edited in place, or another image at the same URL: the record is for other content.
-      if (entry.sha256 !== sha256) return undefined;
-      const buffer = Buffer.allocUnsafe(entry.length);
-      readSync(readerFd, buffer, 0, entry.length, entry.offset);
-      return parseRecord(buffer.toString('utf8').trimEnd());
+      if (entry) return entry.sha256 === sha256 ? read(entry) : undefined;
+      const pages = (pageKeys.get(item.label) ?? [])
+        .map((key) => earlier.get(key))
+        .filter((page): page is Earlier => page !== undefined && page.sha256 === sha256)
+        .map(read)
+        .filter((record): record is RunRecord => record !== undefined);
+      return pages.length > 0 ? pages : undefined;
     },
-    processed(label) {
-      seen.add(label);
-      if (earlier.has(label)) superseded.add(label);
+    processed(record) {
+      const key = lineKey(record);
+      seen.add(key);
+      if (earlier.has(key)) superseded.add(key);
+    },
+    kept(record) {
+      seen.add(lineKey(record));
     },
     async finish(completed) {
       if (readerFd !== undefined) closeSync(readerFd);
       writer.close();
       writeSidecar(completed);
-      const isStale = (label: string) => superseded.has(label) || (completed && !seen.has(label));
+      const isStale = (key: string) => superseded.has(key) || (completed && !seen.has(key));
       if (![...earlier.keys()].some(isStale)) return;
       await compact(options.out, (record, offset) => {
-        const entry = earlier.get(record.input);
-        return !(entry !== undefined && entry.offset === offset && isStale(record.input));
+        const key = lineKey(record);
+        const entry = earlier.get(key);
+        return !(entry !== undefined && entry.offset === offset && isStale(key));
       });
     },
   };

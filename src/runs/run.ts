@@ -7,6 +7,7 @@
 import { mapWindow } from '../flow/window.js';
 import type { Pipeline } from '../pipeline/create-pipeline.js';
 import type { RunRecord } from '../pipeline/record.js';
+import { type EarlierRecord, earlierRecords } from '../pipeline/spec.js';
 import type { InputItem } from './inputs.js';
 
 export interface BatchResult {
@@ -16,14 +17,17 @@ export interface BatchResult {
   resumed: boolean;
 }
 
+/** An earlier run's record for an item with this content, or a document's page records. */
+export type Reuse = (item: InputItem, sha256: string) => RunRecord | readonly RunRecord[] | undefined;
+
 export interface BatchOptions {
   concurrency: number;
   /** First Ctrl-C: start nothing new. */
   stop?: AbortSignal;
   /** Second Ctrl-C / shutdown: abort what is in flight. */
   signal?: AbortSignal;
-  /** The earlier record for an item whose content (sha256) is this, when it can be reused. */
-  reuse?: (item: InputItem, sha256: string) => RunRecord | undefined;
+  /** The earlier record(s) for an item whose content (sha256) is this, when they can be reused. */
+  reuse?: Reuse;
   /**
    * Told of each record the moment it is made, inside the window (before the consumer
    * sees it): what admits the next input (a cost budget) must not wait on the consumer.
@@ -39,19 +43,18 @@ export type PipelineChoice = Pipeline | ((item: InputItem) => Promise<Pipeline>)
  * through `check`; `handedBack` tells whether a record is the earlier one it gave.
  */
 export function earlierProbe(
-  reuse: ((item: InputItem, sha256: string) => RunRecord | undefined) | undefined,
+  reuse: Reuse | undefined,
   item: InputItem,
-):
-  | { check: (sha256: string) => RunRecord | undefined; handedBack: (record: RunRecord) => boolean }
-  | undefined {
+): { check: EarlierRecord; handedBack: (record: RunRecord) => boolean } | undefined {
   if (!reuse) return undefined;
-  let earlier: RunRecord | undefined;
+  let earlier: ReadonlySet<RunRecord> = new Set();
   return {
     check: (sha256) => {
-      earlier = reuse(item, sha256);
-      return earlier;
+      const given = reuse(item, sha256);
+      earlier = new Set(earlierRecords(given));
+      return given;
     },
-    handedBack: (record) => earlier !== undefined && record === earlier,
+    handedBack: (record) => earlier.has(record),
   };
 }
 

@@ -12,6 +12,7 @@
  */
 import { LatencyHistogram, type LatencyPercentiles } from '../metrics/latency.js';
 import type { RunRecord } from '../pipeline/record.js';
+import { PageTally, type PageTotals } from './page-tally.js';
 import { qualityOf } from './quality.js';
 
 export interface Summary {
@@ -44,6 +45,8 @@ export interface Summary {
   cost_usd: number;
   /** Records whose model has no known price (not counted in cost_usd). */
   cost_unknown: number;
+  /** Runs that met documents only: their pages read, blank and skipped (runs/page-tally.ts). */
+  pages?: PageTotals;
   alerts: string[];
 }
 
@@ -80,6 +83,7 @@ export class RunSummary {
   private readonly tokens = { input: 0, output: 0, image: 0, total: 0, estimated: false };
   private cost = 0;
   private costUnknown = 0;
+  private readonly pages = new PageTally();
 
   add(record: RunRecord): void {
     this.count(record);
@@ -116,6 +120,7 @@ export class RunSummary {
       if (record.attempts > 0) this.costUnknown++;
     } else this.cost += record.cost_usd;
     if (record.status !== 'skipped' && record.attempts > 0) this.latency.record(record.latency_ms);
+    this.pages.add(record);
   }
 
   /** Counts a record carried over from an earlier, interrupted run of the same command. */
@@ -140,6 +145,7 @@ export class RunSummary {
         `p95 latency ${(latency.p95 / 1000).toFixed(1)} s is above ${ALERT_THRESHOLDS.maxP95Ms / 1000} s`,
       );
     }
+    const pages = this.pages.toJSON();
     const processingS = this.lastProcessed === undefined ? 0 : (this.lastProcessed - this.started) / 1000;
     return {
       ...this.counts,
@@ -155,6 +161,7 @@ export class RunSummary {
       tokens: { ...this.tokens },
       cost_usd: Math.round(this.cost * 1e6) / 1e6,
       cost_unknown: this.costUnknown,
+      ...(pages ? { pages } : {}),
       alerts,
     };
   }

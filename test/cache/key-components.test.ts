@@ -378,7 +378,7 @@ describe('the resume signature and the resume decision', () => {
     const out = path.join(dir, 'out.jsonl');
     const first = await planResume({ out, stateDir: dir, signature, fresh: false });
     first.writer.write(record('http://h/a.png', SHA));
-    first.processed('http://h/a.png');
+    first.processed({ input: 'http://h/a.png' });
     await first.finish(true);
     return { dir, out };
   }

@@ -3,7 +3,7 @@
  * the samples (`npx visionpipe` pointed at this checkout), its TypeScript block through tsx
  * with `visionpipe` pointed at src/. What the prose promises is checked on the output.
  */
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,35 @@ describe('docs/documents.md', async () => {
       ['samples/documents/invoice-2-pages.pdf', 3, 'skipped'],
     ]);
     expect(pages[2]!.reason).toMatch(/^blank page/);
+  });
+
+  it('the second shell block: optimize per page, estimate per page, resume without paying again', async () => {
+    const dir = await scratch();
+    const script = all
+      .filter((b) => b.lang === 'sh')[1]!
+      .code.replaceAll('npx visionpipe', `node ${BIN}`);
+    const run = await runCommand('bash', ['-euo', 'pipefail', '-c', script], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1' },
+      timeoutMs: 300_000,
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const written = (await readdir(path.join(dir, 'pages-out'))).filter((f) => f.endsWith('.jpg')).sort();
+    expect(written).toEqual([
+      'invoice-2-pages.p001.jpg',
+      'invoice-2-pages.p002.jpg',
+      'invoice-2-pages.p003.jpg',
+    ]);
+    expect(run.stdout).toMatch(/3 of 3 pages, \$[0-9.]+\/page/);
+    const again = JSON.parse(await readFile(path.join(dir, 'again.json'), 'utf8')) as {
+      resumed: number;
+      tokens: { total: number };
+      pages: { documents: number; read: number; blank: number; skipped: number };
+    };
+    expect(again.resumed).toBe(3);
+    expect(again.pages).toEqual({ documents: 1, read: 2, blank: 1, skipped: 0 });
+    const lines = await readJsonl(path.join(dir, 'each.jsonl'));
+    expect(lines.map((r) => r.page)).toEqual([1, 2, 3]);
   });
 
   it('the library block prints each page with its total', async () => {

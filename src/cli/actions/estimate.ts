@@ -11,6 +11,7 @@ import { type EstimatedImage, EstimateTotaller, estimateItem } from '../../runs/
 import { expandInputs, readListFile } from '../../runs/inputs.js';
 import { PipelineSet } from '../../runs/pipeline-set.js';
 import { loadRouter } from '../../runs/routes.js';
+import { pageSelectionFrom } from '../document-flags.js';
 import type { EstimateFlags } from '../estimate.js';
 import { fixedWidth } from '../format.js';
 import { providerOptionsFrom } from '../provider-settings.js';
@@ -21,7 +22,11 @@ function row(image: EstimatedImage): string {
   const size = image.width === null ? '' : `${image.width}×${image.height}`;
   const original = image.original ? `${image.original.width}×${image.original.height}` : '';
   const note = image.error ? `${image.error.code}` : image.status;
-  return `${fixedWidth(note, 10)} ${fixedWidth(original, 11, 'right')} → ${fixedWidth(size, 10)} ${fixedWidth(String(image.image_tokens), 7, 'right')} img tok ${fixedWidth(usd(image.cost_usd), 10, 'right')}  ${image.input}`;
+  const pages =
+    image.pages === undefined
+      ? ''
+      : ` (${image.pages_priced} of ${image.pages} pages, ${usd(image.cost_per_page_usd ?? null)}/page)`;
+  return `${fixedWidth(note, 10)} ${fixedWidth(original, 11, 'right')} → ${fixedWidth(size, 10)} ${fixedWidth(String(image.image_tokens), 7, 'right')} img tok ${fixedWidth(usd(image.cost_usd), 10, 'right')}  ${image.input}${pages}`;
 }
 
 async function* allInputs(inputs: readonly string[], list: string | undefined): AsyncGenerator<string> {
@@ -51,6 +56,7 @@ export async function runEstimate(inputs: string[], flags: EstimateFlags): Promi
     timeoutMs: 120_000,
     ...(flags.maxImageTokens === undefined ? {} : { maxImageTokens: flags.maxImageTokens }),
   });
+  const pages = pageSelectionFrom(flags);
   const totals = new EstimateTotaller();
   const seen = new Set<string>();
   const out = process.stdout;
@@ -63,6 +69,7 @@ export async function runEstimate(inputs: string[], flags: EstimateFlags): Promi
       const pipeline = await pipelines.pipelineFor(item);
       const { image, naiveCost, naive } = await estimateItem(item, pipeline, seen, {
         ...(flags.priceTable ? { priceTable: flags.priceTable } : {}),
+        pages,
       });
       totals.add(image, naiveCost, naive);
       if (flags.json) {
@@ -80,7 +87,7 @@ export async function runEstimate(inputs: string[], flags: EstimateFlags): Promi
     return;
   }
   out.write(
-    `\n${t.images} inputs: ${t.to_send} to send, ${t.duplicates} duplicates, ${t.cached} already cached, ${t.errors} unreadable\n` +
+    `\n${t.images} inputs: ${t.to_send} to send${t.document_pages > 0 ? ` (documents: ${t.document_pages} pages priced)` : ''}, ${t.duplicates} duplicates, ${t.cached} already cached, ${t.errors} unreadable\n` +
       `naive      ${fixedWidth(t.naive.tokens.toLocaleString('en-US'), 12, 'right')} tokens  ${usd(t.naive.cost_usd)}\n` +
       `optimized  ${fixedWidth(t.optimized.tokens.toLocaleString('en-US'), 12, 'right')} tokens  ${usd(t.optimized.cost_usd)}` +
       `${t.ratio === null ? '' : `  (${t.ratio}× fewer tokens)`}\n`,

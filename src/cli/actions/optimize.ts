@@ -8,6 +8,7 @@ import { type PreprocessOptions, resolvePreprocessOptions } from '../../image/op
 import { countInputs, expandInputs, explicitFilePaths } from '../../runs/inputs.js';
 import { type OptimizeFileResult, OptimizeTotals, optimizeInputs } from '../../runs/optimize.js';
 import { assertOutDirUsable, OutputWriter } from '../../runs/output-paths.js';
+import { pageSelectionFrom } from '../document-flags.js';
 import { fixedWidth, formatBytes, formatDuration, formatRate, plural } from '../format.js';
 import { handleInterrupts } from '../interrupt.js';
 import type { OptimizeFlags } from '../optimize.js';
@@ -19,6 +20,10 @@ function describeSide(side: { width: number; height: number; bytes: number }): s
 
 function row(result: OptimizeFileResult): string {
   const shown = path.relative(process.cwd(), result.output ?? '') || result.output;
+  if (result.status === 'ok' && result.page !== undefined && result.after) {
+    const which = `page ${result.page}/${result.pages}${result.blank ? ' (blank)' : ''}`;
+    return `  ok  ${fixedWidth(which, 18, 'right')} → ${describeSide(result.after)}        ${result.input} → ${shown}`;
+  }
   if (result.status === 'ok' && result.before && result.after) {
     const change =
       result.before.bytes === 0 ? 0 : Math.round((result.after.bytes / result.before.bytes - 1) * 100);
@@ -71,6 +76,7 @@ export async function runOptimize(inputs: string[], flags: OptimizeFlags): Promi
         timeoutMs: flags.timeout,
       },
       stop: interrupt.stop,
+      pages: pageSelectionFrom(flags),
     })) {
       totals.add(result);
       progress.tick(result.status === 'error');

@@ -135,11 +135,12 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
         progress.tick(record.status === 'error');
         if (record.provider && record.provider !== 'queue') ({ provider, model } = record);
         if (resumed) {
+          plan.kept(record);
           summary.addResumed(record);
           continue;
         }
         plan.writer.write(record);
-        plan.processed(record.input);
+        plan.processed(record);
         summary.add(record);
         if (formatWriter && record.status === 'ok' && item.kind !== 'error')
           await formatWriter.write(

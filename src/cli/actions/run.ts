@@ -223,6 +223,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
           await combined.add(produced.input, (await pipelines.pipelineFor(item)).pattern, produced.output);
         }
         if (resumed) {
+          plan.kept(produced);
           summary.addResumed(produced);
           await renders?.restore(placed(item), produced); // its file may be missing after a kill
           return;
@@ -230,7 +231,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
         // Rendered first, so the record names the file it was rendered to.
         const record = renders ? await renders.render(placed(item), produced) : produced;
         plan.writer.write(record);
-        plan.processed(record.input);
+        plan.processed(record);
         summary.add(record);
         failures.add(record);
       };
