@@ -69,9 +69,7 @@ describe('docs/documents.md', async () => {
 
   it('the second shell block: optimize per page, estimate per page, resume without paying again', async () => {
     const dir = await scratch();
-    const script = all
-      .filter((b) => b.lang === 'sh')[1]!
-      .code.replaceAll('npx visionpipe', `node ${BIN}`);
+    const script = all.filter((b) => b.lang === 'sh')[1]!.code.replaceAll('npx visionpipe', `node ${BIN}`);
     const run = await runCommand('bash', ['-euo', 'pipefail', '-c', script], {
       cwd: dir,
       env: { ...process.env, NO_COLOR: '1' },
