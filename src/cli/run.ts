@@ -62,8 +62,9 @@ Examples:
 
 Each input gets one line in --out (JSONL): input, pattern, sha256, status (ok | error | skipped),
 output, error {code, message}, cache, provider, model, latency_ms, attempts,
-image {width, height, bytes, original_bytes, tokens, original_tokens}, usage {…, estimated},
-cost_usd, cascade {triage, escalated_from}, finished_at.
+image {width, height, bytes, original_bytes, tokens, original_tokens; frames, frame for an
+animated GIF/WebP}, usage {…, estimated}, cost_usd, cascade {triage, escalated_from}, finished_at;
+documents add pages, pages_sent, blank_pages, page (--pages each), document_sha256.
 Ctrl-C stops starting new images and lets running ones finish; a second Ctrl-C aborts.
 Running the same command again resumes: finished inputs are kept, failed ones retried.
 Results are cached by content (not path) for --cache-ttl: duplicates are paid once.
