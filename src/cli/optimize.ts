@@ -7,6 +7,7 @@ import { DEFAULT_MAX_INPUT_BYTES } from '../image/input-limits.js';
 import type { OutputFormat } from '../image/options.js';
 import { defaultConcurrency } from '../image/parallelism.js';
 import { PROFILE_NAMES, SIZE_PROFILES } from '../image/profiles.js';
+import { durationOption } from './duration-flag.js';
 import { byteSize, integer, oneOf, pixelCount } from './parsers.js';
 
 export interface OptimizeFlags {
@@ -69,7 +70,7 @@ export function optimizeCommand(): Command {
     .option('--max-input-bytes <size>', 'refuse larger inputs (e.g. 50MB)', byteSize, DEFAULT_MAX_INPUT_BYTES)
     .option('--max-pixels <n>', 'refuse images with more pixels (e.g. 100MP)', pixelCount, 100_000_000)
     .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')
-    .option('--timeout <ms>', 'timeout for each URL download', integer(1), 30_000)
+    .addOption(durationOption('--timeout', 'timeout for each URL download', 30_000, 1))
     .option('--json', 'print one JSON summary object instead of the table')
     .option('--no-progress', 'no progress bar or progress lines')
     .addHelpText('after', EXAMPLES)
