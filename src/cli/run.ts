@@ -24,6 +24,7 @@ export interface RunFlags extends ProviderFlags, CostFlags, ObserveFlags, Docume
   stateDir: string;
   nearDup?: number;
   fresh?: boolean;
+  retryFailed?: boolean;
   concurrency?: number;
   profile?: string;
   out: string;
@@ -120,6 +121,10 @@ export function runCommandDefinition(): Command {
       integer(0, 32),
     )
     .option('--fresh', 'ignore results of an earlier run of this command (no resume)')
+    .option(
+      '--retry-failed',
+      'try again failures remembered as repeating (SCHEMA_MISMATCH, undecodable or oversized images; kept for --cache-ttl)',
+    )
     .option('--batch-api', 'use the provider batch API (openai, anthropic): half price, results within 24 h')
     .addOption(durationOption('--batch-poll', 'how often to check a batch', 30_000))
     .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')

@@ -140,6 +140,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     },
     timeoutMs: flags.timeout,
     ...(flags.nearDup === undefined ? {} : { nearDuplicateDistance: flags.nearDup }),
+    ...(flags.retryFailed ? { retryFailed: true } : {}),
     ...(flags.maxImageTokens === undefined ? {} : { maxImageTokens: flags.maxImageTokens }),
     documents: documentOptionsFrom(flags),
     ...(triage
