@@ -48,7 +48,7 @@ export function optimizeCommand(): Command {
     )
     .argument('<inputs...>', 'files, directories (recursive), globs or http(s) URLs')
     .requiredOption('-o, --out-dir <dir>', 'folder for the optimized files (relative paths are kept)')
-    .option('-p, --profile <name>', `size profile: ${PROFILE_NAMES.join(', ')}`, 'max2048')
+    .option('--profile <name>', `size profile: ${PROFILE_NAMES.join(', ')}`, 'max2048')
     .option('--max-size <px>', "longest edge in pixels (overrides the profile's)", integer(16, 65_535))
     .option(
       '-f, --format <format>',

@@ -48,6 +48,22 @@ describe('duration flags', () => {
   );
 });
 
+describe('short flags', () => {
+  it('mean the same thing in every command: -p the pattern, -o where the output goes', () => {
+    const meaning = new Map<string, Set<string>>();
+    for (const { option } of options) {
+      if (!option.short || option.short === '-h' || option.short === '-v') continue;
+      const longs = meaning.get(option.short) ?? new Set<string>();
+      longs.add(option.long ?? '');
+      meaning.set(option.short, longs);
+    }
+    expect([...(meaning.get('-p') ?? [])]).toEqual(['--pattern']);
+    expect([...(meaning.get('-o') ?? [])].sort()).toEqual(['--out', '--out-dir']);
+    for (const [short, longs] of meaning)
+      if (short !== '-o') expect([...longs], `${short} means one thing`).toHaveLength(1);
+  });
+});
+
 describe('the real binary', () => {
   it('run --help shows durations and every retry default', async () => {
     const { code, stdout } = await runCli(['run', '--help']);
