@@ -3,6 +3,7 @@
  * flags and help; what they do is actions/cache.ts, loaded when one runs.
  */
 import { Command } from 'commander';
+import { DURATION_FORMS } from './duration-flag.js';
 
 interface StoreFlags {
   cache: string;
@@ -41,7 +42,7 @@ function statsCommand(): Command {
 function clearCommand(): Command {
   return storeOptions(new Command('clear').description('Remove cached results (and preprocessed images)'))
     .option('--pattern <file>', 'only results for this pattern (its current schema and instructions)')
-    .option('--older-than <duration>', 'only entries written longer ago than this (e.g. 7d, 12h)')
+    .option('--older-than <duration>', `only entries written longer ago than this (${DURATION_FORMS})`)
     .option('--all', 'everything')
     .addHelpText(
       'after',

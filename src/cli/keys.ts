@@ -3,8 +3,8 @@
  * at creation; the database keeps only its sha256.
  */
 import { Command } from 'commander';
-import { parseDuration } from '../config/durations.js';
 import type { ApiKeyInfo } from '../store/index.js';
+import { durationOption } from './duration-flag.js';
 import { addDatabaseOptions, type ConnectionFlags, databaseUrlOf } from './service-flags.js';
 
 const EXAMPLES = `
@@ -58,9 +58,7 @@ export function keysCommand(): Command {
     .description('Create an API key and print it (the only time it is shown)')
     .requiredOption('--name <name>', 'what the key is for')
     .option('--scopes <list>', 'comma-separated scopes (default: patterns:read,patterns:ingest,jobs:read)')
-    .option('--expires <duration>', 'lifetime, e.g. 90d (default: no expiry)', (v) =>
-      parseDuration(v, '--expires'),
-    )
+    .addOption(durationOption('--expires', 'lifetime (default: no expiry)'))
     .option('--json', 'print the key and its record as JSON')
     .addHelpText('after', EXAMPLES)
     .action(

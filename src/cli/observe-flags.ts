@@ -6,8 +6,8 @@
  * Flags only (light, loaded at start-up); actions/observe.ts does the work.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { parseDuration } from '../config/durations.js';
 import { ALERT_DEFAULTS, LOG_LEVELS, type LogLevel, parseAlertWebhook } from '../metrics/options.js';
+import { durationOption } from './duration-flag.js';
 import { integer, oneOf } from './parsers.js';
 
 export interface ObserveFlags {
@@ -25,8 +25,6 @@ export interface ObserveFlags {
   maxCostUsd?: number;
   report?: string;
 }
-
-const duration = (flag: string) => (value: string) => parseDuration(value, flag);
 
 function fraction(value: string): number {
   const n = Number(value);
@@ -57,11 +55,8 @@ export function addObserveOptions(command: Command): Command {
       integer(0, 65_535),
     )
     .option('--metrics-host <host>', 'address for --metrics-port', '127.0.0.1')
-    .option(
-      '--metrics-linger <duration>',
-      'keep /metrics up this long after the run (a last scrape)',
-      duration('--metrics-linger'),
-      0,
+    .addOption(
+      durationOption('--metrics-linger', 'keep /metrics up this long after the run (a last scrape)', 0),
     )
     .option(
       '--log-file <file>',
@@ -80,23 +75,20 @@ export function addObserveOptions(command: Command): Command {
       fraction,
       ALERT_DEFAULTS.minSuccessRate,
     )
-    .option(
-      '--alert-p95 <duration>',
-      'alert when p95 latency over the window rises above this',
-      duration('--alert-p95'),
-      ALERT_DEFAULTS.maxP95Ms,
+    .addOption(
+      durationOption(
+        '--alert-p95',
+        'alert when p95 latency over the window rises above this',
+        ALERT_DEFAULTS.maxP95Ms,
+      ),
     )
-    .option(
-      '--alert-window <duration>',
-      'the sliding window alerts look at',
-      duration('--alert-window'),
-      ALERT_DEFAULTS.windowMs,
-    )
-    .option(
-      '--alert-interval <duration>',
-      'at most one message per condition per this',
-      duration('--alert-interval'),
-      ALERT_DEFAULTS.intervalMs,
+    .addOption(durationOption('--alert-window', 'the sliding window alerts look at', ALERT_DEFAULTS.windowMs))
+    .addOption(
+      durationOption(
+        '--alert-interval',
+        'at most one message per condition per this',
+        ALERT_DEFAULTS.intervalMs,
+      ),
     )
     .option(
       '--alert-min-samples <n>',

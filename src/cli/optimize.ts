@@ -8,6 +8,7 @@ import type { OutputFormat } from '../image/options.js';
 import { defaultConcurrency } from '../image/parallelism.js';
 import { PROFILE_NAMES, SIZE_PROFILES } from '../image/profiles.js';
 import { addPageSelectionOptions } from './document-flags.js';
+import { durationOption } from './duration-flag.js';
 import { byteSize, integer, oneOf, pixelCount } from './parsers.js';
 
 export interface OptimizeFlags {
@@ -51,7 +52,7 @@ export function optimizeCommand(): Command {
     )
     .argument('<inputs...>', 'files, directories (recursive), globs or http(s) URLs')
     .requiredOption('-o, --out-dir <dir>', 'folder for the optimized files (relative paths are kept)')
-    .option('-p, --profile <name>', `size profile: ${PROFILE_NAMES.join(', ')}`, 'max2048')
+    .option('--profile <name>', `size profile: ${PROFILE_NAMES.join(', ')}`, 'max2048')
     .option('--max-size <px>', "longest edge in pixels (overrides the profile's)", integer(16, 65_535))
     .option(
       '-f, --format <format>',
@@ -73,7 +74,7 @@ export function optimizeCommand(): Command {
     .option('--max-input-bytes <size>', 'refuse larger inputs (e.g. 50MB)', byteSize, DEFAULT_MAX_INPUT_BYTES)
     .option('--max-pixels <n>', 'refuse images with more pixels (e.g. 100MP)', pixelCount, 100_000_000)
     .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')
-    .option('--timeout <ms>', 'timeout for each URL download', integer(1), 30_000)
+    .addOption(durationOption('--timeout', 'timeout for each URL download', 30_000, 1))
     .option('--json', 'print one JSON summary object instead of the table')
     .option('--no-progress', 'no progress bar or progress lines');
   // PDFs, multi-page TIFFs and HEICs: one file per page, name.p001.jpg … (docs/documents.md).

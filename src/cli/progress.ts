@@ -24,6 +24,8 @@ export interface ProgressOptions {
   mode?: 'bar' | 'lines' | 'off';
   /** Interval between plain lines, ms. Default 5000 (VISIONPIPE_PROGRESS_INTERVAL_MS overrides). */
   intervalMs?: number;
+  /** What the run waits on now (e.g. `waiting 12 s: rate limited by …`), shown in place of the ETA. */
+  status?: () => string | undefined;
 }
 
 class Counter {
@@ -43,10 +45,10 @@ class Counter {
     return ((this.total - this.done) / rate) * 1000;
   }
 
-  describe(label: string): string {
+  describe(label: string, status: string | undefined): string {
     const total = this.total === undefined ? '?' : String(this.total);
     const pct = this.total ? ` (${Math.floor((this.done / this.total) * 100)}%)` : '';
-    return `${label}: ${this.done}/${total}${pct}, ${formatRate(this.rate())}/s, ${plural(this.failed, 'error')}, ETA ${formatDuration(this.etaMs())}`;
+    return `${label}: ${this.done}/${total}${pct}, ${formatRate(this.rate())}/s, ${plural(this.failed, 'error')}, ${status ?? `ETA ${formatDuration(this.etaMs())}`}`;
   }
 }
 
@@ -63,7 +65,8 @@ function barProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Prog
         const filled = counter.total ? Math.round((params.value / counter.total) * width) : 0;
         const bar = '█'.repeat(filled) + '░'.repeat(Math.max(0, width - filled));
         const total = counter.total === undefined ? '?' : counter.total;
-        return `${options.label} ${bar} ${params.value}/${total} | ${formatRate(counter.rate())}/s | ETA ${formatDuration(counter.etaMs())} | ${plural(counter.failed, 'error')}`;
+        const waiting = options.status?.();
+        return `${options.label} ${bar} ${params.value}/${total} | ${formatRate(counter.rate())}/s | ${waiting ?? `ETA ${formatDuration(counter.etaMs())}`} | ${plural(counter.failed, 'error')}`;
       },
     },
     cliProgress.Presets.shades_grey,
@@ -94,7 +97,10 @@ function lineProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Pro
   const envInterval = Number(process.env.VISIONPIPE_PROGRESS_INTERVAL_MS);
   const interval =
     options.intervalMs ?? (Number.isFinite(envInterval) && envInterval > 0 ? envInterval : 5000);
-  const timer = setInterval(() => stream.write(`${counter.describe(options.label)}\n`), interval);
+  const timer = setInterval(
+    () => stream.write(`${counter.describe(options.label, options.status?.())}\n`),
+    interval,
+  );
   timer.unref();
   return {
     setTotal(total) {
@@ -109,7 +115,7 @@ function lineProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Pro
     },
     stop() {
       clearInterval(timer);
-      if (counter.done > 0) stream.write(`${counter.describe(options.label)}\n`);
+      if (counter.done > 0) stream.write(`${counter.describe(options.label, options.status?.())}\n`);
     },
   };
 }

@@ -6,9 +6,10 @@
  * provider-settings.ts, loaded when a command runs.
  */
 import type { Command } from 'commander';
-import { parseDuration } from '../config/durations.js';
+import { RETRY_DEFAULTS } from '../flow/retry.js';
 import { PROVIDER_IDS } from '../providers/ids.js';
 import type { PriceTable } from '../providers/pricing.js';
+import { durationOption, durationText } from './duration-flag.js';
 import { integer, oneOf } from './parsers.js';
 
 export interface ProviderFlags {
@@ -58,10 +59,15 @@ export function addProviderOptions(command: Command): Command {
     .option('--rpm <n>', 'requests per minute allowed by your plan (paced smoothly)', integer(1))
     .option('--tpm <n>', 'tokens per minute allowed by your plan', integer(1))
     .option('--limiter <store>', 'where the rate limit is kept: memory or redis://… (shared by processes)')
-    .option('--max-attempts <n>', 'attempts per image for retryable failures', integer(1, 20))
     .option(
-      '--max-retry-wait <duration>',
-      'give up retrying an image after waiting this long (e.g. 2m)',
-      (v) => parseDuration(v, '--max-retry-wait'),
+      '--max-attempts <n>',
+      `attempts per image for retryable failures (default ${RETRY_DEFAULTS.maxAttempts})`,
+      integer(1, 20),
+    )
+    .addOption(
+      durationOption(
+        '--max-retry-wait',
+        `give up retrying an image after waiting this long in all (default ${durationText(RETRY_DEFAULTS.maxTotalWaitMs)})`,
+      ),
     );
 }

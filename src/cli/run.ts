@@ -4,12 +4,12 @@
  * The command's flags and help; what it does is actions/run.ts, loaded when it runs.
  */
 import { Command } from 'commander';
-import { parseDuration } from '../config/durations.js';
 import { VisionpipeError } from '../errors.js';
 import { DEFAULT_MAX_INPUT_BYTES } from '../image/input-limits.js';
 import { PROFILE_NAMES } from '../image/profiles.js';
 import { addCostOptions, type CostFlags } from './cost-flags.js';
 import { addDocumentOptions, type DocumentFlags } from './document-flags.js';
+import { durationOption } from './duration-flag.js';
 import { addObserveOptions, type ObserveFlags } from './observe-flags.js';
 import { byteSize, integer } from './parsers.js';
 import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
@@ -24,6 +24,7 @@ export interface RunFlags extends ProviderFlags, CostFlags, ObserveFlags, Docume
   stateDir: string;
   nearDup?: number;
   fresh?: boolean;
+  retryFailed?: boolean;
   concurrency?: number;
   profile?: string;
   out: string;
@@ -113,12 +114,7 @@ export function runCommandDefinition(): Command {
     .option('--json', 'print the summary as JSON')
     .option('--fail-on-error', 'exit with 1 when any image failed')
     .option('--cache <store>', 'result cache: sqlite, memory, off or a redis:// URL', 'sqlite')
-    .option(
-      '--cache-ttl <duration>',
-      'how long cached results live (24h, 7d; 0 = forever)',
-      (v) => parseDuration(v, '--cache-ttl'),
-      24 * 3600 * 1000,
-    )
+    .addOption(durationOption('--cache-ttl', 'how long cached results live (0 = forever)', 24 * 3600 * 1000))
     .option('--state-dir <dir>', 'where the cache and run state live', '.visionpipe')
     .option(
       '--near-dup <bits>',
@@ -126,13 +122,12 @@ export function runCommandDefinition(): Command {
       integer(0, 32),
     )
     .option('--fresh', 'ignore results of an earlier run of this command (no resume)')
-    .option('--batch-api', 'use the provider batch API (openai, anthropic): half price, results within 24 h')
     .option(
-      '--batch-poll <duration>',
-      'how often to check a batch',
-      (v) => parseDuration(v, '--batch-poll'),
-      30_000,
+      '--retry-failed',
+      'try again failures remembered as repeating (SCHEMA_MISMATCH, undecodable or oversized images; kept for --cache-ttl)',
     )
+    .option('--batch-api', 'use the provider batch API (openai, anthropic): half price, results within 24 h')
+    .addOption(durationOption('--batch-poll', 'how often to check a batch', 30_000))
     .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')
     .option(
       '--pass-urls',
@@ -144,7 +139,7 @@ export function runCommandDefinition(): Command {
       "write CSV cells starting with = + - @ as they are (default: prefixed with ')",
     )
     .option('--max-input-bytes <size>', 'refuse larger inputs (e.g. 50MB)', byteSize, DEFAULT_MAX_INPUT_BYTES)
-    .option('--timeout <ms>', 'per-call provider timeout', integer(1), 120_000)
+    .addOption(durationOption('--timeout', 'per-call provider timeout', 120_000, 1))
     .option(
       '--min-confidence <0-1>',
       'outputs below this confidence become LOW_CONFIDENCE errors, after any escalation (default: counted apart in the summary at the engine calibration, 0.35 for local)',

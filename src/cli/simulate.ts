@@ -7,6 +7,7 @@
 import { Command } from 'commander';
 import { VisionpipeError } from '../errors.js';
 import { LIMITER_SHAPES, type LimiterShape } from '../simulator/shapes.js';
+import { durationOption } from './duration-flag.js';
 import { integer, oneOf } from './parsers.js';
 
 export interface SimulateFlags {
@@ -24,10 +25,14 @@ export interface SimulateFlags {
   seed: number;
   limiter?: LimiterShape;
   rps: number;
-  /** A duration string, parsed when the command runs. */
-  window: string;
+  /** The limiter window, ms. */
+  window: number;
   maxInFlight: number;
   queue: number;
+  /** JSONL file for the request log. */
+  log?: string;
+  /** `id=file` (or `file`: the id is its name without extension) pattern registrations for ImgGo. */
+  imggoPattern?: string[];
 }
 
 const fraction = (option: string) => (value: string) => {
@@ -56,6 +61,9 @@ Examples:
   $ visionpipe simulate --limiter fixed-window --rps 5 --window 1m   # OpenAI header semantics
   $ OPENAI_API_KEY=sim visionpipe run samples/images -p samples/patterns/invoice.json \\
       --provider openai --base-url http://127.0.0.1:8787/v1 --rpm 300
+  $ visionpipe simulate --imggo-pattern invoice=samples/patterns/invoice.json --log requests.jsonl
+  $ IMGGO_API_KEY=sim visionpipe run samples/images -p samples/patterns/invoice.json \\
+      --provider imggo --imggo-pattern invoice --base-url http://127.0.0.1:8787/api
 
 Limiter shapes (--limiter): ${LIMITER_SHAPES.join(', ')}. Rates and windows are real
 time; --time-scale scales latencies and the --rpm/--tpm windows only.
@@ -69,7 +77,11 @@ export function simulateCommand(): Command {
       'Run the provider simulator: OpenAI/Anthropic/Gemini/ImgGo wire formats with real 429s, latency and faults',
     )
     .option('--port <n>', 'port on 127.0.0.1', integer(0, 65_535), 8787)
-    .option('--latency <range>', 'per-call latency, uniform in a range (e.g. 2s-10s, 50ms)', '500ms-2s')
+    .option(
+      '--latency <range>',
+      'per-call latency, uniform in a range of durations, e.g. 2s-10s or 50ms (30s, 5m, 1500ms; a bare number is ms)',
+      '500ms-2s',
+    )
     .option('--time-scale <x>', 'real ms per simulated ms (0.1 = ten times faster)', (v) => Number(v), 1)
     .option('--rpm <n>', 'requests per minute before 429s', integer(1))
     .option('--tpm <n>', 'input tokens per minute before 429s', integer(1))
@@ -96,7 +108,7 @@ export function simulateCommand(): Command {
       (v) => positiveNumber(v, '--rps'),
       20,
     )
-    .option('--window <duration>', 'fixed-window / sliding-log window (e.g. 2s, 1m)', '2s')
+    .addOption(durationOption('--window', 'fixed-window / sliding-log window', 2000))
     .option(
       '--max-in-flight <n>',
       'concurrency shapes: calls at once (queue-503: processed at once)',
@@ -104,6 +116,15 @@ export function simulateCommand(): Command {
       8,
     )
     .option('--queue <n>', 'queue-503: calls that wait before the 503s start', integer(0), 4)
+    .option(
+      '--log <file>',
+      'append every request received and its answer to this JSONL file (credentials redacted)',
+    )
+    .option(
+      '--imggo-pattern <id=file>',
+      'serve this pattern file under an ImgGo pattern id (repeatable; FILE alone: the id is its name), so --provider imggo --imggo-pattern ID gets answers in its schema',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .addHelpText('after', EXAMPLES)
     .action(async (flags: SimulateFlags) => {
       const { runSimulator } = await import('./actions/simulate.js');

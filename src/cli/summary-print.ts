@@ -68,6 +68,11 @@ export function printSummary(
   lines.push(
     `  cache ${summary.cache.hits} hits · ${summary.cache.misses} misses · ${summary.cache.dedup} dedup${summary.cache.near_dup ? ` · ${summary.cache.near_dup} near-dup` : ''}`,
   );
+  const waited = summary.rate_limited;
+  if (waited.count > 0 || summary.retries > 0)
+    lines.push(
+      `  waiting on rate limit: ${formatDuration(waited.wait_ms)}, ${waited.count} × refused (429/overloaded), ${summary.retries} ${summary.retries === 1 ? 'retry' : 'retries'} after errors`,
+    );
   lines.push(`  results ${context.results}`);
   if (context.formatDir) lines.push(`  formatted outputs in ${context.formatDir}`);
   if (context.combined)

@@ -5,8 +5,8 @@
  * turns them into the fleet's settings when the command runs.
  */
 import { type Command, Option } from 'commander';
-import { parseDuration } from '../config/durations.js';
 import { PROFILE_NAMES } from '../image/profiles.js';
+import { durationOption } from './duration-flag.js';
 import { integer } from './parsers.js';
 import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
 import type { ConnectionFlags } from './service-flags.js';
@@ -30,8 +30,6 @@ export interface WorkerFlags extends ConnectionFlags, ProviderFlags {
   webhookSecret?: string;
 }
 
-const duration = (option: string) => (value: string) => parseDuration(value, option);
-
 /** Flags that decide how a worker runs the pipeline (serve --workers N takes them too). */
 export function addWorkerOptions(command: Command): Command {
   addProviderOptions(command);
@@ -44,26 +42,18 @@ export function addWorkerOptions(command: Command): Command {
     .option('--profile <name>', `size profile override: ${PROFILE_NAMES.join(', ')}`)
     .option('--max-image-tokens <n>', 'image-token budget per image', integer(1))
     .option('--cache <store>', 'result cache shared by the workers (default: the Redis of --redis-url)')
-    .option(
-      '--cache-ttl <duration>',
-      'how long cached results live in Redis',
-      duration('--cache-ttl'),
-      7 * 86_400_000,
-    )
+    .addOption(durationOption('--cache-ttl', 'how long cached results live in Redis', 7 * 86_400_000))
     .option('--state-dir <dir>', "folder for the cache's local fallback", '.visionpipe')
-    .option('--timeout <ms>', 'per-call provider timeout', integer(1), 120_000)
+    .addOption(durationOption('--timeout', 'per-call provider timeout', 120_000, 1))
     .addOption(
-      new Option(
-        '--lock-duration <duration>',
+      durationOption(
+        '--lock-duration',
         "how long a job stays its worker's without a heartbeat: a killed worker's jobs run elsewhere after it",
-      )
-        .argParser(duration('--lock-duration'))
-        .default(30_000, '30s'),
+        30_000,
+      ),
     )
     .addOption(
-      new Option('--stalled-interval <duration>', 'how often workers look for jobs whose worker died')
-        .argParser(duration('--stalled-interval'))
-        .default(30_000, '30s'),
+      durationOption('--stalled-interval', 'how often workers look for jobs whose worker died', 30_000),
     )
     .option('--allow-private-urls', 'let image_url and webhook URLs reach loopback and private addresses')
     .option(
@@ -71,11 +61,7 @@ export function addWorkerOptions(command: Command): Command {
       'waits between webhook attempts (each ±20 %); after the last, one more attempt',
       DEFAULT_WEBHOOK_RETRIES,
     )
-    .addOption(
-      new Option('--webhook-timeout <duration>', 'time a webhook receiver has to answer')
-        .argParser(duration('--webhook-timeout'))
-        .default(15_000, '15s'),
-    )
+    .addOption(durationOption('--webhook-timeout', 'time a webhook receiver has to answer', 15_000))
     .addOption(
       new Option(
         '--webhook-secret <secret>',

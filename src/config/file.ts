@@ -49,7 +49,7 @@ export const configSchema = z
     limiter: z.string().min(1).optional(),
     maxAttempts: z.number().int().min(1).max(20).optional(),
     maxRetryWait: duration.optional(),
-    timeout: z.number().int().positive().optional(),
+    timeout: duration.refine((ms) => ms > 0, 'must be above 0').optional(),
     cache: z.string().min(1).optional(),
     cacheTtl: duration.optional(),
     stateDir: z.string().min(1).optional(),

@@ -144,6 +144,8 @@ export function callWithPolicy<T>(
             attempt: n,
             code: error.code,
             delayMs: flow.holdMs,
+            throttled: true,
+            ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
           });
       }
     }
@@ -160,13 +162,15 @@ export function callWithPolicy<T>(
         ? {
             onRetry: (info) => {
               if (who) {
-                const code = info.error instanceof VisionpipeError ? info.error.code : 'INTERNAL';
+                const failure = info.error instanceof VisionpipeError ? info.error : undefined;
                 publish('retry', {
                   provider: who.provider,
                   model: who.model,
                   attempt: info.attempt,
-                  code,
+                  code: failure?.code ?? 'INTERNAL',
                   delayMs: info.delayMs,
+                  throttled: isThrottle(info.error),
+                  ...(failure?.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
                 });
               }
               onRetry?.(info);

@@ -39,6 +39,10 @@ export interface RetryEvent {
   attempt: number;
   code: string;
   delayMs: number;
+  /** The provider said "slower" (429, 529, busy 503): a rate-limit wait, not an error retry. */
+  throttled: boolean;
+  /** The wait the provider named (Retry-After), ms, when it named one. */
+  retryAfterMs?: number;
 }
 
 /** A provider's circuit breaker changed state. */

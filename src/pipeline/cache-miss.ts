@@ -9,6 +9,7 @@ import { attemptsOf } from '../flow/retry.js';
 import type { ThrottleTally } from '../flow/throttle.js';
 import type { ResultCacheStage } from './cache-stage.js';
 import { type CascadeConfig, paidOf, runCascade } from './cascade.js';
+import type { FailureMemory } from './failure-memory.js';
 import type { NearDuplicateStage } from './near-duplicate-stage.js';
 import { cachedResult, type Outcome } from './outcome.js';
 import type { LoadedInput } from './stages.js';
@@ -18,6 +19,8 @@ export interface CacheMissOptions {
   near: NearDuplicateStage | undefined;
   cascadeConfig: (signal: AbortSignal | undefined, tally?: ThrottleTally) => CascadeConfig;
   runId: string;
+  /** Deterministic failures of earlier runs (handed back) and of this one (stored). */
+  failures?: FailureMemory;
 }
 
 export async function onCacheMiss(
@@ -27,6 +30,8 @@ export async function onCacheMiss(
   signal: AbortSignal | undefined,
 ): Promise<Outcome> {
   const tally: ThrottleTally = { count: 0, waitMs: 0 };
+  const remembered = await options.failures?.recall(key);
+  if (remembered) return remembered;
   try {
     const near = await options.near?.match(loaded, key);
     if (near) {
@@ -72,6 +77,7 @@ export async function onCacheMiss(
       : toVisionpipeError(error, loaded.label);
     // Calls made before the failure were paid for, and the image was sent: the error record says so.
     const paid = paidOf(error);
+    if (!signal?.aborted) await options.failures?.remember(key, failure, paid?.image ?? null);
     return {
       kind: 'failed',
       error: failure,

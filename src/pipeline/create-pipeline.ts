@@ -35,6 +35,7 @@ import { ResultCacheStage } from './cache-stage.js';
 import { callControls } from './call-controls.js';
 import type { CascadeConfig } from './cascade.js';
 import { type DocumentSettings, documentRecords, type EarlierPages } from './document-stage.js';
+import { FailureMemory } from './failure-memory.js';
 import { IdentifyStage } from './identify-stage.js';
 import { labelOf, sourceOfItem } from './input-source.js';
 import { choose, chooseCascadeModels } from './model-choice.js';
@@ -85,6 +86,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const ownsCache = !(options.cache && 'results' in options.cache);
   const ownsProvider = typeof options.provider !== 'object';
   const results = new ResultCacheStage(cache, warn);
+  const failures = new FailureMemory(cache, warn, options.retryFailed ?? false);
   const flights = new SingleFlight<Outcome>();
   const near =
     options.nearDuplicateDistance === undefined
@@ -176,7 +178,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     const hit = await results.lookup(key);
     if (hit) return records.hit(label, started, hit, hit.run_id === runId ? 'dedup' : 'hit');
     const { promise, leader } = flights.run(key, () =>
-      onCacheMiss({ results, near, cascadeConfig, runId }, loaded, key, signal),
+      onCacheMiss({ results, near, cascadeConfig, runId, failures }, loaded, key, signal),
     );
     return records.of(await promise, { label, started, sha256: loaded.sha256, leader });
   }
@@ -269,7 +271,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       const document = await readDocument(loaded, label, call.signal, mode, known.earlierPages);
       if (document) return document;
       const { promise, leader } = flights.run(key, () =>
-        onCacheMiss({ results, near, cascadeConfig, runId }, loaded, key, call.signal),
+        onCacheMiss({ results, near, cascadeConfig, runId, failures }, loaded, key, call.signal),
       );
       return [records.of(await promise, { label, started, sha256: loaded.sha256, leader })];
     } catch (error) {

@@ -28,6 +28,8 @@ export type Outcome =
       attempts: number;
       paid: Paid | undefined;
       throttled?: ThrottleTally;
+      /** A deterministic failure of an earlier run handed back for nothing (failure-memory.ts). */
+      remembered?: boolean;
     };
 
 /** The answer parts of a result; the rest comes from the input and the run. */

@@ -90,7 +90,7 @@ export class RecordAssembler {
         output: outcome.paid?.output ?? null,
         raw_output: rawOutputText(outcome.paid?.raw),
         profile: this.context.profile,
-        cache: leader ? 'miss' : 'dedup',
+        cache: outcome.remembered ? 'hit' : leader ? 'miss' : 'dedup',
       });
     }
     if (outcome.kind === 'near-dup')

@@ -57,6 +57,11 @@ export interface PipelineOptions {
   timeoutMs?: number;
   /** Cache setup, or options to open one (default: in-memory, deduplicating within the pipeline's life). */
   cache?: CacheSetup | CacheOptions;
+  /**
+   * Try again the deterministic failures (SCHEMA_MISMATCH, undecodable or oversized images)
+   * that an earlier run remembered for the cache TTL (pipeline/failure-memory.ts). Default false.
+   */
+  retryFailed?: boolean;
   /** Reuse the result of an image within this many bits of perceptual-hash distance (off by default). */
   nearDuplicateDistance?: number;
   /** One-line warnings (cache trouble); default: ignored. */

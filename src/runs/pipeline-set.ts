@@ -38,6 +38,8 @@ export interface PipelineSetOptions {
   sourceLimits: SourceLimits;
   timeoutMs: number;
   nearDuplicateDistance?: number;
+  /** Try again failures an earlier run remembered as deterministic (--retry-failed). */
+  retryFailed?: boolean;
   maxImageTokens?: number;
   documents?: DocumentOptions;
   triage?: { provider: string; model?: string; question?: string };
@@ -131,6 +133,7 @@ export class PipelineSet {
       sourceLimits: o.sourceLimits,
       timeoutMs: o.timeoutMs,
       ...(o.nearDuplicateDistance === undefined ? {} : { nearDuplicateDistance: o.nearDuplicateDistance }),
+      ...(o.retryFailed ? { retryFailed: true } : {}),
       ...(o.maxImageTokens === undefined ? {} : { maxImageTokens: o.maxImageTokens }),
       ...(o.documents ? { documents: o.documents } : {}),
       ...(triage ? { triage } : {}),

@@ -47,6 +47,10 @@ export interface Summary {
   cost_unknown: number;
   /** Runs that met documents only: their pages read, blank and skipped (runs/page-tally.ts). */
   pages?: PageTotals;
+  /** Calls of this run the provider refused (429, 529, busy 503) and the time spent waiting them out, ms. */
+  rate_limited: { count: number; wait_ms: number };
+  /** Failed calls sent again (errors, not rate-limit refusals), as the flow published them. */
+  retries: number;
   alerts: string[];
 }
 
@@ -84,9 +88,19 @@ export class RunSummary {
   private cost = 0;
   private costUnknown = 0;
   private readonly pages = new PageTally();
+  private readonly rateLimited = { count: 0, wait_ms: 0 };
+  private retries = 0;
+
+  /** Counts one failed call that was sent again (the flow's `retry` event, not a throttle). */
+  addRetry(): void {
+    this.retries++;
+  }
 
   add(record: RunRecord): void {
     this.count(record);
+    // Waits of this run only: a resumed record's were paid by the earlier run.
+    this.rateLimited.count += record.rate_limited.count;
+    this.rateLimited.wait_ms += record.rate_limited.wait_ms;
     if (record.sha256 !== null) {
       this.counts.processed++;
       this.lastProcessed = performance.now();
@@ -162,6 +176,8 @@ export class RunSummary {
       cost_usd: Math.round(this.cost * 1e6) / 1e6,
       cost_unknown: this.costUnknown,
       ...(pages ? { pages } : {}),
+      rate_limited: { count: this.rateLimited.count, wait_ms: Math.round(this.rateLimited.wait_ms) },
+      retries: this.retries,
       alerts,
     };
   }

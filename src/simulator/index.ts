@@ -1,4 +1,6 @@
 /** The provider simulator (see server.ts): `startSimulator(options)` → `{url, baseUrls, stats, requests, inject, close}`. */
+
+export type { RequestLogEntry } from './request-log.js';
 export { startSimulator } from './server.js';
 export type {
   AdmissionEvent,

@@ -11,6 +11,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import zlib from 'node:zlib';
+import { redactSecrets } from '../secrets.js';
 import { Answerer } from './answers.js';
 import { anthropicFamily } from './anthropic.js';
 import { createAnthropicBatchFamily } from './anthropic-batches.js';
@@ -22,6 +23,7 @@ import { admit, type FamilyLimits, type LimitVerdict, SlidingWindow } from './li
 import { openaiFamily } from './openai.js';
 import { createOpenAIBatchFamily } from './openai-batches.js';
 import { Rng } from './random.js';
+import { loggedError, loggedHeaders, type RequestLogEntry } from './request-log.js';
 import type {
   Api,
   FaultKind,
@@ -176,6 +178,44 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     createAnthropicBatchFamily(core),
   ];
 
+  /** Error bodies sent and request body sizes, for the request log. */
+  const errorBodies = new WeakMap<ServerResponse, string>();
+  const bodySizes = new WeakMap<IncomingMessage, number>();
+
+  function logExchange(
+    req: IncomingMessage,
+    res: ServerResponse,
+    log: (entry: RequestLogEntry) => void,
+  ): void {
+    const arrived = Date.now();
+    const started = performance.now();
+    res.once('close', () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const method = req.method ?? 'GET';
+      const route = families
+        .find((f) => f.route(method, url.pathname) !== undefined)
+        ?.route(method, url.pathname);
+      const error = errorBodies.get(res);
+      log({
+        time: new Date(arrived).toISOString(),
+        method,
+        path: redactSecrets(`${url.pathname}${url.search}`),
+        route: route ?? null,
+        request: {
+          headers: loggedHeaders(req.headers),
+          content_type: req.headers['content-type'] ?? null,
+          bytes: bodySizes.get(req) ?? 0,
+        },
+        response: {
+          status: res.headersSent ? res.statusCode : 0,
+          bytes: Number(res.getHeader('content-length') ?? 0),
+          ...(error === undefined ? {} : { error: loggedError(error) }),
+        },
+        duration_ms: Math.round(performance.now() - started),
+      });
+    });
+  }
+
   function send(
     req: IncomingMessage,
     res: ServerResponse,
@@ -184,6 +224,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     mode?: FaultKind,
   ): void {
     const text = reply.raw ?? JSON.stringify(reply.body);
+    if (reply.status >= 400) errorBodies.set(res, text);
     let payload = Buffer.from(
       mode === 'malformed' ? text.slice(0, Math.max(1, Math.floor(text.length / 2))) : text,
     );
@@ -222,6 +263,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const url = new URL(req.url ?? '/', core.url);
     const method = req.method ?? 'GET';
     const body = await readBody(req);
+    bodySizes.set(req, body.length);
     const upload = method === 'GET' ? /^\/api\/uploads\/([^/]+)$/.exec(url.pathname) : null;
     if (upload) {
       const data = imggo.upload(upload[1]!);
@@ -357,6 +399,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
 
   const server = http.createServer((req, res) => {
+    if (options.onRequest) logExchange(req, res, options.onRequest);
     handle(req, res).catch(() => {
       // A simulator bug or a closed socket: answer 500 if still possible, never print.
       if (!res.headersSent && !res.destroyed) {

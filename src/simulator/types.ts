@@ -3,7 +3,9 @@
  * the requests it recorded. Plain types only, so the simulator can move under src/
  * (for `visionpipe simulate`) without test-only imports.
  */
+
 import type { IncomingHttpHeaders } from 'node:http';
+import type { RequestLogEntry } from './request-log.js';
 import type { Gate, ZooOptions } from './zoo.js';
 
 export type Api = 'openai' | 'anthropic' | 'gemini' | 'imggo';
@@ -128,6 +130,8 @@ export interface SimulatorOptions {
   compress?: 'gzip' | 'br' | 'deflate' | false;
   /** How long a `slow-body` response stalls after its first half, real ms (default 10 000). */
   slowBodyMs?: number;
+  /** Called once per HTTP request, after its answer was sent or the connection closed (`simulate --log`). */
+  onRequest?: (entry: RequestLogEntry) => void;
   /** ImgGo patterns by id (for `local`/`empty` answers); any id is accepted when unset. */
   imggoPatterns?: Record<string, { schema?: object; instructions?: string }>;
   /** OCR workers of the local engine (default 2). */

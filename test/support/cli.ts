@@ -1,6 +1,8 @@
 /** Runs the real `visionpipe` binary as a child process, the way users do. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { RunRecord } from '../../src/pipeline/record.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const BIN = path.join(ROOT, 'bin/visionpipe.cjs');
@@ -50,4 +52,50 @@ export function runCommand(command: string, args: string[], options: CliOptions 
     });
     options.onSpawn?.(child);
   });
+}
+
+/** The records of a results file (JSONL), in order. */
+export async function readRecords(file: string): Promise<RunRecord[]> {
+  return (await readFile(file, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as RunRecord);
+}
+
+/**
+ * `visionpipe run INPUT --pattern PATTERN --provider openai --model gpt-4o-mini --base-url
+ * BASE --out OUT …extra` with a test key, the way a user points a run at the simulator.
+ */
+export function runOpenAiCompatible(
+  input: string,
+  options: {
+    pattern: string;
+    baseUrl: string;
+    out: string;
+    extra?: string[];
+    cwd?: string;
+    env?: Record<string, string>;
+  },
+): Promise<CliResult> {
+  return runCli(
+    [
+      'run',
+      input,
+      '--pattern',
+      options.pattern,
+      '--provider',
+      'openai',
+      '--model',
+      'gpt-4o-mini',
+      '--base-url',
+      options.baseUrl,
+      '--out',
+      options.out,
+      ...(options.extra ?? []),
+    ],
+    {
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      env: { OPENAI_API_KEY: 'sk-test-simulator', ...options.env },
+    },
+  );
 }

@@ -34,6 +34,7 @@ import { createProgress } from '../progress.js';
 import { defaultConcurrencyFor, limiterFrom, providerOptionsFrom, retryFrom } from '../provider-settings.js';
 import type { RunFlags } from '../run.js';
 import { printSummary } from '../summary-print.js';
+import { WaitWatch } from '../wait-watch.js';
 import { startRunObservers } from './observe.js';
 
 async function* allInputs(inputs: readonly string[], list: string | undefined): AsyncGenerator<string> {
@@ -106,7 +107,17 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
         anthropic: { ...(providerOptions.anthropic ?? {}) },
       })
     : undefined;
-  const progress = createProgress({ label: 'run', mode: flags.progress ? undefined : 'off' });
+  let summary = new RunSummary();
+  // Retries and rate-limit pauses show in the progress line while they last (wait-watch.ts).
+  const waits = new WaitWatch({
+    onWait: (status) => progress.log(status),
+    onRetry: () => summary.addRetry(),
+  });
+  const progress = createProgress({
+    label: 'run',
+    mode: flags.progress ? undefined : 'off',
+    status: () => waits.status(),
+  });
   const warn = (message: string) => progress.log(`warning: ${message}`);
   const observers = await startRunObservers(flags, progress, path.resolve(flags.out));
   const stateDir = path.resolve(flags.stateDir);
@@ -129,6 +140,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     },
     timeoutMs: flags.timeout,
     ...(flags.nearDup === undefined ? {} : { nearDuplicateDistance: flags.nearDup }),
+    ...(flags.retryFailed ? { retryFailed: true } : {}),
     ...(flags.maxImageTokens === undefined ? {} : { maxImageTokens: flags.maxImageTokens }),
     documents: documentOptionsFrom(flags),
     ...(triage
@@ -149,7 +161,6 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
   });
   let completed = false;
   let confidence: ConfidencePolicy | undefined;
-  let summary = new RunSummary();
   let combined: CombinedWriter | undefined;
   const failures = await FailureLog.open(flags.failures);
   const interrupt = handleInterrupts(() =>
@@ -277,6 +288,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
   } finally {
     releaseLock();
     progress.stop();
+    waits.close();
     await pipelines.close();
     await batchBackend?.close();
     await limiter?.close();

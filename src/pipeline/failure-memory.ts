@@ -1,0 +1,105 @@
+/**
+ * Failures that will repeat, remembered so a rerun does not pay for them again (issue 13).
+ * A failure is deterministic when the same bytes, pattern, provider, model and
+ * preprocessing (the result key) always lead to it: the bytes cannot be decoded or
+ * brought within limits, or the model answered with output that breaks the schema
+ * (SCHEMA_MISMATCH, after the one repair and any escalation). Those are stored beside the
+ * result cache (`<result key>:failed`, same TTL) and handed back as the same error,
+ * for nothing, until the TTL ends or the run asks `retryFailed` (`--retry-failed`).
+ * Transient failures (rate limits, timeouts, outages, aborts: every retryable code) and
+ * failures about the account or the setup (keys, quota, a bad request) are never
+ * remembered: the next run tries them again.
+ */
+import type { CacheSetup } from '../cache/open-cache.js';
+import type { WarningSink } from '../cache/store.js';
+import { type ErrorCode, VisionpipeError } from '../errors.js';
+import { redactSecrets } from '../secrets.js';
+import type { Outcome } from './outcome.js';
+import type { RunRecord } from './record.js';
+
+/** The codes that depend on the content key alone and fail the same way every time. */
+export const DETERMINISTIC_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'SCHEMA_MISMATCH',
+  'UNSUPPORTED_FORMAT',
+  'IMAGE_DECODE',
+  'PIXEL_LIMIT',
+  'METADATA_LIMIT',
+  'IMAGE_TOO_LARGE',
+  'INVALID_CROP',
+]);
+
+interface Remembered {
+  code: ErrorCode;
+  message: string;
+  image: RunRecord['image'];
+  /** ms since the epoch when the failure happened. */
+  at: number;
+}
+
+function isRemembered(value: unknown): value is Remembered {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.code === 'string' &&
+    DETERMINISTIC_FAILURES.has(v.code as ErrorCode) &&
+    typeof v.message === 'string' &&
+    typeof v.at === 'number'
+  );
+}
+
+export class FailureMemory {
+  constructor(
+    private readonly setup: CacheSetup,
+    private readonly warn: WarningSink,
+    /** Skip what was remembered and try again (`--retry-failed`); new failures are still remembered. */
+    private readonly retryFailed = false,
+  ) {}
+
+  private static keyOf(resultKey: string): string {
+    return `${resultKey}:failed`;
+  }
+
+  /** The remembered failure of this result key as a free outcome, or undefined. */
+  async recall(resultKey: string): Promise<Outcome | undefined> {
+    if (this.retryFailed) return undefined;
+    let raw: Buffer | undefined;
+    try {
+      raw = await this.setup.results.get(FailureMemory.keyOf(resultKey));
+    } catch {
+      return undefined; // the cache's own warnings say it is down
+    }
+    if (raw === undefined) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw.toString('utf8'));
+    } catch {}
+    if (!isRemembered(value)) return undefined;
+    const when = new Date(value.at).toISOString();
+    const error = new VisionpipeError(
+      value.code,
+      `${value.message} (remembered from ${when}: it fails the same way every time; --retry-failed tries again)`,
+      { retryable: false },
+    );
+    return { kind: 'failed', error, image: value.image, attempts: 0, paid: undefined, remembered: true };
+  }
+
+  /** Stores a deterministic failure for the cache TTL; anything else is left to be tried again. */
+  async remember(resultKey: string, error: VisionpipeError, image: RunRecord['image']): Promise<void> {
+    if (!DETERMINISTIC_FAILURES.has(error.code)) return;
+    const entry: Remembered = {
+      code: error.code,
+      message: redactSecrets(error.message),
+      image,
+      at: Date.now(),
+    };
+    try {
+      await this.setup.results.set(
+        FailureMemory.keyOf(resultKey),
+        Buffer.from(JSON.stringify(entry)),
+        this.setup.ttlMs,
+      );
+    } catch (cause) {
+      this.warn(`cache write failed (${(cause as Error).message}); the failure will be tried again next run`);
+    }
+  }
+}
