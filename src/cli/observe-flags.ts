@@ -73,41 +73,48 @@ export function addObserveOptions(command: Command): Command {
       oneOf(LOG_LEVELS),
       'info',
     )
-    .option('--alert-webhook <url>', 'POST alerts here (Slack or generic JSON); repeatable', webhook)
+    .option(
+      '--alert-webhook <url>',
+      'POST alerts here (Slack or generic JSON; value/threshold: fraction 0-1, ms, USD); repeatable',
+      webhook,
+    )
     .option(
       '--alert-success-rate <fraction>',
-      'alert when the success rate over the window drops below this',
+      'alert (condition success_rate) when ok / (ok + errors) over the window drops below this fraction 0-1 (0.95 = 95 %)',
       fraction,
       ALERT_DEFAULTS.minSuccessRate,
     )
     .option(
       '--alert-p95 <duration>',
-      'alert when p95 latency over the window rises above this',
+      'alert (condition p95_latency) when p95 image latency over the window rises above this duration (15s, 1500ms; plain number: ms)',
       duration('--alert-p95'),
       ALERT_DEFAULTS.maxP95Ms,
     )
     .option(
       '--alert-window <duration>',
-      'the sliding window alerts look at',
+      'the sliding window the rate alerts look at (duration: 5m, 30s)',
       duration('--alert-window'),
       ALERT_DEFAULTS.windowMs,
     )
     .option(
       '--alert-interval <duration>',
-      'at most one message per condition per this',
+      'at most one message per condition per this duration (5m)',
       duration('--alert-interval'),
       ALERT_DEFAULTS.intervalMs,
     )
     .option(
       '--alert-min-samples <n>',
-      'images needed in the window before rates alert',
+      'attempted images needed in the window before the rate alerts can fire (a count)',
       integer(1),
       ALERT_DEFAULTS.minSamples,
     )
     .option(
       '--max-cost-usd <usd>',
-      'stop before the cost would exceed this (run again with more to resume)',
+      'cost budget in USD: stop before it would be exceeded, exit 4 (run again with more to resume); alert cost_budget when the projected cost (spent / done x total) reaches 80 %',
       usd,
     )
-    .option('--report <file>', 'write the HTML run report here when the run ends');
+    .option(
+      '--report <file>',
+      'write the HTML run report here when the run ends (checked before the run starts)',
+    );
 }
