@@ -12,27 +12,13 @@ import { describe, expect, it } from 'vitest';
 import { startSimulator } from '../../src/simulator/index.js';
 import { BIN, ROOT, runCommand } from '../support/cli.js';
 import { tempDir } from '../support/images.js';
+import { fencedBlocks } from '../support/markdown.js';
 import { freePort } from '../support/redis.js';
 import { solidJpeg } from '../support/simulator-fixtures.js';
 
 const DOC = path.join(ROOT, 'docs/observability.md');
 
-/** Fenced blocks with the `## ` section they are in. */
-function blocks(markdown: string): Array<{ section: string; lang: string; code: string }> {
-  const found: Array<{ section: string; lang: string; code: string }> = [];
-  let section = '';
-  const lines = markdown.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.startsWith('## ')) section = line.slice(3).trim();
-    const open = /^```(\w*)\s*$/.exec(line);
-    if (!open) continue;
-    const body: string[] = [];
-    for (i++; i < lines.length && !lines[i]!.startsWith('```'); i++) body.push(lines[i]!);
-    found.push({ section, lang: open[1]!, code: body.join('\n') });
-  }
-  return found;
-}
+const blocks = fencedBlocks;
 
 async function folder(): Promise<string> {
   const dir = await tempDir('vp-observability-docs-');
