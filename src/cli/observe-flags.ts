@@ -68,21 +68,27 @@ export function addObserveOptions(command: Command): Command {
       oneOf(LOG_LEVELS),
       'info',
     )
-    .option('--alert-webhook <url>', 'POST alerts here (Slack or generic JSON); repeatable', webhook)
+    .option(
+      '--alert-webhook <url>',
+      'POST alerts here (Slack or generic JSON; value/threshold: fraction 0-1, ms, USD); repeatable',
+      webhook,
+    )
     .option(
       '--alert-success-rate <fraction>',
-      'alert when the success rate over the window drops below this',
+      'alert (condition success_rate) when ok / (ok + errors) over the window drops below this fraction 0-1 (0.95 = 95 %)',
       fraction,
       ALERT_DEFAULTS.minSuccessRate,
     )
     .addOption(
       durationOption(
         '--alert-p95',
-        'alert when p95 latency over the window rises above this',
+        'alert (condition p95_latency) when p95 image latency over the window rises above this',
         ALERT_DEFAULTS.maxP95Ms,
       ),
     )
-    .addOption(durationOption('--alert-window', 'the sliding window alerts look at', ALERT_DEFAULTS.windowMs))
+    .addOption(
+      durationOption('--alert-window', 'the sliding window the rate alerts look at', ALERT_DEFAULTS.windowMs),
+    )
     .addOption(
       durationOption(
         '--alert-interval',
@@ -92,14 +98,17 @@ export function addObserveOptions(command: Command): Command {
     )
     .option(
       '--alert-min-samples <n>',
-      'images needed in the window before rates alert',
+      'attempted images needed in the window before the rate alerts can fire (a count)',
       integer(1),
       ALERT_DEFAULTS.minSamples,
     )
     .option(
       '--max-cost-usd <usd>',
-      'stop before the cost would exceed this (run again with more to resume)',
+      'cost budget in USD: stop before it would be exceeded, exit 4 (run again with more to resume); alert cost_budget when the projected cost (spent / done x total) reaches 80 %',
       usd,
     )
-    .option('--report <file>', 'write the HTML run report here when the run ends');
+    .option(
+      '--report <file>',
+      'write the HTML run report here when the run ends (checked before the run starts)',
+    );
 }

@@ -11,6 +11,7 @@ import { cacheCommand } from './cache.js';
 import { reportCliError } from './error-output.js';
 import { estimateCommand } from './estimate.js';
 import { evalCommand } from './eval.js';
+import { EXIT } from './exit-codes.js';
 import { optimizeCommand } from './optimize.js';
 import { reportCommand } from './report.js';
 import { runCommandDefinition } from './run.js';
@@ -26,7 +27,7 @@ Examples:
 
 Docs: README.md and docs/ in the package.`;
 
-export const EXIT = { ok: 0, inputsFailed: 1, usage: 2, internal: 3 } as const;
+export { EXIT };
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {

@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { byteSize, integer } from './parsers.js';
-import { addConnectionOptions, parseRateLimit, runUntilSignal, stderrLog } from './service-flags.js';
+import { addConnectionOptions, parseRateLimit, runUntilSignal } from './service-flags.js';
 import { addWorkerOptions, type WorkerFlags } from './worker-flags.js';
 
 interface ServeFlags extends WorkerFlags {
@@ -53,8 +53,11 @@ export function serveCommand(): Command {
   addWorkerOptions(command);
   return command.action(async (flags: ServeFlags) => {
     const rateLimit = parseRateLimit(flags.rateLimit);
+    const { createServiceLog } = await import('../metrics/log.js');
+    const serviceLog = createServiceLog('serve');
+    const log = serviceLog.line;
     const { fleetSettingsFrom } = await import('./worker-settings.js');
-    const { databaseUrl, redisUrl, fleet } = fleetSettingsFrom(flags, flags.workers, stderrLog);
+    const { databaseUrl, redisUrl, fleet } = fleetSettingsFrom(flags, flags.workers, log);
     const { startService } = await import('../service/start.js');
     process.exitCode = await runUntilSignal(async () => {
       const service = await startService({
@@ -69,12 +72,14 @@ export function serveCommand(): Command {
         },
         ...(rateLimit ? { rateLimit } : {}),
         fleet,
-        log: stderrLog,
+        log,
+        logger: serviceLog.logger,
       });
-      process.stdout.write(
-        `visionpipe serve: ${service.url}/api (${service.workers} worker${service.workers === 1 ? '' : 's'}, provider ${flags.provider})\n`,
+      serviceLog.logger.info(
+        { event: 'serve.listening', url: `${service.url}/api` },
+        `visionpipe serve: ${service.url}/api (${service.workers} worker${service.workers === 1 ? '' : 's'}, provider ${flags.provider})`,
       );
       return service;
-    }, stderrLog);
+    }, log);
   });
 }

@@ -106,8 +106,3 @@ export async function runUntilSignal(
   log('drained; bye');
   return 0;
 }
-
-/** One line to stderr with a timestamp: the service's log. */
-export function stderrLog(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-}

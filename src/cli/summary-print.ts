@@ -1,6 +1,7 @@
 /** The human-readable run summary printed at the end of `visionpipe run`. */
 import type { FailureReport } from '../runs/failures.js';
 import type { Summary } from '../runs/summary.js';
+import { EXIT } from './exit-codes.js';
 import { formatBytes, formatDuration, plural } from './format.js';
 
 export function printSummary(
@@ -8,6 +9,8 @@ export function printSummary(
   context: {
     results: string;
     stopped: boolean;
+    /** The run stopped for --max-cost-usd, leaving this many inputs unprocessed. */
+    budgetStop?: { notProcessed: number };
     provider: string;
     model: string;
     /** Where the confidence threshold comes from, e.g. "--min-confidence" or "engine calibration". */
@@ -79,7 +82,11 @@ export function printSummary(
     lines.push(`  combined ${plural(context.combined.outputs, 'output')} in ${context.combined.file}`);
   lines.push(...failureLines(context.failures, context.results));
   for (const alert of summary.alerts) lines.push(`  ⚠ ${alert}`);
-  if (context.stopped)
+  if (context.budgetStop)
+    lines.push(
+      `  stopped for the cost budget (--max-cost-usd): ${plural(context.budgetStop.notProcessed, 'input')} not processed; run again with a larger budget to continue (exit code ${EXIT.budgetStopped})`,
+    );
+  else if (context.stopped)
     lines.push('  stopped early: inputs not started were not processed (run again to continue)');
   out.write(`${lines.join('\n')}\n`);
 }

@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { integer } from './parsers.js';
-import { addConnectionOptions, runUntilSignal, stderrLog } from './service-flags.js';
+import { addConnectionOptions, runUntilSignal } from './service-flags.js';
 import { addWorkerOptions, type WorkerFlags } from './worker-flags.js';
 
 const EXAMPLES = `
@@ -30,16 +30,22 @@ export function workerCommand(): Command {
     .option('--metrics-host <host>', 'address for --metrics-port', '127.0.0.1');
   return command.action(async (flags: WorkerFlags & { metricsPort?: number; metricsHost: string }) => {
     const { fleetSettingsFrom } = await import('./worker-settings.js');
-    const { databaseUrl, redisUrl, fleet } = fleetSettingsFrom(flags, 1, stderrLog);
+    const { createServiceLog } = await import('../metrics/log.js');
+    const serviceLog = createServiceLog('worker');
+    const log = serviceLog.line;
+    const { databaseUrl, redisUrl, fleet } = fleetSettingsFrom(flags, 1, log);
     const { startWorkerProcess } = await import('../queue/start.js');
     process.exitCode = await runUntilSignal(async () => {
-      const running = await startWorkerProcess({ databaseUrl, redisUrl, fleet, log: stderrLog });
+      const running = await startWorkerProcess({ databaseUrl, redisUrl, fleet, log });
       if (flags.metricsPort !== undefined) {
         const { createMetrics } = await import('../metrics/prometheus.js');
         const { serveMetrics } = await import('../metrics/serve-metrics.js');
         const metrics = createMetrics();
         const server = await serveMetrics(metrics, flags.metricsPort, flags.metricsHost);
-        process.stdout.write(`visionpipe worker: metrics at ${server.url}/metrics\n`);
+        serviceLog.logger.info(
+          { event: 'worker.metrics', url: `${server.url}/metrics` },
+          `visionpipe worker: metrics at ${server.url}/metrics`,
+        );
         return {
           close: async () => {
             await running.close();
@@ -48,10 +54,11 @@ export function workerCommand(): Command {
           },
         };
       }
-      process.stdout.write(
-        `visionpipe worker: taking jobs (concurrency ${fleet.concurrency}, provider ${fleet.engine.provider})\n`,
+      serviceLog.logger.info(
+        { event: 'worker.ready', concurrency: fleet.concurrency, provider: fleet.engine.provider },
+        `visionpipe worker: taking jobs (concurrency ${fleet.concurrency}, provider ${fleet.engine.provider})`,
       );
       return running;
-    }, stderrLog);
+    }, log);
   });
 }

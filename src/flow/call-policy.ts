@@ -108,6 +108,16 @@ export function callWithPolicy<T>(
 
   const attempt = async (n: number, attemptSignal: AbortSignal): Promise<T> => {
     if (!flow) return once(n, attemptSignal);
+    // What the flow learned, for visionpipe_limiter_rate / _concurrency (after every call).
+    const reportFlow = () => {
+      if (!who) return;
+      const { rate, concurrency } = flow.state;
+      publish('limiterRate', {
+        provider: who.provider,
+        concurrency,
+        ...(Number.isFinite(rate) ? { requestsPerMinute: rate * 60 } : {}),
+      });
+    };
     for (let refused = 0; ; refused++) {
       const waitStarted = performance.now();
       const slot = await flow.admit(attemptSignal);
@@ -119,10 +129,12 @@ export function callWithPolicy<T>(
       try {
         const value = await once(n, attemptSignal);
         slot.done({ kind: 'ok', rateLimit: rateLimitOf(value) });
+        reportFlow();
         return value;
       } catch (error) {
         if (!isThrottle(error) || attemptSignal.aborted) {
           slot.done({ kind: 'failed' });
+          reportFlow();
           throw error;
         }
         slot.done({
@@ -130,6 +142,7 @@ export function callWithPolicy<T>(
           retryAfterMs: error.retryAfterMs,
           rateLimit: rateLimitOfError(error),
         });
+        reportFlow();
         if (tally) tally.count++;
         // The wait budget is spent, or the pause ahead would overrun it: fail now, not later.
         if (throttleWaitMs + flow.holdMs > budgetMs) {

@@ -6,8 +6,9 @@
  *   drops below `minSuccessRate` (needs `minSamples` attempted images in the window);
  * - `p95_latency`: p95 of those images' latency rises above `maxP95Ms` (same samples);
  * - `circuit_open:<provider>`: a provider's circuit breaker opened;
- * - `cost_budget`: the cost spent plus what the images in flight may still cost reaches
- *   `budgetWarnFraction` of the budget (the run stops before exceeding it: budget.ts).
+ * - `cost_budget`: the projected cost (budget.ts: the larger of spent plus the worst case
+ *   in flight and `spent / done × total`) reaches `budgetWarnFraction` of the budget (the
+ *   run stops before exceeding it: budget.ts).
  *
  * Each condition fires once when it starts to hold and resolves once when it stops, and
  * never sends more than one message per `intervalMs`: a change within the interval
@@ -54,6 +55,7 @@ export class AlertMonitor {
   private readonly states = new Map<string, ConditionState>();
   private readonly circuits = new Map<string, boolean>();
   private projectedCost = 0;
+  private costBasis: { spentUsd: number; done: number; total?: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -85,9 +87,13 @@ export class AlertMonitor {
     this.evaluate();
   }
 
-  /** Spent plus what the images in flight may still cost, USD. */
-  cost(projectedUsd: number): void {
+  /**
+   * The projected cost of the run, USD, and optionally what it is made of (for the message):
+   * spent so far, images done and the run's total.
+   */
+  cost(projectedUsd: number, basis?: { spentUsd: number; done: number; total?: number }): void {
     this.projectedCost = projectedUsd;
+    this.costBasis = basis;
     this.evaluate();
   }
 
@@ -129,9 +135,16 @@ export class AlertMonitor {
         holds: this.projectedCost >= limit,
         value: this.projectedCost,
         threshold: budget,
-        message: `cost $${this.projectedCost.toFixed(4)} (spent and in flight) is at ${((this.projectedCost / budget) * 100).toFixed(0)} % of the $${budget} budget`,
+        message: `projected cost $${this.projectedCost.toFixed(4)}${this.costBasisText()} is at ${((this.projectedCost / budget) * 100).toFixed(0)} % of the $${budget} budget`,
       });
     }
+  }
+
+  private costBasisText(): string {
+    const b = this.costBasis;
+    if (!b) return '';
+    const of = b.total === undefined ? '' : ` of ${b.total}`;
+    return ` (spent $${b.spentUsd.toFixed(4)} on ${b.done}${of} images)`;
   }
 
   private check(condition: string, reading: Reading): void {

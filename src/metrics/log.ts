@@ -91,7 +91,23 @@ export function createRunLog(options: RunLogOptions): RunLog {
     pino.multistream(streams),
   );
 
-  const unsubscribe = [
+  const unsubscribe = followEvents(logger);
+  return {
+    logger,
+    close() {
+      for (const off of unsubscribe) off();
+      destination?.flushSync?.();
+    },
+  };
+}
+
+function minLevel(a: LogLevel, b: LogLevel): LogLevel {
+  return LOG_LEVELS.indexOf(a) <= LOG_LEVELS.indexOf(b) ? a : b;
+}
+
+/** Logs the pipeline's events (images, failures, retries, 429s, circuits); returns the unsubscribes. */
+function followEvents(logger: Logger): Array<() => void> {
+  return [
     subscribe('image', ({ record }) => {
       logger.debug(
         {
@@ -140,15 +156,43 @@ export function createRunLog(options: RunLogOptions): RunLog {
       ),
     ),
   ];
-  return {
-    logger,
-    close() {
-      for (const off of unsubscribe) off();
-      destination?.flushSync?.();
-    },
-  };
 }
 
-function minLevel(a: LogLevel, b: LogLevel): LogLevel {
-  return LOG_LEVELS.indexOf(a) <= LOG_LEVELS.indexOf(b) ? a : b;
+export interface ServiceLog {
+  readonly logger: Logger;
+  /** A one-line logger for the service's plumbing (info). */
+  line(message: string): void;
+  close(): void;
+}
+
+/**
+ * The log of `serve` and `worker`: pino JSON lines on stdout (the same fields and
+ * redaction as a run's `--log-file`, plus `role`), with the pipeline's events as in a
+ * run. The API logs each request with its request id (`reqId`, the `x-request-id` it
+ * answers with). `level` as in LOG_LEVELS (default info).
+ */
+export function createServiceLog(
+  role: 'serve' | 'worker',
+  options: { level?: LogLevel; destination?: pino.DestinationStream } = {},
+): ServiceLog {
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
+  const logger = pino(
+    {
+      level: options.level ?? 'info',
+      base: { pid: process.pid, role },
+      redact: {
+        paths: [...REDACT, 'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
+        censor: '[redacted]',
+      },
+    },
+    destination,
+  );
+  const unsubscribe = followEvents(logger);
+  return {
+    logger,
+    line: (message) => logger.info({ event: role }, message),
+    close() {
+      for (const off of unsubscribe) off();
+    },
+  };
 }

@@ -134,13 +134,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const limiterRate = new client.Gauge({
     name: 'visionpipe_limiter_rate',
-    help: 'Requests per minute the rate limiter paces a provider at',
+    help: 'Requests per minute the flow control paces a provider at (absent until a throttle makes it pace)',
+    labelNames: ['provider'],
+    registers,
+  });
+  const limiterConcurrency = new client.Gauge({
+    name: 'visionpipe_limiter_concurrency',
+    help: 'Calls in flight the flow control currently allows a provider (learned from its answers)',
     labelNames: ['provider'],
     registers,
   });
   const webhooks = new client.Counter({
     name: 'visionpipe_webhook_deliveries_total',
-    help: 'Webhook delivery attempts by outcome (delivered, failed, retrying)',
+    help: 'Webhook delivery attempts by outcome (delivered, retrying, failed, disabled)',
     labelNames: ['outcome'],
     registers,
   });
@@ -173,7 +179,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     subscribe('attempt', onAttempt),
     subscribe('retry', (e) => retries.inc({ provider: e.provider, reason: e.code.toLowerCase() })),
     subscribe('circuit', (e) => circuit.set({ provider: e.provider }, CIRCUIT_STATE_VALUE[e.state])),
-    subscribe('limiterRate', (e) => limiterRate.set({ provider: e.provider }, e.requestsPerMinute)),
+    subscribe('limiterRate', (e) => {
+      if (e.requestsPerMinute !== undefined) limiterRate.set({ provider: e.provider }, e.requestsPerMinute);
+      if (e.concurrency !== undefined) limiterConcurrency.set({ provider: e.provider }, e.concurrency);
+    }),
     subscribe('webhook', (e) => webhooks.inc({ outcome: e.outcome })),
   ];
 

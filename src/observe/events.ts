@@ -51,15 +51,23 @@ export interface CircuitEvent {
   state: 'closed' | 'open' | 'half-open' | 'isolated';
 }
 
-/** The rate a limiter settled on (requests per minute), e.g. learned from headers or 429s. */
+/**
+ * What a provider's flow control currently allows (flow/adaptive.ts), after each call:
+ * the paced rate (requests per minute; absent while unpaced, i.e. before the first
+ * throttle) and the calls in flight it learned to allow.
+ */
 export interface LimiterRateEvent {
   provider: string;
-  requestsPerMinute: number;
+  requestsPerMinute?: number;
+  concurrency?: number;
 }
 
-/** One webhook delivery attempt settled. */
+/**
+ * One webhook delivery attempt settled: delivered (2xx), retrying (another attempt is
+ * scheduled), failed (the schedule ran out) or disabled (the receiver answered 410).
+ */
 export interface WebhookDeliveryEvent {
-  outcome: 'delivered' | 'failed' | 'retrying';
+  outcome: 'delivered' | 'retrying' | 'failed' | 'disabled';
 }
 
 export const CHANNELS = {

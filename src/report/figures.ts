@@ -74,6 +74,8 @@ export interface Throughput {
 
 export interface ReportFigures {
   headline: Headline;
+  /** A torn last line of the results file (a run killed mid-write), skipped: 0 or 1. */
+  tornLines?: number;
   savings: Savings;
   histogram: Histogram;
   throughput: Throughput | null;

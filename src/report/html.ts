@@ -309,7 +309,7 @@ export function renderReport(figures: ReportFigures, context: ReportContext): st
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(context.title)}</title><style>${STYLE}</style></head>
-<body><header><h1>${escapeHtml(context.title)}</h1><p>${escapeHtml(context.source)} · generated ${escapeHtml(context.generatedAt.toISOString())}</p></header>
+<body><header><h1>${escapeHtml(context.title)}</h1><p>${escapeHtml(context.source)} · generated ${escapeHtml(context.generatedAt.toISOString())}</p>${figures.tornLines ? `<p class="warning" data-torn-lines="${figures.tornLines}">⚠ the last line of the results file is cut short (the run stopped mid-write): it is skipped</p>` : ''}</header>
 <main>
 <section><h2>Headline</h2><dl class="tiles">${tiles}</dl></section>
 <section class="charts">${charts}</section>

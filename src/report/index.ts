@@ -22,20 +22,43 @@ export interface ReportOptions {
   /** Configuration and versions to show (flags, never secrets). */
   config?: Record<string, string>;
   title?: string;
+  /** Told about what the report skipped (a torn last line). */
+  warn?: (message: string) => void;
 }
 
+/**
+ * Tallies a results file. Throws INVALID_INPUT when it holds no records (an empty report
+ * would show a meaningless 100 % success rate) or a line in the middle is not a record;
+ * a torn last line is skipped and counted in `tornLines` (and passed to `warn`).
+ */
 export async function reportFigures(
   results: string,
   events: readonly TimelineEvent[] = [],
+  warn: (message: string) => void = () => {},
 ): Promise<ReportFigures> {
   const tally = new FigureTally();
-  for await (const record of readResults(results)) tally.add(record);
-  return tally.figures(events);
+  let tornLines = 0;
+  let records = 0;
+  const onTornLine = (line: number) => {
+    tornLines++;
+    warn(`${results}:${line}: the last line is cut short (a run stopped mid-write?): skipped`);
+  };
+  for await (const record of readResults(results, { onTornLine })) {
+    records++;
+    tally.add(record);
+  }
+  if (records === 0)
+    throw new VisionpipeError(
+      'INVALID_INPUT',
+      `${results}: no result records${tornLines ? ' (only a torn line)' : ''}: nothing to report`,
+      { input: results },
+    );
+  return { ...tally.figures(events), tornLines };
 }
 
 /** Writes the report; returns its figures (the numbers it shows). */
 export async function writeReport(options: ReportOptions): Promise<ReportFigures> {
-  const figures = await reportFigures(options.results, options.events);
+  const figures = await reportFigures(options.results, options.events, options.warn);
   const listed = [...figures.slowest, ...figures.mostExpensive, ...figures.failed].map((r) => r.input);
   const html = renderReport(figures, {
     title: options.title ?? `visionpipe run report — ${figures.headline.images} images`,

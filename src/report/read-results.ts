@@ -46,8 +46,29 @@ export const reportRecordSchema = z.looseObject({
 
 export type ReportRecord = z.infer<typeof reportRecordSchema>;
 
-/** Yields every record of a results file in order; empty lines are skipped. */
-export async function* readResults(file: string): AsyncGenerator<ReportRecord> {
+export interface ReadResultsOptions {
+  /**
+   * Called for a last line that is not JSON (a run killed mid-write leaves one): it is
+   * skipped, not an error. `line` is its 1-based number.
+   */
+  onTornLine?: (line: number, text: string) => void;
+}
+
+function notJson(file: string, number: number, error: unknown): VisionpipeError {
+  return new VisionpipeError('INVALID_INPUT', `${file}:${number}: not JSON (${(error as Error).message})`, {
+    input: file,
+  });
+}
+
+/**
+ * Yields every record of a results file in order; empty lines are skipped. A line that is
+ * not JSON is an INVALID_INPUT error naming its line number, unless it is the last
+ * non-empty line (a torn write): that one is skipped and reported to `onTornLine`.
+ */
+export async function* readResults(
+  file: string,
+  options: ReadResultsOptions = {},
+): AsyncGenerator<ReportRecord> {
   const stream = createReadStream(file, { encoding: 'utf8' });
   const opened = new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
@@ -64,20 +85,18 @@ export async function* readResults(file: string): AsyncGenerator<ReportRecord> {
   }
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let number = 0;
+  // A line that is not JSON is held until the next non-empty line shows it was not the last.
+  let pending: { number: number; text: string; error: unknown } | undefined;
   for await (const line of lines) {
     number++;
     if (line.trim() === '') continue;
+    if (pending) throw notJson(file, pending.number, pending.error);
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (error) {
-      throw new VisionpipeError(
-        'INVALID_INPUT',
-        `${file}:${number}: not JSON (${(error as Error).message})`,
-        {
-          input: file,
-        },
-      );
+      pending = { number, text: line, error };
+      continue;
     }
     const parsed = reportRecordSchema.safeParse(value);
     if (!parsed.success) {
@@ -91,4 +110,5 @@ export async function* readResults(file: string): AsyncGenerator<ReportRecord> {
     }
     yield parsed.data;
   }
+  if (pending) options.onTornLine?.(pending.number, pending.text);
 }

@@ -14,6 +14,8 @@ import type { RunRecord } from '../pipeline/record.js';
 
 export class CostBudget {
   private spent = 0;
+  private done = 0;
+  private total: number | undefined;
   private largest = 0;
   private inFlight = 0;
   /** Whether an image that called a provider has finished (its cost is known, perhaps 0). */
@@ -28,9 +30,30 @@ export class CostBudget {
     return this.spent;
   }
 
-  /** Spent plus the worst case of the images in flight, USD. */
+  /** Records finished so far (resumed ones included). */
+  get doneCount(): number {
+    return this.done;
+  }
+
+  /** How many inputs the run has, once counted (undefined before). */
+  get totalCount(): number | undefined {
+    return this.total;
+  }
+
+  /** The run's input count, once known (it is counted while the run starts). */
+  setTotal(total: number): void {
+    this.total = total;
+  }
+
+  /**
+   * What the run is heading for, USD: the larger of spent plus the worst case of the
+   * images in flight, and (once the input count is known) the run's total at the mean
+   * cost so far: `spent / done × total`.
+   */
   get projectedUsd(): number {
-    return this.spent + this.inFlight * this.largest;
+    const near = this.spent + this.inFlight * this.largest;
+    if (this.total === undefined || this.done === 0) return near;
+    return Math.max(near, (this.spent / this.done) * Math.max(this.total, this.done));
   }
 
   /** Why the run stopped early, or undefined. */
@@ -55,6 +78,7 @@ export class CostBudget {
   /** An image let through by gate() finished (resumed records cost nothing and pass too). */
   finished(record: RunRecord): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
+    this.done++;
     const cost = record.cost_usd ?? 0;
     this.spent += cost;
     this.largest = Math.max(this.largest, cost);

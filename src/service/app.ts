@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { IngestQueue } from '../queue/ingest-queue.js';
 import type { Store } from '../store/index.js';
@@ -42,6 +42,8 @@ export interface ApiDeps {
   /** Per-key request limit; none: unlimited. */
   rateLimiter?: KeyRateLimiter;
   settings: ApiSettings;
+  /** Logs each request and its answer with the request id (`reqId`); none: no request log. */
+  logger?: FastifyBaseLogger;
   /** Errors the API answered 500 for (the client only sees a request id). */
   onError?: (error: unknown, requestId: string) => void;
 }
@@ -60,7 +62,7 @@ function envelopeError(error: ApiError, requestId: string) {
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const { maxUploadBytes } = deps.settings;
   const app = Fastify({
-    logger: false,
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

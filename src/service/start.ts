@@ -6,6 +6,7 @@
  * jobs and finish theirs, then connections close.
  */
 import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
 import { createMetrics } from '../metrics/prometheus.js';
 import { closeRedis, connectRedis } from '../queue/connection.js';
 import { type Fleet, type FleetSettings, startFleet } from '../queue/fleet.js';
@@ -28,6 +29,8 @@ export interface ServiceSettings {
   /** In-process workers (count 0: the API only; workers run elsewhere). */
   fleet: FleetSettings;
   log: (line: string) => void;
+  /** The pino logger for per-request lines (with the request id); none: no request log. */
+  logger?: Logger;
 }
 
 export interface RunningService {
@@ -72,6 +75,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
       queue,
       redis,
       settings: settings.api,
+      ...(settings.logger ? { logger: settings.logger } : {}),
       ...(settings.rateLimit
         ? { rateLimiter: new KeyRateLimiter(redis, { ...settings.rateLimit, prefix: settings.fleet.prefix }) }
         : {}),

@@ -9,6 +9,7 @@
  * (the delivery timeout plus 5 s), then any dispatcher sends it again, with the same
  * `webhook-id`: receivers deduplicate on it.
  */
+import { publish, type WebhookDeliveryEvent } from '../observe/events.js';
 import type { AttemptOutcome, ClaimedDelivery, Store } from '../store/index.js';
 import { attemptDelivery, DEFAULT_DELIVERY_TIMEOUT_MS } from './deliver.js';
 import { DEFAULT_RETRY_DELAYS_MS, nextDelayMs, type RetrySchedule } from './schedule.js';
@@ -33,6 +34,14 @@ export const DISPATCHER_DEFAULTS: DispatcherSettings = {
   pollMs: 500,
   batch: 16,
   allowPrivate: false,
+};
+
+/** The metric's outcome label for what an attempt led to. */
+const DELIVERY_OUTCOME: Record<AttemptOutcome['next']['kind'], WebhookDeliveryEvent['outcome']> = {
+  delivered: 'delivered',
+  retry: 'retrying',
+  failed: 'failed',
+  disabled: 'disabled',
 };
 
 export interface Dispatcher {
@@ -76,6 +85,7 @@ export function startDispatcher(
     });
     const next = outcomeOf(settings, row.attempts, row.url, result);
     await store.webhooks.record(row, { ...result, next });
+    publish('webhook', { outcome: DELIVERY_OUTCOME[next.kind] }); // visionpipe_webhook_deliveries_total
     if (next.kind === 'failed' || next.kind === 'disabled')
       log(
         `webhook ${row.id} (${row.event} of job ${row.job_id}) to ${row.url}: ${next.kind} after ${row.attempts} attempt(s)`,

@@ -10,28 +10,14 @@ import type { RunRecord } from '../../src/pipeline/record.js';
 import { LIMITER_SHAPES } from '../../src/simulator/shapes.js';
 import { BIN, ROOT, runCommand } from '../support/cli.js';
 import { tempDir } from '../support/images.js';
+import { fencedBlocks } from '../support/markdown.js';
 import { freePort } from '../support/redis.js';
 import { solidJpeg } from '../support/simulator-fixtures.js';
 
 const DOC = path.join(ROOT, 'docs/flow-control.md');
 const SECTION = 'Adaptive flow control (no limit given)';
 
-/** Fenced blocks under each `## ` section. */
-function blocks(markdown: string): Array<{ section: string; lang: string; code: string }> {
-  const found: Array<{ section: string; lang: string; code: string }> = [];
-  let section = '';
-  const lines = markdown.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.startsWith('## ')) section = line.slice(3).trim();
-    const open = /^```(\w*)\s*$/.exec(line);
-    if (!open) continue;
-    const body: string[] = [];
-    for (i++; i < lines.length && !lines[i]!.startsWith('```'); i++) body.push(lines[i]!);
-    found.push({ section, lang: open[1]!, code: body.join('\n') });
-  }
-  return found;
-}
+const blocks = fencedBlocks;
 
 describe('docs/flow-control.md, adaptive flow control', () => {
   it('the zoo table lists exactly the shapes the simulator has', async () => {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertPayload } from '../../src/metrics/alert-webhooks.js';
-import { AlertMonitor } from '../../src/metrics/alerts.js';
+import { ALERT_DEFAULTS, AlertMonitor } from '../../src/metrics/alerts.js';
 import type { RunRecord } from '../../src/pipeline/record.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { runCli } from '../support/cli.js';
@@ -218,14 +218,26 @@ describe('alerts', () => {
     ];
     const env = { OPENAI_API_KEY: 'sk-sim-budget' };
     const first = await runCli([...args, '--max-cost-usd', '0.005'], { cwd: work, env });
-    expect(first.code).toBe(0);
-    const summary = JSON.parse(first.stdout) as { cost_usd: number; total: number; alerts: string[] };
+    expect(first.code).toBe(4); // stopped by the budget: not a success
+    const summary = JSON.parse(first.stdout) as {
+      cost_usd: number;
+      total: number;
+      alerts: string[];
+      stopped: string;
+      not_processed: number;
+    };
+    expect(summary.stopped).toBe('budget');
+    expect(summary.not_processed).toBe(12 - summary.total);
     expect(summary.cost_usd).toBeGreaterThan(0);
     expect(summary.cost_usd).toBeLessThanOrEqual(0.005);
     expect(summary.total).toBeLessThan(12);
     expect(summary.alerts.join('\n')).toMatch(/stopped before exceeding the \$0\.005 budget/);
     const budgetAlerts = hook.received.filter((r) => r.body.condition === 'cost_budget');
     expect(budgetAlerts.map((a) => a.body.state)).toEqual(['firing']);
+    // The projection is for the whole run: spent / done × 12, named in the message.
+    expect(budgetAlerts[0]?.body.message).toMatch(
+      /projected cost \$[\d.]+ \(spent \$[\d.]+ on \d+ of 12 images\)/,
+    );
 
     const second = await runCli([...args, '--max-cost-usd', '1'], { cwd: work, env });
     expect(second.code).toBe(0);
@@ -234,6 +246,48 @@ describe('alerts', () => {
     expect(paid.size).toBe(12);
     expect([...paid.values()].every((n) => n === 1)).toBe(true); // nothing paid twice
   }, 120_000);
+});
+
+describe('the cost budget projection', () => {
+  const record = (cost: number) => ({ cost_usd: cost, attempts: 1 }) as RunRecord;
+
+  it('projects the run total as spent / done × total, and the alert fires on it', async () => {
+    const { CostBudget } = await import('../../src/runs/budget.js');
+    const budget = new CostBudget(1);
+    for (let i = 0; i < 2; i++) {
+      const gate = budget.gate(
+        (async function* () {
+          yield i;
+        })(),
+      );
+      await gate.next(); // one image let in
+      budget.finished(record(0.01));
+    }
+    // Nothing in flight: spent alone is $0.02, 2 % of the budget.
+    expect(budget.projectedUsd).toBeCloseTo(0.02, 12);
+    budget.setTotal(100);
+    // 2 images cost $0.02: 100 images will cost $1.00.
+    expect(budget.projectedUsd).toBeCloseTo((0.02 / 2) * 100, 12);
+    const alerts: string[] = [];
+    const monitor = new AlertMonitor({ ...ALERT_DEFAULTS, budgetUsd: 1 }, (a) =>
+      alerts.push(`${a.state} ${a.value.toFixed(4)} ${a.message}`),
+    );
+    monitor.cost(budget.projectedUsd, { spentUsd: budget.spentUsd, done: budget.doneCount, total: 100 });
+    expect(alerts).toEqual([
+      'firing 1.0000 projected cost $1.0000 (spent $0.0200 on 2 of 100 images) is at 100 % of the $1 budget',
+    ]);
+  });
+
+  it('stays quiet while the projected total is below 80 % of the budget', () => {
+    const alerts: string[] = [];
+    const monitor = new AlertMonitor({ ...ALERT_DEFAULTS, budgetUsd: 10 }, (a) => alerts.push(a.message));
+    monitor.cost((0.5 / 10) * 150, { spentUsd: 0.5, done: 10, total: 150 }); // $7.50: 75 %
+    expect(alerts).toEqual([]);
+    monitor.cost((0.6 / 10) * 150, { spentUsd: 0.6, done: 10, total: 150 }); // $9.00: 90 %
+    expect(alerts).toEqual([
+      'projected cost $9.0000 (spent $0.6000 on 10 of 150 images) is at 90 % of the $10 budget',
+    ]);
+  });
 });
 
 describe('alert receivers', () => {

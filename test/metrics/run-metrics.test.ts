@@ -13,6 +13,7 @@ import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { runCli } from '../support/cli.js';
 import { corpus, tempDir } from '../support/images.js';
 import { family, scrape, total } from '../support/metrics-scrape.js';
+import { solidJpeg } from '../support/simulator-fixtures.js';
 
 const SECRET = 'sk-sim-metrics-9f8e7d6c5b4a';
 let simulator: Simulator;
@@ -239,4 +240,76 @@ describe('run --metrics-port and --log-file', () => {
     // The summary came out with the scrape window still open: the scrape saw the run's end.
     expect(scraped).toEqual({ inProgress: 0, images: summary.total });
   }, 120_000);
+
+  it('publish what flow control learned: visionpipe_limiter_rate (paced rpm) and _concurrency', async () => {
+    // A provider that allows 5 calls per second and says nothing in headers: the flow learns from 429s.
+    const limited = await startSimulator({
+      latency: { minMs: 20, maxMs: 40 },
+      answer: () => ({ title: 'A', total: 3 }),
+      limiter: { shape: 'no-headers', rps: 5 },
+    });
+    try {
+      const dir = path.join(work, 'many');
+      await mkdir(dir, { recursive: true });
+      for (let i = 0; i < 30; i++)
+        await writeFile(path.join(dir, `m-${i}.jpg`), await solidJpeg(40 + i, 30, '#405060'));
+      const { result, families } = await runThenScrape(
+        ['run', dir, '-p', 'pattern.json', '--provider', 'openai', '--model', 'gpt-4o-mini'],
+        [
+          '--base-url',
+          limited.baseUrls.openai,
+          '--out',
+          'limited.jsonl',
+          '--cache',
+          'off',
+          '--concurrency',
+          '8',
+        ],
+      );
+      expect(result.code, result.stderr).toBe(0);
+      const refused = total(families, 'visionpipe_rate_limited_total', { provider: 'openai' });
+      expect(refused).toBeGreaterThan(0);
+      const rate = family(families, 'visionpipe_limiter_rate');
+      expect(rate?.type).toBe('GAUGE');
+      expect(rate?.metrics.map((m) => m.labels?.provider)).toEqual(['openai']);
+      const rpm = Number(rate?.metrics[0]?.value);
+      // Paced: a finite rate, at most what was ever accepted (a cut is β × the accepted rate).
+      expect(Number.isFinite(rpm) && rpm > 0, JSON.stringify(rate)).toBe(true);
+      const concurrency = total(families, 'visionpipe_limiter_concurrency', { provider: 'openai' });
+      expect(concurrency).toBeGreaterThanOrEqual(1);
+      expect(concurrency).toBeLessThanOrEqual(8); // never above --concurrency
+    } finally {
+      await limited.close();
+    }
+  }, 120_000);
 });
+
+/** Runs visionpipe with /metrics up, scrapes once the summary is out (during --metrics-linger). */
+async function runThenScrape(
+  args: string[],
+  more: string[],
+): Promise<{ result: Awaited<ReturnType<typeof runCli>>; families: Awaited<ReturnType<typeof scrape>> }> {
+  let stdout = '';
+  let stderr = '';
+  let scraped: Promise<Awaited<ReturnType<typeof scrape>>> | undefined;
+  const result = await runCli(
+    [...args, ...more, '--no-progress', '--json', '--metrics-port', '0', '--metrics-linger', '10s'],
+    {
+      cwd: work,
+      env: { OPENAI_API_KEY: SECRET },
+      onSpawn: (child) => {
+        child.stderr?.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        child.stdout?.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          if (scraped || !stdout.includes('\n')) return;
+          const url = /Metrics at (http:\/\/\S+)\/metrics/.exec(stderr)?.[1];
+          scraped = scrape(`${url}/metrics`);
+        });
+      },
+    },
+  );
+  if (!scraped) throw new Error(`no summary printed: ${result.stderr}`);
+  return { result, families: await scraped };
+}

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { call, distinctJpeg, imageForm, waitForJob } from '../support/api-client.js';
+import { startServer } from '../support/http.js';
 import { family, scrape, total } from '../support/metrics-scrape.js';
 import { startTestService, type TestService } from '../support/service.js';
 
@@ -25,6 +26,8 @@ beforeAll(async () => {
     provider: 'openai',
     providerOptions: { openai: { baseUrl: sim.baseUrls.openai, apiKey: 'sim' } },
     concurrency: 2,
+    // Fast retries, so a refused delivery is retried within the test.
+    webhooks: { allowPrivate: true, pollMs: 50, schedule: { delaysMs: [50, 50, 50], jitter: 0 } },
   });
 }, 60_000);
 
@@ -77,5 +80,48 @@ describe('serve /metrics', () => {
       'waiting',
     ]);
     expect(total(after, 'visionpipe_queue_jobs', { state: 'waiting' })).toBe(0);
+  }, 120_000);
+
+  it('counts webhook deliveries by outcome: a refused attempt is retrying, the next one delivered', async () => {
+    const answers = [503, 204];
+    const receiver = await startServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(answers.shift() ?? 204).end());
+    });
+    try {
+      const before = await scrape(`${svc.url}/metrics`);
+      const key = await svc.key(['patterns:write', 'patterns:ingest', 'jobs:read']);
+      const created = await call<{ data: { id: string } }>(svc.api, 'POST', '/patterns', {
+        key,
+        json: { name: 'Hooked', instructions: 'Read', json_schema: { merchant: 'string' } },
+      });
+      const form = imageForm(await distinctJpeg(911));
+      form.set('webhook_url', `${receiver.url}/hook`);
+      const answer = await call<{ data: { job_id: string } }>(
+        svc.api,
+        'POST',
+        `/patterns/${created.body.data.id}/ingest`,
+        { key, form },
+      );
+      await waitForJob(svc.api, key, answer.body.data.job_id);
+      const delta = (after: Awaited<ReturnType<typeof scrape>>, outcome: string) =>
+        total(after, 'visionpipe_webhook_deliveries_total', { outcome }) -
+        total(before, 'visionpipe_webhook_deliveries_total', { outcome });
+      let after = await scrape(`${svc.url}/metrics`);
+      for (let i = 0; i < 200 && delta(after, 'delivered') < 1; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        after = await scrape(`${svc.url}/metrics`);
+      }
+      expect(family(after, 'visionpipe_webhook_deliveries_total')?.type).toBe('COUNTER');
+      expect(delta(after, 'retrying')).toBe(1);
+      expect(delta(after, 'delivered')).toBe(1);
+      expect(delta(after, 'failed')).toBe(0);
+      // The workers' provider calls went through flow control: what it allows is published.
+      expect(total(after, 'visionpipe_limiter_concurrency', { provider: 'openai' })).toBeGreaterThanOrEqual(
+        1,
+      );
+    } finally {
+      await receiver.close();
+    }
   }, 120_000);
 });

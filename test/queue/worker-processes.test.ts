@@ -197,7 +197,7 @@ describe('worker processes', () => {
     await worker.waitFor(/SIGTERM: draining/);
     const late = await ingest(await distinctJpeg(7));
     expect(await exited).toBe(0);
-    expect(worker.stderr).toContain('drained');
+    expect(worker.stdout).toContain('drained');
     const jobs = await Promise.all(running.map((id) => waitForJob(base, key, id, 5_000)));
     expect(jobs.map((j) => j.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     expect(billed - mark).toBe(3);

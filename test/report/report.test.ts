@@ -233,4 +233,50 @@ describe('visionpipe report', () => {
     expect(made.code).toBe(2);
     expect(made.stderr).toMatch(/bad\.jsonl:2: not a result record/);
   });
+
+  it('refuses an empty results file (no records), never reporting 100 % success', async () => {
+    for (const [name, text] of [
+      ['empty.jsonl', ''],
+      ['blank.jsonl', '\n\n'],
+    ] as const) {
+      const file = path.join(work, name);
+      await writeFile(file, text);
+      const out = path.join(work, `${name}.html`);
+      const made = await runCli(['report', file, '-o', out], { cwd: work });
+      expect(made.code, name).toBe(2);
+      expect(made.stderr, name).toMatch(
+        new RegExp(`error \\[INVALID_INPUT\\]: .*${name}: no result records`),
+      );
+      expect(made.stdout, name).not.toMatch(/100/);
+      await expect(readFile(out, 'utf8'), name).rejects.toThrow(/ENOENT/);
+    }
+  });
+
+  it('skips a torn last line with a warning (shown in the page), but names a corrupt line in the middle', async () => {
+    const lines = records.map((r) => JSON.stringify(r));
+    const torn = path.join(work, 'torn.jsonl');
+    // A run killed mid-write: the last line stops halfway, without its newline.
+    await writeFile(torn, `${lines.join('\n')}\n${lines[0]!.slice(0, 40)}`);
+    const out = path.join(work, 'torn.html');
+    const made = await runCli(['report', torn, '-o', out, '--json'], { cwd: work });
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stderr).toMatch(new RegExp(`torn\\.jsonl:${records.length + 1}: the last line is cut short`));
+    expect((JSON.parse(made.stdout) as { images: number }).images).toBe(records.length);
+    const session = await openBrowser();
+    try {
+      await session.page.goto(`file://${out}`);
+      await session.page.waitForSelector('canvas');
+      expect((await figuresOf(session.page)).images?.value).toBe(records.length);
+      expect(await session.page.locator('[data-torn-lines]').getAttribute('data-torn-lines')).toBe('1');
+      expect(await session.page.locator('[data-torn-lines]').innerText()).toMatch(/cut short/);
+    } finally {
+      await session.close();
+    }
+
+    const middle = path.join(work, 'middle.jsonl');
+    await writeFile(middle, `${lines[0]}\n${lines[1]!.slice(0, 40)}\n${lines[2]}\n`);
+    const refused = await runCli(['report', middle, '-o', path.join(work, 'middle.html')], { cwd: work });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/middle\.jsonl:2: not JSON/);
+  }, 120_000);
 });

@@ -11,28 +11,14 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/file.js';
 import { BIN, ROOT, runCommand } from '../support/cli.js';
+import { fencedBlocks } from '../support/markdown.js';
 import { PG_ADMIN_URL } from '../support/postgres.js';
 import { freePort } from '../support/redis.js';
 import { clearRedisPrefix } from '../support/service.js';
 
 const DOC = path.join(ROOT, 'docs/service.md');
 
-/** The fenced blocks of a markdown text, in order, under each `## ` section. */
-function blocks(markdown: string): Array<{ section: string; lang: string; code: string }> {
-  const found: Array<{ section: string; lang: string; code: string }> = [];
-  let section = '';
-  const lines = markdown.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.startsWith('## ')) section = line.slice(3).trim();
-    const open = /^```(\w*)\s*$/.exec(line);
-    if (!open) continue;
-    const body: string[] = [];
-    for (i++; i < lines.length && !lines[i]!.startsWith('```'); i++) body.push(lines[i]!);
-    found.push({ section, lang: open[1]!, code: body.join('\n') });
-  }
-  return found;
-}
+const blocks = fencedBlocks;
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {

@@ -22,6 +22,8 @@ export interface RunObservers {
   gate<T>(items: AsyncIterable<T>): AsyncIterable<T>;
   /** Every result of the run as it is made (runBatch's onRecord), resumed ones included. */
   record(record: RunRecord): void;
+  /** The run's input count, once counted (the budget projects the run's total cost from it). */
+  expect(total: number): void;
   /** Why the run stopped early for its budget, or undefined. */
   readonly budgetStopped: string | undefined;
   started(details: Record<string, string | number>): void;
@@ -115,6 +117,15 @@ export async function startRunObservers(
         ]
       : []),
   ];
+  const projectCost = () => {
+    if (!budget) return;
+    const total = budget.totalCount;
+    monitor.cost(budget.projectedUsd, {
+      spentUsd: budget.spentUsd,
+      done: budget.doneCount,
+      ...(total === undefined ? {} : { total }),
+    });
+  };
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -131,7 +142,12 @@ export async function startRunObservers(
     record(record) {
       if (!budget) return;
       budget.finished(record);
-      monitor.cost(budget.projectedUsd);
+      projectCost();
+    },
+    expect(total) {
+      if (!budget) return;
+      budget.setTotal(total);
+      if (budget.doneCount > 0) projectCost();
     },
     get budgetStopped() {
       return budget?.stopped;
@@ -148,7 +164,12 @@ export async function startRunObservers(
           { event: 'budget.stopped', spent_usd: budget.spentUsd, budget_usd: budget.limitUsd },
           budget.stopped,
         );
-        monitor.cost(Math.max(budget.projectedUsd, budget.limitUsd));
+        const total = budget.totalCount;
+        monitor.cost(Math.max(budget.projectedUsd, budget.limitUsd), {
+          spentUsd: budget.spentUsd,
+          done: budget.doneCount,
+          ...(total === undefined ? {} : { total }),
+        });
       }
       const { alerts: _alerts, ...figures } = summary;
       log.logger.info(
@@ -161,6 +182,7 @@ export async function startRunObservers(
           out: flags.report,
           events: timeline,
           config: { visionpipe: packageVersion(), ...context.config },
+          warn: (message) => progress.log(`warning: ${message}`),
         });
       }
       running?.set(0);

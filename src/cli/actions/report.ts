@@ -20,6 +20,7 @@ export async function reportAction(results: string, flags: ReportFlags): Promise
     events,
     config: { visionpipe: packageVersion(), results },
     ...(flags.title ? { title: flags.title } : {}),
+    warn: (message) => process.stderr.write(`warning: ${message}\n`),
   });
   const h = figures.headline;
   if (flags.json) process.stdout.write(`${JSON.stringify(figures.headline)}\n`);

@@ -12,6 +12,7 @@ import { isProfileName, PROFILE_NAMES, type ProfileName } from '../../image/prof
 import { loadPattern } from '../../patterns/index.js';
 import { createBatchBackend } from '../../providers/batch/index.js';
 import { createProvider } from '../../providers/registry.js';
+import { checkReportTarget } from '../../report/target.js';
 import { runWithBatchApi } from '../../runs/batch-api-run.js';
 import { CombinedWriter } from '../../runs/combine.js';
 import { FailureLog } from '../../runs/failures.js';
@@ -28,6 +29,7 @@ import { acquireRunLock } from '../../runs/run-lock.js';
 import { RunSummary } from '../../runs/summary.js';
 import { parseModelRef } from '../cost-flags.js';
 import { documentOptionsFrom } from '../document-flags.js';
+import { EXIT } from '../exit-codes.js';
 import { plural } from '../format.js';
 import { handleInterrupts } from '../interrupt.js';
 import { createProgress } from '../progress.js';
@@ -107,6 +109,8 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
         anthropic: { ...(providerOptions.anthropic ?? {}) },
       })
     : undefined;
+  // A report that cannot be written fails now, not after the images were paid for.
+  if (flags.report) await checkReportTarget(flags.report, '--report');
   let summary = new RunSummary();
   // Retries and rate-limit pauses show in the progress line while they last (wait-watch.ts).
   const waits = new WaitWatch({
@@ -120,213 +124,234 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
   });
   const warn = (message: string) => progress.log(`warning: ${message}`);
   const observers = await startRunObservers(flags, progress, path.resolve(flags.out));
-  const stateDir = path.resolve(flags.stateDir);
-  const cache = await openCache({ spec: flags.cache, stateDir, ttlMs: flags.cacheTtl, warn });
-  const limiter = limiterFrom(flags, warn);
-  const retry = retryFrom(flags);
-  const pipelines = new PipelineSet({
-    defaults,
-    ...(router ? { router } : {}),
-    providers: [mainProvider],
-    providerOptions,
-    cache,
-    warn,
-    ...(limiter ? { limiter } : {}),
-    ...(retry ? { retry } : {}),
-    sourceLimits: {
-      maxInputBytes: flags.maxInputBytes,
-      allowPrivateNetworks: flags.allowPrivateUrls ?? false,
-      passUrls: flags.passUrls ?? false,
-    },
-    timeoutMs: flags.timeout,
-    ...(flags.nearDup === undefined ? {} : { nearDuplicateDistance: flags.nearDup }),
-    ...(flags.retryFailed ? { retryFailed: true } : {}),
-    ...(flags.maxImageTokens === undefined ? {} : { maxImageTokens: flags.maxImageTokens }),
-    documents: documentOptionsFrom(flags),
-    ...(triage
-      ? { triage: { ...triage, ...(flags.triageQuestion ? { question: flags.triageQuestion } : {}) } }
-      : {}),
-    ...(escalation
-      ? {
-          escalation: {
-            ...escalation,
-            // --min-confidence escalates first: only what the stronger model cannot lift is an error.
-            ...((flags.escalateBelow ?? flags.minConfidence) === undefined
-              ? {}
-              : { below: flags.escalateBelow ?? flags.minConfidence }),
-          },
-        }
-      : {}),
-    ...(flags.priceTable ? { priceTable: flags.priceTable } : {}),
-  });
-  let completed = false;
-  let confidence: ConfidencePolicy | undefined;
-  let combined: CombinedWriter | undefined;
-  const failures = await FailureLog.open(flags.failures);
   const interrupt = handleInterrupts(() =>
     progress.log('Stopping: finishing images in flight (Ctrl-C again to abort)'),
   );
-  let describe = { provider: flags.provider, model: flags.model ?? '' };
-  let releaseLock = () => {};
   try {
-    pipelines.checkCredentials(); // a missing key stops the run before anything is written
-    const main = await pipelines.defaultPipeline();
-    describe = { provider: main.provider.id, model: main.model };
-    const calibrated = defaultMinConfidence(main.provider.id);
-    if (flags.minConfidence !== undefined)
-      confidence = { min: flags.minConfidence, enforce: true, source: '--min-confidence' };
-    else if (calibrated !== undefined)
-      confidence = { min: calibrated, enforce: false, source: 'engine calibration' };
-    summary = new RunSummary(confidence ? { minConfidence: confidence.min } : {});
-    const concurrency = flags.concurrency ?? defaultConcurrencyFor(main.provider.id, defaultConcurrency());
-    observers.started({ ...describe, concurrency, pattern: flags.pattern, results: path.resolve(flags.out) });
-    // Never read our own outputs back as inputs: the results file, the format folder, the state.
-    const exclude = [
-      flags.out,
-      stateDir,
-      ...(flags.formatDir ? [flags.formatDir] : []),
-      ...(flags.failures ? [flags.failures] : []),
-      ...(flags.combine ? [flags.combine, `${flags.combine}.${process.pid}.tmp`] : []),
-    ].map((p) => path.resolve(p));
-    // -o is never the pattern, a rules or list file, an input, or a file visionpipe did not write.
-    await checkResultsTarget({
-      out: flags.out,
-      reads: { pattern: flags.pattern, routes: flags.route, list: flags.list },
-      inputs,
-      overwrite: flags.overwrite ?? false,
+    const stateDir = path.resolve(flags.stateDir);
+    const cache = await openCache({ spec: flags.cache, stateDir, ttlMs: flags.cacheTtl, warn });
+    const limiter = limiterFrom(flags, warn);
+    const retry = retryFrom(flags);
+    const pipelines = new PipelineSet({
+      defaults,
+      ...(router ? { router } : {}),
+      providers: [mainProvider],
+      providerOptions,
+      cache,
+      warn,
+      ...(limiter ? { limiter } : {}),
+      ...(retry ? { retry } : {}),
+      sourceLimits: {
+        maxInputBytes: flags.maxInputBytes,
+        allowPrivateNetworks: flags.allowPrivateUrls ?? false,
+        passUrls: flags.passUrls ?? false,
+      },
+      timeoutMs: flags.timeout,
+      ...(flags.nearDup === undefined ? {} : { nearDuplicateDistance: flags.nearDup }),
+      ...(flags.retryFailed ? { retryFailed: true } : {}),
+      ...(flags.maxImageTokens === undefined ? {} : { maxImageTokens: flags.maxImageTokens }),
+      documents: documentOptionsFrom(flags),
+      ...(triage
+        ? { triage: { ...triage, ...(flags.triageQuestion ? { question: flags.triageQuestion } : {}) } }
+        : {}),
+      ...(escalation
+        ? {
+            escalation: {
+              ...escalation,
+              // --min-confidence escalates first: only what the stronger model cannot lift is an error.
+              ...((flags.escalateBelow ?? flags.minConfidence) === undefined
+                ? {}
+                : { below: flags.escalateBelow ?? flags.minConfidence }),
+            },
+          }
+        : {}),
+      ...(flags.priceTable ? { priceTable: flags.priceTable } : {}),
     });
-    const lock = acquireRunLock(stateDir, flags.out, warn); // one run per results file (run-lock.ts)
-    releaseLock = () => lock.release();
-    const plan = await planResume({
-      out: flags.out,
-      stateDir,
-      fresh: flags.fresh ?? false,
-      signature: await pipelines.signature(),
-    });
-    if (plan.reason) warn(plan.reason);
-    if (plan.earlier > 0)
-      progress.log(`Resuming: ${plan.earlier} results from an earlier run of this command are kept`);
-    const renders = flags.formatDir
-      ? await RenderOutputs.open(flags.formatDir, {
-          overwrite: flags.overwrite ?? false,
-          ...(flags.keepCsvFormulas ? { csvFormulas: 'keep' as const } : {}),
-          patternFor: async (item) => (await pipelines.pipelineFor(item)).pattern,
-          warn,
-        })
-      : undefined;
-    combined = flags.combine ? await CombinedWriter.open(flags.combine, warn) : undefined;
-    // --format-dir keeps the inputs' folders when several arguments are given (format-paths.ts).
-    const severalArguments = inputs.length + (flags.list ? 1 : 0) > 1;
-    const placed = (item: InputItem): InputItem =>
-      item.kind === 'error' ? item : { ...item, rel: formatRelativePath(item, severalArguments) };
-    countInputs(allInputs(inputs, flags.list), { exclude }).then(
-      (total) => progress.setTotal(total),
-      () => {},
-    );
+    let completed = false;
+    let confidence: ConfidencePolicy | undefined;
+    let combined: CombinedWriter | undefined;
+    const failures = await FailureLog.open(flags.failures);
+    let counted: Promise<number | undefined> = Promise.resolve(undefined);
+    let describe = { provider: flags.provider, model: flags.model ?? '' };
+    let releaseLock = () => {};
     try {
-      const expanded = expandInputs(allInputs(inputs, flags.list), { exclude });
-      // The budget admits inputs as records come in: the batch API's come too late for it.
-      const items = batchBackend ? expanded : observers.gate(expanded);
-      const handle = async ({ item, record: raw, resumed }: BatchResult) => {
-        const produced = resumed ? raw : enforceConfidence(raw, confidence);
-        progress.tick(produced.status === 'error');
-        if (combined && produced.status === 'ok' && item.kind !== 'error') {
-          await combined.add(produced.input, (await pipelines.pipelineFor(item)).pattern, produced.output);
+      pipelines.checkCredentials(); // a missing key stops the run before anything is written
+      const main = await pipelines.defaultPipeline();
+      describe = { provider: main.provider.id, model: main.model };
+      const calibrated = defaultMinConfidence(main.provider.id);
+      if (flags.minConfidence !== undefined)
+        confidence = { min: flags.minConfidence, enforce: true, source: '--min-confidence' };
+      else if (calibrated !== undefined)
+        confidence = { min: calibrated, enforce: false, source: 'engine calibration' };
+      summary = new RunSummary(confidence ? { minConfidence: confidence.min } : {});
+      const concurrency = flags.concurrency ?? defaultConcurrencyFor(main.provider.id, defaultConcurrency());
+      observers.started({
+        ...describe,
+        concurrency,
+        pattern: flags.pattern,
+        results: path.resolve(flags.out),
+      });
+      // Never read our own outputs back as inputs: the results file, the format folder, the state.
+      const exclude = [
+        flags.out,
+        stateDir,
+        ...(flags.formatDir ? [flags.formatDir] : []),
+        ...(flags.failures ? [flags.failures] : []),
+        ...(flags.combine ? [flags.combine, `${flags.combine}.${process.pid}.tmp`] : []),
+      ].map((p) => path.resolve(p));
+      // -o is never the pattern, a rules or list file, an input, or a file visionpipe did not write.
+      await checkResultsTarget({
+        out: flags.out,
+        reads: { pattern: flags.pattern, routes: flags.route, list: flags.list },
+        inputs,
+        overwrite: flags.overwrite ?? false,
+      });
+      const lock = acquireRunLock(stateDir, flags.out, warn); // one run per results file (run-lock.ts)
+      releaseLock = () => lock.release();
+      const plan = await planResume({
+        out: flags.out,
+        stateDir,
+        fresh: flags.fresh ?? false,
+        signature: await pipelines.signature(),
+      });
+      if (plan.reason) warn(plan.reason);
+      if (plan.earlier > 0)
+        progress.log(`Resuming: ${plan.earlier} results from an earlier run of this command are kept`);
+      const renders = flags.formatDir
+        ? await RenderOutputs.open(flags.formatDir, {
+            overwrite: flags.overwrite ?? false,
+            ...(flags.keepCsvFormulas ? { csvFormulas: 'keep' as const } : {}),
+            patternFor: async (item) => (await pipelines.pipelineFor(item)).pattern,
+            warn,
+          })
+        : undefined;
+      combined = flags.combine ? await CombinedWriter.open(flags.combine, warn) : undefined;
+      // --format-dir keeps the inputs' folders when several arguments are given (format-paths.ts).
+      const severalArguments = inputs.length + (flags.list ? 1 : 0) > 1;
+      const placed = (item: InputItem): InputItem =>
+        item.kind === 'error' ? item : { ...item, rel: formatRelativePath(item, severalArguments) };
+      counted = countInputs(allInputs(inputs, flags.list), { exclude }).then(
+        (total) => {
+          progress.setTotal(total);
+          observers.expect(total);
+          return total;
+        },
+        () => undefined,
+      );
+      try {
+        const expanded = expandInputs(allInputs(inputs, flags.list), { exclude });
+        // The budget admits inputs as records come in: the batch API's come too late for it.
+        const items = batchBackend ? expanded : observers.gate(expanded);
+        const handle = async ({ item, record: raw, resumed }: BatchResult) => {
+          const produced = resumed ? raw : enforceConfidence(raw, confidence);
+          progress.tick(produced.status === 'error');
+          if (combined && produced.status === 'ok' && item.kind !== 'error') {
+            await combined.add(produced.input, (await pipelines.pipelineFor(item)).pattern, produced.output);
+          }
+          if (resumed) {
+            plan.kept(produced);
+            summary.addResumed(produced);
+            await renders?.restore(placed(item), produced); // its file may be missing after a kill
+            return;
+          }
+          // Rendered first, so the record names the file it was rendered to.
+          const record = renders ? await renders.render(placed(item), produced) : produced;
+          plan.writer.write(record);
+          plan.processed(record);
+          summary.add(record);
+          failures.add(record);
+        };
+        if (batchBackend) {
+          const signature = await pipelines.signature();
+          await runWithBatchApi(items, {
+            backend: batchBackend,
+            pipelineFor: (i) => pipelines.pipelineFor(i),
+            stateDir,
+            jobKey: createHash('sha256')
+              .update(JSON.stringify([signature, path.resolve(flags.out)]))
+              .digest('hex')
+              .slice(0, 32),
+            concurrency,
+            reuse: (candidate, sha256) => plan.reuse(candidate, sha256),
+            pollIntervalMs: flags.batchPoll,
+            stop: interrupt.stop,
+            signal: interrupt.abort,
+            onStatus: (message) => progress.log(message),
+            onResult: handle,
+          });
+        } else {
+          for await (const result of runBatch(items, (i) => pipelines.pipelineFor(i), {
+            concurrency,
+            stop: interrupt.stop,
+            signal: interrupt.abort,
+            reuse: (candidate, sha256) => plan.reuse(candidate, sha256),
+            onRecord: (record) => observers.record(record),
+          })) {
+            await handle(result);
+          }
         }
-        if (resumed) {
-          plan.kept(produced);
-          summary.addResumed(produced);
-          await renders?.restore(placed(item), produced); // its file may be missing after a kill
-          return;
-        }
-        // Rendered first, so the record names the file it was rendered to.
-        const record = renders ? await renders.render(placed(item), produced) : produced;
-        plan.writer.write(record);
-        plan.processed(record);
-        summary.add(record);
-        failures.add(record);
-      };
-      if (batchBackend) {
-        const signature = await pipelines.signature();
-        await runWithBatchApi(items, {
-          backend: batchBackend,
-          pipelineFor: (i) => pipelines.pipelineFor(i),
-          stateDir,
-          jobKey: createHash('sha256')
-            .update(JSON.stringify([signature, path.resolve(flags.out)]))
-            .digest('hex')
-            .slice(0, 32),
-          concurrency,
-          reuse: (candidate, sha256) => plan.reuse(candidate, sha256),
-          pollIntervalMs: flags.batchPoll,
-          stop: interrupt.stop,
-          signal: interrupt.abort,
-          onStatus: (message) => progress.log(message),
-          onResult: handle,
-        });
-      } else {
-        for await (const result of runBatch(items, (i) => pipelines.pipelineFor(i), {
-          concurrency,
-          stop: interrupt.stop,
-          signal: interrupt.abort,
-          reuse: (candidate, sha256) => plan.reuse(candidate, sha256),
-          onRecord: (record) => observers.record(record),
-        })) {
-          await handle(result);
-        }
+        completed = !interrupt.stop.aborted && observers.budgetStopped === undefined;
+      } finally {
+        // The Ctrl-C handler stays until the summary is out: a Ctrl-C during cleanup must not
+        // kill the process before the journal is closed and the summary printed.
+        progress.stop();
+        await plan.finish(completed);
       }
-      completed = !interrupt.stop.aborted && observers.budgetStopped === undefined;
     } finally {
-      // The Ctrl-C handler stays until the summary is out: a Ctrl-C during cleanup must not
-      // kill the process before the journal is closed and the summary printed.
+      releaseLock();
       progress.stop();
-      await plan.finish(completed);
+      waits.close();
+      await pipelines.close();
+      await batchBackend?.close();
+      await limiter?.close();
+      await cache.close();
+      await failures.close();
     }
-  } catch (error) {
-    await observers.close().catch(() => {});
-    throw error;
-  } finally {
-    releaseLock();
-    progress.stop();
-    waits.close();
-    await pipelines.close();
-    await batchBackend?.close();
-    await limiter?.close();
-    await cache.close();
-    await failures.close();
-  }
-  const combinedFile = combined ? await combined.close() : undefined;
-  const result = summary.toJSON();
-  if (observers.budgetStopped) result.alerts.push(observers.budgetStopped);
-  await observers.finish(result, {
-    results: flags.out,
-    completed,
-    config: {
-      command: 'run',
-      ...describe,
-      pattern: flags.pattern,
-      concurrency: String(flags.concurrency ?? 'default'),
-    },
-  });
-  if (flags.json) process.stdout.write(`${JSON.stringify({ ...result, failures: failures.report() })}\n`);
-  else
-    printSummary(result, {
+    const combinedFile = combined ? await combined.close() : undefined;
+    const result = summary.toJSON();
+    if (observers.budgetStopped) result.alerts.push(observers.budgetStopped);
+    await observers.finish(result, {
       results: flags.out,
-      stopped: !completed,
-      ...describe,
-      ...(confidence ? { confidenceSource: confidence.source } : {}),
-      failures: failures.report(),
-      ...(flags.formatDir ? { formatDir: flags.formatDir } : {}),
-      ...(combinedFile ? { combined: combinedFile } : {}),
+      completed,
+      config: {
+        command: 'run',
+        ...describe,
+        pattern: flags.pattern,
+        concurrency: String(flags.concurrency ?? 'default'),
+      },
     });
-  await observers.linger();
-  interrupt.dispose();
-  if (result.total > 0 && result.errors_by_code.NOT_FOUND === result.total) {
-    // Nothing named exists: a typo in the command, not a batch with failures.
-    process.stderr.write(
-      `visionpipe run: none of the ${plural(result.total, 'input')} exists (NOT_FOUND); check the paths\n`,
-    );
-    return 2;
+    // A budget stop names how many inputs were left, in the summary and in the exit code.
+    const notProcessed = observers.budgetStopped
+      ? Math.max(0, ((await counted) ?? result.total) - result.total)
+      : undefined;
+    const budgetStop = notProcessed === undefined ? {} : { stopped: 'budget', not_processed: notProcessed };
+    if (flags.json)
+      process.stdout.write(`${JSON.stringify({ ...result, ...budgetStop, failures: failures.report() })}\n`);
+    else
+      printSummary(result, {
+        results: flags.out,
+        stopped: !completed,
+        ...(notProcessed === undefined ? {} : { budgetStop: { notProcessed } }),
+        ...describe,
+        ...(confidence ? { confidenceSource: confidence.source } : {}),
+        failures: failures.report(),
+        ...(flags.formatDir ? { formatDir: flags.formatDir } : {}),
+        ...(combinedFile ? { combined: combinedFile } : {}),
+      });
+    await observers.linger();
+    if (result.total > 0 && result.errors_by_code.NOT_FOUND === result.total) {
+      // Nothing named exists: a typo in the command, not a batch with failures.
+      process.stderr.write(
+        `visionpipe run: none of the ${plural(result.total, 'input')} exists (NOT_FOUND); check the paths\n`,
+      );
+      return 2;
+    }
+    if (notProcessed !== undefined) return EXIT.budgetStopped;
+    return flags.failOnError && result.errors > 0 ? EXIT.inputsFailed : EXIT.ok;
+  } finally {
+    // Every exit path (a thrown error included) closes the metrics server, the alert timer
+    // and the log, and gives SIGINT/SIGTERM back: nothing may keep the process alive.
+    interrupt.dispose();
+    await observers.close().catch(() => {});
   }
-  return flags.failOnError && result.errors > 0 ? 1 : 0;
 }

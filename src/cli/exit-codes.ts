@@ -1,0 +1,8 @@
+/**
+ * The CLI's exit codes (README "CLI"): 0 success; 1 some inputs failed (`optimize`,
+ * `run --fail-on-error`); 2 usage error (a bad flag, pattern, route or config file);
+ * 3 internal error; 4 `run` stopped by its `--max-cost-usd` budget before every input was
+ * processed (the results so far are kept; run again with a larger budget to continue);
+ * 130 a second Ctrl-C.
+ */
+export const EXIT = { ok: 0, inputsFailed: 1, usage: 2, internal: 3, budgetStopped: 4 } as const;
