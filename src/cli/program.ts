@@ -11,7 +11,9 @@ import { cacheCommand } from './cache.js';
 import { reportCliError } from './error-output.js';
 import { estimateCommand } from './estimate.js';
 import { evalCommand } from './eval.js';
+import { initCommand } from './init.js';
 import { optimizeCommand } from './optimize.js';
+import { patternCommand } from './pattern.js';
 import { reportCommand } from './report.js';
 import { runCommandDefinition } from './run.js';
 import { serviceCommands } from './service-commands.js';
@@ -50,6 +52,8 @@ export function buildProgram(): Command {
   program.addCommand(optimizeCommand());
   program.addCommand(evalCommand());
   program.addCommand(cacheCommand());
+  program.addCommand(initCommand());
+  program.addCommand(patternCommand());
   program.addCommand(reportCommand());
   program.addCommand(simulateCommand());
   program.addCommand(benchCommand());
