@@ -21,6 +21,7 @@ import { simulateCommand } from './simulate.js';
 
 const EXAMPLES = `
 Examples:
+  $ visionpipe init                # a commented config and a starter pattern in this folder
   $ visionpipe run samples/images --pattern samples/patterns/invoice.json
   $ visionpipe estimate samples/images -p samples/patterns/invoice.json --provider openai
   $ visionpipe optimize ./scans --out-dir out

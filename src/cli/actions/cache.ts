@@ -45,7 +45,7 @@ function partLine(label: string, p: Part): string {
   const when = p.oldest
     ? `  written ${p.oldest.slice(0, 16).replace('T', ' ')} … ${p.newest!.slice(0, 16).replace('T', ' ')} UTC`
     : '';
-  return `  ${label.padEnd(17)}${String(p.entries).padStart(7)} entries  ${formatBytes(p.bytes).padStart(8)}${when}`;
+  return `  ${label.padEnd(17)}${String(p.entries).padStart(7)} ${p.entries === 1 ? 'entry  ' : 'entries'}  ${formatBytes(p.bytes).padStart(8)}${when}`;
 }
 
 /**
