@@ -4,7 +4,7 @@
  * otherwise, with one warning when Redis goes and one when it comes back (ioredis
  * reconnects on its own). Entries written during the outage stay local.
  */
-import type { CacheStats, CacheStore, ClearOptions, WarningSink } from './store.js';
+import type { CacheStats, CacheStore, ClearOptions, GroupStats, WarningSink } from './store.js';
 
 export interface HealthReporting extends CacheStore {
   healthy(): boolean;
@@ -66,6 +66,10 @@ export class FailoverStore implements CacheStore {
 
   stats(): Promise<CacheStats> {
     return this.attempt((store) => store.stats());
+  }
+
+  groups(prefixLength: number, prefix?: string): Promise<GroupStats[]> {
+    return this.attempt(async (store) => (await store.groups?.(prefixLength, prefix)) ?? []);
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@
  * it from below; writes go to both. A hit in memory costs a Map lookup.
  */
 import type { MemoryStore } from './memory-store.js';
-import type { CacheStats, CacheStore, ClearOptions } from './store.js';
+import type { CacheStats, CacheStore, ClearOptions, GroupStats } from './store.js';
 
 export class LayeredStore implements CacheStore {
   readonly name: string;
@@ -44,6 +44,11 @@ export class LayeredStore implements CacheStore {
   async stats(): Promise<CacheStats> {
     const [front, back] = await Promise.all([this.front.stats(), this.back.stats()]);
     return { ...back, hits: back.hits + front.hits };
+  }
+
+  /** The backing store's: the front holds copies of some of its entries. */
+  async groups(prefixLength: number, prefix?: string): Promise<GroupStats[]> {
+    return (await this.back.groups?.(prefixLength, prefix)) ?? [];
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,12 @@
 /** In-process store on lru-cache, bounded by bytes: the fastest layer, gone with the process. */
 import { LRUCache } from 'lru-cache';
-import type { CacheStats, CacheStore, ClearOptions } from './store.js';
+import {
+  addToGroups,
+  type CacheStats,
+  type CacheStore,
+  type ClearOptions,
+  type GroupStats,
+} from './store.js';
 
 interface Entry {
   value: Buffer;
@@ -64,6 +70,14 @@ export class MemoryStore implements CacheStore {
       removed++;
     }
     return removed;
+  }
+
+  async groups(prefixLength: number, prefix = ''): Promise<GroupStats[]> {
+    const groups = new Map<string, GroupStats>();
+    for (const [key, entry] of this.lru.entries()) {
+      if (key.startsWith(prefix)) addToGroups(groups, key, prefixLength, entry.value.length, entry.storedAt);
+    }
+    return [...groups.values()];
   }
 
   async stats(): Promise<CacheStats> {

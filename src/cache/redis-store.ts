@@ -6,7 +6,13 @@
  * from the local cache, and ioredis reconnects in the background.
  */
 import { Redis } from 'ioredis';
-import type { CacheStats, CacheStore, ClearOptions } from './store.js';
+import {
+  addToGroups,
+  type CacheStats,
+  type CacheStore,
+  type ClearOptions,
+  type GroupStats,
+} from './store.js';
 
 export interface RedisStoreOptions {
   /** Key prefix. Default `visionpipe:`. */
@@ -121,6 +127,23 @@ export class RedisStore implements CacheStore {
       if (victims.length) removed += await this.client.unlink(...victims);
     }
     return removed;
+  }
+
+  async groups(prefixLength: number, prefix = ''): Promise<GroupStats[]> {
+    const groups = new Map<string, GroupStats>();
+    for await (const keys of this.scan(prefix)) {
+      const pipeline = this.client.pipeline();
+      for (const key of keys) pipeline.strlen(key).getrangeBuffer(key, 0, HEADER - 1);
+      const replies = (await pipeline.exec()) ?? [];
+      keys.forEach((key, i) => {
+        const length = Number(replies[2 * i]?.[1] ?? 0);
+        const head = replies[2 * i + 1]?.[1] as Buffer | undefined;
+        if (length < HEADER || !head || head.length !== HEADER) return; // expired meanwhile
+        const name = key.slice(this.namespace.length);
+        addToGroups(groups, name, prefixLength, length - HEADER, head.readDoubleBE(0));
+      });
+    }
+    return [...groups.values()];
   }
 
   async stats(): Promise<CacheStats> {

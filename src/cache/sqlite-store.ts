@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { CacheStats, CacheStore, ClearOptions, WarningSink } from './store.js';
+import type { CacheStats, CacheStore, ClearOptions, GroupStats, WarningSink } from './store.js';
 
 export interface SqliteStoreOptions {
   /** Total bytes of values kept; oldest entries are evicted past it. Default 2 GB. */
@@ -167,6 +167,16 @@ export class SqliteStore implements CacheStore {
     const removed = this.db.prepare(`DELETE FROM entries ${where}`).run(...params).changes;
     this.totalBytes = this.statements.size.get()?.bytes ?? 0;
     return removed;
+  }
+
+  async groups(prefixLength: number, prefix = ''): Promise<GroupStats[]> {
+    return this.db
+      .prepare<[number, number, string], GroupStats>(
+        `SELECT substr(key, 1, ?) AS "group", COUNT(*) AS entries, SUM(size) AS bytes,
+           MIN(created_at) AS oldestMs, MAX(created_at) AS newestMs
+         FROM entries WHERE substr(key, 1, ?) = ? GROUP BY 1 ORDER BY 1`,
+      )
+      .all(prefixLength, prefix.length, prefix);
   }
 
   async stats(): Promise<CacheStats> {

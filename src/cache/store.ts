@@ -12,6 +12,18 @@ export interface CacheStats {
   misses: number;
 }
 
+/** Entries whose keys share a prefix (a kind, a pattern): what `cache stats` shows. */
+export interface GroupStats {
+  /** The first `prefixLength` characters of the keys (shorter keys: the whole key). */
+  group: string;
+  entries: number;
+  /** Bytes of the values. */
+  bytes: number;
+  /** When the oldest and newest entries were written (ms since the epoch). */
+  oldestMs: number;
+  newestMs: number;
+}
+
 export interface ClearOptions {
   /** Only keys starting with this prefix. */
   prefix?: string;
@@ -28,7 +40,32 @@ export interface CacheStore {
   delete(key: string): Promise<boolean>;
   clear(options?: ClearOptions): Promise<number>;
   stats(): Promise<CacheStats>;
+  /**
+   * Entries grouped by the first `prefixLength` characters of their keys, counting only
+   * keys that start with `prefix`. Reads every key: for `cache stats`, not a hot path.
+   * Optional for stores written outside visionpipe (stats then shows totals only).
+   */
+  groups?(prefixLength: number, prefix?: string): Promise<GroupStats[]>;
   close(): Promise<void>;
+}
+
+/** Adds one entry to the group its key falls in (memory and Redis stores, which scan keys). */
+export function addToGroups(
+  groups: Map<string, GroupStats>,
+  key: string,
+  prefixLength: number,
+  bytes: number,
+  writtenMs: number,
+): void {
+  const group = key.slice(0, prefixLength);
+  const row = groups.get(group);
+  if (!row) groups.set(group, { group, entries: 1, bytes, oldestMs: writtenMs, newestMs: writtenMs });
+  else {
+    row.entries++;
+    row.bytes += bytes;
+    row.oldestMs = Math.min(row.oldestMs, writtenMs);
+    row.newestMs = Math.max(row.newestMs, writtenMs);
+  }
 }
 
 /** Receives one-line warnings (a corrupt file, Redis gone or back); never throws. */

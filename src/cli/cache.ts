@@ -27,11 +27,15 @@ function storeOptions(command: Command): Command {
 }
 
 function statsCommand(): Command {
-  return storeOptions(new Command('stats').description('Entries, bytes and hit rate of the cache'))
+  return storeOptions(
+    new Command('stats').description(
+      'Results, prepared images and triage verdicts apart (entries, bytes, oldest/newest), results by pattern, hit rate',
+    ),
+  )
     .option('--json', 'print as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ visionpipe cache stats\n  $ visionpipe cache stats --cache redis://cache.internal:6379 --json',
+      '\nExamples:\n  $ visionpipe cache stats\n  $ visionpipe cache stats --state-dir .visionpipe --json\n  $ visionpipe cache stats --cache redis://cache.internal:6379 --json\n\nResults by pattern are keyed by the pattern fingerprint that `visionpipe pattern check FILE`\nprints (first 16 hex digits). `--cache memory` keeps nothing between runs: it shows an empty cache.',
     )
     .action(async (flags: StatsFlags) => {
       const { cacheStats } = await import('./actions/cache.js');

@@ -12,7 +12,9 @@ import { reportCliError } from './error-output.js';
 import { estimateCommand } from './estimate.js';
 import { evalCommand } from './eval.js';
 import { EXIT } from './exit-codes.js';
+import { initCommand } from './init.js';
 import { optimizeCommand } from './optimize.js';
+import { patternCommand } from './pattern.js';
 import { reportCommand } from './report.js';
 import { runCommandDefinition } from './run.js';
 import { serviceCommands } from './service-commands.js';
@@ -20,6 +22,7 @@ import { simulateCommand } from './simulate.js';
 
 const EXAMPLES = `
 Examples:
+  $ visionpipe init                # a commented config and a starter pattern in this folder
   $ visionpipe run samples/images --pattern samples/patterns/invoice.json
   $ visionpipe estimate samples/images -p samples/patterns/invoice.json --provider openai
   $ visionpipe optimize ./scans --out-dir out
@@ -51,6 +54,8 @@ export function buildProgram(): Command {
   program.addCommand(optimizeCommand());
   program.addCommand(evalCommand());
   program.addCommand(cacheCommand());
+  program.addCommand(initCommand());
+  program.addCommand(patternCommand());
   program.addCommand(reportCommand());
   program.addCommand(simulateCommand());
   program.addCommand(benchCommand());

@@ -14,8 +14,15 @@ import { addObserveOptions, type ObserveFlags } from './observe-flags.js';
 import { byteSize, integer } from './parsers.js';
 import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
 import { addQueueOptions, type QueueRunFlags } from './run-queue-flags.js';
+import { addWatchOptions, type WatchFlags } from './watch-flags.js';
 
-export interface RunFlags extends ProviderFlags, CostFlags, ObserveFlags, DocumentFlags, QueueRunFlags {
+export interface RunFlags
+  extends ProviderFlags,
+    CostFlags,
+    ObserveFlags,
+    DocumentFlags,
+    QueueRunFlags,
+    WatchFlags {
   pattern: string;
   batchApi?: boolean;
   batchPoll: number;
@@ -58,6 +65,7 @@ Examples:
   $ visionpipe run scans -p invoice.json --provider openai --batch-api   # half price; run again to resume
   $ visionpipe run scans -p invoice.json --provider openai --metrics-port 9464 --log-file run.log \\
       --alert-webhook https://hooks.slack.com/services/… --max-cost-usd 20 --report report.html
+  $ visionpipe run --watch inbox -p receipt.yaml   # keep running: new and changed files, until Ctrl-C
   $ visionpipe run invoices/*.pdf -p invoice.json --page-range 1-3 --pages each   # PDFs: docs/documents.md
   $ DATABASE_URL=postgres://db/vp visionpipe run scans -p invoice.json --queue redis://redis:6379  # on the workers
 
@@ -156,5 +164,6 @@ export function runCommandDefinition(): Command {
   addObserveOptions(command);
   addDocumentOptions(command);
   addQueueOptions(command);
+  addWatchOptions(command);
   return addCostOptions(command, { cascade: true });
 }

@@ -31,15 +31,27 @@ export async function* mapWindow<T, R>(
   let running = 0;
   let exhausted = false;
   let index = 0;
+  // The source is pulled in the background: a slow source (a watched folder, a pipe) never
+  // holds back results that are ready. One pull at a time; a failed pull ends the stream.
+  let pulling = false;
+  let pullError: { error: unknown } | undefined;
+  const notify = () => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
 
   const settle = (result: Settled<R>) => {
     running--;
     completed.push(result);
-    wake?.();
+    pump();
+    notify();
   };
 
+  const canPull = () => !exhausted && !pullError && running < concurrency && !options.stop?.aborted;
+
   const fill = async () => {
-    while (!exhausted && running < concurrency && !options.stop?.aborted) {
+    while (canPull()) {
       const next = await iterator.next();
       if (next.done) {
         exhausted = true;
@@ -53,23 +65,42 @@ export async function* mapWindow<T, R>(
     }
   };
 
+  function pump(): void {
+    if (pulling || !canPull()) return;
+    pulling = true;
+    fill().then(
+      () => {
+        pulling = false;
+        notify();
+      },
+      (error: unknown) => {
+        pulling = false;
+        pullError = { error };
+        notify();
+      },
+    );
+  }
+
   try {
-    await fill();
-    while (running > 0 || completed.length > 0) {
-      if (completed.length === 0) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        wake = undefined;
+    pump();
+    while (true) {
+      const result = completed.shift();
+      if (result) {
+        // Refill before handing the result out, so the slot is busy while the consumer works.
+        pump();
+        if (!result.ok) throw result.error;
+        yield result.value;
         continue;
       }
-      const result = completed.shift()!;
-      // Refill before handing the result out, so the slot is busy while the consumer works.
-      await fill();
-      if (!result.ok) throw result.error;
-      yield result.value;
+      if (pullError && running === 0) throw pullError.error;
+      if (running === 0 && !pulling && !canPull()) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
     }
   } finally {
-    if (!exhausted) await iterator.return?.();
+    // A pull still waiting (a watched folder) ends when its source does: do not wait for it.
+    if (!exhausted && !pulling) await iterator.return?.();
+    else if (!exhausted) Promise.resolve(iterator.return?.()).catch(() => {});
   }
 }

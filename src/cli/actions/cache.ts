@@ -8,6 +8,7 @@ import {
   verdictKeyPrefix,
 } from '../../cache/keys.js';
 import { openCache } from '../../cache/open-cache.js';
+import type { CacheStore, GroupStats } from '../../cache/store.js';
 import { parseDuration } from '../../config/durations.js';
 import { VisionpipeError } from '../../errors.js';
 import { loadPattern } from '../../patterns/index.js';
@@ -16,7 +17,41 @@ import { formatBytes } from '../format.js';
 
 const warnToStderr = (message: string) => process.stderr.write(`warning: ${message}\n`);
 
-/** Entries, bytes and hit rate, as a table or JSON. */
+/** One kind of entry (or one pattern's results) in the report. */
+interface Part {
+  entries: number;
+  bytes: number;
+  /** ISO times of the oldest and newest entries; null when there are none. */
+  oldest: string | null;
+  newest: string | null;
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+function part(rows: readonly GroupStats[]): Part {
+  const oldest = rows.length ? Math.min(...rows.map((r) => r.oldestMs)) : undefined;
+  const newest = rows.length ? Math.max(...rows.map((r) => r.newestMs)) : undefined;
+  return {
+    entries: rows.reduce((n, r) => n + r.entries, 0),
+    bytes: rows.reduce((n, r) => n + r.bytes, 0),
+    oldest: iso(oldest),
+    newest: iso(newest),
+  };
+}
+
+const PATTERN_PREFIX_LENGTH = patternKeyPrefix('0'.repeat(16)).length;
+
+function partLine(label: string, p: Part): string {
+  const when = p.oldest
+    ? `  written ${p.oldest.slice(0, 16).replace('T', ' ')} … ${p.newest!.slice(0, 16).replace('T', ' ')} UTC`
+    : '';
+  return `  ${label.padEnd(17)}${String(p.entries).padStart(7)} ${p.entries === 1 ? 'entry  ' : 'entries'}  ${formatBytes(p.bytes).padStart(8)}${when}`;
+}
+
+/**
+ * Entries, bytes and age of results, prepared images and triage verdicts apart, results by
+ * pattern, and the store's lookup counters; as a table or JSON.
+ */
 export async function cacheStats(flags: StatsFlags): Promise<void> {
   const cache = await openCache({
     spec: flags.cache,
@@ -25,18 +60,45 @@ export async function cacheStats(flags: StatsFlags): Promise<void> {
   });
   try {
     const stats = await cache.results.stats();
+    const groups = async (store: CacheStore, length: number, prefix: string) =>
+      (await store.groups?.(length, prefix)) ?? [];
+    const byPattern = await groups(cache.results, PATTERN_PREFIX_LENGTH, RESULT_PREFIX);
     const lookups = stats.hits + stats.misses;
     const report = {
       store: cache.describe,
+      persistent: cache.persistent,
+      results: part(await groups(cache.results, RESULT_PREFIX.length, RESULT_PREFIX)),
+      images: part(await groups(cache.images, IMAGE_PREFIX.length, IMAGE_PREFIX)),
+      verdicts: part(await groups(cache.results, VERDICT_PREFIX.length, VERDICT_PREFIX)),
+      by_pattern: byPattern.map((row) => ({
+        fingerprint: row.group.slice(RESULT_PREFIX.length, -1),
+        ...part([row]),
+      })),
       ...stats,
       hit_rate: lookups ? Math.round((stats.hits / lookups) * 10_000) / 10_000 : 0,
     };
-    if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-    else {
-      process.stdout.write(
-        `${report.store}\n  entries  ${stats.entries}\n  size     ${formatBytes(stats.bytes)}\n  hit rate ${(report.hit_rate * 100).toFixed(1)} % (${stats.hits} hits, ${stats.misses} misses)\n`,
-      );
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      return;
     }
+    const lines = [report.store];
+    if (!cache.persistent)
+      lines.push(
+        '  keeps nothing between runs: each run starts with an empty cache (use sqlite or redis:// to keep results)',
+      );
+    lines.push(
+      partLine('results', report.results),
+      partLine('prepared images', report.images),
+      partLine('triage verdicts', report.verdicts),
+    );
+    if (report.by_pattern.length > 0) {
+      lines.push('  results by pattern (fingerprint as `visionpipe pattern check FILE` prints it):');
+      for (const row of report.by_pattern) lines.push(partLine(`  ${row.fingerprint}`, row));
+    }
+    lines.push(
+      `  lookups          ${(report.hit_rate * 100).toFixed(1)} % hits (${stats.hits} hits, ${stats.misses} misses, every kind of entry, all runs)`,
+    );
+    process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await cache.close();
   }

@@ -39,13 +39,55 @@ import { printSummary } from '../summary-print.js';
 import { WaitWatch } from '../wait-watch.js';
 import { startRunObservers } from './observe.js';
 
+/** The files of `run --watch DIR` (runs/watch-inputs.ts, loaded only then). */
+async function watchedInputs(
+  dir: string,
+  stableMs: number,
+  stop: AbortSignal,
+  exclude: string[],
+  log: (message: string) => void,
+): Promise<AsyncGenerator<string>> {
+  const { watchInputs } = await import('../../runs/watch-inputs.js');
+  return watchInputs(dir, {
+    stop,
+    stableMs,
+    exclude,
+    onReady: (existing) =>
+      log(
+        `Watching ${dir} (${plural(existing, 'file')} there now): new and changed files are processed until Ctrl-C`,
+      ),
+    onError: (message) => log(`warning: ${message}`),
+  });
+}
+
 async function* allInputs(inputs: readonly string[], list: string | undefined): AsyncGenerator<string> {
   yield* inputs;
   if (list) yield* readListFile(list);
 }
 
+/** --watch is the run's only input and needs an answer per file now. */
+function checkWatchFlags(inputs: string[], flags: RunFlags): void {
+  const clash =
+    inputs.length > 0
+      ? 'input arguments'
+      : flags.list
+        ? '--list'
+        : flags.batchApi
+          ? '--batch-api'
+          : undefined;
+  if (clash)
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      `--watch cannot be combined with ${clash}: it watches one folder`,
+      {
+        option: 'watch',
+      },
+    );
+}
+
 function checkFlags(inputs: string[], flags: RunFlags): ProfileName | undefined {
-  if (inputs.length === 0 && !flags.list) {
+  if (flags.watch !== undefined) checkWatchFlags(inputs, flags);
+  else if (inputs.length === 0 && !flags.list) {
     throw new VisionpipeError(
       'INVALID_OPTION',
       'give at least one input (file, folder, glob, URL) or --list FILE',
@@ -68,6 +110,8 @@ function checkFlags(inputs: string[], flags: RunFlags): ProfileName | undefined 
 /** Runs the command; returns the exit code (0, or 1 with --fail-on-error when any image failed). */
 export async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
   const profile = checkFlags(inputs, flags);
+  if (flags.watch !== undefined)
+    await (await import('../../runs/watch-inputs.js')).checkWatchDir(flags.watch);
   const triage = flags.triage ? parseModelRef(flags.triage, '--triage') : undefined;
   const escalation = flags.escalateTo ? parseModelRef(flags.escalateTo, '--escalate-to') : undefined;
   if (flags.batchApi && escalation) {
@@ -174,6 +218,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     let counted: Promise<number | undefined> = Promise.resolve(undefined);
     let describe = { provider: flags.provider, model: flags.model ?? '' };
     let releaseLock = () => {};
+    const watchDone = new AbortController();
     try {
       pipelines.checkCredentials(); // a missing key stops the run before anything is written
       const main = await pipelines.defaultPipeline();
@@ -230,16 +275,26 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       const severalArguments = inputs.length + (flags.list ? 1 : 0) > 1;
       const placed = (item: InputItem): InputItem =>
         item.kind === 'error' ? item : { ...item, rel: formatRelativePath(item, severalArguments) };
-      counted = countInputs(allInputs(inputs, flags.list), { exclude }).then(
-        (total) => {
-          progress.setTotal(total);
-          observers.expect(total);
-          return total;
-        },
-        () => undefined,
-      );
+      if (!flags.watch)
+        counted = countInputs(allInputs(inputs, flags.list), { exclude }).then(
+          (total) => {
+            progress.setTotal(total);
+            observers.expect(total);
+            return total;
+          },
+          () => undefined,
+        );
       try {
-        const expanded = expandInputs(allInputs(inputs, flags.list), { exclude });
+        const sources = flags.watch
+          ? await watchedInputs(
+              flags.watch,
+              flags.watchStable,
+              AbortSignal.any([interrupt.stop, watchDone.signal]),
+              exclude,
+              progress.log.bind(progress),
+            )
+          : allInputs(inputs, flags.list);
+        const expanded = expandInputs(sources, { exclude });
         // The budget admits inputs as records come in: the batch API's come too late for it.
         const items = batchBackend ? expanded : observers.gate(expanded);
         const handle = async ({ item, record: raw, resumed }: BatchResult) => {
@@ -292,6 +347,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
         }
         completed = !interrupt.stop.aborted && observers.budgetStopped === undefined;
       } finally {
+        watchDone.abort(); // a failed run closes the watcher too
         // The Ctrl-C handler stays until the summary is out: a Ctrl-C during cleanup must not
         // kill the process before the journal is closed and the summary printed.
         progress.stop();
@@ -330,7 +386,8 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     else
       printSummary(result, {
         results: flags.out,
-        stopped: !completed,
+        // Ctrl-C is how a watch ends: nothing was left unstarted.
+        stopped: !completed && !flags.watch,
         ...(notProcessed === undefined ? {} : { budgetStop: { notProcessed } }),
         ...describe,
         ...(confidence ? { confidenceSource: confidence.source } : {}),

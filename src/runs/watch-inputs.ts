@@ -1,0 +1,102 @@
+/**
+ * The inputs of `run --watch DIR`: every file already in DIR, then each file that is added
+ * or changed, as paths, until `stop` aborts. A file is handed out only once its size has
+ * stayed the same for `stableMs` (a copy or upload still being written is not read half
+ * way), and not again while its size and modification time are unchanged (an editor's
+ * touch, a repeated event). Content is deduplicated further down: the results journal
+ * reuses the record of a path whose bytes did not change, the cache the result of the same
+ * bytes under another name, so an unchanged image is never paid twice.
+ *
+ * chokidar, not fs.watch: fs.watch reports rename/atomic-save sequences and partial writes
+ * differently per platform, gives no file sizes, and its recursive mode on Linux is recent;
+ * chokidar (maintained, one small dependency) normalises the events and implements the
+ * wait-for-stable-size (`awaitWriteFinish`) this needs.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { watch } from 'chokidar';
+import { VisionpipeError } from '../errors.js';
+
+export interface WatchOptions {
+  /** Ends the stream (the watcher is closed): the first Ctrl-C or SIGTERM. */
+  stop: AbortSignal;
+  /** Milliseconds a file's size must stay unchanged before it is handed out. */
+  stableMs: number;
+  /** Absolute paths whose subtrees are never watched (results, state, format folder). */
+  exclude?: readonly string[];
+  /** Told once the files already in DIR are known (how many). */
+  onReady?: (existing: number) => void;
+  /** Told of a watcher error (a folder that became unreadable); the watch goes on. */
+  onError?: (message: string) => void;
+}
+
+/** Throws NOT_FOUND when `dir` does not exist, INVALID_OPTION when it is not a folder. */
+export async function checkWatchDir(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info) throw new VisionpipeError('NOT_FOUND', `--watch ${dir}: no such directory`, { input: dir });
+  if (!info.isDirectory())
+    throw new VisionpipeError('INVALID_OPTION', `--watch ${dir}: not a directory`, { option: 'watch' });
+}
+
+/** Paths (absolute) of the files in `dir`, then of each new or changed one, until `stop`. */
+export async function* watchInputs(dir: string, options: WatchOptions): AsyncGenerator<string> {
+  const root = path.resolve(dir);
+  await checkWatchDir(root);
+  if (options.stop.aborted) return;
+  const exclude = (options.exclude ?? []).map((p) => path.resolve(p));
+  const ignored = (file: string) => {
+    if (exclude.some((e) => file === e || file.startsWith(`${e}${path.sep}`))) return true;
+    const rel = path.relative(root, file);
+    return rel !== '' && rel.split(path.sep).some((part) => part.startsWith('.'));
+  };
+  const queue: string[] = [];
+  const lastSeen = new Map<string, string>();
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  const offer = (file: string, size: number | undefined, mtimeMs: number | undefined) => {
+    const key = `${size}:${mtimeMs}`;
+    if (size !== undefined && lastSeen.get(file) === key) return;
+    lastSeen.set(file, key);
+    queue.push(file);
+    notify();
+  };
+  const watcher = watch(root, {
+    ignored,
+    alwaysStat: true,
+    awaitWriteFinish: { stabilityThreshold: options.stableMs, pollInterval: Math.min(100, options.stableMs) },
+  });
+  watcher.on('add', (file, stats) => offer(file, stats?.size, stats?.mtimeMs));
+  watcher.on('change', (file, stats) => offer(file, stats?.size, stats?.mtimeMs));
+  watcher.on('unlink', (file) => lastSeen.delete(file));
+  watcher.on('error', (error) => options.onError?.(`--watch ${dir}: ${(error as Error).message}`));
+  watcher.on('ready', () => options.onReady?.(countFiles(watcher)));
+  options.stop.addEventListener('abort', notify, { once: true });
+  try {
+    while (!options.stop.aborted) {
+      const next = queue.shift();
+      if (next !== undefined) {
+        yield next;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    options.stop.removeEventListener('abort', notify);
+    await watcher.close();
+  }
+}
+
+/** Files (not folders) the watcher knows of. */
+function countFiles(watcher: ReturnType<typeof watch>): number {
+  const watched = watcher.getWatched();
+  let files = 0;
+  for (const [folder, names] of Object.entries(watched)) {
+    for (const name of names) if (!watched[path.join(folder, name)]) files++;
+  }
+  return files;
+}

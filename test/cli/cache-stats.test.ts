@@ -1,0 +1,81 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, runCli } from '../support/cli.js';
+import { tempDir } from '../support/images.js';
+
+const RECEIPT = path.join(ROOT, 'samples/patterns/receipt.yaml');
+const INVOICE = path.join(ROOT, 'samples/patterns/invoice.json');
+
+interface Part {
+  entries: number;
+  bytes: number;
+  oldest: string | null;
+  newest: string | null;
+}
+interface StatsReport {
+  store: string;
+  persistent: boolean;
+  results: Part;
+  images: Part;
+  verdicts: Part;
+  by_pattern: Array<Part & { fingerprint: string }>;
+  hits: number;
+  misses: number;
+  hit_rate: number;
+}
+
+describe('visionpipe cache stats', () => {
+  it('reports results and prepared images apart, results by pattern fingerprint, with ages', async () => {
+    const dir = await tempDir('visionpipe-cstats-');
+    const empty = await runCli(['cache', 'stats', '--json'], { cwd: dir });
+    expect(JSON.parse(empty.stdout)).toMatchObject({
+      results: { entries: 0, bytes: 0, oldest: null },
+      images: { entries: 0 },
+      by_pattern: [],
+    });
+    const images = ['receipt-002.png', 'receipt-004.jpg'].map((n) => path.join(ROOT, 'samples/images', n));
+    for (const [pattern, out] of [
+      [RECEIPT, 'r.jsonl'],
+      [INVOICE, 'i.jsonl'],
+    ] as const) {
+      const run = await runCli(['run', ...images, '-p', pattern, '-o', out, '--no-progress'], { cwd: dir });
+      expect(run.code).toBe(0);
+    }
+    const result = await runCli(['cache', 'stats', '--json'], { cwd: dir });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as StatsReport;
+    expect(report.persistent).toBe(true);
+    expect(report.results.entries).toBe(4); // 2 images × 2 patterns
+    expect(report.images.entries).toBeGreaterThanOrEqual(2);
+    expect(report.images.bytes).toBeGreaterThan(report.results.bytes);
+    expect(Date.parse(report.results.oldest!)).toBeLessThanOrEqual(Date.parse(report.results.newest!));
+    const check = JSON.parse((await runCli(['pattern', 'check', RECEIPT, '--json'])).stdout) as {
+      fingerprint: string;
+    };
+    const receipt = report.by_pattern.find((p) => check.fingerprint.startsWith(p.fingerprint));
+    expect(receipt).toMatchObject({ entries: 2 });
+    expect(report.by_pattern).toHaveLength(2);
+
+    const text = await runCli(['cache', 'stats'], { cwd: dir });
+    expect(text.stdout).toMatch(/ {2}results +4 entries/);
+    expect(text.stdout).toMatch(/ {2}prepared images +\d+ entries/);
+    expect(text.stdout).toContain(`    ${check.fingerprint.slice(0, 16)}`);
+
+    // Clearing one pattern leaves the other's results.
+    const cleared = await runCli(['cache', 'clear', '--pattern', INVOICE], { cwd: dir });
+    expect(cleared.code).toBe(0);
+    const after = JSON.parse(
+      (await runCli(['cache', 'stats', '--json'], { cwd: dir })).stdout,
+    ) as StatsReport;
+    expect(after.results.entries).toBe(2);
+    expect(after.by_pattern).toHaveLength(1);
+  }, 120_000);
+
+  it('--cache memory says it keeps nothing between runs', async () => {
+    const result = await runCli(['cache', 'stats', '--cache', 'memory'], {
+      cwd: await tempDir('visionpipe-cstats-'),
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('keeps nothing between runs');
+  });
+});
