@@ -25,7 +25,14 @@
  * it says the calls already sent use it up, but only while the headers stay consistent.
  * Remaining above the limit, or a throttle while the headers said there was room, makes
  * this flow ignore budget headers from then on. A 429 whose wait matches the full reset
- * shows a fixed window: from then on an exhausted budget waits for the whole reset.
+ * suggests a fixed window; the next answers decide: the budget back all at once at the
+ * reset makes an exhausted budget wait for the whole reset, budget back call by call
+ * before it (a sliding log) does not. A 429 the budget explains paces the flow at what
+ * that budget let through, so the next window is not spent in a burst at its edge, and
+ * the rate does not grow past twice what is used or while the budget is nearly spent.
+ *
+ * One reaction per event: a throttle of a call sent before the last cut of either limit
+ * is an echo of that event and cuts nothing more.
  */
 import type { RateLimitSnapshot } from '../providers/spec.js';
 import { monotonicNow } from './clock.js';
@@ -100,6 +107,8 @@ interface Budget {
 }
 
 const RECENT = 64;
+/** Send times kept: enough for one budget of a provider's window. */
+const SENT = 512;
 
 export class AdaptiveFlow {
   private readonly maxConcurrency: number;
@@ -130,6 +139,10 @@ export class AdaptiveFlow {
   private pausedAtSeq = 0;
   private headersTrusted = true;
   private windowed = false;
+  /** A 429 named the whole reset as its wait: a fixed window, or a sliding log after a burst. */
+  private windowSuspect = false;
+  /** Send times of the latest calls (ring, all outcomes), to measure what a budget let through. */
+  private readonly sent: number[] = [];
   private budget: Budget | undefined;
   /** In-flight counts at send of recent successes (ring). */
   private readonly okInFlight: number[] = [];
@@ -218,6 +231,19 @@ export class AdaptiveFlow {
     const elapsed = Math.max(0, now - this.lastGrowth) / 1000;
     this.lastGrowth = now;
     if (!Number.isFinite(this.rate) || now < this.nextSendAt - 1) return;
+    // Never grow a rate that is not being used (twice what was accepted lately): a rate
+    // that ran away during pauses and budget holds would burst at the next window edge.
+    const seen = this.acceptedRate(now);
+    if (seen !== undefined && this.rate > 2 * seen) return;
+    // Nor while trusted headers say the budget is about spent: the pace that spent it is
+    // the server's, so hold the rate to what was sent lately (a window's reset header,
+    // rounded to whole seconds, is too coarse to pace by) and let the budget say when
+    // there is room again.
+    if (this.budgetNearlySpent()) {
+      const sending = this.sentRate(now);
+      if (sending !== undefined && this.rate > sending) this.rate = Math.max(0.1, sending);
+      return;
+    }
     if (this.queue.length > 1 || this.inFlight + 1 >= Math.floor(this.limit)) {
       // Probing accelerates while no throttle comes (doubling each second since the last
       // cut, as CUBIC and BBR probe): a cut that went too deep recovers in seconds, while
@@ -231,6 +257,8 @@ export class AdaptiveFlow {
   private send(now: number): FlowSlot {
     const seq = ++this.seq;
     const inFlight = ++this.inFlight;
+    this.sent.push(now);
+    if (this.sent.length > SENT) this.sent.shift();
     if (Number.isFinite(this.rate)) this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.rate;
     let settled = false;
     return {
@@ -251,7 +279,7 @@ export class AdaptiveFlow {
       this.streak = 0;
       this.remember(this.okInFlight, inFlight);
       this.remember(this.accepted, sentAt);
-      this.readBudget(outcome.rateLimit, seq, now);
+      this.readBudget(outcome.rateLimit, seq, now, true);
       if (this.slowStart) this.limit = Math.min(this.maxConcurrency, this.limit + 1);
       else if (this.inFlight + 1 >= Math.floor(this.limit)) {
         // Probe one call more only after `probeRounds` rounds at the limit without a throttle.
@@ -282,24 +310,32 @@ export class AdaptiveFlow {
     // Headers that said the budget was used up explain this throttle: it was the probe
     // after the refill they implied. The budget hold and the pause handle it; cutting
     // the rate or the calls in flight too would only slow the next window down.
-    const explained = left !== undefined && this.headersTrusted && left <= 0 && !this.slowStart;
+    const explained = left !== undefined && this.headersTrusted && left <= 0;
     this.readBudget(outcome.rateLimit, seq, now);
     if (explained) {
+      // The budget ran out, not the calls in flight: slow start ends where it stands.
+      this.slowStart = false;
       if (seq > this.pausedAtSeq) this.streak++;
-      this.pauseUntil(now + this.pauseFor(outcome));
+      const until = now + this.pauseFor(outcome);
+      this.paceToBudget(seq, until, now);
+      this.pauseUntil(until);
       this.pausedAtSeq = this.seq;
       return;
     }
 
     const firstThrottle = this.slowStart;
     this.slowStart = false;
+    // One reaction per event: throttles of calls sent before the last cut (of either limit)
+    // are that event's echo, and cut nothing more. Counting them as a new event cut the
+    // rate of a concurrency-capped server to a third in the first second of a run.
+    const echo = seq <= Math.max(this.concurrencyCutAt, this.decreasedAt);
     // Concurrency: more in flight than any recent success had → the cap is below that
     // count. The first throttle (in slow start, in flight only ever grew) is taken as that.
     const okAtOrAbove = this.okInFlight.filter((n) => n >= inFlight).length;
-    if ((firstThrottle || okAtOrAbove < 3) && seq > this.concurrencyCutAt) {
+    if (!echo && (firstThrottle || okAtOrAbove < 3)) {
       this.limit = Math.max(1, Math.min(this.limit, inFlight - 1));
       this.concurrencyCutAt = this.seq;
-    } else if (!firstThrottle && seq > this.decreasedAt) {
+    } else if (!echo) {
       // Rate: once per round, down to β × what was accepted (or the current rate).
       const seen = this.acceptedRate(now);
       const base = Math.min(this.rate, seen ?? this.rate);
@@ -325,8 +361,9 @@ export class AdaptiveFlow {
     if (reset !== undefined && reset > 0 && named !== undefined && named > 0 && this.headersTrusted) {
       // A whole-second Retry-After rounds the reset up; the reset header is the precise figure.
       if (named >= reset && named - reset < 1000) wait = reset;
-      // Waiting the whole reset, not one call's refill: the budget comes back all at once.
-      if (named >= reset * 0.9) this.windowed = true;
+      // Waiting the whole reset, not one call's refill: the budget may come back all at
+      // once (a fixed window). Whether it does is decided by what the next answers show.
+      if (named >= reset * 0.9) this.windowSuspect = true;
     }
     return Math.min(this.maxPauseMs, wait);
   }
@@ -338,7 +375,7 @@ export class AdaptiveFlow {
     this.nextSendAt = Math.max(this.nextSendAt, until);
   }
 
-  private readBudget(snapshot: RateLimitSnapshot | undefined, seq: number, now: number): void {
+  private readBudget(snapshot: RateLimitSnapshot | undefined, seq: number, now: number, ok = false): void {
     const requests = snapshot?.requests;
     if (!this.headersTrusted || requests?.remaining === undefined || requests.resetMs === undefined) return;
     if (requests.limit !== undefined && requests.remaining > requests.limit) {
@@ -347,6 +384,7 @@ export class AdaptiveFlow {
       return;
     }
     if (this.budget && this.budget.seq > seq) return; // an older answer than what we know
+    if (ok && this.budget && this.windowSuspect) this.judgeWindow(this.budget, requests, seq, now);
     this.budget = {
       limit: requests.limit,
       remaining: requests.remaining,
@@ -354,6 +392,57 @@ export class AdaptiveFlow {
       at: now,
       seq,
     };
+  }
+
+  /**
+   * A fixed window gives its budget back all at once at the reset; a sliding log gives
+   * back each call one window after it was sent. Budget that came back before the
+   * reported reset shows a sliding log (its reset is only when the oldest call expires,
+   * rounded up to whole seconds): holding for the whole reset would stall it. Most of
+   * the limit back at (or after) the reset shows a window.
+   */
+  private judgeWindow(
+    before: Budget,
+    now: { limit?: number | undefined; remaining?: number | undefined },
+    seq: number,
+    at: number,
+  ): void {
+    if (now.remaining === undefined) return;
+    const expected = before.remaining - (seq - before.seq - 1) * this.peers();
+    const back = now.remaining + 1 - expected;
+    if (back <= 0) return;
+    if (at < before.at + before.resetMs - 50) this.windowed = false;
+    else if (now.limit !== undefined && back >= now.limit / 2) this.windowed = true;
+  }
+
+  /** Trusted headers report at most a tenth of the limit left (counting calls sent since). */
+  private budgetNearlySpent(): boolean {
+    const budget = this.budget;
+    if (!budget || !this.headersTrusted || budget.limit === undefined) return false;
+    const left = budget.remaining - (this.seq - budget.seq) * this.peers();
+    return left <= Math.max(1, budget.limit / 10);
+  }
+
+  /**
+   * An exhausted budget refused a call: the calls that budget let through, over the time
+   * from the first of them until the server takes calls again, is the rate it sustains.
+   * Sending at that pace (not in a burst at the window's edge) keeps a sliding log from
+   * refusing the next burst. Only lowers an unpaced or clearly faster rate.
+   */
+  private paceToBudget(seq: number, until: number, now: number): void {
+    const limit = this.budget?.limit;
+    if (limit === undefined || limit < 1) return;
+    // The calls sent before this refused one, the latest `limit` of them.
+    const before = this.sent.length - (this.seq - seq) - 1;
+    if (before < limit) return;
+    const first = this.sent[before - limit]!;
+    const span = until - first;
+    if (span <= 0) return;
+    const estimate = ((limit / span) * 1000) / this.peers();
+    if (Number.isFinite(this.rate) && this.rate <= estimate * 1.25) return;
+    this.rate = Math.max(0.1, estimate);
+    this.cutAt = now;
+    this.lastGrowth = now;
   }
 
   /**
@@ -370,6 +459,18 @@ export class AdaptiveFlow {
       return budget.at + budget.resetMs;
     const perCall = budget.resetMs / (budget.limit - budget.remaining);
     return budget.at + perCall * (1 - left);
+  }
+
+  /** Calls sent per second over the last two seconds (undefined with too few). */
+  private sentRate(now: number): number | undefined {
+    let count = 0;
+    let first = now;
+    for (let i = this.sent.length - 1; i >= 0 && now - this.sent[i]! <= 2000; i--) {
+      count++;
+      first = this.sent[i]!;
+    }
+    if (count < 4) return undefined;
+    return (count / Math.max(500, now - first)) * 1000;
   }
 
   /** Accepted calls per second over the recent ring (undefined with too few). */

@@ -161,6 +161,23 @@ describe('adaptive flow against the limiter zoo', () => {
     expectAllOk(await runAgainst(limiter));
   });
 
+  it('sliding log: the exhausted budget sets a pace (no burst at the window edge)', async () => {
+    const run = await runAgainst({ shape: 'sliding-log', rps: 30, windowMs: 1000 }, { count: 48 });
+    expectAllOk(run);
+    expect(Number.isFinite(run.flow.state.rate)).toBe(true);
+    expect(run.flow.state.rate).toBeLessThan(200);
+  });
+
+  it('concurrency cap: the refusals of one burst are one event (no rate cut, cap near the limit)', async () => {
+    const run = await runAgainst({ shape: 'concurrency', maxInFlight: 5 }, { count: 48, concurrency: 20 });
+    expectAllOk(run);
+    // Before: the burst's echoes were taken as rate events and paced a server that
+    // limits only calls in flight.
+    expect(run.flow.state.rate).toBe(Number.POSITIVE_INFINITY);
+    expect(run.flow.state.concurrency).toBeGreaterThanOrEqual(4);
+    expect(run.flow.state.concurrency).toBeLessThanOrEqual(7);
+  });
+
   it('fixed-window with OpenAI headers: learns the budget comes back all at once', async () => {
     const run = await runAgainst({ shape: 'fixed-window', rps: 30, windowMs: 600 });
     expectAllOk(run);
