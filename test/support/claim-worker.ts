@@ -1,5 +1,5 @@
 /**
- * One process of the shared-cache claim test (test/cache/shared-claims.test.ts): a pipeline
+ * One process of the shared-cache claim test (test/security/shared-cache-claims.test.ts): a pipeline
  * on a Redis cache under a given namespace, an OpenAI-compatible provider on a loopback
  * server, the given images processed concurrently; prints one JSON line per record.
  * Usage: node --import tsx claim-worker.ts <redisUrl> <namespace> <stateDir> <baseUrl> <image>...
