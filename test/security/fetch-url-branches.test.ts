@@ -12,7 +12,12 @@ import { startServer, type TestServer } from '../support/http.js';
 
 const BODY = Buffer.alloc(100, 7);
 let server: TestServer;
-let seen: Array<{ url: string; accept: string | undefined; agent: string | undefined }> = [];
+let seen: Array<{
+  url: string;
+  method: string | undefined;
+  accept: string | undefined;
+  agent: string | undefined;
+}> = [];
 const resolve: Resolver = async (hostname) => {
   if (hostname === 'images.test') return [{ address: '127.0.0.1', family: 4 }];
   if (hostname === 'nowhere.test') return [];
@@ -22,7 +27,12 @@ const resolve: Resolver = async (hostname) => {
 beforeAll(async () => {
   server = await startServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    seen.push({ url: req.url ?? '', accept: req.headers.accept, agent: req.headers['user-agent'] });
+    seen.push({
+      url: req.url ?? '',
+      method: req.method,
+      accept: req.headers.accept,
+      agent: req.headers['user-agent'],
+    });
     const status = Number(url.searchParams.get('status') ?? 0);
     const hops = Number(url.searchParams.get('hops') ?? 0);
     switch (url.pathname) {
@@ -32,6 +42,11 @@ beforeAll(async () => {
         return void res.end();
       case '/status':
         return void res.writeHead(status).end('no');
+      case '/hang':
+        return; // never answers
+      case '/two-types':
+        res.setHeader('content-type', ['image/png', 'text/html']);
+        return void res.end(BODY);
       case '/typed':
         return void res.writeHead(200, { 'content-type': 'image/png' }).end(BODY);
       case '/chunked': {
@@ -69,6 +84,7 @@ describe('fetchUrlBytes: redirects', () => {
   it('a redirect without Location is FETCH_FAILED naming the status', async () => {
     const url = at('/redirect?status=301&nolocation=1');
     await expect(fetchIt(url)).rejects.toMatchObject({
+      input: url,
       code: 'FETCH_FAILED',
       message: `${url}: HTTP 301 without a Location header`,
     });
@@ -80,6 +96,7 @@ describe('fetchUrlBytes: redirects', () => {
     });
     const url = at('/redirect?hops=3');
     await expect(fetchIt(url, { maxRedirects: 2 })).rejects.toMatchObject({
+      input: url,
       code: 'TOO_MANY_REDIRECTS',
       message: `${url}: more than 2 redirects`,
     });
@@ -97,6 +114,7 @@ describe('fetchUrlBytes: size limits at their edge', () => {
     expect((await fetchIt(at('/body'), { maxBytes: 100 })).bytes).toHaveLength(100);
     const url = at('/body');
     await expect(fetchIt(url, { maxBytes: 99 })).rejects.toMatchObject({
+      input: url,
       code: 'INPUT_TOO_LARGE',
       message: `${url}: Content-Length 100 exceeds the 99-byte limit`,
     });
@@ -106,6 +124,7 @@ describe('fetchUrlBytes: size limits at their edge', () => {
     expect((await fetchIt(at('/chunked'), { maxBytes: 100 })).bytes.equals(BODY)).toBe(true);
     const url = at('/chunked');
     await expect(fetchIt(url, { maxBytes: 99 })).rejects.toMatchObject({
+      input: url,
       code: 'INPUT_TOO_LARGE',
       message: `${url}: body exceeds the 99-byte limit (cut off)`,
     });
@@ -125,6 +144,7 @@ describe('fetchUrlBytes: HTTP errors and the request', () => {
   ])('HTTP %i is FETCH_HTTP_ERROR, retryable %s', async (status, retryable) => {
     const url = at(`/status?status=${status}`);
     await expect(fetchIt(url)).rejects.toMatchObject({
+      input: url,
       code: 'FETCH_HTTP_ERROR',
       message: `${url}: HTTP ${status}`,
       retryable,
@@ -135,7 +155,9 @@ describe('fetchUrlBytes: HTTP errors and the request', () => {
     seen = [];
     const typed = await fetchIt(at('/typed'));
     expect(typed.contentType).toBe('image/png');
-    expect(seen[0]).toMatchObject({ accept: 'image/*,*/*;q=0.5', agent: 'visionpipe' });
+    expect(seen[0]).toMatchObject({ method: 'GET', accept: 'image/*,*/*;q=0.5', agent: 'visionpipe' });
+    // A repeated Content-Type is no type at all.
+    expect((await fetchIt(at('/two-types'))).contentType).toBeUndefined();
     expect((await fetchIt(at('/body'))).contentType).toBeUndefined();
   });
 });
@@ -145,6 +167,7 @@ describe('fetchUrlBytes: refusals and failures name the input', () => {
     await expect(fetchIt('not a url')).rejects.toMatchObject({
       code: 'INVALID_INPUT',
       message: 'not a url: not a valid URL',
+      input: 'not a url',
     });
   });
 
@@ -152,6 +175,7 @@ describe('fetchUrlBytes: refusals and failures name the input', () => {
     await expect(fetchIt('ftp://images.test/x.png')).rejects.toMatchObject({
       code: 'URL_BLOCKED',
       message: 'ftp://images.test/x.png: only http and https URLs are fetched (got ftp:)',
+      input: 'ftp://images.test/x.png',
     });
   });
 
@@ -160,6 +184,12 @@ describe('fetchUrlBytes: refusals and failures name the input', () => {
       code: 'URL_BLOCKED',
       message:
         'http://10.0.0.1/x.png: 10.0.0.1 is a private address; pass allowPrivateNetworks (--allow-private-urls) to fetch it',
+      input: 'http://10.0.0.1/x.png',
+    });
+    // https is fetched like http: refused for the address, not the scheme.
+    await expect(fetchIt('https://10.0.0.1/x.png')).rejects.toMatchObject({
+      code: 'URL_BLOCKED',
+      message: expect.stringContaining('10.0.0.1 is a private address'),
     });
     await expect(fetchIt('http://[::1]/x.png')).rejects.toMatchObject({
       code: 'URL_BLOCKED',
@@ -172,6 +202,7 @@ describe('fetchUrlBytes: refusals and failures name the input', () => {
     const error = await fetchUrlBytes(url, { resolve, timeoutMs: 10_000 }).catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'URL_BLOCKED',
+      input: `http://images.test:${server.port}/x.png?token=[redacted]`,
       message: `http://images.test:${server.port}/x.png?token=[redacted]: images.test resolves to 127.0.0.1 (loopback), which is not a public address; pass allowPrivateNetworks (--allow-private-urls) to fetch it`,
     });
   });
@@ -201,9 +232,31 @@ describe('fetchUrlBytes: refusals and failures name the input', () => {
     expect(fetched.bytes.equals(BODY)).toBe(true);
   });
 
+  it('allowPrivateNetworks reaches a name that system DNS resolves to loopback', async () => {
+    const named = await fetchUrlBytes(`http://localhost:${server.port}/body`, { allowPrivateNetworks: true });
+    expect(named.bytes.equals(BODY)).toBe(true);
+  });
+
+  it('allowNetworks alone (system DNS, no resolver) opens the named addresses to a name', async () => {
+    const fetched = await fetchUrlBytes(`http://localhost:${server.port}/body`, {
+      allowNetworks: ['127.0.0.1', '::1'],
+    });
+    expect(fetched.bytes.equals(BODY)).toBe(true);
+  });
+
+  it('a host that never answers is FETCH_TIMEOUT naming the input', async () => {
+    const url = at('/hang');
+    await expect(fetchIt(url, { timeoutMs: 300 })).rejects.toMatchObject({
+      code: 'FETCH_TIMEOUT',
+      message: `${url}: timed out`,
+      input: url,
+    });
+  });
+
   it('a bad allowNetworks entry is INVALID_OPTION naming it', async () => {
     await expect(fetchIt(at('/body'), { allowNetworks: ['10.0.0.0/99'] })).rejects.toMatchObject({
       code: 'INVALID_OPTION',
+      option: 'allowNetworks',
       message: 'allowNetworks: "10.0.0.0/99" is not an address or CIDR range (e.g. 10.0.0.0/8, 192.168.1.20)',
     });
   });
@@ -213,6 +266,7 @@ describe('fetchUrlBytes: refusals and failures name the input', () => {
     controller.abort();
     const url = at('/body');
     await expect(fetchIt(url, { signal: controller.signal })).rejects.toMatchObject({
+      input: url,
       code: 'ABORTED',
       message: `${url}: aborted`,
     });
