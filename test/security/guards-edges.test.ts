@@ -212,3 +212,12 @@ describe('address policy: the lookup hook and single addresses', () => {
     expect(checkAddress('fd00::1', { allowNetworks: ['fd00::1'] }).allowed).toBe(true);
   });
 });
+
+describe('secrets: shapes hidden whole (mutation run 1 survivors)', () => {
+  it('a Bearer value after several spaces, a whole ImgGo key, an Authorization value without a scheme', () => {
+    expect(redactSecrets('Bearer    tok3n-value')).toBe(REDACTED);
+    expect(redactSecrets('key imggo_live_abcDEF123 end')).toBe(`key ${REDACTED} end`);
+    expect(redactSecrets('Authorization: tok3n-value')).toBe(`Authorization: ${REDACTED}`);
+    expect(redactSecrets('authorization = tok3n-value')).toBe(`authorization = ${REDACTED}`);
+  });
+});
