@@ -13,6 +13,7 @@ export default defineConfig({
       'test/security/secrets.test.ts',
       'test/security/pattern-budgets.test.ts',
       'test/security/guards-edges.test.ts',
+      'test/security/fetch-url-branches.test.ts',
       'test/image/fetch-url.test.ts',
     ],
     exclude: [],

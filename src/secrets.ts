@@ -105,9 +105,12 @@ function redactWith(text: string, all: readonly string[]): string {
     (_match, name: string, separator: string) => `${name}${separator}${REDACTED}`,
   );
   out = out.replace(URL_USERINFO, (_match, scheme: string) => `${scheme}${REDACTED}@`);
-  out = out.replace(QUERY_PARAMETER, (match, lead: string, name: string) =>
-    SECRET_QUERY_PARAMETERS.has(decodeName(name).toLowerCase()) ? `${lead}${name}=${REDACTED}` : match,
-  );
+  out = out.replace(QUERY_PARAMETER, (match, lead: string, name: string, value: string) => {
+    if (!SECRET_QUERY_PARAMETERS.has(decodeName(name).toLowerCase())) return match;
+    // Already redacted (a label inside a message): what follows it is text, kept as it was.
+    const after = value.startsWith(REDACTED) ? value.slice(REDACTED.length) : '';
+    return `${lead}${name}=${REDACTED}${after}`;
+  });
   return out;
 }
 

@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import { VisionpipeError } from '../errors.js';
+import type { ClaimStore } from './claims.js';
 import { FailoverStore } from './failover-store.js';
 import { LayeredStore } from './layered-store.js';
 import { MemoryStore } from './memory-store.js';
@@ -38,6 +39,8 @@ export interface CacheSetup {
   images: CacheStore;
   memo: StatMemo | undefined;
   ttlMs: number;
+  /** Cross-process in-flight claims (claims.ts): only a shared store (Redis) has them. */
+  claims?: ClaimStore;
   describe: string;
   close(): Promise<void>;
 }
@@ -129,6 +132,7 @@ export async function openCache(options: CacheOptions = {}): Promise<CacheSetup>
     results,
     images,
     memo,
+    claims: redis,
     describe: `${redis.name} (fallback ${localBack.name})`,
   });
 }

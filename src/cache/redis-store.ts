@@ -6,6 +6,7 @@
  * from the local cache, and ioredis reconnects in the background.
  */
 import { Redis } from 'ioredis';
+import type { ClaimStore } from './claims.js';
 import {
   addToGroups,
   type CacheStats,
@@ -23,7 +24,11 @@ export interface RedisStoreOptions {
 
 const HEADER = 8;
 
-export class RedisStore implements CacheStore {
+/** Extends or deletes a claim only while it holds this token (never another holder's). */
+const RENEW_IF_HELD = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE_IF_HELD = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+export class RedisStore implements CacheStore, ClaimStore {
   readonly name: string;
   readonly client: Redis;
   private readonly namespace: string;
@@ -67,6 +72,23 @@ export class RedisStore implements CacheStore {
     return this.namespace + key;
   }
 
+  /** Claims live beside the entries, under `<namespace>claim:` (claims.ts). */
+  private claimKey(key: string): string {
+    return `${this.namespace}claim:${key}`;
+  }
+
+  async tryClaim(key: string, token: string, leaseMs: number): Promise<boolean> {
+    return (await this.client.set(this.claimKey(key), token, 'PX', leaseMs, 'NX')) === 'OK';
+  }
+
+  async renew(key: string, token: string, leaseMs: number): Promise<boolean> {
+    return Number(await this.client.eval(RENEW_IF_HELD, 1, this.claimKey(key), token, leaseMs)) === 1;
+  }
+
+  async release(key: string, token: string): Promise<void> {
+    await this.client.eval(RELEASE_IF_HELD, 1, this.claimKey(key), token);
+  }
+
   async get(key: string): Promise<Buffer | undefined> {
     const raw = await this.client.getBuffer(this.k(key));
     if (raw === null || raw.length < HEADER) {
@@ -100,7 +122,8 @@ export class RedisStore implements CacheStore {
         1000,
       );
       cursor = next;
-      const entries = keys.filter((key) => key !== this.statsKey);
+      const claims = this.claimKey('');
+      const entries = keys.filter((key) => key !== this.statsKey && !key.startsWith(claims));
       if (entries.length) yield entries;
     } while (cursor !== '0');
   }

@@ -20,8 +20,11 @@
  * TOO_MANY_PAGES (pages selected > maxPages), PAGE_OUT_OF_RANGE, PIXEL_LIMIT (a TIFF or
  * HEIC page over limitInputPixels), IMAGE_DECODE (a TIFF page libvips cannot decode).
  */
+
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { VisionpipeError } from '../errors.js';
+import { requireMetadataWithin } from '../image/admit.js';
+import { heifMetadataBytes, tiffMetadataBytes } from '../image/container-metadata.js';
 import { type SizeLimits, targetSize } from '../image/profiles.js';
 import { inkStatistics } from './blank.js';
 import { decodeHeic } from './heic.js';
@@ -211,6 +214,9 @@ export async function openDocument(
       input: label,
     });
   }
+  // Metadata is capped from tag and box headers before libtiff/libheif copy it (image/admit.ts).
+  if (kind === 'tiff') requireMetadataWithin(tiffMetadataBytes(bytes), label);
+  if (kind === 'heic') requireMetadataWithin(heifMetadataBytes(bytes), label);
   const source = await openSource(kind, bytes, label, options);
   try {
     if (source.pageCount === 0) {

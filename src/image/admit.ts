@@ -6,7 +6,8 @@
  * 1. sniff the container from its first bytes (sniff.ts): EMPTY_INPUT or UNSUPPORTED_FORMAT
  *    (an SVG, a text file, a PDF are named as such, never "cannot decode");
  * 2. cap the metadata the container carries (EXIF, XMP, ICC, IPTC, PNG text chunks, WebP
- *    EXIF/XMP/ICCP chunks) at `maxMetadataBytes` by reading chunk headers only: libvips
+ *    EXIF/XMP/ICCP chunks, GIF extensions, TIFF tags, AVIF meta box and Exif/XMP items;
+ *    container-metadata.ts) at `maxMetadataBytes` by reading chunk headers only: libvips
  *    copies metadata into memory when it opens an image, so a 30 MB eXIf chunk in a 16×16
  *    PNG would cost hundreds of MB. METADATA_LIMIT, nothing decoded.
  *
@@ -15,6 +16,7 @@
  * `maxMetadataBytes`, and decoding by `limitInputPixels` × 4 bytes.
  */
 import { VisionpipeError } from '../errors.js';
+import { gifMetadataBytes, heifMetadataBytes, tiffMetadataBytes } from './container-metadata.js';
 import { type ImageFormat, requireSupportedFormat } from './sniff.js';
 
 /** Default metadata budget: 2 MiB, above any camera's EXIF + ICC + XMP. */
@@ -89,7 +91,9 @@ export function metadataBytes(bytes: Uint8Array, format: ImageFormat): number {
   if (format === 'png') return pngMetadataBytes(bytes);
   if (format === 'jpeg') return jpegMetadataBytes(bytes);
   if (format === 'webp') return webpMetadataBytes(bytes);
-  return 0; // GIF, TIFF, HEIF/AVIF: bounded by the input size cap
+  if (format === 'gif') return gifMetadataBytes(bytes);
+  if (format === 'tiff') return tiffMetadataBytes(bytes);
+  return heifMetadataBytes(bytes); // avif
 }
 
 export interface AdmitOptions {
@@ -100,8 +104,16 @@ export interface AdmitOptions {
 /** Sniffs and caps an image before any decoder sees it; returns its format. */
 export function admitImage(bytes: Uint8Array, label: string, options: AdmitOptions = {}): ImageFormat {
   const format = requireSupportedFormat(bytes, label);
+  requireMetadataWithin(metadataBytes(bytes, format), label, options);
+  return format;
+}
+
+/**
+ * METADATA_LIMIT when `declared` metadata bytes exceed `maxMetadataBytes` (default 2 MiB);
+ * also used for documents (multi-page TIFF, HEIC) before their pages are opened.
+ */
+export function requireMetadataWithin(declared: number, label: string, options: AdmitOptions = {}): void {
   const limit = options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES;
-  const declared = metadataBytes(bytes, format);
   if (declared > limit) {
     throw new VisionpipeError(
       'METADATA_LIMIT',
@@ -109,5 +121,4 @@ export function admitImage(bytes: Uint8Array, label: string, options: AdmitOptio
       { input: label },
     );
   }
-  return format;
 }

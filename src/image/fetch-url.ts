@@ -115,7 +115,7 @@ function findCause(error: unknown, predicate: (e: unknown) => boolean): unknown 
   return undefined;
 }
 
-function mapFetchError(error: unknown, label: string, timedOut: boolean): VisionpipeError {
+function mapFetchError(error: unknown, label: string, timedOut: boolean, aborted: boolean): VisionpipeError {
   if (error instanceof VisionpipeError) return error;
   const blocked = findCause(error, (e) => e instanceof BlockedAddressError) as
     | BlockedAddressError
@@ -127,7 +127,10 @@ function mapFetchError(error: unknown, label: string, timedOut: boolean): Vision
       { input: label, cause: error },
     );
   }
-  const code = (error as { code?: string } | undefined)?.code ?? '';
+  // A caller's abort is not a failure of the host (and its DOMException has a numeric code).
+  if (aborted) return new VisionpipeError('ABORTED', `${label}: aborted`, { input: label, cause: error });
+  const raw = (error as { code?: unknown } | undefined)?.code;
+  const code = typeof raw === 'string' ? raw : '';
   if (
     timedOut ||
     code === 'UND_ERR_HEADERS_TIMEOUT' ||
@@ -239,6 +242,8 @@ async function fetchWith(
       }
       const declared = Number(headers['content-length']);
       if (Number.isFinite(declared) && declared > maxBytes) {
+        // destroy() makes the body emit an AbortError: listened to, or it would crash the process.
+        body.on('error', () => {});
         body.destroy();
         throw new VisionpipeError(
           'INPUT_TOO_LARGE',
@@ -251,6 +256,6 @@ async function fetchWith(
       return { bytes, finalUrl: url.toString(), contentType: typeof type === 'string' ? type : undefined };
     }
   } catch (error) {
-    throw mapFetchError(error, label, timeout.aborted);
+    throw mapFetchError(error, label, timeout.aborted, signal.aborted && !timeout.aborted);
   }
 }

@@ -4,6 +4,7 @@
  * budget, escalation). The result is saved to the cache before any record is built, so a
  * crash from there on never pays for it again. Failures become an outcome, never a throw.
  */
+import { type ClaimStore, claimed } from '../cache/claims.js';
 import { toVisionpipeError, VisionpipeError } from '../errors.js';
 import { attemptsOf } from '../flow/retry.js';
 import type { ThrottleTally } from '../flow/throttle.js';
@@ -21,9 +22,33 @@ export interface CacheMissOptions {
   runId: string;
   /** Deterministic failures of earlier runs (handed back) and of this one (stored). */
   failures?: FailureMemory;
+  /** Cross-process claims of a shared cache: another process paying for this key is waited for. */
+  claims?: ClaimStore | undefined;
 }
 
+/**
+ * The outcome of a miss: under a cross-process claim when the cache is shared, so a key
+ * another process is already paying for is read from the cache once it is stored.
+ */
 export async function onCacheMiss(
+  options: CacheMissOptions,
+  loaded: LoadedInput,
+  key: string,
+  signal: AbortSignal | undefined,
+): Promise<Outcome> {
+  const { claims, results } = options;
+  if (!claims) return computeOnMiss(options, loaded, key, signal);
+  const got = await claimed(
+    claims,
+    key,
+    () => results.lookup(key),
+    () => computeOnMiss(options, loaded, key, signal),
+    { signal },
+  );
+  return got.kind === 'own' ? got.value : { kind: 'shared', result: got.value };
+}
+
+async function computeOnMiss(
   options: CacheMissOptions,
   loaded: LoadedInput,
   key: string,

@@ -144,6 +144,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     priceTable: options.priceTable,
     controlsFor: (p) => controlsFor(p, signal, tally),
   });
+  const missOptions = { results, near, cascadeConfig, runId, failures, claims: cache.claims };
   const records = new RecordAssembler({
     pattern: pattern.name,
     provider: provider.id,
@@ -177,9 +178,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     const key = keyFor(loaded.sha256);
     const hit = await results.lookup(key);
     if (hit) return records.hit(label, started, hit, hit.run_id === runId ? 'dedup' : 'hit');
-    const { promise, leader } = flights.run(key, () =>
-      onCacheMiss({ results, near, cascadeConfig, runId, failures }, loaded, key, signal),
-    );
+    const { promise, leader } = flights.run(key, () => onCacheMiss(missOptions, loaded, key, signal));
     return records.of(await promise, { label, started, sha256: loaded.sha256, leader });
   }
 
@@ -270,9 +269,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       const { loaded, key } = known;
       const document = await readDocument(loaded, label, call.signal, mode, known.earlierPages);
       if (document) return document;
-      const { promise, leader } = flights.run(key, () =>
-        onCacheMiss({ results, near, cascadeConfig, runId, failures }, loaded, key, call.signal),
-      );
+      const { promise, leader } = flights.run(key, () => onCacheMiss(missOptions, loaded, key, call.signal));
       return [records.of(await promise, { label, started, sha256: loaded.sha256, leader })];
     } catch (error) {
       return [records.inputError(error, label, started)];

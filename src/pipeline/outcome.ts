@@ -21,6 +21,8 @@ export type Outcome =
       throttled?: ThrottleTally;
     }
   | { kind: 'near-dup'; result: CachedResult; distance: number }
+  /** Another process holding the claim on this key stored it while this one waited (claims.ts). */
+  | { kind: 'shared'; result: CachedResult }
   | {
       kind: 'failed';
       error: VisionpipeError;

@@ -93,6 +93,7 @@ export class RecordAssembler {
         cache: outcome.remembered ? 'hit' : leader ? 'miss' : 'dedup',
       });
     }
+    if (outcome.kind === 'shared') return this.hit(label, started, outcome.result, 'hit');
     if (outcome.kind === 'near-dup')
       return this.hit(label, started, outcome.result, 'near-dup', outcome.distance, sha256);
     if (!leader) return this.hit(label, started, outcome.result, 'dedup');

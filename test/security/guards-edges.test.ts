@@ -4,7 +4,13 @@
  * parameter, whole-key replacement, the shortest secret, anchors of the environment rule.
  */
 import { describe, expect, it } from 'vitest';
-import { BlockedAddressError, unbracket } from '../../src/image/address-policy.js';
+import {
+  BlockedAddressError,
+  checkAddress,
+  guardedLookupFor,
+  parseNetworks,
+  unbracket,
+} from '../../src/image/address-policy.js';
 import {
   checkSchemaBudget,
   checkSourceBudget,
@@ -171,5 +177,47 @@ describe('pattern budgets: exact limits', () => {
     expect(() => bytes.enter('/b', 1)).toThrow(
       `the schema expands to more than ${PATTERN_LIMITS.schemaBytes} bytes (reached at /b)`,
     );
+  });
+});
+
+describe('address policy: the lookup hook and single addresses', () => {
+  const policy = {
+    resolve: async () => [
+      { address: '127.0.0.1', family: 4 },
+      { address: '127.0.0.2', family: 4 },
+    ],
+    allowNetworks: ['127.0.0.0/8'],
+  };
+  const lookup = (options: Parameters<ReturnType<typeof guardedLookupFor>>[1], p = policy) =>
+    new Promise<{ error: unknown; address: unknown; family: unknown }>((done) =>
+      guardedLookupFor(p)('h.test', options, (error, address, family) => done({ error, address, family })),
+    );
+
+  it('answers one address, every address with all: true, and takes a family number', async () => {
+    expect(await lookup({})).toEqual({ error: null, address: '127.0.0.1', family: 4 });
+    expect(await lookup(4)).toEqual({ error: null, address: '127.0.0.1', family: 4 });
+    expect(await lookup(undefined)).toEqual({ error: null, address: '127.0.0.1', family: 4 });
+    expect((await lookup({ all: true })).address).toEqual(await policy.resolve());
+  });
+
+  it('a refused name calls back with the error and no address', async () => {
+    const refused = await lookup({}, { ...policy, allowNetworks: [] });
+    expect(refused.error).toBeInstanceOf(BlockedAddressError);
+    expect(refused.address).toEqual([]);
+  });
+
+  it('a single IPv6 address allows that address only (/128), an IPv4 one /32', () => {
+    expect(parseNetworks(['::1', '10.0.0.1']).map(([, bits]) => bits)).toEqual([128, 32]);
+    expect(checkAddress('fd00::2', { allowNetworks: ['fd00::1'] }).allowed).toBe(false);
+    expect(checkAddress('fd00::1', { allowNetworks: ['fd00::1'] }).allowed).toBe(true);
+  });
+});
+
+describe('secrets: shapes hidden whole (mutation run 1 survivors)', () => {
+  it('a Bearer value after several spaces, a whole ImgGo key, an Authorization value without a scheme', () => {
+    expect(redactSecrets('Bearer    tok3n-value')).toBe(REDACTED);
+    expect(redactSecrets('key imggo_live_abcDEF123 end')).toBe(`key ${REDACTED} end`);
+    expect(redactSecrets('Authorization: tok3n-value')).toBe(`Authorization: ${REDACTED}`);
+    expect(redactSecrets('authorization = tok3n-value')).toBe(`authorization = ${REDACTED}`);
   });
 });

@@ -3,10 +3,11 @@
  * endpoint), and unable to send the API key and images to its own endpoint unless the file is
  * named (--config) or the endpoint given on the command line (--base-url).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/file.js';
 import { checkImplicitConfig } from '../../src/config/implicit.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/images.js';
@@ -122,5 +123,21 @@ describe('visionpipe run in a folder with a planted config', () => {
     expect(result.stderr).toMatch(
       /note: using .*visionpipe\.config\.yaml, found in the working folder.*provider local \(from the file\), endpoint default/,
     );
+  });
+
+  it('is not searched for in parent folders: a subfolder neither uses nor announces it', async () => {
+    // Only the working folder is looked in, so the key-to-endpoint rule has one place to hold.
+    const child = path.join(dir, 'sub', 'deeper');
+    await mkdir(child, { recursive: true });
+    expect(await loadConfig(undefined, child)).toEqual({ config: {}, file: undefined });
+    expect((await loadConfig(undefined, dir)).file).toBe(path.join(dir, 'visionpipe.config.yaml'));
+    const before = collector.calls.length;
+    const result = await runCli(['estimate', path.join(dir, 'scan.png'), '-p', pattern, '--json'], {
+      cwd: child,
+      env,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain('visionpipe.config.yaml');
+    expect(collector.calls).toHaveLength(before);
   });
 });
