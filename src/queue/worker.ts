@@ -87,7 +87,10 @@ export function startIngestWorker(options: IngestWorkerOptions): IngestWorker {
       await store.jobs.complete(workKey, stored);
       return 'stored';
     }
-    const pattern = await store.patterns.compiled(data.patternId, data.patternVersion);
+    // The content accepted at ingest, not the version row an in-place edit may have rewritten since.
+    const pattern = data.patternFingerprint
+      ? await store.patterns.snapshotted(data.patternId, data.patternFingerprint)
+      : await store.patterns.compiled(data.patternId, data.patternVersion);
     if (!pattern) {
       await store.jobs.fail(
         workKey,
