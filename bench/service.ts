@@ -13,8 +13,12 @@
  *   × linear               jobs/hour ÷ (workers × jobs/hour of 1 worker): the linear baseline
  *   of ceiling             jobs/s ÷ the shared rate limit: the ceiling baseline
  *   lost, duplicate calls  accepted but never finished; images the simulator billed twice
+ *   worker / API CPU/job   CPU time (/proc user+system) of the workers / the API ÷ jobs done,
+ *                          counted from the first ingest (start-up excluded)
+ *   machine CPU/job, busy  the whole machine's busy CPU time ÷ jobs done, and its busy share
+ *                          (other users of the machine included: 1.00 means it was saturated)
  *
- *   npm run bench:service [-- --ingests 2000 --workers 1,2,4 --concurrency 2 --limit 10]
+ *   npm run bench:service [-- --ingests 2000 --workers 1,2,4 --concurrency 2 --limit 10 --profile-worker dir]
  *
  * Everything (API, workers, PostgreSQL, Redis, simulator, this script) runs on this one
  * machine, so the numbers are a floor: a machine with 2 cores shared with other work
@@ -22,6 +26,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -39,6 +44,8 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '1,2,4' },
     concurrency: { type: 'string', default: '2' },
     limit: { type: 'string', default: '10' },
+    /** Write a V8 CPU profile of the first worker of each row into this folder. */
+    'profile-worker': { type: 'string' },
     redis: { type: 'string', default: process.env.REDIS_URL || 'redis://127.0.0.1:6379' },
     postgres: {
       type: 'string',
@@ -70,8 +77,8 @@ interface Proc {
   stop(): Promise<void>;
 }
 
-function start(argv: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [BIN, ...argv], {
+function start(argv: string[], env: Record<string, string>, nodeArgs: string[] = []): Proc {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...argv], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -114,6 +121,28 @@ function start(argv: string[], env: Record<string, string>): Proc {
   return proc;
 }
 
+/** CPU time (user + system) a live process has used so far, ms; NaN when /proc cannot tell. */
+async function cpuMs(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Busy and total CPU time of the whole machine so far (all cores, every process), ms. */
+async function machineCpu(): Promise<{ busy: number; total: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busy: ((total - idle) * 1000) / 100, total: (total * 1000) / 100 };
+}
+
 async function timed<T>(latencies: number[], run: () => Promise<T>): Promise<T> {
   const started = performance.now();
   try {
@@ -123,10 +152,16 @@ async function timed<T>(latencies: number[], run: () => Promise<T>): Promise<T> 
   }
 }
 
+/**
+ * A distinct 64×64 JPEG per seed: the seed's bytes written into the pixels (solid colours
+ * alone can encode to the same JPEG, which the service rightly deduplicates, shrinking the load).
+ */
 async function image(seed: number): Promise<Buffer> {
-  const colour = { r: seed % 256, g: Math.floor(seed / 256) % 256, b: (seed * 7) % 256 };
-  return sharp({ create: { width: 64, height: 64, channels: 3, background: colour } })
-    .jpeg({ quality: 90 })
+  const pixels = Buffer.alloc(64 * 64 * 3, 128);
+  for (let i = 0; i < 32; i++) pixels.fill((seed >> (i % 24)) & 1 ? 255 : 0, i * 96, i * 96 + 96);
+  pixels.writeUInt32BE(seed, 3000);
+  return sharp(pixels, { raw: { width: 64, height: 64, channels: 3 } })
+    .jpeg({ quality: 100 })
     .toBuffer();
 }
 
@@ -136,6 +171,10 @@ interface Row {
   accepted: number;
   completed: number;
   lost: number;
+  /** Distinct images the simulator was paid for (= ingests when every image differs). */
+  distinct_images_billed: number;
+  /** Ingests the API did not accept, by HTTP status. */
+  refused: Record<number, number>;
   duplicate_calls: number;
   rate_limited: number;
   wall_s: number;
@@ -146,6 +185,14 @@ interface Row {
   webhook_p95_ms: number;
   webhooks_received: number;
   api_p99_ms: number;
+  /** CPU time of all worker processes ÷ completed jobs, ms. */
+  worker_cpu_ms_per_job: number;
+  /** CPU time of the API process ÷ completed jobs, ms. */
+  api_cpu_ms_per_job: number;
+  /** Busy CPU time of the whole machine (every process, other users' too) ÷ completed jobs, ms. */
+  machine_cpu_ms_per_job: number;
+  /** Share of the machine's CPU time that was busy during the load, 0-1 (1 = every core saturated). */
+  machine_busy: number;
 }
 
 async function measure(workerCount: number, seedBase: number): Promise<Row> {
@@ -209,6 +256,9 @@ async function measure(workerCount: number, seedBase: number): Promise<Row> {
           path.join(tmpdir(), `${prefix}-w${i}`),
         ],
         env,
+        i === 0 && args['profile-worker']
+          ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['profile-worker'])}`]
+          : [],
       );
       procs.push(w);
       await w.waitFor(/visionpipe worker: taking jobs/);
@@ -235,6 +285,10 @@ async function measure(workerCount: number, seedBase: number): Promise<Row> {
     await db.connect();
     let next = 0;
     let accepted = 0;
+    const refused = new Map<number, number>();
+    // CPU from here on: start-up (module loading, about 1-4 s a process) is not per-job cost.
+    const cpuAtStart = await Promise.all(procs.map((p) => cpuMs(p.child.pid)));
+    const machineAtStart = await machineCpu();
     const ingesting = Promise.all(
       Array.from({ length: CLIENTS }, async () => {
         while (next < INGESTS) {
@@ -249,7 +303,9 @@ async function measure(workerCount: number, seedBase: number): Promise<Row> {
             }),
           );
           await answer.arrayBuffer();
-          if (answer.status === 202) accepted++;
+          // 200: the same image was already done (two seeds can encode to the same JPEG): accepted too.
+          if (answer.status === 202 || answer.status === 200) accepted++;
+          else refused.set(answer.status, (refused.get(answer.status) ?? 0) + 1);
         }
       }),
     );
@@ -274,6 +330,11 @@ async function measure(workerCount: number, seedBase: number): Promise<Row> {
       if (finished >= accepted || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    const machineAtEnd = await machineCpu();
+    const cpuAtEnd = await Promise.all(procs.map((p) => cpuMs(p.child.pid)));
+    const [apiCpu = Number.NaN, ...workerCpus] = cpuAtEnd.map((v, i) => v - cpuAtStart[i]!);
+    const workerCpu = workerCpus.reduce((a, b) => a + b, 0);
+    const machineBusy = machineAtEnd.busy - machineAtStart.busy;
     const { rows: last } = await db.query<{ t: Date }>('select max(completed_at) as t from jobs');
     const { rows: first } = await db.query<{ t: Date }>('select min(created_at) as t from jobs');
     const wallS = (last[0]!.t.getTime() - first[0]!.t.getTime()) / 1000;
@@ -295,6 +356,8 @@ async function measure(workerCount: number, seedBase: number): Promise<Row> {
       accepted,
       completed,
       lost: accepted - completed,
+      distinct_images_billed: billed.size,
+      refused: Object.fromEntries(refused),
       duplicate_calls: [...billed.values()].filter((n) => n > 1).length,
       rate_limited: sim.stats.rateLimited,
       wall_s: wallS,
@@ -305,6 +368,10 @@ async function measure(workerCount: number, seedBase: number): Promise<Row> {
       webhook_p95_ms: quantile(hooks, 0.95),
       webhooks_received: hooks.length,
       api_p99_ms: quantile(apiLatencies, 0.99),
+      worker_cpu_ms_per_job: workerCpu / completed,
+      api_cpu_ms_per_job: apiCpu / completed,
+      machine_cpu_ms_per_job: machineBusy / completed,
+      machine_busy: machineBusy / (machineAtEnd.total - machineAtStart.total),
     };
   } catch (error) {
     for (const p of procs) console.error(p.output.slice(-3000));
@@ -359,6 +426,10 @@ printTable(
     'lost',
     'dup calls',
     '429s',
+    'worker CPU/job',
+    'API CPU/job',
+    'machine CPU/job',
+    'machine busy',
   ],
   table.map((r) => [
     r.workers,
@@ -374,6 +445,10 @@ printTable(
     r.lost,
     r.duplicate_calls,
     r.rate_limited,
+    `${fmt(r.worker_cpu_ms_per_job)} ms`,
+    `${fmt(r.api_cpu_ms_per_job)} ms`,
+    `${fmt(r.machine_cpu_ms_per_job)} ms`,
+    fmt(r.machine_busy),
   ]),
 );
 const file = await writeResults('service', {

@@ -68,6 +68,16 @@ export interface LimiterRateEvent {
  */
 export interface WebhookDeliveryEvent {
   outcome: 'delivered' | 'retrying' | 'failed' | 'disabled';
+  /** The event delivered (`job.succeeded`, `job.failed`). */
+  event: string;
+  /** The HTTP status, null when none came back (timeout, refused connection). */
+  status: number | null;
+  /** This attempt's duration, ms. */
+  latencyMs: number;
+  /** Which attempt of this delivery it was, 1-based. */
+  attempt: number;
+  /** The job the event is about (for logs; never a metric label). */
+  jobId: string;
 }
 
 export const CHANNELS = {

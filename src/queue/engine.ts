@@ -12,6 +12,8 @@ import type { RetryOptions } from '../flow/retry.js';
 import type { ProfileName } from '../image/profiles.js';
 import type { PriceTable } from '../providers/pricing.js';
 import { createProvider, type ProviderOptions } from '../providers/registry.js';
+import { journaled } from './answer-journal.js';
+import { crashHook } from './crash-point.js';
 import { PipelinePool } from './pipelines.js';
 
 export interface EngineSettings {
@@ -46,13 +48,22 @@ export interface Engine {
 }
 
 export async function openEngine(settings: EngineSettings): Promise<Engine> {
-  const provider = createProvider(settings.provider, settings.providerOptions);
+  const crash = crashHook();
+  const bare = createProvider(settings.provider, settings.providerOptions);
   const cache = await openCache({
     spec: settings.cache,
     stateDir: settings.stateDir,
     ttlMs: settings.cacheTtlMs,
     namespace: settings.cacheNamespace,
     warn: settings.warn,
+  });
+  // Every answer is persisted (shared cache store) before the pipeline sees it: a worker
+  // killed after the answer never makes the re-run pay again.
+  const provider = journaled(bare, {
+    store: cache.results,
+    ttlMs: settings.cacheTtlMs,
+    warn: settings.warn,
+    ...(crash ? { afterPersist: crash } : {}),
   });
   const limiter: Limiter | undefined =
     settings.rpm === undefined && settings.tpm === undefined

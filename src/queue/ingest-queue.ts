@@ -17,6 +17,8 @@ export const ingestJobData = z.object({
   leaderJobId: z.string().uuid(),
   patternId: z.string().uuid(),
   patternVersion: z.number().int().positive(),
+  /** The pattern content accepted (store.patterns.snapshotted); absent in jobs queued before it existed. */
+  patternFingerprint: z.string().min(1).optional(),
   imageSha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** How the image is named in records (its URL, or `upload:<sha256>`). */
   label: z.string().min(1),

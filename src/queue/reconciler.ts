@@ -30,7 +30,7 @@ export async function requeueLostWork(
 ): Promise<string[]> {
   const open = await store.db
     .selectFrom('jobs')
-    .select(['id', 'work_key', 'pattern_id', 'pattern_version', 'image_sha256'])
+    .select(['id', 'work_key', 'pattern_id', 'pattern_version', 'pattern_fingerprint', 'image_sha256'])
     .distinctOn('work_key')
     .where('status', 'in', ['queued', 'running'])
     .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${settings.graceMs / 1000})`)
@@ -46,6 +46,7 @@ export async function requeueLostWork(
       leaderJobId: job.id,
       patternId: job.pattern_id,
       patternVersion: job.pattern_version,
+      ...(job.pattern_fingerprint ? { patternFingerprint: job.pattern_fingerprint } : {}),
       imageSha256: job.image_sha256,
       label: `upload:${job.image_sha256}`,
     });

@@ -9,8 +9,10 @@
  * - the result is written to the cache (by the pipeline, as soon as the provider
  *   answers) and to the database (with every open job of the work) before the queue job
  *   is acknowledged.
- * A worker killed between the provider's answer and the cache write is the one window
- * where a second call can happen.
+ * - every provider answer is journaled in that shared store before the pipeline even
+ *   validates it (answer-journal.ts), so a worker killed between the provider's answer
+ *   and the cache write leaves the answer behind: the re-run calls nobody. What is left is
+ *   the one Redis write right after the HTTP answer.
  *
  * close() stops taking jobs, lets running ones finish, then closes its connections.
  */
@@ -85,7 +87,10 @@ export function startIngestWorker(options: IngestWorkerOptions): IngestWorker {
       await store.jobs.complete(workKey, stored);
       return 'stored';
     }
-    const pattern = await store.patterns.compiled(data.patternId, data.patternVersion);
+    // The content accepted at ingest, not the version row an in-place edit may have rewritten since.
+    const pattern = data.patternFingerprint
+      ? await store.patterns.snapshotted(data.patternId, data.patternFingerprint)
+      : await store.patterns.compiled(data.patternId, data.patternVersion);
     if (!pattern) {
       await store.jobs.fail(
         workKey,

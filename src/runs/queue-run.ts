@@ -238,6 +238,7 @@ export async function* runOnQueue(
             id: randomUUID(),
             patternId: stored.id,
             patternVersion: stored.version,
+            patternFingerprint: stored.fingerprint,
             workKey,
             imageSha256: sha,
             imageUrl: item.kind === 'url' ? item.url : `upload:${sha}`,
@@ -252,6 +253,7 @@ export async function* runOnQueue(
               leaderJobId: outcome.job.id,
               patternId: stored.id,
               patternVersion: stored.version,
+              patternFingerprint: stored.fingerprint,
               imageSha256: sha,
               label: item.label,
             });

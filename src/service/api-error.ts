@@ -51,5 +51,9 @@ export function toApiError(error: unknown): ApiError {
   return new ApiError(500, 'internal_error', 'the server failed to handle this request');
 }
 
-export const notFound = (what: 'pattern' | 'job' | 'image', id: string) =>
-  new ApiError(404, `${what}_not_found`, `${what[0]!.toUpperCase()}${what.slice(1)} '${id}' does not exist`);
+export const notFound = (what: 'pattern' | 'job' | 'image' | 'api key', id: string) =>
+  new ApiError(
+    404,
+    `${what.replace(' ', '_')}_not_found`,
+    `${what[0]!.toUpperCase()}${what.slice(1)} '${id}' does not exist`,
+  );

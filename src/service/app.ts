@@ -16,6 +16,7 @@ import type { Store } from '../store/index.js';
 import { ApiError, toApiError } from './api-error.js';
 import { registerAuth } from './auth.js';
 import type { KeyRateLimiter } from './rate-limit.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
 import { dashboardDataRoute, dashboardPageRoute } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
@@ -112,6 +113,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       await api.register(uploadRoutes, context);
       await api.register(dashboardDataRoute, context);
       await api.register(webhookRoutes, context);
+      await api.register(apiKeyRoutes, context);
     },
     { prefix: '/api' },
   );

@@ -21,6 +21,8 @@ export interface NewIngest {
   id: string;
   patternId: string;
   patternVersion: number;
+  /** The fingerprint of the pattern content accepted: the job runs that content, whatever edits follow. */
+  patternFingerprint: string;
   workKey: string;
   imageSha256: string;
   imageUrl: string;
@@ -109,6 +111,7 @@ export class Jobs {
           id: input.id,
           pattern_id: input.patternId,
           pattern_version: input.patternVersion,
+          pattern_fingerprint: input.patternFingerprint,
           work_key: input.workKey,
           image_sha256: input.imageSha256,
           image_url: input.imageUrl,

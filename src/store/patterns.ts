@@ -10,7 +10,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import { parsePattern } from '../patterns/index.js';
 import type { Pattern, PatternFormat } from '../patterns/types.js';
 import { newestFirst, type PageQuery } from './paging.js';
-import type { Database, PatternRow, PatternVersionRow } from './schema.js';
+import type { Database, PatternRow, PatternSnapshotRow, PatternVersionRow } from './schema.js';
 
 /** What one version of a pattern is made of. */
 export interface PatternFields {
@@ -79,7 +79,7 @@ export function compilePattern(fields: PatternFields, version: number, origin: s
   return parsePattern(source, origin);
 }
 
-function fieldsOf(row: PatternRow | PatternVersionRow, name: string): PatternFields {
+function fieldsOf(row: PatternRow | PatternVersionRow | PatternSnapshotRow, name: string): PatternFields {
   return {
     name,
     format: row.format as PatternFormat,
@@ -304,6 +304,22 @@ export class Patterns {
     return row ? compilePattern(fieldsOf(row, row.name), version, `pattern ${id} v${version}`) : undefined;
   }
 
+  /**
+   * The pattern content a job was accepted with, by its fingerprint (deleted patterns
+   * included), as a library Pattern; undefined when no such snapshot exists.
+   */
+  async snapshotted(id: string, fingerprint: string): Promise<Pattern | undefined> {
+    const row = await this.db
+      .selectFrom('pattern_snapshots')
+      .selectAll()
+      .where('pattern_id', '=', id)
+      .where('fingerprint', '=', fingerprint)
+      .executeTakeFirst();
+    return row
+      ? compilePattern(fieldsOf(row, row.name), row.version, `pattern ${id} v${row.version}`)
+      : undefined;
+  }
+
   private async snapshot(
     tx: Transaction<Database>,
     id: string,
@@ -316,6 +332,12 @@ export class Patterns {
       .insertInto('pattern_versions')
       .values({ pattern_id: id, version, ...values })
       .onConflict((oc) => oc.columns(['pattern_id', 'version']).doUpdateSet(values))
+      .execute();
+    // The content itself, kept as it is for jobs accepted before a later in-place edit.
+    await tx
+      .insertInto('pattern_snapshots')
+      .values({ pattern_id: id, version, ...values })
+      .onConflict((oc) => oc.columns(['pattern_id', 'fingerprint']).doNothing())
       .execute();
   }
 

@@ -65,6 +65,14 @@ export interface PatternVersionTable extends PatternSchemaColumns {
   created_at: CreatedAt;
 }
 
+/** Every pattern content a job may run, by (pattern, fingerprint): written once, never changed. */
+export interface PatternSnapshotTable extends PatternSchemaColumns {
+  pattern_id: string;
+  version: number;
+  name: string;
+  created_at: CreatedAt;
+}
+
 export interface ImageTable {
   sha256: string;
   bytes: Buffer;
@@ -84,6 +92,8 @@ export interface JobTable {
   id: string;
   pattern_id: string;
   pattern_version: number;
+  /** The fingerprint of the pattern content it was accepted with (pattern_snapshots); null before 0002. */
+  pattern_fingerprint: string | null;
   /** Content + pattern version: every job with the same work key shares one queue job and one result. */
   work_key: string;
   image_sha256: string;
@@ -165,6 +175,7 @@ export interface Database {
   api_keys: ApiKeyTable;
   patterns: PatternTable;
   pattern_versions: PatternVersionTable;
+  pattern_snapshots: PatternSnapshotTable;
   images: ImageTable;
   jobs: JobTable;
   results: ResultTable;
@@ -176,5 +187,6 @@ export interface Database {
 export type ApiKeyRow = Selectable<ApiKeyTable>;
 export type PatternRow = Selectable<PatternTable>;
 export type PatternVersionRow = Selectable<PatternVersionTable>;
+export type PatternSnapshotRow = Selectable<PatternSnapshotTable>;
 export type JobRow = Selectable<JobTable>;
 export type NewJob = Insertable<JobTable>;

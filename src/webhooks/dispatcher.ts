@@ -85,7 +85,15 @@ export function startDispatcher(
     });
     const next = outcomeOf(settings, row.attempts, row.url, result);
     await store.webhooks.record(row, { ...result, next });
-    publish('webhook', { outcome: DELIVERY_OUTCOME[next.kind] }); // visionpipe_webhook_deliveries_total
+    // visionpipe_webhook_deliveries_total, and one event per attempt for logs and traces.
+    publish('webhook', {
+      outcome: DELIVERY_OUTCOME[next.kind],
+      event: row.event,
+      status: result.status,
+      latencyMs: result.durationMs,
+      attempt: row.attempts,
+      jobId: row.job_id,
+    });
     if (next.kind === 'failed' || next.kind === 'disabled')
       log(
         `webhook ${row.id} (${row.event} of job ${row.job_id}) to ${row.url}: ${next.kind} after ${row.attempts} attempt(s)`,

@@ -27,9 +27,12 @@ describe('migrate', () => {
   it('applies the schema once, then says it is up to date', async () => {
     const first = await runCli(['migrate', '--json'], { env });
     expect(first.code, first.stderr).toBe(0);
-    expect(JSON.parse(first.stdout)).toEqual({ applied: ['0001-initial'], current: ['0001-initial'] });
+    expect(JSON.parse(first.stdout)).toEqual({
+      applied: ['0001-initial', '0002-pattern-snapshots'],
+      current: ['0001-initial', '0002-pattern-snapshots'],
+    });
     const again = await runCli(['migrate'], { env });
-    expect(again.stdout).toBe('the database is up to date (0001-initial)\n');
+    expect(again.stdout).toBe('the database is up to date (0001-initial, 0002-pattern-snapshots)\n');
   });
 });
 

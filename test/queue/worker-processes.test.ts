@@ -7,6 +7,9 @@
  * - a worker SIGKILLed after the provider answered (held at the database write by an
  *   advisory lock this test takes, then killed) loses nothing: another worker re-runs the
  *   stalled job and finds the answer in the shared cache — no second call;
+ * - a worker that kills itself (VISIONPIPE_CRASH_POINT=after-answer) the moment the
+ *   provider answered, before validation and the cache write: the answer journal holds the
+ *   paid answer, the re-run on another worker calls nobody;
  * - a worker SIGKILLed during the provider call: the job still completes elsewhere;
  * - SIGTERM drains: running jobs finish, none starts, the process exits 0.
  */
@@ -34,7 +37,7 @@ let billed = 0;
 const workers: Running[] = [];
 
 /** Starts a worker process; resolves once it takes jobs. */
-async function startWorker(extra: string[] = []): Promise<Running> {
+async function startWorker(extra: string[] = [], extraEnv: Record<string, string> = {}): Promise<Running> {
   const worker = startCli(
     [
       'worker',
@@ -52,7 +55,7 @@ async function startWorker(extra: string[] = []): Promise<Running> {
       await tempDir('worker-state'),
       ...extra,
     ],
-    env,
+    { ...env, ...extraEnv },
   );
   workers.push(worker);
   await worker.waitFor(/visionpipe worker: taking jobs/);
@@ -170,6 +173,22 @@ describe('worker processes', () => {
     });
     expect(billed - mark).toBe(1);
     await second.waitFor(/stopped answering; running it again/);
+    await second.stop('SIGTERM');
+  });
+
+  it('a worker killed between the provider answer and the cache write: the re-run pays nothing', async () => {
+    const mark = billed;
+    const crashing = await startWorker([], { VISIONPIPE_CRASH_POINT: 'after-answer' });
+    const id = await ingest(await distinctJpeg(8));
+    expect(await crashing.exited).toBe('SIGKILL');
+    expect(crashing.stderr).toContain('crash point after-answer reached');
+    expect(billed - mark).toBe(1);
+    expect((await jobRow(id))?.status).toBe('running');
+
+    const second = await startWorker();
+    const job = await waitForJob(base, key, id, 60_000);
+    expect(job).toMatchObject({ status: 'succeeded', manifest: { merchant: 'Blue Bottle', total: 8.99 } });
+    expect(billed - mark).toBe(1);
     await second.stop('SIGTERM');
   });
 

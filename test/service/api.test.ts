@@ -11,9 +11,9 @@ import type { Simulator } from '../../src/simulator/types.js';
 import { call, distinctJpeg, imageForm, type JobData, waitForJob } from '../support/api-client.js';
 import { Contract } from '../support/openapi.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { answerSchemaFields } from '../support/simulator-fixtures.js';
 
 const contract = new Contract();
-const RECEIPT: Record<string, unknown> = { merchant: 'Blue Bottle', date: '2024-03-22', total: 8.99 };
 let sim: Simulator;
 let svc: TestService;
 let admin: string;
@@ -21,14 +21,7 @@ let admin: string;
 beforeAll(async () => {
   sim = await startSimulator({
     latency: { minMs: 50, maxMs: 50 },
-    // The fields the pattern version asks for, from one receipt.
-    answer: (simCall) =>
-      Object.fromEntries(
-        Object.keys((simCall.schema?.properties as object | undefined) ?? {}).map((field) => [
-          field,
-          RECEIPT[field],
-        ]),
-      ),
+    answer: answerSchemaFields(),
   });
   svc = await startTestService({
     provider: 'openai',

@@ -55,3 +55,21 @@ export async function asProviderImage(
     ...extra,
   };
 }
+
+/** One receipt's fields, for simulators that answer what the pattern version asks for. */
+export const RECEIPT_FIELDS: Record<string, unknown> = {
+  merchant: 'Blue Bottle',
+  date: '2024-03-22',
+  total: 8.99,
+};
+
+/** A simulator `answer` giving the fields the request's schema asks for, from `values`: the output shows which pattern ran. */
+export function answerSchemaFields(values: Record<string, unknown> = RECEIPT_FIELDS) {
+  return (simCall: { schema?: Record<string, unknown> | null }) =>
+    Object.fromEntries(
+      Object.keys((simCall.schema?.properties as object | undefined) ?? {}).map((field) => [
+        field,
+        values[field],
+      ]),
+    );
+}

@@ -12,6 +12,7 @@ import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subscribe, type WebhookDeliveryEvent } from '../../src/observe/events.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { Simulator } from '../../src/simulator/types.js';
 import { call, distinctJpeg, imageForm, waitForJob } from '../support/api-client.js';
@@ -270,10 +271,21 @@ describe('delivery', () => {
 
   it('a failing receiver gets retries on the schedule, with the same webhook-id; the log has every attempt', async () => {
     const r = await receiver((_x, n) => (n <= 2 ? { status: 500, body: 'boom' } : { status: 200 }));
+    const events: WebhookDeliveryEvent[] = [];
+    const unsubscribe = subscribe('webhook', (e) => events.push(e));
     const endpoint = await register(r.url);
     const jobId = await ingest();
     const delivery = await untilDelivery(endpoint.id, jobId, (d) => d.status === 'delivered');
+    unsubscribe();
     expect(delivery.log.map((l) => l.response_status)).toEqual([500, 500, 200]);
+    // One metric event per attempt: outcome, status, latency.
+    const mine = events.filter((e) => e.jobId === jobId);
+    expect(mine.map((e) => [e.outcome, e.status, e.attempt])).toEqual([
+      ['retrying', 500, 1],
+      ['retrying', 500, 2],
+      ['delivered', 200, 3],
+    ]);
+    expect(mine.every((e) => e.event === 'job.succeeded' && e.latencyMs >= 0)).toBe(true);
     const got = forJob(r, jobId);
     expect(got).toHaveLength(3);
     expect(new Set(got.map((g) => g.headers['webhook-id'])).size).toBe(1);

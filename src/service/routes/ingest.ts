@@ -62,6 +62,7 @@ export async function ingestRoutes(app: FastifyInstance, context: RouteContext):
         id: randomUUID(),
         patternId: pattern.id,
         patternVersion: pattern.version,
+        patternFingerprint: pattern.fingerprint,
         workKey,
         imageSha256: image.sha256,
         imageUrl: image.url ?? `${originOf(request, context)}/api/uploads/${image.sha256}`,
@@ -86,6 +87,7 @@ export async function ingestRoutes(app: FastifyInstance, context: RouteContext):
             leaderJobId: outcome.job.id,
             patternId: pattern.id,
             patternVersion: pattern.version,
+            patternFingerprint: pattern.fingerprint,
             imageSha256: image.sha256,
             label: image.label,
           });

@@ -111,9 +111,23 @@ function changesOf(body: PatternBody): Partial<PatternFields> {
         own === 'json_schema' ? jsonSchemaOf(body.schema) : (body.schema as string);
   }
   if (body.csv_delimiter !== undefined) changes.csv_delimiter = body.csv_delimiter;
-  if (body.model_profile !== undefined) changes.model_profile = body.model_profile;
+  if (body.model_profile !== undefined) {
+    // The model is the server's (`serve`/`worker` --provider and --model): a pattern that
+    // asks for another one is refused rather than silently run on the server's model.
+    if (body.model_profile !== MANAGED_PROFILE)
+      throw new ApiError(
+        400,
+        'validation_error',
+        `model_profile "${body.model_profile}" is not available: this server runs every pattern on its own configured model; use "${MANAGED_PROFILE}"`,
+        { field: 'model_profile', allowed: [MANAGED_PROFILE] },
+      );
+    changes.model_profile = body.model_profile;
+  }
   return changes;
 }
+
+/** The one model profile: the model the server was started with. */
+const MANAGED_PROFILE = 'managed-default';
 
 function settingsOf(body: PatternBody): PatternSettings {
   return {
@@ -186,7 +200,7 @@ export async function patternRoutes(app: FastifyInstance, context: RouteContext)
         csv_schema: changes.csv_schema ?? null,
         plain_text_schema: changes.plain_text_schema ?? null,
         csv_delimiter: changes.csv_delimiter ?? 'comma',
-        model_profile: changes.model_profile ?? 'managed-default',
+        model_profile: changes.model_profile ?? MANAGED_PROFILE,
       };
       const created = await store.patterns
         .create(fields, await guardedSettings(request.body, context), apiKeyOf(request).id)

@@ -4,7 +4,9 @@
  */
 import type { Migration } from 'kysely';
 import * as initial from './0001-initial.js';
+import * as patternSnapshots from './0002-pattern-snapshots.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-pattern-snapshots': patternSnapshots,
 };
