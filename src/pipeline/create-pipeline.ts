@@ -119,7 +119,13 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   // What besides content, pattern, provider and model changes answers: part of every key.
   const answers = { primary, budget: options.maxImageTokens, triage, escalation };
   // The pages mode changes what a record is (a document or a page): part of resume's signature.
-  const settings = JSON.stringify([answerSettings(answers), documentSettings.pages]);
+  // In document mode the record is the answer for the pages selected, so the page range is too
+  // (each mode keys its lines by page, so another range resumes page by page).
+  const documentSignature =
+    documentSettings.pages === 'document' && documentSettings.pageRange
+      ? [documentSettings.pages, documentSettings.pageRange]
+      : [documentSettings.pages];
+  const settings = JSON.stringify([answerSettings(answers), ...documentSignature]);
   const keyOptions = answerOptions(answers);
   const primaryPreprocess = preprocessFingerprint(primary.preprocess);
   const keyFor = (sha256: string) =>

@@ -94,7 +94,9 @@ function isSignature(value: unknown): value is RunSignature {
 /** What differs between two runs' signatures, in words. */
 function differences(a: RunSignature, b: RunSignature): string {
   const words = [
-    a.pattern !== b.pattern ? 'pattern or settings (endpoint, provider options, budget, cascade, rules)' : '',
+    a.pattern !== b.pattern
+      ? 'pattern or settings (endpoint, provider options, budget, cascade, rules, pages mode, page range)'
+      : '',
     a.provider !== b.provider ? `provider (${a.provider}, now ${b.provider})` : '',
     a.model !== b.model ? `model (${a.model}, now ${b.model})` : '',
     a.profile !== b.profile ? `size profile (${a.profile}, now ${b.profile})` : '',
