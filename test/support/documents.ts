@@ -5,7 +5,7 @@
  * data except the HEIC sample (see HEIC_SAMPLE).
  */
 import path from 'node:path';
-import { degrees, PDFDocument, PDFHexString, PDFName, StandardFonts } from 'pdf-lib';
+import { degrees, PDFDocument, PDFHexString, PDFName, rgb, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
 
 /** US Letter in points. */
@@ -16,6 +16,8 @@ export interface PdfPageSpec {
   lines?: string[];
   /** An image (JPEG or PNG bytes) drawn over the whole page: a scanned page. */
   scan?: Buffer;
+  /** Grey level of the text, 0 (black, the default) to 1 (white): faded print. */
+  grey?: number;
   /** The page's /Rotate, degrees. */
   rotate?: 0 | 90 | 180 | 270;
   /** Page size in points; Letter when omitted. */
@@ -35,7 +37,8 @@ export async function makePdf(pages: readonly PdfPageSpec[]): Promise<Buffer> {
       page.drawImage(image, { x: 0, y: 0, width, height });
     }
     (spec.lines ?? []).forEach((line, i) => {
-      page.drawText(line, { x: 54, y: height - 72 - i * 20, size: 12, font });
+      const grey = spec.grey ?? 0;
+      page.drawText(line, { x: 54, y: height - 72 - i * 20, size: 12, font, color: rgb(grey, grey, grey) });
     });
     if (spec.rotate) page.setRotation(degrees(spec.rotate));
   }
