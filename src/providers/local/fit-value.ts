@@ -60,7 +60,10 @@ const FUNCTION_WORDS = new Set([
   'per',
 ]);
 
-/** A person's or company's name: 1–8 words, mostly letters, not an address, a sentence or a label. */
+/** A page's running marker ("Page 2 of 2", "p. 3/4"): printed on a page, never anyone's name. */
+const PAGE_MARKER = /^(page|pg\.?|p\.)\s*\d+(\s*(of|\/)\s*\d+)?$/i;
+
+/** A person's or company's name: 1–8 words, mostly letters, not an address, a sentence, a label or a page marker. */
 export function fitName(text: string): string | undefined {
   const value = cleaned(text).replace(/[,;]+$/, '');
   const tokens = value.split(/\s+/);
@@ -73,7 +76,7 @@ export function fitName(text: string): string | undefined {
   if (tokens.some((t) => /^[-–—|/]$/.test(t))) return undefined;
   if (!/^[\p{Lu}\p{N}"'(&]/u.test(value)) return undefined; // names start with a capital
   if (value.includes('@') || /https?:|www\./i.test(value) || LABEL_LIKE.test(value)) return undefined;
-  if (ADDRESS.test(value)) return undefined;
+  if (ADDRESS.test(value) || PAGE_MARKER.test(value)) return undefined;
   const visible = value.replace(/\s/g, '').length;
   if (letters(value) < 3 || letters(value) / visible < 0.7) return undefined;
   // A sentence: many lower-case words, or a full stop after several words.
