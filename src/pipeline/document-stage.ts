@@ -110,9 +110,17 @@ export async function startDocument(
   const started = await startDocumentRecords(bytes, kind, label, settings, context, earlier);
   if (!started) return undefined;
   // Every record names the file it came from: resume compares it with the file's content.
+  // Its original is the file: `image.original_bytes` is the file's size, not the rendered
+  // pages' (a page record's too; the summary counts a document's file once).
   const records = started.records.then((all) =>
     all.map((record) =>
-      earlier.get(record.page ?? 0) === record ? record : { ...record, document_sha256: documentSha },
+      earlier.get(record.page ?? 0) === record
+        ? record
+        : {
+            ...record,
+            document_sha256: documentSha,
+            image: record.image && { ...record.image, original_bytes: bytes.length },
+          },
     ),
   );
   return { records };
