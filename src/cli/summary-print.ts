@@ -31,7 +31,7 @@ export function printSummary(
   // Rates only over images this run read: resumed records and missing inputs are apart.
   const rate =
     summary.processed > 0
-      ? `${plural(summary.processed, 'image')} processed in ${formatDuration(summary.processing_s * 1000)} (${summary.images_per_hour.toLocaleString('en-US')} images/hour)`
+      ? `${processedWhat(summary)} processed in ${formatDuration(summary.processing_s * 1000)} (${summary.images_per_hour.toLocaleString('en-US')} images/hour)`
       : 'no image processed';
   const apart = [
     summary.resumed ? `${summary.resumed} kept from an earlier run` : '',
@@ -89,6 +89,19 @@ export function printSummary(
   else if (context.stopped)
     lines.push('  stopped early: inputs not started were not processed (run again to continue)');
   out.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * What the run read: "12 images", or with documents "3 images and 2 documents (7 pages)"
+ * (a document is not an image however many records it gave).
+ */
+function processedWhat(summary: Summary): string {
+  const p = summary.pages;
+  const documentRecords = summary.processed_documents ?? 0;
+  if (!p || documentRecords === 0) return plural(summary.processed, 'image');
+  const images = summary.processed - documentRecords;
+  const documents = `${plural(p.documents, 'document')} (${plural(p.read + p.blank + p.skipped, 'page')})`;
+  return images > 0 ? `${plural(images, 'image')} and ${documents}` : documents;
 }
 
 /** Names the first failed inputs, where the rest are, and a next step per common code. */

@@ -8,7 +8,6 @@
 import { createHash } from 'node:crypto';
 import type { CacheSetup } from '../cache/open-cache.js';
 import type { SingleFlight } from '../cache/single-flight.js';
-import { documentKind } from '../documents/kinds.js';
 import { toVisionpipeError, VisionpipeError } from '../errors.js';
 import { schemaMismatch, validateOutput } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
@@ -24,10 +23,12 @@ import {
   type CascadeConfig,
   imageInfo,
   type ModelChoice,
+  preparedPages,
   runTriage,
   sizedFor,
   type TriageVerdict,
 } from './cascade.js';
+import type { EarlierPages, StartedDocument, StartedRead } from './document-stage.js';
 import type { IdentifyStage } from './identify-stage.js';
 import { sourceOfItem } from './input-source.js';
 import type { NearDuplicateStage } from './near-duplicate-stage.js';
@@ -52,6 +53,18 @@ export interface BatchStageOptions {
   cascadeConfig: (signal: AbortSignal | undefined) => CascadeConfig;
   priceTable: PriceTable | undefined;
   runId: string;
+  /** The result-cache key of a content hash (a page's) under this pipeline. */
+  keyFor: (sha256: string) => string;
+  /**
+   * A document's pages rendered and each handed to `start` (document-stage, in the run's
+   * pages mode); undefined when the bytes are an image.
+   */
+  startDocument: (
+    loaded: LoadedInput,
+    label: string,
+    start: (page: LoadedInput, pageLabel: string) => Promise<StartedRead>,
+    earlierPages: EarlierPages | undefined,
+  ) => Promise<StartedDocument | undefined>;
 }
 
 /** A request waiting for its batch result. */
@@ -81,8 +94,7 @@ export class BatchStage {
 
   /** Everything up to the provider call: the request to batch, or the record when none is needed. */
   async defer(item: InputItem, signal?: AbortSignal, earlier?: EarlierRecord): Promise<Deferred> {
-    const { identify, flights, near: nearStage, cascadeConfig, results, records, runId } = this.options;
-    const { primary, provider, model, pattern, cache } = this.options;
+    const { identify, records, keyFor, startDocument } = this.options;
     const started = performance.now();
     if (item.kind === 'error') return { kind: 'done', record: records.itemError(item) };
     const source = sourceOfItem(item);
@@ -90,109 +102,170 @@ export class BatchStage {
       const known = await identify.identify(source, item.label, started, signal, earlier);
       if ('record' in known) return { kind: 'done', record: known.record };
       const { loaded, key } = known;
-      if (documentKind(loaded.bytes) && !(await isSinglePageTiff(loaded.bytes))) {
-        const message = `${item.label}: documents (PDF, multi-page TIFF, HEIC) are not sent through provider batch APIs yet; run it without --batch-api`;
-        const error = new VisionpipeError('UNSUPPORTED_FORMAT', message, { input: item.label });
-        return { kind: 'done', record: records.inputError(error, item.label, started) };
-      }
-      // What the runner waits for: a request to submit, nothing (the outcome is known), or
-      // 'follow' (a near-duplicate whose original is itself waiting for its batch result).
-      let announce: (request: BatchRequest | undefined | 'follow') => void = () => {};
-      const announced = new Promise<BatchRequest | undefined | 'follow'>((resolve) => {
-        announce = resolve;
-      });
-      const { promise, leader } = flights.run(key, async (): Promise<Outcome> => {
-        const config = cascadeConfig(signal);
-        let usage: Usage = { ...EMPTY_USAGE };
-        let cost: number | null = 0;
-        let attempts = 0;
-        let verdict: TriageVerdict | null = null;
-        try {
-          const near = await nearStage?.match(loaded, key);
-          if (near?.cached) {
-            announce(undefined);
-            return { kind: 'near-dup', result: near.cached, distance: near.distance };
-          }
-          if (near?.pending) {
-            // It cannot wait to see whether its original fails and then join a batch already
-            // sent: it follows the original, failure included (errors are not cached, so the
-            // next run of the command tries both again).
-            announce('follow');
-            const original = await near.pending;
-            if (original.kind === 'failed') return { ...original, attempts: 0, paid: undefined };
-            return { kind: 'near-dup', result: original.result, distance: near.distance };
-          }
-          if (config.triage) {
-            const judged = await runTriage(loaded, config, config.triage);
-            verdict = judged.verdict;
-            usage = judged.usage;
-            cost = judged.cost;
-            attempts = judged.attempts;
-            if (!verdict.relevant) {
-              announce(undefined);
-              const result = cachedResult(
-                loaded,
-                runId,
-                {
-                  output: null,
-                  model,
-                  usage,
-                  cost_usd: cost,
-                  image: null,
-                  profile: config.triage.profileName,
-                  confidence: verdict.confidence,
-                },
-                triageOnly(verdict),
-              );
-              await results.save(key, result);
-              return { kind: 'fresh', result, attempts, skipped: true, reason: verdict.reason };
-            }
-          }
-          const { prepared, options } = await preparedWithinLimits(
-            loaded,
-            await sizedFor(loaded, primary, config.maxImageTokens),
-            provider.limits,
-            provider.id,
-            cache.images,
-            cache.ttlMs,
+      // A document: its pages rendered and queued as the direct flow reads them (document-stage).
+      const requests: BatchRequest[] = [];
+      const document = await startDocument(
+        loaded,
+        item.label,
+        async (page, pageLabel) => {
+          const queued = await this.queue(
+            page,
+            keyFor(page.sha256),
+            pageLabel,
+            performance.now(),
+            signal,
+            true,
           );
-          const customId = customIdOf(key);
-          const outcome = new Promise<Outcome>((resolve) => {
-            this.waiting.set(customId, {
-              resolve,
-              loaded,
-              key,
-              image: imageInfo(prepared, primary),
-              profile: options.profileName,
-              triage: verdict,
-              usage,
-              cost,
-              attempts,
-            });
-          });
-          announce({ customId, image: providerImage(loaded, prepared), pattern, model });
-          return await outcome;
-        } catch (error) {
-          announce(undefined);
-          return {
-            kind: 'failed',
-            error: toVisionpipeError(error, loaded.label),
-            image: null,
-            attempts,
-            paid: { usage, cost },
-          };
-        }
-      });
-      const record = promise.then((outcome) =>
-        records.of(outcome, { label: item.label, started, sha256: loaded.sha256, leader }),
+          if (queued.request) requests.push(queued.request);
+          return { record: queued.record };
+        },
+        known.earlierPages,
       );
-      if (!leader) return { kind: 'waiting', record };
-      const request = await announced;
-      if (request === 'follow') return { kind: 'waiting', record };
-      return request ? { kind: 'request', request, record } : { kind: 'done', record: await record };
+      if (document) return { kind: 'document', requests, records: document.records };
+      const queued = await this.queue(loaded, key, item.label, started, signal, false);
+      if (queued.request) return { kind: 'request', request: queued.request, record: queued.record };
+      return queued.known
+        ? { kind: 'done', record: await queued.record }
+        : { kind: 'waiting', record: queued.record };
     } catch (error) {
       return { kind: 'done', record: records.inputError(error, item.label, started) };
     }
+  }
+
+  /**
+   * One loaded image (an image, a page, or a document's first page carrying the others) up
+   * to the provider call. Resolves once that is known: with the request to put in a batch
+   * (this call leads the image's single flight), or with none (`known`: the outcome needs no
+   * call; else it follows another request in flight, a duplicate or a near-duplicate).
+   * `lookup`: check the result cache first (pages; an input's own key was checked when it
+   * was identified).
+   */
+  private async queue(
+    loaded: LoadedInput,
+    key: string,
+    label: string,
+    started: number,
+    signal: AbortSignal | undefined,
+    lookup: boolean,
+  ): Promise<{ request?: BatchRequest; record: Promise<RunRecord>; known: boolean }> {
+    const { flights, near: nearStage, cascadeConfig, results, records, runId } = this.options;
+    const { primary, provider, model, pattern, cache } = this.options;
+    if (lookup) {
+      const hit = await results.lookup(key);
+      if (hit) {
+        const record = records.hit(label, started, hit, hit.run_id === runId ? 'dedup' : 'hit');
+        return { record: Promise.resolve(record), known: true };
+      }
+    }
+    // What the runner waits for: a request to submit, nothing (the outcome is known), or
+    // 'follow' (a near-duplicate whose original is itself waiting for its batch result).
+    let announce: (request: BatchRequest | undefined | 'follow') => void = () => {};
+    const announced = new Promise<BatchRequest | undefined | 'follow'>((resolve) => {
+      announce = resolve;
+    });
+    const { promise, leader } = flights.run(key, async (): Promise<Outcome> => {
+      const config = cascadeConfig(signal);
+      let usage: Usage = { ...EMPTY_USAGE };
+      let cost: number | null = 0;
+      let attempts = 0;
+      let verdict: TriageVerdict | null = null;
+      try {
+        const near = await nearStage?.match(loaded, key);
+        if (near?.cached) {
+          announce(undefined);
+          return { kind: 'near-dup', result: near.cached, distance: near.distance };
+        }
+        if (near?.pending) {
+          // It cannot wait to see whether its original fails and then join a batch already
+          // sent: it follows the original, failure included (errors are not cached, so the
+          // next run of the command tries both again).
+          announce('follow');
+          const original = await near.pending;
+          if (original.kind === 'failed') return { ...original, attempts: 0, paid: undefined };
+          return { kind: 'near-dup', result: original.result, distance: near.distance };
+        }
+        if (config.triage) {
+          const judged = await runTriage(loaded, config, config.triage);
+          verdict = judged.verdict;
+          usage = judged.usage;
+          cost = judged.cost;
+          attempts = judged.attempts;
+          if (!verdict.relevant) {
+            announce(undefined);
+            const result = cachedResult(
+              loaded,
+              runId,
+              {
+                output: null,
+                model,
+                usage,
+                cost_usd: cost,
+                image: null,
+                profile: config.triage.profileName,
+                confidence: verdict.confidence,
+              },
+              triageOnly(verdict),
+            );
+            await results.save(key, result);
+            return { kind: 'fresh', result, attempts, skipped: true, reason: verdict.reason };
+          }
+        }
+        const { prepared, options } = await preparedWithinLimits(
+          loaded,
+          await sizedFor(loaded, primary, config.maxImageTokens),
+          provider.limits,
+          provider.id,
+          cache.images,
+          cache.ttlMs,
+        );
+        // A document's further pages go in the same request, prepared like the first.
+        const { pages, image } = await preparedPages(
+          loaded,
+          imageInfo(prepared, primary),
+          primary,
+          config.maxImageTokens,
+          cache,
+        );
+        const customId = customIdOf(key);
+        const outcome = new Promise<Outcome>((resolve) => {
+          this.waiting.set(customId, {
+            resolve,
+            loaded,
+            key,
+            image,
+            profile: options.profileName,
+            triage: verdict,
+            usage,
+            cost,
+            attempts,
+          });
+        });
+        announce({
+          customId,
+          image: providerImage(loaded, prepared),
+          ...(pages.length > 0 ? { pages } : {}),
+          pattern,
+          model,
+        });
+        return await outcome;
+      } catch (error) {
+        announce(undefined);
+        return {
+          kind: 'failed',
+          error: toVisionpipeError(error, loaded.label),
+          image: null,
+          attempts,
+          paid: { usage, cost },
+        };
+      }
+    });
+    const record = promise.then((outcome) =>
+      records.of(outcome, { label, started, sha256: loaded.sha256, leader }),
+    );
+    if (!leader) return { record, known: false };
+    const request = await announced;
+    if (request === 'follow') return { record, known: false };
+    return request ? { request, record, known: false } : { record, known: true };
   }
 
   /** Settles the record of the request `customId` with its batch answer (or per-request error). */
@@ -256,15 +329,4 @@ export class BatchStage {
     await results.save(entry.key, cached);
     entry.resolve({ kind: 'fresh', result: cached, attempts, skipped: false, reason: null });
   }
-}
-
-/** A TIFF with one page is an image like any other. */
-async function isSinglePageTiff(bytes: Buffer): Promise<boolean> {
-  if (documentKind(bytes) !== 'tiff') return false;
-  const { default: sharp } = await import('sharp');
-  const pages = await sharp(bytes, { limitInputPixels: false })
-    .metadata()
-    .then((m) => m.pages ?? 1)
-    .catch(() => 1);
-  return pages === 1;
 }

@@ -161,6 +161,34 @@ export function imageInfo(prepared: PreparedImage, choice: ModelChoice): NonNull
   };
 }
 
+/**
+ * The further pages of a document (`loaded.pages`), each prepared like the first, to go in
+ * the same request; `first` is the first page's image info, returned summed over them all.
+ */
+export async function preparedPages(
+  loaded: LoadedInput,
+  first: NonNullable<RunRecord['image']>,
+  choice: ModelChoice,
+  budget: number | undefined,
+  cache: { images: CacheStore; ttlMs: number },
+): Promise<{ pages: ProviderImage[]; image: NonNullable<RunRecord['image']> }> {
+  let image = first;
+  const pages: ProviderImage[] = [];
+  for (const page of loaded.pages ?? []) {
+    const more = await preparedWithinLimits(
+      page,
+      await sizedFor(page, choice, budget),
+      choice.provider.limits,
+      choice.provider.id,
+      cache.images,
+      cache.ttlMs,
+    );
+    pages.push(providerImage(page, more.prepared));
+    image = addImageInfo(image, imageInfo(more.prepared, choice));
+  }
+  return { pages, image };
+}
+
 /** Several images sent together: the first one's size, everyone's bytes and tokens. */
 function addImageInfo(
   a: NonNullable<RunRecord['image']>,
@@ -268,21 +296,7 @@ async function extractWith(
     config.images,
     config.ttlMs,
   );
-  let image = imageInfo(prepared, choice);
-  // The further pages of a document, each prepared like the first, go in the same request.
-  const pages: ProviderImage[] = [];
-  for (const page of loaded.pages ?? []) {
-    const more = await preparedWithinLimits(
-      page,
-      await sizedFor(page, choice, budget),
-      choice.provider.limits,
-      choice.provider.id,
-      config.images,
-      config.ttlMs,
-    );
-    pages.push(providerImage(page, more.prepared));
-    image = addImageInfo(image, imageInfo(more.prepared, choice));
-  }
+  const { pages, image } = await preparedPages(loaded, imageInfo(prepared, choice), choice, budget, config);
   let extracted: Awaited<ReturnType<typeof extractStage>>;
   try {
     extracted = await extractStage(

@@ -34,7 +34,13 @@ import { onCacheMiss } from './cache-miss.js';
 import { ResultCacheStage } from './cache-stage.js';
 import { callControls } from './call-controls.js';
 import type { CascadeConfig } from './cascade.js';
-import { type DocumentSettings, documentRecords, type EarlierPages } from './document-stage.js';
+import {
+  type DocumentSettings,
+  type EarlierPages,
+  type StartedDocument,
+  type StartedRead,
+  startDocument,
+} from './document-stage.js';
 import { FailureMemory } from './failure-memory.js';
 import { IdentifyStage } from './identify-stage.js';
 import { labelOf, sourceOfItem } from './input-source.js';
@@ -172,6 +178,9 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     cascadeConfig,
     priceTable: options.priceTable,
     runId,
+    keyFor,
+    startDocument: (loaded, label, start, earlierPages) =>
+      startDocumentOf(loaded, label, documentSettings.pages, start, earlierPages),
   });
 
   /** One loaded image (or a document's first page carrying the others) after identification. */
@@ -188,17 +197,21 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     return records.of(await promise, { label, started, sha256: loaded.sha256, leader });
   }
 
-  /** The records of a document, or undefined when the bytes are an image after all. */
-  function readDocument(
+  /**
+   * A document's pages rendered (blank ones set aside) and each handed to `start`, with its
+   * records to come; undefined when the bytes are an image after all. Direct calls and
+   * provider batch APIs share it: only `start` differs.
+   */
+  function startDocumentOf(
     loaded: LoadedInput,
     label: string,
-    signal: AbortSignal | undefined,
     mode: PagesMode,
+    start: (page: LoadedInput, pageLabel: string) => Promise<StartedRead>,
     earlierPages?: EarlierPages,
-  ): Promise<RunRecord[] | undefined> {
+  ): Promise<StartedDocument | undefined> {
     const kind = documentKind(loaded.bytes);
     if (!kind) return Promise.resolve(undefined);
-    return documentRecords(
+    return startDocument(
       loaded.bytes,
       kind,
       label,
@@ -211,10 +224,28 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         quality: primary.preprocess.quality,
         limitInputPixels: primary.preprocess.limitInputPixels,
         providerLimits: provider.limits,
-        read: (page, pageLabel) => read(page, pageLabel, signal),
+        start,
       },
       earlierPages,
     );
+  }
+
+  /** The records of a document, each page read before the next; undefined for an image. */
+  async function readDocument(
+    loaded: LoadedInput,
+    label: string,
+    signal: AbortSignal | undefined,
+    mode: PagesMode,
+    earlierPages?: EarlierPages,
+  ): Promise<RunRecord[] | undefined> {
+    const started = await startDocumentOf(
+      loaded,
+      label,
+      mode,
+      async (page, pageLabel) => ({ record: Promise.resolve(await read(page, pageLabel, signal)) }),
+      earlierPages,
+    );
+    return started?.records;
   }
 
   /**

@@ -49,8 +49,23 @@ export interface DocumentContext {
   quality: number;
   limitInputPixels: number;
   providerLimits: ProviderLimits | undefined;
-  /** One loaded image (a page, or the first page carrying the others) through the image flow. */
-  read(loaded: LoadedInput, label: string): Promise<RunRecord>;
+  /**
+   * Starts one loaded image (a page, or the first page carrying the others) through the
+   * image flow. It resolves once the image is under way, with its record to come: a direct
+   * call reads it before resolving (pages are read one at a time), a provider batch API
+   * resolves as soon as the request is queued (the record follows the batch's answer).
+   */
+  start(loaded: LoadedInput, label: string): Promise<StartedRead>;
+}
+
+/** An image handed to the flow: its record, settled when it was read. */
+export interface StartedRead {
+  record: Promise<RunRecord>;
+}
+
+/** A document whose pages were all rendered and handed to the flow: its records to come. */
+export interface StartedDocument {
+  records: Promise<RunRecord[]>;
 }
 
 interface Page {
@@ -75,25 +90,40 @@ function documentFields(pageCount: number, sent: number, blank: number[]) {
 }
 
 /**
- * The records of one document: one (document mode) or one per selected page (each mode).
- * Returns undefined for a single-page TIFF, which is read as the plain image it is.
+ * The records of one document: one (document mode) or one per selected page (each mode),
+ * in two steps: resolves once every selected page is rendered (and the document closed)
+ * and handed to `context.start`, with the records to come. A direct read has read every
+ * page by then; a provider batch API has only queued their requests.
+ * Resolves to undefined for a single-page TIFF, which is read as the plain image it is.
  * Errors opening the document (encrypted, damaged, empty, too many pages) become one
  * error record naming the input.
  */
-export async function documentRecords(
+export async function startDocument(
   bytes: Buffer,
   kind: DocumentKind,
   label: string,
   settings: DocumentSettings,
   context: DocumentContext,
   earlier: EarlierPages = new Map(),
-): Promise<RunRecord[] | undefined> {
+): Promise<StartedDocument | undefined> {
   const documentSha = sha256(bytes);
-  const records = await readDocumentRecords(bytes, kind, label, settings, context, earlier);
+  const started = await startDocumentRecords(bytes, kind, label, settings, context, earlier);
+  if (!started) return undefined;
   // Every record names the file it came from: resume compares it with the file's content.
-  return records?.map((record) =>
-    earlier.get(record.page ?? 0) === record ? record : { ...record, document_sha256: documentSha },
+  // Its original is the file: `image.original_bytes` is the file's size, not the rendered
+  // pages' (a page record's too; the summary counts a document's file once).
+  const records = started.records.then((all) =>
+    all.map((record) =>
+      earlier.get(record.page ?? 0) === record
+        ? record
+        : {
+            ...record,
+            document_sha256: documentSha,
+            image: record.image && { ...record.image, original_bytes: bytes.length },
+          },
+    ),
   );
+  return { records };
 }
 
 /**
@@ -102,14 +132,18 @@ export async function documentRecords(
  */
 export type EarlierPages = ReadonlyMap<number, RunRecord>;
 
-async function readDocumentRecords(
+async function startDocumentRecords(
   bytes: Buffer,
   kind: DocumentKind,
   label: string,
   settings: DocumentSettings,
   context: DocumentContext,
   earlier: EarlierPages,
-): Promise<RunRecord[] | undefined> {
+): Promise<StartedDocument | undefined> {
+  /** The records, or the one error record when reading failed after the pages were started. */
+  const settled = (records: Promise<RunRecord[]>): StartedDocument => ({
+    records: records.catch((error: unknown) => [failed(error)]),
+  });
   const started = performance.now();
   const failed = (error: unknown, extra: Partial<RunRecord> = {}) =>
     errorRecord({ input: label, ...context.base }, toVisionpipeError(error, label).toJSON(), {
@@ -133,29 +167,39 @@ async function readDocumentRecords(
       kind,
     );
   } catch (error) {
-    return [failed(error)];
+    return settled(Promise.resolve([failed(error)]));
   }
   try {
     if (kind === 'tiff' && doc.pageCount === 1) return undefined;
     const pageCount = doc.pageCount;
     if (settings.pages === 'each') {
-      const records: RunRecord[] = [];
+      const records: Array<Promise<RunRecord>> = [];
       for (const page of doc.pages) {
         const kept = earlier.get(page);
         if (kept) {
-          records.push(kept);
+          records.push(Promise.resolve(kept));
           continue;
         }
         const rendered = await doc.render(page);
         const loaded = pageInput(label, rendered.page, rendered.data);
         if (rendered.blank) {
-          records.push(blankRecord(label, context, loaded, rendered.page, pageCount, rendered.ink));
+          records.push(
+            Promise.resolve(blankRecord(label, context, loaded, rendered.page, pageCount, rendered.ink)),
+          );
           continue;
         }
-        const record = await context.read(loaded, pageLabel(label, rendered.page));
-        records.push({ ...record, input: label, page: rendered.page, pages: pageCount, pages_sent: 1 });
+        const read = await context.start(loaded, pageLabel(label, rendered.page));
+        records.push(
+          read.record.then((record) => ({
+            ...record,
+            input: label,
+            page: rendered.page,
+            pages: pageCount,
+            pages_sent: 1,
+          })),
+        );
       }
-      return records;
+      return settled(Promise.all(records));
     }
     const pages: Page[] = [];
     const blank: number[] = [];
@@ -165,14 +209,16 @@ async function readDocumentRecords(
     }
     const fields = documentFields(pageCount, pages.length, blank);
     if (pages.length === 0) {
-      return [
-        skippedRecord(label, context, {
-          sha256: sha256(bytes),
-          reason: `every selected page is blank (${blank.length})`,
-          latency_ms: Math.round(performance.now() - started),
-          ...fields,
-        }),
-      ];
+      return settled(
+        Promise.resolve([
+          skippedRecord(label, context, {
+            sha256: sha256(bytes),
+            reason: `every selected page is blank (${blank.length})`,
+            latency_ms: Math.round(performance.now() - started),
+            ...fields,
+          }),
+        ]),
+      );
     }
     const bytesInAll = pages.reduce((sum, page) => sum + page.loaded.bytes.length, 0);
     if (fitsOneRequest(pages.length, bytesInAll, context.providerLimits)) {
@@ -186,13 +232,15 @@ async function readDocumentRecords(
               sha256: documentKey(pages),
               pages: rest.map((p) => p.loaded),
             };
-      const record = await context.read(together, label);
-      return [{ ...record, input: label, ...fields }];
+      const read = await context.start(together, label);
+      return settled(read.record.then((record) => [{ ...record, input: label, ...fields }]));
     }
-    return [await mergedRecord(label, pages, fields, context, started)];
+    const merged = await mergedRecord(label, pages, fields, context, started);
+    return settled(merged.record.then((record) => [record]));
   } catch (error) {
-    return [failed(error)];
+    return settled(Promise.resolve([failed(error)]));
   } finally {
+    // Every page is rendered by now (the records may still be on their way): the document is done with.
     doc.close();
   }
 }
@@ -234,17 +282,37 @@ function blankRecord(
   });
 }
 
-/** Pages read one by one, then merged: one record, or the first page's error naming the page. */
+/**
+ * Pages read one by one, then merged: one record, or the first page's error naming the
+ * page. Resolves once every page is started, with the merged record to come.
+ */
 async function mergedRecord(
   label: string,
   pages: readonly Page[],
   fields: ReturnType<typeof documentFields>,
   context: DocumentContext,
   started: number,
-): Promise<RunRecord> {
-  const records: Array<{ page: number; record: RunRecord }> = [];
-  for (const { page, loaded } of pages)
-    records.push({ page, record: await context.read(loaded, loaded.label) });
+): Promise<StartedRead> {
+  const reads: Array<Promise<{ page: number; record: RunRecord }>> = [];
+  for (const { page, loaded } of pages) {
+    const read = await context.start(loaded, loaded.label);
+    reads.push(read.record.then((record) => ({ page, record })));
+  }
+  return {
+    record: Promise.all(reads).then((records) =>
+      mergeRecords(label, records, pages, fields, context, started),
+    ),
+  };
+}
+
+function mergeRecords(
+  label: string,
+  records: ReadonlyArray<{ page: number; record: RunRecord }>,
+  pages: readonly Page[],
+  fields: ReturnType<typeof documentFields>,
+  context: DocumentContext,
+  started: number,
+): RunRecord {
   let usage = { ...EMPTY_USAGE };
   let cost: number | null = 0;
   let attempts = 0;

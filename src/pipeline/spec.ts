@@ -110,7 +110,12 @@ export type Deferred =
   | { kind: 'done'; record: RunRecord }
   /** A duplicate of a request in flight: its record follows that request's result. */
   | { kind: 'waiting'; record: Promise<RunRecord> }
-  | { kind: 'request'; request: BatchRequest; record: Promise<RunRecord> };
+  | { kind: 'request'; request: BatchRequest; record: Promise<RunRecord> }
+  /**
+   * A document (PDF, multi-page TIFF, HEIC): the requests its pages need (none when every
+   * page is known or blank) and its records, one or one per page (`pages: 'each'`).
+   */
+  | { kind: 'document'; requests: BatchRequest[]; records: Promise<RunRecord[]> };
 
 /**
  * Resume: an earlier run's record for an input, given the content just identified (the

@@ -7,7 +7,7 @@
  * a crash resumes the same batches and never submits them twice.
  */
 import { mapWindow } from '../flow/window.js';
-import type { Deferred, Pipeline } from '../pipeline/create-pipeline.js';
+import type { Pipeline } from '../pipeline/create-pipeline.js';
 import type { RunRecord } from '../pipeline/record.js';
 import {
   type BatchBackend,
@@ -50,23 +50,33 @@ export async function runWithBatchApi(
     const prepared = mapWindow(
       items,
       options.concurrency,
-      async (
-        item,
-      ): Promise<{ item: InputItem; deferred: Deferred | undefined; earlier: RunRecord | undefined }> => {
+      async (item) => {
         const pipeline = await options.pipelineFor(item);
         const probe = earlierProbe(options.reuse, item);
         const deferred = await pipeline.defer(item, options.signal, probe?.check);
-        if (deferred.kind === 'done' && probe?.handedBack(deferred.record))
-          return { item, deferred: undefined, earlier: deferred.record };
+        const handedBack = (record: RunRecord) => probe?.handedBack(record) ?? false;
+        if (deferred.kind === 'done' && handedBack(deferred.record))
+          return { item, deferred: undefined, earlier: deferred.record, handedBack };
         if (deferred.kind === 'request') owners.set(deferred.request.customId, pipeline);
-        return { item, deferred, earlier: undefined };
+        if (deferred.kind === 'document')
+          for (const request of deferred.requests) owners.set(request.customId, pipeline);
+        return { item, deferred, earlier: undefined, handedBack };
       },
       options.stop ? { stop: options.stop } : {},
     );
-    for await (const { item, deferred, earlier } of prepared) {
+    for await (const { item, deferred, earlier, handedBack } of prepared) {
       if (earlier) await report(item, earlier, true);
       else if (deferred?.kind === 'done') await report(item, deferred.record);
-      else if (deferred) {
+      else if (deferred?.kind === 'document') {
+        // Its records (one, or one per page) follow its pages' batch results; pages resumed
+        // from an earlier run are handed back as they were.
+        later.push(
+          deferred.records.then(async (records) => {
+            for (const record of records) await report(item, record, handedBack(record));
+          }),
+        );
+        yield* deferred.requests;
+      } else if (deferred) {
         // Settled when the batch result is delivered; duplicates follow their original.
         later.push(deferred.record.then((record) => report(item, record)));
         if (deferred.kind === 'request') yield deferred.request;

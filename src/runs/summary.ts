@@ -28,6 +28,8 @@ export interface Summary {
   resumed: number;
   /** Records of this run that read an input (not resumed, not a missing input). */
   processed: number;
+  /** Of `processed`, the records of documents (PDF, multi-page TIFF, HEIC): one per document, or per page with `--pages each`. */
+  processed_documents: number;
   /** ok / (ok + empty + low_confidence + errors), 0–1; skipped images are not failures. */
   success_rate: number;
   /** The confidence threshold applied, null when the provider gives none. */
@@ -74,6 +76,7 @@ export class RunSummary {
     skipped: 0,
     resumed: 0,
     processed: 0,
+    processed_documents: 0,
   };
   private readonly minConfidence: number | undefined;
 
@@ -103,6 +106,7 @@ export class RunSummary {
     this.rateLimited.wait_ms += record.rate_limited.wait_ms;
     if (record.sha256 !== null) {
       this.counts.processed++;
+      if (record.pages !== undefined) this.counts.processed_documents++;
       this.lastProcessed = performance.now();
     }
   }
@@ -121,7 +125,8 @@ export class RunSummary {
     else if (record.cache === 'dedup') this.cache.dedup++;
     else if (record.cache === 'near-dup') this.cache.near_dup++;
     if (record.image) {
-      this.bytes.original += record.image.original_bytes;
+      // A document's original is its file, counted once however many records it has.
+      this.bytes.original += this.pages.originalBytes(record);
       // Cached and deduplicated results sent nothing.
       if (record.attempts > 0) this.bytes.sent += record.image.bytes;
     }

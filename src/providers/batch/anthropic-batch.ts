@@ -48,6 +48,7 @@ import type {
   BatchState,
   BatchStatus,
 } from './spec.js';
+import { infoImages } from './spec.js';
 import {
   customIdOf,
   DEFAULT_TRANSFER_TIMEOUT_MS,
@@ -267,7 +268,9 @@ export class AnthropicBatchBackend implements BatchBackend {
             customId,
             result: readAnthropicExtraction(result.message, {
               model: info?.model || ANTHROPIC_DEFAULT_MODEL,
-              imageTokens: info ? anthropicImageTokens(info.width, info.height) : 0,
+              imageTokens: info
+                ? infoImages(info).reduce((sum, one) => sum + anthropicImageTokens(one.width, one.height), 0)
+                : 0,
               // The prompt is not kept in the state file; batch answers carry real usage.
               promptText: '',
             }),

@@ -19,6 +19,7 @@ import {
   type BatchJobState,
   newBatchJobState,
   readBatchJobState,
+  requestEntry,
   requestInfos,
   writeBatchJobState,
 } from './state.js';
@@ -162,7 +163,7 @@ export async function* runBatchJob(options: BatchJobOptions): AsyncGenerator<Bat
       submittedAt: new Date().toISOString(),
       state: 'validating',
       fetched: false,
-      requests: chunk.map((r) => [r.customId, r.model, r.image.width, r.image.height]),
+      requests: chunk.map(requestEntry),
     });
     // Before anything else can happen to this process: the batch is paid for from here on.
     await writeBatchJobState(stateFile, state);

@@ -53,6 +53,7 @@ import type {
   BatchState,
   BatchStatus,
 } from './spec.js';
+import { infoImages } from './spec.js';
 import { customIdOf, DEFAULT_TRANSFER_TIMEOUT_MS, downloadText, jsonLines } from './transport.js';
 
 /** The endpoint every line targets (the only one this backend uses). */
@@ -303,7 +304,12 @@ export class OpenAIBatchBackend implements BatchBackend {
       try {
         const result = readOpenAIExtraction(response.body, {
           model,
-          imageTokens: info ? openaiImageTokens(info.width, info.height, model, this.detail) : 0,
+          imageTokens: info
+            ? infoImages(info).reduce(
+                (sum, one) => sum + openaiImageTokens(one.width, one.height, model, this.detail),
+                0,
+              )
+            : 0,
           // The prompt is not kept in the state file; batch answers carry real usage.
           promptText: '',
         });

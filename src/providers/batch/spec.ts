@@ -18,6 +18,8 @@ export interface BatchRequest {
    */
   customId: string;
   image: ProviderImage;
+  /** Further pages of a document, sent in the same request after `image` (page order). */
+  pages?: ProviderImage[];
   pattern: Pattern;
   model: string;
 }
@@ -30,6 +32,13 @@ export interface BatchRequestInfo {
   /** The image as sent, for `usage.image_tokens` by the published formula. */
   width: number;
   height: number;
+  /** The further pages sent in the same request, each counted like the first. */
+  pages?: ReadonlyArray<{ width: number; height: number }>;
+}
+
+/** Every image size of a stored request, page order: its first image, then its further pages. */
+export function infoImages(info: BatchRequestInfo): Array<{ width: number; height: number }> {
+  return [{ width: info.width, height: info.height }, ...(info.pages ?? [])];
 }
 
 /**

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { VisionpipeError } from '../../errors.js';
 import { sha256 } from '../../image/fingerprint.js';
-import type { BatchRequestInfo } from './spec.js';
+import type { BatchRequest, BatchRequestInfo } from './spec.js';
 
 const STATES = [
   'validating',
@@ -35,8 +35,13 @@ const batchEntrySchema = z.object({
   state: z.enum(STATES),
   /** Every result of this batch was handed to the caller. */
   fetched: z.boolean(),
-  /** `[customId, model, width, height]` per request: compact, and enough to read results. */
-  requests: z.array(z.tuple([z.string(), z.string(), z.number(), z.number()])),
+  /**
+   * `[customId, model, width, height, ...[pageWidth, pageHeight]]` per request: compact,
+   * and enough to read results (the image tokens of every page a document's request sent).
+   */
+  requests: z.array(
+    z.tuple([z.string(), z.string(), z.number(), z.number()]).rest(z.tuple([z.number(), z.number()])),
+  ),
 });
 
 const stateSchema = z.object({
@@ -124,6 +129,26 @@ export function newBatchJobState(jobKey: string, backend: BatchJobState['backend
 
 export function requestInfos(entry: BatchEntry): Map<string, BatchRequestInfo> {
   return new Map(
-    entry.requests.map(([customId, model, width, height]) => [customId, { customId, model, width, height }]),
+    entry.requests.map(([customId, model, width, height, ...pages]) => [
+      customId,
+      {
+        customId,
+        model,
+        width,
+        height,
+        ...(pages.length > 0 ? { pages: pages.map(([w, h]) => ({ width: w, height: h })) } : {}),
+      },
+    ]),
   );
+}
+
+/** A request's entry in the state file: its id, model and the size of every image it sent. */
+export function requestEntry(request: BatchRequest): BatchEntry['requests'][number] {
+  return [
+    request.customId,
+    request.model,
+    request.image.width,
+    request.image.height,
+    ...(request.pages ?? []).map((page): [number, number] => [page.width, page.height]),
+  ];
 }
