@@ -36,7 +36,7 @@ async function sameFile(file: string, target: string, targetInfo: Stats | undefi
   if ((await real(file)) === target) return true;
   if (targetInfo === undefined) return false;
   const info = await stat(file).catch(() => undefined);
-  return info !== undefined && info.isFile() && info.dev === targetInfo.dev && info.ino === targetInfo.ino;
+  return info?.isFile() === true && info.dev === targetInfo.dev && info.ino === targetInfo.ino;
 }
 
 /** The first line of a file, at most 64 KiB of it. */
