@@ -25,6 +25,11 @@ const DESTINATIONS = [
   'redisUrl',
   'publicUrl',
   'route',
+  // Where alerts are posted, which address serves /metrics, and where files are written.
+  'alertWebhook',
+  'metricsHost',
+  'logFile',
+  'stateDir',
 ] as const;
 
 export interface ImplicitConfigCheck {
@@ -66,6 +71,7 @@ export function checkImplicitConfig({
     if (key === 'baseUrl') continue;
     const value = config[key];
     if (typeof value === 'string') parts.push(`${key} ${redactUrl(value)}`);
+    if (Array.isArray(value)) parts.push(`${key} ${value.map((item) => redactUrl(String(item))).join(' ')}`);
   }
   return `note: using ${file}, found in the working folder (name a file with --config to choose): ${parts.join(', ')}`;
 }

@@ -67,17 +67,27 @@ function cell(value: unknown, defuse: (text: string) => string): string {
   return defuse(JSON.stringify(value));
 }
 
+/**
+ * Rows as CSV text: RFC 4180 quoting, rows ending in `\n`. A cell holding a carriage
+ * return is quoted too (csv-stringify only quotes the record delimiter): readers such as
+ * Python's csv and spreadsheets end a row at a lone CR, so an unquoted one would let text
+ * from an image start a row of its own.
+ */
+export function stringifyCsv(records: string[][], delimiter: string): string {
+  return stringify(records, {
+    delimiter,
+    record_delimiter: '\n',
+    quoted_empty: false,
+    quoted_match: /\r/,
+  });
+}
+
 export function renderCsv(
   pattern: Pick<Pattern, 'schema' | 'hints'>,
   ordered: Record<string, unknown>,
   options: CsvOptions = {},
 ): string {
-  const delimiter = pattern.hints.csvDelimiter ?? ',';
-  return stringify(csvRecords(pattern, ordered, options), {
-    delimiter,
-    record_delimiter: '\n',
-    quoted_empty: false,
-  });
+  return stringifyCsv(csvRecords(pattern, ordered, options), pattern.hints.csvDelimiter ?? ',');
 }
 
 /** The CSV as rows of cells: the header row first (used to combine many outputs in one file). */

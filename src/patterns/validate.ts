@@ -8,12 +8,20 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { VisionpipeError } from '../errors.js';
+import { boundedRegExp } from './bounded-regexp.js';
 import { addFormats, FORMAT_DESCRIPTIONS } from './formats.js';
 import { describeValue, hasOwn, pointerSegment } from './objects.js';
 import type { Pattern, SchemaNode, ValidationIssue } from './types.js';
 
 const ajv = addFormats(
-  new Ajv({ allErrors: true, strict: true, strictNumbers: true, allowUnionTypes: true }),
+  new Ajv({
+    allErrors: true,
+    strict: true,
+    strictNumbers: true,
+    allowUnionTypes: true,
+    // `pattern` is someone else's regular expression: each test is time-limited (bounded-regexp.ts).
+    code: { regExp: boundedRegExp },
+  }),
 );
 const compiled = new WeakMap<SchemaNode, ValidateFunction>();
 

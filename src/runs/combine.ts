@@ -16,14 +16,14 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { stringify as csvStringify } from 'csv-stringify/sync';
 import { stringify as yamlStringify } from 'yaml';
 import { VisionpipeError } from '../errors.js';
 import { orderBySchema } from '../patterns/order.js';
 import { renderAs } from '../patterns/render.js';
-import { csvRecords } from '../patterns/render-csv.js';
+import { csvRecords, neutralizeFormula, stringifyCsv } from '../patterns/render-csv.js';
 import { escapeXmlText } from '../patterns/render-xml.js';
 import type { Pattern } from '../patterns/types.js';
+import { redactDeep, redactSecrets } from '../secrets.js';
 
 export type CombineFormat = 'csv' | 'json' | 'yaml' | 'xml';
 
@@ -63,7 +63,10 @@ export class CombinedWriter {
   }
 
   /** Appends one image's output (already validated by the pipeline). */
-  async add(input: string, pattern: Pattern, output: unknown): Promise<void> {
+  async add(rawInput: string, pattern: Pattern, rawOutput: unknown): Promise<void> {
+    // An answer may echo a key (a value in the output): hidden as in results.jsonl (secrets.ts).
+    const input = redactSecrets(rawInput);
+    const output = redactDeep(rawOutput);
     switch (this.format) {
       case 'csv': {
         if (this.csvPattern !== undefined && this.csvPattern !== pattern.fingerprint) {
@@ -77,16 +80,11 @@ export class CombinedWriter {
           pattern,
           orderBySchema(pattern.schema, output) as Record<string, unknown>,
         );
-        const records = rows.map((row) => [input, ...row]);
+        // The input column is a file name or URL: someone else's text too (`=cmd|…`.png).
+        const records = rows.map((row) => [neutralizeFormula(input), ...row]);
         if (this.csvPattern === undefined) records.unshift(['input', ...(header ?? [])]);
         this.csvPattern = pattern.fingerprint;
-        await this.put(
-          csvStringify(records, {
-            delimiter: pattern.hints.csvDelimiter ?? ',',
-            record_delimiter: '\n',
-            quoted_empty: false,
-          }),
-        );
+        await this.put(stringifyCsv(records, pattern.hints.csvDelimiter ?? ','));
         break;
       }
       case 'json': {

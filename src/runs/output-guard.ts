@@ -2,11 +2,13 @@
  * The results file (`run -o FILE`) is checked before anything is opened for writing:
  *
  * - it may not be the pattern, the routes file, the list file or an input named on the
- *   command line (symlinks resolved: a link to the pattern is the pattern). `optimize`
+ *   command line (symlinks resolved: a link to the pattern is the pattern; hard links
+ *   compared by inode). `optimize`
  *   refuses the same way. OUTPUT_CONFLICT, exit 2; nothing is truncated.
  * - an existing file that is not a visionpipe results file (its first line is not a record)
  *   is someone else's: it is only replaced with `--overwrite`.
  */
+import type { Stats } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { VisionpipeError } from '../errors.js';
@@ -23,6 +25,18 @@ export interface ResultsTargetCheck {
 
 async function real(file: string): Promise<string> {
   return realpath(file).catch(() => path.resolve(file));
+}
+
+/**
+ * Whether `file` is the same file as `target` (already resolved, `targetInfo` its stat):
+ * the same path after symlinks, or the same inode on the same device — a hard link to an
+ * input is that input, and writing through it would truncate the input.
+ */
+async function sameFile(file: string, target: string, targetInfo: Stats | undefined): Promise<boolean> {
+  if ((await real(file)) === target) return true;
+  if (targetInfo === undefined) return false;
+  const info = await stat(file).catch(() => undefined);
+  return info?.isFile() === true && info.dev === targetInfo.dev && info.ino === targetInfo.ino;
 }
 
 /** The first line of a file, at most 64 KiB of it. */
@@ -68,14 +82,14 @@ export async function checkResultsTarget({
       `-o ${out} is ${what}: writing results there would destroy it; choose another results file`,
       { option: 'out' },
     );
+  const info = await stat(target).catch(() => undefined);
   for (const [role, file] of Object.entries(reads)) {
-    if (file !== undefined && (await real(file)) === target) throw conflict(`the ${role} file`);
+    if (file !== undefined && (await sameFile(file, target, info))) throw conflict(`the ${role} file`);
   }
   for (const input of inputs) {
     if (/^https?:\/\//i.test(input)) continue;
-    if ((await real(input)) === target) throw conflict(`an input (${input})`);
+    if (await sameFile(input, target, info)) throw conflict(`an input (${input})`);
   }
-  const info = await stat(target).catch(() => undefined);
   if (info === undefined) return;
   if (!info.isFile()) throw conflict('not a regular file');
   if (info.size === 0 || overwrite) return;

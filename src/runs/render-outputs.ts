@@ -11,6 +11,7 @@ import { toVisionpipeError } from '../errors.js';
 import { render } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
 import type { RunRecord } from '../pipeline/record.js';
+import { redactDeep } from '../secrets.js';
 import type { InputItem } from './inputs.js';
 import { OutputWriter } from './output-paths.js';
 
@@ -70,7 +71,8 @@ export class RenderOutputs {
         Buffer.from(
           render(
             pattern,
-            record.output,
+            // An answer may echo a key (a value in the output): hidden as in results.jsonl (secrets.ts).
+            redactDeep(record.output),
             this.options.csvFormulas ? { csvFormulas: this.options.csvFormulas } : {},
           ),
         ),

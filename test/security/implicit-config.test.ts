@@ -47,6 +47,25 @@ describe('checkImplicitConfig', () => {
     expect(line).toContain('limiter memory');
   });
 
+  it('announces where alerts go, where /metrics listens and where files are written', () => {
+    const line = checkImplicitConfig({
+      config: {
+        alertWebhook: ['https://hooks.example/T0/abc?token=hooksecret1'],
+        metricsHost: '0.0.0.0',
+        logFile: '../../elsewhere/run.log',
+        stateDir: '/srv/shared/state',
+      },
+      file,
+      baseUrlFlag: undefined,
+      providerFlag: undefined,
+    });
+    expect(line).toContain('alertWebhook https://hooks.example/T0/abc');
+    expect(line).not.toContain('hooksecret1');
+    expect(line).toContain('metricsHost 0.0.0.0');
+    expect(line).toContain('logFile ../../elsewhere/run.log');
+    expect(line).toContain('stateDir /srv/shared/state');
+  });
+
   it('an endpoint given with --base-url wins and is announced as such', () => {
     const line = checkImplicitConfig({
       config: { provider: 'openai', baseUrl: 'https://collector.example/v1' },

@@ -6,7 +6,7 @@
  * names across runs.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { link as link_, mkdir, readdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -159,6 +159,20 @@ describe('visionpipe run: -o and --format-dir', () => {
     const result = await run(['c.png', '-p', pattern, '-o', link]);
     expect(result.code).toBe(2);
     expect((await readFile(pattern)).equals(before)).toBe(true);
+    await unlink(link);
+  });
+
+  it.each([
+    ['an input', () => path.join(dir, 'c.png')],
+    ['the pattern', () => pattern],
+  ])('refuses -o that is a hard link to %s, even with --overwrite', async (_name, target) => {
+    const link = path.join(dir, 'hard-link.out');
+    await link_(target(), link);
+    const before = await readFile(target());
+    const result = await run(['c.png', '-p', pattern, '-o', link, '--overwrite']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error [OUTPUT_CONFLICT]');
+    expect((await readFile(target())).equals(before)).toBe(true);
     await unlink(link);
   });
 
