@@ -19,6 +19,7 @@ import { reportCommand } from './report.js';
 import { runCommandDefinition } from './run.js';
 import { serviceCommands } from './service-commands.js';
 import { simulateCommand } from './simulate.js';
+import { typosBeforeMissingOptions } from './typos-first.js';
 
 const EXAMPLES = `
 Examples:
@@ -76,6 +77,7 @@ export async function runCli(argv: readonly string[], options: CliOptions = {}):
   // Subcommands inherit exitOverride only when set before they are added, so set it on each.
   const override = (command: Command) => {
     command.exitOverride();
+    typosBeforeMissingOptions(command);
     for (const sub of command.commands) override(sub);
   };
   override(program);

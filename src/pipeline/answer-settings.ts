@@ -5,6 +5,10 @@
  * models with theirs. Result-cache keys carry it as their `options` part and resume
  * signatures through `Pipeline.settings`, so a run against another endpoint or with other
  * options never gets an answer made for different ones.
+ *
+ * Triage decides whether an image is extracted, not what the extraction says: the
+ * extraction itself is also kept under `extractionOptions()` (no triage), so adding,
+ * changing or dropping `--triage` reuses extractions already paid for (cache-miss.ts).
  */
 import { preprocessFingerprint, type ResolvedPreprocessOptions } from '../image/options.js';
 import type { Provider } from '../providers/spec.js';
@@ -41,6 +45,11 @@ export function answerOptions(input: AnswerSettingsInput): string {
     triage: input.triage ? [...modelParts(input.triage), input.triage.question] : null,
     escalation: input.escalation ? [...modelParts(input.escalation), input.escalation.below ?? null] : null,
   });
+}
+
+/** answerOptions() without triage: what the extraction's answer alone depends on. */
+export function extractionOptions(input: AnswerSettingsInput): string {
+  return answerOptions({ ...input, triage: undefined });
 }
 
 /** `Pipeline.settings`: the primary preprocessing plus answerOptions(), for resume signatures. */

@@ -24,6 +24,11 @@ export interface CacheMissOptions {
   failures?: FailureMemory;
   /** Cross-process claims of a shared cache: another process paying for this key is waited for. */
   claims?: ClaimStore | undefined;
+  /**
+   * With triage on: the key of the extraction alone (no triage in it), under which
+   * extractions are also kept, so adding or dropping triage never pays for them again.
+   */
+  extractionKey?: ((loaded: LoadedInput) => string) | undefined;
 }
 
 /**
@@ -64,7 +69,14 @@ async function computeOnMiss(
       const result = near.cached ?? (original && original.kind !== 'failed' ? original.result : undefined);
       if (result) return { kind: 'near-dup', result, distance: near.distance };
     }
-    const done = await runCascade(loaded, options.cascadeConfig(signal, tally));
+    const extractionKey = options.extractionKey?.(loaded);
+    const config = options.cascadeConfig(signal, tally);
+    const done = await runCascade(
+      loaded,
+      extractionKey === undefined
+        ? config
+        : { ...config, reuse: () => options.results.lookup(extractionKey) },
+    );
     const result = cachedResult(
       loaded,
       options.runId,
@@ -86,11 +98,15 @@ async function computeOnMiss(
     );
     // Saved before the record is even built: a crash from here on never pays again.
     await options.results.save(key, result);
+    // A fresh extraction is kept for runs with other triage (or none) too, without the verdict.
+    if (extractionKey !== undefined && extractionKey !== key && !done.skipped && !done.reused)
+      await options.results.save(extractionKey, { ...result, cascade: { ...result.cascade, triage: null } });
     return {
       kind: 'fresh',
       result,
       attempts: done.attempts,
       skipped: done.skipped,
+      reused: done.reused ?? false,
       reason: done.triage?.reason ?? null,
       throttled: tally,
     };

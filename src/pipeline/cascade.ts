@@ -24,6 +24,7 @@ import { missingRequired, SchemaMismatchError } from '../patterns/validate.js';
 import { billedOf } from '../providers/billed.js';
 import { costUsd, type PriceTable } from '../providers/pricing.js';
 import type { Provider, ProviderImage, Usage } from '../providers/spec.js';
+import type { CachedResult } from './cache-stage.js';
 import { preparedWithinLimits } from './provider-limits.js';
 import { EMPTY_USAGE, type RunRecord } from './record.js';
 import { limitsWithinBudget } from './sizing.js';
@@ -59,6 +60,11 @@ export interface CascadeConfig {
   ttlMs: number;
   priceTable: PriceTable | undefined;
   controlsFor: (provider: Provider) => CallControls;
+  /**
+   * An extraction already paid for on these bytes, kept without triage in its key: asked
+   * once triage passes, and when it answers nothing is extracted again (cache-miss.ts).
+   */
+  reuse?: () => Promise<CachedResult | undefined>;
 }
 
 export interface TriageVerdict {
@@ -86,6 +92,8 @@ export interface Cascade {
   repair: string | null;
   /** Set when triage judged the image irrelevant: nothing was extracted. */
   skipped: boolean;
+  /** Set when triage passed and the extraction was one already paid for (config.reuse). */
+  reused?: boolean;
 }
 
 export function addCost(a: number | null, b: number | null): number | null {
@@ -369,6 +377,27 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
         skipped: true,
       };
     }
+  }
+
+  // Triage passed: an extraction already paid for (by a run with or without triage) stands.
+  const kept = config.triage ? await config.reuse?.() : undefined;
+  if (kept) {
+    return {
+      output: kept.output,
+      model: kept.model,
+      usage,
+      cost_usd: cost,
+      image: kept.image,
+      profile: kept.profile,
+      confidence: kept.confidence,
+      attempts,
+      triage,
+      escalatedFrom: kept.cascade.escalated_from ?? null,
+      escalationReason: kept.cascade.escalation_reason ?? null,
+      repair: kept.cascade.repair ?? null,
+      skipped: false,
+      reused: true,
+    };
   }
 
   let first: Awaited<ReturnType<typeof extractWith>> | undefined;

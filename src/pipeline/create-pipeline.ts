@@ -28,7 +28,7 @@ import { failSpan, inSpan } from '../observe/spans.js';
 import { loadPattern } from '../patterns/index.js';
 import { createProvider } from '../providers/registry.js';
 import type { InputItem } from '../runs/inputs.js';
-import { answerOptions, answerSettings } from './answer-settings.js';
+import { answerOptions, answerSettings, extractionOptions } from './answer-settings.js';
 import { BatchStage } from './batch-stage.js';
 import { onCacheMiss } from './cache-miss.js';
 import { ResultCacheStage } from './cache-stage.js';
@@ -57,7 +57,7 @@ import {
   type PipelineOptions,
   type ProcessOptions,
 } from './spec.js';
-import type { LoadedInput } from './stages.js';
+import { type LoadedInput, resultKeyFor } from './stages.js';
 
 export { triageQuestion } from './model-choice.js';
 export type {
@@ -134,15 +134,21 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
   const settings = JSON.stringify([answerSettings(answers), ...documentSignature]);
   const keyOptions = answerOptions(answers);
   const primaryPreprocess = preprocessFingerprint(primary.preprocess);
-  const keyFor = (sha256: string) =>
+  const keyWith = (options: string) => (sha256: string) =>
     resultKey({
       sha256,
       patternFingerprint: pattern.fingerprint,
       provider: provider.id,
       model,
       preprocess: primaryPreprocess,
-      options: keyOptions,
+      options,
     });
+  const keyFor = keyWith(keyOptions);
+  // Triage only decides whether to extract: the extraction is also kept under a key without it.
+  const extractionKeyFor = keyWith(extractionOptions(answers));
+  const extractionKey = triage
+    ? (loaded: LoadedInput) => resultKeyFor(extractionKeyFor(loaded.sha256), loaded)
+    : undefined;
 
   const cascadeConfig = (signal: AbortSignal | undefined, tally?: ThrottleTally): CascadeConfig => ({
     pattern,
@@ -156,7 +162,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     priceTable: options.priceTable,
     controlsFor: (p) => controlsFor(p, signal, tally),
   });
-  const missOptions = { results, near, cascadeConfig, runId, failures, claims: cache.claims };
+  const missOptions = { results, near, cascadeConfig, runId, failures, claims: cache.claims, extractionKey };
   const records = new RecordAssembler({
     pattern: pattern.name,
     provider: provider.id,

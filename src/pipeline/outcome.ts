@@ -16,6 +16,8 @@ export type Outcome =
       result: CachedResult;
       attempts: number;
       skipped: boolean;
+      /** Triage passed and the extraction was one already paid for: only triage ran (if anything). */
+      reused?: boolean;
       reason: string | null;
       /** The rate-limit waits of the call(s) that made it (record `rate_limited`). */
       throttled?: ThrottleTally;

@@ -105,7 +105,8 @@ export class RecordAssembler {
       status: outcome.skipped ? 'skipped' : 'ok',
       output: result.output,
       error: null,
-      cache: 'miss',
+      // An extraction already paid for, reused once triage passed: a hit, paying only for triage.
+      cache: outcome.reused ? 'hit' : 'miss',
       provider: this.context.provider,
       model: result.model,
       latency_ms: Math.round(performance.now() - started),
