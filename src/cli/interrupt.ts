@@ -13,9 +13,25 @@ export interface Interrupt {
   dispose(): void;
 }
 
-export function handleInterrupts(onFirst: (signal: NodeJS.Signals) => void): Interrupt {
+export interface InterruptOptions {
+  /**
+   * After the first signal, in-flight work gets this long (ms) to finish before it is
+   * aborted as by a second one, without exiting: what waits on a rate limit or a
+   * Retry-After could otherwise keep a stopped process alive for minutes, past any
+   * orchestrator's grace period. Undefined: wait for in-flight work however long it takes.
+   */
+  graceMs?: number;
+  /** Told when the grace period ran out and in-flight work is being aborted. */
+  onGraceOver?: () => void;
+}
+
+export function handleInterrupts(
+  onFirst: (signal: NodeJS.Signals) => void,
+  options: InterruptOptions = {},
+): Interrupt {
   const stop = new AbortController();
   const abort = new AbortController();
+  let grace: NodeJS.Timeout | undefined;
   // Every in-flight image listens on `abort` (its timeout, limiter wait, retry sleep):
   // with a window of 50 that is 50+ listeners by design, not a leak.
   setMaxListeners(0, stop.signal, abort.signal);
@@ -23,6 +39,14 @@ export function handleInterrupts(onFirst: (signal: NodeJS.Signals) => void): Int
     if (!stop.signal.aborted) {
       stop.abort();
       onFirst(signal);
+      if (options.graceMs !== undefined) {
+        grace = setTimeout(() => {
+          if (abort.signal.aborted) return;
+          options.onGraceOver?.();
+          abort.abort();
+        }, options.graceMs);
+        grace.unref(); // never what keeps the process alive
+      }
       return;
     }
     abort.abort();
@@ -35,6 +59,7 @@ export function handleInterrupts(onFirst: (signal: NodeJS.Signals) => void): Int
     stop: stop.signal,
     abort: abort.signal,
     dispose() {
+      clearTimeout(grace);
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);
     },

@@ -56,7 +56,11 @@ export function addObserveOptions(command: Command): Command {
     )
     .option('--metrics-host <host>', 'address for --metrics-port', '127.0.0.1')
     .addOption(
-      durationOption('--metrics-linger', 'keep /metrics up this long after the run (a last scrape)', 0),
+      durationOption(
+        '--metrics-linger',
+        'keep /metrics up this long after the run (a last scrape; SIGINT/SIGTERM ends it)',
+        0,
+      ),
     )
     .option(
       '--log-file <file>',

@@ -44,7 +44,8 @@ interface ConditionState {
 }
 
 interface Reading {
-  holds: boolean;
+  /** Undefined: too few samples to tell, the condition keeps its state (no data is not recovery). */
+  holds: boolean | undefined;
   value: number;
   threshold: number;
   message: string;
@@ -106,14 +107,14 @@ export class AlertMonitor {
     const rate = this.samples.length ? okCount / this.samples.length : 1;
     const windowS = Math.round(this.rules.windowMs / 1000);
     this.check('success_rate', {
-      holds: enough && rate < this.rules.minSuccessRate,
+      holds: enough ? rate < this.rules.minSuccessRate : undefined,
       value: rate,
       threshold: this.rules.minSuccessRate,
       message: `success rate ${(rate * 100).toFixed(1)} % over the last ${windowS} s (${this.samples.length} images); threshold ${(this.rules.minSuccessRate * 100).toFixed(1)} %`,
     });
     const p95 = nearestRank(Float64Array.from(this.samples.map((s) => s.latencyMs)).sort(), 95);
     this.check('p95_latency', {
-      holds: enough && p95 > this.rules.maxP95Ms,
+      holds: enough ? p95 > this.rules.maxP95Ms : undefined,
       value: p95,
       threshold: this.rules.maxP95Ms,
       message: `p95 latency ${(p95 / 1000).toFixed(1)} s over the last ${windowS} s; threshold ${(this.rules.maxP95Ms / 1000).toFixed(1)} s`,
@@ -150,7 +151,7 @@ export class AlertMonitor {
   private check(condition: string, reading: Reading): void {
     const state = this.states.get(condition) ?? { announced: false, lastSentAt: Number.NEGATIVE_INFINITY };
     this.states.set(condition, state);
-    if (reading.holds === state.announced) return;
+    if (reading.holds === undefined || reading.holds === state.announced) return;
     const now = this.now();
     if (now - state.lastSentAt < this.rules.intervalMs) return; // one message per interval
     state.announced = reading.holds;

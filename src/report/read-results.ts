@@ -4,9 +4,13 @@
  * is not a record is a typed INVALID_INPUT error naming the file, the line and the field.
  */
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { VisionpipeError } from '../errors.js';
+
+/** The pattern shown for records written before results lines named their pattern. */
+export const UNNAMED_PATTERN = '(pattern not recorded)';
 
 const usageSchema = z.object({
   input_tokens: z.number().nonnegative(),
@@ -18,7 +22,8 @@ const usageSchema = z.object({
 /** The fields of a result record the report reads; others pass through untouched. */
 export const reportRecordSchema = z.looseObject({
   input: z.string(),
-  pattern: z.string(),
+  /** Absent in files written before records named their pattern (before 2026-11-22). */
+  pattern: z.string().default(UNNAMED_PATTERN),
   sha256: z.string().nullable(),
   status: z.enum(['ok', 'error', 'skipped']),
   output: z.unknown(),
@@ -69,6 +74,15 @@ export async function* readResults(
   file: string,
   options: ReadResultsOptions = {},
 ): AsyncGenerator<ReportRecord> {
+  // A folder opens fine and fails on the first read: refuse it by name, not as an internal error.
+  const isFolder = await stat(file).then(
+    (info) => info.isDirectory(),
+    () => false, // missing or unreadable: the open below names why
+  );
+  if (isFolder)
+    throw new VisionpipeError('INVALID_INPUT', `${file}: is a folder, not a results file (give its .jsonl)`, {
+      input: file,
+    });
   const stream = createReadStream(file, { encoding: 'utf8' });
   const opened = new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());

@@ -153,6 +153,36 @@ describe('alerts', () => {
     expect(hook.received.every((r) => r.body.condition !== 'p95_latency')).toBe(true);
   }, 120_000);
 
+  it('never resolve because the window emptied: too few samples is no data, not recovery', () => {
+    let now = 0;
+    const sent: string[] = [];
+    const monitor = new AlertMonitor(
+      {
+        minSuccessRate: 0,
+        maxP95Ms: 15_000,
+        windowMs: 30_000,
+        minSamples: 3,
+        intervalMs: 5_000,
+        budgetWarnFraction: 0.8,
+      },
+      (alert) => sent.push(`${alert.condition} ${alert.state} ${alert.value}`),
+      () => now,
+    );
+    for (let i = 0; i < 3; i++) monitor.image(true, 90_000); // slow: fires
+    expect(sent).toEqual(['p95_latency firing 90000']);
+    now = 60_000; // the slow images left the window and no new one finished yet
+    monitor.evaluate();
+    monitor.image(true, 200_000); // one sample, still below minSamples
+    expect(sent).toEqual(['p95_latency firing 90000']); // was: resolved at 90 s, above 15 s
+    for (let i = 0; i < 3; i++) monitor.image(true, 1_000); // enough fast ones: p95 falls below
+    now = 61_000;
+    monitor.evaluate();
+    expect(sent).toEqual(['p95_latency firing 90000']); // 200 s is still the p95 of 4
+    now = 100_000;
+    for (let i = 0; i < 3; i++) monitor.image(true, 1_000);
+    expect(sent).toEqual(['p95_latency firing 90000', 'p95_latency resolved 1000']);
+  });
+
   it('send at most one message per condition per interval, however often it flaps', () => {
     let now = 0;
     const sent: string[] = [];

@@ -36,8 +36,10 @@ export interface RunObservers {
    * Keeps /metrics up for --metrics-linger (a last scrape sees the final figures and
    * `visionpipe_run_in_progress 0`), then closes everything. Called after the summary is
    * printed, so a user or a script sees the run's end while the scrape window is open.
+   * `stop` (SIGINT/SIGTERM) ends it at once, or skips it when it already fired: a
+   * stopped process must exit promptly, not after the scrape window.
    */
-  linger(): Promise<void>;
+  linger(stop: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -188,9 +190,18 @@ export async function startRunObservers(
       running?.set(0);
       await sender?.flush();
     },
-    async linger() {
-      if (server && !closed && flags.metricsLinger > 0)
-        await new Promise((resolve) => setTimeout(resolve, flags.metricsLinger));
+    async linger(stop) {
+      if (server && !closed && flags.metricsLinger > 0 && !stop.aborted) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            stop.removeEventListener('abort', done);
+            resolve();
+          };
+          const timer = setTimeout(done, flags.metricsLinger);
+          stop.addEventListener('abort', done, { once: true });
+        });
+      }
       await close();
     },
     close,

@@ -60,6 +60,14 @@ async function watchedInputs(
   });
 }
 
+/**
+ * How long (ms) images in flight may finish after the first SIGINT/SIGTERM before they are
+ * aborted: calls about to answer finish, but an image waiting on a rate limit or a
+ * Retry-After (minutes at a low --rpm) does not hold a stopped process past a container's
+ * grace period (30 s by default in Kubernetes).
+ */
+const STOP_GRACE_MS = 10_000;
+
 async function* allInputs(inputs: readonly string[], list: string | undefined): AsyncGenerator<string> {
   yield* inputs;
   if (list) yield* readListFile(list);
@@ -168,8 +176,16 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
   });
   const warn = (message: string) => progress.log(`warning: ${message}`);
   const observers = await startRunObservers(flags, progress, path.resolve(flags.out));
-  const interrupt = handleInterrupts(() =>
-    progress.log('Stopping: finishing images in flight (Ctrl-C again to abort)'),
+  const interrupt = handleInterrupts(
+    () =>
+      progress.log(
+        `Stopping: finishing images in flight for up to ${STOP_GRACE_MS / 1000} s (Ctrl-C again to abort)`,
+      ),
+    {
+      graceMs: STOP_GRACE_MS,
+      onGraceOver: () =>
+        progress.log('Stopping: images still in flight are aborted (ABORTED; the next run redoes them)'),
+    },
   );
   try {
     const stateDir = path.resolve(flags.stateDir);
@@ -395,7 +411,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
         ...(flags.formatDir ? { formatDir: flags.formatDir } : {}),
         ...(combinedFile ? { combined: combinedFile } : {}),
       });
-    await observers.linger();
+    await observers.linger(interrupt.stop);
     if (result.total > 0 && result.errors_by_code.NOT_FOUND === result.total) {
       // Nothing named exists: a typo in the command, not a batch with failures.
       process.stderr.write(
