@@ -14,7 +14,10 @@
  * requests refused (429, 529, 503 from the limiter), valid images that succeeded, good
  * results per second and p95 image latency.
  *
- *   npm run bench:flow [-- --images 300 --servers token-bucket,no-headers --levels 10,20,50 --skip-redis]
+ *   npm run bench:flow [-- --images 300 --servers token-bucket,no-headers --levels 10,20,50 --skip-redis
+ *                          --clients visionpipe,sdk --results flow-sliding]
+ *
+ * `--servers` keeps the zoo servers whose name starts with one of the given names.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -41,6 +44,8 @@ const { values: args } = parseArgs({
     redis: { type: 'string', default: process.env.VISIONPIPE_TEST_REDIS ?? 'redis://127.0.0.1:6379' },
     'skip-redis': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    /** Results file name under bench/results (a filtered run must not overwrite the full flow.json). */
+    results: { type: 'string', default: 'flow' },
   },
 });
 const VALID = Number(args.images);
@@ -331,7 +336,7 @@ async function main() {
     );
   console.log('\nThe machine is shared with other jobs: figures carry that noise.');
   if (!args['no-write']) {
-    const file = await writeResults('flow', {
+    const file = await writeResults(args.results, {
       note: 'zoo servers on 127.0.0.1 (synthetic images, simulated providers); machine shared with other jobs (noise)',
       servers: servers.map((s) => ({ ...s, ceiling_rps: ceilingRps(s) })),
       cells,
