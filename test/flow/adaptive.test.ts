@@ -139,7 +139,9 @@ describe('adaptive flow against the limiter zoo', () => {
     expectAllOk(run);
     expect(run.flow.state.throttles).toBeGreaterThan(0);
     expect(run.flow.state.rate).toBeLessThan(200);
-    expect(refusedShare(run.events)).toBeLessThan(0.3);
+    // A storm refuses most calls (55 % in issue 10's trial); a learned rate far fewer. The bound
+    // leaves room for a loaded machine, where slow start overshoots a little more.
+    expect(refusedShare(run.events)).toBeLessThan(0.4);
   });
 
   it('lying headers: caught (remaining above the limit) and ignored', async () => {
