@@ -18,7 +18,15 @@ import {
   SchemaBudget,
 } from '../../src/patterns/budget.js';
 import type { SchemaNode } from '../../src/patterns/types.js';
-import { knownSecrets, REDACTED, redactSecrets, SECRET_QUERY_PARAMETERS } from '../../src/secrets.js';
+import {
+  knownSecrets,
+  REDACTED,
+  redactDeep,
+  redactSecrets,
+  registerSecret,
+  SECRET_QUERY_PARAMETERS,
+  urlHasCredentials,
+} from '../../src/secrets.js';
 
 describe('secrets: exact edges', () => {
   it.each([...SECRET_QUERY_PARAMETERS])('hides the query parameter %s, keeps its name', (name) => {
@@ -219,5 +227,93 @@ describe('secrets: shapes hidden whole (mutation run 1 survivors)', () => {
     expect(redactSecrets('key imggo_live_abcDEF123 end')).toBe(`key ${REDACTED} end`);
     expect(redactSecrets('Authorization: tok3n-value')).toBe(`Authorization: ${REDACTED}`);
     expect(redactSecrets('authorization = tok3n-value')).toBe(`authorization = ${REDACTED}`);
+  });
+});
+
+describe('pattern budgets: paths in messages, nulls, exact bytes, array items (mutation run 1 survivors)', () => {
+  it('a path of 80 characters is named whole, a longer one by its last 80 after an ellipsis', () => {
+    const deepAt = (path: string) => {
+      const budget = new SchemaBudget('p');
+      for (let d = 1; d <= PATTERN_LIMITS.schemaDepth; d++) budget.enter('/f', 0);
+      return () => budget.enter(path, 0);
+    };
+    const exact = `/${'a'.repeat(79)}`;
+    expect(deepAt(exact)).toThrow(new RegExp(`levels at ${exact}$`));
+    const long = `/HEAD${'b'.repeat(80)}`;
+    expect(deepAt(long)).toThrow(new RegExp(`levels at …${'b'.repeat(80)}$`));
+  });
+
+  it('a finished schema with long field names names the end of the path', () => {
+    const key = 'k'.repeat(10);
+    let node: SchemaNode = { type: 'string' };
+    for (let i = 0; i < PATTERN_LIMITS.schemaDepth; i++)
+      node = { type: 'object', properties: { [key]: node } };
+    expect(() => checkSchemaBudget(node, 'p')).toThrow(
+      /levels at …k{3}(\/k{10}){7}$/, // the last 80 characters: 3 of one name, then 7 × "/kkkkkkkkkk"
+    );
+  });
+
+  it('null values in a pattern are leaves, not objects', () => {
+    expect(() => checkSourceBudget({ a: null, b: [null, { c: null }] }, 'p')).not.toThrow();
+  });
+
+  it('schema bytes: exactly the limit passes, one byte more fails (field names count)', () => {
+    const base =
+      JSON.stringify({ type: 'object' }).length +
+      'f0'.length +
+      JSON.stringify({ type: 'string', description: '' }).length;
+    const schema = (n: number): SchemaNode => ({
+      type: 'object',
+      properties: { f0: { type: 'string', description: 'd'.repeat(n) } },
+    });
+    expect(() => checkSchemaBudget(schema(PATTERN_LIMITS.schemaBytes - base), 'p')).not.toThrow();
+    expect(() => checkSchemaBudget(schema(PATTERN_LIMITS.schemaBytes - base + 1), 'p')).toThrow(
+      'the schema is larger than',
+    );
+  });
+
+  it('array items count as a level, with "*" in the path', () => {
+    const arrays = (depth: number): SchemaNode => {
+      let node: SchemaNode = { type: 'string' };
+      for (let i = 1; i < depth; i++) node = { type: 'array', items: node };
+      return node;
+    };
+    expect(() => checkSchemaBudget(arrays(PATTERN_LIMITS.schemaDepth), 'p')).not.toThrow();
+    expect(() => checkSchemaBudget(arrays(PATTERN_LIMITS.schemaDepth + 1), 'p')).toThrow(
+      /fields nest deeper than 32 levels at (\/\*){32}$/,
+    );
+  });
+});
+
+describe('secrets: undefined values, credentials in URLs, redactDeep shapes (mutation run 1 survivors)', () => {
+  it('registerSecret takes a key of exactly 8 characters and ignores undefined', () => {
+    expect(() => registerSecret(undefined)).not.toThrow();
+    registerSecret('rEg8chrs');
+    expect(knownSecrets({})).toContain('rEg8chrs');
+    expect(knownSecrets({}).every((s) => typeof s === 'string')).toBe(true);
+  });
+
+  it('an environment variable without a value is skipped', () => {
+    expect(knownSecrets({ A_TOKEN: undefined, B_TOKEN: 'envtok-12345' })).toContain('envtok-12345');
+  });
+
+  it('a URL with a password and no user name carries credentials', () => {
+    expect(urlHasCredentials('http://:pw@h/x.png')).toBe(true);
+  });
+
+  it('a query parameter name that is not valid percent-encoding is kept as it is', () => {
+    expect(redactSecrets('https://h/x?%E0%A4%A=1&token=abc')).toBe(
+      `https://h/x?%E0%A4%A=1&token=${REDACTED}`,
+    );
+  });
+
+  it('redactDeep keeps arrays arrays, skips undefined and null, and notices a change in a key or a value alone', () => {
+    const list = redactDeep(['ok', 'Bearer abc123']);
+    expect(Array.isArray(list)).toBe(true);
+    expect(list).toEqual(['ok', REDACTED]);
+    const holes = { a: undefined, b: null, c: 1 };
+    expect(redactDeep(holes)).toBe(holes);
+    expect(redactDeep({ 'Bearer abc123': 1 })).toEqual({ [REDACTED]: 1 });
+    expect(redactDeep({ auth: 'Bearer abc123' })).toEqual({ auth: REDACTED });
   });
 });
