@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { OutboxRow, WebhookEndpointRow } from '../../store/index.js';
+import type { WebhookEndpointRow } from '../../store/index.js';
 import { eventNamed, WEBHOOK_EVENTS, type WebhookEvent } from '../../webhooks/events.js';
 import { generateSecret } from '../../webhooks/signing.js';
 import { ApiError } from '../api-error.js';
