@@ -155,9 +155,11 @@ export function runCommandDefinition(): Command {
     )
     .option('--no-progress', 'no progress bar or progress lines')
     .addHelpText('after', EXAMPLES)
-    .action(async (inputs: string[], flags: RunFlags) => {
+    .action(async (inputs: string[], flags: RunFlags, self: Command) => {
+      // --provider has a default (local): with --queue only a chosen one goes to the workers.
+      const providerChosen = self.getOptionValueSource('provider') !== 'default';
       process.exitCode = flags.queue
-        ? await (await import('./actions/run-queue.js')).runQueueCommand(inputs, flags)
+        ? await (await import('./actions/run-queue.js')).runQueueCommand(inputs, { ...flags, providerChosen })
         : await (await import('./actions/run.js')).runCommand(inputs, flags);
     });
   addProviderOptions(command);

@@ -68,6 +68,7 @@ export function serveCommand(): Command {
         api: {
           maxUploadBytes: flags.maxUploadBytes,
           allowPrivateUrls: flags.allowPrivateUrls ?? false,
+          ...(flags.maxPages === undefined ? {} : { maxPages: flags.maxPages }),
           ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
         },
         ...(rateLimit ? { rateLimit } : {}),

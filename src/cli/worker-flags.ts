@@ -22,6 +22,7 @@ export interface WorkerFlags extends ConnectionFlags, ProviderFlags {
   stateDir: string;
   timeout: number;
   maxImageTokens?: number;
+  maxPages?: number;
   lockDuration: number;
   stalledInterval: number;
   allowPrivateUrls?: boolean;
@@ -41,6 +42,11 @@ export function addWorkerOptions(command: Command): Command {
     )
     .option('--profile <name>', `size profile override: ${PROFILE_NAMES.join(', ')}`)
     .option('--max-image-tokens <n>', 'image-token budget per image', integer(1))
+    .option(
+      '--max-pages <n>',
+      'most pages one document (PDF, multi-page TIFF) may have: ingest refuses more, workers fail it; default 50',
+      integer(1),
+    )
     .option('--cache <store>', 'result cache shared by the workers (default: the Redis of --redis-url)')
     .addOption(durationOption('--cache-ttl', 'how long cached results live in Redis', 7 * 86_400_000))
     .option('--state-dir <dir>', "folder for the cache's local fallback", '.visionpipe')

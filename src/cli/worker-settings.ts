@@ -86,6 +86,7 @@ export function fleetSettingsFrom(
         ...(retry ? { retry } : {}),
         timeoutMs: flags.timeout,
         ...(flags.maxImageTokens === undefined ? {} : { maxImageTokens: flags.maxImageTokens }),
+        ...(flags.maxPages === undefined ? {} : { maxPages: flags.maxPages }),
         ...(flags.priceTable ? { priceTable: flags.priceTable } : {}),
         warn: (message) => log(`warning: ${message}`),
       },

@@ -54,6 +54,7 @@ export const configSchema = z
     cacheTtl: duration.optional(),
     stateDir: z.string().min(1).optional(),
     maxImageTokens: z.number().int().positive().optional(),
+    maxPages: z.number().int().positive().optional(),
     triage: z.string().min(1).optional(),
     escalateTo: z.string().min(1).optional(),
     escalateBelow: z.number().min(0).max(1).optional(),

@@ -2,7 +2,9 @@
  * What every worker process shares: one provider (its HTTP pool or OCR workers), one
  * result cache (Redis by default, the same one every worker on every machine reads),
  * one rate limiter (Redis when a limit is set: one budget for the whole fleet), and the
- * pattern pipelines built on them.
+ * pattern pipelines built on them. A `run --queue` job may ask for another provider,
+ * model or base URL: each distinct setting gets its own provider, made once, with the
+ * worker's own API keys.
  */
 import { openCache } from '../cache/open-cache.js';
 import type { WarningSink } from '../cache/store.js';
@@ -10,11 +12,15 @@ import { createLimiter } from '../flow/create-limiter.js';
 import type { Limiter } from '../flow/limiter.js';
 import type { RetryOptions } from '../flow/retry.js';
 import type { ProfileName } from '../image/profiles.js';
+import type { Pattern } from '../patterns/types.js';
+import type { Pipeline } from '../pipeline/create-pipeline.js';
 import type { PriceTable } from '../providers/pricing.js';
 import { createProvider, type ProviderOptions } from '../providers/registry.js';
+import type { Provider } from '../providers/spec.js';
 import { journaled } from './answer-journal.js';
 import { crashHook } from './crash-point.js';
 import { PipelinePool } from './pipelines.js';
+import { type ProviderSetting, settingKey } from './provider-setting.js';
 
 export interface EngineSettings {
   provider: string;
@@ -37,19 +43,33 @@ export interface EngineSettings {
   retry?: Omit<RetryOptions, 'signal'>;
   timeoutMs?: number;
   maxImageTokens?: number;
+  /** Most pages one document may have; over it the job fails `TOO_MANY_PAGES` (default 50). */
+  maxPages?: number;
   priceTable?: PriceTable;
   warn: WarningSink;
 }
 
+/** The pipelines of one provider setting, for a pattern. */
+export interface EnginePipelines {
+  /** The worker's own provider when `setting` is absent, else the one the job asks for. */
+  for(pattern: Pattern, setting?: ProviderSetting): Promise<Pipeline>;
+}
+
 export interface Engine {
-  readonly pipelines: PipelinePool;
+  readonly pipelines: EnginePipelines;
   readonly providerId: string;
   close(): Promise<void>;
 }
 
+/** Provider options with the setting's base URL for its provider (keys stay the worker's: from its environment). */
+function optionsFor(options: ProviderOptions, setting: ProviderSetting): ProviderOptions {
+  if (!setting.baseUrl || setting.id === 'local') return options;
+  const own = (options as Record<string, object | undefined>)[setting.id] ?? {};
+  return { ...options, [setting.id]: { ...own, baseUrl: setting.baseUrl } } as ProviderOptions;
+}
+
 export async function openEngine(settings: EngineSettings): Promise<Engine> {
   const crash = crashHook();
-  const bare = createProvider(settings.provider, settings.providerOptions);
   const cache = await openCache({
     spec: settings.cache,
     stateDir: settings.stateDir,
@@ -57,42 +77,70 @@ export async function openEngine(settings: EngineSettings): Promise<Engine> {
     namespace: settings.cacheNamespace,
     warn: settings.warn,
   });
-  // Every answer is persisted (shared cache store) before the pipeline sees it: a worker
-  // killed after the answer never makes the re-run pay again.
-  const provider = journaled(bare, {
-    store: cache.results,
-    ttlMs: settings.cacheTtlMs,
-    warn: settings.warn,
-    ...(crash ? { afterPersist: crash } : {}),
-  });
-  const limiter: Limiter | undefined =
-    settings.rpm === undefined && settings.tpm === undefined
-      ? undefined
-      : createLimiter(settings.limiterStore, {
-          ...(settings.rpm === undefined ? {} : { rpm: settings.rpm }),
-          ...(settings.tpm === undefined ? {} : { tpm: settings.tpm }),
-          name: provider.id,
-          prefix: settings.limiterPrefix,
-          onWarning: settings.warn,
-        });
-  const pipelines = new PipelinePool({
-    provider,
-    cache,
-    warn: settings.warn,
-    ...(settings.model ? { model: settings.model } : {}),
-    ...(settings.profile ? { profile: settings.profile } : {}),
-    ...(limiter ? { limiter } : {}),
-    ...(settings.retry ? { retry: settings.retry } : {}),
-    ...(settings.timeoutMs === undefined ? {} : { timeoutMs: settings.timeoutMs }),
-    ...(settings.maxImageTokens === undefined ? {} : { maxImageTokens: settings.maxImageTokens }),
-    ...(settings.priceTable ? { priceTable: settings.priceTable } : {}),
-  });
+  const limiters = new Map<string, Limiter>();
+  /** One limiter per provider id: the same Redis budget for every setting of that provider. */
+  const limiterOf = (id: string): Limiter | undefined => {
+    if (settings.rpm === undefined && settings.tpm === undefined) return undefined;
+    let limiter = limiters.get(id);
+    if (!limiter) {
+      limiter = createLimiter(settings.limiterStore, {
+        ...(settings.rpm === undefined ? {} : { rpm: settings.rpm }),
+        ...(settings.tpm === undefined ? {} : { tpm: settings.tpm }),
+        name: id,
+        prefix: settings.limiterPrefix,
+        onWarning: settings.warn,
+      });
+      limiters.set(id, limiter);
+    }
+    return limiter;
+  };
+  const providers: Provider[] = [];
+  const poolOf = (name: string, options: ProviderOptions, model: string | undefined): PipelinePool => {
+    // Every answer is persisted (shared cache store) before the pipeline sees it: a worker
+    // killed after the answer never makes the re-run pay again.
+    const provider = journaled(createProvider(name, options), {
+      store: cache.results,
+      ttlMs: settings.cacheTtlMs,
+      warn: settings.warn,
+      ...(crash ? { afterPersist: crash } : {}),
+    });
+    providers.push(provider);
+    const limiter = limiterOf(provider.id);
+    return new PipelinePool({
+      provider,
+      cache,
+      warn: settings.warn,
+      ...(model ? { model } : {}),
+      ...(settings.profile ? { profile: settings.profile } : {}),
+      ...(limiter ? { limiter } : {}),
+      ...(settings.retry ? { retry: settings.retry } : {}),
+      ...(settings.timeoutMs === undefined ? {} : { timeoutMs: settings.timeoutMs }),
+      ...(settings.maxImageTokens === undefined ? {} : { maxImageTokens: settings.maxImageTokens }),
+      ...(settings.maxPages === undefined ? {} : { maxPages: settings.maxPages }),
+      ...(settings.priceTable ? { priceTable: settings.priceTable } : {}),
+    });
+  };
+  const own = poolOf(settings.provider, settings.providerOptions, settings.model);
+  /** One provider (HTTP pool, breaker) per distinct setting jobs ask for, kept for the process's life. */
+  const asked = new Map<string, PipelinePool>();
+  const pipelines: EnginePipelines = {
+    for(pattern, setting) {
+      if (!setting) return own.for(pattern);
+      const key = settingKey(setting);
+      let pool = asked.get(key);
+      if (!pool) {
+        pool = poolOf(setting.id, optionsFor(settings.providerOptions, setting), setting.model);
+        asked.set(key, pool);
+      }
+      return pool.for(pattern);
+    },
+  };
   return {
     pipelines,
-    providerId: provider.id,
+    providerId: providers[0]!.id,
     async close() {
-      await limiter?.close();
-      await provider.close();
+      for (const limiter of limiters.values()) await limiter.close();
+      for (const provider of providers) await provider.close();
       await cache.close();
     },
   };

@@ -8,6 +8,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { providerSetting } from './provider-setting.js';
 
 export const INGEST_QUEUE = 'ingest';
 
@@ -22,6 +23,8 @@ export const ingestJobData = z.object({
   imageSha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** How the image is named in records (its URL, or `upload:<sha256>`). */
   label: z.string().min(1),
+  /** `run --queue`: the coordinator's provider, model and base URL (no key); absent: the worker's own. */
+  provider: providerSetting.optional(),
 });
 export type IngestJobData = z.infer<typeof ingestJobData>;
 

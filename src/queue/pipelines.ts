@@ -25,6 +25,8 @@ export interface PipelineSettings {
   /** Per provider call, ms. */
   timeoutMs?: number;
   maxImageTokens?: number;
+  /** Most pages one document may have (default 50). */
+  maxPages?: number;
   priceTable?: PriceTable;
   warn?: WarningSink;
 }
@@ -54,6 +56,8 @@ export class PipelinePool {
         ...(s.retry ? { retry: s.retry } : {}),
         ...(s.timeoutMs === undefined ? {} : { timeoutMs: s.timeoutMs }),
         ...(s.maxImageTokens === undefined ? {} : { maxImageTokens: s.maxImageTokens }),
+        // A document is one job: its pages are read together or merged (docs/documents.md).
+        documents: { pages: 'document', ...(s.maxPages === undefined ? {} : { maxPages: s.maxPages }) },
         ...(s.priceTable ? { priceTable: s.priceTable } : {}),
         ...(s.warn ? { warn: s.warn } : {}),
       });

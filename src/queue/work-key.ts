@@ -7,12 +7,18 @@ import { createHash } from 'node:crypto';
 
 /**
  * `w-` + 40 hex characters of sha256 over the image's sha256, the pattern id and the
- * pattern's fingerprint (schema, instructions, format, version). BullMQ ids may not
- * contain `:` nor be integers; this is neither.
+ * pattern's fingerprint (schema, instructions, format, version), and the provider setting
+ * a `run --queue` job asks for (settingKey), if any: another model is other work. BullMQ
+ * ids may not contain `:` nor be integers; this is neither.
  */
-export function workKeyOf(imageSha256: string, patternId: string, patternFingerprint: string): string {
-  const digest = createHash('sha256')
-    .update(JSON.stringify([imageSha256, patternId, patternFingerprint]))
-    .digest('hex');
+export function workKeyOf(
+  imageSha256: string,
+  patternId: string,
+  patternFingerprint: string,
+  providerSetting?: string,
+): string {
+  const parts = [imageSha256, patternId, patternFingerprint];
+  if (providerSetting !== undefined) parts.push(providerSetting);
+  const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex');
   return `w-${digest.slice(0, 40)}`;
 }

@@ -18,19 +18,19 @@
  */
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ERROR_CODES, type ErrorCode } from '../errors.js';
+import { ERROR_CODES, type ErrorCode, isVisionpipeError } from '../errors.js';
 import type { RunRecord } from '../pipeline/record.js';
 import { redactDeep } from '../secrets.js';
 import type { Store } from '../store/index.js';
+import type { EnginePipelines } from './engine.js';
 import { INGEST_QUEUE, type IngestJobData, ingestJobData, QUEUE_DEFAULTS } from './ingest-queue.js';
-import type { PipelinePool } from './pipelines.js';
 
 export interface IngestWorkerOptions {
   connection: Redis;
   /** BullMQ key prefix: the same as the API's queue. */
   prefix?: string;
   store: Store;
-  pipelines: PipelinePool;
+  pipelines: EnginePipelines;
   /** Jobs this worker runs at once (default 4). */
   concurrency?: number;
   /**
@@ -104,7 +104,15 @@ export function startIngestWorker(options: IngestWorkerOptions): IngestWorker {
       await store.jobs.fail(workKey, 'IMAGE_NOT_FOUND', `image ${data.imageSha256} is gone`);
       throw new UnrecoverableError(`image ${data.imageSha256} is gone`);
     }
-    const pipeline = await pipelines.for(pattern);
+    let pipeline: Awaited<ReturnType<EnginePipelines['for']>>;
+    try {
+      pipeline = await pipelines.for(pattern, data.provider);
+    } catch (error) {
+      // A provider setting this worker cannot build (run --queue's --provider/--base-url): no retry helps.
+      if (!isVisionpipeError(error)) throw error;
+      await store.jobs.fail(workKey, error.code, error.message);
+      throw new UnrecoverableError(error.message);
+    }
     const record = await pipeline.process(image.bytes, { label: data.label });
     const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (retryable(record) && !lastTry) {

@@ -27,6 +27,7 @@ import type { Pattern } from '../patterns/types.js';
 import { errorRecord, type RunRecord } from '../pipeline/record.js';
 import { isRecordList } from '../pipeline/spec.js';
 import type { IngestQueue } from '../queue/ingest-queue.js';
+import { type ProviderSetting, settingKey } from '../queue/provider-setting.js';
 import { workKeyOf } from '../queue/work-key.js';
 import type { JobRow, PatternFields, Store, StoredPattern } from '../store/index.js';
 import { StoreConflictError } from '../store/index.js';
@@ -47,6 +48,8 @@ export interface QueueRunOptions {
   stop?: AbortSignal;
   /** Second Ctrl-C: stop waiting (the work goes on in the workers; a new run finds it). */
   signal?: AbortSignal;
+  /** The provider, model and base URL the workers read with (no key); absent: theirs. Part of the work key. */
+  provider?: ProviderSetting;
   /** How often finished jobs are looked for, ms (default 200). */
   pollMs?: number;
 }
@@ -233,7 +236,12 @@ export async function* runOnQueue(
             });
           const mediaType = MEDIA_TYPES[sniffed.format] ?? 'application/octet-stream';
           await store.images.put(sha, loaded.bytes, mediaType);
-          const workKey = workKeyOf(sha, stored.id, stored.fingerprint);
+          const workKey = workKeyOf(
+            sha,
+            stored.id,
+            stored.fingerprint,
+            options.provider ? settingKey(options.provider) : undefined,
+          );
           const outcome = await store.jobs.ingest({
             id: randomUUID(),
             patternId: stored.id,
@@ -256,6 +264,7 @@ export async function* runOnQueue(
               patternFingerprint: stored.fingerprint,
               imageSha256: sha,
               label: item.label,
+              ...(options.provider ? { provider: options.provider } : {}),
             });
           }
           const job =

@@ -32,6 +32,8 @@ export interface ApiSettings {
   allowPrivateUrls: boolean;
   /** Time to fetch an `image_url`, ms (default 30 000). */
   fetchTimeoutMs?: number;
+  /** Most pages one ingested document (PDF, multi-page TIFF) may have (default 50). */
+  maxPages?: number;
   /** The URL clients reach this API at (endpoint and image URLs); default: from each request's Host. */
   publicUrl?: string;
 }

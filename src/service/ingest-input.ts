@@ -6,8 +6,9 @@
  *
  * Uploads are streamed: the file part is hashed as it arrives and cut off at the size
  * limit (busboy drains the rest without keeping it). Bytes from any source are sniffed:
- * only image formats the pipeline reads are accepted, so a PDF, an HTML page or a text
- * file is refused at the door, not after a queue wait.
+ * only image formats and documents (PDF, multi-page TIFF, HEIC: ingest-document.ts) the
+ * pipeline reads are accepted, so an HTML page or a text file is refused at the door, not
+ * after a queue wait.
  */
 import { createHash } from 'node:crypto';
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
@@ -15,11 +16,14 @@ import type { FastifyRequest } from 'fastify';
 import { requireSupportedFormat } from '../image/sniff.js';
 import { loadSource } from '../image/source.js';
 import { ApiError } from './api-error.js';
+import { admitDocument } from './ingest-document.js';
 
 export interface IngestImage {
   bytes: Buffer;
   sha256: string;
   mediaType: string;
+  /** Documents only: pages the document has (the worker reads them as one job). */
+  pages?: number;
   /** How records name it: the URL (credentials hidden) or `upload:<name>`. */
   label: string;
   /** The URL it was fetched from, for JSON `image_url` ingests. */
@@ -40,6 +44,8 @@ export interface IngestLimits {
   allowPrivateUrls: boolean;
   /** Time to fetch an `image_url`, ms. */
   fetchTimeoutMs: number;
+  /** Most pages one document may have (default 50, as `run --max-pages`). */
+  maxPages?: number;
 }
 
 /** Body fields besides the image, from JSON or multipart text fields. */
@@ -100,7 +106,17 @@ const tooLarge = (maxBytes: number) =>
     max_bytes: maxBytes,
   });
 
-function identify(bytes: Buffer, label: string, url: string | null): IngestImage {
+async function identify(
+  bytes: Buffer,
+  label: string,
+  url: string | null,
+  limits: IngestLimits,
+): Promise<IngestImage> {
+  const document = await admitDocument(bytes, label, limits.maxPages);
+  if (document) {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    return { bytes, sha256, mediaType: document.mediaType, label, url, pages: document.pages };
+  }
   const format = requireSupportedFormat(bytes, label);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   return { bytes, sha256, mediaType: `image/${format}`, label, url };
@@ -171,7 +187,7 @@ export async function readIngest(request: FastifyRequest, limits: IngestLimits):
 
   let image: IngestImage;
   if (upload) {
-    image = identify(upload.bytes, `upload:${upload.name}`, null);
+    image = await identify(upload.bytes, `upload:${upload.name}`, null, limits);
   } else if (fields.image_url !== undefined) {
     const url = fields.image_url;
     if (typeof url !== 'string' || !/^https?:\/\//i.test(url))
@@ -184,7 +200,7 @@ export async function readIngest(request: FastifyRequest, limits: IngestLimits):
         timeoutMs: limits.fetchTimeoutMs,
       },
     );
-    image = identify(loaded.bytes, loaded.label, url);
+    image = await identify(loaded.bytes, loaded.label, url, limits);
   } else {
     if (typeof fields.image_base64 !== 'string')
       throw invalid('image_base64 must be a string', 'image_base64');
@@ -192,7 +208,7 @@ export async function readIngest(request: FastifyRequest, limits: IngestLimits):
       { base64: fields.image_base64, name: 'image_base64' },
       { maxInputBytes: limits.maxBytes },
     );
-    image = identify(loaded.bytes, 'upload:image_base64', null);
+    image = await identify(loaded.bytes, 'upload:image_base64', null, limits);
   }
   return {
     image,

@@ -74,6 +74,8 @@ export function jobView(job: JobRow) {
     requested_by: job.requested_by,
     extras: job.extras,
     webhook_url: job.webhook_url,
+    // Documents (PDF, multi-page TIFF): pages, pages_sent, blank_pages, conflicts; null for an image.
+    document: job.document ?? null,
   };
 }
 

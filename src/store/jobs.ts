@@ -14,7 +14,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { RunRecord } from '../pipeline/record.js';
 import { newestFirst, type PageQuery } from './paging.js';
-import type { Database, JobRow, JobStatus, JobUsage } from './schema.js';
+import type { Database, JobDocument, JobRow, JobStatus, JobUsage } from './schema.js';
 import { Webhooks } from './webhooks.js';
 
 export interface NewIngest {
@@ -78,7 +78,20 @@ function outcomeOf(record: RunRecord, role: Role) {
     attempts: leader ? record.attempts : 0,
     provider: record.provider,
     model: record.model,
+    document: documentOf(record),
   };
+}
+
+/** The page facts of a document's record (JSON), null for an image's. */
+function documentOf(record: RunRecord): string | null {
+  if (record.pages === undefined) return null;
+  const document: JobDocument = {
+    pages: record.pages,
+    pages_sent: record.pages_sent ?? 0,
+    blank_pages: record.blank_pages ?? [],
+    conflicts: record.conflicts ?? [],
+  };
+  return JSON.stringify(document);
 }
 
 async function lockWork(tx: Transaction<Database>, workKey: string): Promise<void> {

@@ -88,6 +88,14 @@ export interface JobUsage {
   estimated: boolean;
 }
 
+/** A document job's pages: how many it has, how many were read, which were blank, where pages disagreed. */
+export interface JobDocument {
+  pages: number;
+  pages_sent: number;
+  blank_pages: number[];
+  conflicts: unknown[];
+}
+
 export interface JobTable {
   id: string;
   pattern_id: string;
@@ -114,6 +122,8 @@ export interface JobTable {
   requested_by: string | null;
   extras: NullableJson<Record<string, unknown>>;
   webhook_url: string | null;
+  /** Documents only (PDF, multi-page TIFF): the page facts of the result; null for images. */
+  document: NullableJson<JobDocument>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
   started_at: Date | null;

@@ -254,11 +254,23 @@ export class Webhooks {
   }
 
   /** An endpoint's events, newest first, each with its attempts (oldest first). */
-  async deliveries(endpointId: string, limit = 50) {
+  deliveries(endpointId: string, limit = 50) {
+    return this.eventsWithAttempts('endpoint_id', endpointId, limit);
+  }
+
+  /**
+   * A job's events, newest first, each with its attempts: to registered endpoints and to
+   * the ingest's or its pattern's own `webhook_url` (which have no endpoint to list them).
+   */
+  jobDeliveries(jobId: string, limit = 50) {
+    return this.eventsWithAttempts('job_id', jobId, limit);
+  }
+
+  private async eventsWithAttempts(column: 'endpoint_id' | 'job_id', value: string, limit: number) {
     const events = await this.db
       .selectFrom('webhook_outbox')
       .selectAll()
-      .where('endpoint_id', '=', endpointId)
+      .where(column, '=', value)
       .orderBy('created_at', 'desc')
       .orderBy('id')
       .limit(limit)

@@ -190,6 +190,64 @@ describe('run --queue', () => {
     expect(billed - mark).toBe(seeds.length);
   });
 
+  it("carries the coordinator's --provider, --model and --base-url to the workers (their own key), per setting", {
+    timeout: 180_000,
+  }, async () => {
+    let other = 0;
+    const second = await startSimulator({
+      latency: { minMs: 50, maxMs: 50 },
+      answer: () => ({ merchant: 'Other Shop', total: 1.5 }),
+      onBilled: () => {
+        other++;
+      },
+    });
+    try {
+      const dir = await folderOf([40, 41]);
+      const state = await tempDir('rq-state-provider');
+      const out = path.join(state, 'results.jsonl');
+      const mark = billed;
+      const args = [...runArgs([dir], out, state), '--provider', 'openai', '--model', 'gpt-sim-x'];
+      // The coordinator has no key: the workers use theirs.
+      const coordinatorEnv = { ...env, OPENAI_API_KEY: '' };
+      const result = await runCli([...args, '--base-url', second.baseUrls.openai, '--json'], {
+        env: coordinatorEnv,
+        timeoutMs: 120_000,
+      });
+      expect(result.code, result.stderr).toBe(0);
+      const lines = await records(out);
+      expect(lines.map((l) => l.status)).toEqual(['ok', 'ok']);
+      for (const line of lines) {
+        expect(line.output).toEqual({ merchant: 'Other Shop', total: 1.5 });
+        expect(line).toMatchObject({ provider: 'openai', model: 'gpt-sim-x' });
+      }
+      expect(other).toBe(2);
+      expect(billed - mark).toBe(0);
+      const auth = second.requests
+        .filter((r) => r.route.includes('chat'))
+        .map((r) => r.headers.authorization);
+      expect(auth).toEqual(['Bearer sim', 'Bearer sim']);
+      // The same images without the setting are other work: the workers' own provider reads them.
+      const own = await runCli(runArgs([dir], path.join(state, 'own.jsonl'), state), {
+        env,
+        timeoutMs: 120_000,
+      });
+      expect(own.code, own.stderr).toBe(0);
+      const ownLines = await records(path.join(state, 'own.jsonl'));
+      for (const line of ownLines) expect(line.output).toEqual({ merchant: 'Blue Bottle', total: 8.99 });
+      expect(billed - mark).toBe(2);
+      expect(other).toBe(2);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('names a bad --base-url before anything is sent', async () => {
+    const dir = await folderOf([42]);
+    const bad = await runCli([...runArgs([dir], '/tmp/x.jsonl', dir), '--base-url', 'ftp://nope'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--base-url');
+  });
+
   it('refuses the local pipeline flags and names a missing database', async () => {
     const dir = await folderOf([30]);
     const triage = await runCli([...runArgs([dir], '/tmp/x.jsonl', dir), '--triage', 'local'], { env });

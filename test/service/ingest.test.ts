@@ -185,7 +185,7 @@ describe('bad uploads get ImgGo-shaped errors and queue nothing', () => {
       /text file/,
     ],
     [
-      'a PDF (documents are not supported yet)',
+      'a PDF that cannot be opened (documents: test/service/documents.test.ts)',
       async () =>
         imageForm(
           Buffer.from('%PDF-1.7\n1 0 obj\n<<>>\nendobj\n'),
@@ -194,8 +194,8 @@ describe('bad uploads get ImgGo-shaped errors and queue nothing', () => {
           'application/pdf',
         ),
       400,
-      'unsupported_format',
-      /PDF/,
+      'invalid_document',
+      /invoice\.pdf/,
     ],
     ['an empty file', async () => imageForm(Buffer.alloc(0)), 400, 'invalid_image'],
     ['no image at all', async () => ({ extras: { a: 1 } }), 400, 'missing_field'],

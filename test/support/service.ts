@@ -24,6 +24,8 @@ export interface TestServiceOptions {
   workers?: number;
   concurrency?: number;
   maxUploadBytes?: number;
+  /** Most pages per document, at ingest and in the workers (default 50). */
+  maxPages?: number;
   rateLimit?: { limit: number; intervalMs: number };
   lockDurationMs?: number;
   stalledIntervalMs?: number;
@@ -83,6 +85,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     api: {
       maxUploadBytes: options.maxUploadBytes ?? 10_000_000,
       allowPrivateUrls: options.allowPrivateUrls ?? true,
+      ...(options.maxPages === undefined ? {} : { maxPages: options.maxPages }),
     },
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     fleet: {
@@ -104,6 +107,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
         limiterStore: redisUrl,
         limiterPrefix: `${prefix}:limiter`,
         warn: log,
+        ...(options.maxPages === undefined ? {} : { maxPages: options.maxPages }),
       },
     },
     log,

@@ -1,9 +1,11 @@
 /**
  * `visionpipe run … --queue redis://…`, the command around runs/queue-run.ts: the same
  * inputs, results file, resume, progress, Ctrl-C handling and summary as a local run,
- * with the workers of the service doing the reading. What the workers run (provider,
- * model, limits, cache) is theirs: the run's own pipeline flags (--route, --triage,
- * --escalate-to, --batch-api) are refused here, naming the flag.
+ * with the workers of the service doing the reading. The run's `--provider` (when chosen),
+ * `--model` and `--base-url` travel in each job and the workers read with them, using
+ * their own API keys (no key leaves this process); limits and cache are the workers'. The
+ * run's own pipeline flags (--route, --triage, --escalate-to, --batch-api) are refused
+ * here, naming the flag.
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -12,6 +14,7 @@ import { VisionpipeError } from '../../errors.js';
 import { loadPattern, render } from '../../patterns/index.js';
 import { closeRedis, connectRedis } from '../../queue/connection.js';
 import { IngestQueue } from '../../queue/ingest-queue.js';
+import { type ProviderSetting, providerSetting, settingKey } from '../../queue/provider-setting.js';
 import { countInputs, expandInputs, readListFile } from '../../runs/inputs.js';
 import { OutputWriter } from '../../runs/output-paths.js';
 import { runOnQueue } from '../../runs/queue-run.js';
@@ -40,6 +43,26 @@ export interface QueueRunCommandFlags extends QueueRunFlags {
   triage?: string;
   escalateTo?: string;
   batchApi?: boolean;
+  /** The coordinator's provider: sent to the workers when chosen (flag, env, config) rather than defaulted. */
+  provider?: string;
+  providerChosen?: boolean;
+  model?: string;
+  baseUrl?: string;
+}
+
+/** The provider setting the jobs carry, or undefined when the workers' own applies. Names a bad flag. */
+function providerSettingOf(flags: QueueRunCommandFlags): ProviderSetting | undefined {
+  if (!flags.providerChosen && flags.model === undefined && flags.baseUrl === undefined) return undefined;
+  const parsed = providerSetting.safeParse({
+    id: flags.provider ?? 'local',
+    ...(flags.model === undefined ? {} : { model: flags.model }),
+    ...(flags.baseUrl === undefined ? {} : { baseUrl: flags.baseUrl }),
+  });
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const option =
+    issue?.path[0] === 'id' ? '--provider' : issue?.path[0] === 'baseUrl' ? '--base-url' : '--model';
+  throw new VisionpipeError('INVALID_OPTION', `${option}: ${issue?.message ?? 'invalid'}`, { option });
 }
 
 const EXTENSIONS = { json: '.json', yaml: '.yaml', xml: '.xml', csv: '.csv', text: '.txt' } as const;
@@ -75,6 +98,7 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
         },
       );
   }
+  const setting = providerSettingOf(flags);
   const redisUrl = checkRedisUrl(flags.queue);
   const databaseUrl = checkDatabaseUrl(flags.databaseUrl);
   const pattern = await loadPattern(flags.pattern);
@@ -104,7 +128,7 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
       fresh: flags.fresh ?? false,
       signature: {
         pattern: createHash('sha256').update(`queue:${pattern.fingerprint}`).digest('hex'),
-        provider: 'queue',
+        provider: setting ? `queue:${settingKey(setting)}` : 'queue',
         model: flags.queuePrefix,
         profile: '',
       },
@@ -124,6 +148,7 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
         queue,
         pattern,
         concurrency: flags.concurrency ?? DEFAULT_IN_FLIGHT,
+        ...(setting ? { provider: setting } : {}),
         sourceLimits: {
           maxInputBytes: flags.maxInputBytes,
           allowPrivateNetworks: flags.allowPrivateUrls ?? false,

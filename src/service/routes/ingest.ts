@@ -53,6 +53,7 @@ export async function ingestRoutes(app: FastifyInstance, context: RouteContext):
         maxBytes: settings.maxUploadBytes,
         allowPrivateUrls: settings.allowPrivateUrls,
         fetchTimeoutMs: settings.fetchTimeoutMs ?? 30_000,
+        ...(settings.maxPages === undefined ? {} : { maxPages: settings.maxPages }),
       });
       const { image } = input;
       const webhookUrl = await acceptWebhookUrl(input.webhookUrl, 'webhook_url', settings.allowPrivateUrls);

@@ -12,6 +12,7 @@ import type { PatternFormat } from '../../patterns/types.js';
 import type { JobStatus } from '../../store/index.js';
 import { notFound } from '../api-error.js';
 import type { RouteContext } from '../app.js';
+import { deliveryLogView } from '../delivery-view.js';
 import { jobView } from '../views.js';
 import { idParams, isUuid, ok, type PagingQuery, pagination, paging, pagingQuery } from './common.js';
 
@@ -62,6 +63,19 @@ export async function jobRoutes(app: FastifyInstance, context: RouteContext): Pr
         'x-pattern-id': job.pattern_id,
       });
       return renderAs(format, pattern, job.manifest);
+    },
+  );
+
+  // The job's webhook events with every attempt: the delivery log of an ingest's or its
+  // pattern's own webhook_url (registered endpoints also have /webhooks/{id}/deliveries).
+  app.get<{ Params: { id: string } }>(
+    '/jobs/:id/deliveries',
+    { config: { scope: 'jobs:read' }, schema: { params: idParams } },
+    async (request) => {
+      const { id } = request.params;
+      const job = isUuid(id) ? await store.jobs.get(id) : undefined;
+      if (!job) throw notFound('job', id);
+      return ok(deliveryLogView(await store.webhooks.jobDeliveries(job.id)));
     },
   );
 

@@ -14,12 +14,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { OutboxRow, WebhookEndpointRow } from '../../store/index.js';
+import type { WebhookEndpointRow } from '../../store/index.js';
 import { eventNamed, WEBHOOK_EVENTS, type WebhookEvent } from '../../webhooks/events.js';
 import { generateSecret } from '../../webhooks/signing.js';
 import { ApiError } from '../api-error.js';
 import type { RouteContext } from '../app.js';
 import { apiKeyOf } from '../auth.js';
+import { deliveryLogView, deliveryView } from '../delivery-view.js';
 import { acceptWebhookUrl } from '../webhook-url.js';
 import { idParams, isUuid, ok } from './common.js';
 
@@ -55,21 +56,6 @@ function endpointView(e: WebhookEndpointRow, showSecret: boolean) {
     last_triggered_at: iso(e.last_triggered_at),
     disabled_at: iso(e.disabled_at),
     disabled_reason: e.disabled_reason,
-  };
-}
-
-function deliveryView(row: OutboxRow) {
-  return {
-    id: row.id,
-    event: row.event,
-    job_id: row.job_id,
-    url: row.url,
-    status: row.status,
-    attempts: row.attempts,
-    next_attempt_at: row.status === 'pending' ? iso(row.next_attempt_at) : null,
-    last_error: row.last_error,
-    created_at: iso(row.created_at),
-    delivered_at: iso(row.delivered_at),
   };
 }
 
@@ -143,19 +129,7 @@ export async function webhookRoutes(app: FastifyInstance, context: RouteContext)
     async (request) => {
       const endpoint = await endpointOr404(request.params.id);
       const events = await store.webhooks.deliveries(endpoint.id);
-      return ok(
-        events.map(({ event, attempts }) => ({
-          ...deliveryView(event),
-          log: attempts.map((a) => ({
-            attempt: a.attempt,
-            requested_at: iso(a.requested_at),
-            duration_ms: a.duration_ms,
-            response_status: a.response_status,
-            response_body: a.response_body,
-            error: a.error,
-          })),
-        })),
-      );
+      return ok(deliveryLogView(events));
     },
   );
 
