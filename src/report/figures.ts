@@ -8,6 +8,7 @@
  * Units: milliseconds for latencies, seconds for wall time, USD for cost.
  */
 import { nearestRank } from '../metrics/latency.js';
+import { defaultMinConfidence, qualityOf } from '../runs/quality.js';
 import type { ReportRecord } from './read-results.js';
 import { type Savings, SavingsTally } from './savings.js';
 
@@ -34,9 +35,13 @@ export interface GroupFigures {
 export interface Headline {
   images: number;
   ok: number;
+  /** `ok` records with every field null: nothing was read (runs/quality.ts). */
+  empty: number;
+  /** `ok` records below the engine's calibrated confidence (runs/quality.ts). */
+  low_confidence: number;
   errors: number;
   skipped: number;
-  /** ok / (ok + errors), 0–1 (1 when nothing was attempted), as the run summary computes it. */
+  /** ok / (ok + empty + low_confidence + errors), 0–1 (1 when nothing was attempted), as the run summary computes it. */
   success_rate: number;
   /** From the first start (finished_at − latency) to the last finish; 0 when records carry no times. */
   wall_s: number;
@@ -125,7 +130,16 @@ class TopList {
 
 export class FigureTally {
   private readonly latencies: number[] = [];
-  private readonly counts = { images: 0, ok: 0, errors: 0, skipped: 0, attempts: 0, costUnknown: 0 };
+  private readonly counts = {
+    images: 0,
+    ok: 0,
+    empty: 0,
+    low_confidence: 0,
+    errors: 0,
+    skipped: 0,
+    attempts: 0,
+    costUnknown: 0,
+  };
   private cost = 0;
   private readonly tokens = { input: 0, output: 0, image: 0 };
   private readonly bytes = { original: 0, sent: 0 };
@@ -146,8 +160,12 @@ export class FigureTally {
   add(record: ReportRecord): void {
     const c = this.counts;
     c.images++;
-    if (record.status === 'ok') c.ok++;
-    else if (record.status === 'skipped') c.skipped++;
+    if (record.status === 'ok') {
+      // Judged as the run summary judges it: an all-null answer or one below the engine's
+      // calibration is not a success.
+      const ok = { status: record.status, output: record.output, confidence: record.confidence ?? null };
+      c[qualityOf(ok, defaultMinConfidence(record.provider)) ?? 'ok']++;
+    } else if (record.status === 'skipped') c.skipped++;
     else {
       c.errors++;
       const code = record.error?.code ?? 'INTERNAL';
@@ -206,12 +224,14 @@ export class FigureTally {
   figures(events: readonly TimelineEvent[] = []): ReportFigures {
     const c = this.counts;
     const sorted = Float64Array.from(this.latencies).sort();
-    const attempted = c.ok + c.errors;
+    const attempted = c.ok + c.empty + c.low_confidence + c.errors;
     const wallS = this.lastFinish > this.firstStart ? (this.lastFinish - this.firstStart) / 1000 : 0;
     return {
       headline: {
         images: c.images,
         ok: c.ok,
+        empty: c.empty,
+        low_confidence: c.low_confidence,
         errors: c.errors,
         skipped: c.skipped,
         success_rate: attempted === 0 ? 1 : c.ok / attempted,

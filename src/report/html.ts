@@ -212,7 +212,7 @@ export function renderReport(figures: ReportFigures, context: ReportContext): st
       'images',
       h.images,
       formatCount(h.images),
-      `${h.ok} ok · ${h.errors} errors · ${h.skipped} skipped`,
+      `${h.ok} ok · ${h.empty} empty · ${h.low_confidence} low confidence · ${h.errors} errors · ${h.skipped} skipped`,
     ),
     figure('success_rate', 'success rate', h.success_rate, formatPercent(h.success_rate)),
     figure(

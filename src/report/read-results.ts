@@ -27,6 +27,8 @@ export const reportRecordSchema = z.looseObject({
   sha256: z.string().nullable(),
   status: z.enum(['ok', 'error', 'skipped']),
   output: z.unknown(),
+  /** 0–1 from engines that report one (the local engine); null or absent otherwise. */
+  confidence: z.number().nullable().optional(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   cache: z.enum(['hit', 'miss', 'dedup', 'near-dup']).nullable(),
   provider: z.string(),

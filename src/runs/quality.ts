@@ -41,7 +41,10 @@ export function isEmptyOutput(value: unknown): boolean {
 }
 
 /** The quality of an `ok` record; other statuses are not judged (undefined). */
-export function qualityOf(record: RunRecord, minConfidence: number | undefined): Quality | undefined {
+export function qualityOf(
+  record: Pick<RunRecord, 'status' | 'output' | 'confidence'>,
+  minConfidence: number | undefined,
+): Quality | undefined {
   if (record.status !== 'ok') return undefined;
   if (isEmptyOutput(record.output)) return 'empty';
   if (minConfidence !== undefined && record.confidence !== null && record.confidence < minConfidence) {
