@@ -97,6 +97,8 @@ describe('README.md code blocks', () => {
       ...of('Configuration', 'yaml'),
       ...ALL.filter((b) => b.lang === 'sh' && b.code.includes('visionpipe serve --workers 2')),
       ...of('Development', 'sh'),
+      // Run line by line as written by test/cli/readme-project.test.ts.
+      ...of('Your own project', 'sh'),
       // A drawing, not code.
       ...of('Concepts', 'text'),
     ];
