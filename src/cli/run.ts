@@ -83,7 +83,8 @@ exceeding it; run again with more to resume), --report report.html. OTEL_EXPORTE
 turns on OpenTelemetry traces.
 
 Exit codes: 0 done (per-image errors are in the results), 1 with --fail-on-error when any
-image failed, 2 usage error or when no input exists (every record NOT_FOUND).`;
+image failed, 2 usage error or when no input exists (every record NOT_FOUND), 4 stopped by
+--max-cost-usd, 130 stopped by Ctrl-C/SIGTERM before every input was done (--watch: 0).`;
 
 function confidenceOption(value: string): number {
   const n = Number(value);

@@ -197,7 +197,7 @@ describe('visionpipe run', () => {
         }, 50);
       },
     });
-    expect(result, result.stderr + result.stdout).toMatchObject({ code: 0, signal: null });
+    expect(result, result.stderr + result.stdout).toMatchObject({ code: 130, signal: null });
     expect(result.stderr).toContain('Stopping');
     expect(result.stdout).toContain('stopped early');
     const records = await readRecords(out); // throws on a partial line

@@ -420,6 +420,8 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       return 2;
     }
     if (notProcessed !== undefined) return EXIT.budgetStopped;
+    // A script must not read a run cut short by a signal as a complete one.
+    if (!completed && !flags.watch) return EXIT.stopped;
     return flags.failOnError && result.errors > 0 ? EXIT.inputsFailed : EXIT.ok;
   } finally {
     // Every exit path (a thrown error included) closes the metrics server, the alert timer
