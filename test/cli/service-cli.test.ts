@@ -32,7 +32,9 @@ describe('migrate', () => {
       current: ['0001-initial', '0002-pattern-snapshots', '0003-job-documents'],
     });
     const again = await runCli(['migrate'], { env });
-    expect(again.stdout).toBe('the database is up to date (0001-initial, 0002-pattern-snapshots, 0003-job-documents)\n');
+    expect(again.stdout).toBe(
+      'the database is up to date (0001-initial, 0002-pattern-snapshots, 0003-job-documents)\n',
+    );
   });
 });
 
