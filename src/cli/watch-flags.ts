@@ -3,8 +3,8 @@
  * arrive, until Ctrl-C (or SIGTERM) prints the summary. The flags only; the watcher is
  * runs/watch-inputs.ts, loaded when a run uses it.
  */
-import { type Command, Option } from 'commander';
-import { parseDuration } from '../config/durations.js';
+import type { Command } from 'commander';
+import { durationOption } from './duration-flag.js';
 
 export interface WatchFlags {
   watch?: string;
@@ -19,11 +19,10 @@ export function addWatchOptions(command: Command): Command {
       'keep running: process the files in DIR, then each new or changed one as it arrives, until Ctrl-C',
     )
     .addOption(
-      new Option(
-        '--watch-stable <duration>',
+      durationOption(
+        '--watch-stable',
         "with --watch: how long a file's size must stay unchanged before it is read (a copy still being written is not)",
-      )
-        .argParser((v) => parseDuration(v, '--watch-stable'))
-        .default(1000, '1s'),
+        1000,
+      ),
     );
 }
