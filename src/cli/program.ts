@@ -19,7 +19,7 @@ import { reportCommand } from './report.js';
 import { runCommandDefinition } from './run.js';
 import { serviceCommands } from './service-commands.js';
 import { simulateCommand } from './simulate.js';
-import { typosBeforeMissingOptions } from './typos-first.js';
+import { checkMissingOptions, typosBeforeMissingOptions } from './typos-first.js';
 
 const EXAMPLES = `
 Examples:
@@ -73,7 +73,11 @@ export interface CliOptions {
 export async function runCli(argv: readonly string[], options: CliOptions = {}): Promise<number> {
   const program = buildProgram();
   const { beforeAction } = options;
-  if (beforeAction) program.hook('preAction', () => beforeAction());
+  // The first hook to run: a missing mandatory option is a usage error before anything loads.
+  program.hook('preAction', async (_program, actioned) => {
+    checkMissingOptions(actioned);
+    if (beforeAction) await beforeAction();
+  });
   // Subcommands inherit exitOverride only when set before they are added, so set it on each.
   const override = (command: Command) => {
     command.exitOverride();
