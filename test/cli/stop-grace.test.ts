@@ -8,7 +8,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { runCli } from '../support/cli.js';
+import { runOpenAiCompatible } from '../support/cli.js';
 import { corpus, tempDir } from '../support/images.js';
 
 let simulator: Simulator;
@@ -39,37 +39,22 @@ describe('run stopped by SIGTERM while rate limited', () => {
   it('exits within the grace period with its summary; waiting images are ABORTED, redone next time', async () => {
     let stderr = '';
     let signalled = false;
-    const result = await runCli(
-      [
-        'run',
-        'inputs',
-        '-p',
-        'pattern.json',
-        '--provider',
-        'openai',
-        '--model',
-        'gpt-4o-mini',
-        '--base-url',
-        simulator.baseUrls.openai,
-        '--cache',
-        'off',
-        '--no-progress',
-        '--json',
-      ],
-      {
-        cwd: work,
-        env: { OPENAI_API_KEY: 'sk-sim-grace' },
-        onSpawn: (child) => {
-          child.stderr?.on('data', (chunk: Buffer) => {
-            stderr += chunk.toString();
-            if (!signalled && /waiting .*rate limited/.test(stderr)) {
-              signalled = true;
-              child.kill('SIGTERM');
-            }
-          });
-        },
+    const result = await runOpenAiCompatible('inputs', {
+      pattern: 'pattern.json',
+      baseUrl: simulator.baseUrls.openai,
+      extra: ['--cache', 'off', '--no-progress', '--json'],
+      cwd: work,
+      env: { OPENAI_API_KEY: 'sk-sim-grace' },
+      onSpawn: (child) => {
+        child.stderr?.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (!signalled && /waiting .*rate limited/.test(stderr)) {
+            signalled = true;
+            child.kill('SIGTERM');
+          }
+        });
       },
-    );
+    });
     // Without the grace period the process outlives the test's timeout (minutes of pauses).
     expect(signalled, stderr).toBe(true);
     expect(result.code, result.stderr).toBe(130); // stopped before every input was done

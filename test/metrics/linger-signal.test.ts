@@ -8,7 +8,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { runCli } from '../support/cli.js';
+import { runOpenAiCompatible } from '../support/cli.js';
 import { corpus, tempDir } from '../support/images.js';
 import { scrape, total } from '../support/metrics-scrape.js';
 
@@ -36,20 +36,11 @@ describe('run --metrics-linger', () => {
       let stdout = '';
       let stderr = '';
       let scrapedEnd: number | undefined;
-      const result = await runCli(
-        [
-          'run',
-          'inputs',
-          '-p',
-          'pattern.json',
-          '--provider',
-          'openai',
-          '--model',
-          'gpt-4o-mini',
-          '--base-url',
-          simulator.baseUrls.openai,
-          '--out',
-          `${signal}.jsonl`,
+      const result = await runOpenAiCompatible('inputs', {
+        pattern: 'pattern.json',
+        baseUrl: simulator.baseUrls.openai,
+        out: `${signal}.jsonl`,
+        extra: [
           '--cache',
           'off',
           '--no-progress',
@@ -61,30 +52,28 @@ describe('run --metrics-linger', () => {
           '--metrics-linger',
           '10m',
         ],
-        {
-          cwd: work,
-          env: { OPENAI_API_KEY: 'sk-sim-linger' },
-          onSpawn: (child) => {
-            child.stderr?.on('data', (chunk: Buffer) => {
-              stderr += chunk.toString();
-            });
-            child.stdout?.on('data', (chunk: Buffer) => {
-              stdout += chunk.toString();
-              if (scrapedEnd !== undefined || !stdout.includes('\n')) return;
-              scrapedEnd = -1;
-              // The window is open (a last scrape answers); then the orchestrator stops us.
-              const url = /Metrics at (http:\/\/\S+)\/metrics/.exec(stderr)?.[1];
-              void scrape(`${url}/metrics`).then(
-                (families) => {
-                  scrapedEnd = total(families, 'visionpipe_run_in_progress');
-                  child.kill(signal);
-                },
-                () => child.kill(signal),
-              );
-            });
-          },
+        cwd: work,
+        env: { OPENAI_API_KEY: 'sk-sim-linger' },
+        onSpawn: (child) => {
+          child.stderr?.on('data', (chunk: Buffer) => {
+            stderr += chunk.toString();
+          });
+          child.stdout?.on('data', (chunk: Buffer) => {
+            stdout += chunk.toString();
+            if (scrapedEnd !== undefined || !stdout.includes('\n')) return;
+            scrapedEnd = -1;
+            // The window is open (a last scrape answers); then the orchestrator stops us.
+            const url = /Metrics at (http:\/\/\S+)\/metrics/.exec(stderr)?.[1];
+            void scrape(`${url}/metrics`).then(
+              (families) => {
+                scrapedEnd = total(families, 'visionpipe_run_in_progress');
+                child.kill(signal);
+              },
+              () => child.kill(signal),
+            );
+          });
         },
-      );
+      });
       // Without the fix the process outlives the test's timeout (it lingers 10 minutes).
       expect(result.code, result.stderr).toBe(0);
       expect(scrapedEnd).toBe(0);

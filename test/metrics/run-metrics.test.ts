@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/pipeline/record.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { runCli } from '../support/cli.js';
+import { type CliResult, runOpenAiCompatible } from '../support/cli.js';
 import { corpus, tempDir } from '../support/images.js';
 import { family, scrape, total } from '../support/metrics-scrape.js';
 import { solidJpeg } from '../support/simulator-fixtures.js';
@@ -72,18 +72,10 @@ describe('run --metrics-port and --log-file', () => {
       };
       void poll();
     });
-    const run = runCli(
-      [
-        'run',
-        'inputs',
-        '-p',
-        'pattern.json',
-        '--provider',
-        'openai',
-        '--model',
-        'gpt-4o-mini',
-        '--base-url',
-        simulator.baseUrls.openai,
+    const run = runOpenAiCompatible('inputs', {
+      pattern: 'pattern.json',
+      baseUrl: simulator.baseUrls.openai,
+      extra: [
         '--concurrency',
         '2',
         '--no-progress',
@@ -97,16 +89,14 @@ describe('run --metrics-port and --log-file', () => {
         '--log-level',
         'debug',
       ],
-      {
-        cwd: work,
-        env: { OPENAI_API_KEY: SECRET },
-        onSpawn: (child) =>
-          child.stderr?.on('data', (chunk: Buffer) => {
-            stderr += chunk.toString();
-            url ??= /Metrics at (http:\/\/\S+)\/metrics/.exec(stderr)?.[1];
-          }),
-      },
-    );
+      cwd: work,
+      env: { OPENAI_API_KEY: SECRET },
+      onSpawn: (child) =>
+        child.stderr?.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          url ??= /Metrics at (http:\/\/\S+)\/metrics/.exec(stderr)?.[1];
+        }),
+    });
     await Promise.race([
       scraping,
       run.then((r) => Promise.reject(new Error(`run ended first: ${r.stderr}`))),
@@ -184,56 +174,36 @@ describe('run --metrics-port and --log-file', () => {
     let stderr = '';
     let scraped: { inProgress: number; images: number } | Error | undefined;
     let summaryAt: number | undefined;
-    const run = runCli(
-      [
-        'run',
-        'inputs',
-        '-p',
-        'pattern.json',
-        '--provider',
-        'openai',
-        '--model',
-        'gpt-4o-mini',
-        '--base-url',
-        simulator.baseUrls.openai,
-        '--out',
-        'linger.jsonl',
-        '--cache',
-        'off',
-        '--no-progress',
-        '--json',
-        '--metrics-port',
-        '0',
-        '--metrics-linger',
-        '10s',
-      ],
-      {
-        cwd: work,
-        env: { OPENAI_API_KEY: SECRET },
-        onSpawn: (child) => {
-          child.stderr?.on('data', (chunk: Buffer) => {
-            stderr += chunk.toString();
-          });
-          child.stdout?.on('data', (chunk: Buffer) => {
-            stdout += chunk.toString();
-            if (summaryAt !== undefined || !stdout.includes('\n')) return;
-            summaryAt = Date.now();
-            const url = /Metrics at (http:\/\/\S+)\/metrics/.exec(stderr)?.[1];
-            scrape(`${url}/metrics`).then(
-              (families) => {
-                scraped = {
-                  inProgress: total(families, 'visionpipe_run_in_progress'),
-                  images: total(families, 'visionpipe_images_total'),
-                };
-              },
-              (error: Error) => {
-                scraped = error;
-              },
-            );
-          });
-        },
+    const run = runOpenAiCompatible('inputs', {
+      pattern: 'pattern.json',
+      baseUrl: simulator.baseUrls.openai,
+      out: 'linger.jsonl',
+      extra: ['--cache', 'off', '--no-progress', '--json', '--metrics-port', '0', '--metrics-linger', '10s'],
+      cwd: work,
+      env: { OPENAI_API_KEY: SECRET },
+      onSpawn: (child) => {
+        child.stderr?.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        child.stdout?.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          if (summaryAt !== undefined || !stdout.includes('\n')) return;
+          summaryAt = Date.now();
+          const url = /Metrics at (http:\/\/\S+)\/metrics/.exec(stderr)?.[1];
+          scrape(`${url}/metrics`).then(
+            (families) => {
+              scraped = {
+                inProgress: total(families, 'visionpipe_run_in_progress'),
+                images: total(families, 'visionpipe_images_total'),
+              };
+            },
+            (error: Error) => {
+              scraped = error;
+            },
+          );
+        });
       },
-    );
+    });
     const result = await run;
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(stdout.split('\n')[0] ?? '') as { total: number };
@@ -253,19 +223,12 @@ describe('run --metrics-port and --log-file', () => {
       await mkdir(dir, { recursive: true });
       for (let i = 0; i < 30; i++)
         await writeFile(path.join(dir, `m-${i}.jpg`), await solidJpeg(40 + i, 30, '#405060'));
-      const { result, families } = await runThenScrape(
-        ['run', dir, '-p', 'pattern.json', '--provider', 'openai', '--model', 'gpt-4o-mini'],
-        [
-          '--base-url',
-          limited.baseUrls.openai,
-          '--out',
-          'limited.jsonl',
-          '--cache',
-          'off',
-          '--concurrency',
-          '8',
-        ],
-      );
+      const { result, families } = await runThenScrape(dir, limited.baseUrls.openai, 'limited.jsonl', [
+        '--cache',
+        'off',
+        '--concurrency',
+        '8',
+      ]);
       expect(result.code, result.stderr).toBe(0);
       const refused = total(families, 'visionpipe_rate_limited_total', { provider: 'openai' });
       expect(refused).toBeGreaterThan(0);
@@ -286,30 +249,33 @@ describe('run --metrics-port and --log-file', () => {
 
 /** Runs visionpipe with /metrics up, scrapes once the summary is out (during --metrics-linger). */
 async function runThenScrape(
-  args: string[],
-  more: string[],
-): Promise<{ result: Awaited<ReturnType<typeof runCli>>; families: Awaited<ReturnType<typeof scrape>> }> {
+  input: string,
+  baseUrl: string,
+  out: string,
+  extra: string[],
+): Promise<{ result: CliResult; families: Awaited<ReturnType<typeof scrape>> }> {
   let stdout = '';
   let stderr = '';
   let scraped: Promise<Awaited<ReturnType<typeof scrape>>> | undefined;
-  const result = await runCli(
-    [...args, ...more, '--no-progress', '--json', '--metrics-port', '0', '--metrics-linger', '10s'],
-    {
-      cwd: work,
-      env: { OPENAI_API_KEY: SECRET },
-      onSpawn: (child) => {
-        child.stderr?.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-        });
-        child.stdout?.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          if (scraped || !stdout.includes('\n')) return;
-          const url = /Metrics at (http:\/\/\S+)\/metrics/.exec(stderr)?.[1];
-          scraped = scrape(`${url}/metrics`);
-        });
-      },
+  const result = await runOpenAiCompatible(input, {
+    pattern: 'pattern.json',
+    baseUrl,
+    out,
+    extra: [...extra, '--no-progress', '--json', '--metrics-port', '0', '--metrics-linger', '10s'],
+    cwd: work,
+    env: { OPENAI_API_KEY: SECRET },
+    onSpawn: (child) => {
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.stdout?.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (scraped || !stdout.includes('\n')) return;
+        const url = /Metrics at (http:\/\/\S+)\/metrics/.exec(stderr)?.[1];
+        scraped = scrape(`${url}/metrics`);
+      });
     },
-  );
+  });
   if (!scraped) throw new Error(`no summary printed: ${result.stderr}`);
   return { result, families: await scraped };
 }

@@ -64,17 +64,22 @@ export async function readRecords(file: string): Promise<RunRecord[]> {
 
 /**
  * `visionpipe run INPUT --pattern PATTERN --provider openai --model gpt-4o-mini --base-url
- * BASE --out OUT …extra` with a test key, the way a user points a run at the simulator.
+ * BASE [--out OUT] …extra` with a test key (`OPENAI_API_KEY`, overridable through `env`),
+ * the way a user points a run at the simulator. Without `out` the run writes its default
+ * results file. `onSpawn` sees the child (to watch its output or signal it); `timeoutMs`
+ * bounds the run (killed after it, default that of runCli).
  */
 export function runOpenAiCompatible(
   input: string,
   options: {
     pattern: string;
     baseUrl: string;
-    out: string;
+    out?: string;
     extra?: string[];
     cwd?: string;
     env?: Record<string, string>;
+    timeoutMs?: number;
+    onSpawn?: (child: ChildProcess) => void;
   },
 ): Promise<CliResult> {
   return runCli(
@@ -89,13 +94,14 @@ export function runOpenAiCompatible(
       'gpt-4o-mini',
       '--base-url',
       options.baseUrl,
-      '--out',
-      options.out,
+      ...(options.out === undefined ? [] : ['--out', options.out]),
       ...(options.extra ?? []),
     ],
     {
       ...(options.cwd ? { cwd: options.cwd } : {}),
       env: { OPENAI_API_KEY: 'sk-test-simulator', ...options.env },
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
     },
   );
 }
