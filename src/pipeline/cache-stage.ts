@@ -4,6 +4,7 @@
  * a hit costs nothing and returns the stored output. An entry that cannot be decoded is
  * dropped and treated as a miss.
  */
+import { asObject, decodeEntry } from '../cache/json-entry.js';
 import type { CacheSetup } from '../cache/open-cache.js';
 import type { WarningSink } from '../cache/store.js';
 import type { Usage } from '../providers/spec.js';
@@ -28,9 +29,9 @@ export interface CachedResult {
 }
 
 function isCachedResult(value: unknown): value is CachedResult {
-  if (value === null || typeof value !== 'object') return false;
-  const v = value as Record<string, unknown>;
+  const v = asObject(value);
   return (
+    v !== undefined &&
     'output' in v &&
     typeof v.model === 'string' &&
     typeof v.run_id === 'string' &&
@@ -53,10 +54,8 @@ export class ResultCacheStage {
       return undefined;
     }
     if (raw === undefined) return undefined;
-    try {
-      const value: unknown = JSON.parse(raw.toString('utf8'));
-      if (isCachedResult(value)) return value;
-    } catch {}
+    const entry = decodeEntry(raw, isCachedResult);
+    if (entry) return entry;
     this.warn(`cache entry ${key.slice(0, 24)}… is unreadable; dropping it`);
     await this.setup.results.delete(key).catch(() => false);
     return undefined;

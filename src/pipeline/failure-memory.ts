@@ -10,6 +10,7 @@
  * failures about the account or the setup (keys, quota, a bad request) are never
  * remembered: the next run tries them again.
  */
+import { asObject, decodeEntry } from '../cache/json-entry.js';
 import type { CacheSetup } from '../cache/open-cache.js';
 import type { WarningSink } from '../cache/store.js';
 import { type ErrorCode, VisionpipeError } from '../errors.js';
@@ -37,9 +38,9 @@ interface Remembered {
 }
 
 function isRemembered(value: unknown): value is Remembered {
-  if (value === null || typeof value !== 'object') return false;
-  const v = value as Record<string, unknown>;
+  const v = asObject(value);
   return (
+    v !== undefined &&
     typeof v.code === 'string' &&
     DETERMINISTIC_FAILURES.has(v.code as ErrorCode) &&
     typeof v.message === 'string' &&
@@ -69,11 +70,8 @@ export class FailureMemory {
       return undefined; // the cache's own warnings say it is down
     }
     if (raw === undefined) return undefined;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw.toString('utf8'));
-    } catch {}
-    if (!isRemembered(value)) return undefined;
+    const value = decodeEntry(raw, isRemembered);
+    if (!value) return undefined;
     const when = new Date(value.at).toISOString();
     const error = new VisionpipeError(
       value.code,
