@@ -1,16 +1,7 @@
 /** Human-readable figures for terminal output. */
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
-}
+// One byte formatter for the terminal and the HTML report.
+export { formatBytes } from '../report/units.js';
 
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return '?';

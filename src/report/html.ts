@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { ReportFigures } from './figures.js';
 import type { ReportRecord } from './read-results.js';
+import { formatBytes } from './units.js';
 
 export interface ReportContext {
   title: string;
@@ -65,17 +66,6 @@ export function formatUsd(usd: number): string {
 }
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
-}
-function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 function figure(name: string, label: string, value: number, text: string, note = ''): string {
