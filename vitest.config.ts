@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,5 +9,9 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Forks isolate native modules (sharp, better-sqlite3) and signal handling per file.
     pool: 'forks',
+    // vitest's default is one fork less than the cores: on CI's 2 cores, one file at a time.
+    // Most files spend their time waiting on the CLI processes, servers, Redis and PostgreSQL
+    // they start, so one fork per core keeps both cores busy.
+    maxWorkers: Math.max(2, os.availableParallelism()),
   },
 });
