@@ -1,6 +1,8 @@
 /**
  * CLI tests run the real binary (bin/visionpipe.cjs → dist/), so the build must match
- * the sources under test: compile once before the suite.
+ * the sources under test: compile once before the suite. The build is incremental
+ * (tsconfig.build.json keeps dist/.tsbuildinfo): after `npm ci`'s prepare build, or with
+ * nothing changed since the last run, tsc re-checks only what changed and writes nothing.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
