@@ -5,7 +5,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
-    testTimeout: 60_000,
+    // Two forks share the two cores, so a CPU-bound test (local OCR in a CLI child) may get
+    // half of what it had alone: the default bound leaves room for that (it asserts nothing).
+    testTimeout: 120_000,
     hookTimeout: 120_000,
     // Forks isolate native modules (sharp, better-sqlite3) and signal handling per file.
     pool: 'forks',
