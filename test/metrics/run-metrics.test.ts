@@ -5,6 +5,7 @@
  * the log has run start/end, one line per image at debug, one warning per failure,
  * the 429s and retries, and never the API key.
  */
+import type { ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +53,7 @@ describe('run --metrics-port and --log-file', () => {
     simulator.inject('bad-request', 1);
     let url: string | undefined;
     let stderr = '';
+    let running: ChildProcess | undefined;
     let last: Awaited<ReturnType<typeof scrape>> | undefined;
     const scraping = new Promise<void>((resolve, reject) => {
       const poll = async () => {
@@ -91,16 +93,21 @@ describe('run --metrics-port and --log-file', () => {
       ],
       cwd: work,
       env: { OPENAI_API_KEY: SECRET },
-      onSpawn: (child) =>
+      onSpawn: (child) => {
+        running = child;
         child.stderr?.on('data', (chunk: Buffer) => {
           stderr += chunk.toString();
           url ??= /Metrics at (http:\/\/\S+)\/metrics/.exec(stderr)?.[1];
-        }),
+        });
+      },
     });
     await Promise.race([
       scraping,
       run.then((r) => Promise.reject(new Error(`run ended first: ${r.stderr}`))),
     ]);
+    // Scraped the finished run: end the scrape window now (a SIGTERM while lingering exits 0,
+    // linger-signal.test.ts; the last test here sits a window out to its end).
+    running?.kill('SIGTERM');
     const families = last ?? [];
     const result = await run;
     expect(result.code).toBe(0);
@@ -196,9 +203,11 @@ describe('run --metrics-port and --log-file', () => {
                 inProgress: total(families, 'visionpipe_run_in_progress'),
                 images: total(families, 'visionpipe_images_total'),
               };
+              child.kill('SIGTERM'); // the window was open; no need to sit it out
             },
             (error: Error) => {
               scraped = error;
+              child.kill('SIGTERM');
             },
           );
         });
