@@ -177,47 +177,21 @@ describe('run --metrics-port and --log-file', () => {
   }, 120_000);
 
   it('print the summary before --metrics-linger, while a last scrape still answers', async () => {
-    let stdout = '';
-    let stderr = '';
-    let scraped: { inProgress: number; images: number } | Error | undefined;
-    let summaryAt: number | undefined;
-    const run = runOpenAiCompatible('inputs', {
-      pattern: 'pattern.json',
-      baseUrl: simulator.baseUrls.openai,
-      out: 'linger.jsonl',
-      extra: ['--cache', 'off', '--no-progress', '--json', '--metrics-port', '0', '--metrics-linger', '10s'],
-      cwd: work,
-      env: { OPENAI_API_KEY: SECRET },
-      onSpawn: (child) => {
-        child.stderr?.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-        });
-        child.stdout?.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          if (summaryAt !== undefined || !stdout.includes('\n')) return;
-          summaryAt = Date.now();
-          const url = /Metrics at (http:\/\/\S+)\/metrics/.exec(stderr)?.[1];
-          scrape(`${url}/metrics`).then(
-            (families) => {
-              scraped = {
-                inProgress: total(families, 'visionpipe_run_in_progress'),
-                images: total(families, 'visionpipe_images_total'),
-              };
-              child.kill('SIGTERM'); // the window was open; no need to sit it out
-            },
-            (error: Error) => {
-              scraped = error;
-              child.kill('SIGTERM');
-            },
-          );
-        });
-      },
-    });
-    const result = await run;
+    // The window was open when the summary came out; then a SIGTERM ends it (no need to sit it out).
+    const { result, families } = await runThenScrape(
+      'inputs',
+      simulator.baseUrls.openai,
+      'linger.jsonl',
+      ['--cache', 'off'],
+      { stopAfterScrape: true },
+    );
     expect(result.code, result.stderr).toBe(0);
-    const summary = JSON.parse(stdout.split('\n')[0] ?? '') as { total: number };
+    const summary = JSON.parse(result.stdout.split('\n')[0] ?? '') as { total: number };
     // The summary came out with the scrape window still open: the scrape saw the run's end.
-    expect(scraped).toEqual({ inProgress: 0, images: summary.total });
+    expect({
+      inProgress: total(families, 'visionpipe_run_in_progress'),
+      images: total(families, 'visionpipe_images_total'),
+    }).toEqual({ inProgress: 0, images: summary.total });
   }, 120_000);
 
   it('publish what flow control learned: visionpipe_limiter_rate (paced rpm) and _concurrency', async () => {
@@ -256,12 +230,16 @@ describe('run --metrics-port and --log-file', () => {
   }, 120_000);
 });
 
-/** Runs visionpipe with /metrics up, scrapes once the summary is out (during --metrics-linger). */
+/**
+ * Runs visionpipe with /metrics up, scrapes once the summary is out (during --metrics-linger),
+ * then, with `stopAfterScrape`, ends the 10 s window with a SIGTERM (else the run sits it out).
+ */
 async function runThenScrape(
   input: string,
   baseUrl: string,
   out: string,
   extra: string[],
+  options: { stopAfterScrape?: boolean } = {},
 ): Promise<{ result: CliResult; families: Awaited<ReturnType<typeof scrape>> }> {
   let stdout = '';
   let stderr = '';
@@ -282,6 +260,7 @@ async function runThenScrape(
         if (scraped || !stdout.includes('\n')) return;
         const url = /Metrics at (http:\/\/\S+)\/metrics/.exec(stderr)?.[1];
         scraped = scrape(`${url}/metrics`);
+        if (options.stopAfterScrape) void scraped.finally(() => child.kill('SIGTERM')).catch(() => {});
       });
     },
   });
