@@ -17,8 +17,16 @@
  *                          counted from the first ingest (start-up excluded)
  *   machine CPU/job, busy  the whole machine's busy CPU time ÷ jobs done, and its busy share
  *                          (other users of the machine included: 1.00 means it was saturated)
+ *   load                   the machine's 1-minute load average at the start and the end of the row
+ *   where the time goes    per paid job (means): in the worker (started → completed in
+ *                          PostgreSQL), of which the pipeline (the record's latency_ms), of
+ *                          which the simulated provider (its known mean draw, 600 ms); and
+ *                          slots busy: Σ in-worker time ÷ (worker processes × concurrency ×
+ *                          wall). A worker whose slots are busy 100 % of the time with jobs
+ *                          that spend most of it at the provider scales until the limit.
  *
- *   npm run bench:service [-- --ingests 2000 --workers 1,2,4 --concurrency 2 --limit 10 --profile-worker dir]
+ *   npm run bench:service [-- --ingests 2000 --workers 1,2,4 --concurrency 2 --limit 10 --profile-worker dir
+ *                            --results service-loaded]
  *
  * Everything (API, workers, PostgreSQL, Redis, simulator, this script) runs on this one
  * machine, so the numbers are a floor: a machine with 2 cores shared with other work
@@ -29,7 +37,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -44,6 +52,8 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '1,2,4' },
     concurrency: { type: 'string', default: '2' },
     limit: { type: 'string', default: '10' },
+    /** Results file name under bench/results/ (a run on a loaded machine can be kept apart). */
+    results: { type: 'string', default: 'service' },
     /** Write a V8 CPU profile of the first worker of each row into this folder. */
     'profile-worker': { type: 'string' },
     redis: { type: 'string', default: process.env.REDIS_URL || 'redis://127.0.0.1:6379' },
@@ -193,9 +203,26 @@ interface Row {
   machine_cpu_ms_per_job: number;
   /** Share of the machine's CPU time that was busy during the load, 0-1 (1 = every core saturated). */
   machine_busy: number;
+  /** 1-minute load average of the machine when the row started and when it ended (2 cores: 2 is full). */
+  load_start: number;
+  load_end: number;
+  /** Mean ms per paid job from the worker taking it (started_at) to its result (completed_at). */
+  in_worker_ms: number;
+  /** Mean of the pipeline's own latency_ms per paid job (load, preprocess, cache, limiter, provider, validation). */
+  pipeline_ms: number;
+  /** Mean wait the shared rate limiter imposed per paid job, ms. */
+  limiter_wait_ms: number;
+  /** Σ in-worker time ÷ (worker processes × concurrency × wall): how busy the job slots were, 0-1. */
+  slots_busy: number;
 }
 
+/** Mean simulated provider latency, real ms: the uniform 2-10 s draw × TIME_SCALE. */
+const PROVIDER_MEAN_MS = ((2000 + 10_000) / 2) * TIME_SCALE;
+
 async function measure(workerCount: number, seedBase: number): Promise<Row> {
+  const loadStart = loadavg()[0]!;
+  // Made before the clock starts: the bench's own image encoding is not the service's load.
+  const images = await Promise.all(Array.from({ length: INGESTS }, (_, i) => image(seedBase + i)));
   const billed = new Map<string, number>();
   const sim = await startSimulator({
     latency: { minMs: 2000, maxMs: 10_000 },
@@ -242,7 +269,7 @@ async function measure(workerCount: number, seedBase: number): Promise<Row> {
     const common = ['--allow-private-urls', '--provider', 'openai', '--base-url', sim.baseUrls.openai];
     const api = start(['serve', '--port', '0', '--workers', '0', '--rate-limit', 'off', ...common], env);
     procs.push(api);
-    const base = `${(await api.waitFor(/visionpipe serve: (http:\/\/\S+)\/api/))[1]}/api`;
+    const base = `${(await api.waitFor(/visionpipe serve: (http:\/\/\S+)\/api/, 300_000))[1]}/api`;
     for (let i = 0; i < workerCount; i++) {
       const w = start(
         [
@@ -261,7 +288,8 @@ async function measure(workerCount: number, seedBase: number): Promise<Row> {
           : [],
       );
       procs.push(w);
-      await w.waitFor(/visionpipe worker: taking jobs/);
+      // Generous: on a machine loaded by other work, loading the CLI alone took over a minute.
+      await w.waitFor(/visionpipe worker: taking jobs/, 300_000);
     }
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
     const { port } = receiver.address() as AddressInfo;
@@ -292,9 +320,9 @@ async function measure(workerCount: number, seedBase: number): Promise<Row> {
     const ingesting = Promise.all(
       Array.from({ length: CLIENTS }, async () => {
         while (next < INGESTS) {
-          const seed = seedBase + next++;
+          const bytes = images[next++]!;
           const form = new FormData();
-          form.set('image', new Blob([new Uint8Array(await image(seed))], { type: 'image/jpeg' }), 'i.jpg');
+          form.set('image', new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }), 'i.jpg');
           const answer = await timed(apiLatencies, () =>
             fetch(`${base}/patterns/${pattern.data.id}/ingest`, {
               method: 'POST',
@@ -322,12 +350,18 @@ async function measure(workerCount: number, seedBase: number): Promise<Row> {
     await ingesting;
     let finished = 0;
     const deadline = Date.now() + 30 * 60_000;
+    let told = Date.now();
     for (;;) {
       const { rows } = await db.query<{ n: string }>(
         "select count(*) as n from jobs where status in ('succeeded','failed')",
       );
       finished = Number(rows[0]!.n);
       if (finished >= accepted || Date.now() > deadline) break;
+      // A long row (2 000 ingests on one worker takes over 10 minutes) says it is alive.
+      if (Date.now() - told > 30_000) {
+        told = Date.now();
+        console.error(`  ${finished} of ${accepted} finished (load ${fmt(loadavg()[0]!)})`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const machineAtEnd = await machineCpu();
@@ -350,6 +384,16 @@ async function measure(workerCount: number, seedBase: number): Promise<Row> {
     );
     const completed = Number(ok[0]!.n);
     const latencies = lat.map((r) => r.latency_ms);
+    const { rows: spent } = await db.query<{ in_worker: number; busy: number }>(
+      `select avg(extract(epoch from (completed_at - started_at)) * 1000)::float8 as in_worker,
+              coalesce(sum(extract(epoch from (completed_at - started_at)) * 1000), 0)::float8 as busy
+         from jobs where status = 'succeeded' and cache = 'miss'`,
+    );
+    const { rows: piped } = await db.query<{ pipeline: number; waited: number }>(
+      `select avg((record->>'latency_ms')::float8) as pipeline,
+              avg((record->'rate_limited'->>'wait_ms')::float8) as waited
+         from results`,
+    );
     return {
       workers: workerCount,
       ingests: INGESTS,
@@ -372,6 +416,12 @@ async function measure(workerCount: number, seedBase: number): Promise<Row> {
       api_cpu_ms_per_job: apiCpu / completed,
       machine_cpu_ms_per_job: machineBusy / completed,
       machine_busy: machineBusy / (machineAtEnd.total - machineAtStart.total),
+      load_start: loadStart,
+      load_end: loadavg()[0]!,
+      in_worker_ms: spent[0]!.in_worker,
+      pipeline_ms: piped[0]!.pipeline,
+      limiter_wait_ms: piped[0]!.waited,
+      slots_busy: spent[0]!.busy / (workerCount * CONCURRENCY * wallS * 1000),
     };
   } catch (error) {
     for (const p of procs) console.error(p.output.slice(-3000));
@@ -430,6 +480,11 @@ printTable(
     'API CPU/job',
     'machine CPU/job',
     'machine busy',
+    'load start/end',
+    'in worker',
+    'pipeline',
+    'provider',
+    'slots busy',
   ],
   table.map((r) => [
     r.workers,
@@ -449,9 +504,14 @@ printTable(
     `${fmt(r.api_cpu_ms_per_job)} ms`,
     `${fmt(r.machine_cpu_ms_per_job)} ms`,
     fmt(r.machine_busy),
+    `${fmt(r.load_start)} / ${fmt(r.load_end)}`,
+    `${Math.round(r.in_worker_ms)} ms`,
+    `${Math.round(r.pipeline_ms)} ms`,
+    `${Math.round(PROVIDER_MEAN_MS)} ms`,
+    fmt(r.slots_busy),
   ]),
 );
-const file = await writeResults('service', {
+const file = await writeResults(args.results, {
   settings: {
     ingests: INGESTS,
     workers: WORKER_COUNTS,

@@ -18,7 +18,9 @@
  */
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { ERROR_CODES, type ErrorCode, isVisionpipeError } from '../errors.js';
+import type { Pattern } from '../patterns/types.js';
 import type { RunRecord } from '../pipeline/record.js';
 import { redactDeep } from '../secrets.js';
 import type { Store } from '../store/index.js';
@@ -73,9 +75,23 @@ function retryable(record: RunRecord): boolean {
     : false;
 }
 
+/** Compiled pattern snapshots kept per worker: a snapshot never changes once written. */
+const SNAPSHOTS_KEPT = 100;
+
 export function startIngestWorker(options: IngestWorkerOptions): IngestWorker {
   const { store, pipelines } = options;
   const log = options.log ?? (() => {});
+  // Every job of a pattern would otherwise read and compile the same snapshot again (a
+  // PostgreSQL round trip and a schema compile per job, measured by bench/service.ts).
+  const snapshots = new LRUCache<string, Pattern>({ max: SNAPSHOTS_KEPT });
+  async function snapshotted(patternId: string, fingerprint: string): Promise<Pattern | undefined> {
+    const key = `${patternId}:${fingerprint}`;
+    const kept = snapshots.get(key);
+    if (kept) return kept;
+    const pattern = await store.patterns.snapshotted(patternId, fingerprint);
+    if (pattern) snapshots.set(key, pattern);
+    return pattern;
+  }
 
   async function process(job: Job<IngestJobData>): Promise<string> {
     const data = ingestJobData.parse(job.data);
@@ -89,7 +105,7 @@ export function startIngestWorker(options: IngestWorkerOptions): IngestWorker {
     }
     // The content accepted at ingest, not the version row an in-place edit may have rewritten since.
     const pattern = data.patternFingerprint
-      ? await store.patterns.snapshotted(data.patternId, data.patternFingerprint)
+      ? await snapshotted(data.patternId, data.patternFingerprint)
       : await store.patterns.compiled(data.patternId, data.patternVersion);
     if (!pattern) {
       await store.jobs.fail(

@@ -2,8 +2,9 @@
  * A webhook event and its attempts as the delivery-log routes show them
  * (`GET /webhooks/{id}/deliveries`, `GET /jobs/{id}/deliveries`): the event (status,
  * attempts, next try, last error) and `log`, one entry per attempt (status code,
- * duration, the start of the answer or the error). `endpoint_id` is null for an event
- * sent to an ingest's or a pattern's own `webhook_url`.
+ * duration, the start of the answer or the error, the replay it belongs to: 0 for the
+ * original delivery). `endpoint_id` is null for an event sent to an ingest's or a
+ * pattern's own `webhook_url`; `source` says which (`endpoint`, `job`, `pattern`).
  */
 import type { OutboxRow, Store } from '../store/index.js';
 
@@ -16,12 +17,15 @@ export function deliveryView(row: OutboxRow) {
     job_id: row.job_id,
     endpoint_id: row.endpoint_id,
     url: row.url,
+    source: row.source,
     status: row.status,
     attempts: row.attempts,
     next_attempt_at: row.status === 'pending' ? iso(row.next_attempt_at) : null,
     last_error: row.last_error,
     created_at: iso(row.created_at),
     delivered_at: iso(row.delivered_at),
+    replays: row.replays,
+    replayed_at: iso(row.replayed_at),
   };
 }
 
@@ -33,6 +37,7 @@ export function deliveryLogView(events: EventsWithAttempts) {
     ...deliveryView(event),
     log: attempts.map((a) => ({
       attempt: a.attempt,
+      replay: a.replay,
       requested_at: iso(a.requested_at),
       duration_ms: a.duration_ms,
       response_status: a.response_status,

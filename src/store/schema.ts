@@ -167,7 +167,16 @@ export interface WebhookOutboxTable {
   last_error: string | null;
   created_at: CreatedAt;
   delivered_at: Date | null;
+  /** Where the URL came from: a registered endpoint, the ingest's own, or its pattern's. */
+  source: Generated<WebhookSource>;
+  /** Times the event was replayed (`POST …/replay`). */
+  replays: Generated<number>;
+  /** Attempts made before the current retry schedule started (the last replay's). */
+  schedule_from: Generated<number>;
+  replayed_at: Date | null;
 }
+
+export type WebhookSource = 'endpoint' | 'job' | 'pattern';
 
 /** One delivery attempt of an outbox entry. */
 export interface WebhookDeliveryTable {
@@ -179,6 +188,8 @@ export interface WebhookDeliveryTable {
   response_status: number | null;
   response_body: string | null;
   error: string | null;
+  /** Which replay the attempt belongs to (0: the original delivery). */
+  replay: Generated<number>;
 }
 
 export interface Database {

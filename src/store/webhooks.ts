@@ -11,11 +11,13 @@
  *   `next_attempt_at` one lease ahead in the same statement; a dispatcher that dies
  *   mid-delivery leaves the row to come due again after the lease (at-least-once).
  * - Delivery log: one row per attempt (status, duration, the start of the answer, or the
- *   error).
+ *   error, and which replay it belongs to).
+ * - Replay: an event sent again on demand keeps its id and its attempt count (attempt
+ *   numbers never repeat in the log) and starts a fresh retry schedule.
  */
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { eventBody, eventOf, type WebhookEvent } from '../webhooks/events.js';
-import type { Database, JobRow, WebhookEndpointTable, WebhookOutboxTable } from './schema.js';
+import type { Database, JobRow, WebhookEndpointTable, WebhookOutboxTable, WebhookSource } from './schema.js';
 
 export type WebhookEndpointRow = Selectable<WebhookEndpointTable>;
 export type OutboxRow = Selectable<WebhookOutboxTable>;
@@ -128,6 +130,7 @@ export class Webhooks {
       url: string;
       event: string;
       payload: string;
+      source: WebhookSource;
     }> = [];
     for (const { pattern_webhook_url: patternUrl, ...job } of jobs) {
       const event = eventOf(job);
@@ -144,11 +147,20 @@ export class Webhooks {
           url: endpoint.url,
           event,
           payload,
+          source: 'endpoint',
         });
       }
       const own = job.webhook_url ?? patternUrl;
       if (own && !urls.has(own))
-        rows.push({ id: newId(), job_id: job.id, endpoint_id: null, url: own, event, payload });
+        rows.push({
+          id: newId(),
+          job_id: job.id,
+          endpoint_id: null,
+          url: own,
+          event,
+          payload,
+          source: job.webhook_url ? 'job' : 'pattern',
+        });
     }
     if (rows.length > 0) await tx.insertInto('webhook_outbox').values(rows).execute();
     return rows.length;
@@ -223,6 +235,7 @@ export class Webhooks {
           response_status: outcome.status,
           response_body: outcome.body,
           error: outcome.error,
+          replay: row.replays,
         })
         .execute();
       if (row.endpoint_id === null) return;
@@ -289,25 +302,33 @@ export class Webhooks {
     return events.map((event) => ({ event, attempts: attempts.filter((a) => a.outbox_id === event.id) }));
   }
 
-  /** One event of an endpoint. */
-  delivery(endpointId: string, id: string): Promise<OutboxRow | undefined> {
-    return this.db
-      .selectFrom('webhook_outbox')
-      .selectAll()
-      .where('endpoint_id', '=', endpointId)
-      .where('id', '=', id)
-      .executeTakeFirst();
+  /** One event, looked up under its endpoint or its job; undefined when it is not theirs. */
+  event(id: string, owner: { endpointId: string } | { jobId: string }): Promise<OutboxRow | undefined> {
+    const query = this.db.selectFrom('webhook_outbox').selectAll().where('id', '=', id);
+    return (
+      'endpointId' in owner
+        ? query.where('endpoint_id', '=', owner.endpointId)
+        : query.where('job_id', '=', owner.jobId)
+    ).executeTakeFirst();
   }
 
   /**
    * Sends an event again, now, with the same event id (receivers that already have it
-   * recognise it): it becomes pending, due at once, with a fresh retry schedule.
+   * recognise it): it becomes pending, due at once, with a fresh retry schedule counted
+   * from the attempts already made; `replays` counts one more and the attempts that
+   * follow are logged under it. Undefined when the event is gone.
    */
-  async replay(endpointId: string, id: string): Promise<OutboxRow | undefined> {
+  async replay(id: string): Promise<OutboxRow | undefined> {
     return this.db
       .updateTable('webhook_outbox')
-      .set({ status: 'pending', attempts: 0, next_attempt_at: sql`now()`, delivered_at: null })
-      .where('endpoint_id', '=', endpointId)
+      .set({
+        status: 'pending',
+        schedule_from: sql`attempts`,
+        replays: sql`replays + 1`,
+        replayed_at: sql`now()`,
+        next_attempt_at: sql`now()`,
+        delivered_at: null,
+      })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirst();

@@ -79,11 +79,14 @@ export function startDispatcher(
       url: row.url,
       id: row.id,
       body: JSON.stringify(row.payload),
-      secret: secret ?? (row.endpoint_id === null ? settings.secret : undefined),
+      // An endpoint's event is signed with its secret, never the service's (a deleted
+      // endpoint's event has no secret left and goes unsigned).
+      secret: row.source === 'endpoint' ? secret : settings.secret,
       timeoutMs: settings.timeoutMs,
       allowPrivate: settings.allowPrivate,
     });
-    const next = outcomeOf(settings, row.attempts, row.url, result);
+    // A replay starts the schedule afresh: count the attempts since it.
+    const next = outcomeOf(settings, row.attempts - row.schedule_from, row.url, result);
     await store.webhooks.record(row, { ...result, next });
     // visionpipe_webhook_deliveries_total, and one event per attempt for logs and traces.
     publish('webhook', {

@@ -43,3 +43,10 @@ export const idParams = {
   properties: { id: { type: 'string', maxLength: 64 } },
   required: ['id'],
 } as const;
+
+/** `…/{id}/deliveries/{delivery}/…`: an endpoint's or a job's id and one of its webhook events. */
+export const deliveryParams = {
+  type: 'object',
+  properties: { id: { type: 'string', maxLength: 64 }, delivery: { type: 'string', maxLength: 64 } },
+  required: ['id', 'delivery'],
+} as const;

@@ -4,17 +4,30 @@
  * succeeded job's manifest in that format with the pattern version's renderer, with
  * `X-Job-Id`, `X-Job-Status` and `X-Pattern-Id` headers (ImgGo's server does the same).
  * Status filters accept the clients' words too: `processing` is running, `completed` is
- * succeeded.
+ * succeeded. `GET /jobs/{id}/deliveries` is the job's webhook delivery log and `POST
+ * /jobs/{id}/deliveries/{delivery}/replay` (scope `webhooks:write`) sends one of its
+ * events again, whatever it went to: the only replay for an ingest's or a pattern's own
+ * `webhook_url`, which has no registered endpoint.
  */
 import type { FastifyInstance } from 'fastify';
 import { renderAs } from '../../patterns/index.js';
 import type { PatternFormat } from '../../patterns/types.js';
 import type { JobStatus } from '../../store/index.js';
-import { notFound } from '../api-error.js';
+import { ApiError, notFound } from '../api-error.js';
 import type { RouteContext } from '../app.js';
-import { deliveryLogView } from '../delivery-view.js';
+import { deliveryLogView, deliveryView } from '../delivery-view.js';
+import { replayEvent } from '../replay-event.js';
 import { jobView } from '../views.js';
-import { idParams, isUuid, ok, type PagingQuery, pagination, paging, pagingQuery } from './common.js';
+import {
+  deliveryParams,
+  idParams,
+  isUuid,
+  ok,
+  type PagingQuery,
+  pagination,
+  paging,
+  pagingQuery,
+} from './common.js';
 
 const CONTENT_TYPES: Record<PatternFormat, string> = {
   json: 'application/json; charset=utf-8',
@@ -34,7 +47,7 @@ const STATUS_ALIASES: Record<string, JobStatus> = {
 };
 
 export async function jobRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
-  const { store } = context;
+  const { store, settings } = context;
 
   app.get<{ Params: { id: string }; Querystring: { format?: PatternFormat } }>(
     '/jobs/:id',
@@ -76,6 +89,27 @@ export async function jobRoutes(app: FastifyInstance, context: RouteContext): Pr
       const job = isUuid(id) ? await store.jobs.get(id) : undefined;
       if (!job) throw notFound('job', id);
       return ok(deliveryLogView(await store.webhooks.jobDeliveries(job.id)));
+    },
+  );
+
+  // Replays one of the job's events now, same webhook-id, fresh schedule (replay-event.ts).
+  app.post<{ Params: { id: string; delivery: string } }>(
+    '/jobs/:id/deliveries/:delivery/replay',
+    { config: { scope: 'webhooks:write' }, schema: { params: deliveryParams } },
+    async (request, reply) => {
+      const { id, delivery } = request.params;
+      const job = isUuid(id) ? await store.jobs.get(id) : undefined;
+      if (!job) throw notFound('job', id);
+      const event = isUuid(delivery) ? await store.webhooks.event(delivery, { jobId: job.id }) : undefined;
+      if (!event)
+        throw new ApiError(
+          404,
+          'delivery_not_found',
+          `Delivery '${delivery}' of job '${job.id}' does not exist`,
+        );
+      const replayed = await replayEvent(store, event, settings.allowPrivateUrls);
+      reply.status(202);
+      return ok(deliveryView(replayed));
     },
   );
 

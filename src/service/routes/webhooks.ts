@@ -10,7 +10,8 @@
  * - `GET /webhooks/{id}/deliveries`: its events, newest first, each with every attempt
  *   (status code, duration, the start of the answer or the error).
  * - `POST /webhooks/{id}/deliveries/{delivery}/replay`: sends that event again now,
- *   with the same `webhook-id` (202); 409 `webhook_disabled` for a disabled endpoint.
+ *   with the same `webhook-id` (202); 409 `webhook_disabled` for a disabled endpoint;
+ *   the URL passes the address guard again (replay-event.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -21,8 +22,9 @@ import { ApiError } from '../api-error.js';
 import type { RouteContext } from '../app.js';
 import { apiKeyOf } from '../auth.js';
 import { deliveryLogView, deliveryView } from '../delivery-view.js';
+import { replayEvent } from '../replay-event.js';
 import { acceptWebhookUrl } from '../webhook-url.js';
-import { idParams, isUuid, ok } from './common.js';
+import { deliveryParams, idParams, isUuid, ok } from './common.js';
 
 const NO_OWNER = '00000000-0000-0000-0000-000000000000';
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
@@ -35,12 +37,6 @@ const createBody = {
     events: { type: 'array', minItems: 1, maxItems: 10, items: { type: 'string', maxLength: 64 } },
     secret: { type: 'string', minLength: 16, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' },
   },
-} as const;
-
-const deliveryParams = {
-  type: 'object',
-  properties: { id: { type: 'string', maxLength: 64 }, delivery: { type: 'string', maxLength: 64 } },
-  required: ['id', 'delivery'],
 } as const;
 
 function endpointView(e: WebhookEndpointRow, showSecret: boolean) {
@@ -139,19 +135,16 @@ export async function webhookRoutes(app: FastifyInstance, context: RouteContext)
     async (request, reply) => {
       const endpoint = await endpointOr404(request.params.id);
       const { delivery } = request.params;
-      if (!endpoint.is_active)
-        throw new ApiError(
-          409,
-          'webhook_disabled',
-          `Webhook '${endpoint.id}' is disabled: ${endpoint.disabled_reason ?? 'inactive'}`,
-        );
-      const replayed = isUuid(delivery) ? await store.webhooks.replay(endpoint.id, delivery) : undefined;
-      if (!replayed)
+      const event = isUuid(delivery)
+        ? await store.webhooks.event(delivery, { endpointId: endpoint.id })
+        : undefined;
+      if (!event)
         throw new ApiError(
           404,
           'delivery_not_found',
           `Delivery '${delivery}' of webhook '${endpoint.id}' does not exist`,
         );
+      const replayed = await replayEvent(store, event, settings.allowPrivateUrls);
       reply.status(202);
       return ok(deliveryView(replayed));
     },
