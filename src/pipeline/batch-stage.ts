@@ -32,7 +32,7 @@ import type { EarlierPages, StartedDocument, StartedRead } from './document-stag
 import type { IdentifyStage } from './identify-stage.js';
 import { sourceOfItem } from './input-source.js';
 import type { NearDuplicateStage } from './near-duplicate-stage.js';
-import { cachedResult, type Outcome } from './outcome.js';
+import { cachedResult, fieldPaths, type Outcome } from './outcome.js';
 import { preparedWithinLimits } from './provider-limits.js';
 import { EMPTY_USAGE, NO_CASCADE, type RunRecord } from './record.js';
 import type { RecordAssembler } from './record-assembly.js';
@@ -323,6 +323,7 @@ export class BatchStage {
         image: entry.image,
         profile: entry.profile,
         confidence: result.confidence ?? null,
+        field_confidence: fieldPaths(result.fieldConfidence),
       },
       triageOnly(entry.triage),
     );

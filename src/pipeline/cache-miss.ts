@@ -88,6 +88,7 @@ async function computeOnMiss(
         image: done.image,
         profile: done.profile,
         confidence: done.confidence,
+        field_confidence: done.fieldConfidence,
       },
       {
         triage: done.triage,

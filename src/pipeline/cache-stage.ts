@@ -19,6 +19,8 @@ export interface CachedResult {
   image: RunRecord['image'];
   profile: string;
   confidence: number | null;
+  /** Per-field confidence 0–1 (record.field_confidence); absent from entries cached before it existed. */
+  field_confidence?: Record<string, number> | null;
   /** The input that produced it (for `duplicate_of`). */
   input: string;
   sha256: string;

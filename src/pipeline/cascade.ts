@@ -25,6 +25,7 @@ import { billedOf } from '../providers/billed.js';
 import { costUsd, type PriceTable } from '../providers/pricing.js';
 import type { Provider, ProviderImage, Usage } from '../providers/spec.js';
 import type { CachedResult } from './cache-stage.js';
+import { fieldPaths } from './outcome.js';
 import { preparedWithinLimits } from './provider-limits.js';
 import { EMPTY_USAGE, type RunRecord } from './record.js';
 import { limitsWithinBudget } from './sizing.js';
@@ -83,6 +84,8 @@ export interface Cascade {
   image: RunRecord['image'];
   profile: string;
   confidence: number | null;
+  /** Per-field confidence keyed by field path (`vendor_name`, `address/city`), when the provider gives one. */
+  fieldConfidence: Record<string, number> | null;
   attempts: number;
   triage: TriageVerdict | null;
   /** The model whose result was replaced, when escalation happened. */
@@ -369,6 +372,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
         image: null,
         profile: config.triage.profileName,
         confidence: triage.confidence,
+        fieldConfidence: null,
         attempts,
         triage,
         escalatedFrom: null,
@@ -390,6 +394,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
       image: kept.image,
       profile: kept.profile,
       confidence: kept.confidence,
+      fieldConfidence: kept.field_confidence ?? null,
       attempts,
       triage,
       escalatedFrom: kept.cascade.escalated_from ?? null,
@@ -468,6 +473,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
       image: second.image,
       profile: second.profile,
       confidence: second.result.confidence ?? null,
+      fieldConfidence: fieldPaths(second.result.fieldConfidence),
       attempts,
       triage,
       escalatedFrom: `${config.primary.provider.id}:${first?.result.model ?? config.primary.model}`,
@@ -486,6 +492,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
     image: done.image,
     profile: done.profile,
     confidence: done.result.confidence ?? null,
+    fieldConfidence: fieldPaths(done.result.fieldConfidence),
     attempts,
     triage,
     escalatedFrom: null,

@@ -368,10 +368,29 @@ function mergeRecords(
     error: null,
     model: first.model,
     confidence: confidences.length > 0 ? Math.min(...confidences) : null,
+    ...mergedFieldConfidence(read.map(({ record }) => record.field_confidence)),
     reason: null,
     duplicate_of: null,
     conflicts: merged.conflicts,
   };
+}
+
+/**
+ * The per-field confidence of a document read page by page: for each field, the best
+ * page's (the merge keeps a field's value from a page that found it); nothing when no
+ * page carried one.
+ */
+function mergedFieldConfidence(pages: ReadonlyArray<Record<string, number> | undefined>): {
+  field_confidence?: Record<string, number>;
+} {
+  const out: Record<string, number> = {};
+  let any = false;
+  for (const page of pages) {
+    if (!page) continue;
+    any = true;
+    for (const [field, value] of Object.entries(page)) out[field] = Math.max(out[field] ?? 0, value);
+  }
+  return any ? { field_confidence: out } : {};
 }
 
 /** INVALID_OPTION naming `pages` for anything but document or each. */

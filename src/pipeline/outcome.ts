@@ -39,7 +39,7 @@ export type Outcome =
 /** The answer parts of a result; the rest comes from the input and the run. */
 export type AnswerParts = Pick<
   CachedResult,
-  'output' | 'model' | 'usage' | 'cost_usd' | 'image' | 'profile' | 'confidence'
+  'output' | 'model' | 'usage' | 'cost_usd' | 'image' | 'profile' | 'confidence' | 'field_confidence'
 >;
 
 /** The cache entry of an answer to `loaded`, made by run `runId` now. */
@@ -57,4 +57,16 @@ export function cachedResult(
     created_at: Date.now(),
     cascade,
   };
+}
+
+/**
+ * A provider's per-field confidence (keyed by JSON pointer, `/vendor_name`) keyed the way
+ * records show it: the field's path without the leading slash (`vendor_name`,
+ * `address/city`); null when the provider gives none.
+ */
+export function fieldPaths(byPointer: Record<string, number> | undefined): Record<string, number> | null {
+  if (byPointer === undefined) return null;
+  const out: Record<string, number> = {};
+  for (const [pointer, value] of Object.entries(byPointer)) out[pointer.replace(/^\//, '')] = value;
+  return out;
 }

@@ -67,6 +67,7 @@ export class RecordAssembler {
       cost_usd: 0,
       profile: result.profile,
       confidence: result.confidence,
+      ...(result.field_confidence ? { field_confidence: result.field_confidence } : {}),
       reason: result.cascade.triage?.relevant === false ? result.cascade.triage.reason : null,
       duplicate_of: kind === 'hit' ? null : { input: result.input, sha256: result.sha256, distance },
       // Entries cached before a field was added get it with its empty value.
@@ -117,6 +118,7 @@ export class RecordAssembler {
       cost_usd: result.cost_usd,
       profile: result.profile,
       confidence: result.confidence,
+      ...(result.field_confidence ? { field_confidence: result.field_confidence } : {}),
       reason: outcome.skipped ? outcome.reason : null,
       duplicate_of: null,
       cascade: result.cascade,

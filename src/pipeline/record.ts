@@ -70,6 +70,13 @@ export interface RunRecord {
   profile: string | null;
   /** Overall confidence 0–1 when the provider gives one. */
   confidence: number | null;
+  /**
+   * Per-field confidence 0–1 keyed by the field's path (`vendor_name`, `address/city`),
+   * when the provider gives one (the local engine: OCR word confidence × label match); a
+   * field the engine left null (not found, or found without enough evidence) has 0.
+   * Absent for providers that report none (remote models).
+   */
+  field_confidence?: Record<string, number>;
   /** Why a record was skipped (triage), else null. */
   reason: string | null;
   /**

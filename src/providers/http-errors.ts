@@ -99,8 +99,24 @@ function isQuotaError(status: number, info: ProviderErrorBody): boolean {
   return status === 429 && (info.quotaIds ?? []).some((id) => /PerDay/i.test(id));
 }
 
+/**
+ * A refusal for size: the request or an image is over the API's byte or pixel limits
+ * (OpenAI `image_too_large`, Anthropic "image exceeds 5 MB maximum" / "image dimensions
+ * exceed max allowed size", Gemini "Request payload size exceeds the limit", any 413).
+ * Deterministic: the same bytes are refused again, so it is never retried as sent.
+ */
+function isSizeRefusal(status: number, info: ProviderErrorBody): boolean {
+  if (status === 413) return true;
+  if (status !== 400) return false;
+  if (info.code && /^(image_too_large|image_file_too_large|request_too_large)$/.test(info.code)) return true;
+  return /(image exceeds .*maximum|dimensions exceed max allowed size|payload size exceeds the limit|request too large)/i.test(
+    info.message ?? '',
+  );
+}
+
 function codeFor(status: number, info: ProviderErrorBody): ErrorCode {
   if (isQuotaError(status, info)) return 'QUOTA_EXCEEDED';
+  if (isSizeRefusal(status, info)) return 'IMAGE_TOO_LARGE';
   // ImgGo documents 403 for "rate limit exceeded" too; the body's code tells them apart.
   if (status === 429 || info.code === 'rate_limit_exceeded' || info.type === 'rate_limit_error')
     return 'RATE_LIMITED';

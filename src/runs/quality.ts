@@ -42,24 +42,80 @@ export function isEmptyOutput(value: unknown): boolean {
 
 /** The quality of an `ok` record; other statuses are not judged (undefined). */
 export function qualityOf(
-  record: Pick<RunRecord, 'status' | 'output' | 'confidence'>,
+  record: Pick<RunRecord, 'status' | 'output' | 'confidence' | 'field_confidence'>,
   minConfidence: number | undefined,
 ): Quality | undefined {
   if (record.status !== 'ok') return undefined;
   if (isEmptyOutput(record.output)) return 'empty';
-  if (minConfidence !== undefined && record.confidence !== null && record.confidence < minConfidence) {
-    return 'low_confidence';
-  }
+  if (minConfidence === undefined) return 'ok';
+  if (record.confidence !== null && record.confidence < minConfidence) return 'low_confidence';
+  // Mostly unsupported: more of the values given are under the threshold than at or above it.
+  const given = givenFieldConfidences(record.output, record.field_confidence);
+  const weak = given.filter((c) => c < minConfidence).length;
+  if (weak > given.length - weak) return 'low_confidence';
   return 'ok';
 }
 
+/** The confidences of the fields `output` gives a value (not null), from `fieldConfidence`. */
+function givenFieldConfidences(
+  output: unknown,
+  fieldConfidence: Record<string, number> | undefined,
+): number[] {
+  if (!fieldConfidence) return [];
+  const out: number[] = [];
+  for (const [field, confidence] of Object.entries(fieldConfidence)) {
+    let node: unknown = output;
+    for (const key of field.split('/'))
+      node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+    if (node !== null && node !== undefined) out.push(confidence);
+  }
+  return out;
+}
+
 /**
- * Applies an enforced policy: an `ok` record below the threshold becomes an error record
- * `LOW_CONFIDENCE` that keeps its output (as parsed), confidence and costs. Returns the
- * record unchanged otherwise.
+ * `output` with every top-level or nested field whose confidence (`fieldConfidence`, keyed
+ * by path: `vendor_name`, `address/city`) is under `min` set to null: a value the evidence
+ * does not support is "not found", never data. Returns the fields it emptied.
+ */
+export function withoutUnsupported(
+  output: unknown,
+  fieldConfidence: Record<string, number> | undefined,
+  min: number,
+): { output: unknown; emptied: string[] } {
+  if (!fieldConfidence || output === null || typeof output !== 'object' || Array.isArray(output))
+    return { output, emptied: [] };
+  const copy = structuredClone(output) as Record<string, unknown>;
+  const emptied: string[] = [];
+  for (const [field, confidence] of Object.entries(fieldConfidence)) {
+    if (confidence >= min) continue;
+    const keys = field.split('/');
+    let node: unknown = copy;
+    for (const key of keys.slice(0, -1))
+      node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+    if (node === null || typeof node !== 'object') continue;
+    const last = keys.at(-1)!;
+    const holder = node as Record<string, unknown>;
+    if (holder[last] === null || holder[last] === undefined) continue;
+    holder[last] = null;
+    emptied.push(field);
+  }
+  return { output: copy, emptied };
+}
+
+/**
+ * Applies an enforced policy (`--min-confidence X`), per record and per field: an `ok`
+ * record under X (its confidence, or most of its values' field confidence) becomes an
+ * error record `LOW_CONFIDENCE` that keeps its output (as parsed), confidence and costs;
+ * in one that stays `ok`, a field whose own confidence is under X is set to null (the
+ * record's `field_confidence` still says what it was).
+ * Returns the record unchanged otherwise.
  */
 export function enforceConfidence(record: RunRecord, policy: ConfidencePolicy | undefined): RunRecord {
-  if (!policy?.enforce || qualityOf(record, policy.min) !== 'low_confidence') return record;
+  if (!policy?.enforce || record.status !== 'ok') return record;
+  if (qualityOf(record, policy.min) !== 'low_confidence') {
+    const { output, emptied } = withoutUnsupported(record.output, record.field_confidence, policy.min);
+    return emptied.length > 0 ? { ...record, output } : record;
+  }
   return {
     ...record,
     status: 'error',

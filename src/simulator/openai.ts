@@ -99,6 +99,46 @@ function isReasoningModel(model: string): boolean {
   return /^(o\d|gpt-5)/.test(model);
 }
 
+/** OpenAI's documented byte limits (vision guide): 20 MB per image, 50 MB per request. */
+export const OPENAI_MAX_IMAGE_BYTES = 20_000_000;
+export const OPENAI_MAX_REQUEST_BYTES = 50_000_000;
+
+/**
+ * The API's 400 for a request over its byte limits, in OpenAI's error shape
+ * (`invalid_request_error`, code `image_too_large` for an image, `request_too_large` for
+ * the body): a deterministic refusal, the same request fails the same way. The limits are
+ * OpenAI's unless `openaiLimits` sets an OpenAI-compatible server's smaller ones.
+ */
+function byteLimitProblem(ctx: Context, images: Array<{ image_url: { url: string } }>): Reply | undefined {
+  const limits = ctx.core.options.openaiLimits;
+  const maxRequest = limits?.maxRequestBytes ?? OPENAI_MAX_REQUEST_BYTES;
+  const maxImage = limits?.maxImageBytes ?? OPENAI_MAX_IMAGE_BYTES;
+  if (ctx.body.length > maxRequest)
+    return errorReply(
+      400,
+      `Request too large: the request body is ${ctx.body.length} bytes, over the maximum of ${maxRequest} bytes.`,
+      'invalid_request_error',
+      'request_too_large',
+    );
+  for (const [index, part] of images.entries()) {
+    const url = part.image_url.url;
+    const comma = url.indexOf(',');
+    if (!url.startsWith('data:') || comma < 0) continue;
+    // Decoded size from the base64 length, without decoding: 3 bytes per 4 characters.
+    const data = url.slice(comma + 1);
+    const bytes = Math.floor((data.length * 3) / 4) - (data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0);
+    if (bytes > maxImage)
+      return errorReply(
+        400,
+        `Invalid image at messages[0].content[${index}]: the image is ${bytes} bytes, over the maximum of ${maxImage} bytes per image.`,
+        'invalid_request_error',
+        'image_too_large',
+        'messages',
+      );
+  }
+  return undefined;
+}
+
 /** Parameter checks the real API makes before anything else. */
 function parameterProblem(request: ChatRequest): Reply | undefined {
   if (isReasoningModel(request.model)) {
@@ -283,6 +323,8 @@ export const openaiFamily: Family = {
         'invalid_request_error',
         null,
       );
+    const tooLarge = byteLimitProblem(ctx, images);
+    if (tooLarge) return tooLarge;
     const { url, detail } = images[0]!.image_url;
     const loaded: SimImage[] = [];
     for (const part of images) {

@@ -124,6 +124,11 @@ export interface SimulatorOptions {
   answer?: 'local' | 'empty' | AnswerFn;
   /** Keys accepted; any non-empty key when unset. */
   apiKeys?: string[];
+  /**
+   * An OpenAI-compatible server's byte limits, smaller than OpenAI's own (20 MB per image,
+   * 50 MB per request, the defaults): past them the OpenAI API answers its 400.
+   */
+  openaiLimits?: { maxImageBytes?: number; maxRequestBytes?: number };
   /** OpenAI, Anthropic and Gemini answer every call as out of quota / credit. */
   quotaExceeded?: boolean;
   /** Response compression when the client accepts it (default gzip). */

@@ -157,7 +157,7 @@ describe("a provider's hard limits hold even with --profile none", () => {
         () => undefined,
         (error: unknown) => error,
       );
-    expect(refused).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining(c.refusal) });
+    expect(refused).toMatchObject({ code: 'IMAGE_TOO_LARGE', message: expect.stringContaining(c.refusal) });
     const pipeline = await createPipeline({
       pattern: invoicePattern,
       provider,

@@ -124,7 +124,39 @@ describe('status mapping', () => {
     [403, { type: 'error', error: { type: 'permission_error', message: 'no access' } }, 'AUTH_FAILED', false],
     [400, { error: { message: 'bad field', type: 'invalid_request_error' } }, 'BAD_REQUEST', false],
     [404, { error: { message: 'no such model' } }, 'BAD_REQUEST', false],
-    [413, { type: 'error', error: { type: 'request_too_large', message: 'too big' } }, 'BAD_REQUEST', false],
+    // A refusal for size is deterministic and names what was too large (issue 11 §6).
+    [
+      413,
+      { type: 'error', error: { type: 'request_too_large', message: 'too big' } },
+      'IMAGE_TOO_LARGE',
+      false,
+    ],
+    [
+      400,
+      {
+        error: {
+          message: 'Invalid image: over the maximum of 20000000 bytes per image.',
+          type: 'invalid_request_error',
+          param: 'messages',
+          code: 'image_too_large',
+        },
+      },
+      'IMAGE_TOO_LARGE',
+      false,
+    ],
+    [
+      400,
+      {
+        type: 'error',
+        error: {
+          type: 'invalid_request_error',
+          message:
+            'messages.0.content.0.image.source.base64: image exceeds 5 MB maximum: 6500712 bytes > 5242880 bytes',
+        },
+      },
+      'IMAGE_TOO_LARGE',
+      false,
+    ],
     [422, { success: false, error: { code: 'low_image_quality', message: 'blurry' } }, 'BAD_REQUEST', false],
     [
       429,

@@ -100,6 +100,24 @@ describe('the five corpus invoices, a pattern of required plain strings', () => 
     });
   });
 
+  it('each record carries every field’s confidence; a value the evidence does not support is null', () => {
+    for (const [name, record] of records) {
+      const out = record.output as Record<string, unknown>;
+      expect(Object.keys(record.field_confidence ?? {}).sort(), name).toEqual(Object.keys(out).sort());
+      for (const [key, value] of Object.entries(out)) {
+        const confidence = record.field_confidence?.[key];
+        if (value === null) expect(confidence, `${name} ${key}`).toBe(0);
+        else expect(confidence, `${name} ${key}`).toBeGreaterThan(0);
+      }
+      // A table's column heading is never the vendor ("DESCRIPTION" came back on these).
+      expect(String(out.vendor_name), name).not.toMatch(/^(description|qty|item|amount|unit price)$/i);
+    }
+    // The statement's issuer was read half ("Jefferson" for "Jefferson Healthcare") at
+    // confidence 0.34, under the calibrated 0.35 for names: not found, rather than wrong.
+    const statement = records.get('invoice3.jpg')?.output as Record<string, unknown> | undefined;
+    expect(statement?.vendor_name).not.toBe('Jefferson');
+  });
+
   it('says "not found" with confidence 0 and found fields with more', async () => {
     const data = await readFile(corpus('invoice4.jpg'));
     const result = await provider.extract(

@@ -6,7 +6,17 @@ import { describe, expect, it } from 'vitest';
 import { fitName } from '../../src/providers/local/fit-value.js';
 
 describe('a page marker is not a name', () => {
-  it.each(['Page 2 of 2', 'PAGE 3', 'p. 3/4', 'Pg 1 of 12'])('%s is no name', (text) => {
+  it.each([
+    'Page 2 of 2',
+    'PAGE 3',
+    'p. 3/4',
+    'Pg 1 of 12',
+    'Page: 2',
+    'Page 2 of 3 pages',
+    'Seite 2 von 3',
+    '- 2 -',
+    '— 12 —',
+  ])('%s is no name', (text) => {
     expect(fitName(text)).toBeUndefined();
   });
 

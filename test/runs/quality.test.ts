@@ -64,3 +64,60 @@ describe('record quality', () => {
     ).toBe('ok');
   });
 });
+
+describe('confidence per field (field_confidence)', () => {
+  const withFields = (
+    output: Record<string, unknown>,
+    fields: Record<string, number>,
+    confidence: number,
+  ) => ({
+    ...okRecord('f.png', output, confidence),
+    field_confidence: fields,
+  });
+
+  it('a record whose values are mostly under the threshold is low_confidence, whatever its mean', () => {
+    // Mean 0.5 (above 0.35), but two of the three values given are unsupported.
+    const mostlyWeak = withFields(
+      { vendor_name: 'DESCRIPTION', date: 'x', total: 12 },
+      { vendor_name: 0.2, date: 0.3, total: 1 },
+      0.5,
+    );
+    expect(qualityOf(mostlyWeak, 0.35)).toBe('low_confidence');
+    const mostlyStrong = withFields(
+      { vendor_name: 'ACME', date: '2024-01-02', total: 12 },
+      { vendor_name: 0.2, date: 0.9, total: 0.9 },
+      0.67,
+    );
+    expect(qualityOf(mostlyStrong, 0.35)).toBe('ok');
+    // Nulls are not values given: a record with one strong value and many nulls is judged by its mean.
+    expect(qualityOf(withFields({ a: 1, b: null, c: null }, { a: 0.9, b: 0, c: 0 }, 0.9), 0.35)).toBe('ok');
+  });
+
+  it('--min-confidence nulls each field under it and keeps the rest, nested ones too', () => {
+    const record = withFields(
+      { vendor_name: 'DESCRIPTION', total: 12, address: { city: 'Leeds', zip: 'x1' } },
+      { vendor_name: 0.3, total: 0.9, 'address/city': 0.8, 'address/zip': 0.1 },
+      0.7,
+    );
+    const enforced = enforceConfidence(record, { min: 0.5, enforce: true, source: '--min-confidence' });
+    expect(enforced.status).toBe('ok');
+    expect(enforced.output).toEqual({ vendor_name: null, total: 12, address: { city: 'Leeds', zip: null } });
+    expect(enforced.field_confidence).toEqual(record.field_confidence);
+    expect(record.output).toMatchObject({ vendor_name: 'DESCRIPTION' }); // the input is not changed
+    // Not enforced (the engine's own calibration only counts): nothing is changed.
+    expect(enforceConfidence(record, { min: 0.5, enforce: false, source: 'engine calibration' })).toBe(
+      record,
+    );
+  });
+
+  it('--min-confidence fails a record whose values are all under it, keeping what was read', () => {
+    const record = withFields(
+      { vendor_name: 'uote', date: 'No Dated' },
+      { vendor_name: 0.2, date: 0.25 },
+      0.22,
+    );
+    const enforced = enforceConfidence(record, { min: 0.35, enforce: true, source: '--min-confidence' });
+    expect(enforced.status).toBe('error');
+    expect(enforced.error?.code).toBe('LOW_CONFIDENCE');
+  });
+});

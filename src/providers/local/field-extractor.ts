@@ -11,6 +11,7 @@
  * (table-extractor.ts).
  */
 import type { ObjectSchema, SchemaNode } from '../../patterns/types.js';
+import { fieldMinConfidence } from './calibration.js';
 import { type DayOrder, documentDayOrder } from './coerce.js';
 import { type FieldKind, fieldKind } from './field-kinds.js';
 import { type FieldValue, fitValue } from './fit-value.js';
@@ -108,6 +109,7 @@ function candidatesFor(field: Field, match: LabelMatch, layout: Layout, order: D
     const value = fitValue(field.kind, joinWords(words), field.node, { order, position });
     if (value === undefined) continue;
     const confidence = meanConfidence(words) * Math.min(1, match.score);
+    if (confidence < fieldMinConfidence(field.kind)) continue; // not supported by the evidence
     // The label decides; OCR confidence only breaks near-ties (a low-confidence "£" must
     // not hand "Subtotal £2,650.00" to a stray "Net 14").
     const score = match.score * factor * (0.85 + 0.15 * meanConfidence(words));
@@ -187,7 +189,7 @@ export function extractFields(page: OcrPage, schema: ObjectSchema): Extraction {
     if (assigned.has(field.pointer)) continue;
     const firstDate = noDateLabelled && field === dateFields[0];
     const found = findUnlabelled(field, layout, new Set([...used, ...labelWords]), order, firstDate);
-    if (!found) continue;
+    if (!found || found.confidence < fieldMinConfidence(field.kind)) continue;
     setPointer(output, field.pointer, found.value);
     fieldConfidence[field.pointer] = Math.round(found.confidence * 100) / 100;
     for (const w of found.words) used.add(wordKey(w));

@@ -60,8 +60,61 @@ const FUNCTION_WORDS = new Set([
   'per',
 ]);
 
-/** A page's running marker ("Page 2 of 2", "p. 3/4"): printed on a page, never anyone's name. */
-const PAGE_MARKER = /^(page|pg\.?|p\.)\s*\d+(\s*(of|\/)\s*\d+)?$/i;
+/**
+ * Words of a table's header row or a form's captions ("DESCRIPTION", "QTY", "UNIT PRICE",
+ * "AMOUNT"): a line made only of them is a heading, never a vendor's or a person's name.
+ */
+const HEADING_WORDS = new Set([
+  'description',
+  'item',
+  'items',
+  'qty',
+  'quantity',
+  'unit',
+  'units',
+  'price',
+  'rate',
+  'amount',
+  'amounts',
+  'total',
+  'subtotal',
+  'tax',
+  'hours',
+  'hrs',
+  'date',
+  'no',
+  'no.',
+  'number',
+  'details',
+  'particulars',
+  'service',
+  'services',
+  'product',
+  'products',
+  'code',
+  'sku',
+  'discount',
+  'balance',
+  'payment',
+  'notes',
+  'remarks',
+  'terms',
+  'cost',
+  'each',
+  'sr',
+  's.no',
+  'sl',
+  'hsn',
+  'sac',
+  'uom',
+]);
+
+/**
+ * A page's running marker ("Page 2 of 2", "p. 3/4", "Page: 2", "Seite 2 von 3", "2 of 3",
+ * "- 2 -"): printed on a page, never anyone's name.
+ */
+const PAGE_MARKER =
+  /^(?:(?:page|pg\.?|p\.|seite|p[aá]gina|pagina)\s*[:#]?\s*\d+(?:\s*(?:of|\/|von|de|di)\s*\d+)?(?:\s*pages?)?|\d+\s*(?:of|\/|von)\s*\d+|[-–—]\s*\d+\s*[-–—])$/i;
 
 /** A person's or company's name: 1–8 words, mostly letters, not an address, a sentence, a label or a page marker. */
 export function fitName(text: string): string | undefined {
@@ -70,6 +123,14 @@ export function fitName(text: string): string | undefined {
   const wordCount = tokens.length;
   if (value === '' || wordCount > 8 || value.length > 80) return undefined;
   if (tokens.every((t) => FUNCTION_WORDS.has(t.toLowerCase()))) return undefined;
+  // A table's header row or a caption ("DESCRIPTION", "QTY  UNIT PRICE") is not a name.
+  if (
+    tokens.every(
+      (t) =>
+        HEADING_WORDS.has(t.toLowerCase().replace(/[.:#/]+$/, '')) || FUNCTION_WORDS.has(t.toLowerCase()),
+    )
+  )
+    return undefined;
   // Words of names are short; a 20-letter run is words OCR glued together ("RemoteWorkEnvironments").
   if (tokens.some((t) => t.length > 20)) return undefined;
   // Separators between parts ("Intern - Data Entry", "Analyst | Remote") are not in names.
@@ -340,6 +401,8 @@ export function fitValue(
   ctx: FitContext,
 ): FieldValue | undefined {
   if (text.trim() === '') return undefined;
+  // A page's running marker is what the page says about itself, never a field's value.
+  if (PAGE_MARKER.test(text.trim())) return undefined;
   const value = readKind(kind, text, node, ctx);
   if (value !== undefined && issuesAgainst(node, value).length === 0) return value;
   // The field's own regular expression or format can still find the value in the text.
