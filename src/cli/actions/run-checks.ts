@@ -2,6 +2,8 @@
  * `visionpipe run`'s flag combinations, checked before anything is loaded or written:
  * each refusal is an INVALID_OPTION naming the flag and why.
  */
+
+import { didYouMean } from '../../config/did-you-mean.js';
 import { VisionpipeError } from '../../errors.js';
 import { isProfileName, PROFILE_NAMES, type ProfileName } from '../../image/profiles.js';
 import { parseModelRef } from '../cost-flags.js';
@@ -49,7 +51,7 @@ function checkProfile(inputs: string[], flags: RunFlags): ProfileName | undefine
   if (!isProfileName(flags.profile)) {
     throw new VisionpipeError(
       'INVALID_OPTION',
-      `--profile "${flags.profile}" is not a profile; choose one of ${PROFILE_NAMES.join(', ')}`,
+      `--profile "${flags.profile}" is not a profile; choose one of ${PROFILE_NAMES.join(', ')}.${didYouMean(flags.profile, PROFILE_NAMES)}`,
       { option: 'profile' },
     );
   }
