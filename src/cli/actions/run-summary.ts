@@ -13,8 +13,8 @@ export interface RunEnd {
   summary: Summary;
   /** Every input was started and finished (no signal, no budget stop). */
   completed: boolean;
-  /** Inputs left when --max-cost-usd stopped the run, else undefined. */
-  budgetNotProcessed: number | undefined;
+  /** Why the run stopped before every input was done (--max-cost-usd, Ctrl-C/SIGTERM) and how many inputs were left. */
+  stop: { reason: 'budget' | 'signal'; notProcessed: number } | undefined;
   failures: FailureReport;
   describe: { provider: string; model: string };
   confidenceSource: string | undefined;
@@ -23,17 +23,16 @@ export interface RunEnd {
 
 /** Prints the summary to stdout: one JSON line with --json, else the text summary. */
 export function printRunSummary(flags: RunFlags, end: RunEnd): void {
-  const notProcessed = end.budgetNotProcessed;
+  const { stop } = end;
   if (flags.json) {
-    const budgetStop = notProcessed === undefined ? {} : { stopped: 'budget', not_processed: notProcessed };
-    process.stdout.write(`${JSON.stringify({ ...end.summary, ...budgetStop, failures: end.failures })}\n`);
+    const stopped = stop === undefined ? {} : { stopped: stop.reason, not_processed: stop.notProcessed };
+    process.stdout.write(`${JSON.stringify({ ...end.summary, ...stopped, failures: end.failures })}\n`);
     return;
   }
   printSummary(end.summary, {
     results: flags.out,
-    // Ctrl-C is how a watch ends: nothing was left unstarted.
-    stopped: !end.completed && !flags.watch,
-    ...(notProcessed === undefined ? {} : { budgetStop: { notProcessed } }),
+    stopped: stop !== undefined,
+    ...(stop ? { stop } : {}),
     ...end.describe,
     ...(end.confidenceSource ? { confidenceSource: end.confidenceSource } : {}),
     failures: end.failures,
@@ -56,8 +55,8 @@ export function runExitCode(flags: RunFlags, end: RunEnd): number {
     );
     return 2;
   }
-  if (end.budgetNotProcessed !== undefined) return EXIT.budgetStopped;
+  if (end.stop?.reason === 'budget') return EXIT.budgetStopped;
   // A script must not read a run cut short by a signal as a complete one.
-  if (!end.completed && !flags.watch) return EXIT.stopped;
+  if (end.stop?.reason === 'signal') return EXIT.stopped;
   return flags.failOnError && result.errors > 0 ? EXIT.inputsFailed : EXIT.ok;
 }

@@ -46,6 +46,26 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
   const { progress, warn, observers, interrupt } = session;
   try {
     const stateDir = path.resolve(flags.stateDir);
+    // Never read our own outputs back as inputs: the results file, the format folder, the state.
+    const exclude = [
+      flags.out,
+      stateDir,
+      ...(flags.formatDir ? [flags.formatDir] : []),
+      ...(flags.failures ? [flags.failures] : []),
+      ...(flags.combine ? [flags.combine, `${flags.combine}.${process.pid}.tmp`] : []),
+    ].map((p) => path.resolve(p));
+    // Counted from the start, beside the work: a stop even during start-up (the local engine
+    // loading, a first call waiting on the rate limit) names how many inputs were not processed.
+    const counted: Promise<number | undefined> = flags.watch
+      ? Promise.resolve(undefined)
+      : countInputs(argumentsAndList(inputs, flags.list), { exclude }).then(
+          (total) => {
+            progress.setTotal(total);
+            observers.expect(total);
+            return total;
+          },
+          () => undefined,
+        );
     const cache = await openCache({ spec: flags.cache, stateDir, ttlMs: flags.cacheTtl, warn });
     const limiter = limiterFrom(flags, warn);
     const pipelines = buildPipelineSet(setup, runPipelineSettings(flags, checked, { cache, limiter, warn }));
@@ -53,7 +73,6 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     let confidence: ConfidencePolicy | undefined;
     let combined: CombinedWriter | undefined;
     const failures = await FailureLog.open(flags.failures);
-    let counted: Promise<number | undefined> = Promise.resolve(undefined);
     let describe = { provider: flags.provider, model: flags.model ?? '' };
     let releaseLock = () => {};
     const watchDone = new AbortController();
@@ -74,14 +93,6 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
         pattern: flags.pattern,
         results: path.resolve(flags.out),
       });
-      // Never read our own outputs back as inputs: the results file, the format folder, the state.
-      const exclude = [
-        flags.out,
-        stateDir,
-        ...(flags.formatDir ? [flags.formatDir] : []),
-        ...(flags.failures ? [flags.failures] : []),
-        ...(flags.combine ? [flags.combine, `${flags.combine}.${process.pid}.tmp`] : []),
-      ].map((p) => path.resolve(p));
       // -o is never the pattern, a rules or list file, an input, or a file visionpipe did not write.
       await checkResultsTarget({
         out: flags.out,
@@ -109,15 +120,6 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
           })
         : undefined;
       combined = flags.combine ? await CombinedWriter.open(flags.combine, warn) : undefined;
-      if (!flags.watch)
-        counted = countInputs(argumentsAndList(inputs, flags.list), { exclude }).then(
-          (total) => {
-            progress.setTotal(total);
-            observers.expect(total);
-            return total;
-          },
-          () => undefined,
-        );
       try {
         const sources = flags.watch
           ? await watchedInputs(
@@ -196,13 +198,19 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
         concurrency: String(flags.concurrency ?? 'default'),
       },
     });
-    // A budget stop names how many inputs were left, in the summary and in the exit code.
+    // A stop names how many inputs were left, in the summary and in the exit code; Ctrl-C is
+    // how a watch ends: nothing was left unstarted.
+    // Images aborted in flight (ABORTED records, redone by the next run) were not processed either.
+    const done = result.total - (result.errors_by_code.ABORTED ?? 0);
+    const notProcessed = async () => Math.max(0, ((await counted) ?? result.total) - done);
     const end = {
       summary: result,
       completed,
-      budgetNotProcessed: observers.budgetStopped
-        ? Math.max(0, ((await counted) ?? result.total) - result.total)
-        : undefined,
+      stop: observers.budgetStopped
+        ? { reason: 'budget' as const, notProcessed: await notProcessed() }
+        : !completed && !flags.watch
+          ? { reason: 'signal' as const, notProcessed: await notProcessed() }
+          : undefined,
       failures: failures.report(),
       describe,
       confidenceSource: confidence?.source,
