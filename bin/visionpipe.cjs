@@ -8,6 +8,22 @@ const os = require('node:os');
 if (!process.env.UV_THREADPOOL_SIZE) {
   process.env.UV_THREADPOOL_SIZE = String(Math.max(4, os.availableParallelism() + 2));
 }
+// A Ctrl-C or SIGTERM while `run` is still starting (loading modules, the pattern, the
+// providers) must not kill it before its summary: the first signal is kept here and taken
+// over by the run's own handler (src/cli/interrupt.ts), which stops the run at once and
+// prints the stopped summary. A second one exits with 130, as it does later.
+if (process.argv.slice(2).find((arg) => !arg.startsWith('-')) === 'run') {
+  const latch = {
+    signals: [],
+    handler(signal) {
+      latch.signals.push(signal);
+      if (latch.signals.length > 1) process.exit(130);
+    },
+  };
+  globalThis[Symbol.for('visionpipe.earlySignals')] = latch;
+  process.on('SIGINT', latch.handler);
+  process.on('SIGTERM', latch.handler);
+}
 import('../dist/cli/main.js').catch((error) => {
   process.stderr.write(`visionpipe failed to start: ${error?.stack ?? error}\n`);
   process.exit(3);

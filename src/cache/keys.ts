@@ -76,3 +76,14 @@ export function verdictKey(parts: VerdictKeyParts): string {
 export const RESULT_PREFIX = 'r:';
 export const IMAGE_PREFIX = 'i:';
 export const VERDICT_PREFIX = 't:';
+
+/** The kinds of lookups `cache stats` reports apart. */
+export type LookupKind = 'result' | 'failure' | 'verdict' | 'image' | 'other';
+
+/** Which kind of entry a key addresses: a result, a remembered failure (`r:…:failed`), a triage verdict, a prepared image. */
+export function lookupKind(key: string): LookupKind {
+  if (key.startsWith(RESULT_PREFIX)) return key.endsWith(':failed') ? 'failure' : 'result';
+  if (key.startsWith(VERDICT_PREFIX)) return 'verdict';
+  if (key.startsWith(IMAGE_PREFIX)) return 'image';
+  return 'other';
+}

@@ -43,7 +43,12 @@ export class LayeredStore implements CacheStore {
   /** Entries and bytes of the backing store (the front copies part of it); hits in either layer. */
   async stats(): Promise<CacheStats> {
     const [front, back] = await Promise.all([this.front.stats(), this.back.stats()]);
-    return { ...back, hits: back.hits + front.hits };
+    const by_kind = { ...back.by_kind };
+    for (const [kind, c] of Object.entries(front.by_kind)) {
+      const b = by_kind[kind] ?? { hits: 0, misses: 0 };
+      by_kind[kind] = { hits: b.hits + c.hits, misses: b.misses };
+    }
+    return { ...back, hits: back.hits + front.hits, by_kind };
   }
 
   /** The backing store's: the front holds copies of some of its entries. */

@@ -6,6 +6,7 @@ import {
   type CacheStore,
   type ClearOptions,
   type GroupStats,
+  LookupTally,
 } from './store.js';
 
 interface Entry {
@@ -23,8 +24,7 @@ const ENTRY_OVERHEAD_BYTES = 256;
 export class MemoryStore implements CacheStore {
   readonly name = 'memory';
   private readonly lru: LRUCache<string, Entry>;
-  private hits = 0;
-  private misses = 0;
+  private readonly lookups = new LookupTally();
 
   /** @param maxBytes total size of values kept (default 256 MB); least recently used go first. */
   constructor(maxBytes = 256 * 1024 * 1024) {
@@ -44,10 +44,10 @@ export class MemoryStore implements CacheStore {
   getSync(key: string): Buffer | undefined {
     const entry = this.lru.get(key);
     if (entry === undefined) {
-      this.misses++;
+      this.lookups.miss(key);
       return undefined;
     }
-    this.hits++;
+    this.lookups.hit(key);
     return entry.value;
   }
 
@@ -81,7 +81,7 @@ export class MemoryStore implements CacheStore {
   }
 
   async stats(): Promise<CacheStats> {
-    return { entries: this.lru.size, bytes: this.lru.calculatedSize, hits: this.hits, misses: this.misses };
+    return { entries: this.lru.size, bytes: this.lru.calculatedSize, ...this.lookups.stats() };
   }
 
   async close(): Promise<void> {

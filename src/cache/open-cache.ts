@@ -7,6 +7,7 @@
  * `off` still deduplicates within the run (an in-memory store that dies with it).
  */
 import path from 'node:path';
+import { didYouMean } from '../config/did-you-mean.js';
 import { VisionpipeError } from '../errors.js';
 import type { ClaimStore } from './claims.js';
 import { FailoverStore } from './failover-store.js';
@@ -45,12 +46,19 @@ export interface CacheSetup {
   close(): Promise<void>;
 }
 
+/** The closest store name, or the URL form when a Redis address was meant ("redis", "redis:6379"). */
+function cacheSuggestion(spec: string): string {
+  if (/^rediss?(:|$)/i.test(spec.trim()) || /^[\w.-]+:\d+$/.test(spec.trim()))
+    return ` Did you mean "redis://${spec.trim().replace(/^rediss?:?\/*/i, '') || '127.0.0.1:6379'}"?`;
+  return didYouMean(spec, ['memory', 'sqlite', 'off']);
+}
+
 export function parseCacheMode(spec: string): CacheMode {
   if (spec === 'memory' || spec === 'sqlite' || spec === 'off') return spec;
   if (/^rediss?:\/\//.test(spec)) return 'redis';
   throw new VisionpipeError(
     'INVALID_OPTION',
-    `--cache "${spec}" must be memory, sqlite, off or a redis:// URL`,
+    `--cache "${spec}" must be memory, sqlite, off or a redis:// URL.${cacheSuggestion(spec)}`,
     {
       option: 'cache',
     },

@@ -13,6 +13,7 @@ import {
   type CacheStore,
   type ClearOptions,
   type GroupStats,
+  LookupTally,
 } from './store.js';
 
 export interface RedisStoreOptions {
@@ -32,8 +33,7 @@ export class RedisStore implements CacheStore, ClaimStore {
   readonly name: string;
   readonly client: Redis;
   private readonly namespace: string;
-  private hits = 0;
-  private misses = 0;
+  private readonly lookups = new LookupTally();
 
   constructor(url: string, options: RedisStoreOptions = {}) {
     const parsed = new URL(url);
@@ -92,10 +92,10 @@ export class RedisStore implements CacheStore, ClaimStore {
   async get(key: string): Promise<Buffer | undefined> {
     const raw = await this.client.getBuffer(this.k(key));
     if (raw === null || raw.length < HEADER) {
-      this.misses++;
+      this.lookups.miss(key);
       return undefined;
     }
-    this.hits++;
+    this.lookups.hit(key);
     return raw.subarray(HEADER);
   }
 
@@ -182,16 +182,17 @@ export class RedisStore implements CacheStore, ClaimStore {
     return {
       entries,
       bytes,
-      hits: Number(counters.hits ?? 0) + this.hits,
-      misses: Number(counters.misses ?? 0) + this.misses,
+      ...this.lookups.stats(counters),
     };
   }
 
   async close(): Promise<void> {
-    if (this.healthy() && (this.hits || this.misses)) {
+    const increments = this.lookups.increments();
+    if (this.healthy() && increments.length > 0) {
       try {
-        await this.client.hincrby(this.statsKey, 'hits', this.hits);
-        await this.client.hincrby(this.statsKey, 'misses', this.misses);
+        const pipeline = this.client.pipeline();
+        for (const [name, n] of increments) pipeline.hincrby(this.statsKey, name, n);
+        await pipeline.exec();
       } catch {}
     }
     this.client.disconnect();

@@ -7,7 +7,14 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { CacheStats, CacheStore, ClearOptions, GroupStats, WarningSink } from './store.js';
+import {
+  type CacheStats,
+  type CacheStore,
+  type ClearOptions,
+  type GroupStats,
+  LookupTally,
+  type WarningSink,
+} from './store.js';
 
 export interface SqliteStoreOptions {
   /** Total bytes of values kept; oldest entries are evicted past it. Default 2 GB. */
@@ -31,8 +38,7 @@ export class SqliteStore implements CacheStore {
   private totalBytes: number;
   private readonly maxBytes: number;
   private readonly warn: WarningSink;
-  private hits = 0;
-  private misses = 0;
+  private readonly lookups = new LookupTally();
   private warned = false;
 
   /** Opens (creating) the database; throws SqliteCacheUnavailable when the file cannot be used. */
@@ -94,14 +100,14 @@ export class SqliteStore implements CacheStore {
       row = this.statements.get.get(key);
     } catch (error) {
       this.fail('read', error);
-      this.misses++;
+      this.lookups.miss(key);
       return undefined;
     }
     if (row === undefined || (row.expires_at !== null && row.expires_at <= Date.now())) {
-      this.misses++;
+      this.lookups.miss(key);
       return undefined;
     }
-    this.hits++;
+    this.lookups.hit(key);
     return row.value;
   }
 
@@ -182,12 +188,7 @@ export class SqliteStore implements CacheStore {
   async stats(): Promise<CacheStats> {
     const size = this.statements.size.get();
     const persisted = Object.fromEntries(this.statements.counters.all().map((row) => [row.name, row.value]));
-    return {
-      entries: size?.entries ?? 0,
-      bytes: size?.bytes ?? 0,
-      hits: (persisted.hits ?? 0) + this.hits,
-      misses: (persisted.misses ?? 0) + this.misses,
-    };
+    return { entries: size?.entries ?? 0, bytes: size?.bytes ?? 0, ...this.lookups.stats(persisted) };
   }
 
   /** Persists hit/miss counters (kept in memory on the hot path) and closes the file. */
@@ -195,11 +196,9 @@ export class SqliteStore implements CacheStore {
     if (!this.db.open) return;
     try {
       this.db.transaction(() => {
-        if (this.hits) this.statements.bump.run('hits', this.hits);
-        if (this.misses) this.statements.bump.run('misses', this.misses);
+        for (const [name, n] of this.lookups.increments()) this.statements.bump.run(name, n);
       })();
-      this.hits = 0;
-      this.misses = 0;
+      this.lookups.reset();
     } catch (error) {
       this.fail('close', error);
     }

@@ -5,11 +5,92 @@
  * providers or patterns: keys are made in keys.ts.
  */
 
-export interface CacheStats {
-  entries: number;
-  bytes: number;
+import { lookupKind } from './keys.js';
+
+export interface LookupCounts {
   hits: number;
   misses: number;
+}
+
+export interface CacheStats extends LookupCounts {
+  entries: number;
+  bytes: number;
+  /**
+   * Hits and misses by kind of entry (keys.ts `lookupKind`: result, failure, verdict,
+   * image). Lookups counted before kinds were recorded are in no kind: the totals hold them.
+   */
+  by_kind: Record<string, LookupCounts>;
+}
+
+/**
+ * Hits and misses of one store by kind of entry, counted in memory on the hot path and
+ * persisted by the store on close (SQLite counters table, Redis stats hash) under
+ * `hits:<kind>` / `misses:<kind>` beside the totals `hits` / `misses`.
+ */
+export class LookupTally {
+  private readonly kinds = new Map<string, LookupCounts>();
+  hits = 0;
+  misses = 0;
+
+  hit(key: string): void {
+    this.hits++;
+    this.counts(key).hits++;
+  }
+
+  miss(key: string): void {
+    this.misses++;
+    this.counts(key).misses++;
+  }
+
+  /** Counter names and values to add to the persisted ones (totals and per kind). */
+  increments(): Array<[string, number]> {
+    const out: Array<[string, number]> = [
+      ['hits', this.hits],
+      ['misses', this.misses],
+    ];
+    for (const [kind, c] of this.kinds) out.push([`hits:${kind}`, c.hits], [`misses:${kind}`, c.misses]);
+    return out.filter(([, n]) => n > 0);
+  }
+
+  reset(): void {
+    this.kinds.clear();
+    this.hits = 0;
+    this.misses = 0;
+  }
+
+  /** Totals and kinds of `persisted` counters (by name, as increments() writes them) plus these. */
+  stats(
+    persisted: Record<string, number | string> = {},
+  ): LookupCounts & { by_kind: Record<string, LookupCounts> } {
+    const by_kind: Record<string, LookupCounts> = {};
+    const at = (kind: string) => {
+      by_kind[kind] ??= { hits: 0, misses: 0 };
+      return by_kind[kind];
+    };
+    for (const [name, value] of Object.entries(persisted)) {
+      const match = /^(hits|misses):(.+)$/.exec(name);
+      if (match) at(match[2] as string)[match[1] as 'hits' | 'misses'] += Number(value);
+    }
+    for (const [kind, c] of this.kinds) {
+      at(kind).hits += c.hits;
+      at(kind).misses += c.misses;
+    }
+    return {
+      hits: Number(persisted.hits ?? 0) + this.hits,
+      misses: Number(persisted.misses ?? 0) + this.misses,
+      by_kind,
+    };
+  }
+
+  private counts(key: string): LookupCounts {
+    const kind = lookupKind(key);
+    let c = this.kinds.get(kind);
+    if (!c) {
+      c = { hits: 0, misses: 0 };
+      this.kinds.set(kind, c);
+    }
+    return c;
+  }
 }
 
 /** Entries whose keys share a prefix (a kind, a pattern): what `cache stats` shows. */

@@ -3,6 +3,7 @@
  * escalation, and routing rules. `provider:model` names a model anywhere.
  */
 import type { Command } from 'commander';
+import { didYouMean } from '../config/did-you-mean.js';
 import { VisionpipeError } from '../errors.js';
 import { PROVIDER_IDS } from '../providers/ids.js';
 import { integer } from './parsers.js';
@@ -25,7 +26,7 @@ export function parseModelRef(text: string, option: string): { provider: string;
   if (!(PROVIDER_IDS as readonly string[]).includes(provider)) {
     throw new VisionpipeError(
       'INVALID_OPTION',
-      `${option} "${text}": expected provider or provider:model with provider one of ${PROVIDER_IDS.join(', ')}`,
+      `${option} "${text}": expected provider or provider:model with provider one of ${PROVIDER_IDS.join(', ')}.${didYouMean(provider, PROVIDER_IDS)}`,
       { option },
     );
   }

@@ -25,6 +25,33 @@ export interface InterruptOptions {
   onGraceOver?: () => void;
 }
 
+/** What bin/visionpipe.cjs keeps of the signals that came while `run` was starting. */
+interface EarlySignals {
+  signals: NodeJS.Signals[];
+  handler: (signal: NodeJS.Signals) => void;
+}
+
+const EARLY = Symbol.for('visionpipe.earlySignals');
+
+/**
+ * Removes the start-up latch of bin/visionpipe.cjs (when there is one) and returns the
+ * signals it kept, oldest first.
+ */
+function takeEarlySignals(): NodeJS.Signals[] {
+  const holder = globalThis as { [EARLY]?: EarlySignals };
+  const latch = holder[EARLY];
+  if (!latch) return [];
+  delete holder[EARLY];
+  process.off('SIGINT', latch.handler);
+  process.off('SIGTERM', latch.handler);
+  return latch.signals;
+}
+
+/**
+ * Installs the handlers. A signal that came while the command was still starting (kept by
+ * bin/visionpipe.cjs) counts as the first one: the command stops at once and still prints
+ * its summary.
+ */
 export function handleInterrupts(
   onFirst: (signal: NodeJS.Signals) => void,
   options: InterruptOptions = {},
@@ -55,6 +82,8 @@ export function handleInterrupts(
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  const early = takeEarlySignals(); // after ours are on: no signal falls between the two
+  for (const signal of early) handler(signal);
   return {
     stop: stop.signal,
     abort: abort.signal,

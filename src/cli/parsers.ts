@@ -1,5 +1,6 @@
 /** Flag value parsers: commander reports their errors naming the flag, and exits with code 2. */
 import { InvalidArgumentError } from 'commander';
+import { didYouMean } from '../config/did-you-mean.js';
 
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -36,7 +37,9 @@ export function pixelCount(value: string): number {
 export function oneOf<T extends string>(choices: readonly T[]) {
   return (value: string): T => {
     if (!(choices as readonly string[]).includes(value)) {
-      throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got "${value}".`);
+      throw new InvalidArgumentError(
+        `expected one of ${choices.join(', ')}, got "${value}".${didYouMean(value, choices)}`,
+      );
     }
     return value as T;
   };

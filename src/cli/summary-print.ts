@@ -8,9 +8,10 @@ export function printSummary(
   summary: Summary,
   context: {
     results: string;
+    /** The run was cut short; `stop` says why and how many inputs were left when that is known. */
     stopped: boolean;
-    /** The run stopped for --max-cost-usd, leaving this many inputs unprocessed. */
-    budgetStop?: { notProcessed: number };
+    /** The run stopped for --max-cost-usd or a signal, leaving this many inputs unprocessed. */
+    stop?: { reason: 'budget' | 'signal'; notProcessed: number };
     provider: string;
     model: string;
     /** Where the confidence threshold comes from, e.g. "--min-confidence" or "engine calibration". */
@@ -82,9 +83,13 @@ export function printSummary(
     lines.push(`  combined ${plural(context.combined.outputs, 'output')} in ${context.combined.file}`);
   lines.push(...failureLines(context.failures, context.results));
   for (const alert of summary.alerts) lines.push(`  ⚠ ${alert}`);
-  if (context.budgetStop)
+  if (context.stop?.reason === 'budget')
     lines.push(
-      `  stopped for the cost budget (--max-cost-usd): ${plural(context.budgetStop.notProcessed, 'input')} not processed; run again with a larger budget to continue (exit code ${EXIT.budgetStopped})`,
+      `  stopped for the cost budget (--max-cost-usd): ${plural(context.stop.notProcessed, 'input')} not processed; run again with a larger budget to continue (exit code ${EXIT.budgetStopped})`,
+    );
+  else if (context.stop?.reason === 'signal')
+    lines.push(
+      `  stopped early (Ctrl-C/SIGTERM): ${plural(context.stop.notProcessed, 'input')} not processed; run again to continue (exit code ${EXIT.stopped})`,
     );
   else if (context.stopped)
     lines.push('  stopped early: inputs not started were not processed (run again to continue)');

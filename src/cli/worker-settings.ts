@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { didYouMean } from '../config/did-you-mean.js';
 import { checkDatabaseUrl, checkRedisUrl } from '../config/urls.js';
 import { parseOptions } from '../config/validate.js';
 import { VisionpipeError } from '../errors.js';
@@ -35,7 +36,7 @@ function profileOf(name: string | undefined): ProfileName | undefined {
   if (isProfileName(name)) return name;
   throw new VisionpipeError(
     'INVALID_OPTION',
-    `--profile "${name}" is not a profile; choose one of ${PROFILE_NAMES.join(', ')}`,
+    `--profile "${name}" is not a profile; choose one of ${PROFILE_NAMES.join(', ')}.${didYouMean(name, PROFILE_NAMES)}`,
     { option: 'profile' },
   );
 }

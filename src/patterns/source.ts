@@ -6,6 +6,7 @@
  * count as absent, since exports often list every schema field with only one filled in.
  */
 import { z } from 'zod';
+import { didYouMean } from '../config/did-you-mean.js';
 import { invalidPattern } from './invalid.js';
 import { describeValue, isPlainObject } from './objects.js';
 import { PATTERN_FORMATS, type PatternSource } from './types.js';
@@ -62,7 +63,7 @@ function issueMessage(issue: z.core.$ZodIssue, source: Record<string, unknown>):
     case 'invalid_type':
       return `"${field}" must be ${ARTICLES[issue.expected] ?? issue.expected} ${got}`;
     case 'invalid_value':
-      return `"${field}" must be one of ${issue.values.map(String).join(', ')} ${got}`;
+      return `"${field}" must be one of ${issue.values.map(String).join(', ')} ${got}${typeof value === 'string' ? didYouMean(value, issue.values.map(String)) : ''}`;
     case 'too_small':
       return `"${field}" must not be empty`;
     default:

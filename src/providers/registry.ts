@@ -1,4 +1,6 @@
 /** Providers by id: the one place that knows every backend. */
+
+import { didYouMean } from '../config/did-you-mean.js';
 import { VisionpipeError } from '../errors.js';
 import { AnthropicProvider, type AnthropicProviderOptions } from './anthropic.js';
 import { GeminiProvider, type GeminiProviderOptions } from './gemini.js';
@@ -34,7 +36,7 @@ export function createProvider(id: string, options: ProviderOptions = {}): Provi
     default:
       throw new VisionpipeError(
         'INVALID_OPTION',
-        `provider "${id}" is not known; choose one of ${PROVIDER_IDS.join(', ')}`,
+        `provider "${id}" is not known; choose one of ${PROVIDER_IDS.join(', ')}.${didYouMean(id, PROVIDER_IDS)}`,
         { option: 'provider' },
       );
   }

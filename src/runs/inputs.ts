@@ -251,3 +251,12 @@ export async function* readListFile(file: string): AsyncGenerator<string> {
     if (trimmed !== '' && !trimmed.startsWith('#')) yield trimmed;
   }
 }
+
+/** The command's input arguments, then the lines of its `--list` file when one is given. */
+export async function* argumentsAndList(
+  inputs: readonly string[],
+  list: string | undefined,
+): AsyncGenerator<string> {
+  yield* inputs;
+  if (list) yield* readListFile(list);
+}

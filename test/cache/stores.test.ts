@@ -52,6 +52,23 @@ for (const [name, open] of Object.entries(stores)) {
       expect(stats.misses).toBeGreaterThanOrEqual(2);
     });
 
+    it('counts lookups by kind of entry: results, remembered failures, verdicts, images apart', async () => {
+      const store = await open();
+      opened.push(store);
+      await store.set('r:p:1', Buffer.from('result'), 60_000);
+      await store.get('r:p:1'); // result hit
+      await store.get('r:p:2'); // result miss
+      await store.get('r:p:2:failed'); // failure miss
+      await store.get('t:p:1'); // verdict miss
+      await store.set('i:1', Buffer.from('image'), 60_000);
+      await store.get('i:1'); // image hit
+      const stats = await store.stats();
+      expect(stats.by_kind.result).toEqual({ hits: 1, misses: 1 });
+      expect(stats.by_kind.failure).toEqual({ hits: 0, misses: 1 });
+      expect(stats.by_kind.verdict).toEqual({ hits: 0, misses: 1 });
+      expect(stats.by_kind.image).toEqual({ hits: 1, misses: 0 });
+    });
+
     it('expires entries after their TTL; 0 means no expiry', async () => {
       const store = await open();
       opened.push(store);
@@ -111,6 +128,8 @@ describe('SQLite store', () => {
     opened.push(second);
     expect((await second.get('k'))?.toString()).toBe('v');
     expect(await second.stats()).toMatchObject({ entries: 1, hits: 2 });
+    // Kinds persist too: 'k' is no visionpipe key, so its lookups are of kind "other".
+    expect((await second.stats()).by_kind.other).toEqual({ hits: 2, misses: 0 });
   });
 
   it('evicts the oldest entries past its byte budget', async () => {

@@ -22,6 +22,7 @@ interface StatsReport {
   hits: number;
   misses: number;
   hit_rate: number;
+  lookups: Record<string, { hits: number; misses: number; hit_rate: number }>;
 }
 
 describe('visionpipe cache stats', () => {
@@ -69,6 +70,40 @@ describe('visionpipe cache stats', () => {
     ) as StatsReport;
     expect(after.results.entries).toBe(2);
     expect(after.by_pattern).toHaveLength(1);
+  }, 120_000);
+
+  it("reports lookups by kind: the result hit rate is the runs' own, not mixed with failures or images", async () => {
+    const dir = await tempDir('visionpipe-cstats-kinds-');
+    const images = ['receipt-002.png', 'receipt-004.jpg'].map((n) => path.join(ROOT, 'samples/images', n));
+    for (const extra of [[], ['--fresh']]) {
+      const run = await runCli(['run', ...images, '-p', RECEIPT, '--no-progress', '--json', ...extra], {
+        cwd: dir,
+      });
+      expect(run.code, run.stderr).toBe(0);
+    }
+    const report = JSON.parse(
+      (await runCli(['cache', 'stats', '--json'], { cwd: dir })).stdout,
+    ) as StatsReport;
+    // First run: 2 result misses; second (--fresh, no resume): 2 result hits, as its summary says.
+    expect(report.lookups.result).toEqual({ hits: 2, misses: 2, hit_rate: 0.5 });
+    expect(report.lookups.failure?.hits ?? 0).toBe(0); // failure memory is asked apart, on result misses
+    expect(report.lookups.unknown).toBeUndefined();
+    const kinds = Object.values(report.lookups);
+    expect(kinds.reduce((n, k) => n + k.hits + k.misses, 0)).toBe(report.hits + report.misses);
+
+    // A cache written before kinds were counted: its lookups show as not recorded.
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(path.join(dir, '.visionpipe', 'cache.sqlite'));
+    db.prepare("UPDATE counters SET value = value + 5 WHERE name = 'misses'").run();
+    db.close();
+    const older = JSON.parse(
+      (await runCli(['cache', 'stats', '--json'], { cwd: dir })).stdout,
+    ) as StatsReport;
+    expect(older.lookups.unknown).toEqual({ hits: 0, misses: 5, hit_rate: 0 });
+    expect(older.lookups.result).toEqual(report.lookups.result);
+    const text = await runCli(['cache', 'stats'], { cwd: dir });
+    expect(text.stdout).toMatch(/ {4}results +50\.0 % hits \(2 hits, 2 misses\)/);
+    expect(text.stdout).toMatch(/ {4}not recorded +0\.0 % hits \(0 hits, 5 misses\)/);
   }, 120_000);
 
   it('--cache memory says it keeps nothing between runs', async () => {

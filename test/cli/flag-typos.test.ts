@@ -32,3 +32,30 @@ describe('typos in flags', () => {
     expect(result.stderr).toContain("required option '-p, --pattern <file>' not specified");
   });
 });
+
+describe('typos in enum values', () => {
+  it('suggests the closest valid value, as for unknown commands and options (usage error, exit 2)', async () => {
+    for (const [args, suggestion] of [
+      [['run', IMAGE, '-p', PATTERN, '--provider', 'opnai'], '"openai"'],
+      [['estimate', IMAGE, '-p', PATTERN, '--provider', 'antropic'], '"anthropic"'],
+      [['run', IMAGE, '-p', PATTERN, '--triage', 'locl'], '"local"'],
+      [['run', IMAGE, '-p', PATTERN, '--pages', 'eahc'], '"each"'],
+      [['run', IMAGE, '-p', PATTERN, '--cache', 'sqlit'], '"sqlite"'],
+      [['run', IMAGE, '-p', PATTERN, '--cache', 'redis'], '"redis://'],
+      [['run', IMAGE, '-p', PATTERN, '--profile', 'openai-hgih'], '"openai-high"'],
+      [['run', IMAGE, '-p', PATTERN, '--detail', 'hgih'], '"high"'],
+      [['optimize', IMAGE, '--out-dir', '/tmp/visionpipe-typo-never', '--format', 'jpg'], '"jpeg"'],
+    ] as const) {
+      const result = await runCli([...args]);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2);
+      expect(result.stderr, args.join(' ')).toContain(`Did you mean ${suggestion}`);
+    }
+  });
+
+  it('suggests nothing for a value far from every choice', async () => {
+    const result = await runCli(['run', IMAGE, '-p', PATTERN, '--provider', 'zzzzzzzz']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('provider "zzzzzzzz" is not known');
+    expect(result.stderr).not.toContain('Did you mean');
+  });
+});

@@ -8,7 +8,7 @@ import {
   verdictKeyPrefix,
 } from '../../cache/keys.js';
 import { openCache } from '../../cache/open-cache.js';
-import type { CacheStore, GroupStats } from '../../cache/store.js';
+import type { CacheStats, CacheStore, GroupStats } from '../../cache/store.js';
 import { parseDuration } from '../../config/durations.js';
 import { VisionpipeError } from '../../errors.js';
 import { loadPattern } from '../../patterns/index.js';
@@ -39,6 +39,40 @@ function part(rows: readonly GroupStats[]): Part {
   };
 }
 
+/** Hit rate rounded to 4 digits; 0 without lookups. */
+const rate = (hits: number, misses: number) =>
+  hits + misses ? Math.round((hits / (hits + misses)) * 10_000) / 10_000 : 0;
+
+/** The lookup kinds in the order they are shown, with their labels. */
+const KINDS: ReadonlyArray<[kind: string, label: string]> = [
+  ['result', 'results'],
+  ['failure', 'remembered failures'],
+  ['verdict', 'triage verdicts'],
+  ['image', 'prepared images'],
+];
+
+/**
+ * Lookups by kind of entry (a result, a remembered failure, a triage verdict, a prepared
+ * image), each with its hit rate: a result hit rate to compare with the runs' summaries.
+ * Lookups made before kinds were counted (older caches) are `unknown`.
+ */
+function lookupsByKind(
+  stats: CacheStats,
+): Record<string, { hits: number; misses: number; hit_rate: number }> {
+  const out: Record<string, { hits: number; misses: number; hit_rate: number }> = {};
+  let hits = 0;
+  let misses = 0;
+  for (const [kind, c] of Object.entries(stats.by_kind)) {
+    out[kind] = { ...c, hit_rate: rate(c.hits, c.misses) };
+    hits += c.hits;
+    misses += c.misses;
+  }
+  const earlier = { hits: stats.hits - hits, misses: stats.misses - misses };
+  if (earlier.hits > 0 || earlier.misses > 0)
+    out.unknown = { ...earlier, hit_rate: rate(earlier.hits, earlier.misses) };
+  return out;
+}
+
 const PATTERN_PREFIX_LENGTH = patternKeyPrefix('0'.repeat(16)).length;
 
 function partLine(label: string, p: Part): string {
@@ -63,7 +97,7 @@ export async function cacheStats(flags: StatsFlags): Promise<void> {
     const groups = async (store: CacheStore, length: number, prefix: string) =>
       (await store.groups?.(length, prefix)) ?? [];
     const byPattern = await groups(cache.results, PATTERN_PREFIX_LENGTH, RESULT_PREFIX);
-    const lookups = stats.hits + stats.misses;
+    const { by_kind: _kinds, ...totals } = stats;
     const report = {
       store: cache.describe,
       persistent: cache.persistent,
@@ -74,8 +108,9 @@ export async function cacheStats(flags: StatsFlags): Promise<void> {
         fingerprint: row.group.slice(RESULT_PREFIX.length, -1),
         ...part([row]),
       })),
-      ...stats,
-      hit_rate: lookups ? Math.round((stats.hits / lookups) * 10_000) / 10_000 : 0,
+      ...totals,
+      hit_rate: rate(stats.hits, stats.misses),
+      lookups: lookupsByKind(stats),
     };
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -95,9 +130,21 @@ export async function cacheStats(flags: StatsFlags): Promise<void> {
       lines.push('  results by pattern (fingerprint as `visionpipe pattern check FILE` prints it):');
       for (const row of report.by_pattern) lines.push(partLine(`  ${row.fingerprint}`, row));
     }
-    lines.push(
-      `  lookups          ${(report.hit_rate * 100).toFixed(1)} % hits (${stats.hits} hits, ${stats.misses} misses, every kind of entry, all runs)`,
-    );
+    lines.push('  lookups (all runs), by kind:');
+    const labels = new Map(KINDS);
+    const order = [
+      ...KINDS.map(([kind]) => kind),
+      ...Object.keys(report.lookups).filter((k) => !labels.has(k)),
+    ];
+    for (const kind of order) {
+      const c = report.lookups[kind];
+      if (!c) continue;
+      const label = labels.get(kind) ?? (kind === 'unknown' ? 'not recorded' : kind);
+      lines.push(
+        `    ${label.padEnd(21)}${(c.hit_rate * 100).toFixed(1).padStart(5)} % hits (${c.hits} hits, ${c.misses} misses)`,
+      );
+    }
+    if (order.every((kind) => !report.lookups[kind])) lines.push('    none yet');
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await cache.close();

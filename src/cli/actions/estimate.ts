@@ -5,16 +5,12 @@
  */
 import path from 'node:path';
 import { openCache } from '../../cache/open-cache.js';
-import { loadPattern } from '../../patterns/index.js';
-import { createProvider } from '../../providers/registry.js';
 import { type EstimatedImage, EstimateTotaller, estimateItem } from '../../runs/estimate.js';
-import { expandInputs, readListFile } from '../../runs/inputs.js';
-import { PipelineSet } from '../../runs/pipeline-set.js';
-import { loadRouter } from '../../runs/routes.js';
+import { argumentsAndList, expandInputs } from '../../runs/inputs.js';
 import { pageSelectionFrom } from '../document-flags.js';
 import type { EstimateFlags } from '../estimate.js';
 import { fixedWidth } from '../format.js';
-import { providerOptionsFrom } from '../provider-settings.js';
+import { buildPipelineSet, planPipelines } from './pipelines.js';
 
 const usd = (value: number | null) => (value === null ? 'unknown' : `$${value.toFixed(4)}`);
 
@@ -29,27 +25,14 @@ function row(image: EstimatedImage): string {
   return `${fixedWidth(note, 10)} ${fixedWidth(original, 11, 'right')} → ${fixedWidth(size, 10)} ${fixedWidth(String(image.image_tokens), 7, 'right')} img tok ${fixedWidth(usd(image.cost_usd), 10, 'right')}  ${image.input}${pages}`;
 }
 
-async function* allInputs(inputs: readonly string[], list: string | undefined): AsyncGenerator<string> {
-  yield* inputs;
-  if (list) yield* readListFile(list);
-}
-
 export async function runEstimate(inputs: string[], flags: EstimateFlags): Promise<void> {
-  const pattern = await loadPattern(flags.pattern);
-  const defaults = { pattern, provider: flags.provider, model: flags.model, profile: undefined };
-  const router = flags.route ? await loadRouter(flags.route, defaults) : undefined;
-  const providerOptions = providerOptionsFrom(flags);
-  const mainProvider = createProvider(flags.provider, providerOptions);
+  const plan = await planPipelines(flags);
   const cache = await openCache({
     spec: flags.cache,
     stateDir: path.resolve(flags.stateDir),
     warn: (m) => process.stderr.write(`warning: ${m}\n`),
   });
-  const pipelines = new PipelineSet({
-    defaults,
-    ...(router ? { router } : {}),
-    providers: [mainProvider],
-    providerOptions,
+  const pipelines = buildPipelineSet(plan, {
     cache,
     warn: () => {},
     sourceLimits: {},
@@ -63,7 +46,7 @@ export async function runEstimate(inputs: string[], flags: EstimateFlags): Promi
   let first = true;
   if (flags.json) out.write('{"images":[');
   try {
-    for await (const item of expandInputs(allInputs(inputs, flags.list), {
+    for await (const item of expandInputs(argumentsAndList(inputs, flags.list), {
       exclude: [path.resolve(flags.stateDir)],
     })) {
       const pipeline = await pipelines.pipelineFor(item);

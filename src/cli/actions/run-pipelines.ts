@@ -1,0 +1,60 @@
+/**
+ * `visionpipe run`'s flags as pipeline settings: cache, limiter, retries, input limits and
+ * the cascade (triage, escalation with --min-confidence), for buildPipelineSet (pipelines.ts).
+ */
+import type { CacheSetup } from '../../cache/open-cache.js';
+import type { Limiter } from '../../flow/limiter.js';
+import { documentOptionsFrom } from '../document-flags.js';
+import { retryFrom } from '../provider-settings.js';
+import type { RunFlags } from '../run.js';
+import type { PipelineSettings } from './pipelines.js';
+import type { CheckedRunFlags } from './run-checks.js';
+
+export function runPipelineSettings(
+  flags: RunFlags,
+  checked: CheckedRunFlags,
+  open: { cache: CacheSetup; limiter: Limiter | undefined; warn: (message: string) => void },
+): PipelineSettings {
+  const { triage, escalation } = checked;
+  const retry = retryFrom(flags);
+  return {
+    cache: open.cache,
+    warn: open.warn,
+    ...(open.limiter ? { limiter: open.limiter } : {}),
+    ...(retry ? { retry } : {}),
+    sourceLimits: {
+      maxInputBytes: flags.maxInputBytes,
+      allowPrivateNetworks: flags.allowPrivateUrls ?? false,
+      passUrls: flags.passUrls ?? false,
+    },
+    timeoutMs: flags.timeout,
+    ...(flags.nearDup === undefined ? {} : { nearDuplicateDistance: flags.nearDup }),
+    ...(flags.retryFailed ? { retryFailed: true } : {}),
+    ...(flags.maxImageTokens === undefined ? {} : { maxImageTokens: flags.maxImageTokens }),
+    documents: documentOptionsFrom(flags),
+    ...(triage
+      ? { triage: { ...triage, ...(flags.triageQuestion ? { question: flags.triageQuestion } : {}) } }
+      : {}),
+    ...(escalation
+      ? {
+          escalation: {
+            ...escalation,
+            // --min-confidence escalates first: only what the stronger model cannot lift is an error.
+            ...((flags.escalateBelow ?? flags.minConfidence) === undefined
+              ? {}
+              : { below: flags.escalateBelow ?? flags.minConfidence }),
+          },
+        }
+      : {}),
+    ...(flags.priceTable ? { priceTable: flags.priceTable } : {}),
+  };
+}
+
+/** The base URLs of the triage and escalation providers (--base-url is the main one's). */
+export function cascadeBaseUrls(flags: RunFlags, checked: CheckedRunFlags): Record<string, string> {
+  const { triage, escalation } = checked;
+  return {
+    ...(triage && flags.triageBaseUrl ? { [triage.provider]: flags.triageBaseUrl } : {}),
+    ...(escalation && flags.escalateBaseUrl ? { [escalation.provider]: flags.escalateBaseUrl } : {}),
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * Where each result of `visionpipe run` goes: the progress line, the results journal (with
+ * resume bookkeeping), the --format-dir files, the --combine file, the summary and the
+ * --failures log. Resumed records are counted apart and never written again.
+ */
+import type { CombinedWriter } from '../../runs/combine.js';
+import type { FailureLog } from '../../runs/failures.js';
+import { formatRelativePath } from '../../runs/format-paths.js';
+import type { InputItem } from '../../runs/inputs.js';
+import type { PipelineSet } from '../../runs/pipeline-set.js';
+import { type ConfidencePolicy, enforceConfidence } from '../../runs/quality.js';
+import type { RenderOutputs } from '../../runs/render-outputs.js';
+import type { ResumePlan } from '../../runs/resume.js';
+import type { BatchResult } from '../../runs/run.js';
+import type { RunSummary } from '../../runs/summary.js';
+import type { Progress } from '../progress.js';
+
+export interface RecordSinks {
+  progress: Progress;
+  plan: ResumePlan;
+  pipelines: PipelineSet;
+  summary: RunSummary;
+  failures: FailureLog;
+  confidence: ConfidencePolicy | undefined;
+  renders: RenderOutputs | undefined;
+  combined: CombinedWriter | undefined;
+  /** More than one input argument (or a --list): --format-dir keeps the inputs' folders (format-paths.ts). */
+  severalArguments: boolean;
+}
+
+/** The handler of every result of the run, resumed ones included. */
+export function recordHandler(sinks: RecordSinks): (result: BatchResult) => Promise<void> {
+  const { progress, plan, pipelines, summary, failures, confidence, renders, combined } = sinks;
+  const placed = (item: InputItem): InputItem =>
+    item.kind === 'error' ? item : { ...item, rel: formatRelativePath(item, sinks.severalArguments) };
+  return async ({ item, record: raw, resumed }: BatchResult) => {
+    const produced = resumed ? raw : enforceConfidence(raw, confidence);
+    progress.tick(produced.status === 'error');
+    if (combined && produced.status === 'ok' && item.kind !== 'error') {
+      await combined.add(produced.input, (await pipelines.pipelineFor(item)).pattern, produced.output);
+    }
+    if (resumed) {
+      plan.kept(produced);
+      summary.addResumed(produced);
+      await renders?.restore(placed(item), produced); // its file may be missing after a kill
+      return;
+    }
+    // Rendered first, so the record names the file it was rendered to.
+    const record = renders ? await renders.render(placed(item), produced) : produced;
+    plan.writer.write(record);
+    plan.processed(record);
+    summary.add(record);
+    failures.add(record);
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * The end of `visionpipe run` as the user sees it: the summary (text, or JSON with
+ * --json) and the exit code that says how the run ended.
+ */
+import type { FailureReport } from '../../runs/failures.js';
+import type { Summary } from '../../runs/summary.js';
+import { EXIT } from '../exit-codes.js';
+import { plural } from '../format.js';
+import type { RunFlags } from '../run.js';
+import { printSummary } from '../summary-print.js';
+
+export interface RunEnd {
+  summary: Summary;
+  /** Every input was started and finished (no signal, no budget stop). */
+  completed: boolean;
+  /** Why the run stopped before every input was done (--max-cost-usd, Ctrl-C/SIGTERM) and how many inputs were left. */
+  stop: { reason: 'budget' | 'signal'; notProcessed: number } | undefined;
+  failures: FailureReport;
+  describe: { provider: string; model: string };
+  confidenceSource: string | undefined;
+  combined: { file: string; outputs: number } | undefined;
+}
+
+/** Prints the summary to stdout: one JSON line with --json, else the text summary. */
+export function printRunSummary(flags: RunFlags, end: RunEnd): void {
+  const { stop } = end;
+  if (flags.json) {
+    const stopped = stop === undefined ? {} : { stopped: stop.reason, not_processed: stop.notProcessed };
+    process.stdout.write(`${JSON.stringify({ ...end.summary, ...stopped, failures: end.failures })}\n`);
+    return;
+  }
+  printSummary(end.summary, {
+    results: flags.out,
+    stopped: stop !== undefined,
+    ...(stop ? { stop } : {}),
+    ...end.describe,
+    ...(end.confidenceSource ? { confidenceSource: end.confidenceSource } : {}),
+    failures: end.failures,
+    ...(flags.formatDir ? { formatDir: flags.formatDir } : {}),
+    ...(end.combined ? { combined: end.combined } : {}),
+  });
+}
+
+/**
+ * The exit code of a run that ended (exit-codes.ts): 2 when no input exists (the reason goes
+ * to stderr), 4 after a budget stop, 130 when a signal cut it short (not for --watch),
+ * 1 with --fail-on-error when an image failed, else 0.
+ */
+export function runExitCode(flags: RunFlags, end: RunEnd): number {
+  const result = end.summary;
+  if (result.total > 0 && result.errors_by_code.NOT_FOUND === result.total) {
+    // Nothing named exists: a typo in the command, not a batch with failures.
+    process.stderr.write(
+      `visionpipe run: none of the ${plural(result.total, 'input')} exists (NOT_FOUND); check the paths\n`,
+    );
+    return 2;
+  }
+  if (end.stop?.reason === 'budget') return EXIT.budgetStopped;
+  // A script must not read a run cut short by a signal as a complete one.
+  if (end.stop?.reason === 'signal') return EXIT.stopped;
+  return flags.failOnError && result.errors > 0 ? EXIT.inputsFailed : EXIT.ok;
+}
