@@ -1,9 +1,13 @@
 /**
- * One of bench/flow.ts's three processes sharing a Redis limiter with no limit
- * configured: its third of the images through the pipeline, summary on stdout as JSON.
+ * One of bench/flow.ts's three processes on one budget: its third of the images, summary
+ * on stdout as JSON. `<store>` is a Redis URL (the pipeline with a Redis limiter and no
+ * limit configured: learned limits shared), `none` (the pipeline alone: each process
+ * learns by itself) or `sdk` (the official openai SDK with its retries + p-limit).
  *
- *   tsx bench/flow-worker.ts <baseUrl> <redisUrl> <limiterName> <k of 3> <valid images>
+ *   tsx bench/flow-worker.ts <baseUrl> <store> <limiterName> <k of 3> <valid images>
  */
+import OpenAI from 'openai';
+import pLimit from 'p-limit';
 import { openCache } from '../src/cache/open-cache.js';
 import { createLimiter } from '../src/flow/create-limiter.js';
 import { mapWindow } from '../src/flow/window.js';
@@ -14,7 +18,47 @@ import { BENCH_PATTERN, benchImages } from './throughput-fixtures.js';
 
 const [baseUrl, redisUrl, name, k, count] = process.argv.slice(2);
 const images = (await benchImages(Number(count), 101)).filter((_, i) => i % 3 === Number(k));
-const limiter = createLimiter(redisUrl, { name });
+if (redisUrl === 'sdk') {
+  const client = new OpenAI({ apiKey: 'sim', baseURL: baseUrl! });
+  const limit = pLimit(20);
+  const results = await Promise.all(
+    images.map((data) =>
+      limit(async () => {
+        const started = performance.now();
+        try {
+          const completion = await client.chat.completions.create({
+            model: 'gpt-4o-mini',
+            messages: [
+              {
+                role: 'user',
+                content: [
+                  {
+                    type: 'image_url',
+                    image_url: { url: `data:image/jpeg;base64,${data.toString('base64')}` },
+                  },
+                  { type: 'text', text: 'Extract.' },
+                ],
+              },
+            ],
+          });
+          JSON.parse(completion.choices[0]?.message.content ?? '');
+          return { ok: true, ms: performance.now() - started };
+        } catch {
+          return { ok: false, ms: performance.now() - started };
+        }
+      }),
+    ),
+  );
+  process.stdout.write(
+    JSON.stringify({
+      ok: results.filter((r) => r.ok).length,
+      valid: images.length,
+      ms: results.map((r) => r.ms),
+    }),
+  );
+  process.exit(0);
+}
+const limiter = redisUrl === 'none' ? undefined : createLimiter(redisUrl, { name });
 const provider = new OpenAIProvider({ apiKey: 'sim', baseUrl: baseUrl! });
 const cache = await openCache({ spec: 'off' });
 const pipeline = await createPipeline({
@@ -22,7 +66,7 @@ const pipeline = await createPipeline({
   provider,
   model: 'gpt-4o-mini',
   cache,
-  limiter,
+  ...(limiter ? { limiter } : {}),
 });
 let ok = 0;
 const ms: number[] = [];
@@ -34,6 +78,6 @@ for await (const record of mapWindow(images, 20, (data, i) =>
 }
 await pipeline.close();
 await cache.close();
-await limiter.close();
+await limiter?.close();
 await closeAllAgents();
 process.stdout.write(JSON.stringify({ ok, valid: images.length, ms }));

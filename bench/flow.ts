@@ -222,9 +222,15 @@ async function measure(
   };
 }
 
-/** Three worker processes, one Redis limiter, no limit configured, one token bucket. */
-async function sharedRedis(list: Item[]): Promise<Cell & { max_window_share: number }> {
-  const server = ZOO_SERVERS[0]!;
+/**
+ * Three worker processes on one budget, no limit configured: `store` is the Redis URL
+ * (learned limits shared), `none` (each process learns alone) or `sdk` (SDK + p-limit).
+ */
+async function sharedRedis(
+  list: Item[],
+  server: ZooServer = ZOO_SERVERS[0]!,
+  store: string = args.redis,
+): Promise<Cell & { max_window_share: number }> {
   const events: AdmissionEvent[] = [];
   const sim = await startSimulator({ ...simulatorOptions(server), onAdmission: (e) => events.push(e) });
   const worker = path.join(import.meta.dirname, 'flow-worker.ts');
@@ -236,7 +242,7 @@ async function sharedRedis(list: Item[]): Promise<Cell & { max_window_share: num
         new Promise<{ ok: number; valid: number; ms: number[] }>((resolve, reject) => {
           const child = spawn(
             process.execPath,
-            ['--import', 'tsx', worker, sim.baseUrls.openai, args.redis, name, String(k), String(VALID)],
+            ['--import', 'tsx', worker, sim.baseUrls.openai, store, name, String(k), String(VALID)],
             { stdio: ['ignore', 'pipe', 'inherit'] },
           );
           let out = '';
@@ -262,8 +268,13 @@ async function sharedRedis(list: Item[]): Promise<Cell & { max_window_share: num
   }
   const validOk = results.reduce((sum, r) => sum + r.ok, 0);
   return {
-    server: `${server.name}, 3 processes via Redis`,
-    client: 'visionpipe ×3',
+    server: `${server.name}, 3 processes`,
+    client:
+      store === 'sdk'
+        ? 'openai SDK + p-limit ×3'
+        : store === 'none'
+          ? 'visionpipe ×3, alone'
+          : 'visionpipe ×3 via Redis',
     concurrency: 20,
     images: list.length,
     valid: results.reduce((sum, r) => sum + r.valid, 0),
@@ -301,18 +312,34 @@ async function main() {
       log(await measure(server, 'chunked Promise.all(10)', 10, list, (url) => runChunked(url, list)));
   }
   let redis: (Cell & { max_window_share: number }) | undefined;
+  const processes: Array<Cell & { max_window_share: number }> = [];
   if (!args['skip-redis']) {
     redis = await sharedRedis(list.filter((i) => i.valid));
     log(redis);
+    // Where headers carry no budget, only the shared learned limits tell one process what
+    // the others learned: the same three processes with and without them, and the SDK.
+    const bare = ZOO_SERVERS.find((s) => s.name === 'no-headers')!;
+    for (const store of [args.redis, 'none', 'sdk']) {
+      const cell = await sharedRedis(
+        list.filter((i) => i.valid),
+        bare,
+        store,
+      );
+      processes.push(cell);
+      log(cell);
+    }
   }
   await closeAllAgents();
 
   const rows = cells.map((cell) => {
     const peer = cells.find(
       (p) =>
-        p.server === cell.server && p.concurrency === cell.concurrency && p.client === 'openai SDK + p-limit',
+        p.server === cell.server &&
+        p.concurrency === cell.concurrency &&
+        p.client.startsWith('openai SDK + p-limit'),
     );
-    const ratio = cell.client === 'visionpipe' && peer ? cell.good_per_s / peer.good_per_s : undefined;
+    const ratio =
+      cell.client.startsWith('visionpipe') && peer ? cell.good_per_s / peer.good_per_s : undefined;
     return [
       cell.server,
       cell.client,
@@ -341,6 +368,7 @@ async function main() {
       servers: servers.map((s) => ({ ...s, ceiling_rps: ceilingRps(s) })),
       cells,
       redis,
+      processes,
     });
     console.log(`\nwritten ${path.relative(process.cwd(), file)}`);
   }

@@ -30,12 +30,17 @@
  * before it (a sliding log) does not. A 429 the budget explains paces the flow at what
  * that budget let through, so the next window is not spent in a burst at its edge, and
  * the rate does not grow past twice what is used or while the budget is nearly spent.
+ * A sliding log (budget back call by call, reset in whole seconds) is learned from the
+ * answers themselves: the budget each answer reports counts the latest sends, which
+ * bounds the log's window; once learned, each call waits until the limit-th latest send
+ * has left the window, as the server's log would.
  *
  * One reaction per event: a throttle of a call sent before the last cut of either limit
  * is an echo of that event and cuts nothing more.
  */
 import type { RateLimitSnapshot } from '../providers/spec.js';
 import { monotonicNow } from './clock.js';
+import type { FlowShare, SharedProposal } from './flow-share.js';
 
 export interface AdaptiveFlowOptions {
   /** Ceiling on calls in flight (`--concurrency`), ≥ 1. */
@@ -56,6 +61,13 @@ export interface AdaptiveFlowOptions {
    * its own calls since the header that many times.
    */
   peers?: () => number;
+  /**
+   * Limits learned together with the other processes on the same budget (the Redis
+   * limiter's `flowShare`): this flow adopts every shared cut as its share (totals over
+   * the peers) and the shared pause, writes its own cuts (at most one per cut window for
+   * all processes) and, once a second, its growth. Needs the default clock.
+   */
+  share?: FlowShare;
   /** Clock in ms (tests). */
   now?: () => number;
 }
@@ -88,6 +100,8 @@ export interface FlowState {
   headersTrusted: boolean;
   /** True once a 429 showed the budget comes back all at once (fixed window). */
   windowed: boolean;
+  /** Shared cuts adopted (with a `share`): a peer's throttle slowed this flow too. */
+  sharedCuts: number;
 }
 
 interface Waiter {
@@ -107,6 +121,8 @@ interface Budget {
 }
 
 const RECENT = 64;
+/** Added to a learned sliding-log window: send times are the client's, admissions the server's. */
+const LOG_MARGIN_MS = 25;
 /** Send times kept: enough for one budget of a provider's window. */
 const SENT = 512;
 
@@ -143,12 +159,24 @@ export class AdaptiveFlow {
   private windowSuspect = false;
   /** Send times of the latest calls (ring, all outcomes), to measure what a budget let through. */
   private readonly sent: number[] = [];
+  /** Sequences of recent refused calls: a sliding log does not count them. */
+  private readonly refusedSeqs = new Set<number>();
+  /**
+   * Upper bounds on a sliding log's window (ms), one per trusted answer: the send just
+   * older than the oldest call the reported budget still counts had left the window.
+   */
+  private readonly windowBounds: number[] = [];
   private budget: Budget | undefined;
   /** In-flight counts at send of recent successes (ring). */
   private readonly okInFlight: number[] = [];
   /** Send times of recent accepted calls (ring), to measure the accepted rate. */
   private readonly accepted: number[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private readonly share: FlowShare | undefined;
+  /** The shared version this flow has adopted (0: none yet). */
+  private sharedVersion = 0;
+  private sharedCuts = 0;
+  private raisedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: AdaptiveFlowOptions) {
     if (!(Number.isInteger(options.maxConcurrency) && options.maxConcurrency >= 1))
@@ -161,6 +189,7 @@ export class AdaptiveFlow {
     this.maxPauseMs = options.maxPauseMs ?? 60_000;
     this.now = options.now ?? monotonicNow;
     this.peers = options.peers ?? (() => 1);
+    this.share = options.share;
     this.lastGrowth = this.now();
   }
 
@@ -174,6 +203,7 @@ export class AdaptiveFlow {
       throttles: this.throttles,
       headersTrusted: this.headersTrusted,
       windowed: this.windowed,
+      sharedCuts: this.sharedCuts,
     };
   }
 
@@ -211,6 +241,7 @@ export class AdaptiveFlow {
   private pump(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.share) this.adoptShared(this.now());
     while (this.queue.length > 0) {
       if (this.inFlight >= Math.floor(this.limit)) return; // a finishing call pumps again
       const now = this.now();
@@ -235,12 +266,13 @@ export class AdaptiveFlow {
     // that ran away during pauses and budget holds would burst at the next window edge.
     const seen = this.acceptedRate(now);
     if (seen !== undefined && this.rate > 2 * seen) return;
-    // Nor while trusted headers say the budget is about spent: the pace that spent it is
-    // the server's, so hold the rate to what was sent lately (a window's reset header,
-    // rounded to whole seconds, is too coarse to pace by) and let the budget say when
-    // there is room again.
+    // Nor while trusted headers say the budget is about spent: the budget says when there
+    // is room again. A fixed window's pace is what was sent lately (its reset header,
+    // rounded to whole seconds, is too coarse to pace by). Any other budget keeps its
+    // rate: lowering it to the sends of the last two seconds, which lag behind and count
+    // pauses, drove a sliding log's rate down in a sawtooth (0.74–0.77 of its ceiling).
     if (this.budgetNearlySpent()) {
-      const sending = this.sentRate(now);
+      const sending = this.windowed ? this.sentRate(now) : undefined;
       if (sending !== undefined && this.rate > sending) this.rate = Math.max(0.1, sending);
       return;
     }
@@ -251,6 +283,7 @@ export class AdaptiveFlow {
       const sinceCut = Math.max(0, now - this.cutAt) / 1000;
       const growth = Math.min(1, this.rateGrowth * 2 ** Math.min(sinceCut, 6));
       this.rate *= 1 + growth * Math.min(elapsed, 1);
+      this.raiseShared(now);
     }
   }
 
@@ -274,6 +307,11 @@ export class AdaptiveFlow {
 
   private settle(outcome: SlotOutcome, seq: number, inFlight: number, sentAt: number): void {
     const now = this.now();
+    if (outcome.kind === 'throttled') {
+      this.refusedSeqs.add(seq);
+      if (this.refusedSeqs.size > RECENT) this.refusedSeqs.delete(this.refusedSeqs.values().next().value!);
+    }
+    if (outcome.kind === 'ok') this.boundWindow(outcome.rateLimit, seq, sentAt);
     if (outcome.kind === 'failed') return;
     if (outcome.kind === 'ok') {
       this.streak = 0;
@@ -287,6 +325,7 @@ export class AdaptiveFlow {
         if (this.successesSinceProbe >= this.probeRounds * Math.floor(this.limit)) {
           this.successesSinceProbe = 0;
           this.limit = Math.min(this.maxConcurrency, Math.floor(this.limit) + 1);
+          this.raiseShared(now);
         }
       }
       return;
@@ -320,6 +359,7 @@ export class AdaptiveFlow {
       this.paceToBudget(seq, until, now);
       this.pauseUntil(until);
       this.pausedAtSeq = this.seq;
+      this.share?.cut({}, until - now);
       return;
     }
 
@@ -332,9 +372,11 @@ export class AdaptiveFlow {
     // Concurrency: more in flight than any recent success had → the cap is below that
     // count. The first throttle (in slow start, in flight only ever grew) is taken as that.
     const okAtOrAbove = this.okInFlight.filter((n) => n >= inFlight).length;
+    const proposal: SharedProposal = {};
     if (!echo && (firstThrottle || okAtOrAbove < 3)) {
       this.limit = Math.max(1, Math.min(this.limit, inFlight - 1));
       this.concurrencyCutAt = this.seq;
+      proposal.concurrency = Math.floor(this.limit) * this.peers();
     } else if (!echo) {
       // Rate: once per round, down to β × what was accepted (or the current rate).
       const seen = this.acceptedRate(now);
@@ -343,11 +385,56 @@ export class AdaptiveFlow {
       this.decreasedAt = this.seq;
       this.cutAt = now;
       this.lastGrowth = now;
+      proposal.rate = this.rate * this.peers();
     }
     // The estimate doubles only when a call sent after the last pause was refused too.
     if (seq > this.pausedAtSeq) this.streak++;
-    this.pauseUntil(now + this.pauseFor(outcome));
+    const pause = this.pauseFor(outcome);
+    this.pauseUntil(now + pause);
     this.pausedAtSeq = this.seq;
+    this.share?.cut(proposal, pause);
+  }
+
+  /**
+   * A cut another process (or this one) made to the shared limits: take this process's
+   * share of the totals, and the shared pause. Calls already sent are that event's echo.
+   */
+  private adoptShared(now: number): void {
+    const shared = this.share?.read();
+    if (shared === undefined) return;
+    const until = shared.pausedUntil - monotonicNow() + now;
+    if (until > now) this.pauseUntil(until);
+    if (shared.version <= this.sharedVersion) return;
+    this.sharedVersion = shared.version;
+    // This flow's own cut is already applied here (and a share of it would round it).
+    if (shared.ownCut) return;
+    if (shared.rate !== undefined) {
+      this.rate = Math.max(0.1, shared.rate / shared.peers);
+      this.cutAt = now;
+      this.lastGrowth = now;
+      this.decreasedAt = this.seq;
+    }
+    if (shared.concurrency !== undefined) {
+      const share = Math.round(shared.concurrency / shared.peers);
+      this.limit = Math.max(1, Math.min(this.maxConcurrency, share));
+      this.concurrencyCutAt = this.seq;
+    }
+    this.slowStart = false;
+    this.sharedCuts++;
+  }
+
+  /** Growth goes back to the shared limits at most once a second, unless a cut came since. */
+  private raiseShared(now: number): void {
+    if (this.share === undefined || this.slowStart || now - this.raisedAt < 1000) return;
+    this.raisedAt = now;
+    const peers = this.peers();
+    this.share.raise(
+      {
+        ...(Number.isFinite(this.rate) ? { rate: this.rate * peers } : {}),
+        concurrency: Math.floor(this.limit) * peers,
+      },
+      this.sharedVersion,
+    );
   }
 
   /** The server's wait when believable, else one paced interval doubling with the streak. */
@@ -453,12 +540,63 @@ export class AdaptiveFlow {
   private budgetHold(): number {
     const budget = this.budget;
     if (!budget || !this.headersTrusted) return 0;
+    const log = this.logHold(budget);
+    if (log !== undefined) return log;
     const left = budget.remaining - (this.seq - budget.seq) * this.peers();
     if (left > 0) return 0;
     if (this.windowed || budget.limit === undefined || budget.limit <= budget.remaining)
       return budget.at + budget.resetMs;
     const perCall = budget.resetMs / (budget.limit - budget.remaining);
     return budget.at + perCall * (1 - left);
+  }
+
+  /**
+   * An answer reporting `remaining` of `limit` at send `seq`: the server's window then
+   * held limit − remaining calls, the latest sends up to this one (refused ones do not
+   * count). The send just older than those had left the window, so the window is at
+   * most the time since it. Only while this process is alone on the budget.
+   */
+  private boundWindow(snapshot: RateLimitSnapshot | undefined, seq: number, sentAt: number): void {
+    const requests = snapshot?.requests;
+    if (!this.headersTrusted || this.windowed || this.peers() !== 1) return;
+    if (requests?.limit === undefined || requests.remaining === undefined) return;
+    const counted = requests.limit - requests.remaining;
+    if (counted < 1) return;
+    let found = 0;
+    // sent[i] is the send of sequence this.seq − (length − 1 − i).
+    for (let i = this.sent.length - 1 - (this.seq - seq); i >= 0; i--) {
+      const at = this.sent[i]!;
+      if (this.refusedSeqs.has(this.seq - (this.sent.length - 1 - i))) continue;
+      if (found === counted) {
+        this.remember(this.windowBounds, sentAt - at);
+        return;
+      }
+      found++;
+    }
+  }
+
+  /** A sliding log's window: the tightest bound of recent answers, once enough agree (ms). */
+  private logWindow(): number | undefined {
+    if (!this.headersTrusted || this.windowed || !this.windowSuspect || this.peers() !== 1) return undefined;
+    if (this.windowBounds.length < 16) return undefined;
+    // Send times are the client's, admissions the server's: a few ms of jitter either way.
+    const window = Math.min(...this.windowBounds) + LOG_MARGIN_MS;
+    return window >= 50 + LOG_MARGIN_MS ? window : undefined;
+  }
+
+  /**
+   * A sliding log, emulated: the next call fits once the limit-th latest counted send
+   * has left the learned window. Undefined when no log was learned.
+   */
+  private logHold(budget: Budget): number | undefined {
+    const window = this.logWindow();
+    if (window === undefined || budget.limit === undefined) return undefined;
+    let found = 0;
+    for (let i = this.sent.length - 1; i >= 0; i--) {
+      if (this.refusedSeqs.has(this.seq - (this.sent.length - 1 - i))) continue;
+      if (++found === budget.limit) return this.sent[i]! + window + 1;
+    }
+    return 0;
   }
 
   /** Calls sent per second over the last two seconds (undefined with too few). */

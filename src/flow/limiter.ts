@@ -6,6 +6,7 @@
  */
 import { VisionpipeError } from '../errors.js';
 import type { RateLimitSnapshot } from '../providers/spec.js';
+import type { FlowShare } from './flow-share.js';
 
 export interface LimiterCost {
   /** Requests this call counts for (default 1). */
@@ -68,6 +69,11 @@ export interface Limiter {
    * process sees of a shared budget by it.
    */
   readonly peers?: number;
+  /**
+   * Learned limits shared with the other processes on this limiter (Redis: lua/flow.lua;
+   * memory: absent). The pipeline gives it to the provider's adaptive flow.
+   */
+  readonly flowShare?: FlowShare;
 }
 
 /** What pending acquire() calls reject with when their limiter closes. */

@@ -19,6 +19,7 @@ import { VisionpipeError } from '../errors.js';
 import type { RateLimitSnapshot } from '../providers/spec.js';
 import { type ResolvedLimits, resolveLimits } from './bucket.js';
 import { monotonicNow } from './clock.js';
+import { type FlowShare, RedisFlowShare } from './flow-share.js';
 import {
   type GrantEvent,
   type Limiter,
@@ -93,6 +94,7 @@ export class RedisLimiter implements Limiter {
   private readonly id = randomUUID();
   private peerCount = 1;
   private peersAskedAt = Number.NEGATIVE_INFINITY;
+  private share: RedisFlowShare | undefined;
 
   constructor(options: RedisLimiterOptions) {
     this.options = options;
@@ -140,6 +142,19 @@ export class RedisLimiter implements Limiter {
       .catch(() => null);
     const count = Number(replies?.[2]?.[1]);
     if (Number.isInteger(count) && count >= 1) this.peerCount = count;
+  }
+
+  /**
+   * The learned limits the adaptive flows of every process on this limit share
+   * (flow-share.ts, lua/flow.lua): keys `<prefix>:{<name>}:flow` and `…:peers`.
+   */
+  get flowShare(): FlowShare {
+    this.share ??= new RedisFlowShare({
+      client: async () => (this.closed ? undefined : this.readyClient()),
+      keys: [this.keys[0].replace(/:requests$/, ':flow'), this.keys[0].replace(/:requests$/, ':peers')],
+      id: this.id,
+    });
+    return this.share;
   }
 
   /** Where the next call is decided: `redis` when connected, `memory` while falling back. */

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { VisionpipeError } from '../errors.js';
 
-export const SCRIPT_NAMES = ['acquire', 'pause'] as const;
+export const SCRIPT_NAMES = ['acquire', 'pause', 'flow'] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 const cache = new Map<ScriptName, string>();
@@ -40,12 +40,15 @@ export function loadScript(name: ScriptName): string {
 export interface LimiterCommands {
   visionpipeAcquire(...keysThenArgs: (string | number)[]): Promise<[number, string, string]>;
   visionpipePause(...keysThenArgs: (string | number)[]): Promise<string>;
+  /** lua/flow.lua: the learned limits the adaptive flows of all processes share. */
+  visionpipeFlow(...keysThenArgs: (string | number)[]): Promise<string[]>;
 }
 
 export function defineLimiterCommands(client: Redis): Redis & LimiterCommands {
   if (!('visionpipeAcquire' in client)) {
     client.defineCommand('visionpipeAcquire', { numberOfKeys: 3, lua: loadScript('acquire') });
     client.defineCommand('visionpipePause', { numberOfKeys: 3, lua: loadScript('pause') });
+    client.defineCommand('visionpipeFlow', { numberOfKeys: 2, lua: loadScript('flow') });
   }
   return client as Redis & LimiterCommands;
 }

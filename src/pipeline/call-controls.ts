@@ -45,12 +45,18 @@ export function callControls(options: CallControlOptions): ControlsFor {
   const flowOf = (p: Provider) => {
     if (options.flow === false || p.id === 'local') return undefined;
     const shared = p === provider ? limiter : undefined;
+    // A Redis limiter shares what the flows learn (rate, calls in flight, pauses) across processes.
+    const share = shared?.flowShare;
     if (!flows.has(p.id))
       flows.set(
         p.id,
         options.flow
           ? options.flow(p)
-          : new AdaptiveFlow({ maxConcurrency: 1024, peers: () => shared?.peers ?? 1 }),
+          : new AdaptiveFlow({
+              maxConcurrency: 1024,
+              peers: () => share?.read()?.peers ?? shared?.peers ?? 1,
+              ...(share ? { share } : {}),
+            }),
       );
     return flows.get(p.id);
   };

@@ -80,7 +80,9 @@ export async function openEngine(settings: EngineSettings): Promise<Engine> {
   const limiters = new Map<string, Limiter>();
   /** One limiter per provider id: the same Redis budget for every setting of that provider. */
   const limiterOf = (id: string): Limiter | undefined => {
-    if (settings.rpm === undefined && settings.tpm === undefined) return undefined;
+    // Without a limit, a Redis store still shares what the workers' adaptive flows learn.
+    const shared = /^rediss?:/i.test(settings.limiterStore.trim());
+    if (settings.rpm === undefined && settings.tpm === undefined && !shared) return undefined;
     let limiter = limiters.get(id);
     if (!limiter) {
       limiter = createLimiter(settings.limiterStore, {

@@ -1,0 +1,142 @@
+/**
+ * Learned limits shared by the processes on one provider budget (several `visionpipe
+ * run` processes or queue workers on one API key), so they do not each learn the limit
+ * alone and storm it together. The Redis limiter keeps them in a hash beside its
+ * buckets (lua/flow.lua): the rate and calls in flight that all processes together may
+ * use, a pause, and a heartbeat set that counts the processes. Each adaptive flow takes
+ * its share (the totals over the peer count); one process's throttle cuts the totals
+ * atomically, at most once per cut window however many processes saw it, and pauses
+ * everyone; growth is written back only when no cut came in between.
+ *
+ * Reads are cached and refreshed in the background (at most every `refreshMs`), so a
+ * flow's admission never waits on Redis; when Redis is away the flow just runs on what
+ * it learned itself.
+ */
+import type { Redis } from 'ioredis';
+import { monotonicNow } from './clock.js';
+
+/** The shared totals as last read. */
+export interface SharedLimits {
+  /** Calls per second all processes together may send (undefined: not learned yet). */
+  rate: number | undefined;
+  /** Calls in flight all processes together may have (undefined: not learned yet). */
+  concurrency: number | undefined;
+  /** Bumped by every cut: a flow adopts a version it has not seen. */
+  version: number;
+  /** Until when (flow clock, ms) no process should admit a call. */
+  pausedUntil: number;
+  /** Processes with a recent heartbeat, this one included (≥ 1). */
+  peers: number;
+  /** The latest cut was this process's own. */
+  ownCut: boolean;
+}
+
+/** A cut or a raise proposed by one flow, in totals for all processes. */
+export interface SharedProposal {
+  rate?: number | undefined;
+  concurrency?: number | undefined;
+}
+
+export interface FlowShare {
+  /** The latest shared limits known (undefined before the first answer); refreshes in the background. */
+  read(): SharedLimits | undefined;
+  /**
+   * A throttle: lower the totals to the proposal and pause everyone `pauseMs`; a cut
+   * within the cut window of another is the same event and changes no limit.
+   */
+  cut(proposal: SharedProposal, pauseMs: number): void;
+  /** Growth: raise the totals to the proposal, unless a cut came after `version`. */
+  raise(proposal: SharedProposal, version: number): void;
+}
+
+export interface RedisFlowShareOptions {
+  /** The connected client, or undefined while Redis is away (the share then does nothing). */
+  client: () => Promise<(Redis & { visionpipeFlow: FlowCommand }) | undefined>;
+  /** The learned hash and the peers set. */
+  keys: readonly [learned: string, peers: string];
+  /** This process's heartbeat id. */
+  id: string;
+  /** How often the cached read is refreshed at most (default 250 ms). */
+  refreshMs?: number;
+  /** A cut this soon after another is the same event (default 1000 ms). */
+  cutWindowMs?: number;
+  /** A process counts as a peer while its heartbeat is this recent (default 5000 ms). */
+  peerWindowMs?: number;
+  /** How long the learned hash outlives its last use (default 10 min). */
+  ttlMs?: number;
+}
+
+export type FlowCommand = (...keysThenArgs: (string | number)[]) => Promise<string[]>;
+
+export const FLOW_SHARE_DEFAULTS = {
+  refreshMs: 250,
+  cutWindowMs: 1000,
+  peerWindowMs: 5000,
+  ttlMs: 600_000,
+} as const;
+
+export class RedisFlowShare implements FlowShare {
+  private readonly options: RedisFlowShareOptions;
+  private latest: SharedLimits | undefined;
+  private readAt = Number.NEGATIVE_INFINITY;
+  private reading = false;
+
+  constructor(options: RedisFlowShareOptions) {
+    this.options = options;
+  }
+
+  read(): SharedLimits | undefined {
+    const now = monotonicNow();
+    if (!this.reading && now - this.readAt >= (this.options.refreshMs ?? FLOW_SHARE_DEFAULTS.refreshMs)) {
+      this.readAt = now;
+      this.reading = true;
+      void this.call('read', {}, 0).finally(() => {
+        this.reading = false;
+      });
+    }
+    return this.latest;
+  }
+
+  cut(proposal: SharedProposal, pauseMs: number): void {
+    void this.call('cut', proposal, Math.max(0, Math.ceil(pauseMs)));
+  }
+
+  raise(proposal: SharedProposal, version: number): void {
+    void this.call('raise', proposal, version);
+  }
+
+  private async call(op: 'read' | 'cut' | 'raise', proposal: SharedProposal, fifth: number): Promise<void> {
+    const client = await this.options.client().catch(() => undefined);
+    if (client === undefined) return;
+    const sentAt = monotonicNow();
+    const reply = await client
+      .visionpipeFlow(
+        ...this.options.keys,
+        op,
+        this.options.id,
+        finite(proposal.rate),
+        finite(proposal.concurrency),
+        fifth,
+        this.options.cutWindowMs ?? FLOW_SHARE_DEFAULTS.cutWindowMs,
+        this.options.peerWindowMs ?? FLOW_SHARE_DEFAULTS.peerWindowMs,
+        this.options.ttlMs ?? FLOW_SHARE_DEFAULTS.ttlMs,
+      )
+      .catch(() => undefined);
+    if (reply === undefined) return;
+    const [rate, concurrency, version, pauseMs, peers, , cutBy] = reply;
+    const parsed: SharedLimits = {
+      rate: rate === '' || rate === undefined ? undefined : Number(rate),
+      concurrency: concurrency === '' || concurrency === undefined ? undefined : Number(concurrency),
+      version: Number(version),
+      pausedUntil: sentAt + Number(pauseMs),
+      peers: Math.max(1, Number(peers) || 1),
+      ownCut: cutBy === this.options.id,
+    };
+    // Replies can overtake each other: never go back to an older version.
+    if (this.latest === undefined || parsed.version >= this.latest.version) this.latest = parsed;
+  }
+}
+
+function finite(value: number | undefined): string | number {
+  return value !== undefined && Number.isFinite(value) && value > 0 ? value : '';
+}

@@ -1,0 +1,95 @@
+--[[
+  What the adaptive flows of several processes sharing one provider budget have learned
+  together (src/flow/flow-share.ts): the rate and the calls in flight that all of them
+  together may use, a pause, and who is there. Atomic: one script call.
+
+  KEYS[1]  learned hash: rate (calls/s, all processes), concurrency (all processes),
+           version (bumped by every cut), cutAt (server ms), cutBy (process id),
+           pausedUntil (server ms)
+  KEYS[2]  peers: sorted set of process ids scored by their last heartbeat (server ms)
+  ARGV[1]  op: 'read' | 'cut' | 'raise'
+  ARGV[2]  process id (its heartbeat)
+  ARGV[3]  proposed total rate, calls/s ('' = none)
+  ARGV[4]  proposed total concurrency ('' = none)
+  ARGV[5]  cut: pause everyone for this many ms; raise: the version the proposal grew from
+  ARGV[6]  cut window ms: a cut within it of the last cut is the same event and cuts nothing more
+  ARGV[7]  peer window ms: a process counts while its heartbeat is this recent
+  ARGV[8]  ttl ms of the learned hash (renewed by every call)
+
+  cut: lowers rate and concurrency to the proposal (never raises), bumps the version,
+       unless another process cut within the window; the pause is kept either way (never
+       shortened).
+  raise: raises rate and concurrency to the proposal (never lowers) only when no cut came
+       after the version the proposer grew from.
+
+  Returns { rate, concurrency, version, pauseMs, peers, applied, cutBy } as strings ('' = not
+  learned); applied is 1 when a cut or raise changed the hash.
+]]
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local op = ARGV[1]
+local peerWindow = tonumber(ARGV[7])
+
+redis.call('ZADD', KEYS[2], now, ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], 0, now - peerWindow)
+redis.call('PEXPIRE', KEYS[2], peerWindow * 2)
+local peers = redis.call('ZCARD', KEYS[2])
+
+local state = redis.call('HMGET', KEYS[1], 'rate', 'concurrency', 'version', 'cutAt', 'pausedUntil', 'cutBy')
+local rate = tonumber(state[1] or '')
+local concurrency = tonumber(state[2] or '')
+local version = tonumber(state[3] or '') or 0
+local cutAt = tonumber(state[4] or '')
+local pausedUntil = tonumber(state[5] or '') or 0
+local cutBy = state[6] or ''
+local proposedRate = tonumber(ARGV[3])
+local proposedConcurrency = tonumber(ARGV[4])
+local applied = 0
+
+if op == 'cut' then
+  pausedUntil = math.max(pausedUntil, now + (tonumber(ARGV[5]) or 0))
+  if cutAt == nil or now >= cutAt + tonumber(ARGV[6]) then
+    if proposedRate ~= nil then rate = rate == nil and proposedRate or math.min(rate, proposedRate) end
+    if proposedConcurrency ~= nil then
+      concurrency = concurrency == nil and proposedConcurrency or math.min(concurrency, proposedConcurrency)
+    end
+    if proposedRate ~= nil or proposedConcurrency ~= nil then
+      version = version + 1
+      cutAt = now
+      cutBy = ARGV[2]
+      applied = 1
+    end
+  end
+elseif op == 'raise' then
+  if tonumber(ARGV[5]) == version then
+    if proposedRate ~= nil and rate ~= nil and proposedRate > rate then
+      rate = proposedRate
+      applied = 1
+    end
+    if proposedConcurrency ~= nil and concurrency ~= nil and proposedConcurrency > concurrency then
+      concurrency = proposedConcurrency
+      applied = 1
+    end
+  end
+end
+
+if op ~= 'read' then
+  local fields = { 'version', version, 'pausedUntil', string.format('%.17g', pausedUntil), 'cutBy', cutBy }
+  if rate ~= nil then fields[#fields + 1] = 'rate'; fields[#fields + 1] = string.format('%.17g', rate) end
+  if concurrency ~= nil then
+    fields[#fields + 1] = 'concurrency'; fields[#fields + 1] = string.format('%.17g', concurrency)
+  end
+  if cutAt ~= nil then fields[#fields + 1] = 'cutAt'; fields[#fields + 1] = string.format('%.17g', cutAt) end
+  redis.call('HSET', KEYS[1], unpack(fields))
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[8])) end
+
+return {
+  rate == nil and '' or string.format('%.6f', rate),
+  concurrency == nil and '' or string.format('%.6f', concurrency),
+  tostring(version),
+  string.format('%.3f', math.max(0, pausedUntil - now)),
+  tostring(peers),
+  tostring(applied),
+  cutBy,
+}
