@@ -72,7 +72,8 @@ export function remoteHostOf(form: HostForm, value: string): string | undefined 
   if (form === 'address') return isLocal(text) ? undefined : text;
   let url: URL;
   try {
-    url = new URL(text);
+    // An empty host (postgres://user@/db, a Unix socket) is this machine.
+    url = new URL(text.replace(/^([a-z][a-z0-9+.-]*:\/\/(?:[^/@]*@)?)(?=[/?]|$)/i, '$1localhost'));
   } catch {
     return redactUrl(text);
   }

@@ -191,7 +191,7 @@ describe('visionpipe in a folder whose config points the cache at another host',
     );
     const result = await runCli(['migrate'], { cwd: other, env: { DATABASE_URL: '' } });
     expect(result.code, result.stderr).toBe(2);
-    expect(result.stderr).toContain('sets databaseUrl to postgres://vp@db.collector.example/vp');
+    expect(result.stderr).toContain('sets databaseUrl to postgres://[redacted]@db.collector.example/vp');
   });
 });
 
