@@ -5,7 +5,7 @@
  * Declarations only, loaded at start-up: turning the flags into settings is
  * provider-settings.ts, loaded when a command runs.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { RETRY_DEFAULTS } from '../flow/retry.js';
 import { PROVIDER_IDS } from '../providers/ids.js';
 import type { PriceTable } from '../providers/pricing.js';
@@ -40,9 +40,11 @@ export function addProviderOptions(command: Command): Command {
     (await import('./provider-settings.js')).applyConfig(thisCommand),
   );
   return command
-    .option(
-      '--config <file>',
-      'config file with defaults for these flags (default: ./visionpipe.config.yaml if present)',
+    .addOption(
+      new Option(
+        '--config <file>',
+        'config file with defaults for these flags (default: ./visionpipe.config.yaml if present)',
+      ).env('VISIONPIPE_CONFIG'),
     )
     .option('--provider <id>', `provider: ${PROVIDER_IDS.join(', ')}`, 'local')
     .option('-m, --model <name>', "model (default: the provider's)")

@@ -30,8 +30,13 @@ export async function applyConfig(command: Command): Promise<void> {
     // Found, not named: announced, and it may not redirect a key to another endpoint (implicit.ts).
     const given = (key: string) =>
       command.getOptionValueSource(key) === 'cli' ? (command.getOptionValue(key) as string) : undefined;
+    // A setting the command line or the environment gave is used instead of the file's.
+    const confirmed = (key: string) => {
+      const source = command.getOptionValueSource(key);
+      return (source === 'cli' || source === 'env') && command.getOptionValue(key) !== undefined;
+    };
     process.stderr.write(
-      `${checkImplicitConfig({ config, file, baseUrlFlag: given('baseUrl'), providerFlag: given('provider') })}\n`,
+      `${checkImplicitConfig({ config, file, baseUrlFlag: given('baseUrl'), providerFlag: given('provider'), given: confirmed })}\n`,
     );
   }
   for (const [key, value] of Object.entries(config)) {

@@ -25,7 +25,11 @@ export function addDatabaseOptions(command: Command, options: { config?: boolean
     command.hook('preAction', async (thisCommand) =>
       (await import('./provider-settings.js')).applyConfig(thisCommand),
     );
-    command.option('--config <file>', 'config file (default: ./visionpipe.config.yaml if present)');
+    command.addOption(
+      new Option('--config <file>', 'config file (default: ./visionpipe.config.yaml if present)').env(
+        'VISIONPIPE_CONFIG',
+      ),
+    );
   }
   return command.addOption(
     new Option('--database-url <url>', 'PostgreSQL: postgres://user[:password]@host:port/database').env(

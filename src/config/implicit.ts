@@ -2,35 +2,49 @@
  * A config file nobody named. `visionpipe.config.yaml` found in the working folder is
  * convenient for a team, and a trap in a folder someone else prepared (a cloned repo, a
  * shared drive): it could switch the provider and point it at any server, which would then
- * receive the API key from the environment and every image. So a config found implicitly
+ * receive the API key from the environment and every image, or point the cache, the limiter,
+ * the database, alerts or /metrics at a host that collects what visionpipe stores there
+ * (results, cache keys, counters). So a config found implicitly
  *
  * - is announced on stderr before anything runs: the file, the provider, the endpoint, and
  *   the shared stores (cache, limiter, database, Redis) it points at;
- * - may not set an endpoint (`baseUrl`) unless that endpoint is confirmed: the file is named
- *   (`--config FILE`) or the endpoint is given with `--base-url` (which then wins over the file's). Otherwise the command stops
- *   with INVALID_OPTION before any key or image leaves the machine.
+ * - may not send data off this machine with a setting the command line did not confirm:
+ *   an endpoint (`baseUrl`, any host: the key goes there), or a Redis, PostgreSQL, webhook or
+ *   /metrics (listen) address that is not loopback. A setting is confirmed when the file is
+ *   named (`--config FILE`, or `VISIONPIPE_CONFIG=FILE` in the environment) or the same
+ *   setting is given by a flag or its environment variable (`--base-url`, `--cache`,
+ *   `REDIS_URL`…), which then wins over the file's. Otherwise the command stops with
+ *   INVALID_OPTION naming the file, the setting and the fix, before anything leaves.
  *
  * A config named with `--config` is the user's own choice and is used silently, as before.
  */
 import { VisionpipeError } from '../errors.js';
+import { isLoopback } from '../providers/remote.js';
 import { redactUrl } from '../secrets.js';
 import type { VisionpipeConfig } from './file.js';
 
-/** Settings of an implicit config that send data somewhere; each is announced. */
-const DESTINATIONS = [
-  'baseUrl',
-  'cache',
-  'limiter',
-  'databaseUrl',
-  'redisUrl',
-  'publicUrl',
-  'route',
+/** How a setting's value names a host: a URL, a store spec (`sqlite`, `redis://…`), a bare address. */
+type HostForm = 'endpoint' | 'url' | 'store' | 'address';
+
+/**
+ * Settings of an implicit config that send data somewhere (each is announced), and how their
+ * value names a host. `logFile`, `stateDir`, `route` and `publicUrl` stay on this machine or
+ * only describe it: announced, never refused.
+ */
+const DESTINATIONS: ReadonlyArray<readonly [keyof VisionpipeConfig, HostForm | undefined]> = [
+  ['baseUrl', 'endpoint'],
+  ['cache', 'store'],
+  ['limiter', 'store'],
+  ['databaseUrl', 'url'],
+  ['redisUrl', 'url'],
+  ['publicUrl', undefined],
+  ['route', undefined],
   // Where alerts are posted, which address serves /metrics, and where files are written.
-  'alertWebhook',
-  'metricsHost',
-  'logFile',
-  'stateDir',
-] as const;
+  ['alertWebhook', 'url'],
+  ['metricsHost', 'address'],
+  ['logFile', undefined],
+  ['stateDir', undefined],
+];
 
 export interface ImplicitConfigCheck {
   /** The config in force and the file it came from. */
@@ -40,17 +54,57 @@ export interface ImplicitConfigCheck {
   baseUrlFlag: string | undefined;
   /** The provider the command line chose (`undefined` when left at its default). */
   providerFlag: string | undefined;
+  /**
+   * Whether the command line or the environment gave this setting (`--cache`, `REDIS_URL`…):
+   * the file's value is then not used. Default: none was given.
+   */
+  given?: (key: keyof VisionpipeConfig) => boolean;
 }
 
 /**
- * The announcement line for an implicitly found config; throws INVALID_OPTION when it sets
- * an endpoint that the command line did not confirm.
+ * The host a setting sends data to, or `undefined` when it stays on this machine (a
+ * loopback address, a Unix socket, a local store such as `sqlite`). A value that does not
+ * parse is returned whole: it is not known to be local.
+ */
+export function remoteHostOf(form: HostForm, value: string): string | undefined {
+  const text = value.trim();
+  if (form === 'store' && !/^rediss?:/i.test(text)) return undefined;
+  if (form === 'address') return isLocal(text) ? undefined : text;
+  let url: URL;
+  try {
+    // An empty host (postgres://user@/db, a Unix socket) is this machine.
+    url = new URL(text.replace(/^([a-z][a-z0-9+.-]*:\/\/(?:[^/@]*@)?)(?=[/?]|$)/i, '$1localhost'));
+  } catch {
+    return redactUrl(text);
+  }
+  // postgres://user@/db?host=/run/postgresql is a Unix socket; ?host=name overrides the authority.
+  const queryHost = url.searchParams.get('host') ?? url.searchParams.get('hostaddr') ?? undefined;
+  if (queryHost?.startsWith('/')) return undefined;
+  const host = queryHost ?? url.hostname;
+  return host === '' || isLocal(host) ? undefined : host;
+}
+
+/** A host name or address (IPv6 with or without brackets) that is this machine's loopback. */
+function isLocal(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  try {
+    return isLoopback(new URL(`http://${bare.includes(':') ? `[${bare}]` : bare}`));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The announcement line for an implicitly found config; throws INVALID_OPTION naming the
+ * file, the setting and the fix when a setting the command line did not confirm would send
+ * the key or data off this machine (implicit.ts header).
  */
 export function checkImplicitConfig({
   config,
   file,
   baseUrlFlag,
   providerFlag,
+  given = () => false,
 }: ImplicitConfigCheck): string {
   const provider = providerFlag ?? config.provider ?? 'local';
   // A --base-url on the command line wins over the file: the file's endpoint is then not used.
@@ -58,20 +112,43 @@ export function checkImplicitConfig({
     throw new VisionpipeError(
       'INVALID_OPTION',
       `${file} was found in the working folder and sets the ${provider} endpoint to ${redactUrl(config.baseUrl)}: ` +
-        'an API key and images would go there. Name the file to use it (--config FILE), confirm the endpoint ' +
-        '(--base-url URL), or remove baseUrl from it',
+        'an API key and images would go there. Name the file to use it (--config FILE or VISIONPIPE_CONFIG=FILE), ' +
+        'confirm the endpoint (--base-url URL), or remove baseUrl from it',
       { option: 'config' },
     );
+  }
+  for (const [key, form] of DESTINATIONS) {
+    if (form === undefined || form === 'endpoint' || given(key)) continue;
+    const value = config[key];
+    const values = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
+    for (const item of values) {
+      const host = remoteHostOf(form, item);
+      if (host === undefined) continue;
+      throw new VisionpipeError(
+        'INVALID_OPTION',
+        `${file} was found in the working folder and sets ${key} to ${redactUrl(item)}: ` +
+          `${form === 'address' ? 'it would serve data to other machines' : `data would go to ${host}`}, which is not this machine. ` +
+          `Name the file to use it (--config FILE or VISIONPIPE_CONFIG=FILE), give ${key} yourself (${flagOf(key)}), ` +
+          `or remove ${key} from it`,
+        { option: 'config' },
+      );
+    }
   }
   const parts = [
     `provider ${provider}${providerFlag === undefined && config.provider ? ' (from the file)' : ''}`,
   ];
   parts.push(`endpoint ${baseUrlFlag ? `${redactUrl(baseUrlFlag)} (--base-url)` : 'default'}`);
-  for (const key of DESTINATIONS) {
-    if (key === 'baseUrl') continue;
+  for (const [key] of DESTINATIONS) {
+    // The command line's value is used instead of the file's, so the file's is not announced.
+    if (key === 'baseUrl' || given(key)) continue;
     const value = config[key];
     if (typeof value === 'string') parts.push(`${key} ${redactUrl(value)}`);
     if (Array.isArray(value)) parts.push(`${key} ${value.map((item) => redactUrl(String(item))).join(' ')}`);
   }
   return `note: using ${file}, found in the working folder (name a file with --config to choose): ${parts.join(', ')}`;
+}
+
+/** `alertWebhook` → `--alert-webhook`. */
+function flagOf(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
 }

@@ -5,6 +5,8 @@
  *   command line (symlinks resolved: a link to the pattern is the pattern; hard links
  *   compared by inode). `optimize`
  *   refuses the same way. OUTPUT_CONFLICT, exit 2; nothing is truncated.
+ * - an existing file inside a folder named as an input (an image of that folder) is refused the
+ *   same way, even with `--overwrite`, unless it is a visionpipe results file.
  * - an existing file that is not a visionpipe results file (its first line is not a record)
  *   is someone else's: it is only replaced with `--overwrite`.
  */
@@ -92,8 +94,23 @@ export async function checkResultsTarget({
   }
   if (info === undefined) return;
   if (!info.isFile()) throw conflict('not a regular file');
-  if (info.size === 0 || overwrite) return;
-  if (!isResultsLine(await firstLine(target)))
+  if (info.size === 0) return;
+  const results = isResultsLine(await firstLine(target));
+  // A file inside a folder being read is one of its inputs, whatever --overwrite says.
+  for (const input of inputs) {
+    if (results || /^https?:\/\//i.test(input)) continue;
+    const folder = await real(input);
+    const inside = path.relative(folder, target);
+    if (
+      (await stat(folder).catch(() => undefined))?.isDirectory() === true &&
+      inside !== '' &&
+      !inside.startsWith('..') &&
+      !path.isAbsolute(inside)
+    )
+      throw conflict(`a file inside the input folder ${input} (an input)`);
+  }
+  if (overwrite) return;
+  if (!results)
     throw new VisionpipeError(
       'OUTPUT_CONFLICT',
       `-o ${out} exists and is not a visionpipe results file: pass --overwrite to replace it, or choose another file`,

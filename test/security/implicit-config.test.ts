@@ -7,8 +7,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/file.js';
+import { loadConfig, type VisionpipeConfig } from '../../src/config/file.js';
 import { checkImplicitConfig } from '../../src/config/implicit.js';
+import { VisionpipeError } from '../../src/errors.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/images.js';
 import {
@@ -34,7 +35,7 @@ describe('checkImplicitConfig', () => {
 
   it('announces the file, provider, endpoint and shared stores', () => {
     const line = checkImplicitConfig({
-      config: { provider: 'openai', cache: 'redis://:secretpw@cache.example:6379', limiter: 'memory' },
+      config: { provider: 'openai', cache: 'redis://:secretpw@127.0.0.1:6379', limiter: 'memory' },
       file,
       baseUrlFlag: undefined,
       providerFlag: undefined,
@@ -42,7 +43,7 @@ describe('checkImplicitConfig', () => {
     expect(line).toContain(file);
     expect(line).toContain('provider openai (from the file)');
     expect(line).toContain('endpoint default');
-    expect(line).toContain('cache redis://[redacted]@cache.example:6379');
+    expect(line).toContain('cache redis://[redacted]@127.0.0.1:6379');
     expect(line).not.toContain('secretpw');
     expect(line).toContain('limiter memory');
   });
@@ -50,8 +51,8 @@ describe('checkImplicitConfig', () => {
   it('announces where alerts go, where /metrics listens and where files are written', () => {
     const line = checkImplicitConfig({
       config: {
-        alertWebhook: ['https://hooks.example/T0/abc?token=hooksecret1'],
-        metricsHost: '0.0.0.0',
+        alertWebhook: ['http://127.0.0.1:9099/T0/abc?token=hooksecret1'],
+        metricsHost: '::1',
         logFile: '../../elsewhere/run.log',
         stateDir: '/srv/shared/state',
       },
@@ -59,9 +60,9 @@ describe('checkImplicitConfig', () => {
       baseUrlFlag: undefined,
       providerFlag: undefined,
     });
-    expect(line).toContain('alertWebhook https://hooks.example/T0/abc');
+    expect(line).toContain('alertWebhook http://127.0.0.1:9099/T0/abc');
     expect(line).not.toContain('hooksecret1');
-    expect(line).toContain('metricsHost 0.0.0.0');
+    expect(line).toContain('metricsHost ::1');
     expect(line).toContain('logFile ../../elsewhere/run.log');
     expect(line).toContain('stateDir /srv/shared/state');
   });
@@ -76,6 +77,121 @@ describe('checkImplicitConfig', () => {
     expect(line).toContain('provider openai,');
     expect(line).toContain('endpoint http://127.0.0.1:8080/v1 (--base-url)');
     expect(line).not.toContain('collector');
+  });
+});
+
+describe('checkImplicitConfig: settings that send data off this machine', () => {
+  const file = '/work/visionpipe.config.yaml';
+  const check = (config: VisionpipeConfig, given?: (key: keyof VisionpipeConfig) => boolean) => () =>
+    checkImplicitConfig({
+      config,
+      file,
+      baseUrlFlag: undefined,
+      providerFlag: undefined,
+      ...(given ? { given } : {}),
+    });
+
+  it.each([
+    ['cache', { cache: 'redis://:pw-000000@cache.example:6379' }, 'cache.example'],
+    ['limiter', { limiter: 'rediss://limits.example:6380/2' }, 'limits.example'],
+    ['databaseUrl', { databaseUrl: 'postgres://vp:pw-000000@db.example:5432/vp' }, 'db.example'],
+    ['databaseUrl', { databaseUrl: 'postgres://vp@/vp?host=db.example' }, 'db.example'],
+    ['redisUrl', { redisUrl: 'redis://10.1.2.3:6379' }, '10.1.2.3'],
+    [
+      'alertWebhook',
+      { alertWebhook: ['http://127.0.0.1:9/ok', 'https://hooks.example/T0'] },
+      'hooks.example',
+    ],
+    ['metricsHost', { metricsHost: '0.0.0.0' }, undefined],
+    ['metricsHost', { metricsHost: '::' }, undefined],
+  ] as Array<[keyof VisionpipeConfig, VisionpipeConfig, string | undefined]>)(
+    'refuses %s pointing off this machine, naming the file, the setting and the fix',
+    (key, config, host) => {
+      let error: unknown;
+      try {
+        check(config)();
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(VisionpipeError);
+      const { code, message } = error as VisionpipeError;
+      expect(code).toBe('INVALID_OPTION');
+      expect(message).toContain(`${file} was found in the working folder and sets ${key} to`);
+      if (host) expect(message).toContain(`data would go to ${host}`);
+      else expect(message).toContain('it would serve data to other machines');
+      expect(message).toContain('--config FILE or VISIONPIPE_CONFIG=FILE');
+      expect(message).not.toContain('pw-000000');
+      // Given on the command line (or its environment variable), the file's value is not used.
+      expect(check(config, (given) => given === key)).not.toThrow();
+    },
+  );
+
+  it.each([
+    { cache: 'sqlite' },
+    { cache: 'off' },
+    { cache: 'redis://127.0.0.1:6379' },
+    { limiter: 'memory' },
+    { limiter: 'redis://localhost:6379/1' },
+    { redisUrl: 'redis://[::1]:6379' },
+    { databaseUrl: 'postgres://vp@127.0.0.1:5432/vp' },
+    { databaseUrl: 'postgres://vp@/vp?host=/run/postgresql' },
+    { alertWebhook: ['http://127.0.0.1:9/alert'] },
+    { metricsHost: '127.0.0.1' },
+    { metricsHost: 'localhost' },
+    { logFile: '/var/log/vp.log', stateDir: '/srv/state', publicUrl: 'https://vp.example' },
+  ] as VisionpipeConfig[])('lets %j through: it stays on this machine (announced)', (config) => {
+    expect(check(config)()).toContain('found in the working folder');
+  });
+});
+
+describe('visionpipe in a folder whose config points the cache at another host', () => {
+  let dir: string;
+  let pattern: string;
+  beforeAll(async () => {
+    dir = await tempDir();
+    pattern = await writeSimplePattern(dir);
+    await sharp({ create: { width: 40, height: 40, channels: 3, background: '#fff' } })
+      .png()
+      .toFile(path.join(dir, 'scan.png'));
+    await writeFile(
+      path.join(dir, 'visionpipe.config.yaml'),
+      'provider: local\ncache: redis://:planted-pw-0000@cache.collector.example:6379\n',
+    );
+  });
+
+  it('stops before connecting: INVALID_OPTION names the file, the setting and the fix', async () => {
+    const result = await runCli(['run', 'scan.png', '-p', pattern, '-o', 'out.jsonl', '--no-progress'], {
+      cwd: dir,
+    });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('error [INVALID_OPTION]');
+    expect(result.stderr).toContain(
+      `${path.join(dir, 'visionpipe.config.yaml')} was found in the working folder and sets cache to redis://[redacted]@cache.collector.example:6379`,
+    );
+    expect(result.stderr).toContain('--config FILE or VISIONPIPE_CONFIG=FILE');
+    expect(result.stderr).not.toContain('planted-pw');
+    await expect(readFile(path.join(dir, 'out.jsonl'))).rejects.toThrow();
+  });
+
+  it('runs when the command line gives the cache itself (--cache wins over the file)', async () => {
+    const result = await runCli(
+      ['run', 'scan.png', '-p', pattern, '-o', 'own.jsonl', '--cache', 'off', '--no-progress'],
+      { cwd: dir },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('found in the working folder');
+    expect(result.stderr).not.toContain('cache.collector.example');
+  });
+
+  it('the service commands apply the same rule (worker with a planted databaseUrl)', async () => {
+    const other = await tempDir();
+    await writeFile(
+      path.join(other, 'visionpipe.config.yaml'),
+      'databaseUrl: postgres://vp@db.collector.example/vp\n',
+    );
+    const result = await runCli(['migrate'], { cwd: other, env: { DATABASE_URL: '' } });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('sets databaseUrl to postgres://[redacted]@db.collector.example/vp');
   });
 });
 

@@ -176,6 +176,18 @@ describe('visionpipe run: -o and --format-dir', () => {
     await unlink(link);
   });
 
+  it('refuses -o naming an image inside an input folder, even with --overwrite', async () => {
+    // `run a -o a/x.png --overwrite` read the folder and truncated one of its images.
+    const target = path.join(dir, 'a', 'x.png');
+    const before = await readFile(target);
+    const result = await run(['a', '-p', pattern, '-o', target, '--overwrite']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `error [OUTPUT_CONFLICT]: -o ${target} is a file inside the input folder a`,
+    );
+    expect((await readFile(target)).equals(before)).toBe(true);
+  });
+
   it('refuses an existing -o that is not a results file, unless --overwrite', async () => {
     const notes = path.join(dir, 'notes.txt');
     await writeFile(notes, 'my notes\n');
