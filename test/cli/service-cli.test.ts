@@ -28,12 +28,12 @@ describe('migrate', () => {
     const first = await runCli(['migrate', '--json'], { env });
     expect(first.code, first.stderr).toBe(0);
     expect(JSON.parse(first.stdout)).toEqual({
-      applied: ['0001-initial', '0002-pattern-snapshots', '0003-job-documents'],
-      current: ['0001-initial', '0002-pattern-snapshots', '0003-job-documents'],
+      applied: ['0001-initial', '0002-pattern-snapshots', '0003-job-documents', '0004-job-work'],
+      current: ['0001-initial', '0002-pattern-snapshots', '0003-job-documents', '0004-job-work'],
     });
     const again = await runCli(['migrate'], { env });
     expect(again.stdout).toBe(
-      'the database is up to date (0001-initial, 0002-pattern-snapshots, 0003-job-documents)\n',
+      'the database is up to date (0001-initial, 0002-pattern-snapshots, 0003-job-documents, 0004-job-work)\n',
     );
   });
 });

@@ -69,7 +69,12 @@ describe('migrations', () => {
     try {
       const stores = await Promise.all([1, 2, 3].map(() => openStore({ url: fresh.url })));
       const applied = stores.flatMap((s) => s.migrations.applied);
-      expect(applied).toEqual(['0001-initial', '0002-pattern-snapshots', '0003-job-documents']);
+      expect(applied).toEqual([
+        '0001-initial',
+        '0002-pattern-snapshots',
+        '0003-job-documents',
+        '0004-job-work',
+      ]);
       expect(await stores[0]!.pending()).toEqual([]);
       await Promise.all(stores.map((s) => s.close()));
     } finally {

@@ -6,9 +6,11 @@ import type { Migration } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as patternSnapshots from './0002-pattern-snapshots.js';
 import * as jobDocuments from './0003-job-documents.js';
+import * as jobWork from './0004-job-work.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-pattern-snapshots': patternSnapshots,
   '0003-job-documents': jobDocuments,
+  '0004-job-work': jobWork,
 };
