@@ -58,6 +58,7 @@ export function eventBody(event: WebhookEvent, job: JobRow): Record<string, unkn
       provider: job.provider,
       model: job.model,
       document: job.document ?? null,
+      possibly_paid: job.possibly_paid,
       created_at: iso(job.created_at),
       completed_at: iso(job.completed_at),
     },
