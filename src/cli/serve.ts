@@ -12,6 +12,8 @@ interface ServeFlags extends WorkerFlags {
   host: string;
   port: number;
   workers: number;
+  /** JSON text (flag, environment) or an object (config file). */
+  modelProfiles?: unknown;
   maxUploadBytes: number;
   rateLimit: string;
   publicUrl?: string;
@@ -48,11 +50,20 @@ export function serveCommand(): Command {
     )
     .option('--rate-limit <rate>', 'requests per API key: 600/min, 20/s, off', '600/min')
     .option('--public-url <url>', 'the URL clients reach this API at (default: from the Host header)')
+    .addOption(
+      new Option(
+        '--model-profiles <json>',
+        'model profiles patterns may name: {"name": {"id": "openai", "model": "…", "baseUrl": "…"}}',
+      ).env('VISIONPIPE_MODEL_PROFILES'),
+    )
     .addHelpText('after', EXAMPLES);
   addConnectionOptions(command, { config: false });
   addWorkerOptions(command);
   return command.action(async (flags: ServeFlags) => {
     const rateLimit = parseRateLimit(flags.rateLimit);
+    const { parseModelProfiles } = await import('../service/model-profiles.js');
+    const modelProfiles =
+      flags.modelProfiles === undefined ? undefined : parseModelProfiles(flags.modelProfiles);
     const { createServiceLog } = await import('../metrics/log.js');
     const serviceLog = createServiceLog('serve');
     const log = serviceLog.line;
@@ -70,6 +81,7 @@ export function serveCommand(): Command {
           allowPrivateUrls: flags.allowPrivateUrls ?? false,
           ...(flags.maxPages === undefined ? {} : { maxPages: flags.maxPages }),
           ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
+          ...(modelProfiles ? { modelProfiles } : {}),
         },
         ...(rateLimit ? { rateLimit } : {}),
         fleet,

@@ -69,6 +69,8 @@ export const configSchema = z
     maxUploadBytes: z.number().int().positive().optional(),
     rateLimit: z.string().min(1).optional(),
     publicUrl: z.string().url().optional(),
+    /** serve: named model profiles, name → {id, model, baseUrl} (checked at start: service/model-profiles.ts). */
+    modelProfiles: z.record(z.string(), z.unknown()).optional(),
     lockDuration: duration.optional(),
     stalledInterval: duration.optional(),
     // Watching a run (run): metrics, logs, alerts, budget.

@@ -7,8 +7,16 @@
  * Why: a worker killed after the provider answered but before the pipeline's result was
  * cached (validation, an escalation call, the record) would leave the stalled job to be
  * re-run elsewhere with a second, paid provider call. With the journal, the re-run finds
- * the paid answer and calls nobody. The window left is the one Redis write right after
- * the HTTP answer (a few hundred microseconds), not the whole post-processing.
+ * the paid answer and calls nobody.
+ *
+ * In-flight claims: before the call, a claim (`inflight:` + the key) is written to the
+ * same store; it is removed once the answer is journaled, or when the call fails (a
+ * failure is seen, so nothing is hidden). A run that finds a claim and no answer knows
+ * that a worker died between starting the call and journaling its answer: the provider
+ * may have billed that call. It calls again (the answer is lost) and reports it through
+ * `onPossiblyPaid`, so the job says `possibly_paid` rather than claiming a single call.
+ * The window where a call can be paid twice is thus from the claim write to the answer
+ * write, and every call paid twice in it is reported, not silent.
  *
  * The key is the request, by content: provider (and its answerKey), model, the pattern's
  * fingerprint, the sha256 of every prepared image sent, and the repair text if any. Only
@@ -30,6 +38,18 @@ export interface AnswerJournalOptions {
    * crash point (crash-point.ts) hooks in here; nothing else needs it.
    */
   afterPersist?: (operation: 'extract' | 'ask') => void;
+  /**
+   * Called before a call whose earlier attempt left a claim and no answer: that attempt
+   * may have been paid (the worker marks its job `possibly_paid`).
+   */
+  onPossiblyPaid?: (operation: 'extract' | 'ask') => void;
+  /** Called once the provider answered, before the answer is journaled (test crash point). */
+  beforePersist?: (operation: 'extract' | 'ask') => void;
+}
+
+/** The claim key of a journal key: `inflight:` in place of `answer:`. */
+export function claimKeyOf(journalKey: string): string {
+  return `inflight:${journalKey.slice('answer:'.length)}`;
 }
 
 const digest = (parts: (string | Buffer)[]) => {
@@ -84,6 +104,35 @@ export function journaled(provider: Provider, options: AnswerJournalOptions): Pr
     }
   }
 
+  async function claimed(claim: string): Promise<boolean> {
+    try {
+      return (await store.get(claim)) !== undefined;
+    } catch (error) {
+      warn(`answer journal claim read failed (${(error as Error).message})`);
+      return false;
+    }
+  }
+
+  async function mark(claim: string): Promise<void> {
+    try {
+      await store.set(
+        claim,
+        Buffer.from(JSON.stringify({ at: new Date().toISOString(), pid: process.pid })),
+        ttlMs,
+      );
+    } catch (error) {
+      warn(`answer journal claim write failed (${(error as Error).message}); calling the provider anyway`);
+    }
+  }
+
+  async function unmark(claim: string): Promise<void> {
+    try {
+      await store.delete(claim);
+    } catch (error) {
+      warn(`answer journal claim removal failed (${(error as Error).message})`);
+    }
+  }
+
   async function once<T extends { rateLimit?: unknown }>(
     key: string,
     operation: 'extract' | 'ask',
@@ -91,11 +140,23 @@ export function journaled(provider: Provider, options: AnswerJournalOptions): Pr
   ): Promise<T> {
     const known = await recall<T>(key);
     if (known !== undefined) return known;
-    const answer = await call();
+    const claim = claimKeyOf(key);
+    if (await claimed(claim)) options.onPossiblyPaid?.(operation);
+    await mark(claim);
+    let answer: T;
+    try {
+      answer = await call();
+    } catch (error) {
+      // The failure was seen here: the next try is no hidden second payment.
+      await unmark(claim);
+      throw error;
+    }
     // The rate-limit snapshot describes that moment only: it is not replayed.
+    options.beforePersist?.(operation);
     const { rateLimit: _rateLimit, ...kept } = answer;
     await persist(key, kept);
     options.afterPersist?.(operation);
+    await unmark(claim);
     return answer;
   }
 

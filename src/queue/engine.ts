@@ -19,7 +19,9 @@ import { createProvider, type ProviderOptions } from '../providers/registry.js';
 import type { Provider } from '../providers/spec.js';
 import { journaled } from './answer-journal.js';
 import { crashHook } from './crash-point.js';
+import type { DocumentSetting } from './document-setting.js';
 import { PipelinePool } from './pipelines.js';
+import { markPossiblyPaid } from './possibly-paid.js';
 import { type ProviderSetting, settingKey } from './provider-setting.js';
 
 export interface EngineSettings {
@@ -51,8 +53,11 @@ export interface EngineSettings {
 
 /** The pipelines of one provider setting, for a pattern. */
 export interface EnginePipelines {
-  /** The worker's own provider when `setting` is absent, else the one the job asks for. */
-  for(pattern: Pattern, setting?: ProviderSetting): Promise<Pipeline>;
+  /**
+   * The worker's own provider when `setting` is absent, else the one the job asks for;
+   * documents read as `documents` says (absent: one record per document).
+   */
+  for(pattern: Pattern, setting?: ProviderSetting, documents?: DocumentSetting): Promise<Pipeline>;
 }
 
 export interface Engine {
@@ -104,7 +109,10 @@ export async function openEngine(settings: EngineSettings): Promise<Engine> {
       store: cache.results,
       ttlMs: settings.cacheTtlMs,
       warn: settings.warn,
-      ...(crash ? { afterPersist: crash } : {}),
+      onPossiblyPaid: markPossiblyPaid,
+      ...(crash
+        ? { afterPersist: () => crash('after-answer'), beforePersist: () => crash('before-journal') }
+        : {}),
     });
     providers.push(provider);
     const limiter = limiterOf(provider.id);
@@ -126,15 +134,15 @@ export async function openEngine(settings: EngineSettings): Promise<Engine> {
   /** One provider (HTTP pool, breaker) per distinct setting jobs ask for, kept for the process's life. */
   const asked = new Map<string, PipelinePool>();
   const pipelines: EnginePipelines = {
-    for(pattern, setting) {
-      if (!setting) return own.for(pattern);
+    for(pattern, setting, documents) {
+      if (!setting) return own.for(pattern, documents);
       const key = settingKey(setting);
       let pool = asked.get(key);
       if (!pool) {
         pool = poolOf(setting.id, optionsFor(settings.providerOptions, setting), setting.model);
         asked.set(key, pool);
       }
-      return pool.for(pattern);
+      return pool.for(pattern, documents);
     },
   };
   return {

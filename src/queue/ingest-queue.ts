@@ -8,6 +8,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { documentSetting } from './document-setting.js';
 import { providerSetting } from './provider-setting.js';
 
 export const INGEST_QUEUE = 'ingest';
@@ -25,6 +26,8 @@ export const ingestJobData = z.object({
   label: z.string().min(1),
   /** `run --queue`: the coordinator's provider, model and base URL (no key); absent: the worker's own. */
   provider: providerSetting.optional(),
+  /** `run --queue`: how a document is read (one record, or one page of it); absent: one record for the document. */
+  documents: documentSetting.optional(),
 });
 export type IngestJobData = z.infer<typeof ingestJobData>;
 

@@ -14,6 +14,7 @@ import type { Pattern } from '../patterns/types.js';
 import { createPipeline, type Pipeline } from '../pipeline/create-pipeline.js';
 import type { PriceTable } from '../providers/pricing.js';
 import type { Provider } from '../providers/spec.js';
+import { type DocumentSetting, documentKey } from './document-setting.js';
 
 export interface PipelineSettings {
   provider: Provider;
@@ -41,9 +42,13 @@ export class PipelinePool {
     this.pipelines = new LRUCache({ max });
   }
 
-  /** The pipeline of this pattern version (by fingerprint), created on first use. */
-  for(pattern: Pattern): Promise<Pipeline> {
-    let pipeline = this.pipelines.get(pattern.fingerprint);
+  /**
+   * The pipeline of this pattern version (by fingerprint) and document setting (absent:
+   * documents read as one record, the service's ingest), created on first use.
+   */
+  for(pattern: Pattern, documents?: DocumentSetting): Promise<Pipeline> {
+    const key = documents ? `${pattern.fingerprint}\0${documentKey(documents)}` : pattern.fingerprint;
+    let pipeline = this.pipelines.get(key);
     if (!pipeline) {
       const s = this.settings;
       pipeline = createPipeline({
@@ -57,13 +62,20 @@ export class PipelinePool {
         ...(s.timeoutMs === undefined ? {} : { timeoutMs: s.timeoutMs }),
         ...(s.maxImageTokens === undefined ? {} : { maxImageTokens: s.maxImageTokens }),
         // A document is one job: its pages are read together or merged (docs/documents.md).
-        documents: { pages: 'document', ...(s.maxPages === undefined ? {} : { maxPages: s.maxPages }) },
+        // run --queue may ask for another mode, a page range or page limit (one page per job in each mode).
+        documents: {
+          pages: documents?.pages ?? 'document',
+          ...(documents?.pageRange ? { pageRange: documents.pageRange } : {}),
+          ...((documents?.maxPages ?? s.maxPages) === undefined
+            ? {}
+            : { maxPages: documents?.maxPages ?? s.maxPages }),
+        },
         ...(s.priceTable ? { priceTable: s.priceTable } : {}),
         ...(s.warn ? { warn: s.warn } : {}),
       });
-      this.pipelines.set(pattern.fingerprint, pipeline);
+      this.pipelines.set(key, pipeline);
       // A pipeline that failed to build is not kept: the next job tries again.
-      pipeline.catch(() => this.pipelines.delete(pattern.fingerprint));
+      pipeline.catch(() => this.pipelines.delete(key));
     }
     return pipeline;
   }

@@ -5,11 +5,16 @@
  * every `intervalMs`, the open work not touched for `graceMs` (an ingest being queued
  * right now is left alone) and adds a queue job for each work key that has none. Adding
  * is idempotent (the work key is the queue job id), so any number of processes may do
- * it at once; the re-run finds a stored result or the shared cache before it pays.
+ * it at once; the re-run finds a stored result or the shared cache before it pays. The
+ * queue job asks for what the first one asked (jobs.work: provider setting, document
+ * reading), since the work key depends on it.
  */
 import { sql } from 'kysely';
 import type { Store } from '../store/index.js';
-import type { IngestQueue } from './ingest-queue.js';
+import type { JobWork } from '../store/schema.js';
+import { documentSetting } from './document-setting.js';
+import type { IngestJobData, IngestQueue } from './ingest-queue.js';
+import { providerSetting } from './provider-setting.js';
 
 export interface ReconcilerSettings {
   /** How often to look, ms (default 30 000). */
@@ -22,6 +27,22 @@ export interface ReconcilerSettings {
 
 export const RECONCILER_DEFAULTS: ReconcilerSettings = { intervalMs: 30_000, graceMs: 60_000, batch: 500 };
 
+/** A run --queue job names its input in extras.input: records name it the same after a re-queue. */
+function labelOf(extras: Record<string, unknown> | null): string | undefined {
+  const input = extras?.input;
+  return typeof input === 'string' && input.length > 0 ? input : undefined;
+}
+
+/** The provider setting and document reading a job's queue job asked for (checked as the queue checks them). */
+function workOf(work: JobWork | null): Pick<IngestJobData, 'provider' | 'documents'> {
+  const provider = providerSetting.safeParse(work?.provider);
+  const documents = documentSetting.safeParse(work?.documents);
+  return {
+    ...(work?.provider && provider.success ? { provider: provider.data } : {}),
+    ...(work?.documents && documents.success ? { documents: documents.data } : {}),
+  };
+}
+
 /** One pass: returns the work keys re-queued. */
 export async function requeueLostWork(
   store: Store,
@@ -30,7 +51,16 @@ export async function requeueLostWork(
 ): Promise<string[]> {
   const open = await store.db
     .selectFrom('jobs')
-    .select(['id', 'work_key', 'pattern_id', 'pattern_version', 'pattern_fingerprint', 'image_sha256'])
+    .select([
+      'id',
+      'work_key',
+      'pattern_id',
+      'pattern_version',
+      'pattern_fingerprint',
+      'image_sha256',
+      'work',
+      'extras',
+    ])
     .distinctOn('work_key')
     .where('status', 'in', ['queued', 'running'])
     .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${settings.graceMs / 1000})`)
@@ -48,7 +78,10 @@ export async function requeueLostWork(
       patternVersion: job.pattern_version,
       ...(job.pattern_fingerprint ? { patternFingerprint: job.pattern_fingerprint } : {}),
       imageSha256: job.image_sha256,
-      label: `upload:${job.image_sha256}`,
+      label: labelOf(job.extras) ?? `upload:${job.image_sha256}`,
+      // A run --queue job's provider and document reading, a pattern's model profile: the
+      // work key depends on them, so the re-run must ask for the same.
+      ...workOf(job.work),
     });
     requeued.push(job.work_key);
   }

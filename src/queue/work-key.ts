@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 /**
  * `w-` + 40 hex characters of sha256 over the image's sha256, the pattern id and the
  * pattern's fingerprint (schema, instructions, format, version), and the provider setting
- * a `run --queue` job asks for (settingKey), if any: another model is other work. BullMQ
+ * a `run --queue` job asks for (settingKey), if any: another model is other work; and the
+ * document reading it asks for (documentKey: one page, or a page range), if any. BullMQ
  * ids may not contain `:` nor be integers; this is neither.
  */
 export function workKeyOf(
@@ -16,9 +17,11 @@ export function workKeyOf(
   patternId: string,
   patternFingerprint: string,
   providerSetting?: string,
+  documentSetting?: string,
 ): string {
   const parts = [imageSha256, patternId, patternFingerprint];
-  if (providerSetting !== undefined) parts.push(providerSetting);
+  if (providerSetting !== undefined || documentSetting !== undefined) parts.push(providerSetting ?? '');
+  if (documentSetting !== undefined) parts.push(documentSetting);
   const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex');
   return `w-${digest.slice(0, 40)}`;
 }

@@ -11,8 +11,10 @@
  *   is acknowledged.
  * - every provider answer is journaled in that shared store before the pipeline even
  *   validates it (answer-journal.ts), so a worker killed between the provider's answer
- *   and the cache write leaves the answer behind: the re-run calls nobody. What is left is
- *   the one Redis write right after the HTTP answer.
+ *   and the cache write leaves the answer behind: the re-run calls nobody. Before each
+ *   call an in-flight claim is written; a re-run that finds a claim without an answer
+ *   (the worker died during the call or before the answer's journal write) calls again
+ *   and records the job as `possibly_paid` (docs/service.md says exactly what is left).
  *
  * close() stops taking jobs, lets running ones finish, then closes its connections.
  */
@@ -26,6 +28,7 @@ import { redactDeep } from '../secrets.js';
 import type { Store } from '../store/index.js';
 import type { EnginePipelines } from './engine.js';
 import { INGEST_QUEUE, type IngestJobData, ingestJobData, QUEUE_DEFAULTS } from './ingest-queue.js';
+import { withPaidWatch } from './possibly-paid.js';
 
 export interface IngestWorkerOptions {
   connection: Redis;
@@ -78,6 +81,21 @@ function retryable(record: RunRecord): boolean {
 /** Compiled pattern snapshots kept per worker: a snapshot never changes once written. */
 const SNAPSHOTS_KEPT = 100;
 
+/**
+ * The one record of a job: the image's, the document's, or (a `run --queue` job in `each`
+ * mode, whose page range is its one page) that page's.
+ */
+async function readOne(
+  pipeline: Awaited<ReturnType<EnginePipelines['for']>>,
+  bytes: Buffer,
+  data: IngestJobData,
+): Promise<RunRecord> {
+  if (!data.documents) return pipeline.process(bytes, { label: data.label });
+  const records = await pipeline.processAll(bytes, { label: data.label });
+  // An error opening the document is the one record; a page job gives exactly its page.
+  return records.find((r) => r.status === 'error') ?? records[0]!;
+}
+
 export function startIngestWorker(options: IngestWorkerOptions): IngestWorker {
   const { store, pipelines } = options;
   const log = options.log ?? (() => {});
@@ -122,20 +140,22 @@ export function startIngestWorker(options: IngestWorkerOptions): IngestWorker {
     }
     let pipeline: Awaited<ReturnType<EnginePipelines['for']>>;
     try {
-      pipeline = await pipelines.for(pattern, data.provider);
+      pipeline = await pipelines.for(pattern, data.provider, data.documents);
     } catch (error) {
       // A provider setting this worker cannot build (run --queue's --provider/--base-url): no retry helps.
       if (!isVisionpipeError(error)) throw error;
       await store.jobs.fail(workKey, error.code, error.message);
       throw new UnrecoverableError(error.message);
     }
-    const record = await pipeline.process(image.bytes, { label: data.label });
+    const { result: record, possiblyPaid } = await withPaidWatch(() => readOne(pipeline, image.bytes, data));
+    if (possiblyPaid)
+      log(`job ${job.id}: an earlier worker died during its provider call: it may have been paid`);
     const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (retryable(record) && !lastTry) {
       // Jobs stay running in the database; the queue tries again after its backoff.
       throw new RetryLater(`${record.error?.code}: ${record.error?.message}`);
     }
-    await store.jobs.complete(workKey, redactDeep(record), data.leaderJobId);
+    await store.jobs.complete(workKey, redactDeep(record), data.leaderJobId, possiblyPaid);
     return record.status;
   }
 

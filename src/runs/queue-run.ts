@@ -3,6 +3,12 @@
  * (`visionpipe worker`, any number, any machine) instead of a local pipeline, and their
  * records come back here, in input order of completion, as a local run's would.
  *
+ * Documents (PDF, multi-page TIFF, HEIC) are opened here only to count and select their
+ * pages (nothing rendered): in `document` mode the document is one job (one record, one
+ * provider call when its pages fit one request); in `each` mode every selected page is a
+ * job of its own (work key by document content + page), its record carrying `page`, so a
+ * resumed coordinator sends only the pages it has no line for.
+ *
  * Per input: the coordinator reads the bytes (the same source limits as a local run),
  * stores them by content in PostgreSQL, records a job for the run's pattern (kept in
  * the database under a name that carries its fingerprint, so every run of the same
@@ -18,6 +24,10 @@
  * still queued (joined) or finished (stored result), so every image is paid once.
  */
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_MAX_PAGES, openDocument } from '../documents/document.js';
+import { documentKind } from '../documents/kinds.js';
+import { parsePageRange } from '../documents/page-range.js';
+import type { PagesMode } from '../documents/pages-mode.js';
 import { VisionpipeError } from '../errors.js';
 import { mapWindow } from '../flow/window.js';
 import { sha256 } from '../image/fingerprint.js';
@@ -26,6 +36,7 @@ import { type ImageSource, loadSource, type SourceLimits } from '../image/source
 import type { Pattern } from '../patterns/types.js';
 import { errorRecord, type RunRecord } from '../pipeline/record.js';
 import { isRecordList } from '../pipeline/spec.js';
+import { type DocumentSetting, documentKey } from '../queue/document-setting.js';
 import type { IngestQueue } from '../queue/ingest-queue.js';
 import { type ProviderSetting, settingKey } from '../queue/provider-setting.js';
 import { workKeyOf } from '../queue/work-key.js';
@@ -41,9 +52,10 @@ export interface QueueRunOptions {
   /** Inputs in flight at once (read, stored, queued, waited for). */
   concurrency: number;
   sourceLimits: SourceLimits;
-  /** The earlier record for an item whose content is this (resume). */
-  /** Earlier records: only a single record is handed back here (the queue reads no documents page by page). */
+  /** The earlier record for an item whose content is this, or a document's earlier page records (resume). */
   reuse?: Reuse;
+  /** How documents are read (default: one record per document, every page, the workers' page limit). */
+  documents?: QueueDocuments;
   /** First Ctrl-C: send nothing new. */
   stop?: AbortSignal;
   /** Second Ctrl-C: stop waiting (the work goes on in the workers; a new run finds it). */
@@ -53,6 +65,8 @@ export interface QueueRunOptions {
   /** How often finished jobs are looked for, ms (default 200). */
   pollMs?: number;
 }
+
+const DOCUMENT_MEDIA_TYPES = { pdf: 'application/pdf', tiff: 'image/tiff', heic: 'image/heic' } as const;
 
 const MEDIA_TYPES: Record<string, string> = {
   jpeg: 'image/jpeg',
@@ -191,33 +205,136 @@ export async function recordOfJob(
   );
 }
 
-/** Runs the items on the queue; yields one result per item as it finishes. */
+/** How the run reads documents (`--pages`, `--page-range`, `--max-pages`). */
+export interface QueueDocuments {
+  pages: PagesMode;
+  pageRange?: string;
+  maxPages?: number;
+}
+
+/** What one input is: an image (one job), or a document read as one job or one job per page. */
+type Plan =
+  | { kind: 'image'; mediaType: string }
+  | { kind: 'document'; mediaType: string; pages: readonly number[] };
+
+/**
+ * The input's plan, from its bytes. A document is opened (its page tree only, nothing
+ * rendered) to count and select its pages, so a bad range, too many pages, an encrypted
+ * or damaged file fail here, before anything is stored or paid for.
+ */
+async function planOf(bytes: Buffer, label: string, documents: QueueDocuments): Promise<Plan> {
+  const kind = documentKind(bytes);
+  if (kind) {
+    const doc = await openDocument(
+      bytes,
+      label,
+      {
+        limits: { maxLongEdge: Number.MAX_SAFE_INTEGER },
+        maxPages: documents.maxPages ?? DEFAULT_MAX_PAGES,
+        ...(documents.pageRange ? { pageRange: parsePageRange(documents.pageRange) } : {}),
+      },
+      kind,
+    );
+    const pages = doc.pages;
+    const single = kind === 'tiff' && doc.pageCount === 1;
+    doc.close();
+    if (!single) return { kind: 'document', mediaType: DOCUMENT_MEDIA_TYPES[kind], pages };
+  }
+  const sniffed = sniffFormat(bytes);
+  if (!sniffed.supported)
+    throw new VisionpipeError('UNSUPPORTED_FORMAT', `${label}: ${sniffed.reason}`, { input: label });
+  return { kind: 'image', mediaType: MEDIA_TYPES[sniffed.format] ?? 'application/octet-stream' };
+}
+
+/** Runs the items on the queue; yields one result per record (a document in `each` mode: one per page) as it finishes. */
 export async function* runOnQueue(
   items: AsyncIterable<InputItem>,
   options: QueueRunOptions,
 ): AsyncGenerator<BatchResult> {
   const { store, queue, pattern } = options;
+  const documents: QueueDocuments = options.documents ?? { pages: 'document' };
   const stored = await runPattern(store, pattern);
   const watch = new JobWatch(store, options.pollMs ?? 200);
   const base = { pattern: pattern.name, provider: 'queue', model: '' };
+
+  /** Sends one job (or joins the work already sent) and waits for its record. */
+  async function sendAndWait(
+    item: InputItem,
+    sha: string,
+    setting: DocumentSetting | undefined,
+  ): Promise<RunRecord> {
+    const workKey = workKeyOf(
+      sha,
+      stored.id,
+      stored.fingerprint,
+      options.provider ? settingKey(options.provider) : undefined,
+      setting ? documentKey(setting) : undefined,
+    );
+    const outcome = await store.jobs.ingest({
+      id: randomUUID(),
+      patternId: stored.id,
+      patternVersion: stored.version,
+      patternFingerprint: stored.fingerprint,
+      workKey,
+      imageSha256: sha,
+      imageUrl: item.kind === 'url' ? item.url : `upload:${sha}`,
+      idempotencyKey: null,
+      requestedBy: null,
+      extras: {
+        input: item.label,
+        ...(setting?.pages === 'each' ? { page: Number(setting.pageRange) } : {}),
+      },
+      webhookUrl: null,
+      // Kept so work Redis lost is queued again as it was (reconciler.ts).
+      ...(options.provider || setting
+        ? {
+            work: {
+              ...(options.provider ? { provider: options.provider } : {}),
+              ...(setting ? { documents: setting } : {}),
+            },
+          }
+        : {}),
+    });
+    if (outcome.kind === 'queued') {
+      await queue.add({
+        workKey,
+        leaderJobId: outcome.job.id,
+        patternId: stored.id,
+        patternVersion: stored.version,
+        patternFingerprint: stored.fingerprint,
+        imageSha256: sha,
+        label: item.label,
+        ...(options.provider ? { provider: options.provider } : {}),
+        ...(setting ? { documents: setting } : {}),
+      });
+    }
+    const job =
+      outcome.job.status === 'succeeded' || outcome.job.status === 'failed'
+        ? outcome.job
+        : await watch.finished(outcome.job.id, options.signal);
+    return recordOfJob(store, job, item.label, pattern.name);
+  }
+
   try {
-    yield* mapWindow(
+    const groups = mapWindow(
       items,
       options.concurrency,
-      async (item): Promise<BatchResult> => {
+      async (item): Promise<BatchResult[]> => {
         const started = performance.now();
-        const fail = (error: unknown): BatchResult => {
+        const fail = (error: unknown): BatchResult[] => {
           const e =
             error instanceof VisionpipeError
               ? error
               : new VisionpipeError('INTERNAL', error instanceof Error ? error.message : String(error));
-          return {
-            item,
-            record: errorRecord({ ...base, input: item.label }, e.toJSON(), {
-              latency_ms: Math.round(performance.now() - started),
-            }),
-            resumed: false,
-          };
+          return [
+            {
+              item,
+              record: errorRecord({ ...base, input: item.label }, e.toJSON(), {
+                latency_ms: Math.round(performance.now() - started),
+              }),
+              resumed: false,
+            },
+          ];
         };
         if (item.kind === 'error') return fail(item.error);
         try {
@@ -228,56 +345,41 @@ export async function* runOnQueue(
           });
           const sha = sha256(loaded.bytes);
           const earlier = options.reuse?.(item, sha);
-          if (earlier && !isRecordList(earlier)) return { item, record: earlier, resumed: true };
-          const sniffed = sniffFormat(loaded.bytes);
-          if (!sniffed.supported)
-            throw new VisionpipeError('UNSUPPORTED_FORMAT', `${item.label}: ${sniffed.reason}`, {
-              input: item.label,
-            });
-          const mediaType = MEDIA_TYPES[sniffed.format] ?? 'application/octet-stream';
-          await store.images.put(sha, loaded.bytes, mediaType);
-          const workKey = workKeyOf(
-            sha,
-            stored.id,
-            stored.fingerprint,
-            options.provider ? settingKey(options.provider) : undefined,
-          );
-          const outcome = await store.jobs.ingest({
-            id: randomUUID(),
-            patternId: stored.id,
-            patternVersion: stored.version,
-            patternFingerprint: stored.fingerprint,
-            workKey,
-            imageSha256: sha,
-            imageUrl: item.kind === 'url' ? item.url : `upload:${sha}`,
-            idempotencyKey: null,
-            requestedBy: null,
-            extras: { input: item.label },
-            webhookUrl: null,
-          });
-          if (outcome.kind === 'queued') {
-            await queue.add({
-              workKey,
-              leaderJobId: outcome.job.id,
-              patternId: stored.id,
-              patternVersion: stored.version,
-              patternFingerprint: stored.fingerprint,
-              imageSha256: sha,
-              label: item.label,
-              ...(options.provider ? { provider: options.provider } : {}),
-            });
+          if (earlier && !isRecordList(earlier)) return [{ item, record: earlier, resumed: true }];
+          const plan = await planOf(loaded.bytes, item.label, documents);
+          await store.images.put(sha, loaded.bytes, plan.mediaType);
+          const limits = {
+            ...(documents.maxPages === undefined ? {} : { maxPages: documents.maxPages }),
+          };
+          if (plan.kind === 'image')
+            return [{ item, record: await sendAndWait(item, sha, undefined), resumed: false }];
+          if (documents.pages === 'document') {
+            const setting: DocumentSetting = {
+              pages: 'document',
+              ...(documents.pageRange ? { pageRange: documents.pageRange } : {}),
+              ...limits,
+            };
+            return [{ item, record: await sendAndWait(item, sha, setting), resumed: false }];
           }
-          const job =
-            outcome.job.status === 'succeeded' || outcome.job.status === 'failed'
-              ? outcome.job
-              : await watch.finished(outcome.job.id, options.signal);
-          return { item, record: await recordOfJob(store, job, item.label, pattern.name), resumed: false };
+          // Each mode: one job per selected page; pages an earlier run wrote are kept, not sent.
+          const kept = new Map(
+            (earlier && isRecordList(earlier) ? earlier : []).map((record) => [record.page, record]),
+          );
+          return await Promise.all(
+            plan.pages.map(async (page): Promise<BatchResult> => {
+              const before = kept.get(page);
+              if (before) return { item, record: before, resumed: true };
+              const record = await sendAndWait(item, sha, { pages: 'each', pageRange: String(page) });
+              return { item, record, resumed: false };
+            }),
+          );
         } catch (error) {
           return fail(error);
         }
       },
       options.stop ? { stop: options.stop } : {},
     );
+    for await (const group of groups) yield* group;
   } finally {
     watch.close();
   }

@@ -7,6 +7,7 @@
  * ImgGo's envelope: `{success: true, data}` or `{success: false, error: {code, message,
  * details}, request_id}`.
  */
+
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
@@ -15,6 +16,7 @@ import type { IngestQueue } from '../queue/ingest-queue.js';
 import type { Store } from '../store/index.js';
 import { ApiError, toApiError } from './api-error.js';
 import { registerAuth } from './auth.js';
+import type { ModelProfiles } from './model-profiles.js';
 import type { KeyRateLimiter } from './rate-limit.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { dashboardDataRoute, dashboardPageRoute } from './routes/dashboard.js';
@@ -36,6 +38,8 @@ export interface ApiSettings {
   maxPages?: number;
   /** The URL clients reach this API at (endpoint and image URLs); default: from each request's Host. */
   publicUrl?: string;
+  /** Named model profiles a pattern's `model_profile` may take besides `managed-default` (model-profiles.ts). */
+  modelProfiles?: ModelProfiles;
 }
 
 export interface ApiDeps {

@@ -76,6 +76,8 @@ export function jobView(job: JobRow) {
     webhook_url: job.webhook_url,
     // Documents (PDF, multi-page TIFF): pages, pages_sent, blank_pages, conflicts; null for an image.
     document: job.document ?? null,
+    // A worker died during a provider call for this work: that call may have been paid too.
+    possibly_paid: job.possibly_paid,
   };
 }
 

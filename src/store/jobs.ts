@@ -14,7 +14,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { RunRecord } from '../pipeline/record.js';
 import { newestFirst, type PageQuery } from './paging.js';
-import type { Database, JobDocument, JobRow, JobStatus, JobUsage } from './schema.js';
+import type { Database, JobDocument, JobRow, JobStatus, JobUsage, JobWork } from './schema.js';
 import { Webhooks } from './webhooks.js';
 
 export interface NewIngest {
@@ -31,6 +31,8 @@ export interface NewIngest {
   requestedBy: string | null;
   extras: Record<string, unknown> | null;
   webhookUrl: string | null;
+  /** What the queue job asks beyond image and pattern (provider setting, document reading, model profile). */
+  work?: JobWork | null;
 }
 
 export type IngestOutcome =
@@ -132,6 +134,7 @@ export class Jobs {
           requested_by: input.requestedBy,
           extras: input.extras === null ? null : JSON.stringify(input.extras),
           webhook_url: input.webhookUrl,
+          work: input.work ? JSON.stringify(input.work) : null,
           status: 'queued' as const,
           error: null,
           error_code: null,
@@ -206,9 +209,16 @@ export class Jobs {
    * Finishes every open job of the work: the result is stored (when it is an answer) and
    * the jobs updated in one transaction. `leaderJobId` is the job that paid; the others
    * shared its call (`dedup`). Without a leader nobody paid now: every job is a `hit`
-   * (the record was stored earlier). Returns the ids of the jobs finished.
+   * (the record was stored earlier). `possiblyPaid`: an earlier worker of this work died
+   * after starting a provider call and before journaling its answer, so that call may
+   * have been paid too; the leader job records it. Returns the ids of the jobs finished.
    */
-  async complete(workKey: string, record: RunRecord, leaderJobId?: string): Promise<string[]> {
+  async complete(
+    workKey: string,
+    record: RunRecord,
+    leaderJobId?: string,
+    possiblyPaid = false,
+  ): Promise<string[]> {
     return this.db.transaction().execute(async (tx) => {
       await lockWork(tx, workKey);
       if (reusable(record)) {
@@ -225,6 +235,7 @@ export class Jobs {
           .updateTable('jobs')
           .set({
             ...outcomeOf(record, role),
+            ...(possiblyPaid && role === 'leader' ? { possibly_paid: true } : {}),
             latency_ms: sql`(extract(epoch from (now() - created_at)) * 1000)::integer`,
             started_at: sql`coalesce(started_at, now())`,
             completed_at: sql`now()`,

@@ -96,6 +96,14 @@ export interface JobDocument {
   conflicts: unknown[];
 }
 
+/** What a queue job asks beyond image and pattern (see queue/ingest-queue.ts): kept so lost work is re-queued the same. */
+export interface JobWork {
+  provider?: { id: string; model?: string; baseUrl?: string };
+  documents?: { pages: 'document' | 'each'; pageRange?: string; maxPages?: number };
+  /** The model profile the pattern named (service ingest). */
+  model_profile?: string;
+}
+
 export interface JobTable {
   id: string;
   pattern_id: string;
@@ -124,6 +132,10 @@ export interface JobTable {
   webhook_url: string | null;
   /** Documents only (PDF, multi-page TIFF): the page facts of the result; null for images. */
   document: NullableJson<JobDocument>;
+  /** A `run --queue` job's provider setting and document reading, a pattern's model profile; null: the worker's own (0004). */
+  work: NullableJson<JobWork>;
+  /** A worker died after starting a provider call for this work and before its answer was journaled: it may have been paid (0004). */
+  possibly_paid: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
   started_at: Date | null;

@@ -3,7 +3,10 @@
  * Standard Webhooks' `{type, timestamp, data}` and ImgGo's `{event, data: {job_id,
  * pattern_id, status, result | error}, timestamp}` (its receiver example reads exactly
  * those). `data` also carries the job fields the API shows (manifest, error code,
- * extras, cache outcome, cost), so a receiver needs no second request.
+ * extras, cache outcome, cost), so a receiver needs no second request. For a document
+ * (PDF, multi-page TIFF, HEIC) `data.document` carries its page facts as the job records
+ * them: `{pages, pages_sent, blank_pages, conflicts}` (null for an image); ImgGo's fields
+ * are unchanged, ours sit beside them.
  */
 import type { JobRow } from '../store/schema.js';
 
@@ -54,6 +57,8 @@ export function eventBody(event: WebhookEvent, job: JobRow): Record<string, unkn
       cost_usd: job.cost_usd,
       provider: job.provider,
       model: job.model,
+      document: job.document ?? null,
+      possibly_paid: job.possibly_paid,
       created_at: iso(job.created_at),
       completed_at: iso(job.completed_at),
     },

@@ -28,12 +28,24 @@ describe('migrate', () => {
     const first = await runCli(['migrate', '--json'], { env });
     expect(first.code, first.stderr).toBe(0);
     expect(JSON.parse(first.stdout)).toEqual({
-      applied: ['0001-initial', '0002-pattern-snapshots', '0003-job-documents', '0004-webhook-replays'],
-      current: ['0001-initial', '0002-pattern-snapshots', '0003-job-documents', '0004-webhook-replays'],
+      applied: [
+        '0001-initial',
+        '0002-pattern-snapshots',
+        '0003-job-documents',
+        '0004-webhook-replays',
+        '0005-job-work',
+      ],
+      current: [
+        '0001-initial',
+        '0002-pattern-snapshots',
+        '0003-job-documents',
+        '0004-webhook-replays',
+        '0005-job-work',
+      ],
     });
     const again = await runCli(['migrate'], { env });
     expect(again.stdout).toBe(
-      'the database is up to date (0001-initial, 0002-pattern-snapshots, 0003-job-documents, 0004-webhook-replays)\n',
+      'the database is up to date (0001-initial, 0002-pattern-snapshots, 0003-job-documents, 0004-webhook-replays, 0005-job-work)\n',
     );
   });
 });

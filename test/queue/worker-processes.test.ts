@@ -10,6 +10,9 @@
  * - a worker that kills itself (VISIONPIPE_CRASH_POINT=after-answer) the moment the
  *   provider answered, before validation and the cache write: the answer journal holds the
  *   paid answer, the re-run on another worker calls nobody;
+ * - a worker that kills itself after the provider answered and before the journal write
+ *   (VISIONPIPE_CRASH_POINT=before-journal, the window left): its in-flight claim makes the
+ *   re-run's job `possibly_paid: true` (two calls, reported, not silent);
  * - a worker SIGKILLed during the provider call: the job still completes elsewhere;
  * - SIGTERM drains: running jobs finish, none starts, the process exits 0.
  */
@@ -190,6 +193,27 @@ describe('worker processes', () => {
     expect(job).toMatchObject({ status: 'succeeded', manifest: { merchant: 'Blue Bottle', total: 8.99 } });
     expect(billed - mark).toBe(1);
     await second.stop('SIGTERM');
+  });
+
+  it('a worker killed after the provider answered and before the journal write: the re-run pays again and the job says possibly_paid', async () => {
+    const mark = billed;
+    const crashing = await startWorker([], { VISIONPIPE_CRASH_POINT: 'before-journal' });
+    const id = await ingest(await distinctJpeg(9));
+    expect(await crashing.exited).toBe('SIGKILL');
+    expect(crashing.stderr).toContain('crash point before-journal reached');
+    expect(billed - mark).toBe(1);
+
+    const second = await startWorker();
+    const job = await waitForJob(base, key, id, 60_000);
+    expect(job).toMatchObject({ status: 'succeeded', possibly_paid: true });
+    // The remaining window, stated in docs/service.md: this call was paid twice, and the job says so.
+    expect(billed - mark).toBe(2);
+    await second.stop('SIGTERM');
+    // A job run without a crash is not marked.
+    const other = await startWorker();
+    const plain = await waitForJob(base, key, await ingest(await distinctJpeg(10)), 60_000);
+    expect(plain).toMatchObject({ status: 'succeeded', possibly_paid: false });
+    await other.stop('SIGTERM');
   });
 
   it('a worker SIGKILLed during the provider call: the job still completes on another', async () => {

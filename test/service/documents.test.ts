@@ -14,6 +14,7 @@ import { makePdf, multiPageTiff, numberedPages, textImage } from '../support/doc
 import { startServer, type TestServer } from '../support/http.js';
 import { Contract } from '../support/openapi.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { type Receiver, startReceiver } from '../support/webhook-receiver.js';
 
 const MAX_PAGES = 3;
 let sim: Simulator;
@@ -24,6 +25,7 @@ let files: TestServer;
 let billed = 0;
 const contract = new Contract();
 let urlPdf: Buffer;
+let receiver: Receiver;
 
 beforeAll(async () => {
   sim = await startSimulator({
@@ -37,7 +39,9 @@ beforeAll(async () => {
     provider: 'openai',
     providerOptions: { openai: { baseUrl: sim.baseUrls.openai, apiKey: 'sim' } },
     maxPages: MAX_PAGES,
+    webhooks: { allowPrivate: true, pollMs: 50, schedule: { delaysMs: [50, 50], jitter: 0 } },
   });
+  receiver = await startReceiver();
   key = await svc.key(['patterns:write', 'patterns:ingest', 'jobs:read']);
   const created = await call<{ data: { id: string } }>(svc.api, 'POST', '/patterns', {
     key,
@@ -62,6 +66,7 @@ afterAll(async () => {
   await svc?.close();
   await sim?.close();
   await files?.close();
+  await receiver?.close();
 });
 
 const ingest = (body: FormData | Record<string, unknown>) =>
@@ -88,6 +93,30 @@ describe('documents through POST /patterns/{id}/ingest', () => {
     expect(contract.check('GET', '/api/jobs/{id}', 200, { success: true, data: job })).toEqual([]);
     const upload = await fetch(String(job.image_url), { headers: { authorization: `Bearer ${key}` } });
     expect(upload.headers.get('content-type')).toBe('application/pdf');
+  });
+
+  it("a document's job.succeeded webhook carries its page facts beside ImgGo's fields; an image's says null", async () => {
+    const pdf = await makePdf([{ lines: ['Invoice INV-77'] }, {}, { lines: ['Total 63.00'] }]);
+    const form = imageForm(pdf, 'hooked.pdf', 'file', 'application/pdf');
+    form.append('webhook_url', receiver.url);
+    const answer = await ingest(form);
+    const jobId = answer.body.data.job_id;
+    await receiver.until((got) => got.some((r) => r.json.data.job_id === jobId));
+    const hook = receiver.received.find((r) => r.json.data.job_id === jobId)!;
+    expect(hook.json.event).toBe('job.succeeded');
+    // ImgGo's documented fields, unchanged.
+    expect(hook.json.data).toMatchObject({
+      job_id: jobId,
+      pattern_id: patternId,
+      status: 'succeeded',
+      result: { invoice_number: 'INV-7', total: 63 },
+    });
+    expect(hook.json.data.document).toEqual({ pages: 3, pages_sent: 2, blank_pages: [2], conflicts: [] });
+    const image = imageForm(await textImage(['Invoice INV-78']), 'hooked.png', 'image', 'image/png');
+    image.append('webhook_url', receiver.url);
+    const imageJob = (await ingest(image)).body.data.job_id;
+    await receiver.until((got) => got.some((r) => r.json.data.job_id === imageJob));
+    expect(receiver.received.find((r) => r.json.data.job_id === imageJob)?.json.data.document).toBeNull();
   });
 
   it('a PDF by image_url is read the same way', async () => {

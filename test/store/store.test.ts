@@ -74,6 +74,7 @@ describe('migrations', () => {
         '0002-pattern-snapshots',
         '0003-job-documents',
         '0004-webhook-replays',
+        '0005-job-work',
       ]);
       expect(await stores[0]!.pending()).toEqual([]);
       await Promise.all(stores.map((s) => s.close()));

@@ -4,6 +4,7 @@
  * port and in-process workers; `key(scopes)` mints API keys. Everything is removed by
  * close(), so parallel runs never meet.
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { ProviderOptions } from '../../src/providers/registry.js';
 import type { ReconcilerSettings } from '../../src/queue/reconciler.js';
+import type { ModelProfiles } from '../../src/service/model-profiles.js';
 import { type RunningService, startService } from '../../src/service/start.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { DispatcherSettings } from '../../src/webhooks/dispatcher.js';
@@ -37,6 +39,8 @@ export interface TestServiceOptions {
   webhooks?: Partial<DispatcherSettings> | false;
   /** Re-queueing of work Redis lost (default: the service's). */
   reconcile?: Partial<ReconcilerSettings> | false;
+  /** Named model profiles patterns may use (serve --model-profiles). */
+  modelProfiles?: ModelProfiles;
   /** Reuse a database and prefix (a second service on the same state). */
   shared?: { database: TestDatabase; prefix: string };
 }
@@ -86,6 +90,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       maxUploadBytes: options.maxUploadBytes ?? 10_000_000,
       allowPrivateUrls: options.allowPrivateUrls ?? true,
       ...(options.maxPages === undefined ? {} : { maxPages: options.maxPages }),
+      ...(options.modelProfiles ? { modelProfiles: options.modelProfiles } : {}),
     },
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     fleet: {

@@ -5,7 +5,8 @@
  * `--model` and `--base-url` travel in each job and the workers read with them, using
  * their own API keys (no key leaves this process); limits and cache are the workers'. The
  * run's own pipeline flags (--route, --triage, --escalate-to, --batch-api) are refused
- * here, naming the flag.
+ * here, naming the flag. Documents (PDF, multi-page TIFF, HEIC) go as one job each, or in
+ * `--pages each` mode one job per selected page, records coming back with `page`.
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -17,16 +18,17 @@ import { IngestQueue } from '../../queue/ingest-queue.js';
 import { type ProviderSetting, providerSetting, settingKey } from '../../queue/provider-setting.js';
 import { countInputs, expandInputs, readListFile } from '../../runs/inputs.js';
 import { OutputWriter } from '../../runs/output-paths.js';
-import { runOnQueue } from '../../runs/queue-run.js';
+import { type QueueDocuments, runOnQueue } from '../../runs/queue-run.js';
 import { planResume } from '../../runs/resume.js';
 import { RunSummary } from '../../runs/summary.js';
 import { openStore } from '../../store/index.js';
+import type { DocumentFlags } from '../document-flags.js';
 import { handleInterrupts } from '../interrupt.js';
 import { createProgress } from '../progress.js';
 import type { QueueRunFlags } from '../run-queue-flags.js';
 import { printSummary } from '../summary-print.js';
 
-export interface QueueRunCommandFlags extends QueueRunFlags {
+export interface QueueRunCommandFlags extends QueueRunFlags, DocumentFlags {
   pattern: string;
   out: string;
   stateDir: string;
@@ -65,6 +67,12 @@ function providerSettingOf(flags: QueueRunCommandFlags): ProviderSetting | undef
   throw new VisionpipeError('INVALID_OPTION', `${option}: ${issue?.message ?? 'invalid'}`, { option });
 }
 
+/** The resume signature's part for documents: empty for the default (one record per document, every page). */
+function documentSignature(documents: QueueDocuments): string {
+  if (documents.pages === 'each') return 'pages:each';
+  return documents.pageRange ? `pages:document:${documents.pageRange}` : '';
+}
+
 const EXTENSIONS = { json: '.json', yaml: '.yaml', xml: '.xml', csv: '.csv', text: '.txt' } as const;
 /** Inputs in flight on the queue when --concurrency is not given. */
 const DEFAULT_IN_FLIGHT = 64;
@@ -99,6 +107,11 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
       );
   }
   const setting = providerSettingOf(flags);
+  const documents: QueueDocuments = {
+    pages: flags.pages ?? 'document',
+    ...(flags.pageRange ? { pageRange: flags.pageRange } : {}),
+    ...(flags.maxPages === undefined ? {} : { maxPages: flags.maxPages }),
+  };
   const redisUrl = checkRedisUrl(flags.queue);
   const databaseUrl = checkDatabaseUrl(flags.databaseUrl);
   const pattern = await loadPattern(flags.pattern);
@@ -130,7 +143,8 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
         pattern: createHash('sha256').update(`queue:${pattern.fingerprint}`).digest('hex'),
         provider: setting ? `queue:${settingKey(setting)}` : 'queue',
         model: flags.queuePrefix,
-        profile: '',
+        // The pages mode changes what a record is; in document mode the page range changes the answer.
+        profile: documentSignature(documents),
       },
     });
     if (plan.reason) progress.log(`warning: ${plan.reason}`);
@@ -149,6 +163,7 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
         pattern,
         concurrency: flags.concurrency ?? DEFAULT_IN_FLIGHT,
         ...(setting ? { provider: setting } : {}),
+        documents,
         sourceLimits: {
           maxInputBytes: flags.maxInputBytes,
           allowPrivateNetworks: flags.allowPrivateUrls ?? false,

@@ -6,12 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { settingKey } from '../../queue/provider-setting.js';
 import { workKeyOf } from '../../queue/work-key.js';
 import { ApiError, notFound } from '../api-error.js';
 import type { RouteContext } from '../app.js';
 import { apiKeyOf } from '../auth.js';
 import { within } from '../deadline.js';
 import { readIngest } from '../ingest-input.js';
+import { profileSetting } from '../model-profiles.js';
 import { ingestView } from '../views.js';
 import { acceptWebhookUrl } from '../webhook-url.js';
 import { idParams, isUuid, ok, originOf } from './common.js';
@@ -58,7 +60,14 @@ export async function ingestRoutes(app: FastifyInstance, context: RouteContext):
       const { image } = input;
       const webhookUrl = await acceptWebhookUrl(input.webhookUrl, 'webhook_url', settings.allowPrivateUrls);
       await store.images.put(image.sha256, image.bytes, image.mediaType);
-      const workKey = workKeyOf(image.sha256, pattern.id, pattern.fingerprint);
+      // A named model profile: its provider setting travels in the job and is part of the work.
+      const setting = profileSetting(settings.modelProfiles, pattern.model_profile);
+      const workKey = workKeyOf(
+        image.sha256,
+        pattern.id,
+        pattern.fingerprint,
+        setting ? settingKey(setting) : undefined,
+      );
       const outcome = await store.jobs.ingest({
         id: randomUUID(),
         patternId: pattern.id,
@@ -71,6 +80,7 @@ export async function ingestRoutes(app: FastifyInstance, context: RouteContext):
         requestedBy: apiKeyOf(request).id,
         extras: input.extras,
         webhookUrl,
+        ...(setting ? { work: { provider: setting, model_profile: pattern.model_profile } } : {}),
       });
       if (outcome.kind === 'key-reused') {
         throw new ApiError(
@@ -91,6 +101,7 @@ export async function ingestRoutes(app: FastifyInstance, context: RouteContext):
             patternFingerprint: pattern.fingerprint,
             imageSha256: image.sha256,
             label: image.label,
+            ...(setting ? { provider: setting } : {}),
           });
           await within(queued, QUEUE_DEADLINE_MS, 'the queue');
         } catch (error) {

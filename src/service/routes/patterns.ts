@@ -5,12 +5,14 @@
  * `schema`); any of the five schema forms `visionpipe run` reads is accepted, and a
  * pattern the pipeline could not run is refused (400 `invalid_schema`).
  */
+
 import type { FastifyInstance } from 'fastify';
 import type { PatternFormat } from '../../patterns/types.js';
 import { type PatternFields, type PatternSettings, StoreConflictError } from '../../store/index.js';
 import { ApiError, notFound } from '../api-error.js';
 import type { RouteContext } from '../app.js';
 import { apiKeyOf } from '../auth.js';
+import { MANAGED_PROFILE, type ModelProfiles, profileSetting } from '../model-profiles.js';
 import { patternView, versionView } from '../views.js';
 import { acceptWebhookUrl } from '../webhook-url.js';
 import {
@@ -91,7 +93,7 @@ function jsonSchemaOf(value: unknown): Record<string, unknown> | null | undefine
 }
 
 /** The fields a body sets (undefined: unchanged), with the docs' aliases resolved. */
-function changesOf(body: PatternBody): Partial<PatternFields> {
+function changesOf(body: PatternBody, profiles: ModelProfiles | undefined): Partial<PatternFields> {
   const changes: Partial<PatternFields> = {};
   const format = body.format ?? body.output_format;
   if (body.name !== undefined) changes.name = body.name.trim();
@@ -112,22 +114,13 @@ function changesOf(body: PatternBody): Partial<PatternFields> {
   }
   if (body.csv_delimiter !== undefined) changes.csv_delimiter = body.csv_delimiter;
   if (body.model_profile !== undefined) {
-    // The model is the server's (`serve`/`worker` --provider and --model): a pattern that
-    // asks for another one is refused rather than silently run on the server's model.
-    if (body.model_profile !== MANAGED_PROFILE)
-      throw new ApiError(
-        400,
-        'validation_error',
-        `model_profile "${body.model_profile}" is not available: this server runs every pattern on its own configured model; use "${MANAGED_PROFILE}"`,
-        { field: 'model_profile', allowed: [MANAGED_PROFILE] },
-      );
+    // managed-default (the server's model) or a configured profile: any other name is
+    // refused, naming the allowed ones, rather than silently run on the server's model.
+    profileSetting(profiles, body.model_profile);
     changes.model_profile = body.model_profile;
   }
   return changes;
 }
-
-/** The one model profile: the model the server was started with. */
-const MANAGED_PROFILE = 'managed-default';
 
 function settingsOf(body: PatternBody): PatternSettings {
   return {
@@ -189,7 +182,7 @@ export async function patternRoutes(app: FastifyInstance, context: RouteContext)
       schema: { body: { ...patternBody, required: ['name', 'instructions'] } },
     },
     async (request, reply) => {
-      const changes = changesOf(request.body);
+      const changes = changesOf(request.body, context.settings.modelProfiles);
       const fields: PatternFields = {
         name: changes.name ?? '',
         format: changes.format ?? 'json',
@@ -229,7 +222,12 @@ export async function patternRoutes(app: FastifyInstance, context: RouteContext)
       const publish = request.body.publish_new_version === true;
       const updated = isUuid(id)
         ? await store.patterns
-            .update(id, changesOf(request.body), await guardedSettings(request.body, context), publish)
+            .update(
+              id,
+              changesOf(request.body, context.settings.modelProfiles),
+              await guardedSettings(request.body, context),
+              publish,
+            )
             .catch(conflict)
         : undefined;
       if (!updated) throw notFound('pattern', id);

@@ -7,10 +7,12 @@ import * as initial from './0001-initial.js';
 import * as patternSnapshots from './0002-pattern-snapshots.js';
 import * as jobDocuments from './0003-job-documents.js';
 import * as webhookReplays from './0004-webhook-replays.js';
+import * as jobWork from './0005-job-work.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-pattern-snapshots': patternSnapshots,
   '0003-job-documents': jobDocuments,
   '0004-webhook-replays': webhookReplays,
+  '0005-job-work': jobWork,
 };

@@ -1,0 +1,29 @@
+/**
+ * Which queue job a provider call belongs to, for the answer journal's in-flight claims
+ * (answer-journal.ts): the worker runs each job inside `withPaidWatch`, and a journal
+ * that finds the claim of a call an earlier (dead) worker started and never answered
+ * marks the job as `possibly_paid`. AsyncLocalStorage carries the job through the
+ * pipeline's awaits; a call made outside any job (a CLI run) marks nothing.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+interface PaidWatch {
+  possiblyPaid: boolean;
+}
+
+const watches = new AsyncLocalStorage<PaidWatch>();
+
+/** Runs `work` for one job; resolves to its result and whether a call of it may have been paid before. */
+export async function withPaidWatch<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; possiblyPaid: boolean }> {
+  const watch: PaidWatch = { possiblyPaid: false };
+  const result = await watches.run(watch, work);
+  return { result, possiblyPaid: watch.possiblyPaid };
+}
+
+/** Marks the job whose call is running now (if any) as possibly paid before. */
+export function markPossiblyPaid(): void {
+  const watch = watches.getStore();
+  if (watch) watch.possiblyPaid = true;
+}
