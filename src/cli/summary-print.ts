@@ -29,16 +29,17 @@ export function printSummary(
   const byCode = Object.entries(summary.errors_by_code)
     .map(([code, n]) => `${code} ${n}`)
     .join(', ');
-  // Rates only over images this run read: resumed records and missing inputs are apart.
+  // Rates only over images this run worked out: resumed, reused and unread records are apart.
+  const t = summary.throughput;
   const rate =
-    summary.processed > 0
-      ? `${processedWhat(summary)} processed in ${formatDuration(summary.processing_s * 1000)} (${summary.images_per_hour.toLocaleString('en-US')} images/hour)`
+    t.images > 0
+      ? `${processedWhat(summary)} processed in ${formatDuration(t.seconds * 1000)} (${t.images_per_hour.toLocaleString('en-US')} images/hour${t.documents > 0 ? `, ${t.documents_per_hour.toLocaleString('en-US')} documents/hour` : ''})`
       : 'no image processed';
+  const notRead = summary.total - summary.processed - summary.resumed;
   const apart = [
+    summary.from_cache ? `${summary.from_cache} from cache` : '',
     summary.resumed ? `${summary.resumed} kept from an earlier run` : '',
-    summary.total - summary.processed - summary.resumed > 0
-      ? `${summary.total - summary.processed - summary.resumed} not read`
-      : '',
+    notRead > 0 ? `${notRead} not read` : '',
   ].filter(Boolean);
   lines.push(
     `\n${plural(summary.total, 'input')}: ${rate}${apart.length ? ` · ${apart.join(' · ')}` : ''} with ${context.provider}/${context.model}`,
@@ -60,12 +61,7 @@ export function printSummary(
   lines.push(
     `  latency p50 ${formatDuration(l.p50)} · p95 ${formatDuration(l.p95)} · p99 ${formatDuration(l.p99)} · max ${formatDuration(l.max)}`,
   );
-  const saved = summary.bytes.original
-    ? Math.round((1 - summary.bytes.sent / summary.bytes.original) * 100)
-    : 0;
-  lines.push(
-    `  bytes ${formatBytes(summary.bytes.original)} original → ${formatBytes(summary.bytes.sent)} sent (${saved >= 0 ? '-' : '+'}${Math.abs(saved)} %)`,
-  );
+  lines.push(`  ${bytesLine(summary)}`);
   lines.push(
     `  tokens ${summary.tokens.total.toLocaleString('en-US')}${summary.tokens.estimated ? ' (some estimated)' : ''} · cost $${summary.cost_usd.toFixed(4)}${summary.cost_unknown ? ` (+${summary.cost_unknown} images at an unknown price)` : ''}`,
   );
@@ -97,16 +93,36 @@ export function printSummary(
 }
 
 /**
- * What the run read: "12 images", or with documents "3 images and 2 documents (7 pages)"
- * (a document is not an image however many records it gave).
+ * What the run worked out: "12 images", or with documents "3 images and 2 documents (7
+ * pages)" (a page counts as an image in the rate; a document is not an image).
  */
 function processedWhat(summary: Summary): string {
-  const p = summary.pages;
-  const documentRecords = summary.processed_documents ?? 0;
-  if (!p || documentRecords === 0) return plural(summary.processed, 'image');
-  const images = summary.processed - documentRecords;
-  const documents = `${plural(p.documents, 'document')} (${plural(p.read + p.blank + p.skipped, 'page')})`;
+  const t = summary.throughput;
+  if (t.documents === 0) return plural(t.images, 'image');
+  const images = t.images - t.pages;
+  const documents = `${plural(t.documents, 'document')} (${plural(t.pages, 'page')})`;
   return images > 0 ? `${plural(images, 'image')} and ${documents}` : documents;
+}
+
+/**
+ * Bytes read and sent (runs/volume.ts); the reduction only over the inputs that were sent,
+ * and a run that sent nothing says so instead of "-100 %".
+ */
+export function bytesLine(summary: Pick<Summary, 'bytes' | 'from_cache' | 'processed'>): string {
+  const { original, sent, original_sent: base } = summary.bytes;
+  if (original === 0 && sent === 0) return 'bytes: nothing read, 0 B sent';
+  if (sent === 0) {
+    const why =
+      summary.from_cache > 0 && summary.from_cache === summary.processed
+        ? 'all from cache'
+        : 'nothing went to a provider';
+    return `bytes ${formatBytes(original)} read · 0 B sent, ${why}`;
+  }
+  const change = base > 0 ? Math.round((sent / base - 1) * 100) : 0;
+  const unsent = original - base;
+  return `bytes ${formatBytes(base)} original → ${formatBytes(sent)} sent (${change >= 0 ? '+' : '-'}${Math.abs(change)} %)${
+    unsent > 0 ? ` · ${formatBytes(unsent)} read but not sent (from cache, or failed before a call)` : ''
+  }`;
 }
 
 /** Names the first failed inputs, where the rest are, and a next step per common code. */

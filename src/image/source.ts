@@ -5,6 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { VisionpipeError } from '../errors.js';
+import { decodeDataUri as decodeDataUriText, isDataUri } from './data-uri.js';
 import { type FetchLimits, fetchUrlBytes, redactUrl } from './fetch-url.js';
 import { DEFAULT_MAX_INPUT_BYTES } from './input-limits.js';
 
@@ -44,9 +45,7 @@ export function isUrl(value: string): boolean {
   return /^https?:\/\//i.test(value);
 }
 
-export function isDataUri(value: string): boolean {
-  return /^data:/i.test(value);
-}
+export { isDataUri };
 
 /** A short label for an in-memory source; the full base64 text never goes into messages. */
 function memoryLabel(kind: 'base64' | 'bytes', name: string | undefined, length: number): string {
@@ -70,16 +69,10 @@ function decodeBase64(text: string, label: string, maxBytes: number): Buffer {
   return Buffer.from(compact, compact.includes('-') || compact.includes('_') ? 'base64url' : 'base64');
 }
 
+/** A data URI named by its short stable id (`data:image/png;sha256=…`), never by its text. */
 function decodeDataUri(uri: string, maxBytes: number): LoadedSource {
-  const comma = uri.indexOf(',');
-  const header = comma === -1 ? uri : uri.slice(0, comma);
-  const label = `<${header.slice(0, 40)}… data URI>`;
-  if (comma === -1 || !/;base64$/i.test(header)) {
-    throw new VisionpipeError('INVALID_INPUT', `${label}: only base64 data URIs are supported`, {
-      input: label,
-    });
-  }
-  return { kind: 'base64', label, bytes: decodeBase64(uri.slice(comma + 1), label, maxBytes) };
+  const decoded = decodeDataUriText(uri, maxBytes);
+  return { kind: 'base64', label: decoded.label, bytes: decoded.bytes };
 }
 
 function checkSize(bytes: Buffer, label: string, maxBytes: number): Buffer {

@@ -10,11 +10,20 @@
  *
  * Image-level counters (images, cache lookups, tokens, cost, bytes, image duration) come
  * from each finished record, so after a run they equal the sums over its results.jsonl
- * lines written by this process; provider-level ones (requests, request duration,
+ * lines written by this process; bytes and processed images are counted as the run
+ * summary and the report count them (runs/volume.ts: a document's file once, sent bytes
+ * only for calls made, cache hits and duplicates not processed); provider-level ones (requests, request duration,
  * retries, 429s, limiter waits) count every attempt, retried ones included.
  */
 import client from 'prom-client';
 import { type ImageEvent, type ProviderAttemptEvent, subscribe } from '../observe/events.js';
+import { VolumeTally } from '../runs/volume.js';
+
+/**
+ * Documents whose bytes-in were counted, remembered to count each once: a document's
+ * records are published together, so the last few are enough in a long-lived process.
+ */
+const RECENT_DOCUMENTS = 1024;
 
 /** Seconds: from a cache hit (ms) to a slow provider (minutes). */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60, 120];
@@ -60,7 +69,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   const images = new client.Counter({
     name: 'visionpipe_images_total',
-    help: 'Images finished, by outcome (ok, error, skipped)',
+    help: 'Records finished (an image, a document with --pages document, a page with --pages each), by outcome (ok, error, skipped)',
     labelNames: ['outcome'],
     registers,
   });
@@ -103,10 +112,21 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const bytes = new client.Counter({
     name: 'visionpipe_bytes_total',
-    help: 'Image bytes: original (as read) and sent (after preprocessing, only for images sent to a provider)',
+    help: 'Bytes: original (inputs read, a document once), sent (prepared images uploaded in provider calls), original_sent (original bytes of the inputs sent: the base of the size reduction)',
     labelNames: ['stage'],
     registers,
   });
+  const processedImages = new client.Counter({
+    name: 'visionpipe_processed_images_total',
+    help: 'Images whose answer was worked out here, a document page counting as one (cache hits and duplicates are not): rate() x 3600 is images/hour as the run summary counts it',
+    registers,
+  });
+  const processedDocuments = new client.Counter({
+    name: 'visionpipe_processed_documents_total',
+    help: 'Documents (PDF, multi-page TIFF, HEIC) with at least one page worked out here',
+    registers,
+  });
+  const volume = new VolumeTally(RECENT_DOCUMENTS);
   const rateLimited = new client.Counter({
     name: 'visionpipe_rate_limited_total',
     help: 'Provider answers that were 429 (rate limited)',
@@ -155,10 +175,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     images.inc({ outcome: record.status });
     imageDuration.observe(record.latency_ms / 1000);
     if (record.cache) cacheLookups.inc({ result: record.cache === 'near-dup' ? 'near_dup' : record.cache });
-    if (record.image) {
-      bytes.inc({ stage: 'original' }, record.image.original_bytes);
-      if (record.attempts > 0) bytes.inc({ stage: 'sent' }, record.image.bytes);
-    }
+    const added = volume.add(record);
+    bytes.inc({ stage: 'original' }, added.bytes.original);
+    bytes.inc({ stage: 'sent' }, added.bytes.sent);
+    bytes.inc({ stage: 'original_sent' }, added.bytes.original_sent);
+    processedImages.inc(added.images);
+    processedDocuments.inc(added.documents);
     const labels = { provider: record.provider, model: record.model };
     const { usage } = record;
     if (usage.input_tokens) tokens.inc({ ...labels, type: 'input' }, usage.input_tokens);

@@ -201,7 +201,7 @@ export async function preparedPages(
 }
 
 /** Several images sent together: the first one's size, everyone's bytes and tokens. */
-function addImageInfo(
+export function addImageInfo(
   a: NonNullable<RunRecord['image']>,
   b: NonNullable<RunRecord['image']>,
 ): NonNullable<RunRecord['image']> {

@@ -24,7 +24,7 @@ import type { SizeLimits } from '../image/profiles.js';
 import { schemaMismatch, validateOutput } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
 import type { ProviderLimits } from '../providers/spec.js';
-import { addCost, addUsage } from './cascade.js';
+import { addCost, addImageInfo, addUsage } from './cascade.js';
 import { mergePageOutputs } from './merge-pages.js';
 import { PROMPT_ALLOWANCE_BYTES } from './provider-limits.js';
 import { EMPTY_USAGE, errorRecord, type RunRecord } from './record.js';
@@ -322,6 +322,12 @@ function mergeRecords(
     attempts += record.attempts;
   }
   const first = records[0]!.record;
+  // The image as sent: the pages this run's calls sent (bytes and tokens summed, as for pages
+  // sent together); every page's when all came from the cache. Not only the first page's.
+  const sentPages = records.filter(({ record }) => record.attempts > 0 && record.image);
+  const image = (sentPages.length > 0 ? sentPages : records)
+    .map(({ record }) => record.image)
+    .reduce<RunRecord['image']>((sum, one) => (sum && one ? addImageInfo(sum, one) : (sum ?? one)), null);
   const common: Partial<RunRecord> = {
     sha256: documentKey(pages),
     latency_ms: Math.round(performance.now() - started),
@@ -330,7 +336,7 @@ function mergeRecords(
     cost_usd: cost,
     profile: first.profile,
     cache: records.every(({ record }) => record.cache === 'hit' || record.cache === 'dedup') ? 'hit' : 'miss',
-    image: first.image,
+    image,
     ...fields,
   };
   const broken = records.find(({ record }) => record.status === 'error');

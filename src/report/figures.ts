@@ -9,6 +9,7 @@
  */
 import { nearestRank } from '../metrics/latency.js';
 import { defaultMinConfidence, qualityOf } from '../runs/quality.js';
+import { isReused, perHour, VolumeTally } from '../runs/volume.js';
 import type { ReportRecord } from './read-results.js';
 import { type Savings, SavingsTally } from './savings.js';
 
@@ -45,7 +46,18 @@ export interface Headline {
   success_rate: number;
   /** From the first start (finished_at − latency) to the last finish; 0 when records carry no times. */
   wall_s: number;
+  /** Records answered from the cache or by a duplicate: not in the rates. */
+  from_cache: number;
+  /**
+   * What was worked out, as the run summary counts it (runs/volume.ts): plain images and
+   * document pages (a page is one image) not reused, and the documents among them; per
+   * hour from the first start to the last finish of those records (`seconds`).
+   */
+  throughput: { images: number; pages: number; documents: number; seconds: number };
+  /** throughput.images per hour. */
   images_per_hour: number;
+  /** throughput.documents per hour. */
+  documents_per_hour: number;
   latency_ms: { p50: number; p95: number; p99: number; max: number };
   cost_usd: number;
   /** cost_usd / images. */
@@ -53,7 +65,8 @@ export interface Headline {
   /** Records paid at an unknown price (cost_usd null). */
   cost_unknown: number;
   tokens: { input: number; output: number; image: number };
-  bytes: { original: number; sent: number };
+  /** As the run summary counts them (runs/volume.ts): a document's file once, sent only for calls made. */
+  bytes: { original: number; sent: number; original_sent: number };
   cache: { hits: number; misses: number; dedup: number; near_dup: number };
   attempts: number;
 }
@@ -142,7 +155,9 @@ export class FigureTally {
   };
   private cost = 0;
   private readonly tokens = { input: 0, output: 0, image: 0 };
-  private readonly bytes = { original: 0, sent: 0 };
+  private readonly volume = new VolumeTally();
+  private workStart = Number.POSITIVE_INFINITY;
+  private workEnd = Number.NEGATIVE_INFINITY;
   private readonly cache = { hits: 0, misses: 0, dedup: 0, near_dup: 0 };
   private readonly histogram = HISTOGRAM_UPPER_MS.map(() => 0);
   private readonly groups = new Map<string, GroupFigures>();
@@ -178,10 +193,7 @@ export class FigureTally {
     else if (record.cache === 'miss') this.cache.misses++;
     else if (record.cache === 'dedup') this.cache.dedup++;
     else if (record.cache === 'near-dup') this.cache.near_dup++;
-    if (record.image) {
-      this.bytes.original += record.image.original_bytes;
-      if (record.attempts > 0) this.bytes.sent += record.image.bytes;
-    }
+    this.volume.add(record);
     this.tokens.input += record.usage.input_tokens;
     this.tokens.output += record.usage.output_tokens;
     this.tokens.image += record.usage.image_tokens;
@@ -218,6 +230,11 @@ export class FigureTally {
       this.firstStart = Math.min(this.firstStart, finished - record.latency_ms);
       this.lastFinish = Math.max(this.lastFinish, finished);
       this.finishes.push([finished, record.status === 'error', Math.max(0, record.attempts - 1)]);
+      // The rates' time: only records whose answer was worked out (not reused, not unread).
+      if (!isReused(record) && record.sha256 !== null) {
+        this.workStart = Math.min(this.workStart, finished - record.latency_ms);
+        this.workEnd = Math.max(this.workEnd, finished);
+      }
     }
   }
 
@@ -226,6 +243,8 @@ export class FigureTally {
     const sorted = Float64Array.from(this.latencies).sort();
     const attempted = c.ok + c.empty + c.low_confidence + c.errors;
     const wallS = this.lastFinish > this.firstStart ? (this.lastFinish - this.firstStart) / 1000 : 0;
+    const workS = this.workEnd > this.workStart ? (this.workEnd - this.workStart) / 1000 : 0;
+    const volume = this.volume.toJSON();
     return {
       headline: {
         images: c.images,
@@ -236,7 +255,15 @@ export class FigureTally {
         skipped: c.skipped,
         success_rate: attempted === 0 ? 1 : c.ok / attempted,
         wall_s: wallS,
-        images_per_hour: wallS > 0 ? (c.images / wallS) * 3600 : 0,
+        from_cache: volume.reused,
+        throughput: {
+          images: volume.images,
+          pages: volume.pages,
+          documents: volume.documents,
+          seconds: workS,
+        },
+        images_per_hour: perHour(volume.images, workS),
+        documents_per_hour: perHour(volume.documents, workS),
         latency_ms: {
           p50: nearestRank(sorted, 50),
           p95: nearestRank(sorted, 95),
@@ -247,7 +274,7 @@ export class FigureTally {
         cost_per_image_usd: c.images ? this.cost / c.images : 0,
         cost_unknown: c.costUnknown,
         tokens: { ...this.tokens },
-        bytes: { ...this.bytes },
+        bytes: volume.bytes,
         cache: { ...this.cache },
         attempts: c.attempts,
       },

@@ -193,6 +193,36 @@ img.thumb { max-width: 96px; max-height: 96px; border: 1px solid #e6e8ee; } .not
 .none { color: #5b6478; } table.config td:first-child { font-family: ui-monospace, monospace; color: #5b6478; width: 30%; }
 `;
 
+/** What the images/hour tile counts: pages as images, documents, and what is not in it. */
+function rateNote(h: ReportFigures['headline']): string {
+  const t = h.throughput;
+  if (t.images === 0)
+    return h.from_cache > 0 ? `no image processed · ${h.from_cache} from cache` : 'no image processed';
+  const parts = [
+    t.seconds
+      ? `${formatCount(t.images)} processed over ${t.seconds.toFixed(1)} s`
+      : 'no times in the records',
+    t.documents > 0
+      ? `${formatCount(h.documents_per_hour)} documents / hour (a page counts as an image)`
+      : '',
+    h.from_cache > 0 ? `${h.from_cache} from cache, not counted` : '',
+  ];
+  return parts.filter(Boolean).join(' · ');
+}
+
+/** Bytes sent against what they were made from; a run that sent nothing says so. */
+function bytesNote(h: ReportFigures['headline']): string {
+  const { original, sent, original_sent: base } = h.bytes;
+  if (sent === 0)
+    return original === 0
+      ? 'nothing read'
+      : `${formatBytes(original)} read, nothing sent${h.from_cache > 0 && h.throughput.images === 0 ? ': all from cache' : ''}`;
+  const change = base > 0 ? Math.round((sent / base - 1) * 100) : 0;
+  return `from ${formatBytes(base)} original (${change >= 0 ? '+' : '-'}${Math.abs(change)} %)${
+    original > base ? ` · ${formatBytes(original - base)} read, not sent` : ''
+  }`;
+}
+
 export function renderReport(figures: ReportFigures, context: ReportContext): string {
   const h = figures.headline;
   const s = figures.savings;
@@ -210,7 +240,7 @@ export function renderReport(figures: ReportFigures, context: ReportContext): st
       'images / hour',
       h.images_per_hour,
       formatCount(h.images_per_hour),
-      h.wall_s ? `over ${h.wall_s.toFixed(1)} s` : 'no times in the records',
+      rateNote(h),
     ),
     figure('p50', 'latency p50', h.latency_ms.p50, formatMs(h.latency_ms.p50)),
     figure('p95', 'latency p95', h.latency_ms.p95, formatMs(h.latency_ms.p95)),
@@ -249,13 +279,19 @@ export function renderReport(figures: ReportFigures, context: ReportContext): st
       `${h.cache.hits} · ${h.cache.dedup + h.cache.near_dup}`,
       `${h.cache.misses} misses`,
     ),
-    figure(
-      'bytes_sent',
-      'bytes sent',
-      h.bytes.sent,
-      formatBytes(h.bytes.sent),
-      `of ${formatBytes(h.bytes.original)} original`,
-    ),
+    ...(h.throughput.documents > 0
+      ? [
+          figure(
+            'documents_per_hour',
+            'documents / hour',
+            h.documents_per_hour,
+            formatCount(h.documents_per_hour),
+            `${formatCount(h.throughput.documents)} documents, ${formatCount(h.throughput.pages)} pages`,
+          ),
+        ]
+      : []),
+    figure('bytes_read', 'bytes read', h.bytes.original, formatBytes(h.bytes.original), 'each input once'),
+    figure('bytes_sent', 'bytes sent', h.bytes.sent, formatBytes(h.bytes.sent), bytesNote(h)),
   ].join('');
   const hasErrors = Object.keys(figures.errorsByCode).length > 0;
   const hasCost = figures.groups.some((g) => g.cost_usd > 0);

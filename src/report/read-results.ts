@@ -47,6 +47,12 @@ export const reportRecordSchema = z.looseObject({
     .nullable(),
   usage: usageSchema,
   cost_usd: z.number().nullable(),
+  /** Documents only (runs/volume.ts counts a document's file once and a page as an image). */
+  page: z.number().int().positive().optional(),
+  pages: z.number().int().nonnegative().optional(),
+  pages_sent: z.number().int().nonnegative().optional(),
+  blank_pages: z.array(z.number().int()).optional(),
+  document_sha256: z.string().optional(),
   /** ISO time the line was written (absent in files written before it was added). */
   finished_at: z.string().datetime({ offset: true }).optional(),
 });

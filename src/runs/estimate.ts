@@ -10,6 +10,7 @@ import { sha256 } from '../image/fingerprint.js';
 import { describeImage } from '../image/preprocess.js';
 import { loadSource, type SourceLimits } from '../image/source.js';
 import type { Pipeline } from '../pipeline/create-pipeline.js';
+import { sourceOfItem } from '../pipeline/input-source.js';
 import { costUsd, type PriceTable } from '../providers/pricing.js';
 import type { TokenEstimate } from '../providers/spec.js';
 import { documentPlan, priceDocument } from './estimate-pages.js';
@@ -151,10 +152,7 @@ export async function estimateItem(
   });
   if (item.kind === 'error') return failed(item.error.toJSON());
   try {
-    const loaded = await loadSource(
-      item.kind === 'file' ? { path: item.path } : { url: item.url },
-      options.sourceLimits,
-    );
+    const loaded = await loadSource(sourceOfItem(item), options.sourceLimits);
     const hash = sha256(loaded.bytes);
     const prices = options.priceTable ? { table: options.priceTable } : {};
     const document = await documentPlan(loaded.bytes, item.label, pipeline, options.pages);

@@ -13,12 +13,15 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import picomatch from 'picomatch';
 import { VisionpipeError } from '../errors.js';
+import { dataUriPreview, decodeDataUri, isDataUri } from '../image/data-uri.js';
 import { isUrl } from '../image/source.js';
 import { redactUrl } from '../secrets.js';
 
 export type InputItem =
   | { kind: 'file'; label: string; path: string; rel: string }
   | { kind: 'url'; label: string; url: string; rel: string }
+  /** A `data:` URI argument, decoded; `label` is its short id (`data:image/png;sha256=…`), never its text. */
+  | { kind: 'data'; label: string; bytes: Buffer; rel: string }
   | { kind: 'error'; label: string; error: VisionpipeError };
 
 export interface ExpandOptions {
@@ -127,7 +130,30 @@ function globBase(pattern: string): { base: string; rest: string } {
   return { base, rest: segments.slice(firstGlob).join('/') };
 }
 
+/** A data URI argument: its decoded bytes, or INVALID_INPUT naming it by its first characters. */
+function dataItem(arg: string): InputItem {
+  try {
+    const { label, bytes, mediaType } = decodeDataUri(arg);
+    const extension = mediaType.split('/')[1]?.replace(/[^a-z0-9]/g, '') || 'bin';
+    return { kind: 'data', label, bytes, rel: path.join('data', `${label.slice(-16)}.${extension}`) };
+  } catch (error) {
+    const label = dataUriPreview(arg);
+    return {
+      kind: 'error',
+      label,
+      error:
+        error instanceof VisionpipeError
+          ? error
+          : new VisionpipeError('INVALID_INPUT', `${label}: ${(error as Error).message}`, { input: label }),
+    };
+  }
+}
+
 async function* expandOne(arg: string, options: Required<ExpandOptions>): AsyncGenerator<InputItem> {
+  if (isDataUri(arg)) {
+    yield dataItem(arg);
+    return;
+  }
   if (isUrl(arg)) {
     try {
       // The label is what records, caches and messages show: never the URL's credentials.

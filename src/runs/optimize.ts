@@ -8,6 +8,7 @@ import { mapWindow } from '../flow/window.js';
 import type { ResolvedPreprocessOptions } from '../image/options.js';
 import { preprocessImage } from '../image/preprocess.js';
 import { loadSource, type SourceLimits } from '../image/source.js';
+import { sourceOfItem } from '../pipeline/input-source.js';
 import type { InputItem } from './inputs.js';
 import { optimizeDocument, type PageSelection } from './optimize-pages.js';
 import { extensionFor, type OutputWriter } from './output-paths.js';
@@ -63,10 +64,7 @@ async function optimizeOne(item: InputItem, options: OptimizeRunOptions): Promis
   }
   let before: ImageSide | null = null;
   try {
-    const source = await loadSource(
-      item.kind === 'file' ? { path: item.path } : { url: item.url },
-      options.sourceLimits,
-    );
+    const source = await loadSource(sourceOfItem(item), options.sourceLimits);
     const target = { label: item.label, rel: item.rel, ...(item.kind === 'file' ? { path: item.path } : {}) };
     // A document is written page by page; never its first page alone.
     const pages = await optimizeDocument(source.bytes, target, {

@@ -21,22 +21,6 @@ export class PageTally {
   private readonly totals: PageTotals = { documents: 0, read: 0, blank: 0, skipped: 0 };
   /** Documents read page by page already counted (their input label). */
   private readonly seenEach = new Set<string>();
-  /** Documents read page by page whose file bytes are counted (input label and file sha256). */
-  private readonly bytesCounted = new Set<string>();
-
-  /**
-   * The original bytes `record` adds to the run's total: its image's, except that the page
-   * records of one document (`--pages each`) all name the same file, counted once.
-   */
-  originalBytes(record: RunRecord): number {
-    if (!record.image) return 0;
-    if (record.page === undefined) return record.image.original_bytes;
-    const key = `${record.input}\0${record.document_sha256 ?? ''}`;
-    if (this.bytesCounted.has(key)) return 0;
-    this.bytesCounted.add(key);
-    return record.image.original_bytes;
-  }
-
   add(record: RunRecord): void {
     if (record.pages === undefined) return;
     const t = this.totals;

@@ -34,6 +34,7 @@ import { sha256 } from '../image/fingerprint.js';
 import { sniffFormat } from '../image/sniff.js';
 import { type ImageSource, loadSource, type SourceLimits } from '../image/source.js';
 import type { Pattern } from '../patterns/types.js';
+import { sourceOfItem } from '../pipeline/input-source.js';
 import { errorRecord, type RunRecord } from '../pipeline/record.js';
 import { isRecordList } from '../pipeline/spec.js';
 import { type DocumentSetting, documentKey } from '../queue/document-setting.js';
@@ -338,7 +339,7 @@ export async function* runOnQueue(
         };
         if (item.kind === 'error') return fail(item.error);
         try {
-          const source: ImageSource = item.kind === 'file' ? { path: item.path } : { url: item.url };
+          const source: ImageSource = sourceOfItem(item);
           const loaded = await loadSource(source, {
             ...options.sourceLimits,
             ...(options.signal ? { signal: options.signal } : {}),

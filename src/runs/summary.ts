@@ -5,15 +5,17 @@
  *
  * `ok` counts only outputs worth having: an `ok` record whose fields are all null is
  * `empty`, one whose confidence is below the run's threshold is `low_confidence`
- * (src/runs/quality.ts); neither counts as a success. Rates count only images this run
- * processed (read and sent through the pipeline), over the time they took: records kept
- * from an earlier run (`resumed`) and inputs that were never read (`NOT_FOUND`) are not
- * images processed.
+ * (src/runs/quality.ts); neither counts as a success. Rates count only images whose
+ * answer this run worked out (a document's page counts as one image), over the time they
+ * took: records kept from an earlier run (`resumed`), answers reused from the cache or a
+ * duplicate (`from_cache`) and inputs that were never read (`NOT_FOUND`) are reported apart.
+ * Bytes and rates are counted as runs/volume.ts defines them, like the metrics and the report.
  */
 import { LatencyHistogram, type LatencyPercentiles } from '../metrics/latency.js';
 import type { RunRecord } from '../pipeline/record.js';
 import { PageTally, type PageTotals } from './page-tally.js';
 import { qualityOf } from './quality.js';
+import { isReused, perHour, VolumeTally } from './volume.js';
 
 export interface Summary {
   total: number;
@@ -36,13 +38,34 @@ export interface Summary {
   min_confidence: number | null;
   errors_by_code: Record<string, number>;
   wall_s: number;
-  /** Seconds from the start of the run to its last processed image. */
+  /** Records of this run answered from the cache or by a duplicate: nothing worked out, nothing sent. */
+  from_cache: number;
+  /** Seconds from the start of the run to the last image it worked out (throughput.seconds). */
   processing_s: number;
-  /** processed / processing_s × 3600; 0 when nothing was processed. */
+  /** throughput.images_per_hour. */
   images_per_hour: number;
+  /**
+   * What this run worked out and how fast (runs/volume.ts): `images` are plain images and
+   * document pages (a page is one image) not reused from the cache or a duplicate, nor
+   * resumed; `documents` the documents among them; per hour over `seconds`; 0 when none.
+   */
+  throughput: {
+    images: number;
+    /** Of `images`, the pages of documents. */
+    pages: number;
+    documents: number;
+    seconds: number;
+    images_per_hour: number;
+    documents_per_hour: number;
+  };
   latency_ms: LatencyPercentiles;
   cache: { hits: number; misses: number; dedup: number; near_dup: number };
-  bytes: { original: number; sent: number };
+  /**
+   * This run's bytes (runs/volume.ts): `original` every input read, once per input (a
+   * document once, in either pages mode); `sent` the prepared images uploaded in its calls;
+   * `original_sent` the original bytes of the inputs that were sent (the reduction's base).
+   */
+  bytes: { original: number; sent: number; original_sent: number };
   tokens: { input: number; output: number; image: number; total: number; estimated: boolean };
   cost_usd: number;
   /** Records whose model has no known price (not counted in cost_usd). */
@@ -86,7 +109,7 @@ export class RunSummary {
 
   private readonly byCode = new Map<string, number>();
   private readonly cache = { hits: 0, misses: 0, dedup: 0, near_dup: 0 };
-  private readonly bytes = { original: 0, sent: 0 };
+  private readonly volume = new VolumeTally();
   private readonly tokens = { input: 0, output: 0, image: 0, total: 0, estimated: false };
   private cost = 0;
   private costUnknown = 0;
@@ -104,10 +127,13 @@ export class RunSummary {
     // Waits of this run only: a resumed record's were paid by the earlier run.
     this.rateLimited.count += record.rate_limited.count;
     this.rateLimited.wait_ms += record.rate_limited.wait_ms;
+    // Bytes and work of this run only: a resumed record's were the earlier run's.
+    this.volume.add(record);
     if (record.sha256 !== null) {
       this.counts.processed++;
       if (record.pages !== undefined) this.counts.processed_documents++;
-      this.lastProcessed = performance.now();
+      // A reused answer took no work: the rate's time runs to the last image worked out.
+      if (!isReused(record)) this.lastProcessed = performance.now();
     }
   }
 
@@ -124,12 +150,6 @@ export class RunSummary {
     else if (record.cache === 'miss') this.cache.misses++;
     else if (record.cache === 'dedup') this.cache.dedup++;
     else if (record.cache === 'near-dup') this.cache.near_dup++;
-    if (record.image) {
-      // A document's original is its file, counted once however many records it has.
-      this.bytes.original += this.pages.originalBytes(record);
-      // Cached and deduplicated results sent nothing.
-      if (record.attempts > 0) this.bytes.sent += record.image.bytes;
-    }
     this.tokens.input += record.usage.input_tokens;
     this.tokens.output += record.usage.output_tokens;
     this.tokens.image += record.usage.image_tokens;
@@ -166,17 +186,28 @@ export class RunSummary {
     }
     const pages = this.pages.toJSON();
     const processingS = this.lastProcessed === undefined ? 0 : (this.lastProcessed - this.started) / 1000;
+    const volume = this.volume.toJSON();
+    const throughput = {
+      images: volume.images,
+      pages: volume.pages,
+      documents: volume.documents,
+      seconds: Math.round(processingS * 100) / 100,
+      images_per_hour: perHour(volume.images, processingS),
+      documents_per_hour: perHour(volume.documents, processingS),
+    };
     return {
       ...this.counts,
       success_rate: Math.round(successRate * 10_000) / 10_000,
       min_confidence: this.minConfidence ?? null,
       errors_by_code: Object.fromEntries(this.byCode),
       wall_s: Math.round(wallS * 100) / 100,
-      processing_s: Math.round(processingS * 100) / 100,
-      images_per_hour: processingS > 0 ? Math.round((this.counts.processed / processingS) * 3600) : 0,
+      from_cache: volume.reused,
+      processing_s: throughput.seconds,
+      images_per_hour: throughput.images_per_hour,
+      throughput,
       latency_ms: latency,
       cache: { ...this.cache },
-      bytes: { ...this.bytes },
+      bytes: volume.bytes,
       tokens: { ...this.tokens },
       cost_usd: Math.round(this.cost * 1e6) / 1e6,
       cost_unknown: this.costUnknown,

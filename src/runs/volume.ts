@@ -1,0 +1,127 @@
+/**
+ * What a run read, sent and worked out, counted the same way by the run summary (text and
+ * `--json`), the Prometheus metrics and the report, from records alone:
+ *
+ * - **bytes in** (`original`): the size of every input read, once per input. A document
+ *   (PDF, multi-page TIFF, HEIC) is one input however many records it gives: its records
+ *   all carry the file's size (`image.original_bytes`), counted once per document (its
+ *   `input` and `document_sha256`), in either `--pages` mode.
+ * - **bytes sent** (`sent`): the prepared image bytes that went to a provider in this run's
+ *   calls (`image.bytes` of records with `attempts > 0`: every page of a document sent
+ *   together, or each page of `--pages each`). Cached, duplicate and resumed records sent
+ *   nothing. A retried call sends the same bytes again: those count as requests
+ *   (`visionpipe_provider_requests_total`), not here.
+ * - **original of what was sent** (`original_sent`): bytes in of the inputs that were sent,
+ *   the base of the size reduction ("-84 %"): an input answered from the cache is not
+ *   "reduced by 100 %".
+ * - **worked images** (`images`): plain images plus document pages whose answer was worked
+ *   out in this run (read, rendered, sent, or found blank), not taken from the cache or a
+ *   duplicate: a page counts as one image. `documents`: the documents among them. These
+ *   are what the rates (images/hour, documents/hour) count.
+ */
+import type { RunRecord } from '../pipeline/record.js';
+
+/** Record fields the volume figures read (run records and report records alike). */
+export type VolumeRecord = Pick<RunRecord, 'input' | 'cache' | 'attempts' | 'sha256'> & {
+  image?: Pick<NonNullable<RunRecord['image']>, 'bytes' | 'original_bytes'> | null | undefined;
+  page?: number | undefined;
+  pages?: number | undefined;
+  pages_sent?: number | undefined;
+  blank_pages?: readonly number[] | undefined;
+  document_sha256?: string | undefined;
+};
+
+export interface Volume {
+  bytes: { original: number; sent: number; original_sent: number };
+  /** Images (a document page counts as one) worked out in this run, not reused. */
+  images: number;
+  /** Of `images`, the document pages. */
+  pages: number;
+  /** Documents with at least one page worked out in this run. */
+  documents: number;
+  /** Records answered from the cache or by a duplicate (hit, dedup, near-dup): nothing worked out. */
+  reused: number;
+}
+
+/** True when the record's answer was reused: a cache hit, a duplicate or a near-duplicate. */
+export function isReused(record: Pick<RunRecord, 'cache'>): boolean {
+  return record.cache === 'hit' || record.cache === 'dedup' || record.cache === 'near-dup';
+}
+
+/** Images one worked record stands for: 1, or a document record's pages rendered (sent and blank). */
+export function imagesOf(record: VolumeRecord): number {
+  if (record.pages === undefined || record.page !== undefined) return 1;
+  return (record.pages_sent ?? 0) + (record.blank_pages?.length ?? 0);
+}
+
+/**
+ * Adds records up into a Volume. Memory: the keys of the documents seen; `recentDocuments`
+ * bounds it for a long-lived process (a document's records are published together, so
+ * remembering the last few is enough there); unbounded by default.
+ */
+export class VolumeTally {
+  private readonly totals: Volume = {
+    bytes: { original: 0, sent: 0, original_sent: 0 },
+    images: 0,
+    pages: 0,
+    documents: 0,
+    reused: 0,
+  };
+  private readonly read = new Set<string>();
+  private readonly sentFrom = new Set<string>();
+  private readonly worked = new Set<string>();
+
+  constructor(private readonly recentDocuments = Number.POSITIVE_INFINITY) {}
+
+  /** Adds one record of this run; returns what it added. */
+  add(record: VolumeRecord): Volume {
+    const added: Volume = {
+      bytes: { original: 0, sent: 0, original_sent: 0 },
+      images: 0,
+      pages: 0,
+      documents: 0,
+      reused: 0,
+    };
+    const documentKey =
+      record.document_sha256 === undefined ? undefined : `${record.input}\0${record.document_sha256}`;
+    const firstTime = (set: Set<string>) => {
+      if (documentKey === undefined) return true;
+      if (set.has(documentKey)) return false;
+      set.add(documentKey);
+      if (set.size > this.recentDocuments) set.delete(set.values().next().value as string);
+      return true;
+    };
+    const original = record.image?.original_bytes ?? 0;
+    if (record.image && firstTime(this.read)) added.bytes.original = original;
+    if (record.image && record.attempts > 0) {
+      added.bytes.sent = record.image.bytes;
+      if (firstTime(this.sentFrom)) added.bytes.original_sent = original;
+    }
+    if (isReused(record)) added.reused = 1;
+    else if (record.sha256 !== null) {
+      added.images = imagesOf(record);
+      if (record.pages !== undefined) {
+        added.pages = added.images;
+        if (firstTime(this.worked)) added.documents = 1;
+      }
+    }
+    const t = this.totals;
+    t.bytes.original += added.bytes.original;
+    t.bytes.sent += added.bytes.sent;
+    t.bytes.original_sent += added.bytes.original_sent;
+    t.images += added.images;
+    t.pages += added.pages;
+    t.documents += added.documents;
+    t.reused += added.reused;
+    return added;
+  }
+
+  toJSON(): Volume {
+    return { ...this.totals, bytes: { ...this.totals.bytes } };
+  }
+}
+
+/** Images (or documents) per hour: `count` over `seconds`, 0 when no time passed or nothing was worked. */
+export function perHour(count: number, seconds: number): number {
+  return seconds > 0 && count > 0 ? Math.round((count / seconds) * 3600) : 0;
+}
