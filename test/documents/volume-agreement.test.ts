@@ -190,4 +190,29 @@ describe('data: URI inputs', () => {
     expect(read.input).toMatch(/^data:application\/pdf;sha256=[0-9a-f]{16}$/);
     expect(read.pages).toBe(10);
   }, 120_000);
+
+  it('a run whose every input is malformed is a usage error (exit 2), as when none exists', async () => {
+    const work = await tempDir('visionpipe-volume-data-bad-');
+    const result = await runCli(
+      [
+        'run',
+        'data:image/png;base64,@@@',
+        'data:nonsense',
+        '-p',
+        pattern,
+        '--provider',
+        'openai',
+        '--model',
+        'gpt-4.1-mini',
+        '--base-url',
+        sim.baseUrls.openai,
+        '--no-progress',
+        '--cache',
+        'off',
+      ],
+      { cwd: work, env: { OPENAI_API_KEY: 'sk-sim' } },
+    );
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('none of the 2 inputs is a readable input');
+  }, 120_000);
 });

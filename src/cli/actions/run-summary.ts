@@ -42,17 +42,22 @@ export function printRunSummary(flags: RunFlags, end: RunEnd): void {
 }
 
 /**
- * The exit code of a run that ended (exit-codes.ts): 2 when no input exists (the reason goes
+ * The exit code of a run that ended (exit-codes.ts): 2 when no input exists or every one is malformed (the reason goes
  * to stderr), 4 after a budget stop, 130 when a signal cut it short (not for --watch),
  * 1 with --fail-on-error when an image failed, else 0.
  */
 export function runExitCode(flags: RunFlags, end: RunEnd): number {
   const result = end.summary;
-  if (result.total > 0 && result.errors_by_code.NOT_FOUND === result.total) {
-    // Nothing named exists: a typo in the command, not a batch with failures.
-    process.stderr.write(
-      `visionpipe run: none of the ${plural(result.total, 'input')} exists (NOT_FOUND); check the paths\n`,
-    );
+  const missing = result.errors_by_code.NOT_FOUND ?? 0;
+  const malformed = result.errors_by_code.INVALID_INPUT ?? 0;
+  if (result.total > 0 && missing + malformed === result.total) {
+    // Nothing named exists or can be read as an input (a bad URL, base64 or data: URI):
+    // a typo in the command, not a batch with failures.
+    const why =
+      malformed === 0
+        ? 'exists (NOT_FOUND); check the paths'
+        : 'is a readable input (NOT_FOUND / INVALID_INPUT)';
+    process.stderr.write(`visionpipe run: none of the ${plural(result.total, 'input')} ${why}\n`);
     return 2;
   }
   if (end.stop?.reason === 'budget') return EXIT.budgetStopped;
