@@ -41,8 +41,8 @@ async function sameFile(file: string, target: string, targetInfo: Stats | undefi
   return info?.isFile() === true && info.dev === targetInfo.dev && info.ino === targetInfo.ino;
 }
 
-/** The first line of a file, at most 64 KiB of it. */
-async function firstLine(file: string): Promise<string> {
+/** The first line of a file, at most 64 KiB of it (throws the fs error of an unreadable file). */
+export async function firstLine(file: string): Promise<string> {
   const handle = await open(file, 'r');
   try {
     const buffer = Buffer.alloc(64 * 1024);

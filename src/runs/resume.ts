@@ -35,6 +35,7 @@ import { createInterface } from 'node:readline';
 import { VisionpipeError } from '../errors.js';
 import type { RunRecord } from '../pipeline/record.js';
 import type { InputItem } from './inputs.js';
+import { firstLine, isResultsLine } from './output-guard.js';
 import { ResultsWriter } from './results-writer.js';
 
 export interface RunSignature {
@@ -49,6 +50,13 @@ interface Earlier {
   sha256: string | null;
   offset: number;
   length: number;
+  /** An ok or skipped record: handed back for the same content. A failed one is only kept on file. */
+  reusable: boolean;
+}
+
+/** Whether an earlier record may stand for its input again (failed ones are retried). */
+function isReusable(record: RunRecord): boolean {
+  return record.status === 'ok' || record.status === 'skipped';
 }
 
 /** A line's identity in the journal: the input, and the page for a page of a document. */
@@ -63,7 +71,7 @@ function contentOf(record: RunRecord): string | null {
 
 export interface ResumePlan {
   writer: ResultsWriter;
-  /** Records kept from the earlier run. */
+  /** Earlier ok and skipped records on file (handed back when their input holds the same content). */
   earlier: number;
   /** Why earlier results were not resumed, when there were some. */
   reason: string | undefined;
@@ -76,7 +84,12 @@ export interface ResumePlan {
   processed(record: Pick<RunRecord, 'input' | 'page'>): void;
   /** Marks an earlier record handed back in this run (kept when the run completes). */
   kept(record: Pick<RunRecord, 'input' | 'page'>): void;
-  /** Closes the writer, records completion, and drops superseded or (after a complete run) orphaned lines. */
+  /**
+   * Closes the writer, records completion, and drops the earlier lines this run superseded
+   * (their input processed again). Every other earlier line stays: the records of inputs
+   * this run did not name or did not reach (a usage error, a missing input, a different
+   * input set, a signal, a budget stop) are never dropped.
+   */
   finish(completed: boolean): Promise<void>;
 }
 
@@ -156,7 +169,12 @@ async function compact(
       const line = `${text}\n`;
       writeSync(fd, line);
       const length = Buffer.byteLength(line);
-      kept.set(lineKey(record), { sha256: contentOf(record), offset: written, length });
+      kept.set(lineKey(record), {
+        sha256: contentOf(record),
+        offset: written,
+        length,
+        reusable: isReusable(record),
+      });
       written += length;
     }
   } finally {
@@ -180,8 +198,22 @@ export async function planResume(options: {
     try {
       previous = JSON.parse(readFileSync(sidecar, 'utf8'));
     } catch {}
-    if (!isSignature(previous)) reason = `${options.out} was not written by this command here: starting over`;
-    else if (!sameSignature(previous, options.signature)) {
+    if (!isSignature(previous)) {
+      // Records with no record of the command that made them (another --state-dir, another
+      // working folder, a deleted or damaged state): they may have been paid for, so they are
+      // never replaced unasked. A file that holds no record (empty, or not a results file
+      // that --overwrite let through) is started over.
+      if (isResultsLine(await firstLine(options.out).catch(() => ''))) {
+        throw new VisionpipeError(
+          'INVALID_OPTION',
+          `${options.out} holds results of a run this state directory (${options.stateDir}) knows nothing of; ` +
+            `run from the folder (or with the --state-dir) that wrote it, write to another file with -o/--out, ` +
+            `or pass --fresh to replace them`,
+          { option: 'out' },
+        );
+      }
+      reason = `${options.out} was not written by this command here: starting over`;
+    } else if (!sameSignature(previous, options.signature)) {
       // Its records were paid for with another configuration: never overwrite them unasked.
       throw new VisionpipeError(
         'INVALID_OPTION',
@@ -190,7 +222,9 @@ export async function planResume(options: {
         { option: 'out' },
       );
     } else {
-      earlier = await compact(options.out, (record) => record.status === 'ok' || record.status === 'skipped');
+      // Every record stays on file, failed ones too (only their input's next record replaces
+      // them); duplicates left by a killed run collapse to the last line of each input.
+      earlier = await compact(options.out, () => true);
     }
   }
   const writer = ResultsWriter.open(options.out, earlier.size > 0 ? 'append' : 'truncate');
@@ -202,7 +236,6 @@ export async function planResume(options: {
   mkdirSync(path.dirname(sidecar), { recursive: true });
   writeSidecar(false);
 
-  const seen = new Set<string>();
   const superseded = new Set<string>();
   const readerFd = earlier.size > 0 ? openSync(options.out, 'r') : undefined;
   // The page lines of each document read page by page, by input.
@@ -219,37 +252,38 @@ export async function planResume(options: {
     return parseRecord(buffer.toString('utf8').trimEnd());
   };
 
+  const reusable = [...earlier.values()].filter((entry) => entry.reusable).length;
   return {
     writer,
-    earlier: earlier.size,
+    earlier: reusable,
     reason,
     reuse(item, sha256) {
-      seen.add(item.label);
       if (readerFd === undefined || item.kind === 'error') return undefined;
       const entry = earlier.get(item.label);
       // Edited in place, or another image at the same URL: the record is for other content.
-      if (entry) return entry.sha256 === sha256 ? read(entry) : undefined;
+      if (entry) return entry.reusable && entry.sha256 === sha256 ? read(entry) : undefined;
       const pages = (pageKeys.get(item.label) ?? [])
         .map((key) => earlier.get(key))
-        .filter((page): page is Earlier => page !== undefined && page.sha256 === sha256)
+        .filter((page): page is Earlier => page?.reusable === true && page.sha256 === sha256)
         .map(read)
         .filter((record): record is RunRecord => record !== undefined);
       return pages.length > 0 ? pages : undefined;
     },
     processed(record) {
       const key = lineKey(record);
-      seen.add(key);
       if (earlier.has(key)) superseded.add(key);
     },
-    kept(record) {
-      seen.add(lineKey(record));
+    kept() {
+      // Nothing to do: an earlier line stays unless this run supersedes it.
     },
     async finish(completed) {
       if (readerFd !== undefined) closeSync(readerFd);
       writer.close();
       writeSidecar(completed);
-      const isStale = (key: string) => superseded.has(key) || (completed && !seen.has(key));
-      if (![...earlier.keys()].some(isStale)) return;
+      // Only lines replaced by this run's own record for the same input and page go: a run
+      // never drops what it did not redo, however it ended (see `finish` above).
+      const isStale = (key: string) => superseded.has(key);
+      if (superseded.size === 0) return;
       await compact(options.out, (record, offset) => {
         const key = lineKey(record);
         const entry = earlier.get(key);

@@ -5,7 +5,7 @@
  * that claim: `npm run mutate`, docs/cache.md).
  */
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -37,6 +37,7 @@ import type { ProviderOptions } from '../../src/providers/registry.js';
 import { PipelineSet } from '../../src/runs/pipeline-set.js';
 import { planResume, type RunSignature } from '../../src/runs/resume.js';
 import { loadRouter } from '../../src/runs/routes.js';
+import { readRecords } from '../support/cli.js';
 import { tempDir } from '../support/images.js';
 
 const SHA = 'a'.repeat(64);
@@ -399,18 +400,65 @@ describe('the resume signature and the resume decision', () => {
     },
   );
 
-  it.each(['null', '"a string"', '[]', '{}'])(
-    'a sidecar holding %s starts over, without crashing',
+  it.each(['null', '"a string"', '[]', '{}', undefined])(
+    'a sidecar holding %s (undefined: none) is refused without crashing, the records untouched; --fresh starts over',
     async (text) => {
       const { dir, out } = await earlierRun();
       const id = createHash('sha256').update(path.resolve(out)).digest('hex').slice(0, 16);
-      await writeFile(path.join(dir, 'runs', `${id}.json`), text);
-      const plan = await planResume({ out, stateDir: dir, signature, fresh: false });
+      const sidecar = path.join(dir, 'runs', `${id}.json`);
+      if (text === undefined) await rm(sidecar);
+      else await writeFile(sidecar, text);
+      const before = await readFile(out, 'utf8');
+      await expect(planResume({ out, stateDir: dir, signature, fresh: false })).rejects.toMatchObject({
+        code: 'INVALID_OPTION',
+        message: expect.stringMatching(/knows nothing of.*--state-dir.*--fresh/),
+      });
+      expect(await readFile(out, 'utf8')).toBe(before);
+      const plan = await planResume({ out, stateDir: dir, signature, fresh: true });
       expect(plan.earlier).toBe(0);
-      expect(plan.reason).toMatch(/starting over/);
       await plan.finish(false);
     },
   );
+
+  it('a complete run drops only the lines it superseded: records of inputs it did not name stay, failed ones too', async () => {
+    const { dir, out } = await earlierRun(); // a.png ok
+    const second = await planResume({ out, stateDir: dir, signature, fresh: false });
+    const failed = { ...record('http://h/b.png', SHA), status: 'error' } as RunRecord;
+    second.writer.write(failed);
+    second.processed(failed);
+    await second.finish(true); // b.png only: a.png's record stays
+    const third = await planResume({ out, stateDir: dir, signature, fresh: false });
+    expect(third.earlier).toBe(1); // the ok one; the failed one is kept on file, never handed back
+    expect(third.reuse(item('http://h/b.png'), SHA)).toBeUndefined();
+    third.writer.write(record('http://h/c.png', OTHER_SHA));
+    third.processed({ input: 'http://h/c.png' });
+    await third.finish(true);
+    const statuses = async () => (await readRecords(out)).map((r) => [r.input, r.status]);
+    expect(await statuses()).toEqual([
+      ['http://h/a.png', 'ok'],
+      ['http://h/b.png', 'error'],
+      ['http://h/c.png', 'ok'],
+    ]);
+    // Processing b.png again replaces its failed line: still one line per input.
+    const fourth = await planResume({ out, stateDir: dir, signature, fresh: false });
+    fourth.writer.write(record('http://h/b.png', SHA));
+    fourth.processed({ input: 'http://h/b.png' });
+    await fourth.finish(true);
+    expect((await statuses()).sort()).toEqual([
+      ['http://h/a.png', 'ok'],
+      ['http://h/b.png', 'ok'],
+      ['http://h/c.png', 'ok'],
+    ]);
+  });
+
+  it('an empty results file without a sidecar starts over', async () => {
+    const dir = await tempDir('visionpipe-resume-keys-');
+    const out = path.join(dir, 'out.jsonl');
+    await writeFile(out, '');
+    const plan = await planResume({ out, stateDir: dir, signature, fresh: false });
+    expect(plan.reason).toMatch(/starting over/);
+    await plan.finish(false);
+  });
 
   it('the same signature resumes an input only for the same content', async () => {
     const { dir, out } = await earlierRun();
