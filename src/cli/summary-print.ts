@@ -68,6 +68,10 @@ export function printSummary(
   lines.push(
     `  cache ${summary.cache.hits} hits · ${summary.cache.misses} misses · ${summary.cache.dedup} dedup${summary.cache.near_dup ? ` · ${summary.cache.near_dup} near-dup` : ''}`,
   );
+  if (summary.resumed > 0)
+    lines.push(
+      `  latency, bytes, tokens, cost, cache and alerts: this run's images only (the ${summary.resumed} kept are the earlier run's)`,
+    );
   const waited = summary.rate_limited;
   if (waited.count > 0 || summary.retries > 0)
     lines.push(

@@ -10,6 +10,11 @@
  * took: records kept from an earlier run (`resumed`), answers reused from the cache or a
  * duplicate (`from_cache`) and inputs that were never read (`NOT_FOUND`) are reported apart.
  * Bytes and rates are counted as runs/volume.ts defines them, like the metrics and the report.
+ *
+ * Records kept from an earlier run are counted in the totals (`total`, `ok`, …, `resumed`)
+ * and nowhere else: their latency, cache lookups, bytes, tokens and cost belong to the run
+ * that made them, and the alerts judge only the records this run made. A resumed run that
+ * processed nothing reports no latency and raises no alert.
  */
 import { LatencyHistogram, type LatencyPercentiles } from '../metrics/latency.js';
 import type { RunRecord } from '../pipeline/record.js';
@@ -102,6 +107,8 @@ export class RunSummary {
     processed_documents: 0,
   };
   private readonly minConfidence: number | undefined;
+  /** This run's own records (not resumed): what the success-rate alert judges. */
+  private readonly thisRun = { ok: 0, attempted: 0 };
 
   constructor(options: SummaryOptions = {}) {
     this.minConfidence = options.minConfidence;
@@ -124,6 +131,11 @@ export class RunSummary {
 
   add(record: RunRecord): void {
     this.count(record);
+    this.spent(record);
+    if (record.status === 'ok') {
+      if ((qualityOf(record, this.minConfidence) ?? 'ok') === 'ok') this.thisRun.ok++;
+      this.thisRun.attempted++;
+    } else if (record.status !== 'skipped') this.thisRun.attempted++;
     // Waits of this run only: a resumed record's were paid by the earlier run.
     this.rateLimited.count += record.rate_limited.count;
     this.rateLimited.wait_ms += record.rate_limited.wait_ms;
@@ -146,6 +158,11 @@ export class RunSummary {
       const code = record.error?.code ?? 'INTERNAL';
       this.byCode.set(code, (this.byCode.get(code) ?? 0) + 1);
     }
+    this.pages.add(record);
+  }
+
+  /** What this run spent on one of its own records: cache lookups, bytes, tokens, cost, latency. */
+  private spent(record: RunRecord): void {
     if (record.cache === 'hit') this.cache.hits++;
     else if (record.cache === 'miss') this.cache.misses++;
     else if (record.cache === 'dedup') this.cache.dedup++;
@@ -159,7 +176,6 @@ export class RunSummary {
       if (record.attempts > 0) this.costUnknown++;
     } else this.cost += record.cost_usd;
     if (record.status !== 'skipped' && record.attempts > 0) this.latency.record(record.latency_ms);
-    this.pages.add(record);
   }
 
   /** Counts a record carried over from an earlier, interrupted run of the same command. */
@@ -174,9 +190,11 @@ export class RunSummary {
     const successRate = attempted === 0 ? 1 : this.counts.ok / attempted;
     const latency = this.latency.percentiles();
     const alerts: string[] = [];
-    if (attempted > 0 && successRate < ALERT_THRESHOLDS.minSuccessRate) {
+    // Judged on this run's own records: kept ones were judged by the run that made them.
+    const runRate = this.thisRun.attempted === 0 ? 1 : this.thisRun.ok / this.thisRun.attempted;
+    if (this.thisRun.attempted > 0 && runRate < ALERT_THRESHOLDS.minSuccessRate) {
       alerts.push(
-        `success rate ${(successRate * 100).toFixed(1)} % is below ${ALERT_THRESHOLDS.minSuccessRate * 100} %`,
+        `success rate ${(runRate * 100).toFixed(1)} % is below ${ALERT_THRESHOLDS.minSuccessRate * 100} %`,
       );
     }
     if (latency.p95 > ALERT_THRESHOLDS.maxP95Ms) {

@@ -33,6 +33,11 @@ describe('a run keeps the records of inputs it did not process again', () => {
     expect(resumed.code).toBe(0);
     const summary = JSON.parse(resumed.stdout) as Summary;
     expect(summary).toMatchObject({ total: 4, resumed: 4, processed: 0 });
+    // Kept records are the earlier run's: not this run's latency, cache lookups, cost or alerts.
+    expect(summary.latency_ms).toMatchObject({ p50: 0, p95: 0, max: 0 });
+    expect(summary.cache).toMatchObject({ hits: 0, misses: 0 });
+    expect(summary.tokens.total).toBe(0);
+    expect(summary.alerts).toEqual([]);
     expect(await readFile(results, 'utf8')).toContain(original[0]!.input);
 
     // A usage error in the same folder (its only input is missing): exit 2, nothing lost.
