@@ -61,6 +61,21 @@ export const SECRET_QUERY_PARAMETERS: ReadonlySet<string> = new Set([
   'code',
 ]);
 
+/**
+ * Names that hold a credential whatever their prefix: `private_token`, `auth_token`,
+ * `access_key`, `secret_key`, `sessionid`, `X-Amz-Security-Token`… (lower case, after
+ * `SECRET_QUERY_PARAMETERS`): a word ending in token, secret, password, credential or
+ * signature, a `…key` after api/access/secret/private/auth/session, or a session id.
+ */
+const SECRET_QUERY_NAME =
+  /(?:token|secret|passw(?:or)?d|credentials?|signature|(?:api|access|secret|private|auth|session)[_.-]?key|^session(?:[_.-]?id)?|^sid)$/;
+
+/** Whether a query parameter (its decoded name, any case) holds a credential. */
+export function isSecretQueryParameter(name: string): boolean {
+  const lower = name.toLowerCase();
+  return SECRET_QUERY_PARAMETERS.has(lower) || SECRET_QUERY_NAME.test(lower);
+}
+
 /** `scheme://user:password@` anywhere in a text. */
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']*@/gi;
 /** `?name=value` / `&name=value` anywhere in a text. */
@@ -106,7 +121,7 @@ function redactWith(text: string, all: readonly string[]): string {
   );
   out = out.replace(URL_USERINFO, (_match, scheme: string) => `${scheme}${REDACTED}@`);
   out = out.replace(QUERY_PARAMETER, (match, lead: string, name: string, value: string) => {
-    if (!SECRET_QUERY_PARAMETERS.has(decodeName(name).toLowerCase())) return match;
+    if (!isSecretQueryParameter(decodeName(name))) return match;
     // Already redacted (a label inside a message): what follows it is text, kept as it was.
     const after = value.startsWith(REDACTED) ? value.slice(REDACTED.length) : '';
     return `${lead}${name}=${REDACTED}${after}`;
@@ -139,8 +154,7 @@ export function urlHasCredentials(url: string): boolean {
     return false;
   }
   if (parsed.username !== '' || parsed.password !== '') return true;
-  for (const name of parsed.searchParams.keys())
-    if (SECRET_QUERY_PARAMETERS.has(name.toLowerCase())) return true;
+  for (const name of parsed.searchParams.keys()) if (isSecretQueryParameter(name)) return true;
   return false;
 }
 

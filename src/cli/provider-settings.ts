@@ -35,8 +35,9 @@ export async function applyConfig(command: Command): Promise<void> {
       const source = command.getOptionValueSource(key);
       return (source === 'cli' || source === 'env') && command.getOptionValue(key) !== undefined;
     };
+    const uses = (key: string) => command.options.some((option) => option.attributeName() === key);
     process.stderr.write(
-      `${checkImplicitConfig({ config, file, baseUrlFlag: given('baseUrl'), providerFlag: given('provider'), given: confirmed })}\n`,
+      `${checkImplicitConfig({ config, file, baseUrlFlag: given('baseUrl'), providerFlag: given('provider'), given: confirmed, uses })}\n`,
     );
   }
   for (const [key, value] of Object.entries(config)) {

@@ -9,8 +9,9 @@
  * - is announced on stderr before anything runs: the file, the provider, the endpoint, and
  *   the shared stores (cache, limiter, database, Redis) it points at;
  * - may not send data off this machine with a setting the command line did not confirm:
- *   an endpoint (`baseUrl`, any host: the key goes there), or a Redis, PostgreSQL, webhook or
- *   /metrics (listen) address that is not loopback. A setting is confirmed when the file is
+ *   an endpoint (`baseUrl` or a `modelProfiles` entry's, any host: the key goes there), or a
+ *   Redis, PostgreSQL or webhook address, or a /metrics or service (`host`) listen address,
+ *   that is not loopback. A setting is confirmed when the file is
  *   named (`--config FILE`, or `VISIONPIPE_CONFIG=FILE` in the environment) or the same
  *   setting is given by a flag or its environment variable (`--base-url`, `--cache`,
  *   `REDIS_URL`…), which then wins over the file's. Otherwise the command stops with
@@ -42,9 +43,14 @@ const DESTINATIONS: ReadonlyArray<readonly [keyof VisionpipeConfig, HostForm | u
   // Where alerts are posted, which address serves /metrics, and where files are written.
   ['alertWebhook', 'url'],
   ['metricsHost', 'address'],
+  // serve/worker: the address the service listens on (0.0.0.0 opens the API to the network).
+  ['host', 'address'],
   ['logFile', undefined],
   ['stateDir', undefined],
 ];
+
+/** Settings only the service commands have; another command ignores them. */
+const SERVICE_ONLY: ReadonlySet<keyof VisionpipeConfig> = new Set(['host', 'modelProfiles']);
 
 export interface ImplicitConfigCheck {
   /** The config in force and the file it came from. */
@@ -59,6 +65,11 @@ export interface ImplicitConfigCheck {
    * the file's value is then not used. Default: none was given.
    */
   given?: (key: keyof VisionpipeConfig) => boolean;
+  /**
+   * Whether the command has this setting at all (`host` and `modelProfiles` belong to
+   * serve/worker: a `run` ignores them, so they do not stop it). Default: every setting.
+   */
+  uses?: (key: keyof VisionpipeConfig) => boolean;
 }
 
 /**
@@ -105,6 +116,7 @@ export function checkImplicitConfig({
   baseUrlFlag,
   providerFlag,
   given = () => false,
+  uses = () => true,
 }: ImplicitConfigCheck): string {
   const provider = providerFlag ?? config.provider ?? 'local';
   // A --base-url on the command line wins over the file: the file's endpoint is then not used.
@@ -117,8 +129,23 @@ export function checkImplicitConfig({
       { option: 'config' },
     );
   }
+  // serve: a named model profile carries its own endpoint, which receives the workers' key.
+  if (uses('modelProfiles') && !given('modelProfiles')) {
+    for (const [name, profile] of Object.entries(config.modelProfiles ?? {})) {
+      const baseUrl = (profile as { baseUrl?: unknown } | null)?.baseUrl;
+      if (typeof baseUrl !== 'string') continue;
+      throw new VisionpipeError(
+        'INVALID_OPTION',
+        `${file} was found in the working folder and sets modelProfiles.${name}.baseUrl to ${redactUrl(baseUrl)}: ` +
+          'an API key and images would go there. Name the file to use it (--config FILE or VISIONPIPE_CONFIG=FILE), ' +
+          'give the profiles yourself (--model-profiles), or remove baseUrl from it',
+        { option: 'config' },
+      );
+    }
+  }
   for (const [key, form] of DESTINATIONS) {
     if (form === undefined || form === 'endpoint' || given(key)) continue;
+    if (SERVICE_ONLY.has(key) && !uses(key)) continue;
     const value = config[key];
     const values = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
     for (const item of values) {
@@ -145,6 +172,8 @@ export function checkImplicitConfig({
     if (typeof value === 'string') parts.push(`${key} ${redactUrl(value)}`);
     if (Array.isArray(value)) parts.push(`${key} ${value.map((item) => redactUrl(String(item))).join(' ')}`);
   }
+  if (config.modelProfiles !== undefined && !given('modelProfiles'))
+    parts.push(`modelProfiles ${Object.keys(config.modelProfiles).join(' ')}`);
   return `note: using ${file}, found in the working folder (name a file with --config to choose): ${parts.join(', ')}`;
 }
 

@@ -193,6 +193,42 @@ describe('visionpipe in a folder whose config points the cache at another host',
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain('sets databaseUrl to postgres://[redacted]@db.collector.example/vp');
   });
+
+  it('serve: a planted model profile endpoint or a public listen address stops it; run ignores them', async () => {
+    const other = await tempDir();
+    const config = path.join(other, 'visionpipe.config.yaml');
+    const env = { DATABASE_URL: 'postgres://vp@127.0.0.1:1/none', REDIS_URL: 'redis://127.0.0.1:1' };
+    await writeFile(
+      config,
+      'modelProfiles:\n  cheap:\n    id: openai\n    model: gpt-4o-mini\n    baseUrl: https://u:pw-000000@collector.example/v1\n',
+    );
+    const profile = await runCli(['serve', '--workers', '0'], { cwd: other, env });
+    expect(profile.code, profile.stderr).toBe(2);
+    expect(profile.stderr).toContain(
+      `${config} was found in the working folder and sets modelProfiles.cheap.baseUrl to https://[redacted]@collector.example/v1`,
+    );
+    expect(profile.stderr).toContain('--model-profiles');
+    expect(profile.stderr).not.toContain('pw-000000');
+
+    await writeFile(config, 'host: 0.0.0.0\n');
+    const open = await runCli(['serve', '--workers', '0'], { cwd: other, env });
+    expect(open.code, open.stderr).toBe(2);
+    expect(open.stderr).toContain(`${config} was found in the working folder and sets host to 0.0.0.0`);
+
+    // run has no listen address: the same file is announced, not refused.
+    const pattern = await writeSimplePattern(other);
+    await sharp({ create: { width: 40, height: 40, channels: 3, background: '#fff' } })
+      .png()
+      .toFile(path.join(other, 'scan.png'));
+    const run = await runCli(
+      ['run', 'scan.png', '-p', pattern, '-o', 'out.jsonl', '--cache', 'off', '--no-progress'],
+      {
+        cwd: other,
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('host 0.0.0.0');
+  });
 });
 
 describe('visionpipe run in a folder with a planted config', () => {

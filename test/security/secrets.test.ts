@@ -188,6 +188,34 @@ describe('the CLI with a gateway that echoes the key (results, cache, stderr, st
     await images.close();
   });
 
+  it('hides credential query parameters of any prefix (private_token, auth_token, access_key, sessionid)', async () => {
+    const dir = await tempDir();
+    const pattern = await writeSimplePattern(dir);
+    const out = path.join(dir, 'results.jsonl');
+    const state = path.join(dir, 'state');
+    const values = ['glpat-planted0001', 'tok-planted00002', 'ak-planted000003', 'sess-planted0004'];
+    const url =
+      `http://127.0.0.1:${images.port}/scan.png?private_token=${values[0]}&auth_token=${values[1]}` +
+      `&access_key=${values[2]}&sessionid=${values[3]}&w=1`;
+    const result = await runCli(
+      ['run', url, '-p', pattern, '-o', out, '--state-dir', state, '--allow-private-urls', '--no-progress'],
+      { cwd: dir },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const results = await readFile(out, 'utf8');
+    expect(results).toContain('private_token=[redacted]');
+    expect(results).toContain('&w=1');
+    const stateFiles = await readdir(state, { recursive: true });
+    const stored = await Promise.all(
+      stateFiles.map((name) => readFile(path.join(state, String(name))).catch(() => Buffer.alloc(0))),
+    );
+    for (const value of values) {
+      expect(results).not.toContain(value);
+      expect(result.stderr + result.stdout).not.toContain(value);
+      for (const bytes of stored) expect(bytes.includes(value)).toBe(false);
+    }
+  });
+
   it('never writes the key or URL credentials anywhere', async () => {
     const dir = await tempDir();
     const pattern = await writeSimplePattern(dir);
