@@ -188,10 +188,12 @@ export async function recordOfJob(
   pattern: string,
 ): Promise<RunRecord> {
   const stored = await store.jobs.result(job.work_key);
+  // A blank page skipped unread was neither looked up nor paid: no cache outcome, as in a local run.
+  const skipped = stored?.status === 'skipped';
   const billed = {
     input,
     pattern,
-    cache: (job.cache ?? 'miss') as RunRecord['cache'],
+    cache: skipped ? null : ((job.cache ?? 'miss') as RunRecord['cache']),
     attempts: job.attempts,
     latency_ms: job.latency_ms ?? 0,
     usage: job.usage ?? { input_tokens: 0, output_tokens: 0, image_tokens: 0, estimated: false },

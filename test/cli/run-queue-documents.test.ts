@@ -174,7 +174,7 @@ describe('run --queue with documents', () => {
     const lines = await records(out);
     expect(lines.map((l) => l.page).sort()).toEqual([1, 2, 3]);
     for (const line of lines) expect(line).toMatchObject({ input: pdf, pages: 4 });
-    expect(lines.find((l) => l.page === 2)).toMatchObject({ status: 'skipped', pages_sent: 0 });
+    expect(lines.find((l) => l.page === 2)).toMatchObject({ status: 'skipped', pages_sent: 0, cache: null });
     expect(lines.filter((l) => l.status === 'ok')).toHaveLength(2);
     expect(server.calls.length - mark).toBe(2);
     for (const call of server.calls.slice(mark)) expect(imagesIn(call)).toBe(1);
