@@ -114,7 +114,7 @@ async function sqliteRows(dir: string) {
   const raw = await measure((i) => select.get(key(i)));
   const ours = await measure((i) => store.get(key(i)));
   db.close();
-  const stage = new ResultCacheStage({ results: store } as never, () => {});
+  const stage = new ResultCacheStage({ results: store } as never, () => {}, 'bench');
   const decoded = await measure((i) => stage.lookup(key(i)));
   await store.close();
   return { raw, ours, decoded };

@@ -4,7 +4,15 @@
  * otherwise, with one warning when Redis goes and one when it comes back (ioredis
  * reconnects on its own). Entries written during the outage stay local.
  */
-import type { CacheStats, CacheStore, ClearOptions, GroupStats, WarningSink } from './store.js';
+import type {
+  CacheStats,
+  CacheStore,
+  ClearOptions,
+  EntryMeta,
+  GroupStats,
+  ModelStats,
+  WarningSink,
+} from './store.js';
 
 export interface HealthReporting extends CacheStore {
   healthy(): boolean;
@@ -52,8 +60,8 @@ export class FailoverStore implements CacheStore {
     return this.attempt((store) => store.get(key));
   }
 
-  set(key: string, value: Buffer, ttlMs: number): Promise<void> {
-    return this.attempt((store) => store.set(key, value, ttlMs));
+  set(key: string, value: Buffer, ttlMs: number, meta?: EntryMeta): Promise<void> {
+    return this.attempt((store) => store.set(key, value, ttlMs, meta));
   }
 
   delete(key: string): Promise<boolean> {
@@ -70,6 +78,10 @@ export class FailoverStore implements CacheStore {
 
   groups(prefixLength: number, prefix?: string): Promise<GroupStats[]> {
     return this.attempt(async (store) => (await store.groups?.(prefixLength, prefix)) ?? []);
+  }
+
+  byModel(prefix?: string): Promise<ModelStats[]> {
+    return this.attempt(async (store) => (await store.byModel?.(prefix)) ?? []);
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@
  * it from below; writes go to both. A hit in memory costs a Map lookup.
  */
 import type { MemoryStore } from './memory-store.js';
-import type { CacheStats, CacheStore, ClearOptions, GroupStats } from './store.js';
+import type { CacheStats, CacheStore, ClearOptions, EntryMeta, GroupStats, ModelStats } from './store.js';
 
 export class LayeredStore implements CacheStore {
   readonly name: string;
@@ -24,9 +24,9 @@ export class LayeredStore implements CacheStore {
     return value;
   }
 
-  async set(key: string, value: Buffer, ttlMs: number): Promise<void> {
-    await this.front.set(key, value, ttlMs > 0 ? Math.min(ttlMs, this.frontTtlMs) : this.frontTtlMs);
-    await this.back.set(key, value, ttlMs);
+  async set(key: string, value: Buffer, ttlMs: number, meta?: EntryMeta): Promise<void> {
+    await this.front.set(key, value, ttlMs > 0 ? Math.min(ttlMs, this.frontTtlMs) : this.frontTtlMs, meta);
+    await this.back.set(key, value, ttlMs, meta);
   }
 
   async delete(key: string): Promise<boolean> {
@@ -54,6 +54,11 @@ export class LayeredStore implements CacheStore {
   /** The backing store's: the front holds copies of some of its entries. */
   async groups(prefixLength: number, prefix?: string): Promise<GroupStats[]> {
     return (await this.back.groups?.(prefixLength, prefix)) ?? [];
+  }
+
+  /** The backing store's, like `groups`. */
+  async byModel(prefix?: string): Promise<ModelStats[]> {
+    return (await this.back.byModel?.(prefix)) ?? [];
   }
 
   async close(): Promise<void> {

@@ -2,16 +2,21 @@
 import { LRUCache } from 'lru-cache';
 import {
   addToGroups,
+  addToModels,
   type CacheStats,
   type CacheStore,
   type ClearOptions,
+  type EntryMeta,
   type GroupStats,
   LookupTally,
+  type ModelStats,
+  sortedModels,
 } from './store.js';
 
 interface Entry {
   value: Buffer;
   storedAt: number;
+  meta?: EntryMeta;
 }
 
 /**
@@ -51,8 +56,10 @@ export class MemoryStore implements CacheStore {
     return entry.value;
   }
 
-  async set(key: string, value: Buffer, ttlMs: number): Promise<void> {
-    this.lru.set(key, { value: ownBytes(value), storedAt: Date.now() }, ttlMs > 0 ? { ttl: ttlMs } : {});
+  async set(key: string, value: Buffer, ttlMs: number, meta?: EntryMeta): Promise<void> {
+    const entry: Entry = { value: ownBytes(value), storedAt: Date.now() };
+    if (meta) entry.meta = { provider: meta.provider, model: meta.model };
+    this.lru.set(key, entry, ttlMs > 0 ? { ttl: ttlMs } : {});
   }
 
   async delete(key: string): Promise<boolean> {
@@ -78,6 +85,14 @@ export class MemoryStore implements CacheStore {
       if (key.startsWith(prefix)) addToGroups(groups, key, prefixLength, entry.value.length, entry.storedAt);
     }
     return [...groups.values()];
+  }
+
+  async byModel(prefix = ''): Promise<ModelStats[]> {
+    const models = new Map<string, ModelStats>();
+    for (const [key, entry] of this.lru.entries()) {
+      if (key.startsWith(prefix)) addToModels(models, entry.meta, entry.value.length);
+    }
+    return sortedModels(models);
   }
 
   async stats(): Promise<CacheStats> {

@@ -1,7 +1,8 @@
 /**
  * Redis store for teams and many machines: `SET key value EX ttl` under a namespace
  * prefix. Values carry an 8-byte creation time in front so `clear --older-than` works
- * without a second key. The client never queues commands while disconnected
+ * without a second key. The provider and model that produced an entry (for `cache stats`
+ * by model) are a side key `<namespace>__meta:<key>` written with it, same TTL. The client never queues commands while disconnected
  * (enableOfflineQueue: false): a dropped Redis fails fast, the failover store answers
  * from the local cache, and ioredis reconnects in the background.
  */
@@ -9,11 +10,15 @@ import { Redis } from 'ioredis';
 import type { ClaimStore } from './claims.js';
 import {
   addToGroups,
+  addToModels,
   type CacheStats,
   type CacheStore,
   type ClearOptions,
+  type EntryMeta,
   type GroupStats,
   LookupTally,
+  type ModelStats,
+  sortedModels,
 } from './store.js';
 
 export interface RedisStoreOptions {
@@ -72,6 +77,11 @@ export class RedisStore implements CacheStore, ClaimStore {
     return this.namespace + key;
   }
 
+  /** An entry's provider and model, JSON, under `<namespace>__meta:<key>` (same TTL as the entry). */
+  private metaKey(key: string): string {
+    return `${this.namespace}__meta:${key}`;
+  }
+
   /** Claims live beside the entries, under `<namespace>claim:` (claims.ts). */
   private claimKey(key: string): string {
     return `${this.namespace}claim:${key}`;
@@ -99,16 +109,31 @@ export class RedisStore implements CacheStore, ClaimStore {
     return raw.subarray(HEADER);
   }
 
-  async set(key: string, value: Buffer, ttlMs: number): Promise<void> {
+  /** Throws when Redis fails (the failover store then writes locally). */
+  async set(key: string, value: Buffer, ttlMs: number, meta?: EntryMeta): Promise<void> {
     const header = Buffer.allocUnsafe(HEADER);
     header.writeDoubleBE(Date.now(), 0);
     const payload = Buffer.concat([header, value]);
-    if (ttlMs > 0) await this.client.set(this.k(key), payload, 'EX', Math.max(1, Math.ceil(ttlMs / 1000)));
-    else await this.client.set(this.k(key), payload);
+    const seconds = Math.max(1, Math.ceil(ttlMs / 1000));
+    // Entry and meta together: an overwrite without meta drops the old entry's meta.
+    const write = this.client.multi();
+    if (ttlMs > 0) write.set(this.k(key), payload, 'EX', seconds);
+    else write.set(this.k(key), payload);
+    if (!meta) write.unlink(this.metaKey(key));
+    else {
+      const text = JSON.stringify({ provider: meta.provider, model: meta.model });
+      if (ttlMs > 0) write.set(this.metaKey(key), text, 'EX', seconds);
+      else write.set(this.metaKey(key), text);
+    }
+    for (const [error] of (await write.exec()) ?? []) if (error) throw error;
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await this.client.unlink(this.k(key))) > 0;
+    const [removed] = await Promise.all([
+      this.client.unlink(this.k(key)),
+      this.client.unlink(this.metaKey(key)),
+    ]);
+    return removed > 0;
   }
 
   private async *scan(prefix: string): AsyncGenerator<string[]> {
@@ -123,7 +148,10 @@ export class RedisStore implements CacheStore, ClaimStore {
       );
       cursor = next;
       const claims = this.claimKey('');
-      const entries = keys.filter((key) => key !== this.statsKey && !key.startsWith(claims));
+      const metas = this.metaKey('');
+      const entries = keys.filter(
+        (key) => key !== this.statsKey && !key.startsWith(claims) && !key.startsWith(metas),
+      );
       if (entries.length) yield entries;
     } while (cursor !== '0');
   }
@@ -147,7 +175,10 @@ export class RedisStore implements CacheStore, ClaimStore {
           return head !== undefined && head.length === HEADER && head.readDoubleBE(0) <= cutoff;
         });
       }
-      if (victims.length) removed += await this.client.unlink(...victims);
+      if (victims.length) {
+        removed += await this.client.unlink(...victims);
+        await this.client.unlink(...victims.map((key) => this.metaKey(key.slice(this.namespace.length))));
+      }
     }
     return removed;
   }
@@ -167,6 +198,21 @@ export class RedisStore implements CacheStore, ClaimStore {
       });
     }
     return [...groups.values()];
+  }
+
+  async byModel(prefix = ''): Promise<ModelStats[]> {
+    const models = new Map<string, ModelStats>();
+    for await (const keys of this.scan(prefix)) {
+      const pipeline = this.client.pipeline();
+      for (const key of keys) pipeline.strlen(key).get(this.metaKey(key.slice(this.namespace.length)));
+      const replies = (await pipeline.exec()) ?? [];
+      keys.forEach((_, i) => {
+        const length = Number(replies[2 * i]?.[1] ?? 0);
+        if (length < HEADER) return; // expired meanwhile
+        addToModels(models, parseMeta(replies[2 * i + 1]?.[1]), length - HEADER);
+      });
+    }
+    return sortedModels(models);
   }
 
   async stats(): Promise<CacheStats> {
@@ -196,5 +242,18 @@ export class RedisStore implements CacheStore, ClaimStore {
       } catch {}
     }
     this.client.disconnect();
+  }
+}
+
+/** A meta side key's value; undefined when absent or not what `set` writes. */
+function parseMeta(raw: unknown): EntryMeta | undefined {
+  if (typeof raw !== 'string') return undefined;
+  try {
+    const value = JSON.parse(raw) as { provider?: unknown; model?: unknown };
+    return typeof value.provider === 'string' && typeof value.model === 'string'
+      ? { provider: value.provider, model: value.model }
+      : undefined;
+  } catch {
+    return undefined;
   }
 }

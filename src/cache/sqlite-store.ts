@@ -11,8 +11,11 @@ import {
   type CacheStats,
   type CacheStore,
   type ClearOptions,
+  type EntryMeta,
   type GroupStats,
   LookupTally,
+  type ModelStats,
+  UNKNOWN_MODEL,
   type WarningSink,
 } from './store.js';
 
@@ -29,7 +32,7 @@ export class SqliteStore implements CacheStore {
   private readonly db: Database.Database;
   private readonly statements: {
     get: Database.Statement<[string], { value: Buffer; expires_at: number | null }>;
-    set: Database.Statement<[string, Buffer, number, number, number | null]>;
+    set: Database.Statement<[string, Buffer, number, number, number | null, string | null, string | null]>;
     delete: Database.Statement<[string]>;
     size: Database.Statement<[], { bytes: number | null; entries: number }>;
     counters: Database.Statement<[], { name: string; value: number }>;
@@ -66,13 +69,16 @@ export class SqliteStore implements CacheStore {
         CREATE INDEX IF NOT EXISTS entries_created ON entries(created_at);
         CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
       `);
+      addMetaColumns(this.db);
       this.db.prepare('DELETE FROM entries WHERE expires_at IS NOT NULL AND expires_at <= ?').run(Date.now());
       this.statements = {
         get: this.db.prepare('SELECT value, expires_at FROM entries WHERE key = ?'),
         set: this.db.prepare(
-          `INSERT INTO entries (key, value, size, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
+          `INSERT INTO entries (key, value, size, created_at, expires_at, provider, model)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(key) DO UPDATE SET value = excluded.value, size = excluded.size,
-             created_at = excluded.created_at, expires_at = excluded.expires_at`,
+             created_at = excluded.created_at, expires_at = excluded.expires_at,
+             provider = excluded.provider, model = excluded.model`,
         ),
         delete: this.db.prepare('DELETE FROM entries WHERE key = ?'),
         size: this.db.prepare('SELECT SUM(size) AS bytes, COUNT(*) AS entries FROM entries'),
@@ -115,10 +121,18 @@ export class SqliteStore implements CacheStore {
     return this.getSync(key);
   }
 
-  async set(key: string, value: Buffer, ttlMs: number): Promise<void> {
+  async set(key: string, value: Buffer, ttlMs: number, meta?: EntryMeta): Promise<void> {
     const now = Date.now();
     try {
-      this.statements.set.run(key, value, value.length, now, ttlMs > 0 ? now + ttlMs : null);
+      this.statements.set.run(
+        key,
+        value,
+        value.length,
+        now,
+        ttlMs > 0 ? now + ttlMs : null,
+        meta?.provider ?? null,
+        meta?.model ?? null,
+      );
       this.totalBytes += value.length;
       if (this.totalBytes > this.maxBytes) this.evict();
     } catch (error) {
@@ -185,6 +199,16 @@ export class SqliteStore implements CacheStore {
       .all(prefixLength, prefix.length, prefix);
   }
 
+  async byModel(prefix = ''): Promise<ModelStats[]> {
+    return this.db
+      .prepare<[string, string, number, string], ModelStats>(
+        `SELECT COALESCE(provider, ?) AS provider, COALESCE(model, ?) AS model,
+           COUNT(*) AS entries, SUM(size) AS bytes
+         FROM entries WHERE substr(key, 1, ?) = ? GROUP BY 1, 2 ORDER BY 1, 2`,
+      )
+      .all(UNKNOWN_MODEL, UNKNOWN_MODEL, prefix.length, prefix);
+  }
+
   async stats(): Promise<CacheStats> {
     const size = this.statements.size.get();
     const persisted = Object.fromEntries(this.statements.counters.all().map((row) => [row.name, row.value]));
@@ -204,4 +228,16 @@ export class SqliteStore implements CacheStore {
     }
     this.db.close();
   }
+}
+
+/**
+ * Caches written before entries carried their provider and model get the two nullable
+ * columns on open; their rows stay NULL (`unknown` in `byModel`).
+ */
+function addMetaColumns(db: Database.Database): void {
+  const columns = new Set(
+    (db.prepare('PRAGMA table_info(entries)').all() as Array<{ name: string }>).map((c) => c.name),
+  );
+  for (const column of ['provider', 'model'])
+    if (!columns.has(column)) db.exec(`ALTER TABLE entries ADD COLUMN ${column} TEXT`);
 }

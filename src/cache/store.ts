@@ -105,6 +105,26 @@ export interface GroupStats {
   newestMs: number;
 }
 
+/** Who produced an entry: what `cache stats` groups by (`by model`). */
+export interface EntryMeta {
+  /** Provider id (`openai`, `anthropic`, `local`, …). */
+  provider: string;
+  /** The model as the provider named it in its answer. */
+  model: string;
+}
+
+/** Entries by the provider and model that produced them; `unknown` for entries written without meta. */
+export interface ModelStats {
+  provider: string;
+  model: string;
+  entries: number;
+  /** Bytes of the values. */
+  bytes: number;
+}
+
+/** What an entry written without meta (older caches, prepared images) is grouped under. */
+export const UNKNOWN_MODEL = 'unknown';
+
 export interface ClearOptions {
   /** Only keys starting with this prefix. */
   prefix?: string;
@@ -116,8 +136,11 @@ export interface CacheStore {
   /** `memory`, `sqlite:<file>`, `redis://…`, for messages and stats. */
   readonly name: string;
   get(key: string): Promise<Buffer | undefined>;
-  /** `ttlMs` 0 means no expiry. */
-  set(key: string, value: Buffer, ttlMs: number): Promise<void>;
+  /**
+   * `ttlMs` 0 means no expiry. `meta`: the provider and model that produced the value, kept
+   * beside it for `cache stats` (`byModel`); stores written outside visionpipe may ignore it.
+   */
+  set(key: string, value: Buffer, ttlMs: number, meta?: EntryMeta): Promise<void>;
   delete(key: string): Promise<boolean>;
   clear(options?: ClearOptions): Promise<number>;
   stats(): Promise<CacheStats>;
@@ -127,6 +150,12 @@ export interface CacheStore {
    * Optional for stores written outside visionpipe (stats then shows totals only).
    */
   groups?(prefixLength: number, prefix?: string): Promise<GroupStats[]>;
+  /**
+   * Entries whose keys start with `prefix`, by the provider and model given to `set`
+   * (entries written without meta: provider and model `unknown`), sorted by provider then
+   * model. Reads every key: for `cache stats`. Optional like `groups`.
+   */
+  byModel?(prefix?: string): Promise<ModelStats[]>;
   close(): Promise<void>;
 }
 
@@ -147,6 +176,29 @@ export function addToGroups(
     row.oldestMs = Math.min(row.oldestMs, writtenMs);
     row.newestMs = Math.max(row.newestMs, writtenMs);
   }
+}
+
+/** Adds one entry to its provider/model row (memory and Redis stores, which scan keys). */
+export function addToModels(
+  models: Map<string, ModelStats>,
+  meta: EntryMeta | undefined,
+  bytes: number,
+): void {
+  const provider = meta?.provider ?? UNKNOWN_MODEL;
+  const model = meta?.model ?? UNKNOWN_MODEL;
+  const id = `${provider}\0${model}`;
+  const row = models.get(id);
+  if (row) {
+    row.entries++;
+    row.bytes += bytes;
+  } else models.set(id, { provider, model, entries: 1, bytes });
+}
+
+/** Rows of `addToModels`, sorted by provider then model. */
+export function sortedModels(models: Map<string, ModelStats>): ModelStats[] {
+  return [...models.values()].sort(
+    (a, b) => a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model),
+  );
 }
 
 /** Receives one-line warnings (a corrupt file, Redis gone or back); never throws. */

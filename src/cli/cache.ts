@@ -29,7 +29,7 @@ function storeOptions(command: Command): Command {
 function statsCommand(): Command {
   return storeOptions(
     new Command('stats').description(
-      'Results, prepared images and triage verdicts apart (entries, bytes, oldest/newest), results by pattern, hit rate',
+      'Results, prepared images and triage verdicts apart (entries, bytes, oldest/newest), results by pattern and by provider/model, hit rate',
     ),
   )
     .option('--json', 'print as JSON')

@@ -42,9 +42,14 @@ function isCachedResult(value: unknown): value is CachedResult {
 }
 
 export class ResultCacheStage {
+  /**
+   * @param provider the pipeline's provider id: stored with each result (and its model)
+   *   so `cache stats` can show entries by provider and model.
+   */
   constructor(
     private readonly setup: CacheSetup,
     private readonly warn: WarningSink,
+    private readonly provider: string,
   ) {}
 
   async lookup(key: string): Promise<CachedResult | undefined> {
@@ -66,7 +71,10 @@ export class ResultCacheStage {
   async save(key: string, result: CachedResult): Promise<void> {
     try {
       // Shared caches (Redis) outlive the run: no secret is stored in them (secrets.ts).
-      await this.setup.results.set(key, Buffer.from(JSON.stringify(redactDeep(result))), this.setup.ttlMs);
+      await this.setup.results.set(key, Buffer.from(JSON.stringify(redactDeep(result))), this.setup.ttlMs, {
+        provider: this.provider,
+        model: result.model,
+      });
     } catch (error) {
       this.warn(`cache write failed (${(error as Error).message}); the result is still reported`);
     }

@@ -265,7 +265,12 @@ export async function runTriage(
     provider: triage.provider.id,
     model: result.model,
   };
-  await config.verdicts.set(key, Buffer.from(JSON.stringify(verdict)), config.ttlMs).catch(() => {});
+  await config.verdicts
+    .set(key, Buffer.from(JSON.stringify(verdict)), config.ttlMs, {
+      provider: verdict.provider,
+      model: verdict.model,
+    })
+    .catch(() => {});
   return {
     verdict,
     usage: result.usage,

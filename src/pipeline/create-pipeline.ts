@@ -91,8 +91,13 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       : await openCache({ spec: 'memory', warn, ...options.cache });
   const ownsCache = !(options.cache && 'results' in options.cache);
   const ownsProvider = typeof options.provider !== 'object';
-  const results = new ResultCacheStage(cache, warn);
-  const failures = new FailureMemory(cache, warn, options.retryFailed ?? false);
+  const results = new ResultCacheStage(cache, warn, provider.id);
+  const failures = new FailureMemory(
+    cache,
+    warn,
+    { provider: provider.id, model },
+    options.retryFailed ?? false,
+  );
   const flights = new SingleFlight<Outcome>();
   const near =
     options.nearDuplicateDistance === undefined

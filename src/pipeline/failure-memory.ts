@@ -12,7 +12,7 @@
  */
 import { asObject, decodeEntry } from '../cache/json-entry.js';
 import type { CacheSetup } from '../cache/open-cache.js';
-import type { WarningSink } from '../cache/store.js';
+import type { EntryMeta, WarningSink } from '../cache/store.js';
 import { type ErrorCode, VisionpipeError } from '../errors.js';
 import { redactSecrets } from '../secrets.js';
 import type { Outcome } from './outcome.js';
@@ -52,6 +52,8 @@ export class FailureMemory {
   constructor(
     private readonly setup: CacheSetup,
     private readonly warn: WarningSink,
+    /** Provider and model the failures are stored under for `cache stats` (by model). */
+    private readonly meta: EntryMeta,
     /** Skip what was remembered and try again (`--retry-failed`); new failures are still remembered. */
     private readonly retryFailed = false,
   ) {}
@@ -95,6 +97,7 @@ export class FailureMemory {
         FailureMemory.keyOf(resultKey),
         Buffer.from(JSON.stringify(entry)),
         this.setup.ttlMs,
+        this.meta,
       );
     } catch (cause) {
       this.warn(`cache write failed (${(cause as Error).message}); the failure will be tried again next run`);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LayeredStore } from '../../src/cache/layered-store.js';
 import { MemoryStore } from '../../src/cache/memory-store.js';
@@ -99,6 +100,35 @@ for (const [name, open] of Object.entries(stores)) {
       expect(await store.clear()).toBe(1);
       expect((await store.stats()).entries).toBe(0);
     });
+
+    it('groups entries by the provider and model they were written with; without meta: unknown', async () => {
+      const store = await open();
+      opened.push(store);
+      const gpt = { provider: 'openai', model: 'gpt-4o' };
+      await store.set('r:p1:a', Buffer.from('12'), 0, gpt);
+      await store.set('r:p1:b', Buffer.from('345'), 0, gpt);
+      await store.set('r:p1:c', Buffer.from('6'), 0, { provider: 'anthropic', model: 'claude-x' });
+      await store.set('r:p1:d', Buffer.from('78'), 0);
+      await store.set('i:x', Buffer.from('image'), 0, gpt);
+      expect(await store.byModel?.('r:')).toEqual([
+        { provider: 'anthropic', model: 'claude-x', entries: 1, bytes: 1 },
+        { provider: 'openai', model: 'gpt-4o', entries: 2, bytes: 5 },
+        { provider: 'unknown', model: 'unknown', entries: 1, bytes: 2 },
+      ]);
+      // An overwrite carries its own meta (none: unknown), and a delete takes the meta along.
+      await store.set('r:p1:a', Buffer.from('12'), 0);
+      await store.delete('r:p1:c');
+      expect(await store.byModel?.('r:')).toEqual([
+        { provider: 'openai', model: 'gpt-4o', entries: 1, bytes: 3 },
+        { provider: 'unknown', model: 'unknown', entries: 2, bytes: 4 },
+      ]);
+      // Meta is not an entry: stats and clear count entries only.
+      expect((await store.stats()).entries).toBe(4);
+      expect(await store.clear({ prefix: 'r:' })).toBe(3);
+      expect(await store.byModel?.('')).toEqual([
+        { provider: 'openai', model: 'gpt-4o', entries: 1, bytes: 5 },
+      ]);
+    });
   });
 }
 
@@ -130,6 +160,25 @@ describe('SQLite store', () => {
     expect(await second.stats()).toMatchObject({ entries: 1, hits: 2 });
     // Kinds persist too: 'k' is no visionpipe key, so its lookups are of kind "other".
     expect((await second.stats()).by_kind.other).toEqual({ hits: 2, misses: 0 });
+  });
+
+  it('adds the provider/model columns to a cache written before them: its rows are unknown', async () => {
+    const file = path.join(await tempDir('visionpipe-sqlite-'), 'cache.sqlite');
+    const old = new Database(file);
+    old.exec(`CREATE TABLE entries (key TEXT PRIMARY KEY, value BLOB NOT NULL, size INTEGER NOT NULL,
+      created_at INTEGER NOT NULL, expires_at INTEGER)`);
+    old
+      .prepare('INSERT INTO entries VALUES (?, ?, ?, ?, NULL)')
+      .run('r:old', Buffer.from('abc'), 3, Date.now());
+    old.close();
+    const store = new SqliteStore(file);
+    opened.push(store);
+    await store.set('r:new', Buffer.from('de'), 0, { provider: 'openai', model: 'gpt-4o' });
+    expect((await store.get('r:old'))?.toString()).toBe('abc');
+    expect(await store.byModel('r:')).toEqual([
+      { provider: 'openai', model: 'gpt-4o', entries: 1, bytes: 2 },
+      { provider: 'unknown', model: 'unknown', entries: 1, bytes: 3 },
+    ]);
   });
 
   it('evicts the oldest entries past its byte budget', async () => {

@@ -19,6 +19,7 @@ interface StatsReport {
   images: Part;
   verdicts: Part;
   by_pattern: Array<Part & { fingerprint: string }>;
+  by_model: Array<{ provider: string; model: string; entries: number; bytes: number }>;
   hits: number;
   misses: number;
   hit_rate: number;
@@ -33,6 +34,7 @@ describe('visionpipe cache stats', () => {
       results: { entries: 0, bytes: 0, oldest: null },
       images: { entries: 0 },
       by_pattern: [],
+      by_model: [],
     });
     const images = ['receipt-002.png', 'receipt-004.jpg'].map((n) => path.join(ROOT, 'samples/images', n));
     for (const [pattern, out] of [
@@ -56,11 +58,17 @@ describe('visionpipe cache stats', () => {
     const receipt = report.by_pattern.find((p) => check.fingerprint.startsWith(p.fingerprint));
     expect(receipt).toMatchObject({ entries: 2 });
     expect(report.by_pattern).toHaveLength(2);
+    // Every result was written by the local engine: one provider/model row holding them all.
+    expect(report.by_model).toEqual([
+      { provider: 'local', model: expect.any(String), entries: 4, bytes: report.results.bytes },
+    ]);
 
     const text = await runCli(['cache', 'stats'], { cwd: dir });
     expect(text.stdout).toMatch(/ {2}results +4 entries/);
     expect(text.stdout).toMatch(/ {2}prepared images +\d+ entries/);
     expect(text.stdout).toContain(`    ${check.fingerprint.slice(0, 16)}`);
+    expect(text.stdout).toContain('  by model (results, remembered failures, triage verdicts):');
+    expect(text.stdout).toMatch(new RegExp(`\\n {4}local / ${report.by_model[0]!.model}\\s+4 entries`));
 
     // Clearing one pattern leaves the other's results.
     const cleared = await runCli(['cache', 'clear', '--pattern', INVOICE], { cwd: dir });

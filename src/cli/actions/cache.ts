@@ -8,7 +8,7 @@ import {
   verdictKeyPrefix,
 } from '../../cache/keys.js';
 import { openCache } from '../../cache/open-cache.js';
-import type { CacheStats, CacheStore, GroupStats } from '../../cache/store.js';
+import type { CacheStats, CacheStore, GroupStats, ModelStats } from '../../cache/store.js';
 import { parseDuration } from '../../config/durations.js';
 import { VisionpipeError } from '../../errors.js';
 import { loadPattern } from '../../patterns/index.js';
@@ -73,6 +73,27 @@ function lookupsByKind(
   return out;
 }
 
+/**
+ * Results, remembered failures and triage verdicts by the provider and model that wrote
+ * them (prepared images are the input's, not a model's: left out); entries written before
+ * the cache kept them are provider and model `unknown`.
+ */
+async function byModel(store: CacheStore): Promise<ModelStats[]> {
+  const rows = new Map<string, ModelStats>();
+  for (const prefix of [RESULT_PREFIX, VERDICT_PREFIX])
+    for (const row of (await store.byModel?.(prefix)) ?? []) {
+      const id = `${row.provider}\0${row.model}`;
+      const seen = rows.get(id);
+      if (seen) {
+        seen.entries += row.entries;
+        seen.bytes += row.bytes;
+      } else rows.set(id, { ...row });
+    }
+  return [...rows.values()].sort(
+    (a, b) => a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model),
+  );
+}
+
 const PATTERN_PREFIX_LENGTH = patternKeyPrefix('0'.repeat(16)).length;
 
 function partLine(label: string, p: Part): string {
@@ -108,6 +129,7 @@ export async function cacheStats(flags: StatsFlags): Promise<void> {
         fingerprint: row.group.slice(RESULT_PREFIX.length, -1),
         ...part([row]),
       })),
+      by_model: await byModel(cache.results),
       ...totals,
       hit_rate: rate(stats.hits, stats.misses),
       lookups: lookupsByKind(stats),
@@ -129,6 +151,13 @@ export async function cacheStats(flags: StatsFlags): Promise<void> {
     if (report.by_pattern.length > 0) {
       lines.push('  results by pattern (fingerprint as `visionpipe pattern check FILE` prints it):');
       for (const row of report.by_pattern) lines.push(partLine(`  ${row.fingerprint}`, row));
+    }
+    if (report.by_model.length > 0) {
+      lines.push('  by model (results, remembered failures, triage verdicts):');
+      for (const row of report.by_model)
+        lines.push(
+          `    ${`${row.provider} / ${row.model}`.padEnd(30)}${String(row.entries).padStart(7)} ${row.entries === 1 ? 'entry  ' : 'entries'}  ${formatBytes(row.bytes).padStart(8)}`,
+        );
     }
     lines.push('  lookups (all runs), by kind:');
     const labels = new Map(KINDS);
