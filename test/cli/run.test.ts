@@ -80,8 +80,12 @@ describe('visionpipe run', () => {
     });
     expect(cafe.usage).toEqual({ input_tokens: 0, output_tokens: 0, image_tokens: 0, estimated: false });
     expect(cafe.latency_ms).toBeGreaterThan(0);
+    // The local engine says how sure it is of each field; records without a read have none.
+    expect(Object.keys(cafe.field_confidence ?? {}).sort()).toEqual(Object.keys(cafe.output ?? {}).sort());
+    expect(byName.get('broken.jpg')).not.toHaveProperty('field_confidence');
     for (const record of records) {
-      expect(Object.keys(record).sort()).toEqual(
+      const keys = Object.keys(record).filter((k) => !(k === 'field_confidence' && record.status === 'ok'));
+      expect(keys.sort()).toEqual(
         [
           'input',
           'sha256',
