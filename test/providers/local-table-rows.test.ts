@@ -27,7 +27,7 @@ const schema: ObjectSchema = {
     },
   },
   required: [],
-  additionalProperties: true,
+  additionalProperties: false,
 };
 
 /** One left-aligned line of words at row `row`: 12 px per character, 40 px per row. */
