@@ -189,6 +189,8 @@ export async function planResume(options: {
   stateDir: string;
   signature: RunSignature;
   fresh: boolean;
+  /** Called once per input whose earlier records are for other content (they will be replaced). */
+  onChanged?: (label: string) => void;
 }): Promise<ResumePlan> {
   const sidecar = sidecarPath(options.stateDir, options.out);
   let earlier = new Map<string, Earlier>();
@@ -253,6 +255,7 @@ export async function planResume(options: {
   };
 
   const reusable = [...earlier.values()].filter((entry) => entry.reusable).length;
+  const told = new Set<string>();
   return {
     writer,
     earlier: reusable,
@@ -260,11 +263,23 @@ export async function planResume(options: {
     reuse(item, sha256) {
       if (readerFd === undefined || item.kind === 'error') return undefined;
       const entry = earlier.get(item.label);
+      const changed = (stale: boolean) => {
+        if (stale && !told.has(item.label)) {
+          told.add(item.label);
+          options.onChanged?.(item.label);
+        }
+      };
       // Edited in place, or another image at the same URL: the record is for other content.
-      if (entry) return entry.reusable && entry.sha256 === sha256 ? read(entry) : undefined;
-      const pages = (pageKeys.get(item.label) ?? [])
+      if (entry) {
+        changed(entry.reusable && entry.sha256 !== sha256);
+        return entry.reusable && entry.sha256 === sha256 ? read(entry) : undefined;
+      }
+      const earlierPages = (pageKeys.get(item.label) ?? [])
         .map((key) => earlier.get(key))
-        .filter((page): page is Earlier => page?.reusable === true && page.sha256 === sha256)
+        .filter((page): page is Earlier => page?.reusable === true);
+      changed(earlierPages.some((page) => page.sha256 !== sha256));
+      const pages = earlierPages
+        .filter((page) => page.sha256 === sha256)
         .map(read)
         .filter((record): record is RunRecord => record !== undefined);
       return pages.length > 0 ? pages : undefined;

@@ -217,8 +217,18 @@ describe('resume recognises document records', () => {
 
     // Another file under the same name is not the same document: nothing is handed back.
     const otherPdf = await makePdf([{ lines: ['Another document'] }]);
-    const again2 = await planResume({ out, stateDir: dir, signature, fresh: false });
+    const changed: string[] = [];
+    const again2 = await planResume({
+      out,
+      stateDir: dir,
+      signature,
+      fresh: false,
+      onChanged: (label) => changed.push(label),
+    });
     expect(again2.reuse(item, sha256(otherPdf))).toBeUndefined();
+    // The run says so (once): its earlier records are for another version and will be replaced.
+    expect(again2.reuse(item, sha256(otherPdf))).toBeUndefined();
+    expect(changed).toEqual([item.label]);
     expect(again2.reuse(item, sha256(pdf))).toHaveLength(3);
     await again2.finish(false);
     await second.close();

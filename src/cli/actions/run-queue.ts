@@ -149,7 +149,9 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
     });
     if (plan.reason) progress.log(`warning: ${plan.reason}`);
     if (plan.earlier > 0)
-      progress.log(`Resuming: ${plan.earlier} results from an earlier run of this command are kept`);
+      progress.log(
+        `Resuming: ${plan.earlier} results from an earlier run of this command are kept where their input is unchanged`,
+      );
     const formatWriter = flags.formatDir ? await OutputWriter.create(flags.formatDir) : undefined;
     countInputs(allInputs(inputs, flags.list), { exclude }).then(
       (total) => progress.setTotal(total),

@@ -107,10 +107,16 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
         stateDir,
         fresh: flags.fresh ?? false,
         signature: await pipelines.signature(),
+        onChanged: (label) =>
+          progress.log(
+            `Resuming: the earlier results for ${label} are for a different version of it and will be replaced`,
+          ),
       });
       if (plan.reason) warn(plan.reason);
       if (plan.earlier > 0)
-        progress.log(`Resuming: ${plan.earlier} results from an earlier run of this command are kept`);
+        progress.log(
+          `Resuming: ${plan.earlier} results from an earlier run of this command are kept where their input is unchanged`,
+        );
       const renders = flags.formatDir
         ? await RenderOutputs.open(flags.formatDir, {
             overwrite: flags.overwrite ?? false,

@@ -4,6 +4,7 @@
  * or a large gap, becomes one item, its words assigned to the nearest column. Numbers
  * go to number columns, words to text columns; a cell its column's schema refuses is null.
  * Best effort: a row without any number is a wrapped description line and is skipped.
+ * A row whose words do not sit under their headers is read by its shape (cellsByShape).
  */
 import type { SchemaNode } from '../../patterns/types.js';
 import { issuesAgainst } from '../../patterns/validate.js';
@@ -78,6 +79,59 @@ function emptyItem(item: SchemaNode): Record<string, unknown> {
   return Object.fromEntries(Object.keys(item.properties ?? {}).map((key) => [key, null]));
 }
 
+/** A word that is one number and nothing else ("2", "30.00", "$12.50"). */
+function isNumberWord(word: PlacedWord): boolean {
+  const text = word.text.trim();
+  return /^[Il|]$/.test(text) || /^[\s$€£¥(+-]*\d[\d.,]*[)%]?$/u.test(text);
+}
+
+/**
+ * The row read by its shape, for a table whose one text column is the leftmost and whose
+ * other columns are all numbers: "<text> <n1> … <nk>" gives the text and one number per
+ * number column, in order, whatever the words' positions (a left-aligned row does not sit
+ * under its headers). With fewer trailing numbers than number columns the row is
+ * ambiguous: the text is kept and the number cells are left null, never shifted.
+ * Undefined when the table is not of that form.
+ */
+function cellsByShape(
+  columns: readonly Column[],
+  words: readonly PlacedWord[],
+): Map<string, PlacedWord[]> | undefined {
+  const [first, ...rest] = columns;
+  if (first?.kind !== 'text' || rest.length === 0 || rest.some((c) => c.kind !== 'number')) {
+    return undefined;
+  }
+  let trailing = 0;
+  while (trailing < words.length - 1 && isNumberWord(words[words.length - 1 - trailing]!)) trailing++;
+  const cells = new Map<string, PlacedWord[]>();
+  if (trailing < rest.length) {
+    cells.set(first.key, words.slice(0, words.length - trailing));
+    return cells;
+  }
+  const split = words.length - rest.length;
+  cells.set(first.key, words.slice(0, split));
+  for (const [i, column] of rest.entries()) cells.set(column.key, [words[split + i]!]);
+  return cells;
+}
+
+/** The header row at or after `from` naming at least two of the item's fields, with its columns. */
+function findHeader(
+  layout: Layout,
+  item: SchemaNode,
+  from: number,
+): { index: number; columns: Column[] } | undefined {
+  for (let i = from; i < layout.rows.length; i++) {
+    const columns = headerColumns(layout, layout.rows[i]!, item);
+    if (columns.length >= 2) return { index: i, columns };
+  }
+  return undefined;
+}
+
+/**
+ * Every table of items in the layout, in reading order: a table ends at a totals row or a
+ * large gap (a page break in stacked pages), and the next header row below starts another,
+ * so a table that goes on over the next page with its header repeated keeps all its rows.
+ */
 export function extractTable(
   layout: Layout,
   item: SchemaNode,
@@ -85,44 +139,57 @@ export function extractTable(
   used: Set<string>,
 ): Record<string, unknown>[] {
   const rows = layout.rows;
-  let headerIndex = -1;
-  let columns: Column[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const candidate = headerColumns(layout, rows[i]!, item);
-    if (candidate.length >= 2) {
-      headerIndex = i;
-      columns = candidate;
-      break;
-    }
-  }
-  if (headerIndex === -1) return [];
-
   const items: Record<string, unknown>[] = [];
-  let previousBottom = rows[headerIndex]!.box.y1;
-  for (const row of rows.slice(headerIndex + 1)) {
-    if (row.box.y0 - previousBottom > layout.unit * 4 || isStopRow(row)) break;
-    previousBottom = row.box.y1;
-    const words = row.words.filter((w) => !used.has(wordKey(w)));
-    if (!words.some((w) => findNumbers(w.text).length > 0)) continue;
-    const values = new Map<string, PlacedWord[]>();
-    for (const word of words) {
-      const column = columnOf(columns, word);
-      if (column) values.set(column.key, [...(values.get(column.key) ?? []), word]);
+  let header = findHeader(layout, item, 0);
+  while (header) {
+    const { columns } = header;
+    let next = rows.length;
+    let previousBottom = rows[header.index]!.box.y1;
+    for (let r = header.index + 1; r < rows.length; r++) {
+      const row = rows[r]!;
+      if (row.box.y0 - previousBottom > layout.unit * 4 || isStopRow(row)) {
+        next = r;
+        break;
+      }
+      previousBottom = row.box.y1;
+      const words = row.words.filter((w) => !used.has(wordKey(w)));
+      if (!words.some((w) => findNumbers(w.text).length > 0)) continue;
+      items.push(readRow(columns, words, item, order));
     }
-    const record = emptyItem(item);
-    for (const column of columns) {
-      const text = joinWords(values.get(column.key) ?? []);
-      if (text === '') continue;
-      let value: unknown;
-      if (column.kind === 'number') value = numberIn(text) ?? null;
-      else if (column.kind === 'date') value = findDates(text, order)[0]?.iso ?? null;
-      else value = text.replace(/[\s$€£¥:|]+$/u, '').trim() || null;
-      // A cell that does not fit its column (1.5 in an integer column, a constraint broken)
-      // is not found, rather than a record that fails as a whole.
-      const node = item.properties?.[column.key];
-      record[column.key] = node && value !== null && issuesAgainst(node, value).length > 0 ? null : value;
-    }
-    items.push(record);
+    header = findHeader(layout, item, next);
   }
   return items;
+}
+
+function readRow(
+  columns: readonly Column[],
+  words: readonly PlacedWord[],
+  item: SchemaNode,
+  order: DayOrder,
+): Record<string, unknown> {
+  let values = new Map<string, PlacedWord[]>();
+  for (const word of words) {
+    const column = columnOf(columns, word);
+    if (column) values.set(column.key, [...(values.get(column.key) ?? []), word]);
+  }
+  // Positions decide when they are clean (one number under each number header); a row
+  // that does not sit under its headers is read by its shape instead.
+  const clean = columns.every(
+    (c) => c.kind !== 'number' || (values.get(c.key)?.length === 1 && isNumberWord(values.get(c.key)![0]!)),
+  );
+  if (!clean) values = cellsByShape(columns, words) ?? values;
+  const record = emptyItem(item);
+  for (const column of columns) {
+    const text = joinWords(values.get(column.key) ?? []);
+    if (text === '') continue;
+    let value: unknown;
+    if (column.kind === 'number') value = numberIn(text) ?? null;
+    else if (column.kind === 'date') value = findDates(text, order)[0]?.iso ?? null;
+    else value = text.replace(/[\s$€£¥:|]+$/u, '').trim() || null;
+    // A cell that does not fit its column (1.5 in an integer column, a constraint broken)
+    // is not found, rather than a record that fails as a whole.
+    const node = item.properties?.[column.key];
+    record[column.key] = node && value !== null && issuesAgainst(node, value).length > 0 ? null : value;
+  }
+  return record;
 }
