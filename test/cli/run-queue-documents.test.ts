@@ -27,6 +27,8 @@ let prefix: string;
 let env: Record<string, string>;
 let patternFile: string;
 let worker: Running;
+/** Calls after this index answer ever more slowly, so a crash test's pages finish one by one. */
+let staggerFrom = Number.POSITIVE_INFINITY;
 
 const ANSWER = JSON.stringify({ invoice_number: 'INV-7', total: 63 });
 
@@ -61,7 +63,10 @@ function runArgs(inputs: string[], out: string, state: string, extra: string[] =
 }
 
 beforeAll(async () => {
-  server = await startCompatibleServer(() => ({ content: ANSWER, delayMs: 150 }));
+  server = await startCompatibleServer((_call, n) => ({
+    content: ANSWER,
+    delayMs: n > staggerFrom ? 150 + 400 * (n - staggerFrom) : 150,
+  }));
   database = await createTestDatabase('rqdocs');
   prefix = `vprqd-${process.pid}-${Date.now().toString(36)}`;
   env = { DATABASE_URL: database.url, VISIONPIPE_QUEUE_PREFIX: prefix, OPENAI_API_KEY: 'sim' };
@@ -231,6 +236,9 @@ describe('run --queue with documents', () => {
     const state = await tempDir('rq-docs-crash-state');
     const out = path.join(state, 'results.jsonl');
     const mark = server.calls.length;
+    // Pages answered 0.55 s, 0.95 s, … 3.35 s after they are sent: the kill lands mid-run
+    // however fast the machine (with one delay for all, every page could land at once).
+    staggerFrom = mark;
     const args = runArgs([pdf], out, state, ['--pages', 'each']);
     const first = startCli(args, env);
     const deadline = Date.now() + 60_000;
@@ -255,5 +263,6 @@ describe('run --queue with documents', () => {
     expect(lines.every((l) => l.status === 'ok')).toBe(true);
     // Pages sent before the crash finished meanwhile: they come back without a second call.
     expect(server.calls.length - mark).toBe(8);
+    staggerFrom = Number.POSITIVE_INFINITY;
   });
 });
