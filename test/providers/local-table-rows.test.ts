@@ -52,6 +52,12 @@ function items(p: OcrPage): unknown {
 }
 
 describe('local table rows', () => {
+  it('a currency sign OCR split from its amount ("£ 1,040.00") is not a cell of its own', () => {
+    expect(items(page(['Description Qty Amount', 'Office chair 5 £ 1,040.00']))).toEqual([
+      { description: 'Office chair', quantity: 5, amount: 1040 },
+    ]);
+  });
+
   it('reads "<text> <integer> <money>" as description, quantity, amount', () => {
     expect(items(page(['Description Qty Amount', 'Widgets 2 30.00']))).toEqual([
       { description: 'Widgets', quantity: 2, amount: 30 },

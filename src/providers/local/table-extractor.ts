@@ -163,10 +163,13 @@ export function extractTable(
 
 function readRow(
   columns: readonly Column[],
-  words: readonly PlacedWord[],
+  rowWords: readonly PlacedWord[],
   item: SchemaNode,
   order: DayOrder,
 ): Record<string, unknown> {
+  // OCR often splits a currency sign from its amount ("£ 1,040.00"): the lone sign is
+  // not a cell of its own, or the row would look unclean and lose its numbers.
+  const words = rowWords.filter((w) => !/^[$€£¥]$/u.test(w.text.trim()));
   let values = new Map<string, PlacedWord[]>();
   for (const word of words) {
     const column = columnOf(columns, word);
