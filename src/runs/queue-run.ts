@@ -318,71 +318,116 @@ export async function* runOnQueue(
     return recordOfJob(store, job, item.label, pattern.name);
   }
 
-  try {
-    const groups = mapWindow(
+  // Results leave as each record finishes: in `each` mode a document's pages stream one by
+  // one, so a coordinator killed mid-document has written the pages that were done.
+  const ready: BatchResult[] = [];
+  let wake: (() => void) | undefined;
+  const emit = (result: BatchResult) => {
+    ready.push(result);
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+
+  const fail = (item: InputItem, error: unknown, started: number, page?: number): BatchResult => {
+    const e =
+      error instanceof VisionpipeError
+        ? error
+        : new VisionpipeError('INTERNAL', error instanceof Error ? error.message : String(error));
+    return {
+      item,
+      record: errorRecord({ ...base, input: item.label }, e.toJSON(), {
+        latency_ms: Math.round(performance.now() - started),
+        ...(page === undefined ? {} : { page }),
+      }),
+      resumed: false,
+    };
+  };
+
+  /** Reads one input, sends its job(s) and emits each record as it finishes. */
+  async function runItem(item: InputItem): Promise<void> {
+    const started = performance.now();
+    if (item.kind === 'error') return emit(fail(item, item.error, started));
+    try {
+      const source: ImageSource = sourceOfItem(item);
+      const loaded = await loadSource(source, {
+        ...options.sourceLimits,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const sha = sha256(loaded.bytes);
+      const earlier = options.reuse?.(item, sha);
+      if (earlier && !isRecordList(earlier)) return emit({ item, record: earlier, resumed: true });
+      const plan = await planOf(loaded.bytes, item.label, documents);
+      await store.images.put(sha, loaded.bytes, plan.mediaType);
+      const limits = {
+        ...(documents.maxPages === undefined ? {} : { maxPages: documents.maxPages }),
+      };
+      if (plan.kind === 'image')
+        return emit({ item, record: await sendAndWait(item, sha, undefined), resumed: false });
+      if (documents.pages === 'document') {
+        const setting: DocumentSetting = {
+          pages: 'document',
+          ...(documents.pageRange ? { pageRange: documents.pageRange } : {}),
+          ...limits,
+        };
+        return emit({ item, record: await sendAndWait(item, sha, setting), resumed: false });
+      }
+      // Each mode: one job per selected page; pages an earlier run wrote are kept, not sent.
+      const kept = new Map(
+        (earlier && isRecordList(earlier) ? earlier : []).map((record) => [record.page, record]),
+      );
+      await Promise.all(
+        plan.pages.map(async (page) => {
+          const before = kept.get(page);
+          if (before) return emit({ item, record: before, resumed: true });
+          try {
+            const record = await sendAndWait(item, sha, { pages: 'each', pageRange: String(page) });
+            emit({ item, record, resumed: false });
+          } catch (error) {
+            emit(fail(item, error, started, page));
+          }
+        }),
+      );
+    } catch (error) {
+      emit(fail(item, error, started));
+    }
+  }
+
+  const drained: { done: boolean; error?: { error: unknown } } = { done: false };
+  const drain = (async () => {
+    for await (const _ of mapWindow(
       items,
       options.concurrency,
-      async (item): Promise<BatchResult[]> => {
-        const started = performance.now();
-        const fail = (error: unknown): BatchResult[] => {
-          const e =
-            error instanceof VisionpipeError
-              ? error
-              : new VisionpipeError('INTERNAL', error instanceof Error ? error.message : String(error));
-          return [
-            {
-              item,
-              record: errorRecord({ ...base, input: item.label }, e.toJSON(), {
-                latency_ms: Math.round(performance.now() - started),
-              }),
-              resumed: false,
-            },
-          ];
-        };
-        if (item.kind === 'error') return fail(item.error);
-        try {
-          const source: ImageSource = sourceOfItem(item);
-          const loaded = await loadSource(source, {
-            ...options.sourceLimits,
-            ...(options.signal ? { signal: options.signal } : {}),
-          });
-          const sha = sha256(loaded.bytes);
-          const earlier = options.reuse?.(item, sha);
-          if (earlier && !isRecordList(earlier)) return [{ item, record: earlier, resumed: true }];
-          const plan = await planOf(loaded.bytes, item.label, documents);
-          await store.images.put(sha, loaded.bytes, plan.mediaType);
-          const limits = {
-            ...(documents.maxPages === undefined ? {} : { maxPages: documents.maxPages }),
-          };
-          if (plan.kind === 'image')
-            return [{ item, record: await sendAndWait(item, sha, undefined), resumed: false }];
-          if (documents.pages === 'document') {
-            const setting: DocumentSetting = {
-              pages: 'document',
-              ...(documents.pageRange ? { pageRange: documents.pageRange } : {}),
-              ...limits,
-            };
-            return [{ item, record: await sendAndWait(item, sha, setting), resumed: false }];
-          }
-          // Each mode: one job per selected page; pages an earlier run wrote are kept, not sent.
-          const kept = new Map(
-            (earlier && isRecordList(earlier) ? earlier : []).map((record) => [record.page, record]),
-          );
-          return await Promise.all(
-            plan.pages.map(async (page): Promise<BatchResult> => {
-              const before = kept.get(page);
-              if (before) return { item, record: before, resumed: true };
-              const record = await sendAndWait(item, sha, { pages: 'each', pageRange: String(page) });
-              return { item, record, resumed: false };
-            }),
-          );
-        } catch (error) {
-          return fail(error);
-        }
-      },
+      runItem,
       options.stop ? { stop: options.stop } : {},
-    );
-    for await (const group of groups) yield* group;
+    ));
+  })().then(
+    () => {
+      drained.done = true;
+    },
+    (error: unknown) => {
+      drained.done = true;
+      drained.error = { error };
+    },
+  );
+  try {
+    for (;;) {
+      const next = ready.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (drained.done) {
+        if (drained.error) throw drained.error.error;
+        break;
+      }
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          wake = resolve;
+        }),
+        drain,
+      ]);
+    }
   } finally {
     watch.close();
   }
