@@ -13,11 +13,18 @@
  * | sourceNodes   | 200 000 | objects, arrays and values in the document (YAML aliases counted each time) |
  * | schemaDepth   | 32      | nesting of fields (objects in objects, lists of lists) after `$ref`s are inlined |
  * | schemaNodes   | 10 000  | schema nodes (fields, list items) after `$ref`s are inlined           |
- * | schemaBytes   | 1 MiB   | the expanded schema as JSON (what a request carries)                  |
+ * | schemaBytes   | 1 MiB   | the expanded schema as JSON, while `$ref`s are inlined (memory)        |
+ * | enumValues    | 1 000   | values of one enum (or `const`)                                       |
+ * | enumValuesTotal | 5 000 | values of every enum in the schema after `$ref`s are inlined          |
+ * | promptBytes   | 256 KiB | the instructions plus the expanded schema as JSON: the text every request carries |
  *
- * Sources: OpenAI structured outputs accept at most 5 000 properties and 10 levels of
- * nesting; the budgets leave room for other providers and the local engine while keeping
- * a pattern's cost in memory and time small and linear in its size.
+ * Sources: OpenAI structured outputs accept at most 5 000 properties, 10 levels of
+ * nesting and 1 000 enum values in all; the budgets leave room for other providers and the
+ * local engine while keeping a pattern's cost in memory and time small and linear in its
+ * size. The enum and prompt budgets bound what a pattern costs per image in prompt tokens:
+ * one enum of 110 000 short values fits in 1 MiB and costs about $0.55 an image at $2.50
+ * per million input tokens; 256 KiB is at most ~65 000 tokens (~$0.16 at that price), while
+ * real patterns are a few kilobytes.
  */
 import { invalidPattern } from './invalid.js';
 import type { SchemaNode } from './types.js';
@@ -29,6 +36,9 @@ export const PATTERN_LIMITS = {
   schemaDepth: 32,
   schemaNodes: 10_000,
   schemaBytes: 1024 * 1024,
+  enumValues: 1_000,
+  enumValuesTotal: 5_000,
+  promptBytes: 256 * 1024,
 } as const;
 
 export type PatternLimitName = keyof typeof PATTERN_LIMITS;
@@ -125,12 +135,28 @@ export function checkSchemaBudget(schema: SchemaNode, origin: string): void {
   ];
   let nodes = 0;
   let bytes = 0;
+  let enumValues = 0;
   while (stack.length > 0) {
     const { node, depth, path } = stack.pop() as { node: SchemaNode; depth: number; path: string };
     const { properties, items, ...own } = node;
     nodes += 1;
     bytes += JSON.stringify(own).length;
     const at = shortPath(path);
+    // `null` is not counted: normalisation adds it to the enum of every nullable field.
+    const values = own.enum?.filter((value) => value !== null).length ?? 0;
+    enumValues += values;
+    if (values > PATTERN_LIMITS.enumValues)
+      throw overBudget(
+        origin,
+        'enumValues',
+        `the enum at ${at} has ${values} values, more than ${PATTERN_LIMITS.enumValues}`,
+      );
+    if (enumValues > PATTERN_LIMITS.enumValuesTotal)
+      throw overBudget(
+        origin,
+        'enumValuesTotal',
+        `the schema's enums hold more than ${PATTERN_LIMITS.enumValuesTotal} values in all (reached at ${at})`,
+      );
     if (depth > PATTERN_LIMITS.schemaDepth)
       throw overBudget(
         origin,
@@ -155,4 +181,20 @@ export function checkSchemaBudget(schema: SchemaNode, origin: string): void {
     }
     if (items) stack.push({ node: items, depth: depth + 1, path: `${path}/*` });
   }
+}
+
+/**
+ * The text every request carries for a pattern: its instructions and its schema as JSON.
+ * Over `promptBytes`, each image would pay for that many prompt tokens, so the pattern is
+ * refused when it loads (checked after the schema budgets, which bound the expansion).
+ */
+export function checkPromptBudget(instructions: string, schema: SchemaNode, origin: string): void {
+  const instructionBytes = Buffer.byteLength(instructions);
+  const total = instructionBytes + Buffer.byteLength(JSON.stringify(schema));
+  if (total > PATTERN_LIMITS.promptBytes)
+    throw overBudget(
+      origin,
+      'promptBytes',
+      `the instructions (${instructionBytes} bytes) and the schema sent with every image take ${total} bytes, more than ${PATTERN_LIMITS.promptBytes}`,
+    );
 }

@@ -4,7 +4,7 @@
  * text) normalised to one strict JSON Schema, plus the render hints and fingerprint.
  */
 
-import { checkSchemaBudget, checkSourceBudget, PATTERN_LIMITS } from './budget.js';
+import { checkPromptBudget, checkSchemaBudget, checkSourceBudget, PATTERN_LIMITS } from './budget.js';
 import { patternFingerprint } from './fingerprint.js';
 import { schemaFromCsv } from './from-csv.js';
 import { schemaFromJson } from './from-json.js';
@@ -98,6 +98,7 @@ export function parsePattern(source: unknown, origin: string): Pattern {
   const valid = readPatternSource(source, origin);
   const { schema, hints, requiredFields = [], warnings = [] } = buildWithin(valid, origin);
   checkSchemaBudget(schema, origin);
+  checkPromptBudget(valid.instructions.trim(), schema, origin);
   const pattern = {
     name: valid.name.trim(),
     instructions: valid.instructions.trim(),

@@ -44,6 +44,17 @@ function wide(fields: number, description = ''): Record<string, unknown> {
   return { name: 'Wide', format: 'json', instructions: 'x', json_schema: { type: 'object', properties } };
 }
 
+/** One field whose enum holds `count` short values (`e0`, `e1`, …). */
+function oneEnum(count: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const values = Array.from({ length: count }, (_, i) => `e${i}`);
+  return {
+    name: 'Enum',
+    format: 'json',
+    instructions: 'x',
+    json_schema: { type: 'object', properties: { kind: { type: 'string', enum: values } }, ...extra },
+  };
+}
+
 function expectLimit(fn: () => unknown, limit: PatternLimitName): void {
   let thrown: unknown;
   try {
@@ -134,6 +145,67 @@ describe('pattern budgets (parsePattern: files, API payloads, stored patterns)',
   });
 });
 
+describe('enum and prompt budgets: what a pattern makes every image pay in prompt tokens', () => {
+  it('one enum of 110 000 values (~$0.55 an image in prompt tokens) is refused by the enum budget', () => {
+    expectLimit(() => parsePattern(oneEnum(110_000), 'enum.json'), 'enumValues');
+  });
+
+  it('an enum at the limit loads, one value more does not; the null of a nullable field is not counted', () => {
+    expect(() => parsePattern(oneEnum(PATTERN_LIMITS.enumValues), 'ok.json')).not.toThrow();
+    const nullable = oneEnum(PATTERN_LIMITS.enumValues);
+    const kind = (nullable.json_schema as { properties: { kind: Record<string, unknown> } }).properties.kind;
+    kind.type = ['string', 'null'];
+    expect(parsePattern(nullable, 'ok.json').schema.properties.kind?.enum).toHaveLength(
+      PATTERN_LIMITS.enumValues + 1,
+    );
+    expectLimit(() => parsePattern(oneEnum(PATTERN_LIMITS.enumValues + 1), 'enum.json'), 'enumValues');
+  });
+
+  it('enums are counted together after $refs are inlined: one 600-value enum used 10 times', () => {
+    const values = Array.from({ length: 600 }, (_, i) => `v${i}`);
+    const properties: Record<string, unknown> = {};
+    for (let i = 0; i < 10; i++) properties[`f${i}`] = { $ref: '#/$defs/kind' };
+    const source = {
+      name: 'Enums',
+      format: 'json',
+      instructions: 'x',
+      json_schema: { type: 'object', $defs: { kind: { type: 'string', enum: values } }, properties },
+    };
+    expectLimit(() => parsePattern(source, 'enums.json'), 'enumValuesTotal');
+    for (let i = 8; i < 10; i++) delete properties[`f${i}`];
+    expect(() => parsePattern(source, 'ok.json')).not.toThrow(); // 4 800 values
+  });
+
+  it('instructions and schema together are held to the prompt budget, each alone too', () => {
+    const long = (text: string) => ({ ...oneEnum(3), instructions: text });
+    expect(() => parsePattern(long('i'.repeat(PATTERN_LIMITS.promptBytes - 200)), 'ok.json')).not.toThrow();
+    expectLimit(() => parsePattern(long('i'.repeat(PATTERN_LIMITS.promptBytes)), 'long.json'), 'promptBytes');
+    // Multi-byte text counts in bytes, as a request carries it.
+    expectLimit(
+      () => parsePattern(long('é'.repeat(PATTERN_LIMITS.promptBytes / 2)), 'long.json'),
+      'promptBytes',
+    );
+    // 300 KB of descriptions: under the 1 MiB schema budget, over the prompt budget.
+    expectLimit(() => parsePattern(wide(100, 'd'.repeat(3_000)), 'wide.json'), 'promptBytes');
+    const error = (() => {
+      try {
+        parsePattern(long('i'.repeat(PATTERN_LIMITS.promptBytes)), 'long.json');
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).toMatch(
+      /^long\.json: pattern limit promptBytes \(262144\) exceeded: the instructions \(262144 bytes\) and the schema sent with every image take \d+ bytes, more than 262144$/,
+    );
+  });
+
+  it('the messages name the enum and the limit', () => {
+    expect(() => parsePattern(oneEnum(1_001), 'enum.json')).toThrow(
+      'enum.json: pattern limit enumValues (1000) exceeded: the enum at /kind has 1001 values, more than 1000',
+    );
+  });
+});
+
 describe('the CLI refuses a hostile pattern before any provider call (exit 2, no stack)', () => {
   let server: CompatibleServer;
   let dir: string;
@@ -152,6 +224,7 @@ describe('the CLI refuses a hostile pattern before any provider call (exit 2, no
     ['bomb.json', refBomb(24), 'schemaNodes'],
     ['deep.json', nested(1000), 'sourceDepth'],
     ['deep600.json', nested(600), 'sourceDepth'],
+    ['enum110k.json', oneEnum(110_000), 'enumValues'],
   ] as const)('run and estimate with %s', async (name, source, limit) => {
     const file = path.join(dir, name);
     await writeFile(file, JSON.stringify(source));
@@ -163,11 +236,11 @@ describe('the CLI refuses a hostile pattern before any provider call (exit 2, no
     );
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('INVALID_PATTERN');
-    expect(run.stderr).toContain(`pattern limit ${limit}`);
+    expect(run.stderr).toContain(`pattern limit ${limit} (`);
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
     const estimate = await runCli(['estimate', image, ...common], { env });
     expect(estimate.code).toBe(2);
-    expect(estimate.stderr).toContain(`pattern limit ${limit}`);
+    expect(estimate.stderr).toContain(`pattern limit ${limit} (`);
     expect(server.calls).toHaveLength(0);
   });
 });
