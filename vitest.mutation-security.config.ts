@@ -14,6 +14,7 @@ export default defineConfig({
       'test/security/pattern-budgets.test.ts',
       'test/security/guards-edges.test.ts',
       'test/security/fetch-url-branches.test.ts',
+      'test/security/redirect-hops.test.ts',
       'test/image/fetch-url.test.ts',
     ],
     exclude: [],
