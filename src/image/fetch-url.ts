@@ -106,11 +106,15 @@ function checkUrl(raw: string, label: string, policy: AddressPolicy): URL {
   return url;
 }
 
+/**
+ * The first error in `error`'s cause chain that matches, however deep a resolver or a
+ * dispatcher wrapped it (a refusal stays URL_BLOCKED); a chain that loops back is walked once.
+ */
 function findCause(error: unknown, predicate: (e: unknown) => boolean): unknown {
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 5; depth++) {
+  const seen = new Set<unknown>();
+  for (let current = error; current && !seen.has(current); current = (current as { cause?: unknown }).cause) {
+    seen.add(current);
     if (predicate(current)) return current;
-    current = (current as { cause?: unknown }).cause;
   }
   return undefined;
 }

@@ -6,7 +6,7 @@
  * server is a public host reached by name (allowNetworks names its address).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Resolver } from '../../src/image/address-policy.js';
+import { BlockedAddressError, type Resolver } from '../../src/image/address-policy.js';
 import { type FetchLimits, fetchUrlBytes } from '../../src/image/fetch-url.js';
 import { startServer, type TestServer } from '../support/http.js';
 
@@ -269,6 +269,119 @@ describe('fetchUrlBytes: refusals and failures name the input', () => {
       input: url,
       code: 'ABORTED',
       message: `${url}: aborted`,
+    });
+  });
+});
+
+describe('fetchUrlBytes: errors from a resolver, and the connections it leaves', () => {
+  const failing =
+    (error: unknown): Resolver =>
+    async () => {
+      throw error;
+    };
+
+  it('an error without a code is FETCH_FAILED naming the input, with its message and cause', async () => {
+    const cause = new Error('resolver broke');
+    const url = 'http://images.test/x.png?token=s3cr3t-value';
+    const error = await fetchUrlBytes(url, { resolve: failing(cause), timeoutMs: 10_000 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      code: 'FETCH_FAILED',
+      message: 'http://images.test/x.png?token=[redacted]: resolver broke',
+      input: 'http://images.test/x.png?token=[redacted]',
+    });
+    expect((error as { cause?: unknown }).cause).toBe(cause);
+  });
+
+  it('a code that is not text is left out of the message', async () => {
+    const error = Object.assign(new Error('odd failure'), { code: 42 });
+    await expect(fetchIt('http://images.test/x.png', { resolve: failing(error) })).rejects.toMatchObject({
+      code: 'FETCH_FAILED',
+      message: 'http://images.test/x.png: odd failure',
+    });
+  });
+
+  it('a refusal wrapped deep inside a resolver error is still URL_BLOCKED', async () => {
+    const inner = new BlockedAddressError('images.test', '10.0.0.7', 'private');
+    let wrapped: Error = inner;
+    for (let i = 0; i < 8; i++) wrapped = new Error(`layer ${i}`, { cause: wrapped });
+    await expect(fetchIt('http://images.test/x.png', { resolve: failing(wrapped) })).rejects.toMatchObject({
+      code: 'URL_BLOCKED',
+      message: expect.stringContaining('images.test resolves to 10.0.0.7 (private)'),
+    });
+  });
+
+  it('an error whose cause chain loops back ends as FETCH_FAILED (walked once)', async () => {
+    const a = new Error('first') as Error & { cause?: unknown };
+    const b = new Error('second', { cause: a });
+    a.cause = b;
+    await expect(fetchIt('http://images.test/x.png', { resolve: failing(a) })).rejects.toMatchObject({
+      code: 'FETCH_FAILED',
+      message: 'http://images.test/x.png: first',
+    });
+  });
+
+  describe('connections', () => {
+    let pool: {
+      port: number;
+      connections: number;
+      open: Set<import('node:net').Socket>;
+      close(): Promise<void>;
+    };
+    beforeAll(async () => {
+      const http = await import('node:http');
+      const open = new Set<import('node:net').Socket>();
+      const srv = http.createServer((_req, res) => res.end(BODY));
+      // Long enough that only the client can close an idle connection within the test.
+      srv.keepAliveTimeout = 60_000;
+      const state = { connections: 0 };
+      srv.on('connection', (socket) => {
+        state.connections++;
+        open.add(socket);
+        socket.on('close', () => open.delete(socket));
+      });
+      await new Promise<void>((done) => srv.listen(0, '127.0.0.1', done));
+      pool = {
+        port: (srv.address() as import('node:net').AddressInfo).port,
+        get connections() {
+          return state.connections;
+        },
+        open,
+        close: () =>
+          new Promise<void>((done) => {
+            srv.closeAllConnections();
+            srv.close(() => done());
+          }),
+      };
+    });
+    afterAll(() => pool.close());
+
+    const settle = async () => {
+      for (let i = 0; i < 50 && pool.open.size > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    };
+
+    it('a fetch with its own resolver closes its connections when it ends (no socket left per fetch)', async () => {
+      for (let i = 0; i < 3; i++) {
+        const fetched = await fetchIt(`http://images.test:${pool.port}/body`);
+        expect(fetched.bytes.equals(BODY)).toBe(true);
+      }
+      await settle();
+      expect(pool.open.size).toBe(0);
+    });
+
+    it('fetches without a resolver share pooled keep-alive connections', async () => {
+      const before = pool.connections;
+      for (let i = 0; i < 5; i++) {
+        const fetched = await fetchUrlBytes(`http://127.0.0.1:${pool.port}/body`, {
+          allowPrivateNetworks: true,
+        });
+        expect(fetched.bytes.equals(BODY)).toBe(true);
+        // Lets the client hand the idle connection back to the pool before the next fetch.
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // One connection when reused; five when every fetch opens (and closes) its own.
+      expect(pool.connections - before).toBeLessThan(3);
     });
   });
 });
