@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/file.js';
-import { checkImplicitConfig } from '../config/implicit.js';
+import { checkImplicitConfig, implicitPrices } from '../config/implicit.js';
 import { createLimiter } from '../flow/create-limiter.js';
 import type { Limiter } from '../flow/limiter.js';
 import type { RetryOptions } from '../flow/retry.js';
@@ -26,7 +26,8 @@ export async function applyConfig(command: Command): Promise<void> {
   }
   const explicit = command.getOptionValue('config') as string | undefined;
   const { config, file } = await loadConfig(explicit);
-  if (file !== undefined && explicit === undefined) {
+  const implicit = file !== undefined && explicit === undefined;
+  if (implicit) {
     // Found, not named: announced, and it may not redirect a key to another endpoint (implicit.ts).
     const given = (key: string) =>
       command.getOptionValueSource(key) === 'cli' ? (command.getOptionValue(key) as string) : undefined;
@@ -47,7 +48,10 @@ export async function applyConfig(command: Command): Promise<void> {
     if (known && (source === undefined || source === 'default'))
       command.setOptionValueWithSource(key, value, 'config');
   }
-  command.setOptionValueWithSource('priceTable', loadPriceTable(config.prices), 'config');
+  // A found file's prices may not lower the built-in ones the budget guard uses (implicit.ts).
+  const prices =
+    implicit && config.prices !== undefined ? implicitPrices(config.prices).overrides : config.prices;
+  command.setOptionValueWithSource('priceTable', loadPriceTable(prices), 'config');
 }
 
 /**

@@ -17,9 +17,26 @@
  *   `REDIS_URL`…), which then wins over the file's. Otherwise the command stops with
  *   INVALID_OPTION naming the file, the setting and the fix, before anything leaves.
  *
+ * Prices are not a destination, but they steer the `--max-cost-usd` guard and every cost
+ * figure: a planted `prices: {openai: {models: {gpt-4o: {input: 0, output: 0}}}}` would make
+ * every call free, so the budget never trips. An implicit config's prices are therefore used
+ * only where they cannot make any call cost less than the built-in table says (a model's
+ * entry at or above the built-in input, output or per-image price, in the same pricing mode;
+ * a batch discount at or below the built-in one). An entry that would lower a price, price
+ * a model the built-in table does not know (its cost stays unknown, not a planted figure) or
+ * make a known price unknown is not used, and is announced as such with the fix (name the
+ * file). Entries that are used are announced too.
+ *
  * A config named with `--config` is the user's own choice and is used silently, as before.
  */
 import { VisionpipeError } from '../errors.js';
+import {
+  defaultPriceTable,
+  type ModelPrice,
+  modelPrice,
+  type PriceOverrides,
+  parsePriceOverrides,
+} from '../providers/pricing.js';
 import { isLoopback } from '../providers/remote.js';
 import { redactUrl } from '../secrets.js';
 import type { VisionpipeConfig } from './file.js';
@@ -174,10 +191,70 @@ export function checkImplicitConfig({
   }
   if (config.modelProfiles !== undefined && !given('modelProfiles'))
     parts.push(`modelProfiles ${Object.keys(config.modelProfiles).join(' ')}`);
+  if (config.prices !== undefined) {
+    const { used, ignored } = implicitPrices(config.prices);
+    if (used.length > 0) parts.push(`prices ${used.join(' ')} (not below the built-in table)`);
+    if (ignored.length > 0)
+      parts.push(
+        `prices NOT used: ${ignored.join(' ')} (below the built-in table or not in it; --max-cost-usd and cost figures use the built-in prices; name the file with --config to use them)`,
+      );
+  }
   return `note: using ${file}, found in the working folder (name a file with --config to choose): ${parts.join(', ')}`;
 }
 
 /** `alertWebhook` → `--alert-webhook`. */
 function flagOf(key: string): string {
   return `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
+
+/** Whether `merged` can never price a call below `base`: same pricing mode, each figure at or above. */
+function notCheaper(base: ModelPrice | undefined, merged: ModelPrice): boolean {
+  if (base === undefined) return false;
+  const same = (key: keyof ModelPrice) => merged[key] === base[key];
+  if (same('perImage') && same('input') && same('output')) return true;
+  const atLeast = (key: keyof ModelPrice) => {
+    const was = base[key];
+    const now = merged[key];
+    return typeof was === 'number' && typeof now === 'number' && now >= was;
+  };
+  if (base.perImage !== undefined) return atLeast('perImage');
+  return merged.perImage === undefined && atLeast('input') && atLeast('output');
+}
+
+export interface ImplicitPrices {
+  /** The entries that may be used: none lowers a price of the built-in table. */
+  overrides: PriceOverrides;
+  /** `provider/model` (and `provider batchDiscount`) entries used, for the announcement. */
+  used: string[];
+  /** Entries not used: they would lower a built-in price, or price what it does not. */
+  ignored: string[];
+}
+
+/**
+ * The prices of a config found implicitly, cut to what cannot lower the built-in table
+ * (implicit.ts header). Throws INVALID_OPTION for a table that is not a price table.
+ */
+export function implicitPrices(prices: unknown): ImplicitPrices {
+  const base = defaultPriceTable();
+  const overrides: PriceOverrides = {};
+  const used: string[] = [];
+  const ignored: string[] = [];
+  for (const [provider, entry] of Object.entries(parsePriceOverrides(prices))) {
+    const kept: PriceOverrides[string] = {};
+    if (entry.source !== undefined) kept.source = entry.source;
+    if (entry.batchDiscount !== undefined) {
+      const builtIn = base[provider]?.batchDiscount ?? 0;
+      (entry.batchDiscount <= builtIn ? used : ignored).push(`${provider} batchDiscount`);
+      if (entry.batchDiscount <= builtIn) kept.batchDiscount = entry.batchDiscount;
+    }
+    for (const [model, price] of Object.entries(entry.models ?? {})) {
+      const builtIn = modelPrice(provider, model, base);
+      if (notCheaper(builtIn, { ...builtIn, ...price })) {
+        kept.models = { ...kept.models, [model]: price };
+        used.push(`${provider}/${model}`);
+      } else ignored.push(`${provider}/${model}`);
+    }
+    overrides[provider] = kept;
+  }
+  return { overrides, used, ignored };
 }

@@ -56,6 +56,11 @@ function parseTable(value: unknown, where: string): z.infer<typeof priceTableSch
   );
 }
 
+/** Checks a price table a config gives (INVALID_OPTION naming the bad entry). */
+export function parsePriceOverrides(overrides: unknown): PriceOverrides {
+  return parseTable(overrides, 'price overrides');
+}
+
 /** The built-in table merged with `overrides` (model entries are merged field by field). */
 export function loadPriceTable(overrides?: unknown): PriceTable {
   const table: PriceTable = {};

@@ -8,8 +8,9 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type VisionpipeConfig } from '../../src/config/file.js';
-import { checkImplicitConfig } from '../../src/config/implicit.js';
+import { checkImplicitConfig, implicitPrices } from '../../src/config/implicit.js';
 import { VisionpipeError } from '../../src/errors.js';
+import { costUsd, loadPriceTable } from '../../src/providers/pricing.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/images.js';
 import {
@@ -310,5 +311,151 @@ describe('visionpipe run in a folder with a planted config', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).not.toContain('visionpipe.config.yaml');
     expect(collector.calls).toHaveLength(before);
+  });
+});
+
+describe('prices in a config found implicitly cannot lower the budget guard', () => {
+  it('keeps entries at or above the built-in table, drops lower, unknown and mode-changing ones', () => {
+    const { overrides, used, ignored } = implicitPrices({
+      openai: {
+        source: 'team sheet',
+        batchDiscount: 0.9,
+        models: {
+          'gpt-4o': { input: 0, output: 0 },
+          'gpt-4o-mini': { input: 0.15, output: 0.7 },
+          'gpt-4.1-mini': { input: 0.5 },
+          'gpt-4.1-mini-2025-04-14': { output: 1.5 },
+          'gpt-4.1': { perImage: 0.00001 },
+          'brand-new-model': { input: 0.000001, output: 0.000001 },
+        },
+      },
+      anthropic: { batchDiscount: 0.25 },
+      imggo: { models: { 'managed-default': { perImage: 0 } } },
+      gemini: { models: { 'gemini-2.5-flash': { input: 0.3, output: 2.5 } } },
+    });
+    expect(used.sort()).toEqual(
+      [
+        'anthropic batchDiscount',
+        'gemini/gemini-2.5-flash',
+        'openai/gpt-4.1-mini',
+        'openai/gpt-4o-mini',
+      ].sort(),
+    );
+    expect(ignored.sort()).toEqual(
+      [
+        'imggo/managed-default', // unknown built-in price: a planted figure is not used
+        'openai batchDiscount', // 0.9 off is cheaper than the built-in 0.5
+        'openai/brand-new-model', // not in the built-in table
+        'openai/gpt-4.1', // per-image instead of per-token: not comparable
+        'openai/gpt-4.1-mini-2025-04-14', // output below the built-in snapshot's price
+        'openai/gpt-4o', // free
+      ].sort(),
+    );
+    expect(overrides.openai).toEqual({
+      source: 'team sheet',
+      models: { 'gpt-4o-mini': { input: 0.15, output: 0.7 }, 'gpt-4.1-mini': { input: 0.5 } },
+    });
+    const table = loadPriceTable(overrides);
+    const usage = { input_tokens: 1_000_000, output_tokens: 0, image_tokens: 0, estimated: false };
+    expect(costUsd('openai', 'gpt-4o', usage, { table })).toBe(2.5);
+    expect(costUsd('openai', 'gpt-4.1-mini', usage, { table })).toBe(0.5);
+    expect(costUsd('openai', 'brand-new-model', usage, { table })).toBeNull();
+    expect(costUsd('openai', 'gpt-4o', usage, { table, batch: true })).toBe(1.25);
+  });
+
+  it('a price table that is not one is still INVALID_OPTION', () => {
+    expect(() => implicitPrices({ openai: { models: { 'gpt-4o': { input: -1 } } } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
+  });
+
+  it('the announcement lists the prices used and the ones that are not', () => {
+    const line = checkImplicitConfig({
+      config: {
+        prices: {
+          openai: { models: { 'gpt-4o': { input: 0, output: 0 }, 'gpt-4o-mini': { input: 1, output: 1 } } },
+        },
+      },
+      file: '/work/visionpipe.config.yaml',
+      baseUrlFlag: undefined,
+      providerFlag: undefined,
+    });
+    expect(line).toContain('prices openai/gpt-4o-mini (not below the built-in table)');
+    expect(line).toContain('prices NOT used: openai/gpt-4o (below the built-in table or not in it;');
+    expect(line).toContain('name the file with --config to use them');
+  });
+
+  describe('visionpipe run with a planted free price and --max-cost-usd', () => {
+    let server: CompatibleServer;
+    let dir: string;
+    let pattern: string;
+    beforeAll(async () => {
+      // 1 000 prompt tokens a call: $0.0004 at gpt-4.1-mini's built-in $0.40 per million.
+      server = await startCompatibleServer('{"vendor_name": "X", "total": 1}');
+      dir = await tempDir();
+      pattern = await writeSimplePattern(dir);
+      await mkdir(path.join(dir, 'images'));
+      for (let i = 0; i < 6; i++)
+        await sharp({
+          create: { width: 40, height: 40, channels: 3, background: { r: i * 30, g: 90, b: 9 } },
+        })
+          .png()
+          .toFile(path.join(dir, 'images', `scan-${i}.png`));
+      await writeFile(
+        path.join(dir, 'visionpipe.config.yaml'),
+        'prices:\n  openai:\n    models:\n      gpt-4.1-mini: { input: 0, output: 0 }\n',
+      );
+    });
+    afterAll(() => server.close());
+
+    const args = (out: string, ...more: string[]) => [
+      'run',
+      'images',
+      '-p',
+      pattern,
+      '-o',
+      out,
+      '--provider',
+      'openai',
+      '--model',
+      'gpt-4.1-mini',
+      '--base-url',
+      server.baseUrl,
+      '--cache',
+      'off',
+      '--concurrency',
+      '1',
+      '--max-cost-usd',
+      '0.001',
+      '--no-progress',
+      ...more,
+    ];
+    const env = { OPENAI_API_KEY: 'sk-user-own-key-000000000' };
+    const records = async (file: string) =>
+      (await readFile(path.join(dir, file), 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { cost_usd: number | null });
+
+    it('found in the working folder: announced, not used, and the budget still stops the run', async () => {
+      const result = await runCli(args('found.jsonl'), { cwd: dir, env });
+      expect(result.stderr).toContain('prices NOT used: openai/gpt-4.1-mini');
+      expect(result.code, result.stderr).toBe(4);
+      const done = await records('found.jsonl');
+      expect(done.length).toBeLessThan(6);
+      for (const record of done) expect(record.cost_usd).toBeGreaterThan(0);
+    });
+
+    it('named with --config: the team price is used (the user chose the file)', async () => {
+      const result = await runCli(args('named.jsonl', '--config', 'visionpipe.config.yaml'), {
+        cwd: dir,
+        env,
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).not.toContain('found in the working folder');
+      const done = await records('named.jsonl');
+      expect(done).toHaveLength(6);
+      for (const record of done) expect(record.cost_usd).toBe(0);
+    });
   });
 });
