@@ -18,7 +18,9 @@
  *
  * Errors, each naming the input: DOCUMENT_ENCRYPTED, DOCUMENT_DAMAGED, DOCUMENT_EMPTY,
  * TOO_MANY_PAGES (pages selected > maxPages), PAGE_OUT_OF_RANGE, PIXEL_LIMIT (a TIFF or
- * HEIC page over limitInputPixels), IMAGE_DECODE (a TIFF page libvips cannot decode).
+ * HEIC page over limitInputPixels; a PDF page whose render size, or one of whose images as
+ * declared, is over it, checked before PDFium allocates or decodes), IMAGE_DECODE (a TIFF
+ * page libvips cannot decode, a PDF page PDFium cannot render).
  */
 
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
@@ -100,7 +102,7 @@ function fromBitmap(bitmap: Bitmap): Sharp {
   });
 }
 
-function pdfSource(pdf: PdfHandle, maxDpi: number): PageSource {
+function pdfSource(pdf: PdfHandle, maxDpi: number, label: string, limitInputPixels: number): PageSource {
   return {
     pageCount: pdf.pageCount,
     async nativeSize(page) {
@@ -112,16 +114,42 @@ function pdfSource(pdf: PdfHandle, maxDpi: number): PageSource {
       };
     },
     async pixels(page, width, height) {
+      // Checked before PDFium allocates or decodes anything: a page drawn at a size no
+      // profile bounds (200 000 pt square at 300 DPI), or an image XObject declaring more
+      // pixels than an image file may have (a small Flate stream can inflate to gigabytes).
+      if (width * height > limitInputPixels)
+        throw pixelLimit(
+          label,
+          width,
+          height,
+          limitInputPixels,
+          `page ${page} would render at ${width}×${height},`,
+        );
+      const image = pdf.largestImage(page);
+      if (image && image.width * image.height > limitInputPixels)
+        throw pixelLimit(
+          label,
+          image.width,
+          image.height,
+          limitInputPixels,
+          `page ${page} holds a ${image.width}×${image.height} image,`,
+        );
       return fromBitmap(await pdf.render(page, width, height));
     },
     close: () => pdf.close(),
   };
 }
 
-function pixelLimit(label: string, width: number, height: number, limit: number): VisionpipeError {
+function pixelLimit(
+  label: string,
+  width: number,
+  height: number,
+  limit: number,
+  subject = `a ${width}×${height} page is`,
+): VisionpipeError {
   return new VisionpipeError(
     'PIXEL_LIMIT',
-    `${label}: a ${width}×${height} page is over the limitInputPixels of ${(limit / 1e6).toFixed(1)} MP`,
+    `${label}: ${subject} over the limitInputPixels of ${(limit / 1e6).toFixed(1)} MP`,
     { input: label },
   );
 }
@@ -193,7 +221,8 @@ async function openSource(
   options: DocumentOptions,
 ): Promise<PageSource> {
   const limitInputPixels = options.limitInputPixels ?? 268_402_689;
-  if (kind === 'pdf') return pdfSource(await openPdf(bytes, label), options.maxDpi ?? DEFAULT_MAX_DPI);
+  if (kind === 'pdf')
+    return pdfSource(await openPdf(bytes, label), options.maxDpi ?? DEFAULT_MAX_DPI, label, limitInputPixels);
   if (kind === 'tiff') return tiffSource(bytes, label, limitInputPixels);
   return heicSource(bytes, label, limitInputPixels);
 }

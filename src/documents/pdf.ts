@@ -29,6 +29,11 @@ export interface PdfHandle {
   pageCount: number;
   /** Size of 1-based `page` in points. */
   pageSize(page: number): PageSize;
+  /**
+   * The image on 1-based `page` (form XObjects included) with the most pixels, as its
+   * dictionary declares them (nothing is decoded), or undefined when it has none.
+   */
+  largestImage(page: number): PageSize | undefined;
   /** Renders 1-based `page` to exactly `width`×`height` pixels on white. */
   render(page: number, width: number, height: number): Promise<Bitmap>;
   /** Frees the document inside the wasm instance. Safe to call twice. */
@@ -36,6 +41,51 @@ export interface PdfHandle {
 }
 
 let library: Promise<PDFiumLibrary> | undefined;
+
+/** The raw PDFium calls the page-object walk needs (the wrapper keeps them on `module`). */
+interface RawPdfium {
+  _FPDFPage_CountObjects(page: number): number;
+  _FPDFPage_GetObject(page: number, index: number): number;
+  _FPDFPageObj_GetType(object: number): number;
+  _FPDFFormObj_CountObjects(form: number): number;
+  _FPDFFormObj_GetObject(form: number, index: number): number;
+  _FPDFImageObj_GetImagePixelSize(image: number, width: number, height: number): number;
+  wasmExports: { malloc(size: number): number; free(pointer: number): void };
+  HEAPU32: Uint32Array;
+}
+const PAGEOBJ_IMAGE = 3;
+const PAGEOBJ_FORM = 5;
+/** Objects looked at per page before the walk stops (a form XObject used many times nests). */
+const MAX_OBJECTS_WALKED = 200_000;
+const MAX_FORM_DEPTH = 16;
+
+/** Walks a loaded page's objects, forms included, for the image with the most declared pixels. */
+function largestImageOn(raw: RawPdfium, page: number): PageSize | undefined {
+  const size = raw.wasmExports.malloc(8);
+  let largest: PageSize | undefined;
+  let walked = 0;
+  const stack: Array<{ form: number | undefined; depth: number }> = [{ form: undefined, depth: 0 }];
+  try {
+    while (stack.length > 0 && walked < MAX_OBJECTS_WALKED) {
+      const { form, depth } = stack.pop() as { form: number | undefined; depth: number };
+      const count =
+        form === undefined ? raw._FPDFPage_CountObjects(page) : raw._FPDFFormObj_CountObjects(form);
+      for (let i = 0; i < count && walked < MAX_OBJECTS_WALKED; i++, walked++) {
+        const object =
+          form === undefined ? raw._FPDFPage_GetObject(page, i) : raw._FPDFFormObj_GetObject(form, i);
+        const type = raw._FPDFPageObj_GetType(object);
+        if (type === PAGEOBJ_FORM && depth < MAX_FORM_DEPTH) stack.push({ form: object, depth: depth + 1 });
+        if (type !== PAGEOBJ_IMAGE || !raw._FPDFImageObj_GetImagePixelSize(object, size, size + 4)) continue;
+        const width = raw.HEAPU32[size >>> 2] as number;
+        const height = raw.HEAPU32[(size >>> 2) + 1] as number;
+        if (!largest || width * height > largest.width * largest.height) largest = { width, height };
+      }
+    }
+  } finally {
+    raw.wasmExports.free(size);
+  }
+  return largest;
+}
 
 function pdfium(): Promise<PDFiumLibrary> {
   library ??= PDFiumLibrary.init();
@@ -90,9 +140,24 @@ export async function openPdf(bytes: Uint8Array, label: string): Promise<PdfHand
       const size = loadPage(page).getOriginalSize();
       return { width: size.originalWidth, height: size.originalHeight };
     },
+    largestImage(page) {
+      // The wrapper keeps PDFium's module and the page handle as private fields.
+      const loaded = loadPage(page) as unknown as { module: RawPdfium; pageIdx: number };
+      return largestImageOn(loaded.module, loaded.pageIdx);
+    },
     async render(page, width, height) {
-      const rendered = await loadPage(page).render({ width, height, render: 'bitmap' });
-      return { data: rendered.data, width: rendered.width, height: rendered.height };
+      try {
+        const rendered = await loadPage(page).render({ width, height, render: 'bitmap' });
+        return { data: rendered.data, width: rendered.width, height: rendered.height };
+      } catch (error) {
+        if (error instanceof VisionpipeError) throw error;
+        // E.g. "Failed to allocate memory for bitmap": PDFium's wasm memory stops at 2 GiB.
+        throw new VisionpipeError(
+          'IMAGE_DECODE',
+          `${label}: page ${page} cannot be rendered at ${width}×${height} (${(error as Error).message})`,
+          { input: label, cause: error },
+        );
+      }
     },
     close() {
       if (!open) return;
