@@ -199,6 +199,30 @@ describe('enum and prompt budgets: what a pattern makes every image pay in promp
     );
   });
 
+  it('each budget at its exact limit loads; one more is refused with a message naming it', () => {
+    const enums = (counts: number[]) => {
+      const properties: Record<string, unknown> = {};
+      counts.forEach((count, i) => {
+        properties[`f${i}`] = { type: 'string', enum: Array.from({ length: count }, (_, v) => `v${v}`) };
+      });
+      return {
+        name: 'Enums',
+        format: 'json',
+        instructions: 'x',
+        json_schema: { type: 'object', properties },
+      };
+    };
+    expect(() => parsePattern(enums([1000, 1000, 1000, 1000, 1000]), 'ok.json')).not.toThrow();
+    expect(() => parsePattern(enums([1000, 1000, 1000, 1000, 1000, 1]), 'enums.json')).toThrow(
+      /^enums\.json: pattern limit enumValuesTotal \(5000\) exceeded: the schema's enums hold more than 5000 values in all \(reached at \/f\d\)$/,
+    );
+    const schemaBytes = Buffer.byteLength(JSON.stringify(parsePattern(oneEnum(3), 'ok.json').schema));
+    const exact = { ...oneEnum(3), instructions: 'i'.repeat(PATTERN_LIMITS.promptBytes - schemaBytes) };
+    expect(() => parsePattern(exact, 'ok.json')).not.toThrow();
+    exact.instructions += 'i';
+    expectLimit(() => parsePattern(exact, 'long.json'), 'promptBytes');
+  });
+
   it('the messages name the enum and the limit', () => {
     expect(() => parsePattern(oneEnum(1_001), 'enum.json')).toThrow(
       'enum.json: pattern limit enumValues (1000) exceeded: the enum at /kind has 1001 values, more than 1000',
