@@ -14,7 +14,7 @@
  * - one success rate: the alert prints the figure the summary prints, also on a resumed run.
  * - a second Ctrl-C still prints the (partial) summary, headed "stopped", before exit 130.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Summary } from '../../src/runs/summary.js';
@@ -183,19 +183,16 @@ describe('one success rate', () => {
 });
 
 describe('a second Ctrl-C', () => {
-  it('still prints the partial summary, headed stopped, then exits 130', async () => {
-    let called: () => void = () => {};
-    const firstCall = new Promise<void>((resolve) => {
-      called = resolve;
-    });
-    server = await startCompatibleServer(() => {
-      called();
-      return { content: ANSWER, delayMs: 60_000 };
-    });
+  it('still prints the partial summary, headed stopped with what was done and left, then exits 130', async () => {
+    // The first call answers at once; the others hang until the run is stopped.
+    server = await startCompatibleServer((_call, n) =>
+      n === 1 ? { content: ANSWER } : { content: ANSWER, delayMs: 60_000 },
+    );
+    const out = path.join(work, 'twice.jsonl');
     const result = await runOpenAiCompatible(images, {
       pattern,
       baseUrl: server.baseUrl,
-      out: path.join(work, 'twice.jsonl'),
+      out,
       extra: ['--cache', 'off', '--no-progress', '--fresh'],
       cwd: work,
       timeoutMs: 30_000,
@@ -209,15 +206,26 @@ describe('a second Ctrl-C', () => {
             child.kill('SIGINT');
           }
         });
-        void firstCall.then(() => child.kill('SIGINT'));
+        // Ctrl-C once the first record is written: 1 done, 3 in flight.
+        const poll = setInterval(() => {
+          void readFile(out, 'utf8').then(
+            (text) => {
+              if (text.includes('\n')) {
+                clearInterval(poll);
+                child.kill('SIGINT');
+              }
+            },
+            () => {},
+          );
+        }, 50);
+        child.on('exit', () => clearInterval(poll));
       },
     });
     expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toContain('Interrupted again: aborting');
     expect(result.stdout).toMatch(
-      /^stopped \(Ctrl-C\/SIGTERM\) after 0 of 4 inputs, 4 not processed: no image processed/m,
+      /^stopped \(Ctrl-C\/SIGTERM\) after 1 of 4 inputs, 3 not processed: 1 image processed in /m,
     );
-    expect(result.stdout).toContain('success – (nothing attempted)');
-    expect(result.stdout).not.toContain('100.0 %');
+    expect(result.stdout).toContain('stopped early (Ctrl-C/SIGTERM): 3 inputs not processed');
   });
 });
