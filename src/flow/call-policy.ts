@@ -14,9 +14,14 @@
  *
  * With an adaptive flow (flow/adaptive.ts), a throttle is not an attempt: the call goes
  * back to the flow, which has paused and slowed everyone, and is sent again when
- * admitted, for as long as the wait budget (`retry.maxTotalWaitMs`, `--max-retry-wait`,
- * default 2 min) lasts. Waits and refused calls are added to `tally` (the record's
- * `rate_limited`). Without a flow, throttles are retried like any retryable failure.
+ * admitted, for as long as the image's wait budget (`retry.maxTotalWaitMs`,
+ * `--max-retry-wait`, default 2 min) lasts. The budget is per image: `tally` (the record's
+ * `rate_limited`) is shared by all the image's calls, and holds the refused calls and the
+ * time spent waiting to send them again (the flow's admission, then the limiter). That
+ * wait is cut off when the budget runs out, so `wait_ms` never passes it; a known pause
+ * that would overrun it fails the image at once. The wait before a call's first send
+ * (pacing) is not budgeted: like every wait it is published (`callState`) for the
+ * progress line. Without a flow, throttles are retried like any retryable failure.
  */
 import { VisionpipeError } from '../errors.js';
 import { type CallStateEvent, publish } from '../observe/events.js';
