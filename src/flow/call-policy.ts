@@ -299,12 +299,17 @@ function overBudget(
   label: string,
   ahead: boolean,
 ): VisionpipeError {
-  const waited = `still rate limited after waiting ${Math.round(tally.waitMs / 1000)} s (${tally.count} × refused)`;
+  const waited = `still rate limited after waiting ${seconds(tally.waitMs)} (${tally.count} × refused)`;
   const why = ahead
-    ? `and the next wait would overrun the --max-retry-wait budget of ${Math.round(budgetMs / 1000)} s for one image`
-    : `the --max-retry-wait budget of ${Math.round(budgetMs / 1000)} s for one image`;
+    ? `and the next wait would overrun the --max-retry-wait budget of ${seconds(budgetMs)} for one image`
+    : `the --max-retry-wait budget of ${seconds(budgetMs)} for one image`;
   const message = `${label}: ${waited}, ${why}: ${refusal.message}`;
   return markAttempts(new VisionpipeError('RATE_LIMITED', message, { retryable: false }), attempt);
+}
+
+/** "0.3 s", "4 s", "120 s": whole seconds from 10 s on. */
+function seconds(ms: number): string {
+  return ms < 10_000 && ms % 1000 !== 0 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
 /** The `rateLimit` snapshot a provider result carries (ExtractResult, AskResult), if any. */
