@@ -1,7 +1,7 @@
 /**
  * Ctrl-C handling for batch commands: the first SIGINT stops new work from starting and
  * lets running items finish (so results are flushed and the summary printed); the second
- * aborts at once with exit code 130.
+ * aborts at once with exit code 130, after printing what `onSecond` prints (the partial summary).
  */
 import { setMaxListeners } from 'node:events';
 
@@ -23,6 +23,12 @@ export interface InterruptOptions {
   graceMs?: number;
   /** Told when the grace period ran out and in-flight work is being aborted. */
   onGraceOver?: () => void;
+  /**
+   * Called on the second signal, after in-flight work was aborted and just before the
+   * process exits with 130: what to print at once (a run's partial summary). Must be quick
+   * and synchronous; what it throws is ignored.
+   */
+  onSecond?: () => void;
 }
 
 /** What bin/visionpipe.cjs keeps of the signals that came while `run` was starting. */
@@ -78,6 +84,11 @@ export function handleInterrupts(
     }
     abort.abort();
     process.stderr.write('\nInterrupted again: aborting.\n');
+    try {
+      options.onSecond?.();
+    } catch {
+      // the exit must not wait on a summary that cannot be printed
+    }
     process.exit(130);
   };
   process.on('SIGINT', handler);

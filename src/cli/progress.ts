@@ -26,6 +26,8 @@ export interface ProgressOptions {
   intervalMs?: number;
   /** What the run waits on now (e.g. `waiting 12 s: rate limited by …`), shown in place of the ETA. */
   status?: () => string | undefined;
+  /** Figures added at the end of the line once there are some (e.g. `rate limit: waited 12 s, 3 × 429, 1 retry`). */
+  totals?: () => string | undefined;
 }
 
 class Counter {
@@ -45,10 +47,10 @@ class Counter {
     return ((this.total - this.done) / rate) * 1000;
   }
 
-  describe(label: string, status: string | undefined): string {
+  describe(label: string, status: string | undefined, totals: string | undefined): string {
     const total = this.total === undefined ? '?' : String(this.total);
     const pct = this.total ? ` (${Math.floor((this.done / this.total) * 100)}%)` : '';
-    return `${label}: ${this.done}/${total}${pct}, ${formatRate(this.rate())}/s, ${plural(this.failed, 'error')}, ${status ?? `ETA ${formatDuration(this.etaMs())}`}`;
+    return `${label}: ${this.done}/${total}${pct}, ${formatRate(this.rate())}/s, ${plural(this.failed, 'error')}, ${status ?? `ETA ${formatDuration(this.etaMs())}`}${totals ? ` · ${totals}` : ''}`;
   }
 }
 
@@ -66,7 +68,8 @@ function barProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Prog
         const bar = '█'.repeat(filled) + '░'.repeat(Math.max(0, width - filled));
         const total = counter.total === undefined ? '?' : counter.total;
         const waiting = options.status?.();
-        return `${options.label} ${bar} ${params.value}/${total} | ${formatRate(counter.rate())}/s | ${waiting ?? `ETA ${formatDuration(counter.etaMs())}`} | ${plural(counter.failed, 'error')}`;
+        const totals = options.totals?.();
+        return `${options.label} ${bar} ${params.value}/${total} | ${formatRate(counter.rate())}/s | ${waiting ?? `ETA ${formatDuration(counter.etaMs())}`} | ${plural(counter.failed, 'error')}${totals ? ` | ${totals}` : ''}`;
       },
     },
     cliProgress.Presets.shades_grey,
@@ -98,7 +101,7 @@ function lineProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Pro
   const interval =
     options.intervalMs ?? (Number.isFinite(envInterval) && envInterval > 0 ? envInterval : 5000);
   const timer = setInterval(
-    () => stream.write(`${counter.describe(options.label, options.status?.())}\n`),
+    () => stream.write(`${counter.describe(options.label, options.status?.(), options.totals?.())}\n`),
     interval,
   );
   timer.unref();
@@ -115,7 +118,8 @@ function lineProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Pro
     },
     stop() {
       clearInterval(timer);
-      if (counter.done > 0) stream.write(`${counter.describe(options.label, options.status?.())}\n`);
+      if (counter.done > 0)
+        stream.write(`${counter.describe(options.label, options.status?.(), options.totals?.())}\n`);
     },
   };
 }

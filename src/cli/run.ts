@@ -74,7 +74,8 @@ output, error {code, message}, cache, provider, model, latency_ms, attempts,
 image {width, height, bytes, original_bytes, tokens, original_tokens; frames, frame for an
 animated GIF/WebP}, usage {…, estimated}, cost_usd, cascade {triage, escalated_from}, finished_at;
 documents add pages, pages_sent, blank_pages, page (--pages each), document_sha256.
-Ctrl-C stops starting new images and lets running ones finish; a second Ctrl-C aborts.
+Ctrl-C stops starting new images and lets running ones finish; a second Ctrl-C aborts them and
+prints the summary so far. The progress line shows rate-limit waits (time, 429s, retries).
 Running the same command again resumes: finished inputs are kept, failed ones retried.
 Results are cached by content (not path) for --cache-ttl: duplicates are paid once.
 Watch it: --metrics-port 9464 (Prometheus), --log-file run.log (JSON lines), --alert-webhook URL
@@ -83,8 +84,9 @@ exceeding it; run again with more to resume), --report report.html. OTEL_EXPORTE
 turns on OpenTelemetry traces.
 
 Exit codes: 0 done (per-image errors are in the results), 1 with --fail-on-error when any
-image failed, 2 usage error or when no input exists (every record NOT_FOUND), 4 stopped by
---max-cost-usd, 130 stopped by Ctrl-C/SIGTERM before every input was done (--watch: 0).`;
+image failed, 2 usage error, when no input exists (every record NOT_FOUND) or none is named
+(an empty folder), 4 stopped by --max-cost-usd, 130 stopped by Ctrl-C/SIGTERM before every
+input was done (--watch: 0).`;
 
 function confidenceOption(value: string): number {
   const n = Number(value);

@@ -1,6 +1,6 @@
 /** The human-readable run summary printed at the end of `visionpipe run`. */
 import type { FailureReport } from '../runs/failures.js';
-import type { Summary } from '../runs/summary.js';
+import { formatSuccessRate, type Summary } from '../runs/summary.js';
 import { EXIT } from './exit-codes.js';
 import { formatBytes, formatDuration, plural } from './format.js';
 
@@ -42,14 +42,14 @@ export function printSummary(
     notRead > 0 ? `${notRead} not read` : '',
   ].filter(Boolean);
   lines.push(
-    `\n${plural(summary.total, 'input')}: ${rate}${apart.length ? ` · ${apart.join(' · ')}` : ''} with ${context.provider}/${context.model}`,
+    `\n${headline(summary, context.stop)}: ${rate}${apart.length ? ` · ${apart.join(' · ')}` : ''} with ${context.provider}/${context.model}`,
   );
   const threshold =
     summary.min_confidence === null
       ? ''
       : ` · low confidence ${summary.low_confidence} (below ${summary.min_confidence}${context.confidenceSource ? `, ${context.confidenceSource}` : ''})`;
   lines.push(
-    `  ok ${summary.ok} · empty ${summary.empty} (all fields null)${threshold} · errors ${summary.errors}${byCode ? ` (${byCode})` : ''} · skipped ${summary.skipped} · success ${(summary.success_rate * 100).toFixed(1)} %`,
+    `  ok ${summary.ok} · empty ${summary.empty} (all fields null)${threshold} · errors ${summary.errors}${byCode ? ` (${byCode})` : ''} · skipped ${summary.skipped} · success ${formatSuccessRate(summary.success_rate)}`,
   );
   if (summary.pages) {
     const p = summary.pages;
@@ -73,9 +73,13 @@ export function printSummary(
       `  latency, bytes, tokens, cost, cache and alerts: this run's images only (the ${summary.resumed} kept are the earlier run's)`,
     );
   const waited = summary.rate_limited;
-  if (waited.count > 0 || summary.retries > 0)
+  if (waited.count > 0 || summary.retries > 0 || waited.paced_ms >= 1000)
     lines.push(
-      `  waiting on rate limit: ${formatDuration(waited.wait_ms)}, ${waited.count} × refused (429/overloaded), ${summary.retries} ${summary.retries === 1 ? 'retry' : 'retries'} after errors`,
+      `  waiting on rate limit: ${formatDuration(waited.wait_ms + waited.paced_ms)}, ${waited.count} × refused (429/overloaded), ${summary.retries} ${summary.retries === 1 ? 'retry' : 'retries'} after errors${
+        waited.paced_ms > 0
+          ? ` (${formatDuration(waited.wait_ms)} to send refused calls again, ${formatDuration(waited.paced_ms)} paced before first sends)`
+          : ''
+      }`,
     );
   lines.push(`  results ${context.results}`);
   if (context.formatDir) lines.push(`  formatted outputs in ${context.formatDir}`);
@@ -94,6 +98,20 @@ export function printSummary(
   else if (context.stopped)
     lines.push('  stopped early: inputs not started were not processed (run again to continue)');
   out.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * "47 inputs", or for a run cut short "stopped (Ctrl-C/SIGTERM) after 12 of 47 inputs, 35
+ * not processed" (images aborted in flight are among the not processed: the next run redoes them).
+ */
+function headline(
+  summary: Summary,
+  stop: { reason: 'budget' | 'signal'; notProcessed: number } | undefined,
+): string {
+  if (!stop) return plural(summary.total, 'input');
+  const done = summary.total - (summary.errors_by_code.ABORTED ?? 0);
+  const why = stop.reason === 'budget' ? 'for the cost budget' : '(Ctrl-C/SIGTERM)';
+  return `stopped ${why} after ${done} of ${plural(done + stop.notProcessed, 'input')}, ${stop.notProcessed} not processed`;
 }
 
 /**

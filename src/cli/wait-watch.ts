@@ -1,11 +1,22 @@
 /**
- * What a run is waiting on, for the progress line: the flow publishes every call it will
+ * What a run is waiting on, for the progress line. The flow publishes every call it will
  * send again (observe/events.ts `retry`), with the pause ahead and whether the provider
- * refused it for its rate limit. While a pause lasts, the progress line says why
- * (`waiting 12 s: rate limited by openai (Retry-After)`) instead of sitting still with a
- * climbing ETA; the summary's figures come from the records (runs/summary.ts).
+ * refused it for its rate limit, and where every call is (`callState`: waiting to be sent,
+ * sending, done) with how long it waited for a slot or token (the flow's pacing, the
+ * --rpm/--tpm limiter, the pause after a 429).
+ *
+ * - While a known pause lasts, the line says why (`waiting 12 s: rate limited by provider
+ *   openai (Retry-After)`) instead of sitting still with a climbing ETA.
+ * - While every call waits to be sent and none is on the wire for a second or more, the
+ *   line says so (`all 6 calls waiting on the rate limit for 4 s (pacing: --rpm/--tpm, flow)`).
+ * - The waits so far: `rate limit: waited 12 s, 31 × 429, 4 retries` (calls' waiting time
+ *   added up, refused calls, failed calls sent again).
+ *
+ * The summary's figures come from the records (runs/summary.ts), plus the pacing waits
+ * before first sends, which no record holds (`onPaced`).
  */
-import { type RetryEvent, subscribe } from '../observe/events.js';
+import { type CallStateEvent, type RetryEvent, subscribe } from '../observe/events.js';
+import { formatDuration } from './format.js';
 
 export interface WaitWatchOptions {
   /** Called once when a pause of at least `announceMs` starts while none was under way. */
@@ -14,34 +25,98 @@ export interface WaitWatchOptions {
   announceMs?: number;
   /** Called for every failed call sent again (not a rate-limit refusal). */
   onRetry?: () => void;
+  /** Called with the wait of a call before its first send (pacing), ms. */
+  onPaced?: (ms: number) => void;
   /** Clock in ms (default performance.now). */
   now?: () => number;
 }
+
+/** How long every call must have waited before the line says so, ms. */
+const ALL_WAITING_MS = 1000;
 
 export class WaitWatch {
   private holdUntil = 0;
   private reason = '';
   private readonly now: () => number;
-  private readonly off: () => void;
+  private readonly offs: Array<() => void>;
+  private waiting = 0;
+  private waitingAfterRefusal = 0;
+  private sending = 0;
+  /** Since when every call waits and none is sent (undefined: some call is on the wire, or none waits). */
+  private allWaitingSince: number | undefined;
+  private waitedMs = 0;
+  private refused = 0;
+  private retries = 0;
 
   constructor(private readonly options: WaitWatchOptions = {}) {
     this.now = options.now ?? (() => performance.now());
-    this.off = subscribe('retry', (event) => this.seen(event));
+    this.offs = [
+      subscribe('retry', (event) => this.seen(event)),
+      subscribe('callState', (event) => this.moved(event)),
+      // Every refused call, the last one of an image that gave up included.
+      subscribe('attempt', (event) => {
+        if (!event.ok && (event.code === 'RATE_LIMITED' || event.status === 429 || event.status === 529))
+          this.refused++;
+      }),
+    ];
   }
 
-  /** `waiting 12 s: <why>` while a pause is under way, else undefined. */
+  /**
+   * What the run waits on now, shown in place of the ETA: a known pause (`waiting 12 s:
+   * <why>`, `, all N calls held` when nothing is on the wire), or every call waiting to be
+   * sent for a second or more; else undefined.
+   */
   status(): string | undefined {
-    const left = this.holdUntil - this.now();
-    if (left <= 0) return undefined;
-    return `waiting ${Math.max(1, Math.ceil(left / 1000))} s: ${this.reason}`;
+    const now = this.now();
+    const all =
+      this.allWaitingSince !== undefined && this.waiting > 0 ? now - this.allWaitingSince : undefined;
+    const left = this.holdUntil - now;
+    if (left > 0) {
+      const held = all !== undefined ? `, all ${this.calls(this.waiting)} held` : '';
+      return `waiting ${Math.max(1, Math.ceil(left / 1000))} s: ${this.reason}${held}`;
+    }
+    if (all === undefined || all < ALL_WAITING_MS) return undefined;
+    const why = this.waitingAfterRefusal > 0 ? 'after 429/overloaded answers' : 'pacing: --rpm/--tpm, flow';
+    return `all ${this.calls(this.waiting)} waiting on the rate limit for ${Math.floor(all / 1000)} s (${why})`;
+  }
+
+  /** The waits so far (`rate limit: waited 12 s, 31 × 429, 4 retries`), or undefined while there were none worth saying. */
+  totals(): string | undefined {
+    if (this.refused === 0 && this.retries === 0 && this.waitedMs < ALL_WAITING_MS) return undefined;
+    return `rate limit: waited ${formatDuration(this.waitedMs)}, ${this.refused} × 429, ${this.retries} ${this.retries === 1 ? 'retry' : 'retries'}`;
   }
 
   close(): void {
-    this.off();
+    for (const off of this.offs) off();
+  }
+
+  private calls(n: number): string {
+    return n === 1 ? '1 call' : `${n} calls`;
+  }
+
+  private moved(event: CallStateEvent): void {
+    const from = event.phase === 'done' ? event.from : event.phase === 'sending' ? 'waiting' : undefined;
+    if (from === 'waiting') {
+      this.waiting = Math.max(0, this.waiting - 1);
+      if (event.afterRefusal) this.waitingAfterRefusal = Math.max(0, this.waitingAfterRefusal - 1);
+      const waited = event.waitedMs ?? 0;
+      this.waitedMs += waited;
+      if (!event.afterRefusal && waited > 0) this.options.onPaced?.(waited);
+    } else if (from === 'sending') this.sending = Math.max(0, this.sending - 1);
+    if (event.phase === 'waiting') {
+      this.waiting++;
+      if (event.afterRefusal) this.waitingAfterRefusal++;
+    } else if (event.phase === 'sending') this.sending++;
+    const allWaiting = this.waiting > 0 && this.sending === 0;
+    if (!allWaiting) this.allWaitingSince = undefined;
+    else this.allWaitingSince ??= this.now();
   }
 
   private seen(event: RetryEvent): void {
-    if (!event.throttled) this.options.onRetry?.();
+    if (!event.throttled) {
+      this.retries++;
+      this.options.onRetry?.();
+    }
     const now = this.now();
     const until = now + event.delayMs;
     const idle = this.holdUntil <= now;

@@ -14,15 +14,20 @@
  *
  * With an adaptive flow (flow/adaptive.ts), a throttle is not an attempt: the call goes
  * back to the flow, which has paused and slowed everyone, and is sent again when
- * admitted, for as long as the wait budget (`retry.maxTotalWaitMs`, `--max-retry-wait`,
- * default 2 min) lasts. Waits and refused calls are added to `tally` (the record's
- * `rate_limited`). Without a flow, throttles are retried like any retryable failure.
+ * admitted, for as long as the image's wait budget (`retry.maxTotalWaitMs`,
+ * `--max-retry-wait`, default 2 min) lasts. The budget is per image: `tally` (the record's
+ * `rate_limited`) is shared by all the image's calls, and holds the refused calls and the
+ * time spent waiting to send them again (the flow's admission, then the limiter). That
+ * wait is cut off when the budget runs out, so `wait_ms` never passes it; a known pause
+ * that would overrun it fails the image at once. The wait before a call's first send
+ * (pacing) is not budgeted: like every wait it is published (`callState`) for the
+ * progress line. Without a flow, throttles are retried like any retryable failure.
  */
 import { VisionpipeError } from '../errors.js';
-import { publish } from '../observe/events.js';
+import { type CallStateEvent, publish } from '../observe/events.js';
 import { inProviderSpan } from '../observe/spans.js';
 import type { RateLimitSnapshot } from '../providers/spec.js';
-import type { AdaptiveFlow } from './adaptive.js';
+import type { AdaptiveFlow, FlowSlot } from './adaptive.js';
 import type { ProviderBreaker } from './circuit-breaker.js';
 import type { Limiter, LimiterCost } from './limiter.js';
 import { type Attempted, markAttempts, RETRY_DEFAULTS, type RetryOptions, retry } from './retry.js';
@@ -63,19 +68,34 @@ export function callWithPolicy<T>(
   const timeoutMs = options.timeoutMs ?? CALL_POLICY_DEFAULTS.timeoutMs;
   const pauseMs = options.rateLimitPauseMs ?? CALL_POLICY_DEFAULTS.rateLimitPauseMs;
   const label = options.label ?? 'provider call';
-
   const who = options.observe;
-  const { flow, tally } = options;
+  const { flow } = options;
+  // The image's rate-limit waits (its record's `rate_limited`), shared by every call made
+  // for it: the --max-retry-wait budget is per image, not per call.
+  const tally = options.tally ?? { count: 0, waitMs: 0 };
   const budgetMs = options.retry?.maxTotalWaitMs ?? RETRY_DEFAULTS.maxTotalWaitMs;
-  let throttleWaitMs = 0;
+  /** Where this call is, for the progress line (observe/events.ts callState). */
+  const state = (phase: CallStateEvent['phase'], wait: Wait, extra: Partial<CallStateEvent> = {}) => {
+    if (who)
+      publish('callState', { provider: who.provider, phase, afterRefusal: wait.afterRefusal, ...extra });
+  };
 
-  const once = async (n: number, attemptSignal: AbortSignal): Promise<T> => {
+  const once = async (n: number, attemptSignal: AbortSignal, wait: Wait): Promise<T> => {
     const queued = performance.now();
-    await limiter?.acquire(cost, attemptSignal);
+    try {
+      await limiter?.acquire(cost, wait.signal);
+    } catch (error) {
+      wait.ended();
+      state('done', wait, { from: 'waiting', waitedMs: performance.now() - wait.since });
+      throw wait.overrun(error);
+    }
     const started = performance.now();
+    wait.ended();
+    state('sending', wait, { waitedMs: started - wait.since });
     try {
       const call = () => withTimeout((inner) => fn(n, inner), timeoutMs, attemptSignal, label);
       const value = who ? await inProviderSpan(who, n, call) : await call();
+      state('done', wait, { from: 'sending' });
       limiter?.observe(rateLimitOf(value));
       if (who)
         publish('attempt', {
@@ -87,6 +107,7 @@ export function callWithPolicy<T>(
         });
       return value;
     } catch (error) {
+      state('done', wait, { from: 'sending' });
       // With a flow, the flow decides the pause (it knows when a Retry-After is missing or wrong).
       if (limiter && !flow && isRateLimited(error))
         limiter.observe({ retryAfterMs: error.retryAfterMs ?? pauseMs });
@@ -107,7 +128,11 @@ export function callWithPolicy<T>(
   };
 
   const attempt = async (n: number, attemptSignal: AbortSignal): Promise<T> => {
-    if (!flow) return once(n, attemptSignal);
+    if (!flow) {
+      const wait = pacing(attemptSignal);
+      state('waiting', wait);
+      return once(n, attemptSignal, wait);
+    }
     // What the flow learned, for visionpipe_limiter_rate / _concurrency (after every call).
     const reportFlow = () => {
       if (!who) return;
@@ -118,21 +143,29 @@ export function callWithPolicy<T>(
         ...(Number.isFinite(rate) ? { requestsPerMinute: rate * 60 } : {}),
       });
     };
-    for (let refused = 0; ; refused++) {
-      const waitStarted = performance.now();
-      const slot = await flow.admit(attemptSignal);
-      if (refused > 0) {
-        const waited = performance.now() - waitStarted;
-        throttleWaitMs += waited;
-        if (tally) tally.waitMs += waited;
+    let refusal: VisionpipeError | undefined;
+    for (;;) {
+      // Before the first send: pacing, not bounded. After a refusal: the wait to be sent
+      // again (the flow's pause, then the limiter) ends at what is left of the image's budget.
+      const wait = refusal
+        ? resend(attemptSignal, tally, budgetMs - tally.waitMs, refusal, n, label, budgetMs)
+        : pacing(attemptSignal);
+      state('waiting', wait);
+      let slot: FlowSlot;
+      try {
+        slot = await flow.admit(wait.signal);
+      } catch (error) {
+        wait.ended();
+        state('done', wait, { from: 'waiting', waitedMs: performance.now() - wait.since });
+        throw wait.overrun(error);
       }
       try {
-        const value = await once(n, attemptSignal);
+        const value = await once(n, attemptSignal, wait);
         slot.done({ kind: 'ok', rateLimit: rateLimitOf(value) });
         reportFlow();
         return value;
       } catch (error) {
-        if (!isThrottle(error) || attemptSignal.aborted) {
+        if (wait.overran || !isThrottle(error) || attemptSignal.aborted) {
           slot.done({ kind: 'failed' });
           reportFlow();
           throw error;
@@ -143,12 +176,10 @@ export function callWithPolicy<T>(
           rateLimit: rateLimitOfError(error),
         });
         reportFlow();
-        if (tally) tally.count++;
+        tally.count++;
+        refusal = error;
         // The wait budget is spent, or the pause ahead would overrun it: fail now, not later.
-        if (throttleWaitMs + flow.holdMs > budgetMs) {
-          const message = `${label}: still rate limited after waiting ${Math.round(throttleWaitMs / 1000)} s, and the next wait would overrun the --max-retry-wait budget of ${Math.round(budgetMs / 1000)} s: ${error.message}`;
-          throw markAttempts(new VisionpipeError('RATE_LIMITED', message, { retryable: false }), n);
-        }
+        if (tally.waitMs + flow.holdMs > budgetMs) throw overBudget(tally, budgetMs, error, n, label, true);
         // The refused call is sent again once the flow admits it: a retry for metrics and logs.
         if (who)
           publish('retry', {
@@ -192,6 +223,93 @@ export function callWithPolicy<T>(
         : {}),
     },
   );
+}
+
+/**
+ * One wait of a call to be sent: `since` when it began, `signal` what ends it, `ended()`
+ * (idempotent) when it is over, and `overrun(error)` what to throw when it was ended early
+ * (the image's --max-retry-wait budget ran out: RATE_LIMITED; else the error itself).
+ */
+interface Wait {
+  since: number;
+  afterRefusal: boolean;
+  signal: AbortSignal;
+  /** True once the budget ended the wait. */
+  overran: boolean;
+  ended(): void;
+  overrun(error: unknown): unknown;
+}
+
+/** The wait before a call's first send: pacing, bounded only by the call's own signal. */
+function pacing(signal: AbortSignal): Wait {
+  return {
+    since: performance.now(),
+    afterRefusal: false,
+    signal,
+    overran: false,
+    ended() {},
+    overrun: (e) => e,
+  };
+}
+
+/**
+ * The wait to send a refused call again, counted in the image's tally and ended when the
+ * image's budget is spent (`leftMs`): the record's `rate_limited.wait_ms` never passes
+ * --max-retry-wait.
+ */
+function resend(
+  outer: AbortSignal,
+  tally: ThrottleTally,
+  leftMs: number,
+  refusal: VisionpipeError,
+  attempt: number,
+  label: string,
+  budgetMs: number,
+): Wait {
+  const since = performance.now();
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), Math.max(0, leftMs));
+  let done = false;
+  const wait: Wait = {
+    since,
+    afterRefusal: true,
+    signal: AbortSignal.any([outer, deadline.signal]),
+    overran: false,
+    ended() {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      tally.waitMs += Math.min(performance.now() - since, Math.max(0, leftMs));
+    },
+    overrun(error) {
+      if (!deadline.signal.aborted || outer.aborted) return error;
+      wait.overran = true;
+      return overBudget(tally, budgetMs, refusal, attempt, label, false);
+    },
+  };
+  return wait;
+}
+
+/** RATE_LIMITED for an image whose rate-limit waits reached --max-retry-wait. */
+function overBudget(
+  tally: ThrottleTally,
+  budgetMs: number,
+  refusal: VisionpipeError,
+  attempt: number,
+  label: string,
+  ahead: boolean,
+): VisionpipeError {
+  const waited = `still rate limited after waiting ${seconds(tally.waitMs)} (${tally.count} × refused)`;
+  const why = ahead
+    ? `and the next wait would overrun the --max-retry-wait budget of ${seconds(budgetMs)} for one image`
+    : `the --max-retry-wait budget of ${seconds(budgetMs)} for one image`;
+  const message = `${label}: ${waited}, ${why}: ${refusal.message}`;
+  return markAttempts(new VisionpipeError('RATE_LIMITED', message, { retryable: false }), attempt);
+}
+
+/** "0.3 s", "4 s", "120 s": whole seconds from 10 s on. */
+function seconds(ms: number): string {
+  return ms < 10_000 && ms % 1000 !== 0 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
 /** The `rateLimit` snapshot a provider result carries (ExtractResult, AskResult), if any. */

@@ -45,6 +45,22 @@ export interface RetryEvent {
   retryAfterMs?: number;
 }
 
+/**
+ * Where one provider call is (flow/call-policy.ts): `waiting` to be sent (the flow's pause
+ * or pacing, the --rpm/--tpm limiter), `sending`, or `done` (answered, failed, or its wait
+ * given up). `afterRefusal`: the wait follows a 429/overloaded answer (a rate-limit wait
+ * the image's --max-retry-wait bounds) rather than pacing before the call's first send.
+ * `waitedMs` (on `sending` and on a `done` that was still waiting): how long it waited.
+ */
+export interface CallStateEvent {
+  provider: string;
+  phase: 'waiting' | 'sending' | 'done';
+  /** On `done`: what the call was doing when it ended. */
+  from?: 'waiting' | 'sending';
+  afterRefusal: boolean;
+  waitedMs?: number;
+}
+
 /** A provider's circuit breaker changed state. */
 export interface CircuitEvent {
   provider: string;
@@ -86,6 +102,7 @@ export const CHANNELS = {
   retry: diagnostics_channel.channel('visionpipe:provider:retry'),
   circuit: diagnostics_channel.channel('visionpipe:circuit'),
   limiterRate: diagnostics_channel.channel('visionpipe:limiter:rate'),
+  callState: diagnostics_channel.channel('visionpipe:provider:call-state'),
   webhook: diagnostics_channel.channel('visionpipe:webhook:delivery'),
 } as const;
 
@@ -95,6 +112,7 @@ interface EventTypes {
   retry: RetryEvent;
   circuit: CircuitEvent;
   limiterRate: LimiterRateEvent;
+  callState: CallStateEvent;
   webhook: WebhookDeliveryEvent;
 }
 

@@ -9,7 +9,7 @@
  */
 import { nearestRank } from '../metrics/latency.js';
 import { defaultMinConfidence, qualityOf } from '../runs/quality.js';
-import { isReused, perHour, VolumeTally } from '../runs/volume.js';
+import { isWorked, perHour, VolumeTally } from '../runs/volume.js';
 import type { ReportRecord } from './read-results.js';
 import { type Savings, SavingsTally } from './savings.js';
 
@@ -231,7 +231,7 @@ export class FigureTally {
       this.lastFinish = Math.max(this.lastFinish, finished);
       this.finishes.push([finished, record.status === 'error', Math.max(0, record.attempts - 1)]);
       // The rates' time: only records whose answer was worked out (not reused, not unread).
-      if (!isReused(record) && record.sha256 !== null) {
+      if (isWorked(record)) {
         this.workStart = Math.min(this.workStart, finished - record.latency_ms);
         this.workEnd = Math.max(this.workEnd, finished);
       }

@@ -20,7 +20,7 @@ import { LatencyHistogram, type LatencyPercentiles } from '../metrics/latency.js
 import type { RunRecord } from '../pipeline/record.js';
 import { PageTally, type PageTotals } from './page-tally.js';
 import { qualityOf } from './quality.js';
-import { isReused, perHour, VolumeTally } from './volume.js';
+import { isWorked, perHour, VolumeTally } from './volume.js';
 
 export interface Summary {
   total: number;
@@ -37,8 +37,12 @@ export interface Summary {
   processed: number;
   /** Of `processed`, the records of documents (PDF, multi-page TIFF, HEIC): one per document, or per page with `--pages each`. */
   processed_documents: number;
-  /** ok / (ok + empty + low_confidence + errors), 0–1; skipped images are not failures. */
-  success_rate: number;
+  /**
+   * ok / (ok + empty + low_confidence + errors) over every record counted (kept ones
+   * included), 0–1 rounded to 4 places; skipped images are not failures. null when no
+   * image was attempted: no "100 %" over nothing.
+   */
+  success_rate: number | null;
   /** The confidence threshold applied, null when the provider gives none. */
   min_confidence: number | null;
   errors_by_code: Record<string, number>;
@@ -77,8 +81,13 @@ export interface Summary {
   cost_unknown: number;
   /** Runs that met documents only: their pages read, blank and skipped (runs/page-tally.ts). */
   pages?: PageTotals;
-  /** Calls of this run the provider refused (429, 529, busy 503) and the time spent waiting them out, ms. */
-  rate_limited: { count: number; wait_ms: number };
+  /**
+   * Calls of this run the provider refused (429, 529, busy 503) and the time spent waiting
+   * to send them again, ms (the records' `rate_limited`, each image's within
+   * --max-retry-wait); `paced_ms`: the time calls waited before their first send (the
+   * flow's pacing, the --rpm/--tpm limiter), which no record holds.
+   */
+  rate_limited: { count: number; wait_ms: number; paced_ms: number };
   /** Failed calls sent again (errors, not rate-limit refusals), as the flow published them. */
   retries: number;
   alerts: string[];
@@ -107,8 +116,8 @@ export class RunSummary {
     processed_documents: 0,
   };
   private readonly minConfidence: number | undefined;
-  /** This run's own records (not resumed): what the success-rate alert judges. */
-  private readonly thisRun = { ok: 0, attempted: 0 };
+  /** This run's own attempted records (not resumed): the success-rate alert fires only when there are some. */
+  private readonly thisRun = { attempted: 0 };
 
   constructor(options: SummaryOptions = {}) {
     this.minConfidence = options.minConfidence;
@@ -123,6 +132,12 @@ export class RunSummary {
   private readonly pages = new PageTally();
   private readonly rateLimited = { count: 0, wait_ms: 0 };
   private retries = 0;
+  private pacedMs = 0;
+
+  /** Adds the wait of a call before its first send (pacing: flow, --rpm/--tpm), ms. */
+  addPacing(ms: number): void {
+    this.pacedMs += ms;
+  }
 
   /** Counts one failed call that was sent again (the flow's `retry` event, not a throttle). */
   addRetry(): void {
@@ -132,10 +147,7 @@ export class RunSummary {
   add(record: RunRecord): void {
     this.count(record);
     this.spent(record);
-    if (record.status === 'ok') {
-      if ((qualityOf(record, this.minConfidence) ?? 'ok') === 'ok') this.thisRun.ok++;
-      this.thisRun.attempted++;
-    } else if (record.status !== 'skipped') this.thisRun.attempted++;
+    if (record.status !== 'skipped') this.thisRun.attempted++;
     // Waits of this run only: a resumed record's were paid by the earlier run.
     this.rateLimited.count += record.rate_limited.count;
     this.rateLimited.wait_ms += record.rate_limited.wait_ms;
@@ -144,8 +156,9 @@ export class RunSummary {
     if (record.sha256 !== null) {
       this.counts.processed++;
       if (record.pages !== undefined) this.counts.processed_documents++;
-      // A reused answer took no work: the rate's time runs to the last image worked out.
-      if (!isReused(record)) this.lastProcessed = performance.now();
+      // A reused answer, or a failure before any call, took no work: the rate's time runs
+      // to the last image worked out.
+      if (isWorked(record)) this.lastProcessed = performance.now();
     }
   }
 
@@ -186,15 +199,14 @@ export class RunSummary {
 
   toJSON(): Summary {
     const wallS = (performance.now() - this.started) / 1000;
-    const attempted = this.counts.ok + this.counts.empty + this.counts.low_confidence + this.counts.errors;
-    const successRate = attempted === 0 ? 1 : this.counts.ok / attempted;
+    const successRate = rateOf(this.counts);
     const latency = this.latency.percentiles();
     const alerts: string[] = [];
-    // Judged on this run's own records: kept ones were judged by the run that made them.
-    const runRate = this.thisRun.attempted === 0 ? 1 : this.thisRun.ok / this.thisRun.attempted;
-    if (this.thisRun.attempted > 0 && runRate < ALERT_THRESHOLDS.minSuccessRate) {
+    // One success rate, the one the summary prints, over the same records; the alert fires
+    // only when this run attempted an image (a resumed run that made nothing raises none).
+    if (this.thisRun.attempted > 0 && successRate !== null && successRate < ALERT_THRESHOLDS.minSuccessRate) {
       alerts.push(
-        `success rate ${(runRate * 100).toFixed(1)} % is below ${ALERT_THRESHOLDS.minSuccessRate * 100} %`,
+        `success rate ${formatSuccessRate(successRate)} is below ${ALERT_THRESHOLDS.minSuccessRate * 100} %`,
       );
     }
     if (latency.p95 > ALERT_THRESHOLDS.maxP95Ms) {
@@ -215,7 +227,7 @@ export class RunSummary {
     };
     return {
       ...this.counts,
-      success_rate: Math.round(successRate * 10_000) / 10_000,
+      success_rate: successRate,
       min_confidence: this.minConfidence ?? null,
       errors_by_code: Object.fromEntries(this.byCode),
       wall_s: Math.round(wallS * 100) / 100,
@@ -230,9 +242,24 @@ export class RunSummary {
       cost_usd: Math.round(this.cost * 1e6) / 1e6,
       cost_unknown: this.costUnknown,
       ...(pages ? { pages } : {}),
-      rate_limited: { count: this.rateLimited.count, wait_ms: Math.round(this.rateLimited.wait_ms) },
+      rate_limited: {
+        count: this.rateLimited.count,
+        wait_ms: Math.round(this.rateLimited.wait_ms),
+        paced_ms: Math.round(this.pacedMs),
+      },
       retries: this.retries,
       alerts,
     };
   }
+}
+
+/** The success rate of counts, 0–1 rounded to 4 places, or null when none was attempted. */
+function rateOf(c: { ok: number; empty: number; low_confidence: number; errors: number }): number | null {
+  const attempted = c.ok + c.empty + c.low_confidence + c.errors;
+  return attempted === 0 ? null : Math.round((c.ok / attempted) * 10_000) / 10_000;
+}
+
+/** A success rate as the summary and its alert print it: "10.4 %", or "–" over nothing. */
+export function formatSuccessRate(rate: number | null): string {
+  return rate === null ? '– (nothing attempted)' : `${(rate * 100).toFixed(1)} %`;
 }

@@ -22,7 +22,7 @@
 import type { RunRecord } from '../pipeline/record.js';
 
 /** Record fields the volume figures read (run records and report records alike). */
-export type VolumeRecord = Pick<RunRecord, 'input' | 'cache' | 'attempts' | 'sha256'> & {
+export type VolumeRecord = Pick<RunRecord, 'input' | 'cache' | 'attempts' | 'sha256' | 'status'> & {
   image?: Pick<NonNullable<RunRecord['image']>, 'bytes' | 'original_bytes'> | null | undefined;
   page?: number | undefined;
   pages?: number | undefined;
@@ -46,6 +46,17 @@ export interface Volume {
 /** True when the record's answer was reused: a cache hit, a duplicate or a near-duplicate. */
 export function isReused(record: Pick<RunRecord, 'cache'>): boolean {
   return record.cache === 'hit' || record.cache === 'dedup' || record.cache === 'near-dup';
+}
+
+/**
+ * True when this run worked the record's answer out: the input was read and either a call
+ * was made (`attempts > 0`) or it ended without one as ok or skipped (the local engine, a
+ * blank page, triage). An input that failed before any call (unsupported, undecodable,
+ * too large) was not processed: the rates do not count it.
+ */
+export function isWorked(record: Pick<RunRecord, 'cache' | 'attempts' | 'sha256' | 'status'>): boolean {
+  if (isReused(record) || record.sha256 === null) return false;
+  return record.attempts > 0 || record.status !== 'error';
 }
 
 /** Images one worked record stands for: 1, or a document record's pages rendered (sent and blank). */
@@ -98,7 +109,7 @@ export class VolumeTally {
       if (firstTime(this.sentFrom)) added.bytes.original_sent = original;
     }
     if (isReused(record)) added.reused = 1;
-    else if (record.sha256 !== null) {
+    else if (isWorked(record)) {
       added.images = imagesOf(record);
       if (record.pages !== undefined) {
         added.pages = added.images;

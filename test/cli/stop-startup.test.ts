@@ -55,6 +55,10 @@ describe('a signal during start-up', () => {
     expect(result.stderr).toContain('Stopping');
     expect(result.stdout).toContain('no image processed');
     expect(result.stdout).toContain('stopped early (Ctrl-C/SIGTERM): 3 inputs not processed');
+    // The first line says it stopped, and no "success 100 %" over nothing.
+    expect(result.stdout).toMatch(/^stopped \(Ctrl-C\/SIGTERM\) after 0 of 3 inputs, 3 not processed: /m);
+    expect(result.stdout).toContain('success – (nothing attempted)');
+    expect(result.stdout).not.toContain('100.0 %');
   });
 
   it('SIGTERM with --json: stopped "signal", not_processed 3, and an empty results file', async () => {
@@ -65,7 +69,9 @@ describe('a signal during start-up', () => {
       processed: number;
       stopped: string;
       not_processed: number;
+      success_rate: number | null;
     };
     expect(summary).toMatchObject({ total: 0, processed: 0, stopped: 'signal', not_processed: 3 });
+    expect(summary.success_rate).toBeNull(); // nothing attempted: no rate, not 1
   });
 });

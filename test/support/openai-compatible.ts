@@ -30,6 +30,8 @@ export interface Reply {
   /** `null` answers without a usage block (some servers do). */
   usage?: { prompt_tokens: number; completion_tokens: number } | null;
   delayMs?: number;
+  /** Response headers (e.g. `retry-after` on a 429). */
+  headers?: Record<string, string>;
 }
 
 export async function startCompatibleServer(
@@ -47,6 +49,7 @@ export async function startCompatibleServer(
       const reply: Reply = typeof answer === 'string' ? { content: answer } : answer;
       const send = () => {
         res.setHeader('content-type', 'application/json');
+        for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
         if (reply.status !== undefined) {
           res.statusCode = reply.status;
           res.end(JSON.stringify({ error: { message: 'simulated failure', type: 'server_error' } }));

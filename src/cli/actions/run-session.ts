@@ -31,6 +31,11 @@ export interface RunSession {
   stopWatching(): void;
   /** Gives SIGINT/SIGTERM back and closes the observers: nothing may keep the process alive. */
   close(): Promise<void>;
+  /**
+   * What a second Ctrl-C prints before the process exits with 130: the partial summary of
+   * the records so far (set by the run once it can say it; nothing before).
+   */
+  partialSummary: (() => void) | undefined;
 }
 
 /** Starts the progress line, the observers (a metrics port in use throws) and the signal handlers. */
@@ -40,11 +45,13 @@ export async function startRunSession(flags: RunFlags): Promise<RunSession> {
   const waits = new WaitWatch({
     onWait: (status) => progress.log(status),
     onRetry: () => session.summary.addRetry(),
+    onPaced: (ms) => session.summary.addPacing(ms),
   });
   const progress = createProgress({
     label: 'run',
     mode: flags.progress ? undefined : 'off',
     status: () => waits.status(),
+    totals: () => waits.totals(),
   });
   const warn = (message: string) => progress.log(`warning: ${message}`);
   const observers = await startRunObservers(flags, progress, path.resolve(flags.out));
@@ -57,9 +64,14 @@ export async function startRunSession(flags: RunFlags): Promise<RunSession> {
       graceMs: STOP_GRACE_MS,
       onGraceOver: () =>
         progress.log('Stopping: images still in flight are aborted (ABORTED; the next run redoes them)'),
+      onSecond: () => {
+        session.stopWatching();
+        session.partialSummary?.();
+      },
     },
   );
   return Object.assign(session, {
+    partialSummary: undefined,
     progress,
     warn,
     observers,

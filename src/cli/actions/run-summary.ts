@@ -42,12 +42,21 @@ export function printRunSummary(flags: RunFlags, end: RunEnd): void {
 }
 
 /**
- * The exit code of a run that ended (exit-codes.ts): 2 when no input exists or every one is malformed (the reason goes
- * to stderr), 4 after a budget stop, 130 when a signal cut it short (not for --watch),
+ * The exit code of a run that ended (exit-codes.ts): 2 when no input exists, every one is
+ * malformed, or the arguments named no input at all (an empty folder; the reason goes to stderr), 4 after a budget stop, 130 when a signal cut it short (not for --watch),
  * 1 with --fail-on-error when an image failed, else 0.
  */
-export function runExitCode(flags: RunFlags, end: RunEnd): number {
+export function runExitCode(flags: RunFlags, end: RunEnd, inputs: readonly string[] = []): number {
   const result = end.summary;
+  if (result.total === 0 && end.completed && flags.watch === undefined) {
+    // A folder with no image in it, a glob or --list that named nothing: a usage error
+    // like a missing file, not a run that succeeded over nothing.
+    const named = [...inputs, ...(flags.list ? [`--list ${flags.list}`] : [])];
+    process.stderr.write(
+      `visionpipe run: no input found in ${named.length > 0 ? named.join(', ') : 'the arguments'} (no image or document file to process)\n`,
+    );
+    return 2;
+  }
   const missing = result.errors_by_code.NOT_FOUND ?? 0;
   const malformed = result.errors_by_code.INVALID_INPUT ?? 0;
   if (result.total > 0 && missing + malformed === result.total) {

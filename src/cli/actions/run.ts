@@ -56,10 +56,12 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     ].map((p) => path.resolve(p));
     // Counted from the start, beside the work: a stop even during start-up (the local engine
     // loading, a first call waiting on the rate limit) names how many inputs were not processed.
+    let knownTotal: number | undefined;
     const counted: Promise<number | undefined> = flags.watch
       ? Promise.resolve(undefined)
       : countInputs(argumentsAndList(inputs, flags.list), { exclude }).then(
           (total) => {
+            knownTotal = total;
             progress.setTotal(total);
             observers.expect(total);
             return total;
@@ -74,6 +76,21 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     let combined: CombinedWriter | undefined;
     const failures = await FailureLog.open(flags.failures);
     let describe = { provider: flags.provider, model: flags.model ?? '' };
+    // A second Ctrl-C exits at once: it prints the summary of the records so far first.
+    session.partialSummary = () => {
+      const summary = session.summary.toJSON();
+      const done = summary.total - (summary.errors_by_code.ABORTED ?? 0);
+      const left = flags.watch ? 0 : Math.max(0, (knownTotal ?? summary.total) - done);
+      printRunSummary(flags, {
+        summary,
+        completed: false,
+        stop: { reason: 'signal', notProcessed: left },
+        failures: failures.report(),
+        describe,
+        confidenceSource: confidence?.source,
+        combined: undefined,
+      });
+    };
     let releaseLock = () => {};
     const watchDone = new AbortController();
     try {
@@ -224,7 +241,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     };
     printRunSummary(flags, end);
     await observers.linger(interrupt.stop);
-    return runExitCode(flags, end);
+    return runExitCode(flags, end, inputs);
   } finally {
     // Every exit path (a thrown error included) closes the metrics server, the alert timer
     // and the log, and gives SIGINT/SIGTERM back: nothing may keep the process alive.

@@ -1,0 +1,62 @@
+/**
+ * --max-retry-wait is a per-image budget on the wait to send refused calls again
+ * (issue 13: records showed wait_ms 8–10 s with a 4 s budget, because only the flow's
+ * known pause was checked, not how long the call then really waited). Real AdaptiveFlow;
+ * a limiter that, after the first send, never grants until aborted.
+ */
+import { describe, expect, it } from 'vitest';
+import { VisionpipeError } from '../../src/errors.js';
+import { AdaptiveFlow } from '../../src/flow/adaptive.js';
+import { callWithPolicy } from '../../src/flow/call-policy.js';
+import type { Limiter } from '../../src/flow/limiter.js';
+
+/** Grants the first acquire; every later one waits until its signal aborts. */
+function stuckAfterFirst(): Limiter {
+  let granted = 0;
+  return {
+    acquire: (_cost, signal) =>
+      granted++ === 0
+        ? Promise.resolve()
+        : new Promise<void>((_, reject) => {
+            signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+          }),
+    observe: () => {},
+    close: async () => {},
+  };
+}
+
+const refuse = async (): Promise<never> => {
+  throw new VisionpipeError('RATE_LIMITED', 'HTTP 429', { status: 429, retryAfterMs: 50 });
+};
+
+describe('the rate-limit wait budget', () => {
+  it('cuts a wait to send again off at the budget: RATE_LIMITED, wait_ms never past it', async () => {
+    const tally = { count: 0, waitMs: 0 };
+    const call = callWithPolicy(refuse, {
+      flow: new AdaptiveFlow({ maxConcurrency: 4 }),
+      limiter: stuckAfterFirst(),
+      tally,
+      retry: { maxTotalWaitMs: 300 },
+    });
+    await expect(call).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    await expect(call).rejects.toThrow(/--max-retry-wait budget of 0.3 s for one image/);
+    expect(tally.count).toBe(1);
+    expect(tally.waitMs).toBeGreaterThan(0);
+    expect(tally.waitMs).toBeLessThanOrEqual(300);
+  });
+
+  it('is the image’s: waits already spent by its other calls count', async () => {
+    const tally = { count: 1, waitMs: 280 };
+    let calls = 0;
+    const call = callWithPolicy(
+      async () => {
+        calls++;
+        return refuse();
+      },
+      { flow: new AdaptiveFlow({ maxConcurrency: 4 }), tally, retry: { maxTotalWaitMs: 300 } },
+    );
+    await expect(call).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    expect(calls).toBe(1); // the 50 ms pause ahead would overrun what is left: no second send
+    expect(tally.waitMs).toBeLessThanOrEqual(300);
+  });
+});
