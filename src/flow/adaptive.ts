@@ -102,6 +102,8 @@ export interface FlowState {
   windowed: boolean;
   /** Shared cuts adopted (with a `share`): a peer's throttle slowed this flow too. */
   sharedCuts: number;
+  /** The sliding log's window the flow emulates (ms, margin included), once learned. */
+  logWindowMs: number | undefined;
 }
 
 interface Waiter {
@@ -121,8 +123,12 @@ interface Budget {
 }
 
 const RECENT = 64;
-/** Added to a learned sliding-log window: send times are the client's, admissions the server's. */
+/** Added to a learned sliding-log window at first: send times are the client's, admissions the server's. */
 const LOG_MARGIN_MS = 25;
+/** The most a sliding log's refusals raise that margin to. */
+const LOG_MARGIN_MAX_MS = 200;
+/** Refusals in a row (no success between) a learned sliding log answers with a short pause; then the server's wait. */
+const LOG_REFUSALS = 3;
 /** Send times kept: enough for one budget of a provider's window. */
 const SENT = 512;
 
@@ -177,6 +183,10 @@ export class AdaptiveFlow {
   private sharedVersion = 0;
   private sharedCuts = 0;
   private raisedAt = Number.NEGATIVE_INFINITY;
+  /** Added to a learned sliding log's window; doubles with each refusal the log did not foresee. */
+  private logMargin = LOG_MARGIN_MS;
+  /** Send sequence when the margin was last raised: refusals of calls sent before it are that event's echo. */
+  private logRaisedAt = 0;
 
   constructor(options: AdaptiveFlowOptions) {
     if (!(Number.isInteger(options.maxConcurrency) && options.maxConcurrency >= 1))
@@ -204,6 +214,7 @@ export class AdaptiveFlow {
       headersTrusted: this.headersTrusted,
       windowed: this.windowed,
       sharedCuts: this.sharedCuts,
+      logWindowMs: this.logWindow(),
     };
   }
 
@@ -351,6 +362,8 @@ export class AdaptiveFlow {
     // the rate or the calls in flight too would only slow the next window down.
     const explained = left !== undefined && this.headersTrusted && left <= 0;
     this.readBudget(outcome.rateLimit, seq, now);
+    // (An answer to a later call may already have replaced the budget: left is then unknown.)
+    if (this.logRefusal(outcome, seq, now)) return;
     if (explained) {
       // The budget ran out, not the calls in flight: slow start ends where it stands.
       this.slowStart = false;
@@ -575,13 +588,43 @@ export class AdaptiveFlow {
     }
   }
 
+  /**
+   * A refusal while the flow emulates a learned sliding log: the call went when the log
+   * said the limit-th latest send had left the window, so the window learned was short by
+   * the jitter between the client's send times and the server's admissions (a loaded event
+   * loop, the request body's upload). The margin doubles, and the flow waits only until
+   * the log, with that margin, has room again: a refused call never entered the server's
+   * log, so the whole-second Retry-After (rounded up) would idle the flow for up to a
+   * second per refusal (HTTP bench cell 0.66-0.75 of the ceiling). Refusals keep coming
+   * (`LOG_REFUSALS` in a row without a success): the server's wait, as for any budget.
+   */
+  private logRefusal(
+    outcome: Extract<SlotOutcome, { kind: 'throttled' }>,
+    seq: number,
+    now: number,
+  ): boolean {
+    const budget = this.budget;
+    if (budget === undefined || this.logWindow() === undefined || this.streak >= LOG_REFUSALS) return false;
+    if (seq > this.logRaisedAt) {
+      this.logMargin = Math.min(LOG_MARGIN_MAX_MS, this.logMargin * 2);
+      this.logRaisedAt = this.seq;
+    }
+    this.slowStart = false;
+    if (seq > this.pausedAtSeq) this.streak++;
+    const until = Math.min(now + this.pauseFor(outcome), Math.max(now, this.logHold(budget) ?? now));
+    this.pauseUntil(until);
+    this.pausedAtSeq = this.seq;
+    this.share?.cut({}, until - now);
+    return true;
+  }
+
   /** A sliding log's window: the tightest bound of recent answers, once enough agree (ms). */
   private logWindow(): number | undefined {
     if (!this.headersTrusted || this.windowed || !this.windowSuspect || this.peers() !== 1) return undefined;
     if (this.windowBounds.length < 16) return undefined;
     // Send times are the client's, admissions the server's: a few ms of jitter either way.
-    const window = Math.min(...this.windowBounds) + LOG_MARGIN_MS;
-    return window >= 50 + LOG_MARGIN_MS ? window : undefined;
+    const window = Math.min(...this.windowBounds) + this.logMargin;
+    return window >= 50 + this.logMargin ? window : undefined;
   }
 
   /**
