@@ -6,7 +6,8 @@
  * not a whole second: the refused call never entered the server's log, and the
  * Retry-After is the reset rounded up to whole seconds. A real loopback server on
  * 127.0.0.1 with a sliding log (10 calls in any 500 ms, IETF RateLimit headers) that
- * admits each call 0, 40 or 80 ms after it arrives.
+ * admits each call 0, 40 or 80 ms after it arrives. The same rounding makes the first
+ * refusal (nothing learned yet) probe half a second early rather than idle a whole second.
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -71,6 +72,8 @@ describe('sliding log over HTTP, admissions lagging the sends', () => {
     const seen: Array<{ retryAfterMs: number; holdMs: number; before: number; after: number | undefined }> =
       [];
     let ok = 0;
+    /** The first refusal of the run (the log not learned yet): its Retry-After and the hold after it. */
+    let first: { retryAfterMs: number; holdMs: number } | undefined;
     const call = async (): Promise<void> => {
       for (;;) {
         const slot = await flow.admit();
@@ -85,6 +88,7 @@ describe('sliding log over HTTP, admissions lagging the sends', () => {
         const retryAfterMs = parseRetryAfter(response.headers) ?? 0;
         const before = flow.state.logWindowMs;
         slot.done({ kind: 'throttled', retryAfterMs, rateLimit });
+        first ??= { retryAfterMs, holdMs: flow.holdMs };
         if (before !== undefined)
           seen.push({ retryAfterMs, holdMs: flow.holdMs, before, after: flow.state.logWindowMs });
       }
@@ -101,6 +105,11 @@ describe('sliding log over HTTP, admissions lagging the sends', () => {
     );
     flow.close();
     expect(ok).toBe(120);
+    // Whole-second Retry-After and RateLimit-Reset: the log has room somewhere in that last
+    // second, and a sliding log gives calls back one by one from then on. The flow probes
+    // half a second early rather than idling the whole rounded-up second.
+    expect(first?.retryAfterMs).toBe(1000);
+    expect(first!.holdMs).toBeLessThanOrEqual(500);
     // The flow learned the log and emulated it (else it never met a refusal it did not foresee).
     expect(flow.state.logWindowMs).toBeGreaterThan(WINDOW_MS * 0.8);
     expect(seen.length).toBeGreaterThan(0);
