@@ -45,7 +45,7 @@ import type { FlowShare, SharedProposal } from './flow-share.js';
 export interface AdaptiveFlowOptions {
   /** Ceiling on calls in flight (`--concurrency`), ≥ 1. */
   maxConcurrency: number;
-  /** Calls in flight allowed before anything was learned (default min(4, maxConcurrency)). */
+  /** Calls in flight allowed before anything was learned (default min(8, maxConcurrency)). */
   initialConcurrency?: number;
   /** Multiplicative decrease of the rate on a throttle (default 0.9). */
   beta?: number;
@@ -192,7 +192,7 @@ export class AdaptiveFlow {
     if (!(Number.isInteger(options.maxConcurrency) && options.maxConcurrency >= 1))
       throw new RangeError(`maxConcurrency must be a positive integer (got ${options.maxConcurrency})`);
     this.maxConcurrency = options.maxConcurrency;
-    this.limit = Math.min(options.initialConcurrency ?? 4, this.maxConcurrency);
+    this.limit = Math.min(options.initialConcurrency ?? 8, this.maxConcurrency);
     this.beta = options.beta ?? 0.9;
     this.rateGrowth = options.rateGrowth ?? 0.03;
     this.probeRounds = options.probeRounds ?? 8;
