@@ -118,6 +118,7 @@ interface Budget {
   limit: number | undefined;
   remaining: number;
   resetMs: number;
+  /** When resetMs counts from (flow clock): the send for a duration, the answer for a moment. */
   at: number;
   seq: number;
 }
@@ -328,7 +329,7 @@ export class AdaptiveFlow {
       this.streak = 0;
       this.remember(this.okInFlight, inFlight);
       this.remember(this.accepted, sentAt);
-      this.readBudget(outcome.rateLimit, seq, now, true);
+      this.readBudget(outcome.rateLimit, seq, now, sentAt, true);
       if (this.slowStart) this.limit = Math.min(this.maxConcurrency, this.limit + 1);
       else if (this.inFlight + 1 >= Math.floor(this.limit)) {
         // Probe one call more only after `probeRounds` rounds at the limit without a throttle.
@@ -341,7 +342,7 @@ export class AdaptiveFlow {
       }
       return;
     }
-    this.throttle(outcome, seq, inFlight, now);
+    this.throttle(outcome, seq, inFlight, now, sentAt);
   }
 
   private throttle(
@@ -349,6 +350,7 @@ export class AdaptiveFlow {
     seq: number,
     inFlight: number,
     now: number,
+    sentAt: number,
   ): void {
     this.throttles++;
     this.successesSinceProbe = 0;
@@ -361,7 +363,7 @@ export class AdaptiveFlow {
     // after the refill they implied. The budget hold and the pause handle it; cutting
     // the rate or the calls in flight too would only slow the next window down.
     const explained = left !== undefined && this.headersTrusted && left <= 0;
-    this.readBudget(outcome.rateLimit, seq, now);
+    this.readBudget(outcome.rateLimit, seq, now, sentAt);
     // (An answer to a later call may already have replaced the budget: left is then unknown.)
     if (this.logRefusal(outcome, seq, now)) return;
     if (explained) {
@@ -481,7 +483,20 @@ export class AdaptiveFlow {
     this.nextSendAt = Math.max(this.nextSendAt, until);
   }
 
-  private readBudget(snapshot: RateLimitSnapshot | undefined, seq: number, now: number, ok = false): void {
+  /**
+   * A reset given as a duration counts from when the server admitted the call, which was
+   * about when it was sent, not when its answer arrived (a whole latency later: 0.1-0.5 s
+   * in the bench, seconds for a real model). Anchored at the answer, a fixed window's hold
+   * ended that much after the window had reset. A reset given as a moment was read when
+   * the answer arrived.
+   */
+  private readBudget(
+    snapshot: RateLimitSnapshot | undefined,
+    seq: number,
+    now: number,
+    sentAt: number,
+    ok = false,
+  ): void {
     const requests = snapshot?.requests;
     if (!this.headersTrusted || requests?.remaining === undefined || requests.resetMs === undefined) return;
     if (requests.limit !== undefined && requests.remaining > requests.limit) {
@@ -490,12 +505,13 @@ export class AdaptiveFlow {
       return;
     }
     if (this.budget && this.budget.seq > seq) return; // an older answer than what we know
-    if (ok && this.budget && this.windowSuspect) this.judgeWindow(this.budget, requests, seq, now);
+    const at = requests.resetAt ? now : sentAt;
+    if (ok && this.budget && this.windowSuspect) this.judgeWindow(this.budget, requests, seq, at);
     this.budget = {
       limit: requests.limit,
       remaining: requests.remaining,
       resetMs: requests.resetMs,
-      at: now,
+      at,
       seq,
     };
   }
