@@ -45,7 +45,7 @@ import type { FlowShare, SharedProposal } from './flow-share.js';
 export interface AdaptiveFlowOptions {
   /** Ceiling on calls in flight (`--concurrency`), ≥ 1. */
   maxConcurrency: number;
-  /** Calls in flight allowed before anything was learned (default min(4, maxConcurrency)). */
+  /** Calls in flight allowed before anything was learned (default min(8, maxConcurrency)). */
   initialConcurrency?: number;
   /** Multiplicative decrease of the rate on a throttle (default 0.9). */
   beta?: number;
@@ -102,6 +102,8 @@ export interface FlowState {
   windowed: boolean;
   /** Shared cuts adopted (with a `share`): a peer's throttle slowed this flow too. */
   sharedCuts: number;
+  /** The sliding log's window the flow emulates (ms, margin included), once learned. */
+  logWindowMs: number | undefined;
 }
 
 interface Waiter {
@@ -116,13 +118,18 @@ interface Budget {
   limit: number | undefined;
   remaining: number;
   resetMs: number;
+  /** When resetMs counts from (flow clock): the send for a duration, the answer for a moment. */
   at: number;
   seq: number;
 }
 
 const RECENT = 64;
-/** Added to a learned sliding-log window: send times are the client's, admissions the server's. */
+/** Added to a learned sliding-log window at first: send times are the client's, admissions the server's. */
 const LOG_MARGIN_MS = 25;
+/** The most a sliding log's refusals raise that margin to. */
+const LOG_MARGIN_MAX_MS = 200;
+/** Refusals in a row (no success between) a learned sliding log answers with a short pause; then the server's wait. */
+const LOG_REFUSALS = 3;
 /** Send times kept: enough for one budget of a provider's window. */
 const SENT = 512;
 
@@ -177,12 +184,16 @@ export class AdaptiveFlow {
   private sharedVersion = 0;
   private sharedCuts = 0;
   private raisedAt = Number.NEGATIVE_INFINITY;
+  /** Added to a learned sliding log's window; doubles with each refusal the log did not foresee. */
+  private logMargin = LOG_MARGIN_MS;
+  /** Send sequence when the margin was last raised: refusals of calls sent before it are that event's echo. */
+  private logRaisedAt = 0;
 
   constructor(options: AdaptiveFlowOptions) {
     if (!(Number.isInteger(options.maxConcurrency) && options.maxConcurrency >= 1))
       throw new RangeError(`maxConcurrency must be a positive integer (got ${options.maxConcurrency})`);
     this.maxConcurrency = options.maxConcurrency;
-    this.limit = Math.min(options.initialConcurrency ?? 4, this.maxConcurrency);
+    this.limit = Math.min(options.initialConcurrency ?? 8, this.maxConcurrency);
     this.beta = options.beta ?? 0.9;
     this.rateGrowth = options.rateGrowth ?? 0.03;
     this.probeRounds = options.probeRounds ?? 8;
@@ -204,6 +215,7 @@ export class AdaptiveFlow {
       headersTrusted: this.headersTrusted,
       windowed: this.windowed,
       sharedCuts: this.sharedCuts,
+      logWindowMs: this.logWindow(),
     };
   }
 
@@ -317,7 +329,7 @@ export class AdaptiveFlow {
       this.streak = 0;
       this.remember(this.okInFlight, inFlight);
       this.remember(this.accepted, sentAt);
-      this.readBudget(outcome.rateLimit, seq, now, true);
+      this.readBudget(outcome.rateLimit, seq, now, sentAt, true);
       if (this.slowStart) this.limit = Math.min(this.maxConcurrency, this.limit + 1);
       else if (this.inFlight + 1 >= Math.floor(this.limit)) {
         // Probe one call more only after `probeRounds` rounds at the limit without a throttle.
@@ -330,7 +342,7 @@ export class AdaptiveFlow {
       }
       return;
     }
-    this.throttle(outcome, seq, inFlight, now);
+    this.throttle(outcome, seq, inFlight, now, sentAt);
   }
 
   private throttle(
@@ -338,6 +350,7 @@ export class AdaptiveFlow {
     seq: number,
     inFlight: number,
     now: number,
+    sentAt: number,
   ): void {
     this.throttles++;
     this.successesSinceProbe = 0;
@@ -350,7 +363,9 @@ export class AdaptiveFlow {
     // after the refill they implied. The budget hold and the pause handle it; cutting
     // the rate or the calls in flight too would only slow the next window down.
     const explained = left !== undefined && this.headersTrusted && left <= 0;
-    this.readBudget(outcome.rateLimit, seq, now);
+    this.readBudget(outcome.rateLimit, seq, now, sentAt);
+    // (An answer to a later call may already have replaced the budget: left is then unknown.)
+    if (this.logRefusal(outcome, seq, now)) return;
     if (explained) {
       // The budget ran out, not the calls in flight: slow start ends where it stands.
       this.slowStart = false;
@@ -451,6 +466,12 @@ export class AdaptiveFlow {
       // Waiting the whole reset, not one call's refill: the budget may come back all at
       // once (a fixed window). Whether it does is decided by what the next answers show.
       if (named >= reset * 0.9) this.windowSuspect = true;
+      // Both in whole seconds (IETF RateLimit-Reset): the budget is back somewhere in the
+      // last second of that wait, and one not known to be a fixed window comes back call by
+      // call from then on (a sliding log). Probe half a second early, at the cost of one
+      // refused call each time, three times in a row at most; then the whole wait.
+      if (!this.windowed && this.streak <= 3 && wait >= 1000 && wait % 1000 === 0 && reset % 1000 === 0)
+        wait -= 500;
     }
     return Math.min(this.maxPauseMs, wait);
   }
@@ -462,7 +483,20 @@ export class AdaptiveFlow {
     this.nextSendAt = Math.max(this.nextSendAt, until);
   }
 
-  private readBudget(snapshot: RateLimitSnapshot | undefined, seq: number, now: number, ok = false): void {
+  /**
+   * A reset given as a duration counts from when the server admitted the call, which was
+   * about when it was sent, not when its answer arrived (a whole latency later: 0.1-0.5 s
+   * in the bench, seconds for a real model). Anchored at the answer, a fixed window's hold
+   * ended that much after the window had reset. A reset given as a moment was read when
+   * the answer arrived.
+   */
+  private readBudget(
+    snapshot: RateLimitSnapshot | undefined,
+    seq: number,
+    now: number,
+    sentAt: number,
+    ok = false,
+  ): void {
     const requests = snapshot?.requests;
     if (!this.headersTrusted || requests?.remaining === undefined || requests.resetMs === undefined) return;
     if (requests.limit !== undefined && requests.remaining > requests.limit) {
@@ -471,12 +505,13 @@ export class AdaptiveFlow {
       return;
     }
     if (this.budget && this.budget.seq > seq) return; // an older answer than what we know
-    if (ok && this.budget && this.windowSuspect) this.judgeWindow(this.budget, requests, seq, now);
+    const at = requests.resetAt ? now : sentAt;
+    if (ok && this.budget && this.windowSuspect) this.judgeWindow(this.budget, requests, seq, at);
     this.budget = {
       limit: requests.limit,
       remaining: requests.remaining,
       resetMs: requests.resetMs,
-      at: now,
+      at,
       seq,
     };
   }
@@ -575,13 +610,43 @@ export class AdaptiveFlow {
     }
   }
 
+  /**
+   * A refusal while the flow emulates a learned sliding log: the call went when the log
+   * said the limit-th latest send had left the window, so the window learned was short by
+   * the jitter between the client's send times and the server's admissions (a loaded event
+   * loop, the request body's upload). The margin doubles, and the flow waits only until
+   * the log, with that margin, has room again: a refused call never entered the server's
+   * log, so the whole-second Retry-After (rounded up) would idle the flow for up to a
+   * second per refusal (HTTP bench cell 0.66-0.75 of the ceiling). Refusals keep coming
+   * (`LOG_REFUSALS` in a row without a success): the server's wait, as for any budget.
+   */
+  private logRefusal(
+    outcome: Extract<SlotOutcome, { kind: 'throttled' }>,
+    seq: number,
+    now: number,
+  ): boolean {
+    const budget = this.budget;
+    if (budget === undefined || this.logWindow() === undefined || this.streak >= LOG_REFUSALS) return false;
+    if (seq > this.logRaisedAt) {
+      this.logMargin = Math.min(LOG_MARGIN_MAX_MS, this.logMargin * 2);
+      this.logRaisedAt = this.seq;
+    }
+    this.slowStart = false;
+    if (seq > this.pausedAtSeq) this.streak++;
+    const until = Math.min(now + this.pauseFor(outcome), Math.max(now, this.logHold(budget) ?? now));
+    this.pauseUntil(until);
+    this.pausedAtSeq = this.seq;
+    this.share?.cut({}, until - now);
+    return true;
+  }
+
   /** A sliding log's window: the tightest bound of recent answers, once enough agree (ms). */
   private logWindow(): number | undefined {
     if (!this.headersTrusted || this.windowed || !this.windowSuspect || this.peers() !== 1) return undefined;
     if (this.windowBounds.length < 16) return undefined;
     // Send times are the client's, admissions the server's: a few ms of jitter either way.
-    const window = Math.min(...this.windowBounds) + LOG_MARGIN_MS;
-    return window >= 50 + LOG_MARGIN_MS ? window : undefined;
+    const window = Math.min(...this.windowBounds) + this.logMargin;
+    return window >= 50 + this.logMargin ? window : undefined;
   }
 
   /**

@@ -104,10 +104,13 @@ function anthropicBudget(headers: HeaderBag, family: string, now: number): Budge
   const prefix = `anthropic-ratelimit-${family}`;
   const reset = headerValue(headers, `${prefix}-reset`);
   const at = reset === undefined ? Number.NaN : Date.parse(reset);
-  return budget(
-    headerNumber(headers, `${prefix}-limit`),
-    headerNumber(headers, `${prefix}-remaining`),
-    Number.isNaN(at) ? undefined : Math.max(0, at - now),
+  return moment(
+    budget(
+      headerNumber(headers, `${prefix}-limit`),
+      headerNumber(headers, `${prefix}-remaining`),
+      Number.isNaN(at) ? undefined : Math.max(0, at - now),
+    ),
+    !Number.isNaN(at),
   );
 }
 
@@ -117,11 +120,20 @@ function imggoBudget(headers: HeaderBag, now: number): Budget | undefined {
   if (reset !== undefined) {
     resetMs = reset >= UNIX_SECONDS_FLOOR ? Math.max(0, reset * 1000 - now) : reset * 1000;
   }
-  return budget(
-    headerNumber(headers, 'x-ratelimit-limit'),
-    headerNumber(headers, 'x-ratelimit-remaining'),
-    resetMs,
+  return moment(
+    budget(
+      headerNumber(headers, 'x-ratelimit-limit'),
+      headerNumber(headers, 'x-ratelimit-remaining'),
+      resetMs,
+    ),
+    reset !== undefined && reset >= UNIX_SECONDS_FLOOR,
   );
+}
+
+/** Marks a budget whose reset was a moment, not a duration (see `RateLimitBudget.resetAt`). */
+function moment(result: Budget | undefined, isMoment: boolean): Budget | undefined {
+  if (result !== undefined && isMoment && result.resetMs !== undefined) result.resetAt = true;
+  return result;
 }
 
 function budget(limit?: number, remaining?: number, resetMs?: number): Budget | undefined {

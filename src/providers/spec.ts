@@ -37,10 +37,23 @@ export const ZERO_USAGE: Usage = Object.freeze({
   estimated: false,
 });
 
+/** One budget a response reported. */
+export interface RateLimitBudget {
+  limit?: number;
+  remaining?: number;
+  resetMs?: number;
+  /**
+   * The reset was a moment (Anthropic's RFC 3339 time, a unix time), turned into `resetMs`
+   * when the answer was read. Absent: a duration the server counted from when it admitted
+   * the call (OpenAI's `6m0s`, IETF delta seconds), which was before the answer arrived.
+   */
+  resetAt?: true;
+}
+
 /** What a response said about the caller's remaining budget (flow/ paces on it). */
 export interface RateLimitSnapshot {
-  requests?: { limit?: number; remaining?: number; resetMs?: number };
-  tokens?: { limit?: number; remaining?: number; resetMs?: number };
+  requests?: RateLimitBudget;
+  tokens?: RateLimitBudget;
   /** Server-requested wait before the next attempt. */
   retryAfterMs?: number;
 }

@@ -105,6 +105,24 @@ function expectAllOk(run: Run): void {
 }
 
 describe('adaptive flow against the limiter zoo', () => {
+  it('starts 8 calls at once before anything is learned (a token bucket starts full: its burst is not left unused)', async () => {
+    const flow = new AdaptiveFlow({ maxConcurrency: 20 });
+    expect(flow.state.concurrency).toBe(8);
+    const slots = await Promise.all(Array.from({ length: 8 }, () => flow.admit()));
+    let ninth = false;
+    const next = flow.admit().then((slot) => {
+      ninth = true;
+      return slot;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ninth).toBe(false);
+    slots[0]!.done({ kind: 'ok' });
+    (await next).done({ kind: 'ok' });
+    for (const slot of slots.slice(1)) slot.done({ kind: 'ok' });
+    expect(new AdaptiveFlow({ maxConcurrency: 3 }).state.concurrency).toBe(3);
+    flow.close();
+  });
+
   it('token-bucket with honest headers: paced from the budget they report, (almost) no 429s', async () => {
     const run = await runAgainst({ shape: 'token-bucket', rps: 40 });
     expectAllOk(run);

@@ -11,7 +11,9 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCache } from '../../src/cache/open-cache.js';
 import { AdaptiveFlow } from '../../src/flow/adaptive.js';
+import { type FlowCommand, RedisFlowShare } from '../../src/flow/flow-share.js';
 import { RedisLimiter } from '../../src/flow/redis-limiter.js';
+import { defineLimiterCommands } from '../../src/flow/redis-scripts.js';
 import { mapWindow } from '../../src/flow/window.js';
 import { createPipeline } from '../../src/pipeline/create-pipeline.js';
 import type { RunRecord } from '../../src/pipeline/record.js';
@@ -61,6 +63,51 @@ afterAll(async () => {
 });
 
 describe('shared learned limits (Redis)', () => {
+  it('a throttle cuts the shared totals at most once per second, whoever sees it; a throttle a second later cuts again', async () => {
+    const prefix = `visionpipe-test:${randomUUID()}`;
+    prefixes.push(prefix);
+    const keys = [`${prefix}:flow`, `${prefix}:peers`] as const;
+    const raw = defineLimiterCommands(new Redis(URL_6379, { maxRetriesPerRequest: 1 }));
+    // Two processes' shares (two ids) on one hash; every script call is awaited here.
+    const pending: Promise<unknown>[] = [];
+    const client = async () =>
+      ({
+        visionpipeFlow: ((...args) => {
+          const reply = raw.visionpipeFlow(...args);
+          pending.push(reply);
+          return reply;
+        }) satisfies FlowCommand,
+      }) as unknown as Redis & { visionpipeFlow: FlowCommand };
+    const share = (id: string) => new RedisFlowShare({ client, keys, id });
+    const [a, b] = [share('a'), share('b')];
+    const settled = async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      await Promise.all(pending.splice(0));
+      return admin.hgetall(keys[0]);
+    };
+    const serverMs = async () => {
+      const [seconds, micros] = await admin.time();
+      return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    };
+    try {
+      a.cut({ rate: 100, concurrency: 20 }, 0);
+      const first = await settled();
+      expect(first).toMatchObject({ version: '1', rate: '100', concurrency: '20', cutBy: 'a' });
+      // B's throttle in the same second (A's 429 seen by another process): the same event.
+      b.cut({ rate: 50, concurrency: 10 }, 0);
+      const echo = await settled();
+      // (Only meaningful if it came within the second; a stalled machine would not say.)
+      if ((await serverMs()) < Number(first.cutAt) + 1000)
+        expect(echo).toMatchObject({ version: '1', rate: '100', concurrency: '20', cutBy: 'a' });
+      // A second later, B's throttle is a new event: it cuts.
+      while ((await serverMs()) < Number(first.cutAt) + 1000) await new Promise((r) => setTimeout(r, 20));
+      b.cut({ rate: 50, concurrency: 10 }, 0);
+      expect(await settled()).toMatchObject({ version: '2', rate: '50', concurrency: '10', cutBy: 'b' });
+    } finally {
+      raw.disconnect();
+    }
+  });
+
   it("one process's throttle cuts the shared limit once and slows the other, which saw no 429", async () => {
     const [one, two] = pair();
     const a = new AdaptiveFlow({ maxConcurrency: 50, share: one.flowShare, peers: () => 2 });

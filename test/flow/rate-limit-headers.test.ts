@@ -89,8 +89,9 @@ describe('parseRateLimitHeaders', () => {
       NOW,
     );
     expect(snapshot).toEqual({
-      requests: { limit: 50, remaining: 12, resetMs: 5000 },
-      tokens: { limit: 40000, remaining: 2000, resetMs: 42_500 },
+      // Resets given as moments (the flow counts them from the answer, durations from the send).
+      requests: { limit: 50, remaining: 12, resetMs: 5000, resetAt: true },
+      tokens: { limit: 40000, remaining: 2000, resetMs: 42_500, resetAt: true },
       retryAfterMs: 3000,
     });
   });
@@ -103,7 +104,7 @@ describe('parseRateLimitHeaders', () => {
         { 'X-RateLimit-Limit': '100', 'X-RATELIMIT-REMAINING': '0', 'x-ratelimit-reset': String(resetAt) },
         NOW,
       ),
-    ).toEqual({ requests: { limit: 100, remaining: 0, resetMs: 20_000 } });
+    ).toEqual({ requests: { limit: 100, remaining: 0, resetMs: 20_000, resetAt: true } });
     expect(parseRateLimitHeaders('imggo', { 'x-ratelimit-reset': '7' }, NOW)).toEqual({
       requests: { resetMs: 7000 },
     });
