@@ -19,7 +19,7 @@
 import { LatencyHistogram, type LatencyPercentiles } from '../metrics/latency.js';
 import type { RunRecord } from '../pipeline/record.js';
 import { PageTally, type PageTotals } from './page-tally.js';
-import { qualityOf } from './quality.js';
+import { type Quality, qualityOf } from './quality.js';
 import { isReused, perHour, VolumeTally } from './volume.js';
 
 export interface Summary {
@@ -33,6 +33,12 @@ export interface Summary {
   errors: number;
   skipped: number;
   resumed: number;
+  /**
+   * Results of an earlier run of the command found on file when this run started (what the
+   * "Resuming: N results …" line says); `resumed` of them were kept, the others were for
+   * inputs not given this time or since changed.
+   */
+  earlier_results: number;
   /** Records of this run that read an input (not resumed, not a missing input). */
   processed: number;
   /** Of `processed`, the records of documents (PDF, multi-page TIFF, HEIC): one per document, or per page with `--pages each`. */
@@ -107,6 +113,7 @@ export class RunSummary {
     processed_documents: 0,
   };
   private readonly minConfidence: number | undefined;
+  private earlierResults = 0;
   /** This run's own records (not resumed): what the success-rate alert judges. */
   private readonly thisRun = { ok: 0, attempted: 0 };
 
@@ -133,7 +140,7 @@ export class RunSummary {
     this.count(record);
     this.spent(record);
     if (record.status === 'ok') {
-      if ((qualityOf(record, this.minConfidence) ?? 'ok') === 'ok') this.thisRun.ok++;
+      if (this.qualityOf(record) === 'ok') this.thisRun.ok++;
       this.thisRun.attempted++;
     } else if (record.status !== 'skipped') this.thisRun.attempted++;
     // Waits of this run only: a resumed record's were paid by the earlier run.
@@ -151,7 +158,7 @@ export class RunSummary {
 
   private count(record: RunRecord): void {
     this.counts.total++;
-    if (record.status === 'ok') this.counts[qualityOf(record, this.minConfidence) ?? 'ok']++;
+    if (record.status === 'ok') this.counts[this.qualityOf(record)]++;
     else if (record.status === 'skipped') this.counts.skipped++;
     else {
       this.counts.errors++;
@@ -159,6 +166,11 @@ export class RunSummary {
       this.byCode.set(code, (this.byCode.get(code) ?? 0) + 1);
     }
     this.pages.add(record);
+  }
+
+  /** The record's own `quality` when `run` judged it (run-records.ts), else judged here. */
+  private qualityOf(record: RunRecord): Quality {
+    return record.quality ?? qualityOf(record, this.minConfidence) ?? 'ok';
   }
 
   /** What this run spent on one of its own records: cache lookups, bytes, tokens, cost, latency. */
@@ -176,6 +188,11 @@ export class RunSummary {
       if (record.attempts > 0) this.costUnknown++;
     } else this.cost += record.cost_usd;
     if (record.status !== 'skipped' && record.attempts > 0) this.latency.record(record.latency_ms);
+  }
+
+  /** How many earlier results the run found on file (ResumePlan.earlier): the one number the "Resuming" line and the summary show. */
+  setEarlierResults(count: number): void {
+    this.earlierResults = count;
   }
 
   /** Counts a record carried over from an earlier, interrupted run of the same command. */
@@ -215,6 +232,7 @@ export class RunSummary {
     };
     return {
       ...this.counts,
+      earlier_results: this.earlierResults,
       success_rate: Math.round(successRate * 10_000) / 10_000,
       min_confidence: this.minConfidence ?? null,
       errors_by_code: Object.fromEntries(this.byCode),
