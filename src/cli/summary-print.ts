@@ -57,10 +57,7 @@ export function printSummary(
       `  pages ${p.read} read · ${p.blank} blank (not sent) · ${p.skipped} skipped, in ${plural(p.documents, 'document')}`,
     );
   }
-  const l = summary.latency_ms;
-  lines.push(
-    `  latency p50 ${formatDuration(l.p50)} · p95 ${formatDuration(l.p95)} · p99 ${formatDuration(l.p99)} · max ${formatDuration(l.max)}`,
-  );
+  lines.push(`  ${latencyLine(summary)}`);
   lines.push(`  ${bytesLine(summary)}`);
   lines.push(
     `  tokens ${summary.tokens.total.toLocaleString('en-US')}${summary.tokens.estimated ? ' (some estimated)' : ''} · cost $${summary.cost_usd.toFixed(4)}${summary.cost_unknown ? ` (+${summary.cost_unknown} images at an unknown price)` : ''}`,
@@ -94,6 +91,22 @@ export function printSummary(
   else if (context.stopped)
     lines.push('  stopped early: inputs not started were not processed (run again to continue)');
   out.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * Latency percentiles of this run's provider calls; a run that made none (every answer
+ * from the cache, a duplicate or an earlier run) says so instead of `p50 0 ms`.
+ */
+export function latencyLine(summary: Pick<Summary, 'latency_ms' | 'from_cache' | 'resumed'>): string {
+  const l = summary.latency_ms;
+  if (l.max === 0) {
+    const why = [
+      summary.from_cache ? `${summary.from_cache} cached` : '',
+      summary.resumed ? `${summary.resumed} kept` : '',
+    ].filter(Boolean);
+    return `latency: no provider call in this run${why.length ? ` (${why.join(', ')})` : ''}`;
+  }
+  return `latency p50 ${formatDuration(l.p50)} · p95 ${formatDuration(l.p95)} · p99 ${formatDuration(l.p99)} · max ${formatDuration(l.max)}`;
 }
 
 /** The "Resuming" line at the start of a run: how many earlier results are on file (summary's `earlier_results`). */

@@ -7,8 +7,9 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { firstReasons } from '../../src/pipeline/document-stage.js';
 import type { Summary } from '../../src/runs/summary.js';
-import { ROOT, runCli } from '../support/cli.js';
+import { ROOT, readRecords, runCli } from '../support/cli.js';
 import { tempDir } from '../support/images.js';
 
 const RECEIPT = path.join(ROOT, 'samples/patterns/receipt.yaml');
@@ -65,5 +66,43 @@ describe('resume and --cache memory say what is kept', () => {
     expect(run.stderr.match(/nothing is kept between runs/g)).toHaveLength(1);
     const sqlite = await runCli(['run', GRADIENT, '-p', RECEIPT, '--fresh'], { cwd: work });
     expect(sqlite.stderr).not.toContain('nothing is kept between runs');
+  });
+});
+
+describe('wording', () => {
+  it('--max-input-bytes takes and shows sizes, in its help, its errors and INPUT_TOO_LARGE', async () => {
+    const work = await tempDir('visionpipe-work-');
+    const help = await runCli(['run', '--help']);
+    expect(help.stdout.replace(/\s+/g, ' ')).toMatch(
+      /--max-input-bytes <size> refuse larger inputs \(a size: 20MB, 500kB, 50MiB; a bare number is bytes\) \(default: 50MiB\)/,
+    );
+    const bad = await runCli(['run', GRADIENT, '-p', RECEIPT, '--max-input-bytes', '20XB'], { cwd: work });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expected a size: 20MB, 500kB, 50MiB; a bare number is bytes, got "20XB"');
+    const small = await runCli(['run', NOISE, '-p', RECEIPT, '--max-input-bytes', '1kB', '--json'], {
+      cwd: work,
+    });
+    const [record] = await readRecords(path.join(work, 'results.jsonl'));
+    expect(record?.error?.code, small.stderr).toBe('INPUT_TOO_LARGE');
+    expect(record?.error?.message).toMatch(/noise-001\.jpg: [\d.]+ kB exceeds the 1kB input limit$/);
+  });
+
+  it('a run that made no provider call says so instead of p50 0 ms', async () => {
+    const work = await tempDir('visionpipe-work-');
+    const first = await runCli(['run', GRADIENT, '-p', RECEIPT], { cwd: work });
+    expect(first.stdout).toMatch(/latency p50 \d/);
+    const cached = await runCli(['run', GRADIENT, '-p', RECEIPT, '--fresh'], { cwd: work });
+    expect(cached.stdout).toContain('latency: no provider call in this run (1 cached)');
+    expect(cached.stdout).not.toContain('p50 0 ms');
+  });
+
+  it("a document no page of which is relevant names the first pages' reasons and counts the rest", () => {
+    const records = Array.from({ length: 50 }, (_, i) => ({
+      page: i + 1,
+      record: { reason: `not it ${i + 1}` },
+    }));
+    const reason = firstReasons(records);
+    expect(reason).toBe('page 1: not it 1; page 2: not it 2; page 3: not it 3 (and 47 more pages)');
+    expect(firstReasons(records.slice(0, 3))).not.toContain('more');
   });
 });
