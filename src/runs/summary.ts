@@ -18,6 +18,7 @@
  */
 import { LatencyHistogram, type LatencyPercentiles } from '../metrics/latency.js';
 import type { RunRecord } from '../pipeline/record.js';
+import { BusyTime } from './busy-time.js';
 import { PageTally, type PageTotals } from './page-tally.js';
 import { type Quality, qualityOf } from './quality.js';
 import { isReused, perHour, VolumeTally } from './volume.js';
@@ -51,7 +52,7 @@ export interface Summary {
   wall_s: number;
   /** Records of this run answered from the cache or by a duplicate: nothing worked out, nothing sent. */
   from_cache: number;
-  /** Seconds from the start of the run to the last image it worked out (throughput.seconds). */
+  /** Seconds during which an image this run worked out was in flight (runs/busy-time.ts; throughput.seconds). */
   processing_s: number;
   /** throughput.images_per_hour. */
   images_per_hour: number;
@@ -100,7 +101,8 @@ export interface SummaryOptions {
 export class RunSummary {
   private readonly latency = new LatencyHistogram();
   private readonly started = performance.now();
-  private lastProcessed: number | undefined;
+  /** When images this run worked out were in flight: the rates' time (busy-time.ts). */
+  private readonly busy = new BusyTime();
   private counts = {
     total: 0,
     ok: 0,
@@ -140,7 +142,7 @@ export class RunSummary {
     this.count(record);
     this.spent(record);
     if (record.status === 'ok') {
-      if (this.qualityOf(record) === 'ok') this.thisRun.ok++;
+      if ((qualityOf(record, this.minConfidence) ?? 'ok') === 'ok') this.thisRun.ok++;
       this.thisRun.attempted++;
     } else if (record.status !== 'skipped') this.thisRun.attempted++;
     // Waits of this run only: a resumed record's were paid by the earlier run.
@@ -152,7 +154,7 @@ export class RunSummary {
       this.counts.processed++;
       if (record.pages !== undefined) this.counts.processed_documents++;
       // A reused answer took no work: the rate's time runs to the last image worked out.
-      if (!isReused(record)) this.lastProcessed = performance.now();
+      if (!isReused(record)) this.busy.add(performance.now() - record.latency_ms, performance.now());
     }
   }
 
@@ -220,7 +222,7 @@ export class RunSummary {
       );
     }
     const pages = this.pages.toJSON();
-    const processingS = this.lastProcessed === undefined ? 0 : (this.lastProcessed - this.started) / 1000;
+    const processingS = this.busy.seconds();
     const volume = this.volume.toJSON();
     const throughput = {
       images: volume.images,
