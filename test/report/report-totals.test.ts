@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { errorRecord, type RunRecord } from '../../src/pipeline/record.js';
 import { BusyTime } from '../../src/runs/busy-time.js';
-import type { Summary } from '../../src/runs/summary.js';
+import { RunSummary, type Summary } from '../../src/runs/summary.js';
 import { ROOT, runCli } from '../support/cli.js';
 import { tempDir } from '../support/images.js';
 
@@ -97,6 +97,17 @@ describe('report --json totals', () => {
     // Same definition; the run's clock and the records' finished_at differ by a few ms.
     expect(Math.abs(report.throughput.seconds - summary.throughput.seconds)).toBeLessThan(0.1);
     expect(report.images_per_hour / summary.images_per_hour).toBeCloseTo(1, 1);
+  });
+
+  it('the run summary counts the same busy time: a pause with nothing in flight is not in its rate', async () => {
+    const summary = new RunSummary();
+    const worked = (input: string) => record(input, Date.now(), 50) as unknown as RunRecord;
+    summary.add(worked('a.jpg'));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    summary.add(worked('b.jpg'));
+    const seconds = summary.toJSON().throughput.seconds;
+    expect(seconds).toBeGreaterThanOrEqual(0.09);
+    expect(seconds).toBeLessThan(0.2); // two 50 ms stays, not the 400 ms between them
   });
 
   it('busy time merges overlapping stays and leaves idle gaps out, in any order', () => {
