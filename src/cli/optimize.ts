@@ -9,7 +9,7 @@ import { defaultConcurrency } from '../image/parallelism.js';
 import { PROFILE_NAMES, SIZE_PROFILES } from '../image/profiles.js';
 import { addPageSelectionOptions } from './document-flags.js';
 import { durationOption } from './duration-flag.js';
-import { byteSize, integer, oneOf, pixelCount } from './parsers.js';
+import { integer, oneOf, pixelCount, sizeOption } from './parsers.js';
 
 export interface OptimizeFlags {
   outDir: string;
@@ -71,7 +71,7 @@ export function optimizeCommand(): Command {
     .option('--no-flatten', 'keep transparency in PNG/WebP output (JPEG is always flattened)')
     .option('--background <hex>', 'colour under transparent pixels', '#ffffff')
     .option('-c, --concurrency <n>', 'images processed at once', integer(1, 1024), defaultConcurrency())
-    .option('--max-input-bytes <size>', 'refuse larger inputs (e.g. 50MB)', byteSize, DEFAULT_MAX_INPUT_BYTES)
+    .addOption(sizeOption('--max-input-bytes', 'refuse larger inputs', DEFAULT_MAX_INPUT_BYTES))
     .option('--max-pixels <n>', 'refuse images with more pixels (e.g. 100MP)', pixelCount, 100_000_000)
     .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')
     .addOption(durationOption('--timeout', 'timeout for each URL download', 30_000, 1))

@@ -1,6 +1,7 @@
 /** Flag value parsers: commander reports their errors naming the flag, and exits with code 2. */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { didYouMean } from '../config/did-you-mean.js';
+import { parseSize, SIZE_FORMS, sizeText } from '../config/sizes.js';
 
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -16,15 +17,18 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9 };
-
-/** Byte sizes like `50MB`, `500k`, `1048576`. */
+/** Byte sizes like `50MB`, `500k`, `50MiB`, `1048576` (config/sizes.ts). */
 export function byteSize(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
-  const factor = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
-  if (!match || factor === undefined)
-    throw new InvalidArgumentError(`expected a size like 50MB, got "${value}".`);
-  return Math.round(Number(match[1]) * factor);
+  const bytes = parseSize(value);
+  if (bytes === undefined) throw new InvalidArgumentError(`expected ${SIZE_FORMS}, got "${value}".`);
+  return bytes;
+}
+
+/** A `--flag <size>` option whose help names the accepted forms and shows the default as a size (`50MiB`). */
+export function sizeOption(flags: string, description: string, defaultBytes: number): Option {
+  return new Option(`${flags} <size>`, `${description} (${SIZE_FORMS})`)
+    .argParser(byteSize)
+    .default(defaultBytes, sizeText(defaultBytes));
 }
 
 /** Pixel counts like `100MP`, `24000000`. */

@@ -5,7 +5,8 @@
  * Declarations only, loaded at start-up: turning the flags into settings is
  * provider-settings.ts, loaded when a command runs.
  */
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { checkLimiterSpec } from '../flow/limiter-spec.js';
 import { RETRY_DEFAULTS } from '../flow/retry.js';
 import { PROVIDER_IDS } from '../providers/ids.js';
 import type { PriceTable } from '../providers/pricing.js';
@@ -60,7 +61,11 @@ export function addProviderOptions(command: Command): Command {
     .option('--imggo-pattern <id>', 'ImgGo: the remote pattern id images are ingested into')
     .option('--rpm <n>', 'requests per minute allowed by your plan (paced smoothly)', integer(1))
     .option('--tpm <n>', 'tokens per minute allowed by your plan', integer(1))
-    .option('--limiter <store>', 'where the rate limit is kept: memory or redis://… (shared by processes)')
+    .option(
+      '--limiter <store>',
+      'where the rate limit is kept: memory or redis://… (shared by processes)',
+      limiterArg,
+    )
     .option(
       '--max-attempts <n>',
       `attempts per image for retryable failures (default ${RETRY_DEFAULTS.maxAttempts})`,
@@ -72,4 +77,13 @@ export function addProviderOptions(command: Command): Command {
         `per image: the most its calls wait in all to be sent again after 429/overloaded answers (Retry-After, pauses; the record's rate_limited.wait_ms never passes it), then it fails RATE_LIMITED; also caps each call's backoff before retrying errors (default ${durationText(RETRY_DEFAULTS.maxTotalWaitMs)})`,
       ),
     );
+}
+
+/** Parses --limiter whether or not --rpm/--tpm use it: a typo is a usage error (exit 2) now. */
+function limiterArg(value: string): string {
+  try {
+    return checkLimiterSpec(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
 }

@@ -8,6 +8,7 @@ import { loadConfig } from '../config/file.js';
 import { checkImplicitConfig, implicitPrices } from '../config/implicit.js';
 import { createLimiter } from '../flow/create-limiter.js';
 import type { Limiter } from '../flow/limiter.js';
+import { checkLimiterSpec } from '../flow/limiter-spec.js';
 import type { RetryOptions } from '../flow/retry.js';
 import { loadPriceTable } from '../providers/pricing.js';
 import type { ProviderOptions } from '../providers/registry.js';
@@ -52,6 +53,10 @@ export async function applyConfig(command: Command): Promise<void> {
   const prices =
     implicit && config.prices !== undefined ? implicitPrices(config.prices).overrides : config.prices;
   command.setOptionValueWithSource('priceTable', loadPriceTable(prices), 'config');
+  // A limiter from the file is checked as the flag is, used or not (a typo is exit 2 now).
+  const limiter = command.getOptionValue('limiter') as unknown;
+  if (typeof limiter === 'string' && command.getOptionValueSource('limiter') === 'config')
+    checkLimiterSpec(limiter, `limiter (${file ?? explicit ?? 'config file'})`);
 }
 
 /**

@@ -11,7 +11,7 @@ import { addCostOptions, type CostFlags } from './cost-flags.js';
 import { addDocumentOptions, type DocumentFlags } from './document-flags.js';
 import { durationOption } from './duration-flag.js';
 import { addObserveOptions, type ObserveFlags } from './observe-flags.js';
-import { byteSize, integer } from './parsers.js';
+import { integer, sizeOption } from './parsers.js';
 import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
 import { addQueueOptions, type QueueRunFlags } from './run-queue-flags.js';
 import { addWatchOptions, type WatchFlags } from './watch-flags.js';
@@ -149,7 +149,7 @@ export function runCommandDefinition(): Command {
       '--keep-csv-formulas',
       "write CSV cells starting with = + - @ as they are (default: prefixed with ')",
     )
-    .option('--max-input-bytes <size>', 'refuse larger inputs (e.g. 50MB)', byteSize, DEFAULT_MAX_INPUT_BYTES)
+    .addOption(sizeOption('--max-input-bytes', 'refuse larger inputs', DEFAULT_MAX_INPUT_BYTES))
     .addOption(durationOption('--timeout', 'per-call provider timeout', 120_000, 1))
     .option(
       '--min-confidence <0-1>',

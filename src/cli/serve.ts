@@ -4,7 +4,7 @@
  * worker` processes of other machines share the queue, the cache and the rate limit.
  */
 import { Command, Option } from 'commander';
-import { byteSize, integer } from './parsers.js';
+import { integer, sizeOption } from './parsers.js';
 import { addConnectionOptions, parseRateLimit, runUntilSignal } from './service-flags.js';
 import { addWorkerOptions, type WorkerFlags } from './worker-flags.js';
 
@@ -42,12 +42,7 @@ export function serveCommand(): Command {
         .argParser(integer(0, 65_535)),
     )
     .option('--workers <n>', 'workers in this process (0: the API only)', integer(0, 64), 1)
-    .option(
-      '--max-upload-bytes <size>',
-      'largest image accepted (upload, base64 or URL)',
-      byteSize,
-      10_000_000,
-    )
+    .addOption(sizeOption('--max-upload-bytes', 'largest image accepted (upload, base64 or URL)', 10_000_000))
     .option('--rate-limit <rate>', 'requests per API key: 600/min, 20/s, off', '600/min')
     .option('--public-url <url>', 'the URL clients reach this API at (default: from the Host header)')
     .addOption(

@@ -38,7 +38,7 @@ export function printSummary(
   const notRead = summary.total - summary.processed - summary.resumed;
   const apart = [
     summary.from_cache ? `${summary.from_cache} from cache` : '',
-    summary.resumed ? `${summary.resumed} kept from an earlier run` : '',
+    keptLine(summary),
     notRead > 0 ? `${notRead} not read` : '',
   ].filter(Boolean);
   lines.push(
@@ -57,10 +57,7 @@ export function printSummary(
       `  pages ${p.read} read · ${p.blank} blank (not sent) · ${p.skipped} skipped, in ${plural(p.documents, 'document')}`,
     );
   }
-  const l = summary.latency_ms;
-  lines.push(
-    `  latency p50 ${formatDuration(l.p50)} · p95 ${formatDuration(l.p95)} · p99 ${formatDuration(l.p99)} · max ${formatDuration(l.max)}`,
-  );
+  lines.push(`  ${latencyLine(summary)}`);
   lines.push(`  ${bytesLine(summary)}`);
   lines.push(
     `  tokens ${summary.tokens.total.toLocaleString('en-US')}${summary.tokens.estimated ? ' (some estimated)' : ''} · cost $${summary.cost_usd.toFixed(4)}${summary.cost_unknown ? ` (+${summary.cost_unknown} images at an unknown price)` : ''}`,
@@ -115,6 +112,37 @@ function headline(
 }
 
 /**
+ * Latency percentiles of this run's provider calls; a run that made none (every answer
+ * from the cache, a duplicate or an earlier run) says so instead of `p50 0 ms`.
+ */
+export function latencyLine(summary: Pick<Summary, 'latency_ms' | 'from_cache' | 'resumed'>): string {
+  const l = summary.latency_ms;
+  if (l.max === 0) {
+    const why = [
+      summary.from_cache ? `${summary.from_cache} cached` : '',
+      summary.resumed ? `${summary.resumed} kept` : '',
+    ].filter(Boolean);
+    return `latency: no provider call in this run${why.length ? ` (${why.join(', ')})` : ''}`;
+  }
+  return `latency p50 ${formatDuration(l.p50)} · p95 ${formatDuration(l.p95)} · p99 ${formatDuration(l.p99)} · max ${formatDuration(l.max)}`;
+}
+
+/** The "Resuming" line at the start of a run: how many earlier results are on file (summary's `earlier_results`). */
+export function resumingLine(earlier: number): string {
+  return `Resuming: ${plural(earlier, 'result')} of an earlier run of this command on file; an input unchanged since is not read again (the summary says how many were kept)`;
+}
+
+/** "3 kept from an earlier run", with how many of the results found on file were not (resumingLine). */
+function keptLine(summary: Pick<Summary, 'resumed' | 'earlier_results'>): string {
+  const unused = summary.earlier_results - summary.resumed;
+  if (summary.resumed === 0 && unused <= 0) return '';
+  const kept = `${summary.resumed} kept from an earlier run`;
+  return unused > 0
+    ? `${kept} (of ${summary.earlier_results} on file; ${unused} for inputs not given this time or changed since)`
+    : kept;
+}
+
+/**
  * What the run worked out: "12 images", or with documents "3 images and 2 documents (7
  * pages)" (a page counts as an image in the rate; a document is not an image).
  */
@@ -150,12 +178,23 @@ export function bytesLine(summary: Pick<Summary, 'bytes' | 'from_cache' | 'proce
 /** Names the first failed inputs, where the rest are, and a next step per common code. */
 function failureLines(report: FailureReport | undefined, results: string): string[] {
   if (!report || report.count === 0) return [];
-  const lines = [`  failed (${report.count}):`];
+  const k = report.by_kind;
+  const kinds = [
+    k.error ? plural(k.error, 'error') : '',
+    k.empty ? `${k.empty} empty` : '',
+    k.low_confidence ? `${k.low_confidence} low confidence` : '',
+  ].filter(Boolean);
+  const lines = [`  failed (${report.count}${k.error === report.count ? '' : `: ${kinds.join(' · ')}`}):`];
   for (const f of report.first) lines.push(`    ${f.input}  ${f.code}: ${f.message}`);
   const rest = report.count - report.first.length;
+  const marked = [
+    k.error ? 'status "error"' : '',
+    k.empty ? 'quality "empty"' : '',
+    k.low_confidence ? 'quality "low_confidence"' : '',
+  ].filter(Boolean);
   const where = report.file
-    ? `all ${report.count} in ${report.file}`
-    : `all are in ${results} (status "error"); --failures FILE writes them apart`;
+    ? `all ${report.count} in ${report.file} (each with its kind)`
+    : `all are in ${results} (${marked.join(', ')}); --failures FILE writes them apart`;
   lines.push(`    ${rest > 0 ? `… and ${rest} more; ` : ''}${where}`);
   for (const { code, step } of report.next_steps) lines.push(`  next (${code}): ${step}`);
   return lines;

@@ -5,6 +5,7 @@
  * content's hash), and a malformed one by its first characters and its length.
  */
 import { createHash } from 'node:crypto';
+import { sizeText } from '../config/sizes.js';
 import { VisionpipeError } from '../errors.js';
 
 /** How many characters of a data URI's body a message shows. */
@@ -75,7 +76,7 @@ export function decodeDataUri(uri: string, maxBytes: number = Number.POSITIVE_IN
     const input = dataUriPreview(uri);
     throw new VisionpipeError(
       'INPUT_TOO_LARGE',
-      `${input}: decoded size exceeds the ${maxBytes}-byte limit`,
+      `${input}: decoded size exceeds the ${sizeText(maxBytes)} input limit`,
       {
         input,
       },

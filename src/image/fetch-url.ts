@@ -6,7 +6,9 @@
  */
 import { isIP } from 'node:net';
 import { Agent, type Dispatcher, request } from 'undici';
+import { sizeText } from '../config/sizes.js';
 import { VisionpipeError } from '../errors.js';
+import { formatBytes } from '../report/units.js';
 import { redactUrl as redactSecretsInUrl } from '../secrets.js';
 import {
   type AddressPolicy,
@@ -158,7 +160,7 @@ async function readCapped(body: AsyncIterable<Uint8Array>, maxBytes: number, lab
     if (total > maxBytes) {
       throw new VisionpipeError(
         'INPUT_TOO_LARGE',
-        `${label}: body exceeds the ${maxBytes}-byte limit (cut off)`,
+        `${label}: body exceeds the ${sizeText(maxBytes)} input limit (cut off)`,
         {
           input: label,
         },
@@ -251,7 +253,7 @@ async function fetchWith(
         body.destroy();
         throw new VisionpipeError(
           'INPUT_TOO_LARGE',
-          `${label}: Content-Length ${declared} exceeds the ${maxBytes}-byte limit`,
+          `${label}: Content-Length ${formatBytes(declared)} exceeds the ${sizeText(maxBytes)} input limit`,
           { input: label },
         );
       }

@@ -4,7 +4,9 @@
  * records; every failure is a VisionpipeError naming the input.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { sizeText } from '../config/sizes.js';
 import { VisionpipeError } from '../errors.js';
+import { formatBytes } from '../report/units.js';
 import { decodeDataUri as decodeDataUriText, isDataUri } from './data-uri.js';
 import { type FetchLimits, fetchUrlBytes, redactUrl } from './fetch-url.js';
 import { DEFAULT_MAX_INPUT_BYTES } from './input-limits.js';
@@ -60,7 +62,7 @@ function decodeBase64(text: string, label: string, maxBytes: number): Buffer {
   if (Math.floor((compact.length * 3) / 4) > maxBytes + 2) {
     throw new VisionpipeError(
       'INPUT_TOO_LARGE',
-      `${label}: decoded size exceeds the ${maxBytes}-byte limit`,
+      `${label}: decoded size exceeds the ${sizeText(maxBytes)} input limit`,
       {
         input: label,
       },
@@ -79,7 +81,7 @@ function checkSize(bytes: Buffer, label: string, maxBytes: number): Buffer {
   if (bytes.length > maxBytes) {
     throw new VisionpipeError(
       'INPUT_TOO_LARGE',
-      `${label}: ${bytes.length} bytes exceeds the ${maxBytes}-byte limit`,
+      `${label}: ${formatBytes(bytes.length)} exceeds the ${sizeText(maxBytes)} input limit`,
       {
         input: label,
       },
@@ -98,7 +100,7 @@ export async function readFileSource(path: string, maxBytes: number): Promise<Lo
     if (info.size > maxBytes) {
       throw new VisionpipeError(
         'INPUT_TOO_LARGE',
-        `${label}: ${info.size} bytes exceeds the ${maxBytes}-byte limit`,
+        `${label}: ${formatBytes(info.size)} exceeds the ${sizeText(maxBytes)} input limit`,
         {
           input: label,
         },

@@ -352,7 +352,7 @@ function mergeRecords(
   if (read.length === 0) {
     return skippedRecord(label, context, {
       ...common,
-      reason: `no page is relevant: ${records.map(({ page, record }) => `page ${page}: ${record.reason}`).join('; ')}`,
+      reason: `no page is relevant: ${firstReasons(records)}`,
     });
   }
   const merged = mergePageOutputs(
@@ -405,4 +405,19 @@ export function parsePagesMode(value: string): PagesMode {
   throw new VisionpipeError('INVALID_OPTION', `--pages must be document or each (got "${value}")`, {
     option: 'pages',
   });
+}
+
+/** How many pages' reasons a skipped document's `reason` names; the rest are counted. */
+export const NAMED_PAGE_REASONS = 3;
+
+/** `page 1: …; page 2: …; page 3: … (and 47 more pages)`: a long document's reason stays readable. */
+export function firstReasons(
+  records: ReadonlyArray<{ page: number; record: { reason: string | null } }>,
+): string {
+  const named = records
+    .slice(0, NAMED_PAGE_REASONS)
+    .map(({ page, record }) => `page ${page}: ${record.reason}`)
+    .join('; ');
+  const rest = records.length - NAMED_PAGE_REASONS;
+  return rest > 0 ? `${named} (and ${rest} more ${rest === 1 ? 'page' : 'pages'})` : named;
 }

@@ -112,6 +112,14 @@ export interface RunRecord {
    * on other records and when no answer came.
    */
   raw_output: string | null;
+  /**
+   * Records written by `visionpipe run`: what an `ok` record holds (runs/quality.ts): `ok`
+   * (data at or above the confidence threshold), `empty` (every field null: nothing was
+   * read) or `low_confidence` (below the run's threshold, not enforced: `--min-confidence`
+   * turns those into LOW_CONFIDENCE errors instead); null on error and skipped records.
+   * `status` stays `ok` for the three, so a reader of `status` sees what it always did.
+   */
+  quality?: 'ok' | 'empty' | 'low_confidence' | null;
 }
 
 /** A field two pages of one document gave different values for. */

@@ -8,10 +8,12 @@
  * Units: milliseconds for latencies, seconds for wall time, USD for cost.
  */
 import { nearestRank } from '../metrics/latency.js';
+import { BusyTime } from '../runs/busy-time.js';
 import { defaultMinConfidence, qualityOf } from '../runs/quality.js';
 import { isWorked, perHour, VolumeTally } from '../runs/volume.js';
 import type { ReportRecord } from './read-results.js';
 import { type Savings, SavingsTally } from './savings.js';
+import { roundUsd } from './units.js';
 
 export { nearestRank };
 
@@ -51,7 +53,9 @@ export interface Headline {
   /**
    * What was worked out, as the run summary counts it (runs/volume.ts): plain images and
    * document pages (a page is one image) not reused, and the documents among them; per
-   * hour from the first start to the last finish of those records (`seconds`).
+   * hour over the time one of them was in flight (`seconds`: the union of their
+   * [finished − latency, finished], runs/busy-time.ts; idle time between runs is not counted),
+   * the run summary's definition.
    */
   throughput: { images: number; pages: number; documents: number; seconds: number };
   /** throughput.images per hour. */
@@ -69,6 +73,14 @@ export interface Headline {
   bytes: { original: number; sent: number; original_sent: number };
   cache: { hits: number; misses: number; dedup: number; near_dup: number };
   attempts: number;
+  /** Calls refused by a rate limit or overload and the time waited after them, ms (the records' `rate_limited`). */
+  rate_limited: { count: number; wait_ms: number };
+  /**
+   * Failed calls sent again: the log's retry events (`--log`) when given, else each record's
+   * calls beyond its first (`retries_from` says which).
+   */
+  retries: number;
+  retries_from: 'events' | 'records';
 }
 
 export interface Histogram {
@@ -156,8 +168,10 @@ export class FigureTally {
   private cost = 0;
   private readonly tokens = { input: 0, output: 0, image: 0 };
   private readonly volume = new VolumeTally();
-  private workStart = Number.POSITIVE_INFINITY;
-  private workEnd = Number.NEGATIVE_INFINITY;
+  /** When worked-out images were in flight: the rates' time, as the run summary counts it (busy-time.ts). */
+  private readonly busy = new BusyTime();
+  private readonly rateLimited = { count: 0, wait_ms: 0 };
+  private retriesFromRecords = 0;
   private readonly cache = { hits: 0, misses: 0, dedup: 0, near_dup: 0 };
   private readonly histogram = HISTOGRAM_UPPER_MS.map(() => 0);
   private readonly groups = new Map<string, GroupFigures>();
@@ -178,8 +192,9 @@ export class FigureTally {
     if (record.status === 'ok') {
       // Judged as the run summary judges it: an all-null answer or one below the engine's
       // calibration is not a success.
+      // The run's own judgement when the record carries it (`quality`), else the same rule.
       const ok = { status: record.status, output: record.output, confidence: record.confidence ?? null };
-      c[qualityOf(ok, defaultMinConfidence(record.provider)) ?? 'ok']++;
+      c[record.quality ?? qualityOf(ok, defaultMinConfidence(record.provider)) ?? 'ok']++;
     } else if (record.status === 'skipped') c.skipped++;
     else {
       c.errors++;
@@ -189,6 +204,9 @@ export class FigureTally {
       if (this.failed.length < TOP) this.failed.push(record);
     }
     c.attempts += record.attempts;
+    this.rateLimited.count += record.rate_limited?.count ?? 0;
+    this.rateLimited.wait_ms += record.rate_limited?.wait_ms ?? 0;
+    this.retriesFromRecords += Math.max(0, record.attempts - 1);
     if (record.cache === 'hit') this.cache.hits++;
     else if (record.cache === 'miss') this.cache.misses++;
     else if (record.cache === 'dedup') this.cache.dedup++;
@@ -231,10 +249,7 @@ export class FigureTally {
       this.lastFinish = Math.max(this.lastFinish, finished);
       this.finishes.push([finished, record.status === 'error', Math.max(0, record.attempts - 1)]);
       // The rates' time: only records whose answer was worked out (not reused, not unread).
-      if (isWorked(record)) {
-        this.workStart = Math.min(this.workStart, finished - record.latency_ms);
-        this.workEnd = Math.max(this.workEnd, finished);
-      }
+      if (isWorked(record)) this.busy.add(finished - record.latency_ms, finished);
     }
   }
 
@@ -243,7 +258,8 @@ export class FigureTally {
     const sorted = Float64Array.from(this.latencies).sort();
     const attempted = c.ok + c.empty + c.low_confidence + c.errors;
     const wallS = this.lastFinish > this.firstStart ? (this.lastFinish - this.firstStart) / 1000 : 0;
-    const workS = this.workEnd > this.workStart ? (this.workEnd - this.workStart) / 1000 : 0;
+    const workS = this.busy.seconds();
+    const retries = events.filter((event) => event.kind === 'retry').length;
     const volume = this.volume.toJSON();
     return {
       headline: {
@@ -270,18 +286,23 @@ export class FigureTally {
           p99: nearestRank(sorted, 99),
           max: sorted.length ? (sorted[sorted.length - 1] ?? 0) : 0,
         },
-        cost_usd: this.cost,
-        cost_per_image_usd: c.images ? this.cost / c.images : 0,
+        cost_usd: roundUsd(this.cost),
+        cost_per_image_usd: c.images ? roundUsd(this.cost / c.images) : 0,
         cost_unknown: c.costUnknown,
         tokens: { ...this.tokens },
         bytes: volume.bytes,
         cache: { ...this.cache },
         attempts: c.attempts,
+        rate_limited: { count: this.rateLimited.count, wait_ms: Math.round(this.rateLimited.wait_ms) },
+        retries: events.length > 0 ? retries : this.retriesFromRecords,
+        retries_from: events.length > 0 ? 'events' : 'records',
       },
       savings: this.savings.result(this.cost),
       histogram: { upperMs: HISTOGRAM_UPPER_MS, counts: [...this.histogram] },
       throughput: this.throughput(events),
-      groups: [...this.groups.values()].sort((a, b) => b.cost_usd - a.cost_usd || b.images - a.images),
+      groups: [...this.groups.values()]
+        .map((group) => ({ ...group, cost_usd: roundUsd(group.cost_usd) }))
+        .sort((a, b) => b.cost_usd - a.cost_usd || b.images - a.images),
       errorsByCode: Object.fromEntries([...this.byCode].sort((a, b) => b[1] - a[1])),
       slowest: this.slowest.records(),
       mostExpensive: this.expensive.records(),

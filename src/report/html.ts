@@ -86,7 +86,7 @@ function imageRows(records: readonly ReportRecord[], thumbs: ReadonlyMap<string,
     const thumb = thumbs.get(r.input);
     return `<tr data-input="${escapeHtml(r.input)}">
 <td>${thumb ? `<img class="thumb" alt="" src="${thumb}">` : '<span class="nothumb">no preview</span>'}</td>
-<td><div class="input">${escapeHtml(r.input)}</div><div class="meta">${escapeHtml(
+<td><div class="input">${escapeHtml(r.input)}${r.page === undefined ? '' : ` <span class="page">page ${r.page}${r.pages === undefined ? '' : ` of ${r.pages}`}</span>`}</div><div class="meta">${escapeHtml(
       `${r.status}${r.error ? ` · ${r.error.code}` : ''} · ${r.provider}/${r.model} · cache ${r.cache ?? '–'}`,
     )}</div></td>
 <td class="num" data-latency="${r.latency_ms}">${escapeHtml(formatMs(r.latency_ms))}</td>

@@ -47,6 +47,10 @@ export const reportRecordSchema = z.looseObject({
     .nullable(),
   usage: usageSchema,
   cost_usd: z.number().nullable(),
+  /** Refused calls and the wait after them (absent in files written before it was added). */
+  rate_limited: z.object({ count: z.number().nonnegative(), wait_ms: z.number().nonnegative() }).optional(),
+  /** What an ok record holds, as the run judged it (runs/quality.ts); absent in older files. */
+  quality: z.enum(['ok', 'empty', 'low_confidence']).nullable().optional(),
   /** Documents only (runs/volume.ts counts a document's file once and a page as an image). */
   page: z.number().int().positive().optional(),
   pages: z.number().int().nonnegative().optional(),

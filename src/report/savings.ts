@@ -15,8 +15,10 @@
  *
  * Estimates, in USD; records of models with no known price add nothing.
  */
+
 import { costUsd, modelPrice } from '../providers/pricing.js';
 import type { ReportRecord } from './read-results.js';
+import { roundUsd } from './units.js';
 
 export interface Savings {
   /** What the naive plan would have cost: actual + saved. */
@@ -74,6 +76,12 @@ export class SavingsTally {
       for (const paid of pending.skippedPaid) by.triage += Math.max(0, each - paid);
     }
     const saved = by.resizing + by.cache + by.dedup + by.triage + by.batch;
-    return { naive_usd: actual + saved, actual_usd: actual, saved_usd: saved, by };
+    const rounded = Object.fromEntries(Object.entries(by).map(([k, v]) => [k, roundUsd(v)])) as typeof by;
+    return {
+      naive_usd: roundUsd(actual + saved),
+      actual_usd: roundUsd(actual),
+      saved_usd: roundUsd(saved),
+      by: rounded,
+    };
   }
 }

@@ -15,3 +15,8 @@ export function formatBytes(bytes: number): string {
   }
   return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
 }
+
+/** USD to the micro-dollar, as the run summary rounds it: no 0.30000000000000004 in a figure. */
+export function roundUsd(usd: number): number {
+  return Math.round(usd * 1e6) / 1e6;
+}

@@ -1,8 +1,13 @@
 /**
  * The failed inputs of a run, kept so the summary can name them and say what to do: the
  * first few in memory (bounded, whatever the run's size), all of them optionally streamed
- * to a JSONL file (`--failures FILE`, one error record per line, as in the results), and
- * a next step for the codes people meet most.
+ * to a JSONL file (`--failures FILE`, one record per line as in the results, with `kind`
+ * first), and a next step for the codes people meet most.
+ *
+ * "Failed" is every input whose output is not worth having: error records (`kind:
+ * "error"`), and `ok` records whose `quality` (runs/quality.ts) is `empty` (every field
+ * null, code EMPTY_OUTPUT) or `low_confidence` (below the threshold, not enforced; code
+ * LOW_CONFIDENCE): a status-ok record is no less a failure for being schema-valid.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -12,8 +17,13 @@ import type { RunRecord } from '../pipeline/record.js';
 /** How many failed inputs the summary names. */
 export const NAMED_FAILURES = 5;
 
+/** Why an input is listed: an error record, or an `ok` record with nothing or too little read. */
+export type FailureKind = 'error' | 'empty' | 'low_confidence';
+
 export interface NamedFailure {
   input: string;
+  kind: FailureKind;
+  /** The error's code; EMPTY_OUTPUT or LOW_CONFIDENCE for an `ok` record of those qualities. */
   code: string;
   message: string;
 }
@@ -21,8 +31,10 @@ export interface NamedFailure {
 export interface FailureReport {
   /** The first failed inputs, at most NAMED_FAILURES. */
   first: NamedFailure[];
-  /** Failures in all (error records of this run). */
+  /** Failures in all: error records of this run, and its empty and low-confidence outputs. */
   count: number;
+  /** `count` by kind. */
+  by_kind: Record<FailureKind, number>;
   /** Where every failure was written (`--failures`), or null. */
   file: string | null;
   /** One next step per common code seen, e.g. RATE_LIMITED → lower --rpm. */
@@ -44,6 +56,8 @@ export function nextStep(code: string, example: NamedFailure | undefined): strin
       const issue = example ? firstIssue(example.message) : undefined;
       return `the model's output broke the pattern${issue ? ` (${issue})` : ''}: loosen that rule in the pattern, say more in its instructions, or add --escalate-to a stronger model`;
     }
+    case 'EMPTY_OUTPUT':
+      return 'nothing was read: check these images are what the pattern expects (visionpipe pattern check), send larger images (--profile), or add --escalate-to a stronger model';
     case 'LOW_CONFIDENCE':
       return 'lower --min-confidence, add --escalate-to a stronger model, or send larger images (--profile)';
     case 'MISSING_API_KEY':
@@ -72,6 +86,7 @@ export class FailureLog {
   private readonly first: NamedFailure[] = [];
   private readonly firstByCode = new Map<string, NamedFailure>();
   private count = 0;
+  private readonly byKind: Record<FailureKind, number> = { error: 0, empty: 0, low_confidence: 0 };
   private stream: WriteStream | undefined;
 
   private constructor(private readonly file: string | undefined) {}
@@ -87,16 +102,13 @@ export class FailureLog {
   }
 
   add(record: RunRecord): void {
-    if (record.status !== 'error') return;
+    const failure = failureOf(record);
+    if (!failure) return;
     this.count++;
-    const failure = {
-      input: record.input,
-      code: record.error?.code ?? 'INTERNAL',
-      message: record.error?.message ?? '',
-    };
+    this.byKind[failure.kind]++;
     if (this.first.length < NAMED_FAILURES) this.first.push(failure);
     if (!this.firstByCode.has(failure.code)) this.firstByCode.set(failure.code, failure);
-    this.stream?.write(`${JSON.stringify(record)}\n`);
+    this.stream?.write(`${JSON.stringify({ kind: failure.kind, ...record })}\n`);
   }
 
   async close(): Promise<void> {
@@ -114,6 +126,35 @@ export class FailureLog {
       const step = nextStep(code, example);
       if (step) next_steps.push({ code, step });
     }
-    return { first: [...this.first], count: this.count, file: this.file ?? null, next_steps };
+    return {
+      first: [...this.first],
+      count: this.count,
+      by_kind: { ...this.byKind },
+      file: this.file ?? null,
+      next_steps,
+    };
   }
+}
+
+/** What makes `record` a failure, or undefined when its output is worth having (or it was skipped). */
+function failureOf(record: RunRecord): NamedFailure | undefined {
+  const input = record.input;
+  if (record.status === 'error')
+    return {
+      input,
+      kind: 'error',
+      code: record.error?.code ?? 'INTERNAL',
+      message: record.error?.message ?? '',
+    };
+  if (record.status !== 'ok') return undefined;
+  if (record.quality === 'empty')
+    return { input, kind: 'empty', code: 'EMPTY_OUTPUT', message: 'every field is null: nothing was read' };
+  if (record.quality === 'low_confidence')
+    return {
+      input,
+      kind: 'low_confidence',
+      code: 'LOW_CONFIDENCE',
+      message: `confidence ${record.confidence ?? 'of its fields'} is below the run's threshold (status stays "ok"; --min-confidence makes it an error)`,
+    };
+  return undefined;
 }

@@ -11,7 +11,7 @@
 import type { RunRecord } from '../pipeline/record.js';
 import { LOCAL_MIN_CONFIDENCE } from '../providers/local/calibration.js';
 
-export type Quality = 'ok' | 'empty' | 'low_confidence';
+export type Quality = NonNullable<RunRecord['quality']>;
 
 /** How a run judges confidence: the threshold, and whether falling below it is an error. */
 export interface ConfidencePolicy {
@@ -38,6 +38,14 @@ export function isEmptyOutput(value: unknown): boolean {
   if (Array.isArray(value)) return value.every(isEmptyOutput);
   if (typeof value === 'object') return Object.values(value).every(isEmptyOutput);
   return false; // numbers and booleans are data, 0 and false included
+}
+
+/**
+ * `record` with its `quality` set as `minConfidence` judges it (null when not `ok`): the
+ * one judgement the record, the summary and `--failures` all read.
+ */
+export function withQuality(record: RunRecord, minConfidence: number | undefined): RunRecord {
+  return { ...record, quality: qualityOf(record, minConfidence) ?? null };
 }
 
 /** The quality of an `ok` record; other statuses are not judged (undefined). */

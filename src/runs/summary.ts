@@ -18,8 +18,9 @@
  */
 import { LatencyHistogram, type LatencyPercentiles } from '../metrics/latency.js';
 import type { RunRecord } from '../pipeline/record.js';
+import { BusyTime } from './busy-time.js';
 import { PageTally, type PageTotals } from './page-tally.js';
-import { qualityOf } from './quality.js';
+import { type Quality, qualityOf } from './quality.js';
 import { isWorked, perHour, VolumeTally } from './volume.js';
 
 export interface Summary {
@@ -33,6 +34,12 @@ export interface Summary {
   errors: number;
   skipped: number;
   resumed: number;
+  /**
+   * Results of an earlier run of the command found on file when this run started (what the
+   * "Resuming: N results …" line says); `resumed` of them were kept, the others were for
+   * inputs not given this time or since changed.
+   */
+  earlier_results: number;
   /** Records of this run that read an input (not resumed, not a missing input). */
   processed: number;
   /** Of `processed`, the records of documents (PDF, multi-page TIFF, HEIC): one per document, or per page with `--pages each`. */
@@ -49,7 +56,7 @@ export interface Summary {
   wall_s: number;
   /** Records of this run answered from the cache or by a duplicate: nothing worked out, nothing sent. */
   from_cache: number;
-  /** Seconds from the start of the run to the last image it worked out (throughput.seconds). */
+  /** Seconds during which an image this run worked out was in flight (runs/busy-time.ts; throughput.seconds). */
   processing_s: number;
   /** throughput.images_per_hour. */
   images_per_hour: number;
@@ -103,7 +110,8 @@ export interface SummaryOptions {
 export class RunSummary {
   private readonly latency = new LatencyHistogram();
   private readonly started = performance.now();
-  private lastProcessed: number | undefined;
+  /** When images this run worked out were in flight: the rates' time (busy-time.ts). */
+  private readonly busy = new BusyTime();
   private counts = {
     total: 0,
     ok: 0,
@@ -116,6 +124,7 @@ export class RunSummary {
     processed_documents: 0,
   };
   private readonly minConfidence: number | undefined;
+  private earlierResults = 0;
   /** This run's own attempted records (not resumed): the success-rate alert fires only when there are some. */
   private readonly thisRun = { attempted: 0 };
 
@@ -156,15 +165,14 @@ export class RunSummary {
     if (record.sha256 !== null) {
       this.counts.processed++;
       if (record.pages !== undefined) this.counts.processed_documents++;
-      // A reused answer, or a failure before any call, took no work: the rate's time runs
-      // to the last image worked out.
-      if (isWorked(record)) this.lastProcessed = performance.now();
+      // A reused answer, or a failure before any call, took no work: it is not in the rate's time.
+      if (isWorked(record)) this.busy.add(performance.now() - record.latency_ms, performance.now());
     }
   }
 
   private count(record: RunRecord): void {
     this.counts.total++;
-    if (record.status === 'ok') this.counts[qualityOf(record, this.minConfidence) ?? 'ok']++;
+    if (record.status === 'ok') this.counts[this.qualityOf(record)]++;
     else if (record.status === 'skipped') this.counts.skipped++;
     else {
       this.counts.errors++;
@@ -172,6 +180,11 @@ export class RunSummary {
       this.byCode.set(code, (this.byCode.get(code) ?? 0) + 1);
     }
     this.pages.add(record);
+  }
+
+  /** The record's own `quality` when `run` judged it (run-records.ts), else judged here. */
+  private qualityOf(record: RunRecord): Quality {
+    return record.quality ?? qualityOf(record, this.minConfidence) ?? 'ok';
   }
 
   /** What this run spent on one of its own records: cache lookups, bytes, tokens, cost, latency. */
@@ -189,6 +202,11 @@ export class RunSummary {
       if (record.attempts > 0) this.costUnknown++;
     } else this.cost += record.cost_usd;
     if (record.status !== 'skipped' && record.attempts > 0) this.latency.record(record.latency_ms);
+  }
+
+  /** How many earlier results the run found on file (ResumePlan.earlier): the one number the "Resuming" line and the summary show. */
+  setEarlierResults(count: number): void {
+    this.earlierResults = count;
   }
 
   /** Counts a record carried over from an earlier, interrupted run of the same command. */
@@ -215,7 +233,7 @@ export class RunSummary {
       );
     }
     const pages = this.pages.toJSON();
-    const processingS = this.lastProcessed === undefined ? 0 : (this.lastProcessed - this.started) / 1000;
+    const processingS = this.busy.seconds();
     const volume = this.volume.toJSON();
     const throughput = {
       images: volume.images,
@@ -227,6 +245,7 @@ export class RunSummary {
     };
     return {
       ...this.counts,
+      earlier_results: this.earlierResults,
       success_rate: successRate,
       min_confidence: this.minConfidence ?? null,
       errors_by_code: Object.fromEntries(this.byCode),

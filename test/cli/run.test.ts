@@ -110,6 +110,7 @@ describe('visionpipe run', () => {
           'finished_at',
           'rendered', // with --format-dir: the file the record was rendered to (null when not)
           'raw_output',
+          'quality', // ok, empty or low_confidence on ok records; null on the others
         ].sort(),
       );
     }

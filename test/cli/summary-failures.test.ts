@@ -61,6 +61,7 @@ describe('failures in the summary', () => {
     expect(nextStep('RATE_LIMITED', undefined)).toContain('--rpm');
     const step = nextStep('SCHEMA_MISMATCH', {
       input: 'a.jpg',
+      kind: 'error',
       code: 'SCHEMA_MISMATCH',
       message:
         'a.jpg: output does not conform to pattern "Receipt": /total_amount must be ≥ 0 (minimum 0, got -5); /date must match format "date" (and 2 more)',

@@ -116,7 +116,7 @@ describe('fetchUrlBytes: size limits at their edge', () => {
     await expect(fetchIt(url, { maxBytes: 99 })).rejects.toMatchObject({
       input: url,
       code: 'INPUT_TOO_LARGE',
-      message: `${url}: Content-Length 100 exceeds the 99-byte limit`,
+      message: `${url}: Content-Length 100 B exceeds the 99B input limit`,
     });
   });
 
@@ -126,7 +126,7 @@ describe('fetchUrlBytes: size limits at their edge', () => {
     await expect(fetchIt(url, { maxBytes: 99 })).rejects.toMatchObject({
       input: url,
       code: 'INPUT_TOO_LARGE',
-      message: `${url}: body exceeds the 99-byte limit (cut off)`,
+      message: `${url}: body exceeds the 99B input limit (cut off)`,
     });
   });
 });

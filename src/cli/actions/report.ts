@@ -23,8 +23,15 @@ export async function reportAction(results: string, flags: ReportFlags): Promise
     warn: (message) => process.stderr.write(`warning: ${message}\n`),
   });
   const h = figures.headline;
-  if (flags.json) process.stdout.write(`${JSON.stringify(figures.headline)}\n`);
-  else
+  if (flags.json) {
+    // The headline, and the slowest images with the page of a document's page record.
+    const slowest = figures.slowest.map((r) => ({
+      input: r.input,
+      ...(r.page === undefined ? {} : { page: r.page }),
+      latency_ms: r.latency_ms,
+    }));
+    process.stdout.write(`${JSON.stringify({ ...figures.headline, slowest })}\n`);
+  } else
     process.stdout.write(
       `${flags.out}: ${h.images} images, success ${formatPercent(h.success_rate)}, cost ${formatUsd(h.cost_usd)}\n`,
     );

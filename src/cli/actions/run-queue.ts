@@ -26,7 +26,7 @@ import type { DocumentFlags } from '../document-flags.js';
 import { handleInterrupts } from '../interrupt.js';
 import { createProgress } from '../progress.js';
 import type { QueueRunFlags } from '../run-queue-flags.js';
-import { printSummary } from '../summary-print.js';
+import { printSummary, resumingLine } from '../summary-print.js';
 
 export interface QueueRunCommandFlags extends QueueRunFlags, DocumentFlags {
   pattern: string;
@@ -148,10 +148,8 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
       },
     });
     if (plan.reason) progress.log(`warning: ${plan.reason}`);
-    if (plan.earlier > 0)
-      progress.log(
-        `Resuming: ${plan.earlier} results from an earlier run of this command are kept where their input is unchanged`,
-      );
+    summary.setEarlierResults(plan.earlier);
+    if (plan.earlier > 0) progress.log(resumingLine(plan.earlier));
     const formatWriter = flags.formatDir ? await OutputWriter.create(flags.formatDir) : undefined;
     countInputs(allInputs(inputs, flags.list), { exclude }).then(
       (total) => progress.setTotal(total),

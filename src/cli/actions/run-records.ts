@@ -8,7 +8,7 @@ import type { FailureLog } from '../../runs/failures.js';
 import { formatRelativePath } from '../../runs/format-paths.js';
 import type { InputItem } from '../../runs/inputs.js';
 import type { PipelineSet } from '../../runs/pipeline-set.js';
-import { type ConfidencePolicy, enforceConfidence } from '../../runs/quality.js';
+import { type ConfidencePolicy, enforceConfidence, withQuality } from '../../runs/quality.js';
 import type { RenderOutputs } from '../../runs/render-outputs.js';
 import type { ResumePlan } from '../../runs/resume.js';
 import type { BatchResult } from '../../runs/run.js';
@@ -34,7 +34,8 @@ export function recordHandler(sinks: RecordSinks): (result: BatchResult) => Prom
   const placed = (item: InputItem): InputItem =>
     item.kind === 'error' ? item : { ...item, rel: formatRelativePath(item, sinks.severalArguments) };
   return async ({ item, record: raw, resumed }: BatchResult) => {
-    const produced = resumed ? raw : enforceConfidence(raw, confidence);
+    // Judged once, here: the record, the summary and --failures read the same `quality`.
+    const produced = withQuality(resumed ? raw : enforceConfidence(raw, confidence), confidence?.min);
     progress.tick(produced.status === 'error');
     if (combined && produced.status === 'ok' && item.kind !== 'error') {
       await combined.add(produced.input, (await pipelines.pipelineFor(item)).pattern, produced.output);

@@ -21,6 +21,7 @@ import { acquireRunLock } from '../../runs/run-lock.js';
 import { RunSummary } from '../../runs/summary.js';
 import { defaultConcurrencyFor, limiterFrom } from '../provider-settings.js';
 import type { RunFlags } from '../run.js';
+import { resumingLine } from '../summary-print.js';
 import { buildPipelineSet, planPipelines } from './pipelines.js';
 import { batchBackendFor, runThroughBatchApi } from './run-batch-api.js';
 import { checkRunFlags } from './run-checks.js';
@@ -29,6 +30,10 @@ import { recordHandler } from './run-records.js';
 import { startRunSession } from './run-session.js';
 import { printRunSummary, runExitCode } from './run-summary.js';
 import { checkWatchDir, watchedInputs } from './run-watch.js';
+
+/** Said once on stderr by a run with `--cache memory`: nothing it caches outlives it. */
+export const MEMORY_CACHE_NOTE =
+  'note: --cache memory keeps results for this run only: nothing is kept between runs, so a rerun pays again (the default, sqlite, keeps them)';
 
 /** Runs the command; returns the exit code (run-summary.ts runExitCode). */
 export async function runCommand(inputs: string[], flags: RunFlags): Promise<number> {
@@ -69,6 +74,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
           () => undefined,
         );
     const cache = await openCache({ spec: flags.cache, stateDir, ttlMs: flags.cacheTtl, warn });
+    if (cache.mode === 'memory') progress.log(MEMORY_CACHE_NOTE);
     const limiter = limiterFrom(flags, warn);
     const pipelines = buildPipelineSet(setup, runPipelineSettings(flags, checked, { cache, limiter, warn }));
     let completed = false;
@@ -130,10 +136,8 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
           ),
       });
       if (plan.reason) warn(plan.reason);
-      if (plan.earlier > 0)
-        progress.log(
-          `Resuming: ${plan.earlier} results from an earlier run of this command are kept where their input is unchanged`,
-        );
+      session.summary.setEarlierResults(plan.earlier);
+      if (plan.earlier > 0) progress.log(resumingLine(plan.earlier));
       const renders = flags.formatDir
         ? await RenderOutputs.open(flags.formatDir, {
             overwrite: flags.overwrite ?? false,
