@@ -120,9 +120,11 @@ export type Deferred =
 /**
  * Resume: an earlier run's record for an input, given the content just identified (the
  * stat memo's sha256 or the bytes read): the record when it was made for that content,
- * else undefined. A document read with `--pages each` gives its page records (those kept:
- * ok and skipped), matched by the file's sha256 (`document_sha256`); its other pages are
- * read again. An input is never resumed by its name alone.
+ * else undefined. A document read with `--pages each` gives all its page records (those
+ * kept: ok and skipped), for whatever version of the file: the document stage keeps those
+ * of this very file (`document_sha256`) and, for a changed file, those whose rendered page
+ * content (`sha256`) is unchanged; its other pages are read again. An input is never
+ * resumed by its name alone.
  */
 export type EarlierRecord = (sha256: string) => RunRecord | readonly RunRecord[] | undefined;
 

@@ -63,17 +63,19 @@ export async function readRecords(file: string): Promise<RunRecord[]> {
 }
 
 /**
- * `visionpipe run INPUT --pattern PATTERN --provider openai --model gpt-4o-mini --base-url
+ * `visionpipe run INPUT… --pattern PATTERN --provider openai --model MODEL --base-url
  * BASE [--out OUT] …extra` with a test key (`OPENAI_API_KEY`, overridable through `env`),
  * the way a user points a run at the simulator. Without `out` the run writes its default
  * results file. `onSpawn` sees the child (to watch its output or signal it); `timeoutMs`
  * bounds the run (killed after it, default that of runCli).
  */
 export function runOpenAiCompatible(
-  input: string,
+  input: string | readonly string[],
   options: {
     pattern: string;
     baseUrl: string;
+    /** Default gpt-4o-mini. */
+    model?: string;
     out?: string;
     extra?: string[];
     cwd?: string;
@@ -85,13 +87,13 @@ export function runOpenAiCompatible(
   return runCli(
     [
       'run',
-      input,
+      ...(typeof input === 'string' ? [input] : input),
       '--pattern',
       options.pattern,
       '--provider',
       'openai',
       '--model',
-      'gpt-4o-mini',
+      options.model ?? 'gpt-4o-mini',
       '--base-url',
       options.baseUrl,
       ...(options.out === undefined ? [] : ['--out', options.out]),
