@@ -27,7 +27,8 @@ resolution, duplicates and cached results included, no triage; "optimized" is wh
 visionpipe would send: distinct, uncached images at the size the model keeps (or the
 --max-image-tokens budget). Output tokens are an estimate from the pattern's size.
 Documents (PDF, multi-page TIFF, HEIC) are priced per selected page (--page-range,
---max-pages), each page as one request, blank pages included: an upper bound.`;
+--max-pages), each page as one request: the pages are rendered as run renders them, so
+blank pages (never sent by run) and pages already cached are not priced.`;
 
 export function estimateCommand(): Command {
   const command = new Command('estimate')

@@ -154,6 +154,13 @@ export interface RunBatchOptions {
   signal?: AbortSignal;
 }
 
+/** What a page is rendered with (documents/document.ts): the same in `run` and `estimate`. */
+export interface PageRendering {
+  limits: SizeLimits;
+  quality: number;
+  limitInputPixels: number;
+}
+
 export interface Pipeline {
   readonly pattern: Pattern;
   readonly provider: Provider;
@@ -171,6 +178,12 @@ export interface Pipeline {
    * for the original sent as it is.
    */
   plan(width: number, height: number): ImagePlan;
+  /**
+   * How this pipeline renders a document's pages (the size limits, JPEG quality and pixel
+   * limit): `run` and `estimate` both render with it, so they find the same blank pages
+   * and the same page contents (cache keys).
+   */
+  readonly pageRendering: PageRendering;
   /**
    * One record for the input. A document is read in `document` mode here whatever
    * `documents.pages` says; processAll gives its per-page records.

@@ -1,11 +1,15 @@
 /**
- * `estimate` on a document (PDF, multi-page TIFF, HEIC): pages are counted and measured
- * from the document's structure (a PDF page's box, a TIFF page's header), never rendered,
- * and each selected page is priced as its own request by the provider's formula. Blank
- * pages are only found by rendering, so they are priced too: the figure is an upper bound.
+ * `estimate` on a document (PDF, multi-page TIFF, HEIC): the selected pages (--page-range,
+ * --max-pages) are rendered exactly as `run` renders them (the pipeline's pageRendering),
+ * so the same blank pages are set aside before any price is put on them, and a page whose
+ * rendered content the result cache already holds (a page's cache key is its rendered
+ * content's) is not priced either. Each page left is priced as its own request by the
+ * provider's formula, at its rendered size: what `run --pages each` pays. The naive plan
+ * is every selected page at its own size (a PDF page at 300 DPI), blank or not.
  */
 import { openDocument } from '../documents/document.js';
 import { documentKind } from '../documents/kinds.js';
+import { sha256 } from '../image/fingerprint.js';
 import type { Pipeline } from '../pipeline/create-pipeline.js';
 import type { ImagePlan } from '../pipeline/spec.js';
 import { costUsd, type PriceTable } from '../providers/pricing.js';
@@ -17,8 +21,14 @@ import type { PageSelection } from './optimize-pages.js';
 export interface DocumentPlan {
   /** Pages the document has. */
   pageCount: number;
-  /** One plan per selected page, page order. */
+  /** One plan per page that would be sent (selected, not blank, not cached), page order. */
   plans: ImagePlan[];
+  /** One plan per selected page at its own size, blank and cached ones included: the naive plan. */
+  naive: ImagePlan[];
+  /** Selected pages found blank (never sent, never priced). */
+  blank: number[];
+  /** Selected pages whose answer the result cache holds (not priced). */
+  cached: number[];
   /** Page 1's own size (at 300 DPI for a PDF). */
   first: { width: number; height: number };
 }
@@ -35,13 +45,14 @@ const NONE: TokenEstimate = { input_tokens: 0, output_tokens: 0, image_tokens: 0
 
 /**
  * The plan of every selected page, or undefined when `bytes` is not a document (or is a
- * TIFF with one page). Throws the document's typed errors naming `label`
- * (DOCUMENT_ENCRYPTED, DOCUMENT_DAMAGED, TOO_MANY_PAGES, PAGE_OUT_OF_RANGE).
+ * TIFF with one page). Pages are rendered one at a time, as `run` renders them. Throws
+ * the document's typed errors naming `label` (DOCUMENT_ENCRYPTED, DOCUMENT_DAMAGED,
+ * TOO_MANY_PAGES, PAGE_OUT_OF_RANGE).
  */
 export async function documentPlan(
   bytes: Buffer,
   label: string,
-  pipeline: Pick<Pipeline, 'plan'>,
+  pipeline: Pick<Pipeline, 'plan' | 'pageRendering' | 'cache' | 'cacheKey'>,
   selection: PageSelection | undefined,
 ): Promise<DocumentPlan | undefined> {
   const kind = documentKind(bytes);
@@ -50,8 +61,7 @@ export async function documentPlan(
     bytes,
     label,
     {
-      // Nothing is rendered here: the limits only matter to render().
-      limits: { maxLongEdge: Number.MAX_SAFE_INTEGER },
+      ...pipeline.pageRendering,
       ...(selection?.pageRange ? { pageRange: selection.pageRange } : {}),
       ...(selection?.maxPages === undefined ? {} : { maxPages: selection.maxPages }),
     },
@@ -59,14 +69,31 @@ export async function documentPlan(
   );
   try {
     if (kind === 'tiff' && doc.pageCount === 1) return undefined;
-    const plans: ImagePlan[] = [];
-    let first = { width: 0, height: 0 };
+    const plan: DocumentPlan = {
+      pageCount: doc.pageCount,
+      plans: [],
+      naive: [],
+      blank: [],
+      cached: [],
+      first: { width: 0, height: 0 },
+    };
     for (const page of doc.pages) {
       const size = await doc.pageSize(page);
-      if (plans.length === 0) first = size;
-      plans.push(pipeline.plan(size.width, size.height));
+      if (plan.naive.length === 0) plan.first = size;
+      plan.naive.push(pipeline.plan(size.width, size.height));
+      const rendered = await doc.render(page);
+      if (rendered.blank) {
+        plan.blank.push(page);
+        continue;
+      }
+      const key = pipeline.cacheKey(sha256(rendered.data));
+      if (await pipeline.cache.results.get(key).catch(() => undefined)) {
+        plan.cached.push(page);
+        continue;
+      }
+      plan.plans.push(pipeline.plan(rendered.width, rendered.height));
     }
-    return { pageCount: doc.pageCount, plans, first };
+    return plan;
   } finally {
     doc.close();
   }
@@ -84,17 +111,23 @@ export function priceDocument(
 ): { image: EstimatedImage; naiveCost: number | null; naive: TokenEstimate } {
   const { pipeline, prices, duplicate } = context;
   const sent = document.plans.reduce((sum, plan) => add(sum, plan.tokens), NONE);
-  const naive = document.plans.reduce((sum, plan) => add(sum, plan.naive), NONE);
+  const naive = document.naive.reduce((sum, plan) => add(sum, plan.naive), NONE);
   const price = (tokens: TokenEstimate) =>
     costUsd(pipeline.provider.id, pipeline.model, { ...tokens, estimated: true }, prices);
   const cost = price(sent);
   const pagesPriced = document.plans.length;
   const first = document.plans[0];
   const sending = !duplicate && first !== undefined;
+  // Nothing left to price: every selected page is blank or already cached.
+  const status = duplicate
+    ? 'duplicate'
+    : first === undefined && document.cached.length > 0
+      ? 'cached'
+      : 'send';
   return {
     image: {
       input,
-      status: duplicate ? 'duplicate' : 'send',
+      status,
       width: sending ? first.width : null,
       height: sending ? first.height : null,
       image_tokens: sending ? sent.image_tokens : 0,
@@ -109,7 +142,9 @@ export function priceDocument(
       },
       error: null,
       pages: document.pageCount,
-      pages_priced: pagesPriced,
+      pages_priced: sending ? pagesPriced : 0,
+      blank_pages: document.blank,
+      cached_pages: document.cached,
       cost_per_page_usd:
         cost === null || pagesPriced === 0 ? null : Math.round((cost / pagesPriced) * 1e6) / 1e6,
     },

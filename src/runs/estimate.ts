@@ -34,12 +34,17 @@ export interface EstimatedImage {
   original: { width: number; height: number; image_tokens: number; tokens: number } | null;
   error: { code: string; message: string } | null;
   /**
-   * Documents only (PDF, multi-page TIFF, HEIC): pages the document has and pages priced
-   * (selected by --page-range), each as its own request; `width`/`height` are page 1's.
-   * Blank pages cannot be told without rendering, so they are priced too (an upper bound).
+   * Documents only (PDF, multi-page TIFF, HEIC): pages the document has and pages priced,
+   * each as its own request (selected by --page-range and --max-pages, rendered as `run`
+   * renders them, blank and cached pages left out); `width`/`height` are the first priced
+   * page's.
    */
   pages?: number;
   pages_priced?: number;
+  /** Documents only: selected pages found blank, never sent (as `run`'s `blank_pages`). */
+  blank_pages?: number[];
+  /** Documents only: selected pages whose answer the result cache already holds. */
+  cached_pages?: number[];
   /** Documents only: `cost_usd` ÷ `pages_priced`. */
   cost_per_page_usd?: number | null;
 }
@@ -157,8 +162,7 @@ export async function estimateItem(
     const prices = options.priceTable ? { table: options.priceTable } : {};
     const document = await documentPlan(loaded.bytes, item.label, pipeline, options.pages);
     if (document) {
-      // The same file twice is paid once; a page's cache key is its rendered content's,
-      // which a dry run does not render, so earlier runs' cache is not consulted.
+      // The same file twice is paid once; each page's cache key is its rendered content's.
       const seenKey = `${pipeline.pattern.fingerprint}:${hash}`;
       const duplicate = seen.has(seenKey);
       seen.add(seenKey);

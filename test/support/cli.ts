@@ -62,6 +62,11 @@ export async function readRecords(file: string): Promise<RunRecord[]> {
     .map((line) => JSON.parse(line) as RunRecord);
 }
 
+/** `--provider openai --model MODEL --base-url BASE`: a command pointed at the simulator (or any compatible server). */
+export function openAiFlags(baseUrl: string, model = 'gpt-4o-mini'): string[] {
+  return ['--provider', 'openai', '--model', model, '--base-url', baseUrl];
+}
+
 /**
  * `visionpipe run INPUT… --pattern PATTERN --provider openai --model MODEL --base-url
  * BASE [--out OUT] …extra` with a test key (`OPENAI_API_KEY`, overridable through `env`),
@@ -90,12 +95,7 @@ export function runOpenAiCompatible(
       ...(typeof input === 'string' ? [input] : input),
       '--pattern',
       options.pattern,
-      '--provider',
-      'openai',
-      '--model',
-      options.model ?? 'gpt-4o-mini',
-      '--base-url',
-      options.baseUrl,
+      ...openAiFlags(options.baseUrl, options.model),
       ...(options.out === undefined ? [] : ['--out', options.out]),
       ...(options.extra ?? []),
     ],
