@@ -278,7 +278,12 @@ async function startDocumentRecords(
 
 /** The content key of pages read together: their rendered contents, in order. */
 function documentKey(pages: readonly Page[]): string {
-  return sha256(Buffer.from(`document:${pages.map((p) => p.loaded.sha256).join(',')}`));
+  return pagesTogetherKey(pages.map((p) => p.loaded.sha256));
+}
+
+/** The content key of pages (their rendered contents' sha256, in order) read together in one request. */
+export function pagesTogetherKey(pageShas: readonly string[]): string {
+  return sha256(Buffer.from(`document:${pageShas.join(',')}`));
 }
 
 /** A record with nothing read and nothing wrong: blank or irrelevant pages. */

@@ -5,6 +5,7 @@
  * sent — side by side with the naive plan: every image at full resolution, no
  * deduplication, no cache, no triage. Streams; holds one hash per distinct image.
  */
+import type { PagesMode } from '../documents/pages-mode.js';
 import { toVisionpipeError } from '../errors.js';
 import { sha256 } from '../image/fingerprint.js';
 import { describeImage } from '../image/preprocess.js';
@@ -34,10 +35,10 @@ export interface EstimatedImage {
   original: { width: number; height: number; image_tokens: number; tokens: number } | null;
   error: { code: string; message: string } | null;
   /**
-   * Documents only (PDF, multi-page TIFF, HEIC): pages the document has and pages priced,
-   * each as its own request (selected by --page-range and --max-pages, rendered as `run`
-   * renders them, blank and cached pages left out); `width`/`height` are the first priced
-   * page's.
+   * Documents only (PDF, multi-page TIFF, HEIC): pages the document has and pages priced
+   * (selected by --page-range and --max-pages, rendered as `run` renders them, blank and
+   * cached pages left out), in one request or one each as run would send them (--pages);
+   * `width`/`height` are the first priced page's.
    */
   pages?: number;
   pages_priced?: number;
@@ -137,7 +138,13 @@ export async function estimateItem(
   item: InputItem,
   pipeline: Pipeline,
   seen: Set<string>,
-  options: { sourceLimits?: SourceLimits; priceTable?: PriceTable; pages?: PageSelection },
+  options: {
+    sourceLimits?: SourceLimits;
+    priceTable?: PriceTable;
+    pages?: PageSelection;
+    /** How run would read documents (`--pages`): default document, as in run. */
+    pagesMode?: PagesMode;
+  },
 ): Promise<{ image: EstimatedImage; naiveCost: number | null; naive: TokenEstimate | undefined }> {
   const empty = {
     width: null,
@@ -160,7 +167,13 @@ export async function estimateItem(
     const loaded = await loadSource(sourceOfItem(item), options.sourceLimits);
     const hash = sha256(loaded.bytes);
     const prices = options.priceTable ? { table: options.priceTable } : {};
-    const document = await documentPlan(loaded.bytes, item.label, pipeline, options.pages);
+    const document = await documentPlan(
+      loaded.bytes,
+      item.label,
+      pipeline,
+      options.pages,
+      options.pagesMode ?? 'document',
+    );
     if (document) {
       // The same file twice is paid once; each page's cache key is its rendered content's.
       const seenKey = `${pipeline.pattern.fingerprint}:${hash}`;

@@ -58,13 +58,13 @@ async function estimate(extra: string[]): Promise<{ image: EstimatedImage; total
   return { image: parsed.images[0]!, totals: parsed.totals };
 }
 
-async function run(out: string, extra: string[]) {
+async function run(out: string, extra: string[], mode = 'each') {
   const result = await runOpenAiCompatible(pdf, {
     pattern,
     baseUrl: sim.baseUrls.openai,
     out: path.join(work, out),
     cwd: work,
-    extra: ['--pages', 'each', '--state-dir', path.join(work, 'state'), '--no-progress', ...extra],
+    extra: ['--pages', mode, '--state-dir', path.join(work, 'state'), '--no-progress', ...extra],
   });
   expect(result.code, result.stderr).toBe(0);
   const records = await readRecords(path.join(work, out));
@@ -80,7 +80,7 @@ async function run(out: string, extra: string[]) {
 
 describe('estimate prices the pages run pays for', () => {
   it('a blank page is not priced: page count and image tokens equal what run --pages each pays', async () => {
-    const priced = await estimate(['--cache', 'off']);
+    const priced = await estimate(['--cache', 'off', '--pages', 'each']);
     expect(priced.image).toMatchObject({ status: 'send', pages: 3, pages_priced: 2, blank_pages: [2] });
     expect(priced.totals.document_pages).toBe(2);
 
@@ -97,18 +97,37 @@ describe('estimate prices the pages run pays for', () => {
   }, 120_000);
 
   it('--page-range selects the same pages; a page run has cached is not priced again', async () => {
-    const ranged = await estimate(['--cache', 'sqlite', '--page-range', '2-3']);
+    const ranged = await estimate(['--cache', 'sqlite', '--page-range', '2-3', '--pages', 'each']);
     expect(ranged.image).toMatchObject({ pages: 3, pages_priced: 1, blank_pages: [2] });
     const paid = await run('ranged.jsonl', ['--cache', 'sqlite', '--page-range', '2-3']);
     expect(paid.pages).toBe(1);
     expect(paid.imageTokens).toBe(ranged.image.image_tokens);
 
     // Page 3 is in the cache now: only page 1 is left to pay, as a run would find.
-    const after = await estimate(['--cache', 'sqlite']);
+    const after = await estimate(['--cache', 'sqlite', '--pages', 'each']);
     expect(after.image).toMatchObject({ pages_priced: 1, blank_pages: [2], cached_pages: [3] });
     const rerun = await run('after.jsonl', ['--cache', 'sqlite']);
     expect(rerun.pages).toBe(1);
     expect(rerun.records.find((r) => r.page === 3)?.cache).toBe('hit');
     expect(rerun.imageTokens).toBe(after.image.image_tokens);
+  }, 120_000);
+
+  it('--pages document (the default): the pages not blank in one request, as run sends them', async () => {
+    const priced = await estimate(['--cache', 'off']);
+    expect(priced.image).toMatchObject({ status: 'send', pages: 3, pages_priced: 2, blank_pages: [2] });
+    const before = sim.stats.total;
+    const paid = await run('document.jsonl', ['--cache', 'off'], 'document');
+    expect(sim.stats.total - before).toBe(1);
+    expect(paid.records[0]).toMatchObject({ pages_sent: 2, blank_pages: [2] });
+    expect(paid.imageTokens).toBe(priced.image.image_tokens);
+    // The prompt and the answer once, not once a page: the text tokens (input less images)
+    // are the one request's (the estimate is within 10 % of the billed prompt, not twice it).
+    const paidText = paid.inputTokens - paid.imageTokens;
+    const pricedText = priced.image.input_tokens - priced.image.image_tokens;
+    expect(Math.abs(paidText - pricedText) / paidText).toBeLessThan(0.1);
+    expect(Math.abs(paid.inputTokens - priced.image.input_tokens) / paid.inputTokens).toBeLessThan(0.01);
+    expect(Math.abs(paid.cost - priced.image.cost_usd!) / paid.cost).toBeLessThan(0.01);
+    const each = await estimate(['--cache', 'off', '--pages', 'each']);
+    expect(each.image.input_tokens).toBeGreaterThan(priced.image.input_tokens);
   }, 120_000);
 });

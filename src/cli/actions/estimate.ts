@@ -60,6 +60,7 @@ export async function runEstimate(inputs: string[], flags: EstimateFlags): Promi
       const { image, naiveCost, naive } = await estimateItem(item, pipeline, seen, {
         ...(flags.priceTable ? { priceTable: flags.priceTable } : {}),
         pages,
+        pagesMode: flags.pages ?? 'document',
       });
       totals.add(image, naiveCost, naive);
       if (flags.json) {
