@@ -4,13 +4,11 @@
  */
 import { Command } from 'commander';
 import { addCostOptions, type CostFlags } from './cost-flags.js';
-import { addPageSelectionOptions } from './document-flags.js';
+import { addDocumentOptions, type DocumentFlags } from './document-flags.js';
 import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
 
-export interface EstimateFlags extends ProviderFlags, CostFlags {
+export interface EstimateFlags extends ProviderFlags, CostFlags, DocumentFlags {
   pattern: string;
-  pageRange?: string;
-  maxPages?: number;
   list?: string;
   cache: string;
   stateDir: string;
@@ -21,13 +19,16 @@ const EXAMPLES = `
 Examples:
   $ visionpipe estimate samples/images -p samples/patterns/invoice.json --provider openai --model gpt-4.1-mini
   $ visionpipe estimate scans -p invoice.json --provider anthropic --max-image-tokens 800 --json
+  $ visionpipe estimate invoice.pdf -p invoice.json --provider openai --model gpt-4.1-mini --pages each
 
 No provider is called and no API key is needed. "naive" is every input at full
 resolution, duplicates and cached results included, no triage; "optimized" is what
 visionpipe would send: distinct, uncached images at the size the model keeps (or the
 --max-image-tokens budget). Output tokens are an estimate from the pattern's size.
 Documents (PDF, multi-page TIFF, HEIC) are priced per selected page (--page-range,
---max-pages), each page as one request, blank pages included: an upper bound.`;
+--max-pages), rendered as run renders them, so blank pages (never sent by run) and pages
+already cached are not priced; --pages document (the default, as in run) prices the pages
+in one request where the provider takes them together, --pages each one request a page.`;
 
 export function estimateCommand(): Command {
   const command = new Command('estimate')
@@ -48,6 +49,6 @@ export function estimateCommand(): Command {
       await runEstimate(inputs, flags);
     });
   addProviderOptions(command);
-  addPageSelectionOptions(command);
+  addDocumentOptions(command);
   return addCostOptions(command, { cascade: false });
 }

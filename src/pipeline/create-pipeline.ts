@@ -53,6 +53,7 @@ import { planImage } from './sizing.js';
 import {
   type EarlierRecord,
   earlierRecords,
+  type PageRendering,
   type Pipeline,
   type PipelineOptions,
   type ProcessOptions,
@@ -109,6 +110,11 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
           results,
         );
   const runId = randomUUID();
+  const pageRendering: PageRendering = {
+    limits: primary.preprocess.limits,
+    quality: primary.preprocess.quality,
+    limitInputPixels: primary.preprocess.limitInputPixels,
+  };
   const documentSettings: DocumentSettings = {
     pages: options.documents?.pages ?? 'document',
     pageRange:
@@ -231,9 +237,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         pattern,
         base: { pattern: pattern.name, provider: provider.id, model },
         profile: primary.profileName,
-        limits: primary.preprocess.limits,
-        quality: primary.preprocess.quality,
-        limitInputPixels: primary.preprocess.limitInputPixels,
+        ...pageRendering,
         providerLimits: provider.limits,
         start,
       },
@@ -361,6 +365,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     cache,
     settings,
     cacheKey: keyFor,
+    pageRendering,
     plan: (width, height) =>
       planImage(provider, model, pattern, primary.preprocess.limits, options.maxImageTokens, width, height),
     process,

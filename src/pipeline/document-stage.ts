@@ -27,7 +27,7 @@ import type { ProviderLimits } from '../providers/spec.js';
 import { addCost, addImageInfo, addUsage } from './cascade.js';
 import { mergePageOutputs } from './merge-pages.js';
 import { PROMPT_ALLOWANCE_BYTES } from './provider-limits.js';
-import { EMPTY_USAGE, errorRecord, type RunRecord } from './record.js';
+import { EMPTY_USAGE, errorRecord, NO_RATE_LIMITS, type RunRecord } from './record.js';
 import type { LoadedInput } from './stages.js';
 
 export { PAGES_MODES, type PagesMode };
@@ -107,7 +107,7 @@ export async function startDocument(
   earlier: EarlierPages = new Map(),
 ): Promise<StartedDocument | undefined> {
   const documentSha = sha256(bytes);
-  const started = await startDocumentRecords(bytes, kind, label, settings, context, earlier);
+  const started = await startDocumentRecords(bytes, kind, label, settings, context, earlier, documentSha);
   if (!started) return undefined;
   // Every record names the file it came from: resume compares it with the file's content.
   // Its original is the file: `image.original_bytes` is the file's size, not the rendered
@@ -127,10 +127,32 @@ export async function startDocument(
 }
 
 /**
- * `--pages each`, resumed: the earlier run's records of this very file (same sha256) by
- * page. Those pages are handed back as they were, neither rendered nor paid for again.
+ * `--pages each`, resumed: the earlier run's page records of this input, by page number,
+ * whatever version of the file they were made for. A page whose record was made for this
+ * very file (same `document_sha256`) is handed back as it was, neither rendered nor paid
+ * for again. Any other page is rendered, and a record made for that page's rendered
+ * content (its `sha256`), at any page number of any earlier version, is reused unpaid
+ * (see reusedPage): a page added to a PDF costs that page only.
  */
 export type EarlierPages = ReadonlyMap<number, RunRecord>;
+
+/**
+ * An earlier record of the same rendered page content, as this version's page `page`:
+ * nothing paid (no call made, no tokens), marked as a reused answer (`cache: 'hit'`).
+ */
+function reusedPage(earlier: RunRecord, page: number, pageCount: number, started: number): RunRecord {
+  return {
+    ...earlier,
+    page,
+    pages: pageCount,
+    cache: 'hit',
+    attempts: 0,
+    usage: { ...EMPTY_USAGE },
+    cost_usd: 0,
+    rate_limited: { ...NO_RATE_LIMITS },
+    latency_ms: Math.round(performance.now() - started),
+  };
+}
 
 async function startDocumentRecords(
   bytes: Buffer,
@@ -139,6 +161,7 @@ async function startDocumentRecords(
   settings: DocumentSettings,
   context: DocumentContext,
   earlier: EarlierPages,
+  documentSha: string,
 ): Promise<StartedDocument | undefined> {
   /** The records, or the one error record when reading failed after the pages were started. */
   const settled = (records: Promise<RunRecord[]>): StartedDocument => ({
@@ -174,9 +197,12 @@ async function startDocumentRecords(
     const pageCount = doc.pageCount;
     if (settings.pages === 'each') {
       const records: Array<Promise<RunRecord>> = [];
+      // Earlier page records by the rendered content they were made for (sha256).
+      const byContent = new Map<string, RunRecord>();
+      for (const record of earlier.values()) if (record.sha256) byContent.set(record.sha256, record);
       for (const page of doc.pages) {
         const kept = earlier.get(page);
-        if (kept) {
+        if (kept && kept.document_sha256 === documentSha) {
           records.push(Promise.resolve(kept));
           continue;
         }
@@ -186,6 +212,11 @@ async function startDocumentRecords(
           records.push(
             Promise.resolve(blankRecord(label, context, loaded, rendered.page, pageCount, rendered.ink)),
           );
+          continue;
+        }
+        const same = byContent.get(loaded.sha256);
+        if (same) {
+          records.push(Promise.resolve(reusedPage(same, rendered.page, pageCount, started)));
           continue;
         }
         const read = await context.start(loaded, pageLabel(label, rendered.page));
@@ -247,7 +278,12 @@ async function startDocumentRecords(
 
 /** The content key of pages read together: their rendered contents, in order. */
 function documentKey(pages: readonly Page[]): string {
-  return sha256(Buffer.from(`document:${pages.map((p) => p.loaded.sha256).join(',')}`));
+  return pagesTogetherKey(pages.map((p) => p.loaded.sha256));
+}
+
+/** The content key of pages (their rendered contents' sha256, in order) read together in one request. */
+export function pagesTogetherKey(pageShas: readonly string[]): string {
+  return sha256(Buffer.from(`document:${pageShas.join(',')}`));
 }
 
 /** A record with nothing read and nothing wrong: blank or irrelevant pages. */

@@ -120,9 +120,11 @@ export type Deferred =
 /**
  * Resume: an earlier run's record for an input, given the content just identified (the
  * stat memo's sha256 or the bytes read): the record when it was made for that content,
- * else undefined. A document read with `--pages each` gives its page records (those kept:
- * ok and skipped), matched by the file's sha256 (`document_sha256`); its other pages are
- * read again. An input is never resumed by its name alone.
+ * else undefined. A document read with `--pages each` gives all its page records (those
+ * kept: ok and skipped), for whatever version of the file: the document stage keeps those
+ * of this very file (`document_sha256`) and, for a changed file, those whose rendered page
+ * content (`sha256`) is unchanged; its other pages are read again. An input is never
+ * resumed by its name alone.
  */
 export type EarlierRecord = (sha256: string) => RunRecord | readonly RunRecord[] | undefined;
 
@@ -152,6 +154,13 @@ export interface RunBatchOptions {
   signal?: AbortSignal;
 }
 
+/** What a page is rendered with (documents/document.ts): the same in `run` and `estimate`. */
+export interface PageRendering {
+  limits: SizeLimits;
+  quality: number;
+  limitInputPixels: number;
+}
+
 export interface Pipeline {
   readonly pattern: Pattern;
   readonly provider: Provider;
@@ -169,6 +178,12 @@ export interface Pipeline {
    * for the original sent as it is.
    */
   plan(width: number, height: number): ImagePlan;
+  /**
+   * How this pipeline renders a document's pages (the size limits, JPEG quality and pixel
+   * limit): `run` and `estimate` both render with it, so they find the same blank pages
+   * and the same page contents (cache keys).
+   */
+  readonly pageRendering: PageRendering;
   /**
    * One record for the input. A document is read in `document` mode here whatever
    * `documents.pages` says; processAll gives its per-page records.

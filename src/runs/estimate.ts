@@ -5,6 +5,7 @@
  * sent — side by side with the naive plan: every image at full resolution, no
  * deduplication, no cache, no triage. Streams; holds one hash per distinct image.
  */
+import type { PagesMode } from '../documents/pages-mode.js';
 import { toVisionpipeError } from '../errors.js';
 import { sha256 } from '../image/fingerprint.js';
 import { describeImage } from '../image/preprocess.js';
@@ -35,11 +36,16 @@ export interface EstimatedImage {
   error: { code: string; message: string } | null;
   /**
    * Documents only (PDF, multi-page TIFF, HEIC): pages the document has and pages priced
-   * (selected by --page-range), each as its own request; `width`/`height` are page 1's.
-   * Blank pages cannot be told without rendering, so they are priced too (an upper bound).
+   * (selected by --page-range and --max-pages, rendered as `run` renders them, blank and
+   * cached pages left out), in one request or one each as run would send them (--pages);
+   * `width`/`height` are the first priced page's.
    */
   pages?: number;
   pages_priced?: number;
+  /** Documents only: selected pages found blank, never sent (as `run`'s `blank_pages`). */
+  blank_pages?: number[];
+  /** Documents only: selected pages whose answer the result cache already holds. */
+  cached_pages?: number[];
   /** Documents only: `cost_usd` ÷ `pages_priced`. */
   cost_per_page_usd?: number | null;
 }
@@ -132,7 +138,13 @@ export async function estimateItem(
   item: InputItem,
   pipeline: Pipeline,
   seen: Set<string>,
-  options: { sourceLimits?: SourceLimits; priceTable?: PriceTable; pages?: PageSelection },
+  options: {
+    sourceLimits?: SourceLimits;
+    priceTable?: PriceTable;
+    pages?: PageSelection;
+    /** How run would read documents (`--pages`): default document, as in run. */
+    pagesMode?: PagesMode;
+  },
 ): Promise<{ image: EstimatedImage; naiveCost: number | null; naive: TokenEstimate | undefined }> {
   const empty = {
     width: null,
@@ -155,10 +167,15 @@ export async function estimateItem(
     const loaded = await loadSource(sourceOfItem(item), options.sourceLimits);
     const hash = sha256(loaded.bytes);
     const prices = options.priceTable ? { table: options.priceTable } : {};
-    const document = await documentPlan(loaded.bytes, item.label, pipeline, options.pages);
+    const document = await documentPlan(
+      loaded.bytes,
+      item.label,
+      pipeline,
+      options.pages,
+      options.pagesMode ?? 'document',
+    );
     if (document) {
-      // The same file twice is paid once; a page's cache key is its rendered content's,
-      // which a dry run does not render, so earlier runs' cache is not consulted.
+      // The same file twice is paid once; each page's cache key is its rendered content's.
       const seenKey = `${pipeline.pattern.fingerprint}:${hash}`;
       const duplicate = seen.has(seenKey);
       seen.add(seenKey);

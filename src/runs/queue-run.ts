@@ -373,8 +373,12 @@ export async function* runOnQueue(
         return emit({ item, record: await sendAndWait(item, sha, setting), resumed: false });
       }
       // Each mode: one job per selected page; pages an earlier run wrote are kept, not sent.
+      // Only the page records of this very file: the coordinator renders no page, so a page of
+      // another version of it is not known to be the same (the worker's cache may still know it).
       const kept = new Map(
-        (earlier && isRecordList(earlier) ? earlier : []).map((record) => [record.page, record]),
+        (earlier && isRecordList(earlier) ? earlier : [])
+          .filter((record) => (record.document_sha256 ?? record.sha256) === sha)
+          .map((record) => [record.page, record]),
       );
       await Promise.all(
         plan.pages.map(async (page) => {

@@ -14,8 +14,11 @@
  *
  * Documents: a `--pages document` record is one line per input like an image's; with
  * `--pages each` every page has its line, kept and superseded page by page (the key is the
- * input and the page). Both are matched on the document file's sha256 (`document_sha256`),
- * so an unchanged document is not paid for again and a changed one is read again.
+ * input and the page). A document record is matched on the document file's sha256
+ * (`document_sha256`). Page records are handed to the document stage whatever file version
+ * they were made for: a page of an unchanged file is kept as it is, and a page of a changed
+ * one is kept when its rendered content (the page record's `sha256`) is one an earlier page
+ * record was made for, so adding a page to a PDF pays for that page only, cache or not.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -77,7 +80,8 @@ export interface ResumePlan {
   reason: string | undefined;
   /**
    * The earlier record for this input when it was made for this content (`sha256` of what
-   * the input holds now), or a document's kept page records, else undefined: process it.
+   * the input holds now), or all of a document's kept page records (for any version of the
+   * file: each carries its `document_sha256` and its page's `sha256`), else undefined.
    */
   reuse(item: InputItem, sha256: string): RunRecord | readonly RunRecord[] | undefined;
   /** Marks a record written in this run (it supersedes the earlier line for its input and page). */
@@ -274,14 +278,14 @@ export async function planResume(options: {
         changed(entry.reusable && entry.sha256 !== sha256);
         return entry.reusable && entry.sha256 === sha256 ? read(entry) : undefined;
       }
+      // A document's pages: all of them, whatever version of the file they were made for.
+      // The document stage hands back those of this very file and, for the others, decides
+      // page by page on the rendered page's content (document-stage.ts, EarlierPages).
       const earlierPages = (pageKeys.get(item.label) ?? [])
         .map((key) => earlier.get(key))
         .filter((page): page is Earlier => page?.reusable === true);
       changed(earlierPages.some((page) => page.sha256 !== sha256));
-      const pages = earlierPages
-        .filter((page) => page.sha256 === sha256)
-        .map(read)
-        .filter((record): record is RunRecord => record !== undefined);
+      const pages = earlierPages.map(read).filter((record): record is RunRecord => record !== undefined);
       return pages.length > 0 ? pages : undefined;
     },
     processed(record) {

@@ -4,14 +4,14 @@
  * four-page PDF made in the test, the simulator's OpenAI batch endpoint, `--cache off`
  * (resume is the only thing that could spare a page).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/pipeline/record.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { runCli } from '../support/cli.js';
+import { openAiFlags, readRecords, runCli } from '../support/cli.js';
 import { makePdf, numberedPages } from '../support/documents.js';
 import { tempDir } from '../support/images.js';
+import { writeJsonPattern } from '../support/patterns.js';
 
 let sim: Simulator;
 let folder: string;
@@ -23,26 +23,15 @@ beforeAll(async () => {
   });
   folder = await tempDir('visionpipe-batch-resume-pages-');
   await writeFile(path.join(folder, 'report.pdf'), await makePdf(numberedPages(4, 12)));
-  await writeFile(
-    path.join(folder, 'pattern.json'),
-    JSON.stringify({
-      name: 'document',
-      format: 'json',
-      instructions: 'Read the page.',
-      json_schema: { title: 'string', total: 'number' },
-    }),
-  );
+  await writeJsonPattern(path.join(folder, 'pattern.json'), {
+    name: 'document',
+    instructions: 'Read the page.',
+    schema: { title: 'string', total: 'number' },
+  });
 });
 afterAll(async () => {
   await sim.close();
 });
-
-async function records(file: string): Promise<RunRecord[]> {
-  return (await readFile(file, 'utf8'))
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as RunRecord);
-}
 
 describe('run --batch-api --pages each, resumed over more pages', () => {
   it('asks the batch API only for the pages the first run did not record', async () => {
@@ -52,12 +41,7 @@ describe('run --batch-api --pages each, resumed over more pages', () => {
       path.join(folder, 'report.pdf'),
       '-p',
       path.join(folder, 'pattern.json'),
-      '--provider',
-      'openai',
-      '--model',
-      'gpt-4o',
-      '--base-url',
-      sim.baseUrls.openai,
+      ...openAiFlags(sim.baseUrls.openai, 'gpt-4o'),
       '--batch-api',
       '--batch-poll',
       '50ms',
@@ -74,13 +58,13 @@ describe('run --batch-api --pages each, resumed over more pages', () => {
     const first = await runCli([...base, '--page-range', '1-2'], { cwd: folder, env });
     expect(first.code, first.stderr).toBe(0);
     expect(sim.stats.batchRequests).toBe(2);
-    expect((await records(out)).map((r) => r.page).sort()).toEqual([1, 2]);
+    expect((await readRecords(out)).map((r) => r.page).sort()).toEqual([1, 2]);
 
     const full = await runCli(base, { cwd: folder, env });
     expect(full.code, full.stderr).toBe(0);
     // Pages 3 and 4 only: pages 1 and 2 were paid for by the first run.
     expect(sim.stats.batchRequests - 2).toBe(2);
-    const all = await records(out);
+    const all = await readRecords(out);
     const byPage = new Map(all.map((r) => [r.page, r]));
     expect([...byPage.keys()].sort()).toEqual([1, 2, 3, 4]);
     expect(all.every((r) => r.status === 'ok')).toBe(true);

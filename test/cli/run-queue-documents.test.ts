@@ -13,17 +13,15 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { readRecords, runCli } from '../support/cli.js';
 import { HEIC_SAMPLE, makePdf, multiPageTiff, textImage } from '../support/documents.js';
 import { tempDir } from '../support/images.js';
 import { type CompatibleServer, startCompatibleServer } from '../support/openai-compatible.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { type Running, startCli } from '../support/processes.js';
-import { clearRedisPrefix, REDIS_URL } from '../support/service.js';
+import { type QueueTestbed, queueRunArgs, queueTestbed, startQueueWorker } from '../support/queue-run.js';
 
 let server: CompatibleServer;
-let database: TestDatabase;
-let prefix: string;
+let testbed: QueueTestbed;
 let env: Record<string, string>;
 let patternFile: string;
 let worker: Running;
@@ -31,12 +29,6 @@ let worker: Running;
 let staggerFrom = Number.POSITIVE_INFINITY;
 
 const ANSWER = JSON.stringify({ invoice_number: 'INV-7', total: 63 });
-
-const records = async (file: string) =>
-  (await readFile(file, 'utf8'))
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 /** Images sent in one call: every image_url part of its user message. */
 function imagesIn(call: CompatibleServer['calls'][number]): number {
@@ -46,20 +38,7 @@ function imagesIn(call: CompatibleServer['calls'][number]): number {
 }
 
 function runArgs(inputs: string[], out: string, state: string, extra: string[] = []): string[] {
-  return [
-    'run',
-    ...inputs,
-    '-p',
-    patternFile,
-    '--queue',
-    REDIS_URL,
-    '--out',
-    out,
-    '--state-dir',
-    state,
-    '--no-progress',
-    ...extra,
-  ];
+  return queueRunArgs(inputs, { pattern: patternFile, out, state }, extra);
 }
 
 beforeAll(async () => {
@@ -67,42 +46,19 @@ beforeAll(async () => {
     content: ANSWER,
     delayMs: n > staggerFrom ? 150 + 400 * (n - staggerFrom) : 150,
   }));
-  database = await createTestDatabase('rqdocs');
-  prefix = `vprqd-${process.pid}-${Date.now().toString(36)}`;
-  env = { DATABASE_URL: database.url, VISIONPIPE_QUEUE_PREFIX: prefix, OPENAI_API_KEY: 'sim' };
-  const dir = await tempDir('rq-docs-pattern');
-  patternFile = path.join(dir, 'invoice.json');
-  await writeFile(
-    patternFile,
-    JSON.stringify({
-      name: 'Invoice',
-      format: 'json',
-      instructions: 'Read the invoice',
-      json_schema: { invoice_number: 'string', total: 'number' },
-    }),
-  );
-  worker = startCli(
-    [
-      'worker',
-      '--provider',
-      'openai',
-      '--base-url',
-      server.baseUrl,
-      '--concurrency',
-      '3',
-      '--state-dir',
-      await tempDir('rq-docs-worker'),
-    ],
-    { ...env, REDIS_URL },
-  );
-  await worker.waitFor(/visionpipe worker: taking jobs/);
+  testbed = await queueTestbed('rqdocs', 'vprqd', {
+    name: 'Invoice',
+    instructions: 'Read the invoice',
+    schema: { invoice_number: 'string', total: 'number' },
+  });
+  ({ env, pattern: patternFile } = testbed);
+  worker = await startQueueWorker(testbed, server.baseUrl, 3);
 });
 
 afterAll(async () => {
   await worker?.stop('SIGTERM');
   await server?.close();
-  await database?.drop();
-  await clearRedisPrefix(prefix);
+  await testbed?.close();
 });
 
 describe('run --queue with documents', () => {
@@ -125,7 +81,7 @@ describe('run --queue with documents', () => {
     const result = await runCli([...runArgs([dir], out, state), '--json'], { env, timeoutMs: 120_000 });
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ total: 3, ok: 3, errors: 0 });
-    const lines = await records(out);
+    const lines = await readRecords(out);
     const by = (name: string) => lines.find((l) => String(l.input).endsWith(name))!;
     expect(lines).toHaveLength(3);
     for (const line of lines) {
@@ -146,7 +102,7 @@ describe('run --queue with documents', () => {
       timeoutMs: 120_000,
     });
     expect(again.code, again.stderr).toBe(0);
-    expect((await records(path.join(state, 'again.jsonl'))).map((l) => l.cache)).toEqual([
+    expect((await readRecords(path.join(state, 'again.jsonl'))).map((l) => l.cache)).toEqual([
       'hit',
       'hit',
       'hit',
@@ -176,7 +132,7 @@ describe('run --queue with documents', () => {
       timeoutMs: 120_000,
     });
     expect(first.code, first.stderr).toBe(0);
-    const lines = await records(out);
+    const lines = await readRecords(out);
     expect(lines.map((l) => l.page).sort()).toEqual([1, 2, 3]);
     for (const line of lines) expect(line).toMatchObject({ input: pdf, pages: 4 });
     expect(lines.find((l) => l.page === 2)).toMatchObject({ status: 'skipped', pages_sent: 0, cache: null });
@@ -190,7 +146,7 @@ describe('run --queue with documents', () => {
     });
     expect(wider.code, wider.stderr).toBe(0);
     expect(wider.stderr).toMatch(/Resuming: 3 results/);
-    const all = await records(out);
+    const all = await readRecords(out);
     expect(all.map((l) => l.page).sort()).toEqual([1, 2, 3, 4]);
     expect(server.calls.length - mark).toBe(3);
   });
@@ -208,7 +164,7 @@ describe('run --queue with documents', () => {
       { env, timeoutMs: 60_000 },
     );
     expect(range.code, range.stderr).toBe(0);
-    expect((await records(path.join(state, 'range.jsonl')))[0]).toMatchObject({
+    expect((await readRecords(path.join(state, 'range.jsonl')))[0]).toMatchObject({
       input: pdf,
       status: 'error',
       error: { code: 'PAGE_OUT_OF_RANGE' },
@@ -218,7 +174,7 @@ describe('run --queue with documents', () => {
       timeoutMs: 60_000,
     });
     expect(many.code, many.stderr).toBe(0);
-    const [record] = await records(path.join(state, 'many.jsonl'));
+    const [record] = await readRecords(path.join(state, 'many.jsonl'));
     expect(record).toMatchObject({ input: pdf, status: 'error', error: { code: 'TOO_MANY_PAGES' } });
     expect(String((record!.error as { message: string }).message)).toContain('two.pdf');
     expect(server.calls.length - mark).toBe(0);
@@ -252,13 +208,13 @@ describe('run --queue with documents', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(await first.stop('SIGKILL')).toBe('SIGKILL');
-    const kept = (await records(out)).length;
+    const kept = (await readRecords(out)).length;
     expect(kept).toBeLessThan(8);
 
     const again = await runCli([...args, '--json'], { env, timeoutMs: 120_000 });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/Resuming: \d+ results/);
-    const lines = await records(out);
+    const lines = await readRecords(out);
     expect(lines.map((l) => l.page).sort((a, b) => Number(a) - Number(b))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(lines.every((l) => l.status === 'ok')).toBe(true);
     // Pages sent before the crash finished meanwhile: they come back without a second call.

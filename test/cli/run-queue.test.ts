@@ -11,15 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { Simulator } from '../../src/simulator/types.js';
 import { distinctJpeg } from '../support/api-client.js';
-import { runCli } from '../support/cli.js';
+import { readRecords, runCli } from '../support/cli.js';
 import { tempDir } from '../support/images.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { type Running, startCli } from '../support/processes.js';
-import { clearRedisPrefix, REDIS_URL } from '../support/service.js';
+import { type QueueTestbed, queueRunArgs, queueTestbed, startQueueWorker } from '../support/queue-run.js';
 
 let sim: Simulator;
-let database: TestDatabase;
-let prefix: string;
+let testbed: QueueTestbed;
 let env: Record<string, string>;
 let patternFile: string;
 let billed = 0;
@@ -48,26 +46,8 @@ async function folderOf(seeds: number[], duplicate = false): Promise<string> {
   return dir;
 }
 
-const records = async (file: string) =>
-  (await readFile(file, 'utf8'))
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-
 function runArgs(inputs: string[], out: string, state: string): string[] {
-  return [
-    'run',
-    ...inputs,
-    '-p',
-    patternFile,
-    '--queue',
-    REDIS_URL,
-    '--out',
-    out,
-    '--state-dir',
-    state,
-    '--no-progress',
-  ];
+  return queueRunArgs(inputs, { pattern: patternFile, out, state });
 }
 
 beforeAll(async () => {
@@ -78,45 +58,19 @@ beforeAll(async () => {
       billed++;
     },
   });
-  database = await createTestDatabase('runqueue');
-  prefix = `vprq-${process.pid}-${Date.now().toString(36)}`;
-  env = { DATABASE_URL: database.url, VISIONPIPE_QUEUE_PREFIX: prefix, OPENAI_API_KEY: 'sim' };
-  const dir = await tempDir('queue-run-pattern');
-  patternFile = path.join(dir, 'receipt.json');
-  await writeFile(
-    patternFile,
-    JSON.stringify({
-      name: 'Receipt',
-      format: 'json',
-      instructions: 'Read the receipt',
-      json_schema: { merchant: 'string', total: 'number' },
-    }),
-  );
-  for (let i = 0; i < 2; i++) {
-    const worker = startCli(
-      [
-        'worker',
-        '--provider',
-        'openai',
-        '--base-url',
-        sim.baseUrls.openai,
-        '--concurrency',
-        '2',
-        '--state-dir',
-        await tempDir('rq-worker'),
-      ],
-      { ...env, REDIS_URL },
-    );
-    workers.push(worker);
-    await worker.waitFor(/visionpipe worker: taking jobs/);
-  }
+  testbed = await queueTestbed('runqueue', 'vprq', {
+    name: 'Receipt',
+    instructions: 'Read the receipt',
+    schema: { merchant: 'string', total: 'number' },
+  });
+  ({ env, pattern: patternFile } = testbed);
+  for (let i = 0; i < 2; i++) workers.push(await startQueueWorker(testbed, sim.baseUrls.openai, 2));
 });
 
 afterAll(async () => {
   for (const w of workers) await w.stop('SIGTERM');
   await sim?.close();
-  await database?.drop();
-  await clearRedisPrefix(prefix);
+  await testbed?.close();
 });
 
 describe('run --queue', () => {
@@ -134,7 +88,7 @@ describe('run --queue', () => {
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(summary).toMatchObject({ total: 7, ok: 6, errors: 1 });
-    const lines = await records(out);
+    const lines = await readRecords(out);
     expect(lines).toHaveLength(7);
     for (const line of lines) expect(Object.keys(line)).toEqual(expect.arrayContaining(RECORD_KEYS));
     const ok = lines.filter((l) => l.status === 'ok');
@@ -175,13 +129,13 @@ describe('run --queue', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(await first.stop('SIGKILL')).toBe('SIGKILL');
-    const kept = (await records(out)).length;
+    const kept = (await readRecords(out)).length;
     expect(kept).toBeLessThan(seeds.length);
 
     const again = await runCli([...runArgs([dir], out, state), '--json'], { env, timeoutMs: 120_000 });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/Resuming: \d+ results/);
-    const lines = await records(out);
+    const lines = await readRecords(out);
     expect(lines.map((l) => path.basename(String(l.input))).sort()).toEqual(
       seeds.map((s) => `img-${s}.jpg`).sort(),
     );
@@ -214,7 +168,7 @@ describe('run --queue', () => {
         timeoutMs: 120_000,
       });
       expect(result.code, result.stderr).toBe(0);
-      const lines = await records(out);
+      const lines = await readRecords(out);
       expect(lines.map((l) => l.status)).toEqual(['ok', 'ok']);
       for (const line of lines) {
         expect(line.output).toEqual({ merchant: 'Other Shop', total: 1.5 });
@@ -232,7 +186,7 @@ describe('run --queue', () => {
         timeoutMs: 120_000,
       });
       expect(own.code, own.stderr).toBe(0);
-      const ownLines = await records(path.join(state, 'own.jsonl'));
+      const ownLines = await readRecords(path.join(state, 'own.jsonl'));
       for (const line of ownLines) expect(line.output).toEqual({ merchant: 'Blue Bottle', total: 8.99 });
       expect(billed - mark).toBe(2);
       expect(other).toBe(2);

@@ -82,7 +82,8 @@ describe('docs/documents.md', async () => {
       'invoice-2-pages.p002.jpg',
       'invoice-2-pages.p003.jpg',
     ]);
-    expect(run.stdout).toMatch(/3 of 3 pages, \$[0-9.]+\/page/);
+    // The blank page 3 is not priced: run never sends it.
+    expect(run.stdout).toMatch(/2 of 3 pages, 1 blank, \$[0-9.]+\/page/);
     const again = JSON.parse(await readFile(path.join(dir, 'again.json'), 'utf8')) as {
       resumed: number;
       tokens: { total: number };

@@ -106,8 +106,8 @@ describe('optimize writes every page of a document', () => {
   });
 });
 
-describe('estimate prices every page', () => {
-  it('a 3-page PDF: 3 pages priced, cost per page, page 1 sized for the profile', async () => {
+describe('estimate prices every page run would send', () => {
+  it('a 3-page PDF with a blank page: 2 pages priced, cost per page, page 1 sized for the profile', async () => {
     const provider = new OpenAIProvider({ apiKey: 'sk-test-0000', baseUrl: 'http://127.0.0.1:9/v1' });
     const pipeline = await createPipeline({
       pattern: invoicePattern,
@@ -119,17 +119,17 @@ describe('estimate prices every page', () => {
     const item = await pdfItem(dir);
     const seen = new Set<string>();
     const { image } = await estimateItem(item, pipeline, seen, {});
-    expect(image).toMatchObject({ status: 'send', pages: 3, pages_priced: 3, error: null });
+    expect(image).toMatchObject({ status: 'send', pages: 3, pages_priced: 2, blank_pages: [3], error: null });
     expect(image.cost_usd).toBeGreaterThan(0);
-    expect(image.cost_per_page_usd).toBeCloseTo(image.cost_usd! / 3, 6);
+    expect(image.cost_per_page_usd).toBeCloseTo(image.cost_usd! / 2, 6);
     const single = pipeline.plan(image.original!.width, image.original!.height);
-    expect(image.image_tokens).toBe(single.tokens.image_tokens * 3);
+    expect(image.image_tokens).toBe(single.tokens.image_tokens * 2);
     // The same file again is a duplicate, paid once.
     expect((await estimateItem(item, pipeline, seen, {})).image.status).toBe('duplicate');
     const ranged = await estimateItem(item, pipeline, new Set(), {
       pages: { pageRange: [{ from: 2, to: 2 }] },
     });
-    expect(ranged.image).toMatchObject({ pages: 3, pages_priced: 1 });
+    expect(ranged.image).toMatchObject({ pages: 3, pages_priced: 1, blank_pages: [] });
     await pipeline.close();
     await provider.close();
   });
@@ -215,7 +215,8 @@ describe('resume recognises document records', () => {
       [3, 'skipped'],
     ]);
 
-    // Another file under the same name is not the same document: nothing is handed back.
+    // Another file under the same name: its page records are handed to the document stage,
+    // which keeps a page only for the same rendered content, so this one is read.
     const otherPdf = await makePdf([{ lines: ['Another document'] }]);
     const changed: string[] = [];
     const again2 = await planResume({
@@ -225,11 +226,15 @@ describe('resume recognises document records', () => {
       fresh: false,
       onChanged: (label) => changed.push(label),
     });
-    expect(again2.reuse(item, sha256(otherPdf))).toBeUndefined();
+    expect(again2.reuse(item, sha256(otherPdf))).toHaveLength(3);
     // The run says so (once): its earlier records are for another version and will be replaced.
-    expect(again2.reuse(item, sha256(otherPdf))).toBeUndefined();
+    expect(again2.reuse(item, sha256(otherPdf))).toHaveLength(3);
     expect(changed).toEqual([item.label]);
-    expect(again2.reuse(item, sha256(pdf))).toHaveLength(3);
+    await writeFile(item.path, otherPdf);
+    const other = await second.processItemAll(item, undefined, (sha) => again2.reuse(item, sha));
+    expect(other.map((r) => [r.page, r.pages, r.attempts, r.document_sha256])).toEqual([
+      [1, 1, 1, sha256(otherPdf)],
+    ]);
     await again2.finish(false);
     await second.close();
   });

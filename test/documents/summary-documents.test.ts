@@ -3,16 +3,16 @@
  * document's original bytes are its file's (not its rendered pages'), counted once in
  * either pages mode, and the headline counts documents and their pages apart from images.
  */
-import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INVOICE_PAGES } from '../../samples/scripts/documents.js';
-import type { RunRecord } from '../../src/pipeline/record.js';
 import type { Summary } from '../../src/runs/summary.js';
 import { type SimCall, type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { runCli } from '../support/cli.js';
+import { readRecords, runOpenAiCompatible } from '../support/cli.js';
+import { documentFolder } from '../support/document-folder.js';
 import { makePdf } from '../support/documents.js';
-import { corpus, tempDir } from '../support/images.js';
+import { tempDir } from '../support/images.js';
 
 let sim: Simulator;
 let folder: string;
@@ -23,48 +23,25 @@ beforeAll(async () => {
   sim = await startSimulator({
     answer: (call: SimCall) => ({ title: 'x', total: 1 + (call.pages?.length ?? 0) }),
   });
-  folder = await tempDir('visionpipe-doc-summary-');
-  await copyFile(corpus('invoice1.jpg'), path.join(folder, 'invoice.jpg'));
-  await writeFile(path.join(folder, 'invoice.pdf'), await makePdf(INVOICE_PAGES));
-  fileBytes =
-    (await stat(path.join(folder, 'invoice.jpg'))).size + (await stat(path.join(folder, 'invoice.pdf'))).size;
-  pattern = `${folder}-pattern.json`;
-  await writeFile(
-    pattern,
-    JSON.stringify({
-      name: 'doc',
-      format: 'json',
-      instructions: 'Read it.',
-      json_schema: { title: 'string', total: 'number' },
-    }),
-  );
+  ({ folder, pattern, fileBytes } = await documentFolder(
+    'visionpipe-doc-summary-',
+    'invoice.pdf',
+    await makePdf(INVOICE_PAGES),
+  ));
 });
 afterAll(async () => {
   await sim.close();
 });
 
 function run(work: string, extra: string[]) {
-  return runCli(
-    [
-      'run',
-      folder,
-      '-p',
-      pattern,
-      '--provider',
-      'openai',
-      '--model',
-      'gpt-4.1-mini',
-      '--base-url',
-      sim.baseUrls.openai,
-      '--cache',
-      'off',
-      '--no-progress',
-      '--out',
-      path.join(work, 'out.jsonl'),
-      ...extra,
-    ],
-    { cwd: work, env: { OPENAI_API_KEY: 'sk-sim' } },
-  );
+  return runOpenAiCompatible(folder, {
+    pattern,
+    baseUrl: sim.baseUrls.openai,
+    model: 'gpt-4.1-mini',
+    out: path.join(work, 'out.jsonl'),
+    cwd: work,
+    extra: ['--cache', 'off', '--no-progress', ...extra],
+  });
 }
 
 describe('the summary of a run with documents', () => {
@@ -76,10 +53,7 @@ describe('the summary of a run with documents', () => {
     // A 2 kB vector PDF is smaller than its rendered pages: the honest figure is a growth.
     expect(result.stdout).toMatch(/bytes 52\.3 kB original → .* sent \(\+\d+ %\)/);
     expect(result.stdout).not.toMatch(/\(-0 %\)/);
-    const records = (await readFile(path.join(work, 'out.jsonl'), 'utf8'))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as RunRecord);
+    const records = await readRecords(path.join(work, 'out.jsonl'));
     const pdf = records.find((r) => r.input.endsWith('.pdf'))!;
     expect(pdf.image?.original_bytes).toBe((await stat(path.join(folder, 'invoice.pdf'))).size);
   });

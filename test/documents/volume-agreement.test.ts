@@ -5,12 +5,13 @@
  * bytes the simulator received, a page as an image; an all-cache rerun sends nothing and
  * says so. data: URI inputs: a malformed one is INVALID_INPUT named by a short preview.
  */
-import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Summary } from '../../src/runs/summary.js';
 import { type SimCall, type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { runCli } from '../support/cli.js';
+import { runOpenAiCompatible } from '../support/cli.js';
+import { documentFolder } from '../support/document-folder.js';
 import { makePdf, numberedPages } from '../support/documents.js';
 import { corpus, tempDir } from '../support/images.js';
 import { scrape, total } from '../support/metrics-scrape.js';
@@ -28,25 +29,26 @@ beforeAll(async () => {
       return { title: 'x', total: 1 };
     },
   });
-  folder = await tempDir('visionpipe-volume-');
-  await copyFile(corpus('invoice1.jpg'), path.join(folder, 'invoice.jpg'));
-  await writeFile(path.join(folder, 'ten.pdf'), await makePdf(numberedPages(10, 5)));
-  fileBytes =
-    (await stat(path.join(folder, 'invoice.jpg'))).size + (await stat(path.join(folder, 'ten.pdf'))).size;
-  pattern = `${folder}-pattern.json`;
-  await writeFile(
-    pattern,
-    JSON.stringify({
-      name: 'doc',
-      format: 'json',
-      instructions: 'Read.',
-      json_schema: { title: 'string', total: 'number' },
-    }),
-  );
+  ({ folder, pattern, fileBytes } = await documentFolder(
+    'visionpipe-volume-',
+    'ten.pdf',
+    await makePdf(numberedPages(10, 5)),
+  ));
 });
 afterAll(async () => {
   await sim?.close();
 });
+
+/** `run INPUTS` on the simulator's OpenAI API in `work`, without progress. */
+function simulatorRun(inputs: string | string[], work: string, extra: string[]) {
+  return runOpenAiCompatible(inputs, {
+    pattern,
+    baseUrl: sim.baseUrls.openai,
+    model: 'gpt-4.1-mini',
+    cwd: work,
+    extra: ['--no-progress', ...extra],
+  });
+}
 
 function figure(html: string, name: string): number {
   return Number(new RegExp(`data-figure="${name}" data-value="([0-9.]+)"`).exec(html)?.[1]);
@@ -56,18 +58,12 @@ async function runScraped(work: string, extra: string[]) {
   let stdout = '';
   let stderr = '';
   let scraped: Promise<Awaited<ReturnType<typeof scrape>>> | undefined;
-  const result = await runCli(
-    [
-      'run',
-      folder,
-      '-p',
-      pattern,
-      '--provider',
-      'openai',
-      '--model',
-      'gpt-4.1-mini',
-      '--base-url',
-      sim.baseUrls.openai,
+  const result = await runOpenAiCompatible(folder, {
+    pattern,
+    baseUrl: sim.baseUrls.openai,
+    model: 'gpt-4.1-mini',
+    cwd: work,
+    extra: [
       '--no-progress',
       '--json',
       '--report',
@@ -78,21 +74,17 @@ async function runScraped(work: string, extra: string[]) {
       '10s',
       ...extra,
     ],
-    {
-      cwd: work,
-      env: { OPENAI_API_KEY: 'sk-sim' },
-      onSpawn: (child) => {
-        child.stderr?.on('data', (c: Buffer) => {
-          stderr += c.toString();
-        });
-        child.stdout?.on('data', (c: Buffer) => {
-          stdout += c.toString();
-          if (scraped || !stdout.includes('\n')) return;
-          scraped = scrape(`${/Metrics at (http:\/\/\S+)\/metrics/.exec(stderr)?.[1]}/metrics`);
-        });
-      },
+    onSpawn: (child) => {
+      child.stderr?.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
+      child.stdout?.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        if (scraped || !stdout.includes('\n')) return;
+        scraped = scrape(`${/Metrics at (http:\/\/\S+)\/metrics/.exec(stderr)?.[1]}/metrics`);
+      });
     },
-  );
+  });
   expect(result.code, result.stderr).toBe(0);
   return {
     summary: JSON.parse(result.stdout) as Summary,
@@ -120,27 +112,7 @@ describe.each(['document', 'each'])('--pages %s: summary, metrics and report agr
     expect(figure(html, 'bytes_sent')).toBe(sent);
 
     // Again, all from the cache: nothing sent, no rate, and the text says so.
-    const again = await runCli(
-      [
-        'run',
-        folder,
-        '-p',
-        pattern,
-        '--provider',
-        'openai',
-        '--model',
-        'gpt-4.1-mini',
-        '--base-url',
-        sim.baseUrls.openai,
-        '--no-progress',
-        '--pages',
-        mode,
-        '--cache',
-        'sqlite',
-        '--fresh',
-      ],
-      { cwd: work, env: { OPENAI_API_KEY: 'sk-sim' } },
-    );
+    const again = await simulatorRun(folder, work, ['--pages', mode, '--cache', 'sqlite', '--fresh']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/no image processed · \d+ from cache/);
     expect(again.stdout).toMatch(/0 B sent, all from cache/);
@@ -154,27 +126,7 @@ describe('data: URI inputs', () => {
     const body = (await readFile(corpus('invoice1.jpg'))).toString('base64');
     const bad = `data:image/jpeg;base64,${body.slice(0, 5000)}!${body.slice(5000)}`;
     const pdf = `data:application/pdf;base64,${(await readFile(path.join(folder, 'ten.pdf'))).toString('base64')}`;
-    const result = await runCli(
-      [
-        'run',
-        bad,
-        pdf,
-        '-p',
-        pattern,
-        '--provider',
-        'openai',
-        '--model',
-        'gpt-4.1-mini',
-        '--base-url',
-        sim.baseUrls.openai,
-        '--no-progress',
-        '--cache',
-        'off',
-        '--max-pages',
-        '10',
-      ],
-      { cwd: work, env: { OPENAI_API_KEY: 'sk-sim' } },
-    );
+    const result = await simulatorRun([bad, pdf], work, ['--cache', 'off', '--max-pages', '10']);
     const text = result.stdout + result.stderr + (await readFile(path.join(work, 'results.jsonl'), 'utf8'));
     expect(text).not.toContain(body.slice(0, 200));
     expect(text).not.toContain(pdf.slice(40, 240));
@@ -193,25 +145,10 @@ describe('data: URI inputs', () => {
 
   it('a run whose every input is malformed is a usage error (exit 2), as when none exists', async () => {
     const work = await tempDir('visionpipe-volume-data-bad-');
-    const result = await runCli(
-      [
-        'run',
-        'data:image/png;base64,@@@',
-        'data:nonsense',
-        '-p',
-        pattern,
-        '--provider',
-        'openai',
-        '--model',
-        'gpt-4.1-mini',
-        '--base-url',
-        sim.baseUrls.openai,
-        '--no-progress',
-        '--cache',
-        'off',
-      ],
-      { cwd: work, env: { OPENAI_API_KEY: 'sk-sim' } },
-    );
+    const result = await simulatorRun(['data:image/png;base64,@@@', 'data:nonsense'], work, [
+      '--cache',
+      'off',
+    ]);
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain('none of the 2 inputs is a readable input');
   }, 120_000);

@@ -62,18 +62,25 @@ export async function readRecords(file: string): Promise<RunRecord[]> {
     .map((line) => JSON.parse(line) as RunRecord);
 }
 
+/** `--provider openai --model MODEL --base-url BASE`: a command pointed at the simulator (or any compatible server). */
+export function openAiFlags(baseUrl: string, model = 'gpt-4o-mini'): string[] {
+  return ['--provider', 'openai', '--model', model, '--base-url', baseUrl];
+}
+
 /**
- * `visionpipe run INPUT --pattern PATTERN --provider openai --model gpt-4o-mini --base-url
+ * `visionpipe run INPUT… --pattern PATTERN --provider openai --model MODEL --base-url
  * BASE [--out OUT] …extra` with a test key (`OPENAI_API_KEY`, overridable through `env`),
  * the way a user points a run at the simulator. Without `out` the run writes its default
  * results file. `onSpawn` sees the child (to watch its output or signal it); `timeoutMs`
  * bounds the run (killed after it, default that of runCli).
  */
 export function runOpenAiCompatible(
-  input: string,
+  input: string | readonly string[],
   options: {
     pattern: string;
     baseUrl: string;
+    /** Default gpt-4o-mini. */
+    model?: string;
     out?: string;
     extra?: string[];
     cwd?: string;
@@ -85,15 +92,10 @@ export function runOpenAiCompatible(
   return runCli(
     [
       'run',
-      input,
+      ...(typeof input === 'string' ? [input] : input),
       '--pattern',
       options.pattern,
-      '--provider',
-      'openai',
-      '--model',
-      'gpt-4o-mini',
-      '--base-url',
-      options.baseUrl,
+      ...openAiFlags(options.baseUrl, options.model),
       ...(options.out === undefined ? [] : ['--out', options.out]),
       ...(options.extra ?? []),
     ],

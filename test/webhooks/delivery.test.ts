@@ -373,6 +373,10 @@ describe('delivery', () => {
       key,
     });
     expect(unknown.status).toBe(404);
+    // The same replay function as the job route's (webhooks/replay.ts): same code, owner named.
+    expect(unknown.body).toMatchObject({
+      error: { code: 'delivery_not_found', message: expect.stringContaining(`webhook '${endpoint.id}'`) },
+    });
     await remove(endpoint.id);
   });
 

@@ -14,6 +14,13 @@ import { buildPipelineSet, planPipelines } from './pipelines.js';
 
 const usd = (value: number | null) => (value === null ? 'unknown' : `$${value.toFixed(4)}`);
 
+/** `, 1 blank, 2 cached`: a document's selected pages left unpriced, and why. */
+function skippedPages(image: EstimatedImage): string {
+  const blank = image.blank_pages?.length ?? 0;
+  const cached = image.cached_pages?.length ?? 0;
+  return `${blank > 0 ? `, ${blank} blank` : ''}${cached > 0 ? `, ${cached} cached` : ''}`;
+}
+
 function row(image: EstimatedImage): string {
   const size = image.width === null ? '' : `${image.width}×${image.height}`;
   const original = image.original ? `${image.original.width}×${image.original.height}` : '';
@@ -21,7 +28,7 @@ function row(image: EstimatedImage): string {
   const pages =
     image.pages === undefined
       ? ''
-      : ` (${image.pages_priced} of ${image.pages} pages, ${usd(image.cost_per_page_usd ?? null)}/page)`;
+      : ` (${image.pages_priced} of ${image.pages} pages${skippedPages(image)}, ${usd(image.cost_per_page_usd ?? null)}/page)`;
   return `${fixedWidth(note, 10)} ${fixedWidth(original, 11, 'right')} → ${fixedWidth(size, 10)} ${fixedWidth(String(image.image_tokens), 7, 'right')} img tok ${fixedWidth(usd(image.cost_usd), 10, 'right')}  ${image.input}${pages}`;
 }
 
@@ -53,6 +60,7 @@ export async function runEstimate(inputs: string[], flags: EstimateFlags): Promi
       const { image, naiveCost, naive } = await estimateItem(item, pipeline, seen, {
         ...(flags.priceTable ? { priceTable: flags.priceTable } : {}),
         pages,
+        pagesMode: flags.pages ?? 'document',
       });
       totals.add(image, naiveCost, naive);
       if (flags.json) {

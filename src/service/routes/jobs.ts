@@ -9,14 +9,15 @@
  * events again, whatever it went to: the only replay for an ingest's or a pattern's own
  * `webhook_url`, which has no registered endpoint.
  */
+
 import type { FastifyInstance } from 'fastify';
 import { renderAs } from '../../patterns/index.js';
 import type { PatternFormat } from '../../patterns/types.js';
 import type { JobStatus } from '../../store/index.js';
-import { ApiError, notFound } from '../api-error.js';
+import { replayDelivery } from '../../webhooks/replay.js';
+import { notFound } from '../api-error.js';
 import type { RouteContext } from '../app.js';
 import { deliveryLogView, deliveryView } from '../delivery-view.js';
-import { replayEvent } from '../replay-event.js';
 import { jobView } from '../views.js';
 import {
   deliveryParams,
@@ -92,7 +93,7 @@ export async function jobRoutes(app: FastifyInstance, context: RouteContext): Pr
     },
   );
 
-  // Replays one of the job's events now, same webhook-id, fresh schedule (replay-event.ts).
+  // Replays one of the job's events now, same webhook-id, fresh schedule (webhooks/replay.ts).
   app.post<{ Params: { id: string; delivery: string } }>(
     '/jobs/:id/deliveries/:delivery/replay',
     { config: { scope: 'webhooks:write' }, schema: { params: deliveryParams } },
@@ -100,14 +101,7 @@ export async function jobRoutes(app: FastifyInstance, context: RouteContext): Pr
       const { id, delivery } = request.params;
       const job = isUuid(id) ? await store.jobs.get(id) : undefined;
       if (!job) throw notFound('job', id);
-      const event = isUuid(delivery) ? await store.webhooks.event(delivery, { jobId: job.id }) : undefined;
-      if (!event)
-        throw new ApiError(
-          404,
-          'delivery_not_found',
-          `Delivery '${delivery}' of job '${job.id}' does not exist`,
-        );
-      const replayed = await replayEvent(store, event, settings.allowPrivateUrls);
+      const replayed = await replayDelivery(store, { jobId: job.id }, delivery, settings.allowPrivateUrls);
       reply.status(202);
       return ok(deliveryView(replayed));
     },

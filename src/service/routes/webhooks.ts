@@ -11,18 +11,19 @@
  *   (status code, duration, the start of the answer or the error).
  * - `POST /webhooks/{id}/deliveries/{delivery}/replay`: sends that event again now,
  *   with the same `webhook-id` (202); 409 `webhook_disabled` for a disabled endpoint;
- *   the URL passes the address guard again (replay-event.ts).
+ *   the URL passes the address guard again (webhooks/replay.ts).
  */
+
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { WebhookEndpointRow } from '../../store/index.js';
 import { eventNamed, WEBHOOK_EVENTS, type WebhookEvent } from '../../webhooks/events.js';
+import { replayDelivery } from '../../webhooks/replay.js';
 import { generateSecret } from '../../webhooks/signing.js';
 import { ApiError } from '../api-error.js';
 import type { RouteContext } from '../app.js';
 import { apiKeyOf } from '../auth.js';
 import { deliveryLogView, deliveryView } from '../delivery-view.js';
-import { replayEvent } from '../replay-event.js';
 import { acceptWebhookUrl } from '../webhook-url.js';
 import { deliveryParams, idParams, isUuid, ok } from './common.js';
 
@@ -134,17 +135,12 @@ export async function webhookRoutes(app: FastifyInstance, context: RouteContext)
     { config: { scope: 'webhooks:write' }, schema: { params: deliveryParams } },
     async (request, reply) => {
       const endpoint = await endpointOr404(request.params.id);
-      const { delivery } = request.params;
-      const event = isUuid(delivery)
-        ? await store.webhooks.event(delivery, { endpointId: endpoint.id })
-        : undefined;
-      if (!event)
-        throw new ApiError(
-          404,
-          'delivery_not_found',
-          `Delivery '${delivery}' of webhook '${endpoint.id}' does not exist`,
-        );
-      const replayed = await replayEvent(store, event, settings.allowPrivateUrls);
+      const replayed = await replayDelivery(
+        store,
+        { endpointId: endpoint.id },
+        request.params.delivery,
+        settings.allowPrivateUrls,
+      );
       reply.status(202);
       return ok(deliveryView(replayed));
     },
