@@ -25,15 +25,26 @@ const schema: ObjectSchema = {
   additionalProperties: false,
 };
 
-/** One line of text at row `row`, from x `x`: 12 px per character, 40 px per row. */
+/**
+ * One line of text at row `row`, from x `x`: 12 px per character, 40 px per row; a double
+ * space is a column gap (200 px), as between a line item's description and its amounts.
+ */
 function line(text: string, row: number, x = 60): OcrLine {
   let left = x;
   const y0 = 100 + row * 40;
-  const words = text.split(' ').map((word) => {
-    const box = { x0: left, x1: left + word.length * 12, y0, y1: y0 + 24 };
-    left = box.x1 + 12;
-    return { text: word, confidence: 0.95, box };
-  });
+  const words = text
+    .split(/( {2})| /)
+    .filter((w) => w !== undefined && w !== '')
+    .map((word) => {
+      if (word === '  ') {
+        left += 200;
+        return undefined;
+      }
+      const box = { x0: left, x1: left + word.length * 12, y0, y1: y0 + 24 };
+      left = box.x1 + 12;
+      return { text: word, confidence: 0.95, box };
+    })
+    .filter((w) => w !== undefined);
   return { text, words, box: { x0: x, x1: left - 12, y0, y1: y0 + 24 }, block: 0 };
 }
 
@@ -66,11 +77,13 @@ describe('the issuer read without a label', () => {
     expect(read.confidence).toBeGreaterThanOrEqual(LOCAL_ISSUER_MIN_CONFIDENCE);
   });
 
-  it('a country under a logo is never the vendor ("AUSTRALIA")', () => {
+  it('a country under a logo is never the vendor ("AUSTRALIA"), even over an address', () => {
     expect(vendor(page(['INV24.COM', 'AUSTRALIA', '', 'Tax Invoice # 1930', 'Total: 1839.20']))).toEqual({
       value: null,
       confidence: 0,
     });
+    const overAddress = page(['AUSTRALIA', '12 George Street', 'Sydney, NSW 2000', '', 'Total: 10.00']);
+    expect(vendor(overAddress)).toEqual({ value: null, confidence: 0 });
   });
 
   it("a template's placeholder is never the vendor ('[My company name]')", () => {
@@ -85,6 +98,13 @@ describe('the issuer read without a label', () => {
     expect(vendor(stacked).value).toBeNull();
     // The line item alone on top of a page: still an item, not a name.
     expect(vendor(page(['Gadgets 1 12.50', 'Total: 12.50'])).value).toBeNull();
+    // Nor a description in its column that reads like a company ("Consulting Services").
+    const row = page([
+      'Consulting Services  15  1,125.00',
+      'Cost of various services, per hour',
+      'Total: 1125.00',
+    ]);
+    expect(vendor(row).value).toBeNull();
   });
 
   it('a numbered heading is never the vendor ("I. Executive Summary", "Chapter 16 …")', () => {
@@ -118,6 +138,10 @@ describe('the issuer read without a label', () => {
     const found = readIssuer(field, buildLayout(p), new Set());
     expect(found?.value).toBe('Blue Harbor');
     expect(found?.confidence).toBeLessThan(LOCAL_ISSUER_MIN_CONFIDENCE);
+    // A heading printed twice: more than the names' 0.35, still under the issuers' 0.45.
+    const twice = page(['Device Properties', 'Table 16-1 Device Properties', 'Element Description']);
+    expect(readIssuer(field, buildLayout(twice), new Set())?.confidence).toBeGreaterThan(0.35);
+    expect(vendor(twice)).toEqual({ value: null, confidence: 0 });
   });
 
   it('the payee under "Make checks payable to" and the signatory "For <name>" are the issuer', () => {
