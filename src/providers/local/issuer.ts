@@ -47,7 +47,7 @@ export const DOCUMENT_TITLES =
 
 /** Company forms and the trade words companies are named with. */
 const COMPANY =
-  /\b(inc|ltd|llc|llp|plc|gmbh|ag|sa|sas|srl|bv|nv|pty|oy|ab|kk|corp|corporation|company|co|limited|associates|partners|group|holdings|industries|enterprises?|solutions|services|systems|technologies|consulting|healthcare|hospital|clinic|traders|trading|studio|agency|motors?|bank|foods|pharmacy|store|shop|restaurant|cafe|hotel|market|supermarket)\b\.?/i;
+  /\b(inc|ltd|llc|llp|plc|gmbh|ag|sa|sas|srl|bv|nv|pty|oy|ab|kk|corp|corporation|company|co|limited|associates|partners|group|holdings|industries|enterprises?|solutions|services|systems|technologies|consulting|healthcare|hospital|clinic|traders|trading|studio|agency|motors?|bank|foods?|pharmacy|chemist|stores?|shop|restaurant|cafe|café|coffee|deli|bakery|grill|bar|pub|diner|kitchen|pizzeria|bistro|hotel|inn|market|mart|supermarket|grocery|grocers?|stationers?|salon|garage|tickets?|shuttle|taxi|airways|airlines)\b\.?/i;
 
 /** Lines that follow an issuer's name: its address, postcode, phone, email or web site. */
 const ADDRESS_LINE = new RegExp(
