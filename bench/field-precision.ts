@@ -9,9 +9,12 @@
  *
  * per field and overall, and, when records carry `field_confidence`, the precision of
  * values at or above each candidate per-field threshold by the field's kind (name, date,
- * amount, identifier…): the data behind src/providers/local/calibration.ts.
+ * amount, identifier…), and the same for the issuer fields alone (vendor, merchant,
+ * manufacturer: their confidence must tell a right issuer from a wrong one): the data
+ * behind src/providers/local/calibration.ts. `--calibrate` runs with every threshold at 0
+ * so the values the thresholds drop are seen with their confidence.
  *
- *   npx tsx bench/field-precision.ts [-- --label before]
+ *   npx tsx bench/field-precision.ts [-- --label before] [--calibrate]
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,7 +29,13 @@ import { groups, ROOT, runGroups } from './local-engine-score.js';
 import { currentCommit } from './provenance.js';
 import { machine, printTable, writeResults } from './support.js';
 
-const { values: args } = parseArgs({ options: { label: { type: 'string', default: 'now' } } });
+const { values: args } = parseArgs({
+  options: { label: { type: 'string', default: 'now' }, calibrate: { type: 'boolean', default: false } },
+});
+/** Who issued the document: the fields whose confidence the issuer table judges. */
+const ISSUER_FIELD =
+  /(vendor|merchant|company|store|business|seller|issuer|shop|supplier|manufacturer|maker)/;
+const ISSUER_THRESHOLDS = [0, 0.3, 0.4, 0.45, 0.5, 0.6, 0.7];
 const CORPUS_DIR =
   process.env.VISIONPIPE_CORPUS_DIR ?? path.resolve(ROOT, '../../shared/corpus/imggo-test-images');
 const THRESHOLDS = [0, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6];
@@ -45,6 +54,11 @@ interface Value {
 
 async function main() {
   const { commit, dirty } = currentCommit();
+  if (args.calibrate) {
+    // Imported here: a checkout from before the switch existed still runs without --calibrate.
+    const calibration = await import('../src/providers/local/calibration.js');
+    calibration.disableThresholdsForCalibration();
+  }
   const provider = new LocalProvider({ workers: 2 });
   const corpus = await groups(path.join(ROOT, 'bench/corpus/truth.jsonl'), CORPUS_DIR, true);
   const { records } = await runGroups(corpus, provider, undefined, 2);
@@ -139,6 +153,37 @@ async function main() {
       ['kind', 'threshold', 'kept', 'kept right', 'dropped right', 'dropped wrong'],
       thresholdRows.map((r) => [r.kind, r.threshold, r.kept, r.kept_right, r.dropped_right, r.dropped_wrong]),
     );
+  // Issuers (vendor, merchant, manufacturer): precision of the values given, and what each
+  // threshold on their confidence keeps and drops.
+  const issuers = withConfidence.filter((v) => ISSUER_FIELD.test(v.field.split('.').pop() ?? ''));
+  const issuerRows = ISSUER_THRESHOLDS.map((t) => {
+    const kept = issuers.filter((v) => (v.confidence ?? 0) >= t);
+    const dropped = issuers.filter((v) => (v.confidence ?? 0) < t);
+    return {
+      threshold: t,
+      kept: kept.length,
+      kept_right: kept.filter((v) => v.right).length,
+      precision: kept.length ? kept.filter((v) => v.right).length / kept.length : null,
+      dropped_right: dropped.filter((v) => v.right).length,
+      dropped_wrong: dropped.filter((v) => !v.right).length,
+    };
+  });
+  printTable(
+    `${args.label}: issuer values (vendor, manufacturer…) kept at or above a confidence threshold`,
+    ['threshold', 'kept', 'kept right', 'precision', 'dropped right', 'dropped wrong'],
+    issuerRows.map((r) => [
+      r.threshold,
+      r.kept,
+      r.kept_right,
+      r.precision === null ? '-' : `${(r.precision * 100).toFixed(0)} %`,
+      r.dropped_right,
+      r.dropped_wrong,
+    ]),
+  );
+  for (const v of issuers)
+    console.log(
+      `  ${v.input} ${v.field} = ${JSON.stringify(v.value)} (truth ${JSON.stringify(v.truth)}, confidence ${v.confidence}, ${v.right ? 'right' : 'wrong'})`,
+    );
   const file = await writeResults(`field-precision-${args.label}`, {
     name: 'field-precision',
     label: args.label,
@@ -147,6 +192,13 @@ async function main() {
     machine: machine(),
     overall,
     fields: fieldRows,
+    calibrate: args.calibrate,
+    issuer: {
+      given: issuers.length,
+      right: issuers.filter((v) => v.right).length,
+      precision: issuers.length ? issuers.filter((v) => v.right).length / issuers.length : null,
+      thresholds: issuerRows,
+    },
     values,
     thresholds: thresholdRows,
   });

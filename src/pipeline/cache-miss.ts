@@ -95,6 +95,7 @@ async function computeOnMiss(
         escalated_from: done.escalatedFrom,
         escalation_reason: done.escalationReason,
         repair: done.repair,
+        ...(done.resized ? { resized: done.resized } : {}),
       },
     );
     // Saved before the record is even built: a crash from here on never pays again.

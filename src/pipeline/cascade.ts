@@ -15,7 +15,7 @@
  */
 import { verdictKey } from '../cache/keys.js';
 import type { CacheStore } from '../cache/store.js';
-import { isVisionpipeError } from '../errors.js';
+import { isVisionpipeError, type VisionpipeError } from '../errors.js';
 import { attemptsOf, markAttempts } from '../flow/retry.js';
 import { preprocessFingerprint, type ResolvedPreprocessOptions } from '../image/options.js';
 import { describeImage, type PreparedImage } from '../image/preprocess.js';
@@ -23,7 +23,7 @@ import type { Pattern } from '../patterns/types.js';
 import { missingRequired, SchemaMismatchError } from '../patterns/validate.js';
 import { billedOf } from '../providers/billed.js';
 import { costUsd, type PriceTable } from '../providers/pricing.js';
-import type { Provider, ProviderImage, Usage } from '../providers/spec.js';
+import type { ExtractResult, Provider, ProviderImage, Usage } from '../providers/spec.js';
 import type { CachedResult } from './cache-stage.js';
 import { fieldPaths } from './outcome.js';
 import { preparedWithinLimits } from './provider-limits.js';
@@ -93,6 +93,8 @@ export interface Cascade {
   escalationReason: string | null;
   /** Why the answer needed its one repair call (it was not JSON), when it did. */
   repair: string | null;
+  /** Why the image was sent again smaller (the provider refused its size), when it was. */
+  resized?: string;
   /** Set when triage judged the image irrelevant: nothing was extracted. */
   skipped: boolean;
   /** Set when triage passed and the extraction was one already paid for (config.reuse). */
@@ -298,12 +300,35 @@ function priced(config: CascadeConfig, choice: ModelChoice, answered: string, us
  * One extraction on `choice`. A failure leaves marked (markPaid) with what its billed
  * calls cost and the image that was sent, so the error record can say both.
  */
+/** The least long edge an image is shrunk to after a size refusal: below it text is unreadable. */
+export const MIN_RETRY_LONG_EDGE = 512;
+
+/**
+ * `choice` with its images at half the long edge of `sent` (not under
+ * MIN_RETRY_LONG_EDGE), or undefined when they cannot get smaller.
+ */
+function shrunkChoice(choice: ModelChoice, sent: { width: number; height: number }): ModelChoice | undefined {
+  const long = Math.max(sent.width, sent.height);
+  const edge = Math.max(MIN_RETRY_LONG_EDGE, Math.floor(long / 2));
+  if (edge >= long) return undefined;
+  const preprocess = choice.preprocess;
+  return {
+    ...choice,
+    preprocess: {
+      ...preprocess,
+      limits: { ...preprocess.limits, maxLongEdge: Math.min(preprocess.limits.maxLongEdge, edge) },
+      profileName: `${preprocess.profileName}≤${edge}px-after-size-refusal`,
+    },
+  };
+}
+
 async function extractWith(
   loaded: LoadedInput,
   config: CascadeConfig,
   choice: ModelChoice,
   budget: number | undefined,
-) {
+  retried = false,
+): Promise<Extracted> {
   const { prepared, options } = await preparedWithinLimits(
     loaded,
     await sizedFor(loaded, choice, budget),
@@ -327,16 +352,67 @@ async function extractWith(
   } catch (error) {
     const billed = billedOf(error);
     const usage = billed?.usage ?? { ...EMPTY_USAGE };
-    throw markPaid(error, {
+    const paid: Paid = {
       usage,
       cost: priced(config, choice, billed?.model ?? choice.model, usage),
       image,
       ...(billed?.answer === undefined ? {} : { raw: billed.answer }),
-    });
+    };
+    // The provider refused the image's size (its real limit is under what we sized for):
+    // once more, smaller. Any other failure, or a second refusal, is the record's error.
+    const refused = !retried && isVisionpipeError(error) && error.code === 'IMAGE_TOO_LARGE';
+    const smaller = refused ? shrunkChoice(choice, prepared) : undefined;
+    if (!refused || !smaller) throw markPaid(error, paid);
+    return retrySmaller(loaded, config, smaller, budget, { error, paid, sent: prepared });
   }
   const { result, usage, attempts, mismatch, repair } = extracted;
   const cost = priced(config, choice, result.model, usage);
   return { result, usage, cost, image, attempts, profile: options.profileName, mismatch, repair };
+}
+
+type Extracted = {
+  result: ExtractResult;
+  usage: Usage;
+  cost: number | null;
+  image: RunRecord['image'];
+  attempts: number;
+  profile: string;
+  mismatch: Awaited<ReturnType<typeof extractStage>>['mismatch'];
+  repair: string | null;
+  resized?: string;
+};
+
+/**
+ * The one retry after a size refusal, at `smaller`'s size: its attempts, usage and cost
+ * include the refused call's, and the result (or the error) says what happened.
+ */
+async function retrySmaller(
+  loaded: LoadedInput,
+  config: CascadeConfig,
+  smaller: ModelChoice,
+  budget: number | undefined,
+  refused: { error: VisionpipeError; paid: Paid; sent: { width: number; height: number } },
+): Promise<Extracted> {
+  const firstAttempts = attemptsOf(refused.error) ?? 1;
+  const note = `${smaller.provider.id} refused ${refused.sent.width}×${refused.sent.height} as too large (${refused.error.message}); sent again at most ${smaller.preprocess.limits.maxLongEdge} px long`;
+  try {
+    const again = await extractWith(loaded, config, smaller, budget, true);
+    return {
+      ...again,
+      attempts: firstAttempts + again.attempts,
+      usage: addUsage(refused.paid.usage, again.usage),
+      cost: addCost(refused.paid.cost, again.cost),
+      resized: note,
+    };
+  } catch (error) {
+    const spent = paidOf(error);
+    throw markPaid(markAttempts(error, firstAttempts + (attemptsOf(error) ?? 0)), {
+      ...spent,
+      usage: addUsage(refused.paid.usage, spent?.usage ?? { ...EMPTY_USAGE }),
+      cost: addCost(refused.paid.cost, spent?.cost ?? 0),
+      image: spent?.image ?? refused.paid.image,
+    });
+  }
 }
 
 /**
@@ -484,6 +560,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
       escalatedFrom: `${config.primary.provider.id}:${first?.result.model ?? config.primary.model}`,
       escalationReason: reason,
       repair: second.repair,
+      ...(second.resized ? { resized: second.resized } : {}),
       skipped: false,
     };
   }
@@ -503,6 +580,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
     escalatedFrom: null,
     escalationReason: null,
     repair: done.repair,
+    ...(done.resized ? { resized: done.resized } : {}),
     skipped: false,
   };
 }

@@ -19,6 +19,12 @@ export interface CascadeInfo {
   escalation_reason: string | null;
   /** Why the answer needed its one repair call (the first answer was not JSON); null when none. */
   repair: string | null;
+  /**
+   * Present only when the provider refused the image's size (IMAGE_TOO_LARGE) and it was
+   * sent once more, smaller: what was refused and what was sent (`profile` and `image`
+   * say the second). `attempts`, `usage` and `cost_usd` count both calls.
+   */
+  resized?: string;
 }
 
 export interface RunRecord {

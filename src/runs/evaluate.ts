@@ -122,10 +122,14 @@ function valueAt(root: unknown, pointer: string): unknown {
 }
 
 function normaliseText(value: string): string {
-  return value
-    .trim()
-    .toLowerCase()
-    .replace(/[\s_]+/g, ' ');
+  return (
+    value
+      .trim()
+      .toLowerCase()
+      // "CA Sakshi & Associates" is "CA SAKSHI AND ASSOCIATES": a reviewer reads them as one name.
+      .replace(/\s*&\s*/g, ' and ')
+      .replace(/[\s_]+/g, ' ')
+  );
 }
 
 /** Field equality as a reviewer would judge it. */

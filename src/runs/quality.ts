@@ -64,7 +64,11 @@ export function qualityOf(
   return 'ok';
 }
 
-/** The confidences of the fields `output` gives a value (not null), from `fieldConfidence`. */
+/**
+ * The confidences of the fields `output` gives a value (not null), from `fieldConfidence`.
+ * The cells of array items (`line_items/0/amount`) are not fields of the record: a long
+ * table read cleanly does not outvote weak header fields.
+ */
 function givenFieldConfidences(
   output: unknown,
   fieldConfidence: Record<string, number> | undefined,
@@ -72,6 +76,7 @@ function givenFieldConfidences(
   if (!fieldConfidence) return [];
   const out: number[] = [];
   for (const [field, confidence] of Object.entries(fieldConfidence)) {
+    if (field.split('/').some((key) => /^\d+$/.test(key))) continue;
     let node: unknown = output;
     for (const key of field.split('/'))
       node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;

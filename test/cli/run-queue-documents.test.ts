@@ -213,7 +213,7 @@ describe('run --queue with documents', () => {
 
     const again = await runCli([...args, '--json'], { env, timeoutMs: 120_000 });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toMatch(/Resuming: \d+ results/);
+    expect(again.stderr).toMatch(/Resuming: \d+ results? /);
     const lines = await readRecords(out);
     expect(lines.map((l) => l.page).sort((a, b) => Number(a) - Number(b))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(lines.every((l) => l.status === 'ok')).toBe(true);

@@ -134,7 +134,7 @@ describe('run --queue', () => {
 
     const again = await runCli([...runArgs([dir], out, state), '--json'], { env, timeoutMs: 120_000 });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toMatch(/Resuming: \d+ results/);
+    expect(again.stderr).toMatch(/Resuming: \d+ results? /);
     const lines = await readRecords(out);
     expect(lines.map((l) => path.basename(String(l.input))).sort()).toEqual(
       seeds.map((s) => `img-${s}.jpg`).sort(),

@@ -12,6 +12,7 @@ import { loadPattern } from '../../src/patterns/index.js';
 import type { Pattern } from '../../src/patterns/types.js';
 import { createPipeline } from '../../src/pipeline/create-pipeline.js';
 import type { RunRecord } from '../../src/pipeline/record.js';
+import { LOCAL_ISSUER_MIN_CONFIDENCE } from '../../src/providers/local/calibration.js';
 import { LocalProvider } from '../../src/providers/local.js';
 import { ROOT } from '../support/cli.js';
 import { corpus } from '../support/images.js';
@@ -112,10 +113,20 @@ describe('the five corpus invoices, a pattern of required plain strings', () => 
       // A table's column heading is never the vendor ("DESCRIPTION" came back on these).
       expect(String(out.vendor_name), name).not.toMatch(/^(description|qty|item|amount|unit price)$/i);
     }
-    // The statement's issuer was read half ("Jefferson" for "Jefferson Healthcare") at
-    // confidence 0.34, under the calibrated 0.35 for names: not found, rather than wrong.
+    // The statement's issuer was once read half ("Jefferson" for "Jefferson Healthcare").
     const statement = records.get('invoice3.jpg')?.output as Record<string, unknown> | undefined;
     expect(statement?.vendor_name).not.toBe('Jefferson');
+  });
+
+  it('names the issuer only with evidence: never a country under a logo, and the statement’s payee', () => {
+    // invoice2 is a template: under its logo "AUSTRALIA", the vendor is a placeholder.
+    expect(records.get('invoice2.jpg')?.output).toMatchObject({ vendor_name: null });
+    expect(records.get('invoice2.jpg')?.field_confidence?.vendor_name).toBe(0);
+    // invoice3: the payee, printed with its address and again at the foot of the statement.
+    expect(records.get('invoice3.jpg')?.output).toMatchObject({ vendor_name: 'JEFFERSON HEALTHCARE' });
+    expect(records.get('invoice3.jpg')?.field_confidence?.vendor_name).toBeGreaterThanOrEqual(
+      LOCAL_ISSUER_MIN_CONFIDENCE,
+    );
   });
 
   it('says "not found" with confidence 0 and found fields with more', async () => {

@@ -88,3 +88,64 @@ describe('local table rows', () => {
     ]);
   });
 });
+
+describe('a table going on over a page break without its header (stacked pages)', () => {
+  it("reads page 2's rows with page 1's columns", () => {
+    const stacked = stackPages([
+      page(['INVOICE', 'Description Qty Amount', 'Widgets 2 30.00']),
+      page(['Gadgets 1 12.50', 'Sprockets 3 9.00', '', 'Total: $51.50']),
+    ]);
+    expect(items(stacked)).toEqual([
+      { description: 'Widgets', quantity: 2, amount: 30 },
+      { description: 'Gadgets', quantity: 1, amount: 12.5 },
+      { description: 'Sprockets', quantity: 3, amount: 9 },
+    ]);
+  });
+
+  it('skips a running head and a page marker on top of page 2, never reads them as items', () => {
+    const stacked = stackPages([
+      page(['INVOICE', 'Description Qty Amount', 'Widgets 2 30.00']),
+      page(['Northwind Traders', 'Page 2 of 2', 'Gadgets 1 12.50', '', 'Total: $42.50']),
+    ]);
+    expect(items(stacked)).toEqual([
+      { description: 'Widgets', quantity: 2, amount: 30 },
+      { description: 'Gadgets', quantity: 1, amount: 12.5 },
+    ]);
+  });
+
+  it('a page 2 that starts with the totals is not a continuation', () => {
+    const stacked = stackPages([
+      page(['INVOICE', 'Description Qty Amount', 'Widgets 2 30.00']),
+      page(['Total: $30.00', 'Thank you 2024']),
+    ]);
+    expect(items(stacked)).toEqual([{ description: 'Widgets', quantity: 2, amount: 30 }]);
+  });
+});
+
+describe('field_confidence of line items', () => {
+  it('each cell of each row has its confidence; a null cell 0; a row read by its shape less', () => {
+    const p = page(['Description Qty Amount', 'Widgets 2 30.00', 'Bolt M 8 3 4.50', 'Nuts 7.00']);
+    // Row 0 sits under its headers (Qty at x 204–240, Amount at 252–324): read by position.
+    const y0 = p.lines[1]!.box.y0;
+    const at = (text: string, x0: number) => ({
+      text,
+      confidence: 0.95,
+      box: { x0, x1: x0 + text.length * 12, y0, y1: y0 + 24 },
+    });
+    p.lines[1] = { ...p.lines[1]!, words: [at('Widgets', 60), at('2', 216), at('30.00', 264)] };
+    const read = extractFields(p, schema);
+    const confidence = read.fieldConfidence;
+    expect(confidence['/line_items/0/description']).toBe(0.95);
+    expect(confidence['/line_items/0/amount']).toBe(0.95);
+    // "Bolt M 8 3 4.50" does not sit under its headers: read by its shape.
+    expect(confidence['/line_items/1/amount']).toBeGreaterThan(0);
+    expect(confidence['/line_items/1/amount']).toBeLessThan(confidence['/line_items/0/amount']!);
+    // "Nuts 7.00": ambiguous, its numbers are null, with confidence 0.
+    expect((read.output.line_items as Array<Record<string, unknown>>)[2]?.amount).toBeNull();
+    expect(confidence['/line_items/2/amount']).toBe(0);
+    expect(confidence['/line_items/2/quantity']).toBe(0);
+    // Every cell of every row, and nothing for rows that do not exist.
+    const cells = Object.keys(confidence).filter((k) => k.startsWith('/line_items/'));
+    expect(cells).toHaveLength(9);
+  });
+});

@@ -93,6 +93,29 @@ describe('confidence per field (field_confidence)', () => {
     expect(qualityOf(withFields({ a: 1, b: null, c: null }, { a: 0.9, b: 0, c: 0 }, 0.9), 0.35)).toBe('ok');
   });
 
+  it("line items' cells do not outvote weak header fields; under the threshold a cell is nulled", () => {
+    // Two of three header values unsupported, twelve table cells read cleanly: still weak.
+    const cells = Object.fromEntries(
+      [0, 1, 2, 3].flatMap((i) =>
+        ['description', 'quantity', 'amount'].map((k) => [`line_items/${i}/${k}`, 0.95]),
+      ),
+    );
+    const items = [0, 1, 2, 3].map(() => ({ description: 'x', quantity: 1, amount: 2 }));
+    const record = withFields(
+      { vendor_name: 'uote', date: 'x', total: 12, line_items: items },
+      { vendor_name: 0.2, date: 0.3, total: 0.9, ...cells },
+      0.5,
+    );
+    expect(qualityOf(record, 0.35)).toBe('low_confidence');
+    const weakCell = withFields(
+      { total: 12, line_items: [{ description: 'Widgets', amount: 30 }] },
+      { total: 0.9, 'line_items/0/description': 0.9, 'line_items/0/amount': 0.2 },
+      0.9,
+    );
+    const enforced = enforceConfidence(weakCell, { min: 0.35, enforce: true, source: '--min-confidence' });
+    expect(enforced.output).toEqual({ total: 12, line_items: [{ description: 'Widgets', amount: null }] });
+  });
+
   it('--min-confidence nulls each field under it and keeps the rest, nested ones too', () => {
     const record = withFields(
       { vendor_name: 'DESCRIPTION', total: 12, address: { city: 'Leeds', zip: 'x1' } },

@@ -1,7 +1,8 @@
 /**
  * OpenAI's byte limits (issue 11 §6): the simulator answers a request over them with the
- * API's 400 error object, and visionpipe takes that refusal as deterministic: one call, no
- * blind retry, the record fails IMAGE_TOO_LARGE naming the limit. Real HTTP on loopback,
+ * API's 400 error object, and visionpipe takes that refusal as deterministic: no blind
+ * retry, one retry at half the long edge (a second refusal fails the record IMAGE_TOO_LARGE:
+ * test/pipeline/size-refusal-retry.test.ts). Real HTTP on loopback,
  * a real corpus photo through the real pipeline.
  */
 import { readFile } from 'node:fs/promises';
@@ -64,7 +65,7 @@ describe('the simulator answers OpenAI’s 400 past its byte limits', () => {
 });
 
 describe('visionpipe against a server with smaller byte limits than OpenAI’s', () => {
-  it('one call, no retry, the record fails IMAGE_TOO_LARGE naming the limit', async () => {
+  it('one retry at half the long edge; the record says why (the refusal names the limit)', async () => {
     // An OpenAI-compatible server that takes 20 kB per image: visionpipe sizes for OpenAI's
     // 20 MB, so the server's 400 is the first it hears of the limit.
     const sim = await startSimulator({ answer: 'empty', openaiLimits: { maxImageBytes: 20_000 } });
@@ -80,10 +81,10 @@ describe('visionpipe against a server with smaller byte limits than OpenAI’s',
     const record = await pipeline.process(await readFile(corpus('invoice1.jpg')), { label: 'invoice1.jpg' });
     await pipeline.close();
     await provider.close();
-    expect(record.status).toBe('error');
-    expect(record.error?.code).toBe('IMAGE_TOO_LARGE');
-    expect(record.error?.message).toContain('20000 bytes');
-    expect(record.attempts).toBe(1);
-    expect(sim.stats.requests['openai POST /v1/chat/completions']).toBe(1);
+    // Sized for OpenAI's 20 MB, refused at this server's 20 kB, read at half the long edge.
+    expect(record.status).toBe('ok');
+    expect(record.cascade.resized).toContain('20000 bytes');
+    expect(record.attempts).toBe(2);
+    expect(sim.stats.requests['openai POST /v1/chat/completions']).toBe(2);
   });
 });

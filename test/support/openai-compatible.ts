@@ -34,16 +34,43 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
+export interface CompatibleOptions {
+  /**
+   * Bodies over this many bytes are refused the way OpenAI refuses an image over its
+   * limit: 400, invalid_request_error, code image_too_large (unbilled). `refused` counts them.
+   */
+  maxBodyBytes?: number;
+}
+
 export async function startCompatibleServer(
   content: string | ((call: ChatCall, n: number) => string | Reply),
   usage = { prompt_tokens: 1000, completion_tokens: 20 },
-): Promise<CompatibleServer> {
+  options: CompatibleOptions = {},
+): Promise<CompatibleServer & { refused: number[] }> {
   const calls: ChatCall[] = [];
+  const refused: number[] = [];
   const server = await startServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const call: ChatCall = { body: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+      const body = Buffer.concat(chunks);
+      if (options.maxBodyBytes !== undefined && body.length > options.maxBodyBytes) {
+        refused.push(body.length);
+        res.statusCode = 400;
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({
+            error: {
+              message: `Request body of ${body.length} bytes is over this server's ${options.maxBodyBytes} bytes per image.`,
+              type: 'invalid_request_error',
+              param: 'messages',
+              code: 'image_too_large',
+            },
+          }),
+        );
+        return;
+      }
+      const call: ChatCall = { body: JSON.parse(body.toString('utf8')) };
       calls.push(call);
       const answer = typeof content === 'string' ? content : content(call, calls.length);
       const reply: Reply = typeof answer === 'string' ? { content: answer } : answer;
@@ -74,7 +101,7 @@ export async function startCompatibleServer(
       else send();
     });
   });
-  return { ...server, baseUrl: `${server.url}/v1`, calls };
+  return { ...server, baseUrl: `${server.url}/v1`, calls, refused };
 }
 
 /** The repro pattern (vendor_name, total) as a YAML file in `dir`; returns its path. */

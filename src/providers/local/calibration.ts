@@ -37,7 +37,37 @@ export const LOCAL_FIELD_MIN_CONFIDENCE: Readonly<Partial<Record<FieldKind, numb
 /** The threshold for kinds not listed in LOCAL_FIELD_MIN_CONFIDENCE. */
 export const LOCAL_FIELD_MIN_DEFAULT = 0;
 
+/**
+ * The least confidence at which the local engine names a document's issuer (vendor,
+ * merchant, manufacturer) without a label (issuer.ts): OCR confidence × evidence, where a
+ * name on top of the page with no other evidence scores 0.25 and each of company form,
+ * address block, repeated name, payee label or signature block adds to it.
+ *
+ * Source: bench/field-precision.ts --calibrate over the hand-labelled real documents of
+ * the shared corpus (bench/results/field-precision-i11-calib.json, "issuer values kept at
+ * or above a threshold"): the 3 wrong issuers read without a label scored 0.24–0.38 (a
+ * heading, a report title, "INCOMPLETE VEHICLE" over a VIN plate's maker), the 9 right
+ * ones 0.53–0.91. A small sample: 0.45 lies between the two.
+ */
+export const LOCAL_ISSUER_MIN_CONFIDENCE = 0.45;
+
+let thresholdsOff = false;
+
+/**
+ * Calibration runs only (bench/field-precision.ts --calibrate): every threshold 0, so the
+ * bench sees the values the thresholds would drop and their confidence.
+ */
+export function disableThresholdsForCalibration(): void {
+  thresholdsOff = true;
+}
+
 /** The least confidence a value of `kind` needs to be given (0–1). */
 export function fieldMinConfidence(kind: FieldKind): number {
+  if (thresholdsOff) return 0;
   return LOCAL_FIELD_MIN_CONFIDENCE[kind] ?? LOCAL_FIELD_MIN_DEFAULT;
+}
+
+/** The least confidence an issuer read without a label needs to be given (0–1). */
+export function issuerMinConfidence(): number {
+  return thresholdsOff ? 0 : LOCAL_ISSUER_MIN_CONFIDENCE;
 }

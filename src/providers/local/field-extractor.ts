@@ -50,9 +50,12 @@ interface Candidate {
 
 export interface Extraction {
   output: Record<string, unknown>;
-  /** JSON pointer → 0–1 confidence, 0 for fields left null. */
+  /**
+   * JSON pointer → 0–1 confidence, 0 for fields left null; array items' cells too
+   * (`/line_items/0/amount`).
+   */
   fieldConfidence: Record<string, number>;
-  /** Mean confidence over all scalar fields. */
+  /** Mean confidence over all scalar fields (array cells not included). */
   confidence: number;
 }
 
@@ -196,14 +199,21 @@ export function extractFields(page: OcrPage, schema: ObjectSchema): Extraction {
     assigned.add(field.pointer);
   }
 
+  // The record's confidence is the scalar fields' (what LOCAL_MIN_CONFIDENCE is calibrated on).
+  const values = Object.values(fieldConfidence);
+  const confidence = values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
   for (const [key, node] of Object.entries(schema.properties)) {
     if (types(node).includes('array') && node.items && types(node.items).includes('object')) {
-      output[key] = extractTable(layout, node.items, order, used);
+      const table = extractTable(layout, node.items, order, used);
+      output[key] = table.items;
+      // Each cell of each row: /line_items/0/amount (0 where the cell is null).
+      table.confidence.forEach((cells, row) => {
+        for (const [column, value] of Object.entries(cells))
+          fieldConfidence[`/${key}/${row}/${column}`] = value;
+      });
     }
   }
 
   collapseEmpty(schema, output);
-  const values = Object.values(fieldConfidence);
-  const confidence = values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
   return { output, fieldConfidence, confidence: Math.round(confidence * 100) / 100 };
 }

@@ -113,7 +113,7 @@ const HEADING_WORDS = new Set([
  * A page's running marker ("Page 2 of 2", "p. 3/4", "Page: 2", "Seite 2 von 3", "2 of 3",
  * "- 2 -"): printed on a page, never anyone's name.
  */
-const PAGE_MARKER =
+export const PAGE_MARKER =
   /^(?:(?:page|pg\.?|p\.|seite|p[aá]gina|pagina)\s*[:#]?\s*\d+(?:\s*(?:of|\/|von|de|di)\s*\d+)?(?:\s*pages?)?|\d+\s*(?:of|\/|von)\s*\d+|[-–—]\s*\d+\s*[-–—])$/i;
 
 /** A person's or company's name: 1–8 words, mostly letters, not an address, a sentence, a label or a page marker. */

@@ -41,6 +41,12 @@ export interface OcrPage {
   confidence: number;
   width: number;
   height: number;
+  /**
+   * Pages stacked into this one (stack-pages.ts): the y where each page after the first
+   * starts. A table that runs on over a page break without its header repeated is read on
+   * with the first page's columns (table-extractor.ts).
+   */
+  pageTops?: number[];
 }
 
 const require = createRequire(import.meta.url);

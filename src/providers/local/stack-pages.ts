@@ -21,7 +21,9 @@ export function stackPages(pages: readonly OcrPage[]): OcrPage {
   const lines: OcrPage['lines'] = [];
   let words = 0;
   let weighted = 0;
-  for (const page of pages) {
+  const pageTops: number[] = [];
+  for (const [index, page] of pages.entries()) {
+    if (index > 0) pageTops.push(offset);
     let maxBlock = -1;
     for (const line of page.lines) {
       lines.push({
@@ -43,5 +45,6 @@ export function stackPages(pages: readonly OcrPage[]): OcrPage {
     confidence: words === 0 ? 0 : weighted / words,
     width: Math.max(...pages.map((page) => page.width)),
     height: offset - PAGE_GAP,
+    pageTops,
   };
 }

@@ -9,8 +9,9 @@
 import type { SchemaNode } from '../../patterns/types.js';
 import { issuesAgainst } from '../../patterns/validate.js';
 import { type DayOrder, findDates, findNumbers } from './coerce.js';
+import { PAGE_MARKER } from './fit-value.js';
 import { findLabel, labelsFor } from './labels.js';
-import { joinWords, type Layout, type PlacedWord, type Row, wordKey } from './layout.js';
+import { joinWords, type Layout, meanConfidence, type PlacedWord, type Row, wordKey } from './layout.js';
 
 interface Column {
   key: string;
@@ -127,26 +128,69 @@ function findHeader(
   return undefined;
 }
 
+/** Whether a page of stacked pages starts between y `above` and y `below`. */
+function pageBreakBetween(layout: Layout, above: number, below: number): boolean {
+  return (layout.page.pageTops ?? []).some((top) => top > above && top <= below);
+}
+
+/** Rows of the next page looked at for the table's continuation (a running head may come first). */
+const CONTINUATION_ROWS = 4;
+
+/**
+ * At a page break under a table: the first row of the next page that carries the table
+ * on without its header (a row with a number in it, not a page marker), or undefined when
+ * the next page starts another header, a totals row, or no row like an item.
+ */
+function continuation(layout: Layout, item: SchemaNode, from: number): number | undefined {
+  const rows = layout.rows;
+  for (let r = from; r < Math.min(rows.length, from + CONTINUATION_ROWS); r++) {
+    const row = rows[r]!;
+    if (isStopRow(row) || headerColumns(layout, row, item).length >= 2) return undefined;
+    if (PAGE_MARKER.test(joinWords(row.words))) continue;
+    if (row.words.some(isNumberWord)) return r;
+  }
+  return undefined;
+}
+
+export interface TableRead {
+  items: Record<string, unknown>[];
+  /** Per item, per column: 0–1 confidence of the cell (0 where the cell is null). */
+  confidence: Array<Record<string, number>>;
+}
+
 /**
  * Every table of items in the layout, in reading order: a table ends at a totals row or a
- * large gap (a page break in stacked pages), and the next header row below starts another,
- * so a table that goes on over the next page with its header repeated keeps all its rows.
+ * large gap, and the next header row below starts another, so a table that goes on over
+ * the next page with its header repeated keeps all its rows. At a page break (stacked
+ * pages) where the next page starts with rows and no header, the table goes on with the
+ * first page's columns: its rows are items, never dropped.
  */
 export function extractTable(
   layout: Layout,
   item: SchemaNode,
   order: DayOrder,
   used: Set<string>,
-): Record<string, unknown>[] {
+): TableRead {
   const rows = layout.rows;
-  const items: Record<string, unknown>[] = [];
+  const read: TableRead = { items: [], confidence: [] };
   let header = findHeader(layout, item, 0);
   while (header) {
     const { columns } = header;
     let next = rows.length;
     let previousBottom = rows[header.index]!.box.y1;
     for (let r = header.index + 1; r < rows.length; r++) {
-      const row = rows[r]!;
+      let row = rows[r]!;
+      if (
+        row.box.y0 - previousBottom > layout.unit * 4 &&
+        pageBreakBetween(layout, previousBottom, row.box.y0)
+      ) {
+        const goesOn = continuation(layout, item, r);
+        if (goesOn !== undefined) {
+          r = goesOn;
+          row = rows[r]!;
+          previousBottom = row.box.y0;
+        }
+      }
       if (row.box.y0 - previousBottom > layout.unit * 4 || isStopRow(row)) {
         next = r;
         break;
@@ -154,19 +198,25 @@ export function extractTable(
       previousBottom = row.box.y1;
       const words = row.words.filter((w) => !used.has(wordKey(w)));
       if (!words.some((w) => findNumbers(w.text).length > 0)) continue;
-      items.push(readRow(columns, words, item, order));
+      if (PAGE_MARKER.test(joinWords(words))) continue;
+      const { record, confidence } = readRow(columns, words, item, order);
+      read.items.push(record);
+      read.confidence.push(confidence);
     }
     header = findHeader(layout, item, next);
   }
-  return items;
+  return read;
 }
+
+/** A row read by its shape, not by its words' places under the headers, is less sure. */
+const BY_SHAPE = 0.8;
 
 function readRow(
   columns: readonly Column[],
   rowWords: readonly PlacedWord[],
   item: SchemaNode,
   order: DayOrder,
-): Record<string, unknown> {
+): { record: Record<string, unknown>; confidence: Record<string, number> } {
   // OCR often splits a currency sign from its amount ("£ 1,040.00"): the lone sign is
   // not a cell of its own, or the row would look unclean and lose its numbers.
   const words = rowWords.filter((w) => !/^[$€£¥]$/u.test(w.text.trim()));
@@ -182,8 +232,10 @@ function readRow(
   );
   if (!clean) values = cellsByShape(columns, words) ?? values;
   const record = emptyItem(item);
+  const confidence: Record<string, number> = Object.fromEntries(Object.keys(record).map((key) => [key, 0]));
   for (const column of columns) {
-    const text = joinWords(values.get(column.key) ?? []);
+    const cell = values.get(column.key) ?? [];
+    const text = joinWords(cell);
     if (text === '') continue;
     let value: unknown;
     if (column.kind === 'number') value = numberIn(text) ?? null;
@@ -193,6 +245,8 @@ function readRow(
     // is not found, rather than a record that fails as a whole.
     const node = item.properties?.[column.key];
     record[column.key] = node && value !== null && issuesAgainst(node, value).length > 0 ? null : value;
+    if (record[column.key] !== null)
+      confidence[column.key] = Math.round(meanConfidence(cell) * (clean ? 1 : BY_SHAPE) * 100) / 100;
   }
-  return record;
+  return { record, confidence };
 }

@@ -6,9 +6,11 @@
  * with one date field. Each is checked like a labelled value (fit-value.ts) and gets a
  * lower confidence, because position is weaker evidence than a label.
  */
+import { issuerMinConfidence } from './calibration.js';
 import type { DayOrder } from './coerce.js';
 import type { Field } from './field-extractor.js';
 import { type FieldValue, fitValue } from './fit-value.js';
+import { DOCUMENT_TITLES, readIssuer } from './issuer.js';
 import {
   joinWords,
   type Layout,
@@ -26,11 +28,9 @@ export interface Found {
   confidence: number;
 }
 
-const DOCUMENT_TITLES =
-  /^(tax |sales |commercial |pro ?forma )?(invoice|receipt|statement|bill|quote|quotation|estimate|credit note|purchase order)s?$/i;
-
 /** Who issued the document (printed on top), as opposed to a person named on it. */
-const ISSUER_KEY = /(vendor|merchant|company|store|business|seller|issuer|shop|supplier|manufacturer|maker)/;
+export const ISSUER_KEY =
+  /(vendor|merchant|company|store|business|seller|issuer|shop|supplier|manufacturer|maker)/;
 
 /**
  * Groups of unclaimed words, each a run of one line without a column gap, top to bottom,
@@ -51,45 +51,8 @@ function groupsTopDown(layout: Layout, used: Set<string>): PlacedWord[][] {
 const NOT_A_PERSON =
   /\b(experiences?|education|skills?|summary|objective|profile|contact|details|references?|languages?|certificates?|certifications?|strengths|work|employment|projects?|invoice|receipt|total|page|analyst|engineer|manager|developer|intern|scientist|designer|consultant|specialist|assistant|officer|director|remote|senior|junior|ltd|inc|llc|gmbh|corp|co)\b/i;
 
-/** Where the issuer's block ends: an address line, or the customer's block. */
-const ISSUER_BLOCK_END =
-  /\b(road|rd|street|st|avenue|ave|suite|lane|drive|blvd|box)\b|\d{5}|\b(bill|ship|sold|invoice) to\b/i;
-
-/** `group` without a document title ("TAX INVOICE") before or after the name. */
-function withoutTitle(group: PlacedWord[]): PlacedWord[] {
-  const kept = [...group];
-  for (let n = Math.min(3, kept.length - 1); n >= 1; n--) {
-    if (DOCUMENT_TITLES.test(joinWords(kept.slice(-n)))) {
-      kept.splice(-n);
-      break;
-    }
-  }
-  for (let n = Math.min(3, kept.length - 1); n >= 1; n--) {
-    if (DOCUMENT_TITLES.test(joinWords(kept.slice(0, n)))) {
-      kept.splice(0, n);
-      break;
-    }
-  }
-  return kept;
-}
-
 function height(words: readonly PlacedWord[]): number {
   return Math.max(...words.map((w) => w.box.y1 - w.box.y0));
-}
-
-/** The first group from the top that reads as a name: the issuer of an invoice or a label. */
-function issuer(field: Field, layout: Layout, used: Set<string>): Found | undefined {
-  for (const group of groupsTopDown(layout, used)) {
-    // Texture read as letters (a desk behind a photographed page) has low confidence.
-    if (meanConfidence(group) < 0.6) continue;
-    const words = withoutTitle(group);
-    if (DOCUMENT_TITLES.test(joinWords(words))) continue;
-    const value = fitValue('name', joinWords(words), field.node, { order: 'dmy', position: 'anywhere' });
-    if (value !== undefined) return { value, words, confidence: meanConfidence(words) * 0.5 };
-    // Past the issuer's address, a name is someone else's (or a heading).
-    if (ISSUER_BLOCK_END.test(joinWords(group))) return undefined;
-  }
-  return undefined;
 }
 
 /** A person's name: the biggest type in the top half of the page that reads as a name. */
@@ -145,8 +108,13 @@ export function findUnlabelled(
   firstDateField: boolean,
 ): Found | undefined {
   switch (field.kind) {
-    case 'name':
-      return ISSUER_KEY.test(field.key) ? issuer(field, layout, used) : headline(field, layout, used);
+    case 'name': {
+      if (!ISSUER_KEY.test(field.key)) return headline(field, layout, used);
+      // Position alone is no evidence of who issued a document: under the calibrated
+      // threshold the issuer is "not found", never a confident guess.
+      const found = readIssuer(field, layout, used);
+      return found && found.confidence >= issuerMinConfidence() ? found : undefined;
+    }
     case 'email':
     case 'phone':
     case 'url':
