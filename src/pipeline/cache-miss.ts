@@ -60,7 +60,7 @@ async function computeOnMiss(
   signal: AbortSignal | undefined,
 ): Promise<Outcome> {
   const tally: ThrottleTally = { count: 0, waitMs: 0 };
-  const remembered = await options.failures?.recall(key);
+  const remembered = await options.failures?.recall(key, loaded.label);
   if (remembered) return remembered;
   try {
     const near = await options.near?.match(loaded, key);
@@ -120,7 +120,7 @@ async function computeOnMiss(
       : toVisionpipeError(error, loaded.label);
     // Calls made before the failure were paid for, and the image was sent: the error record says so.
     const paid = paidOf(error);
-    if (!signal?.aborted) await options.failures?.remember(key, failure, paid?.image ?? null);
+    if (!signal?.aborted) await options.failures?.remember(key, failure, paid?.image ?? null, loaded.label);
     return {
       kind: 'failed',
       error: failure,

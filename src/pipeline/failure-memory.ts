@@ -31,7 +31,12 @@ export const DETERMINISTIC_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>
 
 interface Remembered {
   code: ErrorCode;
+  /**
+   * The message; with `labelled`, without the `<input>: ` it began with, so another input with
+   * the same bytes (a copy, a renamed file) is named as itself when the failure is recalled.
+   */
   message: string;
+  labelled?: boolean;
   image: RunRecord['image'];
   /** ms since the epoch when the failure happened. */
   at: number;
@@ -62,8 +67,8 @@ export class FailureMemory {
     return `${resultKey}:failed`;
   }
 
-  /** The remembered failure of this result key as a free outcome, or undefined. */
-  async recall(resultKey: string): Promise<Outcome | undefined> {
+  /** The remembered failure of this result key as a free outcome naming `label`, or undefined. */
+  async recall(resultKey: string, label: string): Promise<Outcome | undefined> {
     if (this.retryFailed) return undefined;
     let raw: Buffer | undefined;
     try {
@@ -75,20 +80,28 @@ export class FailureMemory {
     const value = decodeEntry(raw, isRemembered);
     if (!value) return undefined;
     const when = new Date(value.at).toISOString();
+    const message = value.labelled ? `${label}: ${value.message}` : value.message;
     const error = new VisionpipeError(
       value.code,
-      `${value.message} (remembered from ${when}: it fails the same way every time; --retry-failed tries again)`,
-      { retryable: false },
+      `${message} (remembered from ${when}: it fails the same way every time; --retry-failed tries again)`,
+      { retryable: false, input: label },
     );
     return { kind: 'failed', error, image: value.image, attempts: 0, paid: undefined, remembered: true };
   }
 
   /** Stores a deterministic failure for the cache TTL; anything else is left to be tried again. */
-  async remember(resultKey: string, error: VisionpipeError, image: RunRecord['image']): Promise<void> {
+  async remember(
+    resultKey: string,
+    error: VisionpipeError,
+    image: RunRecord['image'],
+    label: string,
+  ): Promise<void> {
     if (!DETERMINISTIC_FAILURES.has(error.code)) return;
+    const labelled = error.message.startsWith(`${label}: `);
     const entry: Remembered = {
       code: error.code,
-      message: redactSecrets(error.message),
+      message: redactSecrets(labelled ? error.message.slice(label.length + 2) : error.message),
+      ...(labelled ? { labelled } : {}),
       image,
       at: Date.now(),
     };
