@@ -8,8 +8,46 @@ import decode from 'heic-decode';
 import { VisionpipeError } from '../errors.js';
 import type { Bitmap } from './pdf.js';
 
+/**
+ * What libheif-js writes with console.log when a file is truncated or damaged ("Could not
+ * parse HEIF file …", "Decoding image failed …"): on stdout, in the middle of `--json`
+ * output. The failure itself reaches us as an exception (DOCUMENT_DAMAGED below), so these
+ * lines go to stderr only with VISIONPIPE_DEBUG=heic (or 1, *), and are dropped otherwise.
+ */
+const LIBHEIF_LINES =
+  /^(Could not parse HEIF file|Decoding image failed|Error loading image ids|No images found|Could not get image data for id|Could not create HEIF context)/;
+
+function heicDebugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env.VISIONPIPE_DEBUG ?? '').split(',').some((n) => ['heic', '1', '*'].includes(n.trim()));
+}
+
+let decodesInFlight = 0;
+let passThrough: typeof console.log | undefined;
+
+/** Filters libheif's lines out of console.log while a decode is in flight; everything else passes. */
+function quietLibheif(): () => void {
+  if (decodesInFlight++ === 0) {
+    const original = console.log;
+    passThrough = original;
+    console.log = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && LIBHEIF_LINES.test(args[0])) {
+        if (heicDebugEnabled()) process.stderr.write(`debug heic: ${args.map(String).join(' ')}\n`);
+        return;
+      }
+      original.apply(console, args);
+    };
+  }
+  return () => {
+    if (--decodesInFlight === 0 && passThrough) {
+      console.log = passThrough;
+      passThrough = undefined;
+    }
+  };
+}
+
 /** Decodes the primary image to RGBA. DOCUMENT_DAMAGED naming `label` when libheif cannot. */
 export async function decodeHeic(bytes: Uint8Array, label: string): Promise<Bitmap> {
+  const restore = quietLibheif();
   try {
     const image = await decode({ buffer: bytes });
     return {
@@ -23,5 +61,7 @@ export async function decodeHeic(bytes: Uint8Array, label: string): Promise<Bitm
       `${label}: cannot decode this HEIC (${error instanceof Error ? error.message : String(error)})`,
       { input: label, cause: error },
     );
+  } finally {
+    restore();
   }
 }

@@ -147,7 +147,7 @@ export function heifMetadataBytes(bytes: Uint8Array): number {
 /** IDs of `Exif` and `mime` (XMP) items listed in `iinf`. */
 function itemsOfType(view: DataView, iinf: Box | undefined): Set<number> {
   const ids = new Set<number>();
-  if (!iinf) return ids;
+  if (!iinf || iinf.body + 4 > iinf.end) return ids; // no room for version and flags: truncated
   const version = view.getUint8(iinf.body);
   const first = iinf.body + 4 + (version === 0 ? 2 : 4);
   for (const infe of boxes(view, first, iinf.end)) {
@@ -172,28 +172,28 @@ function itemsOfType(view: DataView, iinf: Box | undefined): Set<number> {
 
 /** Sum of the extent lengths `iloc` gives the items in `ids`. */
 function extentBytes(view: DataView, iloc: Box, ids: Set<number>): number {
-  const read = (at: number, size: number): number =>
-    size === 0
-      ? 0
-      : size === 2
-        ? view.getUint16(at)
-        : size === 4
-          ? view.getUint32(at)
-          : Number(view.getBigUint64(at));
+  // A field of a size the format does not have, or one that runs past the box (a truncated
+  // file), reads as undefined and ends the count.
+  const read = (at: number, size: number): number | undefined => {
+    if (size === 0) return 0;
+    if ((size !== 2 && size !== 4 && size !== 8) || at + size > iloc.end) return undefined;
+    return size === 2 ? view.getUint16(at) : size === 4 ? view.getUint32(at) : Number(view.getBigUint64(at));
+  };
+  if (iloc.body + 6 > iloc.end) return 0;
   const version = view.getUint8(iloc.body);
   let at = iloc.body + 4;
-  if (at + 2 > iloc.end) return 0;
   const offsetSize = view.getUint8(at) >> 4;
   const lengthSize = view.getUint8(at) & 0x0f;
   const baseOffsetSize = view.getUint8(at + 1) >> 4;
   const indexSize = version === 1 || version === 2 ? view.getUint8(at + 1) & 0x0f : 0;
   at += 2;
   const idBytes = version < 2 ? 2 : 4;
-  const itemCount = read(at, idBytes);
+  const itemCount = read(at, idBytes) ?? 0;
   at += idBytes;
   let total = 0;
   for (let n = 0; n < itemCount && at < iloc.end; n++) {
     const id = read(at, idBytes);
+    if (id === undefined) break;
     at += idBytes;
     if (version === 1 || version === 2) at += 2; // construction method
     at += 2 + baseOffsetSize; // data reference index, base offset
@@ -202,8 +202,9 @@ function extentBytes(view: DataView, iloc: Box, ids: Set<number>): number {
     at += 2;
     for (let x = 0; x < extents; x++) {
       at += indexSize + offsetSize;
-      if (at + lengthSize > iloc.end) return total;
-      if (ids.has(id)) total += read(at, lengthSize);
+      const length = read(at, lengthSize);
+      if (length === undefined) return total;
+      if (ids.has(id)) total += length;
       at += lengthSize;
     }
   }

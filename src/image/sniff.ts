@@ -25,6 +25,7 @@ const NOT_SUPPORTED_REASONS: Record<string, string> = {
   html: 'this is an HTML page, not an image (a login or error page saved under an image name?)',
   text: 'this is a text file, not an image',
   empty: 'the input is empty',
+  truncated: 'the input is cut short',
   unknown: 'the bytes do not start with the signature of any supported image format',
 };
 
@@ -34,18 +35,30 @@ function startsWith(bytes: Uint8Array, signature: readonly number[], offset = 0)
   return true;
 }
 
+/**
+ * The bytes `start`..`end` as latin1, cut at the end of the input: a short input gives a
+ * short (or empty) string, never a read past its end. Every header reader here goes through
+ * `ascii`, `startsWith` or `uint32` so a 1-byte file is sniffed like any other.
+ */
 function ascii(bytes: Uint8Array, start: number, end: number): string {
+  const from = Math.min(start, bytes.length);
   return Buffer.from(
     bytes.buffer,
-    bytes.byteOffset + start,
-    Math.max(0, Math.min(end, bytes.length) - start),
+    bytes.byteOffset + from,
+    Math.max(0, Math.min(end, bytes.length) - from),
   ).toString('latin1');
+}
+
+/** Big-endian 32-bit value at `at`, or undefined when the input ends before it. */
+function uint32(bytes: Uint8Array, at: number): number | undefined {
+  if (at + 4 > bytes.length) return undefined;
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
 }
 
 /** ISO-BMFF (`ftyp` box) brands tell AVIF from HEIC. */
 function sniffIsoBmff(bytes: Uint8Array): SniffResult | undefined {
   if (ascii(bytes, 4, 8) !== 'ftyp') return undefined;
-  const boxSize = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 4)).readUInt32BE(0);
+  const boxSize = uint32(bytes, 0) ?? 0;
   const brands: string[] = [ascii(bytes, 8, 12)];
   for (let at = 16; at + 4 <= Math.min(boxSize, bytes.length, 64); at += 4)
     brands.push(ascii(bytes, at, at + 4));
@@ -58,6 +71,41 @@ function sniffIsoBmff(bytes: Uint8Array): SniffResult | undefined {
 
 function unsupported(kind: string): SniffResult {
   return { supported: false, kind, reason: NOT_SUPPORTED_REASONS[kind] ?? NOT_SUPPORTED_REASONS.unknown! };
+}
+
+/** Signatures a file cut short inside of is named by (longest first where they share bytes). */
+const SIGNATURES: readonly (readonly [string, readonly number[]])[] = [
+  ['PNG', [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]],
+  ['JPEG', [0xff, 0xd8, 0xff]],
+  ['GIF', [...'GIF8'].map((c) => c.charCodeAt(0))],
+  ['WebP', [...'RIFF'].map((c) => c.charCodeAt(0))],
+  ['TIFF', [0x49, 0x49, 0x2a, 0x00]],
+  ['TIFF', [0x4d, 0x4d, 0x00, 0x2a]],
+  ['PDF', [...'%PDF-'].map((c) => c.charCodeAt(0))],
+];
+
+/**
+ * An input that ends inside a format's signature (the first 1–7 bytes of a PNG, 2 bytes of a
+ * JPEG) or inside an ISO-BMFF `ftyp` box (HEIC/AVIF) is named as cut short, not as text.
+ * One printable byte alone ("M", "%") is too little to say so.
+ */
+function truncatedSignature(bytes: Uint8Array): SniffResult | undefined {
+  for (const [name, signature] of SIGNATURES) {
+    if (bytes.length >= signature.length || !bytes.every((b, i) => b === signature[i])) continue;
+    if (bytes.length === 1 && bytes[0]! >= 0x20 && bytes[0]! < 0x7f) continue;
+    return cutShort(bytes.length, `inside the signature of a ${name}`);
+  }
+  if (bytes.length < 12 && ascii(bytes, 4, 8) === 'ftyp')
+    return cutShort(bytes.length, 'inside an ISO-BMFF header (HEIC/AVIF)');
+  return undefined;
+}
+
+function cutShort(length: number, where: string): SniffResult {
+  return {
+    supported: false,
+    kind: 'truncated',
+    reason: `the input is cut short: it ends after ${length} byte${length === 1 ? '' : 's'}, ${where} (an interrupted download or copy?)`,
+  };
 }
 
 /** Printable-text heuristic over the first bytes: no NULs and mostly printable ASCII/UTF-8. */
@@ -93,6 +141,8 @@ export function sniffFormat(bytes: Uint8Array): SniffResult {
   }
   if (startsWith(bytes, [0, 0, 1, 0])) return unsupported('ico');
   if (ascii(bytes, 0, 4) === '8BPS') return unsupported('psd');
+  const truncated = truncatedSignature(bytes);
+  if (truncated) return truncated;
   if (looksLikeText(bytes)) {
     const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 1024))
       .toString('utf8')
