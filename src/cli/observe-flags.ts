@@ -108,7 +108,7 @@ export function addObserveOptions(command: Command): Command {
     )
     .option(
       '--max-cost-usd <usd>',
-      'cost budget in USD: stop before it would be exceeded, exit 4 (run again with more to resume); alert cost_budget when the projected cost (spent / done x total) reaches 80 %',
+      "cost budget in USD: stop before it would be exceeded, exit 4 (run again with more to resume); alert cost_budget when the projected cost (spent / done x total) reaches 80 %; every model the run can call needs a price (built in or the config's prices; the local engine needs none), else exit 2",
       usd,
     )
     .option(

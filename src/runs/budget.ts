@@ -9,8 +9,118 @@
  * budget) resumes where it stopped.
  *
  * An estimate, not a hard cap: one image can cost more than any before it.
+ *
+ * An unknown cost is never counted as $0. A run with a budget refuses to start when a model
+ * it can call has no price (requirePrices: not in the built-in table nor in the config's
+ * `prices`; the local engine costs nothing and needs none). A record whose cost still comes
+ * back unknown (`cost_usd: null`, or a failed call whose usage never came back) is counted
+ * at what `estimate` would say for its image (recordCostEstimator); when even that cannot be
+ * priced, the run stops as for the budget.
  */
+import { VisionpipeError } from '../errors.js';
+import type { Pipeline } from '../pipeline/create-pipeline.js';
 import type { RunRecord } from '../pipeline/record.js';
+import { costUsd, type PriceTable } from '../providers/pricing.js';
+
+/** Providers that never bill: their models need no price for a budget. */
+const FREE_PROVIDERS: ReadonlySet<string> = new Set(['local']);
+
+/**
+ * INVALID_OPTION (exit 2) naming each model of `models` without a price, and how to give
+ * one: a budget cannot count what it cannot price.
+ */
+export function requirePrices(
+  models: ReadonlyArray<{ provider: string; model: string }>,
+  limitUsd: number,
+  table?: PriceTable,
+): void {
+  const zero = { input_tokens: 0, output_tokens: 0, image_tokens: 0, estimated: true };
+  const unpriced = models.filter(
+    ({ provider, model }) =>
+      !FREE_PROVIDERS.has(provider) && costUsd(provider, model, zero, table ? { table } : {}) === null,
+  );
+  if (unpriced.length === 0) return;
+  const names = unpriced.map(({ provider, model }) => `${provider}/${model}`).join(', ');
+  const [first] = unpriced;
+  throw new VisionpipeError(
+    'INVALID_OPTION',
+    `--max-cost-usd ${limitUsd}: the price of ${names} is unknown (not in the built-in table, not in the config's prices), so the budget could not count what it costs. Give it in a config file named with --config, USD per million tokens:
+` +
+      `  prices:
+    ${first!.provider}:
+      models:
+        ${first!.model}: { input: <USD per 1M input tokens>, output: <USD per 1M output tokens> }
+` +
+      '(0 and 0 for a free server), or run without --max-cost-usd',
+    { option: 'maxCostUsd' },
+  );
+}
+
+/** The cost of a record whose own cost is unknown, or undefined when it cannot be priced either. */
+export type CostEstimator = (record: RunRecord) => number | undefined;
+
+/**
+ * Failures after which the provider may have done (and billed) the work while no usage came
+ * back: a timeout, a connection dropped after the request went out, a body that could not be
+ * read, a server error, an abort in flight. Refusals (auth, bad request, rate limit, quota,
+ * an open circuit) are not billed.
+ */
+const MAYBE_BILLED: ReadonlySet<string> = new Set([
+  'PROVIDER_TIMEOUT',
+  'CONNECTION_FAILED',
+  'BAD_RESPONSE',
+  'PROVIDER_UNAVAILABLE',
+  'ABORTED',
+]);
+
+/**
+ * Whether a record called a provider but its cost is unknown: no price (`cost_usd: null`), or
+ * a failure that may have been billed while its usage never came back ($0, no token counted).
+ */
+export function costUnknown(record: RunRecord): boolean {
+  if (record.attempts === 0) return false;
+  if (record.cost_usd === null) return true;
+  const { input_tokens, output_tokens } = record.usage;
+  return (
+    record.error !== null &&
+    MAYBE_BILLED.has(record.error.code) &&
+    record.cost_usd === 0 &&
+    input_tokens === 0 &&
+    output_tokens === 0
+  );
+}
+
+/** Longest edge assumed for a record that names no image: the profile's bound sizes it. */
+const UNKNOWN_EDGE = 100_000;
+
+/**
+ * What `estimate` says a record's image costs on `pipeline` (its plan at the size sent, the
+ * record's own image tokens when it has them, the pattern's prompt and expected output), priced
+ * by the record's model, else the pipeline's. An image never sent is taken at the largest
+ * size the profile sends.
+ */
+export function recordCostEstimator(
+  pipeline: Pick<Pipeline, 'plan' | 'model' | 'provider'>,
+  table?: PriceTable,
+): CostEstimator {
+  const prices = table ? { table } : {};
+  return (record) => {
+    const plan = pipeline.plan(record.image?.width ?? UNKNOWN_EDGE, record.image?.height ?? UNKNOWN_EDGE);
+    const imageTokens = record.image?.tokens ?? plan.tokens.image_tokens;
+    const usage = {
+      input_tokens: plan.tokens.input_tokens - plan.tokens.image_tokens + imageTokens,
+      output_tokens: plan.tokens.output_tokens,
+      image_tokens: imageTokens,
+      estimated: true,
+    };
+    const cost =
+      costUsd(record.provider, record.model, usage, prices) ??
+      (record.provider === pipeline.provider.id
+        ? costUsd(record.provider, pipeline.model, usage, prices)
+        : null);
+    return cost ?? (FREE_PROVIDERS.has(record.provider) ? 0 : undefined);
+  };
+}
 
 export class CostBudget {
   private spent = 0;
@@ -22,9 +132,17 @@ export class CostBudget {
   private priced = false;
   private stopReason: string | undefined;
   private wake: (() => void) | undefined;
+  private estimate: CostEstimator | undefined;
+  /** A record whose cost could not be counted, even estimated: the run stops. */
+  private uncounted: string | undefined;
 
   /** @param limitUsd the budget, USD (> 0). */
   constructor(readonly limitUsd: number) {}
+
+  /** How records of unknown cost are counted (costUnknown); without it, they stop the run. */
+  estimateWith(estimate: CostEstimator): void {
+    this.estimate = estimate;
+  }
 
   get spentUsd(): number {
     return this.spent;
@@ -66,6 +184,10 @@ export class CostBudget {
     for await (const item of items) {
       // Nothing priced yet: one at a time until an image shows what one costs.
       while (!this.priced && this.inFlight > 0) await new Promise<void>((resolve) => (this.wake = resolve));
+      if (this.uncounted) {
+        this.stopReason = `stopped: the cost of ${this.uncounted} is unknown and could not be estimated, so the $${this.limitUsd} budget cannot count it (give the model's price in the config's prices); spent $${this.spent.toFixed(4)} counted so far`;
+        return;
+      }
       if (this.spent + (this.inFlight + 1) * this.largest > this.limitUsd) {
         this.stopReason = `stopped before exceeding the $${this.limitUsd} budget: spent $${this.spent.toFixed(4)}, the next image could cost up to $${this.largest.toFixed(4)}`;
         return;
@@ -79,7 +201,12 @@ export class CostBudget {
   finished(record: RunRecord): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
     this.done++;
-    const cost = record.cost_usd ?? 0;
+    let cost = record.cost_usd ?? 0;
+    if (costUnknown(record)) {
+      const estimated = this.estimate?.(record);
+      if (estimated === undefined) this.uncounted ??= `${record.input} (${record.provider}/${record.model})`;
+      else cost = Math.max(cost, estimated);
+    }
     this.spent += cost;
     this.largest = Math.max(this.largest, cost);
     if (record.attempts > 0) this.priced = true;

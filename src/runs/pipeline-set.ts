@@ -80,6 +80,30 @@ export class PipelineSet {
     for (const id of ids) this.provider(id).checkCredentials?.();
   }
 
+  /**
+   * Every provider and model this run can call: the default, each routing rule's (a rule
+   * naming a model alone is taken with the default provider, one naming a provider alone
+   * with that provider's default model), triage and escalation.
+   */
+  models(): Array<{ provider: string; model: string }> {
+    const o = this.options;
+    const choices = [
+      { provider: o.defaults.provider, model: o.defaults.model },
+      ...(o.router?.choices ?? []).map((choice) => ({
+        provider: choice.provider ?? o.defaults.provider,
+        model: choice.model ?? (choice.provider === undefined ? o.defaults.model : undefined),
+      })),
+      ...(o.triage ? [o.triage] : []),
+      ...(o.escalation ? [o.escalation] : []),
+    ];
+    const seen = new Map<string, { provider: string; model: string }>();
+    for (const { provider, model } of choices) {
+      const resolved = { provider, model: model ?? this.provider(provider).defaultModel };
+      seen.set(`${resolved.provider}/${resolved.model}`, resolved);
+    }
+    return [...seen.values()];
+  }
+
   /** The pipeline for an input (by routing rule), created on first use. */
   pipelineFor(item: InputItem): Promise<Pipeline> {
     return this.forRoute(this.options.router ? this.options.router.route(item.label) : this.options.defaults);

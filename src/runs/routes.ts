@@ -62,6 +62,11 @@ export interface Router {
   fingerprint: string;
   /** Every provider id a rule can choose (their options are part of the resume signature too). */
   providers: string[];
+  /**
+   * The provider and model each rule sets (either may be missing: it keeps the one before),
+   * for the checks that need every model a run can call (`--max-cost-usd` needs their prices).
+   */
+  choices?: Array<{ provider?: string; model?: string }>;
 }
 
 interface CompiledRule {
@@ -102,9 +107,16 @@ export async function loadRouter(file: string, defaults: Route): Promise<Router>
     defaults.pattern.fingerprint,
   ]);
   const providers = [...new Set([defaults.provider, ...rules.flatMap((rule) => rule.use.provider ?? [])])];
+  const choices = rules
+    .filter((rule) => rule.use.provider !== undefined || rule.use.model !== undefined)
+    .map((rule) => ({
+      ...(rule.use.provider ? { provider: rule.use.provider } : {}),
+      ...(rule.use.model ? { model: rule.use.model } : {}),
+    }));
   return {
     fingerprint,
     providers,
+    choices,
     route(input) {
       const normalised = input.split(path.sep).join('/');
       let current: Route = { ...defaults };

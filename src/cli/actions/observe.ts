@@ -12,7 +12,7 @@ import { subscribe } from '../../observe/events.js';
 import type { RunRecord } from '../../pipeline/record.js';
 import type { TimelineEvent } from '../../report/figures.js';
 import { writeReport } from '../../report/index.js';
-import { CostBudget } from '../../runs/budget.js';
+import { CostBudget, type CostEstimator } from '../../runs/budget.js';
 import type { Summary } from '../../runs/summary.js';
 import type { ObserveFlags } from '../observe-flags.js';
 import type { Progress } from '../progress.js';
@@ -22,6 +22,11 @@ export interface RunObservers {
   gate<T>(items: AsyncIterable<T>): AsyncIterable<T>;
   /** Every result of the run as it is made (runBatch's onRecord), resumed ones included. */
   record(record: RunRecord): void;
+  /**
+   * How the budget counts a record whose cost is unknown (runs/budget.ts costUnknown); a
+   * no-op without --max-cost-usd.
+   */
+  estimateCostsWith(estimate: CostEstimator): void;
   /** The run's input count, once counted (the budget projects the run's total cost from it). */
   expect(total: number): void;
   /** Why the run stopped early for its budget, or undefined. */
@@ -141,6 +146,7 @@ export async function startRunObservers(
   };
   return {
     gate: (items) => (budget ? budget.gate(items) : items),
+    estimateCostsWith: (estimate) => budget?.estimateWith(estimate),
     record(record) {
       if (!budget) return;
       budget.finished(record);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { openCache } from '../../cache/open-cache.js';
 import { defaultConcurrency } from '../../image/parallelism.js';
 import { checkReportTarget } from '../../report/target.js';
+import { recordCostEstimator, requirePrices } from '../../runs/budget.js';
 import { CombinedWriter } from '../../runs/combine.js';
 import { FailureLog } from '../../runs/failures.js';
 import { argumentsAndList, countInputs, expandInputs } from '../../runs/inputs.js';
@@ -101,7 +102,11 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     const watchDone = new AbortController();
     try {
       pipelines.checkCredentials(); // a missing key stops the run before anything is written
+      // A budget counts every call: a model without a price stops the run here (runs/budget.ts).
+      if (flags.maxCostUsd !== undefined)
+        requirePrices(pipelines.models(), flags.maxCostUsd, flags.priceTable);
       const main = await pipelines.defaultPipeline();
+      observers.estimateCostsWith(recordCostEstimator(main, flags.priceTable));
       describe = { provider: main.provider.id, model: main.model };
       const calibrated = defaultMinConfidence(main.provider.id);
       if (flags.minConfidence !== undefined)
