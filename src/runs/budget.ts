@@ -80,14 +80,8 @@ const MAYBE_BILLED: ReadonlySet<string> = new Set([
 export function costUnknown(record: RunRecord): boolean {
   if (record.attempts === 0) return false;
   if (record.cost_usd === null) return true;
-  const { input_tokens, output_tokens } = record.usage;
-  return (
-    record.error !== null &&
-    MAYBE_BILLED.has(record.error.code) &&
-    record.cost_usd === 0 &&
-    input_tokens === 0 &&
-    output_tokens === 0
-  );
+  if (record.status !== 'error' || !record.error || !MAYBE_BILLED.has(record.error.code)) return false;
+  return record.cost_usd === 0 && record.usage.input_tokens === 0 && record.usage.output_tokens === 0;
 }
 
 /** Longest edge assumed for a record that names no image: the profile's bound sizes it. */
