@@ -17,8 +17,9 @@ export {
 export { type DocumentKind, documentKind } from './documents/kinds.js';
 export { type PageSpan, parsePageRange } from './documents/page-range.js';
 export { ERROR_CODES, type ErrorCode, isVisionpipeError, VisionpipeError } from './errors.js';
+export { AdaptiveFlow, type AdaptiveFlowOptions } from './flow/adaptive.js';
 export { type CallPolicyOptions, callWithPolicy } from './flow/call-policy.js';
-export { type BreakerOptions, ProviderBreaker } from './flow/circuit-breaker.js';
+export { type BreakerOptions, breakerFor, ProviderBreaker } from './flow/circuit-breaker.js';
 // Flow control.
 export { type CreateLimiterOptions, createLimiter } from './flow/create-limiter.js';
 export type { Limiter, LimiterOptions } from './flow/limiter.js';
@@ -84,6 +85,14 @@ export {
 } from './pipeline/create-pipeline.js';
 export type { PagesMode } from './pipeline/document-stage.js';
 export type { CacheOutcome, CascadeInfo, PageConflict, RecordStatus, RunRecord } from './pipeline/record.js';
+// Batch APIs (docs/providers.md): half price, answered within 24 hours, resumable.
+export {
+  type BatchJobOptions,
+  type BatchRequest,
+  batchStateFile,
+  createBatchBackend,
+  runBatchJob,
+} from './providers/batch/index.js';
 export {
   costUsd,
   defaultPriceTable,

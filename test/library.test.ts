@@ -30,6 +30,12 @@ describe('library entry point', () => {
       'callWithPolicy',
       'openCache',
       'startSimulator',
+      // docs/flow-control.md and docs/providers.md use these as a user would.
+      'breakerFor',
+      'AdaptiveFlow',
+      'createBatchBackend',
+      'runBatchJob',
+      'batchStateFile',
     ]) {
       expect(typeof (visionpipe as Record<string, unknown>)[name], name).toBe('function');
     }
