@@ -26,7 +26,7 @@ export const ERROR_CODES = {
   IMAGE_TOO_LARGE: {
     retryable: false,
     summary:
-      "the image or request is over the provider's hard limits (bytes, pixels): found before upload (nothing sent) or refused by the provider's 400 (never retried as sent)",
+      "the image or request is over the provider's hard limits (bytes, pixels): found before upload (nothing sent) or refused by the provider's 400 twice (after the first refusal the image is sent once more at half its long edge, `cascade.resized`)",
   },
   // documents (PDF, multi-page TIFF, HEIC)
   DOCUMENT_ENCRYPTED: {
