@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { redactedPrefix } from '../secrets.js';
 import type { ReportFigures } from './figures.js';
 import type { ReportRecord } from './read-results.js';
 import { formatBytes } from './units.js';
@@ -76,8 +77,7 @@ function figure(name: string, label: string, value: number, text: string, note =
 
 function outputText(record: ReportRecord): string {
   const value = record.status === 'error' ? record.error : record.output;
-  const text = JSON.stringify(value, null, 2) ?? 'null';
-  return text.length > 1500 ? `${text.slice(0, 1500)}\n…` : text;
+  return redactedPrefix(JSON.stringify(value, null, 2) ?? 'null', 1500, { ellipsis: '\n…' });
 }
 
 function imageRows(records: readonly ReportRecord[], thumbs: ReadonlyMap<string, string>): string {
