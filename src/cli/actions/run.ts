@@ -18,7 +18,7 @@ import { type ConfidencePolicy, defaultMinConfidence } from '../../runs/quality.
 import { RenderOutputs } from '../../runs/render-outputs.js';
 import { planResume } from '../../runs/resume.js';
 import { runBatch } from '../../runs/run.js';
-import { acquireRunLock } from '../../runs/run-lock.js';
+import { acquireRunLock, lockPath } from '../../runs/run-lock.js';
 import { RunSummary } from '../../runs/summary.js';
 import { defaultConcurrencyFor, limiterFrom } from '../provider-settings.js';
 import type { RunFlags } from '../run.js';
@@ -55,6 +55,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     // Never read our own outputs back as inputs: the results file, the format folder, the state.
     const exclude = [
       flags.out,
+      lockPath(flags.out),
       stateDir,
       ...(flags.formatDir ? [flags.formatDir] : []),
       ...(flags.failures ? [flags.failures] : []),
@@ -128,7 +129,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
         inputs,
         overwrite: flags.overwrite ?? false,
       });
-      const lock = acquireRunLock(stateDir, flags.out, warn); // one run per results file (run-lock.ts)
+      const lock = acquireRunLock(flags.out, warn); // one run per results file (run-lock.ts)
       releaseLock = () => lock.release();
       const plan = await planResume({
         out: flags.out,
