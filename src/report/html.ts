@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { REPORT_GENERATOR } from '../runs/output-guard.js';
 import { redactedPrefix } from '../secrets.js';
 import type { ReportFigures } from './figures.js';
 import type { ReportRecord } from './read-results.js';
@@ -332,6 +333,7 @@ export function renderReport(figures: ReportFigures, context: ReportContext): st
       : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
+${REPORT_GENERATOR}
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(context.title)}</title><style>${STYLE}</style></head>
