@@ -106,6 +106,21 @@ export function redactSecrets(text: string, secrets: ReadonlyArray<string | unde
   return redactWith(text, withKnown(secrets));
 }
 
+/**
+ * The first `max` characters of `text` after redaction, with `ellipsis` appended when it was
+ * longer. Every cut of someone else's text (an error body, a model's answer, a value shown in
+ * a message) goes through here: redacting after a cut would leave most of a key that straddles
+ * it (a 32-hex key cut after 30 characters no longer matches the key it was).
+ */
+export function redactedPrefix(
+  text: string,
+  max: number,
+  { secrets = [], ellipsis = '' }: { secrets?: ReadonlyArray<string | undefined>; ellipsis?: string } = {},
+): string {
+  const clean = redactSecrets(text, secrets);
+  return clean.length > max ? `${clean.slice(0, max)}${ellipsis}` : clean;
+}
+
 function withKnown(secrets: ReadonlyArray<string | undefined>): string[] {
   const given = secrets.filter((s): s is string => s !== undefined && s.length >= MIN_SECRET_LENGTH);
   return [...given, ...knownSecrets()].sort((a, b) => b.length - a.length);

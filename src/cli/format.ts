@@ -1,4 +1,5 @@
 /** Human-readable figures for terminal output. */
+import { redactSecrets } from '../secrets.js';
 
 // One byte formatter for the terminal and the HTML report.
 export { formatBytes } from '../report/units.js';
@@ -23,6 +24,7 @@ export function plural(count: number, word: string): string {
 
 /** Left-pads or truncates to a fixed width so streamed rows line up without buffering. */
 export function fixedWidth(text: string, width: number, align: 'left' | 'right' = 'left'): string {
-  if (text.length > width) return `${text.slice(0, width - 1)}…`;
-  return align === 'left' ? text.padEnd(width) : text.padStart(width);
+  const shown = redactSecrets(text); // cut after redaction, never before (secrets.ts redactedPrefix)
+  if (shown.length > width) return `${shown.slice(0, width - 1)}…`;
+  return align === 'left' ? shown.padEnd(width) : shown.padStart(width);
 }

@@ -10,6 +10,7 @@ export interface ReportFlags {
   log?: string;
   title?: string;
   json?: boolean;
+  overwrite?: boolean;
 }
 
 const EXAMPLES = `
@@ -33,6 +34,7 @@ export function reportCommand(): Command {
     .option('--log <file>', "the run's --log-file, for 429s and retries over time")
     .option('--title <text>', 'report title')
     .option('--json', 'also print the figures as JSON')
+    .option('--overwrite', 'replace an -o file that is not a visionpipe report')
     .addHelpText('after', EXAMPLES)
     .action(async (results: string, flags: ReportFlags) => {
       const { reportAction } = await import('./actions/report.js');

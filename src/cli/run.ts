@@ -144,7 +144,10 @@ export function runCommandDefinition(): Command {
       '--pass-urls',
       'let the provider fetch public URL inputs itself when nothing was resized or stripped (default: it gets the prepared bytes)',
     )
-    .option('--overwrite', 'replace an -o file or --format-dir files that visionpipe did not write')
+    .option(
+      '--overwrite',
+      'replace an -o, --failures, --combine, --report or --log-file file, or --format-dir files, that visionpipe did not write',
+    )
     .option(
       '--keep-csv-formulas',
       "write CSV cells starting with = + - @ as they are (default: prefixed with ')",

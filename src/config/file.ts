@@ -101,14 +101,20 @@ export const DEFAULT_CONFIG_FILES = [
   'visionpipe.config.json',
 ];
 
+/** The config file in force: `--config FILE`, else the first default file in `cwd`, else none. */
+export function configFileFor(explicit: string | undefined, cwd = process.cwd()): string | undefined {
+  return (
+    explicit ??
+    DEFAULT_CONFIG_FILES.map((name) => path.join(cwd, name)).find((candidate) => existsSync(candidate))
+  );
+}
+
 /** The config in force: `--config FILE`, else the first default file in `cwd`, else none. */
 export async function loadConfig(
   explicit: string | undefined,
   cwd = process.cwd(),
 ): Promise<{ config: VisionpipeConfig; file: string | undefined }> {
-  const file =
-    explicit ??
-    DEFAULT_CONFIG_FILES.map((name) => path.join(cwd, name)).find((candidate) => existsSync(candidate));
+  const file = configFileFor(explicit, cwd);
   if (!file) return { config: {}, file: undefined };
   const raw = await readStructuredFile(file, 'config', 'config');
   // Relative paths in the file are relative to the file, not to where the command runs.

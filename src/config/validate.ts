@@ -5,14 +5,14 @@
  */
 import type { z } from 'zod';
 import { VisionpipeError } from '../errors.js';
+import { redactedPrefix } from '../secrets.js';
 
 function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'string') return JSON.stringify(redactedPrefix(value, 57, { ellipsis: '...' }));
   try {
     const json = JSON.stringify(value);
-    return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+    return redactedPrefix(json, 57, { ellipsis: '...' });
   } catch {
     return String(value);
   }

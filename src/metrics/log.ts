@@ -17,6 +17,7 @@ import pino, { type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import { VisionpipeError } from '../errors.js';
 import { subscribe } from '../observe/events.js';
+import { redactSecrets } from '../secrets.js';
 
 import { LOG_LEVELS, type LogLevel } from './options.js';
 
@@ -87,6 +88,8 @@ export function createRunLog(options: RunLogOptions): RunLog {
       level: lowest ?? (options.file ? minLevel(options.level ?? 'info', 'warn') : 'warn'),
       base: { pid: process.pid },
       redact: { paths: REDACT, censor: '[redacted]' },
+      // Every line, message included, as every other writer: known keys and key shapes hidden.
+      hooks: { streamWrite: (line) => redactSecrets(line) },
     },
     pino.multistream(streams),
   );
@@ -184,6 +187,7 @@ export function createServiceLog(
         paths: [...REDACT, 'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
         censor: '[redacted]',
       },
+      hooks: { streamWrite: (line) => redactSecrets(line) },
     },
     destination,
   );

@@ -3,6 +3,7 @@
  * from users and models, so they are set with `defineProperty`: a field named
  * `__proto__` stays an ordinary field instead of replacing the object's prototype.
  */
+import { redactedPrefix } from '../secrets.js';
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
@@ -22,11 +23,10 @@ export function hasOwn(target: object, key: string): boolean {
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'string') return JSON.stringify(redactedPrefix(value, 57, { ellipsis: '...' }));
   try {
     const json = JSON.stringify(value);
-    return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+    return redactedPrefix(json, 57, { ellipsis: '...' });
   } catch {
     return String(value);
   }

@@ -10,6 +10,7 @@ import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { SIZE_PROFILES } from '../image/profiles.js';
 import { requestSchema, type StructuredOutputSupport } from '../patterns/request-schema.js';
 import type { Pattern } from '../patterns/types.js';
+import { redactedPrefix } from '../secrets.js';
 import { markBilled, readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
@@ -224,7 +225,7 @@ export class AnthropicProvider implements Provider {
     return {
       ...parseYesNo(this.id, answer),
       model: response.model ?? model,
-      reason: `model answered ${JSON.stringify(answer.trim().slice(0, 40))}`,
+      reason: `model answered ${JSON.stringify(redactedPrefix(answer.trim(), 40))}`,
       usage: usageOf({
         input: inputTokens(response),
         output: response.usage?.output_tokens,

@@ -11,6 +11,7 @@ import { SIZE_PROFILES } from '../image/profiles.js';
 import { appliesTo } from '../patterns/constraints.js';
 import { requestSchema, type StructuredOutputSupport } from '../patterns/request-schema.js';
 import type { JsonType, Pattern, SchemaNode } from '../patterns/types.js';
+import { redactedPrefix } from '../secrets.js';
 import { readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
@@ -328,7 +329,7 @@ export class GeminiProvider implements Provider {
     return {
       ...parseYesNo(this.id, answer),
       model: response.modelVersion ?? model,
-      reason: `model answered ${JSON.stringify(answer.trim().slice(0, 40))}`,
+      reason: `model answered ${JSON.stringify(redactedPrefix(answer.trim(), 40))}`,
       usage: usageOf({
         input: response.usageMetadata?.promptTokenCount,
         output: outputTokens(response),

@@ -7,7 +7,7 @@ import { type ErrorCode, VisionpipeError } from '../errors.js';
 import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { parseRetryAfter } from '../flow/retry-after.js';
 import { markRateLimit } from '../flow/throttle.js';
-import { redactSecrets } from './secrets.js';
+import { redactedPrefix, redactSecrets } from './secrets.js';
 
 export type HttpHeaders = Record<string, string | string[] | undefined>;
 
@@ -140,8 +140,7 @@ export function httpStatusError(
   const info = readErrorBody(body);
   const code = codeFor(status, info);
   const label = info.code ?? info.type;
-  let said = info.message ?? '';
-  if (said.length > MAX_MESSAGE) said = `${said.slice(0, MAX_MESSAGE)}…`;
+  const said = redactedPrefix(info.message ?? '', MAX_MESSAGE, { secrets, ellipsis: '…' });
   const message = redactSecrets(
     `${provider}: HTTP ${status}${label ? ` ${label}` : ''}${said ? `: ${said}` : ''}`,
     secrets,

@@ -10,7 +10,7 @@ import { type FormData, Pool } from 'undici';
 import { VisionpipeError } from '../errors.js';
 import { headerValue } from '../flow/headers.js';
 import { type HttpHeaders, httpStatusError } from './http-errors.js';
-import { redactSecrets } from './secrets.js';
+import { redactedPrefix, redactSecrets } from './secrets.js';
 
 const pools = new Map<string, Pool>();
 const users = new Map<string, number>();
@@ -243,7 +243,7 @@ export async function requestJson(request: JsonRequest): Promise<JsonResponse> {
       request.provider,
       response.status,
       response.headers,
-      parsed.ok ? parsed.value : text.slice(0, 300),
+      parsed.ok ? parsed.value : redactedPrefix(text, 300, { secrets: request.secrets }),
       request.secrets,
     );
   }
@@ -251,7 +251,7 @@ export async function requestJson(request: JsonRequest): Promise<JsonResponse> {
     throw new VisionpipeError(
       'BAD_RESPONSE',
       redactSecrets(
-        `${request.provider}: HTTP ${response.status} with a body that is not JSON (${text.length} bytes: ${JSON.stringify(text.slice(0, 60))}…)`,
+        `${request.provider}: HTTP ${response.status} with a body that is not JSON (${text.length} bytes: ${JSON.stringify(redactedPrefix(text, 60, { secrets: request.secrets }))}…)`,
         request.secrets,
       ),
       { status: response.status },

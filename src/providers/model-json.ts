@@ -8,6 +8,7 @@
  * caller can ask for one repair instead of paying for blind retries.
  */
 import { VisionpipeError } from '../errors.js';
+import { redactedPrefix } from '../secrets.js';
 
 /** How the value was found: bare JSON, inside a fence, or inside prose. */
 export type JsonFound = 'bare' | 'fenced' | 'embedded';
@@ -97,7 +98,7 @@ export function parseModelJson(provider: string, text: string, why = ''): unknow
   const what = values.length > 1 ? `${values.length} different JSON values` : 'no JSON value';
   throw new VisionpipeError(
     'BAD_RESPONSE',
-    `${provider}: the model's output is not valid JSON${why}: ${what} in ${text.length} chars (${JSON.stringify(text.slice(0, 60))}…)`,
+    `${provider}: the model's output is not valid JSON${why}: ${what} in ${text.length} chars (${JSON.stringify(redactedPrefix(text, 60))}…)`,
     { retryable: false },
   );
 }

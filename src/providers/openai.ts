@@ -11,6 +11,7 @@ import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { SIZE_PROFILES } from '../image/profiles.js';
 import { requestSchema, type StructuredOutputSupport } from '../patterns/request-schema.js';
 import type { Pattern } from '../patterns/types.js';
+import { redactedPrefix } from '../secrets.js';
 import { readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
@@ -218,7 +219,7 @@ export class OpenAIProvider implements Provider {
     return {
       ...verdict,
       model: response.model ?? model,
-      reason: `model answered ${JSON.stringify(content.trim().slice(0, 40))}`,
+      reason: `model answered ${JSON.stringify(redactedPrefix(content.trim(), 40))}`,
       usage: usageOf({
         input: response.usage?.prompt_tokens,
         output: response.usage?.completion_tokens,

@@ -9,7 +9,7 @@ import { VisionpipeError } from '../errors.js';
 import type { OutputFormat } from '../image/options.js';
 import { emptyOutput } from '../patterns/empty-output.js';
 import type { Pattern } from '../patterns/types.js';
-import { registerSecret } from './secrets.js';
+import { redactedPrefix, registerSecret } from './secrets.js';
 import type { TokenEstimate, Usage } from './spec.js';
 import { estimateTextTokens } from './tokens.js';
 
@@ -147,7 +147,7 @@ export function extractionText(pattern: Pattern): string {
 export function repairText(pattern: Pattern, repair: { answer: string; problem: string }): string {
   return `${extractionText(pattern)}
 An earlier answer for this image could not be read (${repair.problem}). It was:
-${repair.answer.slice(0, 20_000)}
+${redactedPrefix(repair.answer, 20_000)}
 Return the same data as one JSON value that matches the schema, and nothing else.`;
 }
 
@@ -166,7 +166,7 @@ export function parseYesNo(provider: string, text: string): { answer: boolean; c
   // At temperature 0 the same question gets the same answer: retrying it only pays again.
   throw new VisionpipeError(
     'BAD_RESPONSE',
-    `${provider}: the yes/no answer was neither (${JSON.stringify(text.slice(0, 80))})`,
+    `${provider}: the yes/no answer was neither (${JSON.stringify(redactedPrefix(text, 80))})`,
     { retryable: false },
   );
 }

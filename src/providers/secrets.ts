@@ -6,6 +6,7 @@ export {
   knownSecrets,
   REDACTED,
   redactDeep,
+  redactedPrefix,
   redactSecrets,
   redactUrl,
   registerSecret,

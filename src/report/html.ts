@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { REPORT_GENERATOR } from '../runs/output-guard.js';
+import { redactedPrefix } from '../secrets.js';
 import type { ReportFigures } from './figures.js';
 import type { ReportRecord } from './read-results.js';
 import { formatBytes } from './units.js';
@@ -76,8 +78,7 @@ function figure(name: string, label: string, value: number, text: string, note =
 
 function outputText(record: ReportRecord): string {
   const value = record.status === 'error' ? record.error : record.output;
-  const text = JSON.stringify(value, null, 2) ?? 'null';
-  return text.length > 1500 ? `${text.slice(0, 1500)}\n…` : text;
+  return redactedPrefix(JSON.stringify(value, null, 2) ?? 'null', 1500, { ellipsis: '\n…' });
 }
 
 function imageRows(records: readonly ReportRecord[], thumbs: ReadonlyMap<string, string>): string {
@@ -332,6 +333,7 @@ export function renderReport(figures: ReportFigures, context: ReportContext): st
       : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
+${REPORT_GENERATOR}
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(context.title)}</title><style>${STYLE}</style></head>

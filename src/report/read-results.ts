@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { VisionpipeError } from '../errors.js';
+import { redactDeep } from '../secrets.js';
 
 /** The pattern shown for records written before results lines named their pattern. */
 export const UNNAMED_PATTERN = '(pattern not recorded)';
@@ -134,7 +135,8 @@ export async function* readResults(
         { input: file },
       );
     }
-    yield parsed.data;
+    // A results file written by something else (or an older version) may hold a key: never shown.
+    yield redactDeep(parsed.data);
   }
   if (pending) options.onTornLine?.(pending.number, pending.text);
 }

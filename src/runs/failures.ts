@@ -13,6 +13,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunRecord } from '../pipeline/record.js';
+import { redactDeep } from '../secrets.js';
 
 /** How many failed inputs the summary names. */
 export const NAMED_FAILURES = 5;
@@ -101,7 +102,9 @@ export class FailureLog {
     return log;
   }
 
-  add(record: RunRecord): void {
+  add(raw: RunRecord): void {
+    // An answer may echo a key (an error body, a value that broke the schema): hidden as in results.jsonl.
+    const record = redactDeep(raw);
     const failure = failureOf(record);
     if (!failure) return;
     this.count++;

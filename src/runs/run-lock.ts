@@ -1,13 +1,22 @@
 /**
  * One run at a time on one results file. The same command started twice (a double click, a
  * cron overlap) would otherwise pay for most images twice and interleave two journals in one
- * file. The first run holds `<state-dir>/runs/<id>.lock` (created exclusively, holding its
- * pid, host and start time); a second run on the same results file stops with RUN_LOCKED
- * naming the holder. A lock whose process is gone (same host, pid not alive) is stale: it is
- * taken over, with a warning. The lock is removed when the run ends, Ctrl-C included.
+ * file. The first run holds `<results>.lock` next to the results file's real path (created
+ * exclusively, holding its pid, host and start time): a symlink to the results file, another
+ * spelling of its path or another `--state-dir` all name the same lock, so any two runs writing
+ * the same file exclude each other. A second run stops with RUN_LOCKED naming the holder. A
+ * lock whose process is gone (same host, pid not alive) is stale: it is taken over, with a
+ * warning. The lock is removed when the run ends, Ctrl-C included.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { VisionpipeError } from '../errors.js';
@@ -23,9 +32,33 @@ interface Holder {
   started: string;
 }
 
-export function lockPath(stateDir: string, out: string): string {
-  const id = createHash('sha256').update(path.resolve(out)).digest('hex').slice(0, 16);
-  return path.join(stateDir, 'runs', `${id}.lock`);
+/**
+ * Where `out` really is: symlinks followed, a dangling one (the results file not written yet)
+ * to where writing through it would create the file, a missing file under its real folder.
+ */
+export function realResultsPath(out: string): string {
+  let current = path.resolve(out);
+  for (let hops = 0; hops < 40; hops++) {
+    try {
+      return realpathSync(current);
+    } catch {}
+    try {
+      if (!lstatSync(current).isSymbolicLink()) break;
+      current = path.resolve(path.dirname(current), readlinkSync(current));
+    } catch {
+      break;
+    }
+  }
+  let folder = path.dirname(current);
+  try {
+    folder = realpathSync(folder);
+  } catch {}
+  return path.join(folder, path.basename(current));
+}
+
+/** The lock of the run writing `out`: `<real path of out>.lock`. */
+export function lockPath(out: string): string {
+  return `${realResultsPath(out)}.lock`;
 }
 
 function alive(pid: number): boolean {
@@ -46,9 +79,9 @@ function readHolder(file: string): Holder | undefined {
   return undefined;
 }
 
-/** Takes the lock on `out`'s run state, or throws RUN_LOCKED naming the run that holds it. */
-export function acquireRunLock(stateDir: string, out: string, warn: (message: string) => void): RunLock {
-  const file = lockPath(stateDir, out);
+/** Takes the lock on the results file `out`, or throws RUN_LOCKED naming the run that holds it. */
+export function acquireRunLock(out: string, warn: (message: string) => void): RunLock {
+  const file = lockPath(out);
   mkdirSync(path.dirname(file), { recursive: true });
   const me: Holder = { pid: process.pid, host: os.hostname(), started: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {

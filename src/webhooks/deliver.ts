@@ -9,6 +9,7 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import { parseRetryAfter } from '../flow/retry-after.js';
 import { guardedLookup } from '../image/address-policy.js';
+import { redactedPrefix } from '../secrets.js';
 import { deliveryHeaders } from './signing.js';
 
 export const DEFAULT_DELIVERY_TIMEOUT_MS = 15_000;
@@ -43,7 +44,7 @@ async function readStart(body: Dispatcher.ResponseData['body']): Promise<string>
   for await (const chunk of body) {
     if (kept.length < KEPT_BODY) kept += (chunk as Buffer).toString('utf8');
   }
-  return kept.slice(0, KEPT_BODY);
+  return redactedPrefix(kept, KEPT_BODY);
 }
 
 function describe(error: unknown, timedOut: boolean, timeoutMs: number): string {

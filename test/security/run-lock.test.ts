@@ -3,13 +3,13 @@
  * first, instead of paying for the same images again and interleaving two journals.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireRunLock, lockPath } from '../../src/runs/run-lock.js';
-import { runCli } from '../support/cli.js';
+import { readRecords, runCli } from '../support/cli.js';
 import { tempDir } from '../support/images.js';
 import {
   type CompatibleServer,
@@ -20,21 +20,21 @@ import {
 describe('acquireRunLock', () => {
   it('refuses a second holder while the first lives, and frees the lock on release', async () => {
     const state = await tempDir();
-    const first = acquireRunLock(state, 'out.jsonl', () => {});
-    expect(() => acquireRunLock(state, 'out.jsonl', () => {})).toThrow(
+    const first = acquireRunLock(path.join(state, 'out.jsonl'), () => {});
+    expect(() => acquireRunLock(path.join(state, 'out.jsonl'), () => {})).toThrow(
       expect.objectContaining({ code: 'RUN_LOCKED', message: expect.stringContaining(`pid ${process.pid}`) }),
     );
-    const other = acquireRunLock(state, 'other.jsonl', () => {}); // another results file: its own lock
+    const other = acquireRunLock(path.join(state, 'other.jsonl'), () => {}); // another results file: its own lock
     first.release();
     first.release(); // twice is harmless
     expect(existsSync(first.file)).toBe(false);
-    acquireRunLock(state, 'out.jsonl', () => {}).release();
+    acquireRunLock(path.join(state, 'out.jsonl'), () => {}).release();
     other.release();
   });
 
   it('takes over a lock whose process is gone, or that cannot be read, with a warning', async () => {
     const state = await tempDir();
-    const file = lockPath(state, 'out.jsonl');
+    const file = lockPath(path.join(state, 'out.jsonl'));
     await mkdir(path.dirname(file), { recursive: true });
     for (const content of [
       JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), started: '2026-01-01T00:00:00Z' }),
@@ -42,7 +42,7 @@ describe('acquireRunLock', () => {
     ]) {
       await writeFile(file, content);
       const warnings: string[] = [];
-      const lock = acquireRunLock(state, 'out.jsonl', (m) => warnings.push(m));
+      const lock = acquireRunLock(path.join(state, 'out.jsonl'), (m) => warnings.push(m));
       expect(warnings.join(' ')).toContain('taking over the lock of a run that is gone');
       expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ pid: process.pid });
       lock.release();
@@ -51,10 +51,10 @@ describe('acquireRunLock', () => {
 
   it('never takes over a lock held on another host', async () => {
     const state = await tempDir();
-    const file = lockPath(state, 'out.jsonl');
+    const file = lockPath(path.join(state, 'out.jsonl'));
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, JSON.stringify({ pid: 2 ** 22 + 1, host: 'another-machine', started: 'then' }));
-    expect(() => acquireRunLock(state, 'out.jsonl', () => {})).toThrow(/another-machine/);
+    expect(() => acquireRunLock(path.join(state, 'out.jsonl'), () => {})).toThrow(/another-machine/);
   });
 });
 
@@ -97,7 +97,7 @@ describe('the same command started twice', () => {
     const env = { OPENAI_API_KEY: 'sk-test-lock-00000000' };
     const first = runCli(args, { env });
     // Start the second once the first holds the lock.
-    const lock = lockPath(path.join(dir, 's'), path.join(dir, 'out', 'r.jsonl'));
+    const lock = lockPath(path.join(dir, 'out', 'r.jsonl'));
     for (let i = 0; i < 200 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 50));
     expect(existsSync(lock)).toBe(true);
     const second = await runCli(args, { env });
@@ -106,6 +106,50 @@ describe('the same command started twice', () => {
     const done = await first;
     expect(done.code, done.stderr).toBe(0);
     expect(server.calls).toHaveLength(3);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('a symlink to the results file and another --state-dir meet the same lock', async () => {
+    const pattern = await writeSimplePattern(dir);
+    const results = path.join(dir, 'out2', 'r.jsonl');
+    await mkdir(path.dirname(results), { recursive: true });
+    await writeFile(results, '');
+    const link = path.join(dir, 'link.jsonl');
+    await symlink(results, link);
+    const args = (out: string, state: string) => [
+      'run',
+      dir,
+      '-p',
+      pattern,
+      '-o',
+      out,
+      '--state-dir',
+      path.join(dir, state),
+      '--provider',
+      'openai',
+      '--base-url',
+      server.baseUrl,
+      '--concurrency',
+      '1',
+      '--no-progress',
+    ];
+    const env = { OPENAI_API_KEY: 'sk-test-lock-00000000' };
+    const calls = server.calls.length;
+    const first = runCli(args(results, 's-one'), { env });
+    const lock = `${results}.lock`;
+    for (let i = 0; i < 200 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(lock)).toBe(true);
+    // --fresh: nothing else (the resume check of another state folder) stops it but the lock.
+    const second = await runCli([...args(link, 's-two'), '--fresh'], { env });
+    expect(second.code, second.stderr).toBe(2);
+    expect(second.stderr).toContain('error [RUN_LOCKED]');
+    const done = await first;
+    expect(done.code, done.stderr).toBe(0);
+    expect(server.calls.length - calls).toBe(3); // each image paid once
+    // One journal, not two interleaved: one record per input.
+    const inputs = (await readRecords(results)).map((r) => r.input);
+    expect(new Set(inputs).size).toBe(inputs.length);
+    expect(inputs.filter((input) => input.endsWith('.png'))).toHaveLength(3);
     expect(existsSync(lock)).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { timelineFromLog } from '../../metrics/log-timeline.js';
 import { formatPercent, formatUsd } from '../../report/html.js';
 import { writeReport } from '../../report/index.js';
+import { checkOutputTargets } from '../../runs/output-guard.js';
 import type { ReportFlags } from '../report.js';
 
 function packageVersion(): string {
@@ -13,6 +14,13 @@ function packageVersion(): string {
 }
 
 export async function reportAction(results: string, flags: ReportFlags): Promise<void> {
+  // Never over the results or log it reads, nor over a file that is not a report, unless --overwrite.
+  await checkOutputTargets({
+    outputs: [{ flag: '-o', option: 'out', file: flags.out, kind: 'report' }],
+    reads: { results, log: flags.log },
+    inputs: [],
+    overwrite: flags.overwrite ?? false,
+  });
   const events = flags.log ? await timelineFromLog(flags.log) : [];
   const figures = await writeReport({
     results,

@@ -7,18 +7,19 @@
  */
 import path from 'node:path';
 import { openCache } from '../../cache/open-cache.js';
+import { configFileFor } from '../../config/file.js';
 import { defaultConcurrency } from '../../image/parallelism.js';
 import { checkReportTarget } from '../../report/target.js';
 import { recordCostEstimator, requirePrices } from '../../runs/budget.js';
 import { CombinedWriter } from '../../runs/combine.js';
 import { FailureLog } from '../../runs/failures.js';
 import { argumentsAndList, countInputs, expandInputs } from '../../runs/inputs.js';
-import { checkResultsTarget } from '../../runs/output-guard.js';
+import { checkOutputTargets } from '../../runs/output-guard.js';
 import { type ConfidencePolicy, defaultMinConfidence } from '../../runs/quality.js';
 import { RenderOutputs } from '../../runs/render-outputs.js';
 import { planResume } from '../../runs/resume.js';
 import { runBatch } from '../../runs/run.js';
-import { acquireRunLock } from '../../runs/run-lock.js';
+import { acquireRunLock, lockPath } from '../../runs/run-lock.js';
 import { RunSummary } from '../../runs/summary.js';
 import { defaultConcurrencyFor, limiterFrom } from '../provider-settings.js';
 import type { RunFlags } from '../run.js';
@@ -48,6 +49,29 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
   const batchBackend = flags.batchApi ? batchBackendFor(flags.provider, setup.providerOptions) : undefined;
   // A report that cannot be written fails now, not after the images were paid for.
   if (flags.report) await checkReportTarget(flags.report, '--report');
+  // No output is the pattern, a rules, list or config file, an input, another output, or a
+  // file visionpipe did not write: checked before the log, --failures or -o is opened.
+  await checkOutputTargets({
+    outputs: [
+      { flag: '-o', option: 'out', file: flags.out, kind: 'results' },
+      flags.failures
+        ? { flag: '--failures', option: 'failures', file: flags.failures, kind: 'failures' }
+        : undefined,
+      flags.combine
+        ? { flag: '--combine', option: 'combine', file: flags.combine, kind: 'combine' }
+        : undefined,
+      flags.report ? { flag: '--report', option: 'report', file: flags.report, kind: 'report' } : undefined,
+      flags.logFile ? { flag: '--log-file', option: 'logFile', file: flags.logFile, kind: 'log' } : undefined,
+    ],
+    reads: {
+      pattern: flags.pattern,
+      routes: flags.route,
+      list: flags.list,
+      config: configFileFor(flags.config),
+    },
+    inputs: flags.watch ? [...inputs, flags.watch] : inputs,
+    overwrite: flags.overwrite ?? false,
+  });
   const session = await startRunSession(flags);
   const { progress, warn, observers, interrupt } = session;
   try {
@@ -55,6 +79,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     // Never read our own outputs back as inputs: the results file, the format folder, the state.
     const exclude = [
       flags.out,
+      lockPath(flags.out),
       stateDir,
       ...(flags.formatDir ? [flags.formatDir] : []),
       ...(flags.failures ? [flags.failures] : []),
@@ -121,14 +146,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
         pattern: flags.pattern,
         results: path.resolve(flags.out),
       });
-      // -o is never the pattern, a rules or list file, an input, or a file visionpipe did not write.
-      await checkResultsTarget({
-        out: flags.out,
-        reads: { pattern: flags.pattern, routes: flags.route, list: flags.list },
-        inputs,
-        overwrite: flags.overwrite ?? false,
-      });
-      const lock = acquireRunLock(stateDir, flags.out, warn); // one run per results file (run-lock.ts)
+      const lock = acquireRunLock(flags.out, warn); // one run per results file (run-lock.ts)
       releaseLock = () => lock.release();
       const plan = await planResume({
         out: flags.out,

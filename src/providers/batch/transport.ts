@@ -7,7 +7,7 @@
 import { type ErrorCode, VisionpipeError } from '../../errors.js';
 import { type HttpRequest, httpRequest } from '../http.js';
 import { httpStatusError } from '../http-errors.js';
-import { redactSecrets } from '../secrets.js';
+import { redactedPrefix, redactSecrets } from '../secrets.js';
 
 /**
  * Results files are text only (no images) but a 50 000-request batch can still reach a
@@ -28,7 +28,7 @@ export async function downloadText(request: Omit<HttpRequest, 'method' | 'body'>
   });
   const text = response.body.toString('utf8');
   if (response.status < 200 || response.status >= 300) {
-    let body: unknown = text.slice(0, 300);
+    let body: unknown = redactedPrefix(text, 300, { secrets: request.secrets });
     try {
       body = JSON.parse(text);
     } catch {}
@@ -91,7 +91,7 @@ export function requestError(
   secrets: ReadonlyArray<string | undefined>,
 ): VisionpipeError {
   const code = (type !== undefined ? ERROR_TYPES[type] : undefined) ?? 'PROVIDER_UNAVAILABLE';
-  const said = message ? `: ${message.slice(0, 500)}` : '';
+  const said = message ? `: ${redactedPrefix(message, 500, { secrets })}` : '';
   return new VisionpipeError(
     code,
     redactSecrets(
