@@ -29,6 +29,7 @@
  *
  * A config named with `--config` is the user's own choice and is used silently, as before.
  */
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { VisionpipeError } from '../errors.js';
 import {
   defaultPriceTable,
@@ -105,11 +106,29 @@ export function remoteHostOf(form: HostForm, value: string): string | undefined 
   } catch {
     return redactUrl(text);
   }
-  // postgres://user@/db?host=/run/postgresql is a Unix socket; ?host=name overrides the authority.
-  const queryHost = url.searchParams.get('host') ?? url.searchParams.get('hostaddr') ?? undefined;
-  if (queryHost?.startsWith('/')) return undefined;
-  const host = queryHost ?? url.hostname;
-  return host === '' || isLocal(host) ? undefined : host;
+  // Clients read query hosts differently (node-postgres: the last `host=` overrides the
+  // authority; ioredis: the authority wins, a query `host` fills in when it is empty), so
+  // every host the URL names must be local, and a host given twice is not trusted at all.
+  const queryHosts = ['host', 'hostaddr'].flatMap((key) => url.searchParams.getAll(key));
+  if (['host', 'hostaddr'].some((key) => url.searchParams.getAll(key).length > 1))
+    return `${queryHosts.join(', ')} (host given more than once)`;
+  const candidates = [url.hostname, ...queryHosts];
+  if (/^(postgres(ql)?|socket):/i.test(text)) candidates.push(postgresHost(text));
+  // libpq lists several hosts with commas; a path (`/run/postgresql`) is a Unix socket.
+  const remote = candidates
+    .flatMap((host) => host.split(','))
+    .map((host) => host.trim())
+    .find((host) => host !== '' && !host.startsWith('/') && !/^%2f/i.test(host) && !isLocal(host));
+  return remote;
+}
+
+/** The host node-postgres connects to for this URL, read by its own parser (pg-connection-string). */
+function postgresHost(text: string): string {
+  try {
+    return parseConnectionString(text).host ?? '';
+  } catch {
+    return redactUrl(text);
+  }
 }
 
 /** A host name or address (IPv6 with or without brackets) that is this machine's loopback. */
