@@ -179,6 +179,21 @@ export function checkImplicitConfig({
       );
     }
   }
+  // A planted file must not turn a local run into a cloud one through triage or escalation:
+  // either would send the images to that provider while the run says "provider local".
+  if (provider === 'local')
+    for (const key of ['triage', 'escalateTo'] as const) {
+      const value = config[key];
+      if (typeof value !== 'string' || given(key) || !uses(key)) continue;
+      const target = value.split(':')[0]?.trim() ?? '';
+      if (target === 'local') continue;
+      throw new VisionpipeError(
+        'INVALID_OPTION',
+        `${file} was found in the working folder and sets ${key} to ${value}: the run is local, but images would go to ${target}. ` +
+          `Name the file to use it (--config FILE or VISIONPIPE_CONFIG=FILE), give ${key} yourself (${flagOf(key)}), or remove ${key} from it`,
+        { option: 'config' },
+      );
+    }
   for (const [key, form] of DESTINATIONS) {
     if (form === undefined || form === 'endpoint' || given(key)) continue;
     if (SERVICE_ONLY.has(key) && !uses(key)) continue;
@@ -201,6 +216,11 @@ export function checkImplicitConfig({
     `provider ${provider}${providerFlag === undefined && config.provider ? ' (from the file)' : ''}`,
   ];
   parts.push(`endpoint ${baseUrlFlag ? `${redactUrl(baseUrlFlag)} (--base-url)` : 'default'}`);
+  // Every provider the run may call: triage and escalation too, not only the main one.
+  for (const key of ['triage', 'escalateTo'] as const) {
+    const value = config[key];
+    if (typeof value === 'string' && !given(key)) parts.push(`${key} ${redactUrl(value)}`);
+  }
   for (const [key] of DESTINATIONS) {
     // The command line's value is used instead of the file's, so the file's is not announced.
     if (key === 'baseUrl' || given(key)) continue;
