@@ -12,7 +12,9 @@
  * - header lines that carry credentials (`Authorization:`, `x-api-key:`, `api-key:`,
  *   `x-goog-api-key:`, `Cookie:`), in any case, with `:` or `=`;
  * - URL credentials: `user:password@` and secret query parameters (`key`, `api_key`, `token`,
- *   `access_token`, `sig`, `signature`, `X-Amz-Signature`, `X-Goog-Credential`, `password`…).
+ *   `access_token`, `sig`, `signature`, `X-Amz-Signature`, `X-Goog-Credential`, `password`,
+ *   `pwd`, `ticket`, `hmac`, `jwt`, CloudFront's `Policy` and `Key-Pair-Id`…), in the query
+ *   or in the fragment (`#access_token=…`).
  *
  * What is hidden becomes `[redacted]`; the rest of the text is left as it was.
  */
@@ -63,12 +65,14 @@ export const SECRET_QUERY_PARAMETERS: ReadonlySet<string> = new Set([
 
 /**
  * Names that hold a credential whatever their prefix: `private_token`, `auth_token`,
- * `access_key`, `secret_key`, `sessionid`, `X-Amz-Security-Token`… (lower case, after
- * `SECRET_QUERY_PARAMETERS`): a word ending in token, secret, password, credential or
- * signature, a `…key` after api/access/secret/private/auth/session, or a session id.
+ * `access_key`, `secret_key`, `sessionid`, `X-Amz-Security-Token`, `db_pwd`,
+ * `service_ticket`, `x-hmac`, `jwt`… (lower case, after `SECRET_QUERY_PARAMETERS`): a word
+ * ending in token, secret, password/passwd/pwd, credential, signature, ticket, hmac, jwt
+ * or policy (CloudFront's signed `Policy`), a `…key` after api/access/secret/private/auth/
+ * session, a key pair id (CloudFront's `Key-Pair-Id`), or a session id.
  */
 const SECRET_QUERY_NAME =
-  /(?:token|secret|passw(?:or)?d|credentials?|signature|(?:api|access|secret|private|auth|session)[_.-]?key|^session(?:[_.-]?id)?|^sid)$/;
+  /(?:token|secret|passw(?:or)?d|pwd|credentials?|signature|ticket|hmac|jwt|policy|key[_.-]?pair[_.-]?id|(?:api|access|secret|private|auth|session)[_.-]?key|^session(?:[_.-]?id)?|^sid)$/;
 
 /** Whether a query parameter (its decoded name, any case) holds a credential. */
 export function isSecretQueryParameter(name: string): boolean {
@@ -78,8 +82,11 @@ export function isSecretQueryParameter(name: string): boolean {
 
 /** `scheme://user:password@` anywhere in a text. */
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']*@/gi;
-/** `?name=value` / `&name=value` anywhere in a text. */
-const QUERY_PARAMETER = /([?&])([^=&\s"'#]+)=([^&\s"'#]*)/g;
+/**
+ * `?name=value` / `&name=value` anywhere in a text, and `#name=value`: a fragment's
+ * parameters (`#access_token=…`, OAuth's implicit flow) are read like the query's.
+ */
+const QUERY_PARAMETER = /([?&#])([^=&\s"'#]+)=([^&\s"'#]*)/g;
 
 const ENV_SECRET_NAME = /(?:API_KEY|APIKEY|TOKEN|SECRET|PASSWORD)$/i;
 
@@ -170,6 +177,10 @@ export function urlHasCredentials(url: string): boolean {
   }
   if (parsed.username !== '' || parsed.password !== '') return true;
   for (const name of parsed.searchParams.keys()) if (isSecretQueryParameter(name)) return true;
+  // A fragment's parameters (`#access_token=…`, or `#/cb?token=…`) count like the query's.
+  const fragment = parsed.hash.slice(1);
+  for (const part of fragment.split('?'))
+    for (const name of new URLSearchParams(part).keys()) if (isSecretQueryParameter(name)) return true;
   return false;
 }
 

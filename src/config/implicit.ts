@@ -29,6 +29,7 @@
  *
  * A config named with `--config` is the user's own choice and is used silently, as before.
  */
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { VisionpipeError } from '../errors.js';
 import {
   defaultPriceTable,
@@ -105,11 +106,29 @@ export function remoteHostOf(form: HostForm, value: string): string | undefined 
   } catch {
     return redactUrl(text);
   }
-  // postgres://user@/db?host=/run/postgresql is a Unix socket; ?host=name overrides the authority.
-  const queryHost = url.searchParams.get('host') ?? url.searchParams.get('hostaddr') ?? undefined;
-  if (queryHost?.startsWith('/')) return undefined;
-  const host = queryHost ?? url.hostname;
-  return host === '' || isLocal(host) ? undefined : host;
+  // Clients read query hosts differently (node-postgres: the last `host=` overrides the
+  // authority; ioredis: the authority wins, a query `host` fills in when it is empty), so
+  // every host the URL names must be local, and a host given twice is not trusted at all.
+  const queryHosts = ['host', 'hostaddr'].flatMap((key) => url.searchParams.getAll(key));
+  if (['host', 'hostaddr'].some((key) => url.searchParams.getAll(key).length > 1))
+    return `${queryHosts.join(', ')} (host given more than once)`;
+  const candidates = [url.hostname, ...queryHosts];
+  if (/^(postgres(ql)?|socket):/i.test(text)) candidates.push(postgresHost(text));
+  // libpq lists several hosts with commas; a path (`/run/postgresql`) is a Unix socket.
+  const remote = candidates
+    .flatMap((host) => host.split(','))
+    .map((host) => host.trim())
+    .find((host) => host !== '' && !host.startsWith('/') && !/^%2f/i.test(host) && !isLocal(host));
+  return remote;
+}
+
+/** The host node-postgres connects to for this URL, read by its own parser (pg-connection-string). */
+function postgresHost(text: string): string {
+  try {
+    return parseConnectionString(text).host ?? '';
+  } catch {
+    return redactUrl(text);
+  }
 }
 
 /** A host name or address (IPv6 with or without brackets) that is this machine's loopback. */
@@ -160,6 +179,21 @@ export function checkImplicitConfig({
       );
     }
   }
+  // A planted file must not turn a local run into a cloud one through triage or escalation:
+  // either would send the images to that provider while the run says "provider local".
+  if (provider === 'local')
+    for (const key of ['triage', 'escalateTo'] as const) {
+      const value = config[key];
+      if (typeof value !== 'string' || given(key) || !uses(key)) continue;
+      const target = value.split(':')[0]?.trim() ?? '';
+      if (target === 'local') continue;
+      throw new VisionpipeError(
+        'INVALID_OPTION',
+        `${file} was found in the working folder and sets ${key} to ${value}: the run is local, but images would go to ${target}. ` +
+          `Name the file to use it (--config FILE or VISIONPIPE_CONFIG=FILE), give ${key} yourself (${flagOf(key)}), or remove ${key} from it`,
+        { option: 'config' },
+      );
+    }
   for (const [key, form] of DESTINATIONS) {
     if (form === undefined || form === 'endpoint' || given(key)) continue;
     if (SERVICE_ONLY.has(key) && !uses(key)) continue;
@@ -182,6 +216,11 @@ export function checkImplicitConfig({
     `provider ${provider}${providerFlag === undefined && config.provider ? ' (from the file)' : ''}`,
   ];
   parts.push(`endpoint ${baseUrlFlag ? `${redactUrl(baseUrlFlag)} (--base-url)` : 'default'}`);
+  // Every provider the run may call: triage and escalation too, not only the main one.
+  for (const key of ['triage', 'escalateTo'] as const) {
+    const value = config[key];
+    if (typeof value === 'string' && !given(key)) parts.push(`${key} ${redactUrl(value)}`);
+  }
   for (const [key] of DESTINATIONS) {
     // The command line's value is used instead of the file's, so the file's is not announced.
     if (key === 'baseUrl' || given(key)) continue;

@@ -17,6 +17,8 @@
  * | enumValues    | 1 000   | values of one enum (or `const`)                                       |
  * | enumValuesTotal | 5 000 | values of every enum in the schema after `$ref`s are inlined          |
  * | promptBytes   | 256 KiB | the instructions plus the expanded schema as JSON: the text every request carries |
+ * | refChain      | 32      | `$ref`s followed to resolve one field (`a` → `b` → `c` is 2)           |
+ * | refSteps      | 1 000 000 | `$ref`s followed in the whole schema, each counting 1 plus the keywords of its target |
  *
  * Sources: OpenAI structured outputs accept at most 5 000 properties, 10 levels of
  * nesting and 1 000 enum values in all; the budgets leave room for other providers and the
@@ -39,6 +41,8 @@ export const PATTERN_LIMITS = {
   enumValues: 1_000,
   enumValuesTotal: 5_000,
   promptBytes: 256 * 1024,
+  refChain: 32,
+  refSteps: 1_000_000,
 } as const;
 
 export type PatternLimitName = keyof typeof PATTERN_LIMITS;
@@ -122,6 +126,35 @@ export class SchemaBudget {
 
   leave(): void {
     this.depth -= 1;
+  }
+
+  private refSteps = 0;
+
+  /**
+   * Called for each `$ref` followed: `chain` is how many were followed for this field so
+   * far (this one included), `targetKeys` the keywords its target copies. A chain of 45 000
+   * `$ref`s, or 9 000 fields each at the end of a 3 000-long chain, stops here at once
+   * instead of costing minutes of CPU.
+   */
+  followRef(path: string, chain: number, targetKeys: number): void {
+    this.refSteps += 1 + targetKeys;
+    if (chain > PATTERN_LIMITS.refChain)
+      throw overBudget(
+        this.origin,
+        'refChain',
+        `more than ${PATTERN_LIMITS.refChain} $refs followed one after another at ${shortPath(path)}`,
+      );
+    if (this.refSteps > PATTERN_LIMITS.refSteps)
+      throw overBudget(
+        this.origin,
+        'refSteps',
+        `resolving the schema's $refs takes more than ${PATTERN_LIMITS.refSteps} steps (reached at ${shortPath(path)}); check for $refs used many times`,
+      );
+  }
+
+  /** How many `$ref` steps were taken so far (tests read it). */
+  get refStepsTaken(): number {
+    return this.refSteps;
   }
 }
 

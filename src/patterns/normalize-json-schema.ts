@@ -57,7 +57,18 @@ interface Context {
   requiredFields: string[];
   /** Depth, nodes and bytes of the expanded schema so far (budget.ts): `$ref` bombs stop here. */
   budget: SchemaBudget;
+  /**
+   * `$ref`s followed by the fields enclosing the one being read: meeting one again is
+   * recursion. A set, added to and taken from as fields are entered and left, so each
+   * check is O(1) however long the path (a copied list made chains quadratic).
+   */
+  activeRefs: Set<string>;
+  /** Warnings left out past MAX_WARNINGS. */
+  warningsLeftOut: number;
 }
+
+/** Warnings kept for one schema; a schema with 45 000 unknown keywords says so once, not 45 000 times. */
+export const MAX_WARNINGS = 20;
 
 /** The normalised schema and what normalisation learnt about the pattern on the way. */
 export interface NormalizedSchema {
@@ -66,6 +77,8 @@ export interface NormalizedSchema {
   requiredFields: string[];
   /** See Pattern.warnings. */
   warnings: string[];
+  /** `$ref` steps taken (SchemaBudget.followRef): linear in the schema, whatever its shape. */
+  refSteps?: number;
 }
 
 type EnumValue = string | number | boolean | null;
@@ -79,7 +92,8 @@ function fail(ctx: Context, path: string, message: string): never {
 }
 
 function warn(ctx: Context, path: string, message: string): void {
-  ctx.warnings.push(`${where(path)}: ${message}`);
+  if (ctx.warnings.length < MAX_WARNINGS) ctx.warnings.push(`${where(path)}: ${message}`);
+  else ctx.warningsLeftOut += 1;
 }
 
 function resolveRef(ctx: Context, ref: string, path: string): unknown {
@@ -122,20 +136,21 @@ function scalarTypeOf(value: unknown): string | undefined {
 interface Flat {
   schema: Record<string, unknown>;
   nullable: boolean;
-  refs: readonly string[];
+  /** The `$ref`s this node followed, in order (none is in ctx.activeRefs). */
+  refs: string[];
 }
 
 /** Inlines `$ref`, one-entry `allOf` and nullable `anyOf`/`oneOf` into one plain schema object. */
-function flatten(raw: unknown, path: string, ctx: Context, refs: readonly string[]): Flat {
+function flatten(raw: unknown, path: string, ctx: Context): Flat {
   let current = raw;
   let nullable = false;
-  let seen = refs;
+  const followed = new Set<string>();
   for (;;) {
     if (!isPlainObject(current)) fail(ctx, path, `must be a schema object (got ${describeValue(current)})`);
     const { $ref, allOf, anyOf, oneOf, ...rest } = current;
     if ($ref !== undefined) {
       if (typeof $ref !== 'string') fail(ctx, path, `$ref must be a string (got ${describeValue($ref)})`);
-      if (seen.includes($ref))
+      if (followed.has($ref) || ctx.activeRefs.has($ref))
         fail(
           ctx,
           path,
@@ -144,7 +159,8 @@ function flatten(raw: unknown, path: string, ctx: Context, refs: readonly string
       const target = resolveRef(ctx, $ref, path);
       if (!isPlainObject(target))
         fail(ctx, path, `$ref ${describeValue($ref)} points to ${describeValue(target)}, not a schema`);
-      seen = [...seen, $ref];
+      followed.add($ref);
+      ctx.budget.followRef(path, followed.size, Object.keys(target).length);
       // Keywords beside $ref (description, title, nullable…) refine the target.
       current = {
         ...target,
@@ -185,7 +201,7 @@ function flatten(raw: unknown, path: string, ctx: Context, refs: readonly string
         `${keyword} is only supported as "X or null" or as a union of scalar types (string, number, integer, boolean)`,
       );
     }
-    return { schema: current, nullable, refs: seen };
+    return { schema: current, nullable, refs: [...followed] };
   }
 }
 
@@ -294,10 +310,9 @@ function normalizeField(
   field: string,
   required: boolean,
   ctx: Context,
-  refs: readonly string[],
 ): SchemaNode {
   const at = ctx.requiredFields.length; // a list comes before its items' fields
-  const child = normalizeNode(raw, path, field, ctx, refs);
+  const child = normalizeNode(raw, path, field, ctx);
   const declaredNull = valueTypes(child).length < (Array.isArray(child.type) ? child.type.length : 1);
   const scalar = isScalar(child);
   const mustHaveItems = (child.minItems ?? 0) > 0;
@@ -305,14 +320,8 @@ function normalizeField(
   return !required || scalar || mustHaveItems ? makeNullable(child) : child;
 }
 
-function normalizeNode(
-  raw: unknown,
-  path: string,
-  field: string,
-  ctx: Context,
-  refs: readonly string[],
-): SchemaNode {
-  const { schema, nullable, refs: inner } = flatten(raw, path, ctx, refs);
+function normalizeNode(raw: unknown, path: string, field: string, ctx: Context): SchemaNode {
+  const { schema, nullable, refs } = flatten(raw, path, ctx);
   const values = enumValues(schema, path, ctx);
   const types = readTypes(schema, values, path, ctx);
   if (nullable || schema.nullable === true) types.push('null');
@@ -327,6 +336,7 @@ function normalizeNode(
   if (values) node.enum = types.includes('null') && !values.includes(null) ? [...values, null] : values;
   node = { ...node, ...readConstraints(schema, types, path, ctx) };
   ctx.budget.enter(path, JSON.stringify(node).length);
+  for (const ref of refs) ctx.activeRefs.add(ref);
 
   if (types.includes('object')) {
     const properties = schema.properties;
@@ -348,7 +358,6 @@ function normalizeNode(
           `${field}/${segment}`,
           required.includes(key),
           ctx,
-          inner,
         );
         return [key, child];
       }),
@@ -363,8 +372,9 @@ function normalizeNode(
         path,
         `an array needs "items" with one schema for its elements (got ${describeValue(items)})`,
       );
-    node.items = normalizeNode(items, `${path}/items`, `${field}/*`, ctx, inner);
+    node.items = normalizeNode(items, `${path}/items`, `${field}/*`, ctx);
   }
+  for (const ref of refs) ctx.activeRefs.delete(ref);
   ctx.budget.leave();
   return node;
 }
@@ -376,9 +386,11 @@ export function normalizeJsonSchema(raw: Record<string, unknown>, origin: string
     warnings: [],
     requiredFields: [],
     budget: new SchemaBudget(origin),
+    activeRefs: new Set(['#']),
+    warningsLeftOut: 0,
   };
   // The root's type is checked before anything below it, so the message is about the root.
-  const { schema } = flatten(raw, '', ctx, ['#']);
+  const { schema } = flatten(raw, '', ctx);
   const types = readTypes(schema, enumValues(schema, '', ctx), '', ctx).filter((t) => t !== 'null');
   if (types.length !== 1 || types[0] !== 'object')
     fail(
@@ -386,11 +398,17 @@ export function normalizeJsonSchema(raw: Record<string, unknown>, origin: string
       '',
       `the root must be an object schema (got type ${describeValue(types.length === 1 ? types[0] : types)})`,
     );
-  const node = normalizeNode(raw, '', '', ctx, ['#']);
+  const node = normalizeNode(raw, '', '', ctx);
+  const warnings = [...ctx.warnings];
+  if (ctx.warningsLeftOut > 0)
+    warnings.push(
+      `json_schema: ${ctx.warningsLeftOut} more warning${ctx.warningsLeftOut === 1 ? '' : 's'} like these not shown (the first ${MAX_WARNINGS} are)`,
+    );
   return {
     schema: { ...node, type: 'object' } as ObjectSchema,
     requiredFields: ctx.requiredFields,
-    warnings: ctx.warnings,
+    warnings,
+    refSteps: ctx.budget.refStepsTaken,
   };
 }
 

@@ -8,7 +8,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { VisionpipeError } from '../errors.js';
-import { boundedRegExp } from './bounded-regexp.js';
+import { boundedRegExp, REGEXP_BUDGET_MS, withRegexpBudget } from './bounded-regexp.js';
 import { addFormats, FORMAT_DESCRIPTIONS } from './formats.js';
 import { describeValue, hasOwn, pointerSegment } from './objects.js';
 import type { Pattern, SchemaNode, ValidationIssue } from './types.js';
@@ -127,8 +127,17 @@ export function validateOutput(pattern: Pick<Pattern, 'schema'>, output: unknown
 /** Every way `value` fails one schema node (a field's own schema, for engines that fill fields one by one). */
 export function issuesAgainst(schema: SchemaNode, value: unknown): ValidationIssue[] {
   const validate = validatorFor(schema);
-  if (validate(value)) return [];
-  return (validate.errors ?? []).map((error) => toIssue(error, value));
+  const { value: valid, exhausted } = withRegexpBudget(() => validate(value));
+  if (valid && !exhausted) return [];
+  const issues = (validate.errors ?? []).map((error) => toIssue(error, value));
+  // Spent: the `pattern` tests after that point failed without running (bounded-regexp.ts).
+  if (exhausted)
+    issues.push({
+      path: '',
+      keyword: 'regexpBudget',
+      message: `was not fully checked: regexpBudget (${REGEXP_BUDGET_MS} ms of regular-expression tests per validation) exhausted, the remaining pattern checks fail`,
+    });
+  return issues;
 }
 
 const SHOWN_ISSUES = 3;

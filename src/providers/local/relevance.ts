@@ -19,6 +19,7 @@
  *
  * Measured on the 47 real corpus images and the synthetic samples by bench/triage-kinds.ts.
  */
+import { type BoundedRegExp, boundedRegExp, withRegexpBudget } from '../../patterns/bounded-regexp.js';
 import type { Pattern, SchemaNode } from '../../patterns/types.js';
 import { findLabel, labelsFor } from './labels.js';
 import { buildLayout } from './layout.js';
@@ -73,9 +74,10 @@ type Probe = {
   specific: boolean;
 };
 
-function regexOf(source: string): RegExp | undefined {
+/** A pattern's own `pattern`: someone else's regular expression, so tested with a time limit (bounded-regexp.ts). */
+function regexOf(source: string): BoundedRegExp | undefined {
   try {
-    return new RegExp(source, 'u');
+    return boundedRegExp(source, 'u');
   } catch {
     return undefined;
   }
@@ -187,7 +189,8 @@ export function judgeRelevance(page: OcrPage, pattern: Pattern | undefined, minW
   const text = page.lines.map((line) => line.words.map((w) => w.text).join(' ')).join('\n');
   const tokens = tokensOf(page);
   const checks = probes(pattern.schema.properties);
-  const fitting = checks.filter((probe) => probe.test(text, tokens));
+  // One page's probes share one regexp time budget; once spent, a `pattern` probe does not fit.
+  const { value: fitting } = withRegexpBudget(() => checks.filter((probe) => probe.test(text, tokens)));
   const specific = fitting.filter((probe) => probe.specific);
   const lower = text.toLowerCase();
   const kind = kindWords(pattern).find((w) => new RegExp(`\\b${w}\\b`, 'u').test(lower));
