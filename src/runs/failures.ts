@@ -32,7 +32,7 @@ export interface NamedFailure {
 export interface FailureReport {
   /** The first failed inputs, at most NAMED_FAILURES. */
   first: NamedFailure[];
-  /** Failures in all: error records of this run, and its empty and low-confidence outputs. */
+  /** Failures in all: error records of this run, and empty and low-confidence outputs (kept ones included). */
   count: number;
   /** `count` by kind. */
   by_kind: Record<FailureKind, number>;

@@ -47,6 +47,21 @@ describe('what an ok record holds', () => {
     expect(bare.stdout).toContain('all are in results.jsonl (quality "empty")');
   });
 
+  it('a resumed run still lists the kept empty records in --failures and the failed section', async () => {
+    const work = await tempDir('visionpipe-work-');
+    const failures = path.join(work, 'failures.jsonl');
+    const args = ['run', invoice, BLANKISH, '-p', RECEIPT, '--failures', failures];
+    expect((await runCli(args, { cwd: work })).code).toBe(0);
+    const again = await runCli(args, { cwd: work }); // resumes: both records kept
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('failed (1: 1 empty):');
+    expect(again.stdout).toContain(`all 1 in ${failures}`);
+    const listed = (await readFile(failures, 'utf8')).trim().split('\n');
+    expect(listed.map((line) => (JSON.parse(line) as RunRecord & { kind: string }).input)).toEqual([
+      BLANKISH,
+    ]);
+  });
+
   it('lists low-confidence ok records and errors by kind; skipped and good ones are not failures', async () => {
     const work = await tempDir('visionpipe-work-');
     const file = path.join(work, 'failures.jsonl');

@@ -1,7 +1,8 @@
 /**
  * Where each result of `visionpipe run` goes: the progress line, the results journal (with
  * resume bookkeeping), the --format-dir files, the --combine file, the summary and the
- * --failures log. Resumed records are counted apart and never written again.
+ * --failures log. Resumed records are counted apart and never written to the results again;
+ * --failures lists them as it lists this run's.
  */
 import type { CombinedWriter } from '../../runs/combine.js';
 import type { FailureLog } from '../../runs/failures.js';
@@ -43,6 +44,7 @@ export function recordHandler(sinks: RecordSinks): (result: BatchResult) => Prom
     if (resumed) {
       plan.kept(produced);
       summary.addResumed(produced);
+      failures.add(produced); // a kept empty or low-confidence record is still a failure, as --combine keeps it
       await renders?.restore(placed(item), produced); // its file may be missing after a kill
       return;
     }
