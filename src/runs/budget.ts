@@ -124,7 +124,10 @@ export class CostBudget {
   private inFlight = 0;
   /** Whether an image that called a provider has finished (its cost is known, perhaps 0). */
   private priced = false;
-  private stopReason: string | undefined;
+  /** Set when the gate stopped: the worst case it saw for the next image, and the images then in flight. */
+  private stop: { next: number; inFlight: number } | undefined;
+  /** Set when the gate stopped on a cost it cannot count (said as it was then). */
+  private uncountedReason: string | undefined;
   private wake: (() => void) | undefined;
   private estimate: CostEstimator | undefined;
   /** A record whose cost could not be counted, even estimated: the run stops. */
@@ -168,9 +171,26 @@ export class CostBudget {
     return Math.max(near, (this.spent / this.done) * Math.max(this.total, this.done));
   }
 
-  /** Why the run stopped early, or undefined. */
+  /**
+   * Why the run stopped early, or undefined. Worded from what was spent when asked, so it
+   * stays true once the images in flight at the stop have finished: "before exceeding"
+   * only while spent is within the budget; otherwise it names the overshoot and where it
+   * came from.
+   */
   get stopped(): string | undefined {
-    return this.stopReason;
+    if (this.uncountedReason) return this.uncountedReason;
+    if (!this.stop) return undefined;
+    const limit = `$${this.limitUsd}`;
+    const spent = `$${this.spent.toFixed(4)}`;
+    if (this.spent <= this.limitUsd)
+      return `stopped before exceeding the ${limit} budget: spent ${spent}, the next image could cost up to $${this.stop.next.toFixed(4)}`;
+    const over = `$${(this.spent - this.limitUsd).toFixed(4)}`;
+    const inFlight = this.stop.inFlight;
+    return `stopped at the ${limit} budget: spent ${spent}, ${over} over it${
+      inFlight > 0
+        ? `, from ${inFlight} image${inFlight === 1 ? '' : 's'} already in flight when it stopped`
+        : ''
+    } (images can cost more than any before them)`;
   }
 
   /** Hands items on while the budget allows; ends early (setting `stopped`) when it does not. */
@@ -179,11 +199,11 @@ export class CostBudget {
       // Nothing priced yet: one at a time until an image shows what one costs.
       while (!this.priced && this.inFlight > 0) await new Promise<void>((resolve) => (this.wake = resolve));
       if (this.uncounted) {
-        this.stopReason = `stopped: the cost of ${this.uncounted} is unknown and could not be estimated, so the $${this.limitUsd} budget cannot count it (give the model's price in the config's prices); spent $${this.spent.toFixed(4)} counted so far`;
+        this.uncountedReason = `stopped: the cost of ${this.uncounted} is unknown and could not be estimated, so the $${this.limitUsd} budget cannot count it (give the model's price in the config's prices); spent $${this.spent.toFixed(4)} counted so far`;
         return;
       }
       if (this.spent + (this.inFlight + 1) * this.largest > this.limitUsd) {
-        this.stopReason = `stopped before exceeding the $${this.limitUsd} budget: spent $${this.spent.toFixed(4)}, the next image could cost up to $${this.largest.toFixed(4)}`;
+        this.stop = { next: this.largest, inFlight: this.inFlight };
         return;
       }
       this.inFlight++;

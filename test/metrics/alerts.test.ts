@@ -308,6 +308,27 @@ describe('the cost budget projection', () => {
     ]);
   });
 
+  it('words the stop from what was spent: an overshoot by images in flight is named, never "before exceeding"', async () => {
+    const { CostBudget } = await import('../../src/runs/budget.js');
+    const budget = new CostBudget(0.0035);
+    const gate = budget.gate(
+      (async function* () {
+        for (let i = 0; i < 10; i++) yield i;
+      })(),
+    );
+    await gate.next(); // the first image, alone until priced
+    budget.finished(record(0.001));
+    await gate.next(); // room for two more at $0.001 each ($0.001 + 2 × $0.001 ≤ $0.0035)
+    await gate.next();
+    expect((await gate.next()).done).toBe(true); // a third would pass the budget: stopped
+    expect(budget.stopped).toMatch(/^stopped before exceeding the \$0\.0035 budget: spent \$0\.0010/);
+    budget.finished(record(0.0012)); // the two in flight cost more than any before them
+    budget.finished(record(0.002));
+    expect(budget.stopped).toBe(
+      'stopped at the $0.0035 budget: spent $0.0042, $0.0007 over it, from 2 images already in flight when it stopped (images can cost more than any before them)',
+    );
+  });
+
   it('stays quiet while the projected total is below 80 % of the budget', () => {
     const alerts: string[] = [];
     const monitor = new AlertMonitor({ ...ALERT_DEFAULTS, budgetUsd: 10 }, (a) => alerts.push(a.message));
