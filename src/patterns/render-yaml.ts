@@ -22,7 +22,8 @@ const exponentNumber: ScalarTag = {
   },
 };
 
-export function renderYaml(ordered: Record<string, unknown>): string {
+/** Every YAML visionpipe writes for people: the per-image files and `--combine .yaml`. */
+export function renderYaml(ordered: unknown): string {
   return stringify(ordered, {
     compat: 'yaml-1.1',
     lineWidth: 0,

@@ -16,12 +16,12 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { stringify as yamlStringify } from 'yaml';
 import { VisionpipeError } from '../errors.js';
 import { orderBySchema } from '../patterns/order.js';
 import { renderAs } from '../patterns/render.js';
 import { csvRecords, neutralizeFormula, stringifyCsv } from '../patterns/render-csv.js';
 import { escapeXmlText } from '../patterns/render-xml.js';
+import { renderYaml } from '../patterns/render-yaml.js';
 import type { Pattern } from '../patterns/types.js';
 import { redactDeep, redactSecrets } from '../secrets.js';
 
@@ -98,9 +98,8 @@ export class CombinedWriter {
       }
       case 'yaml':
         await this.put(
-          yamlStringify([{ input, pattern: pattern.name, output: orderBySchema(pattern.schema, output) }], {
-            lineWidth: 0,
-          }),
+          // Quoted as the per-image files are: `2025-10-26`, `yes`, `007` stay strings for YAML 1.1 readers.
+          renderYaml([{ input, pattern: pattern.name, output: orderBySchema(pattern.schema, output) }]),
         );
         break;
       case 'xml': {

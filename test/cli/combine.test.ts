@@ -76,8 +76,12 @@ describe('outputs people can use directly', () => {
     expect(array[0]?.pattern).toBe('Receipt');
     // Same command again resumes; the combined file still holds the whole run.
     await runCli([...args, '--combine', 'all.yaml'], { cwd: work });
-    const list = parseYaml(await readFile(path.join(work, 'all.yaml'), 'utf8')) as Array<{ input: string }>;
+    const yamlText = await readFile(path.join(work, 'all.yaml'), 'utf8');
+    const list = parseYaml(yamlText) as Array<{ input: string }>;
     expect(list).toHaveLength(2);
+    // A date string is quoted: a YAML 1.1 reader (PyYAML) would otherwise make it a date.
+    expect(yamlText).toMatch(/: "2024-05-02"$/m);
+    expect(yamlText).not.toMatch(/: 2024-05-02$/m);
     await runCli([...args, '--combine', 'all.xml'], { cwd: work });
     const xml = await readFile(path.join(work, 'all.xml'), 'utf8');
     const doc = new XMLParser({ ignoreAttributes: false }).parse(xml) as {
