@@ -118,19 +118,21 @@ export function withoutUnsupported(
 /**
  * Applies an enforced policy (`--min-confidence X`), per record and per field: an `ok`
  * record under X (its confidence, or most of its values' field confidence) becomes an
- * error record `LOW_CONFIDENCE` that keeps its output (as parsed), confidence and costs;
- * in one that stays `ok`, a field whose own confidence is under X is set to null (the
- * record's `field_confidence` still says what it was).
+ * error record `LOW_CONFIDENCE` that keeps its output, confidence and costs; in both, a
+ * field whose own confidence is under X is set to null (the record's `field_confidence`
+ * still says what it was).
  * Returns the record unchanged otherwise.
  */
 export function enforceConfidence(record: RunRecord, policy: ConfidencePolicy | undefined): RunRecord {
   if (!policy?.enforce || record.status !== 'ok') return record;
-  if (qualityOf(record, policy.min) !== 'low_confidence') {
-    const { output, emptied } = withoutUnsupported(record.output, record.field_confidence, policy.min);
+  // Fields under X are null in either case: a LOW_CONFIDENCE record's output holds no value
+  // the threshold refused (README: fields under X are set to null).
+  const { output, emptied } = withoutUnsupported(record.output, record.field_confidence, policy.min);
+  if (qualityOf(record, policy.min) !== 'low_confidence')
     return emptied.length > 0 ? { ...record, output } : record;
-  }
   return {
     ...record,
+    output,
     status: 'error',
     error: {
       code: 'LOW_CONFIDENCE',

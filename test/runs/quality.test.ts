@@ -127,6 +127,11 @@ describe('confidence per field (field_confidence)', () => {
     expect(enforced.output).toEqual({ vendor_name: null, total: 12, address: { city: 'Leeds', zip: null } });
     expect(enforced.field_confidence).toEqual(record.field_confidence);
     expect(record.output).toMatchObject({ vendor_name: 'DESCRIPTION' }); // the input is not changed
+    // A record that becomes LOW_CONFIDENCE holds no field under the threshold either.
+    const weak = withFields({ vendor_name: 'DESCRIPTION', total: 12 }, { vendor_name: 0.3, total: 0.9 }, 0.3);
+    const refused = enforceConfidence(weak, { min: 0.5, enforce: true, source: '--min-confidence' });
+    expect(refused).toMatchObject({ status: 'error', error: { code: 'LOW_CONFIDENCE' } });
+    expect(refused.output).toEqual({ vendor_name: null, total: 12 });
     // Not enforced (the engine's own calibration only counts): nothing is changed.
     expect(enforceConfidence(record, { min: 0.5, enforce: false, source: 'engine calibration' })).toBe(
       record,
