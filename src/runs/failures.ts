@@ -45,11 +45,17 @@ export interface FailureReport {
 /** The first field and rule a SCHEMA_MISMATCH message lists (`/total must be ≥ 0 …`). */
 function firstIssue(message: string): string | undefined {
   const listed = /conform to pattern "[^"]*": (.+)$/.exec(message)?.[1];
-  return listed?.split('; ')[0]?.replace(/ \(and \d+ more\)$/, '');
+  // Issues start with their field's path (`; /date …`): a `; ` inside an issue's own note is not a split.
+  return listed?.split(/; (?=\/)/)[0]?.replace(/ \(and \d+ more\)$/, '');
 }
 
 /** What to try for a code; undefined for codes where the message says it all. */
-export function nextStep(code: string, example: NamedFailure | undefined): string | undefined {
+export function nextStep(
+  code: string,
+  example: NamedFailure | undefined,
+  /** Whether the user set --min-confidence (else the threshold is the engine's calibration). */
+  minConfidenceSet = true,
+): string | undefined {
   switch (code) {
     case 'RATE_LIMITED':
       return 'the provider kept answering 429: set --rpm (and --tpm) to your account limits, or lower --concurrency';
@@ -60,7 +66,9 @@ export function nextStep(code: string, example: NamedFailure | undefined): strin
     case 'EMPTY_OUTPUT':
       return 'nothing was read: check these images are what the pattern expects (visionpipe pattern check), send larger images (--profile), or add --escalate-to a stronger model';
     case 'LOW_CONFIDENCE':
-      return 'lower --min-confidence, add --escalate-to a stronger model, or send larger images (--profile)';
+      return minConfidenceSet
+        ? 'lower --min-confidence, add --escalate-to a stronger model, or send larger images (--profile)'
+        : "add --escalate-to a stronger model, or send larger images (--profile); the threshold is the engine's calibration (--min-confidence sets your own)";
     case 'MISSING_API_KEY':
     case 'AUTH_FAILED':
       return "check the provider's API key environment variable (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, IMGGO_API_KEY)";
@@ -90,11 +98,18 @@ export class FailureLog {
   private readonly byKind: Record<FailureKind, number> = { error: 0, empty: 0, low_confidence: 0 };
   private stream: WriteStream | undefined;
 
-  private constructor(private readonly file: string | undefined) {}
+  private constructor(
+    private readonly file: string | undefined,
+    private readonly minConfidenceSet: boolean,
+  ) {}
 
-  /** Opens the log; with `file`, every failure is appended to it as a JSONL record (file truncated first). */
-  static async open(file: string | undefined): Promise<FailureLog> {
-    const log = new FailureLog(file);
+  /**
+   * Opens the log; with `file`, every failure is appended to it as a JSONL record (file
+   * truncated first). `minConfidenceSet`: the user gave --min-confidence (the next steps
+   * suggest lowering it only then).
+   */
+  static async open(file: string | undefined, minConfidenceSet = false): Promise<FailureLog> {
+    const log = new FailureLog(file, minConfidenceSet);
     if (file) {
       await mkdir(path.dirname(path.resolve(file)), { recursive: true });
       log.stream = createWriteStream(file, { flags: 'w' });
@@ -126,7 +141,7 @@ export class FailureLog {
   report(): FailureReport {
     const next_steps: FailureReport['next_steps'] = [];
     for (const [code, example] of this.firstByCode) {
-      const step = nextStep(code, example);
+      const step = nextStep(code, example, this.minConfidenceSet);
       if (step) next_steps.push({ code, step });
     }
     return {

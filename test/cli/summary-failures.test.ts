@@ -68,5 +68,19 @@ describe('failures in the summary', () => {
     });
     expect(step).toContain('/total_amount must be ≥ 0 (minimum 0, got -5)');
     expect(step).not.toContain('/date');
+    // A `; ` inside an issue's own note does not cut it (the parenthesis stays closed).
+    const missing = nextStep('SCHEMA_MISMATCH', {
+      input: 'r.png',
+      kind: 'error',
+      code: 'SCHEMA_MISMATCH',
+      message:
+        'r.png: output does not conform to pattern "Receipt": /date is missing (every field must be present; use null when a value is absent); /category is missing (every field must be present; use null when a value is absent)',
+    });
+    expect(missing).toContain(
+      '(/date is missing (every field must be present; use null when a value is absent)): loosen',
+    );
+    // LOW_CONFIDENCE: lowering --min-confidence is suggested only when the user set it.
+    expect(nextStep('LOW_CONFIDENCE', undefined, true)).toContain('lower --min-confidence');
+    expect(nextStep('LOW_CONFIDENCE', undefined, false)).not.toContain('lower --min-confidence');
   });
 });

@@ -106,7 +106,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     let completed = false;
     let confidence: ConfidencePolicy | undefined;
     let combined: CombinedWriter | undefined;
-    const failures = await FailureLog.open(flags.failures);
+    const failures = await FailureLog.open(flags.failures, flags.minConfidence !== undefined);
     let describe = { provider: flags.provider, model: flags.model ?? '' };
     // A second Ctrl-C exits at once: it prints the summary of the records so far first.
     session.partialSummary = () => {
