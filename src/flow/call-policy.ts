@@ -23,6 +23,7 @@
  * (pacing) is not budgeted: like every wait it is published (`callState`) for the
  * progress line. Without a flow, throttles are retried like any retryable failure.
  */
+import { formatDuration } from '../cli/format.js';
 import { VisionpipeError } from '../errors.js';
 import { type CallStateEvent, publish } from '../observe/events.js';
 import { inProviderSpan } from '../observe/spans.js';
@@ -348,7 +349,10 @@ export async function withTimeout<T>(
     outer?.addEventListener('abort', onAbort, { once: true });
     if (Number.isFinite(timeoutMs)) {
       timer = setTimeout(() => {
-        const error = new VisionpipeError('PROVIDER_TIMEOUT', `${label}: no answer within ${timeoutMs} ms`);
+        const error = new VisionpipeError(
+          'PROVIDER_TIMEOUT',
+          `${label}: no answer within ${formatDuration(timeoutMs)}`,
+        );
         controller.abort(error);
         reject(error);
       }, timeoutMs);

@@ -4,9 +4,11 @@
  * compressed responses accepted and decoded, a timeout per request, and transport
  * failures mapped to typed errors. Status codes are mapped in http-errors.ts.
  */
+
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { type FormData, Pool } from 'undici';
+import { formatDuration } from '../cli/format.js';
 import { VisionpipeError } from '../errors.js';
 import { headerValue } from '../flow/headers.js';
 import { type HttpHeaders, httpStatusError } from './http-errors.js';
@@ -108,7 +110,7 @@ function transportError(
   if (timeout.aborted || (code !== undefined && TIMEOUT_CODES.has(code))) {
     return new VisionpipeError(
       'PROVIDER_TIMEOUT',
-      `${request.provider}: no complete answer from ${origin} within ${request.timeoutMs} ms (${phase})`,
+      `${request.provider}: no complete answer from ${origin} within ${formatDuration(request.timeoutMs)} (${phase})`,
       { cause: error },
     );
   }

@@ -79,6 +79,11 @@ describe('http client', () => {
     expect(timeout.code).toBe('PROVIDER_TIMEOUT');
     expect(timeout.retryable).toBe(true);
     expect(timeout.message).toMatch(/^test: no complete answer from http:\/\/127\.0\.0\.1:\d+ within 150 ms/);
+    // A duration as a duration (as --timeout takes it), not a count of milliseconds.
+    const longer = await failure(
+      httpRequest({ provider: 'test', url: `${server.url}/slow`, timeoutMs: 1200 }),
+    );
+    expect(longer.message).toMatch(/within 1\.2 s \(/);
     const aborted = await failure(
       httpRequest({
         provider: 'test',
