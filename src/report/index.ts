@@ -61,7 +61,9 @@ export async function writeReport(options: ReportOptions): Promise<ReportFigures
   const figures = await reportFigures(options.results, options.events, options.warn);
   const listed = [...figures.slowest, ...figures.mostExpensive, ...figures.failed].map((r) => r.input);
   const html = renderReport(figures, {
-    title: options.title ?? `visionpipe run report — ${figures.headline.images} images`,
+    title:
+      options.title ??
+      `visionpipe run report — ${figures.headline.images} image${figures.headline.images === 1 ? '' : 's'}`,
     source: path.resolve(options.results),
     generatedAt: new Date(),
     config: { node: process.version, ...options.config },

@@ -4,7 +4,7 @@
  * flight (not the gap between two runs: the run summary's definition, so both agree), and
  * the page of a document's page among the slowest. Real CLI processes.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { errorRecord, type RunRecord } from '../../src/pipeline/record.js';
@@ -97,6 +97,16 @@ describe('report --json totals', () => {
     // Same definition; the run's clock and the records' finished_at differ by a few ms.
     expect(Math.abs(report.throughput.seconds - summary.throughput.seconds)).toBeLessThan(0.1);
     expect(report.images_per_hour / summary.images_per_hour).toBeCloseTo(1, 1);
+  });
+
+  it('titles a one-image report "1 image", not "1 images"', async () => {
+    const work = await tempDir('visionpipe-report-');
+    const results = path.join(work, 'results.jsonl');
+    await writeFile(results, `${JSON.stringify(record('a.jpg', Date.now(), 1000))}\n`);
+    const made = await runCli(['report', results, '-o', path.join(work, 'report.html')], { cwd: work });
+    expect(made.code, made.stderr).toBe(0);
+    const html = await readFile(path.join(work, 'report.html'), 'utf8');
+    expect(html).toContain('<title>visionpipe run report — 1 image</title>');
   });
 
   it('the run summary counts the same busy time: a pause with nothing in flight is not in its rate', async () => {
