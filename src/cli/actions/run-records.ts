@@ -1,7 +1,8 @@
 /**
  * Where each result of `visionpipe run` goes: the progress line, the results journal (with
  * resume bookkeeping), the --format-dir files, the --combine file, the summary and the
- * --failures log. Resumed records are counted apart and never written again.
+ * --failures log. Resumed records are counted apart and written again only when this run's
+ * --min-confidence judges them otherwise (no call is made for them).
  */
 import type { CombinedWriter } from '../../runs/combine.js';
 import type { FailureLog } from '../../runs/failures.js';
@@ -35,13 +36,20 @@ export function recordHandler(sinks: RecordSinks): (result: BatchResult) => Prom
     item.kind === 'error' ? item : { ...item, rel: formatRelativePath(item, sinks.severalArguments) };
   return async ({ item, record: raw, resumed }: BatchResult) => {
     // Judged once, here: the record, the summary and --failures read the same `quality`.
-    const produced = withQuality(resumed ? raw : enforceConfidence(raw, confidence), confidence?.min);
+    // A resumed record is judged again by this run's threshold (its field_confidence is
+    // kept): nothing is paid again, and the results file says what the summary counts.
+    const enforced = enforceConfidence(raw, confidence);
+    const produced = withQuality(enforced, confidence?.min);
     progress.tick(produced.status === 'error');
     if (combined && produced.status === 'ok' && item.kind !== 'error') {
       await combined.add(produced.input, (await pipelines.pipelineFor(item)).pattern, produced.output);
     }
     if (resumed) {
-      plan.kept(produced);
+      if (enforced !== raw || produced.quality !== raw.quality) {
+        plan.writer.write(produced); // the earlier line, judged again, replaces it
+        plan.processed(produced);
+        failures.add(produced);
+      } else plan.kept(produced);
       summary.addResumed(produced);
       await renders?.restore(placed(item), produced); // its file may be missing after a kill
       return;
