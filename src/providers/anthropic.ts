@@ -11,7 +11,7 @@ import { SIZE_PROFILES } from '../image/profiles.js';
 import { requestSchema, type StructuredOutputSupport } from '../patterns/request-schema.js';
 import type { Pattern } from '../patterns/types.js';
 import { redactedPrefix } from '../secrets.js';
-import { markBilled, readAnswerJson, readBilled } from './billed.js';
+import { emptyAnswer, markBilled, readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
   answerKeyOf,
@@ -367,11 +367,38 @@ export function readAnthropicExtraction(body: unknown, context: AnthropicExtract
     .join('');
   if (text.trim() !== '')
     return { output: readAnswerJson('anthropic', text, { usage, model }, cutOff), model, usage, raw: body };
+  // Another tool called: the same request calls it again. Its input is the answer the one
+  // repair call starts from (text only), never a blind retry.
+  const other = response.content.find(
+    (block): block is { type: 'tool_use'; name: string; input: unknown } => block.type === 'tool_use',
+  );
+  if (other && cutOff === undefined) {
+    const answer = typeof other.input === 'string' ? other.input : JSON.stringify(other.input ?? null);
+    throw markBilled(
+      new VisionpipeError(
+        'BAD_RESPONSE',
+        `anthropic: the answer called tool "${other.name}", not "${tool}"`,
+        { retryable: false },
+      ),
+      { usage, model, answer },
+    );
+  }
+  if (cutOff === undefined)
+    throw emptyAnswer(
+      'anthropic',
+      `no "${tool ?? 'tool_use'}" tool call, stop_reason ${response.stop_reason ?? 'none'}`,
+      {
+        usage,
+        model,
+      },
+    );
   throw markBilled(
     new VisionpipeError(
       'BAD_RESPONSE',
-      `anthropic: the answer has no "${tool ?? 'tool_use'}" tool call${cutOff ?? ''}`,
-      cutOff ? { retryable: false } : {},
+      `anthropic: the answer has no "${tool ?? 'tool_use'}" tool call${cutOff}`,
+      {
+        retryable: false,
+      },
     ),
     { usage, model },
   );

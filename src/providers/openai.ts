@@ -12,7 +12,7 @@ import { SIZE_PROFILES } from '../image/profiles.js';
 import { requestSchema, type StructuredOutputSupport } from '../patterns/request-schema.js';
 import type { Pattern } from '../patterns/types.js';
 import { redactedPrefix } from '../secrets.js';
-import { readAnswerJson, readBilled } from './billed.js';
+import { emptyAnswer, readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
   answerKeyOf,
@@ -287,16 +287,16 @@ function choiceContent(choice: ChatResponse['choices'][number]): string {
       retryable: false,
     });
   }
-  const content = choice.message.content;
-  if (content === undefined || content === null || content === '') {
+  const content = choice.message.content ?? '';
+  if (content === '' && choice.finish_reason === 'length') {
     // Cut off before any content: the same request is cut off again.
     throw new VisionpipeError(
       'BAD_RESPONSE',
-      `openai: the answer has no content (finish_reason ${choice.finish_reason ?? 'none'})`,
-      choice.finish_reason === 'length' ? { retryable: false } : {},
+      `openai: the answer has no content (finish_reason ${choice.finish_reason})`,
+      { retryable: false },
     );
   }
-  return content;
+  return content; // '' when empty: emptyAnswer() below
 }
 
 /**
@@ -364,6 +364,8 @@ export function readOpenAIExtraction(body: unknown, context: ExtractionContext):
   });
   // From here on the call was billed, whatever goes wrong with its answer.
   const content = readBilled({ usage, model }, () => choiceContent(choice));
+  if (content.trim() === '')
+    throw emptyAnswer('openai', `finish_reason ${choice.finish_reason ?? 'none'}`, { usage, model });
   const cutOff = choice.finish_reason === 'length' ? ' (cut off at the output token limit)' : undefined;
   const output = readAnswerJson('openai', content, { usage, model }, cutOff);
   return { output, model, usage, raw: body };
