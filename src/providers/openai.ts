@@ -214,19 +214,23 @@ export class OpenAIProvider implements Provider {
     };
     const { headers, body: raw } = await this.call(body, signal);
     const response = parseWire(this.id, chatResponseSchema, raw, 'chat completion');
-    const content = choiceContent(response.choices[0]!);
-    const verdict = parseYesNo(this.id, content);
+    const choice = response.choices[0]!;
+    const usage = usageOf({
+      input: response.usage?.prompt_tokens,
+      output: response.usage?.completion_tokens,
+      imageTokens: openaiImageTokens(request.image.width, request.image.height, model, 'low'),
+      promptText: text,
+      outputText: choice.message.content ?? '',
+    });
+    // Billed from here on: an answer that is no verdict still cost its tokens.
+    const billed = { usage, model: response.model ?? model };
+    const content = readBilled(billed, () => choiceContent(choice));
+    const verdict = readBilled(billed, () => parseYesNo(this.id, content));
     return {
       ...verdict,
       model: response.model ?? model,
       reason: `model answered ${JSON.stringify(redactedPrefix(content.trim(), 40))}`,
-      usage: usageOf({
-        input: response.usage?.prompt_tokens,
-        output: response.usage?.completion_tokens,
-        imageTokens: openaiImageTokens(request.image.width, request.image.height, model, 'low'),
-        promptText: text,
-        outputText: content,
-      }),
+      usage,
       rateLimit: parseRateLimitHeaders(this.id, headers),
       raw,
     };

@@ -108,3 +108,45 @@ describe('a cascade step on the main provider still calls its own endpoint', () 
     expect(second).toMatchObject({ status: 'ok', output: { total: 12.5 } });
   });
 });
+
+describe('every billed call and cascade fact stays on an error record', () => {
+  it('a triage answer that is no verdict: BAD_RESPONSE with its usage, cost and the image sent', async () => {
+    const a = await server(GOOD);
+    const t = await server('{"relevant":true}');
+    const record = await run([
+      ...['--base-url', a.baseUrl, '--triage', 'openai:gpt-4.1-nano', '--triage-base-url', t.baseUrl],
+      ...['--cache', 'off'],
+    ]);
+    expect(t.calls).toHaveLength(1);
+    expect(a.calls).toHaveLength(0);
+    expect(record).toMatchObject({ status: 'error', error: { code: 'BAD_RESPONSE' } });
+    expect(record.usage.input_tokens).toBe(1000);
+    expect(record.cost_usd).toBeGreaterThan(0);
+    expect(record.image?.bytes).toBeGreaterThan(0);
+  });
+
+  it('escalation failing too: the error record says what it escalated from, usage of both calls', async () => {
+    const a = await server(WRONG);
+    const b = await server(WRONG);
+    const record = await run([
+      ...['--base-url', a.baseUrl, '--escalate-to', 'openai:gpt-4.1', '--escalate-base-url', b.baseUrl],
+      ...['--cache', 'off'],
+    ]);
+    expect(record).toMatchObject({ status: 'error', error: { code: 'SCHEMA_MISMATCH' } });
+    expect(record.usage.input_tokens).toBe(2000);
+    expect(record.cascade.escalated_from).toBe('openai:gpt-4.1-mini');
+    expect(record.cascade.escalation_reason).toContain('SCHEMA_MISMATCH');
+  });
+
+  it('triage said yes and the extraction failed: the error record keeps the verdict', async () => {
+    const a = await server(WRONG);
+    const t = await server('yes');
+    const record = await run([
+      ...['--base-url', a.baseUrl, '--triage', 'openai:gpt-4.1-nano', '--triage-base-url', t.baseUrl],
+      ...['--cache', 'off'],
+    ]);
+    expect(record).toMatchObject({ status: 'error', error: { code: 'SCHEMA_MISMATCH' } });
+    expect(record.usage.input_tokens).toBe(2000);
+    expect(record.cascade.triage).toMatchObject({ relevant: true, model: 'gpt-4.1-nano' });
+  });
+});
