@@ -218,21 +218,24 @@ export class AnthropicProvider implements Provider {
     };
     const { headers, body: raw } = await this.call(body, signal);
     const response = parseWire(this.id, messageResponseSchema, raw, 'message');
-    refuseIfRefused(response);
     const answer = response.content
       .map((block) => ('text' in block && typeof block.text === 'string' ? block.text : ''))
       .join('');
+    const usage = usageOf({
+      input: inputTokens(response),
+      output: response.usage?.output_tokens,
+      imageTokens: anthropicImageTokens(request.image.width, request.image.height),
+      promptText: text,
+      outputText: answer,
+    });
+    // Billed from here on: a refusal or an answer that is no verdict still cost its tokens.
+    const billed = { usage, model: response.model ?? model };
+    readBilled(billed, () => refuseIfRefused(response));
     return {
-      ...parseYesNo(this.id, answer),
+      ...readBilled(billed, () => parseYesNo(this.id, answer)),
       model: response.model ?? model,
       reason: `model answered ${JSON.stringify(redactedPrefix(answer.trim(), 40))}`,
-      usage: usageOf({
-        input: inputTokens(response),
-        output: response.usage?.output_tokens,
-        imageTokens: anthropicImageTokens(request.image.width, request.image.height),
-        promptText: text,
-        outputText: answer,
-      }),
+      usage,
       rateLimit: parseRateLimitHeaders(this.id, headers),
       raw,
     };

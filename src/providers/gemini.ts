@@ -330,18 +330,21 @@ export class GeminiProvider implements Provider {
       },
     };
     const { response, headers, body: raw } = await this.call(model, body, signal);
-    const answer = answerText(response);
+    const usage = usageOf({
+      input: response.usageMetadata?.promptTokenCount,
+      output: outputTokens(response),
+      imageTokens: imageTokens(response, geminiImageTokens(request.image.width, request.image.height)),
+      promptText: text,
+      outputText: (response.candidates?.[0]?.content?.parts ?? []).map((p) => p.text ?? '').join(''),
+    });
+    // Billed from here on: a blocked answer or one that is no verdict still cost its tokens.
+    const billed = { usage, model: response.modelVersion ?? model };
+    const answer = readBilled(billed, () => answerText(response));
     return {
-      ...parseYesNo(this.id, answer),
+      ...readBilled(billed, () => parseYesNo(this.id, answer)),
       model: response.modelVersion ?? model,
       reason: `model answered ${JSON.stringify(redactedPrefix(answer.trim(), 40))}`,
-      usage: usageOf({
-        input: response.usageMetadata?.promptTokenCount,
-        output: outputTokens(response),
-        imageTokens: imageTokens(response, geminiImageTokens(request.image.width, request.image.height)),
-        promptText: text,
-        outputText: answer,
-      }),
+      usage,
       rateLimit: parseRateLimitHeaders(this.id, headers),
       raw,
     };

@@ -9,6 +9,8 @@ import sharp from 'sharp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/pipeline/record.js';
 import { AnthropicProvider } from '../../src/providers/anthropic.js';
+import { billedOf } from '../../src/providers/billed.js';
+import { GeminiProvider } from '../../src/providers/gemini.js';
 import { closeAllAgents } from '../../src/providers/http.js';
 import { costUsd } from '../../src/providers/pricing.js';
 import type { Summary } from '../../src/runs/summary.js';
@@ -302,5 +304,47 @@ describe('answers that will repeat get at most one more call, for every provider
     expect(bodies[1]).toContain('ACME');
     expect(record).toMatchObject({ status: 'error', error: { code: 'BAD_RESPONSE' }, attempts: 2 });
     expect(record.error?.message).toContain('other_tool');
+  });
+});
+
+describe('a triage answer that is no verdict is billed (Anthropic, Gemini)', () => {
+  it.each([
+    [
+      'anthropic',
+      {
+        model: 'claude-haiku-4-5',
+        content: [{ type: 'text', text: '{"relevant":true}' }],
+        stop_reason: 'end_turn',
+        usage: { input_tokens: 300, output_tokens: 7 },
+      },
+    ],
+    [
+      'gemini',
+      {
+        candidates: [
+          { content: { role: 'model', parts: [{ text: '{"relevant":true}' }] }, finishReason: 'STOP' },
+        ],
+        usageMetadata: { promptTokenCount: 300, candidatesTokenCount: 7 },
+      },
+    ],
+  ])('%s: BAD_RESPONSE marked billed with its usage', async (id, body) => {
+    const server = await jsonServer(body);
+    const provider =
+      id === 'anthropic'
+        ? new AnthropicProvider({ apiKey: 'sk-ant-test-000000', baseUrl: server.url })
+        : new GeminiProvider({ apiKey: 'g-test-000000', baseUrl: server.url });
+    const image = await asProviderImage(await solidJpeg(200, 100));
+    const failure = await provider
+      .ask(
+        { image, question: 'Is this a receipt?', pattern: invoicePattern, model: '' },
+        AbortSignal.timeout(10_000),
+      )
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(failure).toMatchObject({ code: 'BAD_RESPONSE' });
+    expect(billedOf(failure)?.usage).toMatchObject({ input_tokens: 300, output_tokens: 7 });
+    await provider.close();
   });
 });
