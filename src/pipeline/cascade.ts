@@ -266,14 +266,7 @@ export async function runTriage(
     );
   } catch (error) {
     // A billed answer that is not a verdict still cost its tokens, and the image was sent.
-    const billed = billedOf(error);
-    const usage = billed?.usage ?? { ...EMPTY_USAGE };
-    throw markPaid(error, {
-      usage,
-      cost: priced(config, triage, billed?.model ?? triage.model, usage),
-      image: imageInfo(prepared, triage),
-      ...(billed?.answer === undefined ? {} : { raw: billed.answer }),
-    });
+    throw markPaid(error, billedPaid(config, triage, error, imageInfo(prepared, triage)));
   }
   const { result, attempts } = asked;
   const verdict: TriageVerdict = {
@@ -299,6 +292,23 @@ export async function runTriage(
       config.priceTable ? { table: config.priceTable } : {},
     ),
     attempts,
+  };
+}
+
+/** What a failed call on `choice` was billed (none when unbilled), with the image it sent. */
+function billedPaid(
+  config: CascadeConfig,
+  choice: ModelChoice,
+  error: unknown,
+  image: RunRecord['image'],
+): Paid {
+  const billed = billedOf(error);
+  const usage = billed?.usage ?? { ...EMPTY_USAGE };
+  return {
+    usage,
+    cost: priced(config, choice, billed?.model ?? choice.model, usage),
+    image,
+    ...(billed?.answer === undefined ? {} : { raw: billed.answer }),
   };
 }
 
@@ -366,14 +376,7 @@ async function extractWith(
       pages,
     );
   } catch (error) {
-    const billed = billedOf(error);
-    const usage = billed?.usage ?? { ...EMPTY_USAGE };
-    const paid: Paid = {
-      usage,
-      cost: priced(config, choice, billed?.model ?? choice.model, usage),
-      image,
-      ...(billed?.answer === undefined ? {} : { raw: billed.answer }),
-    };
+    const paid = billedPaid(config, choice, error, image);
     // The provider refused the image's size (its real limit is under what we sized for):
     // once more, smaller. Any other failure, or a second refusal, is the record's error.
     const refused = !retried && isVisionpipeError(error) && error.code === 'IMAGE_TOO_LARGE';
