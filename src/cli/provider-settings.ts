@@ -60,17 +60,11 @@ export async function applyConfig(command: Command): Promise<void> {
 }
 
 /**
- * Options per provider. --base-url belongs to --provider only; `extraBaseUrls` gives other
- * providers theirs (the triage and escalation models).
+ * Options per provider. --base-url belongs to --provider only; the triage and escalation
+ * steps get theirs per step (PipelineSet.provider with a baseUrl), not per provider id.
  */
-export function providerOptionsFrom(
-  flags: ProviderFlags,
-  extraBaseUrls: Record<string, string> = {},
-): ProviderOptions {
-  const baseUrls: Record<string, string> = {
-    ...extraBaseUrls,
-    ...(flags.baseUrl ? { [flags.provider]: flags.baseUrl } : {}),
-  };
+export function providerOptionsFrom(flags: ProviderFlags): ProviderOptions {
+  const baseUrls: Record<string, string> = flags.baseUrl ? { [flags.provider]: flags.baseUrl } : {};
   const base = (id: string) => (baseUrls[id] ? { baseUrl: baseUrls[id] } : {});
   return {
     openai: { ...base('openai'), ...(flags.detail ? { detail: flags.detail } : {}) },

@@ -114,6 +114,8 @@ export interface Paid {
   raw?: unknown;
   /** The output as parsed, when the answer was read but failed the schema. */
   output?: unknown;
+  /** What the cascade did before the failure (triage verdict, the model escalated from). */
+  cascade?: Pick<RunRecord['cascade'], 'triage' | 'escalated_from' | 'escalation_reason'>;
 }
 
 const paidByError = new WeakMap<object, Paid>();
@@ -251,15 +253,22 @@ export async function runTriage(
     config.images,
     config.ttlMs,
   );
-  const { result, attempts } = await askStage(
-    triage.provider,
-    providerImage(loaded, prepared),
-    triage.question,
-    config.pattern,
-    triage.model,
-    loaded.label,
-    config.controlsFor(triage.provider),
-  );
+  let asked: Awaited<ReturnType<typeof askStage>>;
+  try {
+    asked = await askStage(
+      triage.provider,
+      providerImage(loaded, prepared),
+      triage.question,
+      config.pattern,
+      triage.model,
+      loaded.label,
+      config.controlsFor(triage.provider),
+    );
+  } catch (error) {
+    // A billed answer that is not a verdict still cost its tokens, and the image was sent.
+    throw markPaid(error, billedPaid(config, triage, error, imageInfo(prepared, triage)));
+  }
+  const { result, attempts } = asked;
   const verdict: TriageVerdict = {
     relevant: result.answer,
     confidence: result.confidence,
@@ -283,6 +292,23 @@ export async function runTriage(
       config.priceTable ? { table: config.priceTable } : {},
     ),
     attempts,
+  };
+}
+
+/** What a failed call on `choice` was billed (none when unbilled), with the image it sent. */
+function billedPaid(
+  config: CascadeConfig,
+  choice: ModelChoice,
+  error: unknown,
+  image: RunRecord['image'],
+): Paid {
+  const billed = billedOf(error);
+  const usage = billed?.usage ?? { ...EMPTY_USAGE };
+  return {
+    usage,
+    cost: priced(config, choice, billed?.model ?? choice.model, usage),
+    image,
+    ...(billed?.answer === undefined ? {} : { raw: billed.answer }),
   };
 }
 
@@ -350,14 +376,7 @@ async function extractWith(
       pages,
     );
   } catch (error) {
-    const billed = billedOf(error);
-    const usage = billed?.usage ?? { ...EMPTY_USAGE };
-    const paid: Paid = {
-      usage,
-      cost: priced(config, choice, billed?.model ?? choice.model, usage),
-      image,
-      ...(billed?.answer === undefined ? {} : { raw: billed.answer }),
-    };
+    const paid = billedPaid(config, choice, error, image);
     // The provider refused the image's size (its real limit is under what we sized for):
     // once more, smaller. Any other failure, or a second refusal, is the record's error.
     const refused = !retried && isVisionpipeError(error) && error.code === 'IMAGE_TOO_LARGE';
@@ -427,6 +446,9 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
   let triage: TriageVerdict | null = null;
   let sent: RunRecord['image'] = null;
   /** Adds a failed stage's billed calls to the totals, and returns the error marked with them. */
+  let escalatedFrom: string | null = null;
+  let escalationReasonText: string | null = null;
+  const facts = () => ({ triage, escalated_from: escalatedFrom, escalation_reason: escalationReasonText });
   const failed = (error: unknown) => {
     const spent = paidOf(error);
     if (spent) {
@@ -435,11 +457,23 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
       sent = spent.image ?? sent;
     }
     attempts += attemptsOf(error) ?? 0;
-    return markPaid(markAttempts(error, attempts), { usage, cost, image: sent, raw: spent?.raw });
+    return markPaid(markAttempts(error, attempts), {
+      usage,
+      cost,
+      image: sent,
+      raw: spent?.raw,
+      ...(spent?.output === undefined ? {} : { output: spent.output }),
+      cascade: facts(),
+    });
   };
 
   if (config.triage) {
-    const judged = await runTriage(loaded, config, config.triage);
+    let judged: Awaited<ReturnType<typeof runTriage>>;
+    try {
+      judged = await runTriage(loaded, config, config.triage);
+    } catch (error) {
+      throw failed(error);
+    }
     triage = judged.verdict;
     usage = addUsage(usage, judged.usage);
     cost = addCost(cost, judged.cost);
@@ -509,6 +543,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
         image: sent,
         raw: first.result.raw,
         output: first.result.output,
+        cascade: facts(),
       });
   }
 
@@ -529,6 +564,8 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
         : missing.length > 0
           ? `required ${missing.slice(0, 3).join(', ')} not found by ${config.primary.model}`
           : `confidence ${first?.result.confidence} below ${escalation.below}`;
+    escalatedFrom = `${config.primary.provider.id}:${first?.result.model ?? config.primary.model}`;
+    escalationReasonText = reason;
     let second: Awaited<ReturnType<typeof extractWith>>;
     try {
       second = await extractWith(loaded, config, escalation, undefined);
@@ -545,6 +582,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
         image: second.image,
         raw: second.result.raw,
         output: second.result.output,
+        cascade: facts(),
       });
     return {
       output: second.result.output,
@@ -557,7 +595,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
       fieldConfidence: fieldPaths(second.result.fieldConfidence),
       attempts,
       triage,
-      escalatedFrom: `${config.primary.provider.id}:${first?.result.model ?? config.primary.model}`,
+      escalatedFrom,
       escalationReason: reason,
       repair: second.repair,
       ...(second.resized ? { resized: second.resized } : {}),

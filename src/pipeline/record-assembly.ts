@@ -90,6 +90,7 @@ export class RecordAssembler {
         // What was answered and parsed, to debug the failure without paying for it again.
         output: outcome.paid?.output ?? null,
         raw_output: rawOutputText(outcome.paid?.raw),
+        ...(leader && outcome.paid?.cascade ? { cascade: { ...NO_CASCADE, ...outcome.paid.cascade } } : {}),
         profile: this.context.profile,
         cache: outcome.remembered ? 'hit' : leader ? 'miss' : 'dedup',
       });

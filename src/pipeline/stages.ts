@@ -203,17 +203,27 @@ export async function extractStage(
     const unreadable = billedOf(error)?.answer;
     const first = attemptsOf(error) ?? 1;
     if (unreadable === undefined || !isVisionpipeError(error)) throw failed(error, first);
-    repair = error.message;
+    // An empty answer has nothing to repair from: the one further call is the request itself.
+    const empty = unreadable === '';
+    repair = empty ? `${error.message}; asked once more` : error.message;
     try {
-      const again = await call(
-        { image, pattern, model, repair: { answer: unreadable, problem: error.message } },
-        estimateTextTokens(unreadable) * 2 + estimate.output_tokens,
-      );
+      const again = empty
+        ? await call(
+            { image, pattern, model, ...(pages.length > 0 ? { pages } : {}) },
+            estimate.input_tokens + estimate.output_tokens,
+          )
+        : await call(
+            { image, pattern, model, repair: { answer: unreadable, problem: error.message } },
+            estimateTextTokens(unreadable) * 2 + estimate.output_tokens,
+          );
       done = { value: again.value, attempts: first + again.attempts };
     } catch (second) {
       const calls = first + (attemptsOf(second) ?? 1);
       if (!isVisionpipeError(second) || second.code !== 'BAD_RESPONSE') throw failed(second, calls);
-      const message = `${label}: the answer is not JSON and one repair attempt did not help (${second.message})`;
+      const what = empty
+        ? 'the answer is empty and one more call'
+        : 'the answer is not JSON and one repair attempt';
+      const message = `${label}: ${what} did not help (${second.message})`;
       throw failed(new VisionpipeError('BAD_RESPONSE', message, { input: label, retryable: false }), calls);
     }
   }

@@ -11,7 +11,7 @@ import { SIZE_PROFILES } from '../image/profiles.js';
 import { requestSchema, type StructuredOutputSupport } from '../patterns/request-schema.js';
 import type { Pattern } from '../patterns/types.js';
 import { redactedPrefix } from '../secrets.js';
-import { markBilled, readAnswerJson, readBilled } from './billed.js';
+import { emptyAnswer, markBilled, readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
   answerKeyOf,
@@ -218,21 +218,24 @@ export class AnthropicProvider implements Provider {
     };
     const { headers, body: raw } = await this.call(body, signal);
     const response = parseWire(this.id, messageResponseSchema, raw, 'message');
-    refuseIfRefused(response);
     const answer = response.content
       .map((block) => ('text' in block && typeof block.text === 'string' ? block.text : ''))
       .join('');
+    const usage = usageOf({
+      input: inputTokens(response),
+      output: response.usage?.output_tokens,
+      imageTokens: anthropicImageTokens(request.image.width, request.image.height),
+      promptText: text,
+      outputText: answer,
+    });
+    // Billed from here on: a refusal or an answer that is no verdict still cost its tokens.
+    const billed = { usage, model: response.model ?? model };
+    readBilled(billed, () => refuseIfRefused(response));
     return {
-      ...parseYesNo(this.id, answer),
+      ...readBilled(billed, () => parseYesNo(this.id, answer)),
       model: response.model ?? model,
       reason: `model answered ${JSON.stringify(redactedPrefix(answer.trim(), 40))}`,
-      usage: usageOf({
-        input: inputTokens(response),
-        output: response.usage?.output_tokens,
-        imageTokens: anthropicImageTokens(request.image.width, request.image.height),
-        promptText: text,
-        outputText: answer,
-      }),
+      usage,
       rateLimit: parseRateLimitHeaders(this.id, headers),
       raw,
     };
@@ -367,11 +370,38 @@ export function readAnthropicExtraction(body: unknown, context: AnthropicExtract
     .join('');
   if (text.trim() !== '')
     return { output: readAnswerJson('anthropic', text, { usage, model }, cutOff), model, usage, raw: body };
+  // Another tool called: the same request calls it again. Its input is the answer the one
+  // repair call starts from (text only), never a blind retry.
+  const other = response.content.find(
+    (block): block is { type: 'tool_use'; name: string; input: unknown } => block.type === 'tool_use',
+  );
+  if (other && cutOff === undefined) {
+    const answer = typeof other.input === 'string' ? other.input : JSON.stringify(other.input ?? null);
+    throw markBilled(
+      new VisionpipeError(
+        'BAD_RESPONSE',
+        `anthropic: the answer called tool "${other.name}", not "${tool}"`,
+        { retryable: false },
+      ),
+      { usage, model, answer },
+    );
+  }
+  if (cutOff === undefined)
+    throw emptyAnswer(
+      'anthropic',
+      `no "${tool ?? 'tool_use'}" tool call, stop_reason ${response.stop_reason ?? 'none'}`,
+      {
+        usage,
+        model,
+      },
+    );
   throw markBilled(
     new VisionpipeError(
       'BAD_RESPONSE',
-      `anthropic: the answer has no "${tool ?? 'tool_use'}" tool call${cutOff ?? ''}`,
-      cutOff ? { retryable: false } : {},
+      `anthropic: the answer has no "${tool ?? 'tool_use'}" tool call${cutOff}`,
+      {
+        retryable: false,
+      },
     ),
     { usage, model },
   );

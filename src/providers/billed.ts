@@ -4,6 +4,7 @@
  * the response reported and, when the answer was text that is not JSON, that text: the
  * pipeline then adds every billed attempt to the record and may ask once for a repair.
  */
+import { VisionpipeError } from '../errors.js';
 import { parseModelJson } from './model-json.js';
 import type { Usage } from './spec.js';
 
@@ -52,4 +53,17 @@ export function readAnswerJson(
 ): unknown {
   const mark = cutOff === undefined ? { ...billed, answer: content } : billed;
   return readBilled(mark, () => parseModelJson(provider, content, cutOff ?? ''));
+}
+
+/**
+ * A billed answer with nothing in it (no text, no tool call) that was not cut off: the same
+ * request tends to write it again, so it is not retried blindly. BAD_RESPONSE, not
+ * retryable, marked billed with an empty `answer`: the step asks once more at most
+ * (stages.ts) and the record says so.
+ */
+export function emptyAnswer(provider: string, why: string, billed: Billed): VisionpipeError {
+  return markBilled(
+    new VisionpipeError('BAD_RESPONSE', `${provider}: the answer is empty (${why})`, { retryable: false }),
+    { ...billed, answer: '' },
+  );
 }

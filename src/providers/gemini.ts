@@ -12,7 +12,7 @@ import { appliesTo } from '../patterns/constraints.js';
 import { requestSchema, type StructuredOutputSupport } from '../patterns/request-schema.js';
 import type { JsonType, Pattern, SchemaNode } from '../patterns/types.js';
 import { redactedPrefix } from '../secrets.js';
-import { readAnswerJson, readBilled } from './billed.js';
+import { emptyAnswer, readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
   answerKeyOf,
@@ -205,13 +205,13 @@ function answerText(response: GenerateResponse): string {
     .filter((part) => !part.thought)
     .map((part) => part.text ?? '')
     .join('');
-  if (text === '') {
-    throw new VisionpipeError(
-      'BAD_RESPONSE',
-      `gemini: the answer has no text (finishReason ${candidate?.finishReason ?? 'none'})`,
-    );
+  if (text === '' && candidate?.finishReason === 'MAX_TOKENS') {
+    // Cut off before any text (thinking took the budget): the same request is cut off again.
+    throw new VisionpipeError('BAD_RESPONSE', 'gemini: the answer has no text (finishReason MAX_TOKENS)', {
+      retryable: false,
+    });
   }
-  return text;
+  return text; // '' when empty: emptyAnswer() in extract
 }
 
 /** Output tokens as billed: thinking tokens are charged as output. */
@@ -304,6 +304,11 @@ export class GeminiProvider implements Provider {
     });
     // From here on the call was billed, whatever goes wrong with its answer.
     const content = readBilled({ usage, model: answered }, () => answerText(response));
+    if (content.trim() === '')
+      throw emptyAnswer(this.id, `finishReason ${response.candidates?.[0]?.finishReason ?? 'none'}`, {
+        usage,
+        model: answered,
+      });
     const cutOff =
       response.candidates?.[0]?.finishReason === 'MAX_TOKENS' ? ' (cut off at MAX_TOKENS)' : undefined;
     const output = readAnswerJson(this.id, content, { usage, model: answered }, cutOff);
@@ -325,18 +330,21 @@ export class GeminiProvider implements Provider {
       },
     };
     const { response, headers, body: raw } = await this.call(model, body, signal);
-    const answer = answerText(response);
+    const usage = usageOf({
+      input: response.usageMetadata?.promptTokenCount,
+      output: outputTokens(response),
+      imageTokens: imageTokens(response, geminiImageTokens(request.image.width, request.image.height)),
+      promptText: text,
+      outputText: (response.candidates?.[0]?.content?.parts ?? []).map((p) => p.text ?? '').join(''),
+    });
+    // Billed from here on: a blocked answer or one that is no verdict still cost its tokens.
+    const billed = { usage, model: response.modelVersion ?? model };
+    const answer = readBilled(billed, () => answerText(response));
     return {
-      ...parseYesNo(this.id, answer),
+      ...readBilled(billed, () => parseYesNo(this.id, answer)),
       model: response.modelVersion ?? model,
       reason: `model answered ${JSON.stringify(redactedPrefix(answer.trim(), 40))}`,
-      usage: usageOf({
-        input: response.usageMetadata?.promptTokenCount,
-        output: outputTokens(response),
-        imageTokens: imageTokens(response, geminiImageTokens(request.image.width, request.image.height)),
-        promptText: text,
-        outputText: answer,
-      }),
+      usage,
       rateLimit: parseRateLimitHeaders(this.id, headers),
       raw,
     };

@@ -12,7 +12,7 @@ import { SIZE_PROFILES } from '../image/profiles.js';
 import { requestSchema, type StructuredOutputSupport } from '../patterns/request-schema.js';
 import type { Pattern } from '../patterns/types.js';
 import { redactedPrefix } from '../secrets.js';
-import { readAnswerJson, readBilled } from './billed.js';
+import { emptyAnswer, readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
 import {
   answerKeyOf,
@@ -214,19 +214,23 @@ export class OpenAIProvider implements Provider {
     };
     const { headers, body: raw } = await this.call(body, signal);
     const response = parseWire(this.id, chatResponseSchema, raw, 'chat completion');
-    const content = choiceContent(response.choices[0]!);
-    const verdict = parseYesNo(this.id, content);
+    const choice = response.choices[0]!;
+    const usage = usageOf({
+      input: response.usage?.prompt_tokens,
+      output: response.usage?.completion_tokens,
+      imageTokens: openaiImageTokens(request.image.width, request.image.height, model, 'low'),
+      promptText: text,
+      outputText: choice.message.content ?? '',
+    });
+    // Billed from here on: an answer that is no verdict still cost its tokens.
+    const billed = { usage, model: response.model ?? model };
+    const content = readBilled(billed, () => choiceContent(choice));
+    const verdict = readBilled(billed, () => parseYesNo(this.id, content));
     return {
       ...verdict,
       model: response.model ?? model,
       reason: `model answered ${JSON.stringify(redactedPrefix(content.trim(), 40))}`,
-      usage: usageOf({
-        input: response.usage?.prompt_tokens,
-        output: response.usage?.completion_tokens,
-        imageTokens: openaiImageTokens(request.image.width, request.image.height, model, 'low'),
-        promptText: text,
-        outputText: content,
-      }),
+      usage,
       rateLimit: parseRateLimitHeaders(this.id, headers),
       raw,
     };
@@ -287,16 +291,16 @@ function choiceContent(choice: ChatResponse['choices'][number]): string {
       retryable: false,
     });
   }
-  const content = choice.message.content;
-  if (content === undefined || content === null || content === '') {
+  const content = choice.message.content ?? '';
+  if (content === '' && choice.finish_reason === 'length') {
     // Cut off before any content: the same request is cut off again.
     throw new VisionpipeError(
       'BAD_RESPONSE',
-      `openai: the answer has no content (finish_reason ${choice.finish_reason ?? 'none'})`,
-      choice.finish_reason === 'length' ? { retryable: false } : {},
+      `openai: the answer has no content (finish_reason ${choice.finish_reason})`,
+      { retryable: false },
     );
   }
-  return content;
+  return content; // '' when empty: emptyAnswer() below
 }
 
 /**
@@ -364,6 +368,8 @@ export function readOpenAIExtraction(body: unknown, context: ExtractionContext):
   });
   // From here on the call was billed, whatever goes wrong with its answer.
   const content = readBilled({ usage, model }, () => choiceContent(choice));
+  if (content.trim() === '')
+    throw emptyAnswer('openai', `finish_reason ${choice.finish_reason ?? 'none'}`, { usage, model });
   const cutOff = choice.finish_reason === 'length' ? ' (cut off at the output token limit)' : undefined;
   const output = readAnswerJson('openai', content, { usage, model }, cutOff);
   return { output, model, usage, raw: body };

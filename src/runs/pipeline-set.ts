@@ -42,8 +42,10 @@ export interface PipelineSetOptions {
   retryFailed?: boolean;
   maxImageTokens?: number;
   documents?: DocumentOptions;
-  triage?: { provider: string; model?: string; question?: string };
-  escalation?: { provider: string; model?: string; below?: number };
+  /** `baseUrl`: the step's own endpoint (--triage-base-url), even on the main provider's id. */
+  triage?: { provider: string; model?: string; question?: string; baseUrl?: string };
+  /** `baseUrl`: the step's own endpoint (--escalate-base-url), even on the main provider's id. */
+  escalation?: { provider: string; model?: string; below?: number; baseUrl?: string };
   priceTable?: PriceTable;
 }
 
@@ -55,11 +57,23 @@ export class PipelineSet {
     for (const provider of options.providers ?? []) this.providers.set(provider.id, provider);
   }
 
-  provider(id: string): Provider {
-    let provider = this.providers.get(id);
+  /**
+   * The provider `id`, one instance per endpoint: a cascade step with its own `baseUrl` gets
+   * its own instance (and so its own answerKey in cache keys, remembered failures and the
+   * resume signature), even when it uses the main provider's id.
+   */
+  provider(id: string, baseUrl?: string): Provider {
+    const key = baseUrl === undefined ? id : `${id}@${baseUrl}`;
+    let provider = this.providers.get(key);
     if (!provider) {
-      provider = createProvider(id, this.options.providerOptions);
-      this.providers.set(id, provider);
+      const options = this.options.providerOptions as Record<string, object | undefined>;
+      provider = createProvider(
+        id,
+        (baseUrl === undefined
+          ? this.options.providerOptions
+          : { ...options, [id]: { ...options[id], baseUrl } }) as ProviderOptions,
+      );
+      this.providers.set(key, provider);
     }
     return provider;
   }
@@ -71,13 +85,10 @@ export class PipelineSet {
    */
   checkCredentials(): void {
     const o = this.options;
-    const ids = new Set([
-      o.defaults.provider,
-      ...(o.router?.providers ?? []),
-      ...(o.triage ? [o.triage.provider] : []),
-      ...(o.escalation ? [o.escalation.provider] : []),
-    ]);
+    const ids = new Set([o.defaults.provider, ...(o.router?.providers ?? [])]);
     for (const id of ids) this.provider(id).checkCredentials?.();
+    if (o.triage) this.provider(o.triage.provider, o.triage.baseUrl).checkCredentials?.();
+    if (o.escalation) this.provider(o.escalation.provider, o.escalation.baseUrl).checkCredentials?.();
   }
 
   /**
@@ -133,14 +144,14 @@ export class PipelineSet {
     const o = this.options;
     const triage: TriageOptions | undefined = o.triage
       ? {
-          provider: this.provider(o.triage.provider),
+          provider: this.provider(o.triage.provider, o.triage.baseUrl),
           ...(o.triage.model ? { model: o.triage.model } : {}),
           ...(o.triage.question ? { question: o.triage.question } : {}),
         }
       : undefined;
     const escalation: EscalationOptions | undefined = o.escalation
       ? {
-          provider: this.provider(o.escalation.provider),
+          provider: this.provider(o.escalation.provider, o.escalation.baseUrl),
           ...(o.escalation.model ? { model: o.escalation.model } : {}),
           ...(o.escalation.below === undefined ? {} : { below: o.escalation.below }),
         }

@@ -9,6 +9,8 @@ import sharp from 'sharp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/pipeline/record.js';
 import { AnthropicProvider } from '../../src/providers/anthropic.js';
+import { billedOf } from '../../src/providers/billed.js';
+import { GeminiProvider } from '../../src/providers/gemini.js';
 import { closeAllAgents } from '../../src/providers/http.js';
 import { costUsd } from '../../src/providers/pricing.js';
 import type { Summary } from '../../src/runs/summary.js';
@@ -201,6 +203,148 @@ describe('Anthropic answers as gateways and models send them', () => {
     );
     expect(result.output).toEqual({ total: 12.5 });
     expect(result.usage).toMatchObject({ input_tokens: 1500, output_tokens: 30 });
+    await provider.close();
+  });
+});
+
+describe('answers that will repeat get at most one more call, for every provider (issue 11 trial)', () => {
+  /** A loopback server answering `answer(n, body)` to call n, counting the calls. */
+  async function countingServer(answer: (n: number, body: string) => unknown) {
+    const bodies: string[] = [];
+    const server = await startServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        bodies.push(body);
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(answer(bodies.length, body)));
+      });
+    });
+    servers.push(server);
+    return { server, bodies };
+  }
+
+  async function runOn(provider: string, model: string, baseUrl: string) {
+    const dir = await tempDir('visionpipe-repeat-run-');
+    const out = path.join(dir, 'out.jsonl');
+    const env = {
+      OPENAI_API_KEY: 'sk-test-0000000000',
+      ANTHROPIC_API_KEY: 'sk-ant-test-0000',
+      GEMINI_API_KEY: 'g-test-0000',
+    };
+    const result = await runCli(
+      [
+        ...['run', receipt, '-p', pattern, '--provider', provider, '--model', model, '--base-url', baseUrl],
+        ...['-o', out, '--cache', 'off', '--state-dir', dir, '--no-progress', '--json'],
+      ],
+      { env },
+    );
+    expect([0, 1], result.stderr).toContain(result.code);
+    return JSON.parse((await readFile(out, 'utf8')).trim()) as RunRecord;
+  }
+
+  const openaiEmpty = {
+    model: 'gpt-4.1-mini',
+    choices: [{ index: 0, message: { role: 'assistant', content: '' }, finish_reason: 'stop' }],
+    usage: USAGE,
+  };
+  const anthropicWith = (content: unknown[]) => ({
+    model: 'claude-sonnet-4-5',
+    content,
+    stop_reason: 'end_turn',
+    usage: { input_tokens: 1000, output_tokens: 20 },
+  });
+  const geminiEmpty = {
+    candidates: [{ content: { role: 'model', parts: [{ text: '' }] }, finishReason: 'STOP' }],
+    usageMetadata: { promptTokenCount: 1000, candidatesTokenCount: 20 },
+  };
+
+  it.each([
+    ['openai', 'gpt-4.1-mini', (url: string) => `${url}/v1`, openaiEmpty],
+    ['anthropic', 'claude-sonnet-4-5', (url: string) => url, anthropicWith([])],
+    ['gemini', 'gemini-2.5-flash', (url: string) => url, geminiEmpty],
+  ])(
+    '%s: an empty answer (billed) is asked once more, not five times; both calls counted',
+    async (provider, model, base, empty) => {
+      const { server, bodies } = await countingServer(() => empty);
+      const record = await runOn(provider, model, base(server.url));
+      expect(bodies).toHaveLength(2);
+      expect(record).toMatchObject({ status: 'error', error: { code: 'BAD_RESPONSE' }, attempts: 2 });
+      expect(record.error?.message).toContain('empty');
+      expect(record.usage.input_tokens).toBe(2000);
+    },
+  );
+
+  it('openai: an empty answer, then the answer on the one more call: ok, and cascade.repair says why', async () => {
+    const { server, bodies } = await countingServer((n) =>
+      n === 1
+        ? openaiEmpty
+        : {
+            ...openaiEmpty,
+            choices: [{ index: 0, message: { role: 'assistant', content: ANSWER }, finish_reason: 'stop' }],
+          },
+    );
+    const record = await runOn('openai', 'gpt-4.1-mini', `${server.url}/v1`);
+    expect(bodies).toHaveLength(2);
+    expect(bodies[1]).toContain('image_url'); // nothing to repair from: the request itself again
+    expect(record).toMatchObject({ status: 'ok', output: { vendor_name: 'ACME', total: 12.5 }, attempts: 2 });
+    expect(record.cascade.repair).toContain('empty');
+    expect(record.usage.input_tokens).toBe(2000);
+  });
+
+  it("anthropic: a tool_use under another tool's name gets one text repair from its input, not five retries", async () => {
+    const wrongTool = anthropicWith([
+      { type: 'tool_use', id: 't1', name: 'other_tool', input: { vendor_name: 'ACME', total: 12.5 } },
+    ]);
+    const { server, bodies } = await countingServer(() => wrongTool);
+    const record = await runOn('anthropic', 'claude-sonnet-4-5', server.url);
+    expect(bodies).toHaveLength(2);
+    expect(bodies[1]).not.toContain('"image"'); // the repair is text only
+    expect(bodies[1]).toContain('ACME');
+    expect(record).toMatchObject({ status: 'error', error: { code: 'BAD_RESPONSE' }, attempts: 2 });
+    expect(record.error?.message).toContain('other_tool');
+  });
+});
+
+describe('a triage answer that is no verdict is billed (Anthropic, Gemini)', () => {
+  it.each([
+    [
+      'anthropic',
+      {
+        model: 'claude-haiku-4-5',
+        content: [{ type: 'text', text: '{"relevant":true}' }],
+        stop_reason: 'end_turn',
+        usage: { input_tokens: 300, output_tokens: 7 },
+      },
+    ],
+    [
+      'gemini',
+      {
+        candidates: [
+          { content: { role: 'model', parts: [{ text: '{"relevant":true}' }] }, finishReason: 'STOP' },
+        ],
+        usageMetadata: { promptTokenCount: 300, candidatesTokenCount: 7 },
+      },
+    ],
+  ])('%s: BAD_RESPONSE marked billed with its usage', async (id, body) => {
+    const server = await jsonServer(body);
+    const provider =
+      id === 'anthropic'
+        ? new AnthropicProvider({ apiKey: 'sk-ant-test-000000', baseUrl: server.url })
+        : new GeminiProvider({ apiKey: 'g-test-000000', baseUrl: server.url });
+    const image = await asProviderImage(await solidJpeg(200, 100));
+    const failure = await provider
+      .ask(
+        { image, question: 'Is this a receipt?', pattern: invoicePattern, model: '' },
+        AbortSignal.timeout(10_000),
+      )
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(failure).toMatchObject({ code: 'BAD_RESPONSE' });
+    expect(billedOf(failure)?.usage).toMatchObject({ input_tokens: 300, output_tokens: 7 });
     await provider.close();
   });
 });

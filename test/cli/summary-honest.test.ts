@@ -81,6 +81,30 @@ describe('an honest summary', () => {
     expect(bad.stderr).toContain('--min-confidence');
   });
 
+  it("a resumed record is judged by this run's --min-confidence: the file says what the summary counts, nothing read again", async () => {
+    const work = await tempDir('visionpipe-work-');
+    const input = path.join(folder, 'cafe.png');
+    await runCli(['run', input, '-p', RECEIPT, '--json'], { cwd: work });
+    const [record] = await records(path.join(work, 'results.jsonl'));
+    expect(record?.status).toBe('ok');
+    const above = Math.min(1, (record?.confidence ?? 0) + 0.01);
+    const strict = await runCli(['run', input, '-p', RECEIPT, '--json', '--min-confidence', String(above)], {
+      cwd: work,
+    });
+    const summary = JSON.parse(strict.stdout) as Summary;
+    expect(summary).toMatchObject({
+      resumed: 1,
+      processed: 0,
+      errors: 1,
+      errors_by_code: { LOW_CONFIDENCE: 1 },
+    });
+    const written = await records(path.join(work, 'results.jsonl'));
+    expect(written).toHaveLength(1); // the earlier line, judged again, replaced it
+    expect(written[0]).toMatchObject({ status: 'error', error: { code: 'LOW_CONFIDENCE' } });
+    expect(written[0]?.output).toEqual(record?.output);
+    expect(written[0]?.sha256).toBe(record?.sha256);
+  });
+
   it('reports rates over images read in this run only; resumed records are apart', async () => {
     const work = await tempDir('visionpipe-work-');
     const args = ['run', path.join(folder, 'cafe.png'), '-p', RECEIPT, '--json'];

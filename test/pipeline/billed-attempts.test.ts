@@ -256,7 +256,7 @@ describe('billed marks', () => {
     await provider.close();
   });
 
-  it('extractStage: the usage it returns adds a billed failed attempt to the answer', async () => {
+  it('extractStage: an empty billed answer gets one more call, said in repair; usage adds both', async () => {
     const server = await startCompatibleServer((_c, n) => (n === 1 ? '' : GOOD), USAGE);
     servers.push(server);
     const provider = new OpenAIProvider({ apiKey: 'sk-test-0000', baseUrl: server.baseUrl });
@@ -271,7 +271,8 @@ describe('billed marks', () => {
       timeoutMs: 5000,
       retry: { baseDelayMs: 1, maxDelayMs: 2 },
     });
-    expect(done).toMatchObject({ attempts: 2, repair: null, mismatch: undefined });
+    expect(done).toMatchObject({ attempts: 2, mismatch: undefined });
+    expect(done.repair).toContain('the answer is empty');
     expect(done.usage).toEqual({
       input_tokens: 2000,
       output_tokens: 40,

@@ -24,17 +24,16 @@ export interface PipelinePlan {
 
 /**
  * Loads the pattern (`flags.pattern`), the routing rules (`--route`) and the main provider.
- * `extraBaseUrls` gives the triage and escalation providers their base URLs.
  * Throws the loaders' typed errors (PATTERN_INVALID, NOT_FOUND, INVALID_OPTION, …) naming the file or flag.
  */
 export async function planPipelines(
   flags: ProviderFlags & Pick<CostFlags, 'route'> & { pattern: string },
-  options: { profile?: ProfileName; extraBaseUrls?: Record<string, string> } = {},
+  options: { profile?: ProfileName } = {},
 ): Promise<PipelinePlan> {
   const pattern = await loadPattern(flags.pattern);
   const defaults: Route = { pattern, provider: flags.provider, model: flags.model, profile: options.profile };
   const router = flags.route ? await loadRouter(flags.route, defaults) : undefined;
-  const providerOptions = providerOptionsFrom(flags, options.extraBaseUrls);
+  const providerOptions = providerOptionsFrom(flags);
   const mainProvider = createProvider(flags.provider, providerOptions);
   return { defaults, ...(router ? { router } : {}), providerOptions, mainProvider };
 }

@@ -33,12 +33,20 @@ export function runPipelineSettings(
     ...(flags.maxImageTokens === undefined ? {} : { maxImageTokens: flags.maxImageTokens }),
     documents: documentOptionsFrom(flags),
     ...(triage
-      ? { triage: { ...triage, ...(flags.triageQuestion ? { question: flags.triageQuestion } : {}) } }
+      ? {
+          triage: {
+            ...triage,
+            ...(flags.triageQuestion ? { question: flags.triageQuestion } : {}),
+            // Its own endpoint, even on the main provider's id (a base URL per step, not per id).
+            ...(flags.triageBaseUrl ? { baseUrl: flags.triageBaseUrl } : {}),
+          },
+        }
       : {}),
     ...(escalation
       ? {
           escalation: {
             ...escalation,
+            ...(flags.escalateBaseUrl ? { baseUrl: flags.escalateBaseUrl } : {}),
             // --min-confidence escalates first: only what the stronger model cannot lift is an error.
             ...((flags.escalateBelow ?? flags.minConfidence) === undefined
               ? {}
@@ -47,14 +55,5 @@ export function runPipelineSettings(
         }
       : {}),
     ...(flags.priceTable ? { priceTable: flags.priceTable } : {}),
-  };
-}
-
-/** The base URLs of the triage and escalation providers (--base-url is the main one's). */
-export function cascadeBaseUrls(flags: RunFlags, checked: CheckedRunFlags): Record<string, string> {
-  const { triage, escalation } = checked;
-  return {
-    ...(triage && flags.triageBaseUrl ? { [triage.provider]: flags.triageBaseUrl } : {}),
-    ...(escalation && flags.escalateBaseUrl ? { [escalation.provider]: flags.escalateBaseUrl } : {}),
   };
 }

@@ -1,8 +1,9 @@
 /**
  * Where each result of `visionpipe run` goes: the progress line, the results journal (with
  * resume bookkeeping), the --format-dir files, the --combine file, the summary and the
- * --failures log. Resumed records are counted apart and never written to the results again;
- * --failures lists them as it lists this run's.
+ * --failures log. Resumed records are counted apart and written again only when this run's
+ * --min-confidence judges them otherwise (no call is made for them); --failures lists them
+ * as it lists this run's.
  */
 import type { CombinedWriter } from '../../runs/combine.js';
 import type { FailureLog } from '../../runs/failures.js';
@@ -36,13 +37,19 @@ export function recordHandler(sinks: RecordSinks): (result: BatchResult) => Prom
     item.kind === 'error' ? item : { ...item, rel: formatRelativePath(item, sinks.severalArguments) };
   return async ({ item, record: raw, resumed }: BatchResult) => {
     // Judged once, here: the record, the summary and --failures read the same `quality`.
-    const produced = withQuality(resumed ? raw : enforceConfidence(raw, confidence), confidence?.min);
+    // A resumed record is judged again by this run's threshold (its field_confidence is
+    // kept): nothing is paid again, and the results file says what the summary counts.
+    const enforced = enforceConfidence(raw, confidence);
+    const produced = withQuality(enforced, confidence?.min);
     progress.tick(produced.status === 'error');
     if (combined && produced.status === 'ok' && item.kind !== 'error') {
       await combined.add(produced.input, (await pipelines.pipelineFor(item)).pattern, produced.output);
     }
     if (resumed) {
-      plan.kept(produced);
+      if (enforced !== raw || produced.quality !== raw.quality) {
+        plan.writer.write(produced); // the earlier line, judged again, replaces it
+        plan.processed(produced);
+      } else plan.kept(produced);
       summary.addResumed(produced);
       failures.add(produced); // a kept empty or low-confidence record is still a failure, as --combine keeps it
       await renders?.restore(placed(item), produced); // its file may be missing after a kill

@@ -27,7 +27,7 @@ import { resumingLine } from '../summary-print.js';
 import { buildPipelineSet, planPipelines } from './pipelines.js';
 import { batchBackendFor, runThroughBatchApi } from './run-batch-api.js';
 import { checkRunFlags } from './run-checks.js';
-import { cascadeBaseUrls, runPipelineSettings } from './run-pipelines.js';
+import { runPipelineSettings } from './run-pipelines.js';
 import { recordHandler } from './run-records.js';
 import { startRunSession } from './run-session.js';
 import { printRunSummary, runExitCode } from './run-summary.js';
@@ -42,10 +42,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
   const checked = checkRunFlags(inputs, flags);
   if (flags.watch !== undefined) await checkWatchDir(flags.watch);
   // Pattern, rules and providers first: a bad one stops the command before anything is written.
-  const setup = await planPipelines(flags, {
-    ...(checked.profile ? { profile: checked.profile } : {}),
-    extraBaseUrls: cascadeBaseUrls(flags, checked),
-  });
+  const setup = await planPipelines(flags, checked.profile ? { profile: checked.profile } : {});
   const batchBackend = flags.batchApi ? batchBackendFor(flags.provider, setup.providerOptions) : undefined;
   // A report that cannot be written fails now, not after the images were paid for.
   if (flags.report) await checkReportTarget(flags.report, '--report');
