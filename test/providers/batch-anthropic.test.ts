@@ -151,7 +151,7 @@ describe('anthropic batch backend: wire format', () => {
   });
 
   it('cancel: processing_status canceling, then ended; requests not yet run are ABORTED (canceled)', async () => {
-    const slow = await startSimulator({ latency: { minMs: 20, maxMs: 20 }, answer: () => INVOICE_ANSWER });
+    const slow = await startSimulator({ latency: { minMs: 400, maxMs: 400 }, answer: () => INVOICE_ANSWER });
     try {
       const b = backend({}, slow);
       const requests = await batchRequests(5, MODEL, 'stop');
