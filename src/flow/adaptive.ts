@@ -13,9 +13,7 @@
  * - **concurrency** (calls in flight): caps on calls at once (bare 429, Anthropic 529,
  *   Ollama's queue-full 503). Slow start from `initialConcurrency`, +1 per success, until
  *   the first throttle; then a throttle that came with more calls in flight than recent
- *   successes sent under the current limit had (successes under a higher one show no room:
- *   answers in transit make the client count one or two more than the server) sets the
- *   limit just below that count, and it probes one higher
+ *   successes ever had sets the limit just below that count, and it probes one higher
  *   after `probeRounds` (8) rounds of limit-many successes. `maxConcurrency` (`--concurrency`)
  *   is a ceiling, never exceeded.
  *
@@ -106,13 +104,6 @@ export interface FlowState {
   sharedCuts: number;
   /** The sliding log's window the flow emulates (ms, margin included), once learned. */
   logWindowMs: number | undefined;
-}
-
-/** A call as it was sent: its sequence, the calls in flight with it (its own included), when. */
-interface Sent {
-  seq: number;
-  inFlight: number;
-  sentAt: number;
 }
 
 interface Waiter {
@@ -320,14 +311,13 @@ export class AdaptiveFlow {
         if (settled) return;
         settled = true;
         this.inFlight--;
-        this.settle(outcome, { seq, inFlight, sentAt: now });
+        this.settle(outcome, seq, inFlight, now);
         this.pump();
       },
     };
   }
 
-  private settle(outcome: SlotOutcome, sent: Sent): void {
-    const { seq, inFlight, sentAt } = sent;
+  private settle(outcome: SlotOutcome, seq: number, inFlight: number, sentAt: number): void {
     const now = this.now();
     if (outcome.kind === 'throttled') {
       this.refusedSeqs.add(seq);
@@ -337,8 +327,7 @@ export class AdaptiveFlow {
     if (outcome.kind === 'failed') return;
     if (outcome.kind === 'ok') {
       this.streak = 0;
-      // Only calls sent under the current in-flight limit show what it sustains.
-      if (seq > this.concurrencyCutAt) this.remember(this.okInFlight, inFlight);
+      this.remember(this.okInFlight, inFlight);
       this.remember(this.accepted, sentAt);
       this.readBudget(outcome.rateLimit, seq, now, sentAt, true);
       if (this.slowStart) this.limit = Math.min(this.maxConcurrency, this.limit + 1);
@@ -353,11 +342,16 @@ export class AdaptiveFlow {
       }
       return;
     }
-    this.throttle(outcome, sent, now);
+    this.throttle(outcome, seq, inFlight, now, sentAt);
   }
 
-  private throttle(outcome: Extract<SlotOutcome, { kind: 'throttled' }>, sent: Sent, now: number): void {
-    const { seq, inFlight, sentAt } = sent;
+  private throttle(
+    outcome: Extract<SlotOutcome, { kind: 'throttled' }>,
+    seq: number,
+    inFlight: number,
+    now: number,
+    sentAt: number,
+  ): void {
     this.throttles++;
     this.successesSinceProbe = 0;
     const budget = this.budget;
@@ -397,11 +391,6 @@ export class AdaptiveFlow {
     if (!echo && (firstThrottle || okAtOrAbove < 3)) {
       this.limit = Math.max(1, Math.min(this.limit, inFlight - 1));
       this.concurrencyCutAt = this.seq;
-      // Successes of calls sent under a higher limit came while answers were still on their
-      // way back (counted in flight by the client, no longer by the server): they do not show
-      // room above the cap. Kept, they made the next refusal one call above the cap read as a
-      // rate limit and cut the rate of a server that limits only calls in flight.
-      this.okInFlight.length = 0;
       proposal.concurrency = Math.floor(this.limit) * this.peers();
     } else if (!echo) {
       // Rate: once per round, down to β × what was accepted (or the current rate).
