@@ -97,15 +97,52 @@ export function registerSecret(secret: string | undefined): void {
   if (secret !== undefined && secret.length >= MIN_SECRET_LENGTH) registered.add(secret);
 }
 
-/** Every secret known by value: registered ones and the environment's keys, tokens and passwords. */
+/**
+ * How long the list of secret-named environment variables is reused, in ms. Listing
+ * `process.env` costs ~50–150 µs (every name crosses into C++), and every string written
+ * anywhere is redacted, so a record paid that many times over. The *values* of the listed
+ * names are still read on every call (a few µs), so a key changed in place is hidden at
+ * once; a variable added later is found within this interval, or at once after
+ * `rescanEnvironmentSecrets()`. A key handed to a provider is registered when it is given.
+ */
+export const ENV_RESCAN_MS = 1000;
+
+let envNames: { listedAt: number; names: string[] } | undefined;
+let memo: { registeredSize: number; values: string; result: string[] } | undefined;
+
+/** Forgets the listed environment names: the next redaction lists `process.env` again. */
+export function rescanEnvironmentSecrets(): void {
+  envNames = undefined;
+}
+
+function secretNames(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env).filter((name) => ENV_SECRET_NAME.test(name));
+}
+
+/**
+ * Every secret known by value: registered ones and the environment's keys, tokens and
+ * passwords, longest first. `env` other than `process.env` is read whole on each call.
+ */
 export function knownSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
-  const found = new Set(registered);
-  for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && value.length >= MIN_SECRET_LENGTH && ENV_SECRET_NAME.test(name))
-      found.add(value);
+  let names: string[];
+  if (env === process.env) {
+    const now = Date.now();
+    if (envNames === undefined || now - envNames.listedAt > ENV_RESCAN_MS)
+      envNames = { listedAt: now, names: secretNames(env) };
+    names = envNames.names;
+  } else names = secretNames(env);
+  const values: string[] = [];
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined && value.length >= MIN_SECRET_LENGTH) values.push(value);
   }
+  const key = values.join('\u0000');
+  if (env === process.env && memo?.registeredSize === registered.size && memo.values === key)
+    return memo.result;
   // Longest first: a key that contains another is hidden whole.
-  return [...found].sort((a, b) => b.length - a.length);
+  const result = [...new Set([...registered, ...values])].sort((a, b) => b.length - a.length);
+  if (env === process.env) memo = { registeredSize: registered.size, values: key, result };
+  return result;
 }
 
 /** `text` with every known and given secret and anything shaped like one replaced by `[redacted]`. */
@@ -128,8 +165,9 @@ export function redactedPrefix(
   return clean.length > max ? `${clean.slice(0, max)}${ellipsis}` : clean;
 }
 
-function withKnown(secrets: ReadonlyArray<string | undefined>): string[] {
+function withKnown(secrets: ReadonlyArray<string | undefined>): readonly string[] {
   const given = secrets.filter((s): s is string => s !== undefined && s.length >= MIN_SECRET_LENGTH);
+  if (given.length === 0) return knownSecrets();
   return [...given, ...knownSecrets()].sort((a, b) => b.length - a.length);
 }
 
@@ -193,7 +231,7 @@ export function redactDeep<T>(value: T, secrets: ReadonlyArray<string | undefine
   return walk(value, withKnown(secrets)) as T;
 }
 
-function walk(value: unknown, secrets: string[]): unknown {
+function walk(value: unknown, secrets: readonly string[]): unknown {
   if (typeof value === 'string') return redactWith(value, secrets);
   if (Array.isArray(value)) {
     let changed = false;

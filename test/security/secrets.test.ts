@@ -6,15 +6,17 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { VisionpipeError } from '../../src/errors.js';
 import {
+  ENV_RESCAN_MS,
   knownSecrets,
   REDACTED,
   redactDeep,
   redactSecrets,
   redactUrl,
   registerSecret,
+  rescanEnvironmentSecrets,
   urlHasCredentials,
 } from '../../src/secrets.js';
 import { runCli } from '../support/cli.js';
@@ -115,10 +117,30 @@ describe('redactSecrets: keys known by value', () => {
 
   it('a key in the environment is hidden without being passed', () => {
     process.env.VISIONPIPE_TEST_GATEWAY_API_KEY = AZURE_KEY;
+    rescanEnvironmentSecrets();
     try {
       expect(redactSecrets(`echo ${AZURE_KEY}`)).toBe(`echo ${REDACTED}`);
     } finally {
       delete process.env.VISIONPIPE_TEST_GATEWAY_API_KEY;
+    }
+  });
+
+  it('the environment is listed at most once per ENV_RESCAN_MS, but a listed key changed in place is hidden at once', () => {
+    vi.useFakeTimers();
+    try {
+      process.env.VISIONPIPE_TEST_ROTATED_API_KEY = 'first-key-1234567890';
+      rescanEnvironmentSecrets();
+      expect(redactSecrets('a first-key-1234567890')).toBe(`a ${REDACTED}`);
+      process.env.VISIONPIPE_TEST_ROTATED_API_KEY = 'second-key-1234567890';
+      expect(redactSecrets('a second-key-1234567890')).toBe(`a ${REDACTED}`); // same name: read each call
+      process.env.VISIONPIPE_TEST_LATE_API_KEY = 'late-key-1234567890';
+      expect(redactSecrets('a late-key-1234567890')).toBe('a late-key-1234567890'); // not listed yet
+      vi.advanceTimersByTime(ENV_RESCAN_MS + 1);
+      expect(redactSecrets('a late-key-1234567890')).toBe(`a ${REDACTED}`);
+    } finally {
+      delete process.env.VISIONPIPE_TEST_ROTATED_API_KEY;
+      delete process.env.VISIONPIPE_TEST_LATE_API_KEY;
+      vi.useRealTimers();
     }
   });
 
