@@ -29,19 +29,41 @@ let dir: string;
 let pattern: string;
 /** Milliseconds each call takes to answer: set per test. */
 let delayFor: (n: number) => number = () => 50;
+/**
+ * When set, a call is held until this many calls are in flight (or `holdMs` passed), so
+ * calls sent side by side are seen together however slowly the machine renders pages.
+ */
+let holdUntil: number | undefined;
+const holdMs = 4000;
 let inFlight = 0;
 let maxInFlight = 0;
+const held: Array<() => void> = [];
+
+function hold(): Promise<void> | undefined {
+  if (holdUntil === undefined) return undefined;
+  if (inFlight >= holdUntil) {
+    for (const release of held.splice(0)) release();
+    return undefined;
+  }
+  return new Promise((resolve) => {
+    held.push(resolve);
+    setTimeout(resolve, holdMs);
+  });
+}
 
 beforeAll(async () => {
   server = await startCompatibleServer((_call, n) => {
     const delayMs = delayFor(n);
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
-    // The answer leaves after delayMs: the call is in flight until then.
-    setTimeout(() => {
-      inFlight--;
-    }, delayMs);
-    return { content: ANSWER, delayMs };
+    const wait = hold() ?? Promise.resolve();
+    // The answer leaves after the hold and delayMs: the call is in flight until then.
+    void wait.then(() =>
+      setTimeout(() => {
+        inFlight--;
+      }, delayMs),
+    );
+    return { content: ANSWER, delayMs, hold: wait };
   });
   dir = await tempDir('visionpipe-stream-pages-');
   pattern = await writeSimplePattern(dir);
@@ -129,40 +151,36 @@ describe('run --pages each streams page records (local run)', () => {
     timeout: 120_000,
   }, async () => {
     const work = await tempDir('visionpipe-stream-conc-');
-    const pdf = path.join(work, 'six.pdf');
+    const pdf = path.join(work, 'four.pdf');
     await writeFile(
       pdf,
-      await makePdf(Array.from({ length: 6 }, (_, i) => ({ lines: [`Concurrency page ${i + 1}`] }))),
+      await makePdf(Array.from({ length: 4 }, (_, i) => ({ lines: [`Concurrency page ${i + 1}`] }))),
     );
-    delayFor = () => 250;
-    // One PDF alone: more than one of its pages in flight at once.
+    delayFor = () => 50;
+    // One PDF alone: more than one of its pages in flight at once (a call waits for a
+    // second one; pages sent one at a time would each wait holdMs and never overlap).
+    holdUntil = 2;
     maxInFlight = 0;
     const alone = await runCli(
       runArgs([pdf], path.join(work, 'alone.jsonl'), ['--pages', 'each', '--concurrency', '4']),
-      {
-        env: KEY,
-      },
+      { env: KEY },
     );
     expect(alone.code, alone.stderr).toBe(0);
     expect((await readRecords(path.join(work, 'alone.jsonl'))).map((r) => r.page).sort()).toEqual([
-      1, 2, 3, 4, 5, 6,
+      1, 2, 3, 4,
     ]);
     expect(maxInFlight).toBeGreaterThan(1);
     expect(maxInFlight).toBeLessThanOrEqual(4);
 
-    // The PDF and three images at --concurrency 3: never more than 3 calls at once.
-    for (const name of ['a', 'b', 'c']) {
-      await sharp({
-        create: {
-          width: 400,
-          height: 300,
-          channels: 3,
-          background: name === 'a' ? '#800' : name === 'b' ? '#080' : '#008',
-        },
-      })
+    // The PDF and three images at --concurrency 3: calls held until 4 are in flight would
+    // show a fourth at once; never more than 3 go.
+    const colours = ['#880000', '#008800', '#000088'];
+    for (const [i, name] of ['a', 'b', 'c'].entries()) {
+      await sharp({ create: { width: 400, height: 300, channels: 3, background: colours[i]! } })
         .jpeg()
         .toFile(path.join(work, `${name}.jpg`));
     }
+    holdUntil = 4;
     maxInFlight = 0;
     const mixed = await runCli(
       runArgs(
@@ -172,8 +190,9 @@ describe('run --pages each streams page records (local run)', () => {
       ),
       { env: KEY },
     );
+    holdUntil = undefined;
     expect(mixed.code, mixed.stderr).toBe(0);
-    expect(await readRecords(path.join(work, 'mixed.jsonl'))).toHaveLength(9);
+    expect(await readRecords(path.join(work, 'mixed.jsonl'))).toHaveLength(7);
     expect(maxInFlight).toBeGreaterThan(1);
     expect(maxInFlight).toBeLessThanOrEqual(3);
   });
