@@ -19,8 +19,8 @@ import { DEFAULT_MAX_PAGES } from '../documents/document.js';
 import { documentKind } from '../documents/kinds.js';
 import { parsePageRange } from '../documents/page-range.js';
 import type { PagesMode } from '../documents/pages-mode.js';
+import { streamWindow } from '../flow/stream-window.js';
 import type { ThrottleTally } from '../flow/throttle.js';
-import { mapWindow } from '../flow/window.js';
 import { preprocessFingerprint } from '../image/options.js';
 import type { ImageSource } from '../image/source.js';
 import { publish } from '../observe/events.js';
@@ -49,7 +49,7 @@ import { NearDuplicateStage } from './near-duplicate-stage.js';
 import type { Outcome } from './outcome.js';
 import type { RunRecord } from './record.js';
 import { RecordAssembler } from './record-assembly.js';
-import { planImage } from './sizing.js';
+import { estimateExtract, planImage } from './sizing.js';
 import {
   type EarlierRecord,
   earlierRecords,
@@ -57,6 +57,7 @@ import {
   type Pipeline,
   type PipelineOptions,
   type ProcessOptions,
+  type RecordStream,
 } from './spec.js';
 import { type LoadedInput, resultKeyFor } from './stages.js';
 
@@ -122,6 +123,16 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         ? parsePageRange(options.documents.pageRange)
         : options.documents?.pageRange,
     maxPages: options.documents?.maxPages ?? DEFAULT_MAX_PAGES,
+  };
+  const maxRequestTokens = options.documents?.maxRequestTokens;
+  /** Estimated tokens of one extraction request carrying these pages (as extractStage counts them). */
+  const requestTokens = (pages: ReadonlyArray<{ width: number; height: number }>): number => {
+    const [first, ...rest] = pages;
+    if (!first) return 0;
+    const estimate = estimateExtract(provider, first.width, first.height, pattern, model);
+    let tokens = estimate.input_tokens + estimate.output_tokens;
+    for (const page of rest) tokens += provider.estimateImageTokens(page.width, page.height, model);
+    return tokens;
   };
   const { triage, escalation } = chooseCascadeModels(options, pattern);
   const controlsFor = callControls({
@@ -197,7 +208,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     runId,
     keyFor,
     startDocument: (loaded, label, start, earlierPages) =>
-      startDocumentOf(loaded, label, documentSettings.pages, start, earlierPages),
+      startDocumentOf(loaded, label, documentSettings.pages, start, earlierPages, {}),
   });
 
   /** One loaded image (or a document's first page carrying the others) after identification. */
@@ -224,7 +235,8 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     label: string,
     mode: PagesMode,
     start: (page: LoadedInput, pageLabel: string) => Promise<StartedRead>,
-    earlierPages?: EarlierPages,
+    earlierPages: EarlierPages | undefined,
+    stream: RecordStream,
   ): Promise<StartedDocument | undefined> {
     const kind = documentKind(loaded.bytes);
     if (!kind) return Promise.resolve(undefined);
@@ -240,18 +252,27 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         ...pageRendering,
         providerLimits: provider.limits,
         start,
+        requestTokens,
+        ...(maxRequestTokens === undefined ? {} : { maxRequestTokens }),
+        ...(stream.slots ? { slots: stream.slots } : {}),
+        ...(stream.onRecord ? { onRecord: stream.onRecord } : {}),
       },
       earlierPages,
     );
   }
 
-  /** The records of a document, each page read before the next; undefined for an image. */
+  /**
+   * The records of a document, undefined for an image. Pages are read side by side on the
+   * free slots of `stream`, else one after another; each page record of `each` mode goes to
+   * `stream.onRecord` as it is finished.
+   */
   async function readDocument(
     loaded: LoadedInput,
     label: string,
     signal: AbortSignal | undefined,
     mode: PagesMode,
-    earlierPages?: EarlierPages,
+    earlierPages: EarlierPages | undefined,
+    stream: RecordStream,
   ): Promise<RunRecord[] | undefined> {
     const started = await startDocumentOf(
       loaded,
@@ -259,6 +280,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       mode,
       async (page, pageLabel) => ({ record: Promise.resolve(await read(page, pageLabel, signal)) }),
       earlierPages,
+      stream,
     );
     return started?.records;
   }
@@ -271,8 +293,17 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     source: ImageSource,
     call: ProcessOptions,
     mode: PagesMode,
+    stream: RecordStream = {},
   ): Promise<RunRecord[]> {
     let handedBack: ReadonlySet<RunRecord> = new Set();
+    const emitted = new Set<RunRecord>();
+    /** Each record once, as soon as it is finished: published (unless handed back) and streamed. */
+    const emit = (one: RunRecord) => {
+      if (emitted.has(one)) return;
+      emitted.add(one);
+      if (!handedBack.has(one)) publish('image', { record: one });
+      stream.onRecord?.(one);
+    };
     const earlier = call.earlier;
     const label = call.label ?? labelOf(source);
     return inSpan(
@@ -292,6 +323,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
               }
             : call,
           mode,
+          { ...(stream.slots ? { slots: stream.slots } : {}), onRecord: emit },
         );
         const record = all[0]!;
         span.setAttributes({
@@ -302,7 +334,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         });
         const failed = all.find((r) => r.error);
         if (failed?.error) failSpan(span, failed.error.code, failed.error.message);
-        for (const one of all) if (!handedBack.has(one)) publish('image', { record: one });
+        for (const one of all) emit(one);
         return all;
       },
     );
@@ -312,6 +344,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     source: ImageSource,
     call: ProcessOptions,
     mode: PagesMode,
+    stream: RecordStream,
   ): Promise<RunRecord[]> {
     const label = call.label ?? labelOf(source);
     const started = performance.now();
@@ -319,7 +352,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       const known = await identify.identify(source, label, started, call.signal, call.earlier);
       if ('record' in known) return [known.record];
       const { loaded, key } = known;
-      const document = await readDocument(loaded, label, call.signal, mode, known.earlierPages);
+      const document = await readDocument(loaded, label, call.signal, mode, known.earlierPages, stream);
       if (document) return document;
       const { promise, leader } = flights.run(key, () => onCacheMiss(missOptions, loaded, key, call.signal));
       return [records.of(await promise, { label, started, sha256: loaded.sha256, leader })];
@@ -338,12 +371,18 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     signal: AbortSignal | undefined,
     earlier: EarlierRecord | undefined,
     mode: PagesMode,
+    stream: RecordStream = {},
   ): Promise<RunRecord[]> {
-    if (item.kind === 'error') return Promise.resolve([records.itemError(item)]);
+    if (item.kind === 'error') {
+      const record = records.itemError(item);
+      stream.onRecord?.(record);
+      return Promise.resolve([record]);
+    }
     return processWith(
       sourceOfItem(item),
       { label: item.label, ...(signal ? { signal } : {}), ...(earlier ? { earlier } : {}) },
       mode,
+      stream,
     );
   }
 
@@ -371,18 +410,23 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     process,
     processAll: (source, call = {}) => processWith(source, call, documentSettings.pages),
     processItem,
-    processItemAll: (item, signal, earlier) => processItemWith(item, signal, earlier, documentSettings.pages),
+    processItemAll: (item, signal, earlier, stream) =>
+      processItemWith(item, signal, earlier, documentSettings.pages, stream),
     defer: (item, signal, earlier) => batch.defer(item, signal, earlier),
     deliver: (customId, answer) => batch.deliver(customId, answer),
-    async *run(inputs, runOptions = {}) {
-      const batches = mapWindow(
+    // Records leave as each is finished (a document's pages one by one), its pages sharing the window's slots.
+    run: (inputs, runOptions = {}) =>
+      streamWindow<InputItem, RunRecord>(
         inputs,
         runOptions.concurrency ?? 4,
-        (item) => processItemWith(item, runOptions.signal, undefined, documentSettings.pages),
+        async (item, emit, slots) => {
+          await processItemWith(item, runOptions.signal, undefined, documentSettings.pages, {
+            slots,
+            onRecord: emit,
+          });
+        },
         runOptions.stop ? { stop: runOptions.stop } : {},
-      );
-      for await (const group of batches) yield* group;
-    },
+      ),
     /** Closes what the pipeline opened itself: a provider given by id, a cache given as options. */
     async close() {
       if (ownsProvider) await provider.close();

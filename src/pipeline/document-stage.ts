@@ -19,6 +19,7 @@ import type { DocumentKind } from '../documents/kinds.js';
 import type { PageSpan } from '../documents/page-range.js';
 import { PAGES_MODES, type PagesMode } from '../documents/pages-mode.js';
 import { toVisionpipeError, VisionpipeError } from '../errors.js';
+import type { Slots } from '../flow/slots.js';
 import { sha256 } from '../image/fingerprint.js';
 import type { SizeLimits } from '../image/profiles.js';
 import { schemaMismatch, validateOutput } from '../patterns/index.js';
@@ -26,6 +27,7 @@ import type { Pattern } from '../patterns/types.js';
 import type { ProviderLimits } from '../providers/spec.js';
 import { addCost, addImageInfo, addUsage } from './cascade.js';
 import { mergePageOutputs } from './merge-pages.js';
+import { runPageWorkers } from './page-workers.js';
 import { PROMPT_ALLOWANCE_BYTES } from './provider-limits.js';
 import { EMPTY_USAGE, errorRecord, NO_RATE_LIMITS, type RunRecord } from './record.js';
 import type { LoadedInput } from './stages.js';
@@ -56,6 +58,20 @@ export interface DocumentContext {
    * resolves as soon as the request is queued (the record follows the batch's answer).
    */
   start(loaded: LoadedInput, label: string): Promise<StartedRead>;
+  /**
+   * The run's pool of slots (`--concurrency`), when pages may be read side by side: the
+   * document's own input holds one, and its pages take more while any are free.
+   */
+  slots?: Slots;
+  /** Told of each page record of `each` mode the moment it is finished (streamed out). */
+  onRecord?: (record: RunRecord) => void;
+  /** Estimated tokens (input + expected output) of one request carrying pages of these sizes. */
+  requestTokens?: (pages: ReadonlyArray<{ width: number; height: number }>) => number;
+  /**
+   * Most tokens one request may cost (the run's `--tpm`): pages together over it are read
+   * page by page and merged, since such a request would never be admitted.
+   */
+  maxRequestTokens?: number;
 }
 
 /** An image handed to the flow: its record, settled when it was read. */
@@ -71,6 +87,8 @@ export interface StartedDocument {
 interface Page {
   page: number;
   loaded: LoadedInput;
+  width: number;
+  height: number;
 }
 
 /** Whether `count` pages of `bytes` raw bytes in all fit one request of the provider. */
@@ -81,8 +99,47 @@ export function fitsOneRequest(count: number, bytes: number, limits: ProviderLim
   return Math.ceil(bytes / 3) * 4 + PROMPT_ALLOWANCE_BYTES <= limits.maxRequestBytes;
 }
 
+/**
+ * Why a document's pages cannot go in one request, or undefined when they can: more
+ * images or bytes than the provider takes in one request, or more estimated tokens than
+ * the run's tokens-per-minute budget (`--tpm`: such a request could never be admitted).
+ */
+function splitReason(pages: readonly Page[], context: DocumentContext): string | undefined {
+  const bytes = pages.reduce((sum, page) => sum + page.loaded.bytes.length, 0);
+  const limits = context.providerLimits;
+  if (pages.length > (limits?.maxImagesPerRequest ?? 1))
+    return pages.length > 1 && (limits?.maxImagesPerRequest ?? 1) <= 1
+      ? 'the provider reads one image per request'
+      : `${pages.length} pages are over the provider's ${limits?.maxImagesPerRequest ?? 1} images per request`;
+  if (!fitsOneRequest(pages.length, bytes, limits))
+    return `${pages.length} pages (${bytes} bytes) are over the provider's ${limits?.maxRequestBytes} bytes per request`;
+  const budget = context.maxRequestTokens;
+  if (budget !== undefined && context.requestTokens && pages.length > 1) {
+    const tokens = context.requestTokens(pages);
+    if (tokens > budget)
+      return `${pages.length} pages together are about ${tokens} tokens, over --tpm ${budget}`;
+  }
+  return undefined;
+}
+
 function pageLabel(label: string, page: number): string {
   return `${label} (page ${page})`;
+}
+
+/**
+ * An error message of one page that names the input and the 1-based page: as it is when
+ * it does, else prefixed `input (page N): ` (a provider's own message names neither).
+ */
+export function namingPage(message: string, label: string, page: number): string {
+  const pageRe = new RegExp(`\\bpage ${page}\\b`);
+  if (message.includes(label) && pageRe.test(message)) return message;
+  return `${pageLabel(label, page)}: ${message}`;
+}
+
+/** A page's record whose error message names the input and the page (others as they are). */
+function namingPageError(record: RunRecord, label: string, page: number): RunRecord {
+  if (!record.error) return record;
+  return { ...record, error: { ...record.error, message: namingPage(record.error.message, label, page) } };
 }
 
 function documentFields(pageCount: number, sent: number, blank: number[]) {
@@ -107,22 +164,36 @@ export async function startDocument(
   earlier: EarlierPages = new Map(),
 ): Promise<StartedDocument | undefined> {
   const documentSha = sha256(bytes);
-  const started = await startDocumentRecords(bytes, kind, label, settings, context, earlier, documentSha);
-  if (!started) return undefined;
   // Every record names the file it came from: resume compares it with the file's content.
   // Its original is the file: `image.original_bytes` is the file's size, not the rendered
-  // pages' (a page record's too; the summary counts a document's file once).
-  const records = started.records.then((all) =>
-    all.map((record) =>
-      earlier.get(record.page ?? 0) === record
-        ? record
-        : {
-            ...record,
-            document_sha256: documentSha,
-            image: record.image && { ...record.image, original_bytes: bytes.length },
-          },
-    ),
+  // pages' (a page record's too; the summary counts a document's file once). The same
+  // record finalized twice (streamed, then in the list) is the same object.
+  const finalized = new WeakMap<RunRecord, RunRecord>();
+  const finalize = (record: RunRecord): RunRecord => {
+    if (earlier.get(record.page ?? 0) === record) return record;
+    let done = finalized.get(record);
+    if (!done) {
+      done = {
+        ...record,
+        document_sha256: documentSha,
+        image: record.image && { ...record.image, original_bytes: bytes.length },
+      };
+      finalized.set(record, done);
+    }
+    return done;
+  };
+  const started = await startDocumentRecords(
+    bytes,
+    kind,
+    label,
+    settings,
+    context,
+    earlier,
+    documentSha,
+    finalize,
   );
+  if (!started) return undefined;
+  const records = started.records.then((all) => all.map(finalize));
   return { records };
 }
 
@@ -162,19 +233,26 @@ async function startDocumentRecords(
   context: DocumentContext,
   earlier: EarlierPages,
   documentSha: string,
+  finalize: (record: RunRecord) => RunRecord,
 ): Promise<StartedDocument | undefined> {
   /** The records, or the one error record when reading failed after the pages were started. */
   const settled = (records: Promise<RunRecord[]>): StartedDocument => ({
     records: records.catch((error: unknown) => [failed(error)]),
   });
   const started = performance.now();
-  const failed = (error: unknown, extra: Partial<RunRecord> = {}) =>
-    errorRecord({ input: label, ...context.base }, toVisionpipeError(error, label).toJSON(), {
-      sha256: sha256(bytes),
-      latency_ms: Math.round(performance.now() - started),
-      profile: context.profile,
-      ...extra,
-    });
+  const failed = (error: unknown, extra: Partial<RunRecord> = {}, since = started) => {
+    const json = toVisionpipeError(error, label).toJSON();
+    return errorRecord(
+      { input: label, ...context.base },
+      extra.page === undefined ? json : { ...json, message: namingPage(json.message, label, extra.page) },
+      {
+        sha256: sha256(bytes),
+        latency_ms: Math.round(performance.now() - since),
+        profile: context.profile,
+        ...extra,
+      },
+    );
+  };
   let doc: Awaited<ReturnType<typeof openDocument>>;
   try {
     doc = await openDocument(
@@ -196,47 +274,81 @@ async function startDocumentRecords(
     if (kind === 'tiff' && doc.pageCount === 1) return undefined;
     const pageCount = doc.pageCount;
     if (settings.pages === 'each') {
-      const records: Array<Promise<RunRecord>> = [];
+      const records: RunRecord[] = [];
+      const done = (record: RunRecord) => {
+        records.push(record);
+        context.onRecord?.(finalize(record));
+      };
       // Earlier page records by the rendered content they were made for (sha256).
       const byContent = new Map<string, RunRecord>();
       for (const record of earlier.values()) if (record.sha256) byContent.set(record.sha256, record);
-      for (const page of doc.pages) {
-        const kept = earlier.get(page);
-        if (kept && kept.document_sha256 === documentSha) {
-          records.push(Promise.resolve(kept));
-          continue;
+      const selected = [...doc.pages];
+      /** The next page that needs a read, rendered; kept, blank and reused pages are done on the way. */
+      const produce = async (): Promise<{ page: number; loaded: LoadedInput } | undefined> => {
+        for (let page = selected.shift(); page !== undefined; page = selected.shift()) {
+          const pageStarted = performance.now();
+          const kept = earlier.get(page);
+          if (kept && kept.document_sha256 === documentSha) {
+            done(kept);
+            continue;
+          }
+          let rendered: Awaited<ReturnType<typeof doc.render>>;
+          try {
+            rendered = await doc.render(page);
+          } catch (error) {
+            // One page that cannot be rendered is that page's error; the others are read.
+            done(failed(error, { page, pages: pageCount, pages_sent: 0 }, pageStarted));
+            continue;
+          }
+          const loaded = pageInput(label, rendered.page, rendered.data);
+          if (rendered.blank) {
+            done(blankRecord(label, context, loaded, rendered.page, pageCount, rendered.ink));
+            continue;
+          }
+          const same = byContent.get(loaded.sha256);
+          if (same) {
+            done(reusedPage(same, rendered.page, pageCount, pageStarted));
+            continue;
+          }
+          return { page: rendered.page, loaded };
         }
-        const rendered = await doc.render(page);
-        const loaded = pageInput(label, rendered.page, rendered.data);
-        if (rendered.blank) {
-          records.push(
-            Promise.resolve(blankRecord(label, context, loaded, rendered.page, pageCount, rendered.ink)),
+        return undefined;
+      };
+      const waiting: Array<Promise<void>> = [];
+      await runPageWorkers(
+        produce,
+        async ({ page, loaded }) => {
+          const pageStarted = performance.now();
+          const facts = { page, pages: pageCount, pages_sent: 1 };
+          let read: StartedRead;
+          try {
+            read = await context.start(loaded, pageLabel(label, page));
+          } catch (error) {
+            return done(failed(error, facts, pageStarted));
+          }
+          // A direct read is finished here; a provider batch API's record comes later.
+          waiting.push(
+            read.record.then(
+              (record) => done(namingPageError({ ...record, input: label, ...facts }, label, page)),
+              (error: unknown) => done(failed(error, facts, pageStarted)),
+            ),
           );
-          continue;
-        }
-        const same = byContent.get(loaded.sha256);
-        if (same) {
-          records.push(Promise.resolve(reusedPage(same, rendered.page, pageCount, started)));
-          continue;
-        }
-        const read = await context.start(loaded, pageLabel(label, rendered.page));
-        records.push(
-          read.record.then((record) => ({
-            ...record,
-            input: label,
-            page: rendered.page,
-            pages: pageCount,
-            pages_sent: 1,
-          })),
-        );
-      }
-      return settled(Promise.all(records));
+        },
+        context.slots,
+      );
+      return settled(Promise.all(waiting).then(() => records.sort((a, b) => (a.page ?? 0) - (b.page ?? 0))));
     }
     const pages: Page[] = [];
     const blank: number[] = [];
     for await (const rendered of doc) {
       if (rendered.blank) blank.push(rendered.page);
-      else pages.push({ page: rendered.page, loaded: pageInput(label, rendered.page, rendered.data) });
+      else
+        pages.push({
+          page: rendered.page,
+          loaded: pageInput(label, rendered.page, rendered.data),
+          width: rendered.width,
+          height: rendered.height,
+        });
     }
     const fields = documentFields(pageCount, pages.length, blank);
     if (pages.length === 0) {
@@ -251,8 +363,8 @@ async function startDocumentRecords(
         ]),
       );
     }
-    const bytesInAll = pages.reduce((sum, page) => sum + page.loaded.bytes.length, 0);
-    if (fitsOneRequest(pages.length, bytesInAll, context.providerLimits)) {
+    const split = splitReason(pages, context);
+    if (split === undefined) {
       const [first, ...rest] = pages as [Page, ...Page[]];
       const together: LoadedInput =
         rest.length === 0
@@ -266,7 +378,7 @@ async function startDocumentRecords(
       const read = await context.start(together, label);
       return settled(read.record.then((record) => [{ ...record, input: label, ...fields }]));
     }
-    const merged = await mergedRecord(label, pages, fields, context, started);
+    const merged = await mergedRecord(label, pages, { ...fields, pages_split: split }, context, started);
     return settled(merged.record.then((record) => [record]));
   } catch (error) {
     return settled(Promise.resolve([failed(error)]));
@@ -325,18 +437,32 @@ function blankRecord(
 async function mergedRecord(
   label: string,
   pages: readonly Page[],
-  fields: ReturnType<typeof documentFields>,
+  fields: ReturnType<typeof documentFields> & { pages_split?: string },
   context: DocumentContext,
   started: number,
 ): Promise<StartedRead> {
   const reads: Array<Promise<{ page: number; record: RunRecord }>> = [];
-  for (const { page, loaded } of pages) {
-    const read = await context.start(loaded, loaded.label);
-    reads.push(read.record.then((record) => ({ page, record })));
-  }
+  // Side by side within the run's slots, as `each` mode reads pages.
+  const queue = [...pages];
+  await runPageWorkers(
+    async () => queue.shift(),
+    async ({ page, loaded }) => {
+      const read = await context.start(loaded, loaded.label);
+      reads.push(read.record.then((record) => ({ page, record })));
+    },
+    context.slots,
+  );
   return {
+    // Pages finish in any order; they merge in page order (scalars from the first page).
     record: Promise.all(reads).then((records) =>
-      mergeRecords(label, records, pages, fields, context, started),
+      mergeRecords(
+        label,
+        records.sort((a, b) => a.page - b.page),
+        pages,
+        fields,
+        context,
+        started,
+      ),
     ),
   };
 }
@@ -345,7 +471,7 @@ function mergeRecords(
   label: string,
   records: ReadonlyArray<{ page: number; record: RunRecord }>,
   pages: readonly Page[],
-  fields: ReturnType<typeof documentFields>,
+  fields: ReturnType<typeof documentFields> & { pages_split?: string },
   context: DocumentContext,
   started: number,
 ): RunRecord {
@@ -378,10 +504,11 @@ function mergeRecords(
   const broken = records.find(({ record }) => record.status === 'error');
   if (broken) {
     const error = broken.record.error ?? { code: 'INTERNAL', message: 'page failed without an error' };
+    // The document's record names the input and the page that failed.
     return errorRecord(
       { input: label, ...context.base },
-      { code: error.code, message: error.message },
-      common,
+      { code: error.code, message: namingPage(error.message, label, broken.page) },
+      { ...common, failed_page: broken.page },
     );
   }
   const read = records.filter(({ record }) => record.status === 'ok');

@@ -108,6 +108,14 @@ export interface RunRecord {
   /** Documents read page by page and merged: fields whose pages disagreed (the first page's value is kept). */
   conflicts?: PageConflict[];
   /**
+   * `--pages document` only, when the pages could not go in one request and were read page
+   * by page and merged: why (over the provider's images or bytes per request, or over
+   * `--tpm`). Absent when the pages went together.
+   */
+  pages_split?: string;
+  /** A document read page by page whose record is an error: the 1-based page that failed. */
+  failed_page?: number;
+  /**
    * `run --format-dir` only: the file this record's output was rendered to (relative to the
    * working folder when inside it), null when it was not rendered (not ok, or the write failed).
    */

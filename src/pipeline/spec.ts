@@ -13,6 +13,7 @@ import type { AdaptiveFlow } from '../flow/adaptive.js';
 import type { ProviderBreaker } from '../flow/circuit-breaker.js';
 import type { Limiter } from '../flow/limiter.js';
 import type { RetryOptions } from '../flow/retry.js';
+import type { Slots } from '../flow/slots.js';
 import type { PreprocessOptions } from '../image/options.js';
 import type { ProfileName, SizeLimits } from '../image/profiles.js';
 import type { ImageSource, SourceLimits } from '../image/source.js';
@@ -96,6 +97,22 @@ export interface DocumentOptions {
   pageRange?: string | readonly PageSpan[];
   /** Most pages read from one document (after pageRange); more is TOO_MANY_PAGES. Default 50. */
   maxPages?: number;
+  /**
+   * Most estimated tokens one request may cost (the CLI gives its `--tpm`): in `document`
+   * mode, pages together over it are read page by page and merged (record `pages_split`).
+   */
+  maxRequestTokens?: number;
+}
+
+/**
+ * How one input's records leave while it is read: each as soon as it is finished (`each`
+ * mode streams page records), and the run's slots its pages may share.
+ */
+export interface RecordStream {
+  /** The run's pool of slots (`--concurrency`); the input holds one, its pages may take more. */
+  slots?: Slots;
+  /** Told of every record of the input the moment it is finished, once each. */
+  onRecord?: (record: RunRecord) => void;
 }
 
 export interface ImagePlan {
@@ -196,8 +213,17 @@ export interface Pipeline {
    * With `earlier`, an earlier run's record for the same content is returned as it is.
    */
   processItem(item: InputItem, signal?: AbortSignal, earlier?: EarlierRecord): Promise<RunRecord>;
-  /** processItem with every record of the item (one per page of a document with `pages: 'each'`). */
-  processItemAll(item: InputItem, signal?: AbortSignal, earlier?: EarlierRecord): Promise<RunRecord[]>;
+  /**
+   * processItem with every record of the item (one per page of a document with `pages:
+   * 'each'`). With `stream`, each record is also handed to `stream.onRecord` as soon as it
+   * is finished, and a document's pages are read side by side on free `stream.slots`.
+   */
+  processItemAll(
+    item: InputItem,
+    signal?: AbortSignal,
+    earlier?: EarlierRecord,
+    stream?: RecordStream,
+  ): Promise<RunRecord[]>;
   /**
    * For provider batch APIs: everything up to the provider call. Returns the finished
    * record when no call is needed (cache hit, duplicate, triage skip, bad input), or the

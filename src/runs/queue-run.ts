@@ -29,7 +29,7 @@ import { documentKind } from '../documents/kinds.js';
 import { parsePageRange } from '../documents/page-range.js';
 import type { PagesMode } from '../documents/pages-mode.js';
 import { VisionpipeError } from '../errors.js';
-import { mapWindow } from '../flow/window.js';
+import { streamWindow } from '../flow/stream-window.js';
 import { sha256 } from '../image/fingerprint.js';
 import { sniffFormat } from '../image/sniff.js';
 import { type ImageSource, loadSource, type SourceLimits } from '../image/source.js';
@@ -318,17 +318,6 @@ export async function* runOnQueue(
     return recordOfJob(store, job, item.label, pattern.name);
   }
 
-  // Results leave as each record finishes: in `each` mode a document's pages stream one by
-  // one, so a coordinator killed mid-document has written the pages that were done.
-  const ready: BatchResult[] = [];
-  let wake: (() => void) | undefined;
-  const emit = (result: BatchResult) => {
-    ready.push(result);
-    const resolve = wake;
-    wake = undefined;
-    resolve?.();
-  };
-
   const fail = (item: InputItem, error: unknown, started: number, page?: number): BatchResult => {
     const e =
       error instanceof VisionpipeError
@@ -345,7 +334,7 @@ export async function* runOnQueue(
   };
 
   /** Reads one input, sends its job(s) and emits each record as it finishes. */
-  async function runItem(item: InputItem): Promise<void> {
+  async function runItem(item: InputItem, emit: (result: BatchResult) => void): Promise<void> {
     const started = performance.now();
     if (item.kind === 'error') return emit(fail(item, item.error, started));
     try {
@@ -397,41 +386,10 @@ export async function* runOnQueue(
     }
   }
 
-  const drained: { done: boolean; error?: { error: unknown } } = { done: false };
-  const drain = (async () => {
-    for await (const _ of mapWindow(
-      items,
-      options.concurrency,
-      runItem,
-      options.stop ? { stop: options.stop } : {},
-    ));
-  })().then(
-    () => {
-      drained.done = true;
-    },
-    (error: unknown) => {
-      drained.done = true;
-      drained.error = { error };
-    },
-  );
+  // Results leave as each record finishes: in `each` mode a document's pages stream one by
+  // one, so a coordinator killed mid-document has written the pages that were done.
   try {
-    for (;;) {
-      const next = ready.shift();
-      if (next) {
-        yield next;
-        continue;
-      }
-      if (drained.done) {
-        if (drained.error) throw drained.error.error;
-        break;
-      }
-      await Promise.race([
-        new Promise<void>((resolve) => {
-          wake = resolve;
-        }),
-        drain,
-      ]);
-    }
+    yield* streamWindow(items, options.concurrency, runItem, options.stop ? { stop: options.stop } : {});
   } finally {
     watch.close();
   }

@@ -4,7 +4,7 @@
  * earlier run already finished for the same content are handed back as they were,
  * without a provider call.
  */
-import { mapWindow } from '../flow/window.js';
+import { streamWindow } from '../flow/stream-window.js';
 import type { Pipeline } from '../pipeline/create-pipeline.js';
 import type { RunRecord } from '../pipeline/record.js';
 import { type EarlierRecord, earlierRecords } from '../pipeline/spec.js';
@@ -64,23 +64,23 @@ export function runBatch(
   options: BatchOptions,
 ): AsyncGenerator<BatchResult> {
   const pipelineFor = typeof pipelines === 'function' ? pipelines : async () => pipelines;
-  // A document read page by page gives several records for one item.
-  return flatten(
-    mapWindow(
-      items,
-      options.concurrency,
-      async (item) => {
-        const pipeline = await pipelineFor(item);
-        const probe = earlierProbe(options.reuse, item);
-        const records = await pipeline.processItemAll(item, options.signal, probe?.check);
-        for (const record of records) options.onRecord?.(record);
-        return records.map((record) => ({ item, record, resumed: probe?.handedBack(record) ?? false }));
-      },
-      options.stop ? { stop: options.stop } : {},
-    ),
+  // A document read page by page gives several records for one item: each leaves the moment
+  // it is finished (a run killed mid-document keeps its finished pages), and the pages
+  // share the window's slots with the other inputs.
+  return streamWindow<InputItem, BatchResult>(
+    items,
+    options.concurrency,
+    async (item, emit, slots) => {
+      const pipeline = await pipelineFor(item);
+      const probe = earlierProbe(options.reuse, item);
+      await pipeline.processItemAll(item, options.signal, probe?.check, {
+        slots,
+        onRecord: (record) => {
+          options.onRecord?.(record);
+          emit({ item, record, resumed: probe?.handedBack(record) ?? false });
+        },
+      });
+    },
+    options.stop ? { stop: options.stop } : {},
   );
-}
-
-async function* flatten<T>(groups: AsyncIterable<readonly T[]>): AsyncGenerator<T> {
-  for await (const group of groups) yield* group;
 }

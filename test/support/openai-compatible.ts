@@ -30,6 +30,8 @@ export interface Reply {
   /** `null` answers without a usage block (some servers do). */
   usage?: { prompt_tokens: number; completion_tokens: number } | null;
   delayMs?: number;
+  /** The answer waits for this too (a test holding calls until enough are in flight). */
+  hold?: Promise<void>;
   /** Response headers (e.g. `retry-after` on a 429). */
   headers?: Record<string, string>;
 }
@@ -97,8 +99,12 @@ export async function startCompatibleServer(
           }),
         );
       };
-      if (reply.delayMs) setTimeout(send, reply.delayMs);
-      else send();
+      const later = () => {
+        if (reply.delayMs) setTimeout(send, reply.delayMs);
+        else send();
+      };
+      if (reply.hold) void reply.hold.then(later);
+      else later();
     });
   });
   return { ...server, baseUrl: `${server.url}/v1`, calls, refused };

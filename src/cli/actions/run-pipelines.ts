@@ -31,7 +31,11 @@ export function runPipelineSettings(
     ...(flags.nearDup === undefined ? {} : { nearDuplicateDistance: flags.nearDup }),
     ...(flags.retryFailed ? { retryFailed: true } : {}),
     ...(flags.maxImageTokens === undefined ? {} : { maxImageTokens: flags.maxImageTokens }),
-    documents: documentOptionsFrom(flags),
+    // A document's pages together over --tpm could never be admitted: they are read page by page.
+    documents: {
+      ...documentOptionsFrom(flags),
+      ...(flags.tpm === undefined ? {} : { maxRequestTokens: flags.tpm }),
+    },
     ...(triage
       ? {
           triage: {
