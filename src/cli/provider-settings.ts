@@ -38,9 +38,23 @@ export async function applyConfig(command: Command): Promise<void> {
       return (source === 'cli' || source === 'env') && command.getOptionValue(key) !== undefined;
     };
     const uses = (key: string) => command.options.some((option) => option.attributeName() === key);
-    process.stderr.write(
-      `${checkImplicitConfig({ config, file, baseUrlFlag: given('baseUrl'), providerFlag: given('provider'), given: confirmed, uses })}\n`,
-    );
+    // The providers a routes file named by the found config would send images to.
+    const routeProviders =
+      config.route !== undefined && uses('route') && !confirmed('route')
+        ? await (await import('../runs/routes.js')).routeProvidersOf(config.route)
+        : [];
+    const check = {
+      config,
+      file,
+      baseUrlFlag: given('baseUrl'),
+      providerFlag: given('provider'),
+      given: confirmed,
+      uses,
+      // estimate counts tokens and calls nobody.
+      sends: command.name() !== 'estimate',
+      routeProviders,
+    };
+    process.stderr.write(`${checkImplicitConfig(check)}\n`);
   }
   for (const [key, value] of Object.entries(config)) {
     if (key === 'prices') continue;

@@ -15,7 +15,11 @@
  *   named (`--config FILE`, or `VISIONPIPE_CONFIG=FILE` in the environment) or the same
  *   setting is given by a flag or its environment variable (`--base-url`, `--cache`,
  *   `REDIS_URL`…), which then wins over the file's. Otherwise the command stops with
- *   INVALID_OPTION naming the file, the setting and the fix, before anything leaves.
+ *   INVALID_OPTION naming the file, the setting and the fix, before anything leaves;
+ * - may not turn a run the command line left local (no `--provider`) into a cloud one: its
+ *   `provider`, `triage`, `escalateTo` and the rules of the `route` file it names may only
+ *   choose `local`, unless confirmed the same way (`--provider`, `--triage`, `--escalate-to`,
+ *   `--route`, or the file named). `estimate` sends nothing and is exempt from this one.
  *
  * Prices are not a destination, but they steer the `--max-cost-usd` guard and every cost
  * figure: a planted `prices: {openai: {models: {gpt-4o: {input: 0, output: 0}}}}` would make
@@ -47,8 +51,8 @@ type HostForm = 'endpoint' | 'url' | 'store' | 'address';
 
 /**
  * Settings of an implicit config that send data somewhere (each is announced), and how their
- * value names a host. `logFile`, `stateDir`, `route` and `publicUrl` stay on this machine or
- * only describe it: announced, never refused.
+ * value names a host. `logFile`, `stateDir` and `publicUrl` stay on this machine or only
+ * describe it: announced, never refused; `route` is checked by the providers its rules choose.
  */
 const DESTINATIONS: ReadonlyArray<readonly [keyof VisionpipeConfig, HostForm | undefined]> = [
   ['baseUrl', 'endpoint'],
@@ -88,6 +92,16 @@ export interface ImplicitConfigCheck {
    * serve/worker: a `run` ignores them, so they do not stop it). Default: every setting.
    */
   uses?: (key: keyof VisionpipeConfig) => boolean;
+  /**
+   * Whether the command sends images to a provider (`run`, `bench`, `worker`; not
+   * `estimate`, which only counts). Default: it does.
+   */
+  sends?: boolean;
+  /**
+   * The providers the file's `route` rules choose (read from the routes file it names), when
+   * the file sets `route` and the command line did not give `--route`. Default: none.
+   */
+  routeProviders?: readonly string[];
 }
 
 /**
@@ -153,6 +167,8 @@ export function checkImplicitConfig({
   providerFlag,
   given = () => false,
   uses = () => true,
+  sends = true,
+  routeProviders = [],
 }: ImplicitConfigCheck): string {
   const provider = providerFlag ?? config.provider ?? 'local';
   // A --base-url on the command line wins over the file: the file's endpoint is then not used.
@@ -179,21 +195,11 @@ export function checkImplicitConfig({
       );
     }
   }
-  // A planted file must not turn a local run into a cloud one through triage or escalation:
-  // either would send the images to that provider while the run says "provider local".
-  if (provider === 'local')
-    for (const key of ['triage', 'escalateTo'] as const) {
-      const value = config[key];
-      if (typeof value !== 'string' || given(key) || !uses(key)) continue;
-      const target = value.split(':')[0]?.trim() ?? '';
-      if (target === 'local') continue;
-      throw new VisionpipeError(
-        'INVALID_OPTION',
-        `${file} was found in the working folder and sets ${key} to ${value}: the run is local, but images would go to ${target}. ` +
-          `Name the file to use it (--config FILE or VISIONPIPE_CONFIG=FILE), give ${key} yourself (${flagOf(key)}), or remove ${key} from it`,
-        { option: 'config' },
-      );
-    }
+  // A run the command line left local (no --provider, or --provider local) stays local: every
+  // setting of the file that would send its images to a cloud provider (the provider itself,
+  // triage, escalation, a routing rule) must be confirmed, like an endpoint.
+  if (sends && (providerFlag ?? 'local') === 'local')
+    refuseCloudSwitch(config, file, given, uses, routeProviders);
   for (const [key, form] of DESTINATIONS) {
     if (form === undefined || form === 'endpoint' || given(key)) continue;
     if (SERVICE_ONLY.has(key) && !uses(key)) continue;
@@ -239,6 +245,39 @@ export function checkImplicitConfig({
       );
   }
   return `note: using ${file}, found in the working folder (name a file with --config to choose): ${parts.join(', ')}`;
+}
+
+/**
+ * Throws INVALID_OPTION when the file of a local run names a cloud provider nobody confirmed:
+ * `provider`, `triage`, `escalateTo` (`provider:model`), or a rule of the `route` file it names.
+ * Each would send the images (and that provider's key) off this machine while the command line
+ * asked for the local engine. Confirmed: the same setting given by a flag (`--provider`,
+ * `--triage`, `--escalate-to`, `--route`).
+ */
+function refuseCloudSwitch(
+  config: VisionpipeConfig,
+  file: string,
+  given: (key: keyof VisionpipeConfig) => boolean,
+  uses: (key: keyof VisionpipeConfig) => boolean,
+  routeProviders: readonly string[],
+): void {
+  const settings: Array<[keyof VisionpipeConfig, string, string]> = [];
+  for (const key of ['provider', 'triage', 'escalateTo'] as const) {
+    const value = config[key];
+    if (typeof value === 'string') settings.push([key, value, value.split(':')[0]?.trim() ?? '']);
+  }
+  if (typeof config.route === 'string')
+    for (const target of routeProviders)
+      settings.push(['route', `${config.route} (a rule uses provider ${target})`, target]);
+  for (const [key, value, target] of settings) {
+    if (target === 'local' || given(key) || !uses(key)) continue;
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      `${file} was found in the working folder and sets ${key} to ${redactUrl(value)}: the run is local, but images would go to ${target}. ` +
+        `Name the file to use it (--config FILE or VISIONPIPE_CONFIG=FILE), give ${key} yourself (${flagOf(key)}), or remove ${key} from it`,
+      { option: 'config' },
+    );
+  }
 }
 
 /** `alertWebhook` → `--alert-webhook`. */

@@ -16,15 +16,53 @@ export interface AddressVerdict {
   range: string;
 }
 
+/**
+ * The IPv4 address an IPv6 address carries, by the form that embeds it, or `undefined`:
+ * IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d` (deprecated; WHATWG URLs write
+ * `[::127.0.0.1]` as `[::7f00:1]`), SIIT `::ffff:0:a.b.c.d` (RFC 6145), NAT64 `64:ff9b::/96`
+ * and the local-use `64:ff9b:1::/48` (RFC 6052, 8215: the address in the last 32 bits),
+ * 6to4 `2002:AABB:CCDD::/16` (bits 16-48) and Teredo `2001:0::/32` (the client's address,
+ * inverted, in the last 32 bits). `::` and `::1` are not embeddings (their own ranges).
+ */
+export function embeddedIPv4(v6: ipaddr.IPv6): ipaddr.IPv4 | undefined {
+  const p = v6.parts;
+  const v4 = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
+  const zero = (from: number, to: number) => p.slice(from, to).every((part) => part === 0);
+  if (zero(0, 5) && p[5] === 0xffff) return v4(p[6]!, p[7]!); // mapped
+  if (zero(0, 6) && (p[6] !== 0 || p[7]! > 1)) return v4(p[6]!, p[7]!); // compatible
+  if (zero(0, 4) && p[4] === 0xffff && p[5] === 0) return v4(p[6]!, p[7]!); // SIIT
+  if (p[0] === 0x64 && p[1] === 0xff9b && (p[2] === 0 || p[2] === 1)) return v4(p[6]!, p[7]!); // NAT64
+  if (p[0] === 0x2002) return v4(p[1]!, p[2]!); // 6to4
+  if (p[0] === 0x2001 && p[1] === 0) return v4(p[6]! ^ 0xffff, p[7]! ^ 0xffff); // Teredo client
+  return undefined;
+}
+
+/**
+ * Whether `address` is public unicast, and its range. An IPv6 form embedding an IPv4 address
+ * (`embeddedIPv4`) is judged by that address first: `[::7f00:1]`, `[64:ff9b::a9fe:a9fe]` or
+ * `[2002:c0a8:101::]` reach loopback, cloud metadata or a private host and are refused with
+ * the IPv4 range (`loopback`, `linkLocal`, `private`); with a public IPv4 inside, only the
+ * mapped form is allowed (the others keep their own IPv6 range: `ipv4Compatible`, `rfc6052`,
+ * `6to4`, `teredo`, `rfc6145`).
+ */
 export function classifyAddress(address: string): AddressVerdict {
   if (!ipaddr.isValid(address)) return { allowed: false, range: 'invalid' };
-  let parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6') {
-    const v6 = parsed as ipaddr.IPv6;
-    if (v6.isIPv4MappedAddress()) parsed = v6.toIPv4Address();
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv4') {
+    const range = parsed.range();
+    return { allowed: range === 'unicast', range };
   }
-  const range = parsed.range();
-  return { allowed: range === 'unicast', range };
+  const v6 = parsed as ipaddr.IPv6;
+  const inner = embeddedIPv4(v6);
+  if (inner === undefined) {
+    const range = v6.range();
+    return { allowed: range === 'unicast', range };
+  }
+  const innerRange = inner.range();
+  if (innerRange !== 'unicast') return { allowed: false, range: innerRange };
+  if (v6.isIPv4MappedAddress()) return { allowed: true, range: innerRange };
+  const range = v6.range();
+  return { allowed: false, range: range === 'unicast' ? 'ipv4Compatible' : range };
 }
 
 /** Strips the brackets from an IPv6 URL hostname (`[::1]` → `::1`). */
@@ -79,8 +117,8 @@ export function checkAddress(address: string, policy: AddressPolicy = {}): Addre
   if (verdict.allowed || policy.allowPrivate) return { allowed: true, range: verdict.range };
   if (verdict.range === 'invalid') return verdict;
   let parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress())
-    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  // An IPv6 form embedding an IPv4 address matches the IPv4 ranges named (`10.20.0.0/16`).
+  if (parsed.kind() === 'ipv6') parsed = embeddedIPv4(parsed as ipaddr.IPv6) ?? parsed;
   for (const [network, bits] of parseNetworks(policy.allowNetworks)) {
     if (network.kind() === parsed.kind() && parsed.match(network, bits))
       return { allowed: true, range: verdict.range };

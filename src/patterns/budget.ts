@@ -19,6 +19,13 @@
  * | promptBytes   | 256 KiB | the instructions plus the expanded schema as JSON: the text every request carries |
  * | refChain      | 32      | `$ref`s followed to resolve one field (`a` → `b` → `c` is 2)           |
  * | refSteps      | 1 000 000 | `$ref`s followed in the whole schema, each counting 1 plus the keywords of its target |
+ * | minCount      | 100 000 | the `minLength` or `minItems` one field may require: no answer is that long |
+ *
+ * Constraints no answer can meet are refused too (`impossibleConstraint`): `minLength` over
+ * `maxLength`, `minItems` over `maxItems`, `minimum` over `maximum` (or bounds that leave no
+ * number with the exclusive ones). A model's answer is at most 16 000-128 000 output
+ * tokens, so a string or list required to hold more than `minCount` characters or items
+ * would fail every image after it was paid for.
  *
  * Sources: OpenAI structured outputs accept at most 5 000 properties, 10 levels of
  * nesting and 1 000 enum values in all; the budgets leave room for other providers and the
@@ -43,6 +50,7 @@ export const PATTERN_LIMITS = {
   promptBytes: 256 * 1024,
   refChain: 32,
   refSteps: 1_000_000,
+  minCount: 100_000,
 } as const;
 
 export type PatternLimitName = keyof typeof PATTERN_LIMITS;
@@ -208,11 +216,44 @@ export function checkSchemaBudget(schema: SchemaNode, origin: string): void {
         'schemaBytes',
         `the schema is larger than ${PATTERN_LIMITS.schemaBytes} bytes`,
       );
+    checkSatisfiable(own, at, origin);
     for (const [key, child] of Object.entries(properties ?? {})) {
       bytes += key.length;
       stack.push({ node: child, depth: depth + 1, path: `${path}/${key}` });
     }
     if (items) stack.push({ node: items, depth: depth + 1, path: `${path}/*` });
+  }
+}
+
+/**
+ * Refuses constraints no answer can meet (INVALID_PATTERN naming the field, the keywords and
+ * their values): a `minLength`/`minItems` over `minCount`, a minimum over its maximum.
+ */
+function checkSatisfiable(node: SchemaNode, at: string, origin: string): void {
+  for (const key of ['minLength', 'minItems'] as const) {
+    const value = node[key];
+    if (value !== undefined && value > PATTERN_LIMITS.minCount)
+      throw overBudget(
+        origin,
+        'minCount',
+        `${key} ${value} at ${at}: no answer holds that many ${key === 'minLength' ? 'characters' : 'items'}`,
+      );
+  }
+  const pairs: Array<[string, number | undefined, string, number | undefined, boolean]> = [
+    ['minLength', node.minLength, 'maxLength', node.maxLength, false],
+    ['minItems', node.minItems, 'maxItems', node.maxItems, false],
+    ['minimum', node.minimum, 'maximum', node.maximum, false],
+    ['exclusiveMinimum', node.exclusiveMinimum, 'maximum', node.maximum, true],
+    ['minimum', node.minimum, 'exclusiveMaximum', node.exclusiveMaximum, true],
+    ['exclusiveMinimum', node.exclusiveMinimum, 'exclusiveMaximum', node.exclusiveMaximum, true],
+  ];
+  for (const [lowKey, low, highKey, high, exclusive] of pairs) {
+    if (low === undefined || high === undefined) continue;
+    if (exclusive ? low >= high : low > high)
+      throw invalidPattern(
+        origin,
+        `impossible constraint at ${at}: ${lowKey} ${low} is ${exclusive ? 'not below' : 'above'} ${highKey} ${high}, so no answer can meet it`,
+      );
   }
 }
 

@@ -104,12 +104,13 @@ export class CombinedWriter {
         break;
       case 'xml': {
         const document = renderAs('xml', pattern, output).replace(/^<\?xml[^>]*\?>\n/, '');
-        // The pattern's root element, with the input as an attribute, indented under <results>.
+        // The pattern's root element, with the input as an attribute, under <results>. Not
+        // re-indented: a value holding newlines would gain the indentation (changing it).
         const tagged = document.replace(
           /^<([^\s/>]+)/,
           (_, root: string) => `<${root} input="${escapeXmlText(input)}"`,
         );
-        await this.put(tagged.trimEnd().replace(/^/gm, '  ') + '\n');
+        await this.put(`${tagged.trimEnd()}\n`);
         break;
       }
     }

@@ -75,6 +75,17 @@ interface CompiledRule {
   use: { pattern?: Pattern; provider?: string; model?: string; profile?: ProfileName };
 }
 
+/**
+ * The providers the rules of a routes file choose (`use.provider`), in order, without
+ * duplicates; the file is read and checked as `loadRouter` does (NOT_FOUND, INVALID_OPTION).
+ * Used to check a routes file named by a config nobody named (config/implicit.ts).
+ */
+export async function routeProvidersOf(file: string): Promise<string[]> {
+  const raw = await readStructuredFile(file, '--route', 'route');
+  const parsed = parseOptions(routesSchema, raw, `route file ${file}:`);
+  return [...new Set(parsed.routes.flatMap((rule) => rule.use.provider ?? []))];
+}
+
 export async function loadRouter(file: string, defaults: Route): Promise<Router> {
   const raw = await readStructuredFile(file, '--route', 'route');
   const parsed = parseOptions(routesSchema, raw, `route file ${file}:`);

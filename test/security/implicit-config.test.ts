@@ -40,6 +40,7 @@ describe('checkImplicitConfig', () => {
       file,
       baseUrlFlag: undefined,
       providerFlag: undefined,
+      sends: false, // estimate: a found file's cloud provider is refused where images are sent
     });
     expect(line).toContain(file);
     expect(line).toContain('provider openai (from the file)');
