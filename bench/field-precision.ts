@@ -14,7 +14,7 @@
  * behind src/providers/local/calibration.ts. `--calibrate` runs with every threshold at 0
  * so the values the thresholds drop are seen with their confidence.
  *
- *   npx tsx bench/field-precision.ts [-- --label before] [--calibrate]
+ *   npx tsx bench/field-precision.ts [-- --label before] [--calibrate] [--ocr-cache DIR]
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,11 +26,16 @@ import { LocalProvider } from '../src/providers/local.js';
 import { sameValue } from '../src/runs/evaluate.js';
 import { qualityOf } from '../src/runs/quality.js';
 import { groups, ROOT, runGroups } from './local-engine-score.js';
+import { CachedOcr } from './ocr-cache.js';
 import { currentCommit } from './provenance.js';
 import { machine, printTable, writeResults } from './support.js';
 
 const { values: args } = parseArgs({
-  options: { label: { type: 'string', default: 'now' }, calibrate: { type: 'boolean', default: false } },
+  options: {
+    label: { type: 'string', default: 'now' },
+    calibrate: { type: 'boolean', default: false },
+    'ocr-cache': { type: 'string' },
+  },
 });
 /** Who issued the document: the fields whose confidence the issuer table judges. */
 const ISSUER_FIELD =
@@ -59,13 +64,16 @@ async function main() {
     const calibration = await import('../src/providers/local/calibration.js');
     calibration.disableThresholdsForCalibration();
   }
-  const provider = new LocalProvider({ workers: 2 });
+  // --ocr-cache DIR: pages OCR read once are reused, so two runs differ only by the readers.
+  const cacheDir = args['ocr-cache'];
+  const provider = new LocalProvider(cacheDir ? { ocr: new CachedOcr(cacheDir, 2) } : { workers: 2 });
   const corpus = await groups(path.join(ROOT, 'bench/corpus/truth.jsonl'), CORPUS_DIR, true);
   const { records } = await runGroups(corpus, provider, undefined, 2);
   await provider.close();
 
   const values: Value[] = [];
   let labelled = 0;
+  const labelledByField = new Map<string, number>();
   for (const group of corpus) {
     const pattern = await loadPattern(group.patternFile);
     const byInput = new Map((records.get(group.name) ?? []).map((r: RunRecord) => [r.input, r]));
@@ -75,7 +83,13 @@ async function main() {
       const passedOk = record !== undefined && qualityOf(record, LOCAL_MIN_CONFIDENCE) === 'ok';
       for (const [field, truth] of Object.entries(line.truth as Record<string, unknown>)) {
         if (truth !== null && typeof truth === 'object') continue; // scalars only
-        if (truth !== null) labelled++;
+        if (truth !== null) {
+          labelled++;
+          labelledByField.set(
+            `${group.name}.${field}`,
+            (labelledByField.get(`${group.name}.${field}`) ?? 0) + 1,
+          );
+        }
         const value = output?.[field] ?? null;
         if (value === null) continue;
         const node = pattern.schema.properties[field];
@@ -85,7 +99,7 @@ async function main() {
           kind: (node && fieldKind(field, node)) ?? 'unknown',
           value,
           truth,
-          right: sameValue(truth, value),
+          right: sameValue(truth, value) || (line.also?.[field] ?? []).some((t) => sameValue(t, value)),
           confidence: record?.field_confidence?.[field] ?? null,
           passedOk,
         });
@@ -93,23 +107,26 @@ async function main() {
     }
   }
 
-  const byField = new Map<string, Value[]>();
+  const byField = new Map<string, Value[]>([...labelledByField.keys()].map((f) => [f, []]));
   for (const v of values) byField.set(v.field, [...(byField.get(v.field) ?? []), v]);
   const fieldRows = [...byField.entries()].map(([field, vs]) => ({
     field,
     given: vs.length,
     right: vs.filter((v) => v.right).length,
     garbage_ok: vs.filter((v) => !v.right && v.passedOk).length,
+    labelled: labelledByField.get(field) ?? 0,
+    found: vs.filter((v) => v.right && v.truth !== null).length,
   }));
   printTable(
     `${args.label}: per-field precision on the real corpus (values given that are the truth)`,
-    ['field', 'values given', 'right', 'precision', 'wrong values in ok records'],
+    ['field', 'values given', 'right', 'precision', 'wrong values in ok records', 'recall (of labelled)'],
     fieldRows.map((r) => [
       r.field,
       r.given,
       r.right,
-      `${((r.right / r.given) * 100).toFixed(0)} %`,
+      r.given ? `${((r.right / r.given) * 100).toFixed(0)} %` : '-',
       r.garbage_ok,
+      r.labelled ? `${r.found}/${r.labelled}` : '-',
     ]),
   );
   const right = values.filter((v) => v.right).length;
@@ -193,6 +210,7 @@ async function main() {
     overall,
     fields: fieldRows,
     calibrate: args.calibrate,
+    ocr_cache: cacheDir !== undefined,
     issuer: {
       given: issuers.length,
       right: issuers.filter((v) => v.right).length,

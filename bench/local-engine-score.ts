@@ -22,6 +22,8 @@ export interface TruthLine {
   pattern: string | null;
   kind?: string;
   truth: unknown;
+  /** Other values a field may rightly hold (either party's phone on a quote), by field. */
+  also?: Record<string, unknown[]>;
 }
 
 /** One set of documents read with one pattern, and the truth lines that score them. */
@@ -41,6 +43,7 @@ const PATTERN_FILES: Record<string, string> = {
   'invoice-strings': 'bench/corpus/patterns/invoice-strings.json',
   vin: 'bench/corpus/patterns/vin.json',
   prescription: 'bench/corpus/patterns/prescription.json',
+  'invoice-parties': 'bench/corpus/patterns/invoice-parties.json',
 };
 
 async function readTruth(file: string): Promise<TruthLine[]> {

@@ -160,3 +160,35 @@ describe('the same invoices with the typed sample pattern', () => {
     }
   });
 });
+
+describe('the corpus invoices with a pattern of parties and contacts (issue 11 §7 trial)', () => {
+  it('gives each party, date and phone only with its evidence: the right value or null', async () => {
+    const parties = await loadPattern(path.join(ROOT, 'bench/corpus/patterns/invoice-parties.json'));
+    const out = async (name: string) => {
+      const record = await run(parties, name);
+      expect(record.status, name).toBe('ok');
+      return (record.status === 'ok' ? record.output : {}) as Record<string, unknown>;
+    };
+    // "Billed To" over "Your Client": the block's first line, not "City, California" under it.
+    const one = await out('invoice1.jpg');
+    expect(one.bill_to).toBe('Your Client');
+    expect(one.ship_to).toBeNull();
+    expect(one.due_date).toBe('2021-04-25');
+    expect(one.invoice_date).toBe('2021-03-26');
+    // No Bill To label on the statement: "PAY THIS AMOUNT" is a caption, not the customer.
+    const three = await out('invoice3.jpg');
+    expect(three.bill_to).toBeNull();
+    expect(three.due_date).toBe('2012-09-06');
+    expect(three.phone).toBe('(360) 385-2200');
+    // "Bill to" over "Abhay Electric Agencies", not the next column's "Place of Supply";
+    // the "Total 100000" before the IGST line is not the amount owed; no phone is printed.
+    const four = await out('invoice4.jpg');
+    expect(four.bill_to).toBe('Abhay Electric Agencies');
+    expect(four.total).not.toBe(100000);
+    expect(four.phone).toBeNull();
+    // The quote's number QT-2045-112 is no phone, and its only date is no due date.
+    const five = await out('invoice5.jpg');
+    expect(five.phone).not.toBe('2045-112');
+    expect(five.due_date).toBeNull();
+  }, 300_000);
+});

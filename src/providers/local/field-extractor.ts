@@ -11,6 +11,7 @@
  * (table-extractor.ts).
  */
 import type { ObjectSchema, SchemaNode } from '../../patterns/types.js';
+import { issuesAgainst } from '../../patterns/validate.js';
 import { fieldMinConfidence } from './calibration.js';
 import { type DayOrder, documentDayOrder } from './coerce.js';
 import { type FieldKind, fieldKind } from './field-kinds.js';
@@ -29,6 +30,7 @@ import {
   wordKey,
 } from './layout.js';
 import type { OcrPage } from './ocr-engine.js';
+import { blockFirstLine, fitParty, type PartyRole, partyLabels, partyRole } from './party.js';
 import { extractTable } from './table-extractor.js';
 import { findUnlabelled } from './unlabelled.js';
 
@@ -37,6 +39,8 @@ export interface Field {
   key: string;
   node: SchemaNode;
   kind: FieldKind;
+  /** The party the field names (bill_to, ship_to, customer), read only from its block (party.ts). */
+  party?: PartyRole;
 }
 
 interface Candidate {
@@ -71,7 +75,8 @@ function scalarFields(schema: SchemaNode, prefix = ''): Field[] {
     if (types(node).includes('object')) fields.push(...scalarFields(node, pointer));
     else {
       const kind = fieldKind(key, node);
-      if (kind) fields.push({ pointer, key, node, kind });
+      const party = kind === 'name' || kind === 'text' ? partyRole(key, node) : undefined;
+      if (kind) fields.push({ pointer, key, node, kind, ...(party ? { party } : {}) });
     }
   }
   return fields;
@@ -82,6 +87,71 @@ const FREE_TEXT = new Set<FieldKind>(['name', 'text', 'place', 'identifier', 'en
 
 /** Kinds whose value may sit across a column gap on the label's line ("TOTAL ....... 45.20"). */
 const ACROSS_COLUMNS = new Set<FieldKind>(['number', 'integer', 'amount']);
+
+/**
+ * A party's name for one of its block labels: on the label's line after it, else the
+ * block's first line under it; never a column to its right (another block).
+ */
+function partyCandidates(field: Field, match: LabelMatch, layout: Layout): Candidate[] {
+  const lineWords = layout.lines[match.line]!;
+  const labelWords = lineWords.slice(match.start, match.end);
+  const options: Array<[PlacedWord[], number]> = [
+    [segments(lineWords.slice(match.end), layout.unit)[0] ?? [], 1],
+    [blockFirstLine(layout, match.box), 0.9],
+  ];
+  const found: Candidate[] = [];
+  for (const [raw, factor] of options) {
+    const words = trimJunk(raw);
+    if (words.length === 0 || meanConfidence(words) < 0.5) continue;
+    const value = fitParty(joinWords(words));
+    if (value === undefined || issuesAgainst(field.node, value).length > 0) continue;
+    const confidence = meanConfidence(words) * Math.min(1, match.score) * factor;
+    if (confidence < fieldMinConfidence(field.kind)) continue;
+    found.push({ field, value, words, labelWords, score: match.score * factor, confidence });
+  }
+  return found;
+}
+
+/** Words that make a date a deadline (due, expiry) rather than the date of the document. */
+const DEADLINE = /^(due|expiry|expires|expire|expiration|expiring|valid|until|deadline)$/;
+
+/** Whether a date field holds a deadline (`due_date`, `expiry_date`, `valid_until`). */
+function isDeadline(field: Field): boolean {
+  const text = `${field.key} ${field.node.title ?? ''}`
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z]+/);
+  return text.some((w) => DEADLINE.test(w));
+}
+
+/**
+ * Whether a label match may lead to a date field: a deadline's value needs a deadline word
+ * in its label ("Due", "Payment due", "Expiry"), never a bare "Date"; any other date field
+ * refuses a label with one ("Date" inside "Due Date" is the due date's label).
+ */
+function dateLabelFits(field: Field, match: LabelMatch, layout: Layout): boolean {
+  const line = layout.lines[match.line]!;
+  const matched = line.slice(match.start, match.end).map((w) => w.token);
+  const around = line.slice(Math.max(0, match.start - 2), match.end).map((w) => w.token);
+  if (isDeadline(field)) return matched.some((t) => DEADLINE.test(t));
+  return !around.some((t) => DEADLINE.test(t));
+}
+
+/** Amount fields that hold what is finally owed (`total`, `total_amount`, `amount_due`, `balance_due`). */
+const GRAND_TOTAL = /^(grand_?)?total(_?amount)?$|^(amount|balance)_?due$/i;
+
+const TAX_WORD = /^(tax|taxes|vat|gst|igst|cgst|sgst|hst|pst)$/;
+
+/** Whether a line under `y` adds a tax amount ("ADD IGST 18%  18000"): a tax word and a number. */
+function taxBelow(layout: Layout, y: number): boolean {
+  return layout.lines.some(
+    (line) =>
+      line.length > 0 &&
+      line[0]!.box.y0 > y &&
+      line.some((w) => TAX_WORD.test(w.token)) &&
+      line.some((w) => /\d{2,}/.test(w.text) && !/%$/.test(w.text)),
+  );
+}
 
 /** Candidate values for one label match, in preference order. */
 function candidatesFor(field: Field, match: LabelMatch, layout: Layout, order: DayOrder): Candidate[] {
@@ -115,7 +185,14 @@ function candidatesFor(field: Field, match: LabelMatch, layout: Layout, order: D
     if (confidence < fieldMinConfidence(field.kind)) continue; // not supported by the evidence
     // The label decides; OCR confidence only breaks near-ties (a low-confidence "£" must
     // not hand "Subtotal £2,650.00" to a stray "Net 14").
-    const score = match.score * factor * (0.85 + 0.15 * meanConfidence(words));
+    let score = match.score * factor * (0.85 + 0.15 * meanConfidence(words));
+    // Totals add up downwards: of two "Total" lines, the lower one is the amount due
+    // (a tax invoice's "Total 100000" before tax, "Total 118000.00" at the foot).
+    if (['amount', 'number', 'integer'].includes(field.kind) && GRAND_TOTAL.test(field.key)) {
+      // A "Total" with a tax added under it is the total before tax, not what is owed.
+      if (taxBelow(layout, match.box.y1)) continue;
+      score *= 1 + 0.08 * (match.box.y0 / Math.max(1, layout.page.height));
+    }
     found.push({ field, value, words, labelWords, score, confidence });
   }
   return found;
@@ -164,8 +241,13 @@ export function extractFields(page: OcrPage, schema: ObjectSchema): Extraction {
   // Words that are some field's label: never an unlabelled value (a heading is not a name).
   const labelWords = new Set<string>();
   for (const field of fields) {
-    for (const match of findLabel(layout, labelsFor(field.key, field.node))) {
-      candidates.push(...candidatesFor(field, match, layout, order));
+    const labels = field.party ? partyLabels(field.party) : labelsFor(field.key, field.node);
+    for (const match of findLabel(layout, labels)) {
+      const isDate = field.kind === 'date' || field.kind === 'datetime';
+      if (isDate && !dateLabelFits(field, match, layout)) continue;
+      candidates.push(
+        ...(field.party ? partyCandidates(field, match, layout) : candidatesFor(field, match, layout, order)),
+      );
       for (const w of layout.lines[match.line]!.slice(match.start, match.end)) labelWords.add(wordKey(w));
     }
   }
@@ -186,10 +268,13 @@ export function extractFields(page: OcrPage, schema: ObjectSchema): Extraction {
   // an email address, the currency symbol, the only date), tried by kind.
   // A page's only or first date belongs to the pattern's first date field when no date
   // field had a label (a quote dated "October 2, 2045" under its number).
-  const dateFields = fields.filter((f) => f.kind === 'date' || f.kind === 'datetime');
-  const noDateLabelled = dateFields.every((f) => !assigned.has(f.pointer));
+  // A date with no label is never a deadline: a due date is only read under "Due".
+  const allDates = fields.filter((f) => f.kind === 'date' || f.kind === 'datetime');
+  const noDateLabelled = allDates.every((f) => !assigned.has(f.pointer));
+  const dateFields = allDates.filter((f) => !isDeadline(f));
   for (const field of fields) {
-    if (assigned.has(field.pointer)) continue;
+    // A party is only ever read from its block: without its label it is not found.
+    if (assigned.has(field.pointer) || field.party) continue;
     const firstDate = noDateLabelled && field === dateFields[0];
     const found = findUnlabelled(field, layout, new Set([...used, ...labelWords]), order, firstDate);
     if (!found || found.confidence < fieldMinConfidence(field.kind)) continue;

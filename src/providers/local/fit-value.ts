@@ -249,14 +249,49 @@ export function fitEmail(text: string): string | undefined {
   return /[\w.+-]+@[\w-]+(\.[\w-]+)*\.[a-z]{2,}/i.exec(text)?.[0];
 }
 
-/** A phone number as printed: 7–15 digits with spaces, dots, dashes, brackets, a leading +. */
-export function fitPhone(text: string): string | undefined {
+/** An amount as printed ("118000.00", "1,699.48"): never a phone number. */
+const AMOUNT_SHAPE = /^\d{1,3}(,\d{3})+(\.\d{2})?$|^\d+[.,]\d{2}$/;
+
+/** Words of identifiers' labels: a number after one is that identifier, not a phone. */
+const IDENTIFIER_LABEL =
+  /\b(invoice|inv|quote|quotation|order|po|account|acct|ref|reference|receipt|ticket|policy|serial|gstin|gst|abn|acn|pan|vat|tin|ein|ssn|id|no|number|nr)\b\.?\s*[:#]?\s*$|#\s*$/i;
+
+/** Labels of a phone number. */
+const PHONE_LABEL = /\b(phone|tel|telephone|ph|mob|mobile|cell|fax|call|contact)\b\.?\s*[:#]?\s*$/i;
+
+/**
+ * Whether a number read without a phone label is shaped like a phone number: a leading
+ * +country code, a bracketed area code, or 10 digits or more. A short number ("2045-112",
+ * a quote number's tail; "567-1234", a number OCR broke) is a phone only under its label.
+ */
+function phoneShaped(value: string): boolean {
+  return /^\+\d|^\(\d{2,5}\)/.test(value) || digits(value) >= 10;
+}
+
+/**
+ * A phone number as printed: 7–15 digits with spaces, dots, dashes, brackets, a leading +.
+ * Never part of a longer token ("QT-2045-112": a quote number), an amount ("118000.00"),
+ * a date or a year range, nor a number after another identifier's label ("Invoice No.
+ * 2045112"). `labelled`: a phone label led to the text; without one, the number must also
+ * be phone-shaped (phoneShaped) or follow a phone label on its own line.
+ */
+export function fitPhone(text: string, labelled = true): string | undefined {
   for (const match of text.matchAll(/\+?\(?\d[\d\s().-]{5,}\d/g)) {
     const value = match[0].trim();
     const count = digits(value);
     if (count < 7 || count > 15) continue;
+    const before = text.slice(0, match.index);
+    const after = text.slice(match.index + match[0].length);
+    // Glued to letters: a part of another identifier ("QT-2045-112", "INV2045112").
+    // After a bracket or a digit: the tail of a number OCR broke ("+1 (1I1) 567-1234").
+    if (/[\p{L}\d][-–/]?$|[\d)]\s?$/u.test(before) || /^[-–/]?[\p{L}\d]/u.test(after)) continue;
+    // An amount, or a bracketed area code of one digit ("+1 (1) 123-4567": OCR lost digits).
+    if (AMOUNT_SHAPE.test(value) || /\(\d?\)/.test(value)) continue;
     // Dates and year ranges ("2017 - 2021") are digits with separators too.
     if (findDates(value).length > 0 || /^(19|20)\d\d\s*[-–]\s*(19|20)\d\d$/.test(value)) continue;
+    const phoneLabel = PHONE_LABEL.test(before);
+    if (!phoneLabel && IDENTIFIER_LABEL.test(before)) continue;
+    if (!labelled && !phoneLabel && !phoneShaped(value)) continue;
     return value;
   }
   return undefined;
@@ -369,7 +404,8 @@ function readKind(kind: FieldKind, text: string, node: SchemaNode, ctx: FitConte
     case 'url':
       return fitUrl(text, node.format === 'uri');
     case 'phone':
-      return fitPhone(text);
+      // Read under or beside its label, a number is a phone by the label; elsewhere by its shape.
+      return fitPhone(text, ctx.position !== 'anywhere');
     case 'vin':
       return fitVin(text);
     case 'plate':

@@ -123,8 +123,10 @@ export function findUnlabelled(
     case 'plate':
       return plate(field, layout, used);
     case 'currency': {
-      // Symbols are small and often read with low confidence: the whole page is the evidence.
-      const value = fitValue('currency', layout.page.text, field.node, { order, position: 'anywhere' });
+      // Symbols are small and often read with low confidence: the whole page is the
+      // evidence, but not what OCR all but guessed (a smudge read as "£24" at 0.4).
+      const text = layout.lines.map((line) => joinWords(line.filter((w) => w.confidence >= 0.5))).join('\n');
+      const value = fitValue('currency', text, field.node, { order, position: 'anywhere' });
       return value === undefined ? undefined : { value, words: [], confidence: 0.6 };
     }
     case 'date':
