@@ -13,7 +13,8 @@
  * - **concurrency** (calls in flight): caps on calls at once (bare 429, Anthropic 529,
  *   Ollama's queue-full 503). Slow start from `initialConcurrency`, +1 per success, until
  *   the first throttle; then a throttle that came with more calls in flight than recent
- *   successes ever had sets the limit just below that count, and it probes one higher
+ *   successes ever had (less the answers then in transit, see `served`) sets the limit
+ *   just below that count, and it probes one higher
  *   after `probeRounds` (8) rounds of limit-many successes. `maxConcurrency` (`--concurrency`)
  *   is a ceiling, never exceeded.
  *
@@ -130,6 +131,8 @@ const LOG_MARGIN_MS = 25;
 const LOG_MARGIN_MAX_MS = 200;
 /** Refusals in a row (no success between) a learned sliding log answers with a short pause; then the server's wait. */
 const LOG_REFUSALS = 3;
+/** Answers read this soon after a send (ms, at most a quarter of the call's latency) may have left the server before it. */
+const TRANSIT_MS = 25;
 /** Send times kept: enough for one budget of a provider's window. */
 const SENT = 512;
 
@@ -174,8 +177,10 @@ export class AdaptiveFlow {
    */
   private readonly windowBounds: number[] = [];
   private budget: Budget | undefined;
-  /** In-flight counts at send of recent successes (ring). */
+  /** In-flight counts at send of recent successes (ring), less the answers then in transit (see `served`). */
   private readonly okInFlight: number[] = [];
+  /** Recent settled calls (ring, all outcomes): which calls counted in flight at a send were answered right after it. */
+  private readonly settled: Array<{ seq: number; at: number }> = [];
   /** Send times of recent accepted calls (ring), to measure the accepted rate. */
   private readonly accepted: number[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -319,6 +324,8 @@ export class AdaptiveFlow {
 
   private settle(outcome: SlotOutcome, seq: number, inFlight: number, sentAt: number): void {
     const now = this.now();
+    this.settled.push({ seq, at: now });
+    if (this.settled.length > SENT) this.settled.shift();
     if (outcome.kind === 'throttled') {
       this.refusedSeqs.add(seq);
       if (this.refusedSeqs.size > RECENT) this.refusedSeqs.delete(this.refusedSeqs.values().next().value!);
@@ -327,7 +334,7 @@ export class AdaptiveFlow {
     if (outcome.kind === 'failed') return;
     if (outcome.kind === 'ok') {
       this.streak = 0;
-      this.remember(this.okInFlight, inFlight);
+      this.remember(this.okInFlight, this.served(seq, inFlight, sentAt, now));
       this.remember(this.accepted, sentAt);
       this.readBudget(outcome.rateLimit, seq, now, sentAt, true);
       if (this.slowStart) this.limit = Math.min(this.maxConcurrency, this.limit + 1);
@@ -662,6 +669,29 @@ export class AdaptiveFlow {
       if (++found === budget.limit) return this.sent[i]! + window + 1;
     }
     return 0;
+  }
+
+  /**
+   * The calls a success shows the server held at once: the client's in-flight count at its
+   * send, less the calls counted there whose answers arrived within the transit allowance
+   * after it. The client counts a call from before its request leaves until it has read the
+   * answer, the server only while it works on it: an answer read right after the send was
+   * most likely written before the request arrived (in transit, or waiting for a busy event
+   * loop). Counted, such answers made a concurrency cap's successes show 9–12 in flight on a
+   * server capped at 8, and the next refusal one call above the cap read as a rate limit
+   * (bench: rate cut to ~0.8 of a cap's ceiling). The allowance (`TRANSIT_MS`, at most a
+   * quarter of this call's latency) is small beside a call's latency, so a rate limit's
+   * successes keep showing how many calls it took at once.
+   */
+  private served(seq: number, inFlight: number, sentAt: number, now: number): number {
+    const allowance = Math.min(TRANSIT_MS, (now - sentAt) / 4);
+    let transit = 0;
+    for (let i = this.settled.length - 1; i >= 0; i--) {
+      const other = this.settled[i]!;
+      if (other.at <= sentAt) break; // settled in order: the rest were answered before the send
+      if (other.seq < seq && other.at <= sentAt + allowance) transit++;
+    }
+    return Math.max(1, inFlight - transit);
   }
 
   /** Calls sent per second over the last two seconds (undefined with too few). */

@@ -1,0 +1,175 @@
+/**
+ * A bare 429 (no headers, no Retry-After) says only "no": the flow must tell a server that
+ * caps calls in flight from one that caps calls per second by what its answers show
+ * (issue 10). Deterministic: a fake clock drives the flow and a model server, so the same
+ * answers arrive in the same order on an idle or a loaded machine.
+ *
+ * The model server sees a call from when it arrives until it writes the answer; the client
+ * counts it from its admission until it has read the answer (`transitMs` later). On a
+ * concurrency cap, answers still in transit make the client count one to three calls more
+ * than the server holds, so successes seem to show room above the cap.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AdaptiveFlow } from '../../src/flow/adaptive.js';
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+type Gate = (now: number) => boolean;
+
+interface Server {
+  /** Whether a call arriving now is taken (it then holds a slot until `release`). */
+  take: Gate;
+  release(): void;
+}
+
+function cap(max: number): Server & { peak: () => number } {
+  let inFlight = 0;
+  let peak = 0;
+  return {
+    take: () => {
+      if (inFlight >= max) return false;
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      return true;
+    },
+    release: () => {
+      inFlight--;
+    },
+    peak: () => peak,
+  };
+}
+
+/** A token bucket of `rps` calls per second holding `burst` (a bare 429 when empty). */
+function bucket(rps: number, burst: number): Server {
+  let tokens = burst;
+  let at = 0;
+  return {
+    take: (now) => {
+      tokens = Math.min(burst, tokens + ((now - at) / 1000) * rps);
+      at = now;
+      if (tokens < 1) return false;
+      tokens--;
+      return true;
+    },
+    release: () => {},
+  };
+}
+
+interface Drive {
+  calls: number;
+  width: number;
+  /** Server work per accepted call (ms), cycled. */
+  workMs: number[];
+  /** Answer in transit after the server wrote it (ms), cycled. */
+  transitMs: number[];
+}
+
+interface Result {
+  accepted: number;
+  refused: number;
+  /** The flow's rate after each refusal (Infinity: not paced). */
+  ratesAfterRefusals: number[];
+  flow: AdaptiveFlow;
+  endMs: number;
+}
+
+/** `width` workers make `calls` successful calls through the flow against `server`, on the fake clock. */
+async function drive(server: Server, options: Drive, maxConcurrency = options.width): Promise<Result> {
+  const flow = new AdaptiveFlow({ maxConcurrency, now: () => Date.now() });
+  const start = Date.now();
+  let accepted = 0;
+  let refused = 0;
+  let answers = 0;
+  const rates: number[] = [];
+  const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  const call = async (): Promise<void> => {
+    for (;;) {
+      const slot = await flow.admit();
+      await delay(1); // the request on its way
+      if (server.take(Date.now())) {
+        const n = answers++;
+        await delay(options.workMs[n % options.workMs.length]!);
+        server.release();
+        await delay(options.transitMs[n % options.transitMs.length]!);
+        accepted++;
+        slot.done({ kind: 'ok' });
+        return;
+      }
+      await delay(1);
+      refused++;
+      slot.done({ kind: 'throttled' });
+      rates.push(flow.state.rate);
+    }
+  };
+  let next = 0;
+  const done = Promise.all(
+    Array.from({ length: options.width }, async () => {
+      while (next < options.calls) {
+        next++;
+        await call();
+      }
+    }),
+  );
+  let finished = false;
+  void done.then(() => {
+    finished = true;
+  });
+  for (let i = 0; i < 600_000 && !finished; i++) await vi.advanceTimersByTimeAsync(5);
+  flow.close();
+  expect(finished, 'the calls all ended within the simulated time').toBe(true);
+  return { accepted, refused, ratesAfterRefusals: rates, flow, endMs: Date.now() - start };
+}
+
+describe('a bare 429: concurrency cap or rate limit', () => {
+  it('a cap whose answers lag the freed slots: the calls in flight settle at the cap, the rate is not paced', async () => {
+    const server = cap(8);
+    const run = await drive(server, {
+      calls: 400,
+      width: 20,
+      workMs: [40, 50, 60, 70, 80],
+      transitMs: [0, 15, 30],
+    });
+    expect(run.accepted).toBe(400);
+    // Refused: the start's overshoot and a probe one call above the cap now and then.
+    expect(run.refused).toBeLessThan(0.05 * 400);
+    // A cap limits calls in flight, not their rate: no refusal paced the flow (before, the
+    // slow start's successes, counted with answers in transit, made refusals one call above
+    // the cap read as a rate limit: 3 of 9 refusals met a paced flow).
+    expect(run.ratesAfterRefusals.filter((rate) => Number.isFinite(rate))).toEqual([]);
+    // Settled at the cap as the client counts it (answers in transit add one or two).
+    expect(run.flow.state.concurrency).toBeGreaterThanOrEqual(8);
+    expect(run.flow.state.concurrency).toBeLessThanOrEqual(10);
+  });
+
+  it('a rate limit of 5/s, fast answers, 8 at a time: paced, the calls in flight not cut to nothing', async () => {
+    const run = await drive(bucket(5, 5), { calls: 30, width: 8, workMs: [20, 30, 40], transitMs: [0] });
+    expect(run.accepted).toBe(30);
+    // A rate limit is paced: a finite rate, learned from the refusals.
+    expect(Number.isFinite(run.flow.state.rate)).toBe(true);
+    expect(run.flow.state.rate).toBeLessThan(10);
+    // Near the limit: 30 calls, the first 5 at once, the rest at 5/s, take about 5 s.
+    expect(run.endMs).toBeLessThan(8_000);
+  });
+
+  it('a rate limit of 25/s with slow answers, 20 at a time: paced, enough calls in flight for the rate', async () => {
+    const run = await drive(bucket(25, 25), {
+      calls: 300,
+      width: 20,
+      workMs: [100, 200, 300, 400, 500],
+      transitMs: [0, 5],
+    });
+    expect(run.accepted).toBe(300);
+    expect(Number.isFinite(run.flow.state.rate)).toBe(true);
+    // 25/s × 0.3 s mean latency: 7.5 calls in flight at the limit.
+    expect(run.flow.state.concurrency).toBeGreaterThanOrEqual(8);
+    expect(run.refused).toBeLessThan(0.1 * 300);
+    // 300 calls at 25/s (the first 25 at once): 11 s at the ceiling; 0.9 of it is 12.2 s.
+    expect(run.endMs).toBeLessThan(12_300);
+  });
+});
