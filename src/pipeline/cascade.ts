@@ -27,7 +27,7 @@ import { costUsd, type PriceTable } from '../providers/pricing.js';
 import type { ExtractResult, Provider, ProviderImage, Usage } from '../providers/spec.js';
 import type { CachedResult } from './cache-stage.js';
 import { fieldPaths } from './outcome.js';
-import { preparedWithinLimits } from './provider-limits.js';
+import { preparedWithinLimits, withinRequestLimits } from './provider-limits.js';
 import { EMPTY_USAGE, type RunRecord } from './record.js';
 import { limitsWithinBudget } from './sizing.js';
 import {
@@ -362,6 +362,10 @@ async function extractWith(
   budget: number | undefined,
   retried = false,
 ): Promise<Extracted> {
+  // Every image of the request within the provider's per-count limit (Anthropic: > 20 → 2000 px).
+  const count = 1 + (loaded.pages?.length ?? 0);
+  const preprocess = withinRequestLimits(choice.preprocess, choice.provider.limits, count);
+  if (preprocess !== choice.preprocess) choice = { ...choice, preprocess };
   const { prepared, options } = await preparedWithinLimits(
     loaded,
     await sizedFor(loaded, choice, budget),

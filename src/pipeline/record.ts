@@ -68,7 +68,7 @@ export interface RunRecord {
     tokens?: number;
     original_tokens?: number;
     /**
-     * Animated GIF/WebP only: frames the file has. One frame was read, `frame` (1-based,
+     * Animated GIF, WebP, APNG or AVIF sequence only: frames the file has. One frame was read, `frame` (1-based,
      * always 1: the first); the others were not looked at.
      */
     frames?: number;
