@@ -23,8 +23,9 @@ export interface ImageDescription {
   orientation: number | undefined;
   hasAlpha: boolean;
   /**
-   * Animated GIF/WebP only (more than one frame): the frames the file has. Only the first
-   * frame is read (what libvips decodes without `pages`), and records say so (`image.frames`).
+   * Animated images only (more than one frame: GIF, WebP, APNG, AVIF sequences): the frames
+   * the file has. Only the first frame is read (what libvips decodes without `pages`), and
+   * records say so (`image.frames`). Multi-page TIFFs are documents (docs/documents.md).
    */
   frames?: number;
 }
@@ -128,11 +129,42 @@ export async function describeImage(
       bytes: bytes.length,
       orientation: metadata.orientation,
       hasAlpha: metadata.hasAlpha,
-      ...((format === 'gif' || format === 'webp') && (metadata.pages ?? 1) > 1
-        ? { frames: metadata.pages }
-        : {}),
+      ...frameCount(bytes, format, metadata),
     },
   };
+}
+
+/**
+ * The frames of an animated PNG, from its `acTL` chunk (num_frames, before the first IDAT);
+ * undefined for a still PNG. libvips reads APNG as a still image (its default image, the
+ * first frame) and reports no pages, so the chunk is read here. Spec:
+ * https://www.w3.org/TR/png-3/#acTL-chunk
+ */
+export function apngFrames(bytes: Uint8Array): number | undefined {
+  let at = 8; // after the PNG signature
+  while (at + 8 <= bytes.length) {
+    const length =
+      ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+    const type = String.fromCharCode(bytes[at + 4]!, bytes[at + 5]!, bytes[at + 6]!, bytes[at + 7]!);
+    if (type === 'IDAT' || type === 'IEND') return undefined;
+    if (type === 'acTL' && length >= 8 && at + 12 <= bytes.length) {
+      const frames =
+        ((bytes[at + 8]! << 24) | (bytes[at + 9]! << 16) | (bytes[at + 10]! << 8) | bytes[at + 11]!) >>> 0;
+      return frames;
+    }
+    at += 12 + length;
+  }
+  return undefined;
+}
+
+/**
+ * `{frames}` for an input with more than one frame that only its first is read of: an
+ * animated GIF, WebP or AVIF sequence (libvips `pages`) or an APNG (`acTL`). Not TIFF:
+ * its pages are a document's (docs/documents.md).
+ */
+function frameCount(bytes: Buffer, format: ImageFormat, metadata: Metadata): { frames?: number } {
+  const frames = format === 'png' ? apngFrames(bytes) : format === 'tiff' ? undefined : metadata.pages;
+  return frames !== undefined && frames > 1 ? { frames } : {};
 }
 
 function encoderQuality(bytes: Buffer, format: ImageFormat, options: ResolvedPreprocessOptions): number {

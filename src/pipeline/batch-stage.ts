@@ -13,6 +13,7 @@ import { schemaMismatch, validateOutput } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
 import type { BatchRequest } from '../providers/batch/spec.js';
 import { billedOf } from '../providers/billed.js';
+import { pricingModel } from '../providers/model-ids.js';
 import { costUsd, type PriceTable } from '../providers/pricing.js';
 import type { ExtractResult, Provider, Usage } from '../providers/spec.js';
 import type { InputItem } from '../runs/inputs.js';
@@ -273,16 +274,19 @@ export class BatchStage {
     customId: string,
     answer: { result?: ExtractResult; error?: VisionpipeError },
   ): Promise<void> {
-    const { provider, pattern, priceTable, results, runId } = this.options;
+    const { provider, pattern, priceTable, results, runId, model: asked } = this.options;
     const entry = this.waiting.get(customId);
     if (!entry) return;
     this.waiting.delete(customId);
     const attempts = entry.attempts + 1;
-    const batchPrice = (model: string, usage: Usage) =>
-      costUsd(provider.id, model, usage, {
-        batch: true,
-        ...(priceTable ? { table: priceTable } : {}),
-      });
+    // Priced as asked unless the answer names a dated alias of it (model-ids.ts pricingModel).
+    const batchPrice = (answered: string, usage: Usage) => {
+      const options = { batch: true, ...(priceTable ? { table: priceTable } : {}) };
+      return (
+        costUsd(provider.id, pricingModel(asked, answered).model, usage, options) ??
+        costUsd(provider.id, asked, usage, options)
+      );
+    };
     if (!answer.result) {
       const error =
         answer.error ??

@@ -96,6 +96,7 @@ async function computeOnMiss(
         escalation_reason: done.escalationReason,
         repair: done.repair,
         ...(done.resized ? { resized: done.resized } : {}),
+        ...(done.pricedAs ? { priced_as: done.pricedAs } : {}),
       },
     );
     // Saved before the record is even built: a crash from here on never pays again.

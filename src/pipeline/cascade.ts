@@ -22,11 +22,12 @@ import { describeImage, type PreparedImage } from '../image/preprocess.js';
 import type { Pattern } from '../patterns/types.js';
 import { missingRequired, SchemaMismatchError } from '../patterns/validate.js';
 import { billedOf } from '../providers/billed.js';
+import { pricingModel } from '../providers/model-ids.js';
 import { costUsd, type PriceTable } from '../providers/pricing.js';
 import type { ExtractResult, Provider, ProviderImage, Usage } from '../providers/spec.js';
 import type { CachedResult } from './cache-stage.js';
 import { fieldPaths } from './outcome.js';
-import { preparedWithinLimits } from './provider-limits.js';
+import { preparedWithinLimits, withinRequestLimits } from './provider-limits.js';
 import { EMPTY_USAGE, type RunRecord } from './record.js';
 import { limitsWithinBudget } from './sizing.js';
 import {
@@ -95,6 +96,8 @@ export interface Cascade {
   repair: string | null;
   /** Why the image was sent again smaller (the provider refused its size), when it was. */
   resized?: string;
+  /** The answer named another model than the one asked for, and how the call was priced. */
+  pricedAs?: string;
   /** Set when triage judged the image irrelevant: nothing was extracted. */
   skipped: boolean;
   /** Set when triage passed and the extraction was one already paid for (config.reuse). */
@@ -287,7 +290,7 @@ export async function runTriage(
     usage: result.usage,
     cost: costUsd(
       triage.provider.id,
-      result.model,
+      pricingModel(triage.model, result.model).model,
       result.usage,
       config.priceTable ? { table: config.priceTable } : {},
     ),
@@ -312,12 +315,16 @@ function billedPaid(
   };
 }
 
-/** USD for `usage` on `model`, priced by the model the provider answered with, else the one asked for. */
+/**
+ * USD for `usage`, priced by the model asked for unless the answer names a dated/version
+ * alias of it (model-ids.ts `pricingModel`): a server naming another model can make a call
+ * neither free nor dearer. An alias without its own price falls back to the one asked for.
+ */
 function priced(config: CascadeConfig, choice: ModelChoice, answered: string, usage: Usage): number | null {
   const options = config.priceTable ? { table: config.priceTable } : {};
-  // A gateway may name the model its own way ("openai/gpt-4.1-mini"): the price asked for still holds.
+  const { model } = pricingModel(choice.model, answered);
   return (
-    costUsd(choice.provider.id, answered, usage, options) ??
+    costUsd(choice.provider.id, model, usage, options) ??
     costUsd(choice.provider.id, choice.model, usage, options)
   );
 }
@@ -355,6 +362,10 @@ async function extractWith(
   budget: number | undefined,
   retried = false,
 ): Promise<Extracted> {
+  // Every image of the request within the provider's per-count limit (Anthropic: > 20 → 2000 px).
+  const count = 1 + (loaded.pages?.length ?? 0);
+  const preprocess = withinRequestLimits(choice.preprocess, choice.provider.limits, count);
+  if (preprocess !== choice.preprocess) choice = { ...choice, preprocess };
   const { prepared, options } = await preparedWithinLimits(
     loaded,
     await sizedFor(loaded, choice, budget),
@@ -386,7 +397,18 @@ async function extractWith(
   }
   const { result, usage, attempts, mismatch, repair } = extracted;
   const cost = priced(config, choice, result.model, usage);
-  return { result, usage, cost, image, attempts, profile: options.profileName, mismatch, repair };
+  const { note: pricedAs } = pricingModel(choice.model, result.model);
+  return {
+    result,
+    usage,
+    cost,
+    image,
+    attempts,
+    profile: options.profileName,
+    mismatch,
+    repair,
+    ...(pricedAs === undefined ? {} : { pricedAs }),
+  };
 }
 
 type Extracted = {
@@ -399,6 +421,8 @@ type Extracted = {
   mismatch: Awaited<ReturnType<typeof extractStage>>['mismatch'];
   repair: string | null;
   resized?: string;
+  /** The answer named a model other than the one asked for: how it was priced (pricingModel). */
+  pricedAs?: string;
 };
 
 /**
@@ -599,6 +623,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
       escalationReason: reason,
       repair: second.repair,
       ...(second.resized ? { resized: second.resized } : {}),
+      ...(second.pricedAs ? { pricedAs: second.pricedAs } : {}),
       skipped: false,
     };
   }
@@ -619,6 +644,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
     escalationReason: null,
     repair: done.repair,
     ...(done.resized ? { resized: done.resized } : {}),
+    ...(done.pricedAs ? { pricedAs: done.pricedAs } : {}),
     skipped: false,
   };
 }

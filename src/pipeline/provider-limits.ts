@@ -44,6 +44,25 @@ export function withinHardLimits(
   };
 }
 
+/**
+ * Resize limits tightened for a request of `images` images when the provider allows less
+ * per image past some count (ProviderLimits.manyImages: Anthropic's 2000 px past 20
+ * images); the profile name says so (`…≤2000px-many-images`).
+ */
+export function withinRequestLimits(
+  options: ResolvedPreprocessOptions,
+  limits: ProviderLimits | undefined,
+  images: number,
+): ResolvedPreprocessOptions {
+  const rule = limits?.manyImages;
+  if (!rule || images <= rule.images || options.limits.maxLongEdge <= rule.maxEdge) return options;
+  return {
+    ...options,
+    limits: { ...options.limits, maxLongEdge: rule.maxEdge },
+    profileName: `${options.profileName}≤${rule.maxEdge}px-many-images`,
+  };
+}
+
 /** The most raw image bytes one upload may carry under `limits`, or undefined for no limit. */
 export function rawByteBudget(limits: ProviderLimits | undefined): number | undefined {
   if (!limits) return undefined;

@@ -25,6 +25,11 @@ export interface CascadeInfo {
    * say the second). `attempts`, `usage` and `cost_usd` count both calls.
    */
   resized?: string;
+  /**
+   * Present only when the answer named a model that is not the one asked for nor a dated or
+   * version alias of it: says so, and that the call was priced as the model asked for.
+   */
+  priced_as?: string;
 }
 
 export interface RunRecord {
@@ -63,7 +68,7 @@ export interface RunRecord {
     tokens?: number;
     original_tokens?: number;
     /**
-     * Animated GIF/WebP only: frames the file has. One frame was read, `frame` (1-based,
+     * Animated GIF, WebP, APNG or AVIF sequence only: frames the file has. One frame was read, `frame` (1-based,
      * always 1: the first); the others were not looked at.
      */
     frames?: number;

@@ -150,8 +150,9 @@ export class AnthropicProvider implements Provider {
    * maximum: N bytes > 5242880 bytes"), 32 MB per request (vision guide, API overview).
    * Up to 100 images per API request for 200k-context models ("100 per request on the
    * API", platform.claude.com/docs/en/build-with-claude/vision, "General limits"); past 20
-   * images each must be within 2000×2000 px, which the 1568-px `anthropic` profile every
-   * page is fitted to already keeps.
+   * images each must be within 2000×2000 px ("If you submit more than 20 images in one API
+   * request, this limit is 2000×2000 px", same page): `manyImages`, applied whatever the
+   * profile (`--profile none` included).
    */
   readonly limits = {
     maxEdge: 8000,
@@ -159,6 +160,7 @@ export class AnthropicProvider implements Provider {
     base64Counted: true,
     maxRequestBytes: 32_000_000,
     maxImagesPerRequest: 100,
+    manyImages: { images: 20, maxEdge: 2000 },
   };
   /** The key given in options; the environment is read when a call needs it (see checkCredentials). */
   readonly #explicitKey: string | undefined;

@@ -41,7 +41,8 @@ export function readBilled<T>(billed: Billed, read: () => T): T {
 }
 
 /**
- * The JSON in a billed answer's text. A failure is marked billed and, unless the answer
+ * The JSON object in a billed extraction answer's text (one level of string-encoded JSON
+ * is undone: model-json.ts `unwrapEncodedObject`). A failure is marked billed and, unless the answer
  * was cut off (`cutOff` says how: its values are missing, no repair restores them),
  * repairable with the text.
  */
@@ -52,7 +53,7 @@ export function readAnswerJson(
   cutOff: string | undefined,
 ): unknown {
   const mark = cutOff === undefined ? { ...billed, answer: content } : billed;
-  return readBilled(mark, () => parseModelJson(provider, content, cutOff ?? ''));
+  return readBilled(mark, () => parseModelJson(provider, content, cutOff ?? '', true));
 }
 
 /**

@@ -47,12 +47,21 @@ function durationMs(value: unknown): number | undefined {
  * message}}` (Anthropic) and `{error: {code, message, status, details}}` (Gemini).
  */
 export function readErrorBody(body: unknown): ProviderErrorBody {
-  const root = record(body);
+  // Gemini's OpenAI-compatible endpoint answers a list: `[{"error": {…}}]`.
+  const root = record(Array.isArray(body) ? body[0] : body);
   const error = record(root?.error);
   // Ollama and llama.cpp answer `{"error": "server busy, …"}`: the message is the string itself.
   if (error === undefined) {
-    const said = text(root?.error) ?? (typeof body === 'string' && body !== '' ? body : undefined);
-    return said === undefined ? {} : { message: said };
+    // vLLM answers flat: `{"object": "error", "message": "…", "type": "BadRequestError"}`.
+    const said =
+      text(root?.error) ??
+      text(root?.message) ??
+      (typeof body === 'string' && body !== '' ? body : undefined);
+    const type = text(root?.type);
+    if (said === undefined) return {};
+    return type === undefined || text(root?.error) !== undefined
+      ? { message: said }
+      : { message: said, type };
   }
   const out: ProviderErrorBody = {};
   const message = text(error.message);
@@ -100,17 +109,72 @@ function isQuotaError(status: number, info: ProviderErrorBody): boolean {
 }
 
 /**
- * A refusal for size: the request or an image is over the API's byte or pixel limits
- * (OpenAI `image_too_large`, Anthropic "image exceeds 5 MB maximum" / "image dimensions
- * exceed max allowed size", Gemini "Request payload size exceeds the limit", any 413).
- * Deterministic: the same bytes are refused again, so it is never retried as sent.
+ * The shapes of a refusal for size, by kind: the request or an image is over the API's
+ * byte, pixel or token limits. Each row: what it matches, who answers it, where it is
+ * documented or reported. Matched against `error.code`, `error.type` and the message.
  */
-function isSizeRefusal(status: number, info: ProviderErrorBody): boolean {
+export const SIZE_REFUSAL_SHAPES: ReadonlyArray<{
+  who: string;
+  code?: RegExp;
+  message?: RegExp;
+  source: string;
+}> = [
+  // OpenAI: invalid_request_error with these codes; "You uploaded an unsupported image. Please
+  // make sure your image is below 20 MB in size…" comes as invalid_image, image_parse_error or
+  // sanitizer_server_error (platform.openai.com/docs/guides/images-vision "Image input
+  // requirements"; reports: github.com/CosmosShadow/gptpdf/issues/6, vercel/ai#1544).
+  {
+    who: 'openai',
+    code: /^(image_too_large|image_file_too_large|request_too_large|invalid_image|image_parse_error)$/,
+    source: 'OpenAI error codes',
+  },
+  { who: 'openai', message: /image is below \d+ ?MB in size/i, source: 'OpenAI "unsupported image" 400' },
+  { who: 'openai', code: /^context_length_exceeded$/, source: 'OpenAI / vLLM context_length_exceeded' },
+  { who: 'openai', message: /maximum context length is \d+ tokens/i, source: 'OpenAI / vLLM context 400' },
+  // Anthropic: "image exceeds 5 MB maximum: N bytes > 5242880 bytes", "At least one of the image
+  // dimensions exceed max allowed size: 8000 pixels", request_too_large (413), "prompt is too
+  // long: N tokens > M maximum" (platform.claude.com/docs/en/build-with-claude/vision, API errors).
+  { who: 'anthropic', code: /^request_too_large$/, source: 'Anthropic API errors: request_too_large' },
+  { who: 'anthropic', message: /image exceeds \d+(\.\d+)? ?MB maximum/i, source: 'Anthropic 400' },
+  { who: 'anthropic', message: /dimensions exceed max allowed size/i, source: 'Anthropic 400' },
+  { who: 'anthropic', message: /prompt is too long: \d+ tokens/i, source: 'Anthropic 400' },
+  // Gemini: "Request payload size exceeds the limit: 20971520 bytes.", "The input token count (N)
+  // exceeds the maximum number of tokens allowed (M)." (ai.google.dev/gemini-api/docs/troubleshooting).
+  { who: 'gemini', message: /payload size exceeds the limit/i, source: 'Gemini 400 INVALID_ARGUMENT' },
+  {
+    who: 'gemini',
+    message: /input token count.*exceeds the maximum/i,
+    source: 'Gemini 400 INVALID_ARGUMENT',
+  },
+  // vLLM and other OpenAI-compatible servers: "Input image too large", "image size (…) exceeds
+  // …", "The decoder prompt (length N) is longer than the maximum model length of M", "The
+  // number of tokens in the prompt exceeds …" (vllm-project/vllm serving errors).
+  { who: 'vllm', message: /\b(input )?image (is )?too large/i, source: 'vLLM / gateways 400' },
+  { who: 'vllm', message: /image (size|dimensions?|resolution)\b.*\bexceed/i, source: 'vLLM / gateways 400' },
+  { who: 'vllm', message: /number of tokens in the prompt exceeds/i, source: 'vLLM 400' },
+  {
+    who: 'vllm',
+    message: /prompt \(length \d+\) is longer than the maximum model length/i,
+    source: 'vLLM 400',
+  },
+  { who: 'any', message: /request (entity )?too large|payload too large/i, source: 'HTTP 413 bodies' },
+];
+
+/** The statuses a size refusal comes with: 400 (most), 413 (always), 422 (some gateways). */
+const SIZE_REFUSAL_STATUSES = new Set([400, 413, 422]);
+
+/**
+ * A refusal for size (SIZE_REFUSAL_SHAPES, or any 413). Deterministic: the same bytes
+ * are refused again, so it is never retried as sent (the pipeline sends the image once
+ * more at half its long edge).
+ */
+export function isSizeRefusal(status: number, info: ProviderErrorBody): boolean {
   if (status === 413) return true;
-  if (status !== 400) return false;
-  if (info.code && /^(image_too_large|image_file_too_large|request_too_large)$/.test(info.code)) return true;
-  return /(image exceeds .*maximum|dimensions exceed max allowed size|payload size exceeds the limit|request too large)/i.test(
-    info.message ?? '',
+  if (!SIZE_REFUSAL_STATUSES.has(status)) return false;
+  const labels = [info.code, info.type].filter((l): l is string => l !== undefined);
+  const message = info.message ?? '';
+  return SIZE_REFUSAL_SHAPES.some(
+    (shape) => labels.some((l) => shape.code?.test(l) === true) || shape.message?.test(message) === true,
   );
 }
 

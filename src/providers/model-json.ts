@@ -88,12 +88,27 @@ export function findModelJson(text: string): { value: unknown; found: JsonFound 
 }
 
 /**
+ * One level of string-encoded JSON undone: an answer whose JSON value is a string that
+ * itself holds one JSON object (`"{\"total\": 1}"`: a gateway or model that encodes its
+ * output twice) is that object. Only an object is unwrapped, only once; any other string
+ * stays a string (and fails the schema, which expects an object, as it should).
+ */
+export function unwrapEncodedObject(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const inner = findModelJson(value);
+  const object = inner?.value;
+  return object !== null && typeof object === 'object' && !Array.isArray(object) ? object : value;
+}
+
+/**
  * Parses the model's answer (see findModelJson); BAD_RESPONSE, not retryable, when it
  * holds no single JSON value. `why` explains a cut-off answer (" (cut off at …)").
+ * `expectObject` (extraction answers, whose schema is always an object): a value that is a
+ * string holding a JSON object is read one level further (unwrapEncodedObject).
  */
-export function parseModelJson(provider: string, text: string, why = ''): unknown {
+export function parseModelJson(provider: string, text: string, why = '', expectObject = false): unknown {
   const found = findModelJson(text);
-  if (found) return found.value;
+  if (found) return expectObject ? unwrapEncodedObject(found.value) : found.value;
   const values = embeddedValues(text.replace(THINKING, ''));
   const what = values.length > 1 ? `${values.length} different JSON values` : 'no JSON value';
   throw new VisionpipeError(

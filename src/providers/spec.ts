@@ -140,6 +140,11 @@ export interface ProviderLimits {
    * Absent: 1, the provider reads one image per request.
    */
   maxImagesPerRequest?: number;
+  /**
+   * A tighter edge once a request carries many images: over `images` images, each at most
+   * `maxEdge` px per edge (Anthropic: more than 20 images → 2000×2000 px each).
+   */
+  manyImages?: { images: number; maxEdge: number };
 }
 
 export interface Provider {

@@ -5,6 +5,7 @@
  * patches. Used before a call (cost estimates, TPM pacing) and for `usage.image_tokens`.
  */
 import { cells, patchCount, SIZE_PROFILES, targetSize } from '../image/profiles.js';
+import { normalizeModelId } from './model-ids.js';
 
 export type OpenAIDetail = 'low' | 'high' | 'auto';
 
@@ -45,9 +46,13 @@ const DEFAULT_OPENAI_SCHEME: OpenAIVisionScheme = { kind: 'tiles', base: 85, til
 
 /**
  * The table entry for `model`: an exact key, else the longest key followed by `-`
- * (dated snapshots such as `gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`).
+ * (dated snapshots such as `gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`). The name is
+ * first normalised (model-ids.ts: case, gateway prefixes such as `openai/`, `models/`), so
+ * profile and price never depend on how the model was spelled.
  */
-export function lookupModel<T>(table: Readonly<Record<string, T>>, model: string): T | undefined {
+export function lookupModel<T>(table: Readonly<Record<string, T>>, written: string): T | undefined {
+  if (Object.hasOwn(table, written)) return table[written];
+  const model = normalizeModelId(written);
   if (Object.hasOwn(table, model)) return table[model];
   let best: string | undefined;
   for (const key of Object.keys(table)) {

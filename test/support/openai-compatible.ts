@@ -34,6 +34,10 @@ export interface Reply {
   hold?: Promise<void>;
   /** Response headers (e.g. `retry-after` on a 429). */
   headers?: Record<string, string>;
+  /** The body of an error `status` (default: a generic server_error). */
+  errorBody?: unknown;
+  /** The model the answer names (default: the one asked for; a server can say otherwise). */
+  model?: string;
 }
 
 export interface CompatibleOptions {
@@ -81,13 +85,17 @@ export async function startCompatibleServer(
         for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
         if (reply.status !== undefined) {
           res.statusCode = reply.status;
-          res.end(JSON.stringify({ error: { message: 'simulated failure', type: 'server_error' } }));
+          res.end(
+            JSON.stringify(
+              reply.errorBody ?? { error: { message: 'simulated failure', type: 'server_error' } },
+            ),
+          );
           return;
         }
         const billed = reply.usage === undefined ? usage : reply.usage;
         res.end(
           JSON.stringify({
-            model: call.body.model,
+            model: reply.model ?? call.body.model,
             choices: [
               {
                 index: 0,
