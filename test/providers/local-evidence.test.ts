@@ -54,7 +54,10 @@ function page(lines: ReadonlyArray<string | [string, number, number]>): OcrPage 
   };
 }
 
-const nullable = (node: SchemaNode): SchemaNode => ({ ...node, type: [node.type, 'null'] as SchemaNode['type'] });
+const nullable = (node: SchemaNode): SchemaNode => ({
+  ...node,
+  type: [node.type, 'null'] as SchemaNode['type'],
+});
 function schema(properties: Record<string, SchemaNode>): ObjectSchema {
   return {
     type: 'object',
