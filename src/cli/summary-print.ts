@@ -1,5 +1,7 @@
 /** The human-readable run summary printed at the end of `visionpipe run`. */
+
 import type { FailureReport } from '../runs/failures.js';
+import type { PageTotals } from '../runs/page-tally.js';
 import { formatSuccessRate, type Summary } from '../runs/summary.js';
 import { EXIT } from './exit-codes.js';
 import { formatBytes, formatDuration, plural } from './format.js';
@@ -51,12 +53,7 @@ export function printSummary(
   lines.push(
     `  ok ${summary.ok} · empty ${summary.empty} (all fields null)${threshold} · errors ${summary.errors}${byCode ? ` (${byCode})` : ''} · skipped ${summary.skipped} · success ${formatSuccessRate(summary.success_rate)}`,
   );
-  if (summary.pages) {
-    const p = summary.pages;
-    lines.push(
-      `  pages ${p.read} read · ${p.blank} blank (not sent) · ${p.skipped} skipped, in ${plural(p.documents, 'document')}`,
-    );
-  }
+  if (summary.pages) lines.push(`  ${pagesLine(summary.pages)}`);
   lines.push(`  ${latencyLine(summary)}`);
   lines.push(`  ${bytesLine(summary)}`);
   lines.push(
@@ -198,4 +195,9 @@ function failureLines(report: FailureReport | undefined, results: string): strin
   lines.push(`    ${rest > 0 ? `… and ${rest} more; ` : ''}${where}`);
   for (const { code, step } of report.next_steps) lines.push(`  next (${code}): ${step}`);
   return lines;
+}
+
+/** `pages 2 read · 1 blank (not sent) · 0 skipped, in 1 document`: the summary's and report's page line. */
+export function pagesLine(p: PageTotals): string {
+  return `pages ${p.read} read · ${p.blank} blank (not sent) · ${p.skipped} skipped, in ${plural(p.documents, 'document')}`;
 }

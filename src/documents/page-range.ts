@@ -52,7 +52,7 @@ export function selectPages(
     if (span.from > pageCount || last > pageCount) {
       throw new VisionpipeError(
         'PAGE_OUT_OF_RANGE',
-        `${label}: --page-range asks for page ${Math.max(span.from, last)} but the document has ${pageCount} page${pageCount === 1 ? '' : 's'}`,
+        `${label}: --page-range ${formatSpans(spans)} asks for page ${Math.max(span.from, last)} but the document has ${pageCount} page${pageCount === 1 ? '' : 's'}`,
         { input: label },
       );
     }
@@ -71,4 +71,9 @@ export function formatPages(pages: readonly number[]): string {
     i = j + 1;
   }
   return out.join(',');
+}
+
+/** Spans back as written: `1-3,7,9-`. */
+export function formatSpans(spans: readonly PageSpan[]): string {
+  return spans.map((s) => (s.to === s.from ? `${s.from}` : `${s.from}-${s.to ?? ''}`)).join(',');
 }

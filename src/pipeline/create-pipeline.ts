@@ -15,9 +15,8 @@ import { randomUUID } from 'node:crypto';
 import { resultKey } from '../cache/keys.js';
 import { openCache } from '../cache/open-cache.js';
 import { SingleFlight } from '../cache/single-flight.js';
-import { DEFAULT_MAX_PAGES } from '../documents/document.js';
 import { documentKind } from '../documents/kinds.js';
-import { parsePageRange } from '../documents/page-range.js';
+import { resolveDocumentOptions } from '../documents/options.js';
 import type { PagesMode } from '../documents/pages-mode.js';
 import { streamWindow } from '../flow/stream-window.js';
 import type { ThrottleTally } from '../flow/throttle.js';
@@ -39,6 +38,7 @@ import {
   type EarlierPages,
   type StartedDocument,
   type StartedRead,
+  singlePageRange,
   startDocument,
 } from './document-stage.js';
 import { FailureMemory } from './failure-memory.js';
@@ -76,6 +76,8 @@ export type {
 } from './spec.js';
 
 export async function createPipeline(options: PipelineOptions): Promise<Pipeline> {
+  // Checked at the edge, before anything is opened: INVALID_OPTION naming the option.
+  const documentSettings: DocumentSettings = resolveDocumentOptions(options.documents);
   const pattern = typeof options.pattern === 'string' ? await loadPattern(options.pattern) : options.pattern;
   const provider =
     typeof options.provider === 'object'
@@ -115,14 +117,6 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     limits: primary.preprocess.limits,
     quality: primary.preprocess.quality,
     limitInputPixels: primary.preprocess.limitInputPixels,
-  };
-  const documentSettings: DocumentSettings = {
-    pages: options.documents?.pages ?? 'document',
-    pageRange:
-      typeof options.documents?.pageRange === 'string'
-        ? parsePageRange(options.documents.pageRange)
-        : options.documents?.pageRange,
-    maxPages: options.documents?.maxPages ?? DEFAULT_MAX_PAGES,
   };
   const maxRequestTokens = options.documents?.maxRequestTokens;
   /** Estimated tokens of one extraction request carrying these pages (as extractStage counts them). */
@@ -239,7 +233,12 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     stream: RecordStream,
   ): Promise<StartedDocument | undefined> {
     const kind = documentKind(loaded.bytes);
-    if (!kind) return Promise.resolve(undefined);
+    if (!kind) {
+      const base = { pattern: pattern.name, provider: provider.id, model };
+      return Promise.resolve(
+        singlePageRange(loaded.bytes, label, documentSettings, { base, profile: primary.profileName }),
+      );
+    }
     return startDocument(
       loaded.bytes,
       kind,

@@ -16,7 +16,7 @@
  */
 import { openDocument } from '../documents/document.js';
 import type { DocumentKind } from '../documents/kinds.js';
-import type { PageSpan } from '../documents/page-range.js';
+import { type PageSpan, selectPages } from '../documents/page-range.js';
 import { PAGES_MODES, type PagesMode } from '../documents/pages-mode.js';
 import { toVisionpipeError, VisionpipeError } from '../errors.js';
 import type { Slots } from '../flow/slots.js';
@@ -583,4 +583,31 @@ export function firstReasons(
     .join('; ');
   const rest = records.length - NAMED_PAGE_REASONS;
   return rest > 0 ? `${named} (and ${rest} more ${rest === 1 ? 'page' : 'pages'})` : named;
+}
+
+/**
+ * `--page-range` on a single-page input (a JPEG, PNG, WebP, single-page TIFF…): the image
+ * is a one-page document. A range that selects only page 1 (`1`, `1-`, `1-1`) reads it
+ * (undefined: the image flow goes on as without a range); a range asking for any page past
+ * 1 is the PAGE_OUT_OF_RANGE record a one-page PDF gets, naming the input and the range.
+ */
+export function singlePageRange(
+  bytes: Buffer,
+  label: string,
+  settings: DocumentSettings,
+  context: Pick<DocumentContext, 'base' | 'profile'>,
+): StartedDocument | undefined {
+  if (settings.pageRange === undefined) return undefined;
+  try {
+    selectPages(settings.pageRange, 1, label);
+    return undefined;
+  } catch (error) {
+    const record = errorRecord({ input: label, ...context.base }, toVisionpipeError(error, label).toJSON(), {
+      sha256: sha256(bytes),
+      latency_ms: 0,
+      profile: context.profile,
+      pages: 1,
+    });
+    return { records: Promise.resolve([record]) };
+  }
 }

@@ -9,6 +9,7 @@
  */
 import { nearestRank } from '../metrics/latency.js';
 import { BusyTime } from '../runs/busy-time.js';
+import { PageTally, type PageTotals } from '../runs/page-tally.js';
 import { defaultMinConfidence, qualityOf } from '../runs/quality.js';
 import { isWorked, perHour, VolumeTally } from '../runs/volume.js';
 import type { ReportRecord } from './read-results.js';
@@ -116,6 +117,11 @@ export interface ReportFigures {
   failed: ReportRecord[];
   /** How many records failed in all (the list holds the first `TOP`). */
   failedTotal: number;
+  /**
+   * Documents only (absent when the results hold none): pages read, blank (never sent) and
+   * skipped, and documents, as the run summary's `pages` counts them (runs/page-tally.ts).
+   */
+  pages?: PageTotals;
 }
 
 /** Latency histogram bin upper bounds, ms: log-spaced from 50 ms to 2 min, then open. */
@@ -168,6 +174,7 @@ export class FigureTally {
   private cost = 0;
   private readonly tokens = { input: 0, output: 0, image: 0 };
   private readonly volume = new VolumeTally();
+  private readonly pages = new PageTally();
   /** When worked-out images were in flight: the rates' time, as the run summary counts it (busy-time.ts). */
   private readonly busy = new BusyTime();
   private readonly rateLimited = { count: 0, wait_ms: 0 };
@@ -189,6 +196,7 @@ export class FigureTally {
   add(record: ReportRecord): void {
     const c = this.counts;
     c.images++;
+    this.pages.add(record);
     if (record.status === 'ok') {
       // Judged as the run summary judges it: an all-null answer or one below the engine's
       // calibration is not a success.
@@ -261,7 +269,9 @@ export class FigureTally {
     const workS = this.busy.seconds();
     const retries = events.filter((event) => event.kind === 'retry').length;
     const volume = this.volume.toJSON();
+    const pages = this.pages.toJSON();
     return {
+      ...(pages ? { pages } : {}),
       headline: {
         images: c.images,
         ok: c.ok,

@@ -57,6 +57,8 @@ export const reportRecordSchema = z.looseObject({
   pages: z.number().int().nonnegative().optional(),
   pages_sent: z.number().int().nonnegative().optional(),
   blank_pages: z.array(z.number().int()).optional(),
+  /** Why a skipped record was skipped (`blank page …`: the report's page totals). */
+  reason: z.string().nullable().optional(),
   document_sha256: z.string().optional(),
   /** ISO time the line was written (absent in files written before it was added). */
   finished_at: z.string().datetime({ offset: true }).optional(),

@@ -169,12 +169,15 @@ export function priceDocument(
   const pagesPriced = document.plans.length;
   const first = document.plans[0];
   const sending = !duplicate && first !== undefined;
-  // Nothing left to price: every selected page is blank or already cached.
+  // Nothing left to price: every selected page is blank or already cached. Every page
+  // blank is `skip`, as run writes a `skipped` record and calls nothing for it.
   const status = duplicate
     ? 'duplicate'
-    : first === undefined && document.cached.length > 0
-      ? 'cached'
-      : 'send';
+    : first !== undefined
+      ? 'send'
+      : document.cached.length > 0
+        ? 'cached'
+        : 'skip';
   return {
     image: {
       input,

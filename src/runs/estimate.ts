@@ -5,6 +5,8 @@
  * sent — side by side with the naive plan: every image at full resolution, no
  * deduplication, no cache, no triage. Streams; holds one hash per distinct image.
  */
+
+import { selectPages } from '../documents/page-range.js';
 import type { PagesMode } from '../documents/pages-mode.js';
 import { toVisionpipeError } from '../errors.js';
 import { sha256 } from '../image/fingerprint.js';
@@ -18,7 +20,12 @@ import { documentPlan, priceDocument } from './estimate-pages.js';
 import type { InputItem } from './inputs.js';
 import type { PageSelection } from './optimize-pages.js';
 
-export type EstimateStatus = 'send' | 'duplicate' | 'cached' | 'error';
+/**
+ * `send`: would be sent; `duplicate`: the same content came earlier; `cached`: the result
+ * cache holds its answer; `skip`: a document whose every selected page is blank (run writes
+ * a `skipped` record and calls nothing); `error`: unreadable, with its typed error.
+ */
+export type EstimateStatus = 'send' | 'duplicate' | 'cached' | 'skip' | 'error';
 
 export interface EstimatedImage {
   input: string;
@@ -63,6 +70,8 @@ export interface EstimateTotals {
   to_send: number;
   duplicates: number;
   cached: number;
+  /** Documents whose every selected page is blank: nothing sent, as in run. */
+  skipped: number;
   errors: number;
   /** Documents only: pages priced across all documents to send. */
   document_pages: number;
@@ -82,6 +91,7 @@ export class EstimateTotaller {
     to_send: 0,
     duplicates: 0,
     cached: 0,
+    skipped: 0,
     errors: 0,
     document_pages: 0,
     naive: { tokens: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 },
@@ -95,6 +105,7 @@ export class EstimateTotaller {
     if (image.status === 'send') t.to_send++;
     else if (image.status === 'duplicate') t.duplicates++;
     else if (image.status === 'cached') t.cached++;
+    else if (image.status === 'skip') t.skipped++;
     else t.errors++;
     if (naive) {
       t.naive.input_tokens += naive.input_tokens;
@@ -181,6 +192,8 @@ export async function estimateItem(
       seen.add(seenKey);
       return priceDocument(item.label, document, { pipeline, prices, duplicate });
     }
+    // An image is a one-page document: a range past page 1 is PAGE_OUT_OF_RANGE, as in run.
+    if (options.pages?.pageRange) selectPages(options.pages.pageRange, 1, item.label);
     const { description } = await describeImage(loaded.bytes, item.label, { limitInputPixels: 100_000_000 });
     const plan = pipeline.plan(description.width, description.height);
     const naiveCost = costUsd(pipeline.provider.id, pipeline.model, usageOf(plan.naive), prices);

@@ -3,6 +3,8 @@
  * output directory inside a sliding concurrency window. One result per input, in
  * completion order; a failed input is a result with its error, never a stopped batch.
  */
+
+import { selectPages } from '../documents/page-range.js';
 import { toVisionpipeError } from '../errors.js';
 import { mapWindow } from '../flow/window.js';
 import type { ResolvedPreprocessOptions } from '../image/options.js';
@@ -73,6 +75,8 @@ async function optimizeOne(item: InputItem, options: OptimizeRunOptions): Promis
       ...(options.pages ? { selection: options.pages } : {}),
     });
     if (pages) return pages;
+    // An image is a one-page document: a range past page 1 is PAGE_OUT_OF_RANGE, as in run.
+    if (options.pages?.pageRange) selectPages(options.pages.pageRange, 1, item.label);
     const prepared = await preprocessImage(source.bytes, options.preprocess, item.label);
     before = {
       bytes: prepared.original.bytes,

@@ -16,12 +16,23 @@ export interface PageTotals {
   skipped: number;
 }
 
-/** Adds records up into PageTotals; memory grows only with the documents of `--pages each`. */
+/** The fields of a record (a run's, or one read back from a results file) the tally reads. */
+export type PageRecord = Pick<
+  RunRecord,
+  'input' | 'status' | 'page' | 'pages' | 'pages_sent' | 'blank_pages'
+> & {
+  reason?: string | null | undefined;
+};
+
+/**
+ * Adds records up into PageTotals; memory grows only with the documents of `--pages each`.
+ * The run summary and `report` (from the results file) share it: the same definitions.
+ */
 export class PageTally {
   private readonly totals: PageTotals = { documents: 0, read: 0, blank: 0, skipped: 0 };
   /** Documents read page by page already counted (their input label). */
   private readonly seenEach = new Set<string>();
-  add(record: RunRecord): void {
+  add(record: PageRecord): void {
     if (record.pages === undefined) return;
     const t = this.totals;
     if (record.page === undefined) {

@@ -78,7 +78,7 @@ export async function runEstimate(inputs: string[], flags: EstimateFlags): Promi
     return;
   }
   out.write(
-    `\n${t.images} inputs: ${t.to_send} to send${t.document_pages > 0 ? ` (documents: ${t.document_pages} pages priced)` : ''}, ${t.duplicates} duplicates, ${t.cached} already cached, ${t.errors} unreadable\n` +
+    `\n${t.images} inputs: ${t.to_send} to send${t.document_pages > 0 ? ` (documents: ${t.document_pages} pages priced)` : ''}, ${t.duplicates} duplicates, ${t.cached} already cached${t.skipped > 0 ? `, ${t.skipped} skipped (every page blank)` : ''}, ${t.errors} unreadable\n` +
       `naive      ${fixedWidth(t.naive.tokens.toLocaleString('en-US'), 12, 'right')} tokens  ${usd(t.naive.cost_usd)}\n` +
       `optimized  ${fixedWidth(t.optimized.tokens.toLocaleString('en-US'), 12, 'right')} tokens  ${usd(t.optimized.cost_usd)}` +
       `${t.ratio === null ? '' : `  (${t.ratio}× fewer tokens)`}\n`,

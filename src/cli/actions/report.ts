@@ -5,6 +5,7 @@ import { formatPercent, formatUsd } from '../../report/html.js';
 import { writeReport } from '../../report/index.js';
 import { checkOutputTargets } from '../../runs/output-guard.js';
 import type { ReportFlags } from '../report.js';
+import { pagesLine } from '../summary-print.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
@@ -38,9 +39,13 @@ export async function reportAction(results: string, flags: ReportFlags): Promise
       ...(r.page === undefined ? {} : { page: r.page }),
       latency_ms: r.latency_ms,
     }));
-    process.stdout.write(`${JSON.stringify({ ...figures.headline, slowest })}\n`);
-  } else
+    // `pages` (documents only) as the run summary's: read, blank, skipped, documents.
+    const pages = figures.pages ? { pages: figures.pages } : {};
+    process.stdout.write(`${JSON.stringify({ ...figures.headline, ...pages, slowest })}\n`);
+  } else {
+    const pages = figures.pages ? `; ${pagesLine(figures.pages)}` : '';
     process.stdout.write(
-      `${flags.out}: ${h.images} images, success ${formatPercent(h.success_rate)}, cost ${formatUsd(h.cost_usd)}\n`,
+      `${flags.out}: ${h.images} images, success ${formatPercent(h.success_rate)}, cost ${formatUsd(h.cost_usd)}${pages}\n`,
     );
+  }
 }
