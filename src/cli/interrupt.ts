@@ -1,7 +1,11 @@
 /**
  * Ctrl-C handling for batch commands: the first SIGINT stops new work from starting and
  * lets running items finish (so results are flushed and the summary printed); the second
- * aborts at once with exit code 130, after printing what `onSecond` prints (the partial summary).
+ * aborts in-flight work at once and (with `abortGraceMs`) gives the command that long to write what was
+ * aborted (ABORTED records, so the results stay consistent for resume), release its lock
+ * and print its summary, exiting 130 through its normal end; if it has not ended by then,
+ * or on a third signal, the process exits 130 after `onSecond` (the partial summary and the
+ * lock's release).
  */
 import { setMaxListeners } from 'node:events';
 
@@ -24,11 +28,19 @@ export interface InterruptOptions {
   /** Told when the grace period ran out and in-flight work is being aborted. */
   onGraceOver?: () => void;
   /**
-   * Called on the second signal, after in-flight work was aborted and just before the
-   * process exits with 130: what to print at once (a run's partial summary). Must be quick
-   * and synchronous; what it throws is ignored.
+   * Called when the process exits 130 without the command's normal end (the second
+   * signal's `abortGraceMs` ran out, or a third signal came): what to do at once (a run's
+   * partial summary, releasing its lock). Must be quick and synchronous; what it throws is
+   * ignored.
    */
   onSecond?: () => void;
+  /**
+   * After the second signal aborted in-flight work, how long (ms) the command may take to
+   * end normally (write the ABORTED records, release its lock, print its summary) before
+   * the process exits anyway (ABORT_GRACE_MS is the run's). Undefined: the second signal
+   * exits 130 at once, after `onSecond`.
+   */
+  abortGraceMs?: number;
 }
 
 /** What bin/visionpipe.cjs keeps of the signals that came while `run` was starting. */
@@ -38,6 +50,13 @@ interface EarlySignals {
 }
 
 const EARLY = Symbol.for('visionpipe.earlySignals');
+
+/**
+ * Default time (ms) a command has after a second Ctrl-C to end on its own: aborted calls
+ * and timers end within milliseconds, so this bounds only a step that cannot be cancelled
+ * (an OCR pass, a slow disk).
+ */
+export const ABORT_GRACE_MS = 3000;
 
 /**
  * Removes the start-up latch of bin/visionpipe.cjs (when there is one) and returns the
@@ -65,6 +84,15 @@ export function handleInterrupts(
   const stop = new AbortController();
   const abort = new AbortController();
   let grace: NodeJS.Timeout | undefined;
+  let forced: NodeJS.Timeout | undefined;
+  const exitNow = () => {
+    try {
+      options.onSecond?.();
+    } catch {
+      // the exit must not wait on a summary that cannot be printed
+    }
+    process.exit(130);
+  };
   // Every in-flight image listens on `abort` (its timeout, limiter wait, retry sleep):
   // with a window of 50 that is 50+ listeners by design, not a leak.
   setMaxListeners(0, stop.signal, abort.signal);
@@ -82,14 +110,22 @@ export function handleInterrupts(
       }
       return;
     }
-    abort.abort();
-    process.stderr.write('\nInterrupted again: aborting.\n');
-    try {
-      options.onSecond?.();
-    } catch {
-      // the exit must not wait on a summary that cannot be printed
+    if (abort.signal.aborted && forced !== undefined) {
+      exitNow(); // a third signal: no more waiting
+      return;
     }
-    process.exit(130);
+    if (options.abortGraceMs === undefined) {
+      abort.abort();
+      process.stderr.write('\nInterrupted again: aborting.\n');
+      exitNow();
+      return;
+    }
+    process.stderr.write(
+      '\nInterrupted again: aborting images in flight (ABORTED; the next run redoes them). Ctrl-C again to exit at once.\n',
+    );
+    // Ref'd on purpose: it must fire even if something the abort missed keeps the loop busy.
+    forced = setTimeout(exitNow, options.abortGraceMs);
+    abort.abort();
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
@@ -100,6 +136,7 @@ export function handleInterrupts(
     abort: abort.signal,
     dispose() {
       clearTimeout(grace);
+      clearTimeout(forced);
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);
     },

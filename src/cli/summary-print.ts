@@ -35,9 +35,9 @@ export function printSummary(
   const t = summary.throughput;
   const rate =
     t.images > 0
-      ? `${processedWhat(summary)} processed in ${formatDuration(t.seconds * 1000)} (${t.images_per_hour.toLocaleString('en-US')} images/hour${t.documents > 0 ? `, ${t.documents_per_hour.toLocaleString('en-US')} documents/hour` : ''})`
+      ? `${processedWhat(summary)} processed in ${formatDuration(t.seconds * 1000)} (${perHourText(t.images_per_hour)} images/hour${t.documents > 0 ? `, ${perHourText(t.documents_per_hour)} documents/hour` : ''})`
       : 'no image processed';
-  const notRead = summary.total - summary.processed - summary.resumed;
+  const notRead = summary.total - summary.processed - summary.resumed - summary.aborted;
   const apart = [
     summary.from_cache ? `${summary.from_cache} from cache` : '',
     keptLine(summary),
@@ -51,7 +51,7 @@ export function printSummary(
       ? ''
       : ` · low confidence ${summary.low_confidence} (below ${summary.min_confidence}${context.confidenceSource ? `, ${context.confidenceSource}` : ''})`;
   lines.push(
-    `  ok ${summary.ok} · empty ${summary.empty} (all fields null)${threshold} · errors ${summary.errors}${byCode ? ` (${byCode})` : ''} · skipped ${summary.skipped} · success ${formatSuccessRate(summary.success_rate)}`,
+    `  ok ${summary.ok} · empty ${summary.empty} (all fields null)${threshold} · errors ${summary.errors}${byCode ? ` (${byCode})` : ''} · skipped ${summary.skipped}${summary.aborted ? ` · aborted ${summary.aborted} (stopped in flight; the next run redoes them)` : ''} · success ${formatSuccessRate(summary.success_rate)}`,
   );
   if (summary.pages) lines.push(`  ${pagesLine(summary.pages)}`);
   lines.push(`  ${latencyLine(summary)}`);
@@ -67,14 +67,8 @@ export function printSummary(
       `  latency, bytes, tokens, cost, cache and alerts: this run's images only (the ${summary.resumed} kept are the earlier run's)`,
     );
   const waited = summary.rate_limited;
-  if (waited.count > 0 || summary.retries > 0 || waited.paced_ms >= 1000)
-    lines.push(
-      `  waiting on rate limit: ${formatDuration(waited.wait_ms + waited.paced_ms)}, ${waited.count} × refused (429/overloaded), ${summary.retries} ${summary.retries === 1 ? 'retry' : 'retries'} after errors${
-        waited.paced_ms > 0
-          ? ` (${formatDuration(waited.wait_ms)} to send refused calls again, ${formatDuration(waited.paced_ms)} paced before first sends)`
-          : ''
-      }`,
-    );
+  if (waited.count > 0 || summary.retries > 0 || waited.paced_ms >= 1000 || waited.held_ms >= 1000)
+    lines.push(`  ${rateLimitLine(summary)}`);
   lines.push(`  results ${context.results}`);
   if (context.formatDir) lines.push(`  formatted outputs in ${context.formatDir}`);
   if (context.combined)
@@ -103,9 +97,24 @@ function headline(
   stop: { reason: 'budget' | 'signal'; notProcessed: number } | undefined,
 ): string {
   if (!stop) return plural(summary.total, 'input');
-  const done = summary.total - (summary.errors_by_code.ABORTED ?? 0);
+  const done = summary.total - summary.aborted;
   const why = stop.reason === 'budget' ? 'for the cost budget' : '(Ctrl-C/SIGTERM)';
   return `stopped ${why} after ${done} of ${plural(done + stop.notProcessed, 'input')}, ${stop.notProcessed} not processed`;
+}
+
+/**
+ * The summary's rate-limit line (definitions: Summary.rate_limited): "waiting on rate limit:
+ * held 1m02s (wall time with a call held) · calls waited 3m12s in all (2m after 429s, 1m12s
+ * paced before first sends) · 31 × refused (429/overloaded) · 4 retries after errors".
+ */
+export function rateLimitLine(summary: Pick<Summary, 'rate_limited' | 'retries'>): string {
+  const w = summary.rate_limited;
+  return `waiting on rate limit: held ${formatDuration(w.held_ms)} (wall time with a call held) · calls waited ${formatDuration(w.wait_ms + w.paced_ms)} in all (${formatDuration(w.wait_ms)} after 429s, ${formatDuration(w.paced_ms)} paced before first sends) · ${w.count} × refused (429/overloaded) · ${summary.retries} ${summary.retries === 1 ? 'retry' : 'retries'} after errors`;
+}
+
+/** A rate as printed: "1,234", or "–" when there is none (nothing worked out). */
+export function perHourText(rate: number | null): string {
+  return rate === null ? '–' : rate.toLocaleString('en-US');
 }
 
 /**

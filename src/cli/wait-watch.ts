@@ -9,11 +9,18 @@
  *   openai (Retry-After)`) instead of sitting still with a climbing ETA.
  * - While every call waits to be sent and none is on the wire for a second or more, the
  *   line says so (`all 6 calls waiting on the rate limit for 4 s (pacing: --rpm/--tpm, flow)`).
- * - The waits so far: `rate limit: waited 12 s, 31 × 429, 4 retries` (calls' waiting time
- *   added up, refused calls, failed calls sent again).
+ * - The waits so far: `rate limit: held 12 s, calls waited 3m12s in all, 31 × 429, 4 retries`.
  *
- * The summary's figures come from the records (runs/summary.ts), plus the pacing waits
- * before first sends, which no record holds (`onPaced`).
+ * Two figures, one definition everywhere (this line, the summary's text and `--json`,
+ * docs/flow-control.md "Time waiting on the rate limit"):
+ * - **held** (`rate_limited.held_ms`): wall-clock time during which at least one call was
+ *   held back by the rate limit (waiting to be sent: pacing, the --rpm/--tpm limiter, the
+ *   pause after a 429). It is at most the run's wall time.
+ * - **calls waited** (`wait_ms` + `paced_ms`): the waits of every call added up; with 8
+ *   calls held together for 10 s it is 80 s, so it can exceed the run's wall time.
+ *
+ * The summary's summed figures come from the records (runs/summary.ts), plus the pacing
+ * waits before first sends, which no record holds (`onPaced`); `held` from here (`heldMs`).
  */
 import { type CallStateEvent, type RetryEvent, subscribe } from '../observe/events.js';
 import { formatDuration } from './format.js';
@@ -45,6 +52,9 @@ export class WaitWatch {
   /** Since when every call waits and none is sent (undefined: some call is on the wire, or none waits). */
   private allWaitingSince: number | undefined;
   private waitedMs = 0;
+  /** Wall time with at least one call waiting: closed stretches, and since when the open one runs. */
+  private heldMs = 0;
+  private heldSince: number | undefined;
   private refused = 0;
   private retries = 0;
 
@@ -83,7 +93,12 @@ export class WaitWatch {
   /** The waits so far (`rate limit: waited 12 s, 31 × 429, 4 retries`), or undefined while there were none worth saying. */
   totals(): string | undefined {
     if (this.refused === 0 && this.retries === 0 && this.waitedMs < ALL_WAITING_MS) return undefined;
-    return `rate limit: waited ${formatDuration(this.waitedMs)}, ${this.refused} × 429, ${this.retries} ${this.retries === 1 ? 'retry' : 'retries'}`;
+    return `rate limit: held ${formatDuration(this.held())}, calls waited ${formatDuration(this.waitedMs)} in all, ${this.refused} × 429, ${this.retries} ${this.retries === 1 ? 'retry' : 'retries'}`;
+  }
+
+  /** Wall-clock ms so far during which at least one call was held by the rate limit. */
+  held(): number {
+    return this.heldMs + (this.heldSince === undefined ? 0 : this.now() - this.heldSince);
   }
 
   close(): void {
@@ -107,6 +122,11 @@ export class WaitWatch {
       this.waiting++;
       if (event.afterRefusal) this.waitingAfterRefusal++;
     } else if (event.phase === 'sending') this.sending++;
+    if (this.waiting > 0) this.heldSince ??= this.now();
+    else if (this.heldSince !== undefined) {
+      this.heldMs += this.now() - this.heldSince;
+      this.heldSince = undefined;
+    }
     const allWaiting = this.waiting > 0 && this.sending === 0;
     if (!allWaiting) this.allWaitingSince = undefined;
     else this.allWaitingSince ??= this.now();

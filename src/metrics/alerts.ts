@@ -2,9 +2,13 @@
  * Alert conditions over a run (or a service's images), evaluated as events arrive and
  * once a second:
  *
- * - `success_rate`: ok / (ok + errors) over the images finished in the last `windowMs`
- *   drops below `minSuccessRate` (needs `minSamples` attempted images in the window);
- * - `p95_latency`: p95 of those images' latency rises above `maxP95Ms` (same samples);
+ * - `success_rate`: successes over attempted images finished in the last `windowMs` drops
+ *   below `minSuccessRate` (needs `minSamples` attempted images in the window). What
+ *   counts as a success or an attempt is the run summary's definition (runs/quality.ts
+ *   successOutcome): empty and low-confidence outputs are failures; skipped images and
+ *   images ABORTED by a user stop are not attempts;
+ * - `p95_latency`: p95 of the latency of those images that made a provider call rises
+ *   above `maxP95Ms`;
  * - `circuit_open:<provider>`: a provider's circuit breaker opened;
  * - `cost_budget`: the projected cost (budget.ts: the larger of spent plus the worst case
  *   in flight and `spent / done × total`) reaches `budgetWarnFraction` of the budget (the
@@ -36,6 +40,8 @@ interface Sample {
   at: number;
   ok: boolean;
   latencyMs: number;
+  /** A provider call was made: the latency counts toward p95 (the summary's latency too). */
+  called: boolean;
 }
 
 interface ConditionState {
@@ -77,9 +83,13 @@ export class AlertMonitor {
     this.timer = undefined;
   }
 
-  /** An image finished (skipped images are not attempts and are not counted). */
-  image(ok: boolean, latencyMs: number, skipped = false): void {
-    if (!skipped) this.samples.push({ at: this.now(), ok, latencyMs });
+  /**
+   * An image finished: `ok` when successOutcome (runs/quality.ts) says `success`; `skipped`
+   * when it says `not_attempted` (not counted); `called` false when no provider call was
+   * made (a cache hit, a missing file): counted in the rate, not in p95.
+   */
+  image(ok: boolean, latencyMs: number, skipped = false, called = true): void {
+    if (!skipped) this.samples.push({ at: this.now(), ok, latencyMs, called });
     this.evaluate();
   }
 
@@ -112,7 +122,10 @@ export class AlertMonitor {
       threshold: this.rules.minSuccessRate,
       message: `success rate ${(rate * 100).toFixed(1)} % over the last ${windowS} s (${this.samples.length} images); threshold ${(this.rules.minSuccessRate * 100).toFixed(1)} %`,
     });
-    const p95 = nearestRank(Float64Array.from(this.samples.map((s) => s.latencyMs)).sort(), 95);
+    const p95 = nearestRank(
+      Float64Array.from(this.samples.filter((s) => s.called).map((s) => s.latencyMs)).sort(),
+      95,
+    );
     this.check('p95_latency', {
       holds: enough ? p95 > this.rules.maxP95Ms : undefined,
       value: p95,

@@ -117,8 +117,10 @@ export interface Paid {
   raw?: unknown;
   /** The output as parsed, when the answer was read but failed the schema. */
   output?: unknown;
-  /** What the cascade did before the failure (triage verdict, the model escalated from). */
-  cascade?: Pick<RunRecord['cascade'], 'triage' | 'escalated_from' | 'escalation_reason'>;
+  /** What the cascade did before the failure (triage verdict, the model escalated from, a repair call). */
+  cascade?: Pick<RunRecord['cascade'], 'triage' | 'escalated_from' | 'escalation_reason' | 'repair'>;
+  /** Why the failed extraction made a repair call, when it did. */
+  repair?: string;
 }
 
 const paidByError = new WeakMap<object, Paid>();
@@ -312,6 +314,7 @@ function billedPaid(
     cost: priced(config, choice, billed?.model ?? choice.model, usage),
     image,
     ...(billed?.answer === undefined ? {} : { raw: billed.answer }),
+    ...(billed?.repair === undefined ? {} : { repair: billed.repair }),
   };
 }
 
@@ -472,9 +475,16 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
   /** Adds a failed stage's billed calls to the totals, and returns the error marked with them. */
   let escalatedFrom: string | null = null;
   let escalationReasonText: string | null = null;
-  const facts = () => ({ triage, escalated_from: escalatedFrom, escalation_reason: escalationReasonText });
+  let repair: string | null = null;
+  const facts = () => ({
+    triage,
+    escalated_from: escalatedFrom,
+    escalation_reason: escalationReasonText,
+    repair,
+  });
   const failed = (error: unknown) => {
     const spent = paidOf(error);
+    if (spent?.repair !== undefined) repair = spent.repair;
     if (spent) {
       usage = addUsage(usage, spent.usage);
       cost = addCost(cost, spent.cost);
@@ -560,6 +570,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
     attempts += first.attempts;
     sent = first.image;
     firstError = first.mismatch;
+    repair = first.repair;
     if (firstError && !config.escalation)
       throw markPaid(markAttempts(firstError, attempts), {
         usage,
@@ -599,6 +610,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
     usage = addUsage(usage, second.usage);
     cost = addCost(cost, second.cost);
     attempts += second.attempts;
+    repair = second.repair ?? repair;
     if (second.mismatch)
       throw markPaid(markAttempts(second.mismatch, attempts), {
         usage,

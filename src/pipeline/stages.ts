@@ -190,8 +190,8 @@ export async function extractStage(
       },
     );
   // A failure leaves with everything billed so far.
-  const failed = (error: unknown, attempts: number) =>
-    markAttempts(markBilled(error, { usage: spent, model }), attempts);
+  const failed = (error: unknown, attempts: number, more: { answer?: string; repair?: string } = {}) =>
+    markAttempts(markBilled(error, { usage: spent, model, ...more }), attempts);
   let done: { value: ExtractResult; attempts: number };
   let repair: string | null = null;
   try {
@@ -219,12 +219,18 @@ export async function extractStage(
       done = { value: again.value, attempts: first + again.attempts };
     } catch (second) {
       const calls = first + (attemptsOf(second) ?? 1);
-      if (!isVisionpipeError(second) || second.code !== 'BAD_RESPONSE') throw failed(second, calls);
+      // The record keeps what the model last answered and that a repair was tried.
+      const more = { answer: billedOf(second)?.answer ?? unreadable, repair };
+      if (!isVisionpipeError(second) || second.code !== 'BAD_RESPONSE') throw failed(second, calls, more);
       const what = empty
         ? 'the answer is empty and one more call'
         : 'the answer is not JSON and one repair attempt';
       const message = `${label}: ${what} did not help (${second.message})`;
-      throw failed(new VisionpipeError('BAD_RESPONSE', message, { input: label, retryable: false }), calls);
+      throw failed(
+        new VisionpipeError('BAD_RESPONSE', message, { input: label, retryable: false }),
+        calls,
+        more,
+      );
     }
   }
   const { value, attempts } = done;

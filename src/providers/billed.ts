@@ -13,6 +13,8 @@ export interface Billed {
   model: string;
   /** The answer's text when it could not be read as JSON (a repair can start from it). */
   answer?: string;
+  /** Why a repair call was made before this failure (the record's `cascade.repair`). */
+  repair?: string;
 }
 
 const billedErrors = new WeakMap<object, Billed>();

@@ -10,7 +10,7 @@
 import { nearestRank } from '../metrics/latency.js';
 import { BusyTime } from '../runs/busy-time.js';
 import { PageTally, type PageTotals } from '../runs/page-tally.js';
-import { defaultMinConfidence, qualityOf } from '../runs/quality.js';
+import { defaultMinConfidence, isAborted, qualityOf } from '../runs/quality.js';
 import { isWorked, perHour, VolumeTally } from '../runs/volume.js';
 import type { ReportRecord } from './read-results.js';
 import { type Savings, SavingsTally } from './savings.js';
@@ -43,9 +43,21 @@ export interface Headline {
   empty: number;
   /** `ok` records below the engine's calibrated confidence (runs/quality.ts). */
   low_confidence: number;
+  /** Error records, those ABORTED by a stop excepted (`aborted`), as the run summary counts them. */
   errors: number;
   skipped: number;
-  /** ok / (ok + empty + low_confidence + errors), 0–1 (1 when nothing was attempted), as the run summary computes it. */
+  /** Images stopped in flight by Ctrl-C/SIGTERM (ABORTED): neither processed nor failed. */
+  aborted: number;
+  /**
+   * Records that read an input and finished (not aborted), as the run summary's `processed`:
+   * `throughput.images` are those of them worked out (not `from_cache`, a document's pages
+   * counted one by one, not failed before any call).
+   */
+  processed: number;
+  /**
+   * ok / (ok + empty + low_confidence + errors), 0–1 (1 when nothing was attempted), by
+   * the run summary's definition (runs/quality.ts successOutcome).
+   */
   success_rate: number;
   /** From the first start (finished_at − latency) to the last finish; 0 when records carry no times. */
   wall_s: number;
@@ -59,10 +71,10 @@ export interface Headline {
    * the run summary's definition.
    */
   throughput: { images: number; pages: number; documents: number; seconds: number };
-  /** throughput.images per hour. */
-  images_per_hour: number;
-  /** throughput.documents per hour. */
-  documents_per_hour: number;
+  /** throughput.images per hour; null when nothing was worked out (the run summary's rule). */
+  images_per_hour: number | null;
+  /** throughput.documents per hour; null when none. */
+  documents_per_hour: number | null;
   latency_ms: { p50: number; p95: number; p99: number; max: number };
   cost_usd: number;
   /** cost_usd / images. */
@@ -168,6 +180,8 @@ export class FigureTally {
     low_confidence: 0,
     errors: 0,
     skipped: 0,
+    aborted: 0,
+    processed: 0,
     attempts: 0,
     costUnknown: 0,
   };
@@ -204,6 +218,7 @@ export class FigureTally {
       const ok = { status: record.status, output: record.output, confidence: record.confidence ?? null };
       c[record.quality ?? qualityOf(ok, defaultMinConfidence(record.provider)) ?? 'ok']++;
     } else if (record.status === 'skipped') c.skipped++;
+    else if (isAborted(record)) c.aborted++;
     else {
       c.errors++;
       const code = record.error?.code ?? 'INTERNAL';
@@ -211,6 +226,7 @@ export class FigureTally {
       this.failedTotal++;
       if (this.failed.length < TOP) this.failed.push(record);
     }
+    if (record.sha256 !== null && !isAborted(record)) c.processed++;
     c.attempts += record.attempts;
     this.rateLimited.count += record.rate_limited?.count ?? 0;
     this.rateLimited.wait_ms += record.rate_limited?.wait_ms ?? 0;
@@ -226,7 +242,7 @@ export class FigureTally {
     if (record.cost_usd === null) {
       if (record.attempts > 0) c.costUnknown++;
     } else this.cost += record.cost_usd;
-    if (record.status !== 'skipped' && record.attempts > 0) {
+    if (record.status !== 'skipped' && record.attempts > 0 && !isAborted(record)) {
       this.latencies.push(record.latency_ms);
       const bin = HISTOGRAM_UPPER_MS.findIndex((upper) => record.latency_ms <= upper);
       this.histogram[bin] = (this.histogram[bin] ?? 0) + 1;
@@ -279,6 +295,8 @@ export class FigureTally {
         low_confidence: c.low_confidence,
         errors: c.errors,
         skipped: c.skipped,
+        aborted: c.aborted,
+        processed: c.processed,
         success_rate: attempted === 0 ? 1 : c.ok / attempted,
         wall_s: wallS,
         from_cache: volume.reused,

@@ -204,7 +204,7 @@ function rateNote(h: ReportFigures['headline']): string {
       ? `${formatCount(t.images)} processed over ${t.seconds.toFixed(1)} s`
       : 'no times in the records',
     t.documents > 0
-      ? `${formatCount(h.documents_per_hour)} documents / hour (a page counts as an image)`
+      ? `${h.documents_per_hour === null ? '–' : formatCount(h.documents_per_hour)} documents / hour (a page counts as an image)`
       : '',
     h.from_cache > 0 ? `${h.from_cache} from cache, not counted` : '',
   ];
@@ -239,8 +239,8 @@ export function renderReport(figures: ReportFigures, context: ReportContext): st
     figure(
       'images_per_hour',
       'images / hour',
-      h.images_per_hour,
-      formatCount(h.images_per_hour),
+      h.images_per_hour ?? 0,
+      h.images_per_hour === null ? '–' : formatCount(h.images_per_hour),
       rateNote(h),
     ),
     figure('p50', 'latency p50', h.latency_ms.p50, formatMs(h.latency_ms.p50)),
@@ -285,8 +285,8 @@ export function renderReport(figures: ReportFigures, context: ReportContext): st
           figure(
             'documents_per_hour',
             'documents / hour',
-            h.documents_per_hour,
-            formatCount(h.documents_per_hour),
+            h.documents_per_hour ?? 0,
+            h.documents_per_hour === null ? '–' : formatCount(h.documents_per_hour),
             `${formatCount(h.throughput.documents)} documents, ${formatCount(h.throughput.pages)} pages`,
           ),
         ]

@@ -14,6 +14,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunRecord } from '../pipeline/record.js';
 import { redactDeep } from '../secrets.js';
+import { isAborted } from './quality.js';
 
 /** How many failed inputs the summary names. */
 export const NAMED_FAILURES = 5;
@@ -157,6 +158,8 @@ export class FailureLog {
 /** What makes `record` a failure, or undefined when its output is worth having (or it was skipped). */
 function failureOf(record: RunRecord): NamedFailure | undefined {
   const input = record.input;
+  // Stopped in flight by the user (Ctrl-C/SIGTERM): unfinished, not failed; the next run redoes it.
+  if (isAborted(record)) return undefined;
   if (record.status === 'error')
     return {
       input,

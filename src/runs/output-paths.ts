@@ -9,8 +9,9 @@
  * file "ours" (it is replaced when its input is rendered again), and what makes names
  * stable: two inputs that map to one name (`a/x.png`, `b/x.png` → `x.csv`) get `x.csv` and
  * `x-1.csv` in the order they first finished, and keep those names in every later run.
- * A file of the same name that is not in the list is someone else's: the output takes the
- * next free name (`x-2.csv`) and the record says which file it was written to.
+ * A file of the same name that is not in the list is someone else's: it is never replaced
+ * without `overwrite`; the output takes the next free name (`x-2.csv`), the record says
+ * which file it was written to, and `onSidestep` announces it (once per file).
  * Temporary files left by a killed run are removed when the next run opens the folder.
  */
 import { randomBytes } from 'node:crypto';
@@ -26,6 +27,12 @@ const TEMPORARY = /^\..+\.[0-9a-f]{12}\.tmp$/;
 export interface OutputWriterOptions {
   /** Replace files of the same name that visionpipe did not write (CLI `--overwrite`). Default false. */
   overwrite?: boolean;
+  /**
+   * Told when an output could not take its name because a file visionpipe did not write is
+   * there: the file kept (absolute) and the name written instead. The CLI prints it as a
+   * warning naming --overwrite.
+   */
+  onSidestep?: (kept: string, written: string) => void;
 }
 
 interface Owned {
@@ -39,11 +46,14 @@ export class OutputWriter {
   private readonly owned = new Map<string, Owned>();
   /** `${input}\0${ext}` → relative file: the name an input keeps across runs. */
   private readonly names = new Map<string, string>();
+  /** Files of others already announced (onSidestep): once each. */
+  private readonly announced = new Set<string>();
 
   private constructor(
     readonly outDir: string,
     private readonly protectedPaths: ReadonlySet<string>,
     private readonly overwrite: boolean,
+    private readonly onSidestep: ((kept: string, written: string) => void) | undefined = undefined,
   ) {}
 
   /**
@@ -59,7 +69,7 @@ export class OutputWriter {
     const protectedReal = new Set<string>();
     for (const file of protectedPaths)
       protectedReal.add(await realpath(file).catch(() => path.resolve(file)));
-    const writer = new OutputWriter(root, protectedReal, options.overwrite ?? false);
+    const writer = new OutputWriter(root, protectedReal, options.overwrite ?? false, options.onSidestep);
     writer.loadManifest();
     await removeTemporaries(root, 0);
     return writer;
@@ -152,11 +162,22 @@ export class OutputWriter {
     try {
       await writeFile(temporary, data, { flag: 'wx' });
       const { dir, name, ext } = path.parse(desired);
+      const kept: string[] = [];
       for (let n = 0; ; n++) {
         const candidate = n === 0 ? desired : path.join(dir, `${name}-${n}${ext}`);
         if (this.protectedPaths.has(candidate) || candidate === inputReal) continue;
-        if (await this.withLock(candidate, () => this.claim(temporary, candidate, input.label, extension)))
+        const claimed = await this.withLock(candidate, () =>
+          this.claim(temporary, candidate, input.label, extension),
+        );
+        if (claimed === 'claimed') {
+          // Announced: a user's own file beside ours must not go unnoticed.
+          if (kept[0] !== undefined && !this.announced.has(kept[0])) {
+            this.announced.add(kept[0]);
+            this.onSidestep?.(kept[0], candidate);
+          }
           return candidate;
+        }
+        if (claimed === 'foreign') kept.push(candidate);
       }
     } catch (error) {
       await unlink(temporary).catch(() => {});
@@ -174,14 +195,15 @@ export class OutputWriter {
 
   /**
    * Moves the temporary file to `candidate` when the name is free, or is this input's own
-   * file, or (with `overwrite`) is a file visionpipe did not write; false to try the next name.
+   * file, or (with `overwrite`) is a file visionpipe did not write: 'claimed'; else why the
+   * next name is tried ('foreign': a file visionpipe did not write, or a folder or link).
    */
   private async claim(
     temporary: string,
     candidate: string,
     label: string,
     extension: string,
-  ): Promise<boolean> {
+  ): Promise<'claimed' | 'foreign' | 'another-input'> {
     const rel = path.relative(this.outDir, candidate);
     const owner = this.owned.get(rel);
     if (owner === undefined) {
@@ -189,19 +211,19 @@ export class OutputWriter {
         await link(temporary, candidate); // atomic and exclusive: never replaces anything
         await unlink(temporary);
         this.record(rel, label, extension);
-        return true;
+        return 'claimed';
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      if (!this.overwrite) return false; // someone else's file
+      if (!this.overwrite) return 'foreign'; // someone else's file
       const existing = await lstat(candidate);
-      if (!existing.isFile()) return false; // never replace a folder or a link
+      if (!existing.isFile()) return 'foreign'; // never replace a folder or a link
     } else if (owner.input !== label || owner.ext !== extension) {
-      return false; // another input's output
+      return 'another-input'; // another input's output
     }
     await rename(temporary, candidate);
     this.record(rel, label, extension);
-    return true;
+    return 'claimed';
   }
 
   private record(rel: string, label: string, extension: string): void {

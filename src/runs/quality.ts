@@ -140,3 +140,33 @@ export function enforceConfidence(record: RunRecord, policy: ConfidencePolicy | 
     },
   };
 }
+
+/**
+ * How one record counts toward a success rate: the one definition the run summary (its
+ * `success_rate` and alert), the live `success_rate` alert (metrics/alerts.ts, webhooks)
+ * and `report` share.
+ *
+ * - `success`: an `ok` record whose quality is `ok` (data, at or above the threshold);
+ * - `failure`: an error record, or an `ok` record that is `empty` or `low_confidence`;
+ * - `not_attempted`: a `skipped` record (triage said it is not the document), or one
+ *   `ABORTED` in flight by a stop the user asked for (Ctrl-C/SIGTERM): neither is a
+ *   failure of the images, and an ABORTED one is redone by the next run.
+ *
+ * `minConfidence` judges an `ok` record whose `quality` is not set yet (run-records.ts
+ * sets it once per record; the live alert sees records before that).
+ */
+export type SuccessOutcome = 'success' | 'failure' | 'not_attempted';
+
+export function successOutcome(
+  record: Pick<RunRecord, 'status' | 'output' | 'confidence' | 'field_confidence' | 'quality' | 'error'>,
+  minConfidence: number | undefined,
+): SuccessOutcome {
+  if (record.status === 'skipped' || isAborted(record)) return 'not_attempted';
+  if (record.status === 'error') return 'failure';
+  return (record.quality ?? qualityOf(record, minConfidence)) === 'ok' ? 'success' : 'failure';
+}
+
+/** True for a record stopped in flight by a user stop (code ABORTED): unfinished, not failed. */
+export function isAborted(record: { status: string; error?: { code: string } | null | undefined }): boolean {
+  return record.status === 'error' && record.error?.code === 'ABORTED';
+}

@@ -39,7 +39,13 @@ export class RenderOutputs {
 
   static async open(formatDir: string, options: RenderOptions): Promise<RenderOutputs> {
     return new RenderOutputs(
-      await OutputWriter.create(formatDir, [], { overwrite: options.overwrite ?? false }),
+      await OutputWriter.create(formatDir, [], {
+        overwrite: options.overwrite ?? false,
+        onSidestep: (kept, written) =>
+          options.warn(
+            `${kept} exists and visionpipe did not write it: kept, the output went to ${path.basename(written)} instead (--overwrite replaces it)`,
+          ),
+      }),
       options,
     );
   }

@@ -20,7 +20,7 @@ import { LatencyHistogram, type LatencyPercentiles } from '../metrics/latency.js
 import type { RunRecord } from '../pipeline/record.js';
 import { BusyTime } from './busy-time.js';
 import { PageTally, type PageTotals } from './page-tally.js';
-import { type Quality, qualityOf } from './quality.js';
+import { isAborted, type Quality, qualityOf, successOutcome } from './quality.js';
 import { isWorked, perHour, VolumeTally } from './volume.js';
 
 export interface Summary {
@@ -31,8 +31,15 @@ export interface Summary {
   empty: number;
   /** `ok` records below `min_confidence` (not enforced; enforced ones are LOW_CONFIDENCE errors). */
   low_confidence: number;
+  /** Error records, those ABORTED by a stop excepted (`aborted`). */
   errors: number;
   skipped: number;
+  /**
+   * Images stopped in flight by Ctrl-C/SIGTERM (ABORTED records, redone by the next run):
+   * not finished, so neither processed nor failed; not in `errors`, `errors_by_code`, the
+   * rates or the success rate.
+   */
+  aborted: number;
   resumed: number;
   /**
    * Results of an earlier run of the command found on file when this run started (what the
@@ -40,14 +47,15 @@ export interface Summary {
    * inputs not given this time or since changed.
    */
   earlier_results: number;
-  /** Records of this run that read an input (not resumed, not a missing input). */
+  /** Records of this run that read an input and finished (not resumed, not a missing input, not aborted). */
   processed: number;
   /** Of `processed`, the records of documents (PDF, multi-page TIFF, HEIC): one per document, or per page with `--pages each`. */
   processed_documents: number;
   /**
    * ok / (ok + empty + low_confidence + errors) over every record counted (kept ones
-   * included), 0–1 rounded to 4 places; skipped images are not failures. null when no
-   * image was attempted: no "100 %" over nothing.
+   * included), 0–1 rounded to 4 places, as runs/quality.ts successOutcome counts one record
+   * (the live alert's definition too): skipped and aborted images are not failures. null
+   * when no image was attempted: no "100 %" over nothing.
    */
   success_rate: number | null;
   /** The confidence threshold applied, null when the provider gives none. */
@@ -58,12 +66,12 @@ export interface Summary {
   from_cache: number;
   /** Seconds during which an image this run worked out was in flight (runs/busy-time.ts; throughput.seconds). */
   processing_s: number;
-  /** throughput.images_per_hour. */
-  images_per_hour: number;
+  /** throughput.images_per_hour (null when no image was worked out). */
+  images_per_hour: number | null;
   /**
    * What this run worked out and how fast (runs/volume.ts): `images` are plain images and
    * document pages (a page is one image) not reused from the cache or a duplicate, nor
-   * resumed; `documents` the documents among them; per hour over `seconds`; 0 when none.
+   * resumed; `documents` the documents among them; per hour over `seconds`; null when none.
    */
   throughput: {
     images: number;
@@ -71,8 +79,8 @@ export interface Summary {
     pages: number;
     documents: number;
     seconds: number;
-    images_per_hour: number;
-    documents_per_hour: number;
+    images_per_hour: number | null;
+    documents_per_hour: number | null;
   };
   latency_ms: LatencyPercentiles;
   cache: { hits: number; misses: number; dedup: number; near_dup: number };
@@ -89,12 +97,18 @@ export interface Summary {
   /** Runs that met documents only: their pages read, blank and skipped (runs/page-tally.ts). */
   pages?: PageTotals;
   /**
-   * Calls of this run the provider refused (429, 529, busy 503) and the time spent waiting
-   * to send them again, ms (the records' `rate_limited`, each image's within
-   * --max-retry-wait); `paced_ms`: the time calls waited before their first send (the
-   * flow's pacing, the --rpm/--tpm limiter), which no record holds.
+   * Time on the rate limit, one definition for the progress line, this summary and
+   * `report` (docs/flow-control.md "Time waiting on the rate limit"):
+   * - `held_ms`: wall-clock ms during which at least one call of this run was held back by
+   *   the rate limit (pacing, --rpm/--tpm, the pause after a 429); at most `wall_s`.
+   * - `wait_ms`: the waits to send refused calls again (429, 529, busy 503), added up over
+   *   calls (the records' `rate_limited`, each image's within --max-retry-wait);
+   * - `paced_ms`: the waits of calls before their first send, added up over calls (no
+   *   record holds them). `wait_ms + paced_ms` is "calls waited … in all": with several
+   *   calls held together it exceeds the wall time.
+   * `count`: the calls refused.
    */
-  rate_limited: { count: number; wait_ms: number; paced_ms: number };
+  rate_limited: { count: number; wait_ms: number; paced_ms: number; held_ms: number };
   /** Failed calls sent again (errors, not rate-limit refusals), as the flow published them. */
   retries: number;
   alerts: string[];
@@ -119,6 +133,7 @@ export class RunSummary {
     low_confidence: 0,
     errors: 0,
     skipped: 0,
+    aborted: 0,
     resumed: 0,
     processed: 0,
     processed_documents: 0,
@@ -127,6 +142,8 @@ export class RunSummary {
   private earlierResults = 0;
   /** This run's own attempted records (not resumed): the success-rate alert fires only when there are some. */
   private readonly thisRun = { attempted: 0 };
+  /** Records by successOutcome (runs/quality.ts), kept ones included: the success rate. */
+  private readonly outcomes = { success: 0, failure: 0 };
 
   constructor(options: SummaryOptions = {}) {
     this.minConfidence = options.minConfidence;
@@ -142,6 +159,12 @@ export class RunSummary {
   private readonly rateLimited = { count: 0, wait_ms: 0 };
   private retries = 0;
   private pacedMs = 0;
+  private heldMs = 0;
+
+  /** Sets the wall-clock ms during which at least one call was held by the rate limit (cli/wait-watch.ts). */
+  setHeld(ms: number): void {
+    this.heldMs = ms;
+  }
 
   /** Adds the wait of a call before its first send (pacing: flow, --rpm/--tpm), ms. */
   addPacing(ms: number): void {
@@ -156,13 +179,14 @@ export class RunSummary {
   add(record: RunRecord): void {
     this.count(record);
     this.spent(record);
-    if (record.status !== 'skipped') this.thisRun.attempted++;
+    if (successOutcome(record, this.minConfidence) !== 'not_attempted') this.thisRun.attempted++;
     // Waits of this run only: a resumed record's were paid by the earlier run.
     this.rateLimited.count += record.rate_limited.count;
     this.rateLimited.wait_ms += record.rate_limited.wait_ms;
     // Bytes and work of this run only: a resumed record's were the earlier run's.
     this.volume.add(record);
-    if (record.sha256 !== null) {
+    // An image aborted in flight was not finished: not processed, not in the rates' time.
+    if (record.sha256 !== null && !isAborted(record)) {
       this.counts.processed++;
       if (record.pages !== undefined) this.counts.processed_documents++;
       // A reused answer, or a failure before any call, took no work: it is not in the rate's time.
@@ -172,8 +196,11 @@ export class RunSummary {
 
   private count(record: RunRecord): void {
     this.counts.total++;
+    const outcome = successOutcome(record, this.minConfidence);
+    if (outcome !== 'not_attempted') this.outcomes[outcome]++;
     if (record.status === 'ok') this.counts[this.qualityOf(record)]++;
     else if (record.status === 'skipped') this.counts.skipped++;
+    else if (isAborted(record)) this.counts.aborted++;
     else {
       this.counts.errors++;
       const code = record.error?.code ?? 'INTERNAL';
@@ -201,7 +228,8 @@ export class RunSummary {
     if (record.cost_usd === null) {
       if (record.attempts > 0) this.costUnknown++;
     } else this.cost += record.cost_usd;
-    if (record.status !== 'skipped' && record.attempts > 0) this.latency.record(record.latency_ms);
+    if (record.status !== 'skipped' && record.attempts > 0 && !isAborted(record))
+      this.latency.record(record.latency_ms);
   }
 
   /** How many earlier results the run found on file (ResumePlan.earlier): the one number the "Resuming" line and the summary show. */
@@ -217,7 +245,7 @@ export class RunSummary {
 
   toJSON(): Summary {
     const wallS = (performance.now() - this.started) / 1000;
-    const successRate = rateOf(this.counts);
+    const successRate = successRateOf(this.outcomes);
     const latency = this.latency.percentiles();
     const alerts: string[] = [];
     // One success rate, the one the summary prints, over the same records; the alert fires
@@ -265,6 +293,7 @@ export class RunSummary {
         count: this.rateLimited.count,
         wait_ms: Math.round(this.rateLimited.wait_ms),
         paced_ms: Math.round(this.pacedMs),
+        held_ms: Math.round(this.heldMs),
       },
       retries: this.retries,
       alerts,
@@ -272,10 +301,13 @@ export class RunSummary {
   }
 }
 
-/** The success rate of counts, 0–1 rounded to 4 places, or null when none was attempted. */
-function rateOf(c: { ok: number; empty: number; low_confidence: number; errors: number }): number | null {
-  const attempted = c.ok + c.empty + c.low_confidence + c.errors;
-  return attempted === 0 ? null : Math.round((c.ok / attempted) * 10_000) / 10_000;
+/**
+ * The success rate of records counted by successOutcome (runs/quality.ts): successes over
+ * successes and failures, 0–1 rounded to 4 places, or null when none was attempted.
+ */
+export function successRateOf(c: { success: number; failure: number }): number | null {
+  const attempted = c.success + c.failure;
+  return attempted === 0 ? null : Math.round((c.success / attempted) * 10_000) / 10_000;
 }
 
 /** A success rate as the summary and its alert print it: "10.4 %", or "–" over nothing. */

@@ -20,9 +20,11 @@
  *   are what the rates (images/hour, documents/hour) count.
  */
 import type { RunRecord } from '../pipeline/record.js';
+import { isAborted } from './quality.js';
 
 /** Record fields the volume figures read (run records and report records alike). */
 export type VolumeRecord = Pick<RunRecord, 'input' | 'cache' | 'attempts' | 'sha256' | 'status'> & {
+  error?: { code: string } | null | undefined;
   image?: Pick<NonNullable<RunRecord['image']>, 'bytes' | 'original_bytes'> | null | undefined;
   page?: number | undefined;
   pages?: number | undefined;
@@ -52,10 +54,15 @@ export function isReused(record: Pick<RunRecord, 'cache'>): boolean {
  * True when this run worked the record's answer out: the input was read and either a call
  * was made (`attempts > 0`) or it ended without one as ok or skipped (the local engine, a
  * blank page, triage). An input that failed before any call (unsupported, undecodable,
- * too large) was not processed: the rates do not count it.
+ * too large) was not processed, nor was one ABORTED in flight by a stop: the rates do not
+ * count them.
  */
-export function isWorked(record: Pick<RunRecord, 'cache' | 'attempts' | 'sha256' | 'status'>): boolean {
-  if (isReused(record) || record.sha256 === null) return false;
+export function isWorked(
+  record: Pick<RunRecord, 'cache' | 'attempts' | 'sha256' | 'status'> & {
+    error?: { code: string } | null | undefined;
+  },
+): boolean {
+  if (isReused(record) || record.sha256 === null || isAborted(record)) return false;
   return record.attempts > 0 || record.status !== 'error';
 }
 
@@ -132,7 +139,10 @@ export class VolumeTally {
   }
 }
 
-/** Images (or documents) per hour: `count` over `seconds`, 0 when no time passed or nothing was worked. */
-export function perHour(count: number, seconds: number): number {
-  return seconds > 0 && count > 0 ? Math.round((count / seconds) * 3600) : 0;
+/**
+ * Images (or documents) per hour: `count` over `seconds`; null when nothing was worked out
+ * or no time passed: no rate over nothing (the summary and `report` print "–").
+ */
+export function perHour(count: number, seconds: number): number | null {
+  return seconds > 0 && count > 0 ? Math.round((count / seconds) * 3600) : null;
 }

@@ -75,9 +75,11 @@ describe('--max-retry-wait against a server that always answers 429 + Retry-Afte
     expect(result.stderr).toMatch(
       /^run: \d+\/4.*, waiting \d+ s: rate limited by provider openai \(Retry-After\), all \d calls held/m,
     );
-    expect(result.stderr).toMatch(/ · rate limit: waited [\dm.]+ ?s, \d+ × 429, 0 retries$/m);
+    expect(result.stderr).toMatch(
+      / · rate limit: held [\dm.]+ ?s, calls waited [\dm.]+ ?s in all, \d+ × 429, 0 retries$/m,
+    );
     const refused = records.reduce((sum, r) => sum + r.rate_limited.count, 0);
-    expect(result.stdout).toMatch(new RegExp(`waiting on rate limit: [\\dm.]+ ?s, ${refused} × refused`));
+    expect(result.stdout).toMatch(new RegExp(`waiting on rate limit: held .* · ${refused} × refused`));
   });
 
   it('--help says what it bounds', async () => {

@@ -64,7 +64,9 @@ describe('a run held back by the rate limit', () => {
     expect(result.stderr).toMatch(/^run: \d+\/\d+.*, waiting \d+ s: rate limited by provider openai/m);
     const line = result.stdout.split('\n').find((l) => l.includes('waiting on rate limit'));
     expect(line).toContain(`${refused} × refused`);
-    expect(line).toMatch(/waiting on rate limit: [\d.]+ s,/);
+    expect(line).toMatch(
+      /waiting on rate limit: held [\dm.]+ ?s \(wall time with a call held\) · calls waited [\dm.]+ ?s in all/,
+    );
   });
 
   it('--json reports rate_limited {count, wait_ms} equal to the records', async () => {

@@ -96,7 +96,7 @@ describe('report --json totals', () => {
     expect(report.throughput.images).toBe(summary.throughput.images);
     // Same definition; the run's clock and the records' finished_at differ by a few ms.
     expect(Math.abs(report.throughput.seconds - summary.throughput.seconds)).toBeLessThan(0.1);
-    expect(report.images_per_hour / summary.images_per_hour).toBeCloseTo(1, 1);
+    expect((report.images_per_hour ?? 0) / (summary.images_per_hour ?? 1)).toBeCloseTo(1, 1);
   });
 
   it('titles a one-image report "1 image", not "1 images"', async () => {

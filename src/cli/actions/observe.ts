@@ -13,6 +13,7 @@ import type { RunRecord } from '../../pipeline/record.js';
 import type { TimelineEvent } from '../../report/figures.js';
 import { writeReport } from '../../report/index.js';
 import { CostBudget, type CostEstimator } from '../../runs/budget.js';
+import { successOutcome } from '../../runs/quality.js';
 import type { Summary } from '../../runs/summary.js';
 import type { ObserveFlags } from '../observe-flags.js';
 import type { Progress } from '../progress.js';
@@ -32,6 +33,8 @@ export interface RunObservers {
   /** Why the run stopped early for its budget, or undefined. */
   readonly budgetStopped: string | undefined;
   started(details: Record<string, string | number>): void;
+  /** The run's confidence threshold (the summary's): the live success-rate alert judges by it. */
+  judgeWith(minConfidence: number | undefined): void;
   /** Logs the end, writes the report, sends pending alerts; /metrics stays up (call linger). */
   finish(
     summary: Summary,
@@ -105,14 +108,18 @@ export async function startRunObservers(
     },
   ).start();
   const timeline: TimelineEvent[] = [];
+  let minConfidence: number | undefined;
   const unsubscribe = [
-    subscribe('image', ({ record }) =>
+    // The summary's definition of a success (runs/quality.ts successOutcome), threshold included.
+    subscribe('image', ({ record }) => {
+      const outcome = successOutcome(record, minConfidence);
       monitor.image(
-        record.status === 'ok',
+        outcome === 'success',
         record.latency_ms,
-        record.status === 'skipped' || record.attempts === 0,
-      ),
-    ),
+        outcome === 'not_attempted',
+        record.attempts > 0,
+      );
+    }),
     subscribe('circuit', (e) => monitor.circuit(e.provider, e.state === 'open' || e.state === 'isolated')),
     ...(flags.report
       ? [
@@ -159,6 +166,9 @@ export async function startRunObservers(
     },
     get budgetStopped() {
       return budget?.stopped;
+    },
+    judgeWith(min) {
+      minConfidence = min;
     },
     started(details) {
       log.logger.info(

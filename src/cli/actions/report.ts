@@ -1,11 +1,32 @@
 /** `visionpipe report`: reads the results (and the log), writes the HTML, prints one line. */
 import { readFileSync } from 'node:fs';
 import { timelineFromLog } from '../../metrics/log-timeline.js';
-import { formatPercent, formatUsd } from '../../report/html.js';
+import type { Headline } from '../../report/figures.js';
+import { formatUsd } from '../../report/html.js';
 import { writeReport } from '../../report/index.js';
 import { checkOutputTargets } from '../../runs/output-guard.js';
+import { formatSuccessRate } from '../../runs/summary.js';
 import type { ReportFlags } from '../report.js';
-import { pagesLine } from '../summary-print.js';
+import { pagesLine, perHourText } from '../summary-print.js';
+
+/**
+ * The counts of `report`'s text line, split as the run summary splits them: "47 records, 12
+ * processed (11,000 images/hour) · ok 30 · empty 16 (all fields null) · low confidence 0 ·
+ * errors 1 · skipped 0 · success 63.8 %" (aborted ones named when there are some).
+ */
+export function reportLine(h: Headline): string {
+  const rate = h.throughput.images > 0 ? ` (${perHourText(h.images_per_hour)} images/hour)` : '';
+  return [
+    `${h.images} records, ${h.processed} processed${rate}`,
+    `ok ${h.ok}`,
+    `empty ${h.empty} (all fields null)`,
+    `low confidence ${h.low_confidence}`,
+    `errors ${h.errors}`,
+    `skipped ${h.skipped}`,
+    ...(h.aborted ? [`aborted ${h.aborted}`] : []),
+    `success ${formatSuccessRate(h.ok + h.empty + h.low_confidence + h.errors > 0 ? h.success_rate : null)}`,
+  ].join(' · ');
+}
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
@@ -44,8 +65,6 @@ export async function reportAction(results: string, flags: ReportFlags): Promise
     process.stdout.write(`${JSON.stringify({ ...figures.headline, ...pages, slowest })}\n`);
   } else {
     const pages = figures.pages ? `; ${pagesLine(figures.pages)}` : '';
-    process.stdout.write(
-      `${flags.out}: ${h.images} images, success ${formatPercent(h.success_rate)}, cost ${formatUsd(h.cost_usd)}${pages}\n`,
-    );
+    process.stdout.write(`${flags.out}: ${reportLine(h)}, cost ${formatUsd(h.cost_usd)}${pages}\n`);
   }
 }

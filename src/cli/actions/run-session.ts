@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { RunSummary } from '../../runs/summary.js';
-import { handleInterrupts, type Interrupt } from '../interrupt.js';
+import { ABORT_GRACE_MS, handleInterrupts, type Interrupt } from '../interrupt.js';
 import { createProgress, type Progress } from '../progress.js';
 import type { RunFlags } from '../run.js';
 import { WaitWatch } from '../wait-watch.js';
@@ -36,6 +36,8 @@ export interface RunSession {
    * the records so far (set by the run once it can say it; nothing before).
    */
   partialSummary: (() => void) | undefined;
+  /** Releases the run's lock (set once it is taken; idempotent): a forced exit must not leave it behind. */
+  releaseLock: () => void;
 }
 
 /** Starts the progress line, the observers (a metrics port in use throws) and the signal handlers. */
@@ -64,20 +66,27 @@ export async function startRunSession(flags: RunFlags): Promise<RunSession> {
       graceMs: STOP_GRACE_MS,
       onGraceOver: () =>
         progress.log('Stopping: images still in flight are aborted (ABORTED; the next run redoes them)'),
+      // A second Ctrl-C aborts what is in flight; the run then ends as usual (ABORTED records
+      // written, lock released, summary printed, exit 130) unless that takes longer than
+      // ABORT_GRACE_MS or a third comes: then the lock goes and the partial summary is printed here.
+      abortGraceMs: ABORT_GRACE_MS,
       onSecond: () => {
         session.stopWatching();
+        session.releaseLock();
         session.partialSummary?.();
       },
     },
   );
   return Object.assign(session, {
     partialSummary: undefined,
+    releaseLock: () => {},
     progress,
     warn,
     observers,
     interrupt,
     stopWatching() {
       progress.stop();
+      session.summary.setHeld(waits.held()); // the wall time held, as the progress line said it
       waits.close();
     },
     async close() {

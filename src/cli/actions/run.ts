@@ -108,7 +108,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     // A second Ctrl-C exits at once: it prints the summary of the records so far first.
     session.partialSummary = () => {
       const summary = session.summary.toJSON();
-      const done = summary.total - (summary.errors_by_code.ABORTED ?? 0);
+      const done = summary.total - summary.aborted;
       const left = flags.watch ? 0 : Math.max(0, (knownTotal ?? summary.total) - done);
       printRunSummary(flags, {
         summary,
@@ -136,6 +136,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       else if (calibrated !== undefined)
         confidence = { min: calibrated, enforce: false, source: 'engine calibration' };
       session.summary = new RunSummary(confidence ? { minConfidence: confidence.min } : {});
+      observers.judgeWith(confidence?.min);
       const concurrency = flags.concurrency ?? defaultConcurrencyFor(main.provider.id, defaultConcurrency());
       observers.started({
         ...describe,
@@ -145,6 +146,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       });
       const lock = acquireRunLock(flags.out, warn); // one run per results file (run-lock.ts)
       releaseLock = () => lock.release();
+      session.releaseLock = releaseLock;
       const plan = await planResume({
         out: flags.out,
         stateDir,
@@ -248,7 +250,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     // A stop names how many inputs were left, in the summary and in the exit code; Ctrl-C is
     // how a watch ends: nothing was left unstarted.
     // Images aborted in flight (ABORTED records, redone by the next run) were not processed either.
-    const done = result.total - (result.errors_by_code.ABORTED ?? 0);
+    const done = result.total - result.aborted;
     const notProcessed = async () => Math.max(0, ((await counted) ?? result.total) - done);
     const end = {
       summary: result,
