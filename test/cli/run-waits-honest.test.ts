@@ -197,7 +197,7 @@ describe('a second Ctrl-C', () => {
       out,
       extra: ['--cache', 'off', '--no-progress', '--fresh'],
       cwd: work,
-      timeoutMs: 30_000,
+      timeoutMs: 90_000, // a loaded machine starts the CLI slowly; the stop itself is bounded by the 3 s abort grace
       onSpawn: (child) => {
         let stderr = '';
         let again = false;

@@ -127,7 +127,7 @@ describe('an honest summary', () => {
     expect(resumed.stdout).toMatch(/1 input: no image processed · 1 kept from an earlier run/);
     expect(resumed.stdout).not.toMatch(/images\/hour/);
     const again = JSON.parse((await runCli(args, { cwd: work })).stdout) as Summary;
-    expect(again).toMatchObject({ total: 1, resumed: 1, processed: 0, images_per_hour: 0 });
+    expect(again).toMatchObject({ total: 1, resumed: 1, processed: 0, images_per_hour: null });
   });
 
   it('exits 2 when no input exists, with NOT_FOUND records, also for a glob in a missing folder', async () => {
@@ -141,7 +141,7 @@ describe('an honest summary', () => {
     expect(written.map((r) => r.error?.code)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
     expect(written[1]?.error?.message).toContain('nofolder');
     const summary = JSON.parse(missing.stdout) as Summary;
-    expect(summary).toMatchObject({ processed: 0, images_per_hour: 0 });
+    expect(summary).toMatchObject({ processed: 0, images_per_hour: null });
     // One real input among missing ones is a batch with a failure, not a usage error.
     const mixed = await runCli(
       ['run', 'nothere.jpg', path.join(folder, 'cafe.png'), '-p', RECEIPT, '--fresh'],
