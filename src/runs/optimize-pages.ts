@@ -3,6 +3,7 @@
  * `name.p001.jpg` …, each rendered at the profile's size (documents/document.ts), so no
  * page is dropped in silence. A single-page TIFF is an image like any other (undefined).
  */
+import path from 'node:path';
 import sharp from 'sharp';
 import { openDocument } from '../documents/document.js';
 import { documentKind } from '../documents/kinds.js';
@@ -60,17 +61,23 @@ export async function optimizeDocument(
     kind,
   );
   const results: OptimizeFileResult[] = [];
+  // One stem for every page of a document: when the first page had to take another name
+  // (`x-1.p001.jpg`: a same-named document from another folder has `x.p001.jpg`), the
+  // others follow it, so one document's pages never mix with another's.
+  let target = input;
   try {
     for await (const page of doc) {
       const data =
         preprocess.format === 'jpeg'
           ? page.data
           : await sharp(page.data).toFormat(preprocess.format, { quality: preprocess.quality }).toBuffer();
-      const output = await writer.write(
-        input,
-        `${pageSuffix(page.page)}${extensionFor(preprocess.format)}`,
-        data,
-      );
+      const suffix = `${pageSuffix(page.page)}${extensionFor(preprocess.format)}`;
+      const output = await writer.write(target, suffix, data);
+      if (target === input && path.basename(output).endsWith(suffix)) {
+        const stem = path.basename(output).slice(0, -suffix.length);
+        const parsed = path.parse(input.rel);
+        target = { ...input, rel: path.join(parsed.dir, `${stem}${parsed.ext}`) };
+      }
       const first = results.length === 0;
       results.push({
         input: input.label,

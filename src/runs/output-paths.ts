@@ -161,7 +161,11 @@ export class OutputWriter {
     );
     try {
       await writeFile(temporary, data, { flag: 'wx' });
-      const { dir, name, ext } = path.parse(desired);
+      // The counter goes before the whole extension given (`x-1.p001.jpg`, not `x.p001-1.jpg`).
+      const dir = path.dirname(desired);
+      const base = path.basename(desired);
+      const ext = base.endsWith(extension) ? extension : path.extname(base);
+      const name = base.slice(0, base.length - ext.length);
       const kept: string[] = [];
       for (let n = 0; ; n++) {
         const candidate = n === 0 ? desired : path.join(dir, `${name}-${n}${ext}`);

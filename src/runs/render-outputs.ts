@@ -13,9 +13,20 @@ import type { Pattern } from '../patterns/types.js';
 import type { RunRecord } from '../pipeline/record.js';
 import { redactDeep } from '../secrets.js';
 import type { InputItem } from './inputs.js';
+import { pageSuffix } from './optimize-pages.js';
 import { OutputWriter } from './output-paths.js';
 
 const EXTENSIONS = { json: '.json', yaml: '.yaml', xml: '.xml', csv: '.csv', text: '.txt' } as const;
+
+/**
+ * What follows a rendered file's stem: the format's extension, with the page before it for a
+ * page's record (`--pages each`: `invoice.p002.csv`, the names `optimize` gives pages), so
+ * the pages of one document never share, and overwrite, one file.
+ */
+function extensionFor(pattern: Pattern, record: RunRecord): string {
+  const extension = EXTENSIONS[pattern.format];
+  return record.page === undefined ? extension : `${pageSuffix(record.page)}${extension}`;
+}
 
 export interface RenderOptions {
   /** Replace same-named files visionpipe did not write (CLI `--overwrite`). */
@@ -60,7 +71,7 @@ export class RenderOutputs {
   async restore(item: InputItem, record: RunRecord): Promise<string | null> {
     if (record.status !== 'ok' || item.kind === 'error') return null;
     const pattern = await this.options.patternFor(item);
-    const existing = this.writer.writtenFor(item.label, EXTENSIONS[pattern.format]);
+    const existing = this.writer.writtenFor(item.label, extensionFor(pattern, record));
     if (existing !== undefined && existsSync(existing)) return display(existing);
     return this.write(item, record);
   }
@@ -73,7 +84,7 @@ export class RenderOutputs {
       const pattern = await this.options.patternFor(item);
       const file = await this.writer.write(
         { label: item.label, rel: item.rel, ...(item.kind === 'file' ? { path: item.path } : {}) },
-        EXTENSIONS[pattern.format],
+        extensionFor(pattern, record),
         Buffer.from(
           render(
             pattern,

@@ -65,6 +65,7 @@ export async function runOptimize(inputs: string[], flags: OptimizeFlags): Promi
 
   if (flags.json) out.write('{"files":[');
   let first = true;
+  const ticked = new Set<string>();
   try {
     for await (const result of optimizeInputs(expandInputs(inputs, { exclude }), {
       writer,
@@ -79,7 +80,11 @@ export async function runOptimize(inputs: string[], flags: OptimizeFlags): Promi
       pages: pageSelectionFrom(flags),
     })) {
       totals.add(result);
-      progress.tick(result.status === 'error');
+      // The progress counts inputs: a document's pages arrive together, one tick for them all.
+      if (!ticked.has(result.input)) {
+        ticked.add(result.input);
+        progress.tick(result.status === 'error');
+      }
       if (flags.json) {
         out.write(`${first ? '' : ','}\n${JSON.stringify(result)}`);
         first = false;
