@@ -161,7 +161,10 @@ export function successOutcome(
   record: Pick<RunRecord, 'status' | 'output' | 'confidence' | 'field_confidence' | 'quality' | 'error'>,
   minConfidence: number | undefined,
 ): SuccessOutcome {
-  if (record.status === 'skipped' || isAborted(record)) return 'not_attempted';
+  // An input that does not exist is a usage error (NOT_FOUND), not an image attempted: a
+  // command naming only missing files has no success rate and raises no alert.
+  if (record.status === 'skipped' || isAborted(record) || record.error?.code === 'NOT_FOUND')
+    return 'not_attempted';
   if (record.status === 'error') return 'failure';
   return (record.quality ?? qualityOf(record, minConfidence)) === 'ok' ? 'success' : 'failure';
 }

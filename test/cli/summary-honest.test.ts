@@ -142,6 +142,9 @@ describe('an honest summary', () => {
     expect(written[1]?.error?.message).toContain('nofolder');
     const summary = JSON.parse(missing.stdout) as Summary;
     expect(summary).toMatchObject({ processed: 0, images_per_hour: null });
+    // Nothing that exists was attempted: no success rate, no alert on a usage error.
+    expect(summary.success_rate).toBeNull();
+    expect(summary.alerts.filter((a) => a.startsWith('success rate'))).toEqual([]);
     // One real input among missing ones is a batch with a failure, not a usage error.
     const mixed = await runCli(
       ['run', 'nothere.jpg', path.join(folder, 'cafe.png'), '-p', RECEIPT, '--fresh'],
