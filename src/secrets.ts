@@ -14,7 +14,9 @@
  * - URL credentials: `user:password@` and secret query parameters (`key`, `api_key`, `token`,
  *   `access_token`, `sig`, `signature`, `X-Amz-Signature`, `X-Goog-Credential`, `password`,
  *   `pwd`, `ticket`, `hmac`, `jwt`, CloudFront's `Policy` and `Key-Pair-Id`…), in the query
- *   or in the fragment (`#access_token=…`).
+ *   or in the fragment (`#access_token=…`), and Servlet-style path parameters
+ *   (`/i.png;jsessionid=…`, `;sessionid=…`, `;sid=…`, and any `;name=value` whose name is
+ *   a secret query parameter's).
  *
  * What is hidden becomes `[redacted]`; the rest of the text is left as it was.
  */
@@ -79,6 +81,24 @@ export function isSecretQueryParameter(name: string): boolean {
   const lower = name.toLowerCase();
   return SECRET_QUERY_PARAMETERS.has(lower) || SECRET_QUERY_NAME.test(lower);
 }
+
+/** Session ids carried as path parameters (`;jsessionid=…`, PHP's `;PHPSESSID=…`, `;sid=…`), lower case. */
+const SESSION_PATH_PARAMETERS: ReadonlySet<string> = new Set([
+  'jsessionid',
+  'phpsessid',
+  'aspsessionid',
+  'sessionid',
+  'session_id',
+  'sid',
+]);
+
+/** Whether a `;name=value` path parameter (its decoded name, any case) holds a credential. */
+export function isSecretPathParameter(name: string): boolean {
+  return SESSION_PATH_PARAMETERS.has(name.toLowerCase()) || isSecretQueryParameter(name);
+}
+
+/** `;name=value` in a URL path (Servlet-style path parameters), anywhere in a text. */
+const PATH_PARAMETER = /(;)([^=;/?#&\s"']+)=([^;/?#&\s"']*)/g;
 
 /** `scheme://user:password@` anywhere in a text. */
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']*@/gi;
@@ -186,6 +206,11 @@ function redactWith(text: string, all: readonly string[]): string {
     const after = value.startsWith(REDACTED) ? value.slice(REDACTED.length) : '';
     return `${lead}${name}=${REDACTED}${after}`;
   });
+  out = out.replace(PATH_PARAMETER, (match, lead: string, name: string, value: string) => {
+    if (!isSecretPathParameter(decodeName(name))) return match;
+    const after = value.startsWith(REDACTED) ? value.slice(REDACTED.length) : '';
+    return `${lead}${name}=${REDACTED}${after}`;
+  });
   return out;
 }
 
@@ -205,7 +230,10 @@ export function redactUrl(url: string): string {
   return redactSecrets(url);
 }
 
-/** Whether a URL carries credentials (userinfo or a secret query parameter): such a URL is never forwarded. */
+/**
+ * Whether a URL carries credentials (userinfo, a secret query or fragment parameter, or a
+ * session id or secret as a `;name=value` path parameter): such a URL is never forwarded.
+ */
 export function urlHasCredentials(url: string): boolean {
   let parsed: URL;
   try {
@@ -214,6 +242,11 @@ export function urlHasCredentials(url: string): boolean {
     return false;
   }
   if (parsed.username !== '' || parsed.password !== '') return true;
+  for (const segment of parsed.pathname.split('/'))
+    for (const parameter of segment.split(';').slice(1)) {
+      const equals = parameter.indexOf('=');
+      if (equals > 0 && isSecretPathParameter(decodeName(parameter.slice(0, equals)))) return true;
+    }
   for (const name of parsed.searchParams.keys()) if (isSecretQueryParameter(name)) return true;
   // A fragment's parameters (`#access_token=…`, or `#/cb?token=…`) count like the query's.
   const fragment = parsed.hash.slice(1);

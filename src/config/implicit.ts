@@ -7,7 +7,9 @@
  * (results, cache keys, counters). So a config found implicitly
  *
  * - is announced on stderr before anything runs: the file, the provider, the endpoint, and
- *   the shared stores (cache, limiter, database, Redis) it points at;
+ *   the shared stores (cache, limiter, database, Redis) it points at, a `route` (whose rules
+ *   replace -p and --model), and every setting that changes what is sent or paid (`model`,
+ *   `maxCostUsd`, `maxAttempts`, `detail`, `concurrency`) the command line did not give;
  * - may not send data off this machine with a setting the command line did not confirm:
  *   an endpoint (`baseUrl` or a `modelProfiles` entry's, any host: the key goes there), or a
  *   Redis, PostgreSQL or webhook address, or a /metrics or service (`host`) listen address,
@@ -69,6 +71,19 @@ const DESTINATIONS: ReadonlyArray<readonly [keyof VisionpipeConfig, HostForm | u
   ['host', 'address'],
   ['logFile', undefined],
   ['stateDir', undefined],
+];
+
+/**
+ * Settings of an implicit config that change what is sent or paid (issue 12): each one the
+ * command line does not give is announced with its value, so a found file cannot quietly
+ * pick another model, raise the spending cap or the attempts, or send larger images.
+ */
+const SPENDING: ReadonlyArray<keyof VisionpipeConfig> = [
+  'model',
+  'maxCostUsd',
+  'maxAttempts',
+  'detail',
+  'concurrency',
 ];
 
 /** Settings only the service commands have; another command ignores them. */
@@ -231,8 +246,20 @@ export function checkImplicitConfig({
     // The command line's value is used instead of the file's, so the file's is not announced.
     if (key === 'baseUrl' || given(key)) continue;
     const value = config[key];
+    if (key === 'route' && typeof value === 'string') {
+      // A routing rule chooses the pattern and the model, in place of -p and --model.
+      parts.push(
+        `route ${redactUrl(value)} (its rules choose the pattern and model, replacing -p and --model)`,
+      );
+      continue;
+    }
     if (typeof value === 'string') parts.push(`${key} ${redactUrl(value)}`);
     if (Array.isArray(value)) parts.push(`${key} ${value.map((item) => redactUrl(String(item))).join(' ')}`);
+  }
+  for (const key of SPENDING) {
+    const value = config[key];
+    if (value !== undefined && !given(key) && uses(key))
+      parts.push(`${key} ${redactUrl(String(value))} (from the file)`);
   }
   if (config.modelProfiles !== undefined && !given('modelProfiles'))
     parts.push(`modelProfiles ${Object.keys(config.modelProfiles).join(' ')}`);

@@ -23,7 +23,10 @@
  *
  * Constraints no answer can meet are refused too (`impossibleConstraint`): `minLength` over
  * `maxLength`, `minItems` over `maxItems`, `minimum` over `maximum` (or bounds that leave no
- * number with the exclusive ones). A model's answer is at most 16 000-128 000 output
+ * number with the exclusive ones). So are required fields whose value set is empty
+ * (value-set.ts): a `const` outside the `enum`, `not: {}`, enum values of the wrong type or
+ * outside the field's own constraints, a range holding no integer or no multiple of
+ * `multipleOf`. A model's answer is at most 16 000-128 000 output
  * tokens, so a string or list required to hold more than `minCount` characters or items
  * would fail every image after it was paid for.
  *

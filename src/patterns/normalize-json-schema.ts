@@ -36,6 +36,7 @@ import { unenforcedKeywords } from './schema-keywords.js';
 import { makeNullable, setTypes, strictObject, valueTypes } from './schema-node.js';
 import { KEPT_FORMATS } from './type-names.js';
 import type { JsonType, ObjectSchema, SchemaNode } from './types.js';
+import { emptyValueSetReason } from './value-set.js';
 
 const JSON_TYPES: ReadonlySet<string> = new Set([
   'object',
@@ -65,6 +66,8 @@ interface Context {
   activeRefs: Set<string>;
   /** Warnings left out past MAX_WARNINGS. */
   warningsLeftOut: number;
+  /** Nodes that admit no non-null value, and why (value-set.ts); their field decides. */
+  emptyValueSets: WeakMap<SchemaNode, string>;
 }
 
 /** Warnings kept for one schema; a schema with 45 000 unknown keywords says so once, not 45 000 times. */
@@ -314,6 +317,13 @@ function normalizeField(
   const at = ctx.requiredFields.length; // a list comes before its items' fields
   const child = normalizeNode(raw, path, field, ctx);
   const declaredNull = valueTypes(child).length < (Array.isArray(child.type) ? child.type.length : 1);
+  const empty = ctx.emptyValueSets.get(child);
+  if (empty !== undefined) {
+    // A required field no value can fill fails every image after it is paid for.
+    if (required && !declaredNull)
+      fail(ctx, path, `required field ${field} has an empty value set: ${empty}, so no answer can meet it`);
+    warn(ctx, path, `field ${field} has an empty value set (${empty}): it can only be null`);
+  }
   const scalar = isScalar(child);
   const mustHaveItems = (child.minItems ?? 0) > 0;
   if (required && !declaredNull && (scalar || mustHaveItems)) ctx.requiredFields.splice(at, 0, field);
@@ -335,6 +345,8 @@ function normalizeNode(raw: unknown, path: string, field: string, ctx: Context):
   }
   if (values) node.enum = types.includes('null') && !values.includes(null) ? [...values, null] : values;
   node = { ...node, ...readConstraints(schema, types, path, ctx) };
+  const empty = emptyValueSetReason(schema, node, types);
+  if (empty !== undefined) ctx.emptyValueSets.set(node, empty);
   ctx.budget.enter(path, JSON.stringify(node).length);
   for (const ref of refs) ctx.activeRefs.add(ref);
 
@@ -373,6 +385,13 @@ function normalizeNode(raw: unknown, path: string, field: string, ctx: Context):
         `an array needs "items" with one schema for its elements (got ${describeValue(items)})`,
       );
     node.items = normalizeNode(items, `${path}/items`, `${field}/*`, ctx);
+    const emptyItems = ctx.emptyValueSets.get(node.items);
+    if (emptyItems !== undefined && (node.minItems ?? 0) > 0)
+      fail(
+        ctx,
+        path,
+        `the items of ${field || 'the root'} have an empty value set (${emptyItems}), but minItems is ${node.minItems}`,
+      );
   }
   for (const ref of refs) ctx.activeRefs.delete(ref);
   ctx.budget.leave();
@@ -388,6 +407,7 @@ export function normalizeJsonSchema(raw: Record<string, unknown>, origin: string
     budget: new SchemaBudget(origin),
     activeRefs: new Set(['#']),
     warningsLeftOut: 0,
+    emptyValueSets: new WeakMap(),
   };
   // The root's type is checked before anything below it, so the message is about the root.
   const { schema } = flatten(raw, '', ctx);
