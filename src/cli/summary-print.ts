@@ -35,7 +35,7 @@ export function printSummary(
   const t = summary.throughput;
   const rate =
     t.images > 0
-      ? `${processedWhat(summary)} processed in ${formatDuration(t.seconds * 1000)} (${perHourText(t.images_per_hour)} images/hour${t.documents > 0 ? `, ${perHourText(t.documents_per_hour)} documents/hour` : ''})`
+      ? `${processedWhat(t)} processed in ${formatDuration(t.seconds * 1000)} (${perHourText(t.images_per_hour)} images/hour${t.documents > 0 ? `, ${perHourText(t.documents_per_hour)} documents/hour` : ''})`
       : 'no image processed';
   const notRead = summary.total - summary.processed - summary.resumed - summary.aborted;
   const apart = [
@@ -96,8 +96,9 @@ function headline(
   summary: Summary,
   stop: { reason: 'budget' | 'signal'; notProcessed: number } | undefined,
 ): string {
-  if (!stop) return plural(summary.total, 'input');
-  const done = summary.total - summary.aborted;
+  // Inputs given, not records: a document read page by page is one input.
+  if (!stop) return plural(summary.inputs, 'input');
+  const done = Math.max(0, summary.inputs - summary.aborted);
   const why = stop.reason === 'budget' ? 'for the cost budget' : '(Ctrl-C/SIGTERM)';
   return `stopped ${why} after ${done} of ${plural(done + stop.notProcessed, 'input')}, ${stop.notProcessed} not processed`;
 }
@@ -152,8 +153,12 @@ function keptLine(summary: Pick<Summary, 'resumed' | 'earlier_results'>): string
  * What the run worked out: "12 images", or with documents "3 images and 2 documents (7
  * pages)" (a page counts as an image in the rate; a document is not an image).
  */
-function processedWhat(summary: Summary): string {
-  const t = summary.throughput;
+/**
+ * What a run worked out, as the headline says it: "12 images", or "1 image and 1 document
+ * (3 pages)" (`images` counts a document's pages one by one, `documents` each document once
+ * in either pages mode: runs/volume.ts). Shared by the run summary and `report`.
+ */
+export function processedWhat(t: { images: number; pages: number; documents: number }): string {
   if (t.documents === 0) return plural(t.images, 'image');
   const images = t.images - t.pages;
   const documents = `${plural(t.documents, 'document')} (${plural(t.pages, 'page')})`;

@@ -55,6 +55,12 @@ export interface Headline {
    */
   processed: number;
   /**
+   * Of `processed`, the records of documents (PDF, multi-page TIFF, HEIC), as the run
+   * summary's `processed_documents` (one per document, or per page with `--pages each`);
+   * `throughput.documents` counts each document once in either mode.
+   */
+  processed_documents: number;
+  /**
    * ok / (ok + empty + low_confidence + errors), 0–1 (1 when nothing was attempted), by
    * the run summary's definition (runs/quality.ts successOutcome).
    */
@@ -182,6 +188,7 @@ export class FigureTally {
     skipped: 0,
     aborted: 0,
     processed: 0,
+    processed_documents: 0,
     attempts: 0,
     costUnknown: 0,
   };
@@ -226,7 +233,10 @@ export class FigureTally {
       this.failedTotal++;
       if (this.failed.length < TOP) this.failed.push(record);
     }
-    if (record.sha256 !== null && !isAborted(record)) c.processed++;
+    if (record.sha256 !== null && !isAborted(record)) {
+      c.processed++;
+      if (record.pages !== undefined) c.processed_documents++;
+    }
     c.attempts += record.attempts;
     this.rateLimited.count += record.rate_limited?.count ?? 0;
     this.rateLimited.wait_ms += record.rate_limited?.wait_ms ?? 0;
@@ -297,6 +307,7 @@ export class FigureTally {
         skipped: c.skipped,
         aborted: c.aborted,
         processed: c.processed,
+        processed_documents: c.processed_documents,
         success_rate: attempted === 0 ? 1 : c.ok / attempted,
         wall_s: wallS,
         from_cache: volume.reused,

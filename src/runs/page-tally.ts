@@ -30,8 +30,14 @@ export type PageRecord = Pick<
  */
 export class PageTally {
   private readonly totals: PageTotals = { documents: 0, read: 0, blank: 0, skipped: 0 };
-  /** Documents read page by page already counted (their input label). */
-  private readonly seenEach = new Set<string>();
+  /**
+   * Documents read page by page (`--pages each`), by input label: the pages the document has
+   * and its page records seen, so that pages left without a record (outside --page-range)
+   * are counted skipped as `--pages document` counts them.
+   */
+  private readonly each = new Map<string, { pages: number; records: number }>();
+  /** Page records of `--pages each` seen in all. */
+  private eachRecords = 0;
   add(record: PageRecord): void {
     if (record.pages === undefined) return;
     const t = this.totals;
@@ -45,8 +51,11 @@ export class PageTally {
       t.skipped += Math.max(0, record.pages - sent - blank);
       return;
     }
-    if (!this.seenEach.has(record.input)) {
-      this.seenEach.add(record.input);
+    this.eachRecords++;
+    const doc = this.each.get(record.input);
+    if (doc) doc.records++;
+    else {
+      this.each.set(record.input, { pages: record.pages, records: 1 });
       t.documents++;
     }
     if (record.status === 'ok') t.read++;
@@ -54,8 +63,23 @@ export class PageTally {
     else t.skipped++;
   }
 
-  /** Undefined when no document was seen, so image-only summaries keep their shape. */
+  /**
+   * How many inputs `records` records (every record added here among them) stand for: a
+   * document read page by page is one input however many page records it gave.
+   */
+  inputsOf(records: number): number {
+    return records - (this.eachRecords - this.each.size);
+  }
+
+  /**
+   * Undefined when no document was seen, so image-only summaries keep their shape. With
+   * `--pages each`, a document's pages that have no record (not selected by --page-range)
+   * are skipped, as with `--pages document`.
+   */
   toJSON(): PageTotals | undefined {
-    return this.totals.documents === 0 ? undefined : { ...this.totals };
+    if (this.totals.documents === 0) return undefined;
+    let unselected = 0;
+    for (const doc of this.each.values()) unselected += Math.max(0, doc.pages - doc.records);
+    return { ...this.totals, skipped: this.totals.skipped + unselected };
   }
 }

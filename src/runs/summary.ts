@@ -47,6 +47,11 @@ export interface Summary {
    * inputs not given this time or since changed.
    */
   earlier_results: number;
+  /**
+   * Inputs given (files, URLs, buffers; kept ones included): `total` records with a
+   * document read page by page (`--pages each`) counted once; what the headline counts.
+   */
+  inputs: number;
   /** Records of this run that read an input and finished (not resumed, not a missing input, not aborted). */
   processed: number;
   /** Of `processed`, the records of documents (PDF, multi-page TIFF, HEIC): one per document, or per page with `--pages each`. */
@@ -273,6 +278,7 @@ export class RunSummary {
     };
     return {
       ...this.counts,
+      inputs: this.pages.inputsOf(this.counts.total),
       earlier_results: this.earlierResults,
       success_rate: successRate,
       min_confidence: this.minConfidence ?? null,

@@ -7,17 +7,23 @@ import { writeReport } from '../../report/index.js';
 import { checkOutputTargets } from '../../runs/output-guard.js';
 import { formatSuccessRate } from '../../runs/summary.js';
 import type { ReportFlags } from '../report.js';
-import { pagesLine, perHourText } from '../summary-print.js';
+import { pagesLine, perHourText, processedWhat } from '../summary-print.js';
 
 /**
  * The counts of `report`'s text line, split as the run summary splits them: "47 records, 12
- * processed (11,000 images/hour) · ok 30 · empty 16 (all fields null) · low confidence 0 ·
+ * images processed (11,000 images/hour) · ok 30 …", or with documents "2 records, 1 image and
+ * 1 document (2 pages) processed (…) · ok 2 · empty 16 (all fields null) · low confidence 0 ·
  * errors 1 · skipped 0 · success 63.8 %" (aborted ones named when there are some).
  */
 export function reportLine(h: Headline): string {
-  const rate = h.throughput.images > 0 ? ` (${perHourText(h.images_per_hour)} images/hour)` : '';
+  const t = h.throughput;
+  // Documents apart from images, as the run summary's headline (summary-print.ts processedWhat).
+  const rate =
+    t.images > 0
+      ? `${processedWhat(t)} processed (${perHourText(h.images_per_hour)} images/hour${t.documents > 0 ? `, ${perHourText(h.documents_per_hour)} documents/hour` : ''})`
+      : `${h.processed} processed`;
   return [
-    `${h.images} records, ${h.processed} processed${rate}`,
+    `${h.images} records, ${rate}`,
     `ok ${h.ok}`,
     `empty ${h.empty} (all fields null)`,
     `low confidence ${h.low_confidence}`,
