@@ -79,7 +79,7 @@ export function addObserveOptions(command: Command): Command {
     )
     .option(
       '--alert-success-rate <fraction>',
-      'alert (condition success_rate) when ok / (ok + empty + low_confidence + errors) over the window (the summary\'s success rate) drops below this fraction 0-1 (0.95 = 95 %)',
+      "alert (condition success_rate) when ok / (ok + empty + low_confidence + errors) over the window (the summary's success rate) drops below this fraction 0-1 (0.95 = 95 %)",
       fraction,
       ALERT_DEFAULTS.minSuccessRate,
     )
