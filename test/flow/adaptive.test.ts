@@ -200,7 +200,8 @@ describe('adaptive flow against the limiter zoo', () => {
     expect(run.flow.state.concurrency).toBeLessThanOrEqual(7);
   });
 
-  it('fixed-window with OpenAI headers: learns the budget comes back all at once', async () => {
+  // Retried on a loaded machine: a 600 ms window is short beside a fork's scheduling delays.
+  it('fixed-window with OpenAI headers: learns the budget comes back all at once', { retry: 2 }, async () => {
     const run = await runAgainst({ shape: 'fixed-window', rps: 30, windowMs: 600 });
     expectAllOk(run);
     expect(run.flow.state.windowed).toBe(true);

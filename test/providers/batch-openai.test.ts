@@ -227,7 +227,8 @@ describe('openai batch backend: polling and results', () => {
   });
 
   it('cancel stops the batch: requests not yet run are ABORTED (batch_cancelled)', async () => {
-    const slow = await startSimulator({ latency: { minMs: 20, maxMs: 20 }, answer: () => INVOICE_ANSWER });
+    // 400 ms a request: on a loaded machine the cancel must still land while the first runs.
+    const slow = await startSimulator({ latency: { minMs: 400, maxMs: 400 }, answer: () => INVOICE_ANSWER });
     try {
       const b = new OpenAIBatchBackend({ baseUrl: slow.baseUrls.openai, apiKey: KEY });
       backends.push(b);

@@ -70,7 +70,10 @@ async function sequential(sim: Simulator, n: number): Promise<Answer[]> {
 
 const statuses = (answers: Answer[]) => answers.map((a) => a.status);
 
-describe('limiter zoo', () => {
+// Each shape's behaviour depends on calls landing inside one window or burst; a loaded
+// machine (CI runs forks beside each other) can spread seven sequential calls past it, so a
+// test that meets that is run again (at most twice) rather than judged on the machine's load.
+describe('limiter zoo', { retry: 2 }, () => {
   it('knows every shape and refuses unknown ones and bad numbers', () => {
     for (const shape of LIMITER_SHAPES) expect(createGate({ shape }).shape).toBe(shape);
     expect(() => createGate({ shape: 'leaky' as never })).toThrow(/limiter shape must be one of/);
@@ -79,7 +82,8 @@ describe('limiter zoo', () => {
 
   it('token-bucket: a one-second burst, then 429 with OpenAI headers and retry-after-ms', async () => {
     const sim = await zoo({ shape: 'token-bucket', rps: 5 });
-    const answers = await sequential(sim, 7);
+    // Seven at once: they land within the burst however slowly this machine sends them one by one.
+    const answers = await Promise.all(Array.from({ length: 7 }, () => call(sim)));
     expect(statuses(answers).filter((s) => s === 200).length).toBeGreaterThanOrEqual(5);
     const refused = answers.find((a) => a.status === 429)!;
     expect(refused).toBeDefined();
@@ -89,8 +93,11 @@ describe('limiter zoo', () => {
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(200);
     expect(readErrorBody(refused.json).code).toBe('rate_limit_exceeded');
-    const ok = answers[0]!;
-    expect(Number(ok.headers.get('x-ratelimit-remaining-requests'))).toBe(4);
+    // The first admitted call saw the full bucket less itself.
+    const remaining = answers
+      .filter((a) => a.status === 200)
+      .map((a) => Number(a.headers.get('x-ratelimit-remaining-requests')));
+    expect(Math.max(...remaining)).toBe(4);
     // After the named wait a call goes through again.
     await new Promise((resolve) => setTimeout(resolve, wait + 20));
     expect((await call(sim)).status).toBe(200);
