@@ -103,7 +103,9 @@ describe('an error record keeps what helps to debug it', () => {
     const { record } = await run(answer);
     expect(record.error?.code).toBe('SCHEMA_MISMATCH');
     expect(record.output).toMatchObject({ invoice_number: 'hello', total: -5 }); // as parsed
-    expect(record.raw_output).toContain('"choices"'); // the response as received
+    // The model's own content (not the HTTP envelope around it), as the model wrote it.
+    expect(record.raw_output).toContain('"invoice_number"');
+    expect(record.raw_output).not.toContain('"choices"');
     expect(record.raw_output).toContain('hello');
     expect(record.raw_output).not.toContain('sk-proj-');
     expect(record.raw_output).toMatch(/… \(\d+ more characters\)$/);

@@ -64,7 +64,9 @@ describe('the same command started twice', () => {
   beforeAll(async () => {
     server = await startCompatibleServer(() => ({
       content: '{"vendor_name": "X", "total": 1}',
-      delayMs: 1500,
+      // 5 s a call, 15 s a run: the second CLI must start while the first still holds the
+      // lock, and on a loaded machine a CLI takes several seconds to start.
+      delayMs: 5000,
     }));
     dir = await tempDir();
     for (const colour of ['#100', '#010', '#001']) {
@@ -101,7 +103,7 @@ describe('the same command started twice', () => {
     for (let i = 0; i < 200 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 50));
     expect(existsSync(lock)).toBe(true);
     const second = await runCli(args, { env });
-    expect(second.code).toBe(2);
+    expect(second.code, second.stderr + second.stdout).toBe(2);
     expect(second.stderr).toContain('error [RUN_LOCKED]');
     const done = await first;
     expect(done.code, done.stderr).toBe(0);
