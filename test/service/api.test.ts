@@ -345,6 +345,11 @@ describe('jobs', () => {
     expect(text.text).toContain('Blue Bottle');
     const json = await call(svc.api, 'GET', `/jobs/${job.id}?format=json`, { key: admin });
     expect(json.body).toMatchObject({ success: true, data: { id: job.id } });
+    for (const answer of [json, await call(svc.api, 'GET', `/jobs/${job.id}`, { key: admin })]) {
+      expect(answer.headers.get('x-job-id')).toBe(job.id);
+      expect(answer.headers.get('x-job-status')).toBe('succeeded');
+      expect(answer.headers.get('x-pattern-id')).toBe(pattern.id);
+    }
     const bad = await call(svc.api, 'GET', `/jobs/${job.id}?format=pdf`, { key: admin });
     expect(bad.status).toBe(400);
   });

@@ -199,6 +199,28 @@ describe('bad uploads get ImgGo-shaped errors and queue nothing', () => {
     ],
     ['an empty file', async () => imageForm(Buffer.alloc(0)), 400, 'invalid_image'],
     ['no image at all', async () => ({ extras: { a: 1 } }), 400, 'missing_field'],
+    [
+      'a file in a field the route does not read',
+      async () => imageForm(await distinctJpeg(404), 'a.jpg', 'photo'),
+      400,
+      'missing_field',
+      /field 'photo'.*field 'image' \(or 'file'\)/,
+    ],
+    [
+      'two files, in fields image and file',
+      async () => {
+        const form = imageForm(await distinctJpeg(405), 'a.jpg', 'image');
+        form.set(
+          'file',
+          new Blob([new Uint8Array(await distinctJpeg(406))], { type: 'image/jpeg' }),
+          'b.jpg',
+        );
+        return form;
+      },
+      400,
+      'validation_error',
+      /one image per ingest: 2 files/,
+    ],
     ['base64 that is not base64', async () => ({ image_base64: '***not base64***' }), 400, 'invalid_image'],
     [
       'an image_url that answers 404',
