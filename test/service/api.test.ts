@@ -366,6 +366,15 @@ describe('jobs', () => {
     expect(page.status).toBe(200);
     expect(page.body.data.data).toHaveLength(2);
     expect(page.body.data.pagination).toEqual({ page: 1, per_page: 2, total: 3, total_pages: 2 });
+    const second = await call<{ data: { data: JobData[]; pagination: Record<string, number> } }>(
+      svc.api,
+      'GET',
+      `/jobs?pattern_id=${pattern.id}&status=succeeded&per_page=2&page=2`,
+      { key: admin },
+    );
+    expect(second.body.data.pagination).toEqual({ page: 2, per_page: 2, total: 3, total_pages: 2 });
+    const seen = [...page.body.data.data, ...second.body.data.data].map((j) => j.id);
+    expect(new Set(seen).size).toBe(3);
     const failed = await call<{ data: { data: JobData[] } }>(
       svc.api,
       'GET',

@@ -127,6 +127,18 @@ describe('idempotency and duplicates', () => {
     const paying = jobs.filter((j) => j.cache === 'miss');
     expect(paying).toHaveLength(1);
     expect(paying[0]!.cost_usd).toBeGreaterThan(0);
+    // The job carries what the call took: attempts, latency, tokens (issue 14).
+    const paid = paying[0] as JobData & {
+      latency_ms: number;
+      usage: { input_tokens: number; output_tokens: number };
+    };
+    expect(paid.attempts).toBe(1);
+    expect(paid.latency_ms).toBeGreaterThan(0);
+    expect(paid.usage.input_tokens).toBeGreaterThan(0);
+    expect(paid.usage.output_tokens).toBeGreaterThan(0);
+    // Shared while in flight (dedup), or read from the stored result if it came after (hit): never null.
+    for (const other of jobs.filter((j) => j.cache !== 'miss'))
+      expect(['dedup', 'hit']).toContain(other.cache);
     expect(jobs.filter((j) => j.cache !== 'miss').every((j) => j.cost_usd === 0 && j.attempts === 0)).toBe(
       true,
     );
