@@ -167,13 +167,16 @@ async function fromMultipart(
       }
     }
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 'FST_REQ_FILE_TOO_LARGE') throw error;
-    oversized = true;
+    const code = (error as { code?: unknown }).code;
+    // More file parts than the multipart limit (app.ts) reads: still one image per ingest.
+    if (code === 'FST_FILES_LIMIT') extraImages = Math.max(extraImages, 2);
+    else if (code === 'FST_REQ_FILE_TOO_LARGE') oversized = true;
+    else throw error;
   }
   if (oversized) throw tooLarge(limits.maxBytes);
   if (extraImages > 0)
     throw invalid(
-      `send one image per ingest: ${extraImages + 1} files came in the fields 'image' and 'file'`,
+      `send one image per ingest, one file in field 'image' or 'file': ${extraImages + 1} or more files came`,
       'image',
     );
   const named = fields.image_url !== undefined || fields.image_base64 !== undefined;

@@ -231,7 +231,26 @@ describe('bad uploads get ImgGo-shaped errors and queue nothing', () => {
       },
       400,
       'validation_error',
-      /one image per ingest: 2 files/,
+      /one image per ingest, one file in field 'image' or 'file': 2 or more files came/,
+    ],
+    [
+      'three files, past the multipart file limit',
+      async () => {
+        const form = imageForm(await distinctJpeg(407), 'a.jpg', 'image');
+        for (const [seed, name] of [
+          [408, 'b.jpg'],
+          [409, 'c.jpg'],
+        ] as const)
+          form.append(
+            'file',
+            new Blob([new Uint8Array(await distinctJpeg(seed))], { type: 'image/jpeg' }),
+            name,
+          );
+        return form;
+      },
+      400,
+      'validation_error',
+      /one image per ingest/,
     ],
     ['base64 that is not base64', async () => ({ image_base64: '***not base64***' }), 400, 'invalid_image'],
     [
