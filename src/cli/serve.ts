@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { integer, sizeOption } from './parsers.js';
-import { addConnectionOptions, parseRateLimit, runUntilSignal } from './service-flags.js';
+import { addConnectionOptions, parsePublicUrl, parseRateLimit, runUntilSignal } from './service-flags.js';
 import { addWorkerOptions, type WorkerFlags } from './worker-flags.js';
 
 interface ServeFlags extends WorkerFlags {
@@ -56,6 +56,7 @@ export function serveCommand(): Command {
   addWorkerOptions(command);
   return command.action(async (flags: ServeFlags) => {
     const rateLimit = parseRateLimit(flags.rateLimit);
+    const publicUrl = flags.publicUrl === undefined ? undefined : parsePublicUrl(flags.publicUrl);
     const { parseModelProfiles } = await import('../service/model-profiles.js');
     const modelProfiles =
       flags.modelProfiles === undefined ? undefined : parseModelProfiles(flags.modelProfiles);
@@ -75,7 +76,7 @@ export function serveCommand(): Command {
           maxUploadBytes: flags.maxUploadBytes,
           allowPrivateUrls: flags.allowPrivateUrls ?? false,
           ...(flags.maxPages === undefined ? {} : { maxPages: flags.maxPages }),
-          ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
+          ...(publicUrl ? { publicUrl } : {}),
           ...(modelProfiles ? { modelProfiles } : {}),
         },
         ...(rateLimit ? { rateLimit } : {}),

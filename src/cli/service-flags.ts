@@ -87,6 +87,30 @@ export function parseRateLimit(text: string): { limit: number; intervalMs: numbe
 }
 
 /**
+ * `--public-url`: the origin clients reach the API at (`https://vision.example.com`; the
+ * API's `/api` is appended to it in job image URLs). Throws INVALID_OPTION naming
+ * --public-url for anything but an http(s) URL, or one already ending in `/api`.
+ */
+export function parsePublicUrl(text: string): string {
+  const url = URL.canParse(text) ? new URL(text) : undefined;
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      `--public-url "${text}" must be an http(s) URL such as https://vision.example.com`,
+      {
+        option: 'publicUrl',
+      },
+    );
+  if (/\/api\/*$/.test(url.pathname))
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      `--public-url "${text}" must be the URL the API's /api is under, without /api (job image URLs add it)`,
+      { option: 'publicUrl' },
+    );
+  return text;
+}
+
+/**
  * Runs `start`, then waits for SIGTERM or SIGINT and drains with `close`: running work
  * finishes, nothing new starts. A second signal exits at once.
  */

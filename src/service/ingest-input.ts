@@ -144,12 +144,19 @@ async function fromMultipart(
   const fields: Record<string, unknown> = {};
   let upload: { bytes: Buffer; name: string } | undefined;
   let oversized = false;
+  /** Files in the image fields after the first: one ingest is one image, never the first of several. */
+  let extraImages = 0;
+  /** Fields of files this route does not read ('photo', 'upload'), named when no image came. */
+  const otherFileFields = new Set<string>();
   try {
     // Every part is read to the end, even after a bad one: the answer goes out once the request is in.
     for await (const part of request.parts()) {
       if (part.type === 'file') {
-        if (upload || oversized || (part.fieldname !== 'image' && part.fieldname !== 'file')) {
-          part.file.resume(); // not ours: drain it
+        const ours = part.fieldname === 'image' || part.fieldname === 'file';
+        if (!ours) otherFileFields.add(part.fieldname);
+        else if (upload || oversized) extraImages += 1;
+        if (!ours || upload || oversized) {
+          part.file.resume(); // not read: drain it
           continue;
         }
         const bytes = await readUpload(part, limits.maxBytes);
@@ -160,10 +167,26 @@ async function fromMultipart(
       }
     }
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 'FST_REQ_FILE_TOO_LARGE') throw error;
-    oversized = true;
+    const code = (error as { code?: unknown }).code;
+    // More file parts than the multipart limit (app.ts) reads: still one image per ingest.
+    if (code === 'FST_FILES_LIMIT') extraImages = Math.max(extraImages, 2);
+    else if (code === 'FST_REQ_FILE_TOO_LARGE') oversized = true;
+    else throw error;
   }
   if (oversized) throw tooLarge(limits.maxBytes);
+  if (extraImages > 0)
+    throw invalid(
+      `send one image per ingest, one file in field 'image' or 'file': ${extraImages + 1} or more files came`,
+      'image',
+    );
+  const named = fields.image_url !== undefined || fields.image_base64 !== undefined;
+  if (!upload && !named && otherFileFields.size > 0)
+    throw new ApiError(
+      400,
+      'missing_field',
+      `No image: the file came in field '${[...otherFileFields].join("', '")}'; send it in field 'image' (or 'file')`,
+      { field: 'image' },
+    );
   return { fields, ...(upload ? { upload } : {}) };
 }
 

@@ -6,7 +6,9 @@
  * jobs and finish theirs, then connections close.
  */
 import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { VisionpipeError } from '../errors.js';
 import { createMetrics } from '../metrics/prometheus.js';
 import { closeRedis, connectRedis } from '../queue/connection.js';
 import { type Fleet, type FleetSettings, startFleet } from '../queue/fleet.js';
@@ -100,7 +102,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
     api.get('/metrics', async (_request, reply) =>
       reply.type(metrics.contentType).send(await metrics.expose()),
     );
-    await api.listen({ host: settings.host, port: settings.port });
+    await listenOn(api, settings.host, settings.port);
     closers.push(() => api.close());
     const { port } = api.server.address() as AddressInfo;
     const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
@@ -112,5 +114,31 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
   } catch (error) {
     await closeAll();
     throw error;
+  }
+}
+
+/** Why an address cannot be listened on, by the socket's error code: the setting to change. */
+const LISTEN_PROBLEMS: Record<string, { option: 'host' | 'port'; why: string }> = {
+  EADDRINUSE: { option: 'port', why: 'is already in use by another process' },
+  EACCES: { option: 'port', why: 'needs privileges this process does not have (ports below 1024)' },
+  EADDRNOTAVAIL: { option: 'host', why: 'is not an address of this machine' },
+  ENOTFOUND: { option: 'host', why: 'is not a known host name or address' },
+  EAI_AGAIN: { option: 'host', why: 'could not be resolved' },
+};
+
+/**
+ * Listens on host:port; an address that cannot be used is INVALID_OPTION naming --host or
+ * --port (a usage error, exit 2), not an internal failure.
+ */
+async function listenOn(api: FastifyInstance, host: string, port: number): Promise<void> {
+  try {
+    await api.listen({ host, port });
+  } catch (error) {
+    const problem = LISTEN_PROBLEMS[String((error as { code?: unknown }).code)];
+    if (!problem) throw error;
+    const flag = problem.option === 'port' ? `--port ${port}` : `--host ${host}`;
+    throw new VisionpipeError('INVALID_OPTION', `${flag}: ${host}:${port} ${problem.why}`, {
+      option: problem.option,
+    });
   }
 }

@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { startServer } from '../support/http.js';
 import { tempDir } from '../support/images.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
@@ -160,6 +161,24 @@ describe('settings are checked before anything starts', () => {
       { REDIS_URL: 'redis://127.0.0.1:6379' },
       /queuePrefix/,
     ],
+    [
+      'a public URL that is not http(s)',
+      ['serve', '--public-url', 'notaurl'],
+      { REDIS_URL: 'redis://127.0.0.1:6379' },
+      /--public-url "notaurl" must be an http\(s\) URL/,
+    ],
+    [
+      'a public URL that already ends in /api',
+      ['serve', '--public-url', 'https://vision.example.com/api'],
+      { REDIS_URL: 'redis://127.0.0.1:6379' },
+      /--public-url "https:\/\/vision\.example\.com\/api" must be the URL the API's \/api is under, without \/api/,
+    ],
+    [
+      'a host that is not an address of this machine (TEST-NET-1)',
+      ['serve', '--workers', '0', '--host', '192.0.2.1', '--port', '0'],
+      { REDIS_URL: 'redis://127.0.0.1:6379', VISIONPIPE_QUEUE_PREFIX: `vps-host-${process.pid}` },
+      /--host 192\.0\.2\.1: 192\.0\.2\.1:0 is not an address of this machine/,
+    ],
   ];
   for (const [name, args, extra, message] of cases) {
     it(name, async () => {
@@ -169,6 +188,27 @@ describe('settings are checked before anything starts', () => {
       expect(result.stderr).not.toContain('hunter2');
     });
   }
+});
+
+describe('the listening address', () => {
+  it('a port another process holds is a usage error naming --port (exit 2), not an internal failure', async () => {
+    const holder = await startServer((_req, res) => res.end());
+    try {
+      const port = new URL(holder.url).port;
+      const result = await runCli(['serve', '--workers', '0', '--port', port], {
+        env: {
+          ...env,
+          REDIS_URL: 'redis://127.0.0.1:6379',
+          VISIONPIPE_QUEUE_PREFIX: `vps-port-${process.pid}`,
+        },
+        timeoutMs: 60_000,
+      });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`--port ${port}: 127\\.0\\.0\\.1:${port} is already in use`));
+    } finally {
+      await holder.close();
+    }
+  });
 });
 
 describe('--help', () => {

@@ -251,4 +251,35 @@ describe('worker processes', () => {
     expect((await waitForJob(base, key, late, 60_000)).status).toBe('succeeded');
     await next.stop('SIGTERM');
   });
+
+  it('serve --workers 1 drains the same way: its running job finishes, exit 0', async () => {
+    const serve = startCli(
+      [
+        'serve',
+        '--port',
+        '0',
+        '--workers',
+        '1',
+        '--provider',
+        'openai',
+        '--base-url',
+        sim.baseUrls.openai,
+        '--concurrency',
+        '2',
+        '--state-dir',
+        await tempDir('serve-state'),
+      ],
+      env,
+    );
+    workers.push(serve);
+    await serve.waitFor(/visionpipe serve: http/);
+    const mark = billed;
+    const id = await ingest(await distinctJpeg(8));
+    await until('the job to run', async () => (await jobRow(id))?.status === 'running');
+    const exited = serve.stop('SIGTERM');
+    await serve.waitFor(/SIGTERM: draining/);
+    expect(await exited).toBe(0);
+    expect((await jobRow(id))?.status).toBe('succeeded');
+    expect(billed - mark).toBe(1);
+  });
 });

@@ -345,6 +345,11 @@ describe('jobs', () => {
     expect(text.text).toContain('Blue Bottle');
     const json = await call(svc.api, 'GET', `/jobs/${job.id}?format=json`, { key: admin });
     expect(json.body).toMatchObject({ success: true, data: { id: job.id } });
+    for (const answer of [json, await call(svc.api, 'GET', `/jobs/${job.id}`, { key: admin })]) {
+      expect(answer.headers.get('x-job-id')).toBe(job.id);
+      expect(answer.headers.get('x-job-status')).toBe('succeeded');
+      expect(answer.headers.get('x-pattern-id')).toBe(pattern.id);
+    }
     const bad = await call(svc.api, 'GET', `/jobs/${job.id}?format=pdf`, { key: admin });
     expect(bad.status).toBe(400);
   });
@@ -361,6 +366,15 @@ describe('jobs', () => {
     expect(page.status).toBe(200);
     expect(page.body.data.data).toHaveLength(2);
     expect(page.body.data.pagination).toEqual({ page: 1, per_page: 2, total: 3, total_pages: 2 });
+    const second = await call<{ data: { data: JobData[]; pagination: Record<string, number> } }>(
+      svc.api,
+      'GET',
+      `/jobs?pattern_id=${pattern.id}&status=succeeded&per_page=2&page=2`,
+      { key: admin },
+    );
+    expect(second.body.data.pagination).toEqual({ page: 2, per_page: 2, total: 3, total_pages: 2 });
+    const seen = [...page.body.data.data, ...second.body.data.data].map((j) => j.id);
+    expect(new Set(seen).size).toBe(3);
     const failed = await call<{ data: { data: JobData[] } }>(
       svc.api,
       'GET',

@@ -127,6 +127,18 @@ describe('idempotency and duplicates', () => {
     const paying = jobs.filter((j) => j.cache === 'miss');
     expect(paying).toHaveLength(1);
     expect(paying[0]!.cost_usd).toBeGreaterThan(0);
+    // The job carries what the call took: attempts, latency, tokens (issue 14).
+    const paid = paying[0] as JobData & {
+      latency_ms: number;
+      usage: { input_tokens: number; output_tokens: number };
+    };
+    expect(paid.attempts).toBe(1);
+    expect(paid.latency_ms).toBeGreaterThan(0);
+    expect(paid.usage.input_tokens).toBeGreaterThan(0);
+    expect(paid.usage.output_tokens).toBeGreaterThan(0);
+    // Shared while in flight (dedup), or read from the stored result if it came after (hit): never null.
+    for (const other of jobs.filter((j) => j.cache !== 'miss'))
+      expect(['dedup', 'hit']).toContain(other.cache);
     expect(jobs.filter((j) => j.cache !== 'miss').every((j) => j.cost_usd === 0 && j.attempts === 0)).toBe(
       true,
     );
@@ -199,6 +211,47 @@ describe('bad uploads get ImgGo-shaped errors and queue nothing', () => {
     ],
     ['an empty file', async () => imageForm(Buffer.alloc(0)), 400, 'invalid_image'],
     ['no image at all', async () => ({ extras: { a: 1 } }), 400, 'missing_field'],
+    [
+      'a file in a field the route does not read',
+      async () => imageForm(await distinctJpeg(404), 'a.jpg', 'photo'),
+      400,
+      'missing_field',
+      /field 'photo'.*field 'image' \(or 'file'\)/,
+    ],
+    [
+      'two files, in fields image and file',
+      async () => {
+        const form = imageForm(await distinctJpeg(405), 'a.jpg', 'image');
+        form.set(
+          'file',
+          new Blob([new Uint8Array(await distinctJpeg(406))], { type: 'image/jpeg' }),
+          'b.jpg',
+        );
+        return form;
+      },
+      400,
+      'validation_error',
+      /one image per ingest, one file in field 'image' or 'file': 2 or more files came/,
+    ],
+    [
+      'three files, past the multipart file limit',
+      async () => {
+        const form = imageForm(await distinctJpeg(407), 'a.jpg', 'image');
+        for (const [seed, name] of [
+          [408, 'b.jpg'],
+          [409, 'c.jpg'],
+        ] as const)
+          form.append(
+            'file',
+            new Blob([new Uint8Array(await distinctJpeg(seed))], { type: 'image/jpeg' }),
+            name,
+          );
+        return form;
+      },
+      400,
+      'validation_error',
+      /one image per ingest/,
+    ],
     ['base64 that is not base64', async () => ({ image_base64: '***not base64***' }), 400, 'invalid_image'],
     [
       'an image_url that answers 404',

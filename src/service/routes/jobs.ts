@@ -2,7 +2,8 @@
  * Jobs: `GET /jobs/{id}` (status, manifest, and what it cost) and `GET
  * /jobs?pattern_id&status&page&per_page`. `?format=yaml|xml|csv|text` renders a
  * succeeded job's manifest in that format with the pattern version's renderer, with
- * `X-Job-Id`, `X-Job-Status` and `X-Pattern-Id` headers (ImgGo's server does the same).
+ * `X-Job-Id`, `X-Job-Status` and `X-Pattern-Id` headers (ImgGo's server does the same), which
+ * the JSON answer (the job in its envelope) carries too.
  * Status filters accept the clients' words too: `processing` is running, `completed` is
  * succeeded. `GET /jobs/{id}/deliveries` is the job's webhook delivery log and `POST
  * /jobs/{id}/deliveries/{delivery}/replay` (scope `webhooks:write`) sends one of its
@@ -67,15 +68,12 @@ export async function jobRoutes(app: FastifyInstance, context: RouteContext): Pr
       const job = isUuid(id) ? await store.jobs.get(id) : undefined;
       if (!job) throw notFound('job', id);
       const format = request.query.format ?? 'json';
+      // On every answer, the job itself too: a client reading headers only need not parse the body.
+      reply.headers({ 'x-job-id': job.id, 'x-job-status': job.status, 'x-pattern-id': job.pattern_id });
       if (format === 'json' || job.status !== 'succeeded' || job.manifest === null) return ok(jobView(job));
       const pattern = await store.patterns.compiled(job.pattern_id, job.pattern_version);
       if (!pattern) throw notFound('pattern', job.pattern_id);
-      reply.headers({
-        'content-type': CONTENT_TYPES[format],
-        'x-job-id': job.id,
-        'x-job-status': job.status,
-        'x-pattern-id': job.pattern_id,
-      });
+      reply.header('content-type', CONTENT_TYPES[format]);
       return renderAs(format, pattern, job.manifest);
     },
   );

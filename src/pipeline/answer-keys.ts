@@ -1,0 +1,62 @@
+/**
+ * The keys a pipeline keeps its answers under: the result-cache key of a content hash
+ * (content + pattern + provider + model + preprocessing + every other setting that changes
+ * answers: answer-settings.ts), the extraction-only key when triage runs (so adding or
+ * dropping triage reuses extractions already paid for), and the resume signature
+ * (`Pipeline.settings`: the answer settings plus the document pages mode, and the page
+ * range in document mode, where a record is the answer for the pages selected).
+ */
+import { resultKey } from '../cache/keys.js';
+import { preprocessFingerprint } from '../image/options.js';
+import type { Pattern } from '../patterns/types.js';
+import {
+  type AnswerSettingsInput,
+  answerOptions,
+  answerSettings,
+  extractionOptions,
+} from './answer-settings.js';
+import type { DocumentSettings } from './document-stage.js';
+import { type LoadedInput, resultKeyFor } from './stages.js';
+
+export interface AnswerKeysOptions {
+  pattern: Pattern;
+  /** The cascade's models and the per-image token budget. */
+  answers: AnswerSettingsInput;
+  /** The run's document settings (pages mode, page range). */
+  documents: DocumentSettings;
+}
+
+export interface AnswerKeys {
+  /** The resume signature: equal only for runs whose records are interchangeable. */
+  settings: string;
+  /** The result-cache key of a content hash (sha256, hex) under this pipeline. */
+  keyFor: (sha256: string) => string;
+  /** With triage: the key the extraction alone is also kept under; undefined without triage. */
+  extractionKey: ((loaded: LoadedInput) => string) | undefined;
+}
+
+export function answerKeys({ pattern, answers, documents }: AnswerKeysOptions): AnswerKeys {
+  const documentSignature =
+    documents.pages === 'document' && documents.pageRange
+      ? [documents.pages, documents.pageRange]
+      : [documents.pages];
+  const { primary } = answers;
+  const preprocess = preprocessFingerprint(primary.preprocess);
+  const keyWith = (options: string) => (sha256: string) =>
+    resultKey({
+      sha256,
+      patternFingerprint: pattern.fingerprint,
+      provider: primary.provider.id,
+      model: primary.model,
+      preprocess,
+      options,
+    });
+  const extractionKeyFor = keyWith(extractionOptions(answers));
+  return {
+    settings: JSON.stringify([answerSettings(answers), ...documentSignature]),
+    keyFor: keyWith(answerOptions(answers)),
+    extractionKey: answers.triage
+      ? (loaded) => resultKeyFor(extractionKeyFor(loaded.sha256), loaded)
+      : undefined,
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * One input read to its records, as `run`, `worker` and `serve` all read it: content
+ * identified (identify-stage: stat memo or read + sha256, resume, input errors), then a
+ * document's pages each read as an image (document-reader), or the image itself: the
+ * result cache (a hit: this run's own is `dedup`), else one single flight per key so
+ * concurrent duplicates share one cache miss (cache-miss: claims, near-duplicates,
+ * cascade, save), and the record assembled. Never throws: an input that cannot be read
+ * is an error record naming it.
+ */
+import type { SingleFlight } from '../cache/single-flight.js';
+import type { PagesMode } from '../documents/pages-mode.js';
+import type { ImageSource } from '../image/source.js';
+import { type CacheMissOptions, onCacheMiss } from './cache-miss.js';
+import type { ResultCacheStage } from './cache-stage.js';
+import { DocumentReader, type DocumentReaderOptions } from './document-reader.js';
+import type { IdentifyStage } from './identify-stage.js';
+import { labelOf } from './input-source.js';
+import type { Outcome } from './outcome.js';
+import type { RunRecord } from './record.js';
+import type { RecordAssembler } from './record-assembly.js';
+import type { ProcessOptions, RecordStream } from './spec.js';
+import type { LoadedInput } from './stages.js';
+
+export interface InputReaderOptions {
+  identify: IdentifyStage;
+  results: ResultCacheStage;
+  records: RecordAssembler;
+  /** Shared with the batch stage: one cache miss per key in this process. */
+  flights: SingleFlight<Outcome>;
+  miss: CacheMissOptions;
+  /** The result-cache key of a content hash (sha256, hex). */
+  keyFor: (sha256: string) => string;
+  /** How documents are rendered and sized (their pages are read by this reader). */
+  documents: Omit<DocumentReaderOptions, 'readPage'>;
+}
+
+export class InputReader {
+  /** Documents' pages, each read by `readImage`; the batch stage starts documents through it too. */
+  readonly documents: DocumentReader;
+
+  constructor(private readonly options: InputReaderOptions) {
+    this.documents = new DocumentReader({
+      ...options.documents,
+      readPage: (page, label, signal) => this.readImage(page, label, signal),
+    });
+  }
+
+  /** One loaded image (or a document's page) after identification, to its record. */
+  async readImage(loaded: LoadedInput, label: string, signal: AbortSignal | undefined): Promise<RunRecord> {
+    const { results, records, keyFor, miss } = this.options;
+    const started = performance.now();
+    const key = keyFor(loaded.sha256);
+    const hit = await results.lookup(key);
+    if (hit) return records.hit(label, started, hit, hit.run_id === miss.runId ? 'dedup' : 'hit');
+    return this.missed(loaded, key, label, started, signal);
+  }
+
+  /** One input to its records: one for an image, a document's by its pages mode. */
+  async read(
+    source: ImageSource,
+    call: ProcessOptions,
+    mode: PagesMode,
+    stream: RecordStream,
+  ): Promise<RunRecord[]> {
+    const { identify, records } = this.options;
+    const label = call.label ?? labelOf(source);
+    const started = performance.now();
+    try {
+      const known = await identify.identify(source, label, started, call.signal, call.earlier);
+      if ('record' in known) return [known.record];
+      const { loaded, key } = known;
+      const document = await this.documents.read(
+        loaded,
+        label,
+        call.signal,
+        mode,
+        known.earlierPages,
+        stream,
+      );
+      if (document) return document;
+      return [await this.missed(loaded, key, label, started, call.signal)];
+    } catch (error) {
+      return [records.inputError(error, label, started)];
+    }
+  }
+
+  /** The cache miss of `key`, shared by concurrent duplicates, to this input's record. */
+  private async missed(
+    loaded: LoadedInput,
+    key: string,
+    label: string,
+    started: number,
+    signal: AbortSignal | undefined,
+  ): Promise<RunRecord> {
+    const { flights, records, miss } = this.options;
+    const { promise, leader } = flights.run(key, () => onCacheMiss(miss, loaded, key, signal));
+    return records.of(await promise, { label, started, sha256: loaded.sha256, leader });
+  }
+}
