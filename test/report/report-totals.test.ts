@@ -58,7 +58,7 @@ describe('report --json totals', () => {
     ];
     const results = path.join(work, 'results.jsonl');
     await writeFile(results, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
-    const made = await runCli(['report', results, '-o', path.join(work, 'report.html'), '--json'], {
+    const made = await runCli(['report', results, '--out', path.join(work, 'report.html'), '--json'], {
       cwd: work,
     });
     expect(made.code, made.stderr).toBe(0);
@@ -91,7 +91,7 @@ describe('report --json totals', () => {
     );
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as Summary;
-    const made = await runCli(['report', 'results.jsonl', '-o', 'report.html', '--json'], { cwd: work });
+    const made = await runCli(['report', 'results.jsonl', '--out', 'report.html', '--json'], { cwd: work });
     const report = JSON.parse(made.stdout) as ReportJson;
     expect(report.throughput.images).toBe(summary.throughput.images);
     // Same definition; the run's clock and the records' finished_at differ by a few ms.
@@ -103,7 +103,7 @@ describe('report --json totals', () => {
     const work = await tempDir('visionpipe-report-');
     const results = path.join(work, 'results.jsonl');
     await writeFile(results, `${JSON.stringify(record('a.jpg', Date.now(), 1000))}\n`);
-    const made = await runCli(['report', results, '-o', path.join(work, 'report.html')], { cwd: work });
+    const made = await runCli(['report', results, '--out', path.join(work, 'report.html')], { cwd: work });
     expect(made.code, made.stderr).toBe(0);
     const html = await readFile(path.join(work, 'report.html'), 'utf8');
     expect(html).toContain('<title>visionpipe run report — 1 image</title>');
