@@ -69,6 +69,7 @@ export function printSummary(
   const waited = summary.rate_limited;
   if (waited.count > 0 || summary.retries > 0 || waited.paced_ms >= 1000 || waited.held_ms >= 1000)
     lines.push(`  ${rateLimitLine(summary)}`);
+  if (summary.dependency_notes) lines.push(`  ${dependencyNotesLine(summary.dependency_notes)}`);
   lines.push(`  results ${context.results}`);
   if (context.formatDir) lines.push(`  formatted outputs in ${context.formatDir}`);
   if (context.combined)
@@ -111,6 +112,15 @@ function headline(
 export function rateLimitLine(summary: Pick<Summary, 'rate_limited' | 'retries'>): string {
   const w = summary.rate_limited;
   return `waiting on rate limit: held ${formatDuration(w.held_ms)} (wall time with a call held) · calls waited ${formatDuration(w.wait_ms + w.paced_ms)} in all (${formatDuration(w.wait_ms)} after 429s, ${formatDuration(w.paced_ms)} paced before first sends) · ${w.count} × refused (429/overloaded) · ${summary.retries} ${summary.retries === 1 ? 'retry' : 'retries'} after errors`;
+}
+
+/**
+ * "tesseract printed 3 lines (captured, not errors of this run): Image too small to scale!!
+ * (Nx N vs min width of N) ×2 · Estimating resolution as N ×1 (VISIONPIPE_DEBUG=ocr shows each)".
+ */
+export function dependencyNotesLine(notes: NonNullable<Summary['dependency_notes']>): string {
+  const kinds = notes.lines.map((line) => `${line.text} ×${line.count}`).join(' · ');
+  return `tesseract printed ${plural(notes.count, 'line')} (captured, not errors of this run): ${kinds} (VISIONPIPE_DEBUG=ocr shows each)`;
 }
 
 /** A rate as printed: "1,234", or "–" when there is none (nothing worked out). */

@@ -2,7 +2,8 @@
  * Nothing a dependency prints reaches the terminal: tesseract's core writes
  * `Error in boxClipToRectangle: box outside rectangle` on some photos (vin1.jpg of the
  * corpus does it every time), through the progress line before. It is captured and shown
- * only with VISIONPIPE_DEBUG=ocr. Real CLI processes, the real corpus image.
+ * in the summary (each kind of line once, with its count, and in --json as
+ * `dependency_notes`), and line by line only with VISIONPIPE_DEBUG=ocr. Real CLI processes, the real corpus image.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,14 +23,27 @@ describe('dependency output', () => {
   it('never reaches stdout or stderr, and shows at debug level when asked', async () => {
     const quiet = await runCli(args, { cwd: await tempDir('visionpipe-noise-') });
     expect(quiet.code, quiet.stderr).toBe(0);
-    for (const stream of [quiet.stdout, quiet.stderr]) {
-      expect(stream).not.toMatch(/Error in |Warning: |boxClipToRectangle/);
-    }
+    expect(quiet.stderr).not.toMatch(/Error in |Warning: |boxClipToRectangle/);
+    // Shown once, in the summary, apart from the progress line: each kind of line with its count.
+    expect(quiet.stdout).toMatch(
+      /^ {2}tesseract printed \d+ lines? \(captured, not errors of this run\): .*Error in boxClipToRectangle: box outside rectangle ×1.* \(VISIONPIPE_DEBUG=ocr shows each\)$/m,
+    );
+    expect(quiet.stdout.match(/boxClipToRectangle/g)).toHaveLength(1);
+    const json = await runCli([...args, '--json', '--no-progress'], {
+      cwd: await tempDir('visionpipe-noise-'),
+    });
+    const summary = JSON.parse(json.stdout) as {
+      dependency_notes?: { count: number; lines: Array<{ text: string }> };
+    };
+    expect(summary.dependency_notes?.count).toBeGreaterThanOrEqual(1);
+    expect(summary.dependency_notes?.lines.map((line) => line.text)).toContain(
+      'Error in boxClipToRectangle: box outside rectangle',
+    );
     const debug = await runCli(args, {
       cwd: await tempDir('visionpipe-noise-'),
       env: { VISIONPIPE_DEBUG: 'ocr' },
     });
     expect(debug.stderr).toContain('debug ocr: Error in boxClipToRectangle');
-    expect(debug.stdout).not.toContain('boxClipToRectangle');
+    expect(debug.stderr.match(/debug ocr: Error in boxClipToRectangle/g)).toHaveLength(1);
   });
 });
