@@ -179,9 +179,17 @@ export function processedWhat(t: { images: number; pages: number; documents: num
  * Bytes read and sent (runs/volume.ts); the reduction only over the inputs that were sent,
  * and a run that sent nothing says so instead of "-100 %".
  */
-export function bytesLine(summary: Pick<Summary, 'bytes' | 'from_cache' | 'processed'>): string {
+export function bytesLine(
+  summary: Pick<Summary, 'bytes' | 'from_cache' | 'processed'> & {
+    throughput?: Pick<Summary['throughput'], 'images'>;
+  },
+): string {
   const { original, sent, original_sent: base } = summary.bytes;
-  if (original === 0 && sent === 0) return 'bytes: nothing read, 0 B sent';
+  // Images worked out without a record of their bytes (rejected by local triage) were read.
+  if (original === 0 && sent === 0)
+    return (summary.throughput?.images ?? 0) > 0
+      ? 'bytes 0 B sent, nothing went to a provider'
+      : 'bytes: nothing read, 0 B sent';
   if (sent === 0) {
     const why =
       summary.from_cache > 0 && summary.from_cache === summary.processed
