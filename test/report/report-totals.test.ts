@@ -19,7 +19,7 @@ interface ReportJson {
   cost_per_image_usd: number;
   images_per_hour: number;
   throughput: { images: number; seconds: number };
-  rate_limited: { count: number; wait_ms: number };
+  rate_limited: { count: number; wait_ms: number; held_ms: number | null; paced_ms: number | null };
   retries: number;
   retries_from: string;
   slowest: Array<{ input: string; page?: number; latency_ms: number }>;
@@ -63,7 +63,7 @@ describe('report --json totals', () => {
     });
     expect(made.code, made.stderr).toBe(0);
     const report = JSON.parse(made.stdout) as ReportJson;
-    expect(report.rate_limited).toEqual({ count: 3, wait_ms: 4000 });
+    expect(report.rate_limited).toEqual({ count: 3, wait_ms: 4000, held_ms: null, paced_ms: null }); // no log: not in the records
     expect(report).toMatchObject({ retries: 2, retries_from: 'records' });
     expect(report.cost_usd).toBe(0.3); // not 0.30000000000000004
     expect(report.cost_per_image_usd).toBe(0.1);

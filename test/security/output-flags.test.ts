@@ -155,7 +155,7 @@ describe('report -o', () => {
     const before = await readFile(results);
     const result = await runCli(['report', results, '--out', results], { env });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('error [OUTPUT_CONFLICT]: -o');
+    expect(result.stderr).toContain('error [OUTPUT_CONFLICT]: --out');
     expect((await readFile(results)).equals(before)).toBe(true);
   });
 
