@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, runCli } from '../support/cli.js';
+import { BIN, ROOT, runCli, runCommand } from '../support/cli.js';
 import { corpus, tempDir } from '../support/images.js';
 
 const args = [
@@ -18,6 +18,23 @@ const args = [
   '--cache',
   'off',
 ];
+
+describe('on a terminal (a TTY, through script(1))', () => {
+  it('the progress line is never broken by tesseract: its lines come once, in the summary', async () => {
+    const cwd = await tempDir('visionpipe-noise-tty-');
+    const command = [process.execPath, BIN, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+    const tty = await runCommand('script', ['-qec', command, '/dev/null'], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1' } as Record<string, string>,
+    });
+    expect(tty.code, tty.stdout).toBe(0);
+    const lines = tty.stdout.split(/\r\n|\n|\r/);
+    const noisy = lines.filter((line) => /boxClipToRectangle|Error in |Warning: /.test(line));
+    expect(noisy).toHaveLength(1);
+    expect(noisy[0]).toMatch(/^ {2}tesseract printed \d+ lines? \(captured, not errors of this run\)/);
+    expect(tty.stdout).toMatch(/run [█░]+ 1\/1 \|/); // the progress bar was drawn
+  });
+});
 
 describe('dependency output', () => {
   it('never reaches stdout or stderr, and shows at debug level when asked', async () => {
