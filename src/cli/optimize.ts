@@ -2,7 +2,7 @@
  * `visionpipe optimize`: preprocess images for vision providers and write them to a folder.
  * The command's flags and help; what it does is actions/optimize.ts, loaded when it runs.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { DEFAULT_MAX_INPUT_BYTES } from '../image/input-limits.js';
 import type { OutputFormat } from '../image/options.js';
 import { defaultConcurrency } from '../image/parallelism.js';
@@ -10,6 +10,7 @@ import { PROFILE_NAMES, SIZE_PROFILES } from '../image/profiles.js';
 import { addPageSelectionOptions } from './document-flags.js';
 import { durationOption } from './duration-flag.js';
 import { integer, oneOf, pixelCount, sizeOption } from './parsers.js';
+import { refuseShortFlag } from './short-flags.js';
 
 export interface OptimizeFlags {
   outDir: string;
@@ -51,7 +52,7 @@ export function optimizeCommand(): Command {
       'Orient, crop, resize, flatten and strip images the way vision providers want them, and write them to a folder',
     )
     .argument('<inputs...>', 'files, directories (recursive), globs or http(s) URLs')
-    .requiredOption('-o, --out-dir <dir>', 'folder for the optimized files (relative paths are kept)')
+    .requiredOption('--out-dir <dir>', 'folder for the optimized files (relative paths are kept)')
     .option('--profile <name>', `size profile: ${PROFILE_NAMES.join(', ')}`, 'max2048')
     .option('--max-size <px>', "longest edge in pixels (overrides the profile's)", integer(16, 65_535))
     .option(
@@ -72,12 +73,17 @@ export function optimizeCommand(): Command {
     .option('--background <hex>', 'colour under transparent pixels', '#ffffff')
     .option('-c, --concurrency <n>', 'images processed at once', integer(1, 1024), defaultConcurrency())
     .addOption(sizeOption('--max-input-bytes', 'refuse larger inputs', DEFAULT_MAX_INPUT_BYTES))
-    .option('--max-pixels <n>', 'refuse images with more pixels (e.g. 100MP)', pixelCount, 100_000_000)
+    .addOption(
+      new Option('--max-pixels <n>', 'refuse images with more pixels: 100MP or 100000000')
+        .argParser(pixelCount)
+        .default(100_000_000, '100MP'),
+    )
     .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')
     .addOption(durationOption('--timeout', 'timeout for each URL download', 30_000, 1))
     .option('--json', 'print one JSON summary object instead of the table')
     .option('--no-progress', 'no progress bar or progress lines');
   // PDFs, multi-page TIFFs and HEICs: one file per page, name.p001.jpg … (docs/documents.md).
+  refuseShortFlag(command, '-o', "optimize writes to the folder --out-dir <dir>; -o is run's results file");
   return addPageSelectionOptions(command)
     .addHelpText('after', EXAMPLES)
     .action(async (inputs: string[], flags: OptimizeFlags) => {

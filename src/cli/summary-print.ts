@@ -69,6 +69,7 @@ export function printSummary(
   const waited = summary.rate_limited;
   if (waited.count > 0 || summary.retries > 0 || waited.paced_ms >= 1000 || waited.held_ms >= 1000)
     lines.push(`  ${rateLimitLine(summary)}`);
+  if (summary.dependency_notes) lines.push(`  ${dependencyNotesLine(summary.dependency_notes)}`);
   lines.push(`  results ${context.results}`);
   if (context.formatDir) lines.push(`  formatted outputs in ${context.formatDir}`);
   if (context.combined)
@@ -111,6 +112,15 @@ function headline(
 export function rateLimitLine(summary: Pick<Summary, 'rate_limited' | 'retries'>): string {
   const w = summary.rate_limited;
   return `waiting on rate limit: held ${formatDuration(w.held_ms)} (wall time with a call held) · calls waited ${formatDuration(w.wait_ms + w.paced_ms)} in all (${formatDuration(w.wait_ms)} after 429s, ${formatDuration(w.paced_ms)} paced before first sends) · ${w.count} × refused (429/overloaded) · ${summary.retries} ${summary.retries === 1 ? 'retry' : 'retries'} after errors`;
+}
+
+/**
+ * "tesseract printed 3 lines (captured, not errors of this run): Image too small to scale!!
+ * (Nx N vs min width of N) ×2 · Estimating resolution as N ×1 (VISIONPIPE_DEBUG=ocr shows each)".
+ */
+export function dependencyNotesLine(notes: NonNullable<Summary['dependency_notes']>): string {
+  const kinds = notes.lines.map((line) => `${line.text} ×${line.count}`).join(' · ');
+  return `tesseract printed ${plural(notes.count, 'line')} (captured, not errors of this run): ${kinds} (VISIONPIPE_DEBUG=ocr shows each)`;
 }
 
 /** A rate as printed: "1,234", or "–" when there is none (nothing worked out). */
@@ -169,9 +179,17 @@ export function processedWhat(t: { images: number; pages: number; documents: num
  * Bytes read and sent (runs/volume.ts); the reduction only over the inputs that were sent,
  * and a run that sent nothing says so instead of "-100 %".
  */
-export function bytesLine(summary: Pick<Summary, 'bytes' | 'from_cache' | 'processed'>): string {
+export function bytesLine(
+  summary: Pick<Summary, 'bytes' | 'from_cache' | 'processed'> & {
+    throughput?: Pick<Summary['throughput'], 'images'>;
+  },
+): string {
   const { original, sent, original_sent: base } = summary.bytes;
-  if (original === 0 && sent === 0) return 'bytes: nothing read, 0 B sent';
+  // Images worked out without a record of their bytes (rejected by local triage) were read.
+  if (original === 0 && sent === 0)
+    return (summary.throughput?.images ?? 0) > 0
+      ? 'bytes 0 B sent, nothing went to a provider'
+      : 'bytes: nothing read, 0 B sent';
   if (sent === 0) {
     const why =
       summary.from_cache > 0 && summary.from_cache === summary.processed

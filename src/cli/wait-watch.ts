@@ -17,7 +17,10 @@
  *   held back by the rate limit (waiting to be sent: pacing, the --rpm/--tpm limiter, the
  *   pause after a 429). It is at most the run's wall time.
  * - **calls waited** (`wait_ms` + `paced_ms`): the waits of every call added up; with 8
- *   calls held together for 10 s it is 80 s, so it can exceed the run's wall time.
+ *   calls held together for 10 s it is 80 s, so it can exceed the run's wall time. On the
+ *   line it counts the waits still under way too (the time each waiting call has waited so
+ *   far), so it is never below `held`: while calls sit out a 24 s Retry-After the line
+ *   reads `held 24 s, calls waited 1m36s`, not `calls waited 2 ms` (issue 13).
  *
  * The summary's summed figures come from the records (runs/summary.ts), plus the pacing
  * waits before first sends, which no record holds (`onPaced`); `held` from here (`heldMs`).
@@ -52,6 +55,9 @@ export class WaitWatch {
   /** Since when every call waits and none is sent (undefined: some call is on the wire, or none waits). */
   private allWaitingSince: number | undefined;
   private waitedMs = 0;
+  /** ∫ (calls waiting) dt so far, ms: every call's time waiting, finished waits and open ones. */
+  private waitingIntegralMs = 0;
+  private integralAt: number | undefined;
   /** Wall time with at least one call waiting: closed stretches, and since when the open one runs. */
   private heldMs = 0;
   private heldSince: number | undefined;
@@ -92,8 +98,19 @@ export class WaitWatch {
 
   /** The waits so far (`rate limit: waited 12 s, 31 × 429, 4 retries`), or undefined while there were none worth saying. */
   totals(): string | undefined {
-    if (this.refused === 0 && this.retries === 0 && this.waitedMs < ALL_WAITING_MS) return undefined;
-    return `rate limit: held ${formatDuration(this.held())}, calls waited ${formatDuration(this.waitedMs)} in all, ${this.refused} × 429, ${this.retries} ${this.retries === 1 ? 'retry' : 'retries'}`;
+    if (this.refused === 0 && this.retries === 0 && this.callsWaited() < ALL_WAITING_MS) return undefined;
+    return `rate limit: held ${formatDuration(this.held())}, calls waited ${formatDuration(this.callsWaited())} in all, ${this.refused} × 429, ${this.retries} ${this.retries === 1 ? 'retry' : 'retries'}`;
+  }
+
+  /**
+   * ms every call has waited so far, waits under way included: the waits the flow reported
+   * for calls that left the queue, or the time calls spent waiting as seen here when that
+   * is more (it counts the open waits). At least `held()`.
+   */
+  callsWaited(): number {
+    const now = this.now();
+    const open = this.integralAt === undefined ? 0 : this.waiting * (now - this.integralAt);
+    return Math.max(this.waitedMs, this.waitingIntegralMs + open);
   }
 
   /** Wall-clock ms so far during which at least one call was held by the rate limit. */
@@ -110,6 +127,9 @@ export class WaitWatch {
   }
 
   private moved(event: CallStateEvent): void {
+    const at = this.now();
+    if (this.integralAt !== undefined) this.waitingIntegralMs += this.waiting * (at - this.integralAt);
+    this.integralAt = at;
     const from = event.phase === 'done' ? event.from : event.phase === 'sending' ? 'waiting' : undefined;
     if (from === 'waiting') {
       this.waiting = Math.max(0, this.waiting - 1);

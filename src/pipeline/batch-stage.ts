@@ -313,7 +313,14 @@ export class BatchStage {
     const issues = validateOutput(pattern, result.output);
     if (issues.length > 0) {
       const error = schemaMismatch(pattern, issues, entry.loaded.label);
-      entry.resolve({ kind: 'failed', error, image: entry.image, attempts, paid: { usage, cost } });
+      // Marked not ok, with what came back: the parsed answer and the model's text.
+      entry.resolve({
+        kind: 'failed',
+        error,
+        image: entry.image,
+        attempts,
+        paid: { usage, cost, output: result.output, raw: result.raw },
+      });
       return;
     }
     const cached = cachedResult(

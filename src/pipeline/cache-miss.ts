@@ -121,7 +121,11 @@ async function computeOnMiss(
       : toVisionpipeError(error, loaded.label);
     // Calls made before the failure were paid for, and the image was sent: the error record says so.
     const paid = paidOf(error);
-    if (!signal?.aborted) await options.failures?.remember(key, failure, paid?.image ?? null, loaded.label);
+    if (!signal?.aborted)
+      await options.failures?.remember(key, failure, paid?.image ?? null, loaded.label, {
+        ...(paid?.output === undefined ? {} : { output: paid.output }),
+        ...(paid?.raw === undefined ? {} : { raw: paid.raw }),
+      });
     return {
       kind: 'failed',
       error: failure,

@@ -535,6 +535,10 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
   // Triage passed: an extraction already paid for (by a run with or without triage) stands.
   const kept = config.triage ? await config.reuse?.() : undefined;
   if (kept) {
+    // A cache hit sends nothing: a verdict of the local engine (or one from the verdict cache)
+    // is no provider call, so the record counts no attempt and no bytes sent (runs/volume.ts).
+    // A remote triage model's call is one, and counts.
+    if (config.triage?.provider.id === 'local') attempts = 0;
     return {
       output: kept.output,
       model: kept.model,

@@ -525,7 +525,11 @@ function mergeRecords(
   const issues = validateOutput(context.pattern, merged.output);
   if (issues.length > 0) {
     const error = schemaMismatch(context.pattern, issues, label);
-    return errorRecord({ input: label, ...context.base }, error.toJSON(), common);
+    // Not ok, but what the pages answered, merged, is kept to show what came back.
+    return errorRecord({ input: label, ...context.base }, error.toJSON(), {
+      ...common,
+      output: merged.output,
+    });
   }
   const confidences = read.map(({ record }) => record.confidence).filter((c): c is number => c !== null);
   return {

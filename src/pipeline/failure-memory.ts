@@ -14,9 +14,10 @@ import { asObject, decodeEntry } from '../cache/json-entry.js';
 import type { CacheSetup } from '../cache/open-cache.js';
 import type { EntryMeta, WarningSink } from '../cache/store.js';
 import { type ErrorCode, VisionpipeError } from '../errors.js';
-import { redactSecrets } from '../secrets.js';
+import { redactDeep, redactSecrets } from '../secrets.js';
 import type { Outcome } from './outcome.js';
-import type { RunRecord } from './record.js';
+import { rawOutputText } from './raw-output.js';
+import { EMPTY_USAGE, type RunRecord } from './record.js';
 
 /** The codes that depend on the content key alone and fail the same way every time. */
 export const DETERMINISTIC_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -38,6 +39,13 @@ interface Remembered {
   message: string;
   labelled?: boolean;
   image: RunRecord['image'];
+  /**
+   * What the model answered when it was read but failed the schema: the parsed output
+   * (redacted) and the answer's text (`raw_output`: redacted, cut), so a recalled
+   * failure shows what came back as the first one did. Absent when there was none.
+   */
+  output?: unknown;
+  raw_output?: string;
   /** ms since the epoch when the failure happened. */
   at: number;
 }
@@ -86,7 +94,17 @@ export class FailureMemory {
       `${message} (remembered from ${when}: it fails the same way every time; --retry-failed tries again)`,
       { retryable: false, input: label },
     );
-    return { kind: 'failed', error, image: value.image, attempts: 0, paid: undefined, remembered: true };
+    // Nothing is paid again: the answer kept is handed back with no usage and no cost.
+    const answer =
+      value.output === undefined && value.raw_output === undefined
+        ? undefined
+        : {
+            usage: { ...EMPTY_USAGE },
+            cost: 0,
+            ...(value.output === undefined ? {} : { output: value.output }),
+            ...(value.raw_output === undefined ? {} : { raw: value.raw_output }),
+          };
+    return { kind: 'failed', error, image: value.image, attempts: 0, paid: answer, remembered: true };
   }
 
   /** Stores a deterministic failure for the cache TTL; anything else is left to be tried again. */
@@ -95,14 +113,19 @@ export class FailureMemory {
     error: VisionpipeError,
     image: RunRecord['image'],
     label: string,
+    /** What was answered and parsed before the failure (the record's `output` and `raw_output`). */
+    answer: { output?: unknown; raw?: unknown } = {},
   ): Promise<void> {
     if (!DETERMINISTIC_FAILURES.has(error.code)) return;
     const labelled = error.message.startsWith(`${label}: `);
+    const rawText = rawOutputText(answer.raw);
     const entry: Remembered = {
       code: error.code,
       message: redactSecrets(labelled ? error.message.slice(label.length + 2) : error.message),
       ...(labelled ? { labelled } : {}),
       image,
+      ...(answer.output === undefined || answer.output === null ? {} : { output: redactDeep(answer.output) }),
+      ...(rawText === null ? {} : { raw_output: rawText }),
       at: Date.now(),
     };
     try {

@@ -92,8 +92,13 @@ export interface Headline {
   bytes: { original: number; sent: number; original_sent: number };
   cache: { hits: number; misses: number; dedup: number; near_dup: number };
   attempts: number;
-  /** Calls refused by a rate limit or overload and the time waited after them, ms (the records' `rate_limited`). */
-  rate_limited: { count: number; wait_ms: number };
+  /**
+   * Calls refused by a rate limit or overload and the time waited after them, ms (the
+   * records' `rate_limited`); `held_ms` and `paced_ms` as the run summary defines them
+   * (runs/summary.ts), which no record holds: from the run itself (`run --report`) or its
+   * log (`report --log`), null when neither was given.
+   */
+  rate_limited: { count: number; wait_ms: number; held_ms: number | null; paced_ms: number | null };
   /**
    * Failed calls sent again: the log's retry events (`--log`) when given, else each record's
    * calls beyond its first (`retries_from` says which).
@@ -287,7 +292,10 @@ export class FigureTally {
     }
   }
 
-  figures(events: readonly TimelineEvent[] = []): ReportFigures {
+  figures(
+    events: readonly TimelineEvent[] = [],
+    waits?: { held_ms: number; paced_ms: number },
+  ): ReportFigures {
     const c = this.counts;
     const sorted = Float64Array.from(this.latencies).sort();
     const attempted = c.ok + c.empty + c.low_confidence + c.errors;
@@ -332,7 +340,12 @@ export class FigureTally {
         bytes: volume.bytes,
         cache: { ...this.cache },
         attempts: c.attempts,
-        rate_limited: { count: this.rateLimited.count, wait_ms: Math.round(this.rateLimited.wait_ms) },
+        rate_limited: {
+          count: this.rateLimited.count,
+          wait_ms: Math.round(this.rateLimited.wait_ms),
+          held_ms: waits ? Math.round(waits.held_ms) : null,
+          paced_ms: waits ? Math.round(waits.paced_ms) : null,
+        },
         retries: events.length > 0 ? retries : this.retriesFromRecords,
         retries_from: events.length > 0 ? 'events' : 'records',
       },

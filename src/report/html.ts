@@ -216,7 +216,9 @@ function bytesNote(h: ReportFigures['headline']): string {
   const { original, sent, original_sent: base } = h.bytes;
   if (sent === 0)
     return original === 0
-      ? 'nothing read'
+      ? h.throughput.images > 0
+        ? 'nothing sent to a provider'
+        : 'nothing read'
       : `${formatBytes(original)} read, nothing sent${h.from_cache > 0 && h.throughput.images === 0 ? ': all from cache' : ''}`;
   const change = base > 0 ? Math.round((sent / base - 1) * 100) : 0;
   return `from ${formatBytes(base)} original (${change >= 0 ? '+' : '-'}${Math.abs(change)} %)${
@@ -293,6 +295,27 @@ export function renderReport(figures: ReportFigures, context: ReportContext): st
       : []),
     figure('bytes_read', 'bytes read', h.bytes.original, formatBytes(h.bytes.original), 'each input once'),
     figure('bytes_sent', 'bytes sent', h.bytes.sent, formatBytes(h.bytes.sent), bytesNote(h)),
+    // The run summary's rate-limit figures (runs/summary.ts): held and paced come from the run or its log.
+    figure(
+      'held_ms',
+      'held by the rate limit',
+      h.rate_limited.held_ms ?? 0,
+      h.rate_limited.held_ms === null ? '–' : formatMs(h.rate_limited.held_ms),
+      h.rate_limited.held_ms === null
+        ? "not in the records: report --log <the run's --log-file>"
+        : 'wall time with a call held',
+    ),
+    figure(
+      'calls_waited_ms',
+      'calls waited',
+      h.rate_limited.wait_ms + (h.rate_limited.paced_ms ?? 0),
+      formatMs(h.rate_limited.wait_ms + (h.rate_limited.paced_ms ?? 0)),
+      `${formatMs(h.rate_limited.wait_ms)} after ${h.rate_limited.count} × 429 · ${
+        h.rate_limited.paced_ms === null
+          ? 'paced: not in the records'
+          : `${formatMs(h.rate_limited.paced_ms)} paced`
+      } · summed over calls`,
+    ),
   ].join('');
   const hasErrors = Object.keys(figures.errorsByCode).length > 0;
   const hasCost = figures.groups.some((g) => g.cost_usd > 0);

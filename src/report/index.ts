@@ -24,6 +24,8 @@ export interface ReportOptions {
   title?: string;
   /** Told about what the report skipped (a torn last line). */
   warn?: (message: string) => void;
+  /** The run's held and paced waits, ms (the summary's `rate_limited`): no record holds them. */
+  waits?: { held_ms: number; paced_ms: number };
 }
 
 /**
@@ -35,6 +37,7 @@ export async function reportFigures(
   results: string,
   events: readonly TimelineEvent[] = [],
   warn: (message: string) => void = () => {},
+  waits?: { held_ms: number; paced_ms: number },
 ): Promise<ReportFigures> {
   const tally = new FigureTally();
   let tornLines = 0;
@@ -53,12 +56,12 @@ export async function reportFigures(
       `${results}: no result records${tornLines ? ' (only a torn line)' : ''}: nothing to report`,
       { input: results },
     );
-  return { ...tally.figures(events), tornLines };
+  return { ...tally.figures(events, waits), tornLines };
 }
 
 /** Writes the report; returns its figures (the numbers it shows). */
 export async function writeReport(options: ReportOptions): Promise<ReportFigures> {
-  const figures = await reportFigures(options.results, options.events, options.warn);
+  const figures = await reportFigures(options.results, options.events, options.warn, options.waits);
   const listed = [...figures.slowest, ...figures.mostExpensive, ...figures.failed].map((r) => r.input);
   const html = renderReport(figures, {
     title:

@@ -1,5 +1,5 @@
 /**
- * Checks where an HTML report will be written (`run --report FILE`, `report -o FILE`)
+ * Checks where an HTML report will be written (`run --report FILE`, `report --out FILE`)
  * before any work starts, so a run does not pay for its images and then fail at the end.
  */
 import { constants } from 'node:fs';

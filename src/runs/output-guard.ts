@@ -1,6 +1,6 @@
 /**
  * Every file a command writes (`run -o`, `--failures`, `--combine`, `--report`, `--log-file`;
- * `report -o`) is checked here, by one function, before anything is opened for writing:
+ * `report --out`) is checked here, by one function, before anything is opened for writing:
  *
  * - it may not be the pattern, the routes file, the list file, the config file, the results
  *   file `report` reads, an input named on the command line, or another output of the same

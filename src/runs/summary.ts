@@ -116,6 +116,12 @@ export interface Summary {
   rate_limited: { count: number; wait_ms: number; paced_ms: number; held_ms: number };
   /** Failed calls sent again (errors, not rate-limit refusals), as the flow published them. */
   retries: number;
+  /**
+   * What a dependency printed during the run (tesseract: `Image too small to scale`,
+   * `Estimating resolution as 157`…), captured so it never writes into the progress line:
+   * how many lines, and each distinct line once with its count (at most 5). Absent when none.
+   */
+  dependency_notes?: { count: number; lines: Array<{ text: string; count: number }> };
   alerts: string[];
 }
 
@@ -165,6 +171,13 @@ export class RunSummary {
   private retries = 0;
   private pacedMs = 0;
   private heldMs = 0;
+
+  private dependencyNotes: Summary['dependency_notes'];
+
+  /** Sets what dependencies printed during the run (cli/dependency-notes.ts). */
+  setDependencyNotes(notes: Summary['dependency_notes']): void {
+    this.dependencyNotes = notes;
+  }
 
   /** Sets the wall-clock ms during which at least one call was held by the rate limit (cli/wait-watch.ts). */
   setHeld(ms: number): void {
@@ -302,6 +315,9 @@ export class RunSummary {
         held_ms: Math.round(this.heldMs),
       },
       retries: this.retries,
+      ...(this.dependencyNotes && this.dependencyNotes.count > 0
+        ? { dependency_notes: this.dependencyNotes }
+        : {}),
       alerts,
     };
   }

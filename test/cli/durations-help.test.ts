@@ -8,6 +8,7 @@ import type { Command, Option } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { DURATION_FORMS } from '../../src/cli/duration-flag.js';
 import { buildProgram } from '../../src/cli/program.js';
+import { SHORT_FLAG_MEANINGS } from '../../src/cli/short-flags.js';
 import { parseDuration } from '../../src/config/durations.js';
 import { runCli } from '../support/cli.js';
 
@@ -49,18 +50,24 @@ describe('duration flags', () => {
 });
 
 describe('short flags', () => {
-  it('mean the same thing in every command: -p the pattern, -o where the output goes', () => {
+  it('mean the same thing in every command: -p the pattern, -o the results file (run --out) only', () => {
     const meaning = new Map<string, Set<string>>();
-    for (const { option } of options) {
+    const where = new Map<string, Set<string>>();
+    for (const { where: command, option } of options) {
       if (!option.short || option.short === '-h' || option.short === '-v') continue;
-      const longs = meaning.get(option.short) ?? new Set<string>();
-      longs.add(option.long ?? '');
-      meaning.set(option.short, longs);
+      meaning.set(option.short, (meaning.get(option.short) ?? new Set<string>()).add(option.long ?? ''));
+      where.set(option.short, (where.get(option.short) ?? new Set<string>()).add(command));
     }
     expect([...(meaning.get('-p') ?? [])]).toEqual(['--pattern']);
-    expect([...(meaning.get('-o') ?? [])].sort()).toEqual(['--out', '--out-dir']);
-    for (const [short, longs] of meaning)
-      if (short !== '-o') expect([...longs], `${short} means one thing`).toHaveLength(1);
+    expect([...(meaning.get('-o') ?? [])]).toEqual(['--out']);
+    expect([...(where.get('-o') ?? [])]).toEqual(['visionpipe run']);
+    for (const [short, longs] of meaning) {
+      expect([...longs], `${short} means one thing`).toHaveLength(1);
+      expect(
+        SHORT_FLAG_MEANINGS[short] ?? [...longs][0],
+        `${short} is the meaning short-flags.ts names`,
+      ).toBe([...longs][0]);
+    }
   });
 });
 

@@ -67,8 +67,41 @@ describe('error records keep what helps to debug them', () => {
     expect(record?.raw_output).not.toContain('choices');
 
     // report over these records: the summary's split, no images/hour over nothing worked out.
-    const report = await runCli(['report', 'mismatch.jsonl', '-o', 'r.html'], { cwd: work });
+    const report = await runCli(['report', 'mismatch.jsonl', '--out', 'r.html'], { cwd: work });
     expect(report.code, report.stderr).toBe(0);
     expect(report.stdout).toMatch(/ok 0 · empty 0 \(all fields null\) · low confidence 0 · errors 1/);
+  }, 240_000);
+
+  it("SCHEMA_MISMATCH with wrong types: the parsed answer is the record's output, not ok, also when recalled on a rerun", async () => {
+    await server.close();
+    server = await startCompatibleServer('{"vendor_name": 42, "total": "lots"}');
+    const run = () =>
+      runOpenAiCompatible('mismatch.jpg', {
+        pattern,
+        baseUrl: server.baseUrl,
+        out: path.join(work, 'typed.jsonl'),
+        extra: ['--no-progress', '--json', '--fresh', '--state-dir', path.join(work, 'typed-state')],
+        cwd: work,
+      });
+    for (const [pass, cache] of [
+      ['first', 'miss'],
+      ['rerun (remembered failure, nothing paid)', 'hit'],
+    ] as const) {
+      const result = await run();
+      expect(result.code, result.stderr).toBe(0);
+      const [record] = await readRecords(path.join(work, 'typed.jsonl'));
+      expect(record, pass).toMatchObject({
+        status: 'error',
+        error: { code: 'SCHEMA_MISMATCH' },
+        cache,
+        output: { vendor_name: 42, total: 'lots' },
+        raw_output: '{"vendor_name": 42, "total": "lots"}',
+        quality: null,
+      });
+      if (cache === 'hit') expect(record?.cost_usd, pass).toBe(0);
+      const summary = JSON.parse(result.stdout) as { ok: number; errors: number };
+      expect(summary, pass).toMatchObject({ ok: 0, errors: 1 });
+    }
+    expect(server.calls.length).toBe(1);
   }, 240_000);
 });

@@ -87,7 +87,7 @@ describe('visionpipe optimize', () => {
       'optimize',
       path.join(batch, 'inventory2.jpg'),
       path.join(batch, 'zero.jpg'),
-      '-o',
+      '--out-dir',
       out,
     ]);
     expect(result.code).toBe(1);
@@ -98,12 +98,27 @@ describe('visionpipe optimize', () => {
     expect(result.stderr).toMatch(/optimize: 2\/2 \(100%\)/); // plain progress when not a TTY
   });
 
+  it('prints a rate over the images optimized only: none when nothing was (issue 13)', async () => {
+    const out = await tempDir('visionpipe-out-');
+    const one = await runCli(['optimize', path.join(batch, 'inventory2.jpg'), '--out-dir', out]);
+    expect(one.stdout).toMatch(/ in [\d.ms ]+ \([\d.,]+ images\/s\)\n/);
+    const missing = await runCli([
+      'optimize',
+      path.join(batch, 'nothere-1.jpg'),
+      path.join(batch, 'zero.jpg'),
+      '--out-dir',
+      out,
+    ]);
+    expect(missing.stdout).toMatch(/2 files: 0 ok, 2 failed/);
+    expect(missing.stdout).not.toMatch(/images\/s/);
+  });
+
   it('exits 0 when every input succeeds and honours profile, format and quality', async () => {
     const out = await tempDir('visionpipe-out-');
     const result = await runCli([
       'optimize',
       corpus('inventory4.jpg'),
-      '-o',
+      '--out-dir',
       out,
       '--profile',
       'openai-high',
@@ -125,7 +140,7 @@ describe('visionpipe optimize', () => {
     await copyFile(corpus('resume4.png'), path.join(dir, 'plate.png'));
     const out = await tempDir('visionpipe-out-');
     for (let run = 0; run < 2; run++) {
-      const result = await runCli(['optimize', dir, '-o', out, '--json']);
+      const result = await runCli(['optimize', dir, '--out-dir', out, '--json']);
       expect(result.code).toBe(0);
       // The list of what visionpipe wrote (.visionpipe-outputs.jsonl) lives beside the outputs.
       expect((await readdir(out)).filter((n) => !n.startsWith('.')).sort()).toEqual([
@@ -140,7 +155,7 @@ describe('visionpipe optimize', () => {
     const input = path.join(out, 'keep.jpg');
     await copyFile(corpus('inventory1.jpg'), input);
     const before = await readFile(input);
-    const result = await runCli(['optimize', input, '-o', out, '--json']);
+    const result = await runCli(['optimize', input, '--out-dir', out, '--json']);
     const summary = JSON.parse(result.stdout) as Summary;
     expect(result.code).toBe(1);
     expect(summary.files[0]!.error?.code).toBe('OUTPUT_CONFLICT');
@@ -152,7 +167,7 @@ describe('visionpipe optimize', () => {
     await copyFile(corpus('car-plate2.jpg'), path.join(dir, 'a.jpg'));
     const out = path.join(dir, 'optimized');
     for (let run = 0; run < 2; run++) {
-      const result = await runCli(['optimize', dir, '-o', out, '--json']);
+      const result = await runCli(['optimize', dir, '--out-dir', out, '--json']);
       expect((JSON.parse(result.stdout) as Summary).files).toHaveLength(1);
     }
   });
@@ -166,9 +181,11 @@ describe('visionpipe optimize', () => {
     try {
       const out = await tempDir('visionpipe-out-');
       const url = `${server.url}/cars/plate%201.jpg`;
-      const refused = JSON.parse((await runCli(['optimize', url, '-o', out, '--json'])).stdout) as Summary;
+      const refused = JSON.parse(
+        (await runCli(['optimize', url, '--out-dir', out, '--json'])).stdout,
+      ) as Summary;
       expect(refused.files[0]!.error?.code).toBe('URL_BLOCKED');
-      const allowed = await runCli(['optimize', url, '-o', out, '--json', '--allow-private-urls']);
+      const allowed = await runCli(['optimize', url, '--out-dir', out, '--json', '--allow-private-urls']);
       expect(allowed.code).toBe(0);
       const output = (JSON.parse(allowed.stdout) as Summary).files[0]!.output!;
       expect(path.relative(out, output)).toBe(path.join(`127.0.0.1_${server.port}`, 'cars', 'plate_1.jpg'));
@@ -179,16 +196,16 @@ describe('visionpipe optimize', () => {
 
   it('exits 2 on usage errors, naming the flag', async () => {
     const out = await tempDir('visionpipe-out-');
-    const quality = await runCli(['optimize', batch, '-o', out, '--quality', '500']);
+    const quality = await runCli(['optimize', batch, '--out-dir', out, '--quality', '500']);
     expect(quality.code).toBe(2);
     expect(quality.stderr).toContain('--quality');
-    const profile = await runCli(['optimize', batch, '-o', out, '--profile', 'huge']);
+    const profile = await runCli(['optimize', batch, '--out-dir', out, '--profile', 'huge']);
     expect(profile.code).toBe(2);
     expect(profile.stderr).toContain('profile');
-    const crop = await runCli(['optimize', batch, '-o', out, '--crop', '1,2']);
+    const crop = await runCli(['optimize', batch, '--out-dir', out, '--crop', '1,2']);
     expect(crop.code).toBe(2);
     expect(crop.stderr).toContain('crop');
-    const same = await runCli(['optimize', batch, '-o', batch]);
+    const same = await runCli(['optimize', batch, '--out-dir', batch]);
     expect(same.code).toBe(2);
     expect(same.stderr).toContain('--out-dir');
     const missing = await runCli(['optimize', batch]);
@@ -212,5 +229,9 @@ describe('visionpipe optimize', () => {
       expect(help.stdout).toContain(flag);
     }
     expect(help.stdout).toContain('Examples:');
+    // The example form and the default's form agree (was "(e.g. 100MP)" beside "100000000").
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(
+      '--max-pixels <n> refuse images with more pixels: 100MP or 100000000 (default: 100MP)',
+    );
   });
 });

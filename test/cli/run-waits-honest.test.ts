@@ -90,6 +90,46 @@ describe('--max-retry-wait against a server that always answers 429 + Retry-Afte
   });
 });
 
+/** ms of a duration as formatDuration prints it: `2 ms`, `1.5 s`, `1m02s`. */
+function ms(text: string): number {
+  const m = /^(?:(\d+) ms|([\d.]+) s|(\d+)m(\d+)s)$/.exec(text.trim());
+  if (!m) throw new Error(`not a printed duration: ${text}`);
+  if (m[1]) return Number(m[1]);
+  if (m[2]) return Number(m[2]) * 1000;
+  return (Number(m[3]) * 60 + Number(m[4])) * 1000;
+}
+
+describe('held and calls waited during a Retry-After hold', () => {
+  it('never contradict: every line and the summary show calls waited at least as long as held', async () => {
+    // The first call of each image is refused for 3 s; the second is answered.
+    server = await startCompatibleServer((_call, n) =>
+      n <= 2 ? { status: 429, headers: { 'retry-after': '3' } } : ANSWER,
+    );
+    const out = path.join(work, 'hold.jsonl');
+    const result = await runOpenAiCompatible([path.join(images, 'r-0.jpg'), path.join(images, 'r-1.jpg')], {
+      pattern,
+      baseUrl: server.baseUrl,
+      out,
+      extra: ['--cache', 'off', '--concurrency', '2', '--fresh'],
+      cwd: work,
+      env: { VISIONPIPE_PROGRESS_INTERVAL_MS: '200' },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const lines = [...result.stderr.matchAll(/rate limit: held ([^,]+), calls waited ([^,]+) in all/g)];
+    // Lines printed while the calls were still held (held past a second), not only after.
+    expect(
+      lines.some(([, held]) => ms(held!) >= 1000),
+      result.stderr,
+    ).toBe(true);
+    for (const [line, held, waited] of lines) expect(ms(waited!), line).toBeGreaterThanOrEqual(ms(held!));
+    const summary = /held ([^(]+) \(wall time with a call held\) · calls waited ([^(]+) in all/.exec(
+      result.stdout,
+    );
+    expect(summary, result.stdout).not.toBeNull();
+    expect(ms(summary![2]!)).toBeGreaterThanOrEqual(ms(summary![1]!));
+  }, 120_000);
+});
+
 describe('pacing before the first send (--rpm)', () => {
   it('is on the progress line while every call waits, and in the summary', async () => {
     server = await startCompatibleServer(ANSWER);

@@ -92,6 +92,7 @@ describe('Ctrl-C twice with images in flight', () => {
     };
     expect(summary).toMatchObject({
       total: NAMES.length,
+      inputs: NAMES.length, // a stopped run's --json counts its inputs too
       ok: 1,
       errors: 0,
       aborted: NAMES.length - 1,

@@ -50,7 +50,7 @@ async function run(name: string, extra: string[], pattern = RECEIPT_PATTERN) {
   expect(result.code, result.stderr).toBe(0);
   const records = await readRecords(out);
   const byName = (file: string) => records.find((r) => r.input.endsWith(path.basename(file)))!;
-  return { records, byName };
+  return { records, byName, stdout: result.stdout };
 }
 
 describe('--triage and the result cache', () => {
@@ -64,7 +64,13 @@ describe('--triage and the result cache', () => {
     const triaged = await run('triaged', ['--triage', 'local']);
     expect(modelCalls()).toBe(2);
     const receipt = triaged.byName(RECEIPT);
-    expect(receipt).toMatchObject({ status: 'ok', cache: 'hit', cost_usd: 0 });
+    // A cache hit makes no call: the local triage verdict counts no attempt, no byte is sent.
+    expect(receipt).toMatchObject({ status: 'ok', cache: 'hit', cost_usd: 0, attempts: 0 });
+    expect(triaged.stdout).toMatch(/^2 inputs: 1 image processed .* · 1 from cache /m);
+    expect(triaged.stdout).toMatch(
+      /^ {2}bytes .*0 B sent, nothing went to a provider|^ {2}bytes [\d.]+ kB read · 0 B sent/m,
+    );
+    expect(triaged.stdout).not.toMatch(/nothing read/);
     expect(receipt.output).toEqual(first.byName(RECEIPT).output);
     expect(receipt.cascade.triage).toMatchObject({ relevant: true, provider: 'local' });
     const photo = triaged.byName(PHOTO);

@@ -79,11 +79,11 @@ describe('an all-blank PDF: estimate, run and report agree that nothing is sent'
     expect(byInput['invoice.pdf']).toMatchObject({ status: 'ok', pages: 2, pages_sent: 1, blank_pages: [2] });
 
     // report --json: the run summary's page totals, same definitions; and the text line.
-    const report = await runCli(['report', 'out.jsonl', '-o', 'report.html', '--json'], { cwd: work });
+    const report = await runCli(['report', 'out.jsonl', '--out', 'report.html', '--json'], { cwd: work });
     expect(report.code, report.stderr).toBe(0);
     const figures = JSON.parse(report.stdout) as { pages: unknown };
     expect(figures.pages).toEqual({ documents: 2, read: 1, blank: 3, skipped: 0 });
-    const text = await runCli(['report', 'out.jsonl', '-o', 'report.html'], { cwd: work });
+    const text = await runCli(['report', 'out.jsonl', '--out', 'report.html'], { cwd: work });
     expect(text.stdout).toMatch(/pages 1 read · 3 blank \(not sent\) · 0 skipped, in 2 documents/);
   }, 240_000);
 });

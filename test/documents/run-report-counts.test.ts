@@ -54,9 +54,9 @@ interface ReportJson {
 
 async function report(results: string): Promise<{ json: ReportJson; line: string }> {
   const html = `${results}.html`;
-  const json = await runCli(['report', results, '-o', html, '--json', '--overwrite'], { cwd: work });
+  const json = await runCli(['report', results, '--out', html, '--json', '--overwrite'], { cwd: work });
   expect(json.code, json.stderr).toBe(0);
-  const text = await runCli(['report', results, '-o', html, '--overwrite'], { cwd: work });
+  const text = await runCli(['report', results, '--out', html, '--overwrite'], { cwd: work });
   expect(text.code, text.stderr).toBe(0);
   return { json: JSON.parse(json.stdout) as ReportJson, line: text.stdout };
 }

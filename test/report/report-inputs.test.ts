@@ -41,7 +41,7 @@ describe('visionpipe report inputs', () => {
   it('refuses a folder by name (INVALID_INPUT, exit 2), never an internal error', async () => {
     const folder = path.join(work, 'results-folder');
     await mkdir(folder);
-    const made = await runCli(['report', folder, '-o', path.join(work, 'folder.html')], { cwd: work });
+    const made = await runCli(['report', folder, '--out', path.join(work, 'folder.html')], { cwd: work });
     expect(made.code, made.stderr).toBe(2);
     expect(made.stderr).toMatch(/error \[INVALID_INPUT\]: .*results-folder: is a folder/);
     expect(made.stderr).not.toMatch(/INTERNAL/);
@@ -59,7 +59,7 @@ describe('visionpipe report inputs', () => {
     expect(figures.headline.images).toBe(3);
     expect(figures.failed.map((r) => r.input)).toEqual(['c.jpg']);
     const out = path.join(work, 'old.html');
-    const made = await runCli(['report', file, '-o', out], { cwd: work });
+    const made = await runCli(['report', file, '--out', out], { cwd: work });
     expect(made.code, made.stderr).toBe(0);
     expect(await readFile(out, 'utf8')).toContain(UNNAMED_PATTERN);
   });

@@ -19,7 +19,7 @@ interface ReportJson {
   cost_per_image_usd: number;
   images_per_hour: number;
   throughput: { images: number; seconds: number };
-  rate_limited: { count: number; wait_ms: number };
+  rate_limited: { count: number; wait_ms: number; held_ms: number | null; paced_ms: number | null };
   retries: number;
   retries_from: string;
   slowest: Array<{ input: string; page?: number; latency_ms: number }>;
@@ -58,12 +58,12 @@ describe('report --json totals', () => {
     ];
     const results = path.join(work, 'results.jsonl');
     await writeFile(results, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
-    const made = await runCli(['report', results, '-o', path.join(work, 'report.html'), '--json'], {
+    const made = await runCli(['report', results, '--out', path.join(work, 'report.html'), '--json'], {
       cwd: work,
     });
     expect(made.code, made.stderr).toBe(0);
     const report = JSON.parse(made.stdout) as ReportJson;
-    expect(report.rate_limited).toEqual({ count: 3, wait_ms: 4000 });
+    expect(report.rate_limited).toEqual({ count: 3, wait_ms: 4000, held_ms: null, paced_ms: null }); // no log: not in the records
     expect(report).toMatchObject({ retries: 2, retries_from: 'records' });
     expect(report.cost_usd).toBe(0.3); // not 0.30000000000000004
     expect(report.cost_per_image_usd).toBe(0.1);
@@ -91,7 +91,7 @@ describe('report --json totals', () => {
     );
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as Summary;
-    const made = await runCli(['report', 'results.jsonl', '-o', 'report.html', '--json'], { cwd: work });
+    const made = await runCli(['report', 'results.jsonl', '--out', 'report.html', '--json'], { cwd: work });
     const report = JSON.parse(made.stdout) as ReportJson;
     expect(report.throughput.images).toBe(summary.throughput.images);
     // Same definition; the run's clock and the records' finished_at differ by a few ms.
@@ -103,7 +103,7 @@ describe('report --json totals', () => {
     const work = await tempDir('visionpipe-report-');
     const results = path.join(work, 'results.jsonl');
     await writeFile(results, `${JSON.stringify(record('a.jpg', Date.now(), 1000))}\n`);
-    const made = await runCli(['report', results, '-o', path.join(work, 'report.html')], { cwd: work });
+    const made = await runCli(['report', results, '--out', path.join(work, 'report.html')], { cwd: work });
     expect(made.code, made.stderr).toBe(0);
     const html = await readFile(path.join(work, 'report.html'), 'utf8');
     expect(html).toContain('<title>visionpipe run report — 1 image</title>');

@@ -92,7 +92,7 @@ describe('visionpipe report', () => {
 
   it('writes one self-contained file whose figures and charts match the JSONL, in real Chromium', async () => {
     const out = path.join(work, 'report.html');
-    const made = await runCli(['report', results, '-o', out], { cwd: work });
+    const made = await runCli(['report', results, '--out', out], { cwd: work });
     expect(made.stderr).toBe('');
     expect(made.code).toBe(0);
     const html = await readFile(out, 'utf8');
@@ -207,7 +207,7 @@ describe('visionpipe report', () => {
       { cwd: work, env: { OPENAI_API_KEY: 'sk-sim-report' } },
     );
     expect(run.code).toBe(0);
-    const fromLog = await runCli(['report', 'again.jsonl', '-o', 'from-log.html', '--log', 'again.log'], {
+    const fromLog = await runCli(['report', 'again.jsonl', '--out', 'from-log.html', '--log', 'again.log'], {
       cwd: work,
     });
     expect(fromLog.code).toBe(0);
@@ -231,7 +231,7 @@ describe('visionpipe report', () => {
   it('names the file and line of a record that is not one', async () => {
     const bad = path.join(work, 'bad.jsonl');
     await writeFile(bad, `${JSON.stringify(records[0])}\n{"input": "x.jpg", "status": "maybe"}\n`);
-    const made = await runCli(['report', bad, '-o', path.join(work, 'bad.html')], { cwd: work });
+    const made = await runCli(['report', bad, '--out', path.join(work, 'bad.html')], { cwd: work });
     expect(made.code).toBe(2);
     expect(made.stderr).toMatch(/bad\.jsonl:2: not a result record/);
   });
@@ -244,7 +244,7 @@ describe('visionpipe report', () => {
       const file = path.join(work, name);
       await writeFile(file, text);
       const out = path.join(work, `${name}.html`);
-      const made = await runCli(['report', file, '-o', out], { cwd: work });
+      const made = await runCli(['report', file, '--out', out], { cwd: work });
       expect(made.code, name).toBe(2);
       expect(made.stderr, name).toMatch(
         new RegExp(`error \\[INVALID_INPUT\\]: .*${name}: no result records`),
@@ -260,7 +260,7 @@ describe('visionpipe report', () => {
     // A run killed mid-write: the last line stops halfway, without its newline.
     await writeFile(torn, `${lines.join('\n')}\n${lines[0]!.slice(0, 40)}`);
     const out = path.join(work, 'torn.html');
-    const made = await runCli(['report', torn, '-o', out, '--json'], { cwd: work });
+    const made = await runCli(['report', torn, '--out', out, '--json'], { cwd: work });
     expect(made.code, made.stderr).toBe(0);
     expect(made.stderr).toMatch(new RegExp(`torn\\.jsonl:${records.length + 1}: the last line is cut short`));
     expect((JSON.parse(made.stdout) as { images: number }).images).toBe(records.length);
@@ -277,7 +277,7 @@ describe('visionpipe report', () => {
 
     const middle = path.join(work, 'middle.jsonl');
     await writeFile(middle, `${lines[0]}\n${lines[1]!.slice(0, 40)}\n${lines[2]}\n`);
-    const refused = await runCli(['report', middle, '-o', path.join(work, 'middle.html')], { cwd: work });
+    const refused = await runCli(['report', middle, '--out', path.join(work, 'middle.html')], { cwd: work });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/middle\.jsonl:2: not JSON/);
   }, 120_000);

@@ -139,7 +139,7 @@ describe('a server that echoes the key', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(seen.size).toBe(SCENARIOS.length); // every scenario was answered
     const report = await runCli(
-      ['report', path.join(out, 'r.jsonl'), '-o', path.join(out, 'report2.html'), '--json'],
+      ['report', path.join(out, 'r.jsonl'), '--out', path.join(out, 'report2.html'), '--json'],
       {
         env,
       },

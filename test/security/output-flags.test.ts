@@ -153,9 +153,9 @@ describe('report -o', () => {
   it('refuses the results file it reads, which is left intact', async () => {
     const results = path.join(dir, 'out', 'r.jsonl');
     const before = await readFile(results);
-    const result = await runCli(['report', results, '-o', results], { env });
+    const result = await runCli(['report', results, '--out', results], { env });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('error [OUTPUT_CONFLICT]: -o');
+    expect(result.stderr).toContain('error [OUTPUT_CONFLICT]: --out');
     expect((await readFile(results)).equals(before)).toBe(true);
   });
 
@@ -163,13 +163,13 @@ describe('report -o', () => {
     const results = path.join(dir, 'out', 'r.jsonl');
     const html = path.join(dir, 'out', 'page.html');
     await writeFile(html, '<p>my page</p>\n');
-    const refused = await runCli(['report', results, '-o', html], { env });
+    const refused = await runCli(['report', results, '--out', html], { env });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('is not a visionpipe report');
     expect(await readFile(html, 'utf8')).toBe('<p>my page</p>\n');
-    const forced = await runCli(['report', results, '-o', html, '--overwrite'], { env });
+    const forced = await runCli(['report', results, '--out', html, '--overwrite'], { env });
     expect(forced.code, forced.stderr).toBe(0);
-    const again = await runCli(['report', results, '-o', html], { env });
+    const again = await runCli(['report', results, '--out', html], { env });
     expect(again.code, again.stderr).toBe(0);
   });
 });

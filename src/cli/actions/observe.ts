@@ -199,6 +199,7 @@ export async function startRunObservers(
           results: context.results,
           out: flags.report,
           events: timeline,
+          waits: { held_ms: summary.rate_limited.held_ms, paced_ms: summary.rate_limited.paced_ms },
           config: { visionpipe: packageVersion(), ...context.config },
           warn: (message) => progress.log(`warning: ${message}`),
         });

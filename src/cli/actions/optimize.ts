@@ -104,9 +104,17 @@ export async function runOptimize(inputs: string[], flags: OptimizeFlags): Promi
     const done = totals.ok + totals.errors;
     out.write(
       `\n${plural(done, 'file')}: ${totals.ok} ok, ${totals.errors} failed${byCode ? ` (${byCode})` : ''}\n` +
-        `${formatBytes(totals.beforeBytes)} → ${formatBytes(totals.afterBytes)} (${totals.reductionPct >= 0 ? '-' : '+'}${Math.abs(totals.reductionPct)}%) in ${formatDuration(elapsed)} (${formatRate(done / (elapsed / 1000))} images/s)\n`,
+        `${formatBytes(totals.beforeBytes)} → ${formatBytes(totals.afterBytes)} (${totals.reductionPct >= 0 ? '-' : '+'}${Math.abs(totals.reductionPct)}%) in ${formatDuration(elapsed)} ${rate(totals.ok, elapsed)}\n`,
     );
     if (interrupt.stop.aborted) out.write('Stopped early: inputs not started were skipped.\n');
   }
   return totals.errors > 0 ? 1 : 0;
+}
+
+/**
+ * ` (N images/s)` over the images optimized in `elapsedMs` ms, or nothing when none was:
+ * failed and missing inputs are not images processed, so no rate is made of them.
+ */
+function rate(optimized: number, elapsedMs: number): string {
+  return optimized > 0 && elapsedMs > 0 ? ` (${formatRate(optimized / (elapsedMs / 1000))} images/s)` : '';
 }

@@ -1,13 +1,15 @@
 /** `visionpipe report`: reads the results (and the log), writes the HTML, prints one line. */
 import { readFileSync } from 'node:fs';
+import { runWaitsFromLog } from '../../metrics/log-run-waits.js';
 import { timelineFromLog } from '../../metrics/log-timeline.js';
 import type { Headline } from '../../report/figures.js';
 import { formatUsd } from '../../report/html.js';
 import { writeReport } from '../../report/index.js';
 import { checkOutputTargets } from '../../runs/output-guard.js';
 import { formatSuccessRate } from '../../runs/summary.js';
+import { formatDuration } from '../format.js';
 import type { ReportFlags } from '../report.js';
-import { pagesLine, perHourText, processedWhat } from '../summary-print.js';
+import { pagesLine, perHourText, processedWhat, rateLimitLine } from '../summary-print.js';
 
 /**
  * The counts of `report`'s text line, split as the run summary splits them: "47 records, 12
@@ -34,6 +36,29 @@ export function reportLine(h: Headline): string {
   ].join(' · ');
 }
 
+/**
+ * The run summary's rate-limit line over the records (summary-print.ts rateLimitLine), when
+ * there was any wait or refusal; held and paced come from the run (`--log`), else the line
+ * says where to find them.
+ */
+export function waitsLine(h: Headline): string | undefined {
+  const w = h.rate_limited;
+  const known = w.held_ms !== null && w.paced_ms !== null;
+  if (w.count === 0 && h.retries === 0 && (w.held_ms ?? 0) < 1000 && (w.paced_ms ?? 0) < 1000)
+    return undefined;
+  if (known)
+    return rateLimitLine({
+      rate_limited: {
+        count: w.count,
+        wait_ms: w.wait_ms,
+        held_ms: w.held_ms ?? 0,
+        paced_ms: w.paced_ms ?? 0,
+      },
+      retries: h.retries,
+    });
+  return `waiting on rate limit: ${formatDuration(w.wait_ms)} after 429s (summed over calls) · ${w.count} × refused (429/overloaded) · held and paced time: not in the records, add --log <the run's --log-file>`;
+}
+
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
     version: string;
@@ -44,16 +69,18 @@ function packageVersion(): string {
 export async function reportAction(results: string, flags: ReportFlags): Promise<void> {
   // Never over the results or log it reads, nor over a file that is not a report, unless --overwrite.
   await checkOutputTargets({
-    outputs: [{ flag: '-o', option: 'out', file: flags.out, kind: 'report' }],
+    outputs: [{ flag: '--out', option: 'out', file: flags.out, kind: 'report' }],
     reads: { results, log: flags.log },
     inputs: [],
     overwrite: flags.overwrite ?? false,
   });
   const events = flags.log ? await timelineFromLog(flags.log) : [];
+  const waits = flags.log ? await runWaitsFromLog(flags.log) : undefined;
   const figures = await writeReport({
     results,
     out: flags.out,
     events,
+    ...(waits ? { waits } : {}),
     config: { visionpipe: packageVersion(), results },
     ...(flags.title ? { title: flags.title } : {}),
     warn: (message) => process.stderr.write(`warning: ${message}\n`),
@@ -72,5 +99,7 @@ export async function reportAction(results: string, flags: ReportFlags): Promise
   } else {
     const pages = figures.pages ? `; ${pagesLine(figures.pages)}` : '';
     process.stdout.write(`${flags.out}: ${reportLine(h)}, cost ${formatUsd(h.cost_usd)}${pages}\n`);
+    const wait = waitsLine(h);
+    if (wait) process.stdout.write(`  ${wait}\n`);
   }
 }

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { RunSummary } from '../../runs/summary.js';
+import { DependencyNotes } from '../dependency-notes.js';
 import { ABORT_GRACE_MS, handleInterrupts, type Interrupt } from '../interrupt.js';
 import { createProgress, type Progress } from '../progress.js';
 import type { RunFlags } from '../run.js';
@@ -43,6 +44,8 @@ export interface RunSession {
 /** Starts the progress line, the observers (a metrics port in use throws) and the signal handlers. */
 export async function startRunSession(flags: RunFlags): Promise<RunSession> {
   const session = { summary: new RunSummary() } as RunSession;
+  // What tesseract prints is captured, never written through the progress line; the summary shows it once.
+  const notes = new DependencyNotes();
   // Retries and rate-limit pauses show in the progress line while they last (wait-watch.ts).
   const waits = new WaitWatch({
     onWait: (status) => progress.log(status),
@@ -88,6 +91,8 @@ export async function startRunSession(flags: RunFlags): Promise<RunSession> {
       progress.stop();
       session.summary.setHeld(waits.held()); // the wall time held, as the progress line said it
       waits.close();
+      session.summary.setDependencyNotes(notes.toJSON());
+      notes.close();
     },
     async close() {
       interrupt.dispose();
