@@ -127,4 +127,34 @@ describe('statements per job', () => {
       [1, 200, 12],
     ]);
   });
+
+  it("ignores an attempt whose claim was taken again since; a delivered endpoint's event marks it triggered", async () => {
+    const endpoint = await store.webhooks.createEndpoint({
+      id: crypto.randomUUID(),
+      url: 'https://endpoint.example.com/hook',
+      secret: 'whsec_test',
+      events: ['job.succeeded'],
+      createdBy: null,
+    });
+    const [id] = await queuedJobs('s-stale', 1);
+    await store.jobs.complete('s-stale', record, id);
+    const mine = (await store.webhooks.claim(100, 0)).filter((c) => c.row.job_id === id);
+    expect(mine.map((c) => [c.row.source, c.secret]).sort()).toEqual([
+      ['endpoint', 'whsec_test'],
+      ['job', undefined],
+    ]);
+    const first = mine.find((c) => c.row.source === 'endpoint')!.row;
+    // The lease (0 ms) ran out: another dispatcher claims it again (attempt 2).
+    const again = (await store.webhooks.claim(100, 20_000)).find((c) => c.row.id === first.id)!.row;
+    expect(again.attempts).toBe(2);
+    const delivered = { requestedAt: new Date(), durationMs: 5, status: 200, body: 'ok', error: null };
+    // The first dispatcher's late answer, while the event is still pending, changes nothing and is not logged.
+    await store.webhooks.record(first, { ...delivered, status: 500, next: { kind: 'retry', inMs: 1000 } });
+    await store.webhooks.record(again, { ...delivered, next: { kind: 'delivered' } });
+    const [event] = await store.webhooks.deliveries(endpoint.id);
+    expect(event?.event.status).toBe('delivered');
+    expect(event?.attempts.map((a) => [a.attempt, a.response_status])).toEqual([[2, 200]]);
+    expect((await store.webhooks.endpoint(endpoint.id))?.last_triggered_at).toBeInstanceOf(Date);
+    await store.webhooks.deleteEndpoint(endpoint.id);
+  });
 });
