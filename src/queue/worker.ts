@@ -114,9 +114,8 @@ export function startIngestWorker(options: IngestWorkerOptions): IngestWorker {
   async function process(job: Job<IngestJobData>): Promise<string> {
     const data = ingestJobData.parse(job.data);
     const { workKey } = data;
-    await store.jobs.markRunning(workKey);
-
-    const stored = await store.jobs.result(workKey);
+    // One statement: the jobs are running, and the stored record (else the image) comes back.
+    const { stored, image } = await store.jobs.start(workKey, data.imageSha256);
     if (stored) {
       await store.jobs.complete(workKey, stored);
       return 'stored';
@@ -133,7 +132,6 @@ export function startIngestWorker(options: IngestWorkerOptions): IngestWorker {
       );
       throw new UnrecoverableError(`pattern ${data.patternId} v${data.patternVersion} is gone`);
     }
-    const image = await store.images.get(data.imageSha256);
     if (!image) {
       await store.jobs.fail(workKey, 'IMAGE_NOT_FOUND', `image ${data.imageSha256} is gone`);
       throw new UnrecoverableError(`image ${data.imageSha256} is gone`);

@@ -15,7 +15,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { RunRecord } from '../pipeline/record.js';
 import { newestFirst, type PageQuery } from './paging.js';
 import type { Database, JobDocument, JobRow, JobStatus, JobUsage, JobWork } from './schema.js';
-import { Webhooks } from './webhooks.js';
+import { ACTIVE_ENDPOINTS_JSON, type ActiveEndpoint, type FinishedJob, Webhooks } from './webhooks.js';
 
 export interface NewIngest {
   id: string;
@@ -105,6 +105,17 @@ const isUniqueViolation = (error: unknown) => (error as { code?: unknown })?.cod
 /** A stored record is reused only when it holds an answer (errors are never stored). */
 function reusable(record: RunRecord): boolean {
   return record.status === 'ok' || record.status === 'skipped';
+}
+
+/** What a worker starting work finds: the stored record, else the image (neither: the image is gone). */
+export interface WorkStart {
+  stored?: RunRecord;
+  image?: { bytes: Buffer; mediaType: string };
+}
+
+/** The finished jobs of a statement that also returned the active endpoints. */
+function jobsOf(rows: ReadonlyArray<FinishedJob & { endpoints: ActiveEndpoint[] }>): FinishedJob[] {
+  return rows.map(({ endpoints: _endpoints, ...job }) => job);
 }
 
 export class Jobs {
@@ -200,6 +211,28 @@ export class Jobs {
       .execute();
   }
 
+  /**
+   * A worker picks the work up, in one statement: its queued jobs become running, and it
+   * gets the work's stored record if there is one, else the image's bytes (undefined
+   * when the image is gone). What `markRunning()`, `result()` and `Images.get()` do in three.
+   */
+  async start(workKey: string, imageSha256: string): Promise<WorkStart> {
+    const { rows } = await sql<{ record: RunRecord | null; bytes: Buffer | null; media_type: string | null }>`
+      with running as (
+        update jobs
+           set status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
+         where work_key = ${workKey} and status = 'queued')
+      select r.record, i.bytes, i.media_type
+        from (select 1) one
+        left join results r on r.work_key = ${workKey}
+        left join images i on r.work_key is null and i.sha256 = ${imageSha256}`.execute(this.db);
+    const row = rows[0];
+    if (row?.record) return { stored: row.record };
+    if (row?.bytes && row.media_type !== null)
+      return { image: { bytes: row.bytes, mediaType: row.media_type } };
+    return {};
+  }
+
   /** The stored record of finished work, if any. */
   async result(workKey: string): Promise<RunRecord | undefined> {
     return this.storedResult(this.db, workKey);
@@ -219,60 +252,74 @@ export class Jobs {
     leaderJobId?: string,
     possiblyPaid = false,
   ): Promise<string[]> {
+    const leader = leaderJobId === undefined ? undefined : outcomeOf(record, 'leader');
+    const other = outcomeOf(record, leaderJobId === undefined ? 'hit' : 'follower');
+    /** The leader's value of a column, the others' for every other job. */
+    const byRole = (column: keyof typeof other, type: string) => {
+      const cast = sql.raw(type);
+      return leader === undefined
+        ? sql`${other[column]}::${cast}`
+        : sql`case when id = ${leaderJobId}::uuid then ${leader[column]}::${cast} else ${other[column]}::${cast} end`;
+    };
+    // BEGIN, the work's lock, one statement (result, jobs, their patterns' URLs and the
+    // active endpoints), the outbox rows, COMMIT.
     return this.db.transaction().execute(async (tx) => {
       await lockWork(tx, workKey);
-      if (reusable(record)) {
-        await tx
-          .insertInto('results')
-          .values({ work_key: workKey, record: JSON.stringify(record) })
-          .onConflict((oc) => oc.column('work_key').doNothing())
-          .execute();
-      }
-      const finished: string[] = [];
-      const roles: Role[] = leaderJobId === undefined ? ['hit'] : ['leader', 'follower'];
-      for (const role of roles) {
-        let update = tx
-          .updateTable('jobs')
-          .set({
-            ...outcomeOf(record, role),
-            ...(possiblyPaid && role === 'leader' ? { possibly_paid: true } : {}),
-            latency_ms: sql`(extract(epoch from (now() - created_at)) * 1000)::integer`,
-            started_at: sql`coalesce(started_at, now())`,
-            completed_at: sql`now()`,
-            updated_at: sql`now()`,
-          })
-          .where('work_key', '=', workKey)
-          .where('status', 'in', ['queued', 'running']);
-        if (leaderJobId !== undefined)
-          update = update.where('id', role === 'leader' ? '=' : '!=', leaderJobId);
-        const rows = await update.returning('id').execute();
-        finished.push(...rows.map((r) => r.id));
-      }
-      await this.webhooks.enqueue(tx, finished);
-      return finished;
+      const { rows } = await sql<FinishedJob & { endpoints: ActiveEndpoint[] }>`
+        with stored as (
+          insert into results (work_key, record)
+          select ${workKey}, ${JSON.stringify(record)}::json where ${reusable(record)}::boolean
+          on conflict (work_key) do nothing),
+        finished as (
+          update jobs
+             set status = ${other.status}::text,
+                 manifest = ${other.manifest}::json,
+                 error = ${other.error}::text,
+                 error_code = ${other.error_code}::text,
+                 cache = ${byRole('cache', 'text')},
+                 usage = ${byRole('usage', 'jsonb')},
+                 cost_usd = ${byRole('cost_usd', 'double precision')},
+                 attempts = ${byRole('attempts', 'integer')},
+                 provider = ${other.provider}::text,
+                 model = ${other.model}::text,
+                 document = ${other.document}::json,
+                 possibly_paid = ${
+                   possiblyPaid && leaderJobId !== undefined
+                     ? sql`possibly_paid or id = ${leaderJobId}::uuid`
+                     : sql`possibly_paid`
+                 },
+                 latency_ms = (extract(epoch from (now() - created_at)) * 1000)::integer,
+                 started_at = coalesce(started_at, now()),
+                 completed_at = now(),
+                 updated_at = now()
+           where work_key = ${workKey} and status in ('queued', 'running')
+       returning *)
+        select finished.*, p.webhook_url as pattern_webhook_url, ${ACTIVE_ENDPOINTS_JSON} as endpoints
+          from finished join patterns p on p.id = finished.pattern_id
+         order by (finished.id = ${leaderJobId ?? null}::uuid) desc nulls last, finished.id`.execute(tx);
+      await this.webhooks.enqueueFinished(tx, jobsOf(rows), rows[0]?.endpoints ?? []);
+      return rows.map((r) => r.id);
     });
   }
 
   /** Fails every open job of the work with an error that is not the pipeline's (a lost pattern or image). */
   async fail(workKey: string, code: string, message: string): Promise<string[]> {
     return this.db.transaction().execute(async (tx) => {
-      const rows = await tx
-        .updateTable('jobs')
-        .set({
-          status: 'failed',
-          error: message,
-          error_code: code,
-          latency_ms: sql`(extract(epoch from (now() - created_at)) * 1000)::integer`,
-          completed_at: sql`now()`,
-          updated_at: sql`now()`,
-        })
-        .where('work_key', '=', workKey)
-        .where('status', 'in', ['queued', 'running'])
-        .returning('id')
-        .execute();
-      const ids = rows.map((r) => r.id);
-      await this.webhooks.enqueue(tx, ids);
-      return ids;
+      const { rows } = await sql<FinishedJob & { endpoints: ActiveEndpoint[] }>`
+        with finished as (
+          update jobs
+             set status = 'failed',
+                 error = ${message}::text,
+                 error_code = ${code}::text,
+                 latency_ms = (extract(epoch from (now() - created_at)) * 1000)::integer,
+                 completed_at = now(),
+                 updated_at = now()
+           where work_key = ${workKey} and status in ('queued', 'running')
+       returning *)
+        select finished.*, p.webhook_url as pattern_webhook_url, ${ACTIVE_ENDPOINTS_JSON} as endpoints
+          from finished join patterns p on p.id = finished.pattern_id`.execute(tx);
+      await this.webhooks.enqueueFinished(tx, jobsOf(rows), rows[0]?.endpoints ?? []);
+      return rows.map((r) => r.id);
     });
   }
 

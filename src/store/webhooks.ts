@@ -55,6 +55,68 @@ export interface AttemptOutcome {
 
 const newId = () => crypto.randomUUID();
 
+/** A finished job as the outbox needs it: its row and its pattern's `webhook_url`. */
+export type FinishedJob = JobRow & { pattern_webhook_url: string | null };
+
+/** An active registered endpoint: where its subscribed events go. */
+export interface ActiveEndpoint {
+  id: string;
+  url: string;
+  events: string[];
+}
+
+/**
+ * The SQL expression (one json array) of the active endpoints, for a statement that
+ * finishes jobs to return alongside them: `enqueueFinished()` needs no read of its own.
+ */
+export const ACTIVE_ENDPOINTS_JSON = sql<
+  ActiveEndpoint[]
+>`(select coalesce(json_agg(json_build_object('id', e.id, 'url', e.url, 'events', e.events)), '[]'::json) from webhook_endpoints e where e.is_active)`;
+
+/** The outbox rows of finished jobs (see `Webhooks.enqueue`). */
+function outboxRows(jobs: readonly FinishedJob[], endpoints: readonly ActiveEndpoint[]) {
+  const rows: Array<{
+    id: string;
+    job_id: string;
+    endpoint_id: string | null;
+    url: string;
+    event: string;
+    payload: string;
+    source: WebhookSource;
+  }> = [];
+  for (const { pattern_webhook_url: patternUrl, ...job } of jobs) {
+    const event = eventOf(job);
+    if (!event) continue;
+    const payload = JSON.stringify(eventBody(event, job));
+    const urls = new Set<string>();
+    for (const endpoint of endpoints) {
+      if (!endpoint.events.includes(event)) continue;
+      urls.add(endpoint.url);
+      rows.push({
+        id: newId(),
+        job_id: job.id,
+        endpoint_id: endpoint.id,
+        url: endpoint.url,
+        event,
+        payload,
+        source: 'endpoint',
+      });
+    }
+    const own = job.webhook_url ?? patternUrl;
+    if (own && !urls.has(own))
+      rows.push({
+        id: newId(),
+        job_id: job.id,
+        endpoint_id: null,
+        url: own,
+        event,
+        payload,
+        source: job.webhook_url ? 'job' : 'pattern',
+      });
+  }
+  return rows;
+}
+
 export class Webhooks {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -107,7 +169,8 @@ export class Webhooks {
    * Writes the events of finished jobs to the outbox, inside the caller's transaction:
    * per job, one row for each active endpoint subscribed to its event, and one for its
    * own `webhook_url` (else its pattern's) unless an endpoint already has that URL.
-   * Returns how many rows were written.
+   * Returns how many rows were written. Reads the jobs and endpoints (2 statements), then
+   * writes (1); a caller that has them already uses `enqueueFinished()`.
    */
   async enqueue(tx: Transaction<Database>, jobIds: readonly string[]): Promise<number> {
     if (jobIds.length === 0) return 0;
@@ -123,45 +186,20 @@ export class Webhooks {
       .select(['id', 'url', 'events'])
       .where('is_active', '=', true)
       .execute();
-    const rows: Array<{
-      id: string;
-      job_id: string;
-      endpoint_id: string | null;
-      url: string;
-      event: string;
-      payload: string;
-      source: WebhookSource;
-    }> = [];
-    for (const { pattern_webhook_url: patternUrl, ...job } of jobs) {
-      const event = eventOf(job);
-      if (!event) continue;
-      const payload = JSON.stringify(eventBody(event, job as JobRow));
-      const urls = new Set<string>();
-      for (const endpoint of endpoints) {
-        if (!endpoint.events.includes(event)) continue;
-        urls.add(endpoint.url);
-        rows.push({
-          id: newId(),
-          job_id: job.id,
-          endpoint_id: endpoint.id,
-          url: endpoint.url,
-          event,
-          payload,
-          source: 'endpoint',
-        });
-      }
-      const own = job.webhook_url ?? patternUrl;
-      if (own && !urls.has(own))
-        rows.push({
-          id: newId(),
-          job_id: job.id,
-          endpoint_id: null,
-          url: own,
-          event,
-          payload,
-          source: job.webhook_url ? 'job' : 'pattern',
-        });
-    }
+    return this.enqueueFinished(tx, jobs, endpoints);
+  }
+
+  /**
+   * `enqueue()` for jobs the caller has just read or written (each with its pattern's
+   * `webhook_url`) and the active endpoints read in the same transaction: one statement,
+   * none when no event has a target.
+   */
+  async enqueueFinished(
+    tx: Transaction<Database>,
+    jobs: readonly FinishedJob[],
+    endpoints: readonly ActiveEndpoint[],
+  ): Promise<number> {
+    const rows = outboxRows(jobs, endpoints);
     if (rows.length > 0) await tx.insertInto('webhook_outbox').values(rows).execute();
     return rows.length;
   }
@@ -169,9 +207,10 @@ export class Webhooks {
   /**
    * Takes up to `limit` due deliveries for this dispatcher: each counts one more attempt
    * and is hidden from other dispatchers for `leaseMs` (longer than a delivery can take).
+   * One statement, the endpoints' secrets read with the rows.
    */
   async claim(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    const { rows } = await sql<OutboxRow>`
+    const { rows } = await sql<OutboxRow & { endpoint_secret: string | null }>`
       update webhook_outbox o
          set attempts = o.attempts + 1,
              next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000})
@@ -181,24 +220,10 @@ export class Webhooks {
                limit ${limit}
                for update skip locked) due
        where o.id = due.id
-   returning o.*`.execute(this.db);
-    if (rows.length === 0) return [];
-    const endpointIds = [
-      ...new Set(rows.map((r) => r.endpoint_id).filter((id): id is string => id !== null)),
-    ];
-    const secrets = new Map<string, string>();
-    if (endpointIds.length > 0) {
-      const found = await this.db
-        .selectFrom('webhook_endpoints')
-        .select(['id', 'secret'])
-        .where('id', 'in', endpointIds)
-        .execute();
-      for (const e of found) secrets.set(e.id, e.secret);
-    }
-    return rows.map((row) => ({
-      row,
-      secret: row.endpoint_id === null ? undefined : secrets.get(row.endpoint_id),
-    }));
+   returning o.*, (select e.secret from webhook_endpoints e where e.id = o.endpoint_id) as endpoint_secret`.execute(
+      this.db,
+    );
+    return rows.map(({ endpoint_secret: secret, ...row }) => ({ row, secret: secret ?? undefined }));
   }
 
   /**
@@ -207,18 +232,44 @@ export class Webhooks {
    * endpoint and drops its other undelivered events.
    */
   async record(row: OutboxRow, outcome: AttemptOutcome): Promise<void> {
+    const { next } = outcome;
+    if (next.kind !== 'disabled') {
+      // The common case in one statement: the event's new state, the attempt's log row
+      // (only when the event was still this dispatcher's) and the endpoint's last trigger.
+      await sql`
+        with updated as (
+          update webhook_outbox
+             set status = ${next.kind === 'retry' ? 'pending' : next.kind},
+                 next_attempt_at = ${
+                   next.kind === 'retry'
+                     ? sql`now() + make_interval(secs => ${next.inMs / 1000})`
+                     : sql`next_attempt_at`
+                 },
+                 last_error = ${next.kind === 'delivered' ? null : (outcome.error ?? `HTTP ${outcome.status}`)},
+                 delivered_at = ${next.kind === 'delivered' ? sql`now()` : null}
+           where id = ${row.id} and attempts = ${row.attempts} and status = 'pending'
+       returning id, endpoint_id),
+        logged as (
+          insert into webhook_deliveries
+                 (outbox_id, attempt, requested_at, duration_ms, response_status, response_body, error, replay)
+          select id, ${row.attempts}::integer, ${outcome.requestedAt}::timestamptz, ${outcome.durationMs}::integer,
+                 ${outcome.status}::integer, ${outcome.body}::text, ${outcome.error}::text, ${row.replays}::integer
+            from updated)
+        update webhook_endpoints
+           set last_triggered_at = now()
+         where ${next.kind === 'delivered'}::boolean and id = (select endpoint_id from updated)`.execute(
+        this.db,
+      );
+      return;
+    }
+    // 410 Gone: the endpoint is disabled and its other undelivered events dropped.
     await this.db.transaction().execute(async (tx) => {
-      const { next } = outcome;
       const updated = await tx
         .updateTable('webhook_outbox')
         .set({
-          status: next.kind === 'retry' ? 'pending' : next.kind,
-          next_attempt_at:
-            next.kind === 'retry'
-              ? sql`now() + make_interval(secs => ${next.inMs / 1000})`
-              : sql`next_attempt_at`,
-          last_error: next.kind === 'delivered' ? null : (outcome.error ?? `HTTP ${outcome.status}`),
-          delivered_at: next.kind === 'delivered' ? sql`now()` : null,
+          status: 'disabled',
+          last_error: outcome.error ?? `HTTP ${outcome.status}`,
+          delivered_at: null,
         })
         .where('id', '=', row.id)
         .where('attempts', '=', row.attempts)
@@ -239,30 +290,22 @@ export class Webhooks {
         })
         .execute();
       if (row.endpoint_id === null) return;
-      if (next.kind === 'delivered') {
-        await tx
-          .updateTable('webhook_endpoints')
-          .set({ last_triggered_at: sql`now()` })
-          .where('id', '=', row.endpoint_id)
-          .execute();
-      } else if (next.kind === 'disabled') {
-        await tx
-          .updateTable('webhook_endpoints')
-          .set({
-            is_active: false,
-            disabled_at: sql`now()`,
-            disabled_reason: next.reason,
-            updated_at: sql`now()`,
-          })
-          .where('id', '=', row.endpoint_id)
-          .execute();
-        await tx
-          .updateTable('webhook_outbox')
-          .set({ status: 'disabled', last_error: next.reason })
-          .where('endpoint_id', '=', row.endpoint_id)
-          .where('status', '=', 'pending')
-          .execute();
-      }
+      await tx
+        .updateTable('webhook_endpoints')
+        .set({
+          is_active: false,
+          disabled_at: sql`now()`,
+          disabled_reason: next.reason,
+          updated_at: sql`now()`,
+        })
+        .where('id', '=', row.endpoint_id)
+        .execute();
+      await tx
+        .updateTable('webhook_outbox')
+        .set({ status: 'disabled', last_error: next.reason })
+        .where('endpoint_id', '=', row.endpoint_id)
+        .where('status', '=', 'pending')
+        .execute();
     });
   }
 

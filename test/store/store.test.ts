@@ -4,12 +4,12 @@
  * "never pay twice" hold at the database: one job per idempotency key, one result per
  * work key, and no job left waiting when it is ingested while its work completes.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/pipeline/record.js';
 import { hashKey } from '../../src/store/api-keys.js';
 import { openStore, type PatternFields, type Store, StoreConflictError } from '../../src/store/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { newIngest, okRecord, receipt } from '../support/store-records.js';
 
 let database: TestDatabase;
 let store: Store;
@@ -23,45 +23,6 @@ afterAll(async () => {
   await store?.close();
   await database?.drop();
 });
-
-const receipt: PatternFields = {
-  name: 'Receipt',
-  format: 'json',
-  instructions: 'Read the receipt',
-  json_schema: { merchant: 'string', total: 'number' },
-  yaml_schema: null,
-  xml_schema: null,
-  csv_schema: null,
-  csv_delimiter: 'comma',
-  plain_text_schema: null,
-  model_profile: 'managed-default',
-};
-
-function okRecord(output: Record<string, unknown>): RunRecord {
-  return {
-    input: 'x',
-    pattern: 'Receipt',
-    sha256: 'a'.repeat(64),
-    status: 'ok',
-    output,
-    error: null,
-    cache: 'miss',
-    provider: 'openai',
-    model: 'gpt-4.1-mini',
-    latency_ms: 1200,
-    attempts: 1,
-    rate_limited: { count: 0, wait_ms: 0 },
-    image: null,
-    usage: { input_tokens: 900, output_tokens: 20, image_tokens: 765, estimated: false },
-    cost_usd: 0.0004,
-    profile: 'openai-high',
-    confidence: null,
-    reason: null,
-    duplicate_of: null,
-    cascade: { triage: null, escalated_from: null, escalation_reason: null, repair: null },
-    raw_output: null,
-  };
-}
 
 describe('migrations', () => {
   it('apply once when several processes open the store at the same time', async () => {
@@ -195,19 +156,9 @@ describe('jobs and results', () => {
   });
 
   const ingest = (workKey: string, idempotencyKey: string | null = null) =>
-    store.jobs.ingest({
-      id: randomUUID(),
-      patternId,
-      patternVersion: 1,
-      patternFingerprint: 'f'.repeat(64),
-      workKey,
-      imageSha256: sha,
-      imageUrl: 'https://example.com/r.jpg',
-      idempotencyKey,
-      requestedBy: keyId,
-      extras: { source: 'test' },
-      webhookUrl: null,
-    });
+    store.jobs.ingest(
+      newIngest(patternId, workKey, sha, { idempotencyKey, requestedBy: keyId, extras: { source: 'test' } }),
+    );
 
   it('gives 20 concurrent ingests with one idempotency key one job', async () => {
     const outcomes = await Promise.all(Array.from({ length: 20 }, () => ingest('w-idem', 'same-key')));
