@@ -17,6 +17,7 @@ import {
   type GroupStats,
   LookupTally,
   type ModelStats,
+  type ReadOptions,
   UNKNOWN_MODEL,
   type WarningSink,
 } from './store.js';
@@ -180,25 +181,25 @@ export class SqliteStore implements CacheStore, ClaimStore {
   }
 
   /** Synchronous read: better-sqlite3 is synchronous, and the layered store's fast path uses it. */
-  getSync(key: string): Buffer | undefined {
+  getSync(key: string, read?: ReadOptions): Buffer | undefined {
     let row: { value: Buffer; expires_at: number | null } | undefined;
     try {
       row = this.statements.get.get(key);
     } catch (error) {
       this.fail('read', error);
-      this.lookups.miss(key);
+      this.lookups.count(key, false, read);
       return undefined;
     }
     if (row === undefined || (row.expires_at !== null && row.expires_at <= Date.now())) {
-      this.lookups.miss(key);
+      this.lookups.count(key, false, read);
       return undefined;
     }
-    this.lookups.hit(key);
+    this.lookups.count(key, true, read);
     return row.value;
   }
 
-  async get(key: string): Promise<Buffer | undefined> {
-    return this.getSync(key);
+  async get(key: string, read?: ReadOptions): Promise<Buffer | undefined> {
+    return this.getSync(key, read);
   }
 
   async set(key: string, value: Buffer, ttlMs: number, meta?: EntryMeta): Promise<void> {

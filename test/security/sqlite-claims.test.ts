@@ -93,6 +93,15 @@ describe('runs sharing a SQLite state folder: in-flight claims', () => {
       records.every((r) => r.status === 'ok' && JSON.stringify(r.output) === '{"vendor_name":"X","total":1}'),
     ).toBe(true);
     expect(records.filter((r) => r.cache === 'miss')).toHaveLength(COLOURS.length);
+    // Cache stats count one lookup per record, as the records say (a waiter's re-checks of
+    // the cache are not lookups of their own): six misses paid, six hits taken from them.
+    const stats = await runCli(['cache', 'stats', '--json', '--state-dir', path.join(dir, 'state')]);
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(JSON.parse(stats.stdout).lookups.result).toEqual({
+      hits: COLOURS.length,
+      misses: COLOURS.length,
+      hit_rate: 0.5,
+    });
   }, 180_000);
 
   it('a claim holder killed mid-call: the waiting run takes over and completes', async () => {
