@@ -5,6 +5,8 @@
  * of another type than the field's. A required field with such a schema would make every
  * image fail SCHEMA_MISMATCH after it was paid for, so the pattern is refused at load.
  */
+
+import { withArticle } from '../article.js';
 import { hasOwn, isPlainObject } from './objects.js';
 import type { JsonType, SchemaNode } from './types.js';
 
@@ -105,7 +107,7 @@ export function emptyValueSetReason(
     const values = (hasConst ? [schema.const] : (schema.enum as unknown[])) as Scalar[];
     const candidates = values.filter((v) => v !== null);
     if (candidates.length > 0 && !candidates.some((v) => admits(v, nonNull, node)))
-      return `none of the allowed values ${JSON.stringify(candidates).slice(0, 200)} is a ${nonNull.join(' or ')} meeting the field's constraints`;
+      return `none of the allowed values ${JSON.stringify(candidates).slice(0, 200)} is ${withArticle(nonNull.join(' or '))} meeting the field's constraints`;
     return undefined;
   }
   if (nonNull.every((t) => t === 'integer')) return emptyNumberRange(node, true);

@@ -35,7 +35,7 @@ describe('empty value sets', () => {
     [{ type: 'string', minLength: 5, enum: ['ab'] }, 'none of the allowed values ["ab"]'],
     [{ type: 'integer', minimum: 1.2, maximum: 1.8 }, 'no integer lies between 1.2 and 1.8'],
     [{ type: 'string', const: 7 }, 'none of the allowed values [7] is a string'],
-    [{ type: 'integer', enum: [1.5, 2.5] }, 'none of the allowed values [1.5,2.5] is a integer'],
+    [{ type: 'integer', enum: [1.5, 2.5] }, 'none of the allowed values [1.5,2.5] is an integer'],
     [
       { type: 'number', multipleOf: 10, exclusiveMinimum: 0, exclusiveMaximum: 10 },
       'no multiple of 10 lies between 0 and 10',
