@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { processAlive } from '../process-alive.js';
 import type { ClaimStore } from './claims.js';
 import {
   type CacheStats,
@@ -36,16 +37,6 @@ interface ClaimRow {
   pid: number;
   host: string;
   expires_at: number;
-}
-
-/** Whether process `pid` of this host lives (EPERM: it does, under another user). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

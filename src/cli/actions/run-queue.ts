@@ -17,7 +17,7 @@ import { closeRedis, connectRedis } from '../../queue/connection.js';
 import { IngestQueue } from '../../queue/ingest-queue.js';
 import { type ProviderSetting, providerSetting, settingKey } from '../../queue/provider-setting.js';
 import { countInputs, expandInputs, readListFile } from '../../runs/inputs.js';
-import { checkOutputTargets } from '../../runs/output-guard.js';
+import { checkOutputTargets, resultOutputs } from '../../runs/output-guard.js';
 import { OutputWriter } from '../../runs/output-paths.js';
 import { type QueueDocuments, runOnQueue } from '../../runs/queue-run.js';
 import { planResume } from '../../runs/resume.js';
@@ -123,15 +123,7 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
   // The same guard as a local run, before Redis or the database is reached: no output is the
   // pattern, the list, an input, another output, or a file visionpipe did not write.
   await checkOutputTargets({
-    outputs: [
-      { flag: '-o', option: 'out', file: flags.out, kind: 'results' },
-      flags.failures
-        ? { flag: '--failures', option: 'failures', file: flags.failures, kind: 'failures' }
-        : undefined,
-      flags.combine
-        ? { flag: '--combine', option: 'combine', file: flags.combine, kind: 'combine' }
-        : undefined,
-    ],
+    outputs: [...resultOutputs(flags)],
     reads: { pattern: flags.pattern, list: flags.list },
     inputs,
     overwrite: flags.overwrite ?? false,
