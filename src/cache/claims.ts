@@ -6,13 +6,18 @@
  * cache, and take the result instead of calling. A claim that is not renewed (its process
  * was killed) expires after its lease and the next waiter takes over and pays.
  *
+ * The SQLite store (sqlite-store.ts) holds the same claims in a `claims` table, for processes
+ * sharing one state folder; there a claim whose process is gone (same host) is taken over at
+ * once, without waiting for its lease. Waiters poll with backoff (25 ms doubling up to
+ * `pollMs`); a claim that stays held past its lease is taken over by the next try.
+ *
  * Single-flight (single-flight.ts) does the same within one process; claims extend it
  * across processes. When the claim store is unreachable, work goes on unclaimed (the
  * failover cache keeps the run going; a duplicate call is the lesser harm).
  */
 import { randomUUID } from 'node:crypto';
 
-/** Where claims live (RedisStore implements it). */
+/** Where claims live (RedisStore and SqliteStore implement it). */
 export interface ClaimStore {
   /** Takes `key` for `leaseMs` if nobody holds it; true when taken. */
   tryClaim(key: string, token: string, leaseMs: number): Promise<boolean>;
@@ -25,7 +30,10 @@ export interface ClaimStore {
 export interface ClaimOptions {
   /** Lease of a claim, ms: how long a killed holder keeps others waiting. Default 30 000. */
   leaseMs?: number;
-  /** How often a waiter reads the cache and retries the claim, ms. Default 200. */
+  /**
+   * Longest pause of a waiter between two reads of the cache (and tries of the claim), ms:
+   * pauses start at 25 ms (or this, when smaller) and double up to it. Default 500.
+   */
   pollMs?: number;
   /** Longest a waiter waits in total before doing the work itself, ms. Default 15 minutes. */
   maxWaitMs?: number;
@@ -33,7 +41,8 @@ export interface ClaimOptions {
 }
 
 export const DEFAULT_CLAIM_LEASE_MS = 30_000;
-const DEFAULT_POLL_MS = 200;
+const DEFAULT_POLL_MS = 500;
+const FIRST_POLL_MS = 25;
 const DEFAULT_MAX_WAIT_MS = 15 * 60_000;
 
 /** What `claimed` returns: the work's value, or the value another process stored. */
@@ -56,6 +65,7 @@ export async function claimed<T, S>(
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const deadline = Date.now() + (options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
   const token = randomUUID();
+  let pauseMs = Math.min(FIRST_POLL_MS, pollMs);
   for (;;) {
     let taken: boolean;
     try {
@@ -71,7 +81,8 @@ export async function claimed<T, S>(
     }
     if (taken) return { kind: 'own', value: await holding(store, key, token, leaseMs, work) };
     if (Date.now() >= deadline || options.signal?.aborted) return { kind: 'own', value: await work() };
-    await pause(pollMs, options.signal);
+    await pause(pauseMs, options.signal);
+    pauseMs = Math.min(pollMs, pauseMs * 2);
   }
 }
 

@@ -11,6 +11,7 @@ import type {
   EntryMeta,
   GroupStats,
   ModelStats,
+  ReadOptions,
   WarningSink,
 } from './store.js';
 
@@ -56,8 +57,8 @@ export class FailoverStore implements CacheStore {
     );
   }
 
-  get(key: string): Promise<Buffer | undefined> {
-    return this.attempt((store) => store.get(key));
+  get(key: string, read?: ReadOptions): Promise<Buffer | undefined> {
+    return this.attempt((store) => store.get(key, read));
   }
 
   set(key: string, value: Buffer, ttlMs: number, meta?: EntryMeta): Promise<void> {

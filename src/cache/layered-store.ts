@@ -3,7 +3,15 @@
  * it from below; writes go to both. A hit in memory costs a Map lookup.
  */
 import type { MemoryStore } from './memory-store.js';
-import type { CacheStats, CacheStore, ClearOptions, EntryMeta, GroupStats, ModelStats } from './store.js';
+import type {
+  CacheStats,
+  CacheStore,
+  ClearOptions,
+  EntryMeta,
+  GroupStats,
+  ModelStats,
+  ReadOptions,
+} from './store.js';
 
 export class LayeredStore implements CacheStore {
   readonly name: string;
@@ -16,10 +24,11 @@ export class LayeredStore implements CacheStore {
     this.name = `memory+${back.name}`;
   }
 
-  async get(key: string): Promise<Buffer | undefined> {
-    const hot = this.front.getSync(key);
+  /** A re-check (ReadOptions.recheck) reads the backing store only: other processes write there. */
+  async get(key: string, read?: ReadOptions): Promise<Buffer | undefined> {
+    const hot = read?.recheck ? undefined : this.front.getSync(key);
     if (hot !== undefined) return hot;
-    const value = await this.back.get(key);
+    const value = await this.back.get(key, read);
     if (value !== undefined) await this.front.set(key, value, this.frontTtlMs);
     return value;
   }

@@ -10,6 +10,7 @@ import {
   type GroupStats,
   LookupTally,
   type ModelStats,
+  type ReadOptions,
   sortedModels,
 } from './store.js';
 
@@ -41,19 +42,15 @@ export class MemoryStore implements CacheStore {
     });
   }
 
-  async get(key: string): Promise<Buffer | undefined> {
-    return this.getSync(key);
+  async get(key: string, read?: ReadOptions): Promise<Buffer | undefined> {
+    return this.getSync(key, read);
   }
 
   /** Synchronous read for the layered store's fast path. */
-  getSync(key: string): Buffer | undefined {
+  getSync(key: string, read?: ReadOptions): Buffer | undefined {
     const entry = this.lru.get(key);
-    if (entry === undefined) {
-      this.lookups.miss(key);
-      return undefined;
-    }
-    this.lookups.hit(key);
-    return entry.value;
+    this.lookups.count(key, entry !== undefined, read);
+    return entry?.value;
   }
 
   async set(key: string, value: Buffer, ttlMs: number, meta?: EntryMeta): Promise<void> {

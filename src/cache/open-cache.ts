@@ -40,7 +40,10 @@ export interface CacheSetup {
   images: CacheStore;
   memo: StatMemo | undefined;
   ttlMs: number;
-  /** Cross-process in-flight claims (claims.ts): only a shared store (Redis) has them. */
+  /**
+   * Cross-process in-flight claims (claims.ts): in Redis for a Redis cache, in the SQLite
+   * file for the default cache (processes sharing a state folder); none in memory.
+   */
   claims?: ClaimStore;
   describe: string;
   close(): Promise<void>;
@@ -124,7 +127,14 @@ export async function openCache(options: CacheOptions = {}): Promise<CacheSetup>
 
   if (mode === 'sqlite') {
     const results = new LayeredStore(new MemoryStore(RESULT_FRONT_BYTES), localBack);
-    return setup({ persistent: local !== undefined, results, images, memo, describe: localBack.name });
+    return setup({
+      persistent: local !== undefined,
+      results,
+      images,
+      memo,
+      ...(local ? { claims: local } : {}),
+      describe: localBack.name,
+    });
   }
 
   const redis = new RedisStore(spec, options.namespace === undefined ? {} : { namespace: options.namespace });

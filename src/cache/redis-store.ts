@@ -18,6 +18,7 @@ import {
   type GroupStats,
   LookupTally,
   type ModelStats,
+  type ReadOptions,
   sortedModels,
 } from './store.js';
 
@@ -99,13 +100,13 @@ export class RedisStore implements CacheStore, ClaimStore {
     await this.client.eval(RELEASE_IF_HELD, 1, this.claimKey(key), token);
   }
 
-  async get(key: string): Promise<Buffer | undefined> {
+  async get(key: string, read?: ReadOptions): Promise<Buffer | undefined> {
     const raw = await this.client.getBuffer(this.k(key));
     if (raw === null || raw.length < HEADER) {
-      this.lookups.miss(key);
+      this.lookups.count(key, false, read);
       return undefined;
     }
-    this.lookups.hit(key);
+    this.lookups.count(key, true, read);
     return raw.subarray(HEADER);
   }
 

@@ -5,8 +5,11 @@
  * mid-run, produces a warning and misses, never a failed batch.
  */
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { processAlive } from '../process-alive.js';
+import type { ClaimStore } from './claims.js';
 import {
   type CacheStats,
   type CacheStore,
@@ -15,6 +18,7 @@ import {
   type GroupStats,
   LookupTally,
   type ModelStats,
+  type ReadOptions,
   UNKNOWN_MODEL,
   type WarningSink,
 } from './store.js';
@@ -27,7 +31,21 @@ export interface SqliteStoreOptions {
 
 export class SqliteCacheUnavailable extends Error {}
 
-export class SqliteStore implements CacheStore {
+/** Who holds a claim: the row of the `claims` table (pid and host tell a dead holder). */
+interface ClaimRow {
+  token: string;
+  pid: number;
+  host: string;
+  expires_at: number;
+}
+
+/**
+ * Also a ClaimStore (claims.ts): processes sharing one state folder (two runs with different
+ * results files and the same `--state-dir`) claim a result key in the `claims` table before
+ * paying for it, so the second waits for the first's result instead of paying again. A claim
+ * is taken over when its lease expired or, on the same host, its process is gone.
+ */
+export class SqliteStore implements CacheStore, ClaimStore {
   readonly name: string;
   private readonly db: Database.Database;
   private readonly statements: {
@@ -37,7 +55,12 @@ export class SqliteStore implements CacheStore {
     size: Database.Statement<[], { bytes: number | null; entries: number }>;
     counters: Database.Statement<[], { name: string; value: number }>;
     bump: Database.Statement<[string, number]>;
+    claimOf: Database.Statement<[string], ClaimRow>;
+    putClaim: Database.Statement<[string, string, number, string, number]>;
+    renewClaim: Database.Statement<[number, string, string]>;
+    dropClaim: Database.Statement<[string, string]>;
   };
+  private readonly host = os.hostname();
   private totalBytes: number;
   private readonly maxBytes: number;
   private readonly warn: WarningSink;
@@ -68,9 +91,17 @@ export class SqliteStore implements CacheStore {
         );
         CREATE INDEX IF NOT EXISTS entries_created ON entries(created_at);
         CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS claims (
+          key TEXT PRIMARY KEY,
+          token TEXT NOT NULL,
+          pid INTEGER NOT NULL,
+          host TEXT NOT NULL,
+          expires_at INTEGER NOT NULL
+        );
       `);
       addMetaColumns(this.db);
       this.db.prepare('DELETE FROM entries WHERE expires_at IS NOT NULL AND expires_at <= ?').run(Date.now());
+      this.db.prepare('DELETE FROM claims WHERE expires_at <= ?').run(Date.now());
       this.statements = {
         get: this.db.prepare('SELECT value, expires_at FROM entries WHERE key = ?'),
         set: this.db.prepare(
@@ -86,6 +117,14 @@ export class SqliteStore implements CacheStore {
         bump: this.db.prepare(
           'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value',
         ),
+        claimOf: this.db.prepare('SELECT token, pid, host, expires_at FROM claims WHERE key = ?'),
+        putClaim: this.db.prepare(
+          `INSERT INTO claims (key, token, pid, host, expires_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(key) DO UPDATE SET token = excluded.token, pid = excluded.pid,
+             host = excluded.host, expires_at = excluded.expires_at`,
+        ),
+        renewClaim: this.db.prepare('UPDATE claims SET expires_at = ? WHERE key = ? AND token = ?'),
+        dropClaim: this.db.prepare('DELETE FROM claims WHERE key = ? AND token = ?'),
       };
       this.totalBytes = this.statements.size.get()?.bytes ?? 0;
     } catch (error) {
@@ -99,26 +138,59 @@ export class SqliteStore implements CacheStore {
     this.warn(`cache ${this.file}: ${operation} failed (${(error as Error).message}); continuing without it`);
   }
 
+  /**
+   * Takes `key` for `leaseMs` (ms) unless a live claim holds it: one whose lease has not
+   * expired and whose process, when it is of this host, is alive. Checked and written in one
+   * immediate transaction, so two processes never both take it. Throws when the file fails
+   * (claims.ts then works unclaimed).
+   */
+  async tryClaim(key: string, token: string, leaseMs: number): Promise<boolean> {
+    const now = Date.now();
+    return this.db
+      .transaction(() => {
+        const held = this.statements.claimOf.get(key);
+        if (held && held.token !== token && held.expires_at > now && !this.holderGone(held)) return false;
+        this.statements.putClaim.run(key, token, process.pid, this.host, now + leaseMs);
+        return true;
+      })
+      .immediate();
+  }
+
+  /** A holder of this host whose process is gone; another host's holder only expires. */
+  private holderGone(row: ClaimRow): boolean {
+    return row.host === this.host && row.pid !== process.pid && !processAlive(row.pid);
+  }
+
+  /** Extends the lease of a claim `token` still holds, to `leaseMs` from now; false when lost. */
+  async renew(key: string, token: string, leaseMs: number): Promise<boolean> {
+    return this.statements.renewClaim.run(Date.now() + leaseMs, key, token).changes > 0;
+  }
+
+  /** Removes the claim if `token` still holds it (never another holder's). */
+  async release(key: string, token: string): Promise<void> {
+    this.statements.dropClaim.run(key, token);
+  }
+
   /** Synchronous read: better-sqlite3 is synchronous, and the layered store's fast path uses it. */
-  getSync(key: string): Buffer | undefined {
+  getSync(key: string, read?: ReadOptions): Buffer | undefined {
     let row: { value: Buffer; expires_at: number | null } | undefined;
     try {
       row = this.statements.get.get(key);
     } catch (error) {
       this.fail('read', error);
-      this.lookups.miss(key);
+      this.lookups.count(key, false, read);
       return undefined;
     }
     if (row === undefined || (row.expires_at !== null && row.expires_at <= Date.now())) {
-      this.lookups.miss(key);
+      this.lookups.count(key, false, read);
       return undefined;
     }
-    this.lookups.hit(key);
+    this.lookups.count(key, true, read);
     return row.value;
   }
 
-  async get(key: string): Promise<Buffer | undefined> {
-    return this.getSync(key);
+  async get(key: string, read?: ReadOptions): Promise<Buffer | undefined> {
+    return this.getSync(key, read);
   }
 
   async set(key: string, value: Buffer, ttlMs: number, meta?: EntryMeta): Promise<void> {

@@ -42,6 +42,25 @@ export class LookupTally {
     this.counts(key).misses++;
   }
 
+  /**
+   * One read of `key` counted as `read` says: a first lookup counts a hit or a miss; a
+   * re-check (ReadOptions.recheck) counts no second miss, and its hit turns the miss this
+   * tally counted for the key's kind into a hit (nothing, when no such miss is counted here).
+   */
+  count(key: string, found: boolean, read: ReadOptions | undefined): void {
+    if (!read?.recheck) {
+      if (found) this.hit(key);
+      else this.miss(key);
+      return;
+    }
+    const c = this.counts(key);
+    if (!found || c.misses === 0 || this.misses === 0) return;
+    c.misses--;
+    this.misses--;
+    c.hits++;
+    this.hits++;
+  }
+
   /** Counter names and values to add to the persisted ones (totals and per kind). */
   increments(): Array<[string, number]> {
     const out: Array<[string, number]> = [
@@ -132,10 +151,22 @@ export interface ClearOptions {
   olderThanMs?: number;
 }
 
+/** How a read is counted in the lookup statistics (`cache stats`). */
+export interface ReadOptions {
+  /**
+   * A re-read of a key whose lookup this process already counted (a cross-process claim's
+   * re-check, claims.ts): a miss is not counted again, and a hit turns the counted miss
+   * into a hit, so each lookup counts once, as the record it ends in says (the hit rate is
+   * the runs' own). A layered store reads it from the backing store, where other processes
+   * write.
+   */
+  recheck?: boolean;
+}
+
 export interface CacheStore {
   /** `memory`, `sqlite:<file>`, `redis://…`, for messages and stats. */
   readonly name: string;
-  get(key: string): Promise<Buffer | undefined>;
+  get(key: string, read?: ReadOptions): Promise<Buffer | undefined>;
   /**
    * `ttlMs` 0 means no expiry. `meta`: the provider and model that produced the value, kept
    * beside it for `cache stats` (`byModel`); stores written outside visionpipe may ignore it.

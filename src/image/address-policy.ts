@@ -22,7 +22,8 @@ export interface AddressVerdict {
  * `[::127.0.0.1]` as `[::7f00:1]`), SIIT `::ffff:0:a.b.c.d` (RFC 6145), NAT64 `64:ff9b::/96`
  * and the local-use `64:ff9b:1::/48` (RFC 6052, 8215: the address in the last 32 bits),
  * 6to4 `2002:AABB:CCDD::/16` (bits 16-48) and Teredo `2001:0::/32` (the client's address,
- * inverted, in the last 32 bits). `::` and `::1` are not embeddings (their own ranges).
+ * inverted, in the last 32 bits; its server's is in `embeddedIPv4s`). `::` and `::1` are
+ * not embeddings (their own ranges).
  */
 export function embeddedIPv4(v6: ipaddr.IPv6): ipaddr.IPv4 | undefined {
   const p = v6.parts;
@@ -35,6 +36,20 @@ export function embeddedIPv4(v6: ipaddr.IPv6): ipaddr.IPv4 | undefined {
   if (p[0] === 0x2002) return v4(p[1]!, p[2]!); // 6to4
   if (p[0] === 0x2001 && p[1] === 0) return v4(p[6]! ^ 0xffff, p[7]! ^ 0xffff); // Teredo client
   return undefined;
+}
+
+/**
+ * Every IPv4 address an IPv6 address carries: `embeddedIPv4`'s, and for Teredo
+ * (`2001:0:SSSS:SSSS:flags:port:CCCC:CCCC`, RFC 4380 §4) the server's address in bits
+ * 32-64 as well, not inverted. Empty when it embeds none.
+ */
+export function embeddedIPv4s(v6: ipaddr.IPv6): ipaddr.IPv4[] {
+  const first = embeddedIPv4(v6);
+  if (first === undefined) return [];
+  const p = v6.parts;
+  if (p[0] === 0x2001 && p[1] === 0)
+    return [first, new ipaddr.IPv4([p[2]! >> 8, p[2]! & 0xff, p[3]! >> 8, p[3]! & 0xff])];
+  return [first];
 }
 
 /**
@@ -53,14 +68,15 @@ export function classifyAddress(address: string): AddressVerdict {
     return { allowed: range === 'unicast', range };
   }
   const v6 = parsed as ipaddr.IPv6;
-  const inner = embeddedIPv4(v6);
-  if (inner === undefined) {
+  const inner = embeddedIPv4s(v6);
+  if (inner.length === 0) {
     const range = v6.range();
     return { allowed: range === 'unicast', range };
   }
-  const innerRange = inner.range();
-  if (innerRange !== 'unicast') return { allowed: false, range: innerRange };
-  if (v6.isIPv4MappedAddress()) return { allowed: true, range: innerRange };
+  // Every address carried (a Teredo address carries its server's and its client's).
+  const innerRange = inner.map((v4) => v4.range()).find((range) => range !== 'unicast');
+  if (innerRange !== undefined) return { allowed: false, range: innerRange };
+  if (v6.isIPv4MappedAddress()) return { allowed: true, range: 'unicast' };
   const range = v6.range();
   return { allowed: false, range: range === 'unicast' ? 'ipv4Compatible' : range };
 }
@@ -116,14 +132,18 @@ export function checkAddress(address: string, policy: AddressPolicy = {}): Addre
   const verdict = classifyAddress(address);
   if (verdict.allowed || policy.allowPrivate) return { allowed: true, range: verdict.range };
   if (verdict.range === 'invalid') return verdict;
-  let parsed = ipaddr.parse(address);
-  // An IPv6 form embedding an IPv4 address matches the IPv4 ranges named (`10.20.0.0/16`).
-  if (parsed.kind() === 'ipv6') parsed = embeddedIPv4(parsed as ipaddr.IPv6) ?? parsed;
-  for (const [network, bits] of parseNetworks(policy.allowNetworks)) {
-    if (network.kind() === parsed.kind() && parsed.match(network, bits))
-      return { allowed: true, range: verdict.range };
-  }
-  return verdict;
+  const parsed = ipaddr.parse(address);
+  const networks = parseNetworks(policy.allowNetworks);
+  const named = (one: ipaddr.IPv4 | ipaddr.IPv6) =>
+    networks.some(([network, bits]) => network.kind() === one.kind() && one.match(network, bits));
+  // An IPv6 form embedding IPv4 addresses matches the IPv4 ranges named (`10.20.0.0/16`):
+  // allowed when one of them is named and each other one is named or public (Teredo's two).
+  const inner = parsed.kind() === 'ipv6' ? embeddedIPv4s(parsed as ipaddr.IPv6) : [];
+  const allowed =
+    inner.length === 0
+      ? named(parsed)
+      : inner.some(named) && inner.every((v4) => named(v4) || v4.range() === 'unicast');
+  return allowed ? { allowed: true, range: verdict.range } : verdict;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { Agent, type Dispatcher, request } from 'undici';
+import { withArticle } from '../article.js';
 import { sizeText } from '../config/sizes.js';
 import { VisionpipeError } from '../errors.js';
 import { formatBytes } from '../report/units.js';
@@ -100,7 +101,7 @@ function checkUrl(raw: string, label: string, policy: AddressPolicy): URL {
     if (!verdict.allowed) {
       throw new VisionpipeError(
         'URL_BLOCKED',
-        `${label}: ${host} is a ${verdict.range} address; pass allowPrivateNetworks (--allow-private-urls) to fetch it`,
+        `${label}: ${host} is ${withArticle(verdict.range)} address; pass allowPrivateNetworks (--allow-private-urls) to fetch it`,
         { input: label },
       );
     }

@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { VisionpipeError } from '../errors.js';
-import { admitImage } from './admit.js';
+import { decodeError } from './decode-error.js';
+import { describeImage } from './preprocess.js';
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -26,29 +26,21 @@ export async function perceptualHash(
   options: { label?: string; limitInputPixels?: number } = {},
 ): Promise<string> {
   const label = options.label ?? `<${bytes.length} bytes>`;
-  // The same admission as preprocessing: an SVG is UNSUPPORTED_FORMAT here too, not a hash.
-  admitImage(bytes, label);
-  await assertPixelLimit(bytes, label, options.limitInputPixels ?? 100_000_000);
+  const limitInputPixels = options.limitInputPixels ?? 100_000_000;
+  // Preprocessing's own admission, header read and pixel limit (an SVG is
+  // UNSUPPORTED_FORMAT, a bomb PIXEL_LIMIT) and its wording of a decode failure.
+  const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { description } = await describeImage(input, label, { limitInputPixels });
   let pixels: Buffer;
   try {
-    pixels = await sharp(bytes, {
-      autoOrient: true,
-      limitInputPixels: options.limitInputPixels ?? 100_000_000,
-    })
+    pixels = await sharp(input, { autoOrient: true, limitInputPixels })
       .flatten({ background: '#ffffff' })
       .greyscale()
       .resize(HASH_WIDTH, HASH_HEIGHT, { fit: 'fill', kernel: 'cubic' })
       .raw()
       .toBuffer();
   } catch (error) {
-    throw new VisionpipeError(
-      'IMAGE_DECODE',
-      `${label}: cannot compute a perceptual hash (${(error as Error).message})`,
-      {
-        input: label,
-        cause: error,
-      },
-    );
+    throw decodeError(error, label, description.format);
   }
   let hash = 0n;
   for (let y = 0; y < HASH_HEIGHT; y++) {
@@ -59,30 +51,6 @@ export async function perceptualHash(
     }
   }
   return hash.toString(16).padStart(16, '0');
-}
-
-/** PIXEL_LIMIT from the header, as preprocessing says it (not IMAGE_DECODE from inside libvips). */
-async function assertPixelLimit(bytes: Uint8Array, label: string, limit: number): Promise<void> {
-  let width = 0;
-  let height = 0;
-  try {
-    ({ width, height } = await sharp(bytes, { limitInputPixels: false }).metadata());
-  } catch (error) {
-    throw new VisionpipeError(
-      'IMAGE_DECODE',
-      `${label}: cannot read the image header (${(error as Error).message})`,
-      {
-        input: label,
-        cause: error,
-      },
-    );
-  }
-  if (width * height > limit)
-    throw new VisionpipeError(
-      'PIXEL_LIMIT',
-      `${label}: ${width}×${height} is ${((width * height) / 1e6).toFixed(1)} MP, over the limitInputPixels of ${(limit / 1e6).toFixed(1)} MP`,
-      { input: label },
-    );
 }
 
 /** Number of differing bits between two 64-bit hashes given as hex (0 = identical, 64 = opposite). */

@@ -8,6 +8,7 @@
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { VisionpipeError } from '../errors.js';
 import { admitImage } from './admit.js';
+import { decodeError } from './decode-error.js';
 import { estimateJpegQuality, stripJpegMetadata } from './jpeg-segments.js';
 import type { CropSpec, CropValue, OutputFormat, ResolvedPreprocessOptions } from './options.js';
 import { targetSize } from './profiles.js';
@@ -73,17 +74,6 @@ export function cropRect(crop: CropSpec, width: number, height: number, label: s
     );
   }
   return { left, top, width: right - left, height: bottom - top };
-}
-
-function decodeError(error: unknown, label: string, format: ImageFormat): VisionpipeError {
-  const detail = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-  if (/pixel limit/i.test(detail)) {
-    return new VisionpipeError('PIXEL_LIMIT', `${label}: ${detail}`, { input: label, cause: error });
-  }
-  return new VisionpipeError('IMAGE_DECODE', `${label}: cannot decode this ${format} (${detail})`, {
-    input: label,
-    cause: error,
-  });
 }
 
 function sharpInput(bytes: Buffer, options: ResolvedPreprocessOptions): Sharp {

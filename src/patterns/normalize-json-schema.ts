@@ -22,6 +22,8 @@
  *   a strict schema cannot express them;
  * - the root must be an object.
  */
+
+import { allOfConflict } from './all-of-conflict.js';
 import { SchemaBudget } from './budget.js';
 import {
   appliesTo,
@@ -175,8 +177,13 @@ function flatten(raw: unknown, path: string, ctx: Context): Flat {
       continue;
     }
     if (allOf !== undefined) {
-      if (!Array.isArray(allOf) || allOf.length > 1)
+      if (!Array.isArray(allOf) || allOf.length > 1) {
+        // Branches that admit no value together are named: no answer could ever meet them.
+        const conflict = Array.isArray(allOf) ? allOfConflict(allOf) : undefined;
+        if (conflict !== undefined)
+          fail(ctx, path, `the branches of allOf conflict: ${conflict}, so no answer can meet it`);
         fail(ctx, path, 'allOf with more than one schema is not supported: merge them into one schema');
+      }
       current = allOf.length === 1 && isPlainObject(allOf[0]) ? { ...allOf[0], ...rest } : rest;
       if (anyOf !== undefined) (current as Record<string, unknown>).anyOf = anyOf;
       if (oneOf !== undefined) (current as Record<string, unknown>).oneOf = oneOf;

@@ -5,6 +5,8 @@
  * of another type than the field's. A required field with such a schema would make every
  * image fail SCHEMA_MISMATCH after it was paid for, so the pattern is refused at load.
  */
+
+import { withArticle } from '../article.js';
 import { hasOwn, isPlainObject } from './objects.js';
 import type { JsonType, SchemaNode } from './types.js';
 
@@ -46,6 +48,31 @@ function admits(value: Scalar, types: readonly JsonType[], node: SchemaNode): bo
   return true;
 }
 
+/**
+ * The step of the integers that are multiples of `multipleOf`: `multipleOf` itself when it
+ * is an integer; for a decimal p/q in lowest terms, p (0.4 = 2/5: every even integer;
+ * 2.5 = 5/2: multiples of 5). Undefined when the decimal is too long to work out exactly.
+ */
+export function integerStep(multipleOf: number): number | undefined {
+  if (Number.isInteger(multipleOf)) return multipleOf;
+  const digits = /^\d+(?:\.(\d+))?$/.exec(String(multipleOf))?.[1]?.length;
+  if (digits === undefined || digits > 12) return undefined;
+  const q = 10 ** digits;
+  const p = Math.round(multipleOf * q);
+  let [a, b] = [p, q];
+  while (b !== 0) [a, b] = [b, a % b];
+  return p / a;
+}
+
+/**
+ * The one string an anchored literal pattern admits (`^INV-001$` → "INV-001"), or undefined
+ * for any other pattern (classes, quantifiers, alternation: not worked out).
+ */
+export function patternLiteral(pattern: string): string | undefined {
+  const match = /^\^((?:[^\\.^$|?*+()[\]{}]|\\[\\.^$|?*+()[\]{}/-])*)\$$/.exec(pattern);
+  return match ? match[1]!.replace(/\\(.)/g, '$1') : undefined;
+}
+
 /** Why no number of the node's type lies within its bounds; undefined when one does (or may). */
 function emptyNumberRange(node: SchemaNode, integer: boolean): string | undefined {
   const lows = [node.minimum, node.exclusiveMinimum].filter((v) => v !== undefined);
@@ -56,11 +83,9 @@ function emptyNumberRange(node: SchemaNode, integer: boolean): string | undefine
   const lowOpen = node.exclusiveMinimum !== undefined && node.exclusiveMinimum === low;
   const highOpen = node.exclusiveMaximum !== undefined && node.exclusiveMaximum === high;
   const step = integer
-    ? node.multipleOf !== undefined && Number.isInteger(node.multipleOf)
-      ? node.multipleOf
-      : node.multipleOf === undefined
-        ? 1
-        : undefined // an integer multiple of a decimal step: not worked out, accepted
+    ? node.multipleOf === undefined
+      ? 1
+      : integerStep(node.multipleOf) // undefined: not worked out, accepted
     : node.multipleOf;
   if (step === undefined) return undefined;
   let first = Math.ceil(low / step - EPSILON) * step;
@@ -105,9 +130,12 @@ export function emptyValueSetReason(
     const values = (hasConst ? [schema.const] : (schema.enum as unknown[])) as Scalar[];
     const candidates = values.filter((v) => v !== null);
     if (candidates.length > 0 && !candidates.some((v) => admits(v, nonNull, node)))
-      return `none of the allowed values ${JSON.stringify(candidates).slice(0, 200)} is a ${nonNull.join(' or ')} meeting the field's constraints`;
+      return `none of the allowed values ${JSON.stringify(candidates).slice(0, 200)} is ${withArticle(nonNull.join(' or '))} meeting the field's constraints`;
     return undefined;
   }
+  const literal = typeof schema.pattern === 'string' ? patternLiteral(schema.pattern) : undefined;
+  if (literal !== undefined && nonNull.every((t) => t === 'string') && !admits(literal, nonNull, node))
+    return `pattern ${schema.pattern} allows only ${JSON.stringify(literal)}, which does not meet the field's other constraints`;
   if (nonNull.every((t) => t === 'integer')) return emptyNumberRange(node, true);
   if (nonNull.every((t) => t === 'number' || t === 'integer')) return emptyNumberRange(node, false);
   return undefined;

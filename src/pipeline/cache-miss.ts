@@ -46,7 +46,8 @@ export async function onCacheMiss(
   const got = await claimed(
     claims,
     key,
-    () => results.lookup(key),
+    // Re-checks of the key identify already looked up: one lookup per input in cache stats.
+    () => results.lookup(key, { recheck: true }),
     () => computeOnMiss(options, loaded, key, signal),
     { signal },
   );

@@ -6,7 +6,7 @@
  */
 import { asObject, decodeEntry } from '../cache/json-entry.js';
 import type { CacheSetup } from '../cache/open-cache.js';
-import type { WarningSink } from '../cache/store.js';
+import type { ReadOptions, WarningSink } from '../cache/store.js';
 import type { Usage } from '../providers/spec.js';
 import { redactDeep } from '../secrets.js';
 import type { CascadeInfo, RunRecord } from './record.js';
@@ -52,10 +52,14 @@ export class ResultCacheStage {
     private readonly provider: string,
   ) {}
 
-  async lookup(key: string): Promise<CachedResult | undefined> {
+  /**
+   * The cached result of `key`. `read.recheck`: a re-read of a key already looked up (a
+   * claim's re-check), not counted as another lookup (store.ts ReadOptions).
+   */
+  async lookup(key: string, read?: ReadOptions): Promise<CachedResult | undefined> {
     let raw: Buffer | undefined;
     try {
-      raw = await this.setup.results.get(key);
+      raw = await this.setup.results.get(key, read);
     } catch (error) {
       this.warn(`cache read failed (${(error as Error).message}); treating as a miss`);
       return undefined;

@@ -6,6 +6,7 @@
  */
 import type { CacheSetup } from '../cache/open-cache.js';
 import { StatMemo } from '../cache/stat-memo.js';
+import type { ReadOptions } from '../cache/store.js';
 import type { ImageSource, SourceLimits } from '../image/source.js';
 import type { ResultCacheStage } from './cache-stage.js';
 import type { EarlierPages } from './document-stage.js';
@@ -59,11 +60,14 @@ export class IdentifyStage {
     const filePath = filePathOf(source);
     const remembered = filePath && cache.memo ? cache.memo.lookup(filePath) : undefined;
     let kept: Resumed | undefined;
+    let missed: string | undefined; // the key already looked up and missed (counted once)
     if (remembered) {
       kept = resumable(earlier?.(remembered));
       if (kept && 'record' in kept) return kept;
-      const hit = kept ? undefined : await this.fromCache(keyFor(remembered), label, started);
+      const rememberedKey = keyFor(remembered);
+      const hit = kept ? undefined : await this.fromCache(rememberedKey, label, started);
       if (hit) return { record: hit };
+      if (!kept) missed = rememberedKey;
     }
     const identity = filePath && cache.memo ? StatMemo.identity(filePath) : undefined;
     const loaded = await loadStage(source, label, { ...sourceLimits, ...(signal ? { signal } : {}) });
@@ -73,13 +77,21 @@ export class IdentifyStage {
     // A document's earlier pages: the document stage hands them back and reads the rest.
     const earlierPages = kept && 'earlierPages' in kept ? kept.earlierPages : undefined;
     const key = resultKeyFor(keyFor(loaded.sha256), loaded); // a forwarded URL's answer is keyed on the URL too
-    const hit = earlierPages ? undefined : await this.fromCache(key, label, started);
+    // The memo's key read again (the content is unchanged): a re-check, not a second lookup.
+    const hit = earlierPages
+      ? undefined
+      : await this.fromCache(key, label, started, key === missed ? { recheck: true } : undefined);
     if (hit) return { record: hit };
     return { loaded, key, ...(earlierPages ? { earlierPages } : {}) };
   }
 
-  private async fromCache(key: string, label: string, started: number): Promise<RunRecord | undefined> {
-    const hit = await this.options.results.lookup(key);
+  private async fromCache(
+    key: string,
+    label: string,
+    started: number,
+    read?: ReadOptions,
+  ): Promise<RunRecord | undefined> {
+    const hit = await this.options.results.lookup(key, read);
     if (!hit) return undefined;
     return this.options.records.hit(label, started, hit, hit.run_id === this.options.runId ? 'dedup' : 'hit');
   }

@@ -88,6 +88,19 @@ export interface OutputTargetsCheck {
   overwrite: boolean;
 }
 
+/** `-o`, and `--failures` and `--combine` when given: the outputs `run` and `run --queue` share. */
+export function resultOutputs(flags: { out: string; failures?: string; combine?: string }): OutputTarget[] {
+  return [
+    { flag: '-o', option: 'out', file: flags.out, kind: 'results' },
+    ...(flags.failures
+      ? [{ flag: '--failures', option: 'failures', file: flags.failures, kind: 'failures' } as const]
+      : []),
+    ...(flags.combine
+      ? [{ flag: '--combine', option: 'combine', file: flags.combine, kind: 'combine' } as const]
+      : []),
+  ];
+}
+
 /** The `<meta name="generator">` every visionpipe report carries: how an earlier report is known. */
 export const REPORT_GENERATOR = '<meta name="generator" content="visionpipe">';
 

@@ -20,6 +20,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { VisionpipeError } from '../errors.js';
+import { processAlive } from '../process-alive.js';
 
 export interface RunLock {
   readonly file: string;
@@ -61,15 +62,6 @@ export function lockPath(out: string): string {
   return `${realResultsPath(out)}.lock`;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function readHolder(file: string): Holder | undefined {
   try {
     const value = JSON.parse(readFileSync(file, 'utf8')) as Partial<Holder>;
@@ -100,7 +92,7 @@ export function acquireRunLock(out: string, warn: (message: string) => void): Ru
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = readHolder(file);
-    const stale = holder === undefined || (holder.host === me.host && !alive(holder.pid));
+    const stale = holder === undefined || (holder.host === me.host && !processAlive(holder.pid));
     if (!stale) {
       throw new VisionpipeError(
         'RUN_LOCKED',

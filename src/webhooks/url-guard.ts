@@ -8,6 +8,7 @@
  */
 import dns from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { withArticle } from '../article.js';
 import { classifyAddress, unbracket } from '../image/address-policy.js';
 
 export class WebhookUrlError extends Error {
@@ -47,7 +48,7 @@ export async function checkWebhookUrl(raw: string, label: string, allowPrivate: 
     const verdict = classifyAddress(address);
     if (!verdict.allowed)
       throw new WebhookUrlError(
-        `${label}: ${host} is a ${verdict.range} address (${address}); webhooks go to public addresses only unless --allow-private-urls`,
+        `${label}: ${host} is ${withArticle(verdict.range)} address (${address}); webhooks go to public addresses only unless --allow-private-urls`,
       );
   }
   return url.href;

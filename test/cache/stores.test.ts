@@ -70,6 +70,25 @@ for (const [name, open] of Object.entries(stores)) {
       expect(stats.by_kind.image).toEqual({ hits: 1, misses: 0 });
     });
 
+    it("counts a claim's re-checks of a key as the one lookup: no second miss; a later hit replaces the miss", async () => {
+      const store = await open();
+      opened.push(store);
+      expect(await store.get('r:p:claimed')).toBeUndefined(); // the lookup: one miss
+      for (let i = 0; i < 3; i++) expect(await store.get('r:p:claimed', { recheck: true })).toBeUndefined();
+      expect((await store.stats()).by_kind.result).toEqual({ hits: 0, misses: 1 });
+      await store.set('r:p:claimed', Buffer.from('stored by the claim holder'), 60_000);
+      expect((await store.get('r:p:claimed', { recheck: true }))?.toString()).toBe(
+        'stored by the claim holder',
+      );
+      const stats = await store.stats();
+      expect(stats.by_kind.result).toEqual({ hits: 1, misses: 0 });
+      expect({ hits: stats.hits, misses: stats.misses }).toEqual({ hits: 1, misses: 0 });
+      // A re-check with no counted miss behind it adds nothing.
+      await store.set('r:p:other', Buffer.from('x'), 60_000);
+      await store.get('r:p:other', { recheck: true });
+      expect((await store.stats()).by_kind.result).toEqual({ hits: 1, misses: 0 });
+    });
+
     it('expires entries after their TTL; 0 means no expiry', async () => {
       const store = await open();
       opened.push(store);

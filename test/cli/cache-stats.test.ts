@@ -114,6 +114,21 @@ describe('visionpipe cache stats', () => {
     expect(text.stdout).toMatch(/ {4}not recorded +0\.0 % hits \(0 hits, 5 misses\)/);
   }, 120_000);
 
+  it('a file the stat memo knows, whose result is not cached yet, is one lookup, not two', async () => {
+    const dir = await tempDir('visionpipe-cstats-memo-');
+    const images = ['receipt-002.png', 'receipt-004.jpg'].map((n) => path.join(ROOT, 'samples/images', n));
+    // The first run teaches the stat memo both files; the second (another pattern) misses
+    // on the memo's key, reads the files, and must not count the same key's miss again.
+    for (const pattern of [RECEIPT, INVOICE]) {
+      const run = await runCli(['run', ...images, '-p', pattern, '--no-progress', '--fresh'], { cwd: dir });
+      expect(run.code, run.stderr).toBe(0);
+    }
+    const report = JSON.parse(
+      (await runCli(['cache', 'stats', '--json'], { cwd: dir })).stdout,
+    ) as StatsReport;
+    expect(report.lookups.result).toEqual({ hits: 0, misses: 4, hit_rate: 0 });
+  }, 120_000);
+
   it('--cache memory says it keeps nothing between runs', async () => {
     const result = await runCli(['cache', 'stats', '--cache', 'memory'], {
       cwd: await tempDir('visionpipe-cstats-'),

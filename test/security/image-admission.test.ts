@@ -51,7 +51,14 @@ function jpegWithApp1(jpeg: Buffer, count: number): Buffer {
 
 let small: Buffer;
 let jpeg: Buffer;
+let noisy: Buffer;
 beforeAll(async () => {
+  // 64×64 noise: its IDAT is large, so half the file keeps a whole header and a cut IDAT.
+  noisy = await sharp(Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 7919) % 251)), {
+    raw: { width: 64, height: 64, channels: 3 },
+  })
+    .png()
+    .toBuffer();
   small = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } })
     .png()
     .toBuffer();
@@ -106,6 +113,7 @@ describe('the same bad input gets the same code with every option', () => {
     ],
     ['an empty file', async () => Buffer.alloc(0), 'EMPTY_INPUT'],
     ['a truncated JPEG', async () => jpeg.subarray(0, 40), 'IMAGE_DECODE'],
+    ['a truncated PNG', async () => noisy.subarray(0, Math.floor(noisy.length / 2)), 'IMAGE_DECODE'],
     [
       'a 16×16 PNG with a 30 MB eXIf chunk',
       async () => withChunk(small, 'eXIf', 30 * 1024 * 1024),
@@ -130,6 +138,7 @@ describe('the same bad input gets the same code with every option', () => {
     const file = typeof made === 'string' ? made : path.join(dir, `${name.replace(/\W+/g, '-')}.bin`);
     if (typeof made !== 'string') await writeFile(file, made);
     const codes: string[] = [];
+    const messages: string[] = [];
     for (const nearDuplicateDistance of [undefined, 4]) {
       const pipeline = await createPipeline({
         pattern,
@@ -144,9 +153,12 @@ describe('the same bad input gets the same code with every option', () => {
       });
       const record = await pipeline.process(file);
       codes.push(record.error?.code ?? record.status);
+      messages.push(record.error?.message ?? '');
       await pipeline.close();
     }
     expect(codes).toEqual([code, code]);
+    // One wording too: --near-dup must not say the same fault differently.
+    expect(messages[1]).toBe(messages[0]);
     await expect(
       perceptualHash(await import('node:fs/promises').then((fs) => fs.readFile(file)), {
         limitInputPixels: 50_000_000,

@@ -7,8 +7,14 @@
 
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { checkAddress, classifyAddress, embeddedIPv4 } from '../../src/image/address-policy.js';
+import {
+  checkAddress,
+  classifyAddress,
+  embeddedIPv4,
+  embeddedIPv4s,
+} from '../../src/image/address-policy.js';
 import { fetchUrlBytes } from '../../src/image/fetch-url.js';
+import { checkWebhookUrl } from '../../src/webhooks/url-guard.js';
 
 /** Every spelling of `v4` inside IPv6, as `new URL` writes it. */
 function spellings(v4: string): string[] {
@@ -53,6 +59,54 @@ describe('IPv6 forms embedding an IPv4 address', () => {
     expect(classifyAddress('::1')).toEqual({ allowed: false, range: 'loopback' });
     expect(classifyAddress('::')).toEqual({ allowed: false, range: 'unspecified' });
     expect(classifyAddress('2606:4700:4700::1111')).toEqual({ allowed: true, range: 'unicast' });
+  });
+
+  it("Teredo: the server's address (bits 32-64) is judged too, not only the client's", () => {
+    const client = (8 << 8) | 8; // client 8.8.8.8, inverted in the last 32 bits
+    const teredo = (server: string) => {
+      const [a, b, c, d] = server.split('.').map(Number) as [number, number, number, number];
+      const hex = (n: number) => n.toString(16);
+      return `2001:0:${hex((a << 8) | b)}:${hex((c << 8) | d)}:8000:63bf:${hex(client ^ 0xffff)}:${hex(client ^ 0xffff)}`;
+    };
+    for (const [server, range] of [
+      ['127.0.0.1', 'loopback'],
+      ['169.254.169.254', 'linkLocal'],
+      ['10.1.2.3', 'private'],
+      ['100.64.0.1', 'carrierGradeNat'],
+    ] as const) {
+      const address = teredo(server);
+      expect(embeddedIPv4s(ipaddr.parse(address) as ipaddr.IPv6).map(String), address).toEqual([
+        '8.8.8.8',
+        server,
+      ]);
+      expect(classifyAddress(address), address).toEqual({ allowed: false, range });
+    }
+    // Both public: the Teredo range, refused as before; naming the server's network allows it.
+    expect(classifyAddress(teredo('65.54.227.120'))).toEqual({ allowed: false, range: 'teredo' });
+    expect(checkAddress(teredo('10.20.1.2'), { allowNetworks: ['10.20.0.0/16'] }).allowed).toBe(true);
+    // A named network for one embedded address does not let the other, internal, one through.
+    expect(checkAddress(teredo('10.1.2.3'), { allowNetworks: ['8.8.8.0/24'] })).toEqual({
+      allowed: false,
+      range: 'private',
+    });
+  });
+
+  it('SSRF messages put "an" before a vowel: "an unspecified address", "a loopback address"', async () => {
+    for (const [url, phrase] of [
+      ['http://0.0.0.0:9/x.png', '0.0.0.0 is an unspecified address'],
+      ['http://[::]:9/x.png', ' is an unspecified address'],
+      ['http://127.0.0.1:9/x.png', '127.0.0.1 is a loopback address'],
+      ['http://[fd00::1]:9/x.png', ' is a uniqueLocal address'],
+      ['http://[::808:808]:9/x.png', ' is an ipv4Compatible address'],
+    ] as const) {
+      await expect(fetchUrlBytes(url), url).rejects.toMatchObject({
+        code: 'URL_BLOCKED',
+        message: expect.stringContaining(phrase),
+      });
+    }
+    await expect(checkWebhookUrl('http://0.0.0.0/hook', 'webhook', false)).rejects.toThrow(
+      '0.0.0.0 is an unspecified address (0.0.0.0)',
+    );
   });
 
   it('a fetch of http://[::127.0.0.1]/ is URL_BLOCKED before connecting', async () => {

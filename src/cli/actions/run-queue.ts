@@ -17,6 +17,7 @@ import { closeRedis, connectRedis } from '../../queue/connection.js';
 import { IngestQueue } from '../../queue/ingest-queue.js';
 import { type ProviderSetting, providerSetting, settingKey } from '../../queue/provider-setting.js';
 import { countInputs, expandInputs, readListFile } from '../../runs/inputs.js';
+import { checkOutputTargets, resultOutputs } from '../../runs/output-guard.js';
 import { OutputWriter } from '../../runs/output-paths.js';
 import { type QueueDocuments, runOnQueue } from '../../runs/queue-run.js';
 import { planResume } from '../../runs/resume.js';
@@ -38,6 +39,10 @@ export interface QueueRunCommandFlags extends QueueRunFlags, DocumentFlags {
   json?: boolean;
   failOnError?: boolean;
   list?: string;
+  /** Outputs the output guard checks (runs/output-guard.ts), like a local run's. */
+  failures?: string;
+  combine?: string;
+  overwrite?: boolean;
   allowPrivateUrls?: boolean;
   maxInputBytes: number;
   progress: boolean;
@@ -115,6 +120,14 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
   const redisUrl = checkRedisUrl(flags.queue);
   const databaseUrl = checkDatabaseUrl(flags.databaseUrl);
   const pattern = await loadPattern(flags.pattern);
+  // The same guard as a local run, before Redis or the database is reached: no output is the
+  // pattern, the list, an input, another output, or a file visionpipe did not write.
+  await checkOutputTargets({
+    outputs: [...resultOutputs(flags)],
+    reads: { pattern: flags.pattern, list: flags.list },
+    inputs,
+    overwrite: flags.overwrite ?? false,
+  });
   const stateDir = path.resolve(flags.stateDir);
   const store = await openStore({ url: databaseUrl, poolSize: 4 });
   const progress = createProgress({ label: 'run', mode: flags.progress ? undefined : 'off' });

@@ -14,7 +14,7 @@ import { recordCostEstimator, requirePrices } from '../../runs/budget.js';
 import { CombinedWriter } from '../../runs/combine.js';
 import { FailureLog } from '../../runs/failures.js';
 import { argumentsAndList, countInputs, expandInputs } from '../../runs/inputs.js';
-import { checkOutputTargets } from '../../runs/output-guard.js';
+import { checkOutputTargets, resultOutputs } from '../../runs/output-guard.js';
 import { type ConfidencePolicy, defaultMinConfidence } from '../../runs/quality.js';
 import { RenderOutputs } from '../../runs/render-outputs.js';
 import { planResume } from '../../runs/resume.js';
@@ -50,13 +50,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
   // file visionpipe did not write: checked before the log, --failures or -o is opened.
   await checkOutputTargets({
     outputs: [
-      { flag: '-o', option: 'out', file: flags.out, kind: 'results' },
-      flags.failures
-        ? { flag: '--failures', option: 'failures', file: flags.failures, kind: 'failures' }
-        : undefined,
-      flags.combine
-        ? { flag: '--combine', option: 'combine', file: flags.combine, kind: 'combine' }
-        : undefined,
+      ...resultOutputs(flags),
       flags.report ? { flag: '--report', option: 'report', file: flags.report, kind: 'report' } : undefined,
       flags.logFile ? { flag: '--log-file', option: 'logFile', file: flags.logFile, kind: 'log' } : undefined,
     ],
