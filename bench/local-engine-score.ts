@@ -44,6 +44,7 @@ const PATTERN_FILES: Record<string, string> = {
   vin: 'bench/corpus/patterns/vin.json',
   prescription: 'bench/corpus/patterns/prescription.json',
   'invoice-parties': 'bench/corpus/patterns/invoice-parties.json',
+  identity: 'bench/corpus/patterns/identity.json',
 };
 
 async function readTruth(file: string): Promise<TruthLine[]> {

@@ -13,6 +13,11 @@ export interface EstimateFlags extends ProviderFlags, CostFlags, DocumentFlags {
   cache: string;
   stateDir: string;
   json?: boolean;
+  /** Price what is sent as run --batch-api pays (the batch discount). */
+  batchApi?: boolean;
+  /** Refused (estimate-flags.ts): what they save or add is known only from answers. */
+  triage?: string;
+  escalateTo?: string;
 }
 
 const EXAMPLES = `
@@ -28,7 +33,12 @@ visionpipe would send: distinct, uncached images at the size the model keeps (or
 Documents (PDF, multi-page TIFF, HEIC) are priced per selected page (--page-range,
 --max-pages), rendered as run renders them, so blank pages (never sent by run) and pages
 already cached are not priced; --pages document (the default, as in run) prices the pages
-in one request where the provider takes them together, --pages each one request a page.`;
+in one request where the provider takes them together, --pages each one request a page. --batch-api prices what is sent at the provider's batch
+discount (pricing.json batchDiscount: 0.5 for openai and anthropic, their pricing pages);
+the naive plan stays at standard prices. --triage and --escalate-to are refused: the share
+of images triage skips and of answers that escalate is known only from the answers, so
+estimate prices every image sent once to the main model (an upper bound with triage, a
+lower bound with escalation).`;
 
 export function estimateCommand(): Command {
   const command = new Command('estimate')
@@ -43,6 +53,12 @@ export function estimateCommand(): Command {
     )
     .option('--state-dir <dir>', 'where the SQLite cache lives', '.visionpipe')
     .option('--json', 'print {images: [...], totals} as JSON')
+    .option(
+      '--batch-api',
+      'price what is sent as run --batch-api pays: the batch discount (openai, anthropic: half price)',
+    )
+    .option('--triage <model>', 'refused: what triage skips is known only from its answers (see help)')
+    .option('--escalate-to <model>', 'refused: what escalates is known only from the answers (see help)')
     .addHelpText('after', EXAMPLES)
     .action(async (inputs: string[], flags: EstimateFlags) => {
       const { runEstimate } = await import('./actions/estimate.js');

@@ -76,6 +76,7 @@ export function printSummary(
     lines.push(`  combined ${plural(context.combined.outputs, 'output')} in ${context.combined.file}`);
   lines.push(...failureLines(context.failures, context.results));
   for (const alert of summary.alerts) lines.push(`  ⚠ ${alert}`);
+  for (const warning of summary.warnings ?? []) lines.push(`  ⚠ ${warning}`);
   if (context.stop?.reason === 'budget')
     lines.push(
       `  stopped for the cost budget (--max-cost-usd): ${plural(context.stop.notProcessed, 'input')} not processed; run again with a larger budget to continue (exit code ${EXIT.budgetStopped})`,

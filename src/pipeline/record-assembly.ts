@@ -11,7 +11,14 @@ import type { InputItem } from '../runs/inputs.js';
 import type { CachedResult } from './cache-stage.js';
 import type { Outcome } from './outcome.js';
 import { rawOutputText } from './raw-output.js';
-import { EMPTY_USAGE, errorRecord, NO_CASCADE, NO_RATE_LIMITS, type RunRecord } from './record.js';
+import {
+  EMPTY_USAGE,
+  errorRecord,
+  NO_CASCADE,
+  NO_RATE_LIMITS,
+  type RunRecord,
+  withWarnings,
+} from './record.js';
 
 export interface RecordContext {
   /** The pattern's name. */
@@ -49,7 +56,7 @@ export class RecordAssembler {
     // A near-duplicate's own content: it is not the original's, whose result it borrows.
     sha256 = result.sha256,
   ): RunRecord {
-    return {
+    return withWarnings({
       input: label,
       pattern: this.context.pattern,
       sha256,
@@ -73,34 +80,36 @@ export class RecordAssembler {
       // Entries cached before a field was added get it with its empty value.
       cascade: { ...NO_CASCADE, ...result.cascade },
       raw_output: null,
-    };
+    });
   }
 
   /** The record of one input from its content key's outcome (shared by duplicates). */
   of(outcome: Outcome, at: RecordAt): RunRecord {
     const { label, started, sha256, leader } = at;
     if (outcome.kind === 'failed') {
-      return errorRecord({ input: label, ...this.base }, outcome.error.toJSON(), {
-        sha256,
-        latency_ms: Math.round(performance.now() - started),
-        attempts: leader ? outcome.attempts : 0,
-        rate_limited: leader ? rateLimited(outcome.throttled) : { ...NO_RATE_LIMITS },
-        image: outcome.image,
-        ...(leader && outcome.paid ? { usage: outcome.paid.usage, cost_usd: outcome.paid.cost } : {}),
-        // What was answered and parsed, to debug the failure without paying for it again.
-        output: outcome.paid?.output ?? null,
-        raw_output: rawOutputText(outcome.paid?.raw),
-        ...(leader && outcome.paid?.cascade ? { cascade: { ...NO_CASCADE, ...outcome.paid.cascade } } : {}),
-        profile: this.context.profile,
-        cache: outcome.remembered ? 'hit' : leader ? 'miss' : 'dedup',
-      });
+      return withWarnings(
+        errorRecord({ input: label, ...this.base }, outcome.error.toJSON(), {
+          sha256,
+          latency_ms: Math.round(performance.now() - started),
+          attempts: leader ? outcome.attempts : 0,
+          rate_limited: leader ? rateLimited(outcome.throttled) : { ...NO_RATE_LIMITS },
+          image: outcome.image,
+          ...(leader && outcome.paid ? { usage: outcome.paid.usage, cost_usd: outcome.paid.cost } : {}),
+          // What was answered and parsed, to debug the failure without paying for it again.
+          output: outcome.paid?.output ?? null,
+          raw_output: rawOutputText(outcome.paid?.raw),
+          ...(leader && outcome.paid?.cascade ? { cascade: { ...NO_CASCADE, ...outcome.paid.cascade } } : {}),
+          profile: this.context.profile,
+          cache: outcome.remembered ? 'hit' : leader ? 'miss' : 'dedup',
+        }),
+      );
     }
     if (outcome.kind === 'shared') return this.hit(label, started, outcome.result, 'hit');
     if (outcome.kind === 'near-dup')
       return this.hit(label, started, outcome.result, 'near-dup', outcome.distance, sha256);
     if (!leader) return this.hit(label, started, outcome.result, 'dedup');
     const { result } = outcome;
-    return {
+    return withWarnings({
       input: label,
       pattern: this.context.pattern,
       sha256,
@@ -124,7 +133,7 @@ export class RecordAssembler {
       duplicate_of: null,
       cascade: result.cascade,
       raw_output: null,
-    };
+    });
   }
 
   /** An input that failed before its content was known (unreadable, too large, blocked URL). */

@@ -74,6 +74,11 @@ export interface RunRecord {
     frames?: number;
     frame?: number;
   } | null;
+  /**
+   * What the record's reader should know about what was sent, when anything: an animated
+   * input's "frame 1 of N sent" (the other frames were not looked at).
+   */
+  warnings?: string[];
   usage: Usage;
   /** USD paid for this record's provider calls; null when the model has no known price. */
   cost_usd: number | null;
@@ -194,4 +199,16 @@ export function errorRecord(
     raw_output: null,
     ...partial,
   };
+}
+
+/** The warning an animated input's record carries: which frame of how many was sent. */
+export function frameWarning(image: RunRecord['image']): string | undefined {
+  if (!image?.frames || image.frames <= 1) return undefined;
+  return `frame ${image.frame ?? 1} of ${image.frames} sent: the other frames were not read`;
+}
+
+/** `record` with its warnings (frameWarning) added, when it has any. */
+export function withWarnings(record: RunRecord): RunRecord {
+  const frame = frameWarning(record.image);
+  return frame === undefined ? record : { ...record, warnings: [...(record.warnings ?? []), frame] };
 }

@@ -155,6 +155,8 @@ export function priceDocument(
   context: {
     pipeline: Pick<Pipeline, 'provider' | 'model'>;
     prices: { table?: PriceTable };
+    /** Priced as a batch job (`--batch-api`): the provider's batch discount on what is sent, not on the naive plan. */
+    batch?: boolean;
     duplicate: boolean;
   },
 ): { image: EstimatedImage; naiveCost: number | null; naive: TokenEstimate } {
@@ -163,9 +165,9 @@ export function priceDocument(
     ? oneRequest(document.plans)
     : document.plans.reduce((sum, plan) => add(sum, plan.tokens), NONE);
   const naive = document.naive.reduce((sum, plan) => add(sum, plan.naive), NONE);
-  const price = (tokens: TokenEstimate) =>
-    costUsd(pipeline.provider.id, pipeline.model, { ...tokens, estimated: true }, prices);
-  const cost = price(sent);
+  const price = (tokens: TokenEstimate, batch = false) =>
+    costUsd(pipeline.provider.id, pipeline.model, { ...tokens, estimated: true }, { ...prices, batch });
+  const cost = price(sent, context.batch === true);
   const pagesPriced = document.plans.length;
   const first = document.plans[0];
   const sending = !duplicate && first !== undefined;

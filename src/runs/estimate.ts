@@ -155,6 +155,12 @@ export async function estimateItem(
     pages?: PageSelection;
     /** How run would read documents (`--pages`): default document, as in run. */
     pagesMode?: PagesMode;
+    /**
+     * Priced as run --batch-api would pay: the provider's batch discount (pricing.json
+     * `batchDiscount`, 0.5 for OpenAI and Anthropic) on what is sent; the naive plan stays at
+     * standard prices.
+     */
+    batch?: boolean;
   },
 ): Promise<{ image: EstimatedImage; naiveCost: number | null; naive: TokenEstimate | undefined }> {
   const empty = {
@@ -190,7 +196,12 @@ export async function estimateItem(
       const seenKey = `${pipeline.pattern.fingerprint}:${hash}`;
       const duplicate = seen.has(seenKey);
       seen.add(seenKey);
-      return priceDocument(item.label, document, { pipeline, prices, duplicate });
+      return priceDocument(item.label, document, {
+        pipeline,
+        prices,
+        duplicate,
+        ...(options.batch ? { batch: true } : {}),
+      });
     }
     // An image is a one-page document: a range past page 1 is PAGE_OUT_OF_RANGE, as in run.
     if (options.pages?.pageRange) selectPages(options.pages.pageRange, 1, item.label);
@@ -213,7 +224,10 @@ export async function estimateItem(
           input_tokens: plan.tokens.input_tokens,
           output_tokens: plan.tokens.output_tokens,
           tokens: total(plan.tokens),
-          cost_usd: costUsd(pipeline.provider.id, pipeline.model, usageOf(plan.tokens), prices),
+          cost_usd: costUsd(pipeline.provider.id, pipeline.model, usageOf(plan.tokens), {
+            ...prices,
+            batch: options.batch === true,
+          }),
         }
       : { ...empty, original: undefined, error: undefined };
     return {

@@ -123,6 +123,11 @@ export interface Summary {
    */
   dependency_notes?: { count: number; lines: Array<{ text: string; count: number }> };
   alerts: string[];
+  /**
+   * What was sent differs from what was given, by kind (records' `warnings`): "2 animated
+   * inputs: frame 1 of each sent, the other frames not read".
+   */
+  warnings: string[];
 }
 
 export const ALERT_THRESHOLDS = { minSuccessRate: 0.95, maxP95Ms: 15_000 } as const;
@@ -161,6 +166,8 @@ export class RunSummary {
   }
 
   private readonly byCode = new Map<string, number>();
+  /** Animated inputs of which one frame was sent. */
+  private animated = 0;
   private readonly cache = { hits: 0, misses: 0, dedup: 0, near_dup: 0 };
   private readonly volume = new VolumeTally();
   private readonly tokens = { input: 0, output: 0, image: 0, total: 0, estimated: false };
@@ -196,6 +203,7 @@ export class RunSummary {
 
   add(record: RunRecord): void {
     this.count(record);
+    if (record.image?.frames !== undefined && record.image.frames > 1) this.animated++;
     this.spent(record);
     if (successOutcome(record, this.minConfidence) !== 'not_attempted') this.thisRun.attempted++;
     // Waits of this run only: a resumed record's were paid by the earlier run.
@@ -319,6 +327,12 @@ export class RunSummary {
         ? { dependency_notes: this.dependencyNotes }
         : {}),
       alerts,
+      warnings:
+        this.animated === 0
+          ? []
+          : [
+              `${this.animated} animated input${this.animated === 1 ? '' : 's'}: frame 1 of each sent, the other frames not read`,
+            ],
     };
   }
 }

@@ -20,6 +20,7 @@ import { optimizeInputs } from '../../src/runs/optimize.js';
 import { OutputWriter } from '../../src/runs/output-paths.js';
 import { PageTally } from '../../src/runs/page-tally.js';
 import { planResume } from '../../src/runs/resume.js';
+import { RunSummary } from '../../src/runs/summary.js';
 import { makePdf, multiPageTiff, textImage } from '../support/documents.js';
 import { tempDir } from '../support/images.js';
 import { invoicePattern } from '../support/simulator-fixtures.js';
@@ -62,6 +63,13 @@ describe('animated images: the record says which frame was read', () => {
     await pipeline.close();
     expect(record.error).toBeNull();
     expect(record.image).toMatchObject({ frames: 2, frame: 1 });
+    // Said as a warning in the record and in the run's summary, not only as numbers.
+    expect(record.warnings).toEqual(['frame 1 of 2 sent: the other frames were not read']);
+    const summary = new RunSummary();
+    summary.add(record);
+    expect(summary.toJSON().warnings).toEqual([
+      '1 animated input: frame 1 of each sent, the other frames not read',
+    ]);
   });
 
   it('a still GIF has no frame fields', async () => {
@@ -74,6 +82,10 @@ describe('animated images: the record says which frame was read', () => {
     const record = await pipeline.process({ bytes: still, name: 'still.gif' });
     await pipeline.close();
     expect(record.image).not.toHaveProperty('frames');
+    expect(record).not.toHaveProperty('warnings');
+    const summary = new RunSummary();
+    summary.add(record);
+    expect(summary.toJSON().warnings).toEqual([]);
   });
 });
 

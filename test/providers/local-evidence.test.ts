@@ -20,38 +20,15 @@ import { extractFields } from '../../src/providers/local/field-extractor.js';
 import { fitPhone } from '../../src/providers/local/fit-value.js';
 import type { OcrLine, OcrPage } from '../../src/providers/local/ocr-engine.js';
 import { fitParty, partyRole } from '../../src/providers/local/party.js';
+import { ocrLine, ocrPage } from '../support/ocr-lines.js';
 
-/** One line at row `row` from x `x`: 12 px a character, 40 px a row; a double space is a column gap. */
+/** One line at row `row` from x `x` (test/support/ocr-lines.ts). */
 function line(text: string, row: number, x = 60, confidence = 0.95): OcrLine {
-  let left = x;
-  const y0 = 100 + row * 40;
-  const words = text
-    .split(/( {2})| /)
-    .filter((w) => w !== undefined && w !== '')
-    .map((word) => {
-      if (word === '  ') {
-        left += 200;
-        return undefined;
-      }
-      const box = { x0: left, x1: left + word.length * 12, y0, y1: y0 + 24 };
-      left = box.x1 + 12;
-      return { text: word, confidence, box };
-    })
-    .filter((w) => w !== undefined);
-  return { text, words, box: { x0: x, x1: left - 12, y0, y1: y0 + 24 }, block: 0 };
+  return ocrLine(text, row, { x, confidence });
 }
 
 function page(lines: ReadonlyArray<string | [string, number, number]>): OcrPage {
-  const placed = lines
-    .map((l, i) => (typeof l === 'string' ? line(l, i) : line(l[0], l[1], l[2])))
-    .filter((l) => l.text !== '');
-  return {
-    text: placed.map((l) => l.text).join('\n'),
-    lines: placed,
-    confidence: 0.95,
-    width: 1200,
-    height: 1600,
-  };
+  return ocrPage(lines.map((l, i) => (typeof l === 'string' ? line(l, i) : line(l[0], l[1], l[2]))));
 }
 
 const nullable = (node: SchemaNode): SchemaNode => ({

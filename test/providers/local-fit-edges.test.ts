@@ -199,9 +199,15 @@ describe('identifiers, VINs, plates', () => {
     expect(fitVin('1FDUF5GY7FEB5631A')).toBeUndefined();
     // Position 9 read as O where a check digit is due: the check digit the rest calls for.
     expect(fitVin('1FDUF5GYOFEB56312')).toBe('1FDUF5GY7FEB56312');
-    // Q and I elsewhere are 0 and 1.
-    expect(fitVin('1FDUF5GY7FEBQ6312')).toBe('1FDUF5GY7FEB06312');
-    expect(fitVin('ZZZZZZZZZZZZZ1234')).toBe('ZZZZZZZZZZZZZ1234');
+    // Q and I elsewhere are 0 and 1, and a North-American VIN must then pass its check digit.
+    expect(fitVin('1FDUF5GY7FEBQ6312')).toBeUndefined();
+    expect(fitVin('1FDUF5GY7FEB5631I')).toBeUndefined();
+    // Position 10 is a model year: never U, Z or 0 (49 CFR 565.15(d)).
+    expect(fitVin('ZZZZZZZZZZZZZ1234')).toBeUndefined();
+    // Another region's VIN (no check digit there): one printed word, or under its label.
+    expect(fitVin('WVGZZZ1TZ6W110386', false)).toBe('WVGZZZ1TZ6W110386');
+    expect(fitVin('WVGZZZ1TZ 6W110386', false)).toBeUndefined();
+    expect(fitVin('WVGZZZ1TZ 6W110386', true)).toBe('WVGZZZ1TZ6W110386');
   });
 
   it('plates', () => {

@@ -17,8 +17,8 @@ import {
   fitTime,
   fitValue,
   fitVin,
-  vinCheckDigit,
 } from '../../src/providers/local/fit-value.js';
+import { vinCheckDigit } from '../../src/providers/local/identifier.js';
 
 const ctx: FitContext = { order: 'dmy', position: 'after' };
 const str: SchemaNode = { type: ['string', 'null'] };

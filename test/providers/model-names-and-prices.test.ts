@@ -64,6 +64,28 @@ describe('model ids are normalised for profile and price lookup', () => {
       costUsd('anthropic', 'claude-sonnet-4-5', usage),
     );
   });
+  it.each([
+    ['claude-sonnet-4-20250514', 3],
+    ['claude-sonnet-4-0', 3],
+    ['claude-3-5-sonnet-20241022', 3],
+    ['claude-3-5-sonnet-latest', 3],
+    ['anthropic.claude-3-5-sonnet-20240620-v1:0', 3],
+    ['claude-3-7-sonnet-20250219', 3],
+    ['claude-opus-4-20250514', 15],
+  ])('%s is priced (Anthropic pricing page: $%d per 1M input tokens)', (name, input) => {
+    expect(costUsd('anthropic', name, usage)).toBe(input);
+    expect(costUsd('anthropic', name, { ...usage, input_tokens: 0, output_tokens: 1_000_000 })).toBe(
+      input * 5,
+    );
+    // The Batch API: 50 % off input and output.
+    expect(costUsd('anthropic', name, usage, { batch: true })).toBe(input / 2);
+  });
+  it('a Sonnet 4.5 snapshot keeps its own entry, not Sonnet 4’s', () => {
+    expect(costUsd('anthropic', 'claude-sonnet-4-5-20250929', usage)).toBe(
+      costUsd('anthropic', 'claude-sonnet-4-5', usage),
+    );
+    expect(costUsd('anthropic', 'claude-opus-4-1-20250805', usage)).toBe(15);
+  });
   it('gpt-4.1-mini is not gpt-4.1, and gpt-4o-mini is not an alias of gpt-4o', () => {
     expect(costUsd('openai', 'openai/gpt-4.1', usage)).not.toBe(costUsd('openai', 'gpt-4.1-mini', usage));
     expect(isSameModel('gpt-4o', 'gpt-4o-mini')).toBe(false);

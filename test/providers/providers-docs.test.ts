@@ -6,10 +6,13 @@
  * example is accepted by loadPriceTable and changes the price. docs/cost.md's route file
  * example is loaded by the route loader and routes as the prose says.
  */
+
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { costUsd, loadPattern, loadPriceTable, startSimulator } from '../../src/index.js';
+import { AnthropicProvider } from '../../src/providers/anthropic.js';
+import { SIZE_REFUSAL_SHAPES } from '../../src/providers/http-errors.js';
 import { loadRouter } from '../../src/runs/routes.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { ROOT } from '../support/cli.js';
@@ -28,6 +31,28 @@ afterAll(async () => {
 });
 
 describe('docs/providers.md', () => {
+  it('lists every size-refusal shape of the code, in order, with its provider and source', async () => {
+    const text = await readFile(path.join(ROOT, 'docs/providers.md'), 'utf8');
+    const rows = text
+      .split('\n')
+      .filter((l) => /^\| \d+ \| /.test(l))
+      .map((l) => l.split('|').map((c) => c.trim()));
+    expect(rows.length).toBe(SIZE_REFUSAL_SHAPES.length);
+    SIZE_REFUSAL_SHAPES.forEach((shape, i) => {
+      const [, n, who, , source] = rows[i]!;
+      expect(Number(n)).toBe(i + 1);
+      expect(who).toBe(shape.who);
+      expect(source).toContain(shape.source);
+    });
+    // The many-images row states Anthropic's numbers as the provider declares them.
+    const limits = new AnthropicProvider({ apiKey: 'sk-ant-test' }).limits;
+    expect(text).toContain(
+      `| anthropic | ${limits.maxImagesPerRequest} | ${limits.manyImages.images} | ${limits.manyImages.maxEdge} × ${limits.manyImages.maxEdge} px |`,
+    );
+    expect(text).toContain('`priced_as`');
+    expect(text).toContain('`run --pass-urls`');
+  });
+
   it('has exactly the TypeScript blocks run here', () => {
     expect(providers.filter((b) => b.lang === 'ts').map((b) => b.headings[0])).toEqual([
       'The simulator',

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { openCache } from '../../cache/open-cache.js';
+import { VisionpipeError } from '../../errors.js';
 import { type EstimatedImage, EstimateTotaller, estimateItem } from '../../runs/estimate.js';
 import { argumentsAndList, expandInputs } from '../../runs/inputs.js';
 import { pageSelectionFrom } from '../document-flags.js';
@@ -32,7 +33,36 @@ function row(image: EstimatedImage): string {
   return `${fixedWidth(note, 10)} ${fixedWidth(original, 11, 'right')} → ${fixedWidth(size, 10)} ${fixedWidth(String(image.image_tokens), 7, 'right')} img tok ${fixedWidth(usd(image.cost_usd), 10, 'right')}  ${image.input}${pages}`;
 }
 
+/** The batch APIs run --batch-api uses (src/providers/batch/). */
+const BATCH_PROVIDERS = ['openai', 'anthropic'];
+
+/**
+ * Refuses what estimate cannot price without answers (--triage, --escalate-to) and
+ * --batch-api for a provider without a batch API, each with an INVALID_OPTION naming it.
+ */
+export function checkEstimateFlags(flags: EstimateFlags): void {
+  for (const [option, value] of [
+    ['--triage', flags.triage],
+    ['--escalate-to', flags.escalateTo],
+  ] as const) {
+    if (value === undefined) continue;
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      `estimate does not price ${option} ${value}: how many images ${option === '--triage' ? 'triage skips' : 'escalate'} is known only from the answers. Without it, estimate prices every image sent once to the main model (${option === '--triage' ? 'an upper bound of a run with triage' : 'a lower bound of a run with escalation'}).`,
+      { option: option === '--triage' ? 'triage' : 'escalateTo' },
+    );
+  }
+  const provider = flags.provider;
+  if (flags.batchApi && !BATCH_PROVIDERS.includes(provider))
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      `--batch-api: provider "${provider}" has no batch API in visionpipe (${BATCH_PROVIDERS.join(', ')} do)`,
+      { option: 'batchApi' },
+    );
+}
+
 export async function runEstimate(inputs: string[], flags: EstimateFlags): Promise<void> {
+  checkEstimateFlags(flags);
   const plan = await planPipelines(flags);
   const cache = await openCache({
     spec: flags.cache,
@@ -61,6 +91,7 @@ export async function runEstimate(inputs: string[], flags: EstimateFlags): Promi
         ...(flags.priceTable ? { priceTable: flags.priceTable } : {}),
         pages,
         pagesMode: flags.pages ?? 'document',
+        ...(flags.batchApi ? { batch: true } : {}),
       });
       totals.add(image, naiveCost, naive);
       if (flags.json) {

@@ -15,7 +15,8 @@ import { issuesAgainst } from '../../patterns/validate.js';
 import { fieldMinConfidence } from './calibration.js';
 import { type DayOrder, documentDayOrder } from './coerce.js';
 import { type FieldKind, fieldKind } from './field-kinds.js';
-import { type FieldValue, fitValue } from './fit-value.js';
+import { type FieldValue, fitValue, readVin } from './fit-value.js';
+import { checkedVinConfidence, ID_DOCUMENT_KEY, idNumberShaped, plateEvidence } from './identifier.js';
 import { findLabel, type LabelMatch, labelsFor } from './labels.js';
 import {
   below,
@@ -31,6 +32,7 @@ import {
 } from './layout.js';
 import type { OcrPage } from './ocr-engine.js';
 import { blockFirstLine, fitParty, type PartyRole, partyLabels, partyRole } from './party.js';
+import { fitPersonName, isPersonField } from './person-name.js';
 import { extractTable } from './table-extractor.js';
 import { findUnlabelled } from './unlabelled.js';
 
@@ -41,6 +43,8 @@ export interface Field {
   kind: FieldKind;
   /** The party the field names (bill_to, ship_to, customer), read only from its block (party.ts). */
   party?: PartyRole;
+  /** The field holds a person's name (`full_name`, `name`): person-name.ts decides what reads as one. */
+  person?: boolean;
 }
 
 interface Candidate {
@@ -76,7 +80,9 @@ function scalarFields(schema: SchemaNode, prefix = ''): Field[] {
     else {
       const kind = fieldKind(key, node);
       const party = kind === 'name' || kind === 'text' ? partyRole(key, node) : undefined;
-      if (kind) fields.push({ pointer, key, node, kind, ...(party ? { party } : {}) });
+      const person = (kind === 'name' || kind === 'text') && isPersonField(key);
+      if (kind)
+        fields.push({ pointer, key, node, kind, ...(party ? { party } : {}), ...(person ? { person } : {}) });
     }
   }
   return fields;
@@ -124,6 +130,16 @@ function isDeadline(field: Field): boolean {
   return text.some((w) => DEADLINE.test(w));
 }
 
+/** Whether a date field is about a person (`date_of_birth`, `dob`, "Born"): never read without its label. */
+function isPersonalDate(field: Field): boolean {
+  return /\b(birth|born|dob|birthday)\b/.test(
+    `${field.key} ${field.node.title ?? ''}`
+      .replace(/([a-z])([A-Z])/g, '$1 $2')
+      .replace(/_/g, ' ')
+      .toLowerCase(),
+  );
+}
+
 /**
  * Whether a label match may lead to a date field: a deadline's value needs a deadline word
  * in its label ("Due", "Payment due", "Expiry"), never a bare "Date"; any other date field
@@ -134,6 +150,8 @@ function dateLabelFits(field: Field, match: LabelMatch, layout: Layout): boolean
   const matched = line.slice(match.start, match.end).map((w) => w.token);
   const around = line.slice(Math.max(0, match.start - 2), match.end).map((w) => w.token);
   if (isDeadline(field)) return matched.some((t) => DEADLINE.test(t));
+  // A birth date only under a birth label ("Date of birth", "DOB"), never a bare "Date".
+  if (isPersonalDate(field)) return matched.some((t) => /^(birth|born|dob|birthday)$/.test(t));
   return !around.some((t) => DEADLINE.test(t));
 }
 
@@ -151,6 +169,28 @@ function taxBelow(layout: Layout, y: number): boolean {
       line.some((w) => TAX_WORD.test(w.token)) &&
       line.some((w) => /\d{2,}/.test(w.text) && !/%$/.test(w.text)),
   );
+}
+
+/**
+ * The evidence factor (0–1) of a value read under or beside its label, or undefined when
+ * an identifier-shaped field's value has none (identifier.ts); 1 for other fields.
+ */
+function identifierEvidence(
+  field: Field,
+  value: FieldValue,
+  words: readonly PlacedWord[],
+): number | undefined {
+  if (typeof value !== 'string') return 1;
+  switch (field.kind) {
+    case 'vin':
+      return readVin(joinWords(words), true)?.evidence;
+    case 'plate':
+      return plateEvidence(value, { labelled: true, photo: false });
+    case 'identifier':
+      return ID_DOCUMENT_KEY.test(field.key) && !idNumberShaped(value) ? undefined : 1;
+    default:
+      return 1;
+  }
 }
 
 /** Candidate values for one label match, in preference order. */
@@ -179,9 +219,19 @@ function candidatesFor(field: Field, match: LabelMatch, layout: Layout, order: D
     // Texture and smudges read as letters come with low confidence: not evidence of free
     // text. Values with a checkable shape (a date, a VIN's check digit) may be read anyway.
     if (FREE_TEXT.has(field.kind) && meanConfidence(words) < 0.5) continue;
-    const value = fitValue(field.kind, joinWords(words), field.node, { order, position });
+    const value = field.person
+      ? fitPersonName(joinWords(words))
+      : fitValue(field.kind, joinWords(words), field.node, { order, position });
     if (value === undefined) continue;
-    const confidence = meanConfidence(words) * Math.min(1, match.score);
+    // Identifiers need evidence beyond their label's: a VIN's check digit, a plate's shape,
+    // an identity number's shape (identifier.ts); it scales the confidence.
+    const evidence = identifierEvidence(field, value, words);
+    if (evidence === undefined) continue;
+    // A VIN whose check digit holds is its own evidence, whatever OCR thought of its glyphs.
+    const checked = field.kind === 'vin' && readVin(joinWords(words), true)?.checked === true;
+    const confidence = checked
+      ? checkedVinConfidence(meanConfidence(words)) * Math.min(1, match.score)
+      : meanConfidence(words) * Math.min(1, match.score) * evidence;
     if (confidence < fieldMinConfidence(field.kind)) continue; // not supported by the evidence
     // The label decides; OCR confidence only breaks near-ties (a low-confidence "£" must
     // not hand "Subtotal £2,650.00" to a stray "Net 14").
@@ -271,7 +321,8 @@ export function extractFields(page: OcrPage, schema: ObjectSchema): Extraction {
   // A date with no label is never a deadline: a due date is only read under "Due".
   const allDates = fields.filter((f) => f.kind === 'date' || f.kind === 'datetime');
   const noDateLabelled = allDates.every((f) => !assigned.has(f.pointer));
-  const dateFields = allDates.filter((f) => !isDeadline(f));
+  // Nor is it a date about a person (birth): that is only read under its label.
+  const dateFields = allDates.filter((f) => !isDeadline(f) && !isPersonalDate(f));
   for (const field of fields) {
     // A party is only ever read from its block: without its label it is not found.
     if (assigned.has(field.pointer) || field.party) continue;

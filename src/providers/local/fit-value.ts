@@ -11,6 +11,7 @@ import type { SchemaNode } from '../../patterns/types.js';
 import { issuesAgainst } from '../../patterns/validate.js';
 import { type DayOrder, findCurrency, findDates, findNumbers, parseBoolean } from './coerce.js';
 import type { FieldKind } from './field-kinds.js';
+import { isMeasure, vinCheckDigit, vinEvidence } from './identifier.js';
 
 export type FieldValue = string | number | boolean;
 
@@ -166,6 +167,7 @@ export function fitIdentifier(text: string): string | undefined {
     if (token.length < 2 || !/\d/.test(token)) continue;
     if (!/^[\p{L}\p{N}][\p{L}\p{N}\-/._]*$/u.test(token)) continue;
     if (findDates(token).length > 0 && /[/.]/.test(token)) continue;
+    if (isMeasure(token)) continue; // "4K", "16GB": a size, not a number of anything
     return token;
   }
   return undefined;
@@ -174,57 +176,47 @@ export function fitIdentifier(text: string): string | undefined {
 /** Characters OCR reads for the digits and letters a VIN may hold (no I, O or Q in VINs). */
 const VIN_REPAIR: Record<string, string> = { O: '0', Q: '0', I: '1' };
 
-const VIN_VALUES: Record<string, number> = Object.fromEntries(
-  [...'ABCDEFGHJKLMNPRSTUVWXYZ'].map((c, i) => [
-    c,
-    [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9][i]!,
-  ]),
-);
-const VIN_WEIGHTS = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
-
 /**
- * The check digit (position 9) of a North American VIN, 49 CFR 565.15: each character's
- * value times its position's weight, summed, modulo 11 (10 is written X).
+ * A 17-character VIN in the text, spaces inside allowed, I/O/Q read as 1/0/0, with its
+ * evidence (identifier.ts: 1 for a North-American VIN whose check digit holds, 0.5 for
+ * another region's VIN under its label or printed as one word). Where the check digit is
+ * in use (a digit or X in position 9) and the character OCR read there was one of those
+ * lookalikes, the check digit the other 16 call for is used. `labelled`: a VIN label led
+ * to the text. Undefined when no window of the text is a VIN with evidence.
  */
-export function vinCheckDigit(vin: string): string {
-  let sum = 0;
-  for (let i = 0; i < 17; i++) {
-    const c = vin[i]!;
-    sum += (/\d/.test(c) ? Number(c) : (VIN_VALUES[c] ?? 0)) * VIN_WEIGHTS[i]!;
-  }
-  const check = sum % 11;
-  return check === 10 ? 'X' : String(check);
-}
-
-/**
- * A 17-character VIN anywhere in the text, spaces inside allowed, I/O/Q read as 1/0/0.
- * Where the check digit is in use (a digit or X in position 9) and the character OCR
- * read there was one of those lookalikes, the check digit the other 16 call for is used.
- */
-export function fitVin(text: string): string | undefined {
+export function readVin(
+  text: string,
+  labelled: boolean,
+): { vin: string; evidence: number; checked: boolean } | undefined {
   const compact = text.toUpperCase().replace(/[\s-]+/g, ' ');
-  const candidates: Array<{ vin: string; checked: boolean; whole: boolean }> = [];
+  const found: Array<{ vin: string; evidence: number; checked: boolean }> = [];
   for (const run of compact.match(/[A-Z0-9 ]{17,}/g) ?? []) {
     const joined = run.replace(/ /g, '');
-    // Where the run's words start: a window that starts at one is not a label's tail ("VIN1FD…").
+    // Where the run's words start and end: a window that is one whole word was printed as one.
     const starts = new Set<number>();
+    const ends = new Set<number>();
     let at = 0;
     for (const word of run.trim().split(' ')) {
       starts.add(at);
       at += word.length;
+      ends.add(at);
     }
     for (let i = 0; i + 17 <= joined.length; i++) {
       const read = joined.slice(i, i + 17);
       let vin = read.replace(/[OQI]/g, (c) => VIN_REPAIR[c] ?? c);
-      // Real VINs mix letters and digits and end in digits (the serial number).
-      if (!/[A-Z]/.test(vin) || !/\d{4}$/.test(vin)) continue;
       if (/[OQI]/.test(read[8]!) && /[\dX]/.test(vin[8]!))
         vin = `${vin.slice(0, 8)}${vinCheckDigit(vin)}${vin.slice(9)}`;
-      candidates.push({ vin, checked: vin[8] === vinCheckDigit(vin), whole: starts.has(i) });
+      const wholeWord = starts.has(i) && ends.has(i + 17) && ![...starts].some((s) => s > i && s < i + 17);
+      const evidence = vinEvidence(vin, { labelled, wholeWord });
+      if (evidence !== undefined) found.push({ vin, evidence, checked: /^[1-5]/.test(vin) });
     }
   }
-  // A window the check digit confirms, else one that starts at a word, else the first.
-  return (candidates.find((c) => c.checked) ?? candidates.find((c) => c.whole) ?? candidates[0])?.vin;
+  return found.sort((a, b) => b.evidence - a.evidence)[0];
+}
+
+/** A VIN with evidence in the text (readVin), or undefined. */
+export function fitVin(text: string, labelled = true): string | undefined {
+  return readVin(text, labelled)?.vin;
 }
 
 /**
@@ -407,7 +399,7 @@ function readKind(kind: FieldKind, text: string, node: SchemaNode, ctx: FitConte
       // Read under or beside its label, a number is a phone by the label; elsewhere by its shape.
       return fitPhone(text, ctx.position !== 'anywhere');
     case 'vin':
-      return fitVin(text);
+      return fitVin(text, ctx.position !== 'anywhere');
     case 'plate':
       return fitPlate(text);
     case 'currency':
@@ -442,6 +434,9 @@ export function fitValue(
   const value = readKind(kind, text, node, ctx);
   if (value !== undefined && issuesAgainst(node, value).length === 0) return value;
   // The field's own regular expression or format can still find the value in the text.
-  const bySchema = node.pattern !== undefined || node.format !== undefined;
+  // Not for VINs and plates: their reader is the judge ("MAKECHECKSPAYABLE" fits a VIN's
+  // regular expression and is no VIN).
+  const bySchema =
+    (node.pattern !== undefined || node.format !== undefined) && kind !== 'vin' && kind !== 'plate';
   return bySchema && typeof value !== 'number' ? fitBySchema(text, node) : undefined;
 }

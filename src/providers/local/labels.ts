@@ -49,6 +49,8 @@ const SYNONYMS: Record<string, string[]> = {
   merchant_name: ['merchant', 'store'],
   vendor_name: ['vendor', 'from', 'seller'],
   date: ['date', 'transaction date'],
+  // A licence or ID card prints its holder's name under "Name" or "Surname / Given names".
+  full_name: ['name', 'surname', 'given names', 'holder'],
   category: ['category', 'type'],
 };
 

@@ -6,10 +6,13 @@
  * with one date field. Each is checked like a labelled value (fit-value.ts) and gets a
  * lower confidence, because position is weaker evidence than a label.
  */
+
+import { issuesAgainst } from '../../patterns/validate.js';
 import { issuerMinConfidence } from './calibration.js';
 import type { DayOrder } from './coerce.js';
 import type { Field } from './field-extractor.js';
-import { type FieldValue, fitValue } from './fit-value.js';
+import { type FieldValue, fitValue, readVin } from './fit-value.js';
+import { checkedVinConfidence, plateEvidence } from './identifier.js';
 import { DOCUMENT_TITLES, readIssuer } from './issuer.js';
 import {
   joinWords,
@@ -20,6 +23,7 @@ import {
   trimJunk,
   wordKey,
 } from './layout.js';
+import { fitPersonName, looksLikeResume } from './person-name.js';
 
 export interface Found {
   value: FieldValue;
@@ -88,16 +92,65 @@ function anywhere(
   return undefined;
 }
 
-/** A plate in a photo: of the plate-like groups OCR is sure of, the one in the biggest type. */
+/** A page with at most this many words OCR is sure of (≥ 0.6) is a photo, not a document. */
+const PHOTO_MAX_WORDS = 12;
+
+/**
+ * A plate without a plate label: only in a photo (a page of a few confident words), only
+ * the text in the biggest type there, and only with a plate's shape (identifier.ts). A
+ * document's number, a date or a phone number is never a plate without its label.
+ */
 function plate(field: Field, layout: Layout, used: Set<string>): Found | undefined {
-  const found: Array<Found & { size: number }> = [];
+  const confident = layout.lines.flat().filter((w) => w.confidence >= 0.6);
+  if (confident.length === 0 || confident.length > PHOTO_MAX_WORDS) return undefined;
+  const biggest = Math.max(...confident.map((w) => w.box.y1 - w.box.y0));
   for (const words of groupsTopDown(layout, used)) {
-    if (meanConfidence(words) < 0.6) continue;
+    if (meanConfidence(words) < 0.6 || height(words) < biggest) continue;
     const value = fitValue('plate', joinWords(words), field.node, { order: 'dmy', position: 'anywhere' });
-    if (value !== undefined)
-      found.push({ value, words, confidence: meanConfidence(words) * 0.4, size: height(words) });
+    if (typeof value !== 'string') continue;
+    const line = layout.lines.find((l) => l.includes(words[0]!)) ?? [];
+    const before = line[line.indexOf(words[0]!) - 1]?.text;
+    const evidence = plateEvidence(value, { labelled: false, photo: true, ...(before ? { before } : {}) });
+    if (evidence !== undefined) return { value, words, confidence: meanConfidence(words) * 0.8 * evidence };
   }
-  return found.sort((a, b) => b.size - a.size)[0];
+  return undefined;
+}
+
+/**
+ * A VIN without a label: a North-American VIN whose check digit holds (its confidence from
+ * the check, checkedVinConfidence, × 0.8 for no label), or another region's printed as one
+ * word (identifier.ts: OCR confidence × 0.6 × 0.5).
+ */
+function vin(field: Field, layout: Layout, used: Set<string>): Found | undefined {
+  for (const words of groupsTopDown(layout, used)) {
+    if (meanConfidence(words) < 0.5) continue;
+    const read = readVin(joinWords(words), false);
+    if (read === undefined || issuesAgainst(field.node, read.vin).length > 0) continue;
+    const ocr = meanConfidence(words);
+    // Without a label, position is weak evidence; a check digit that holds is strong.
+    const confidence = read.checked ? checkedVinConfidence(ocr) * 0.8 : ocr * 0.6 * read.evidence;
+    return { value: read.vin, words, confidence };
+  }
+  return undefined;
+}
+
+/**
+ * A person's name without a label: the headline on top of a resume (person-name.ts), never
+ * a heading on top of any other page.
+ */
+function personHeadline(field: Field, layout: Layout, used: Set<string>): Found | undefined {
+  if (!looksLikeResume(layout.page.text)) return undefined;
+  const top = layout.page.height * 0.5;
+  const groups = groupsTopDown(layout, used).filter(
+    (g) => g[0]!.box.y0 < top && g.length >= 2 && meanConfidence(g) >= 0.6,
+  );
+  groups.sort((a, b) => height(b) - height(a));
+  for (const words of groups.slice(0, 3)) {
+    const value = fitPersonName(joinWords(words));
+    if (value !== undefined && issuesAgainst(field.node, value).length === 0)
+      return { value, words, confidence: meanConfidence(words) * 0.5 };
+  }
+  return undefined;
 }
 
 export function findUnlabelled(
@@ -109,6 +162,7 @@ export function findUnlabelled(
 ): Found | undefined {
   switch (field.kind) {
     case 'name': {
+      if (field.person) return personHeadline(field, layout, used);
       if (!ISSUER_KEY.test(field.key)) return headline(field, layout, used);
       // Position alone is no evidence of who issued a document: under the calibrated
       // threshold the issuer is "not found", never a confident guess.
@@ -118,8 +172,9 @@ export function findUnlabelled(
     case 'email':
     case 'phone':
     case 'url':
-    case 'vin':
       return anywhere(field, layout, used, order, 0.5);
+    case 'vin':
+      return vin(field, layout, used);
     case 'plate':
       return plate(field, layout, used);
     case 'currency': {
