@@ -25,12 +25,13 @@ import type { SizeLimits } from '../image/profiles.js';
 import { schemaMismatch, validateOutput } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
 import type { ProviderLimits } from '../providers/spec.js';
-import { addCost, addImageInfo, addUsage } from './cascade.js';
 import { mergePageOutputs } from './merge-pages.js';
 import { runPageWorkers } from './page-workers.js';
+import { addCost } from './paid-calls.js';
+import { addImageInfo } from './prepared-images.js';
 import { PROMPT_ALLOWANCE_BYTES } from './provider-limits.js';
 import { EMPTY_USAGE, errorRecord, NO_RATE_LIMITS, type RunRecord } from './record.js';
-import type { LoadedInput } from './stages.js';
+import { addUsage, type LoadedInput } from './stages.js';
 
 export { PAGES_MODES, type PagesMode };
 
