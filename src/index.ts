@@ -16,6 +16,7 @@ export {
 } from './documents/document.js';
 export { type DocumentKind, documentKind } from './documents/kinds.js';
 export { type PageSpan, parsePageRange } from './documents/page-range.js';
+export type { PagesMode } from './documents/pages-mode.js';
 export { ERROR_CODES, type ErrorCode, isVisionpipeError, VisionpipeError } from './errors.js';
 export { AdaptiveFlow, type AdaptiveFlowOptions } from './flow/adaptive.js';
 export { type CallPolicyOptions, callWithPolicy } from './flow/call-policy.js';
@@ -83,7 +84,6 @@ export {
   type RunBatchOptions,
   type TriageOptions,
 } from './pipeline/create-pipeline.js';
-export type { PagesMode } from './pipeline/document-stage.js';
 export type { CacheOutcome, CascadeInfo, PageConflict, RecordStatus, RunRecord } from './pipeline/record.js';
 // Batch APIs (docs/providers.md): half price, answered within 24 hours, resumable.
 export {

@@ -13,32 +13,25 @@ import { schemaMismatch, validateOutput } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
 import type { BatchRequest } from '../providers/batch/spec.js';
 import { billedOf } from '../providers/billed.js';
-import { pricingModel } from '../providers/model-ids.js';
-import { costUsd, type PriceTable } from '../providers/pricing.js';
+import type { PriceTable } from '../providers/pricing.js';
 import type { ExtractResult, Provider, Usage } from '../providers/spec.js';
 import type { InputItem } from '../runs/inputs.js';
 import type { ResultCacheStage } from './cache-stage.js';
-import {
-  addCost,
-  addUsage,
-  type CascadeConfig,
-  imageInfo,
-  type ModelChoice,
-  preparedPages,
-  runTriage,
-  sizedFor,
-  type TriageVerdict,
-} from './cascade.js';
+import { callCost } from './call-pricing.js';
+import type { CascadeConfig, ModelChoice, TriageVerdict } from './cascade-config.js';
 import type { EarlierPages, StartedDocument, StartedRead } from './document-stage.js';
 import type { IdentifyStage } from './identify-stage.js';
 import { sourceOfItem } from './input-source.js';
 import type { NearDuplicateStage } from './near-duplicate-stage.js';
 import { cachedResult, fieldPaths, type Outcome } from './outcome.js';
+import { addCost } from './paid-calls.js';
+import { imageInfo, preparedPages, sizedFor } from './prepared-images.js';
 import { preparedWithinLimits } from './provider-limits.js';
 import { EMPTY_USAGE, NO_CASCADE, type RunRecord } from './record.js';
 import type { RecordAssembler } from './record-assembly.js';
 import type { Deferred, EarlierRecord } from './spec.js';
-import { type LoadedInput, providerImage } from './stages.js';
+import { addUsage, type LoadedInput, providerImage } from './stages.js';
+import { runTriage } from './triage.js';
 
 export interface BatchStageOptions {
   pattern: Pattern;
@@ -279,14 +272,12 @@ export class BatchStage {
     if (!entry) return;
     this.waiting.delete(customId);
     const attempts = entry.attempts + 1;
-    // Priced as asked unless the answer names a dated alias of it (model-ids.ts pricingModel).
-    const batchPrice = (answered: string, usage: Usage) => {
-      const options = { batch: true, ...(priceTable ? { table: priceTable } : {}) };
-      return (
-        costUsd(provider.id, pricingModel(asked, answered).model, usage, options) ??
-        costUsd(provider.id, asked, usage, options)
-      );
-    };
+    // Priced as asked unless the answer names a dated alias of it (call-pricing.ts).
+    const batchPrice = (answered: string, usage: Usage) =>
+      callCost(provider.id, asked, answered, usage, {
+        batch: true,
+        ...(priceTable ? { table: priceTable } : {}),
+      });
     if (!answer.result) {
       const error =
         answer.error ??

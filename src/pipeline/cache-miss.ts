@@ -9,10 +9,12 @@ import { toVisionpipeError, VisionpipeError } from '../errors.js';
 import { attemptsOf } from '../flow/retry.js';
 import type { ThrottleTally } from '../flow/throttle.js';
 import type { ResultCacheStage } from './cache-stage.js';
-import { type CascadeConfig, paidOf, runCascade } from './cascade.js';
+import { runCascade } from './cascade.js';
+import type { CascadeConfig } from './cascade-config.js';
 import type { FailureMemory } from './failure-memory.js';
 import type { NearDuplicateStage } from './near-duplicate-stage.js';
 import { cachedResult, type Outcome } from './outcome.js';
+import { paidOf } from './paid-calls.js';
 import type { LoadedInput } from './stages.js';
 
 export interface CacheMissOptions {

@@ -9,7 +9,7 @@ import type { CacheSetup } from '../cache/open-cache.js';
 import type { ThrottleTally } from '../flow/throttle.js';
 import type { Pattern } from '../patterns/types.js';
 import { callControls } from './call-controls.js';
-import type { CascadeConfig, ModelChoice } from './cascade.js';
+import type { CascadeConfig, ModelChoice } from './cascade-config.js';
 import { type CascadeModels, chooseCascadeModels } from './model-choice.js';
 import type { PipelineOptions } from './spec.js';
 

@@ -10,38 +10,20 @@
  * the token budget → escalation: cache-miss, cascade) → save → record (record-assembly).
  * Batch APIs take the same path up to the provider call (batch-stage). This file only
  * composes the stages; each lives in its own module: options opened (pipeline-resources),
- * the cascade's models and call controls (cascade-setup), the keys answers are kept under
- * (answer-keys), one input read to its records (input-reader, document-reader for pages),
- * each in its trace span (traced-process).
+ * the stages built from them (image-stages), one input read to its records (input-reader,
+ * document-reader for pages; item-reader for run inputs), each in its trace span
+ * (traced-process).
  */
-import { randomUUID } from 'node:crypto';
-import { SingleFlight } from '../cache/single-flight.js';
-import type { PagesMode } from '../documents/pages-mode.js';
 import { streamWindow } from '../flow/stream-window.js';
-import type { ImageSource } from '../image/source.js';
 import type { InputItem } from '../runs/inputs.js';
-import { answerKeys } from './answer-keys.js';
 import { BatchStage } from './batch-stage.js';
-import { ResultCacheStage } from './cache-stage.js';
-import { cascadeSetup } from './cascade-setup.js';
-import { FailureMemory } from './failure-memory.js';
-import { IdentifyStage } from './identify-stage.js';
+import { imageStages } from './image-stages.js';
 import { InputReader } from './input-reader.js';
-import { sourceOfItem } from './input-source.js';
-import { NearDuplicateStage } from './near-duplicate-stage.js';
-import type { Outcome } from './outcome.js';
+import { itemReader } from './item-reader.js';
 import { openPipelineResources } from './pipeline-resources.js';
 import type { RunRecord } from './record.js';
-import { RecordAssembler } from './record-assembly.js';
 import { planImage } from './sizing.js';
-import type {
-  EarlierRecord,
-  PageRendering,
-  Pipeline,
-  PipelineOptions,
-  ProcessOptions,
-  RecordStream,
-} from './spec.js';
+import type { Pipeline, PipelineOptions } from './spec.js';
 import { tracedProcess } from './traced-process.js';
 
 export { triageQuestion } from './model-choice.js';
@@ -61,119 +43,42 @@ export type {
 export async function createPipeline(options: PipelineOptions): Promise<Pipeline> {
   const resources = await openPipelineResources(options);
   const { documentSettings, pattern, provider, primary, cache } = resources;
+  const { pages } = documentSettings;
   const model = primary.model;
-  const runId = randomUUID();
-  const warn = options.warn ?? (() => {});
-  const results = new ResultCacheStage(cache, warn, provider.id);
-  const failures = new FailureMemory(
-    cache,
-    warn,
-    { provider: provider.id, model },
-    options.retryFailed ?? false,
-  );
-  const flights = new SingleFlight<Outcome>();
-  const near =
-    options.nearDuplicateDistance === undefined
-      ? undefined
-      : new NearDuplicateStage(
-          options.nearDuplicateDistance,
-          primary.preprocess.limitInputPixels,
-          flights,
-          results,
-        );
-  const pageRendering: PageRendering = {
-    limits: primary.preprocess.limits,
-    quality: primary.preprocess.quality,
-    limitInputPixels: primary.preprocess.limitInputPixels,
-  };
-  const { triage, escalation, cascadeConfig } = cascadeSetup(options, pattern, primary, cache);
-  const answers = { primary, budget: options.maxImageTokens, triage, escalation };
-  const { settings, keyFor, extractionKey } = answerKeys({ pattern, answers, documents: documentSettings });
-  const miss = { results, near, cascadeConfig, runId, failures, claims: cache.claims, extractionKey };
-  const records = new RecordAssembler({
-    pattern: pattern.name,
-    provider: provider.id,
-    model,
-    profile: primary.profileName,
-  });
-  const sourceLimits = options.sourceLimits ?? {};
-  const identify = new IdentifyStage({ cache, results, records, sourceLimits, keyFor, runId });
-  const maxRequestTokens = options.documents?.maxRequestTokens;
-  const documents = { pattern, primary, documents: documentSettings, pageRendering, maxRequestTokens };
-  const reader = new InputReader({ identify, results, records, flights, miss, keyFor, documents });
+  const stages = imageStages(resources, options);
+  const reader = new InputReader(stages);
   const batch = new BatchStage({
+    ...stages,
     pattern,
     provider,
     model,
     primary,
     cache,
-    results,
-    records,
-    identify,
-    flights,
-    near,
-    cascadeConfig,
     priceTable: options.priceTable,
-    runId,
-    keyFor,
     startDocument: (loaded, label, start, earlierPages) =>
-      reader.documents.start(loaded, label, documentSettings.pages, start, earlierPages, {}),
+      reader.documents.start(loaded, label, pages, start, earlierPages, {}),
   });
-  const processWith = tracedProcess(pattern.name, (source, call, mode, stream) =>
+  const read = tracedProcess(pattern.name, (source, call, mode, stream) =>
     reader.read(source, call, mode, stream),
   );
-
-  async function process(source: ImageSource, call: ProcessOptions = {}): Promise<RunRecord> {
-    const [record] = await processWith(source, call, 'document', {});
-    return record!;
-  }
-
-  function processItemWith(
-    item: InputItem,
-    signal: AbortSignal | undefined,
-    earlier: EarlierRecord | undefined,
-    mode: PagesMode,
-    stream: RecordStream = {},
-  ): Promise<RunRecord[]> {
-    if (item.kind === 'error') {
-      const record = records.itemError(item);
-      stream.onRecord?.(record);
-      return Promise.resolve([record]);
-    }
-    return processWith(
-      sourceOfItem(item),
-      { label: item.label, ...(signal ? { signal } : {}), ...(earlier ? { earlier } : {}) },
-      mode,
-      stream,
-    );
-  }
-
-  async function processItem(
-    item: InputItem,
-    signal?: AbortSignal,
-    earlier?: EarlierRecord,
-  ): Promise<RunRecord> {
-    const [record] = await processItemWith(item, signal, earlier, 'document');
-    return record!;
-  }
-
+  const readItem = itemReader(stages.records, read);
+  const first = (records: Promise<RunRecord[]>) => records.then(([record]) => record!);
   return {
     pattern,
     provider,
     model,
     profile: primary.profileName,
-    runId,
+    runId: stages.runId,
     cache,
-    settings,
-    cacheKey: keyFor,
-    pageRendering,
+    settings: stages.settings,
+    cacheKey: stages.keyFor,
+    pageRendering: stages.pageRendering,
     plan: (width, height) =>
       planImage(provider, model, pattern, primary.preprocess.limits, options.maxImageTokens, width, height),
-    process,
-    processAll: (source, call = {}) => processWith(source, call, documentSettings.pages, {}),
-    processItem,
-    processItemAll: (item, signal, earlier, stream) =>
-      processItemWith(item, signal, earlier, documentSettings.pages, stream),
+    process: (source, call = {}) => first(read(source, call, 'document', {})),
+    processAll: (source, call = {}) => read(source, call, pages, {}),
+    processItem: (item, signal, earlier) => first(readItem(item, signal, earlier, 'document')),
+    processItemAll: (item, signal, earlier, stream) => readItem(item, signal, earlier, pages, stream),
     defer: (item, signal, earlier) => batch.defer(item, signal, earlier),
     deliver: (customId, answer) => batch.deliver(customId, answer),
     // Records leave as each is finished (a document's pages one by one), its pages sharing the window's slots.
@@ -182,10 +87,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
         inputs,
         runOptions.concurrency ?? 4,
         async (item, emit, slots) => {
-          await processItemWith(item, runOptions.signal, undefined, documentSettings.pages, {
-            slots,
-            onRecord: emit,
-          });
+          await readItem(item, runOptions.signal, undefined, pages, { slots, onRecord: emit });
         },
         runOptions.stop ? { stop: runOptions.stop } : {},
       ),

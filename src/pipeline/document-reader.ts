@@ -9,7 +9,7 @@
 import { documentKind } from '../documents/kinds.js';
 import type { PagesMode } from '../documents/pages-mode.js';
 import type { Pattern } from '../patterns/types.js';
-import type { ModelChoice } from './cascade.js';
+import type { ModelChoice } from './cascade-config.js';
 import {
   type DocumentSettings,
   type EarlierPages,

@@ -13,26 +13,36 @@
  * single flight → cascade), keyed by the page's rendered content: a page already read
  * costs nothing again, in any document, in any run sharing the cache. No selected page is
  * dropped in silence: it is read, or listed in `blank_pages`, or its error is the record's.
+ * Beside it: page-records (page labels and records), page-requests (whether pages fit one
+ * request), merge-pages (pages read one by one, merged into the document's record).
  */
 import { openDocument } from '../documents/document.js';
 import type { DocumentKind } from '../documents/kinds.js';
 import { type PageSpan, selectPages } from '../documents/page-range.js';
-import { PAGES_MODES, type PagesMode } from '../documents/pages-mode.js';
-import { toVisionpipeError, VisionpipeError } from '../errors.js';
+import type { PagesMode } from '../documents/pages-mode.js';
+import { toVisionpipeError } from '../errors.js';
 import type { Slots } from '../flow/slots.js';
 import { sha256 } from '../image/fingerprint.js';
 import type { SizeLimits } from '../image/profiles.js';
-import { schemaMismatch, validateOutput } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
 import type { ProviderLimits } from '../providers/spec.js';
-import { addCost, addImageInfo, addUsage } from './cascade.js';
-import { mergePageOutputs } from './merge-pages.js';
+import { mergedRecord } from './merge-pages.js';
+import {
+  blankRecord,
+  documentFields,
+  documentKey,
+  namingPage,
+  namingPageError,
+  type Page,
+  pageInput,
+  pageLabel,
+  reusedPage,
+  skippedRecord,
+} from './page-records.js';
+import { splitReason } from './page-requests.js';
 import { runPageWorkers } from './page-workers.js';
-import { PROMPT_ALLOWANCE_BYTES } from './provider-limits.js';
-import { EMPTY_USAGE, errorRecord, NO_RATE_LIMITS, type RunRecord } from './record.js';
+import { errorRecord, type RunRecord } from './record.js';
 import type { LoadedInput } from './stages.js';
-
-export { PAGES_MODES, type PagesMode };
 
 /** How documents are read (`--pages`, `--page-range`, `--max-pages`). */
 export interface DocumentSettings {
@@ -82,68 +92,6 @@ export interface StartedRead {
 /** A document whose pages were all rendered and handed to the flow: its records to come. */
 export interface StartedDocument {
   records: Promise<RunRecord[]>;
-}
-
-interface Page {
-  page: number;
-  loaded: LoadedInput;
-  width: number;
-  height: number;
-}
-
-/** Whether `count` pages of `bytes` raw bytes in all fit one request of the provider. */
-export function fitsOneRequest(count: number, bytes: number, limits: ProviderLimits | undefined): boolean {
-  if (count > (limits?.maxImagesPerRequest ?? 1)) return false;
-  if (limits?.maxRequestBytes === undefined) return true;
-  // Images travel as base64 inside the request body.
-  return Math.ceil(bytes / 3) * 4 + PROMPT_ALLOWANCE_BYTES <= limits.maxRequestBytes;
-}
-
-/**
- * Why a document's pages cannot go in one request, or undefined when they can: more
- * images or bytes than the provider takes in one request, or more estimated tokens than
- * the run's tokens-per-minute budget (`--tpm`: such a request could never be admitted).
- */
-function splitReason(pages: readonly Page[], context: DocumentContext): string | undefined {
-  const bytes = pages.reduce((sum, page) => sum + page.loaded.bytes.length, 0);
-  const limits = context.providerLimits;
-  if (pages.length > (limits?.maxImagesPerRequest ?? 1))
-    return pages.length > 1 && (limits?.maxImagesPerRequest ?? 1) <= 1
-      ? 'the provider reads one image per request'
-      : `${pages.length} pages are over the provider's ${limits?.maxImagesPerRequest ?? 1} images per request`;
-  if (!fitsOneRequest(pages.length, bytes, limits))
-    return `${pages.length} pages (${bytes} bytes) are over the provider's ${limits?.maxRequestBytes} bytes per request`;
-  const budget = context.maxRequestTokens;
-  if (budget !== undefined && context.requestTokens && pages.length > 1) {
-    const tokens = context.requestTokens(pages);
-    if (tokens > budget)
-      return `${pages.length} pages together are about ${tokens} tokens, over --tpm ${budget}`;
-  }
-  return undefined;
-}
-
-function pageLabel(label: string, page: number): string {
-  return `${label} (page ${page})`;
-}
-
-/**
- * An error message of one page that names the input and the 1-based page: as it is when
- * it does, else prefixed `input (page N): ` (a provider's own message names neither).
- */
-export function namingPage(message: string, label: string, page: number): string {
-  const pageRe = new RegExp(`\\bpage ${page}\\b`);
-  if (message.includes(label) && pageRe.test(message)) return message;
-  return `${pageLabel(label, page)}: ${message}`;
-}
-
-/** A page's record whose error message names the input and the page (others as they are). */
-function namingPageError(record: RunRecord, label: string, page: number): RunRecord {
-  if (!record.error) return record;
-  return { ...record, error: { ...record.error, message: namingPage(record.error.message, label, page) } };
-}
-
-function documentFields(pageCount: number, sent: number, blank: number[]) {
-  return { pages: pageCount, pages_sent: sent, blank_pages: blank };
 }
 
 /**
@@ -206,24 +154,6 @@ export async function startDocument(
  * (see reusedPage): a page added to a PDF costs that page only.
  */
 export type EarlierPages = ReadonlyMap<number, RunRecord>;
-
-/**
- * An earlier record of the same rendered page content, as this version's page `page`:
- * nothing paid (no call made, no tokens), marked as a reused answer (`cache: 'hit'`).
- */
-function reusedPage(earlier: RunRecord, page: number, pageCount: number, started: number): RunRecord {
-  return {
-    ...earlier,
-    page,
-    pages: pageCount,
-    cache: 'hit',
-    attempts: 0,
-    usage: { ...EMPTY_USAGE },
-    cost_usd: 0,
-    rate_limited: { ...NO_RATE_LIMITS },
-    latency_ms: Math.round(performance.now() - started),
-  };
-}
 
 async function startDocumentRecords(
   bytes: Buffer,
@@ -386,207 +316,6 @@ async function startDocumentRecords(
     // Every page is rendered by now (the records may still be on their way): the document is done with.
     doc.close();
   }
-}
-
-/** The content key of pages read together: their rendered contents, in order. */
-function documentKey(pages: readonly Page[]): string {
-  return pagesTogetherKey(pages.map((p) => p.loaded.sha256));
-}
-
-/** The content key of pages (their rendered contents' sha256, in order) read together in one request. */
-export function pagesTogetherKey(pageShas: readonly string[]): string {
-  return sha256(Buffer.from(`document:${pageShas.join(',')}`));
-}
-
-/** A record with nothing read and nothing wrong: blank or irrelevant pages. */
-function skippedRecord(label: string, context: DocumentContext, fields: Partial<RunRecord>): RunRecord {
-  return {
-    ...errorRecord({ input: label, ...context.base }, { code: 'INTERNAL', message: '' }),
-    profile: context.profile,
-    ...fields,
-    status: 'skipped',
-    error: null,
-  };
-}
-
-function pageInput(label: string, page: number, data: Buffer): LoadedInput {
-  return { label: pageLabel(label, page), bytes: data, sha256: sha256(data), forwardUrl: undefined };
-}
-
-function blankRecord(
-  label: string,
-  context: DocumentContext,
-  loaded: LoadedInput,
-  page: number,
-  pageCount: number,
-  ink: number,
-): RunRecord {
-  return skippedRecord(label, context, {
-    sha256: loaded.sha256,
-    reason: `blank page (ink on ${(ink * 100).toFixed(3)} % of it)`,
-    page,
-    pages: pageCount,
-    pages_sent: 0,
-  });
-}
-
-/**
- * Pages read one by one, then merged: one record, or the first page's error naming the
- * page. Resolves once every page is started, with the merged record to come.
- */
-async function mergedRecord(
-  label: string,
-  pages: readonly Page[],
-  fields: ReturnType<typeof documentFields> & { pages_split?: string },
-  context: DocumentContext,
-  started: number,
-): Promise<StartedRead> {
-  const reads: Array<Promise<{ page: number; record: RunRecord }>> = [];
-  // Side by side within the run's slots, as `each` mode reads pages.
-  const queue = [...pages];
-  await runPageWorkers(
-    async () => queue.shift(),
-    async ({ page, loaded }) => {
-      const read = await context.start(loaded, loaded.label);
-      reads.push(read.record.then((record) => ({ page, record })));
-    },
-    context.slots,
-  );
-  return {
-    // Pages finish in any order; they merge in page order (scalars from the first page).
-    record: Promise.all(reads).then((records) =>
-      mergeRecords(
-        label,
-        records.sort((a, b) => a.page - b.page),
-        pages,
-        fields,
-        context,
-        started,
-      ),
-    ),
-  };
-}
-
-function mergeRecords(
-  label: string,
-  records: ReadonlyArray<{ page: number; record: RunRecord }>,
-  pages: readonly Page[],
-  fields: ReturnType<typeof documentFields> & { pages_split?: string },
-  context: DocumentContext,
-  started: number,
-): RunRecord {
-  let usage = { ...EMPTY_USAGE };
-  let cost: number | null = 0;
-  let attempts = 0;
-  for (const { record } of records) {
-    usage = addUsage(usage, record.usage);
-    cost = addCost(cost, record.cost_usd);
-    attempts += record.attempts;
-  }
-  const first = records[0]!.record;
-  // The image as sent: the pages this run's calls sent (bytes and tokens summed, as for pages
-  // sent together); every page's when all came from the cache. Not only the first page's.
-  const sentPages = records.filter(({ record }) => record.attempts > 0 && record.image);
-  const image = (sentPages.length > 0 ? sentPages : records)
-    .map(({ record }) => record.image)
-    .reduce<RunRecord['image']>((sum, one) => (sum && one ? addImageInfo(sum, one) : (sum ?? one)), null);
-  const common: Partial<RunRecord> = {
-    sha256: documentKey(pages),
-    latency_ms: Math.round(performance.now() - started),
-    attempts,
-    usage,
-    cost_usd: cost,
-    profile: first.profile,
-    cache: records.every(({ record }) => record.cache === 'hit' || record.cache === 'dedup') ? 'hit' : 'miss',
-    image,
-    ...fields,
-  };
-  const broken = records.find(({ record }) => record.status === 'error');
-  if (broken) {
-    const error = broken.record.error ?? { code: 'INTERNAL', message: 'page failed without an error' };
-    // The document's record names the input and the page that failed.
-    return errorRecord(
-      { input: label, ...context.base },
-      { code: error.code, message: namingPage(error.message, label, broken.page) },
-      { ...common, failed_page: broken.page },
-    );
-  }
-  const read = records.filter(({ record }) => record.status === 'ok');
-  if (read.length === 0) {
-    return skippedRecord(label, context, {
-      ...common,
-      reason: `no page is relevant: ${firstReasons(records)}`,
-    });
-  }
-  const merged = mergePageOutputs(
-    context.pattern.schema,
-    read.map(({ page, record }) => ({ page, output: record.output })),
-  );
-  const issues = validateOutput(context.pattern, merged.output);
-  if (issues.length > 0) {
-    const error = schemaMismatch(context.pattern, issues, label);
-    // Not ok, but what the pages answered, merged, is kept to show what came back.
-    return errorRecord({ input: label, ...context.base }, error.toJSON(), {
-      ...common,
-      output: merged.output,
-    });
-  }
-  const confidences = read.map(({ record }) => record.confidence).filter((c): c is number => c !== null);
-  return {
-    ...first,
-    ...common,
-    input: label,
-    status: 'ok',
-    output: merged.output,
-    error: null,
-    model: first.model,
-    confidence: confidences.length > 0 ? Math.min(...confidences) : null,
-    ...mergedFieldConfidence(read.map(({ record }) => record.field_confidence)),
-    reason: null,
-    duplicate_of: null,
-    conflicts: merged.conflicts,
-  };
-}
-
-/**
- * The per-field confidence of a document read page by page: for each field, the best
- * page's (the merge keeps a field's value from a page that found it); nothing when no
- * page carried one.
- */
-function mergedFieldConfidence(pages: ReadonlyArray<Record<string, number> | undefined>): {
-  field_confidence?: Record<string, number>;
-} {
-  const out: Record<string, number> = {};
-  let any = false;
-  for (const page of pages) {
-    if (!page) continue;
-    any = true;
-    for (const [field, value] of Object.entries(page)) out[field] = Math.max(out[field] ?? 0, value);
-  }
-  return any ? { field_confidence: out } : {};
-}
-
-/** INVALID_OPTION naming `pages` for anything but document or each. */
-export function parsePagesMode(value: string): PagesMode {
-  if ((PAGES_MODES as readonly string[]).includes(value)) return value as PagesMode;
-  throw new VisionpipeError('INVALID_OPTION', `--pages must be document or each (got "${value}")`, {
-    option: 'pages',
-  });
-}
-
-/** How many pages' reasons a skipped document's `reason` names; the rest are counted. */
-export const NAMED_PAGE_REASONS = 3;
-
-/** `page 1: …; page 2: …; page 3: … (and 47 more pages)`: a long document's reason stays readable. */
-export function firstReasons(
-  records: ReadonlyArray<{ page: number; record: { reason: string | null } }>,
-): string {
-  const named = records
-    .slice(0, NAMED_PAGE_REASONS)
-    .map(({ page, record }) => `page ${page}: ${record.reason}`)
-    .join('; ');
-  const rest = records.length - NAMED_PAGE_REASONS;
-  return rest > 0 ? `${named} (and ${rest} more ${rest === 1 ? 'page' : 'pages'})` : named;
 }
 
 /**

@@ -7,7 +7,7 @@ import { type PreprocessOptions, resolvePreprocessOptions } from '../image/optio
 import { isProfileName, type ProfileName, type SizeLimits } from '../image/profiles.js';
 import type { Pattern } from '../patterns/types.js';
 import type { Provider } from '../providers/spec.js';
-import type { ModelChoice } from './cascade.js';
+import type { ModelChoice } from './cascade-config.js';
 import { withinHardLimits } from './provider-limits.js';
 import type { PipelineOptions } from './spec.js';
 

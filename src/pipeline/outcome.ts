@@ -6,7 +6,7 @@
 import type { VisionpipeError } from '../errors.js';
 import type { ThrottleTally } from '../flow/throttle.js';
 import type { CachedResult } from './cache-stage.js';
-import type { Paid } from './cascade.js';
+import type { Paid } from './paid-calls.js';
 import type { CascadeInfo, RunRecord } from './record.js';
 import type { LoadedInput } from './stages.js';
 

@@ -11,7 +11,7 @@ import { loadPattern } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
 import { createProvider } from '../providers/registry.js';
 import type { Provider } from '../providers/spec.js';
-import type { ModelChoice } from './cascade.js';
+import type { ModelChoice } from './cascade-config.js';
 import type { DocumentSettings } from './document-stage.js';
 import { choose } from './model-choice.js';
 import type { PipelineOptions } from './spec.js';

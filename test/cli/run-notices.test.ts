@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { firstReasons } from '../../src/pipeline/document-stage.js';
+import { firstReasons } from '../../src/pipeline/merge-pages.js';
 import type { Summary } from '../../src/runs/summary.js';
 import { ROOT, readRecords, runCli } from '../support/cli.js';
 import { tempDir } from '../support/images.js';

@@ -112,11 +112,15 @@ describe('docs/service.md', async () => {
     });
   });
 
-  it("the README's service block is the docs' own", async () => {
+  it("the README's service blocks are the docs' one-machine walkthrough, whole and in order", async () => {
     const readme = blocks(await readFile(path.join(ROOT, 'README.md'), 'utf8')).filter(
       (b) => b.section === 'Service' && b.lang === 'sh',
     );
     expect(readme.length).toBeGreaterThan(0);
     for (const block of readme) expect(all.map((b) => b.code)).toContain(block.code);
+    // Followed alone, the README goes the whole one-machine walkthrough: start, create a
+    // pattern, ingest, read the result, point a client at the service, stop.
+    const oneMachine = all.filter((b) => b.section === 'One machine, one command' && b.lang === 'sh');
+    expect(readme.map((b) => b.code)).toEqual(oneMachine.map((b) => b.code));
   });
 });
