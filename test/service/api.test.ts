@@ -271,6 +271,14 @@ describe('patterns', () => {
     });
     expect(missing.status).toBe(400);
     expect(missing.body).toMatchObject({ error: { code: 'validation_error' } });
+    const ftpHook = await call(svc.api, 'POST', '/patterns', {
+      key: admin,
+      json: { ...receipt, name: 'ftp hook', webhook_url: 'ftp://example.com/hook' },
+    });
+    expect(ftpHook.status).toBe(400);
+    expect(ftpHook.body).toMatchObject({
+      error: { code: 'invalid_webhook_url', details: { field: 'webhook_url' } },
+    });
     await createPattern({ ...receipt, name: 'taken' });
     const again = await call(svc.api, 'POST', '/patterns', {
       key: admin,
