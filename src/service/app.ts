@@ -86,8 +86,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    const unknown = error.validation?.find((issue) => issue.keyword === 'additionalProperties')?.params
+      .additionalProperty;
     const api = error.validation
-      ? new ApiError(400, 'validation_error', error.message, { issues: error.validation })
+      ? new ApiError(
+          400,
+          'validation_error',
+          typeof unknown === 'string' ? `unknown field '${unknown}'` : error.message,
+          { ...(typeof unknown === 'string' ? { field: unknown } : {}), issues: error.validation },
+        )
       : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && request.routeOptions.url?.endsWith('/ingest')
         ? // An ingest body past bodyLimit (room for the base64 of a max-upload-bytes image)
           // carries an image over the limit: the documented 400 image_too_large, not a 413.
