@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
+import { readImageHeader } from '../image/read-header.js';
 import { requireSupportedFormat } from '../image/sniff.js';
 import { loadSource } from '../image/source.js';
 import { ApiError } from './api-error.js';
@@ -120,6 +121,7 @@ async function identify(
     return { bytes, sha256, mediaType: document.mediaType, label, url, pages: document.pages };
   }
   const format = requireSupportedFormat(bytes, label);
+  await readImageHeader(bytes, label, format);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   return { bytes, sha256, mediaType: `image/${format}`, label, url };
 }

@@ -334,9 +334,26 @@ describe('bad uploads get ImgGo-shaped errors and queue nothing', () => {
     expect(total).toBe(0);
   });
 
-  it('a file that looks like an image but is not decodable fails its job with a string error', async () => {
+  it('JPEG magic then bytes no decoder reads: 400 invalid_image at ingest (the header is read), not a 202', async () => {
     const jpeg = await distinctJpeg(303);
-    const broken = Buffer.concat([jpeg.subarray(0, 40), Buffer.alloc(200, 0x11)]);
+    for (const broken of [
+      Buffer.concat([jpeg.subarray(0, 40), Buffer.alloc(200, 0x11)]),
+      Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(2000)]),
+    ]) {
+      const answer = await call(svc.api, 'POST', `/patterns/${patternId}/ingest`, {
+        key,
+        form: imageForm(broken),
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({
+        error: { code: 'invalid_image', details: { reason: 'IMAGE_DECODE' } },
+      });
+    }
+  });
+
+  it('a JPEG whose header reads but whose body is cut short: 202, then its job fails with a string error', async () => {
+    const jpeg = await noiseJpeg(300);
+    const broken = jpeg.subarray(0, Math.floor(jpeg.length / 2));
     const answer = await ingest(imageForm(broken));
     expect(answer.status).toBe(202);
     const job: JobData = await waitForJob(svc.api, key, answer.body.data.job_id);
