@@ -40,7 +40,7 @@ import { KEPT_FORMATS } from './type-names.js';
 import type { JsonType, ObjectSchema, SchemaNode } from './types.js';
 import { emptyValueSetReason } from './value-set.js';
 
-const JSON_TYPES: ReadonlySet<string> = new Set([
+export const JSON_TYPES: ReadonlySet<string> = new Set([
   'object',
   'array',
   'string',

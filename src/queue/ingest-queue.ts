@@ -45,9 +45,12 @@ export const QUEUE_DEFAULTS = { prefix: 'visionpipe', attempts: 3, backoffMs: 50
 export class IngestQueue {
   readonly queue: Queue<IngestJobData>;
   private readonly settings: Required<QueueSettings>;
+  /** The Redis database number of this queue's connection (0 unless `REDIS_URL` names another). */
+  private readonly db: number;
 
   constructor(connection: Redis, settings: QueueSettings) {
     this.settings = { ...QUEUE_DEFAULTS, ...settings };
+    this.db = connection.options.db ?? 0;
     this.queue = new Queue<IngestJobData>(INGEST_QUEUE, { connection, prefix: this.settings.prefix });
   }
 
@@ -62,9 +65,15 @@ export class IngestQueue {
     });
   }
 
-  /** Workers connected to the queue, on any machine. */
-  workers(): Promise<number> {
-    return this.queue.getWorkersCount();
+  /**
+   * Workers that take this queue's jobs, on any machine: connections named for this
+   * prefix and queue (BullMQ's `CLIENT LIST` names) in this Redis database. `CLIENT LIST`
+   * spans every database of the server, so a worker on another database (same prefix,
+   * other `REDIS_URL` db) shows there too and must not count: it never sees these jobs.
+   */
+  async workers(): Promise<number> {
+    const clients = await this.queue.getWorkers();
+    return clients.filter((client) => Number(client.db ?? 0) === this.db).length;
   }
 
   /** Jobs waiting, running and delayed (retries). */

@@ -44,9 +44,17 @@ export function toApiError(error: unknown): ApiError {
   }
   const status = (error as { statusCode?: unknown })?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    // fastify's own client errors: a malformed JSON body, a wrong content type…
+    // fastify's own client errors, each with its row in docs/service.md's error table.
     const message = error instanceof Error ? error.message : String(error);
-    return new ApiError(status, status === 413 ? 'payload_too_large' : 'invalid_request', message);
+    if (status === 413) return new ApiError(413, 'payload_too_large', message);
+    if (status === 415)
+      return new ApiError(
+        415,
+        'unsupported_media_type',
+        `${message}: send application/json, or multipart/form-data with the image in field 'image'`,
+      );
+    // A malformed or empty JSON body: a malformed field, the whole body.
+    return new ApiError(400, 'validation_error', message, { field: 'body' });
   }
   return new ApiError(500, 'internal_error', 'the server failed to handle this request');
 }

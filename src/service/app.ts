@@ -16,6 +16,7 @@ import type { IngestQueue } from '../queue/ingest-queue.js';
 import type { Store } from '../store/index.js';
 import { ApiError, toApiError } from './api-error.js';
 import { registerAuth } from './auth.js';
+import { imageTooLarge } from './ingest-input.js';
 import type { ModelProfiles } from './model-profiles.js';
 import type { KeyRateLimiter } from './rate-limit.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
@@ -85,9 +86,20 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    const unknown = error.validation?.find((issue) => issue.keyword === 'additionalProperties')?.params
+      .additionalProperty;
     const api = error.validation
-      ? new ApiError(400, 'validation_error', error.message, { issues: error.validation })
-      : toApiError(error);
+      ? new ApiError(
+          400,
+          'validation_error',
+          typeof unknown === 'string' ? `unknown field '${unknown}'` : error.message,
+          { ...(typeof unknown === 'string' ? { field: unknown } : {}), issues: error.validation },
+        )
+      : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && request.routeOptions.url?.endsWith('/ingest')
+        ? // An ingest body past bodyLimit (room for the base64 of a max-upload-bytes image)
+          // carries an image over the limit: the documented 400 image_too_large, not a 413.
+          imageTooLarge(maxUploadBytes)
+        : toApiError(error);
     if (api.status >= 500) deps.onError?.(error, request.id);
     reply.status(api.status).send(envelopeError(api, request.id));
   });

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
+import { readImageHeader } from '../image/read-header.js';
 import { requireSupportedFormat } from '../image/sniff.js';
 import { loadSource } from '../image/source.js';
 import { ApiError } from './api-error.js';
@@ -97,11 +98,13 @@ function extrasOf(fields: Fields): Record<string, unknown> | null {
 function webhookUrlOf(fields: Fields): string | null {
   const value = fields.webhook_url;
   if (value === undefined || value === null || value === '') return null;
-  if (typeof value === 'string' && /^https?:\/\//i.test(value) && URL.canParse(value)) return value;
-  throw invalid('webhook_url must be an http(s) URL', 'webhook_url');
+  // Its scheme, credentials and address are checked by acceptWebhookUrl (400 invalid_webhook_url).
+  if (typeof value === 'string') return value;
+  throw invalid('webhook_url must be a string', 'webhook_url');
 }
 
-const tooLarge = (maxBytes: number) =>
+/** 400 `image_too_large`: an image (upload, base64, URL or a JSON body holding one) over `maxBytes` bytes. */
+export const imageTooLarge = (maxBytes: number) =>
   new ApiError(400, 'image_too_large', `Image exceeds the maximum size of ${maxBytes} bytes`, {
     max_bytes: maxBytes,
   });
@@ -118,6 +121,7 @@ async function identify(
     return { bytes, sha256, mediaType: document.mediaType, label, url, pages: document.pages };
   }
   const format = requireSupportedFormat(bytes, label);
+  await readImageHeader(bytes, label, format);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   return { bytes, sha256, mediaType: `image/${format}`, label, url };
 }
@@ -173,7 +177,7 @@ async function fromMultipart(
     else if (code === 'FST_REQ_FILE_TOO_LARGE') oversized = true;
     else throw error;
   }
-  if (oversized) throw tooLarge(limits.maxBytes);
+  if (oversized) throw imageTooLarge(limits.maxBytes);
   if (extraImages > 0)
     throw invalid(
       `send one image per ingest, one file in field 'image' or 'file': ${extraImages + 1} or more files came`,

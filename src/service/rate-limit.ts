@@ -68,7 +68,10 @@ export class KeyRateLimiter {
 
   /** Takes one request from the key's bucket, or says when one is free. */
   async take(keyId: string): Promise<RateLimitDecision | undefined> {
-    const base = `${this.options.prefix}:ratelimit:{${keyId}}`;
+    // The limit is part of the bucket's name: API processes started with different
+    // --rate-limit values keep their own bucket per key (docs/service.md) rather than share
+    // one that two rates judge (the stricter would refuse for the looser).
+    const base = `${this.options.prefix}:ratelimit:${this.options.limit}/${this.options.intervalMs ?? 60_000}:{${keyId}}`;
     const { capacity, perMs } = this.rate;
     const one = 1 / perMs;
     let replies: Array<[Error | null, unknown]> | null;

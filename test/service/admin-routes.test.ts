@@ -64,6 +64,34 @@ describe('/api-keys', () => {
     expect((await call(svc.api, 'DELETE', `/api-keys/${id}`, { key: admin })).status).toBe(404);
   });
 
+  it('refuses to revoke the last active admin:all key (409 naming visionpipe keys create); others go', async () => {
+    const second = await call<{ data: { id: string } }>(svc.api, 'POST', '/api-keys', {
+      key: admin,
+      json: { name: 'second admin', scopes: ['admin:all'] },
+    });
+    expect(second.status, second.text).toBe(201);
+    const active = await call<{ data: { id: string; key_prefix: string; scopes: string[] }[] }>(
+      svc.api,
+      'GET',
+      '/api-keys',
+      { key: admin },
+    );
+    const own = active.body.data.find((k) => admin.startsWith(k.key_prefix));
+    if (!own) throw new Error('the admin key is not listed');
+    for (const other of active.body.data.filter((k) => k.scopes.includes('admin:all') && k.id !== own.id))
+      expect((await call(svc.api, 'DELETE', `/api-keys/${other.id}`, { key: admin })).status).toBe(200);
+    const self = await call<{ error: { code: string; message: string } }>(
+      svc.api,
+      'DELETE',
+      `/api-keys/${own.id}`,
+      { key: admin },
+    );
+    expect(self.status).toBe(409);
+    expect(self.body.error.code).toBe('last_admin_key');
+    expect(self.body.error.message).toMatch(/visionpipe keys create/);
+    expect((await call(svc.api, 'GET', '/api-keys', { key: admin })).status).toBe(200);
+  });
+
   it('defaults to ImgGo scopes; refuses unknown scopes, past expiry, and keys without admin:all', async () => {
     const plain = await call<{ data: { scopes: string[] } }>(svc.api, 'POST', '/api-keys', {
       key: admin,

@@ -271,6 +271,50 @@ describe('patterns', () => {
     });
     expect(missing.status).toBe(400);
     expect(missing.body).toMatchObject({ error: { code: 'validation_error' } });
+    const ftpHook = await call(svc.api, 'POST', '/patterns', {
+      key: admin,
+      json: { ...receipt, name: 'ftp hook', webhook_url: 'ftp://example.com/hook' },
+    });
+    expect(ftpHook.status).toBe(400);
+    expect(ftpHook.body).toMatchObject({
+      error: { code: 'invalid_webhook_url', details: { field: 'webhook_url' } },
+    });
+    const twoForms = await call(svc.api, 'POST', '/patterns', {
+      key: admin,
+      json: { ...receipt, name: 'two forms', yaml_schema: 'merchant: A\n' },
+    });
+    expect(twoForms.status).toBe(400);
+    expect(twoForms.body).toMatchObject({
+      error: { code: 'invalid_schema', details: { fields: ['json_schema', 'yaml_schema'] } },
+    });
+    for (const [i, schema] of [{ type: 'banana' }, { type: 'banana', description: 'a fruit' }].entries()) {
+      const banana = await call(svc.api, 'POST', '/patterns', {
+        key: admin,
+        json: { ...receipt, name: `banana ${i}`, json_schema: schema },
+      });
+      expect(banana.status, JSON.stringify(schema)).toBe(400);
+      expect(banana.body).toMatchObject({ error: { code: 'invalid_schema' } });
+      expect((banana.body as { error: { message: string } }).error.message).toMatch(/"banana" is not one of/);
+    }
+    // Look-alikes that are example objects still work.
+    const examples = [
+      { type: 'sedan', color: 'red' },
+      { type: 'date' },
+      { type: 'string' },
+      { type: 'email' },
+    ];
+    for (const [i, schema] of examples.entries())
+      await createPattern({ ...receipt, name: `look-alike ${i}`, json_schema: schema });
+    const colour = await createPattern({ ...receipt, name: 'colour' });
+    const misspelt = await call<{ error: { code: string; message: string; details: { field: string } } }>(
+      svc.api,
+      'PATCH',
+      `/patterns/${colour.id}`,
+      { key: admin, json: { colour: 'red' } },
+    );
+    expect(misspelt.status).toBe(400);
+    expect(misspelt.body.error).toMatchObject({ code: 'validation_error', details: { field: 'colour' } });
+    expect(misspelt.body.error.message).toMatch(/unknown field 'colour'/);
     await createPattern({ ...receipt, name: 'taken' });
     const again = await call(svc.api, 'POST', '/patterns', {
       key: admin,

@@ -5,6 +5,7 @@
  * before anything is queued; a bad image that passes the door fails its job with a
  * string error, as ImgGo's clients read it.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { Simulator } from '../../src/simulator/types.js';
@@ -252,6 +253,23 @@ describe('bad uploads get ImgGo-shaped errors and queue nothing', () => {
       'validation_error',
       /one image per ingest/,
     ],
+    [
+      'base64 so far over the size limit that the JSON body passes its limit (not a 413)',
+      async () => ({ image_base64: randomBytes(MAX_UPLOAD * 2).toString('base64') }),
+      400,
+      'image_too_large',
+      new RegExp(`maximum size of ${MAX_UPLOAD} bytes`),
+    ],
+    [
+      'a webhook_url that is not http(s)',
+      async () => ({
+        image_base64: (await distinctJpeg(410)).toString('base64'),
+        webhook_url: 'ftp://example.com/hook',
+      }),
+      400,
+      'invalid_webhook_url',
+      /http or https/,
+    ],
     ['base64 that is not base64', async () => ({ image_base64: '***not base64***' }), 400, 'invalid_image'],
     [
       'an image_url that answers 404',
@@ -288,14 +306,54 @@ describe('bad uploads get ImgGo-shaped errors and queue nothing', () => {
     });
   }
 
+  /** A POST to the ingest route with a raw body of the given content type. */
+  const rawIngest = async (body: Buffer | string, contentType: string) => {
+    const response = await fetch(`${svc.api}/patterns/${patternId}/ingest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': contentType },
+      body: typeof body === 'string' ? body : new Uint8Array(body),
+    });
+    return { status: response.status, body: (await response.json()) as { error: Record<string, unknown> } };
+  };
+
+  it('raw image bytes (Content-Type: image/jpeg): 415 unsupported_media_type, saying what to send', async () => {
+    const answer = await rawIngest(await distinctJpeg(411), 'image/jpeg');
+    expect(answer.status).toBe(415);
+    expect(answer.body.error).toMatchObject({ code: 'unsupported_media_type' });
+    expect(answer.body.error.message).toMatch(/multipart\/form-data/);
+  });
+
+  it('a body that is not valid JSON: 400 validation_error naming the body', async () => {
+    const answer = await rawIngest('{"image_url": ', 'application/json');
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toMatchObject({ code: 'validation_error', details: { field: 'body' } });
+  });
+
   it('nothing of them reached the queue or the database', async () => {
     const { total } = await svc.store.jobs.list({ page: 1, perPage: 1, status: 'failed' });
     expect(total).toBe(0);
   });
 
-  it('a file that looks like an image but is not decodable fails its job with a string error', async () => {
+  it('JPEG magic then bytes no decoder reads: 400 invalid_image at ingest (the header is read), not a 202', async () => {
     const jpeg = await distinctJpeg(303);
-    const broken = Buffer.concat([jpeg.subarray(0, 40), Buffer.alloc(200, 0x11)]);
+    for (const broken of [
+      Buffer.concat([jpeg.subarray(0, 40), Buffer.alloc(200, 0x11)]),
+      Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(2000)]),
+    ]) {
+      const answer = await call(svc.api, 'POST', `/patterns/${patternId}/ingest`, {
+        key,
+        form: imageForm(broken),
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({
+        error: { code: 'invalid_image', details: { reason: 'IMAGE_DECODE' } },
+      });
+    }
+  });
+
+  it('a JPEG whose header reads but whose body is cut short: 202, then its job fails with a string error', async () => {
+    const jpeg = await noiseJpeg(300);
+    const broken = jpeg.subarray(0, Math.floor(jpeg.length / 2));
     const answer = await ingest(imageForm(broken));
     expect(answer.status).toBe(202);
     const job: JobData = await waitForJob(svc.api, key, answer.body.data.job_id);

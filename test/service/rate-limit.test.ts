@@ -67,6 +67,17 @@ it('lets a burst of half the limit go at once, then refuses: whole requests only
   expect(Number(decisions[5]?.headers['retry-after'])).toBeLessThanOrEqual(12);
 });
 
+it('processes with different limits keep their own bucket per key: one at its limit does not refuse the other', async () => {
+  const [strict, loose] = [limiter(4, 60_000), limiter(1000, 60_000)];
+  expect((await strict.take('mixed'))?.allowed).toBe(true);
+  expect((await strict.take('mixed'))?.allowed).toBe(true);
+  expect((await strict.take('mixed'))?.allowed).toBe(false);
+  // One shared bucket would be 30 s in debt for both rates (each burst is half the interval).
+  const other = await loose.take('mixed');
+  expect(other?.allowed).toBe(true);
+  expect(other?.headers['x-ratelimit-limit']).toBe('1000');
+});
+
 it('refuses limits too small to keep exactly', () => {
   expect(() => limiter(3, 60_000)).toThrow(/at least 4/);
 });

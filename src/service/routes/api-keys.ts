@@ -52,6 +52,27 @@ function keyView(key: ApiKeyInfo) {
   };
 }
 
+/**
+ * 409 when `id` is the last active (unrevoked, unexpired) key with `admin:all`: revoking
+ * it would leave no key that reaches the admin routes over HTTP. The CLI, which holds the
+ * database itself, may still revoke it (`visionpipe keys revoke`).
+ */
+async function refuseLastAdmin(keys: ApiKeyInfo[], id: string): Promise<void> {
+  const now = Date.now();
+  const admins = keys.filter(
+    (k) =>
+      k.revoked_at === null &&
+      (k.expires_at === null || k.expires_at.getTime() > now) &&
+      k.scopes.includes('admin:all'),
+  );
+  if (admins.length === 1 && admins[0]?.id === id)
+    throw new ApiError(
+      409,
+      'last_admin_key',
+      `API key '${admins[0].name}' is the last active key with admin:all: create another first (visionpipe keys create --scopes admin:all, or POST /api-keys), then revoke this one`,
+    );
+}
+
 export async function apiKeyRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
   const { store } = context;
 
@@ -103,6 +124,7 @@ export async function apiKeyRoutes(app: FastifyInstance, context: RouteContext):
     { config: { scope: 'admin:all' }, schema: { params: idParams } },
     async (request) => {
       const { id } = request.params;
+      if (isUuid(id)) await refuseLastAdmin(await store.keys.list(), id);
       const revoked = isUuid(id) ? await store.keys.revoke(id) : undefined;
       if (!revoked) throw notFound('api key', id);
       return ok({ message: `API key '${revoked.name}' revoked` });

@@ -5,7 +5,8 @@
  * answers 503 when degraded; `/_ready` is the check that does.
  *
  * `GET /_ready`: readiness: the database answers with the current schema, Redis
- * answers, and at least one worker (on any machine) takes jobs. 200 or 503.
+ * answers, and at least one worker (on any machine) takes jobs from this API's queue (same
+ * Redis database, prefix and queue name: IngestQueue.workers). 200 or 503.
  */
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../app.js';

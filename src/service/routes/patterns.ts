@@ -64,10 +64,18 @@ const patternBody = {
     model_profile: { type: 'string', minLength: 1, maxLength: 255 },
     is_active: { type: 'boolean' },
     parent_pattern_id: { type: ['string', 'null'], format: 'uuid' },
-    webhook_url: { type: ['string', 'null'], pattern: '^https?://' },
+    // Not http(s): refused by acceptWebhookUrl as invalid_webhook_url, as docs/service.md says.
+    webhook_url: { type: ['string', 'null'], maxLength: 8192 },
     publish_new_version: { type: 'boolean' },
   },
 } as const;
+
+/**
+ * PATCH: a misspelt field (`colour`) is refused naming it, not answered 200 as if the
+ * change were made. POST keeps extra fields (an exported pattern, with its `id` and
+ * `version`, is created as it is read).
+ */
+const updateBody = { ...patternBody, additionalProperties: false } as const;
 
 const OWN_FIELD: Record<PatternFormat, keyof PatternFields> = {
   json: 'json_schema',
@@ -90,6 +98,21 @@ function jsonSchemaOf(value: unknown): Record<string, unknown> | null | undefine
   throw new ApiError(400, 'invalid_schema', 'json_schema must be a JSON object (or JSON text of one)', {
     field: 'json_schema',
   });
+}
+
+/**
+ * 400 `invalid_schema` when a new pattern's body gives two schema forms at once
+ * (`json_schema` and `yaml_schema`…): which one the pattern runs would be a guess.
+ */
+function refuseSeveralSchemaForms(body: PatternBody): void {
+  const given = Object.values(OWN_FIELD).filter((field) => body[field] !== undefined && body[field] !== null);
+  if (given.length > 1)
+    throw new ApiError(
+      400,
+      'invalid_schema',
+      `give one schema form, not ${given.join(' and ')}: the pattern's format picks one`,
+      { fields: given },
+    );
 }
 
 /** The fields a body sets (undefined: unchanged), with the docs' aliases resolved. */
@@ -182,6 +205,7 @@ export async function patternRoutes(app: FastifyInstance, context: RouteContext)
       schema: { body: { ...patternBody, required: ['name', 'instructions'] } },
     },
     async (request, reply) => {
+      refuseSeveralSchemaForms(request.body);
       const changes = changesOf(request.body, context.settings.modelProfiles);
       const fields: PatternFields = {
         name: changes.name ?? '',
@@ -216,7 +240,7 @@ export async function patternRoutes(app: FastifyInstance, context: RouteContext)
 
   app.patch<{ Params: { id: string }; Body: PatternBody }>(
     '/patterns/:id',
-    { config: { scope: 'patterns:write' }, schema: { params: idParams, body: patternBody } },
+    { config: { scope: 'patterns:write' }, schema: { params: idParams, body: updateBody } },
     async (request) => {
       const { id } = request.params;
       const publish = request.body.publish_new_version === true;
