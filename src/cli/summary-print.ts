@@ -102,7 +102,20 @@ function headline(
   if (!stop) return plural(summary.inputs, 'input');
   const done = Math.max(0, summary.inputs - summary.aborted);
   const why = stop.reason === 'budget' ? 'for the cost budget' : '(Ctrl-C/SIGTERM)';
-  return `stopped ${why} after ${done} of ${plural(done + stop.notProcessed, 'input')}, ${stop.notProcessed} not processed`;
+  return `stopped ${why} after ${done} of ${plural(inputsGiven(summary, stop), 'input')}, ${stop.notProcessed} not processed`;
+}
+
+/**
+ * Every input given to a run, those a stop left unstarted included (they have no record):
+ * the ones finished (`inputs` − `aborted`) plus `notProcessed` (aborted and unstarted).
+ * The text headline's "of N" and `--json`'s `inputs` of a stopped run.
+ */
+export function inputsGiven(
+  summary: Pick<Summary, 'inputs' | 'aborted'>,
+  stop: { notProcessed: number } | undefined,
+): number {
+  if (!stop) return summary.inputs;
+  return Math.max(0, summary.inputs - summary.aborted) + stop.notProcessed;
 }
 
 /**

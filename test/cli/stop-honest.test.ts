@@ -140,6 +140,46 @@ describe('Ctrl-C twice with images in flight', () => {
   }, 120_000);
 });
 
+describe('Ctrl-C with inputs never started', () => {
+  it('--json counts every input given (as the text "of N"), not only those with a record', async () => {
+    const out = path.join(work, 'unstarted.jsonl');
+    const calls = server.calls.length;
+    let stderr = '';
+    const result = await runOpenAiCompatible('inputs', {
+      pattern: 'pattern.json',
+      baseUrl: server.baseUrl,
+      out,
+      extra: ['--cache', 'off', '--no-progress', '--json', '--concurrency', '1'],
+      cwd: work,
+      onSpawn: (child) => {
+        child.stderr?.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        void (async () => {
+          // One call in flight (held); the other inputs wait for its slot.
+          await until(() => server.calls.length >= calls + 1);
+          child.kill('SIGINT');
+          await until(() => stderr.includes('Stopping'));
+          child.kill('SIGINT');
+        })();
+      },
+    });
+    expect(result.code, result.stderr).toBe(130);
+    const records = await readRecords(out);
+    expect(records.length).toBeLessThan(NAMES.length); // some inputs never got a record
+    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '') as Summary & {
+      not_processed: number;
+    };
+    const finished = records.filter((r) => r.error?.code !== 'ABORTED').length;
+    expect(summary).toMatchObject({
+      total: records.length,
+      inputs: NAMES.length,
+      not_processed: NAMES.length - finished,
+      aborted: records.length - finished,
+    });
+  }, 120_000);
+});
+
 describe('Ctrl-C before visionpipe is running', () => {
   it('never leaves a lock or a results file, whether Node or visionpipe took the signal', async () => {
     const dir = await tempDir('visionpipe-stop-early-');
