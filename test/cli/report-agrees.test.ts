@@ -6,11 +6,13 @@
  * Real CLI processes, real simulator counting its calls, real local triage (OCR) on the
  * bundled samples and a real corpus invoice.
  */
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { ROOT, readRecords, runCli, runOpenAiCompatible } from '../support/cli.js';
 import { corpus, tempDir } from '../support/images.js';
+import { startCompatibleServer, writeSimplePattern } from '../support/openai-compatible.js';
 
 const INPUTS = [
   path.join(ROOT, 'samples/images/receipt-002.png'),
@@ -90,5 +92,33 @@ describe('report agrees with the run', () => {
     const text = await runCli(['report', out, '--out', html], { cwd: work });
     expect(text.stdout).toMatch(/: 1 record, /);
     expect(text.stdout).toMatch(/success – \(nothing attempted\)/);
+  });
+
+  it('summary wording: duplicates are not "from cache"; a retry without any wait shows no wait figures', async () => {
+    // The first call fails (500) and is retried at once; every other call answers.
+    const server = await startCompatibleServer((_call, n) =>
+      n === 1 ? { status: 500 } : '{"vendor_name": "Shop", "total": 3}',
+    );
+    try {
+      const twin = path.join(work, 'twin.jpg');
+      await copyFile(corpus('invoice1.jpg'), twin);
+      const run = await runOpenAiCompatible([corpus('invoice1.jpg'), twin], {
+        pattern: await writeSimplePattern(work),
+        baseUrl: server.baseUrl,
+        out: path.join(work, 'wording.jsonl'),
+        // Both at once: the twin waits for the first one's answer (a duplicate, no lookup hit).
+        extra: ['--no-progress', '--cache', 'memory', '--concurrency', '2'],
+        cwd: work,
+      });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/ · 1 from duplicates /);
+      expect(run.stdout).toMatch(/cache 0 hits · 1 misses · 1 dedup/);
+      expect(run.stdout).toMatch(
+        /^ {2}rate limit: no wait · 0 × refused \(429\/overloaded\) · 1 retry after errors$/m,
+      );
+      expect(run.stdout).not.toMatch(/held \d+ ms/);
+    } finally {
+      await server.close();
+    }
   });
 });
