@@ -121,4 +121,21 @@ describe('report agrees with the run', () => {
       await server.close();
     }
   });
+
+  it('a file that is not an image is no cache lookup, in the run and in report', async () => {
+    const out = path.join(work, 'license.jsonl');
+    const run = await runOpenAiCompatible([corpus('LICENSE'), corpus('invoice2.jpg')], {
+      pattern: RECEIPT_PATTERN,
+      baseUrl: sim.baseUrls.openai,
+      out,
+      extra: ['--no-progress', '--cache', 'memory'],
+      cwd: work,
+    });
+    expect(run.stdout).toContain('UNSUPPORTED_FORMAT');
+    expect(run.stdout).toMatch(/^ {2}cache 0 hits · 1 misses · 0 dedup$/m);
+    const report = await runCli(['report', out, '--out', path.join(work, 'license.html'), '--json'], {
+      cwd: work,
+    });
+    expect((JSON.parse(report.stdout) as { cache: { misses: number } }).cache.misses).toBe(1);
+  });
 });
