@@ -39,7 +39,7 @@ export function printSummary(
       : 'no image processed';
   const notRead = summary.total - summary.processed - summary.resumed - summary.aborted;
   const apart = [
-    summary.from_cache ? `${summary.from_cache} from cache` : '',
+    summary.from_cache ? `${summary.from_cache} ${reusedFrom(summary.cache)}` : '',
     keptLine(summary),
     notRead > 0 ? `${notRead} not read` : '',
   ].filter(Boolean);
@@ -90,6 +90,13 @@ export function printSummary(
   out.write(`${lines.join('\n')}\n`);
 }
 
+/** Where reused answers came from: "from cache", "from duplicates", or "from cache or duplicates". */
+function reusedFrom(cache: Summary['cache']): string {
+  const duplicates = cache.dedup + cache.near_dup > 0;
+  if (!duplicates) return 'from cache';
+  return cache.hits > 0 ? 'from cache or duplicates' : 'from duplicates';
+}
+
 /**
  * "47 inputs", or for a run cut short "stopped (Ctrl-C/SIGTERM) after 12 of 47 inputs, 35
  * not processed" (images aborted in flight are among the not processed: the next run redoes them).
@@ -102,7 +109,20 @@ function headline(
   if (!stop) return plural(summary.inputs, 'input');
   const done = Math.max(0, summary.inputs - summary.aborted);
   const why = stop.reason === 'budget' ? 'for the cost budget' : '(Ctrl-C/SIGTERM)';
-  return `stopped ${why} after ${done} of ${plural(done + stop.notProcessed, 'input')}, ${stop.notProcessed} not processed`;
+  return `stopped ${why} after ${done} of ${plural(inputsGiven(summary, stop), 'input')}, ${stop.notProcessed} not processed`;
+}
+
+/**
+ * Every input given to a run, those a stop left unstarted included (they have no record):
+ * the ones finished (`inputs` − `aborted`) plus `notProcessed` (aborted and unstarted).
+ * The text headline's "of N" and `--json`'s `inputs` of a stopped run.
+ */
+export function inputsGiven(
+  summary: Pick<Summary, 'inputs' | 'aborted'>,
+  stop: { notProcessed: number } | undefined,
+): number {
+  if (!stop) return summary.inputs;
+  return Math.max(0, summary.inputs - summary.aborted) + stop.notProcessed;
 }
 
 /**
@@ -112,8 +132,15 @@ function headline(
  */
 export function rateLimitLine(summary: Pick<Summary, 'rate_limited' | 'retries'>): string {
   const w = summary.rate_limited;
-  return `waiting on rate limit: held ${formatDuration(w.held_ms)} (wall time with a call held) · calls waited ${formatDuration(w.wait_ms + w.paced_ms)} in all (${formatDuration(w.wait_ms)} after 429s, ${formatDuration(w.paced_ms)} paced before first sends) · ${w.count} × refused (429/overloaded) · ${summary.retries} ${summary.retries === 1 ? 'retry' : 'retries'} after errors`;
+  const retries = `${summary.retries} ${summary.retries === 1 ? 'retry' : 'retries'} after errors`;
+  // Waits under WAIT_SHOWN_MS are scheduling noise, not rate limiting: not shown.
+  if (w.held_ms < WAIT_SHOWN_MS && w.wait_ms + w.paced_ms < WAIT_SHOWN_MS)
+    return `rate limit: no wait · ${w.count} × refused (429/overloaded) · ${retries}`;
+  return `waiting on rate limit: held ${formatDuration(w.held_ms)} (wall time with a call held) · calls waited ${formatDuration(w.wait_ms + w.paced_ms)} in all (${formatDuration(w.wait_ms)} after 429s, ${formatDuration(w.paced_ms)} paced before first sends) · ${w.count} × refused (429/overloaded) · ${retries}`;
 }
+
+/** Waits shorter than this, ms, are not rate limiting (timer and scheduling noise): the summary omits them. */
+export const WAIT_SHOWN_MS = 50;
 
 /**
  * "tesseract printed 3 lines (captured, not errors of this run): Image too small to scale!!
@@ -214,17 +241,22 @@ function failureLines(report: FailureReport | undefined, results: string): strin
     k.empty ? `${k.empty} empty` : '',
     k.low_confidence ? `${k.low_confidence} low confidence` : '',
   ].filter(Boolean);
-  const lines = [`  failed (${report.count}${k.error === report.count ? '' : `: ${kinds.join(' · ')}`}):`];
+  // Empty and low-confidence outputs are `status: "ok"`, not failures: "not usable" then.
+  const lines = [
+    k.error === report.count
+      ? `  failed (${report.count}):`
+      : `  not usable (${report.count}: ${kinds.join(' · ')}):`,
+  ];
   for (const f of report.first) lines.push(`    ${f.input}  ${f.code}: ${f.message}`);
   const rest = report.count - report.first.length;
+  const qualities = [k.empty ? '"empty"' : '', k.low_confidence ? '"low_confidence"' : ''].filter(Boolean);
   const marked = [
     k.error ? 'status "error"' : '',
-    k.empty ? 'quality "empty"' : '',
-    k.low_confidence ? 'quality "low_confidence"' : '',
+    qualities.length ? `quality ${qualities.join(' or ')}` : '',
   ].filter(Boolean);
   const where = report.file
     ? `all ${report.count} in ${report.file} (each with its kind)`
-    : `all are in ${results} (${marked.join(', ')}); --failures FILE writes them apart`;
+    : `all are in ${results} (${marked.join('; ')}); --failures FILE writes them apart`;
   lines.push(`    ${rest > 0 ? `… and ${rest} more; ` : ''}${where}`);
   for (const { code, step } of report.next_steps) lines.push(`  next (${code}): ${step}`);
   return lines;

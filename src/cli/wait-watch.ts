@@ -88,12 +88,12 @@ export class WaitWatch {
       this.allWaitingSince !== undefined && this.waiting > 0 ? now - this.allWaitingSince : undefined;
     const left = this.holdUntil - now;
     if (left > 0) {
-      const held = all !== undefined ? `, all ${this.calls(this.waiting)} held` : '';
+      const held = all !== undefined ? `, ${this.everyCall()} held` : '';
       return `waiting ${Math.max(1, Math.ceil(left / 1000))} s: ${this.reason}${held}`;
     }
     if (all === undefined || all < ALL_WAITING_MS) return undefined;
     const why = this.waitingAfterRefusal > 0 ? 'after 429/overloaded answers' : 'pacing: --rpm/--tpm, flow';
-    return `all ${this.calls(this.waiting)} waiting on the rate limit for ${Math.floor(all / 1000)} s (${why})`;
+    return `${this.everyCall()} waiting on the rate limit for ${Math.floor(all / 1000)} s (${why})`;
   }
 
   /** The waits so far (`rate limit: waited 12 s, 31 × 429, 4 retries`), or undefined while there were none worth saying. */
@@ -122,8 +122,9 @@ export class WaitWatch {
     for (const off of this.offs) off();
   }
 
-  private calls(n: number): string {
-    return n === 1 ? '1 call' : `${n} calls`;
+  /** "the 1 call" or "all 3 calls": every call of the run, waiting. */
+  private everyCall(): string {
+    return this.waiting === 1 ? 'the 1 call' : `all ${this.waiting} calls`;
   }
 
   private moved(event: CallStateEvent): void {

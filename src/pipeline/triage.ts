@@ -88,6 +88,8 @@ export async function runTriage(
       result.usage,
       config.priceTable ? { table: config.priceTable } : {},
     ),
-    attempts,
+    // The local engine is no provider call: `attempts` counts answered provider calls only
+    // (README), so the run's retries, the record and `report` agree.
+    attempts: triage.provider.id === 'local' ? 0 : attempts,
   };
 }

@@ -10,8 +10,9 @@
 import { nearestRank } from '../metrics/latency.js';
 import { BusyTime } from '../runs/busy-time.js';
 import { PageTally, type PageTotals } from '../runs/page-tally.js';
-import { defaultMinConfidence, isAborted, qualityOf } from '../runs/quality.js';
-import { isWorked, perHour, VolumeTally } from '../runs/volume.js';
+import { defaultMinConfidence, isAborted, qualityOf, successOutcome } from '../runs/quality.js';
+import { successRateOf } from '../runs/summary.js';
+import { cacheLookupOf, isWorked, perHour, VolumeTally } from '../runs/volume.js';
 import type { ReportRecord } from './read-results.js';
 import { type Savings, SavingsTally } from './savings.js';
 import { roundUsd } from './units.js';
@@ -61,10 +62,11 @@ export interface Headline {
    */
   processed_documents: number;
   /**
-   * ok / (ok + empty + low_confidence + errors), 0–1 (1 when nothing was attempted), by
-   * the run summary's definition (runs/quality.ts successOutcome).
+   * ok / (ok + empty + low_confidence + errors), 0–1 rounded to 4 places, null when nothing
+   * was attempted (aborted, skipped and missing inputs are not attempts), by the run
+   * summary's definition (runs/quality.ts successOutcome, runs/summary.ts successRateOf).
    */
-  success_rate: number;
+  success_rate: number | null;
   /** From the first start (finished_at − latency) to the last finish; 0 when records carry no times. */
   wall_s: number;
   /** Records answered from the cache or by a duplicate: not in the rates. */
@@ -205,6 +207,8 @@ export class FigureTally {
   private readonly busy = new BusyTime();
   private readonly rateLimited = { count: 0, wait_ms: 0 };
   private retriesFromRecords = 0;
+  /** Records by successOutcome (runs/quality.ts), as the run summary counts them: the success rate. */
+  private readonly outcomes = { success: 0, failure: 0 };
   private readonly cache = { hits: 0, misses: 0, dedup: 0, near_dup: 0 };
   private readonly histogram = HISTOGRAM_UPPER_MS.map(() => 0);
   private readonly groups = new Map<string, GroupFigures>();
@@ -223,6 +227,11 @@ export class FigureTally {
     const c = this.counts;
     c.images++;
     this.pages.add(record);
+    const outcome = successOutcome(
+      { ...record, confidence: record.confidence ?? null },
+      defaultMinConfidence(record.provider),
+    );
+    if (outcome !== 'not_attempted') this.outcomes[outcome]++;
     if (record.status === 'ok') {
       // Judged as the run summary judges it: an all-null answer or one below the engine's
       // calibration is not a success.
@@ -246,10 +255,11 @@ export class FigureTally {
     this.rateLimited.count += record.rate_limited?.count ?? 0;
     this.rateLimited.wait_ms += record.rate_limited?.wait_ms ?? 0;
     this.retriesFromRecords += Math.max(0, record.attempts - 1);
-    if (record.cache === 'hit') this.cache.hits++;
-    else if (record.cache === 'miss') this.cache.misses++;
-    else if (record.cache === 'dedup') this.cache.dedup++;
-    else if (record.cache === 'near-dup') this.cache.near_dup++;
+    const lookup = cacheLookupOf(record);
+    if (lookup === 'hit') this.cache.hits++;
+    else if (lookup === 'miss') this.cache.misses++;
+    else if (lookup === 'dedup') this.cache.dedup++;
+    else if (lookup === 'near-dup') this.cache.near_dup++;
     this.volume.add(record);
     this.tokens.input += record.usage.input_tokens;
     this.tokens.output += record.usage.output_tokens;
@@ -298,9 +308,9 @@ export class FigureTally {
   ): ReportFigures {
     const c = this.counts;
     const sorted = Float64Array.from(this.latencies).sort();
-    const attempted = c.ok + c.empty + c.low_confidence + c.errors;
     const wallS = this.lastFinish > this.firstStart ? (this.lastFinish - this.firstStart) / 1000 : 0;
-    const workS = this.busy.seconds();
+    // Rounded to 10 ms as the run summary's `processing_s`, the rates computed from it as there.
+    const workS = Math.round(this.busy.seconds() * 100) / 100;
     const retries = events.filter((event) => event.kind === 'retry').length;
     const volume = this.volume.toJSON();
     const pages = this.pages.toJSON();
@@ -316,7 +326,7 @@ export class FigureTally {
         aborted: c.aborted,
         processed: c.processed,
         processed_documents: c.processed_documents,
-        success_rate: attempted === 0 ? 1 : c.ok / attempted,
+        success_rate: successRateOf(this.outcomes),
         wall_s: wallS,
         from_cache: volume.reused,
         throughput: {

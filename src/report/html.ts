@@ -237,7 +237,12 @@ export function renderReport(figures: ReportFigures, context: ReportContext): st
       formatCount(h.images),
       `${h.ok} ok · ${h.empty} empty · ${h.low_confidence} low confidence · ${h.errors} errors · ${h.skipped} skipped`,
     ),
-    figure('success_rate', 'success rate', h.success_rate, formatPercent(h.success_rate)),
+    figure(
+      'success_rate',
+      'success rate',
+      h.success_rate ?? Number.NaN,
+      h.success_rate === null ? '– (nothing attempted)' : formatPercent(h.success_rate),
+    ),
     figure(
       'images_per_hour',
       'images / hour',

@@ -21,7 +21,7 @@ import type { RunRecord } from '../pipeline/record.js';
 import { BusyTime } from './busy-time.js';
 import { PageTally, type PageTotals } from './page-tally.js';
 import { isAborted, type Quality, qualityOf, successOutcome } from './quality.js';
-import { isWorked, perHour, VolumeTally } from './volume.js';
+import { cacheLookupOf, isWorked, perHour, VolumeTally } from './volume.js';
 
 export interface Summary {
   total: number;
@@ -242,10 +242,11 @@ export class RunSummary {
 
   /** What this run spent on one of its own records: cache lookups, bytes, tokens, cost, latency. */
   private spent(record: RunRecord): void {
-    if (record.cache === 'hit') this.cache.hits++;
-    else if (record.cache === 'miss') this.cache.misses++;
-    else if (record.cache === 'dedup') this.cache.dedup++;
-    else if (record.cache === 'near-dup') this.cache.near_dup++;
+    const lookup = cacheLookupOf(record);
+    if (lookup === 'hit') this.cache.hits++;
+    else if (lookup === 'miss') this.cache.misses++;
+    else if (lookup === 'dedup') this.cache.dedup++;
+    else if (lookup === 'near-dup') this.cache.near_dup++;
     this.tokens.input += record.usage.input_tokens;
     this.tokens.output += record.usage.output_tokens;
     this.tokens.image += record.usage.image_tokens;
@@ -294,8 +295,9 @@ export class RunSummary {
       pages: volume.pages,
       documents: volume.documents,
       seconds: Math.round(processingS * 100) / 100,
-      images_per_hour: perHour(volume.images, processingS),
-      documents_per_hour: perHour(volume.documents, processingS),
+      // From the seconds shown (rounded to 10 ms), as `report` does: one rate from one number.
+      images_per_hour: perHour(volume.images, Math.round(processingS * 100) / 100),
+      documents_per_hour: perHour(volume.documents, Math.round(processingS * 100) / 100),
     };
     return {
       ...this.counts,

@@ -66,6 +66,20 @@ export function isWorked(
   return record.attempts > 0 || record.status !== 'error';
 }
 
+/**
+ * The record's cache lookup as the summary and `report` count it: `hit`, `dedup`,
+ * `near-dup`, or `miss` for an input worked out or sent; an input that failed before any
+ * call (not an image, undecodable, too large) is no lookup worth counting: null.
+ */
+export function cacheLookupOf(
+  record: Pick<RunRecord, 'cache' | 'attempts' | 'sha256' | 'status'> & {
+    error?: { code: string } | null | undefined;
+  },
+): RunRecord['cache'] | null {
+  if (record.cache === 'miss' && !isWorked(record)) return null;
+  return record.cache;
+}
+
 /** Images one worked record stands for: 1, or a document record's pages rendered (sent and blank). */
 export function imagesOf(record: VolumeRecord): number {
   if (record.pages === undefined || record.page !== undefined) return 1;

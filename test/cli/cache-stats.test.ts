@@ -22,7 +22,7 @@ interface StatsReport {
   by_model: Array<{ provider: string; model: string; entries: number; bytes: number }>;
   hits: number;
   misses: number;
-  hit_rate: number;
+  hit_rate: number | null;
   lookups: Record<string, { hits: number; misses: number; hit_rate: number }>;
 }
 
@@ -94,6 +94,9 @@ describe('visionpipe cache stats', () => {
     ) as StatsReport;
     // First run: 2 result misses; second (--fresh, no resume): 2 result hits, as its summary says.
     expect(report.lookups.result).toEqual({ hits: 2, misses: 2, hit_rate: 0.5 });
+    // The top-level rate is the result hit rate, not one mixed with images/verdicts lookups.
+    expect(report.hit_rate).toBe(report.lookups.result?.hit_rate);
+    expect(report.hits + report.misses).toBeGreaterThan(4);
     expect(report.lookups.failure?.hits ?? 0).toBe(0); // failure memory is asked apart, on result misses
     expect(report.lookups.unknown).toBeUndefined();
     const kinds = Object.values(report.lookups);

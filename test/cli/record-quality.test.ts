@@ -33,7 +33,7 @@ describe('what an ok record holds', () => {
       .split('\n')
       .map((line) => JSON.parse(line) as RunRecord & { kind: string });
     expect(listed.map((r) => [r.kind, r.input])).toEqual([['empty', BLANKISH]]);
-    expect(text.stdout).toContain('failed (1: 1 empty):');
+    expect(text.stdout).toContain('not usable (1: 1 empty):');
     expect(text.stdout).toContain(`${BLANKISH}  EMPTY_OUTPUT: every field is null`);
     expect(text.stdout).toContain(`all 1 in ${failures}`);
     expect(text.stdout).toMatch(/next \(EMPTY_OUTPUT\): nothing was read/);
@@ -54,7 +54,7 @@ describe('what an ok record holds', () => {
     expect((await runCli(args, { cwd: work })).code).toBe(0);
     const again = await runCli(args, { cwd: work }); // resumes: both records kept
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toContain('failed (1: 1 empty):');
+    expect(again.stdout).toContain('not usable (1: 1 empty):');
     expect(again.stdout).toContain(`all 1 in ${failures}`);
     const listed = (await readFile(failures, 'utf8')).trim().split('\n');
     expect(listed.map((line) => (JSON.parse(line) as RunRecord & { kind: string }).input)).toEqual([

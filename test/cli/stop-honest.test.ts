@@ -10,6 +10,7 @@
  * The server answers the first call at once and holds every other one: the test waits for
  * states (calls received, the first record written, "Stopping"), never for a time.
  */
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -48,6 +49,22 @@ async function until(check: () => boolean | Promise<boolean>): Promise<boolean> 
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;
+}
+
+/** Ctrl-C once `ready` holds, and again once the run says "Stopping" (the second aborts calls in flight). */
+function ctrlCTwice(ready: () => boolean): (child: ChildProcess) => void {
+  return (child) => {
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    void (async () => {
+      await until(ready);
+      child.kill('SIGINT');
+      await until(() => stderr.includes('Stopping'));
+      child.kill('SIGINT');
+    })();
+  };
 }
 
 describe('Ctrl-C twice with images in flight', () => {
@@ -109,24 +126,13 @@ describe('Ctrl-C twice with images in flight', () => {
   it('the text summary says stopped after 1 of 4 and names the aborted apart', async () => {
     const out = path.join(work, 'text.jsonl');
     const calls = server.calls.length;
-    let stderr = '';
     const result = await runOpenAiCompatible('inputs', {
       pattern: 'pattern.json',
       baseUrl: server.baseUrl,
       out,
       extra: ['--cache', 'off', '--no-progress', '--concurrency', '4'],
       cwd: work,
-      onSpawn: (child) => {
-        child.stderr?.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-        });
-        void (async () => {
-          await until(() => server.calls.length >= calls + NAMES.length);
-          child.kill('SIGINT');
-          await until(() => stderr.includes('Stopping'));
-          child.kill('SIGINT');
-        })();
-      },
+      onSpawn: ctrlCTwice(() => server.calls.length >= calls + NAMES.length),
     });
     expect(result.code, result.stderr).toBe(130);
     // Every call of this run is held (the server answers only its first call ever).
@@ -137,6 +143,35 @@ describe('Ctrl-C twice with images in flight', () => {
     expect(result.stdout).not.toContain('⚠ success rate');
     expect(result.stdout).not.toMatch(/\b0 images\/hour/);
     expect(existsSync(`${out}.lock`)).toBe(false);
+  }, 120_000);
+});
+
+describe('Ctrl-C with inputs never started', () => {
+  it('--json counts every input given (as the text "of N"), not only those with a record', async () => {
+    const out = path.join(work, 'unstarted.jsonl');
+    const calls = server.calls.length;
+    const result = await runOpenAiCompatible('inputs', {
+      pattern: 'pattern.json',
+      baseUrl: server.baseUrl,
+      out,
+      extra: ['--cache', 'off', '--no-progress', '--json', '--concurrency', '1'],
+      cwd: work,
+      // One call in flight (held); the other inputs wait for its slot.
+      onSpawn: ctrlCTwice(() => server.calls.length >= calls + 1),
+    });
+    expect(result.code, result.stderr).toBe(130);
+    const records = await readRecords(out);
+    expect(records.length).toBeLessThan(NAMES.length); // some inputs never got a record
+    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '') as Summary & {
+      not_processed: number;
+    };
+    const finished = records.filter((r) => r.error?.code !== 'ABORTED').length;
+    expect(summary).toMatchObject({
+      total: records.length,
+      inputs: NAMES.length,
+      not_processed: NAMES.length - finished,
+      aborted: records.length - finished,
+    });
   }, 120_000);
 });
 

@@ -131,7 +131,9 @@ export async function cacheStats(flags: StatsFlags): Promise<void> {
       })),
       by_model: await byModel(cache.results),
       ...totals,
-      hit_rate: rate(stats.hits, stats.misses),
+      // The result hit rate, the one the runs' summaries and the text table show (null before
+      // any result lookup); `hits`/`misses` above count every kind, `lookups` each apart.
+      hit_rate: lookupsByKind(stats).result?.hit_rate ?? null,
       lookups: lookupsByKind(stats),
     };
     if (flags.json) {

@@ -7,7 +7,7 @@ import { formatUsd } from '../../report/html.js';
 import { writeReport } from '../../report/index.js';
 import { checkOutputTargets } from '../../runs/output-guard.js';
 import { formatSuccessRate } from '../../runs/summary.js';
-import { formatDuration } from '../format.js';
+import { formatDuration, plural } from '../format.js';
 import type { ReportFlags } from '../report.js';
 import { pagesLine, perHourText, processedWhat, rateLimitLine } from '../summary-print.js';
 
@@ -25,14 +25,14 @@ export function reportLine(h: Headline): string {
       ? `${processedWhat(t)} processed (${perHourText(h.images_per_hour)} images/hour${t.documents > 0 ? `, ${perHourText(h.documents_per_hour)} documents/hour` : ''})`
       : `${h.processed} processed`;
   return [
-    `${h.images} records, ${rate}`,
+    `${plural(h.images, 'record')}, ${rate}`,
     `ok ${h.ok}`,
     `empty ${h.empty} (all fields null)`,
     `low confidence ${h.low_confidence}`,
     `errors ${h.errors}`,
     `skipped ${h.skipped}`,
     ...(h.aborted ? [`aborted ${h.aborted}`] : []),
-    `success ${formatSuccessRate(h.ok + h.empty + h.low_confidence + h.errors > 0 ? h.success_rate : null)}`,
+    `success ${formatSuccessRate(h.success_rate)}`,
   ].join(' · ');
 }
 

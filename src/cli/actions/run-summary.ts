@@ -7,7 +7,7 @@ import type { Summary } from '../../runs/summary.js';
 import { EXIT } from '../exit-codes.js';
 import { plural } from '../format.js';
 import type { RunFlags } from '../run.js';
-import { printSummary } from '../summary-print.js';
+import { inputsGiven, printSummary } from '../summary-print.js';
 
 export interface RunEnd {
   summary: Summary;
@@ -25,7 +25,12 @@ export interface RunEnd {
 export function printRunSummary(flags: RunFlags, end: RunEnd): void {
   const { stop } = end;
   if (flags.json) {
-    const stopped = stop === undefined ? {} : { stopped: stop.reason, not_processed: stop.notProcessed };
+    // A stopped run's `inputs` are all it was given (as the text's "after X of N"), inputs
+    // never started included; `total` stays the records written.
+    const stopped =
+      stop === undefined
+        ? {}
+        : { inputs: inputsGiven(end.summary, stop), stopped: stop.reason, not_processed: stop.notProcessed };
     process.stdout.write(`${JSON.stringify({ ...end.summary, ...stopped, failures: end.failures })}\n`);
     return;
   }
