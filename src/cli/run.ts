@@ -14,6 +14,7 @@ import { addObserveOptions, type ObserveFlags } from './observe-flags.js';
 import { integer, sizeOption } from './parsers.js';
 import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
 import { addQueueOptions, type QueueRunFlags } from './run-queue-flags.js';
+import { refuseFlag } from './short-flags.js';
 import { addWatchOptions, type WatchFlags } from './watch-flags.js';
 
 export interface RunFlags
@@ -176,5 +177,10 @@ export function runCommandDefinition(): Command {
   addDocumentOptions(command);
   addQueueOptions(command);
   addWatchOptions(command);
+  refuseFlag(
+    command,
+    '--out-dir',
+    "run writes rendered outputs to --format-dir <dir>; --out-dir is optimize's folder",
+  );
   return addCostOptions(command, { cascade: true });
 }
