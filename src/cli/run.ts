@@ -111,7 +111,10 @@ export function runCommandDefinition(): Command {
       'images in flight, a sliding window (default: CPU cores for local, 10 for APIs)',
       integer(1, 1024),
     )
-    .option('--profile <name>', `size profile override: ${PROFILE_NAMES.join(', ')}`)
+    .option(
+      '--profile <name>',
+      `size profile override: ${PROFILE_NAMES.join(', ')} (default: the model's own profile)`,
+    )
     .option('-o, --out <file>', 'results file (JSONL)', 'results.jsonl')
     .option('--format-dir <dir>', "also write each output rendered in the pattern's format")
     .option(
