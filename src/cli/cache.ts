@@ -45,7 +45,7 @@ function statsCommand(): Command {
 
 function clearCommand(): Command {
   return storeOptions(new Command('clear').description('Remove cached results (and preprocessed images)'))
-    .option('--pattern <file>', 'only results for this pattern (its current schema and instructions)')
+    .option('-p, --pattern <file>', 'only results for this pattern (its current schema and instructions)')
     .option('--older-than <duration>', `only entries written longer ago than this (${DURATION_FORMS})`)
     .option('--all', 'everything')
     .addHelpText(

@@ -30,7 +30,7 @@ export function addDocumentOptions(command: Command): Command {
   return addPageSelectionOptions(
     command.option(
       '--pages <mode>',
-      'documents (PDF, multi-page TIFF, HEIC): document = one record per document, each = one per page',
+      'documents (PDF, multi-page TIFF, HEIC): document = one record per document, each = one per page (default: document)',
       oneOf(PAGES_MODES),
     ),
   );

@@ -26,9 +26,9 @@ export function durationArg(flag: string, minMs = 0) {
   };
 }
 
-/** `0` → `0`, 120000 → `2m`, 86400000 → `24h`, 1500 → `1500ms`: the shortest exact form. */
+/** `0` → `0s`, 120000 → `2m`, 86400000 → `24h`, 1500 → `1500ms`: the shortest exact form. */
 export function durationText(ms: number): string {
-  if (ms === 0) return '0';
+  if (ms === 0) return '0s';
   for (const [unit, size] of [
     ['d', 86_400_000],
     ['h', 3_600_000],

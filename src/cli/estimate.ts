@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { addCostOptions, type CostFlags } from './cost-flags.js';
 import { addDocumentOptions, type DocumentFlags } from './document-flags.js';
 import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
+import { refuseFlag } from './short-flags.js';
 
 export interface EstimateFlags extends ProviderFlags, CostFlags, DocumentFlags {
   pattern: string;
@@ -66,5 +67,7 @@ export function estimateCommand(): Command {
     });
   addProviderOptions(command);
   addDocumentOptions(command);
+  const hint = 'estimate writes no results file: it prints its table, or JSON with --json (> file)';
+  refuseFlag(refuseFlag(command, '-o', hint), '--out', hint);
   return addCostOptions(command, { cascade: false });
 }

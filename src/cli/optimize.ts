@@ -10,7 +10,7 @@ import { PROFILE_NAMES, SIZE_PROFILES } from '../image/profiles.js';
 import { addPageSelectionOptions } from './document-flags.js';
 import { durationOption } from './duration-flag.js';
 import { integer, oneOf, pixelCount, sizeOption } from './parsers.js';
-import { refuseShortFlag } from './short-flags.js';
+import { refuseFlag, refuseShortFlag } from './short-flags.js';
 
 export interface OptimizeFlags {
   outDir: string;
@@ -84,6 +84,7 @@ export function optimizeCommand(): Command {
     .option('--no-progress', 'no progress bar or progress lines');
   // PDFs, multi-page TIFFs and HEICs: one file per page, name.p001.jpg … (docs/documents.md).
   refuseShortFlag(command, '-o', "optimize writes to the folder --out-dir <dir>; -o is run's results file");
+  refuseFlag(command, '--out', "optimize writes to the folder --out-dir <dir>; --out is run's results file");
   return addPageSelectionOptions(command)
     .addHelpText('after', EXAMPLES)
     .action(async (inputs: string[], flags: OptimizeFlags) => {

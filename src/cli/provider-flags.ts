@@ -55,7 +55,7 @@ export function addProviderOptions(command: Command): Command {
     )
     .option(
       '--detail <level>',
-      'OpenAI image detail: low, high or auto',
+      'OpenAI image detail: low, high or auto (default: high)',
       oneOf(['low', 'high', 'auto'] as const),
     )
     .option('--imggo-pattern <id>', 'ImgGo: the remote pattern id images are ingested into')

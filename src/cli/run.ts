@@ -14,6 +14,7 @@ import { addObserveOptions, type ObserveFlags } from './observe-flags.js';
 import { integer, sizeOption } from './parsers.js';
 import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
 import { addQueueOptions, type QueueRunFlags } from './run-queue-flags.js';
+import { refuseFlag } from './short-flags.js';
 import { addWatchOptions, type WatchFlags } from './watch-flags.js';
 
 export interface RunFlags
@@ -84,7 +85,7 @@ exceeding it; run again with more to resume), --report report.html. OTEL_EXPORTE
 turns on OpenTelemetry traces.
 
 Exit codes: 0 done (per-image errors are in the results), 1 with --fail-on-error when any
-image failed, 2 usage error, when no input exists (every record NOT_FOUND) or none is named
+output is not usable (an error, an empty output or a low-confidence one; skipped are not), 2 usage error, when no input exists (every record NOT_FOUND) or none is named
 (an empty folder), 4 stopped by --max-cost-usd, 130 stopped by Ctrl-C/SIGTERM before every
 input was done (--watch: 0).`;
 
@@ -110,7 +111,10 @@ export function runCommandDefinition(): Command {
       'images in flight, a sliding window (default: CPU cores for local, 10 for APIs)',
       integer(1, 1024),
     )
-    .option('--profile <name>', `size profile override: ${PROFILE_NAMES.join(', ')}`)
+    .option(
+      '--profile <name>',
+      `size profile override: ${PROFILE_NAMES.join(', ')} (default: the model's own profile)`,
+    )
     .option('-o, --out <file>', 'results file (JSONL)', 'results.jsonl')
     .option('--format-dir <dir>', "also write each output rendered in the pattern's format")
     .option(
@@ -123,7 +127,10 @@ export function runCommandDefinition(): Command {
     )
     .option('--list <file>', 'read more inputs from a file, one path or URL per line')
     .option('--json', 'print the summary as JSON')
-    .option('--fail-on-error', 'exit with 1 when any image failed')
+    .option(
+      '--fail-on-error',
+      'exit with 1 when any output is not usable: an error, empty (every field null) or low-confidence; triage-skipped images do not count',
+    )
     .option('--cache <store>', 'result cache: sqlite, memory, off or a redis:// URL', 'sqlite')
     .addOption(durationOption('--cache-ttl', 'how long cached results live (0 = forever)', 24 * 3600 * 1000))
     .option('--state-dir <dir>', 'where the cache and run state live', '.visionpipe')
@@ -173,5 +180,10 @@ export function runCommandDefinition(): Command {
   addDocumentOptions(command);
   addQueueOptions(command);
   addWatchOptions(command);
+  refuseFlag(
+    command,
+    '--out-dir',
+    "run writes rendered outputs to --format-dir <dir>; --out-dir is optimize's folder",
+  );
   return addCostOptions(command, { cascade: true });
 }

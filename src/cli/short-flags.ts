@@ -26,12 +26,25 @@ interface UnknownOptionHandler {
  * file to --out <file>; -o is run's results file"). Returns `command`.
  */
 export function refuseShortFlag(command: Command, short: string, hint: string): Command {
+  return refuseFlag(command, short, hint);
+}
+
+/**
+ * Makes `flag` an unknown option of `command` whose usage error ends with `hint` naming the
+ * flag to use: a short flag (also joined to its value), or a long one another command has
+ * (`run --out-dir`, meaning --format-dir; also written `--out-dir=dir`). Returns `command`.
+ */
+export function refuseFlag(command: Command, flag: string, hint: string): Command {
   const handler = command as unknown as UnknownOptionHandler;
   const original = handler.unknownOption.bind(command);
-  handler.unknownOption = (flag: string) => {
-    if (flag === short || (flag.startsWith(short) && !flag.startsWith('--')))
-      command.error(`error: unknown option '${flag}' (${hint})`, { code: 'commander.unknownOption' });
-    original(flag);
+  const long = flag.startsWith('--');
+  handler.unknownOption = (given: string) => {
+    const matches = long
+      ? given === flag || given.startsWith(`${flag}=`)
+      : given === flag || (given.startsWith(flag) && !given.startsWith('--'));
+    if (matches)
+      command.error(`error: unknown option '${given}' (${hint})`, { code: 'commander.unknownOption' });
+    original(given);
   };
   return command;
 }

@@ -31,7 +31,14 @@ import type { RateLimitSnapshot } from '../providers/spec.js';
 import type { AdaptiveFlow, FlowSlot } from './adaptive.js';
 import type { ProviderBreaker } from './circuit-breaker.js';
 import type { Limiter, LimiterCost } from './limiter.js';
-import { type Attempted, markAttempts, RETRY_DEFAULTS, type RetryOptions, retry } from './retry.js';
+import {
+  type Attempted,
+  attemptsOf,
+  markAttempts,
+  RETRY_DEFAULTS,
+  type RetryOptions,
+  retry,
+} from './retry.js';
 import { isThrottle, rateLimitOfError, type ThrottleTally } from './throttle.js';
 
 export interface CallPolicyOptions {
@@ -128,7 +135,12 @@ export function callWithPolicy<T>(
     }
   };
 
+  // Whether the latest attempt had an answer other than a refusal: an attempt whose every
+  // send was refused (429, 529, busy 503) or that was stopped while waiting to send again is
+  // not an attempt (record `attempts`), only `rate_limited`.
+  let answered = true;
   const attempt = async (n: number, attemptSignal: AbortSignal): Promise<T> => {
+    answered = true;
     if (!flow) {
       const wait = pacing(attemptSignal);
       state('waiting', wait);
@@ -146,10 +158,20 @@ export function callWithPolicy<T>(
     };
     let refusal: VisionpipeError | undefined;
     for (;;) {
+      answered = false;
       // Before the first send: pacing, not bounded. After a refusal: the wait to be sent
       // again (the flow's pause, then the limiter) ends at what is left of the image's budget.
       const wait = refusal
-        ? resend(attemptSignal, tally, budgetMs - tally.waitMs, refusal, n, label, budgetMs)
+        ? resend(
+            attemptSignal,
+            tally,
+            budgetMs - tally.waitMs,
+            refusal,
+            n,
+            label,
+            budgetMs,
+            () => flow.holdMs,
+          )
         : pacing(attemptSignal);
       state('waiting', wait);
       let slot: FlowSlot;
@@ -162,11 +184,13 @@ export function callWithPolicy<T>(
       }
       try {
         const value = await once(n, attemptSignal, wait);
+        answered = true;
         slot.done({ kind: 'ok', rateLimit: rateLimitOf(value) });
         reportFlow();
         return value;
       } catch (error) {
         if (wait.overran || !isThrottle(error) || attemptSignal.aborted) {
+          answered = !wait.overran && !isThrottle(error) && !attemptSignal.aborted;
           slot.done({ kind: 'failed' });
           reportFlow();
           throw error;
@@ -180,7 +204,8 @@ export function callWithPolicy<T>(
         tally.count++;
         refusal = error;
         // The wait budget is spent, or the pause ahead would overrun it: fail now, not later.
-        if (tally.waitMs + flow.holdMs > budgetMs) throw overBudget(tally, budgetMs, error, n, label, true);
+        // A send due exactly at the end of the budget cannot fit either (the limiter's wait comes after).
+        if (tally.waitMs + flow.holdMs >= budgetMs) throw overBudget(tally, budgetMs, error, n, label, true);
         // The refused call is sent again once the flow admits it: a retry for metrics and logs.
         if (who)
           publish('retry', {
@@ -197,6 +222,11 @@ export function callWithPolicy<T>(
   };
 
   const onRetry = options.retry?.onRetry;
+  const unanswered = (error: unknown): never => {
+    const made = attemptsOf(error);
+    if (!answered && made !== undefined) markAttempts(error, Math.max(0, made - 1));
+    throw error;
+  };
   return retry(
     (n, retrySignal) =>
       breaker ? breaker.execute((inner) => attempt(n, inner), retrySignal) : attempt(n, retrySignal),
@@ -223,7 +253,7 @@ export function callWithPolicy<T>(
           }
         : {}),
     },
-  );
+  ).catch(unanswered);
 }
 
 /**
@@ -253,10 +283,15 @@ function pacing(signal: AbortSignal): Wait {
   };
 }
 
+/** How often (ms) a wait to send again checks whether the flow's hold still fits the budget. */
+const HOLD_CHECK_MS = 50;
+
 /**
  * The wait to send a refused call again, counted in the image's tally and ended when the
  * image's budget is spent (`leftMs`): the record's `rate_limited.wait_ms` never passes
- * --max-retry-wait.
+ * --max-retry-wait. It also ends at once when the flow's hold (`holdMs`, ms until it admits
+ * anything; lengthened by other images' refusals while this one waits) reaches past the
+ * budget: no idle wait for a send that could no longer fit.
  */
 function resend(
   outer: AbortSignal,
@@ -266,10 +301,18 @@ function resend(
   attempt: number,
   label: string,
   budgetMs: number,
+  holdMs: () => number,
 ): Wait {
   const since = performance.now();
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), Math.max(0, leftMs));
+  let ahead = false;
+  const check = setInterval(() => {
+    if (since + leftMs - performance.now() > holdMs()) return;
+    ahead = true;
+    deadline.abort();
+  }, HOLD_CHECK_MS);
+  check.unref?.();
   let done = false;
   const wait: Wait = {
     since,
@@ -280,12 +323,13 @@ function resend(
       if (done) return;
       done = true;
       clearTimeout(timer);
+      clearInterval(check);
       tally.waitMs += Math.min(performance.now() - since, Math.max(0, leftMs));
     },
     overrun(error) {
       if (!deadline.signal.aborted || outer.aborted) return error;
       wait.overran = true;
-      return overBudget(tally, budgetMs, refusal, attempt, label, false);
+      return overBudget(tally, budgetMs, refusal, attempt, label, ahead);
     },
   };
   return wait;

@@ -147,8 +147,10 @@ export class OptimizeTotals {
     }
   }
 
-  get reductionPct(): number {
-    return this.beforeBytes === 0 ? 0 : Math.round((1 - this.afterBytes / this.beforeBytes) * 1000) / 10;
+  /** Percent saved, 1 decimal (negative: grew); null when nothing was optimized (no "-0 %" over nothing). */
+  get reductionPct(): number | null {
+    if (this.ok === 0 || this.beforeBytes === 0) return null;
+    return Math.round((1 - this.afterBytes / this.beforeBytes) * 1000) / 10;
   }
 
   toJSON() {

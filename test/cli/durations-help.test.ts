@@ -83,6 +83,12 @@ describe('the real binary', () => {
     expect(flat).toMatch(/--max-attempts <n> attempts per image for retryable failures \(default 5\)/);
     expect(flat).toMatch(/--max-retry-wait <duration> .*?\(default 2m\)/);
     expect(stdout).not.toMatch(/default: \d{4,}\)/);
+    // Every duration default is a duration ("0s", not "0"); choices say what applies unset.
+    expect(flat).toMatch(/--metrics-linger <duration> .*?\(default: 0s\)/);
+    expect(flat).not.toMatch(/\(default: 0\)/);
+    expect(flat).toMatch(/--pages <mode> documents .*?each = one per page \(default: document\)/);
+    expect(flat).toMatch(/--detail <level> OpenAI image detail: low, high or auto \(default: high\)/);
+    expect(flat).toMatch(/--profile <name> size profile override: [^(]*\(default: the model's own profile\)/);
   });
 
   it('refuses a duration it cannot read with exit 2, naming the flag and the forms', async () => {

@@ -15,7 +15,13 @@ interface Summary {
     before: { bytes: number; width: number; height: number; format: string } | null;
     after: { bytes: number; width: number; height: number; format: string } | null;
   }>;
-  total: { before_bytes: number; after_bytes: number; reduction_pct: number; ok: number; errors: number };
+  total: {
+    before_bytes: number;
+    after_bytes: number;
+    reduction_pct: number | null;
+    ok: number;
+    errors: number;
+  };
 }
 
 let batch: string;
@@ -111,6 +117,34 @@ describe('visionpipe optimize', () => {
     ]);
     expect(missing.stdout).toMatch(/2 files: 0 ok, 2 failed/);
     expect(missing.stdout).not.toMatch(/images\/s/);
+    // Nothing optimized: no "0 B → 0 B (-0%)", and a failure (1), not a usage error (one input exists).
+    expect(missing.stdout).toContain('nothing optimized');
+    expect(missing.stdout).not.toMatch(/-0%/);
+    expect(missing.code).toBe(1);
+  });
+
+  it('exits 2 as run does when every input is missing, with no reduction over nothing', async () => {
+    const out = await tempDir('visionpipe-out-');
+    const args = [
+      'optimize',
+      path.join(batch, 'nothere-1.jpg'),
+      path.join(batch, 'nothere-2.jpg'),
+      '--out-dir',
+      out,
+    ];
+    const text = await runCli(args);
+    expect(text.code, text.stderr).toBe(2);
+    expect(text.stderr).toMatch(/none of the 2 inputs exists/);
+    const json = await runCli([...args, '--json']);
+    expect(json.code).toBe(2);
+    expect((JSON.parse(json.stdout) as Summary).total).toMatchObject({
+      ok: 0,
+      errors: 2,
+      reduction_pct: null,
+    });
+    const pattern = 'samples/patterns/invoice.json';
+    const run = await runCli(['run', ...args.slice(1, 3), '-p', pattern, '-o', `${out}/r.jsonl`]);
+    expect(run.code).toBe(text.code);
   });
 
   it('exits 0 when every input succeeds and honours profile, format and quality', async () => {

@@ -26,4 +26,34 @@ describe('a results file of another run', () => {
     expect(fresh.code).toBe(0);
     expect(await readFile(path.join(work, 'results.jsonl'), 'utf8')).toContain('"pattern":"Invoice"');
   });
+
+  it('names only what changed: the model, not "pattern or settings"', async () => {
+    const work = await tempDir('visionpipe-reuse-');
+    await writeFile(path.join(work, 'empty.jpg'), Buffer.alloc(0)); // fails fast: no call made
+    const receipt = path.join(ROOT, 'samples/patterns/receipt.yaml');
+    const run = (model: string) =>
+      runCli(
+        [
+          'run',
+          'empty.jpg',
+          '-p',
+          receipt,
+          '--provider',
+          'openai',
+          '--base-url',
+          'http://127.0.0.1:9/v1',
+          '--model',
+          model,
+        ],
+        {
+          cwd: work,
+          env: { OPENAI_API_KEY: 'sk-test' },
+        },
+      );
+    expect((await run('gpt-4o')).code).toBe(0);
+    const refused = await run('gpt-4o-mini');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/a different model \(gpt-4o, now gpt-4o-mini\);/);
+    expect(refused.stderr).not.toMatch(/pattern or settings|settings \(/);
+  });
 });

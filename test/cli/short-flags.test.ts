@@ -50,3 +50,47 @@ describe('-o outside run', () => {
     expect(run.stdout).toMatch(/-o, --out <file>\s+results file/);
   });
 });
+
+describe('a flag of another command', () => {
+  const invoice = 'samples/patterns/invoice.json';
+  it.each([
+    [
+      'estimate -o',
+      ['estimate', corpus('invoice1.jpg'), '-p', invoice, '-o', 'e.json'],
+      /unknown option '-o' \(estimate writes no results file: it prints its table, or JSON with --json/,
+    ],
+    [
+      'run --out-dir',
+      ['run', corpus('invoice1.jpg'), '-p', invoice, '--out-dir', 'd'],
+      /unknown option '--out-dir' \(run writes rendered outputs to --format-dir <dir>/,
+    ],
+    [
+      'optimize --out',
+      ['optimize', corpus('invoice1.jpg'), '--out', 'd'],
+      /unknown option '--out' \(optimize writes to the folder --out-dir <dir>/,
+    ],
+    [
+      'optimize --out=',
+      ['optimize', corpus('invoice1.jpg'), '--out=d'],
+      /unknown option '--out=d' \(optimize writes to the folder --out-dir <dir>/,
+    ],
+  ])('%s is a usage error naming the flag to use', async (_name, args, hint) => {
+    const result = await runCli(args, { cwd: work });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(hint);
+    expect(await readdir(work)).not.toContain('d');
+  });
+
+  it('cache clear -p is --pattern, as everywhere', async () => {
+    const result = await runCli([
+      'cache',
+      'clear',
+      '-p',
+      'samples/patterns/invoice.json',
+      '--state-dir',
+      `${work}/state`,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/removed 0 entries/);
+  });
+});

@@ -9,6 +9,7 @@ import { VisionpipeError } from '../../src/errors.js';
 import { AdaptiveFlow } from '../../src/flow/adaptive.js';
 import { callWithPolicy } from '../../src/flow/call-policy.js';
 import type { Limiter } from '../../src/flow/limiter.js';
+import { attemptsOf } from '../../src/flow/retry.js';
 
 /** Grants the first acquire; every later one waits until its signal aborts. */
 function stuckAfterFirst(): Limiter {
@@ -58,5 +59,50 @@ describe('the rate-limit wait budget', () => {
     await expect(call).rejects.toMatchObject({ code: 'RATE_LIMITED' });
     expect(calls).toBe(1); // the 50 ms pause ahead would overrun what is left: no second send
     expect(tally.waitMs).toBeLessThanOrEqual(300);
+  });
+
+  it('stops at once when another image’s refusal pushes the pause past the budget: no idle wait', async () => {
+    const flow = new AdaptiveFlow({ maxConcurrency: 4 });
+    let releaseOther!: () => void;
+    const otherHeld = new Promise<void>((resolve) => {
+      releaseOther = resolve;
+    });
+    // Another image's call in flight, refused later with a long Retry-After.
+    const other = callWithPolicy(
+      async () => {
+        await otherHeld;
+        throw new VisionpipeError('RATE_LIMITED', 'HTTP 429', { status: 429, retryAfterMs: 60_000 });
+      },
+      { flow, retry: { maxTotalWaitMs: 5000 } },
+    );
+    const tally = { count: 0, waitMs: 0 };
+    let sends = 0;
+    const call = callWithPolicy(
+      async () => {
+        sends++;
+        // Refused with a short pause; while it waits, the other image's 60 s refusal lands.
+        setTimeout(releaseOther, 10);
+        throw new VisionpipeError('RATE_LIMITED', 'HTTP 429', { status: 429, retryAfterMs: 200 });
+      },
+      { flow, tally, retry: { maxTotalWaitMs: 5000 } },
+    );
+    await expect(other).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    await expect(call).rejects.toThrow(/the next wait would overrun the --max-retry-wait budget of 5 s/);
+    expect(sends).toBe(1);
+    expect(tally.waitMs).toBeLessThan(5000); // not sat out to the end of the budget
+  });
+
+  it('counts no attempt for a call that was only ever refused (attempts are calls not refused)', async () => {
+    const call = callWithPolicy(refuse, {
+      flow: new AdaptiveFlow({ maxConcurrency: 4 }),
+      tally: { count: 0, waitMs: 0 },
+      retry: { maxTotalWaitMs: 120 },
+    });
+    const error = await call.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(attemptsOf(error)).toBe(0);
   });
 });

@@ -9,6 +9,7 @@ import { countInputs, expandInputs, explicitFilePaths } from '../../runs/inputs.
 import { type OptimizeFileResult, OptimizeTotals, optimizeInputs } from '../../runs/optimize.js';
 import { assertOutDirUsable, OutputWriter } from '../../runs/output-paths.js';
 import { pageSelectionFrom } from '../document-flags.js';
+import { EXIT } from '../exit-codes.js';
 import { fixedWidth, formatBytes, formatDuration, formatRate, plural } from '../format.js';
 import { handleInterrupts } from '../interrupt.js';
 import type { OptimizeFlags } from '../optimize.js';
@@ -104,11 +105,40 @@ export async function runOptimize(inputs: string[], flags: OptimizeFlags): Promi
     const done = totals.ok + totals.errors;
     out.write(
       `\n${plural(done, 'file')}: ${totals.ok} ok, ${totals.errors} failed${byCode ? ` (${byCode})` : ''}\n` +
-        `${formatBytes(totals.beforeBytes)} → ${formatBytes(totals.afterBytes)} (${totals.reductionPct >= 0 ? '-' : '+'}${Math.abs(totals.reductionPct)}%) in ${formatDuration(elapsed)} ${rate(totals.ok, elapsed)}\n`,
+        `${sizes(totals)} in ${formatDuration(elapsed)} ${rate(totals.ok, elapsed)}\n`,
     );
     if (interrupt.stop.aborted) out.write('Stopped early: inputs not started were skipped.\n');
   }
-  return totals.errors > 0 ? 1 : 0;
+  return optimizeExitCode(totals, inputs, interrupt.stop.aborted);
+}
+
+/** "1.2 MB → 300 kB (-75%)", or "nothing optimized" when no file was. */
+function sizes(totals: OptimizeTotals): string {
+  const pct = totals.reductionPct;
+  if (pct === null) return 'nothing optimized';
+  return `${formatBytes(totals.beforeBytes)} → ${formatBytes(totals.afterBytes)} (${pct >= 0 ? '-' : '+'}${Math.abs(pct)}%)`;
+}
+
+/**
+ * As `run` ends (run-summary.ts runExitCode): 2 when nothing was named or every input is
+ * missing or unreadable as an input (a typo in the command, reason on stderr), 1 when some
+ * input failed, else 0.
+ */
+function optimizeExitCode(totals: OptimizeTotals, inputs: readonly string[], stopped: boolean): number {
+  const done = totals.ok + totals.errors;
+  const missing =
+    (totals.errorsByCode.get('NOT_FOUND') ?? 0) + (totals.errorsByCode.get('INVALID_INPUT') ?? 0);
+  if (done === 0 && !stopped) {
+    process.stderr.write(`visionpipe optimize: no input found in ${inputs.join(', ') || 'the arguments'}\n`);
+    return EXIT.usage;
+  }
+  if (missing === done) {
+    process.stderr.write(
+      `visionpipe optimize: none of the ${plural(done, 'input')} exists or is readable (NOT_FOUND / INVALID_INPUT)\n`,
+    );
+    return EXIT.usage;
+  }
+  return totals.errors > 0 ? EXIT.inputsFailed : EXIT.ok;
 }
 
 /**

@@ -28,6 +28,7 @@ import { handleInterrupts } from '../interrupt.js';
 import { createProgress } from '../progress.js';
 import type { QueueRunFlags } from '../run-queue-flags.js';
 import { printSummary, resumingLine } from '../summary-print.js';
+import { failOnErrorExit } from './run-summary.js';
 
 export interface QueueRunCommandFlags extends QueueRunFlags, DocumentFlags {
   pattern: string;
@@ -217,5 +218,5 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else printSummary(result, { results: flags.out, stopped: !completed, provider, model });
   interrupt.dispose();
-  return flags.failOnError && result.errors > 0 ? 1 : 0;
+  return failOnErrorExit(flags, result);
 }

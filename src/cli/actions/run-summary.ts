@@ -49,7 +49,7 @@ export function printRunSummary(flags: RunFlags, end: RunEnd): void {
 /**
  * The exit code of a run that ended (exit-codes.ts): 2 when no input exists, every one is
  * malformed, or the arguments named no input at all (an empty folder; the reason goes to stderr), 4 after a budget stop, 130 when a signal cut it short (not for --watch),
- * 1 with --fail-on-error when an image failed, else 0.
+ * 1 with --fail-on-error when an output is not usable (failedOutputs), else 0.
  */
 export function runExitCode(flags: RunFlags, end: RunEnd, inputs: readonly string[] = []): number {
   const result = end.summary;
@@ -77,5 +77,22 @@ export function runExitCode(flags: RunFlags, end: RunEnd, inputs: readonly strin
   if (end.stop?.reason === 'budget') return EXIT.budgetStopped;
   // A script must not read a run cut short by a signal as a complete one.
   if (end.stop?.reason === 'signal') return EXIT.stopped;
-  return flags.failOnError && result.errors > 0 ? EXIT.inputsFailed : EXIT.ok;
+  return failOnErrorExit(flags, result);
+}
+
+/**
+ * Outputs the user cannot use: error records, and `ok` records that are empty (every field
+ * null) or low-confidence (below the threshold, not enforced) — what --failures lists.
+ * Skipped (triage) and aborted images are not counted.
+ */
+export function unusableOutputs(summary: Pick<Summary, 'errors' | 'empty' | 'low_confidence'>): number {
+  return summary.errors + summary.empty + summary.low_confidence;
+}
+
+/** With --fail-on-error, 1 when any output is unusable (unusableOutputs), else 0. */
+export function failOnErrorExit(
+  flags: { failOnError?: boolean | undefined },
+  summary: Pick<Summary, 'errors' | 'empty' | 'low_confidence'>,
+): number {
+  return flags.failOnError && unusableOutputs(summary) > 0 ? EXIT.inputsFailed : EXIT.ok;
 }

@@ -12,8 +12,8 @@
  *
  * Relevant: evidence for two fields (a label or a fitting value each), or for one field and
  * the kind, or a match of a field's own regular expression (specific enough alone); on a
- * sparse page (under 40 readable words at triage size: a photo, a handwritten form) one
- * label or the kind is enough, since the full-size extraction may read more. A page full of words with
+ * sparse page (under 20 readable words at triage size: a photo, a handwritten form) one
+ * label (not a date's: dates are printed on nearly anything) or the kind is enough, since the full-size extraction may read more. A page full of words with
  * one label is another kind of document. With no pattern, any six readable words. `reason`
  * says which evidence decided.
  *
@@ -221,7 +221,10 @@ export function judgeRelevance(page: OcrPage, pattern: Pattern | undefined, minW
   const strength = Math.min(2, fields.size) + (kind ? 1 : 0) + (specific.length > 0 ? 2 : 0);
   // A page full of words that shows one piece of evidence is most likely another kind of
   // document; a sparse page (a photo, a handwritten form at triage size) gets the benefit of the doubt.
-  const named = labelled.length > 0 || kind !== undefined;
+  // A date label is no such sign: a date is printed on nearly anything (a VIN sticker's
+  // manufacture date, a prescription), so alone it does not make a page the pattern's kind.
+  const telling = labelled.filter((key) => probeFor(key, pattern.schema.properties[key]!)?.kind !== 'date');
+  const named = telling.length > 0 || kind !== undefined;
   if (strength >= 2 || (named && words < SPARSE_WORDS)) {
     const share = (labelled.length + fitting.length) / Math.max(1, keys.length + checks.length);
     return verdict(
