@@ -281,8 +281,21 @@ function readConstraints(
     if (lo !== undefined && hi !== undefined && lo > hi)
       fail(ctx, path, `${min} ${lo} is greater than ${max} ${hi}: no value can satisfy both`);
   }
+  // An exclusive bound must lie strictly beyond the other: said here, in the json_schema path style.
+  for (const [min, max] of EXCLUSIVE_PAIRS) {
+    const lo = out[min] as number | undefined;
+    const hi = out[max] as number | undefined;
+    if (lo !== undefined && hi !== undefined && lo >= hi)
+      fail(ctx, path, `${min} ${lo} is not below ${max} ${hi}: no value can satisfy both`);
+  }
   return out as Partial<SchemaNode>;
 }
+
+const EXCLUSIVE_PAIRS: ReadonlyArray<[string, string]> = [
+  ['exclusiveMinimum', 'maximum'],
+  ['minimum', 'exclusiveMaximum'],
+  ['exclusiveMinimum', 'exclusiveMaximum'],
+];
 
 /** Reports the keywords of `schema` that the normalised node cannot carry. */
 function reportUnenforced(schema: Record<string, unknown>, types: JsonType[], path: string, ctx: Context) {
