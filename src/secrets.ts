@@ -11,9 +11,12 @@
  *   Google `AIza…`, ImgGo `imggo_live_…`, AWS `AKIA…`, GitHub `ghp_…`, JSON Web Tokens;
  * - header lines that carry credentials (`Authorization:`, `x-api-key:`, `api-key:`,
  *   `x-goog-api-key:`, `Cookie:`), in any case, with `:` or `=`;
- * - URL credentials: `user:password@` and secret query parameters (`key`, `api_key`, `token`,
+ * - URL credentials: `user:password@` (also in a protocol-relative `//user:password@host`)
+ *   and secret query parameters (`key`, `api_key`, `token`,
  *   `access_token`, `sig`, `signature`, `X-Amz-Signature`, `X-Goog-Credential`, `password`,
- *   `pwd`, `ticket`, `hmac`, `jwt`, CloudFront's `Policy` and `Key-Pair-Id`…), in the query
+ *   `pwd`, `pass`, `ticket`, `hmac`, `jwt`, CloudFront's `Policy` and `Key-Pair-Id`, session
+ *   ids: `PHPSESSID`, `JSESSIONID`, `ASP.NET_SessionId`, `connect.sid`, `sessid`, `sid`,
+ *   `session`…; names compared in any case, percent-decoded and without `[]`), in the query
  *   or in the fragment (`#access_token=…`), and Servlet-style path parameters
  *   (`/i.png;jsessionid=…`, `;sessionid=…`, `;sid=…`, and any `;name=value` whose name is
  *   a secret query parameter's).
@@ -63,6 +66,19 @@ export const SECRET_QUERY_PARAMETERS: ReadonlySet<string> = new Set([
   'x-goog-signature',
   'x-goog-credential',
   'code',
+  'pass',
+  'pwd',
+  // Session ids: a session is a login, whoever holds its id holds the account.
+  'phpsessid',
+  'jsessionid',
+  'asp.net_sessionid',
+  'aspsessionid',
+  'connect.sid',
+  'sessid',
+  'sid',
+  'session',
+  'sessionid',
+  'session_id',
 ]);
 
 /**
@@ -76,9 +92,25 @@ export const SECRET_QUERY_PARAMETERS: ReadonlySet<string> = new Set([
 const SECRET_QUERY_NAME =
   /(?:token|secret|passw(?:or)?d|pwd|credentials?|signature|ticket|hmac|jwt|policy|key[_.-]?pair[_.-]?id|(?:api|access|secret|private|auth|session)[_.-]?key|^session(?:[_.-]?id)?|^sid)$/;
 
-/** Whether a query parameter (its decoded name, any case) holds a credential. */
+/**
+ * A parameter name as compared: percent-decoded, lower case, without surrounding spaces and
+ * without PHP's array suffix (`token[]`, `token%5B%5D`, `token[0]`).
+ */
+export function normaliseParameterName(name: string): string {
+  return decodeName(name)
+    .trim()
+    .replace(/(?:\[[^\]]*\])+$/, '')
+    .trim()
+    .toLowerCase();
+}
+
+/**
+ * Whether a query parameter holds a credential: its name, in any case, percent-encoded or not,
+ * with or without `[]`, is a secret name (`PHPSESSID`, `ASP.NET_SessionId`, `connect.sid`,
+ * `pass`, `token[]`, `token%20`…).
+ */
 export function isSecretQueryParameter(name: string): boolean {
-  const lower = name.toLowerCase();
+  const lower = normaliseParameterName(name);
   return SECRET_QUERY_PARAMETERS.has(lower) || SECRET_QUERY_NAME.test(lower);
 }
 
@@ -94,7 +126,7 @@ const SESSION_PATH_PARAMETERS: ReadonlySet<string> = new Set([
 
 /** Whether a `;name=value` path parameter (its decoded name, any case) holds a credential. */
 export function isSecretPathParameter(name: string): boolean {
-  return SESSION_PATH_PARAMETERS.has(name.toLowerCase()) || isSecretQueryParameter(name);
+  return SESSION_PATH_PARAMETERS.has(normaliseParameterName(name)) || isSecretQueryParameter(name);
 }
 
 /** `;name=value` in a URL path (Servlet-style path parameters), anywhere in a text. */
@@ -102,6 +134,11 @@ const PATH_PARAMETER = /(;)([^=;/?#&\s"']+)=([^;/?#&\s"']*)/g;
 
 /** `scheme://user:password@` anywhere in a text. */
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']*@/gi;
+/**
+ * `//user:password@host` without a scheme (a protocol-relative URL) at the start of a text or
+ * after a space, quote, bracket or `=`.
+ */
+const PROTOCOL_RELATIVE_USERINFO = /(^|[\s"'(<=[])(\/\/)[^\s/?#@"']+@/g;
 /**
  * `?name=value` / `&name=value` anywhere in a text, and `#name=value`: a fragment's
  * parameters (`#access_token=…`, OAuth's implicit flow) are read like the query's.
@@ -200,14 +237,18 @@ function redactWith(text: string, all: readonly string[]): string {
     (_match, name: string, separator: string) => `${name}${separator}${REDACTED}`,
   );
   out = out.replace(URL_USERINFO, (_match, scheme: string) => `${scheme}${REDACTED}@`);
+  out = out.replace(
+    PROTOCOL_RELATIVE_USERINFO,
+    (_match, lead: string, slashes: string) => `${lead}${slashes}${REDACTED}@`,
+  );
   out = out.replace(QUERY_PARAMETER, (match, lead: string, name: string, value: string) => {
-    if (!isSecretQueryParameter(decodeName(name))) return match;
+    if (!isSecretQueryParameter(name)) return match;
     // Already redacted (a label inside a message): what follows it is text, kept as it was.
     const after = value.startsWith(REDACTED) ? value.slice(REDACTED.length) : '';
     return `${lead}${name}=${REDACTED}${after}`;
   });
   out = out.replace(PATH_PARAMETER, (match, lead: string, name: string, value: string) => {
-    if (!isSecretPathParameter(decodeName(name))) return match;
+    if (!isSecretPathParameter(name)) return match;
     const after = value.startsWith(REDACTED) ? value.slice(REDACTED.length) : '';
     return `${lead}${name}=${REDACTED}${after}`;
   });
@@ -245,7 +286,7 @@ export function urlHasCredentials(url: string): boolean {
   for (const segment of parsed.pathname.split('/'))
     for (const parameter of segment.split(';').slice(1)) {
       const equals = parameter.indexOf('=');
-      if (equals > 0 && isSecretPathParameter(decodeName(parameter.slice(0, equals)))) return true;
+      if (equals > 0 && isSecretPathParameter(parameter.slice(0, equals))) return true;
     }
   for (const name of parsed.searchParams.keys()) if (isSecretQueryParameter(name)) return true;
   // A fragment's parameters (`#access_token=…`, or `#/cb?token=…`) count like the query's.

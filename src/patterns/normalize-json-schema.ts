@@ -38,7 +38,7 @@ import { unenforcedKeywords } from './schema-keywords.js';
 import { makeNullable, setTypes, strictObject, valueTypes } from './schema-node.js';
 import { KEPT_FORMATS } from './type-names.js';
 import type { JsonType, ObjectSchema, SchemaNode } from './types.js';
-import { emptyValueSetReason } from './value-set.js';
+import { distinctValueCount, emptyValueSetReason } from './value-set.js';
 
 export const JSON_TYPES: ReadonlySet<string> = new Set([
   'object',
@@ -281,8 +281,21 @@ function readConstraints(
     if (lo !== undefined && hi !== undefined && lo > hi)
       fail(ctx, path, `${min} ${lo} is greater than ${max} ${hi}: no value can satisfy both`);
   }
+  // An exclusive bound must lie strictly beyond the other: said here, in the json_schema path style.
+  for (const [min, max] of EXCLUSIVE_PAIRS) {
+    const lo = out[min] as number | undefined;
+    const hi = out[max] as number | undefined;
+    if (lo !== undefined && hi !== undefined && lo >= hi)
+      fail(ctx, path, `${min} ${lo} is not below ${max} ${hi}: no value can satisfy both`);
+  }
   return out as Partial<SchemaNode>;
 }
+
+const EXCLUSIVE_PAIRS: ReadonlyArray<[string, string]> = [
+  ['exclusiveMinimum', 'maximum'],
+  ['minimum', 'exclusiveMaximum'],
+  ['exclusiveMinimum', 'exclusiveMaximum'],
+];
 
 /** Reports the keywords of `schema` that the normalised node cannot carry. */
 function reportUnenforced(schema: Record<string, unknown>, types: JsonType[], path: string, ctx: Context) {
@@ -398,6 +411,14 @@ function normalizeNode(raw: unknown, path: string, field: string, ctx: Context):
         ctx,
         path,
         `the items of ${field || 'the root'} have an empty value set (${emptyItems}), but minItems is ${node.minItems}`,
+      );
+    // uniqueItems with fewer distinct item values than minItems: no list can meet both.
+    const distinct = node.uniqueItems ? distinctValueCount(node.items) : undefined;
+    if (distinct !== undefined && (node.minItems ?? 0) > distinct)
+      fail(
+        ctx,
+        path,
+        `${field || 'the root'} has uniqueItems, but its items allow only ${distinct} distinct value${distinct === 1 ? '' : 's'} and minItems is ${node.minItems}`,
       );
   }
   for (const ref of refs) ctx.activeRefs.delete(ref);

@@ -24,6 +24,9 @@ export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
   if (typeof value === 'string') return JSON.stringify(redactedPrefix(value, 57, { ellipsis: '...' }));
+  // 1e400 parses to Infinity, which JSON writes as null: say what it is instead.
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return 'a number that is not finite (out of the range of a double)';
   try {
     const json = JSON.stringify(value);
     return redactedPrefix(json, 57, { ellipsis: '...' });

@@ -140,3 +140,16 @@ export function emptyValueSetReason(
   if (nonNull.every((t) => t === 'number' || t === 'integer')) return emptyNumberRange(node, false);
   return undefined;
 }
+
+/**
+ * How many distinct values a normalised node admits when that number is finite: its `enum`
+ * (a `const` is a one-value enum) counted once per value, or a boolean field's two values,
+ * plus null when the type allows it. Undefined when the values are not a short list.
+ */
+export function distinctValueCount(node: SchemaNode): number | undefined {
+  const types = Array.isArray(node.type) ? node.type : [node.type];
+  const nullable = types.includes('null') ? 1 : 0;
+  if (node.enum !== undefined) return new Set(node.enum.map((v) => JSON.stringify(v))).size;
+  if (types.every((t) => t === 'boolean' || t === 'null')) return 2 + nullable;
+  return undefined;
+}

@@ -94,6 +94,10 @@ export class InputReader {
   ): Promise<RunRecord> {
     const { flights, records, miss } = this.options;
     const { promise, leader } = flights.run(key, () => onCacheMiss(miss, loaded, key, signal));
-    return records.of(await promise, { label, started, sha256: loaded.sha256, leader });
+    const outcome = await promise;
+    // A duplicate waiting on a leader that took another process's result is recorded a hit:
+    // a re-check turns the miss its own lookup counted into that hit (cache stats = records).
+    if (!leader && outcome.kind === 'shared') await miss.results.lookup(key, { recheck: true });
+    return records.of(outcome, { label, started, sha256: loaded.sha256, leader });
   }
 }

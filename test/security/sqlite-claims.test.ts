@@ -6,10 +6,11 @@
  * provider holding its answers, synthetic PNGs.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../src/pipeline/record.js';
 import { type CliResult, readRecords, runCli } from '../support/cli.js';
 import { tempDir } from '../support/images.js';
 import { startCompatibleServer, writeSimplePattern } from '../support/openai-compatible.js';
@@ -56,7 +57,7 @@ function run(
       '--base-url',
       baseUrl,
       '--concurrency',
-      String(COLOURS.length),
+      String(COLOURS.length + 1), // every image (and a duplicate) in flight at once
       '--no-progress',
     ],
     { env: ENV, ...(onSpawn ? { onSpawn } : {}) },
@@ -67,27 +68,34 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 1200 && !condition(); i++) await new Promise((r) => setTimeout(r, 50));
   if (!condition()) throw new Error(`gave up waiting for ${what}`);
 }
+/**
+ * Two runs (a.jsonl, b.jsonl) on the same images at once against a provider answering after
+ * 1.5 s, so both are in flight together; they pay one call per distinct image. Their records.
+ */
+async function twoSlowRuns(dir: string, images: string, pattern: string): Promise<RunRecord[]> {
+  const server = await startCompatibleServer(() => ({
+    content: '{"vendor_name": "X", "total": 1}',
+    delayMs: 1500,
+  }));
+  cleanup.push(() => server.close());
+  const [a, b] = await Promise.all([
+    run(dir, images, pattern, 'a.jsonl', server.baseUrl),
+    run(dir, images, pattern, 'b.jsonl', server.baseUrl),
+  ]);
+  expect(a.code, a.stderr).toBe(0);
+  expect(b.code, b.stderr).toBe(0);
+  expect(server.calls).toHaveLength(COLOURS.length);
+  return [
+    ...(await readRecords(path.join(dir, 'a.jsonl'))),
+    ...(await readRecords(path.join(dir, 'b.jsonl'))),
+  ];
+}
 
 describe('runs sharing a SQLite state folder: in-flight claims', () => {
   it('two runs with different -o on the same six images pay six calls in all', async () => {
     const { dir, images, pattern } = await setup();
     // Slow answers keep both runs in flight together: without claims each pays for every image.
-    const server = await startCompatibleServer(() => ({
-      content: '{"vendor_name": "X", "total": 1}',
-      delayMs: 1500,
-    }));
-    cleanup.push(() => server.close());
-    const [a, b] = await Promise.all([
-      run(dir, images, pattern, 'a.jsonl', server.baseUrl),
-      run(dir, images, pattern, 'b.jsonl', server.baseUrl),
-    ]);
-    expect(a.code, a.stderr).toBe(0);
-    expect(b.code, b.stderr).toBe(0);
-    expect(server.calls).toHaveLength(COLOURS.length);
-    const records = [
-      ...(await readRecords(path.join(dir, 'a.jsonl'))),
-      ...(await readRecords(path.join(dir, 'b.jsonl'))),
-    ];
+    const records = await twoSlowRuns(dir, images, pattern);
     expect(records).toHaveLength(2 * COLOURS.length);
     expect(
       records.every((r) => r.status === 'ok' && JSON.stringify(r.output) === '{"vendor_name":"X","total":1}'),
@@ -101,6 +109,24 @@ describe('runs sharing a SQLite state folder: in-flight claims', () => {
       hits: COLOURS.length,
       misses: COLOURS.length,
       hit_rate: 0.5,
+    });
+  }, 180_000);
+
+  it('cache stats equal the records when a duplicate waits on a result taken from the other run', async () => {
+    const { dir, images, pattern } = await setup();
+    // A seventh file with the first one's bytes: inside each run it waits on its twin.
+    await copyFile(path.join(images, `${COLOURS[0]?.slice(1)}.png`), path.join(images, 'twin.png'));
+    const records = await twoSlowRuns(dir, images, pattern);
+    expect(records).toHaveLength(2 * (COLOURS.length + 1));
+    // Both twins of the run that waited are hits (one through the claim, one through its twin).
+    const hits = records.filter((r) => r.cache === 'hit').length;
+    expect(hits).toBe(COLOURS.length + 1);
+    const stats = await runCli(['cache', 'stats', '--json', '--state-dir', path.join(dir, 'state')]);
+    expect(stats.code, stats.stderr).toBe(0);
+    const counted = JSON.parse(stats.stdout).lookups.result;
+    expect({ hits: counted.hits, misses: counted.misses }).toEqual({
+      hits,
+      misses: records.length - hits,
     });
   }, 180_000);
 
