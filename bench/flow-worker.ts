@@ -42,9 +42,9 @@ if (redisUrl === 'sdk') {
             ],
           });
           // An answer at all is a success here (no response_format was asked for).
-          return { ok: completion.choices.length > 0, ms: performance.now() - started };
+          return { ok: completion.choices.length > 0, ms: performance.now() - started, at: Date.now() };
         } catch {
-          return { ok: false, ms: performance.now() - started };
+          return { ok: false, ms: performance.now() - started, at: Date.now() };
         }
       }),
     ),
@@ -54,6 +54,7 @@ if (redisUrl === 'sdk') {
       ok: results.filter((r) => r.ok).length,
       valid: images.length,
       ms: results.map((r) => r.ms),
+      lastOkAt: Math.max(0, ...results.filter((r) => r.ok).map((r) => r.at)),
     }),
   );
   process.exit(0);
@@ -69,15 +70,19 @@ const pipeline = await createPipeline({
   ...(limiter ? { limiter } : {}),
 });
 let ok = 0;
+let lastOkAt = 0;
 const ms: number[] = [];
 for await (const record of mapWindow(images, 20, (data, i) =>
   pipeline.process(data, { label: `w${k}-${i}` }),
 )) {
-  if (record.status === 'ok') ok++;
+  if (record.status === 'ok') {
+    ok++;
+    lastOkAt = Date.now();
+  }
   ms.push(record.latency_ms);
 }
 await pipeline.close();
 await cache.close();
 await limiter?.close();
 await closeAllAgents();
-process.stdout.write(JSON.stringify({ ok, valid: images.length, ms }));
+process.stdout.write(JSON.stringify({ ok, valid: images.length, ms, lastOkAt }));

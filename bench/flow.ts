@@ -70,6 +70,14 @@ interface Cell {
   ceiling_rps: number;
   fraction_of_ceiling: number;
   good_per_s: number;
+  /**
+   * Valid images over the time until the last of them had a good result (per second);
+   * null when some valid image never got one (`lost` of them): such a client does not
+   * deliver the run at any rate.
+   */
+  all_valid_per_s: number | null;
+  /** Valid images without a good result at the end. */
+  lost: number;
   wall_s: number;
   p95_ms: number;
 }
@@ -80,7 +88,8 @@ interface Item {
   label: string;
 }
 
-type Outcome = { ok: boolean; ms: number; valid: boolean };
+/** One image's end: `doneAt` is Date.now() when its result was in. */
+type Outcome = { ok: boolean; ms: number; valid: boolean; doneAt: number };
 
 function p95(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -139,7 +148,7 @@ async function runVisionpipe(baseUrl: string, list: Item[], concurrency: number)
     record: await pipeline.process(item.data, { label: item.label }),
     item,
   }))) {
-    out.push({ ok: record.status === 'ok', ms: record.latency_ms, valid: item.valid });
+    out.push({ ok: record.status === 'ok', ms: record.latency_ms, valid: item.valid, doneAt: Date.now() });
   }
   await pipeline.close();
   await cache.close();
@@ -157,9 +166,9 @@ async function runSdk(baseUrl: string, list: Item[], concurrency: number): Promi
         try {
           const completion = await client.chat.completions.create(chatBody(item.data));
           JSON.parse(completion.choices[0]?.message.content ?? '');
-          return { ok: true, ms: performance.now() - started, valid: item.valid };
+          return { ok: true, ms: performance.now() - started, valid: item.valid, doneAt: Date.now() };
         } catch {
-          return { ok: false, ms: performance.now() - started, valid: item.valid };
+          return { ok: false, ms: performance.now() - started, valid: item.valid, doneAt: Date.now() };
         }
       }),
     ),
@@ -178,13 +187,21 @@ async function runChunked(baseUrl: string, list: Item[]): Promise<Outcome[]> {
       });
       const body = (await response.json()) as { choices?: Array<{ message?: { content?: string } }> };
       JSON.parse(body.choices?.[0]?.message?.content ?? '');
-      return { ok: response.ok, ms: performance.now() - started, valid: item.valid };
+      return { ok: response.ok, ms: performance.now() - started, valid: item.valid, doneAt: Date.now() };
     } catch {
-      return { ok: false, ms: performance.now() - started, valid: item.valid };
+      return { ok: false, ms: performance.now() - started, valid: item.valid, doneAt: Date.now() };
     }
   };
   for (let i = 0; i < list.length; i += 10) out.push(...(await Promise.all(list.slice(i, i + 10).map(call))));
   return out;
+}
+
+/** The "deliver every valid image" rate: valid images over the time to the last good one, or lost. */
+function allValid(valid: number, validOk: number, untilLastMs: number) {
+  return {
+    all_valid_per_s: validOk >= valid && untilLastMs > 0 ? valid / (untilLastMs / 1000) : null,
+    lost: Math.max(0, valid - validOk),
+  };
 }
 
 async function measure(
@@ -197,18 +214,21 @@ async function measure(
   const events: AdmissionEvent[] = [];
   const sim = await startSimulator({ ...simulatorOptions(server), onAdmission: (e) => events.push(e) });
   const started = performance.now();
+  const startedAt = Date.now();
   const outcomes = await run(sim.baseUrls.openai);
   const wallMs = performance.now() - started;
   await sim.close();
   const accepted = events.filter((e) => e.admitted).length;
   const ceiling = ceilingRps(server);
   const validOk = outcomes.filter((o) => o.ok && o.valid).length;
+  const valid = list.filter((i) => i.valid).length;
+  const lastOk = Math.max(startedAt, ...outcomes.filter((o) => o.ok && o.valid).map((o) => o.doneAt));
   return {
     server: server.name,
     client,
     concurrency,
     images: list.length,
-    valid: list.filter((i) => i.valid).length,
+    valid,
     valid_ok: validOk,
     requests: events.length,
     accepted,
@@ -217,6 +237,7 @@ async function measure(
     ceiling_rps: ceiling,
     fraction_of_ceiling: accepted / (ceiling * (wallMs / 1000)),
     good_per_s: validOk / (wallMs / 1000),
+    ...allValid(valid, validOk, lastOk - startedAt),
     wall_s: wallMs / 1000,
     p95_ms: Math.round(p95(outcomes.map((o) => o.ms))),
   };
@@ -236,10 +257,10 @@ async function sharedRedis(
   const worker = path.join(import.meta.dirname, 'flow-worker.ts');
   const name = `bench-flow-${randomUUID()}`;
   const started = performance.now();
-  const results: Array<{ ok: number; valid: number; ms: number[] }> = await Promise.all(
+  const results: Array<{ ok: number; valid: number; ms: number[]; lastOkAt: number }> = await Promise.all(
     [0, 1, 2].map(
       (k) =>
-        new Promise<{ ok: number; valid: number; ms: number[] }>((resolve, reject) => {
+        new Promise<{ ok: number; valid: number; ms: number[]; lastOkAt: number }>((resolve, reject) => {
           const child = spawn(
             process.execPath,
             ['--import', 'tsx', worker, sim.baseUrls.openai, store, name, String(k), String(VALID)],
@@ -267,6 +288,9 @@ async function sharedRedis(
     maxInSecond = Math.max(maxInSecond, i - j + 1);
   }
   const validOk = results.reduce((sum, r) => sum + r.ok, 0);
+  const valid = results.reduce((sum, r) => sum + r.valid, 0);
+  const firstAt = events[0]?.at ?? Date.now();
+  const lastOk = Math.max(firstAt, ...results.map((r) => r.lastOkAt));
   return {
     server: `${server.name}, 3 processes`,
     client:
@@ -277,7 +301,7 @@ async function sharedRedis(
           : 'visionpipe ×3 via Redis',
     concurrency: 20,
     images: list.length,
-    valid: results.reduce((sum, r) => sum + r.valid, 0),
+    valid,
     valid_ok: validOk,
     requests: events.length,
     accepted: accepted.length,
@@ -286,6 +310,7 @@ async function sharedRedis(
     ceiling_rps: ceiling,
     fraction_of_ceiling: accepted.length / (ceiling * (wallMs / 1000)),
     good_per_s: validOk / (wallMs / 1000),
+    ...allValid(valid, validOk, lastOk - firstAt),
     wall_s: wallMs / 1000,
     p95_ms: Math.round(p95(results.flatMap((r) => r.ms))),
     max_window_share: maxInSecond / (ceiling * 2),
@@ -349,18 +374,33 @@ async function main() {
       `${cell.valid_ok}/${cell.valid}`,
       fmt(cell.good_per_s, 1),
       ratio === undefined ? '' : `${fmt(ratio)}×`,
+      cell.all_valid_per_s === null ? `lost ${cell.lost}` : fmt(cell.all_valid_per_s, 1),
       cell.p95_ms,
     ];
   });
   printTable(
     `Flow control on zoo servers, no limit given (${VALID} valid + ${INVALID} corrupt images; 5 % 5xx, 1 % resets)`,
-    ['server', 'client', 'conc', 'ceiling', 'refused', 'valid ok', 'good/s', 'vs SDK', 'p95 ms'],
+    [
+      'server',
+      'client',
+      'conc',
+      'ceiling',
+      'refused',
+      'valid ok',
+      'good/s',
+      'vs SDK',
+      'all valid/s',
+      'p95 ms',
+    ],
     rows,
   );
   if (redis)
     console.log(
       `\n3 processes via Redis: ${fmt(redis.fraction_of_ceiling)} of the ceiling, busiest second ${fmt(redis.max_window_share * 2)}× the rate (bucket burst allows 2×)`,
     );
+  console.log(
+    "\nall valid/s: valid images over the time until every one of them had a good result ('lost N': N never did).",
+  );
   console.log('\nThe machine is shared with other jobs: figures carry that noise.');
   if (!args['no-write']) {
     const file = await writeResults(args.results, {
