@@ -82,7 +82,20 @@ export type SlotOutcome =
   | { kind: 'failed' };
 
 export interface FlowSlot {
-  /** Reports how the call ended and frees the slot. Only the first report counts. */
+  /**
+   * The request left (undici `request:create`, flow/call-phase.ts): the calls the server
+   * holds at once are counted from here. Without it, from the admission.
+   */
+  started(): void;
+  /**
+   * The answer's headers arrived with HTTP `status`: the server no longer holds the call,
+   * so a success's slot is free for the next one while its answer is read and parsed.
+   * Anything else (a 429 above all) holds the slot until `done` has told the flow what it
+   * was: freed at its headers, a refusal let the next call in before the flow paused.
+   * Without it, at `done`.
+   */
+  answered(status?: number): void;
+  /** Reports how the call ended and frees the slot (if `answered` did not). Only the first report counts. */
   done(outcome: SlotOutcome): void;
 }
 
@@ -311,21 +324,59 @@ export class AdaptiveFlow {
     if (this.sent.length > SENT) this.sent.shift();
     if (Number.isFinite(this.rate)) this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.rate;
     let settled = false;
+    // From request start to the answer's headers when the transport reports them (what a
+    // concurrency cap counts), else from admission to the parsed answer. A call that makes
+    // several requests (an upload, then the call) holds the slot again for each.
+    let startedAt = now;
+    let held = inFlight;
+    let answeredAt: number | undefined;
+    let holding = true;
+    let requests = 0;
     return {
+      started: () => {
+        if (settled) return;
+        requests++;
+        if (!holding) {
+          holding = true;
+          this.inFlight++;
+        }
+        if (requests === 1 && answeredAt === undefined) {
+          startedAt = this.now();
+          held = this.inFlight;
+        }
+      },
+      answered: (status) => {
+        if (settled || requests === 0) return;
+        requests--;
+        if (requests > 0 || !holding || (status !== undefined && (status < 200 || status >= 300))) return;
+        holding = false;
+        this.inFlight--;
+        if (answeredAt === undefined) {
+          answeredAt = this.now();
+          this.markSettled(seq, answeredAt);
+        }
+        this.pump();
+      },
       done: (outcome) => {
         if (settled) return;
         settled = true;
-        this.inFlight--;
-        this.settle(outcome, seq, inFlight, now);
+        if (holding) this.inFlight--;
+        this.settle(outcome, seq, held, now, startedAt, answeredAt);
         this.pump();
       },
     };
   }
 
-  private settle(outcome: SlotOutcome, seq: number, inFlight: number, sentAt: number): void {
+  private settle(
+    outcome: SlotOutcome,
+    seq: number,
+    inFlight: number,
+    sentAt: number,
+    startedAt = sentAt,
+    answeredAt?: number,
+  ): void {
     const now = this.now();
-    this.settled.push({ seq, at: now });
-    if (this.settled.length > SENT) this.settled.shift();
+    if (answeredAt === undefined) this.markSettled(seq, now);
     if (outcome.kind === 'throttled') {
       this.refusedSeqs.add(seq);
       if (this.refusedSeqs.size > RECENT) this.refusedSeqs.delete(this.refusedSeqs.values().next().value!);
@@ -334,7 +385,7 @@ export class AdaptiveFlow {
     if (outcome.kind === 'failed') return;
     if (outcome.kind === 'ok') {
       this.streak = 0;
-      this.remember(this.okInFlight, this.served(seq, inFlight, sentAt, now));
+      this.remember(this.okInFlight, this.served(seq, inFlight, startedAt, answeredAt ?? now));
       this.remember(this.accepted, sentAt);
       this.readBudget(outcome.rateLimit, seq, now, sentAt, true);
       if (this.slowStart) this.limit = Math.min(this.maxConcurrency, this.limit + 1);
@@ -712,6 +763,12 @@ export class AdaptiveFlow {
     if (times.length < 4) return undefined;
     const span = Math.max(500, now - Math.min(...times));
     return (times.length / span) * 1000;
+  }
+
+  /** A call the server no longer holds (its answer's headers, or its end), in order of time. */
+  private markSettled(seq: number, at: number): void {
+    this.settled.push({ seq, at });
+    if (this.settled.length > SENT) this.settled.shift();
   }
 
   private remember(ring: number[], value: number): void {

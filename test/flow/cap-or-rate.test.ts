@@ -68,6 +68,12 @@ interface Drive {
   workMs: number[];
   /** Answer in transit after the server wrote it (ms), cycled. */
   transitMs: number[];
+  /**
+   * The transport reports the request's start and its answer's headers (call-phase.ts):
+   * headers arrive as the server frees the call, `transitMs` is then the body's reading
+   * and parsing.
+   */
+  phases?: boolean;
 }
 
 interface Result {
@@ -91,16 +97,19 @@ async function drive(server: Server, options: Drive, maxConcurrency = options.wi
   const call = async (): Promise<void> => {
     for (;;) {
       const slot = await flow.admit();
+      if (options.phases) slot.started();
       await delay(1); // the request on its way
       if (server.take(Date.now())) {
         const n = answers++;
         await delay(options.workMs[n % options.workMs.length]!);
         server.release();
+        if (options.phases) slot.answered(200);
         await delay(options.transitMs[n % options.transitMs.length]!);
         accepted++;
         slot.done({ kind: 'ok' });
         return;
       }
+      if (options.phases) slot.answered(429);
       await delay(1);
       refused++;
       slot.done({ kind: 'throttled' });
@@ -145,6 +154,26 @@ describe('a bare 429: concurrency cap or rate limit', () => {
     // Settled at the cap as the client counts it (answers in transit add one or two).
     expect(run.flow.state.concurrency).toBeGreaterThanOrEqual(8);
     expect(run.flow.state.concurrency).toBeLessThanOrEqual(10);
+  });
+
+  it('the transport reports request start and answer headers: in flight is counted as the cap counts it', async () => {
+    // Answers take 10-40 ms to read and parse after their headers. Counted until parsed,
+    // a cap of 8 shows up to 10 in flight and its slots idle while answers are parsed
+    // (4.2 s for what the cap serves in 3 s); counted to the headers, the cap is seen exactly.
+    const options = { calls: 400, width: 20, workMs: [40, 50, 60, 70, 80], transitMs: [10, 25, 40] };
+    const counted = await drive(cap(8), options);
+    const server = cap(8);
+    const exact = await drive(server, { ...options, phases: true });
+    expect(exact.accepted).toBe(400);
+    expect(server.peak()).toBe(8);
+    // Settled at the cap itself, not above it.
+    expect(exact.flow.state.concurrency).toBe(8);
+    // The start's overshoot and a probe one above the cap every 8 rounds (12 in this run).
+    expect(exact.refused).toBeLessThan(0.05 * 400);
+    expect(exact.ratesAfterRefusals.filter((rate) => Number.isFinite(rate))).toEqual([]);
+    // The cap's ceiling is 8 calls per 60 ms of work: 400 calls in 3 s, plus the last parse.
+    expect(exact.endMs).toBeLessThan(3_300);
+    expect(exact.endMs).toBeLessThan(counted.endMs);
   });
 
   it('a rate limit of 5/s, fast answers, 8 at a time: paced, the calls in flight not cut to nothing', async () => {
