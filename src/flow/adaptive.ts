@@ -148,6 +148,8 @@ const LOG_REFUSALS = 3;
 const TRANSIT_MS = 25;
 /** Send times kept: enough for one budget of a provider's window. */
 const SENT = 512;
+/** How long after an unpaced pause the held calls go at the accepted rate (ms). */
+const RELEASE_MS = 1000;
 
 export class AdaptiveFlow {
   private readonly maxConcurrency: number;
@@ -206,6 +208,14 @@ export class AdaptiveFlow {
   private logMargin = LOG_MARGIN_MS;
   /** Send sequence when the margin was last raised: refusals of calls sent before it are that event's echo. */
   private logRaisedAt = 0;
+  /** Calls per second the calls held by a pause go at while unpaced (the accepted rate at the pause). */
+  private releasePace = Number.POSITIVE_INFINITY;
+  /** Until when (flow clock) `releasePace` spaces the sends after a pause. */
+  private releaseUntil = Number.NEGATIVE_INFINITY;
+  /** Sends after the pause that go unspaced: what the pause refilled at `releasePace`. */
+  private releaseCredit = 0;
+  /** The transport reports request starts and answer headers: the calls in flight are counted as a server counts them. */
+  private phased = false;
 
   constructor(options: AdaptiveFlowOptions) {
     if (!(Number.isInteger(options.maxConcurrency) && options.maxConcurrency >= 1))
@@ -323,6 +333,8 @@ export class AdaptiveFlow {
     this.sent.push(now);
     if (this.sent.length > SENT) this.sent.shift();
     if (Number.isFinite(this.rate)) this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.rate;
+    else if (now < this.releaseUntil && this.releaseCredit-- <= 0)
+      this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.releasePace;
     let settled = false;
     // From request start to the answer's headers when the transport reports them (what a
     // concurrency cap counts), else from admission to the parsed answer. A call that makes
@@ -335,6 +347,7 @@ export class AdaptiveFlow {
     return {
       started: () => {
         if (settled) return;
+        this.phased = true;
         requests++;
         if (!holding) {
           holding = true;
@@ -463,7 +476,13 @@ export class AdaptiveFlow {
     // The estimate doubles only when a call sent after the last pause was refused too.
     if (seq > this.pausedAtSeq) this.streak++;
     const pause = this.pauseFor(outcome);
-    this.pauseUntil(now + pause);
+    // Paced release after the first throttle (a cap or a rate, not known yet) and after a
+    // refusal of a call sent after the last pause (that pause's release was refused: a
+    // rate limit; a cap's probe is refused once, and the calls after its pause succeed).
+    // After the first throttle only when calls in flight are counted as the server counts
+    // them (the transport reports their phases): counted until parsed, slow start's counts
+    // run above a cap, and after a paced release its next refusal read as a rate limit.
+    this.pauseUntil(now + pause, (firstThrottle && this.phased) || this.streak >= 2);
     this.pausedAtSeq = this.seq;
     this.share?.cut(proposal, pause);
   }
@@ -534,11 +553,26 @@ export class AdaptiveFlow {
     return Math.min(this.maxPauseMs, wait);
   }
 
-  private pauseUntil(until: number): void {
+  /** Nobody is admitted until `until`; with `release`, the calls it held go out paced (see below). */
+  private pauseUntil(until: number, release = false): void {
     if (until <= this.pausedUntil) return;
     this.pausedUntil = until;
     // Restart paced: the pause does not bank sends.
     this.nextSendAt = Math.max(this.nextSendAt, until);
+    // Unpaced (no rate learned yet), the calls that waited out the pause would all go at
+    // its end, into a budget that refilled for the pause's length only (RetryInfo names the
+    // next token): one refused burst after each pause. What the pause refilled at the rate
+    // the provider was seen to accept goes at once (a concurrency cap's freed slots, about
+    // as many); the rest at that rate, for a second after the pause. Only where a burst
+    // after a pause is the risk: a rate limit's pause, not a cap's, which frees slots.
+    if (!release) return;
+    const now = this.now();
+    const seen = Number.isFinite(this.rate) ? undefined : this.acceptedRate(now);
+    if (seen !== undefined) {
+      this.releasePace = seen;
+      this.releaseUntil = until + RELEASE_MS;
+      this.releaseCredit = Math.ceil(((until - now) * seen) / 1000);
+    }
   }
 
   /**
