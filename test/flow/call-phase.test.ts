@@ -1,6 +1,6 @@
 /**
  * A concurrency cap counts a call from its request's arrival until its answer is written;
- * the flow counts it from the request's start to the answer's headers when the transport
+ * the flow frees a success's slot at the answer's headers when the transport
  * reports them (flow/call-phase.ts, undici's diagnostics channels), not until the body is
  * read and parsed (issue 10). A real loopback server sends the headers, then holds the
  * body until the test lets it go: meanwhile the call's slot is already free.
