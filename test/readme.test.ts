@@ -96,6 +96,9 @@ describe('README.md code blocks', () => {
       ...of('Library', 'ts'),
       ...of('Configuration', 'yaml'),
       ...ALL.filter((b) => b.lang === 'sh' && b.code.includes('visionpipe serve --workers 2')),
+      // The service walkthrough: test/service/docs.test.ts runs these as docs/service.md's
+      // one-machine blocks and checks the README's are the same blocks, whole and in order.
+      ...of('Service', 'sh'),
       ...of('Development', 'sh'),
       // Run line by line as written by test/cli/readme-project.test.ts.
       ...of('Your own project', 'sh'),

@@ -220,7 +220,7 @@ describe('adaptive flow against the limiter zoo', () => {
     expect(extra).toBeLessThanOrEqual(run.sim.stats.faults['5xx'] + run.sim.stats.faults.reset);
   });
 
-  it('a rate limit that never lifts ends at the wait budget as RATE_LIMITED, attempts untouched', async () => {
+  it('a rate limit that never lifts ends at the wait budget as RATE_LIMITED, no attempt counted (a refusal is not one)', async () => {
     // One call per 20 s (never a whole token: nothing gets through) and a budget of 300 ms.
     const run = await runAgainst(
       { shape: 'token-bucket', rps: 0.05 },
@@ -230,7 +230,8 @@ describe('adaptive flow against the limiter zoo', () => {
     const failed = run.records[0]!;
     expect(failed.error?.code).toBe('RATE_LIMITED');
     expect(failed.error?.message).toMatch(/max-retry-wait/);
-    expect(failed.attempts).toBe(1);
+    // Every call was refused: refusals are counted in rate_limited, never in attempts.
+    expect(failed.attempts).toBe(0);
     expect(failed.rate_limited.count).toBeGreaterThanOrEqual(1);
     // It did not sit out the 20 s the server named: the budget said no before waiting.
     expect(failed.latency_ms).toBeLessThan(5000);

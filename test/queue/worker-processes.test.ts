@@ -274,7 +274,7 @@ describe('worker processes', () => {
     workers.push(serve);
     await serve.waitFor(/visionpipe serve: http/);
     const mark = billed;
-    const id = await ingest(await distinctJpeg(8));
+    const id = await ingest(await distinctJpeg(11));
     await until('the job to run', async () => (await jobRow(id))?.status === 'running');
     const exited = serve.stop('SIGTERM');
     await serve.waitFor(/SIGTERM: draining/);
