@@ -15,6 +15,18 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+// visionpipe's own warnings (a pattern keyword it cannot check, a limiter falling back to
+// memory) are messages for the user, printed as one `warning [CODE]: …` line. Node's default
+// printer would add "(node:PID)" and a "(Use `node --trace-warnings …`)" hint meant for
+// developers; other warnings (deprecations of dependencies) keep Node's own format.
+const [nodeWarningPrinter] = process.listeners('warning');
+process.removeAllListeners('warning');
+process.on('warning', (warning: Error & { code?: string }) => {
+  if (typeof warning.code === 'string' && warning.code.startsWith('VISIONPIPE_'))
+    process.stderr.write(`warning [${warning.code.slice('VISIONPIPE_'.length)}]: ${warning.message}\n`);
+  else nodeWarningPrinter?.call(process, warning);
+});
+
 // Whatever escapes a command still ends as one `error [INTERNAL]` line, not a stack trace.
 const crash = (error: unknown) => process.exit(reportCliError(error));
 process.on('uncaughtException', crash);

@@ -143,6 +143,9 @@ describe('visionpipe run keeps a pattern’s constraints', () => {
     expect(sent.currency).not.toHaveProperty('minLength');
     // What nobody can check is said once, at load.
     expect(result.stderr.match(/"not" is not supported/g)).toHaveLength(1);
+    // A message for the user, not Node's developer warning ("(node:PID)", "--trace-warnings").
+    expect(result.stderr).toMatch(/^warning \[PATTERN\]: .*"not" is not supported/m);
+    expect(result.stderr).not.toMatch(/\(node:\d+\)|trace-warnings/);
   });
 
   it('passes an answer that keeps them', async () => {
