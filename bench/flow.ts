@@ -18,6 +18,8 @@
  *                          --clients visionpipe,sdk --results flow-sliding]
  *
  * `--servers` keeps the zoo servers whose name starts with one of the given names.
+ * `bench/flow-ab.sh [BASE [HEAD]] [-- these arguments]` runs this harness against two
+ * revisions' src/ in turn and prints them side by side (bench/flow-ab-table.ts).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

@@ -29,6 +29,7 @@ import { type CallStateEvent, publish } from '../observe/events.js';
 import { inProviderSpan } from '../observe/spans.js';
 import type { RateLimitSnapshot } from '../providers/spec.js';
 import type { AdaptiveFlow, FlowSlot } from './adaptive.js';
+import { withCallPhase } from './call-phase.js';
 import type { ProviderBreaker } from './circuit-breaker.js';
 import type { Limiter, LimiterCost } from './limiter.js';
 import {
@@ -88,7 +89,8 @@ export function callWithPolicy<T>(
       publish('callState', { provider: who.provider, phase, afterRefusal: wait.afterRefusal, ...extra });
   };
 
-  const once = async (n: number, attemptSignal: AbortSignal, wait: Wait): Promise<T> => {
+  /** One send; with a flow `slot`, the transport tells it when the request is on the server (call-phase.ts). */
+  const once = async (n: number, attemptSignal: AbortSignal, wait: Wait, slot?: FlowSlot): Promise<T> => {
     const queued = performance.now();
     try {
       await limiter?.acquire(cost, wait.signal);
@@ -101,7 +103,8 @@ export function callWithPolicy<T>(
     wait.ended();
     state('sending', wait, { waitedMs: started - wait.since });
     try {
-      const call = () => withTimeout((inner) => fn(n, inner), timeoutMs, attemptSignal, label);
+      const send = () => withTimeout((inner) => fn(n, inner), timeoutMs, attemptSignal, label);
+      const call = slot ? () => withCallPhase(slot, send) : send;
       const value = who ? await inProviderSpan(who, n, call) : await call();
       state('done', wait, { from: 'sending' });
       limiter?.observe(rateLimitOf(value));
@@ -183,7 +186,7 @@ export function callWithPolicy<T>(
         throw wait.overrun(error);
       }
       try {
-        const value = await once(n, attemptSignal, wait);
+        const value = await once(n, attemptSignal, wait, slot);
         answered = true;
         slot.done({ kind: 'ok', rateLimit: rateLimitOf(value) });
         reportFlow();

@@ -46,10 +46,12 @@ function cap(max: number): Server & { peak: () => number } {
 }
 
 /** A token bucket of `rps` calls per second holding `burst` (a bare 429 when empty). */
-function bucket(rps: number, burst: number): Server {
+function bucket(rps: number, burst: number): Server & { waitMs: () => number } {
   let tokens = burst;
   let at = 0;
   return {
+    /** Until the next token (what Gemini's RetryInfo names), at the last refusal. */
+    waitMs: () => Math.ceil(((1 - tokens) / rps) * 1000),
     take: (now) => {
       tokens = Math.min(burst, tokens + ((now - at) / 1000) * rps);
       at = now;
@@ -68,6 +70,14 @@ interface Drive {
   workMs: number[];
   /** Answer in transit after the server wrote it (ms), cycled. */
   transitMs: number[];
+  /**
+   * The transport reports the request's start and its answer's headers (call-phase.ts):
+   * headers arrive as the server frees the call, `transitMs` is then the body's reading
+   * and parsing.
+   */
+  phases?: boolean;
+  /** The wait a refusal names (RetryInfo), none when absent (a bare 429). */
+  retryAfterMs?: () => number;
 }
 
 interface Result {
@@ -91,19 +101,22 @@ async function drive(server: Server, options: Drive, maxConcurrency = options.wi
   const call = async (): Promise<void> => {
     for (;;) {
       const slot = await flow.admit();
+      if (options.phases) slot.started();
       await delay(1); // the request on its way
       if (server.take(Date.now())) {
         const n = answers++;
         await delay(options.workMs[n % options.workMs.length]!);
         server.release();
+        if (options.phases) slot.answered(200);
         await delay(options.transitMs[n % options.transitMs.length]!);
         accepted++;
         slot.done({ kind: 'ok' });
         return;
       }
+      if (options.phases) slot.answered(429);
       await delay(1);
       refused++;
-      slot.done({ kind: 'throttled' });
+      slot.done({ kind: 'throttled', retryAfterMs: options.retryAfterMs?.() });
       rates.push(flow.state.rate);
     }
   };
@@ -147,6 +160,26 @@ describe('a bare 429: concurrency cap or rate limit', () => {
     expect(run.flow.state.concurrency).toBeLessThanOrEqual(10);
   });
 
+  it('the transport reports request start and answer headers: in flight is counted as the cap counts it', async () => {
+    // Answers take 10-40 ms to read and parse after their headers. Counted until parsed,
+    // a cap of 8 shows up to 10 in flight and its slots idle while answers are parsed
+    // (4.2 s for what the cap serves in 3 s); counted to the headers, the cap is seen exactly.
+    const options = { calls: 400, width: 20, workMs: [40, 50, 60, 70, 80], transitMs: [10, 25, 40] };
+    const counted = await drive(cap(8), options);
+    const server = cap(8);
+    const exact = await drive(server, { ...options, phases: true });
+    expect(exact.accepted).toBe(400);
+    expect(server.peak()).toBe(8);
+    // Settled at the cap itself, not above it.
+    expect(exact.flow.state.concurrency).toBe(8);
+    // The start's overshoot and a probe one above the cap every 8 rounds (12 in this run).
+    expect(exact.refused).toBeLessThan(0.05 * 400);
+    expect(exact.ratesAfterRefusals.filter((rate) => Number.isFinite(rate))).toEqual([]);
+    // The cap's ceiling is 8 calls per 60 ms of work: 400 calls in 3 s, plus the last parse.
+    expect(exact.endMs).toBeLessThan(3_300);
+    expect(exact.endMs).toBeLessThan(counted.endMs);
+  });
+
   it('a rate limit of 5/s, fast answers, 8 at a time: paced, the calls in flight not cut to nothing', async () => {
     const run = await drive(bucket(5, 5), { calls: 30, width: 8, workMs: [20, 30, 40], transitMs: [0] });
     expect(run.accepted).toBe(30);
@@ -172,4 +205,31 @@ describe('a bare 429: concurrency cap or rate limit', () => {
     // 300 calls at 25/s (the first 25 at once): 11 s at the ceiling; 0.9 of it is 12.2 s.
     expect(run.endMs).toBeLessThan(12_300);
   });
+
+  it.each([
+    ['a bare 429', false],
+    ['RetryInfo naming the next token', true],
+  ] as const)(
+    'a rate limit of 25/s, 50 at a time, %s: after a pause the waiting calls go at the rate seen, not at once',
+    async (_name, named) => {
+      // Counted to the headers (as on every undici call), slots free sooner and slow start
+      // overshoots further: the first throttle cannot tell a cap from a rate, so the calls its
+      // pause held go out at the rate the server was seen to accept.
+      const server = bucket(25, 25);
+      const run = await drive(server, {
+        calls: 300,
+        width: 50,
+        workMs: [100, 200, 300, 400, 500],
+        transitMs: [0, 5],
+        phases: true,
+        ...(named ? { retryAfterMs: server.waitMs } : {}),
+      });
+      expect(run.accepted).toBe(300);
+      // Released all at once after each pause: 27 refused of 327 (8.3 %) bare, 19 of 319
+      // (6.0 %) with RetryInfo; paced at the accepted rate: 13 of 313 (4.2 %) both.
+      expect(run.refused / (run.refused + run.accepted)).toBeLessThan(0.05);
+      // 300 calls at 25/s (the first 25 at once): 11 s at the ceiling; 0.9 of it is 12.2 s.
+      expect(run.endMs).toBeLessThan(12_300);
+    },
+  );
 });
