@@ -66,7 +66,7 @@ async function slidingLogServer(): Promise<{ url: string; refused: () => number 
 
 describe('sliding log over HTTP, admissions lagging the sends', () => {
   // Retried: with 500 ms windows and 20 ms answers, an event-loop stall of a loaded machine
-  // (a whole-suite run on 2 cores) can move calls across the window; seen once in 3 × 55 files.
+  // (a whole-suite run on 2 cores) can move calls across the window; seen once in a run of 55 test files beside other work.
   it(
     'a refusal the learned log did not foresee widens the window and holds far less than the Retry-After',
     { retry: 2 },
