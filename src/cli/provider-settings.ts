@@ -6,10 +6,12 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/file.js';
 import { checkImplicitConfig, implicitPrices } from '../config/implicit.js';
+import { VisionpipeError } from '../errors.js';
 import { createLimiter } from '../flow/create-limiter.js';
 import type { Limiter } from '../flow/limiter.js';
 import { checkLimiterSpec } from '../flow/limiter-spec.js';
 import type { RetryOptions } from '../flow/retry.js';
+import { providerNamedBy } from '../providers/ids.js';
 import { loadPriceTable } from '../providers/pricing.js';
 import type { ProviderOptions } from '../providers/registry.js';
 import type { ProviderFlags } from './provider-flags.js';
@@ -63,6 +65,7 @@ export async function applyConfig(command: Command): Promise<void> {
     if (known && (source === undefined || source === 'default'))
       command.setOptionValueWithSource(key, value, 'config');
   }
+  checkModelProvider(command, file ?? explicit);
   // A found file's prices may not lower the built-in ones the budget guard uses (implicit.ts).
   const prices =
     implicit && config.prices !== undefined ? implicitPrices(config.prices).overrides : config.prices;
@@ -71,6 +74,39 @@ export async function applyConfig(command: Command): Promise<void> {
   const limiter = command.getOptionValue('limiter') as unknown;
   if (typeof limiter === 'string' && command.getOptionValueSource('limiter') === 'config')
     checkLimiterSpec(limiter, `limiter (${file ?? explicit ?? 'config file'})`);
+}
+
+/**
+ * A model written `provider:model` (the form --triage and --escalate-to take) with
+ * --provider: the same provider is the model's name without the prefix; another provider is
+ * INVALID_OPTION naming both (a planted `provider: local` + `model: openai:gpt-4o` ran the
+ * local engine and labelled its records `local/openai:gpt-4o`). The same for flags, the
+ * environment and the config file, named or found.
+ */
+function checkModelProvider(command: Command, file: string | undefined): void {
+  const model = command.getOptionValue('model') as unknown;
+  const provider = command.getOptionValue('provider') as unknown;
+  if (typeof model !== 'string' || typeof provider !== 'string') return;
+  const named = providerNamedBy(model);
+  if (named === undefined) return;
+  const bare = model.slice(model.indexOf(':') + 1).trim();
+  if (named === provider) {
+    command.setOptionValueWithSource('model', bare, command.getOptionValueSource('model'));
+    return;
+  }
+  const from = (key: string) => {
+    const source = command.getOptionValueSource(key);
+    if (source === 'config') return ` (from ${file ?? 'the config file'})`;
+    if (source === 'env') return ' (from the environment)';
+    return source === 'cli' ? '' : ' (the default)';
+  };
+  throw new VisionpipeError(
+    'INVALID_OPTION',
+    `model "${model}"${from('model')} names provider ${named}, but the provider is ${provider}${from('provider')}: ` +
+      `${provider} would read the images under another provider's model name. ` +
+      `Use --provider ${named} --model ${bare}, or a ${provider} model`,
+    { option: 'model' },
+  );
 }
 
 /**

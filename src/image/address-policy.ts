@@ -86,6 +86,28 @@ export function unbracket(hostname: string): string {
   return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
 }
 
+/**
+ * Whether a URL host (or a bare host, with or without IPv6 brackets) is this machine's
+ * loopback, judged by the address it spells, as `classifyAddress` judges it: `localhost`
+ * (any case, with or without the trailing dot of a fully qualified name), and every
+ * spelling of an address in `127.0.0.0/8` or `::1`: decimal, octal and hex IPv4
+ * (`2130706433`, `0177.0.0.1`, `0x7f000001`, `127.1`), IPv4-mapped IPv6
+ * (`[::ffff:127.0.0.1]`, which a dual-stack socket connects to 127.0.0.1). Other IPv6
+ * forms embedding 127.x (IPv4-compatible, NAT64, 6to4, Teredo) are refused by the SSRF guard
+ * as loopback, but do not reach this machine's loopback when connected to: not loopback
+ * here, so a setting naming them is not taken for a local one.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = unbracket(hostname.trim()).toLowerCase().replace(/\.$/, '');
+  if (host === 'localhost') return true;
+  if (!ipaddr.isValid(host) || classifyAddress(host).range !== 'loopback') return false;
+  const parsed = ipaddr.parse(host);
+  if (parsed.kind() === 'ipv4') return true;
+  // `::1` itself (no IPv4 inside), or 127.x mapped; not the forms routed elsewhere.
+  const v6 = parsed as ipaddr.IPv6;
+  return v6.isIPv4MappedAddress() || embeddedIPv4s(v6).length === 0;
+}
+
 export class BlockedAddressError extends Error {
   readonly code = 'EADDRBLOCKED';
   constructor(

@@ -13,8 +13,9 @@
  * single flight → cascade), keyed by the page's rendered content: a page already read
  * costs nothing again, in any document, in any run sharing the cache. No selected page is
  * dropped in silence: it is read, or listed in `blank_pages`, or its error is the record's.
- * Beside it: page-records (page labels and records), page-requests (whether pages fit one
- * request), merge-pages (pages read one by one, merged into the document's record).
+ * Beside it: each-page (`each` mode's page-by-page reads), page-records (page labels and
+ * records), page-requests (whether pages fit one request), merge-pages (pages read one by
+ * one, merged into the document's record).
  */
 import { openDocument } from '../documents/document.js';
 import type { DocumentKind } from '../documents/kinds.js';
@@ -26,21 +27,17 @@ import { sha256 } from '../image/fingerprint.js';
 import type { SizeLimits } from '../image/profiles.js';
 import type { Pattern } from '../patterns/types.js';
 import type { ProviderLimits } from '../providers/spec.js';
+import { startEachPage } from './each-page.js';
 import { mergedRecord } from './merge-pages.js';
 import {
-  blankRecord,
   documentFields,
   documentKey,
   namingPage,
-  namingPageError,
   type Page,
   pageInput,
-  pageLabel,
-  reusedPage,
   skippedRecord,
 } from './page-records.js';
 import { splitReason } from './page-requests.js';
-import { runPageWorkers } from './page-workers.js';
 import { errorRecord, type RunRecord } from './record.js';
 import type { LoadedInput } from './stages.js';
 
@@ -204,69 +201,8 @@ async function startDocumentRecords(
     if (kind === 'tiff' && doc.pageCount === 1) return undefined;
     const pageCount = doc.pageCount;
     if (settings.pages === 'each') {
-      const records: RunRecord[] = [];
-      const done = (record: RunRecord) => {
-        records.push(record);
-        context.onRecord?.(finalize(record));
-      };
-      // Earlier page records by the rendered content they were made for (sha256).
-      const byContent = new Map<string, RunRecord>();
-      for (const record of earlier.values()) if (record.sha256) byContent.set(record.sha256, record);
-      const selected = [...doc.pages];
-      /** The next page that needs a read, rendered; kept, blank and reused pages are done on the way. */
-      const produce = async (): Promise<{ page: number; loaded: LoadedInput } | undefined> => {
-        for (let page = selected.shift(); page !== undefined; page = selected.shift()) {
-          const pageStarted = performance.now();
-          const kept = earlier.get(page);
-          if (kept && kept.document_sha256 === documentSha) {
-            done(kept);
-            continue;
-          }
-          let rendered: Awaited<ReturnType<typeof doc.render>>;
-          try {
-            rendered = await doc.render(page);
-          } catch (error) {
-            // One page that cannot be rendered is that page's error; the others are read.
-            done(failed(error, { page, pages: pageCount, pages_sent: 0 }, pageStarted));
-            continue;
-          }
-          const loaded = pageInput(label, rendered.page, rendered.data);
-          if (rendered.blank) {
-            done(blankRecord(label, context, loaded, rendered.page, pageCount, rendered.ink));
-            continue;
-          }
-          const same = byContent.get(loaded.sha256);
-          if (same) {
-            done(reusedPage(same, rendered.page, pageCount, pageStarted));
-            continue;
-          }
-          return { page: rendered.page, loaded };
-        }
-        return undefined;
-      };
-      const waiting: Array<Promise<void>> = [];
-      await runPageWorkers(
-        produce,
-        async ({ page, loaded }) => {
-          const pageStarted = performance.now();
-          const facts = { page, pages: pageCount, pages_sent: 1 };
-          let read: StartedRead;
-          try {
-            read = await context.start(loaded, pageLabel(label, page));
-          } catch (error) {
-            return done(failed(error, facts, pageStarted));
-          }
-          // A direct read is finished here; a provider batch API's record comes later.
-          waiting.push(
-            read.record.then(
-              (record) => done(namingPageError({ ...record, input: label, ...facts }, label, page)),
-              (error: unknown) => done(failed(error, facts, pageStarted)),
-            ),
-          );
-        },
-        context.slots,
-      );
-      return settled(Promise.all(waiting).then(() => records.sort((a, b) => (a.page ?? 0) - (b.page ?? 0))));
+      const each = await startEachPage({ doc, label, documentSha, finalize, failed }, context, earlier);
+      return settled(each.records);
     }
     const pages: Page[] = [];
     const blank: number[] = [];

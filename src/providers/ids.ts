@@ -4,3 +4,15 @@
  */
 export const PROVIDER_IDS = ['local', 'openai', 'anthropic', 'gemini', 'imggo'] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
+
+/**
+ * The provider a model name spells in the `provider:model` form (`openai:gpt-4o` → `openai`),
+ * or undefined when its prefix is not a provider id (`llava:13b`, `gpt-4o`, Bedrock's
+ * `anthropic.claude-sonnet-4-5-v1:0`, a gateway's `openai/gpt-4o`).
+ */
+export function providerNamedBy(model: string): ProviderId | undefined {
+  const colon = model.indexOf(':');
+  if (colon === -1) return undefined;
+  const prefix = model.slice(0, colon).trim();
+  return (PROVIDER_IDS as readonly string[]).includes(prefix) ? (prefix as ProviderId) : undefined;
+}

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { VisionpipeError } from '../errors.js';
+import { isLoopbackHost } from '../image/address-policy.js';
 import type { OutputFormat } from '../image/options.js';
 import { emptyOutput } from '../patterns/empty-output.js';
 import type { Pattern } from '../patterns/types.js';
@@ -25,9 +26,9 @@ export interface RemoteProviderOptions {
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
 
+/** Whether the URL's host is this machine's loopback, by the address it spells (`isLoopbackHost`). */
 export function isLoopback(url: URL): boolean {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return isLoopbackHost(url.hostname);
 }
 
 /** The base URL without a trailing slash; INVALID_OPTION unless it is http(s). */

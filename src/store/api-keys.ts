@@ -4,7 +4,7 @@
  * Listings show the first characters only.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { VisionpipeError } from '../errors.js';
 import type { ApiKeyRow, Database } from './schema.js';
 
@@ -39,6 +39,33 @@ function info(row: ApiKeyRow): ApiKeyInfo {
   return rest;
 }
 
+/** `id` is the last active key with `admin:all`: revoking it would leave none (ApiKeys.revoke). */
+export class LastAdminKeyError extends Error {
+  override readonly name = 'LastAdminKeyError';
+  constructor(readonly keyName: string) {
+    super(`API key '${keyName}' is the last active key with admin:all`);
+  }
+}
+
+/**
+ * Locks every unrevoked `admin:all` key's row until the transaction ends (in id order, so
+ * two revocations never deadlock; one waiting re-reads the rows the other revoked) and
+ * throws LastAdminKeyError when `id` is the only active (unexpired) one.
+ */
+async function refuseLastAdmin(tx: Transaction<Database>, id: string): Promise<void> {
+  const admins = await tx
+    .selectFrom('api_keys')
+    .select(['id', 'name', 'expires_at'])
+    .where('revoked_at', 'is', null)
+    .where(sql<boolean>`'admin:all' = any(scopes)`)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  const now = Date.now();
+  const active = admins.filter((k) => k.expires_at === null || k.expires_at.getTime() > now);
+  if (active.length === 1 && active[0]?.id === id) throw new LastAdminKeyError(active[0].name);
+}
+
 export class ApiKeys {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -69,32 +96,44 @@ export class ApiKeys {
   /**
    * Revokes the key with this id or shown prefix. Returns it, or undefined when nothing
    * live matched. Throws INVALID_OPTION when a prefix matches several keys.
+   *
+   * `keepLastAdmin` (the HTTP route): throws LastAdminKeyError instead of revoking the last
+   * active (unrevoked, unexpired) `admin:all` key. Atomic: the check and the revocation run
+   * in one transaction holding every active admin key's row (`SELECT … FOR UPDATE`, in id
+   * order), so two admins revoking each other at the same instant are serialised: the second
+   * sees the first's revocation and is refused, and an admin key always remains.
    */
-  async revoke(idOrPrefix: string): Promise<ApiKeyInfo | undefined> {
+  async revoke(
+    idOrPrefix: string,
+    options: { keepLastAdmin?: boolean } = {},
+  ): Promise<ApiKeyInfo | undefined> {
     const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrPrefix);
-    const matches = await this.db
-      .selectFrom('api_keys')
-      .select('id')
-      .where((eb) => (isUuid ? eb('id', '=', idOrPrefix) : eb('key_prefix', '=', idOrPrefix)))
-      .where('revoked_at', 'is', null)
-      .execute();
-    if (matches.length > 1) {
-      throw new VisionpipeError(
-        'INVALID_OPTION',
-        `"${idOrPrefix}" matches ${matches.length} keys: revoke by id (visionpipe keys list)`,
-        { option: 'key' },
-      );
-    }
-    const match = matches[0];
-    if (!match) return undefined;
-    const row = await this.db
-      .updateTable('api_keys')
-      .set({ revoked_at: new Date() })
-      .where('id', '=', match.id)
-      .where('revoked_at', 'is', null)
-      .returningAll()
-      .executeTakeFirst();
-    return row ? info(row) : undefined;
+    return this.db.transaction().execute(async (tx) => {
+      const matches = await tx
+        .selectFrom('api_keys')
+        .select('id')
+        .where((eb) => (isUuid ? eb('id', '=', idOrPrefix) : eb('key_prefix', '=', idOrPrefix)))
+        .where('revoked_at', 'is', null)
+        .execute();
+      if (matches.length > 1) {
+        throw new VisionpipeError(
+          'INVALID_OPTION',
+          `"${idOrPrefix}" matches ${matches.length} keys: revoke by id (visionpipe keys list)`,
+          { option: 'key' },
+        );
+      }
+      const match = matches[0];
+      if (!match) return undefined;
+      if (options.keepLastAdmin) await refuseLastAdmin(tx, match.id);
+      const row = await tx
+        .updateTable('api_keys')
+        .set({ revoked_at: new Date() })
+        .where('id', '=', match.id)
+        .where('revoked_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      return row ? info(row) : undefined;
+    });
   }
 
   /** The key's record when it exists, is not revoked and has not expired. */

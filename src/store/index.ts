@@ -74,6 +74,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 }
 
 export type { ApiKeyInfo, CreatedApiKey } from './api-keys.js';
+export { LastAdminKeyError } from './api-keys.js';
 export type { IngestOutcome, NewIngest } from './jobs.js';
 export type { PatternFields, PatternSettings, PatternVersion, StoredPattern } from './patterns.js';
 export { compilePattern, StoreConflictError } from './patterns.js';

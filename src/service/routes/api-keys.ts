@@ -8,10 +8,12 @@
  *   in the past is refused.
  * - `GET /api-keys`: every live key, the secret never, `key_prefix` only.
  * - `DELETE /api-keys/{id}`: revoked at once (the next request with it gets 401); 404 for
- *   an unknown or already revoked key.
+ *   an unknown or already revoked key; 409 `last_admin_key` for the last active admin:all
+ *   key, decided in the same transaction as the revocation (two admins revoking each other
+ *   at once leave one).
  */
 import type { FastifyInstance } from 'fastify';
-import type { ApiKeyInfo } from '../../store/index.js';
+import { type ApiKeyInfo, LastAdminKeyError } from '../../store/index.js';
 import { ApiError, notFound } from '../api-error.js';
 import type { RouteContext } from '../app.js';
 import { parseScopes } from '../scopes.js';
@@ -50,27 +52,6 @@ function keyView(key: ApiKeyInfo) {
     expires_at: iso(key.expires_at),
     last_used_at: iso(key.last_used_at),
   };
-}
-
-/**
- * 409 when `id` is the last active (unrevoked, unexpired) key with `admin:all`: revoking
- * it would leave no key that reaches the admin routes over HTTP. The CLI, which holds the
- * database itself, may still revoke it (`visionpipe keys revoke`).
- */
-async function refuseLastAdmin(keys: ApiKeyInfo[], id: string): Promise<void> {
-  const now = Date.now();
-  const admins = keys.filter(
-    (k) =>
-      k.revoked_at === null &&
-      (k.expires_at === null || k.expires_at.getTime() > now) &&
-      k.scopes.includes('admin:all'),
-  );
-  if (admins.length === 1 && admins[0]?.id === id)
-    throw new ApiError(
-      409,
-      'last_admin_key',
-      `API key '${admins[0].name}' is the last active key with admin:all: create another first (visionpipe keys create --scopes admin:all, or POST /api-keys), then revoke this one`,
-    );
 }
 
 export async function apiKeyRoutes(app: FastifyInstance, context: RouteContext): Promise<void> {
@@ -124,8 +105,20 @@ export async function apiKeyRoutes(app: FastifyInstance, context: RouteContext):
     { config: { scope: 'admin:all' }, schema: { params: idParams } },
     async (request) => {
       const { id } = request.params;
-      if (isUuid(id)) await refuseLastAdmin(await store.keys.list(), id);
-      const revoked = isUuid(id) ? await store.keys.revoke(id) : undefined;
+      // 409 for the last active admin:all key: revoking it would leave no key that reaches
+      // the admin routes over HTTP (checked and revoked atomically, ApiKeys.revoke). The CLI,
+      // which holds the database itself, may still revoke it (`visionpipe keys revoke`).
+      let revoked: ApiKeyInfo | undefined;
+      try {
+        revoked = isUuid(id) ? await store.keys.revoke(id, { keepLastAdmin: true }) : undefined;
+      } catch (error) {
+        if (!(error instanceof LastAdminKeyError)) throw error;
+        throw new ApiError(
+          409,
+          'last_admin_key',
+          `API key '${error.keyName}' is the last active key with admin:all: create another first (visionpipe keys create --scopes admin:all, or POST /api-keys), then revoke this one`,
+        );
+      }
       if (!revoked) throw notFound('api key', id);
       return ok({ message: `API key '${revoked.name}' revoked` });
     },
