@@ -63,8 +63,9 @@ priced without triage. A provider's triage (--triage openai:…) is refused: eac
 a paid answer. --escalate-to is priced as a range, none escalate … all escalate (each
 escalated image paid again on the stronger model), since escalation depends on the first
 model's answer; with --escalation-rate R (0–1), or --results FILE (a previous run's -o: the
-share of its answered records that escalated), the expected figure too. The output says
-the assumption.`;
+share of its answered records that escalated) or else the latest run with escalations
+that --state-dir knows on the same model, the expected figure too. The output says the
+assumption.`;
 
 export function estimateCommand(): Command {
   const command = new Command('estimate')

@@ -9,10 +9,12 @@
  *   enough, which is known only from the answer. It is priced as a range — none escalate
  *   (the first model's cost) … all escalate (each image paid again on the stronger model at
  *   the size that model keeps) — and, when a rate is known (`--escalation-rate R`, or the
- *   share of a previous run's answered records that escalated, `--results FILE`), the
- *   expected figure: first model + R × the stronger model. The assumption is in the output.
+ *   share of a previous run's answered records that escalated, `--results FILE`, else the
+ *   latest run with escalations that --state-dir knows), the expected figure: first model +
+ *   R × the stronger model. The assumption is in the output.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { VisionpipeError } from '../errors.js';
 import { resolvePreprocessOptions } from '../image/options.js';
 import { preprocessImage } from '../image/preprocess.js';
@@ -107,24 +109,9 @@ export interface EscalationRate {
   source: string;
 }
 
-/**
- * The share of a previous run's answered records (cache miss, not skipped) that escalated
- * (`cascade.escalated_from` set), from its results file (`run -o`, JSONL); null when it has
- * no answered record.
- */
-export async function escalationRateFromResults(file: string): Promise<EscalationRate | null> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new VisionpipeError(
-      'NOT_FOUND',
-      `--results ${file}: cannot read it (${(error as Error).message})`,
-      {
-        option: 'results',
-      },
-    );
-  }
+/** Answered records (cache miss, not skipped) of a results file, and how many escalated. */
+async function countEscalations(file: string): Promise<{ answered: number; escalated: number }> {
+  const text = await readFile(file, 'utf8');
   let answered = 0;
   let escalated = 0;
   for (const line of text.split('\n')) {
@@ -139,11 +126,68 @@ export async function escalationRateFromResults(file: string): Promise<Escalatio
     answered++;
     if (record.cascade?.escalated_from) escalated++;
   }
-  if (answered === 0) return null;
+  return { answered, escalated };
+}
+
+const rateOf = (counted: { answered: number; escalated: number }) =>
+  Math.round((counted.escalated / counted.answered) * 1e4) / 1e4;
+
+/**
+ * The share of a previous run's answered records (cache miss, not skipped) that escalated
+ * (`cascade.escalated_from` set), from its results file (`run -o`, JSONL); null when it has
+ * no answered record.
+ */
+export async function escalationRateFromResults(file: string): Promise<EscalationRate | null> {
+  let counted: { answered: number; escalated: number };
+  try {
+    counted = await countEscalations(file);
+  } catch (error) {
+    throw new VisionpipeError(
+      'NOT_FOUND',
+      `--results ${file}: cannot read it (${(error as Error).message})`,
+      {
+        option: 'results',
+      },
+    );
+  }
+  if (counted.answered === 0) return null;
   return {
-    rate: Math.round((escalated / answered) * 1e4) / 1e4,
-    source: `${escalated} of ${answered} answered records of ${file} escalated`,
+    rate: rateOf(counted),
+    source: `${counted.escalated} of ${counted.answered} answered records of ${file} escalated`,
   };
+}
+
+/**
+ * The rate of the latest run the state directory knows (its `runs/*.json`: resume.ts) on the
+ * same provider (and model, when given) whose results show escalations: a run without
+ * escalation would say 0 and is not evidence. Null when there is none.
+ */
+export async function escalationRateFromStateDir(
+  stateDir: string,
+  provider: string,
+  model: string | undefined,
+): Promise<EscalationRate | null> {
+  const dir = path.join(stateDir, 'runs');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const runs: Array<{ out: string; mtime: number }> = [];
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
+    try {
+      const run = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as Record<string, unknown>;
+      if (typeof run.out !== 'string' || run.provider !== provider) continue;
+      if (model !== undefined && run.model !== model) continue;
+      runs.push({ out: run.out, mtime: (await stat(run.out)).mtimeMs });
+    } catch {}
+  }
+  runs.sort((a, b) => b.mtime - a.mtime);
+  for (const run of runs) {
+    const counted = await countEscalations(run.out).catch(() => undefined);
+    if (!counted || counted.escalated === 0) continue;
+    return {
+      rate: rateOf(counted),
+      source: `${counted.escalated} of ${counted.answered} answered records of ${run.out} escalated (the latest run with escalations in ${stateDir})`,
+    };
+  }
+  return null;
 }
 
 export interface TriageTotals {
@@ -223,7 +267,7 @@ export class EscalationTotaller {
         `min = none escalate, max = all escalate (each paid on both models), ` +
         (rate
           ? `expected = first model + ${rate.rate} × ${this.to} (${rate.source})`
-          : 'no expected figure: give --escalation-rate R or --results FILE (a previous run)'),
+          : `no expected figure: give --escalation-rate R or --results FILE (a previous run's -o); no run in --state-dir showed escalations`),
     };
   }
 }

@@ -6,7 +6,7 @@
  * previous run's results; the assumption is in the JSON and the text. A provider's triage
  * and a rate without --escalate-to are refused. Real CLI on real corpus images.
  */
-import { readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EstimatedImage, EstimateTotals } from '../../src/runs/estimate.js';
@@ -160,6 +160,43 @@ describe('estimate --escalate-to', () => {
     expect(text).toContain('expected at rate 0.25');
     expect(text).toContain(`assumption: an image is sent again to openai:gpt-4.1`);
     expect(text).toContain(`1 of 4 answered records of ${results} escalated`);
+  });
+
+  it('else takes the rate of the latest run --state-dir knows on the same model that shows escalations', async () => {
+    const state = path.join(work, 'state');
+    await mkdir(path.join(state, 'runs'), { recursive: true });
+    const record = (escalated: string | null) =>
+      JSON.stringify({ input: 'x', status: 'ok', cache: 'miss', cascade: { escalated_from: escalated } });
+    const run = async (id: string, provider: string, model: string, lines: string[], mtime: number) => {
+      const out = path.join(work, `${id}.jsonl`);
+      await writeFile(out, lines.join('\n'));
+      await utimes(out, mtime, mtime);
+      await writeFile(
+        path.join(state, 'runs', `${id}.json`),
+        JSON.stringify({ pattern: 'p', provider, model, profile: 'x', out, completed: true }),
+      );
+      return out;
+    };
+    const escalating = await run(
+      'a',
+      'openai',
+      'gpt-4.1-mini',
+      [record('openai:gpt-4.1-mini'), record(null)],
+      1_000,
+    );
+    // Newer, but no escalation in it (a run without --escalate-to says 0: not evidence).
+    await run('b', 'openai', 'gpt-4.1-mini', [record(null), record(null)], 2_000);
+    // Newer, escalations, another model: not this estimate's.
+    await run('c', 'openai', 'gpt-4o', [record('openai:gpt-4o')], 3_000);
+    const result = (await estimate(inputs, [
+      '--escalate-to',
+      'openai:gpt-4.1',
+      '--state-dir',
+      state,
+    ])) as Estimate;
+    expect(result.totals.escalation).toMatchObject({ rate: 0.5 });
+    expect(result.totals.escalation!.rate_source).toContain(escalating);
+    expect(result.totals.escalation!.rate_source).toContain('the latest run with escalations');
   });
 
   it.each([

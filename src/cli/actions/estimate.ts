@@ -13,6 +13,7 @@ import {
   EscalationTotaller,
   escalationPricer,
   escalationRateFromResults,
+  escalationRateFromStateDir,
   localTriage,
   type TriageTotals,
 } from '../../runs/estimate-cascade.js';
@@ -98,7 +99,9 @@ async function cascadeFor(flags: EstimateFlags, providerOptions: ProviderOptions
       ? { rate: flags.escalationRate, source: '--escalation-rate' }
       : flags.results
         ? await escalationRateFromResults(flags.results)
-        : null;
+        : flags.escalateTo
+          ? await escalationRateFromStateDir(path.resolve(flags.stateDir), flags.provider, flags.model)
+          : null;
   const local = flags.triage ? createProvider('local', providerOptions) : undefined;
   const to = flags.escalateTo ? parseModelRef(flags.escalateTo, '--escalate-to') : undefined;
   const escalationProvider = to ? createProvider(to.provider, providerOptions) : undefined;
