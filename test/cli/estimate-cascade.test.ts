@@ -9,8 +9,10 @@
 import { mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../src/pipeline/record.js';
 import type { EstimatedImage, EstimateTotals } from '../../src/runs/estimate.js';
 import type { EscalationTotals, TriageTotals } from '../../src/runs/estimate-cascade.js';
+import { startSimulator } from '../../src/simulator/index.js';
 import { BIN, ROOT, runCli, runCommand } from '../support/cli.js';
 import { corpus, tempDir } from '../support/images.js';
 import { docBlocks } from '../support/markdown.js';
@@ -73,6 +75,54 @@ describe('estimate --triage local', () => {
     const untriaged = (await estimate(['invoice3.jpg', 'dices1.jpg', 'city-buildings1.jpg'], [])) as Estimate;
     expect(triaged.totals.naive).toEqual(untriaged.totals.naive);
     expect(untriaged.totals.to_send).toBe(3);
+  });
+
+  it('skips what run --triage local skips, and run calls the provider once per image estimate prices', async () => {
+    const simulator = await startSimulator({ answer: () => ({ vendor_name: 'x', total: 1 }) });
+    try {
+      const inputs = ['invoice4.jpg', 'construction1.jpg', 'parking1.jpg'];
+      const local = ['--triage', 'local', '--base-url', simulator.baseUrls.openai];
+      const estimated = (await estimate(inputs, local)) as Estimate;
+      expect(simulator.stats.total).toBe(0);
+      const out = path.join(work, 'triaged-run.jsonl');
+      const run = await runCli(
+        [
+          'run',
+          ...inputs.map(corpus),
+          '-p',
+          PATTERN,
+          '--provider',
+          'openai',
+          '--model',
+          'gpt-4.1-mini',
+          '--cache',
+          'off',
+          '-o',
+          out,
+          ...local,
+        ],
+        { cwd: work, env: { OPENAI_API_KEY: 'sk-sim' } },
+      );
+      expect(run.code, run.stderr).toBe(0);
+      const records = (await readFile(out, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as RunRecord);
+      const skippedByRun = records
+        .filter((r) => r.status === 'skipped')
+        .map((r) => r.input)
+        .sort();
+      const triagedByEstimate = estimated.images
+        .filter((i) => i.status === 'triaged')
+        .map((i) => i.input)
+        .sort();
+      expect(triagedByEstimate).toEqual(skippedByRun);
+      expect(skippedByRun.length).toBeGreaterThan(0);
+      expect(estimated.totals.to_send).toBeGreaterThan(0);
+      expect(simulator.stats.total).toBe(estimated.totals.to_send);
+    } finally {
+      await simulator.close();
+    }
   });
 
   it("refuses a provider's triage, saying why and what it prices instead", async () => {
