@@ -32,24 +32,19 @@ beforeAll(async () => {
   await symlink(path.join(ROOT, 'samples'), path.join(work, 'samples'));
 });
 
+/** `run` or `estimate` on corpus images with the invoice pattern on gpt-4.1-mini, no cache. */
+const command = (name: 'run' | 'estimate', inputs: string[], extra: string[]) => [
+  name,
+  ...inputs.map(corpus),
+  ...['-p', PATTERN, '--provider', 'openai', '--model', 'gpt-4.1-mini', '--cache', 'off'],
+  ...extra,
+];
+
 async function estimate(inputs: string[], extra: string[], json = true) {
-  const result = await runCli(
-    [
-      'estimate',
-      ...inputs.map(corpus),
-      '-p',
-      PATTERN,
-      '--provider',
-      'openai',
-      '--model',
-      'gpt-4.1-mini',
-      '--cache',
-      'off',
-      ...(json ? ['--json'] : []),
-      ...extra,
-    ],
-    { cwd: work, env: NO_KEYS },
-  );
+  const result = await runCli(command('estimate', inputs, [...(json ? ['--json'] : []), ...extra]), {
+    cwd: work,
+    env: NO_KEYS,
+  });
   expect(result.code, result.stderr).toBe(0);
   return json ? (JSON.parse(result.stdout) as Estimate) : result.stdout;
 }
@@ -85,24 +80,10 @@ describe('estimate --triage local', () => {
       const estimated = (await estimate(inputs, local)) as Estimate;
       expect(simulator.stats.total).toBe(0);
       const out = path.join(work, 'triaged-run.jsonl');
-      const run = await runCli(
-        [
-          'run',
-          ...inputs.map(corpus),
-          '-p',
-          PATTERN,
-          '--provider',
-          'openai',
-          '--model',
-          'gpt-4.1-mini',
-          '--cache',
-          'off',
-          '-o',
-          out,
-          ...local,
-        ],
-        { cwd: work, env: { OPENAI_API_KEY: 'sk-sim' } },
-      );
+      const run = await runCli(command('run', inputs, ['-o', out, ...local]), {
+        cwd: work,
+        env: { OPENAI_API_KEY: 'sk-sim' },
+      });
       expect(run.code, run.stderr).toBe(0);
       const records = (await readFile(out, 'utf8'))
         .trim()
