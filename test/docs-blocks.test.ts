@@ -56,6 +56,12 @@ const COVERED: Covered[] = [
   { doc: 'docs/service.md', lang: 'sh', by: 'test/service/docs.test.ts' },
   { doc: 'docs/service.md', lang: 'yaml', by: 'test/service/docs.test.ts' },
   { doc: 'docs/cost.md', lang: 'yaml', by: 'test/providers/providers-docs.test.ts' },
+  {
+    doc: 'docs/cost.md',
+    lang: 'sh',
+    under: 'Triage and escalation in the estimate',
+    by: 'test/cli/estimate-cascade.test.ts',
+  },
 ];
 
 /** Languages that are prose, not code: nothing to run. Anything else must be covered. */

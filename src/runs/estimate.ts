@@ -12,10 +12,12 @@ import { toVisionpipeError } from '../errors.js';
 import { sha256 } from '../image/fingerprint.js';
 import { describeImage } from '../image/preprocess.js';
 import { loadSource, type SourceLimits } from '../image/source.js';
+import type { Pattern } from '../patterns/types.js';
 import type { Pipeline } from '../pipeline/create-pipeline.js';
 import { sourceOfItem } from '../pipeline/input-source.js';
 import { costUsd, type PriceTable } from '../providers/pricing.js';
 import type { TokenEstimate } from '../providers/spec.js';
+import type { EstimateVerdict } from './estimate-cascade.js';
 import { documentPlan, priceDocument } from './estimate-pages.js';
 import type { InputItem } from './inputs.js';
 import type { PageSelection } from './optimize-pages.js';
@@ -23,9 +25,10 @@ import type { PageSelection } from './optimize-pages.js';
 /**
  * `send`: would be sent; `duplicate`: the same content came earlier; `cached`: the result
  * cache holds its answer; `skip`: a document whose every selected page is blank (run writes
- * a `skipped` record and calls nothing); `error`: unreadable, with its typed error.
+ * a `skipped` record and calls nothing); `triaged`: local triage (--triage local) found it
+ * not relevant, so run would skip it; `error`: unreadable, with its typed error.
  */
-export type EstimateStatus = 'send' | 'duplicate' | 'cached' | 'skip' | 'error';
+export type EstimateStatus = 'send' | 'duplicate' | 'cached' | 'skip' | 'triaged' | 'error';
 
 export interface EstimatedImage {
   input: string;
@@ -55,6 +58,10 @@ export interface EstimatedImage {
   cached_pages?: number[];
   /** Documents only: `cost_usd` ÷ `pages_priced`. */
   cost_per_page_usd?: number | null;
+  /** With --triage local: the local engine's verdict on an image it would otherwise send. */
+  triage?: EstimateVerdict;
+  /** With --escalate-to: what sending it again to the stronger model would add. */
+  escalation?: { tokens: number; cost_usd: number | null };
 }
 
 export interface Plan {
@@ -72,6 +79,8 @@ export interface EstimateTotals {
   cached: number;
   /** Documents whose every selected page is blank: nothing sent, as in run. */
   skipped: number;
+  /** Images local triage (--triage local) found not relevant: run skips them, not priced. */
+  triaged_out: number;
   errors: number;
   /** Documents only: pages priced across all documents to send. */
   document_pages: number;
@@ -92,6 +101,7 @@ export class EstimateTotaller {
     duplicates: 0,
     cached: 0,
     skipped: 0,
+    triaged_out: 0,
     errors: 0,
     document_pages: 0,
     naive: { tokens: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 },
@@ -106,6 +116,7 @@ export class EstimateTotaller {
     else if (image.status === 'duplicate') t.duplicates++;
     else if (image.status === 'cached') t.cached++;
     else if (image.status === 'skip') t.skipped++;
+    else if (image.status === 'triaged') t.triaged_out++;
     else t.errors++;
     if (naive) {
       t.naive.input_tokens += naive.input_tokens;
@@ -161,6 +172,8 @@ export async function estimateItem(
      * standard prices.
      */
     batch?: boolean;
+    /** --triage local: the verdict on an image it would send; not relevant → `triaged`, unpriced. */
+    triage?: (bytes: Buffer, label: string, sha256: string, pattern: Pattern) => Promise<EstimateVerdict>;
   },
 ): Promise<{ image: EstimatedImage; naiveCost: number | null; naive: TokenEstimate | undefined }> {
   const empty = {
@@ -215,6 +228,11 @@ export async function estimateItem(
       seen.add(seenKey);
       if (await pipeline.cache.results.get(pipeline.cacheKey(hash)).catch(() => undefined)) status = 'cached';
     }
+    const verdict =
+      status === 'send' && options.triage
+        ? await options.triage(loaded.bytes, item.label, hash, pipeline.pattern)
+        : undefined;
+    if (verdict && !verdict.relevant) status = 'triaged';
     const sending = status === 'send';
     const sent = sending
       ? {
@@ -242,6 +260,7 @@ export async function estimateItem(
           tokens: total(plan.naive),
         },
         error: null,
+        ...(verdict ? { triage: verdict } : {}),
       },
       naiveCost,
       naive: plan.naive,

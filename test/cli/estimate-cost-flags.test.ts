@@ -1,9 +1,7 @@
 /**
  * `estimate` and run's cost flags (issue 11 §6): `--batch-api` is priced (the provider's
- * batch discount on what is sent, the naive plan at standard prices); `--triage` and
- * `--escalate-to`, whose effect is known only from answers, are refused with an error that
- * says why and what estimate prices instead; `--batch-api` for a provider without a batch
- * API is refused. Real CLI processes on a real corpus scan; no provider is called, no key.
+ * batch discount on what is sent, the naive plan at standard prices); `--batch-api` for a
+ * provider without a batch API is refused. `--triage` and `--escalate-to`: estimate-cascade.test.ts. Real CLI processes on a real corpus scan; no provider is called, no key.
  */
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -44,7 +42,7 @@ function estimate(extra: string[]) {
   );
 }
 
-describe('estimate --batch-api, --triage, --escalate-to', () => {
+describe('estimate --batch-api', () => {
   it('prices what is sent at half with --batch-api, the naive plan unchanged', async () => {
     const plain = await estimate([]);
     const batch = await estimate(['--batch-api']);
@@ -57,17 +55,6 @@ describe('estimate --batch-api, --triage, --escalate-to', () => {
     expect(b.optimized.cost_usd).toBeCloseTo((a.optimized.cost_usd ?? 0) / 2, 8);
     expect(b.naive.cost_usd).toBe(a.naive.cost_usd);
     expect(b.optimized.tokens).toBe(a.optimized.tokens);
-  });
-
-  it.each([
-    ['--triage', 'local', 'triage skips'],
-    ['--escalate-to', 'openai:gpt-4o', 'escalate'],
-  ])('refuses %s with why and what it prices instead', async (flag, value, why) => {
-    const result = await estimate([flag, value]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`estimate does not price ${flag} ${value}`);
-    expect(result.stderr).toContain(why);
-    expect(result.stderr).toContain('every image sent once to the main model');
   });
 
   it('refuses --batch-api for a provider without a batch API', async () => {

@@ -6,8 +6,19 @@
 import path from 'node:path';
 import { openCache } from '../../cache/open-cache.js';
 import { VisionpipeError } from '../../errors.js';
+import { triageQuestion } from '../../pipeline/model-choice.js';
+import { createProvider, type ProviderOptions } from '../../providers/registry.js';
 import { type EstimatedImage, EstimateTotaller, estimateItem } from '../../runs/estimate.js';
+import {
+  EscalationTotaller,
+  escalationPricer,
+  escalationRateFromResults,
+  escalationRateFromStateDir,
+  localTriage,
+  type TriageTotals,
+} from '../../runs/estimate-cascade.js';
 import { argumentsAndList, expandInputs } from '../../runs/inputs.js';
+import { parseModelRef } from '../cost-flags.js';
 import { pageSelectionFrom } from '../document-flags.js';
 import type { EstimateFlags } from '../estimate.js';
 import { fixedWidth } from '../format.js';
@@ -37,22 +48,40 @@ function row(image: EstimatedImage): string {
 const BATCH_PROVIDERS = ['openai', 'anthropic'];
 
 /**
- * Refuses what estimate cannot price without answers (--triage, --escalate-to) and
- * --batch-api for a provider without a batch API, each with an INVALID_OPTION naming it.
+ * Refuses what estimate cannot price: a provider's triage (each verdict is a paid answer),
+ * escalation with --batch-api (as run), a rate without --escalate-to, and --batch-api for a
+ * provider without a batch API, each with an INVALID_OPTION naming it.
  */
 export function checkEstimateFlags(flags: EstimateFlags): void {
+  if (flags.triage !== undefined) {
+    const triage = parseModelRef(flags.triage, '--triage');
+    if (triage.provider !== 'local')
+      throw new VisionpipeError(
+        'INVALID_OPTION',
+        `estimate does not run --triage ${flags.triage}: its verdicts are paid answers, known only from a run. ` +
+          'estimate runs --triage local (free, no network) and prices only what it finds relevant; ' +
+          'without --triage it prices every image (an upper bound of a run with triage).',
+        { option: 'triage' },
+      );
+  }
+  if (flags.escalateTo !== undefined) parseModelRef(flags.escalateTo, '--escalate-to');
   for (const [option, value] of [
-    ['--triage', flags.triage],
-    ['--escalate-to', flags.escalateTo],
+    ['--escalate-below', flags.escalateBelow],
+    ['--escalation-rate', flags.escalationRate],
+    ['--results', flags.results],
   ] as const) {
-    if (value === undefined) continue;
-    throw new VisionpipeError(
-      'INVALID_OPTION',
-      `estimate does not price ${option} ${value}: how many images ${option === '--triage' ? 'triage skips' : 'escalate'} is known only from the answers. Without it, estimate prices every image sent once to the main model (${option === '--triage' ? 'an upper bound of a run with triage' : 'a lower bound of a run with escalation'}).`,
-      { option: option === '--triage' ? 'triage' : 'escalateTo' },
-    );
+    if (value !== undefined && flags.escalateTo === undefined)
+      throw new VisionpipeError('INVALID_OPTION', `${option} needs --escalate-to provider:model`, {
+        option,
+      });
   }
   const provider = flags.provider;
+  if (flags.batchApi && flags.escalateTo !== undefined)
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      '--batch-api and --escalate-to cannot be combined: escalation needs an answer now (as in run)',
+      { option: 'batchApi' },
+    );
   if (flags.batchApi && !BATCH_PROVIDERS.includes(provider))
     throw new VisionpipeError(
       'INVALID_OPTION',
@@ -61,9 +90,45 @@ export function checkEstimateFlags(flags: EstimateFlags): void {
     );
 }
 
+/** The local triage and escalation pricing the flags ask for; `close` ends what they opened. */
+async function cascadeFor(flags: EstimateFlags, providerOptions: ProviderOptions) {
+  const prices = flags.priceTable ? { table: flags.priceTable } : {};
+  // Read first: a results file that cannot be read stops here, before anything is opened.
+  const rate =
+    flags.escalationRate !== undefined
+      ? { rate: flags.escalationRate, source: '--escalation-rate' }
+      : flags.results
+        ? await escalationRateFromResults(flags.results)
+        : flags.escalateTo
+          ? await escalationRateFromStateDir(path.resolve(flags.stateDir), flags.provider, flags.model)
+          : null;
+  const local = flags.triage ? createProvider('local', providerOptions) : undefined;
+  const to = flags.escalateTo ? parseModelRef(flags.escalateTo, '--escalate-to') : undefined;
+  const escalationProvider = to ? createProvider(to.provider, providerOptions) : undefined;
+  const pricer = escalationProvider ? escalationPricer(escalationProvider, to?.model, prices) : undefined;
+  return {
+    triage: local ? localTriage(local, flags.triageQuestion, triageQuestion) : undefined,
+    triageTotals: local ? { triaged: 0, relevant: 0 } : undefined,
+    pricer,
+    escalation:
+      escalationProvider && pricer
+        ? new EscalationTotaller(`${escalationProvider.id}:${pricer.model}`, rate, flags.escalateBelow)
+        : undefined,
+    close: async () => {
+      await local?.close?.();
+      await escalationProvider?.close?.();
+    },
+  };
+}
+
+const TRIAGE_ASSUMPTION =
+  'local triage ran here on each image to send (free, no network) at the size run triages at; ' +
+  'images it found not relevant are not priced, as run skips them; documents are priced without triage';
+
 export async function runEstimate(inputs: string[], flags: EstimateFlags): Promise<void> {
   checkEstimateFlags(flags);
   const plan = await planPipelines(flags);
+  const cascade = await cascadeFor(flags, plan.providerOptions);
   const cache = await openCache({
     spec: flags.cache,
     stateDir: path.resolve(flags.stateDir),
@@ -92,7 +157,16 @@ export async function runEstimate(inputs: string[], flags: EstimateFlags): Promi
         pages,
         pagesMode: flags.pages ?? 'document',
         ...(flags.batchApi ? { batch: true } : {}),
+        ...(cascade.triage ? { triage: cascade.triage } : {}),
       });
+      if (image.triage && cascade.triageTotals) {
+        cascade.triageTotals.triaged++;
+        if (image.triage.relevant) cascade.triageTotals.relevant++;
+      }
+      if (image.status === 'send' && cascade.pricer && cascade.escalation) {
+        image.escalation = cascade.pricer.price(image, pipeline.pattern);
+        cascade.escalation.add(image.escalation);
+      }
       totals.add(image, naiveCost, naive);
       if (flags.json) {
         out.write(`${first ? '' : ','}\n${JSON.stringify(image)}`);
@@ -102,16 +176,41 @@ export async function runEstimate(inputs: string[], flags: EstimateFlags): Promi
   } finally {
     await pipelines.close();
     await cache.close();
+    await cascade.close();
   }
-  const t = totals.toJSON();
+  const base = totals.toJSON();
+  const triage: TriageTotals | undefined = cascade.triageTotals
+    ? {
+        model: 'local',
+        ...cascade.triageTotals,
+        not_relevant: cascade.triageTotals.triaged - cascade.triageTotals.relevant,
+        assumption: TRIAGE_ASSUMPTION,
+      }
+    : undefined;
+  const escalation = cascade.escalation?.totals(base.optimized);
+  const t = { ...base, ...(triage ? { triage } : {}), ...(escalation ? { escalation } : {}) };
   if (flags.json) {
     out.write(`\n],"totals":${JSON.stringify(t)}}\n`);
     return;
   }
   out.write(
-    `\n${t.images} inputs: ${t.to_send} to send${t.document_pages > 0 ? ` (documents: ${t.document_pages} pages priced)` : ''}, ${t.duplicates} duplicates, ${t.cached} already cached${t.skipped > 0 ? `, ${t.skipped} skipped (every page blank)` : ''}, ${t.errors} unreadable\n` +
+    `\n${t.images} inputs: ${t.to_send} to send${t.triaged_out > 0 ? `, ${t.triaged_out} not relevant (triage)` : ''}${t.document_pages > 0 ? ` (documents: ${t.document_pages} pages priced)` : ''}, ${t.duplicates} duplicates, ${t.cached} already cached${t.skipped > 0 ? `, ${t.skipped} skipped (every page blank)` : ''}, ${t.errors} unreadable\n` +
       `naive      ${fixedWidth(t.naive.tokens.toLocaleString('en-US'), 12, 'right')} tokens  ${usd(t.naive.cost_usd)}\n` +
       `optimized  ${fixedWidth(t.optimized.tokens.toLocaleString('en-US'), 12, 'right')} tokens  ${usd(t.optimized.cost_usd)}` +
       `${t.ratio === null ? '' : `  (${t.ratio}× fewer tokens)`}\n`,
   );
+  if (triage)
+    out.write(
+      `triage     local on ${triage.triaged} images: ${triage.relevant} relevant, ${triage.not_relevant} not relevant (not priced)\n` +
+        `           assumption: ${triage.assumption}\n`,
+    );
+  if (escalation) {
+    const figure = (p: { tokens: number; cost_usd: number | null }) =>
+      `${p.tokens.toLocaleString('en-US')} tokens ${usd(p.cost_usd)}`;
+    out.write(
+      `escalation to ${escalation.to}, ${escalation.images} images: none escalate ${figure(escalation.min)} … all escalate ${figure(escalation.max)}` +
+        `${escalation.expected ? `; expected at rate ${escalation.rate}: ${figure(escalation.expected)}` : ''}\n` +
+        `           assumption: ${escalation.assumption}\n`,
+    );
+  }
 }

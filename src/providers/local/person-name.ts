@@ -1,5 +1,6 @@
 /**
- * Evidence for a person's name (`full_name`, `name`, `holder_name`, `candidate_name`…):
+ * Evidence for a person's name (`full_name`, `name`, `holder_name`, `candidate_name`, and a
+ * prescription's `patient_name`, `prescriber_name`, `doctor_name`…):
  * the text must read as a name and sit where names are printed.
  *
  *   reads as a name   two to five name-like words (a capital then letters, an initial
@@ -18,7 +19,7 @@ import { fitName } from './fit-value.js';
 
 /** Fields that hold a person's name (not an issuer, a party or a product). */
 const PERSON_KEY =
-  /^(full_?name|name|person_?name|holder(_?name)?|candidate(_?name)?|applicant(_?name)?|employee_?name|card_?holder(_?name)?|given_?names?|surname|first_?name|last_?name)$/i;
+  /^(full_?name|name|person_?name|holder(_?name)?|candidate(_?name)?|applicant(_?name)?|employee_?name|card_?holder(_?name)?|given_?names?|surname|first_?name|last_?name|patient(_?name)?|prescriber(_?name)?|doctor(_?name)?|physician(_?name)?)$/i;
 
 /** Whether a field holds a person's name (`full_name`, `name`, `holderName`). */
 export function isPersonField(key: string): boolean {
@@ -40,7 +41,10 @@ const NOT_A_NAME = new Set(
   account number vehicle manufactured incomplete tires tyres gross weight rating axle company corporation ltd inc
   llc gmbh corp co agencies associates services solutions enterprise laptops city street road avenue california
   analyst engineer manager developer intern scientist designer consultant specialist assistant officer director
-  remote senior junior data visualization machine learning deep with by of the and for to from in on at`
+  remote senior junior data visualization machine learning deep with by of the and for to from in on at
+  prescription rx patient doctor physician prescriber clinic hospital pharmacy medical medicine rank degree
+  tablet tablets tab tabs capsule capsules cap caps syrup cream ointment injection drops solution suspension
+  mg ml mcg dose dosage sig refill refills dispense disp generic substitution daily twice`
     .split(/\s+/)
     .filter(Boolean),
 );
@@ -71,7 +75,9 @@ const NAME_WORD = /^\p{Lu}(\p{L}+(['’-]\p{L}+)*|\.)?$/u;
  * must be 2–5 name-like words, none of them a heading's, title's or caption's word.
  */
 export function fitPersonName(text: string): string | undefined {
-  const base = fitName(text.split(',')[0] ?? '');
+  // A title before the name is not part of it ("Dr. Jack R. Frost" → "Jack R. Frost").
+  const untitled = (text.split(',')[0] ?? '').replace(/^\s*(dr|mr|mrs|ms|prof)\.?\s+/i, '');
+  const base = fitName(untitled);
   if (base === undefined) return undefined;
   const tokens = base.split(/\s+/);
   if (tokens.length < 2 || tokens.length > 5 || /\d/.test(base)) return undefined;
