@@ -11,7 +11,11 @@ import { formatDuration, formatRate, plural } from './format.js';
 export interface Progress {
   /** The total, once known (counting runs beside the work, so it may arrive late). */
   setTotal(total: number): void;
-  tick(failed: boolean): void;
+  /**
+   * One input finished (`failed` for an error record), or stopped in flight by Ctrl-C
+   * (`aborted`: not done, not an error, as the summary counts it).
+   */
+  tick(failed: boolean, aborted?: boolean): void;
   /** Prints a line without breaking the bar. */
   log(line: string): void;
   stop(): void;
@@ -33,6 +37,8 @@ export interface ProgressOptions {
 class Counter {
   done = 0;
   failed = 0;
+  /** Inputs stopped in flight (ABORTED): neither done nor failed, as the summary counts them. */
+  aborted = 0;
   total: number | undefined;
   readonly started = performance.now();
 
@@ -47,15 +53,39 @@ class Counter {
     return ((this.total - this.done) / rate) * 1000;
   }
 
+  count(failed: boolean, aborted: boolean | undefined): void {
+    if (aborted) {
+      this.aborted++;
+      return;
+    }
+    this.done++;
+    if (failed) this.failed++;
+  }
+
+  /** `, 2 aborted` once a stop aborted inputs in flight, else nothing. */
+  abortedText(): string {
+    return this.aborted > 0 ? `, ${this.aborted} aborted` : '';
+  }
+
+  /**
+   * What the last line says in place of the status/ETA: a wait is over once the run ends,
+   * and a run that did not finish every input says "stopped" (the summary says why).
+   */
+  finalStatus(): string | undefined {
+    return this.aborted > 0 || (this.total !== undefined && this.done < this.total) ? 'stopped' : undefined;
+  }
+
   describe(label: string, status: string | undefined, totals: string | undefined): string {
     const total = this.total === undefined ? '?' : String(this.total);
     const pct = this.total ? ` (${Math.floor((this.done / this.total) * 100)}%)` : '';
-    return `${label}: ${this.done}/${total}${pct}, ${formatRate(this.rate())}/s, ${plural(this.failed, 'error')}, ${status ?? `ETA ${formatDuration(this.etaMs())}`}${totals ? ` · ${totals}` : ''}`;
+    return `${label}: ${this.done}/${total}${pct}, ${formatRate(this.rate())}/s, ${plural(this.failed, 'error')}${this.abortedText()}, ${status ?? `ETA ${formatDuration(this.etaMs())}`}${totals ? ` · ${totals}` : ''}`;
   }
 }
 
 function barProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Progress {
   const counter = new Counter();
+  /** Set by stop(): the last frame shows no wait (it is over), "stopped" when inputs were left. */
+  let ended = false;
   const multibar = new cliProgress.MultiBar(
     {
       stream,
@@ -67,9 +97,9 @@ function barProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Prog
         const filled = counter.total ? Math.round((params.value / counter.total) * width) : 0;
         const bar = '█'.repeat(filled) + '░'.repeat(Math.max(0, width - filled));
         const total = counter.total === undefined ? '?' : counter.total;
-        const waiting = options.status?.();
+        const waiting = ended ? counter.finalStatus() : options.status?.();
         const totals = options.totals?.();
-        return `${options.label} ${bar} ${params.value}/${total} | ${formatRate(counter.rate())}/s | ${waiting ?? `ETA ${formatDuration(counter.etaMs())}`} | ${plural(counter.failed, 'error')}${totals ? ` | ${totals}` : ''}`;
+        return `${options.label} ${bar} ${params.value}/${total} | ${formatRate(counter.rate())}/s | ${waiting ?? `ETA ${formatDuration(counter.etaMs())}`} | ${plural(counter.failed, 'error')}${counter.abortedText()}${totals ? ` | ${totals}` : ''}`;
       },
     },
     cliProgress.Presets.shades_grey,
@@ -80,15 +110,15 @@ function barProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Prog
       counter.total = total;
       bar.setTotal(Math.max(total, 1));
     },
-    tick(failed) {
-      counter.done++;
-      if (failed) counter.failed++;
+    tick(failed, aborted) {
+      counter.count(failed, aborted);
       bar.update(counter.done);
     },
     log(line) {
       multibar.log(line.endsWith('\n') ? line : `${line}\n`);
     },
     stop() {
+      ended = true;
       bar.update(counter.done);
       multibar.stop();
     },
@@ -109,17 +139,16 @@ function lineProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Pro
     setTotal(total) {
       counter.total = total;
     },
-    tick(failed) {
-      counter.done++;
-      if (failed) counter.failed++;
+    tick(failed, aborted) {
+      counter.count(failed, aborted);
     },
     log(line) {
       stream.write(line.endsWith('\n') ? line : `${line}\n`);
     },
     stop() {
       clearInterval(timer);
-      if (counter.done > 0)
-        stream.write(`${counter.describe(options.label, options.status?.(), options.totals?.())}\n`);
+      if (counter.done + counter.aborted > 0)
+        stream.write(`${counter.describe(options.label, counter.finalStatus(), options.totals?.())}\n`);
     },
   };
 }

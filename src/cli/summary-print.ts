@@ -37,10 +37,14 @@ export function printSummary(
     t.images > 0
       ? `${processedWhat(t)} processed in ${formatDuration(t.seconds * 1000)} (${perHourText(t.images_per_hour)} images/hour${t.documents > 0 ? `, ${perHourText(t.documents_per_hour)} documents/hour` : ''})`
       : 'no image processed';
-  const notRead = summary.total - summary.processed - summary.resumed - summary.aborted;
+  const notFound = summary.errors_by_code.NOT_FOUND ?? 0;
+  const notRead =
+    summary.total - summary.processed - summary.refused - summary.resumed - summary.aborted - notFound;
   const apart = [
     summary.from_cache ? `${summary.from_cache} ${reusedFrom(summary.cache)}` : '',
     keptLine(summary),
+    summary.refused > 0 ? `${summary.refused} read and refused (not a usable image or document)` : '',
+    notFound > 0 ? `${notFound} not found (NOT_FOUND: never read)` : '',
     notRead > 0 ? `${notRead} not read` : '',
   ].filter(Boolean);
   lines.push(
@@ -157,17 +161,26 @@ export function perHourText(rate: number | null): string {
 }
 
 /**
- * Latency percentiles of this run's provider calls; a run that made none (every answer
- * from the cache, a duplicate or an earlier run) says so instead of `p50 0 ms`.
+ * Latency percentiles of this run's answered provider calls. A run with none says why
+ * instead of `p50 0 ms`: calls refused (429/overloaded) or stopped in flight were provider
+ * calls, but none was answered ("no answered call (2 refused)"); answers from the cache, a
+ * duplicate or an earlier run made no call at all.
  */
-export function latencyLine(summary: Pick<Summary, 'latency_ms' | 'from_cache' | 'resumed'>): string {
+export function latencyLine(
+  summary: Pick<Summary, 'latency_ms' | 'from_cache' | 'resumed'> & {
+    rate_limited?: Pick<Summary['rate_limited'], 'count'>;
+  },
+): string {
   const l = summary.latency_ms;
   if (l.max === 0) {
+    const refused = summary.rate_limited?.count ?? 0;
     const why = [
+      refused ? `${refused} refused` : '',
       summary.from_cache ? `${summary.from_cache} cached` : '',
       summary.resumed ? `${summary.resumed} kept` : '',
     ].filter(Boolean);
-    return `latency: no provider call in this run${why.length ? ` (${why.join(', ')})` : ''}`;
+    const what = refused ? 'no answered call' : 'no provider call in this run';
+    return `latency: ${what}${why.length ? ` (${why.join(', ')})` : ''}`;
   }
   return `latency p50 ${formatDuration(l.p50)} · p95 ${formatDuration(l.p95)} · p99 ${formatDuration(l.p99)} · max ${formatDuration(l.max)}`;
 }
@@ -204,8 +217,10 @@ export function processedWhat(t: { images: number; pages: number; documents: num
 }
 
 /**
- * Bytes read and sent (runs/volume.ts); the reduction only over the inputs that were sent,
- * and a run that sent nothing says so instead of "-100 %".
+ * Bytes read and bytes sent (runs/volume.ts), always named apart so a number never reads as
+ * an upload when nothing went out: "bytes 150 kB read · 98 kB sent (from 99.7 kB original,
+ * -2 %)". The reduction is only over the inputs that were sent, and a run that sent nothing
+ * says so instead of "-100 %".
  */
 export function bytesLine(
   summary: Pick<Summary, 'bytes' | 'from_cache' | 'processed'> & {
@@ -216,7 +231,7 @@ export function bytesLine(
   // Images worked out without a record of their bytes (rejected by local triage) were read.
   if (original === 0 && sent === 0)
     return (summary.throughput?.images ?? 0) > 0
-      ? 'bytes 0 B sent, nothing went to a provider'
+      ? 'bytes read locally only (size not recorded) · 0 B sent, nothing went to a provider'
       : 'bytes: nothing read, 0 B sent';
   if (sent === 0) {
     const why =
@@ -227,8 +242,10 @@ export function bytesLine(
   }
   const change = base > 0 ? Math.round((sent / base - 1) * 100) : 0;
   const unsent = original - base;
-  return `bytes ${formatBytes(base)} original → ${formatBytes(sent)} sent (${change >= 0 ? '+' : '-'}${Math.abs(change)} %)${
-    unsent > 0 ? ` · ${formatBytes(unsent)} read but not sent (from cache, or failed before a call)` : ''
+  return `bytes ${formatBytes(original)} read · ${formatBytes(sent)} sent (from ${formatBytes(base)} original, ${change >= 0 ? '+' : '-'}${Math.abs(change)} %)${
+    unsent > 0
+      ? ` · ${formatBytes(unsent)} read, not sent (from cache, failed before a call, or held when stopped)`
+      : ''
   }`;
 }
 

@@ -65,6 +65,43 @@ async function computeOnMiss(
   const tally: ThrottleTally = { count: 0, waitMs: 0 };
   const remembered = await options.failures?.recall(key, loaded.label);
   if (remembered) return remembered;
+  const own = ownAbort(signal, loaded.label);
+  try {
+    return await computeOwned(options, loaded, key, own.signal, tally);
+  } finally {
+    own.release();
+  }
+}
+
+/**
+ * A signal of this image's own, aborted when `signal` is, with a reason object of its own.
+ * What a stop throws is its signal's reason, and the errors of a failed image are marked
+ * with what that image paid and sent (paid-calls.ts, retry.ts attempts): one reason shared
+ * by every image in flight would carry the last image's marks to all of them (an aborted
+ * record naming another input's image, bytes "sent" for an image that never left).
+ */
+function ownAbort(
+  signal: AbortSignal | undefined,
+  label: string,
+): { signal: AbortSignal | undefined; release: () => void } {
+  if (!signal) return { signal, release: () => {} };
+  const controller = new AbortController();
+  const abort = () =>
+    controller.abort(
+      new VisionpipeError('ABORTED', `${label}: aborted before the provider answered`, { input: label }),
+    );
+  if (signal.aborted) abort();
+  else signal.addEventListener('abort', abort, { once: true });
+  return { signal: controller.signal, release: () => signal.removeEventListener('abort', abort) };
+}
+
+async function computeOwned(
+  options: CacheMissOptions,
+  loaded: LoadedInput,
+  key: string,
+  signal: AbortSignal | undefined,
+  tally: ThrottleTally,
+): Promise<Outcome> {
   try {
     const near = await options.near?.match(loaded, key);
     if (near) {

@@ -12,7 +12,7 @@ import { BusyTime } from '../runs/busy-time.js';
 import { PageTally, type PageTotals } from '../runs/page-tally.js';
 import { defaultMinConfidence, isAborted, qualityOf, successOutcome } from '../runs/quality.js';
 import { successRateOf } from '../runs/summary.js';
-import { cacheLookupOf, isWorked, perHour, VolumeTally } from '../runs/volume.js';
+import { cacheLookupOf, isWorked, perHour, readOutcome, VolumeTally } from '../runs/volume.js';
 import type { ReportRecord } from './read-results.js';
 import { type Savings, SavingsTally } from './savings.js';
 import { roundUsd } from './units.js';
@@ -50,11 +50,15 @@ export interface Headline {
   /** Images stopped in flight by Ctrl-C/SIGTERM (ABORTED): neither processed nor failed. */
   aborted: number;
   /**
-   * Records that read an input and finished (not aborted), as the run summary's `processed`:
-   * `throughput.images` are those of them worked out (not `from_cache`, a document's pages
-   * counted one by one, not failed before any call).
+   * Records whose answer was worked out or reused (not aborted, not refused), as the run
+   * summary's `processed` (runs/volume.ts readOutcome): `throughput.images` are those of
+   * them worked out (not `from_cache`, a document's pages counted one by one).
    */
   processed: number;
+  /** Inputs read and refused before any call (not an image, damaged), as the run summary's `refused`. */
+  refused: number;
+  /** Inputs that did not exist (NOT_FOUND records): never read, as the run summary's "N not found". */
+  not_found: number;
   /**
    * Of `processed`, the records of documents (PDF, multi-page TIFF, HEIC), as the run
    * summary's `processed_documents` (one per document, or per page with `--pages each`);
@@ -69,6 +73,11 @@ export interface Headline {
   success_rate: number | null;
   /** From the first start (finished_at − latency) to the last finish; 0 when records carry no times. */
   wall_s: number;
+  /**
+   * Seconds during which an image worked out was in flight (`throughput.seconds`), the run
+   * summary's `processing_s`: at most `wall_s`, which also counts idle time between runs.
+   */
+  processing_s: number;
   /** Records answered from the cache or by a duplicate: not in the rates. */
   from_cache: number;
   /**
@@ -195,6 +204,7 @@ export class FigureTally {
     skipped: 0,
     aborted: 0,
     processed: 0,
+    refused: 0,
     processed_documents: 0,
     attempts: 0,
     costUnknown: 0,
@@ -247,7 +257,10 @@ export class FigureTally {
       this.failedTotal++;
       if (this.failed.length < TOP) this.failed.push(record);
     }
-    if (record.sha256 !== null && !isAborted(record)) {
+    // As the run summary counts them (volume.ts readOutcome): a non-image file is refused, not processed.
+    const read = readOutcome(record);
+    if (read === 'refused') c.refused++;
+    if (read === 'processed') {
       c.processed++;
       if (record.pages !== undefined) c.processed_documents++;
     }
@@ -325,9 +338,12 @@ export class FigureTally {
         skipped: c.skipped,
         aborted: c.aborted,
         processed: c.processed,
+        refused: c.refused,
+        not_found: this.byCode.get('NOT_FOUND') ?? 0,
         processed_documents: c.processed_documents,
         success_rate: successRateOf(this.outcomes),
         wall_s: wallS,
+        processing_s: workS,
         from_cache: volume.reused,
         throughput: {
           images: volume.images,

@@ -21,7 +21,7 @@ import type { RunRecord } from '../pipeline/record.js';
 import { BusyTime } from './busy-time.js';
 import { PageTally, type PageTotals } from './page-tally.js';
 import { isAborted, type Quality, qualityOf, successOutcome } from './quality.js';
-import { cacheLookupOf, isWorked, perHour, VolumeTally } from './volume.js';
+import { cacheLookupOf, isWorked, perHour, readOutcome, VolumeTally } from './volume.js';
 
 export interface Summary {
   total: number;
@@ -52,8 +52,18 @@ export interface Summary {
    * document read page by page (`--pages each`) counted once; what the headline counts.
    */
   inputs: number;
-  /** Records of this run that read an input and finished (not resumed, not a missing input, not aborted). */
+  /**
+   * Records of this run whose answer it got: worked out (runs/volume.ts isWorked) or reused
+   * from the cache or a duplicate. Not resumed, not a missing input, not aborted, and not
+   * `refused`: a file that is not an image is an input read and refused, not an image
+   * processed. The text's "N images processed" is `throughput.images` (reused apart).
+   */
   processed: number;
+  /**
+   * Inputs of this run that were read and refused before any call: not an image, damaged,
+   * too large (an error record with no attempt). Neither processed nor in the rates.
+   */
+  refused: number;
   /** Of `processed`, the records of documents (PDF, multi-page TIFF, HEIC): one per document, or per page with `--pages each`. */
   processed_documents: number;
   /**
@@ -152,6 +162,7 @@ export class RunSummary {
     aborted: 0,
     resumed: 0,
     processed: 0,
+    refused: 0,
     processed_documents: 0,
   };
   private readonly minConfidence: number | undefined;
@@ -212,10 +223,13 @@ export class RunSummary {
     // Bytes and work of this run only: a resumed record's were the earlier run's.
     this.volume.add(record);
     // An image aborted in flight was not finished: not processed, not in the rates' time.
-    if (record.sha256 !== null && !isAborted(record)) {
+    // An input read and refused before any call (not an image, damaged) is not processed.
+    const read = readOutcome(record);
+    if (read === 'refused') this.counts.refused++;
+    if (read === 'processed') {
       this.counts.processed++;
       if (record.pages !== undefined) this.counts.processed_documents++;
-      // A reused answer, or a failure before any call, took no work: it is not in the rate's time.
+      // A reused answer took no work: it is not in the rate's time.
       if (isWorked(record)) this.busy.add(performance.now() - record.latency_ms, performance.now());
     }
   }

@@ -7,7 +7,8 @@
  *   all carry the file's size (`image.original_bytes`), counted once per document (its
  *   `input` and `document_sha256`), in either `--pages` mode.
  * - **bytes sent** (`sent`): the prepared image bytes that went to a provider in this run's
- *   calls (`image.bytes` of records with `attempts > 0`: every page of a document sent
+ *   calls (`image.bytes` of records with `attempts > 0`, or with calls refused by a 429
+ *   before a stop aborted them: wentOverTheWire; every page of a document sent
  *   together, or each page of `--pages each`). Cached, duplicate and resumed records sent
  *   nothing. A retried call sends the same bytes again: those count as requests
  *   (`visionpipe_provider_requests_total`), not here.
@@ -31,6 +32,8 @@ export type VolumeRecord = Pick<RunRecord, 'input' | 'cache' | 'attempts' | 'sha
   pages_sent?: number | undefined;
   blank_pages?: readonly number[] | undefined;
   document_sha256?: string | undefined;
+  /** Calls refused (429/overloaded): each sent the image, though none was answered. */
+  rate_limited?: Pick<RunRecord['rate_limited'], 'count'> | undefined;
 };
 
 export interface Volume {
@@ -67,6 +70,22 @@ export function isWorked(
 }
 
 /**
+ * What became of an input this run read (one definition for the run summary, text and
+ * `--json`, and `report`): `processed` when its answer was worked out or reused from the
+ * cache or a duplicate; `refused` when it failed before any call (not an image, damaged,
+ * too large: an input read and refused, not an image processed); null when it was not
+ * read (missing) or was stopped in flight (ABORTED).
+ */
+export function readOutcome(
+  record: Pick<RunRecord, 'cache' | 'attempts' | 'sha256' | 'status'> & {
+    error?: { code: string } | null | undefined;
+  },
+): 'processed' | 'refused' | null {
+  if (record.sha256 === null || isAborted(record)) return null;
+  return isWorked(record) || isReused(record) ? 'processed' : 'refused';
+}
+
+/**
  * The record's cache lookup as the summary and `report` count it: `hit`, `dedup`,
  * `near-dup`, or `miss` for an input worked out or sent; an input that failed before any
  * call (not an image, undecodable, too large) is no lookup worth counting: null.
@@ -78,6 +97,15 @@ export function cacheLookupOf(
 ): RunRecord['cache'] | null {
   if (record.cache === 'miss' && !isWorked(record)) return null;
   return record.cache;
+}
+
+/**
+ * True when the record's image went to a provider in this run: a call was made
+ * (`attempts > 0`), or calls were refused (429/overloaded: the request carried the image)
+ * before a stop aborted it. An image held before its first send went nowhere.
+ */
+export function wentOverTheWire(record: Pick<VolumeRecord, 'attempts' | 'rate_limited'>): boolean {
+  return record.attempts > 0 || (record.rate_limited?.count ?? 0) > 0;
 }
 
 /** Images one worked record stands for: 1, or a document record's pages rendered (sent and blank). */
@@ -125,7 +153,7 @@ export class VolumeTally {
     };
     const original = record.image?.original_bytes ?? 0;
     if (record.image && firstTime(this.read)) added.bytes.original = original;
-    if (record.image && record.attempts > 0) {
+    if (record.image && wentOverTheWire(record)) {
       added.bytes.sent = record.image.bytes;
       if (firstTime(this.sentFrom)) added.bytes.original_sent = original;
     }

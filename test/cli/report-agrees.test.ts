@@ -2,7 +2,8 @@
  * `report` says what the run said (issue 13): a local triage verdict is no provider call,
  * so records of a `--triage local` run count only the extraction in `attempts` and
  * `report` finds no retries where the run had none; a run that attempted nothing (only a
- * missing input) has no success rate in `report` either, and one record is "1 record".
+ * missing input) has no success rate in `report` either, one record is "1 record", and it is
+ * "1 not found" as the run says, not "0 processed".
  * Real CLI processes, real simulator counting its calls, real local triage (OCR) on the
  * bundled samples and a real corpus invoice.
  */
@@ -91,6 +92,9 @@ describe('report agrees with the run', () => {
     expect((JSON.parse(json.stdout) as ReportJson).success_rate).toBeNull();
     const text = await runCli(['report', out, '--out', html], { cwd: work });
     expect(text.stdout).toMatch(/: 1 record, /);
+    // As the run names it (summary-print.ts): not found, never read; not "0 processed".
+    expect(text.stdout).toContain('no image processed · 1 not found (NOT_FOUND: never read)');
+    expect(text.stdout).not.toMatch(/\b0 processed/);
     expect(text.stdout).toMatch(/success – \(nothing attempted\)/);
   });
 

@@ -4,12 +4,12 @@
  * pause (352 s measured at 2 rpm before); the summary is printed and the images still in
  * flight are ABORTED records, which the next run of the command redoes.
  */
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { runOpenAiCompatible } from '../support/cli.js';
-import { corpus, tempDir } from '../support/images.js';
+import { stopWorkFolder } from '../support/stop-work.js';
 
 let simulator: Simulator;
 let work: string;
@@ -22,13 +22,7 @@ beforeAll(async () => {
     rpm: 1,
     answer: () => ({ total: 3 }),
   });
-  work = await tempDir('visionpipe-stop-grace-');
-  await mkdir(path.join(work, 'inputs'));
-  for (const name of NAMES) await copyFile(corpus(name), path.join(work, 'inputs', name));
-  await writeFile(
-    path.join(work, 'pattern.json'),
-    JSON.stringify({ name: 'doc', format: 'json', instructions: 'Read.', json_schema: { total: 'number' } }),
-  );
+  work = await stopWorkFolder('visionpipe-stop-grace-', NAMES);
 });
 
 afterAll(async () => {

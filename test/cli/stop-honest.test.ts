@@ -12,13 +12,14 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Summary } from '../../src/runs/summary.js';
 import { readRecords, runCli, runOpenAiCompatible } from '../support/cli.js';
-import { corpus, tempDir } from '../support/images.js';
+import { tempDir } from '../support/images.js';
 import { type CompatibleServer, startCompatibleServer } from '../support/openai-compatible.js';
+import { stopWorkFolder } from '../support/stop-work.js';
 
 const NAMES = ['invoice1.jpg', 'invoice2.jpg', 'invoice3.jpg', 'car-plate1.jpg'];
 let server: CompatibleServer;
@@ -29,13 +30,7 @@ beforeAll(async () => {
   server = await startCompatibleServer((_call, n) =>
     n === 1 ? '{"total": 3}' : { content: '{"total": 4}', delayMs: 300_000 },
   );
-  work = await tempDir('visionpipe-stop-honest-');
-  await mkdir(path.join(work, 'inputs'));
-  for (const name of NAMES) await copyFile(corpus(name), path.join(work, 'inputs', name));
-  await writeFile(
-    path.join(work, 'pattern.json'),
-    JSON.stringify({ name: 'doc', format: 'json', instructions: 'Read.', json_schema: { total: 'number' } }),
-  );
+  work = await stopWorkFolder('visionpipe-stop-honest-', NAMES);
 });
 
 afterAll(async () => {

@@ -153,6 +153,8 @@ describe('an honest summary', () => {
       },
     );
     expect(mixed.code).toBe(0);
-    expect(mixed.stdout).toMatch(/2 inputs: 1 image processed in .* images\/hour\) · 1 not read/);
+    expect(mixed.stdout).toMatch(
+      /2 inputs: 1 image processed in .* images\/hour\) · 1 not found \(NOT_FOUND: never read\)/,
+    );
   });
 });

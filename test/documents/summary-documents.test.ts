@@ -51,7 +51,7 @@ describe('the summary of a run with documents', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/2 inputs: 1 image and 1 document \(3 pages\) processed in/);
     // A 2 kB vector PDF is smaller than its rendered pages: the honest figure is a growth.
-    expect(result.stdout).toMatch(/bytes 52\.3 kB original → .* sent \(\+\d+ %\)/);
+    expect(result.stdout).toMatch(/bytes 52\.3 kB read · .* sent \(from 52\.3 kB original, \+\d+ %\)/);
     expect(result.stdout).not.toMatch(/\(-0 %\)/);
     const records = await readRecords(path.join(work, 'out.jsonl'));
     const pdf = records.find((r) => r.input.endsWith('.pdf'))!;

@@ -23,9 +23,12 @@ export function reportLine(h: Headline): string {
   const rate =
     t.images > 0
       ? `${processedWhat(t)} processed (${perHourText(h.images_per_hour)} images/hour${t.documents > 0 ? `, ${perHourText(h.documents_per_hour)} documents/hour` : ''})`
-      : `${h.processed} processed`;
+      : 'no image processed';
   return [
     `${plural(h.images, 'record')}, ${rate}`,
+    // Named as the run summary names them (summary-print.ts): not "processed", not a record of an image.
+    ...(h.refused ? [`${h.refused} read and refused (not a usable image or document)`] : []),
+    ...(h.not_found ? [`${h.not_found} not found (NOT_FOUND: never read)`] : []),
     `ok ${h.ok}`,
     `empty ${h.empty} (all fields null)`,
     `low confidence ${h.low_confidence}`,

@@ -19,6 +19,7 @@ import { type ProviderSetting, providerSetting, settingKey } from '../../queue/p
 import { countInputs, expandInputs, readListFile } from '../../runs/inputs.js';
 import { checkOutputTargets, resultOutputs } from '../../runs/output-guard.js';
 import { OutputWriter } from '../../runs/output-paths.js';
+import { isAborted } from '../../runs/quality.js';
 import { type QueueDocuments, runOnQueue } from '../../runs/queue-run.js';
 import { planResume } from '../../runs/resume.js';
 import { RunSummary } from '../../runs/summary.js';
@@ -186,7 +187,7 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
         stop: interrupt.stop,
         signal: interrupt.abort,
       })) {
-        progress.tick(record.status === 'error');
+        progress.tick(record.status === 'error', isAborted(record));
         if (record.provider && record.provider !== 'queue') ({ provider, model } = record);
         if (resumed) {
           plan.kept(record);

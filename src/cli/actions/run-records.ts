@@ -10,7 +10,7 @@ import type { FailureLog } from '../../runs/failures.js';
 import { formatRelativePath } from '../../runs/format-paths.js';
 import type { InputItem } from '../../runs/inputs.js';
 import type { PipelineSet } from '../../runs/pipeline-set.js';
-import { type ConfidencePolicy, enforceConfidence, withQuality } from '../../runs/quality.js';
+import { type ConfidencePolicy, enforceConfidence, isAborted, withQuality } from '../../runs/quality.js';
 import type { RenderOutputs } from '../../runs/render-outputs.js';
 import type { ResumePlan } from '../../runs/resume.js';
 import type { BatchResult } from '../../runs/run.js';
@@ -41,7 +41,7 @@ export function recordHandler(sinks: RecordSinks): (result: BatchResult) => Prom
     // kept): nothing is paid again, and the results file says what the summary counts.
     const enforced = enforceConfidence(raw, confidence);
     const produced = withQuality(enforced, confidence?.min);
-    progress.tick(produced.status === 'error');
+    progress.tick(produced.status === 'error', isAborted(produced));
     if (combined && produced.status === 'ok' && item.kind !== 'error') {
       await combined.add(produced.input, (await pipelines.pipelineFor(item)).pattern, produced.output);
     }

@@ -1,0 +1,16 @@
+/** The working folder of the Ctrl-C tests: `inputs/` with corpus images, and a one-field JSON pattern. */
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { corpus, tempDir } from './images.js';
+
+/** A new temp folder holding `inputs/<name>` for each corpus image named, and `pattern.json`. */
+export async function stopWorkFolder(prefix: string, names: readonly string[]): Promise<string> {
+  const work = await tempDir(prefix);
+  await mkdir(path.join(work, 'inputs'));
+  for (const name of names) await copyFile(corpus(name), path.join(work, 'inputs', name));
+  await writeFile(
+    path.join(work, 'pattern.json'),
+    JSON.stringify({ name: 'doc', format: 'json', instructions: 'Read.', json_schema: { total: 'number' } }),
+  );
+  return work;
+}
