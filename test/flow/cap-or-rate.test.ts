@@ -78,6 +78,8 @@ interface Drive {
   phases?: boolean;
   /** The wait a refusal names (RetryInfo), none when absent (a bare 429). */
   retryAfterMs?: () => number;
+  /** Every `failEvery`-th answer of the server is a 5xx (the bench's 5 % faults): retried, no limit learned. */
+  failEvery?: number;
 }
 
 interface Result {
@@ -107,6 +109,12 @@ async function drive(server: Server, options: Drive, maxConcurrency = options.wi
         const n = answers++;
         await delay(options.workMs[n % options.workMs.length]!);
         server.release();
+        if (options.failEvery !== undefined && n % options.failEvery === options.failEvery - 1) {
+          if (options.phases) slot.answered(500);
+          await delay(1);
+          slot.done({ kind: 'failed' });
+          continue;
+        }
         if (options.phases) slot.answered(200);
         await delay(options.transitMs[n % options.transitMs.length]!);
         accepted++;
@@ -207,11 +215,14 @@ describe('a bare 429: concurrency cap or rate limit', () => {
   });
 
   it.each([
-    ['a bare 429', false],
-    ['RetryInfo naming the next token', true],
+    ['a bare 429', false, undefined],
+    ['RetryInfo naming the next token', true, undefined],
+    // A 5xx (5 % of the bench's answers, retried) teaches nothing of the limit: still 12 of
+    // 312. Where the refusals come from: see docs/flow-control.md.
+    ['a bare 429, 5 % of answers a 5xx', false, 20],
   ] as const)(
     'a rate limit of 25/s, 50 at a time, %s: after a pause the waiting calls go at the rate seen, not at once',
-    async (_name, named) => {
+    async (_name, named, failEvery) => {
       // Counted to the headers (as on every undici call), slots free sooner and slow start
       // overshoots further: the first throttle cannot tell a cap from a rate, so the calls its
       // pause held go out at the rate the server was seen to accept.
@@ -223,6 +234,7 @@ describe('a bare 429: concurrency cap or rate limit', () => {
         transitMs: [0, 5],
         phases: true,
         ...(named ? { retryAfterMs: server.waitMs } : {}),
+        ...(failEvery === undefined ? {} : { failEvery }),
       });
       expect(run.accepted).toBe(300);
       // Released all at once after each pause: 27 refused of 327 (8.3 %) bare, 19 of 319
