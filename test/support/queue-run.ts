@@ -53,6 +53,7 @@ export async function startQueueWorker(
   testbed: Pick<QueueTestbed, 'env'>,
   baseUrl: string,
   concurrency: number,
+  more: { args?: readonly string[]; env?: Record<string, string> } = {},
 ): Promise<Running> {
   const worker = startCli(
     [
@@ -65,8 +66,9 @@ export async function startQueueWorker(
       String(concurrency),
       '--state-dir',
       await tempDir('rq-worker'),
+      ...(more.args ?? []),
     ],
-    { ...testbed.env, REDIS_URL },
+    { ...testbed.env, REDIS_URL, ...more.env },
   );
   await worker.waitFor(/visionpipe worker: taking jobs/);
   return worker;
