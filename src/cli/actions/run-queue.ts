@@ -4,7 +4,7 @@
  * with the workers of the service doing the reading. The run's `--provider` (when chosen),
  * `--model` and `--base-url` travel in each job and the workers read with them, using
  * their own API keys (no key leaves this process); limits and cache are the workers'. The
- * run's own pipeline flags (--route, --triage, --escalate-to, --batch-api) are refused
+ * run's own pipeline flags (--route, --triage, --escalate-to, --batch-api) and --max-cost-usd are refused
  * here, naming the flag. Documents (PDF, multi-page TIFF, HEIC) go as one job each, or in
  * `--pages each` mode one job per selected page, records coming back with `page`.
  */
