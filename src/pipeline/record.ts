@@ -104,6 +104,11 @@ export interface RunRecord {
   cascade: CascadeInfo;
   /** Documents only (PDF, multi-page TIFF, HEIC): the 1-based page this record is for (`--pages each`). */
   page?: number;
+  /**
+   * `run --queue` only: a worker died during this work's provider call and the call was made
+   * again, so it may have been paid twice (docs/service.md). Absent otherwise.
+   */
+  possibly_paid?: true;
   /** Documents only: pages the document has. */
   pages?: number;
   /**

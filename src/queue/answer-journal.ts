@@ -43,6 +43,9 @@ export interface AnswerJournalOptions {
    * may have been paid (the worker marks its job `possibly_paid`).
    */
   onPossiblyPaid?: (operation: 'extract' | 'ask') => void;
+  /** Called when a request is answered from the journal (no call made), and before each real call. */
+  onReplayed?: (operation: 'extract' | 'ask') => void;
+  onCall?: (operation: 'extract' | 'ask') => void;
   /** Called once the provider answered, before the answer is journaled (test crash point). */
   beforePersist?: (operation: 'extract' | 'ask') => void;
 }
@@ -139,10 +142,14 @@ export function journaled(provider: Provider, options: AnswerJournalOptions): Pr
     call: () => Promise<T>,
   ): Promise<T> {
     const known = await recall<T>(key);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      options.onReplayed?.(operation);
+      return known;
+    }
     const claim = claimKeyOf(key);
     if (await claimed(claim)) options.onPossiblyPaid?.(operation);
     await mark(claim);
+    options.onCall?.(operation);
     let answer: T;
     try {
       answer = await call();

@@ -21,7 +21,7 @@ import { journaled } from './answer-journal.js';
 import { crashHook } from './crash-point.js';
 import type { DocumentSetting } from './document-setting.js';
 import { PipelinePool } from './pipelines.js';
-import { markPossiblyPaid } from './possibly-paid.js';
+import { markCalled, markPossiblyPaid, markReplayed } from './possibly-paid.js';
 import { type ProviderSetting, settingKey } from './provider-setting.js';
 
 export interface EngineSettings {
@@ -110,6 +110,8 @@ export async function openEngine(settings: EngineSettings): Promise<Engine> {
       ttlMs: settings.cacheTtlMs,
       warn: settings.warn,
       onPossiblyPaid: markPossiblyPaid,
+      onReplayed: markReplayed,
+      onCall: markCalled,
       ...(crash
         ? { afterPersist: () => crash('after-answer'), beforePersist: () => crash('before-journal') }
         : {}),

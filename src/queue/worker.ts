@@ -145,7 +145,20 @@ export function startIngestWorker(options: IngestWorkerOptions): IngestWorker {
       await store.jobs.fail(workKey, error.code, error.message);
       throw new UnrecoverableError(error.message);
     }
-    const { result: record, possiblyPaid } = await withPaidWatch(() => readOne(pipeline, image.bytes, data));
+    const watched = await withPaidWatch(() => readOne(pipeline, image.bytes, data));
+    const { possiblyPaid } = watched;
+    // Answered from the journal only (the same pixels under other bytes, paid by another job):
+    // no call was made for this job, so it is a hit with nothing paid, as a local run's cache.
+    const record: RunRecord =
+      watched.onlyReplayed && watched.result.cache === 'miss'
+        ? {
+            ...watched.result,
+            cache: 'hit',
+            attempts: 0,
+            cost_usd: 0,
+            usage: { input_tokens: 0, output_tokens: 0, image_tokens: 0, estimated: false },
+          }
+        : watched.result;
     if (possiblyPaid)
       log(`job ${job.id}: an earlier worker died during its provider call: it may have been paid`);
     const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

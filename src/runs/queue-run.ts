@@ -24,6 +24,7 @@
  * still queued (joined) or finished (stored result), so every image is paid once.
  */
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { DEFAULT_MAX_PAGES, openDocument } from '../documents/document.js';
 import { documentKind } from '../documents/kinds.js';
 import { parsePageRange } from '../documents/page-range.js';
@@ -65,6 +66,12 @@ export interface QueueRunOptions {
   provider?: ProviderSetting;
   /** How often finished jobs are looked for, ms (default 200). */
   pollMs?: number;
+  /**
+   * The run's id (resume.ts: a resumed run keeps the crashed one's). Its jobs carry it, and a
+   * job this run (or the run it resumes) already sent for the same input is collected, not
+   * sent again: its record is that job's own outcome (miss, attempts, cost), not a hit.
+   */
+  runId?: string;
 }
 
 const DOCUMENT_MEDIA_TYPES = { pdf: 'application/pdf', tiff: 'image/tiff', heic: 'image/heic' } as const;
@@ -198,6 +205,8 @@ export async function recordOfJob(
     latency_ms: job.latency_ms ?? 0,
     usage: job.usage ?? { input_tokens: 0, output_tokens: 0, image_tokens: 0, estimated: false },
     cost_usd: job.cost_usd,
+    // A worker died during the call and it was made again: it may have been paid twice.
+    ...(job.possibly_paid ? { possibly_paid: true as const } : {}),
   };
   if (stored && (job.status === 'succeeded' || job.error_code === 'NOT_RELEVANT'))
     return { ...stored, ...billed };
@@ -260,6 +269,29 @@ export async function* runOnQueue(
   const watch = new JobWatch(store, options.pollMs ?? 200);
   const base = { pattern: pattern.name, provider: 'queue', model: '' };
 
+  /**
+   * The job this run (or the crashed run it resumes) sent for this input (and page) and this
+   * work, unless it failed (a failed input is tried again, as on resume).
+   */
+  async function sentBefore(
+    workKey: string,
+    runId: string,
+    input: string,
+    page: number | undefined,
+  ): Promise<JobRow | undefined> {
+    const rows = await store.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('work_key', '=', workKey)
+      .where('status', '!=', 'failed')
+      .where(sql<boolean>`extras->>'run' = ${runId} and extras->>'input' = ${input}`)
+      .where(sql<boolean>`coalesce(extras->>'page', '') = ${page === undefined ? '' : String(page)}`)
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .execute();
+    return rows[0];
+  }
+
   /** Sends one job (or joins the work already sent) and waits for its record. */
   async function sendAndWait(
     item: InputItem,
@@ -273,6 +305,12 @@ export async function* runOnQueue(
       options.provider ? settingKey(options.provider) : undefined,
       setting ? documentKey(setting) : undefined,
     );
+    const page = setting?.pages === 'each' ? Number(setting.pageRange) : undefined;
+    const own = options.runId ? await sentBefore(workKey, options.runId, item.label, page) : undefined;
+    if (own) {
+      const job = own.status === 'succeeded' ? own : await watch.finished(own.id, options.signal);
+      return recordOfJob(store, job, item.label, pattern.name);
+    }
     const outcome = await store.jobs.ingest({
       id: randomUUID(),
       patternId: stored.id,
@@ -285,7 +323,8 @@ export async function* runOnQueue(
       requestedBy: null,
       extras: {
         input: item.label,
-        ...(setting?.pages === 'each' ? { page: Number(setting.pageRange) } : {}),
+        ...(page === undefined ? {} : { page }),
+        ...(options.runId ? { run: options.runId } : {}),
       },
       webhookUrl: null,
       // Kept so work Redis lost is queued again as it was (reconciler.ts).

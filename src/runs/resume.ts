@@ -20,7 +20,7 @@
  * one is kept when its rendered content (the page record's `sha256`) is one an earlier page
  * record was made for, so adding a page to a PDF pays for that page only, cache or not.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   closeSync,
   createReadStream,
@@ -78,6 +78,12 @@ export interface ResumePlan {
   earlier: number;
   /** Why earlier results were not resumed, when there were some. */
   reason: string | undefined;
+  /**
+   * This run's id: the one of the run it resumes when that run did not complete (a crash,
+   * a signal), else a new one. `run --queue` tags its jobs with it, so a resumed coordinator
+   * collects the jobs the crashed one sent as its own (their calls were paid for this run).
+   */
+  runId: string;
   /**
    * The earlier record for this input when it was made for this content (`sha256` of what
    * the input holds now), or all of a document's kept page records (for any version of the
@@ -199,6 +205,7 @@ export async function planResume(options: {
   const sidecar = sidecarPath(options.stateDir, options.out);
   let earlier = new Map<string, Earlier>();
   let reason: string | undefined;
+  let runId: string = randomUUID();
   if (existsSync(options.out) && !options.fresh) {
     let previous: unknown;
     try {
@@ -228,6 +235,8 @@ export async function planResume(options: {
         { option: 'out' },
       );
     } else {
+      const before = previous as { completed?: unknown; runId?: unknown };
+      if (before.completed === false && typeof before.runId === 'string') runId = before.runId;
       // Every record stays on file, failed ones too (only their input's next record replaces
       // them); duplicates left by a killed run collapse to the last line of each input.
       earlier = await compact(options.out, () => true);
@@ -237,7 +246,7 @@ export async function planResume(options: {
   const writeSidecar = (completed: boolean) =>
     writeFileSync(
       sidecar,
-      JSON.stringify({ ...options.signature, out: path.resolve(options.out), completed }),
+      JSON.stringify({ ...options.signature, out: path.resolve(options.out), completed, runId }),
     );
   mkdirSync(path.dirname(sidecar), { recursive: true });
   writeSidecar(false);
@@ -264,6 +273,7 @@ export async function planResume(options: {
     writer,
     earlier: reusable,
     reason,
+    runId,
     reuse(item, sha256) {
       if (readerFd === undefined || item.kind === 'error') return undefined;
       const entry = earlier.get(item.label);

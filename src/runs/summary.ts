@@ -138,6 +138,8 @@ export interface Summary {
    * inputs: frame 1 of each sent, the other frames not read".
    */
   warnings: string[];
+  /** `run --queue`: records whose provider call may have been paid twice (a worker died during it); absent when none. */
+  possibly_paid?: number;
 }
 
 export const ALERT_THRESHOLDS = { minSuccessRate: 0.95, maxP95Ms: 15_000 } as const;
@@ -179,6 +181,7 @@ export class RunSummary {
   private readonly byCode = new Map<string, number>();
   /** Animated inputs of which one frame was sent. */
   private animated = 0;
+  private possiblyPaid = 0;
   private readonly cache = { hits: 0, misses: 0, dedup: 0, near_dup: 0 };
   private readonly volume = new VolumeTally();
   private readonly tokens = { input: 0, output: 0, image: 0, total: 0, estimated: false };
@@ -214,6 +217,7 @@ export class RunSummary {
 
   add(record: RunRecord): void {
     this.count(record);
+    if (record.possibly_paid) this.possiblyPaid++;
     if (record.image?.frames !== undefined && record.image.frames > 1) this.animated++;
     this.spent(record);
     if (successOutcome(record, this.minConfidence) !== 'not_attempted') this.thisRun.attempted++;
@@ -343,12 +347,19 @@ export class RunSummary {
         ? { dependency_notes: this.dependencyNotes }
         : {}),
       alerts,
-      warnings:
-        this.animated === 0
+      ...(this.possiblyPaid > 0 ? { possibly_paid: this.possiblyPaid } : {}),
+      warnings: [
+        ...(this.animated === 0
           ? []
           : [
               `${this.animated} animated input${this.animated === 1 ? '' : 's'}: frame 1 of each sent, the other frames not read`,
-            ],
+            ]),
+        ...(this.possiblyPaid === 0
+          ? []
+          : [
+              `${this.possiblyPaid} image${this.possiblyPaid === 1 ? '' : 's'} possibly paid twice: a worker died during the provider call and it was made again (records say possibly_paid; the cost shown counts one call)`,
+            ]),
+      ],
     };
   }
 }

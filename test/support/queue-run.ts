@@ -4,6 +4,8 @@
  * OpenAI-compatible provider, and the coordinator's command line.
  */
 import path from 'node:path';
+import { startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/types.js';
 import { tempDir } from './images.js';
 import { type JsonPatternSpec, writeJsonPattern } from './patterns.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
@@ -51,6 +53,7 @@ export async function startQueueWorker(
   testbed: Pick<QueueTestbed, 'env'>,
   baseUrl: string,
   concurrency: number,
+  more: { args?: readonly string[]; env?: Record<string, string> } = {},
 ): Promise<Running> {
   const worker = startCli(
     [
@@ -63,8 +66,9 @@ export async function startQueueWorker(
       String(concurrency),
       '--state-dir',
       await tempDir('rq-worker'),
+      ...(more.args ?? []),
     ],
-    { ...testbed.env, REDIS_URL },
+    { ...testbed.env, REDIS_URL, ...more.env },
   );
   await worker.waitFor(/visionpipe worker: taking jobs/);
   return worker;
@@ -90,4 +94,49 @@ export function queueRunArgs(
     '--no-progress',
     ...extra,
   ];
+}
+
+/** The receipt pattern the `run --queue` tests read with. */
+export const RECEIPT_PATTERN: JsonPatternSpec = {
+  name: 'Receipt',
+  instructions: 'Read the receipt',
+  schema: { merchant: 'string', total: 'number' },
+};
+
+/** A simulator that answers a receipt and counts what it bills, a testbed, and worker processes on it. */
+export interface QueueRig {
+  sim: Simulator;
+  testbed: QueueTestbed;
+  /** Provider calls billed so far. */
+  billed(): number;
+  close(): Promise<void>;
+}
+
+export async function startQueueRig(
+  label: string,
+  prefixStem: string,
+  options: { latencyMs: number; workers: number; concurrency: number },
+): Promise<QueueRig> {
+  let billed = 0;
+  const sim = await startSimulator({
+    latency: { minMs: options.latencyMs, maxMs: options.latencyMs },
+    answer: () => ({ merchant: 'Blue Bottle', total: 8.99 }),
+    onBilled: () => {
+      billed++;
+    },
+  });
+  const testbed = await queueTestbed(label, prefixStem, RECEIPT_PATTERN);
+  const workers: Running[] = [];
+  for (let i = 0; i < options.workers; i++)
+    workers.push(await startQueueWorker(testbed, sim.baseUrls.openai, options.concurrency));
+  return {
+    sim,
+    testbed,
+    billed: () => billed,
+    async close() {
+      for (const w of workers) await w.stop('SIGTERM');
+      await sim.close();
+      await testbed.close();
+    },
+  };
 }

@@ -4,7 +4,7 @@
  * with the workers of the service doing the reading. The run's `--provider` (when chosen),
  * `--model` and `--base-url` travel in each job and the workers read with them, using
  * their own API keys (no key leaves this process); limits and cache are the workers'. The
- * run's own pipeline flags (--route, --triage, --escalate-to, --batch-api) are refused
+ * run's own pipeline flags (--route, --triage, --escalate-to, --batch-api) and --max-cost-usd are refused
  * here, naming the flag. Documents (PDF, multi-page TIFF, HEIC) go as one job each, or in
  * `--pages each` mode one job per selected page, records coming back with `page`.
  */
@@ -25,10 +25,11 @@ import { planResume } from '../../runs/resume.js';
 import { RunSummary } from '../../runs/summary.js';
 import { openStore } from '../../store/index.js';
 import type { DocumentFlags } from '../document-flags.js';
+import { EXIT } from '../exit-codes.js';
 import { handleInterrupts } from '../interrupt.js';
 import { createProgress } from '../progress.js';
 import type { QueueRunFlags } from '../run-queue-flags.js';
-import { printSummary, resumingLine } from '../summary-print.js';
+import { inputsGiven, printSummary, resumingLine } from '../summary-print.js';
 import { failOnErrorExit } from './run-summary.js';
 
 export interface QueueRunCommandFlags extends QueueRunFlags, DocumentFlags {
@@ -52,6 +53,8 @@ export interface QueueRunCommandFlags extends QueueRunFlags, DocumentFlags {
   triage?: string;
   escalateTo?: string;
   batchApi?: boolean;
+  /** Refused with --queue (the workers price and pay; the coordinator cannot stop them exactly). */
+  maxCostUsd?: number;
   /** The coordinator's provider: sent to the workers when chosen (flag, env, config) rather than defaulted. */
   provider?: string;
   providerChosen?: boolean;
@@ -113,6 +116,14 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
         },
       );
   }
+  // The workers price and pay each call; the coordinator sees a cost only once a job is done,
+  // so it cannot promise to stop before the budget is passed: refused before anything is sent.
+  if (flags.maxCostUsd !== undefined)
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      '--max-cost-usd cannot be combined with --queue: the workers pay for the calls and the coordinator cannot stop them before the budget is passed (run `visionpipe estimate` first, or run locally for a hard budget)',
+      { option: '--max-cost-usd' },
+    );
   const setting = providerSettingOf(flags);
   const documents: QueueDocuments = {
     pages: flags.pages ?? 'document',
@@ -140,6 +151,7 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
   const interrupt = handleInterrupts(() =>
     progress.log('Stopping: waiting for the images on the queue (Ctrl-C again to stop waiting)'),
   );
+  let counted: Promise<number | undefined> = Promise.resolve(undefined);
   let provider = 'queue';
   let model = '';
   try {
@@ -166,9 +178,12 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
     summary.setEarlierResults(plan.earlier);
     if (plan.earlier > 0) progress.log(resumingLine(plan.earlier));
     const formatWriter = flags.formatDir ? await OutputWriter.create(flags.formatDir) : undefined;
-    countInputs(allInputs(inputs, flags.list), { exclude }).then(
-      (total) => progress.setTotal(total),
-      () => {},
+    counted = countInputs(allInputs(inputs, flags.list), { exclude }).then(
+      (total) => {
+        progress.setTotal(total);
+        return total;
+      },
+      () => undefined,
     );
     try {
       const items = expandInputs(allInputs(inputs, flags.list), { exclude });
@@ -186,6 +201,7 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
         reuse: (candidate, sha) => plan.reuse(candidate, sha),
         stop: interrupt.stop,
         signal: interrupt.abort,
+        runId: plan.runId,
       })) {
         progress.tick(record.status === 'error', isAborted(record));
         if (record.provider && record.provider !== 'queue') ({ provider, model } = record);
@@ -216,8 +232,34 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
     await store.close();
   }
   const result = summary.toJSON();
-  if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else printSummary(result, { results: flags.out, stopped: !completed, provider, model });
+  // A stop says what a local run's does: the inputs never sent (and, after a second Ctrl-C,
+  // those whose wait was cut short: ABORTED records, their jobs left on the queue), exit 130.
+  const done = result.total - result.aborted;
+  const stop = completed
+    ? undefined
+    : { reason: 'signal' as const, notProcessed: Math.max(0, ((await counted) ?? result.total) - done) };
+  if (flags.json)
+    process.stdout.write(
+      `${JSON.stringify({
+        ...result,
+        ...(stop
+          ? { inputs: inputsGiven(result, stop), stopped: stop.reason, not_processed: stop.notProcessed }
+          : {}),
+      })}\n`,
+    );
+  else {
+    printSummary(result, {
+      results: flags.out,
+      stopped: stop !== undefined,
+      ...(stop ? { stop } : {}),
+      provider,
+      model,
+    });
+    if (result.aborted > 0)
+      process.stdout.write(
+        `  ${result.aborted} image${result.aborted === 1 ? '' : 's'} left on the queue when waiting stopped: the workers still read ${result.aborted === 1 ? 'it' : 'them'}, and the same command collects ${result.aborted === 1 ? 'it' : 'them'} without paying again\n`,
+      );
+  }
   interrupt.dispose();
-  return failOnErrorExit(flags, result);
+  return stop ? EXIT.stopped : failOnErrorExit(flags, result);
 }
