@@ -35,6 +35,7 @@ describe('migrate', () => {
         '0003-job-documents',
         '0004-webhook-replays',
         '0005-job-work',
+        '0006-job-queue-prefix',
       ],
       current: [
         '0001-initial',
@@ -42,11 +43,12 @@ describe('migrate', () => {
         '0003-job-documents',
         '0004-webhook-replays',
         '0005-job-work',
+        '0006-job-queue-prefix',
       ],
     });
     const again = await runCli(['migrate'], { env });
     expect(again.stdout).toBe(
-      'the database is up to date (0001-initial, 0002-pattern-snapshots, 0003-job-documents, 0004-webhook-replays, 0005-job-work)\n',
+      'the database is up to date (0001-initial, 0002-pattern-snapshots, 0003-job-documents, 0004-webhook-replays, 0005-job-work, 0006-job-queue-prefix)\n',
     );
   });
 });

@@ -72,4 +72,32 @@ describe('re-queueing work Redis lost', () => {
       await workers.close();
     }
   });
+
+  it("takes only its own prefix's work: another prefix's reconciler leaves it alone", async () => {
+    const key = await api.key(['admin:all']);
+    const pattern = await call<{ data: { id: string } }>(api.api, 'POST', '/patterns', {
+      key,
+      json: { name: 'P', instructions: 'Read', json_schema: { total: 'number' } },
+    });
+    const ingest = await call<{ data: { job_id: string } }>(
+      api.api,
+      'POST',
+      `/patterns/${pattern.body.data.id}/ingest`,
+      { key, form: imageForm(await distinctJpeg(19)) },
+    );
+    const job = await api.store.jobs.get(ingest.body.data.job_id);
+    expect(job?.queue_prefix).toBe(api.prefix);
+    await clearRedisPrefix(`${api.prefix}:ingest`);
+
+    const other = new IngestQueue(redis, { prefix: `${api.prefix}-other` });
+    try {
+      expect(await requeueLostWork(api.store, other, { graceMs: 0, batch: 10 })).toEqual([]);
+      expect(await other.queue.getJob(job!.work_key)).toBeUndefined();
+    } finally {
+      await other.close();
+      await clearRedisPrefix(`${api.prefix}-other:ingest`);
+    }
+    expect(await requeueLostWork(api.store, queue, { graceMs: 0, batch: 10 })).toEqual([job!.work_key]);
+    expect(await queue.queue.getJob(job!.work_key)).toBeDefined();
+  });
 });
