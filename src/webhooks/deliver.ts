@@ -15,6 +15,8 @@ import { redactedPrefix } from '../secrets.js';
 import { deliveryHeaders } from './signing.js';
 
 export const DEFAULT_DELIVERY_TIMEOUT_MS = 15_000;
+/** What `--webhook-timeout` may be: at least a second, at most a minute. */
+export const DELIVERY_TIMEOUT_BOUNDS_MS = { min: 1_000, max: 60_000 } as const;
 const KEPT_BODY = 1024;
 
 export interface AttemptResult {
