@@ -12,8 +12,10 @@ import { VisionpipeError } from '../errors.js';
 import { defaultConcurrency } from '../image/parallelism.js';
 import { isProfileName, PROFILE_NAMES, type ProfileName } from '../image/profiles.js';
 import type { FleetSettings } from '../queue/fleet.js';
+import { DELIVERY_TIMEOUT_BOUNDS_MS } from '../webhooks/deliver.js';
 import type { DispatcherSettings } from '../webhooks/dispatcher.js';
 import { parseSchedule } from '../webhooks/schedule.js';
+import { durationText } from './duration-flag.js';
 import { defaultConcurrencyFor, providerOptionsFrom, retryFrom } from './provider-settings.js';
 import type { ConnectionFlags } from './service-flags.js';
 import type { WorkerFlags } from './worker-flags.js';
@@ -42,6 +44,14 @@ function profileOf(name: string | undefined): ProfileName | undefined {
 }
 
 function webhookSettingsFrom(flags: WorkerFlags): Partial<DispatcherSettings> {
+  // Checked here rather than in the flag's parser: a config file's webhookTimeout comes here too.
+  const { min, max } = DELIVERY_TIMEOUT_BOUNDS_MS;
+  if (!(flags.webhookTimeout >= min && flags.webhookTimeout <= max))
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      `--webhook-timeout ${durationText(flags.webhookTimeout)}: must be between 1s and 1m`,
+      { option: '--webhook-timeout' },
+    );
   const secret = flags.webhookSecret === '' ? undefined : flags.webhookSecret;
   return {
     schedule: { delaysMs: parseSchedule(flags.webhookRetries), jitter: 0.2 },

@@ -82,6 +82,11 @@ export class IngestQueue {
     return { waiting: counts.waiting ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0 };
   }
 
+  /** The BullMQ key prefix this queue's jobs go under. */
+  get prefix(): string {
+    return this.settings.prefix;
+  }
+
   close(): Promise<void> {
     return this.queue.close();
   }

@@ -5,15 +5,17 @@
  * every `intervalMs`, the open work not touched for `graceMs` (an ingest being queued
  * right now is left alone) and adds a queue job for each work key that has none. Adding
  * is idempotent (the work key is the queue job id), so any number of processes may do
- * it at once; the re-run finds a stored result or the shared cache before it pays. The
- * queue job asks for what the first one asked (jobs.work: provider setting, document
+ * it at once; only work queued under the process's own prefix (jobs.queue_prefix; null
+ * before 0006, taken as the default prefix) is taken: re-queued here, another prefix's
+ * work would be run and paid by workers it was never sent to. The re-run finds a stored
+ * result or the shared cache before it pays. The queue job asks for what the first one asked (jobs.work: provider setting, document
  * reading), since the work key depends on it.
  */
 import { sql } from 'kysely';
 import type { Store } from '../store/index.js';
 import type { JobWork } from '../store/schema.js';
 import { documentSetting } from './document-setting.js';
-import type { IngestJobData, IngestQueue } from './ingest-queue.js';
+import { type IngestJobData, type IngestQueue, QUEUE_DEFAULTS } from './ingest-queue.js';
 import { providerSetting } from './provider-setting.js';
 
 export interface ReconcilerSettings {
@@ -63,6 +65,12 @@ export async function requeueLostWork(
     ])
     .distinctOn('work_key')
     .where('status', 'in', ['queued', 'running'])
+    // Only this prefix's work: a job queued under another prefix waits for that prefix's workers.
+    .where((eb) =>
+      queue.prefix === QUEUE_DEFAULTS.prefix
+        ? eb.or([eb('queue_prefix', '=', queue.prefix), eb('queue_prefix', 'is', null)])
+        : eb('queue_prefix', '=', queue.prefix),
+    )
     .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${settings.graceMs / 1000})`)
     .orderBy('work_key')
     .orderBy('created_at')

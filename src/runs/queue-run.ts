@@ -327,6 +327,7 @@ export async function* runOnQueue(
         ...(options.runId ? { run: options.runId } : {}),
       },
       webhookUrl: null,
+      queuePrefix: queue.prefix,
       // Kept so work Redis lost is queued again as it was (reconciler.ts).
       ...(options.provider || setting
         ? {

@@ -33,6 +33,8 @@ export interface NewIngest {
   webhookUrl: string | null;
   /** What the queue job asks beyond image and pattern (provider setting, document reading, model profile). */
   work?: JobWork | null;
+  /** The queue prefix its queue job goes under: only processes on that prefix re-queue it. */
+  queuePrefix?: string | null;
 }
 
 export type IngestOutcome =
@@ -146,6 +148,7 @@ export class Jobs {
           extras: input.extras === null ? null : JSON.stringify(input.extras),
           webhook_url: input.webhookUrl,
           work: input.work ? JSON.stringify(input.work) : null,
+          queue_prefix: input.queuePrefix ?? null,
           status: 'queued' as const,
           error: null,
           error_code: null,

@@ -136,6 +136,8 @@ export interface JobTable {
   work: NullableJson<JobWork>;
   /** A worker died after starting a provider call for this work and before its answer was journaled: it may have been paid (0004). */
   possibly_paid: Generated<boolean>;
+  /** The queue prefix it was queued under; null before 0006 (taken as the default prefix). */
+  queue_prefix: string | null;
   created_at: CreatedAt;
   updated_at: CreatedAt;
   started_at: Date | null;

@@ -6,13 +6,17 @@
  * address the guard refuses) is retried on the schedule. Only the first 1 KB of an
  * answer is kept for the delivery log.
  */
+
+import { isIP } from 'node:net';
 import { Agent, type Dispatcher, request } from 'undici';
 import { parseRetryAfter } from '../flow/retry-after.js';
-import { guardedLookup } from '../image/address-policy.js';
+import { BlockedAddressError, classifyAddress, guardedLookup, unbracket } from '../image/address-policy.js';
 import { redactedPrefix } from '../secrets.js';
 import { deliveryHeaders } from './signing.js';
 
 export const DEFAULT_DELIVERY_TIMEOUT_MS = 15_000;
+/** What `--webhook-timeout` may be: at least a second, at most a minute. */
+export const DELIVERY_TIMEOUT_BOUNDS_MS = { min: 1_000, max: 60_000 } as const;
 const KEPT_BODY = 1024;
 
 export interface AttemptResult {
@@ -37,6 +41,18 @@ function agentFor(allowPrivate: boolean): Dispatcher {
   }
   publicAgent ??= new Agent({ keepAliveTimeout: 4_000, connections: 64, connect: { lookup: guardedLookup } });
   return publicAgent;
+}
+
+/**
+ * An IP-literal URL never reaches the guarded DNS lookup (undici connects to it directly),
+ * so its address is checked here: every spelling of an inside address is refused at
+ * delivery as at registration, whatever allowed it when it was stored.
+ */
+function checkLiteral(url: string): void {
+  const host = unbracket(new URL(url).hostname);
+  if (!isIP(host)) return;
+  const verdict = classifyAddress(host);
+  if (!verdict.allowed) throw new BlockedAddressError(host, host, verdict.range);
 }
 
 async function readStart(body: Dispatcher.ResponseData['body']): Promise<string> {
@@ -84,6 +100,7 @@ export async function attemptDelivery(options: {
     controller.abort();
   }, timeoutMs);
   try {
+    if (!options.allowPrivate) checkLiteral(options.url);
     const answer = await request(options.url, {
       method: 'POST',
       headers: deliveryHeaders(options.secret, options.id, options.body, requestedAt.getTime()),

@@ -23,7 +23,10 @@ export interface RetrySchedule {
   jitter: number;
 }
 
-/** `5s,5m,30m,2h` → ms; throws INVALID_OPTION naming `option` on anything else. */
+/** Bounds of one wait in the schedule: at least a second, at most a week. */
+export const RETRY_DELAY_BOUNDS_MS = { min: 1_000, max: 7 * 86_400_000 } as const;
+
+/** `5s,5m,30m,2h` → ms; throws INVALID_OPTION naming `option` on anything else or a wait out of bounds. */
 export function parseSchedule(text: string, option = '--webhook-retries'): number[] {
   const parts = text.split(',').map((p) => p.trim());
   if (parts.length === 0 || parts.some((p) => p === ''))
@@ -34,7 +37,14 @@ export function parseSchedule(text: string, option = '--webhook-retries'): numbe
         option,
       },
     );
-  return parts.map((p) => parseDuration(p, option));
+  return parts.map((p) => {
+    const ms = parseDuration(p, option);
+    if (ms < RETRY_DELAY_BOUNDS_MS.min || ms > RETRY_DELAY_BOUNDS_MS.max)
+      throw new VisionpipeError('INVALID_OPTION', `${option} "${p}": each wait must be between 1s and 7d`, {
+        option,
+      });
+    return ms;
+  });
 }
 
 /**

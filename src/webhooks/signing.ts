@@ -16,6 +16,25 @@ import { createHmac, randomBytes } from 'node:crypto';
 
 const WHSEC = /^whsec_([A-Za-z0-9+/]+={0,2})$/;
 
+/** Key sizes Standard Webhooks allows for a `whsec_` secret, bytes. */
+export const WHSEC_BYTES = { min: 24, max: 64 } as const;
+
+/**
+ * What is wrong with a `whsec_` secret (undefined when fine, or when it is not of that
+ * form): after the prefix it must be base64 (standard alphabet, padded) of a 24–64 byte
+ * key, as Standard Webhooks asks and as `new Webhook(secret)` reads it.
+ */
+export function whsecProblem(secret: string): string | undefined {
+  if (!secret.startsWith('whsec_')) return undefined;
+  const match = WHSEC.exec(secret);
+  const key = match ? Buffer.from(match[1]!, 'base64') : undefined;
+  if (!key || key.toString('base64') !== match![1])
+    return 'a whsec_ secret must be whsec_ followed by the base64 of its key';
+  if (key.length < WHSEC_BYTES.min || key.length > WHSEC_BYTES.max)
+    return `a whsec_ secret's key must be ${WHSEC_BYTES.min}-${WHSEC_BYTES.max} bytes (got ${key.length})`;
+  return undefined;
+}
+
 /** A new secret: `whsec_` + base64 of 32 random bytes. */
 export function generateSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;

@@ -3,8 +3,9 @@
  * http(s) only, no credentials, and unless private addresses are allowed, an IP literal
  * or a name that resolves to a loopback, private, link-local (cloud metadata) or other
  * non-public address is refused. Checked when a URL is registered or given with an
- * ingest, and again at every delivery by the guarded DNS lookup of the delivery agent
- * (a name that later resolves inside is still refused).
+ * ingest, and again at every delivery (deliver.ts: an IP literal checked as it is, a name
+ * by the guarded DNS lookup of the delivery agent, so one that later resolves inside is
+ * still refused).
  */
 import dns from 'node:dns/promises';
 import { isIP } from 'node:net';

@@ -35,6 +35,7 @@ describe('migrate', () => {
         '0003-job-documents',
         '0004-webhook-replays',
         '0005-job-work',
+        '0006-job-queue-prefix',
       ],
       current: [
         '0001-initial',
@@ -42,11 +43,12 @@ describe('migrate', () => {
         '0003-job-documents',
         '0004-webhook-replays',
         '0005-job-work',
+        '0006-job-queue-prefix',
       ],
     });
     const again = await runCli(['migrate'], { env });
     expect(again.stdout).toBe(
-      'the database is up to date (0001-initial, 0002-pattern-snapshots, 0003-job-documents, 0004-webhook-replays, 0005-job-work)\n',
+      'the database is up to date (0001-initial, 0002-pattern-snapshots, 0003-job-documents, 0004-webhook-replays, 0005-job-work, 0006-job-queue-prefix)\n',
     );
   });
 });
@@ -155,6 +157,18 @@ describe('settings are checked before anything starts', () => {
       { REDIS_URL: 'redis://127.0.0.1:6379' },
       /--webhook-retries "soon" is not a duration/,
     ],
+    ...(['0', '1ms', '10d'] as const).map((value): [string, string[], Record<string, string>, RegExp] => [
+      `a webhook timeout of ${value}`,
+      ['worker', '--webhook-timeout', value],
+      { REDIS_URL: 'redis://127.0.0.1:6379' },
+      /--webhook-timeout \S+: must be between 1s and 1m/,
+    ]),
+    ...(['0s', '5s,1ms', '8d'] as const).map((value): [string, string[], Record<string, string>, RegExp] => [
+      `a webhook retry wait of ${value}`,
+      ['serve', '--webhook-retries', value],
+      { REDIS_URL: 'redis://127.0.0.1:6379' },
+      /--webhook-retries "\S+": each wait must be between 1s and 7d/,
+    ]),
     [
       'a bad queue prefix',
       ['worker', '--queue-prefix', 'a:b'],

@@ -33,23 +33,25 @@ afterAll(async () => {
   await sim?.close();
 });
 
+/** A new pattern named `name` and one ingest of image `seed` into it (workers: none). */
+async function ingestOne(name: string, seed: number): Promise<{ key: string; jobId: string }> {
+  const key = await api.key(['admin:all']);
+  const pattern = await call<{ data: { id: string } }>(api.api, 'POST', '/patterns', {
+    key,
+    json: { name, instructions: 'Read', json_schema: { total: 'number' } },
+  });
+  const ingest = await call<{ data: { job_id: string } }>(
+    api.api,
+    'POST',
+    `/patterns/${pattern.body.data.id}/ingest`,
+    { key, form: imageForm(await distinctJpeg(seed)) },
+  );
+  return { key, jobId: ingest.body.data.job_id };
+}
+
 describe('re-queueing work Redis lost', () => {
   it('queues open work that has no queue job, once; the job then completes', async () => {
-    const key = await api.key(['admin:all']);
-    const pattern = await call<{ data: { id: string } }>(api.api, 'POST', '/patterns', {
-      key,
-      json: { name: 'R', instructions: 'Read', json_schema: { total: 'number' } },
-    });
-    const ingest = await call<{ data: { job_id: string } }>(
-      api.api,
-      'POST',
-      `/patterns/${pattern.body.data.id}/ingest`,
-      {
-        key,
-        form: imageForm(await distinctJpeg(9)),
-      },
-    );
-    const jobId = ingest.body.data.job_id;
+    const { key, jobId } = await ingestOne('R', 9);
     const job = await api.store.jobs.get(jobId);
     expect(await queue.queue.getJob(job!.work_key)).toBeDefined();
     expect(await requeueLostWork(api.store, queue, { graceMs: 0, batch: 10 })).toEqual([]);
@@ -71,5 +73,23 @@ describe('re-queueing work Redis lost', () => {
     } finally {
       await workers.close();
     }
+  });
+
+  it("takes only its own prefix's work: another prefix's reconciler leaves it alone", async () => {
+    const { jobId } = await ingestOne('P', 19);
+    const job = await api.store.jobs.get(jobId);
+    expect(job?.queue_prefix).toBe(api.prefix);
+    await clearRedisPrefix(`${api.prefix}:ingest`);
+
+    const other = new IngestQueue(redis, { prefix: `${api.prefix}-other` });
+    try {
+      expect(await requeueLostWork(api.store, other, { graceMs: 0, batch: 10 })).toEqual([]);
+      expect(await other.queue.getJob(job!.work_key)).toBeUndefined();
+    } finally {
+      await other.close();
+      await clearRedisPrefix(`${api.prefix}-other:ingest`);
+    }
+    expect(await requeueLostWork(api.store, queue, { graceMs: 0, batch: 10 })).toEqual([job!.work_key]);
+    expect(await queue.queue.getJob(job!.work_key)).toBeDefined();
   });
 });

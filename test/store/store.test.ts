@@ -36,6 +36,7 @@ describe('migrations', () => {
         '0003-job-documents',
         '0004-webhook-replays',
         '0005-job-work',
+        '0006-job-queue-prefix',
       ]);
       expect(await stores[0]!.pending()).toEqual([]);
       await Promise.all(stores.map((s) => s.close()));

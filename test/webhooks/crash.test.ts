@@ -19,13 +19,7 @@ import { type Running, startCli } from '../support/processes.js';
 import { clearRedisPrefix, REDIS_URL } from '../support/service.js';
 import { type Receiver, startReceiver } from '../support/webhook-receiver.js';
 
-const WEBHOOK_FLAGS = [
-  '--allow-private-urls',
-  '--webhook-timeout',
-  '1s',
-  '--webhook-retries',
-  '200ms,400ms,800ms',
-];
+const WEBHOOK_FLAGS = ['--allow-private-urls', '--webhook-timeout', '1s', '--webhook-retries', '1s,1s,1s'];
 
 let sim: Simulator;
 let database: TestDatabase;

@@ -163,6 +163,25 @@ describe('webhook endpoints', () => {
       json: { url: 'http://127.0.0.1:9/', secret: 'short' },
     });
     expect(shortSecret.status).toBe(400);
+    // whsec_ secrets: base64 of a 24-64 byte key (Standard Webhooks), as `new Webhook(secret)` reads them.
+    const whsec = (bytes: number) => `whsec_${Buffer.alloc(bytes, 7).toString('base64')}`;
+    for (const secret of ['whsec_!!!notbase64!!!!!!', 'whsec_AAAAAAAAAA', whsec(16), whsec(23), whsec(65)]) {
+      const refused = await call(svc.api, 'POST', '/webhooks', {
+        key,
+        json: { url: 'http://127.0.0.1:9/', secret },
+      });
+      expect(refused.status, secret).toBe(400);
+      expect(refused.body, secret).toMatchObject({
+        error: { code: 'validation_error', details: { field: 'secret' } },
+      });
+    }
+    for (const bytes of [24, 64]) {
+      const secret = whsec(bytes);
+      expect(() => new Webhook(secret)).not.toThrow();
+      const accepted = await register('http://127.0.0.1:9/whsec', { secret });
+      expect(accepted.secret).toBe(secret);
+      expect((await remove(accepted.id)).status).toBe(200);
+    }
     const notUrl = await call(svc.api, 'POST', '/webhooks', { key, json: { url: 'ftp://127.0.0.1/' } });
     expect(notUrl.body).toMatchObject({ error: { code: 'invalid_webhook_url' } });
     const reader = await svc.key(['webhooks:read']);

@@ -84,6 +84,8 @@ function documentSignature(documents: QueueDocuments): string {
 }
 
 const EXTENSIONS = { json: '.json', yaml: '.yaml', xml: '.xml', csv: '.csv', text: '.txt' } as const;
+/** How long a coordinator waits for a worker on its prefix before it warns that none listens. */
+const NO_WORKER_WARNING_MS = 10_000;
 /** Inputs in flight on the queue when --concurrency is not given. */
 const DEFAULT_IN_FLIGHT = 64;
 
@@ -154,11 +156,30 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
   let counted: Promise<number | undefined> = Promise.resolve(undefined);
   let provider = 'queue';
   let model = '';
+  let lookAgain: NodeJS.Timeout | undefined;
   try {
     redis = await connectRedis(redisUrl);
     queue = new IngestQueue(redis, { prefix: flags.queuePrefix });
-    if ((await queue.workers()) === 0)
-      progress.log('No worker is connected yet: images wait on the queue until one is');
+    // Workers on another prefix (or Redis database) never see these jobs: say which prefix is waited on.
+    const prefix = flags.queuePrefix;
+    if ((await queue.workers()) === 0) {
+      progress.log(
+        `No worker is connected yet on queue prefix '${prefix}': images wait on the queue until one is`,
+      );
+      const waiting = queue;
+      lookAgain = setTimeout(() => {
+        waiting.workers().then(
+          (count) => {
+            if (count === 0)
+              progress.log(
+                `warning: no worker listens on queue prefix '${prefix}' after ${NO_WORKER_WARNING_MS / 1000} s: start one on the same Redis with --queue-prefix ${prefix} (VISIONPIPE_QUEUE_PREFIX)`,
+              );
+          },
+          () => {},
+        );
+      }, NO_WORKER_WARNING_MS);
+      lookAgain.unref();
+    }
     const exclude = [flags.out, stateDir, ...(flags.formatDir ? [flags.formatDir] : [])].map((p) =>
       path.resolve(p),
     );
@@ -226,6 +247,7 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
       await plan.finish(completed);
     }
   } finally {
+    clearTimeout(lookAgain);
     progress.stop();
     await queue?.close();
     if (redis) await closeRedis(redis);

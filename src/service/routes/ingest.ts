@@ -80,6 +80,7 @@ export async function ingestRoutes(app: FastifyInstance, context: RouteContext):
         requestedBy: apiKeyOf(request).id,
         extras: input.extras,
         webhookUrl,
+        queuePrefix: queue.prefix,
         ...(setting ? { work: { provider: setting, model_profile: pattern.model_profile } } : {}),
       });
       if (outcome.kind === 'key-reused') {

@@ -2,7 +2,8 @@
  * Webhook endpoints, ImgGo's routes plus the delivery log and replay:
  *
  * - `POST /webhooks` `{url, events?, secret?}` → 201 with the endpoint and its secret
- *   (generated `whsec_…` when none is given; ImgGo asks for at least 16 characters);
+ *   (generated `whsec_…` when none is given; ImgGo asks for at least 16 characters;
+ *   a `whsec_` one must be base64 of a 24-64 byte key, as Standard Webhooks asks);
  *   `events` default to `job.succeeded` and `job.failed` (`job.completed` is taken as
  *   `job.succeeded`). The URL passes the address guard (400 `invalid_webhook_url`).
  * - `GET /webhooks`, `GET /webhooks/{id}`: endpoints, the secret shown as its last 4
@@ -19,7 +20,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebhookEndpointRow } from '../../store/index.js';
 import { eventNamed, WEBHOOK_EVENTS, type WebhookEvent } from '../../webhooks/events.js';
 import { replayDelivery } from '../../webhooks/replay.js';
-import { generateSecret } from '../../webhooks/signing.js';
+import { generateSecret, whsecProblem } from '../../webhooks/signing.js';
 import { ApiError } from '../api-error.js';
 import type { RouteContext } from '../app.js';
 import { apiKeyOf } from '../auth.js';
@@ -74,6 +75,8 @@ export async function webhookRoutes(app: FastifyInstance, context: RouteContext)
     async (request, reply) => {
       const { body } = request;
       const url = await acceptWebhookUrl(body.url, 'url', settings.allowPrivateUrls);
+      const problem = body.secret === undefined ? undefined : whsecProblem(body.secret);
+      if (problem) throw new ApiError(400, 'validation_error', `secret: ${problem}`, { field: 'secret' });
       const events = new Set<WebhookEvent>();
       for (const name of body.events ?? WEBHOOK_EVENTS) {
         const event = eventNamed(name);

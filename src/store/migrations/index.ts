@@ -8,6 +8,7 @@ import * as patternSnapshots from './0002-pattern-snapshots.js';
 import * as jobDocuments from './0003-job-documents.js';
 import * as webhookReplays from './0004-webhook-replays.js';
 import * as jobWork from './0005-job-work.js';
+import * as jobQueuePrefix from './0006-job-queue-prefix.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
@@ -15,4 +16,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003-job-documents': jobDocuments,
   '0004-webhook-replays': webhookReplays,
   '0005-job-work': jobWork,
+  '0006-job-queue-prefix': jobQueuePrefix,
 };
