@@ -219,7 +219,7 @@ export class AnthropicProvider implements Provider {
       temperature: 0,
     };
     const { headers, body: raw } = await this.call(body, signal);
-    const response = parseWire(this.id, messageResponseSchema, raw, 'message');
+    const response = parseWire(this.id, messageResponseSchema, raw, 'message', anthropicWireUsage(model));
     const answer = response.content
       .map((block) => ('text' in block && typeof block.text === 'string' ? block.text : ''))
       .join('');
@@ -340,7 +340,13 @@ export interface AnthropicExtractionContext {
  * an ExtractResult: the forced tool call's `input` is the output.
  */
 export function readAnthropicExtraction(body: unknown, context: AnthropicExtractionContext): ExtractResult {
-  const response = parseWire('anthropic', messageResponseSchema, body, 'message');
+  const response = parseWire(
+    'anthropic',
+    messageResponseSchema,
+    body,
+    'message',
+    anthropicWireUsage(context.model),
+  );
   const model = response.model ?? context.model;
   const usage = usageOf({
     input: inputTokens(response),
@@ -411,6 +417,16 @@ export function readAnthropicExtraction(body: unknown, context: AnthropicExtract
 
 function toolDescription(pattern: Pattern): string {
   return `Record the fields read from the image (pattern "${pattern.name}").`;
+}
+
+/** The usage of an answer whose envelope is refused: billed all the same. */
+function anthropicWireUsage(model: string) {
+  return {
+    model,
+    at: ['usage'],
+    input: ['input_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'],
+    output: ['output_tokens'],
+  };
 }
 
 /** Everything an extraction sends as text (system, instructions, tool), as usage estimates count it. */

@@ -154,7 +154,10 @@ const responseSchema = z.object({
       z.object({
         content: z
           .object({
-            parts: z.array(z.object({ text: z.string().optional(), thought: z.boolean().optional() })),
+            // Absent when thinking used the whole budget (finishReason MAX_TOKENS): still billed.
+            parts: z
+              .array(z.object({ text: z.string().optional(), thought: z.boolean().optional() }))
+              .optional(),
           })
           .optional(),
         finishReason: z.string().optional(),
@@ -207,9 +210,13 @@ function answerText(response: GenerateResponse): string {
     .join('');
   if (text === '' && candidate?.finishReason === 'MAX_TOKENS') {
     // Cut off before any text (thinking took the budget): the same request is cut off again.
-    throw new VisionpipeError('BAD_RESPONSE', 'gemini: the answer has no text (finishReason MAX_TOKENS)', {
-      retryable: false,
-    });
+    throw new VisionpipeError(
+      'BAD_RESPONSE',
+      'gemini: the answer is empty: cut off at the output limit (finishReason MAX_TOKENS)',
+      {
+        retryable: false,
+      },
+    );
   }
   return text; // '' when empty: emptyAnswer() in extract
 }
@@ -378,7 +385,12 @@ export class GeminiProvider implements Provider {
       secrets: [this.#apiKey],
     });
     return {
-      response: parseWire(this.id, responseSchema, result.body, 'generateContent response'),
+      response: parseWire(this.id, responseSchema, result.body, 'generateContent response', {
+        model: name,
+        at: ['usageMetadata'],
+        input: ['promptTokenCount'],
+        output: ['candidatesTokenCount', 'thoughtsTokenCount'],
+      }),
       headers: result.headers,
       body: result.body,
     };

@@ -57,10 +57,30 @@ export interface OpenAIProviderOptions extends RemoteProviderOptions {
   authHeader?: 'authorization' | 'api-key';
 }
 
+/** Mistral/Magistral-style gateways send `content` as a list of parts; vLLM/Ollama may answer in a tool call. */
 const messageSchema = z.object({
-  content: z.string().nullish(),
+  content: z
+    .union([z.string(), z.array(z.object({ type: z.string().optional(), text: z.string().nullish() }))])
+    .nullish(),
   refusal: z.string().nullish(),
+  tool_calls: z
+    .array(z.object({ function: z.object({ arguments: z.string().nullish() }).nullish() }))
+    .nullish(),
 });
+
+/** The answer's text: a string, the text parts joined, or else the first tool call's arguments. */
+function messageText(message: z.infer<typeof messageSchema>): string {
+  const content = message.content;
+  const text =
+    typeof content === 'string'
+      ? content
+      : (content ?? [])
+          .filter((part) => part.type === undefined || part.type === 'text')
+          .map((part) => part.text ?? '')
+          .join('');
+  if (text.trim() !== '') return text;
+  return message.tool_calls?.[0]?.function?.arguments ?? text;
+}
 
 const chatResponseSchema = z.object({
   model: z.string().optional(),
@@ -76,6 +96,11 @@ const chatResponseSchema = z.object({
 });
 
 type ChatResponse = z.infer<typeof chatResponseSchema>;
+
+/** The usage of an answer whose envelope is refused: billed all the same. */
+function openaiWireUsage(model: string) {
+  return { model, at: ['usage'], input: ['prompt_tokens'], output: ['completion_tokens'] };
+}
 
 /** The `detail` option, checked (it comes from flags and config files). */
 export function resolveDetail(detail: string | undefined): OpenAIDetail {
@@ -213,14 +238,14 @@ export class OpenAIProvider implements Provider {
         : { temperature: 0, max_tokens: 3 }),
     };
     const { headers, body: raw } = await this.call(body, signal);
-    const response = parseWire(this.id, chatResponseSchema, raw, 'chat completion');
+    const response = parseWire(this.id, chatResponseSchema, raw, 'chat completion', openaiWireUsage(model));
     const choice = response.choices[0]!;
     const usage = usageOf({
       input: response.usage?.prompt_tokens,
       output: response.usage?.completion_tokens,
       imageTokens: openaiImageTokens(request.image.width, request.image.height, model, 'low'),
       promptText: text,
-      outputText: choice.message.content ?? '',
+      outputText: messageText(choice.message),
     });
     // Billed from here on: an answer that is no verdict still cost its tokens.
     const billed = { usage, model: response.model ?? model };
@@ -291,7 +316,7 @@ function choiceContent(choice: ChatResponse['choices'][number]): string {
       retryable: false,
     });
   }
-  const content = choice.message.content ?? '';
+  const content = messageText(choice.message);
   if (content === '' && choice.finish_reason === 'length') {
     // Cut off before any content: the same request is cut off again.
     throw new VisionpipeError(
@@ -356,7 +381,13 @@ export interface ExtractionContext {
  * `response.body`) read into an ExtractResult; BAD_RESPONSE when it is not one.
  */
 export function readOpenAIExtraction(body: unknown, context: ExtractionContext): ExtractResult {
-  const response = parseWire('openai', chatResponseSchema, body, 'chat completion');
+  const response = parseWire(
+    'openai',
+    chatResponseSchema,
+    body,
+    'chat completion',
+    openaiWireUsage(context.model),
+  );
   const choice = response.choices[0]!;
   const model = response.model ?? context.model;
   const usage = usageOf({
@@ -364,7 +395,7 @@ export function readOpenAIExtraction(body: unknown, context: ExtractionContext):
     output: response.usage?.completion_tokens,
     imageTokens: context.imageTokens,
     promptText: context.promptText,
-    outputText: choice.message.content ?? '',
+    outputText: messageText(choice.message),
   });
   // From here on the call was billed, whatever goes wrong with its answer.
   const content = readBilled({ usage, model }, () => choiceContent(choice));

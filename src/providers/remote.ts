@@ -10,6 +10,7 @@ import { isLoopbackHost } from '../image/address-policy.js';
 import type { OutputFormat } from '../image/options.js';
 import { emptyOutput } from '../patterns/empty-output.js';
 import type { Pattern } from '../patterns/types.js';
+import { markBilled } from './billed.js';
 import { redactedPrefix, registerSecret } from './secrets.js';
 import type { TokenEstimate, Usage } from './spec.js';
 import { estimateTextTokens } from './tokens.js';
@@ -94,15 +95,64 @@ export function resolveTimeout(provider: string, value: number | undefined): num
 }
 
 /** Validates a response body at the edge: anything unexpected is BAD_RESPONSE naming the field. */
-export function parseWire<T>(provider: string, schema: z.ZodType<T>, body: unknown, what: string): T {
+export function parseWire<T>(
+  provider: string,
+  schema: z.ZodType<T>,
+  body: unknown,
+  what: string,
+  billed?: WireUsage,
+): T {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const path = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-  throw new VisionpipeError(
-    'BAD_RESPONSE',
-    `${provider}: unexpected ${what}${path}: ${issue?.message ?? 'invalid shape'}`,
-  );
+  const message = `${provider}: unexpected ${what}${path}: ${issue?.message ?? 'invalid shape'}`;
+  const usage = billed === undefined ? undefined : lenientUsage(body, billed);
+  if (usage === undefined) throw new VisionpipeError('BAD_RESPONSE', message);
+  // The server billed an answer whose envelope we refuse: the same request gets the same
+  // shape, so no blind retries (one repeat at most, as an empty answer: billed.ts), and
+  // the usage it carries is counted.
+  throw markBilled(new VisionpipeError('BAD_RESPONSE', message, { retryable: false }), {
+    usage,
+    model: stringAt(body, ['model']) ?? stringAt(body, ['modelVersion']) ?? billed!.model,
+    answer: '',
+  });
+}
+
+/** Where a provider's envelope keeps its token counts, read without trusting the rest of it. */
+export interface WireUsage {
+  model: string;
+  /** Path to the usage object, e.g. ['usage'] or ['usageMetadata']. */
+  at: string[];
+  input: string[];
+  output: string[];
+}
+
+function numberAt(value: unknown, key: string): number | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const n = (value as Record<string, unknown>)[key];
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+function stringAt(value: unknown, path: string[]): string | undefined {
+  let at: unknown = value;
+  for (const key of path)
+    at = typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[key] : undefined;
+  return typeof at === 'string' ? at : undefined;
+}
+
+function lenientUsage(body: unknown, wire: WireUsage): Usage | undefined {
+  let at: unknown = body;
+  for (const key of wire.at)
+    at = typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[key] : undefined;
+  const sum = (keys: string[]) =>
+    keys.reduce<number | undefined>((total, key) => {
+      const n = numberAt(at, key);
+      return n === undefined ? total : (total ?? 0) + n;
+    }, undefined);
+  const input = sum(wire.input);
+  if (input === undefined) return undefined;
+  return { input_tokens: input, output_tokens: sum(wire.output) ?? 0, image_tokens: 0, estimated: false };
 }
 
 /** A name structured-output APIs accept (`^[a-zA-Z0-9_-]{1,64}$`), derived from the pattern name. */

@@ -84,6 +84,15 @@ const price = (calls: number) =>
     estimated: false,
   });
 
+/** The record of the answer read in one billed call. */
+const okInOneCall = () => ({
+  status: 'ok',
+  output: { vendor_name: 'ACME', total: 12.5 },
+  attempts: 1,
+  usage: { input_tokens: 1000, output_tokens: 20 },
+  cost_usd: price(1),
+});
+
 describe('answers are read the way models write them', () => {
   it.each([
     ['fenced in ```json', `\`\`\`json\n${ANSWER}\n\`\`\``],
@@ -92,14 +101,7 @@ describe('answers are read the way models write them', () => {
   ])('JSON %s: ok in one billed call, usage and cost counted', async (_name, content) => {
     const { record, summary, calls } = await runAgainst(content);
     expect(calls).toHaveLength(1);
-    expect(record).toMatchObject({
-      status: 'ok',
-      output: { vendor_name: 'ACME', total: 12.5 },
-      attempts: 1,
-      usage: { input_tokens: 1000, output_tokens: 20 },
-      cost_usd: price(1),
-      cascade: { repair: null },
-    });
+    expect(record).toMatchObject({ ...okInOneCall(), cascade: { repair: null } });
     expect(summary.tokens.total).toBe(1020);
     expect(summary.bytes.sent).toBeGreaterThan(0);
   });
@@ -208,6 +210,7 @@ describe('Anthropic answers as gateways and models send them', () => {
 });
 
 describe('answers that will repeat get at most one more call, for every provider (issue 11 trial)', () => {
+  let lastSummary: Summary | undefined;
   /** A loopback server answering `answer(n, body)` to call n, counting the calls. */
   async function countingServer(answer: (n: number, body: string) => unknown) {
     const bodies: string[] = [];
@@ -241,6 +244,7 @@ describe('answers that will repeat get at most one more call, for every provider
       { env },
     );
     expect([0, 1], result.stderr).toContain(result.code);
+    lastSummary = JSON.parse(result.stdout) as Summary;
     return JSON.parse((await readFile(out, 'utf8')).trim()) as RunRecord;
   }
 
@@ -305,6 +309,87 @@ describe('answers that will repeat get at most one more call, for every provider
     expect(record).toMatchObject({ status: 'error', error: { code: 'BAD_RESPONSE' }, attempts: 2 });
     expect(record.error?.message).toContain('other_tool');
   });
+  const openaiMessage = (message: Record<string, unknown>, finish = 'stop') => ({
+    model: 'gpt-4.1-mini',
+    choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: finish }],
+    usage: USAGE,
+  });
+
+  it.each([
+    [
+      'content as a list of text parts (Mistral/Magistral gateways)',
+      { content: [{ type: 'text', text: ANSWER }] },
+    ],
+    [
+      'content null, the answer in tool_calls[0].function.arguments (vLLM/Ollama)',
+      {
+        content: null,
+        tool_calls: [{ id: 'c1', type: 'function', function: { name: 'extract', arguments: ANSWER } }],
+      },
+    ],
+  ])('openai-compatible: %s is read as the answer, one call, billed', async (_name, message) => {
+    const { server, bodies } = await countingServer(() => openaiMessage(message));
+    const record = await runOn('openai', 'gpt-4.1-mini', `${server.url}/v1`);
+    expect(bodies).toHaveLength(1);
+    expect(record).toMatchObject(okInOneCall());
+    expect(lastSummary?.tokens.total).toBe(1020);
+    expect(lastSummary?.cost_usd).toBeCloseTo(price(1)!, 10);
+  });
+
+  it('gemini: no content.parts (thinking used the budget, MAX_TOKENS): one call, cut off said, usage and cost counted', async () => {
+    const { server, bodies } = await countingServer(() => ({
+      candidates: [{ content: { role: 'model' }, finishReason: 'MAX_TOKENS' }],
+      usageMetadata: { promptTokenCount: 800, thoughtsTokenCount: 200 },
+      modelVersion: 'gemini-2.5-flash',
+    }));
+    const record = await runOn('gemini', 'gemini-2.5-flash', server.url);
+    expect(bodies).toHaveLength(1);
+    expect(record).toMatchObject({ status: 'error', error: { code: 'BAD_RESPONSE' }, attempts: 1 });
+    expect(record.error?.message).toMatch(/cut off at the output limit/);
+    expect(record.usage).toMatchObject({ input_tokens: 800, output_tokens: 200 });
+    const cost = costUsd('gemini', 'gemini-2.5-flash', record.usage);
+    expect(cost).toBeGreaterThan(0);
+    expect(record.cost_usd).toBeCloseTo(cost!, 10);
+    expect(lastSummary?.tokens.total).toBe(1000);
+    expect(lastSummary?.cost_usd).toBeCloseTo(cost!, 10);
+  });
+
+  it.each([
+    [
+      'openai',
+      'gpt-4.1-mini',
+      (url: string) => `${url}/v1`,
+      { model: 'gpt-4.1-mini', choices: [{ message: 42 }], usage: USAGE },
+      1020,
+    ],
+    [
+      'anthropic',
+      'claude-sonnet-4-5',
+      (url: string) => url,
+      { model: 'claude-sonnet-4-5', content: 'x', usage: { input_tokens: 1000, output_tokens: 20 } },
+      1020,
+    ],
+    [
+      'gemini',
+      'gemini-2.5-flash',
+      (url: string) => url,
+      { candidates: 'x', usageMetadata: { promptTokenCount: 1000, candidatesTokenCount: 20 } },
+      1020,
+    ],
+  ])(
+    '%s: an envelope the parser refuses after billing: its usage counted, one repeat at most (said), not five retries',
+    async (provider, model, base, body, tokens) => {
+      const { server, bodies } = await countingServer(() => body);
+      const record = await runOn(provider, model, base(server.url));
+      expect(bodies).toHaveLength(2);
+      expect(record).toMatchObject({ status: 'error', error: { code: 'BAD_RESPONSE' }, attempts: 2 });
+      expect(record.error?.message).toMatch(/unexpected/);
+      expect(record.usage.input_tokens + record.usage.output_tokens).toBe(2 * tokens);
+      expect(record.cost_usd).toBeGreaterThan(0);
+      expect(lastSummary?.tokens.total).toBe(2 * tokens);
+      expect(lastSummary?.cost_usd).toBeCloseTo(record.cost_usd!, 10);
+    },
+  );
 });
 
 describe('a triage answer that is no verdict is billed (Anthropic, Gemini)', () => {
