@@ -39,11 +39,18 @@ export function printSummary(
       : 'no image processed';
   const notFound = summary.errors_by_code.NOT_FOUND ?? 0;
   const notRead =
-    summary.total - summary.processed - summary.refused - summary.resumed - summary.aborted - notFound;
+    summary.total -
+    summary.processed -
+    summary.refused -
+    summary.unanswered -
+    summary.resumed -
+    summary.aborted -
+    notFound;
   const apart = [
     summary.from_cache ? `${summary.from_cache} ${reusedFrom(summary.cache)}` : '',
     keptLine(summary),
     summary.refused > 0 ? `${summary.refused} read and refused (not a usable image or document)` : '',
+    summary.unanswered > 0 ? `${summary.unanswered} read, no answer (errors below)` : '',
     notFound > 0 ? `${notFound} not found (NOT_FOUND: never read)` : '',
     notRead > 0 ? `${notRead} not read` : '',
   ].filter(Boolean);
