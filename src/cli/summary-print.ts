@@ -232,12 +232,16 @@ export function processedWhat(t: { images: number; pages: number; documents: num
 export function bytesLine(
   summary: Pick<Summary, 'bytes' | 'from_cache' | 'processed'> & {
     throughput?: Pick<Summary['throughput'], 'images'>;
+    refused?: number;
+    unanswered?: number;
   },
 ): string {
   const { original, sent, original_sent: base } = summary.bytes;
   // Images worked out without a record of their bytes (rejected by local triage) were read.
+  // Inputs read and refused (or read and never answered) were read: their size is not in the records.
+  const readNoSize = (summary.refused ?? 0) + (summary.unanswered ?? 0);
   if (original === 0 && sent === 0)
-    return (summary.throughput?.images ?? 0) > 0
+    return (summary.throughput?.images ?? 0) > 0 || readNoSize > 0
       ? 'bytes read locally only (size not recorded) · 0 B sent, nothing went to a provider'
       : 'bytes: nothing read, 0 B sent';
   if (sent === 0) {

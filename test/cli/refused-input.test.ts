@@ -125,4 +125,17 @@ describe('a folder with a file that is not an image', () => {
       await limited.close();
     }
   }, 120_000);
+
+  it('a run of only refused files does not say "nothing read"', async () => {
+    const run = await runOpenAiCompatible(path.join(folder, 'notes.jpg'), {
+      pattern: await writeSimplePattern(work),
+      baseUrl: server.baseUrl,
+      out: path.join(work, 'only-refused.jsonl'),
+      extra: ['--cache', 'off', '--no-progress'],
+      cwd: work,
+    });
+    expect(run.stdout).toContain('1 read and refused');
+    expect(run.stdout).not.toContain('nothing read');
+    expect(run.stdout).toContain('bytes read locally only');
+  }, 120_000);
 });
