@@ -69,6 +69,11 @@ export const ERROR_CODES = {
     retryable: false,
     summary: 'the output conforms but its confidence is below --min-confidence (after any escalation)',
   },
+  EMPTY_OUTPUT: {
+    retryable: false,
+    summary:
+      'every field of the output is null (nothing was read); an error only with --min-confidence, else an ok record of quality "empty"',
+  },
   // providers (remote APIs)
   AUTH_FAILED: {
     retryable: false,

@@ -39,11 +39,18 @@ export function printSummary(
       : 'no image processed';
   const notFound = summary.errors_by_code.NOT_FOUND ?? 0;
   const notRead =
-    summary.total - summary.processed - summary.refused - summary.resumed - summary.aborted - notFound;
+    summary.total -
+    summary.processed -
+    summary.refused -
+    summary.unanswered -
+    summary.resumed -
+    summary.aborted -
+    notFound;
   const apart = [
     summary.from_cache ? `${summary.from_cache} ${reusedFrom(summary.cache)}` : '',
     keptLine(summary),
     summary.refused > 0 ? `${summary.refused} read and refused (not a usable image or document)` : '',
+    summary.unanswered > 0 ? `${summary.unanswered} read, no answer (errors below)` : '',
     notFound > 0 ? `${notFound} not found (NOT_FOUND: never read)` : '',
     notRead > 0 ? `${notRead} not read` : '',
   ].filter(Boolean);
@@ -225,12 +232,16 @@ export function processedWhat(t: { images: number; pages: number; documents: num
 export function bytesLine(
   summary: Pick<Summary, 'bytes' | 'from_cache' | 'processed'> & {
     throughput?: Pick<Summary['throughput'], 'images'>;
+    refused?: number;
+    unanswered?: number;
   },
 ): string {
   const { original, sent, original_sent: base } = summary.bytes;
   // Images worked out without a record of their bytes (rejected by local triage) were read.
+  // Inputs read and refused (or read and never answered) were read: their size is not in the records.
+  const readNoSize = (summary.refused ?? 0) + (summary.unanswered ?? 0);
   if (original === 0 && sent === 0)
-    return (summary.throughput?.images ?? 0) > 0
+    return (summary.throughput?.images ?? 0) > 0 || readNoSize > 0
       ? 'bytes read locally only (size not recorded) · 0 B sent, nothing went to a provider'
       : 'bytes: nothing read, 0 B sent';
   if (sent === 0) {

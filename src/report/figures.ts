@@ -57,6 +57,8 @@ export interface Headline {
   processed: number;
   /** Inputs read and refused before any call (not an image, damaged), as the run summary's `refused`. */
   refused: number;
+  /** Inputs read, usable, and not answered (429s, open circuit), as the run summary's `unanswered`. */
+  unanswered: number;
   /** Inputs that did not exist (NOT_FOUND records): never read, as the run summary's "N not found". */
   not_found: number;
   /**
@@ -205,6 +207,7 @@ export class FigureTally {
     aborted: 0,
     processed: 0,
     refused: 0,
+    unanswered: 0,
     processed_documents: 0,
     attempts: 0,
     costUnknown: 0,
@@ -260,6 +263,7 @@ export class FigureTally {
     // As the run summary counts them (volume.ts readOutcome): a non-image file is refused, not processed.
     const read = readOutcome(record);
     if (read === 'refused') c.refused++;
+    if (read === 'unanswered') c.unanswered++;
     if (read === 'processed') {
       c.processed++;
       if (record.pages !== undefined) c.processed_documents++;
@@ -339,6 +343,7 @@ export class FigureTally {
         aborted: c.aborted,
         processed: c.processed,
         refused: c.refused,
+        unanswered: c.unanswered,
         not_found: this.byCode.get('NOT_FOUND') ?? 0,
         processed_documents: c.processed_documents,
         success_rate: successRateOf(this.outcomes),

@@ -128,8 +128,19 @@ export function enforceConfidence(record: RunRecord, policy: ConfidencePolicy | 
   // Fields under X are null in either case: a LOW_CONFIDENCE record's output holds no value
   // the threshold refused (README: fields under X are set to null).
   const { output, emptied } = withoutUnsupported(record.output, record.field_confidence, policy.min);
-  if (qualityOf(record, policy.min) !== 'low_confidence')
-    return emptied.length > 0 ? { ...record, output } : record;
+  const quality = qualityOf(record, policy.min);
+  // An output with every field null is below any threshold: with --min-confidence it is an error too.
+  if (quality === 'empty')
+    return {
+      ...record,
+      output,
+      status: 'error',
+      error: {
+        code: 'EMPTY_OUTPUT',
+        message: `${record.input}: every field of ${record.model}'s output is null (nothing read); --min-confidence ${policy.min} makes that an error`,
+      },
+    };
+  if (quality !== 'low_confidence') return emptied.length > 0 ? { ...record, output } : record;
   return {
     ...record,
     output,

@@ -64,6 +64,11 @@ export interface Summary {
    * too large (an error record with no attempt). Neither processed nor in the rates.
    */
   refused: number;
+  /**
+   * Inputs of this run that were read, are usable, and got no answer: every call refused by a
+   * 429, an open circuit, a missing key (runs/volume.ts readOutcome). Errors, not refusals.
+   */
+  unanswered: number;
   /** Of `processed`, the records of documents (PDF, multi-page TIFF, HEIC): one per document, or per page with `--pages each`. */
   processed_documents: number;
   /**
@@ -165,6 +170,7 @@ export class RunSummary {
     resumed: 0,
     processed: 0,
     refused: 0,
+    unanswered: 0,
     processed_documents: 0,
   };
   private readonly minConfidence: number | undefined;
@@ -230,6 +236,7 @@ export class RunSummary {
     // An input read and refused before any call (not an image, damaged) is not processed.
     const read = readOutcome(record);
     if (read === 'refused') this.counts.refused++;
+    if (read === 'unanswered') this.counts.unanswered++;
     if (read === 'processed') {
       this.counts.processed++;
       if (record.pages !== undefined) this.counts.processed_documents++;

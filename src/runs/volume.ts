@@ -70,19 +70,41 @@ export function isWorked(
 }
 
 /**
+ * The codes that say an input is not a usable image or document (format, decode, size
+ * limits, a document that cannot be opened): the only failures "read and refused" names.
+ */
+export const INPUT_REFUSAL_CODES: ReadonlySet<string> = new Set([
+  'EMPTY_INPUT',
+  'INPUT_TOO_LARGE',
+  'UNSUPPORTED_FORMAT',
+  'IMAGE_DECODE',
+  'PIXEL_LIMIT',
+  'METADATA_LIMIT',
+  'IMAGE_TOO_LARGE',
+  'DOCUMENT_ENCRYPTED',
+  'DOCUMENT_DAMAGED',
+  'DOCUMENT_EMPTY',
+  'TOO_MANY_PAGES',
+  'PAGE_OUT_OF_RANGE',
+]);
+
+/**
  * What became of an input this run read (one definition for the run summary, text and
  * `--json`, and `report`): `processed` when its answer was worked out or reused from the
- * cache or a duplicate; `refused` when it failed before any call (not an image, damaged,
- * too large: an input read and refused, not an image processed); null when it was not
- * read (missing) or was stopped in flight (ABORTED).
+ * cache or a duplicate; `refused` when it failed before any call because it is not a usable
+ * image or document (INPUT_REFUSAL_CODES: not an image, damaged, too large); `unanswered`
+ * when a good input got no answer for another reason (every call refused by a 429, an open
+ * circuit, a missing key: an error, not the input's fault); null when it was not read
+ * (missing) or was stopped in flight (ABORTED).
  */
 export function readOutcome(
   record: Pick<RunRecord, 'cache' | 'attempts' | 'sha256' | 'status'> & {
     error?: { code: string } | null | undefined;
   },
-): 'processed' | 'refused' | null {
+): 'processed' | 'refused' | 'unanswered' | null {
   if (record.sha256 === null || isAborted(record)) return null;
-  return isWorked(record) || isReused(record) ? 'processed' : 'refused';
+  if (isWorked(record) || isReused(record)) return 'processed';
+  return INPUT_REFUSAL_CODES.has(record.error?.code ?? '') ? 'refused' : 'unanswered';
 }
 
 /**

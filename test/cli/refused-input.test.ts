@@ -86,4 +86,56 @@ describe('a folder with a file that is not an image', () => {
     expect(reportText.stdout).toContain(`${IMAGES.length} images processed`);
     expect(reportText.stdout).toContain('1 read and refused (not a usable image or document)');
   }, 120_000);
+
+  it('good images every call of which a 429 refused are errors, not "read and refused"', async () => {
+    const limited = await startCompatibleServer(() => ({
+      status: 429,
+      headers: { 'retry-after': '3' },
+      errorBody: { error: { message: 'Rate limit reached', type: 'rate_limit_error' } },
+    }));
+    try {
+      const dir = path.join(work, 'limited');
+      await mkdir(dir);
+      const inputs = ['invoice1.jpg', 'invoice2.jpg'].map((n) => corpus(n));
+      const run = await runOpenAiCompatible(inputs, {
+        pattern: await writeSimplePattern(work),
+        baseUrl: limited.baseUrl,
+        out: path.join(dir, 'r.jsonl'),
+        extra: ['--cache', 'off', '--no-progress', '--max-retry-wait', '4s', '--json'],
+        cwd: dir,
+      });
+      const summary = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as Summary;
+      expect(summary.errors_by_code.RATE_LIMITED).toBe(2);
+      expect(summary).toMatchObject({ processed: 0, refused: 0, unanswered: 2 });
+      const text = await runOpenAiCompatible(inputs, {
+        pattern: await writeSimplePattern(work),
+        baseUrl: limited.baseUrl,
+        out: path.join(dir, 't.jsonl'),
+        extra: ['--cache', 'off', '--no-progress', '--max-retry-wait', '4s'],
+        cwd: dir,
+      });
+      expect(text.stdout).not.toContain('read and refused');
+      expect(text.stdout).toContain('2 read, no answer (errors below)');
+      const report = await runCli(
+        ['report', path.join(dir, 't.jsonl'), '--out', path.join(dir, 'r.html'), '--json'],
+        { cwd: dir },
+      );
+      expect(JSON.parse(report.stdout)).toMatchObject({ refused: 0, unanswered: 2 });
+    } finally {
+      await limited.close();
+    }
+  }, 120_000);
+
+  it('a run of only refused files does not say "nothing read"', async () => {
+    const run = await runOpenAiCompatible(path.join(folder, 'notes.jpg'), {
+      pattern: await writeSimplePattern(work),
+      baseUrl: server.baseUrl,
+      out: path.join(work, 'only-refused.jsonl'),
+      extra: ['--cache', 'off', '--no-progress'],
+      cwd: work,
+    });
+    expect(run.stdout).toContain('1 read and refused');
+    expect(run.stdout).not.toContain('nothing read');
+    expect(run.stdout).toContain('bytes read locally only');
+  }, 120_000);
 });

@@ -197,7 +197,7 @@ export async function runEstimate(inputs: string[], flags: EstimateFlags): Promi
     `\n${t.images} inputs: ${t.to_send} to send${t.triaged_out > 0 ? `, ${t.triaged_out} not relevant (triage)` : ''}${t.document_pages > 0 ? ` (documents: ${t.document_pages} pages priced)` : ''}, ${t.duplicates} duplicates, ${t.cached} already cached${t.skipped > 0 ? `, ${t.skipped} skipped (every page blank)` : ''}, ${t.errors} unreadable\n` +
       `naive      ${fixedWidth(t.naive.tokens.toLocaleString('en-US'), 12, 'right')} tokens  ${usd(t.naive.cost_usd)}\n` +
       `optimized  ${fixedWidth(t.optimized.tokens.toLocaleString('en-US'), 12, 'right')} tokens  ${usd(t.optimized.cost_usd)}` +
-      `${t.ratio === null ? '' : `  (${t.ratio}× fewer tokens)`}\n`,
+      `${t.ratio === null ? '' : `  (${fewerTokens(t.naive.tokens, t.optimized.tokens, t.ratio)})`}\n`,
   );
   if (triage)
     out.write(
@@ -213,4 +213,10 @@ export async function runEstimate(inputs: string[], flags: EstimateFlags): Promi
         `           assumption: ${escalation.assumption}\n`,
     );
   }
+}
+
+/** "3.2× fewer tokens"; "same as naive" when nothing is saved (not "1× fewer"). */
+function fewerTokens(naive: number, optimized: number, ratio: number): string {
+  if (optimized >= naive) return optimized === naive ? 'same as naive' : 'more than naive';
+  return `${ratio}× fewer tokens`;
 }

@@ -28,6 +28,7 @@ export function reportLine(h: Headline): string {
     `${plural(h.images, 'record')}, ${rate}`,
     // Named as the run summary names them (summary-print.ts): not "processed", not a record of an image.
     ...(h.refused ? [`${h.refused} read and refused (not a usable image or document)`] : []),
+    ...(h.unanswered ? [`${h.unanswered} read, no answer (errors below)`] : []),
     ...(h.not_found ? [`${h.not_found} not found (NOT_FOUND: never read)`] : []),
     `ok ${h.ok}`,
     `empty ${h.empty} (all fields null)`,
