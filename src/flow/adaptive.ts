@@ -8,8 +8,10 @@
  *
  * - **rate** (calls per second, paced evenly): token buckets, windows, logs. Unknown
  *   (unpaced) until the first throttle; then AIMD: on a throttle it drops to β × the rate
- *   the provider was seen to accept, once per round (calls sent after the last drop);
- *   while pacing is what holds calls back it grows by `rateGrowth` of itself per second.
+ *   the provider was seen to take since its start-up burst was spent (calls in flight
+ *   counted), once per round (calls sent after the last drop); while pacing is what holds
+ *   calls back it grows by `rateGrowth` of itself per second, faster the longer no
+ *   throttle comes, but only creeping near and past the rate of the last drop.
  * - **concurrency** (calls in flight): caps on calls at once (bare 429, Anthropic 529,
  *   Ollama's queue-full 503). Slow start from `initialConcurrency`, +1 per success, until
  *   the first throttle; then a throttle that came with more calls in flight than recent
@@ -150,6 +152,10 @@ const TRANSIT_MS = 25;
 const SENT = 512;
 /** How long after an unpaced pause the held calls go at the accepted rate (ms). */
 const RELEASE_MS = 1000;
+/** Shortest time after the first refusal over which the sustained rate is measured (ms). */
+const SUSTAINED_MIN_MS = 200;
+/** Share of the rate the server took at the last cut from which growth creeps instead of accelerating. */
+const CREEP_FROM = 0.95;
 
 export class AdaptiveFlow {
   private readonly maxConcurrency: number;
@@ -176,6 +182,8 @@ export class AdaptiveFlow {
   private lastGrowth: number;
   /** When the rate was last cut (flow clock). */
   private cutAt = 0;
+  /** The rate the server was seen to take when the rate was last cut (calls/s): growth creeps past it. */
+  private cutFrom = Number.POSITIVE_INFINITY;
   /** Send sequence when the last pause was set: a throttle of a call sent later means the pause was too short. */
   private pausedAtSeq = 0;
   private headersTrusted = true;
@@ -196,8 +204,12 @@ export class AdaptiveFlow {
   private readonly okInFlight: number[] = [];
   /** Recent settled calls (ring, all outcomes): which calls counted in flight at a send were answered right after it. */
   private readonly settled: Array<{ seq: number; at: number }> = [];
-  /** Send times of recent accepted calls (ring), to measure the accepted rate. */
+  /** Send times of recent accepted calls (ring of `SENT`: two seconds at 256/s), to measure the accepted rate. */
   private readonly accepted: number[] = [];
+  /** Calls sent and not yet settled: sequence → send time (flow clock). */
+  private readonly unsettled = new Map<number, number>();
+  /** Send time of the first refused call (not one the budget headers explained): the burst before it is spent. */
+  private firstRefusedAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly share: FlowShare | undefined;
   /** The shared version this flow has adopted (0: none yet). */
@@ -319,9 +331,14 @@ export class AdaptiveFlow {
     if (this.queue.length > 1 || this.inFlight + 1 >= Math.floor(this.limit)) {
       // Probing accelerates while no throttle comes (doubling each second since the last
       // cut, as CUBIC and BBR probe): a cut that went too deep recovers in seconds, while
-      // just after a throttle the rate creeps, so throttles stay rare.
-      const sinceCut = Math.max(0, now - this.cutAt) / 1000;
-      const growth = Math.min(1, this.rateGrowth * 2 ** Math.min(sinceCut, 6));
+      // just after a throttle the rate creeps, so throttles stay rare. Near the rate the
+      // server took when it last refused (`CREEP_FROM` of it), growth starts over and stays
+      // a creep: accelerating past it, the rate was back above a token bucket's refill
+      // within 2-3 s of each cut and refused again (fake clock, 600 calls at 25/s: 10
+      // refusals after the first second; creeping, 4).
+      let since = Math.max(0, now - this.cutAt) / 1000;
+      if (this.rate >= this.cutFrom * CREEP_FROM) since = 0;
+      const growth = Math.min(1, this.rateGrowth * 2 ** Math.min(since, 6));
       this.rate *= 1 + growth * Math.min(elapsed, 1);
       this.raiseShared(now);
     }
@@ -332,6 +349,7 @@ export class AdaptiveFlow {
     const inFlight = ++this.inFlight;
     this.sent.push(now);
     if (this.sent.length > SENT) this.sent.shift();
+    this.unsettled.set(seq, now);
     if (Number.isFinite(this.rate)) this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.rate;
     else if (now < this.releaseUntil && this.releaseCredit-- <= 0)
       this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.releasePace;
@@ -377,6 +395,7 @@ export class AdaptiveFlow {
   private settle(outcome: SlotOutcome, seq: number, inFlight: number, sentAt: number): void {
     const now = this.now();
     this.markSettled(seq, now);
+    this.unsettled.delete(seq);
     if (outcome.kind === 'throttled') {
       this.refusedSeqs.add(seq);
       if (this.refusedSeqs.size > RECENT) this.refusedSeqs.delete(this.refusedSeqs.values().next().value!);
@@ -386,7 +405,8 @@ export class AdaptiveFlow {
     if (outcome.kind === 'ok') {
       this.streak = 0;
       this.remember(this.okInFlight, this.served(seq, inFlight, sentAt, now));
-      this.remember(this.accepted, sentAt);
+      this.accepted.push(sentAt);
+      if (this.accepted.length > SENT) this.accepted.shift();
       this.readBudget(outcome.rateLimit, seq, now, sentAt, true);
       if (this.slowStart) this.limit = Math.min(this.maxConcurrency, this.limit + 1);
       else if (this.inFlight + 1 >= Math.floor(this.limit)) {
@@ -438,6 +458,7 @@ export class AdaptiveFlow {
 
     const firstThrottle = this.slowStart;
     this.slowStart = false;
+    this.firstRefusedAt ??= sentAt;
     // One reaction per event: throttles of calls sent before the last cut (of either limit)
     // are that event's echo, and cut nothing more. Counting them as a new event cut the
     // rate of a concurrency-capped server to a third in the first second of a run.
@@ -451,10 +472,14 @@ export class AdaptiveFlow {
       this.concurrencyCutAt = this.seq;
       proposal.concurrency = Math.floor(this.limit) * this.peers();
     } else if (!echo) {
-      // Rate: once per round, down to β × what was accepted (or the current rate).
-      const seen = this.acceptedRate(now);
+      // Rate: once per round, down to β × what the server was seen to take since its burst
+      // was spent (or the current rate). Measured over the last two seconds of accepted
+      // calls, the bucket's start-up burst counted in the first cut (36/s on a 25/s
+      // bucket), which then came down by β per round, a refusal each (fake clock: 6 of 13).
+      const seen = this.sustainedRate(now) ?? this.acceptedRate(now);
       const base = Math.min(this.rate, seen ?? this.rate);
       if (Number.isFinite(base)) this.rate = Math.max(0.1, base * this.beta);
+      this.cutFrom = base;
       this.decreasedAt = this.seq;
       this.cutAt = now;
       this.lastGrowth = now;
@@ -489,6 +514,9 @@ export class AdaptiveFlow {
     if (shared.ownCut) return;
     if (shared.rate !== undefined) {
       this.rate = Math.max(0.1, shared.rate / shared.peers);
+      // Cut from what the server took (the totals before the cut); the burst is spent.
+      this.cutFrom = this.rate / this.beta;
+      this.firstRefusedAt ??= now;
       this.cutAt = now;
       this.lastGrowth = now;
       this.decreasedAt = this.seq;
@@ -644,6 +672,8 @@ export class AdaptiveFlow {
     this.rate = Math.max(0.1, estimate);
     this.cutAt = now;
     this.lastGrowth = now;
+    // The budget headers hold admission from here: growth is not held to an earlier cut.
+    this.cutFrom = Number.POSITIVE_INFINITY;
   }
 
   /**
@@ -776,6 +806,28 @@ export class AdaptiveFlow {
     }
     if (count < 4) return undefined;
     return (count / Math.max(500, now - first)) * 1000;
+  }
+
+  /**
+   * Calls per second the server takes once its start-up burst is spent: the calls sent
+   * after the first refusal (or in the last two seconds, when that is longer ago) that it
+   * took — answered with a success, or not answered yet — over that time. A refusal comes
+   * back at once and a success after the call's whole latency: counted only once
+   * accepted, the calls of the last latency were left out and the first cut came out at
+   * 15/s on a 25/s bucket. Undefined before the first refusal, over less than
+   * `SUSTAINED_MIN_MS` or with fewer than 4 calls.
+   */
+  private sustainedRate(now: number): number | undefined {
+    if (this.firstRefusedAt === undefined) return undefined;
+    const since = Math.max(this.firstRefusedAt, now - 2000);
+    const span = now - since;
+    if (span < SUSTAINED_MIN_MS) return undefined;
+    // Strictly after `since`: the refused send itself is where the bucket was empty.
+    let count = 0;
+    for (const at of this.accepted) if (at > since) count++;
+    for (const at of this.unsettled.values()) if (at > since) count++;
+    if (count < 4) return undefined;
+    return (count / span) * 1000;
   }
 
   /** Accepted calls per second over the recent ring (undefined with too few). */
