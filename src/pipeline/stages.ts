@@ -19,6 +19,7 @@ import { type ImageSource, loadSource, type SourceLimits } from '../image/source
 import { inSpan } from '../observe/spans.js';
 import { assertConforms } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
+import { unwrapOutput } from '../patterns/wrapped-output.js';
 import { billedOf, markBilled } from '../providers/billed.js';
 import {
   type AskResult,
@@ -222,10 +223,13 @@ export async function extractStage(
       // The record keeps what the model last answered and that a repair was tried.
       const more = { answer: billedOf(second)?.answer ?? unreadable, repair };
       if (!isVisionpipeError(second) || second.code !== 'BAD_RESPONSE') throw failed(second, calls, more);
-      const what = empty
-        ? 'the answer is empty and one more call'
-        : 'the answer is not JSON and one repair attempt';
-      const message = `${label}: ${what} did not help (${second.message})`;
+      // Says what was wrong with the answer (not JSON, another tool called, empty), never a
+      // guess: the first call's reason, then the second's when it differs.
+      const what = empty ? 'one more call did not help' : 'one repair attempt did not help';
+      const message =
+        second.message === error.message
+          ? `${label}: ${error.message}; ${what}`
+          : `${label}: ${error.message}; ${what} (${second.message})`;
       throw failed(
         new VisionpipeError('BAD_RESPONSE', message, { input: label, retryable: false }),
         calls,
@@ -233,7 +237,9 @@ export async function extractStage(
       );
     }
   }
-  const { value, attempts } = done;
+  const { attempts } = done;
+  // Tool arguments some models wrap in one extra key ({"parameter": {…}}) are read inside it.
+  const value = { ...done.value, output: unwrapOutput(pattern, done.value.output).output };
   const usage = addUsage(spent, value.usage ?? ZERO_USAGE);
   return inSpan('visionpipe.validate', { 'visionpipe.pattern': pattern.name }, async (span) => {
     try {
