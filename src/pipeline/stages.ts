@@ -11,7 +11,7 @@ import type { ProviderBreaker } from '../flow/circuit-breaker.js';
 import type { Limiter } from '../flow/limiter.js';
 import type { RetryOptions } from '../flow/retry.js';
 import { attemptsOf, markAttempts } from '../flow/retry.js';
-import type { ThrottleTally } from '../flow/throttle.js';
+import { isThrottle, type ThrottleTally } from '../flow/throttle.js';
 import { sha256 } from '../image/fingerprint.js';
 import type { ResolvedPreprocessOptions } from '../image/options.js';
 import { type PreparedImage, preprocessImage } from '../image/preprocess.js';
@@ -142,6 +142,11 @@ export interface Extracted {
   mismatch: VisionpipeError | undefined;
   /** Why the first answer needed the one repair call, when it did. */
   repair: string | null;
+  /**
+   * The calls sent again after a failure that was not a rate limit (a refused envelope, a
+   * 5xx…), each with its reason; undefined when none was (rate-limit waits are `rate_limited`).
+   */
+  retried?: string;
 }
 
 /**
@@ -164,6 +169,17 @@ export async function extractStage(
   for (const page of pages)
     estimate.input_tokens += provider.estimateImageTokens(page.width, page.height, model);
   let spent: Usage = { ...ZERO_USAGE };
+  // A call sent again after a failure says so in the record (cascade.retried), with why.
+  const retried: string[] = [];
+  const retry: Omit<RetryOptions, 'signal'> = {
+    ...controls.retry,
+    onRetry: (info) => {
+      controls.retry?.onRetry?.(info);
+      if (isThrottle(info.error)) return;
+      const failure = toVisionpipeError(info.error, label);
+      retried.push(`attempt ${info.attempt}: ${failure.code} (${failure.message}); sent again`);
+    },
+  };
   const call = (request: ExtractRequest, tokens: number) =>
     callWithPolicy(
       async (_attempt, signal) => {
@@ -178,11 +194,9 @@ export async function extractStage(
       {
         ...(controls.flow ? { flow: controls.flow } : {}),
         ...(controls.tally ? { tally: controls.tally } : {}),
-        ...(controls.flow ? { flow: controls.flow } : {}),
-        ...(controls.tally ? { tally: controls.tally } : {}),
         ...(controls.limiter ? { limiter: controls.limiter } : {}),
         ...(controls.breaker ? { breaker: controls.breaker } : {}),
-        ...(controls.retry ? { retry: controls.retry } : {}),
+        retry,
         ...(controls.signal ? { signal: controls.signal } : {}),
         cost: { requests: 1, tokens },
         timeoutMs: controls.timeoutMs,
@@ -241,15 +255,16 @@ export async function extractStage(
   // Tool arguments some models wrap in one extra key ({"parameter": {…}}) are read inside it.
   const value = { ...done.value, output: unwrapOutput(pattern, done.value.output).output };
   const usage = addUsage(spent, value.usage ?? ZERO_USAGE);
+  const again = retried.length > 0 ? { retried: retried.join('; ') } : {};
   return inSpan('visionpipe.validate', { 'visionpipe.pattern': pattern.name }, async (span) => {
     try {
       assertConforms(pattern, value.output, label);
     } catch (error) {
       const mismatch = toVisionpipeError(error, label);
       span.setAttribute('error.type', mismatch.code);
-      return { result: value, usage, attempts, mismatch, repair };
+      return { result: value, usage, attempts, mismatch, repair, ...again };
     }
-    return { result: value, usage, attempts, mismatch: undefined, repair };
+    return { result: value, usage, attempts, mismatch: undefined, repair, ...again };
   });
 }
 

@@ -7,7 +7,6 @@
  * providers through the real pipeline against loopback servers answering those shapes.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { parsePattern } from '../../src/patterns/index.js';
 import { createPipeline } from '../../src/pipeline/create-pipeline.js';
 import { AnthropicProvider } from '../../src/providers/anthropic.js';
 import { GeminiProvider } from '../../src/providers/gemini.js';
@@ -15,17 +14,10 @@ import { closeAllAgents } from '../../src/providers/http.js';
 import { OpenAIProvider } from '../../src/providers/openai.js';
 import type { Provider } from '../../src/providers/spec.js';
 import { startServer, type TestServer } from '../support/http.js';
+import { vendorTotalPattern } from '../support/patterns.js';
 import { solidJpeg } from '../support/simulator-fixtures.js';
 
-const pattern = parsePattern(
-  {
-    name: 'simple',
-    format: 'json',
-    instructions: 'Vendor and total.',
-    json_schema: { vendor_name: 'string', total: 'number' },
-  },
-  'wrapped',
-);
+const pattern = vendorTotalPattern('simple');
 const ANSWER = { vendor_name: 'ACME', total: 12.5 };
 const servers: TestServer[] = [];
 
