@@ -8,8 +8,58 @@ import { addCostOptions, type CostFlags } from './cost-flags.js';
 import { addDocumentOptions, type DocumentFlags } from './document-flags.js';
 import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
 import { refuseFlag } from './short-flags.js';
+import { addSourceOptions, type SourceFlags } from './source-flags.js';
 
-export interface EstimateFlags extends ProviderFlags, CostFlags, DocumentFlags {
+/**
+ * Run's options estimate does not take, each with why it does not change what is priced
+ * (test/cli/estimate-cost-flags.test.ts holds every option of run to be in estimate, here,
+ * or in RUN_OPTIONS_REFUSED).
+ */
+export const RUN_OPTIONS_NOT_PRICED: Readonly<Record<string, string>> = {
+  '--concurrency': 'how many calls are in flight, not which',
+  '--out': 'where records are written',
+  '--format-dir': 'where rendered outputs are written',
+  '--combine': 'where outputs are combined',
+  '--failures': 'where failed records are written',
+  '--fail-on-error': 'the exit code',
+  '--cache-ttl': 'how long new results are kept; estimate reads the cache as it is',
+  '--fresh': 'resume only: estimate prices every input not in the cache, as a fresh run pays',
+  '--retry-failed':
+    'remembered failures: estimate prices them as sent (the upper bound a run with --retry-failed pays)',
+  '--batch-poll': 'how often a batch is checked',
+  '--overwrite': 'which files may be replaced',
+  '--keep-csv-formulas': 'how CSV cells are written',
+  '--timeout': 'how long a call may take',
+  '--no-progress': 'the progress display',
+  '--metrics-port': 'monitoring',
+  '--metrics-host': 'monitoring',
+  '--metrics-linger': 'monitoring',
+  '--log-file': 'logging',
+  '--log-level': 'logging',
+  '--alert-webhook': 'alerting',
+  '--alert-success-rate': 'alerting',
+  '--alert-p95': 'alerting',
+  '--alert-window': 'alerting',
+  '--alert-interval': 'alerting',
+  '--alert-min-samples': 'alerting',
+  '--max-cost-usd': "a cap: the run stops before passing it; estimate's figure says whether it will",
+  '--report': 'the HTML report',
+  '--queue': 'where the calls are made (workers make the same ones)',
+  '--database-url': 'where queued records are kept',
+  '--queue-prefix': 'the queue’s key names',
+  '--watch': 'keeps a run going; estimate prices the files there now',
+  '--watch-stable': 'when a watched file is read',
+};
+
+/** Run's options that change what is paid but estimate cannot price: refused, saying why. */
+export const RUN_OPTIONS_REFUSED: Readonly<Record<string, string>> = {
+  '--near-dup':
+    'estimate does not compare images by perceptual hash: near-duplicates are priced as distinct images (an upper bound); leave --near-dup out',
+  '--pass-urls':
+    'estimate prices the prepared bytes; --pass-urls lets the provider fetch some URLs at their own size, known only from a run; leave --pass-urls out',
+};
+
+export interface EstimateFlags extends ProviderFlags, CostFlags, SourceFlags, DocumentFlags {
   pattern: string;
   list?: string;
   cache: string;
@@ -17,12 +67,6 @@ export interface EstimateFlags extends ProviderFlags, CostFlags, DocumentFlags {
   json?: boolean;
   /** Price what is sent as run --batch-api pays (the batch discount). */
   batchApi?: boolean;
-  /** `local` only: run on the inputs here (free, no network); a provider's triage is refused. */
-  triage?: string;
-  triageQuestion?: string;
-  /** Priced as a range (none … all escalate) and, with a known rate, the expected figure. */
-  escalateTo?: string;
-  escalateBelow?: number;
   /** The expected share of answers that escalate (0–1). */
   escalationRate?: number;
   /** A previous run's results (its -o file): the share of its answers that escalated. */
@@ -84,14 +128,6 @@ export function estimateCommand(): Command {
       '--batch-api',
       'price what is sent as run --batch-api pays: the batch discount (openai, anthropic: half price)',
     )
-    .option('--triage <model>', 'local: run local triage here and price only the relevant images')
-    .option('--triage-question <text>', 'the yes/no question (default: derived from the pattern)')
-    .option('--escalate-to <model>', 'price escalation to provider:model as a range (none … all escalate)')
-    .option(
-      '--escalate-below <confidence>',
-      'as in run: escalate when confidence is below this',
-      share('--escalate-below'),
-    )
     .option(
       '--escalation-rate <r>',
       'expected share of images that escalate (0–1)',
@@ -104,8 +140,15 @@ export function estimateCommand(): Command {
       await runEstimate(inputs, flags);
     });
   addProviderOptions(command);
+  addSourceOptions(command);
   addDocumentOptions(command);
+  for (const [flag, why] of Object.entries(RUN_OPTIONS_REFUSED)) refuseFlag(command, flag, why);
   const hint = 'estimate writes no results file: it prints its table, or JSON with --json (> file)';
   refuseFlag(refuseFlag(command, '-o', hint), '--out', hint);
-  return addCostOptions(command, { cascade: false });
+  return addCostOptions(command, {
+    '--triage':
+      "local: run local triage here and price only the relevant images (a provider's triage is refused)",
+    '--escalate-to': 'price escalation to provider:model as a range (none … all escalate)',
+    '--escalate-below': 'as in run: escalate when confidence is below this (0–1)',
+  });
 }

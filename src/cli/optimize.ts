@@ -3,16 +3,16 @@
  * The command's flags and help; what it does is actions/optimize.ts, loaded when it runs.
  */
 import { Command, Option } from 'commander';
-import { DEFAULT_MAX_INPUT_BYTES } from '../image/input-limits.js';
 import type { OutputFormat } from '../image/options.js';
 import { defaultConcurrency } from '../image/parallelism.js';
 import { PROFILE_NAMES, SIZE_PROFILES } from '../image/profiles.js';
 import { addPageSelectionOptions } from './document-flags.js';
 import { durationOption } from './duration-flag.js';
-import { integer, oneOf, pixelCount, sizeOption } from './parsers.js';
+import { integer, oneOf, pixelCount } from './parsers.js';
 import { refuseFlag, refuseShortFlag } from './short-flags.js';
+import { addSourceOptions, type SourceFlags } from './source-flags.js';
 
-export interface OptimizeFlags {
+export interface OptimizeFlags extends SourceFlags {
   outDir: string;
   profile: string;
   maxSize?: number;
@@ -23,9 +23,7 @@ export interface OptimizeFlags {
   flatten: boolean;
   background: string;
   concurrency: number;
-  maxInputBytes: number;
   maxPixels: number;
-  allowPrivateUrls?: boolean;
   timeout: number;
   json?: boolean;
   progress: boolean;
@@ -72,16 +70,15 @@ export function optimizeCommand(): Command {
     .option('--no-flatten', 'keep transparency in PNG/WebP output (JPEG is always flattened)')
     .option('--background <hex>', 'colour under transparent pixels', '#ffffff')
     .option('-c, --concurrency <n>', 'images processed at once', integer(1, 1024), defaultConcurrency())
-    .addOption(sizeOption('--max-input-bytes', 'refuse larger inputs', DEFAULT_MAX_INPUT_BYTES))
     .addOption(
       new Option('--max-pixels <n>', 'refuse images with more pixels: 100MP or 100000000')
         .argParser(pixelCount)
         .default(100_000_000, '100MP'),
     )
-    .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')
     .addOption(durationOption('--timeout', 'timeout for each URL download', 30_000, 1))
     .option('--json', 'print one JSON summary object instead of the table')
     .option('--no-progress', 'no progress bar or progress lines');
+  addSourceOptions(command);
   // PDFs, multi-page TIFFs and HEICs: one file per page, name.p001.jpg … (docs/documents.md).
   refuseShortFlag(command, '-o', "optimize writes to the folder --out-dir <dir>; -o is run's results file");
   refuseFlag(command, '--out', "optimize writes to the folder --out-dir <dir>; --out is run's results file");

@@ -4,22 +4,21 @@
  * The command's flags and help; what it does is actions/run.ts, loaded when it runs.
  */
 import { Command } from 'commander';
-import { VisionpipeError } from '../errors.js';
-import { DEFAULT_MAX_INPUT_BYTES } from '../image/input-limits.js';
-import { PROFILE_NAMES } from '../image/profiles.js';
 import { addCostOptions, type CostFlags } from './cost-flags.js';
 import { addDocumentOptions, type DocumentFlags } from './document-flags.js';
 import { durationOption } from './duration-flag.js';
 import { addObserveOptions, type ObserveFlags } from './observe-flags.js';
-import { integer, sizeOption } from './parsers.js';
+import { integer } from './parsers.js';
 import { addProviderOptions, type ProviderFlags } from './provider-flags.js';
 import { addQueueOptions, type QueueRunFlags } from './run-queue-flags.js';
 import { refuseFlag } from './short-flags.js';
+import { addSourceOptions, type SourceFlags } from './source-flags.js';
 import { addWatchOptions, type WatchFlags } from './watch-flags.js';
 
 export interface RunFlags
   extends ProviderFlags,
     CostFlags,
+    SourceFlags,
     ObserveFlags,
     DocumentFlags,
     QueueRunFlags,
@@ -34,20 +33,16 @@ export interface RunFlags
   fresh?: boolean;
   retryFailed?: boolean;
   concurrency?: number;
-  profile?: string;
   out: string;
   formatDir?: string;
   json?: boolean;
   failOnError?: boolean;
   list?: string;
-  allowPrivateUrls?: boolean;
   passUrls?: boolean;
   overwrite?: boolean;
   keepCsvFormulas?: boolean;
-  maxInputBytes: number;
   timeout: number;
   progress: boolean;
-  minConfidence?: number;
   failures?: string;
   combine?: string;
 }
@@ -89,16 +84,6 @@ output is not usable (an error, an empty output or a low-confidence one; skipped
 (an empty folder), 4 stopped by --max-cost-usd, 130 stopped by Ctrl-C/SIGTERM before every
 input was done (--watch: 0).`;
 
-function confidenceOption(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !(n >= 0 && n <= 1)) {
-    throw new VisionpipeError('INVALID_OPTION', `--min-confidence must be from 0 to 1 (got "${value}")`, {
-      option: 'minConfidence',
-    });
-  }
-  return n;
-}
-
 export function runCommandDefinition(): Command {
   const command = new Command('run')
     .description(
@@ -110,10 +95,6 @@ export function runCommandDefinition(): Command {
       '-c, --concurrency <n>',
       'images in flight, a sliding window (default: CPU cores for local, 10 for APIs)',
       integer(1, 1024),
-    )
-    .option(
-      '--profile <name>',
-      `size profile override: ${PROFILE_NAMES.join(', ')} (default: the model's own profile)`,
     )
     .option('-o, --out <file>', 'results file (JSONL)', 'results.jsonl')
     .option('--format-dir <dir>', "also write each output rendered in the pattern's format")
@@ -146,7 +127,6 @@ export function runCommandDefinition(): Command {
     )
     .option('--batch-api', 'use the provider batch API (openai, anthropic): half price, results within 24 h')
     .addOption(durationOption('--batch-poll', 'how often to check a batch', 30_000))
-    .option('--allow-private-urls', 'allow URLs that resolve to loopback/private/link-local addresses')
     .option(
       '--pass-urls',
       'let the provider fetch public URL inputs itself when nothing was resized or stripped (default: it gets the prepared bytes)',
@@ -159,13 +139,7 @@ export function runCommandDefinition(): Command {
       '--keep-csv-formulas',
       "write CSV cells starting with = + - @ as they are (default: prefixed with ')",
     )
-    .addOption(sizeOption('--max-input-bytes', 'refuse larger inputs', DEFAULT_MAX_INPUT_BYTES))
     .addOption(durationOption('--timeout', 'per-call provider timeout', 120_000, 1))
-    .option(
-      '--min-confidence <0-1>',
-      'outputs below this confidence become LOW_CONFIDENCE errors, after any escalation (default: counted apart in the summary at the engine calibration, 0.35 for local)',
-      confidenceOption,
-    )
     .option('--no-progress', 'no progress bar or progress lines')
     .addHelpText('after', EXAMPLES)
     .action(async (inputs: string[], flags: RunFlags, self: Command) => {
@@ -176,6 +150,7 @@ export function runCommandDefinition(): Command {
         : await (await import('./actions/run.js')).runCommand(inputs, flags);
     });
   addProviderOptions(command);
+  addSourceOptions(command);
   addObserveOptions(command);
   addDocumentOptions(command);
   addQueueOptions(command);
@@ -185,5 +160,5 @@ export function runCommandDefinition(): Command {
     '--out-dir',
     "run writes rendered outputs to --format-dir <dir>; --out-dir is optimize's folder",
   );
-  return addCostOptions(command, { cascade: true });
+  return addCostOptions(command);
 }

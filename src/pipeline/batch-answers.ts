@@ -4,9 +4,11 @@
  * checked against the pattern, and saved in the result cache when it is valid. No answer, or
  * an unreadable one, is the request's failure, with what was billed for it.
  */
+
 import { VisionpipeError } from '../errors.js';
 import { schemaMismatch, validateOutput } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
+import { unwrapOutput } from '../patterns/wrapped-output.js';
 import { billedOf } from '../providers/billed.js';
 import type { PriceTable } from '../providers/pricing.js';
 import type { ExtractResult, Provider, Usage } from '../providers/spec.js';
@@ -78,7 +80,8 @@ export async function batchAnswerOutcome(
         : { usage: entry.usage, cost: entry.cost },
     };
   }
-  const result = answer.result;
+  // Tool arguments some models wrap in one extra key are read inside it (as in run: stages.ts).
+  const result = { ...answer.result, output: unwrapOutput(pattern, answer.result.output).output };
   const usage = addUsage(entry.usage, result.usage);
   const cost = addCost(entry.cost, batchPrice(result.model, result.usage));
   const issues = validateOutput(pattern, result.output);

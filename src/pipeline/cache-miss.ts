@@ -136,6 +136,7 @@ async function computeOwned(
         escalation_reason: done.escalationReason,
         repair: done.repair,
         ...(done.resized ? { resized: done.resized } : {}),
+        ...(done.retried ? { retried: done.retried } : {}),
         ...(done.pricedAs ? { priced_as: done.pricedAs } : {}),
       },
     );

@@ -46,6 +46,8 @@ export interface Cascade {
   repair: string | null;
   /** Why the image was sent again smaller (the provider refused its size), when it was. */
   resized?: string;
+  /** Calls sent again after a failure that was not a rate limit, and why, when any was. */
+  retried?: string;
   /** The answer named another model than the one asked for, and how the call was priced. */
   pricedAs?: string;
   /** Set when triage judged the image irrelevant: nothing was extracted. */
@@ -245,6 +247,9 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
       escalationReason: reason,
       repair: second.repair,
       ...(second.resized ? { resized: second.resized } : {}),
+      ...(second.retried || first?.retried
+        ? { retried: [first?.retried, second.retried].filter(Boolean).join('; ') }
+        : {}),
       ...(second.pricedAs ? { pricedAs: second.pricedAs } : {}),
       skipped: false,
     };
@@ -266,6 +271,7 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
     escalationReason: null,
     repair: done.repair,
     ...(done.resized ? { resized: done.resized } : {}),
+    ...(done.retried ? { retried: done.retried } : {}),
     ...(done.pricedAs ? { pricedAs: done.pricedAs } : {}),
     skipped: false,
   };

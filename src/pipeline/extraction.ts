@@ -95,6 +95,7 @@ export async function extractWith(
     profile: options.profileName,
     mismatch,
     repair,
+    ...(extracted.retried === undefined ? {} : { retried: extracted.retried }),
     ...(pricedAs === undefined ? {} : { pricedAs }),
   };
 }
@@ -108,6 +109,8 @@ export type Extracted = {
   profile: string;
   mismatch: Awaited<ReturnType<typeof extractStage>>['mismatch'];
   repair: string | null;
+  /** Calls sent again after a failure that was not a rate limit, and why (stages.ts). */
+  retried?: string;
   resized?: string;
   /** The answer named a model other than the one asked for: how it was priced (pricingModel). */
   pricedAs?: string;

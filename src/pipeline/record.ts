@@ -26,6 +26,12 @@ export interface CascadeInfo {
    */
   resized?: string;
   /**
+   * Present only when a provider call was sent again after a failure that was not a rate
+   * limit (a refused envelope, a 5xx, a dropped connection): each attempt that failed, its
+   * code and message, "sent again". Rate-limit waits are `rate_limited`.
+   */
+  retried?: string;
+  /**
    * Present only when the answer named a model that is not the one asked for nor a dated or
    * version alias of it: says so, and that the call was priced as the model asked for.
    */

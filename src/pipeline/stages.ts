@@ -11,7 +11,7 @@ import type { ProviderBreaker } from '../flow/circuit-breaker.js';
 import type { Limiter } from '../flow/limiter.js';
 import type { RetryOptions } from '../flow/retry.js';
 import { attemptsOf, markAttempts } from '../flow/retry.js';
-import type { ThrottleTally } from '../flow/throttle.js';
+import { isThrottle, type ThrottleTally } from '../flow/throttle.js';
 import { sha256 } from '../image/fingerprint.js';
 import type { ResolvedPreprocessOptions } from '../image/options.js';
 import { type PreparedImage, preprocessImage } from '../image/preprocess.js';
@@ -19,6 +19,7 @@ import { type ImageSource, loadSource, type SourceLimits } from '../image/source
 import { inSpan } from '../observe/spans.js';
 import { assertConforms } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
+import { unwrapOutput } from '../patterns/wrapped-output.js';
 import { billedOf, markBilled } from '../providers/billed.js';
 import {
   type AskResult,
@@ -141,6 +142,11 @@ export interface Extracted {
   mismatch: VisionpipeError | undefined;
   /** Why the first answer needed the one repair call, when it did. */
   repair: string | null;
+  /**
+   * The calls sent again after a failure that was not a rate limit (a refused envelope, a
+   * 5xx…), each with its reason; undefined when none was (rate-limit waits are `rate_limited`).
+   */
+  retried?: string;
 }
 
 /**
@@ -163,6 +169,17 @@ export async function extractStage(
   for (const page of pages)
     estimate.input_tokens += provider.estimateImageTokens(page.width, page.height, model);
   let spent: Usage = { ...ZERO_USAGE };
+  // A call sent again after a failure says so in the record (cascade.retried), with why.
+  const retried: string[] = [];
+  const retry: Omit<RetryOptions, 'signal'> = {
+    ...controls.retry,
+    onRetry: (info) => {
+      controls.retry?.onRetry?.(info);
+      if (isThrottle(info.error)) return;
+      const failure = toVisionpipeError(info.error, label);
+      retried.push(`attempt ${info.attempt}: ${failure.code} (${failure.message}); sent again`);
+    },
+  };
   const call = (request: ExtractRequest, tokens: number) =>
     callWithPolicy(
       async (_attempt, signal) => {
@@ -177,11 +194,9 @@ export async function extractStage(
       {
         ...(controls.flow ? { flow: controls.flow } : {}),
         ...(controls.tally ? { tally: controls.tally } : {}),
-        ...(controls.flow ? { flow: controls.flow } : {}),
-        ...(controls.tally ? { tally: controls.tally } : {}),
         ...(controls.limiter ? { limiter: controls.limiter } : {}),
         ...(controls.breaker ? { breaker: controls.breaker } : {}),
-        ...(controls.retry ? { retry: controls.retry } : {}),
+        retry,
         ...(controls.signal ? { signal: controls.signal } : {}),
         cost: { requests: 1, tokens },
         timeoutMs: controls.timeoutMs,
@@ -222,10 +237,13 @@ export async function extractStage(
       // The record keeps what the model last answered and that a repair was tried.
       const more = { answer: billedOf(second)?.answer ?? unreadable, repair };
       if (!isVisionpipeError(second) || second.code !== 'BAD_RESPONSE') throw failed(second, calls, more);
-      const what = empty
-        ? 'the answer is empty and one more call'
-        : 'the answer is not JSON and one repair attempt';
-      const message = `${label}: ${what} did not help (${second.message})`;
+      // Says what was wrong with the answer (not JSON, another tool called, empty), never a
+      // guess: the first call's reason, then the second's when it differs.
+      const what = empty ? 'one more call did not help' : 'one repair attempt did not help';
+      const message =
+        second.message === error.message
+          ? `${label}: ${error.message}; ${what}`
+          : `${label}: ${error.message}; ${what} (${second.message})`;
       throw failed(
         new VisionpipeError('BAD_RESPONSE', message, { input: label, retryable: false }),
         calls,
@@ -233,17 +251,20 @@ export async function extractStage(
       );
     }
   }
-  const { value, attempts } = done;
+  const { attempts } = done;
+  // Tool arguments some models wrap in one extra key ({"parameter": {…}}) are read inside it.
+  const value = { ...done.value, output: unwrapOutput(pattern, done.value.output).output };
   const usage = addUsage(spent, value.usage ?? ZERO_USAGE);
+  const again = retried.length > 0 ? { retried: retried.join('; ') } : {};
   return inSpan('visionpipe.validate', { 'visionpipe.pattern': pattern.name }, async (span) => {
     try {
       assertConforms(pattern, value.output, label);
     } catch (error) {
       const mismatch = toVisionpipeError(error, label);
       span.setAttribute('error.type', mismatch.code);
-      return { result: value, usage, attempts, mismatch, repair };
+      return { result: value, usage, attempts, mismatch, repair, ...again };
     }
-    return { result: value, usage, attempts, mismatch: undefined, repair };
+    return { result: value, usage, attempts, mismatch: undefined, repair, ...again };
   });
 }
 

@@ -388,7 +388,7 @@ export function readAnthropicExtraction(body: unknown, context: AnthropicExtract
     throw markBilled(
       new VisionpipeError(
         'BAD_RESPONSE',
-        `anthropic: the answer called tool "${other.name}", not "${tool}"`,
+        `anthropic: the model called another tool: expected "${tool ?? 'the forced tool'}", received "${other.name}"`,
         { retryable: false },
       ),
       { usage, model, answer },

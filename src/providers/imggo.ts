@@ -26,6 +26,7 @@ import {
   resolveBaseUrl,
   resolveTimeout,
 } from './remote.js';
+import { redactSecrets } from './secrets.js';
 import type { ExtractRequest, ExtractResult, Provider, ProviderImage, RateLimitSnapshot } from './spec.js';
 
 export const IMGGO_ENV = 'IMGGO_API_KEY';
@@ -58,6 +59,43 @@ const jobSchema = z.object({
     error: z.string().nullish(),
   }),
 });
+
+/**
+ * ImgGo's error envelope, `{success: false, error: {code, message, details}}`, which it may
+ * send with a 2xx status too (imggo-api docs/api-reference/error-handling.md, openapi.yaml
+ * ErrorResponse).
+ */
+const refusalSchema = z.object({
+  success: z.literal(false),
+  error: z.object({ code: z.string().nullish(), message: z.string().nullish() }).nullish(),
+});
+
+/** Envelope codes for a state that passes: ImgGo's guide retries 429 and 5xx, nothing else. */
+const TRANSIENT_CODE = /rate_limit|internal|unavailable|timeout|overload|temporar|try_again|busy/i;
+/** Envelope codes for a key ImgGo refuses (missing_authorization, invalid_api_key, insufficient_permissions). */
+const AUTH_CODE = /authoriz|api_key|permission|forbidden|unauthenticated/i;
+
+/**
+ * The typed error for an ImgGo refusal envelope, or undefined when `body` is not one. A
+ * refusal is permanent (BAD_REQUEST, AUTH_FAILED: never sent again) unless its code names a
+ * passing state (RATE_LIMITED, PROVIDER_UNAVAILABLE: retried, and the record says it was,
+ * cascade.retried). `secrets` are removed from the message.
+ */
+export function imggoRefusal(
+  body: unknown,
+  what: string,
+  secrets: ReadonlyArray<string | undefined> = [],
+): VisionpipeError | undefined {
+  const parsed = refusalSchema.safeParse(body);
+  if (!parsed.success) return undefined;
+  const code = parsed.data.error?.code ?? 'no_code';
+  const said = parsed.data.error?.message ?? 'no reason given';
+  const message = redactSecrets(`imggo: ${what} refused (${code}): ${said}`, secrets);
+  if (/rate_limit/i.test(code)) return new VisionpipeError('RATE_LIMITED', message);
+  if (TRANSIENT_CODE.test(code)) return new VisionpipeError('PROVIDER_UNAVAILABLE', `${message} (transient)`);
+  if (AUTH_CODE.test(code)) return new VisionpipeError('AUTH_FAILED', message, { retryable: false });
+  return new VisionpipeError('BAD_REQUEST', `${message} (permanent: not sent again)`, { retryable: false });
+}
 
 /** The idempotency key of (image content, remote pattern): `vp_` + 40 hex characters. */
 export function imggoIdempotencyKey(imageSha256: string, patternId: string): string {
@@ -232,10 +270,14 @@ export class ImgGoProvider implements Provider {
     }
   }
 
-  private call(request: Omit<JsonRequest, 'provider' | 'timeoutMs' | 'secrets'>, signal: AbortSignal) {
+  /**
+   * One request to ImgGo. A refusal envelope (`success: false`, even with a 2xx status)
+   * throws its typed error (imggoRefusal): a permanent one is never sent again.
+   */
+  private async call(request: Omit<JsonRequest, 'provider' | 'timeoutMs' | 'secrets'>, signal: AbortSignal) {
     const headers: Record<string, string> = { ...request.headers };
     if (this.#apiKey !== undefined) headers.authorization = `Bearer ${this.#apiKey}`;
-    return requestJson({
+    const answer = await requestJson({
       ...request,
       provider: this.id,
       headers,
@@ -243,6 +285,10 @@ export class ImgGoProvider implements Provider {
       signal,
       secrets: [this.#apiKey],
     });
+    const what = request.method === 'POST' ? 'ingest' : 'job poll';
+    const refused = imggoRefusal(answer.body, what, [this.#apiKey]);
+    if (refused) throw refused;
+    return answer;
   }
 }
 

@@ -21,6 +21,20 @@ export interface ProviderOptions {
   imggo?: ImgGoProviderOptions;
 }
 
+/**
+ * `options` with provider `id` on its own endpoint: a cascade step's base URL
+ * (--triage-base-url, --escalate-base-url), even on the main provider's id.
+ */
+export function withBaseUrl(
+  options: ProviderOptions,
+  id: string,
+  baseUrl: string | undefined,
+): ProviderOptions {
+  if (baseUrl === undefined) return options;
+  const byId = options as Record<string, object | undefined>;
+  return { ...byId, [id]: { ...byId[id], baseUrl } } as ProviderOptions;
+}
+
 export function createProvider(id: string, options: ProviderOptions = {}): Provider {
   switch (id) {
     case 'local':

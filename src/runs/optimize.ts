@@ -39,6 +39,19 @@ export interface OptimizeFileResult {
   pages?: number;
   /** Documents only: the page is blank by cheap pixel statistics (written all the same). */
   blank?: boolean;
+  /**
+   * Animated inputs only (GIF, WebP, APNG, AVIF sequence): the frames the file has, and the
+   * one written (1-based, always 1). The output formats hold one image, so the others are
+   * not written, and `warning` says so (printed on stderr by the command).
+   */
+  frames?: number;
+  frame?: number;
+  warning?: string;
+}
+
+/** What an animated input's result says: which frame of how many was written. */
+export function frameWarning(input: string, frames: number): string {
+  return `${input}: frame 1 of ${frames} written; the other ${frames - 1} frames were not (optimize writes one image per input)`;
 }
 
 export interface OptimizeRunOptions {
@@ -99,6 +112,14 @@ async function optimizeOne(item: InputItem, options: OptimizeRunOptions): Promis
           format: prepared.format,
         },
         passthrough: prepared.passthrough,
+        // An animated input: say which frame was written, never drop the others in silence.
+        ...(prepared.original.frames === undefined
+          ? {}
+          : {
+              frames: prepared.original.frames,
+              frame: 1,
+              warning: frameWarning(item.label, prepared.original.frames),
+            }),
       },
     ];
   } catch (error) {

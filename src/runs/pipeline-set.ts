@@ -18,7 +18,7 @@ import {
   type TriageOptions,
 } from '../pipeline/create-pipeline.js';
 import type { PriceTable } from '../providers/pricing.js';
-import { createProvider, type ProviderOptions } from '../providers/registry.js';
+import { createProvider, type ProviderOptions, withBaseUrl } from '../providers/registry.js';
 import type { Provider } from '../providers/spec.js';
 import type { InputItem } from './inputs.js';
 import type { RunSignature } from './resume.js';
@@ -66,13 +66,7 @@ export class PipelineSet {
     const key = baseUrl === undefined ? id : `${id}@${baseUrl}`;
     let provider = this.providers.get(key);
     if (!provider) {
-      const options = this.options.providerOptions as Record<string, object | undefined>;
-      provider = createProvider(
-        id,
-        (baseUrl === undefined
-          ? this.options.providerOptions
-          : { ...options, [id]: { ...options[id], baseUrl } }) as ProviderOptions,
-      );
+      provider = createProvider(id, withBaseUrl(this.options.providerOptions, id, baseUrl));
       this.providers.set(key, provider);
     }
     return provider;

@@ -3,6 +3,8 @@
  * shorthand json_schema (field → type), the shape most CLI tests read documents with.
  */
 import { writeFile } from 'node:fs/promises';
+import { parsePattern } from '../../src/patterns/index.js';
+import type { Pattern } from '../../src/patterns/types.js';
 
 export interface JsonPatternSpec {
   name: string;
@@ -23,4 +25,17 @@ export async function writeJsonPattern(file: string, spec: JsonPatternSpec): Pro
     }),
   );
   return file;
+}
+
+/** An in-memory JSON pattern `name` of two fields, vendor_name (string) and total (number). */
+export function vendorTotalPattern(name: string): Pattern {
+  return parsePattern(
+    {
+      name,
+      format: 'json',
+      instructions: 'Vendor and total.',
+      json_schema: { vendor_name: 'string', total: 'number' },
+    },
+    name,
+  );
 }

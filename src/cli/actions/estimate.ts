@@ -7,7 +7,7 @@ import path from 'node:path';
 import { openCache } from '../../cache/open-cache.js';
 import { VisionpipeError } from '../../errors.js';
 import { triageQuestion } from '../../pipeline/model-choice.js';
-import { createProvider, type ProviderOptions } from '../../providers/registry.js';
+import { createProvider, type ProviderOptions, withBaseUrl } from '../../providers/registry.js';
 import { type EstimatedImage, EstimateTotaller, estimateItem } from '../../runs/estimate.js';
 import {
   EscalationTotaller,
@@ -23,6 +23,7 @@ import { pageSelectionFrom } from '../document-flags.js';
 import type { EstimateFlags } from '../estimate.js';
 import { fixedWidth } from '../format.js';
 import { buildPipelineSet, planPipelines } from './pipelines.js';
+import { profileFlag } from './run-checks.js';
 
 const usd = (value: number | null) => (value === null ? 'unknown' : `$${value.toFixed(4)}`);
 
@@ -64,9 +65,17 @@ export function checkEstimateFlags(flags: EstimateFlags): void {
         { option: 'triage' },
       );
   }
+  if (flags.triageBaseUrl !== undefined)
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      `estimate does not use --triage-base-url: the only triage it runs is --triage local, on this machine (no endpoint); ` +
+        'a triage model on an endpoint gives paid answers, known only from a run. Leave --triage-base-url out to estimate.',
+      { option: 'triageBaseUrl' },
+    );
   if (flags.escalateTo !== undefined) parseModelRef(flags.escalateTo, '--escalate-to');
   for (const [option, value] of [
     ['--escalate-below', flags.escalateBelow],
+    ['--escalate-base-url', flags.escalateBaseUrl],
     ['--escalation-rate', flags.escalationRate],
     ['--results', flags.results],
   ] as const) {
@@ -104,7 +113,10 @@ async function cascadeFor(flags: EstimateFlags, providerOptions: ProviderOptions
           : null;
   const local = flags.triage ? createProvider('local', providerOptions) : undefined;
   const to = flags.escalateTo ? parseModelRef(flags.escalateTo, '--escalate-to') : undefined;
-  const escalationProvider = to ? createProvider(to.provider, providerOptions) : undefined;
+  // As run: the escalation's own endpoint (--escalate-base-url), even on the main provider's id.
+  const escalationProvider = to
+    ? createProvider(to.provider, withBaseUrl(providerOptions, to.provider, flags.escalateBaseUrl))
+    : undefined;
   const pricer = escalationProvider ? escalationPricer(escalationProvider, to?.model, prices) : undefined;
   return {
     triage: local ? localTriage(local, flags.triageQuestion, triageQuestion) : undefined,
@@ -112,7 +124,12 @@ async function cascadeFor(flags: EstimateFlags, providerOptions: ProviderOptions
     pricer,
     escalation:
       escalationProvider && pricer
-        ? new EscalationTotaller(`${escalationProvider.id}:${pricer.model}`, rate, flags.escalateBelow)
+        ? // As run: --min-confidence escalates too when --escalate-below is not given.
+          new EscalationTotaller(
+            `${escalationProvider.id}:${pricer.model}`,
+            rate,
+            flags.escalateBelow ?? flags.minConfidence,
+          )
         : undefined,
     close: async () => {
       await local?.close?.();
@@ -127,17 +144,23 @@ const TRIAGE_ASSUMPTION =
 
 export async function runEstimate(inputs: string[], flags: EstimateFlags): Promise<void> {
   checkEstimateFlags(flags);
-  const plan = await planPipelines(flags);
+  const profile = profileFlag(flags.profile);
+  const plan = await planPipelines(flags, profile ? { profile } : {});
   const cascade = await cascadeFor(flags, plan.providerOptions);
   const cache = await openCache({
     spec: flags.cache,
     stateDir: path.resolve(flags.stateDir),
     warn: (m) => process.stderr.write(`warning: ${m}\n`),
   });
+  // As run reads inputs: larger ones are refused, private URLs only when allowed.
+  const sourceLimits = {
+    maxInputBytes: flags.maxInputBytes,
+    allowPrivateNetworks: flags.allowPrivateUrls ?? false,
+  };
   const pipelines = buildPipelineSet(plan, {
     cache,
     warn: () => {},
-    sourceLimits: {},
+    sourceLimits,
     timeoutMs: 120_000,
     ...(flags.maxImageTokens === undefined ? {} : { maxImageTokens: flags.maxImageTokens }),
   });
@@ -154,6 +177,7 @@ export async function runEstimate(inputs: string[], flags: EstimateFlags): Promi
       const pipeline = await pipelines.pipelineFor(item);
       const { image, naiveCost, naive } = await estimateItem(item, pipeline, seen, {
         ...(flags.priceTable ? { priceTable: flags.priceTable } : {}),
+        sourceLimits,
         pages,
         pagesMode: flags.pages ?? 'document',
         ...(flags.batchApi ? { batch: true } : {}),

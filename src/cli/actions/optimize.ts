@@ -28,7 +28,8 @@ function row(result: OptimizeFileResult): string {
   if (result.status === 'ok' && result.before && result.after) {
     const change =
       result.before.bytes === 0 ? 0 : Math.round((result.after.bytes / result.before.bytes - 1) * 100);
-    return `  ok  ${describeSide(result.before)} → ${describeSide(result.after)} ${fixedWidth(`${change > 0 ? '+' : ''}${change}%`, 5, 'right')}  ${result.input} → ${shown}`;
+    const frame = result.frames === undefined ? '' : ` (frame ${result.frame} of ${result.frames})`;
+    return `  ok  ${describeSide(result.before)} → ${describeSide(result.after)} ${fixedWidth(`${change > 0 ? '+' : ''}${change}%`, 5, 'right')}  ${result.input} → ${shown}${frame}`;
   }
   return ` ERR  ${fixedWidth(result.error?.code ?? 'INTERNAL', 18)} ${result.error?.message ?? ''}`;
 }
@@ -86,6 +87,8 @@ export async function runOptimize(inputs: string[], flags: OptimizeFlags): Promi
         ticked.add(result.input);
         progress.tick(result.status === 'error');
       }
+      // Said on stderr in both modes (the JSON result carries it too): the table may be piped away.
+      if (result.warning) progress.log(`warning: ${result.warning}`);
       if (flags.json) {
         out.write(`${first ? '' : ','}\n${JSON.stringify(result)}`);
         first = false;

@@ -47,15 +47,20 @@ function checkProfile(inputs: string[], flags: RunFlags): ProfileName | undefine
       },
     );
   }
-  if (flags.profile === undefined) return undefined;
-  if (!isProfileName(flags.profile)) {
+  return profileFlag(flags.profile);
+}
+
+/** `--profile` as a ProfileName (run and estimate); INVALID_OPTION naming the choices otherwise. */
+export function profileFlag(profile: string | undefined): ProfileName | undefined {
+  if (profile === undefined) return undefined;
+  if (!isProfileName(profile)) {
     throw new VisionpipeError(
       'INVALID_OPTION',
-      `--profile "${flags.profile}" is not a profile; choose one of ${PROFILE_NAMES.join(', ')}.${didYouMean(flags.profile, PROFILE_NAMES)}`,
+      `--profile "${profile}" is not a profile; choose one of ${PROFILE_NAMES.join(', ')}.${didYouMean(profile, PROFILE_NAMES)}`,
       { option: 'profile' },
     );
   }
-  return flags.profile;
+  return profile;
 }
 
 /**

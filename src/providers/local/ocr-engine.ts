@@ -4,11 +4,13 @@
  * (`cacheMethod: 'none'`). One worker per core is created on first use and reused for
  * every image; a tesseract scheduler hands each image to the next idle worker.
  */
+
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import sharp from 'sharp';
 import Tesseract from 'tesseract.js';
 import { VisionpipeError } from '../../errors.js';
+import { bandForOcr, lightTextBands } from './light-bands.js';
 import { OcrDiagnostics } from './ocr-diagnostics.js';
 import { ocrWorkerPath } from './ocr-worker.js';
 
@@ -47,6 +49,13 @@ export interface OcrPage {
    * with the first page's columns (table-extractor.ts).
    */
   pageTops?: number[];
+  /**
+   * Lines read from light text on coloured bands (light-bands.ts: a header in white on
+   * green), which the page's own reading loses; kept apart from `lines` (the layout does not
+   * use them), as evidence for page-wide fields such as the currency. Boxes are in the
+   * page's pixels.
+   */
+  bands?: OcrLine[];
 }
 
 const require = createRequire(import.meta.url);
@@ -120,11 +129,13 @@ export class OcrEngine implements OcrBackend {
     signal?.throwIfAborted();
     const scheduler = await this.start();
     let result: Tesseract.RecognizeResult;
+    let bands: OcrLine[] = [];
     try {
       const prepared = await prepareForOcr(image);
       // rotateAuto deskews photographed pages, so rows stay rows for the layout analysis.
       const job = scheduler.addJob('recognize', prepared, { rotateAuto: true }, { text: true, blocks: true });
       result = signal ? await raceAbort(job, signal) : await job;
+      bands = await this.readBands(scheduler, prepared, signal);
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       throw new VisionpipeError(
@@ -136,7 +147,39 @@ export class OcrEngine implements OcrBackend {
         },
       );
     }
-    return toPage(result.data);
+    const page = toPage(result.data);
+    return bands.length > 0 ? { ...page, bands } : page;
+  }
+
+  /** The lines of the light-text bands of `prepared` (light-bands.ts), in its pixels. */
+  private async readBands(
+    scheduler: Tesseract.Scheduler,
+    prepared: Buffer,
+    signal: AbortSignal | undefined,
+  ): Promise<OcrLine[]> {
+    const lines: OcrLine[] = [];
+    for (const band of await lightTextBands(prepared)) {
+      const job = scheduler.addJob(
+        'recognize',
+        await bandForOcr(prepared, band),
+        {},
+        { text: true, blocks: true },
+      );
+      const read = toPage((signal ? await raceAbort(job, signal) : await job).data);
+      const shift = (box: Box): Box => ({
+        x0: box.x0 + band.left,
+        x1: box.x1 + band.left,
+        y0: box.y0 + band.top,
+        y1: box.y1 + band.top,
+      });
+      for (const line of read.lines)
+        lines.push({
+          ...line,
+          box: shift(line.box),
+          words: line.words.map((w) => ({ ...w, box: shift(w.box) })),
+        });
+    }
+    return lines;
   }
 
   async close(): Promise<void> {

@@ -181,7 +181,19 @@ export function findUnlabelled(
       // Symbols are small and often read with low confidence: the whole page is the
       // evidence, but not what OCR all but guessed (a smudge read as "£24" at 0.4).
       const text = layout.lines.map((line) => joinWords(line.filter((w) => w.confidence >= 0.5))).join('\n');
-      const value = fitValue('currency', text, field.node, { order, position: 'anywhere' });
+      // Then light text on coloured bands (a "Total (USD)" header in white on green), which
+      // the page's own reading loses: only when the page names no currency itself.
+      const bands = (layout.page.bands ?? [])
+        .map((line) =>
+          line.words
+            .filter((w) => w.confidence >= 0.5)
+            .map((w) => w.text)
+            .join(' '),
+        )
+        .join('\n');
+      const value =
+        fitValue('currency', text, field.node, { order, position: 'anywhere' }) ??
+        fitValue('currency', bands, field.node, { order, position: 'anywhere' });
       return value === undefined ? undefined : { value, words: [], confidence: 0.6 };
     }
     case 'date':
