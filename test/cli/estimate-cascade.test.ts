@@ -53,7 +53,7 @@ describe('estimate --triage local', () => {
   // One triaged estimate (local OCR on three images, the slow part) serves both claims below:
   // what it prices, and that run --triage local skips the same images. It is pointed at the
   // simulator so that it would be counted there if it called anything.
-  const inputs = ['invoice3.jpg', 'dices1.jpg', 'city-buildings1.jpg'];
+  const inputs = ['invoice4.jpg', 'construction1.jpg', 'parking1.jpg'];
   let simulator: Simulator;
   let local: string[];
   let triaged: Estimate;
@@ -70,8 +70,8 @@ describe('estimate --triage local', () => {
 
   it('runs local triage on the inputs and prices only the relevant images', async () => {
     const byName = Object.fromEntries(triaged.images.map((i) => [path.basename(i.input), i]));
-    expect(byName['invoice3.jpg']).toMatchObject({ status: 'send', triage: { relevant: true } });
-    for (const photo of ['dices1.jpg', 'city-buildings1.jpg']) {
+    expect(byName['invoice4.jpg']).toMatchObject({ status: 'send', triage: { relevant: true } });
+    for (const photo of ['construction1.jpg', 'parking1.jpg']) {
       expect(byName[photo]).toMatchObject({ status: 'triaged', cost_usd: 0, triage: { relevant: false } });
       expect(byName[photo]!.triage!.reason.length).toBeGreaterThan(0);
     }
@@ -79,7 +79,7 @@ describe('estimate --triage local', () => {
     expect(triaged.totals.triage).toMatchObject({ model: 'local', triaged: 3, relevant: 1, not_relevant: 2 });
     expect(triaged.totals.triage!.assumption).toContain('no network');
     // What is priced is the invoice alone; the naive plan still has every image.
-    const alone = (await estimate(['invoice3.jpg'], [])) as Estimate;
+    const alone = (await estimate(['invoice4.jpg'], [])) as Estimate;
     expect(triaged.totals.optimized).toEqual(alone.totals.optimized);
     const untriaged = (await estimate(inputs, [])) as Estimate;
     expect(triaged.totals.naive).toEqual(untriaged.totals.naive);
