@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { SlowFirstSequencer } from './test/support/slow-first.js';
 
 export default defineConfig({
   test: {
@@ -16,5 +17,7 @@ export default defineConfig({
     // they start (a whole run used 11 min of CPU in 28 min of wall time on 2 forks), so two
     // forks per core keep both cores busy.
     maxWorkers: Math.max(2, 2 * os.availableParallelism()),
+    // The longest files start first (test/support/slow-first.ts): a clean clone has no timings.
+    sequence: { sequencer: SlowFirstSequencer },
   },
 });

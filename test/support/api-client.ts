@@ -41,6 +41,20 @@ export async function call<T = Record<string, unknown>>(
   return { status: response.status, headers: response.headers, body: parsed as T, text };
 }
 
+/** A pattern as POST /patterns takes it. */
+export interface PatternBody {
+  name: string;
+  instructions: string;
+  json_schema: Record<string, unknown>;
+}
+
+/** Creates `pattern` through POST /patterns with `key`; resolves with its id (throws unless 201). */
+export async function createPattern(base: string, key: string, pattern: PatternBody): Promise<string> {
+  const created = await call<{ data: { id: string } }>(base, 'POST', '/patterns', { key, json: pattern });
+  if (created.status !== 201) throw new Error(`POST /patterns answered ${created.status}: ${created.text}`);
+  return created.body.data.id;
+}
+
 /** A multipart form with the image in `field` (ImgGo's `image`, or the docs' `file`). */
 export function imageForm(bytes: Buffer, name = 'image.jpg', field = 'image', type = 'image/jpeg'): FormData {
   const form = new FormData();
