@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { didYouMean } from '../config/did-you-mean.js';
 import { VisionpipeError } from '../errors.js';
-import type { ClaimStore } from './claims.js';
+import { type ClaimStore, DEFAULT_CLAIM_LEASE_MS } from './claims.js';
 import { FailoverStore } from './failover-store.js';
 import { LayeredStore } from './layered-store.js';
 import { MemoryStore } from './memory-store.js';
@@ -29,6 +29,11 @@ export interface CacheOptions {
   ttlMs?: number;
   /** Redis key prefix. */
   namespace?: string;
+  /**
+   * Lease of this cache's cross-process claims, ms (claims.ts): how long a killed process's
+   * claim keeps the others waiting. Default DEFAULT_CLAIM_LEASE_MS (30 s).
+   */
+  claimLeaseMs?: number;
   warn?: WarningSink;
 }
 
@@ -45,6 +50,8 @@ export interface CacheSetup {
    * file for the default cache (processes sharing a state folder); none in memory.
    */
   claims?: ClaimStore;
+  /** Lease of `claims`, ms (CacheOptions.claimLeaseMs). */
+  claimLeaseMs: number;
   describe: string;
   close(): Promise<void>;
 }
@@ -96,10 +103,12 @@ export async function openCache(options: CacheOptions = {}): Promise<CacheSetup>
   const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
   const warn = options.warn ?? (() => {});
   const closables: Array<{ close(): unknown }> = [];
-  const setup = (parts: Omit<CacheSetup, 'ttlMs' | 'close' | 'mode'>): CacheSetup => ({
+  const claimLeaseMs = options.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS;
+  const setup = (parts: Omit<CacheSetup, 'ttlMs' | 'close' | 'mode' | 'claimLeaseMs'>): CacheSetup => ({
     ...parts,
     mode,
     ttlMs,
+    claimLeaseMs,
     async close() {
       for (const closable of closables.reverse()) await closable.close();
     },

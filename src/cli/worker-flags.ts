@@ -54,7 +54,7 @@ export function addWorkerOptions(command: Command): Command {
     .addOption(
       durationOption(
         '--lock-duration',
-        "how long a job stays its worker's without a heartbeat: a killed worker's jobs run elsewhere after it",
+        "how long a job (and its cache claim) stays its worker's without a heartbeat: a killed worker's jobs run elsewhere after it",
         30_000,
       ),
     )

@@ -26,6 +26,8 @@ export interface CacheMissOptions {
   failures?: FailureMemory;
   /** Cross-process claims of a shared cache: another process paying for this key is waited for. */
   claims?: ClaimStore | undefined;
+  /** Lease of those claims, ms (claims.ts; default 30 s). */
+  claimLeaseMs?: number | undefined;
   /**
    * With triage on: the key of the extraction alone (no triage in it), under which
    * extractions are also kept, so adding or dropping triage never pays for them again.
@@ -51,7 +53,7 @@ export async function onCacheMiss(
     // Re-checks of the key identify already looked up: one lookup per input in cache stats.
     () => results.lookup(key, { recheck: true }),
     () => computeOnMiss(options, loaded, key, signal),
-    { signal },
+    { signal, leaseMs: options.claimLeaseMs },
   );
   return got.kind === 'own' ? got.value : { kind: 'shared', result: got.value };
 }

@@ -72,6 +72,7 @@ export function imageStages(resources: PipelineResources, options: PipelineOptio
     runId,
     failures,
     claims: cache.claims,
+    claimLeaseMs: cache.claimLeaseMs,
     extractionKey,
   };
   const records = new RecordAssembler({

@@ -34,6 +34,11 @@ export interface EngineSettings {
   /** Key prefix of the cache in Redis. */
   cacheNamespace: string;
   cacheTtlMs: number;
+  /**
+   * Lease of the cache's cross-process claims, ms (cache/claims.ts): a killed worker's claim
+   * keeps the re-run of its job waiting this long. Default 30 s; a fleet's is its lock duration.
+   */
+  claimLeaseMs?: number;
   /** Folder for the local SQLite fallback of the cache. */
   stateDir: string;
   /** Requests / tokens per minute for the provider, shared through `limiterStore`. */
@@ -80,6 +85,7 @@ export async function openEngine(settings: EngineSettings): Promise<Engine> {
     stateDir: settings.stateDir,
     ttlMs: settings.cacheTtlMs,
     namespace: settings.cacheNamespace,
+    ...(settings.claimLeaseMs === undefined ? {} : { claimLeaseMs: settings.claimLeaseMs }),
     warn: settings.warn,
   });
   const limiters = new Map<string, Limiter>();

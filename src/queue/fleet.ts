@@ -17,6 +17,7 @@ export interface FleetSettings {
   /** Jobs each worker runs at once. */
   concurrency: number;
   prefix: string;
+  /** How long a job stays its worker's without a renewal, ms; also the lease of its cache claims. */
   lockDurationMs: number;
   stalledIntervalMs: number;
   engine: EngineSettings;
@@ -37,7 +38,12 @@ export interface Fleet {
 }
 
 export async function startFleet(settings: FleetSettings, store: Store, connection: Redis): Promise<Fleet> {
-  const engine = await openEngine(settings.engine);
+  // A killed worker's job runs again once its lock expires: its claims on the shared cache
+  // (cache/claims.ts) expire then too, so the re-run waits no longer than the lock says.
+  const engine = await openEngine({
+    ...settings.engine,
+    claimLeaseMs: settings.engine.claimLeaseMs ?? settings.lockDurationMs,
+  });
   const workers: IngestWorker[] = [];
   for (let i = 0; i < settings.count; i++) {
     workers.push(

@@ -9,8 +9,8 @@
  *   window left): its in-flight claim makes the re-run's job `possibly_paid: true` (two
  *   calls, reported, not silent).
  *
- * Each re-run waits out the killed worker's cache claim lease (30 s): these two are a file
- * of their own so that they run beside worker-processes.test.ts, not after it.
+ * Each re-run waits out the killed worker's cache claim, whose lease is the lock duration
+ * (2 s here; claim-lease.test.ts): a file of its own, so it runs beside worker-processes.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { distinctJpeg, waitForJob } from '../support/api-client.js';

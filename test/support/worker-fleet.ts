@@ -6,8 +6,9 @@
  *
  * `useWorkerFleet(label)` registers the file's beforeAll/afterAll (the file's own database,
  * prefix, API process, key and pattern) and returns what the tests use. Why a helper: the
- * crash tests wait on the cache claim lease of a killed worker (30 s each), so they are in
- * a file of their own that runs beside this one in another fork, and both need this setup.
+ * crash tests wait on the cache claim of a killed worker (its lease is the 2 s lock), so
+ * they are in a file of their own that runs beside this one in another fork, and both need
+ * this setup.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, expect } from 'vitest';
