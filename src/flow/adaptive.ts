@@ -146,6 +146,8 @@ const LOG_MARGIN_MS = 25;
 const LOG_MARGIN_MAX_MS = 200;
 /** Refusals in a row (no success between) a learned sliding log answers with a short pause; then the server's wait. */
 const LOG_REFUSALS = 3;
+/** Bounds on a sliding log's window (one per answer) before they are believed: the start-up burst's, sent at once, bound nothing. */
+const LOG_BOUNDS = 16;
 /** Answers read this soon after a send (ms, at most a quarter of the call's latency) may have left the server before it. */
 const TRANSIT_MS = 25;
 /** Send times kept: enough for one budget of a provider's window. */
@@ -665,7 +667,15 @@ export class AdaptiveFlow {
     const before = this.sent.length - (this.seq - seq) - 1;
     if (before < limit) return;
     const first = this.sent[before - limit]!;
-    const span = until - first;
+    // A whole-second reset (IETF RateLimit-Reset, Retry-After) puts the server's next room
+    // up to a second late: over a 2 s sliding log, `until - first` came out 2.5 s and the
+    // rate 0.8 of the ceiling, and the flow stayed below it (test/flow/sliding-log-cut.test.ts).
+    // The window the answers bound (`boundWindow`) places that room more precisely;
+    // it is never before this refusal, which the server made while it still counted `first`.
+    const coarse = this.budget !== undefined && this.budget.resetMs % 1000 === 0;
+    const window = this.windowed || !coarse ? undefined : this.boundedWindow();
+    const room = window === undefined ? until : Math.max(now, Math.min(until, first + window));
+    const span = room - first;
     if (span <= 0) return;
     const estimate = ((limit / span) * 1000) / this.peers();
     if (Number.isFinite(this.rate) && this.rate <= estimate * 1.25) return;
@@ -752,10 +762,16 @@ export class AdaptiveFlow {
   /** A sliding log's window: the tightest bound of recent answers, once enough agree (ms). */
   private logWindow(): number | undefined {
     if (!this.headersTrusted || this.windowed || !this.windowSuspect || this.peers() !== 1) return undefined;
-    if (this.windowBounds.length < 16) return undefined;
+    const bound = this.boundedWindow();
+    if (bound === undefined) return undefined;
     // Send times are the client's, admissions the server's: a few ms of jitter either way.
-    const window = Math.min(...this.windowBounds) + this.logMargin;
+    const window = bound + this.logMargin;
     return window >= 50 + this.logMargin ? window : undefined;
+  }
+
+  /** The tightest bound of recent answers on a sliding log's window (ms), once there are enough of them. */
+  private boundedWindow(): number | undefined {
+    return this.windowBounds.length < LOG_BOUNDS ? undefined : Math.min(...this.windowBounds);
   }
 
   /**
