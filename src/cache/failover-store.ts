@@ -65,6 +65,10 @@ export class FailoverStore implements CacheStore {
     return this.attempt((store) => store.set(key, value, ttlMs, meta));
   }
 
+  withdraw(key: string): void {
+    (this.usingFallback ? this.fallback : this.primary).withdraw?.(key);
+  }
+
   delete(key: string): Promise<boolean> {
     return this.attempt((store) => store.delete(key));
   }

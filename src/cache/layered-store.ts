@@ -38,6 +38,11 @@ export class LayeredStore implements CacheStore {
     await this.back.set(key, value, ttlMs, meta);
   }
 
+  /** The backing store counts the misses (stats() adds only the front's hits). */
+  withdraw(key: string): void {
+    this.back.withdraw?.(key);
+  }
+
   async delete(key: string): Promise<boolean> {
     const front = await this.front.delete(key);
     const back = await this.back.delete(key);

@@ -53,6 +53,10 @@ export class MemoryStore implements CacheStore {
     return entry?.value;
   }
 
+  withdraw(key: string): void {
+    this.lookups.withdraw(key);
+  }
+
   async set(key: string, value: Buffer, ttlMs: number, meta?: EntryMeta): Promise<void> {
     const entry: Entry = { value: ownBytes(value), storedAt: Date.now() };
     if (meta) entry.meta = { provider: meta.provider, model: meta.model };

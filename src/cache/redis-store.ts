@@ -100,6 +100,10 @@ export class RedisStore implements CacheStore, ClaimStore {
     await this.client.eval(RELEASE_IF_HELD, 1, this.claimKey(key), token);
   }
 
+  withdraw(key: string): void {
+    this.lookups.withdraw(key);
+  }
+
   async get(key: string, read?: ReadOptions): Promise<Buffer | undefined> {
     const raw = await this.client.getBuffer(this.k(key));
     if (raw === null || raw.length < HEADER) {

@@ -189,6 +189,10 @@ export class SqliteStore implements CacheStore, ClaimStore {
     return row.value;
   }
 
+  withdraw(key: string): void {
+    this.lookups.withdraw(key);
+  }
+
   async get(key: string, read?: ReadOptions): Promise<Buffer | undefined> {
     return this.getSync(key, read);
   }

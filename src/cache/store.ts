@@ -61,6 +61,18 @@ export class LookupTally {
     this.hits++;
   }
 
+  /**
+   * Takes back the miss a first lookup of `key` counted here (nothing when no miss of its
+   * kind is counted): the input turned out not to be an image at all, so its lookup is no
+   * cache lookup worth counting, as its record's `cache: null` says.
+   */
+  withdraw(key: string): void {
+    const c = this.counts(key);
+    if (c.misses === 0 || this.misses === 0) return;
+    c.misses--;
+    this.misses--;
+  }
+
   /** Counter names and values to add to the persisted ones (totals and per kind). */
   increments(): Array<[string, number]> {
     const out: Array<[string, number]> = [
@@ -172,6 +184,11 @@ export interface CacheStore {
    * beside it for `cache stats` (`byModel`); stores written outside visionpipe may ignore it.
    */
   set(key: string, value: Buffer, ttlMs: number, meta?: EntryMeta): Promise<void>;
+  /**
+   * Takes back the miss this process counted for a lookup of `key` (LookupTally.withdraw):
+   * the input was refused before any provider call. Stores without lookup counters omit it.
+   */
+  withdraw?(key: string): void;
   delete(key: string): Promise<boolean>;
   clear(options?: ClearOptions): Promise<number>;
   stats(): Promise<CacheStats>;

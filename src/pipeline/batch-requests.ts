@@ -178,7 +178,7 @@ export async function queueForBatch(
     }
   });
   const record = promise.then((outcome) =>
-    records.of(outcome, { label, started, sha256: loaded.sha256, leader }),
+    records.of(outcome, { label, started, sha256: loaded.sha256, leader, bytes: loaded.bytes.length }),
   );
   if (!leader) return { record, known: false };
   const request = await announced;

@@ -72,6 +72,11 @@ export class ResultCacheStage {
     return undefined;
   }
 
+  /** Takes back the miss the lookup of `key` counted (CacheStore.withdraw): a refused input's. */
+  withdraw(key: string): void {
+    this.setup.results.withdraw?.(key);
+  }
+
   async save(key: string, result: CachedResult): Promise<void> {
     try {
       // Shared caches (Redis) outlive the run: no secret is stored in them (secrets.ts).

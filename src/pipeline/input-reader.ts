@@ -7,6 +7,7 @@
  * cascade, save), and the record assembled. Never throws: an input that cannot be read
  * is an error record naming it.
  */
+import { stat } from 'node:fs/promises';
 import type { SingleFlight } from '../cache/single-flight.js';
 import type { PagesMode } from '../documents/pages-mode.js';
 import type { ImageSource } from '../image/source.js';
@@ -14,10 +15,11 @@ import { type CacheMissOptions, onCacheMiss } from './cache-miss.js';
 import type { ResultCacheStage } from './cache-stage.js';
 import { DocumentReader, type DocumentReaderOptions } from './document-reader.js';
 import type { IdentifyStage } from './identify-stage.js';
-import { labelOf } from './input-source.js';
+import { filePathOf, labelOf } from './input-source.js';
 import type { Outcome } from './outcome.js';
 import type { RunRecord } from './record.js';
 import type { RecordAssembler } from './record-assembly.js';
+import { refusedBeforeCall } from './refusal.js';
 import type { ProcessOptions, RecordStream } from './spec.js';
 import type { LoadedInput } from './stages.js';
 
@@ -80,7 +82,7 @@ export class InputReader {
       if (document) return document;
       return [await this.missed(loaded, key, label, started, call.signal)];
     } catch (error) {
-      return [records.inputError(error, label, started)];
+      return [records.inputError(error, label, started, await sizeOnDisk(source))];
     }
   }
 
@@ -98,6 +100,19 @@ export class InputReader {
     // A duplicate waiting on a leader that took another process's result is recorded a hit:
     // a re-check turns the miss its own lookup counted into that hit (cache stats = records).
     if (!leader && outcome.kind === 'shared') await miss.results.lookup(key, { recheck: true });
-    return records.of(outcome, { label, started, sha256: loaded.sha256, leader });
+    // Not an image at all: its lookup was none worth counting (its record's cache is null).
+    if (outcome.kind === 'failed' && refusedBeforeCall(outcome.error.code, outcome.attempts))
+      miss.results.withdraw(key);
+    return records.of(outcome, { label, started, sha256: loaded.sha256, leader, bytes: loaded.bytes.length });
   }
+}
+
+/** The size of a file source on disk (a failed input's `input_bytes`); null for others or when unknown. */
+async function sizeOnDisk(source: ImageSource): Promise<number | null> {
+  const file = filePathOf(source);
+  if (file === undefined) return null;
+  return stat(file).then(
+    (info) => (info.isFile() ? info.size : null),
+    () => null,
+  );
 }

@@ -19,6 +19,7 @@ import {
   type RunRecord,
   withWarnings,
 } from './record.js';
+import { refusedBeforeCall } from './refusal.js';
 
 export interface RecordContext {
   /** The pattern's name. */
@@ -37,6 +38,8 @@ export interface RecordAt {
   started: number;
   sha256: string;
   leader: boolean;
+  /** The input's bytes as read: what a refused input's record says (`input_bytes`). */
+  bytes: number;
 }
 
 export class RecordAssembler {
@@ -87,6 +90,8 @@ export class RecordAssembler {
   of(outcome: Outcome, at: RecordAt): RunRecord {
     const { label, started, sha256, leader } = at;
     if (outcome.kind === 'failed') {
+      // Not an image at all: no lookup worth counting (the reader takes it back from the stats).
+      const refused = refusedBeforeCall(outcome.error.code, outcome.attempts);
       return withWarnings(
         errorRecord({ input: label, ...this.base }, outcome.error.toJSON(), {
           sha256,
@@ -100,7 +105,8 @@ export class RecordAssembler {
           raw_output: rawOutputText(outcome.paid?.raw),
           ...(leader && outcome.paid?.cascade ? { cascade: { ...NO_CASCADE, ...outcome.paid.cascade } } : {}),
           profile: this.context.profile,
-          cache: outcome.remembered ? 'hit' : leader ? 'miss' : 'dedup',
+          cache: refused ? null : outcome.remembered ? 'hit' : leader ? 'miss' : 'dedup',
+          ...(refused ? { input_bytes: at.bytes } : {}),
         }),
       );
     }
@@ -137,16 +143,17 @@ export class RecordAssembler {
   }
 
   /** An input that failed before its content was known (unreadable, too large, blocked URL). */
-  inputError(error: unknown, label: string, started: number): RunRecord {
+  inputError(error: unknown, label: string, started: number, bytes: number | null = null): RunRecord {
     return errorRecord({ input: label, ...this.base }, toVisionpipeError(error, label).toJSON(), {
       latency_ms: Math.round(performance.now() - started),
       profile: this.context.profile,
+      input_bytes: bytes,
     });
   }
 
-  /** An input the input stream could not expand (no such file, bad glob). */
+  /** An input the input stream could not expand (no such file, bad glob): its size is not known. */
   itemError(item: InputItem & { kind: 'error' }): RunRecord {
-    return errorRecord({ input: item.label, ...this.base }, item.error.toJSON());
+    return errorRecord({ input: item.label, ...this.base }, item.error.toJSON(), { input_bytes: null });
   }
 }
 

@@ -47,7 +47,18 @@ export interface RunRecord {
   status: RecordStatus;
   output: unknown;
   error: { code: string; message: string } | null;
+  /**
+   * The result-cache lookup: `hit`, `miss`, `dedup`, `near-dup`; null when there was none
+   * worth counting: an input refused before any provider call (not an image, undecodable,
+   * too large, missing; pipeline/refusal.ts), neither a hit nor a miss.
+   */
   cache: CacheOutcome | null;
+  /**
+   * Error records of inputs refused before any provider call, and of inputs that could not
+   * be read: the input's size in bytes (on disk for a file, as read for a URL or data),
+   * null when not known (a missing file). Absent on other records (`image.original_bytes`).
+   */
+  input_bytes?: number | null;
   provider: string;
   model: string;
   /** Wall time of this input through the whole pipeline (load, preprocess, provider, validation). */

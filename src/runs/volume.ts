@@ -21,6 +21,7 @@
  *   are what the rates (images/hour, documents/hour) count.
  */
 import type { RunRecord } from '../pipeline/record.js';
+import { INPUT_REFUSAL_CODES, refusedBeforeCall } from '../pipeline/refusal.js';
 import { isAborted } from './quality.js';
 
 /** Record fields the volume figures read (run records and report records alike). */
@@ -69,24 +70,8 @@ export function isWorked(
   return record.attempts > 0 || record.status !== 'error';
 }
 
-/**
- * The codes that say an input is not a usable image or document (format, decode, size
- * limits, a document that cannot be opened): the only failures "read and refused" names.
- */
-export const INPUT_REFUSAL_CODES: ReadonlySet<string> = new Set([
-  'EMPTY_INPUT',
-  'INPUT_TOO_LARGE',
-  'UNSUPPORTED_FORMAT',
-  'IMAGE_DECODE',
-  'PIXEL_LIMIT',
-  'METADATA_LIMIT',
-  'IMAGE_TOO_LARGE',
-  'DOCUMENT_ENCRYPTED',
-  'DOCUMENT_DAMAGED',
-  'DOCUMENT_EMPTY',
-  'TOO_MANY_PAGES',
-  'PAGE_OUT_OF_RANGE',
-]);
+/** The codes that say an input is not a usable image or document (pipeline/refusal.ts). */
+export { INPUT_REFUSAL_CODES };
 
 /**
  * What became of an input this run read (one definition for the run summary, text and
@@ -108,16 +93,17 @@ export function readOutcome(
 }
 
 /**
- * The record's cache lookup as the summary and `report` count it: `hit`, `dedup`,
- * `near-dup`, or `miss` for an input worked out or sent; an input that failed before any
- * call (not an image, undecodable, too large) is no lookup worth counting: null.
+ * The record's cache lookup as the summary and `report` count it, the one `cache stats`
+ * counts (one per input read): `hit`, `dedup`, `near-dup` or `miss`; null for an input
+ * refused before any call (not an image, undecodable, too large: pipeline/refusal.ts),
+ * whose record says `cache: null` (results files written before it said `miss`).
  */
 export function cacheLookupOf(
   record: Pick<RunRecord, 'cache' | 'attempts' | 'sha256' | 'status'> & {
     error?: { code: string } | null | undefined;
   },
 ): RunRecord['cache'] | null {
-  if (record.cache === 'miss' && !isWorked(record)) return null;
+  if (record.status === 'error' && refusedBeforeCall(record.error?.code, record.attempts)) return null;
   return record.cache;
 }
 
