@@ -122,7 +122,7 @@ async function isDirectory(dir: string): Promise<boolean> {
 }
 
 /** The directory part of a glob before its first wildcard segment. */
-function globBase(pattern: string): { base: string; rest: string } {
+export function globBase(pattern: string): { base: string; rest: string } {
   const segments = pattern.split(/[\\/]/);
   const firstGlob = segments.findIndex((segment) => isGlob(segment));
   const baseSegments = segments.slice(0, firstGlob);

@@ -26,15 +26,15 @@ export interface RecordSinks {
   confidence: ConfidencePolicy | undefined;
   renders: RenderOutputs | undefined;
   combined: CombinedWriter | undefined;
-  /** More than one input argument (or a --list): --format-dir keeps the inputs' folders (format-paths.ts). */
-  severalArguments: boolean;
+  /** The common root of the inputs: --format-dir keeps their folders below it (format-paths.ts). */
+  formatRoot: string | undefined;
 }
 
 /** The handler of every result of the run, resumed ones included. */
 export function recordHandler(sinks: RecordSinks): (result: BatchResult) => Promise<void> {
   const { progress, plan, pipelines, summary, failures, confidence, renders, combined } = sinks;
   const placed = (item: InputItem): InputItem =>
-    item.kind === 'error' ? item : { ...item, rel: formatRelativePath(item, sinks.severalArguments) };
+    item.kind === 'error' ? item : { ...item, rel: formatRelativePath(item, sinks.formatRoot) };
   return async ({ item, record: raw, resumed }: BatchResult) => {
     // Judged once, here: the record, the summary and --failures read the same `quality`.
     // A resumed record is judged again by this run's threshold (its field_confidence is

@@ -13,6 +13,7 @@ import { checkReportTarget } from '../../report/target.js';
 import { recordCostEstimator, requirePrices } from '../../runs/budget.js';
 import { CombinedWriter } from '../../runs/combine.js';
 import { FailureLog } from '../../runs/failures.js';
+import { commonRoot } from '../../runs/format-paths.js';
 import { argumentsAndList, countInputs, expandInputs } from '../../runs/inputs.js';
 import { checkOutputTargets, resultOutputs } from '../../runs/output-guard.js';
 import { type ConfidencePolicy, defaultMinConfidence } from '../../runs/quality.js';
@@ -163,6 +164,12 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
           })
         : undefined;
       combined = flags.combine ? await CombinedWriter.open(flags.combine, warn) : undefined;
+      // --format-dir writes each output at its input's path below the inputs' common root.
+      const formatRoot = !flags.formatDir
+        ? undefined
+        : flags.watch
+          ? path.resolve(flags.watch)
+          : await commonRoot(argumentsAndList(inputs, flags.list));
       try {
         const sources = flags.watch
           ? await watchedInputs(
@@ -185,7 +192,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
           confidence,
           renders,
           combined,
-          severalArguments: inputs.length + (flags.list ? 1 : 0) > 1,
+          formatRoot,
         });
         if (batchBackend) {
           await runThroughBatchApi(items, {
