@@ -53,6 +53,7 @@ export function printSummary(
     summary.unanswered > 0 ? `${summary.unanswered} read, no answer (errors below)` : '',
     notFound > 0 ? `${notFound} not found (NOT_FOUND: never read)` : '',
     notRead > 0 ? `${notRead} not read` : '',
+    summary.skipped_files > 0 ? skippedFilesText(summary.skipped_files) : '',
   ].filter(Boolean);
   lines.push(
     `\n${headline(summary, context.stop)}: ${rate}${apart.length ? ` · ${apart.join(' · ')}` : ''} with ${context.provider}/${context.model}`,
@@ -293,4 +294,9 @@ function failureLines(report: FailureReport | undefined, results: string): strin
 /** `pages 2 read · 1 blank (not sent) · 0 skipped, in 1 document`: the summary's and report's page line. */
 export function pagesLine(p: PageTotals): string {
   return `pages ${p.read} read · ${p.blank} blank (not sent) · ${p.skipped} skipped, in ${plural(p.documents, 'document')}`;
+}
+
+/** "3 files skipped (not images or documents)": files a folder walk passed over (runs/inputs.ts), as run, estimate and optimize say it. */
+export function skippedFilesText(count: number): string {
+  return `${count} ${count === 1 ? 'file' : 'files'} skipped (not images or documents)`;
 }

@@ -4,8 +4,12 @@
  * million images never sits in memory; an argument that matches nothing becomes an
  * error item, reported like any other failed input, and the rest go on.
  *
- * Hidden files and folders (`.DS_Store`, `.git`) are skipped during walks; symbolic
- * links to files are followed, links to directories are not (no cycles).
+ * A folder walk yields images and documents only, by extension (READABLE_EXTENSIONS; a
+ * file without one is read and judged by its content): `notes.txt`, `data.json` and hidden
+ * files (`.DS_Store`) are passed over and told to `onSkipped`, so a summary can count them.
+ * Hidden folders (`.git`) are not walked. A file named explicitly, or matched by a glob, is
+ * always yielded: what it is becomes its record's typed error. Symbolic links to files are
+ * followed, links to directories are not (no cycles).
  */
 import { createReadStream, type Dirent } from 'node:fs';
 import { opendir, stat } from 'node:fs/promises';
@@ -28,6 +32,34 @@ export interface ExpandOptions {
   /** Absolute paths whose subtrees are never walked (output and state directories). */
   exclude?: readonly string[];
   includeHidden?: boolean;
+  /** Told each file a folder walk passed over: not an image or document by its name, or hidden. */
+  onSkipped?: (file: string) => void;
+}
+
+/** Extensions of the images and documents visionpipe reads (lower case, with the dot). */
+export const READABLE_EXTENSIONS: ReadonlySet<string> = new Set(
+  [
+    'jpg',
+    'jpeg',
+    'jpe',
+    'jfif',
+    'png',
+    'apng',
+    'webp',
+    'gif',
+    'tif',
+    'tiff',
+    'avif',
+    'heic',
+    'heif',
+    'pdf',
+  ].map((ext) => `.${ext}`),
+);
+
+/** True when a walked file's name says it may be an image or document (no extension: its content decides). */
+export function isReadableName(name: string): boolean {
+  const extension = path.extname(name).toLowerCase();
+  return extension === '' || READABLE_EXTENSIONS.has(extension);
 }
 
 const GLOB_CHARS = /[*?[\]{}]/;
@@ -63,6 +95,7 @@ interface WalkContext {
   includeHidden: boolean;
   match?: (rel: string) => boolean;
   maxDepth: number;
+  onSkipped?: ((file: string) => void) | undefined;
 }
 
 async function isFileTarget(entry: Dirent, full: string): Promise<boolean> {
@@ -100,16 +133,19 @@ async function* walk(dir: string, context: WalkContext, depth: number): AsyncGen
     return;
   }
   for await (const entry of handle) {
-    if (!context.includeHidden && entry.name.startsWith('.')) continue;
     const full = path.join(dir, entry.name);
     if (isExcluded(path.resolve(full), context.exclude)) continue;
+    const hidden = !context.includeHidden && entry.name.startsWith('.');
     if (entry.isDirectory()) {
-      if (depth < context.maxDepth) yield* walk(full, context, depth + 1);
+      if (!hidden && depth < context.maxDepth) yield* walk(full, context, depth + 1);
       continue;
     }
     const rel = path.relative(context.root, full);
     if (context.match && !context.match(rel)) continue;
-    if (await isFileTarget(entry, full)) yield { kind: 'file', label: full, path: full, rel };
+    if (!(await isFileTarget(entry, full))) continue;
+    // A folder's own files only: what a glob matched was asked for, whatever it is.
+    if (hidden || (!context.match && !isReadableName(entry.name))) context.onSkipped?.(full);
+    else yield { kind: 'file', label: full, path: full, rel };
   }
 }
 
@@ -149,7 +185,10 @@ function dataItem(arg: string): InputItem {
   }
 }
 
-async function* expandOne(arg: string, options: Required<ExpandOptions>): AsyncGenerator<InputItem> {
+async function* expandOne(
+  arg: string,
+  options: Required<Omit<ExpandOptions, 'onSkipped'>> & Pick<ExpandOptions, 'onSkipped'>,
+): AsyncGenerator<InputItem> {
   if (isDataUri(arg)) {
     yield dataItem(arg);
     return;
@@ -178,7 +217,13 @@ async function* expandOne(arg: string, options: Required<ExpandOptions>): AsyncG
   if (info?.isDirectory()) {
     yield* walk(
       arg,
-      { root: arg, exclude: options.exclude, includeHidden: options.includeHidden, maxDepth: Infinity },
+      {
+        root: arg,
+        exclude: options.exclude,
+        includeHidden: options.includeHidden,
+        maxDepth: Infinity,
+        onSkipped: options.onSkipped,
+      },
       0,
     );
     return;
@@ -237,6 +282,7 @@ export async function* expandInputs(
   const resolved = {
     exclude: (options.exclude ?? []).map((dir) => path.resolve(dir)),
     includeHidden: options.includeHidden ?? false,
+    onSkipped: options.onSkipped,
   };
   for await (const arg of args) yield* expandOne(arg, resolved);
 }

@@ -69,6 +69,12 @@ export interface Summary {
    * 429, an open circuit, a missing key (runs/volume.ts readOutcome). Errors, not refusals.
    */
   unanswered: number;
+  /**
+   * Files in the input folders passed over without a record: not an image or document by
+   * their name (`notes.txt`, `data.json`), or hidden (`.DS_Store`); runs/inputs.ts. Not
+   * in `total`. A file named explicitly is never passed over: it gets a typed error record.
+   */
+  skipped_files: number;
   /** Of `processed`, the records of documents (PDF, multi-page TIFF, HEIC): one per document, or per page with `--pages each`. */
   processed_documents: number;
   /**
@@ -172,6 +178,7 @@ export class RunSummary {
     refused: 0,
     unanswered: 0,
     processed_documents: 0,
+    skipped_files: 0,
   };
   private readonly minConfidence: number | undefined;
   private earlierResults = 0;
@@ -217,6 +224,11 @@ export class RunSummary {
   }
 
   /** Counts one failed call that was sent again (the flow's `retry` event, not a throttle). */
+  /** Counts a file a folder walk passed over (runs/inputs.ts onSkipped). */
+  addSkippedFile(): void {
+    this.counts.skipped_files++;
+  }
+
   addRetry(): void {
     this.retries++;
   }

@@ -22,6 +22,7 @@ import { parseModelRef } from '../cost-flags.js';
 import { pageSelectionFrom } from '../document-flags.js';
 import type { EstimateFlags } from '../estimate.js';
 import { fixedWidth } from '../format.js';
+import { skippedFilesText } from '../summary-print.js';
 import { buildPipelineSet, planPipelines } from './pipelines.js';
 import { profileFlag } from './run-checks.js';
 
@@ -169,10 +170,13 @@ export async function runEstimate(inputs: string[], flags: EstimateFlags): Promi
   const seen = new Set<string>();
   const out = process.stdout;
   let first = true;
+  /** Files in the folders that are not images or documents (runs/inputs.ts): said, not priced. */
+  let skippedFiles = 0;
   if (flags.json) out.write('{"images":[');
   try {
     for await (const item of expandInputs(argumentsAndList(inputs, flags.list), {
       exclude: [path.resolve(flags.stateDir)],
+      onSkipped: () => skippedFiles++,
     })) {
       const pipeline = await pipelines.pipelineFor(item);
       const { image, naiveCost, naive } = await estimateItem(item, pipeline, seen, {
@@ -212,13 +216,18 @@ export async function runEstimate(inputs: string[], flags: EstimateFlags): Promi
       }
     : undefined;
   const escalation = cascade.escalation?.totals(base.optimized);
-  const t = { ...base, ...(triage ? { triage } : {}), ...(escalation ? { escalation } : {}) };
+  const t = {
+    ...base,
+    skipped_files: skippedFiles,
+    ...(triage ? { triage } : {}),
+    ...(escalation ? { escalation } : {}),
+  };
   if (flags.json) {
     out.write(`\n],"totals":${JSON.stringify(t)}}\n`);
     return;
   }
   out.write(
-    `\n${t.images} inputs: ${t.to_send} to send${t.triaged_out > 0 ? `, ${t.triaged_out} not relevant (triage)` : ''}${t.document_pages > 0 ? ` (documents: ${t.document_pages} pages priced)` : ''}, ${t.duplicates} duplicates, ${t.cached} already cached${t.skipped > 0 ? `, ${t.skipped} skipped (every page blank)` : ''}, ${t.errors} unreadable\n` +
+    `\n${t.images} inputs: ${t.to_send} to send${t.triaged_out > 0 ? `, ${t.triaged_out} not relevant (triage)` : ''}${t.document_pages > 0 ? ` (documents: ${t.document_pages} pages priced)` : ''}, ${t.duplicates} duplicates, ${t.cached} already cached${t.skipped > 0 ? `, ${t.skipped} skipped (every page blank)` : ''}, ${t.errors} unreadable${t.skipped_files > 0 ? `; ${skippedFilesText(t.skipped_files)}` : ''}\n` +
       `naive      ${fixedWidth(t.naive.tokens.toLocaleString('en-US'), 12, 'right')} tokens  ${usd(t.naive.cost_usd)}\n` +
       `optimized  ${fixedWidth(t.optimized.tokens.toLocaleString('en-US'), 12, 'right')} tokens  ${usd(t.optimized.cost_usd)}` +
       `${t.ratio === null ? '' : `  (${fewerTokens(t.naive.tokens, t.optimized.tokens, t.ratio)})`}\n`,

@@ -14,6 +14,7 @@ import { fixedWidth, formatBytes, formatDuration, formatRate, plural } from '../
 import { handleInterrupts } from '../interrupt.js';
 import type { OptimizeFlags } from '../optimize.js';
 import { createProgress } from '../progress.js';
+import { skippedFilesText } from '../summary-print.js';
 
 function describeSide(side: { width: number; height: number; bytes: number }): string {
   return `${`${side.width}×${side.height}`.padStart(9)} ${fixedWidth(formatBytes(side.bytes), 8, 'right')}`;
@@ -68,8 +69,11 @@ export async function runOptimize(inputs: string[], flags: OptimizeFlags): Promi
   if (flags.json) out.write('{"files":[');
   let first = true;
   const ticked = new Set<string>();
+  /** Files in the folders that are not images or documents (runs/inputs.ts): said, not optimized. */
+  let skippedFiles = 0;
   try {
-    for await (const result of optimizeInputs(expandInputs(inputs, { exclude }), {
+    const expanded = expandInputs(inputs, { exclude, onSkipped: () => skippedFiles++ });
+    for await (const result of optimizeInputs(expanded, {
       writer,
       preprocess,
       concurrency: flags.concurrency,
@@ -102,12 +106,12 @@ export async function runOptimize(inputs: string[], flags: OptimizeFlags): Promi
   }
   const elapsed = performance.now() - started;
   if (flags.json) {
-    out.write(`\n],"total":${JSON.stringify(totals.toJSON())}}\n`);
+    out.write(`\n],"total":${JSON.stringify({ ...totals.toJSON(), skipped_files: skippedFiles })}}\n`);
   } else {
     const byCode = [...totals.errorsByCode].map(([code, n]) => `${code} ${n}`).join(', ');
     const done = totals.ok + totals.errors;
     out.write(
-      `\n${plural(done, 'file')}: ${totals.ok} ok, ${totals.errors} failed${byCode ? ` (${byCode})` : ''}\n` +
+      `\n${plural(done, 'file')}: ${totals.ok} ok, ${totals.errors} failed${byCode ? ` (${byCode})` : ''}${skippedFiles > 0 ? `; ${skippedFilesText(skippedFiles)}` : ''}\n` +
         `${sizes(totals)} in ${formatDuration(elapsed)} ${rate(totals.ok, elapsed)}\n`,
     );
     if (interrupt.stop.aborted) out.write('Stopped early: inputs not started were skipped.\n');

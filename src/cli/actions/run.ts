@@ -180,7 +180,11 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
               progress.log.bind(progress),
             )
           : argumentsAndList(inputs, flags.list);
-        const expanded = expandInputs(sources, { exclude });
+        // Files in the folders that are not images or documents: counted, not records.
+        const expanded = expandInputs(sources, {
+          exclude,
+          onSkipped: () => session.summary.addSkippedFile(),
+        });
         // The budget admits inputs as records come in: the batch API's come too late for it.
         const items = batchBackend ? expanded : observers.gate(expanded);
         const handle = recordHandler({
