@@ -34,9 +34,17 @@ beforeAll(async () => {
 
 describe('expandInputs', () => {
   it('walks directories recursively, skipping hidden entries, excluded folders and directory links', async () => {
-    const items = await collect([root], { exclude: [path.join(root, 'out')] });
+    const skipped: string[] = [];
+    const items = await collect([root], {
+      exclude: [path.join(root, 'out')],
+      onSkipped: (file: string) => skipped.push(path.relative(root, file)),
+    });
     const rels = items.map((item) => (item.kind === 'file' ? item.rel : item.kind)).sort();
-    expect(rels).toEqual(['a/b/three.jpg', 'a/notes.txt', 'a/two.png', 'link.jpg', 'one.jpg']);
+    expect(rels).toEqual(['a/b/three.jpg', 'a/two.png', 'link.jpg', 'one.jpg']);
+    // Not an image by name, or hidden: passed over and told; a hidden folder is not walked.
+    expect(skipped.sort()).toEqual(['.DS_Store', 'a/notes.txt']);
+    // Named explicitly, it is yielded: its record says what it is.
+    expect((await collect([path.join(root, 'a/notes.txt')])).map((i) => i.kind)).toEqual(['file']);
   });
 
   it('expands globs relative to their base, with ** for depth', async () => {
