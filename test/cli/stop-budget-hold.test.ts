@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRecords, runOpenAiCompatible } from '../support/cli.js';
 import { type CompatibleServer, startCompatibleServer } from '../support/openai-compatible.js';
-import { stopWorkFolder } from '../support/stop-work.js';
+import { stopWorkFolder, until } from '../support/stop-work.js';
 
 const NAMES = ['invoice1.jpg', 'invoice2.jpg', 'invoice3.jpg'];
 let server: CompatibleServer;
@@ -30,15 +30,6 @@ afterAll(async () => {
   release();
   await server?.close();
 });
-
-/** Resolves once `check` holds, polling (bounded: 600 × 100 ms). */
-async function until(check: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 600; i++) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
 
 describe('Ctrl-C while the budget holds inputs at its gate', () => {
   it('writes the record in flight, starts none held, says the rest were not processed, exits 130', async () => {
