@@ -85,11 +85,13 @@ export const ERROR_CODES = {
   },
   RATE_LIMITED: {
     retryable: true,
-    summary: 'the provider answered 429: too many requests or tokens for now',
+    summary:
+      "the provider's pacing: it answered 429 (too many requests or tokens for now) until the image's --max-retry-wait budget was spent",
   },
   QUOTA_EXCEEDED: {
     retryable: false,
-    summary: 'the account is out of quota or over its spend limit: retrying cannot help',
+    summary:
+      'not a rate: the account is out of quota or credit, or over its spend limit (billing): retrying cannot help',
   },
   PROVIDER_UNAVAILABLE: {
     retryable: true,

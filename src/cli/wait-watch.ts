@@ -25,7 +25,7 @@
  * The summary's summed figures come from the records (runs/summary.ts), plus the pacing
  * waits before first sends, which no record holds (`onPaced`); `held` from here (`heldMs`).
  */
-import { type CallStateEvent, type RetryEvent, subscribe } from '../observe/events.js';
+import { type CallStateEvent, type RetryEvent, refusedForRate, subscribe } from '../observe/events.js';
 import { formatDuration } from './format.js';
 
 export interface WaitWatchOptions {
@@ -69,10 +69,9 @@ export class WaitWatch {
     this.offs = [
       subscribe('retry', (event) => this.seen(event)),
       subscribe('callState', (event) => this.moved(event)),
-      // Every refused call, the last one of an image that gave up included.
+      // Every call refused for the rate (not for quota), the last one of an image that gave up included.
       subscribe('attempt', (event) => {
-        if (!event.ok && (event.code === 'RATE_LIMITED' || event.status === 429 || event.status === 529))
-          this.refused++;
+        if (refusedForRate(event) || (!event.ok && event.status === 529)) this.refused++;
       }),
     ];
   }

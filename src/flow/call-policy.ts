@@ -347,7 +347,8 @@ function overBudget(
   label: string,
   ahead: boolean,
 ): VisionpipeError {
-  const waited = `still rate limited after waiting ${seconds(tally.waitMs)} (${tally.count} × refused)`;
+  // The provider's pacing, said as such: a quota or billing refusal is QUOTA_EXCEEDED, never this.
+  const waited = `still rate limited after waiting ${seconds(tally.waitMs)} over ${tally.count} ${tally.count === 1 ? 'refusal' : 'refusals'} (the provider's pacing, not a quota)`;
   const why = ahead
     ? `and the next wait would overrun the --max-retry-wait budget of ${seconds(budgetMs)} for one image`
     : `the --max-retry-wait budget of ${seconds(budgetMs)} for one image`;

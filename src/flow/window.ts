@@ -57,6 +57,9 @@ export async function* mapWindow<T, R>(
         exhausted = true;
         break;
       }
+      // A stop that came while the pull waited (a source holding items back: the cost
+      // budget's gate, a watched folder) starts nothing: the item pulled is left unstarted.
+      if (options.stop?.aborted) break;
       running++;
       run(next.value, index++).then(
         (value) => settle({ ok: true, value }),

@@ -16,7 +16,7 @@
 import pino, { type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import { VisionpipeError } from '../errors.js';
-import { subscribe } from '../observe/events.js';
+import { refusedForRate, subscribe } from '../observe/events.js';
 import { redactSecrets } from '../secrets.js';
 
 import { LOG_LEVELS, type LogLevel } from './options.js';
@@ -146,7 +146,7 @@ function followEvents(logger: Logger): Array<() => void> {
       ),
     ),
     subscribe('attempt', (e) => {
-      if (!e.ok && (e.status === 429 || e.code === 'RATE_LIMITED'))
+      if (refusedForRate(e))
         logger.info(
           { event: 'rate_limited', provider: e.provider, model: e.model },
           `${e.provider} answered 429`,

@@ -16,7 +16,7 @@
  * retries, 429s, limiter waits) count every attempt, retried ones included.
  */
 import client from 'prom-client';
-import { type ImageEvent, type ProviderAttemptEvent, subscribe } from '../observe/events.js';
+import { type ImageEvent, type ProviderAttemptEvent, refusedForRate, subscribe } from '../observe/events.js';
 import { VolumeTally } from '../runs/volume.js';
 
 /**
@@ -193,8 +193,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     requests.inc({ ...labels, status_class: statusClass(event) });
     requestDuration.observe(labels, event.durationMs / 1000);
     rateLimitWait.observe({ provider: event.provider }, event.waitMs / 1000);
-    if (!event.ok && (event.status === 429 || event.code === 'RATE_LIMITED'))
-      rateLimited.inc({ provider: event.provider });
+    if (refusedForRate(event)) rateLimited.inc({ provider: event.provider });
   };
   const unsubscribe = [
     subscribe('image', onImage),

@@ -32,6 +32,17 @@ export interface ProviderAttemptEvent {
   code?: string;
 }
 
+/**
+ * Whether a settled attempt was refused for the provider's rate limit (429, RATE_LIMITED):
+ * its pacing, what waiting fixes. A 429 for quota or billing (QUOTA_EXCEEDED) is not a
+ * rate: it is counted as the failure it is, never among the run's 429s.
+ */
+export function refusedForRate(event: ProviderAttemptEvent): boolean {
+  return (
+    !event.ok && event.code !== 'QUOTA_EXCEEDED' && (event.status === 429 || event.code === 'RATE_LIMITED')
+  );
+}
+
 /** A failed attempt that will be retried after `delayMs`. */
 export interface RetryEvent {
   provider: string;

@@ -58,8 +58,10 @@ export function nextStep(
   minConfidenceSet = true,
 ): string | undefined {
   switch (code) {
+    // Two kinds of refusal, two remedies: pacing is fixed by sending slower or waiting longer,
+    // a quota or billing refusal by the account only (QUOTA_EXCEEDED below).
     case 'RATE_LIMITED':
-      return 'the provider kept answering 429: set --rpm (and --tpm) to your account limits, or lower --concurrency';
+      return "the provider's pacing: it kept refusing calls for its rate limit (429) until each image's --max-retry-wait budget was spent; set --rpm (and --tpm) to your account's limits so calls are spaced before they are refused, lower --concurrency, or raise --max-retry-wait to wait longer (not a quota: the account is not out of credit)";
     case 'SCHEMA_MISMATCH': {
       const issue = example ? firstIssue(example.message) : undefined;
       return `the model's output broke the pattern${issue ? ` (${issue})` : ''}: loosen that rule in the pattern, say more in its instructions, or add --escalate-to a stronger model`;
@@ -74,7 +76,7 @@ export function nextStep(
     case 'AUTH_FAILED':
       return "check the provider's API key environment variable (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, IMGGO_API_KEY)";
     case 'QUOTA_EXCEEDED':
-      return 'the account is out of quota: raise its limit with the provider, then run the same command again to resume';
+      return "not a rate limit: the provider refused for the account's quota or billing, so waiting, --rpm or --max-retry-wait will not help; check the account's plan, credit and spend limit with the provider, then run the same command again to resume";
     case 'PROVIDER_TIMEOUT':
       return 'raise --timeout, or lower --concurrency';
     case 'PROVIDER_UNAVAILABLE':

@@ -12,6 +12,7 @@ import { preprocessImage } from '../image/preprocess.js';
 import { loadSource, type SourceLimits } from '../image/source.js';
 import { sourceOfItem } from '../pipeline/input-source.js';
 import type { InputItem } from './inputs.js';
+import { keepOriginal } from './optimize-keep.js';
 import { optimizeDocument, type PageSelection } from './optimize-pages.js';
 import { extensionFor, type OutputWriter } from './output-paths.js';
 
@@ -31,6 +32,12 @@ export interface OptimizeFileResult {
   after: ImageSide | null;
   /** True when the original JPEG was kept, only stripped of metadata (re-encoding was not smaller). */
   passthrough?: boolean;
+  /**
+   * True when the input's own bytes were written, unchanged: the requested encoding came out
+   * larger than the input (optimize-keep.ts); `larger_because` says by how much and why.
+   */
+  kept_original?: boolean;
+  larger_because?: string;
   /**
    * Documents only (PDF, multi-page TIFF, HEIC): the 1-based page this file is, and the
    * pages the document has. `before` is on the document's first written page only.
@@ -97,7 +104,10 @@ async function optimizeOne(item: InputItem, options: OptimizeRunOptions): Promis
       height: prepared.original.height,
       format: prepared.original.format,
     };
-    const output = await options.writer.write(target, extensionFor(prepared.format), prepared.data);
+    // Never a file larger than the input: the input itself when it can stand in (optimize-keep.ts).
+    const kept = keepOriginal(source.bytes, prepared, options.preprocess.crop !== undefined);
+    const written = kept ?? prepared;
+    const output = await options.writer.write(target, extensionFor(written.format), written.data);
     return [
       {
         input: item.label,
@@ -105,13 +115,16 @@ async function optimizeOne(item: InputItem, options: OptimizeRunOptions): Promis
         status: 'ok',
         error: null,
         before,
-        after: {
-          bytes: prepared.bytes,
-          width: prepared.width,
-          height: prepared.height,
-          format: prepared.format,
-        },
+        after: kept
+          ? { bytes: kept.data.length, width: before.width, height: before.height, format: kept.format }
+          : {
+              bytes: prepared.bytes,
+              width: prepared.width,
+              height: prepared.height,
+              format: prepared.format,
+            },
         passthrough: prepared.passthrough,
+        ...(kept ? { kept_original: true, larger_because: kept.reason } : {}),
         // An animated input: say which frame was written, never drop the others in silence.
         ...(prepared.original.frames === undefined
           ? {}
@@ -150,6 +163,8 @@ export async function* optimizeInputs(
 /** Running totals over results, O(1) memory. */
 export class OptimizeTotals {
   ok = 0;
+  /** Of `ok`, the inputs written as they were (re-encoding was larger). */
+  keptOriginal = 0;
   errors = 0;
   beforeBytes = 0;
   afterBytes = 0;
@@ -158,6 +173,7 @@ export class OptimizeTotals {
   add(result: OptimizeFileResult): void {
     if (result.status === 'ok' && result.after) {
       this.ok++;
+      if (result.kept_original) this.keptOriginal++;
       // A document's pages after the first carry no `before`: its bytes count once.
       this.beforeBytes += result.before?.bytes ?? 0;
       this.afterBytes += result.after.bytes;
@@ -180,6 +196,7 @@ export class OptimizeTotals {
       after_bytes: this.afterBytes,
       reduction_pct: this.reductionPct,
       ok: this.ok,
+      kept_original: this.keptOriginal,
       errors: this.errors,
     };
   }

@@ -17,7 +17,7 @@ import type { RunRecord } from '../../src/pipeline/record.js';
 import type { Summary } from '../../src/runs/summary.js';
 import { readRecords, runOpenAiCompatible } from '../support/cli.js';
 import { type ChatCall, type CompatibleServer, startCompatibleServer } from '../support/openai-compatible.js';
-import { stopWorkFolder } from '../support/stop-work.js';
+import { stopWorkFolder, until } from '../support/stop-work.js';
 
 const NAMES = ['invoice1.jpg', 'invoice2.jpg', 'invoice3.jpg'];
 let server: CompatibleServer;
@@ -35,15 +35,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-/** Resolves once `check` holds, polling (bounded: 600 × 100 ms). */
-async function until(check: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 600; i++) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
 
 /** The image bytes of each distinct image the server received (a call sent again counts once). */
 function imagesReceived(calls: readonly ChatCall[]): number[] {

@@ -14,3 +14,12 @@ export async function stopWorkFolder(prefix: string, names: readonly string[]): 
   );
   return work;
 }
+
+/** Resolves true once `check` holds, polling every 100 ms; false after 600 tries (bounded, never a timing). */
+export async function until(check: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 600; i++) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}

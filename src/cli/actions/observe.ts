@@ -8,7 +8,7 @@ import { ALERT_DEFAULTS, type Alert, AlertMonitor } from '../../metrics/alerts.j
 import { createRunLog, type RunLog } from '../../metrics/log.js';
 import { createMetrics, type Metrics } from '../../metrics/prometheus.js';
 import { type MetricsServer, serveMetrics } from '../../metrics/serve-metrics.js';
-import { subscribe } from '../../observe/events.js';
+import { refusedForRate, subscribe } from '../../observe/events.js';
 import type { RunRecord } from '../../pipeline/record.js';
 import type { TimelineEvent } from '../../report/figures.js';
 import { writeReport } from '../../report/index.js';
@@ -125,8 +125,7 @@ export async function startRunObservers(
       ? [
           subscribe('retry', () => timeline.push({ at: Date.now(), kind: 'retry' })),
           subscribe('attempt', (e) => {
-            if (!e.ok && (e.status === 429 || e.code === 'RATE_LIMITED'))
-              timeline.push({ at: Date.now(), kind: 'rate_limited' });
+            if (refusedForRate(e)) timeline.push({ at: Date.now(), kind: 'rate_limited' });
           }),
         ]
       : []),

@@ -30,7 +30,9 @@ function row(result: OptimizeFileResult): string {
     const change =
       result.before.bytes === 0 ? 0 : Math.round((result.after.bytes / result.before.bytes - 1) * 100);
     const frame = result.frames === undefined ? '' : ` (frame ${result.frame} of ${result.frames})`;
-    return `  ok  ${describeSide(result.before)} → ${describeSide(result.after)} ${fixedWidth(`${change > 0 ? '+' : ''}${change}%`, 5, 'right')}  ${result.input} → ${shown}${frame}`;
+    // Said on the row: the file written is the input itself, and why.
+    const kept = result.kept_original ? `\n      kept the original: ${result.larger_because}` : '';
+    return `  ok  ${describeSide(result.before)} → ${describeSide(result.after)} ${fixedWidth(`${change > 0 ? '+' : ''}${change}%`, 5, 'right')}  ${result.input} → ${shown}${frame}${kept}`;
   }
   return ` ERR  ${fixedWidth(result.error?.code ?? 'INTERNAL', 18)} ${result.error?.message ?? ''}`;
 }
@@ -111,7 +113,7 @@ export async function runOptimize(inputs: string[], flags: OptimizeFlags): Promi
     const byCode = [...totals.errorsByCode].map(([code, n]) => `${code} ${n}`).join(', ');
     const done = totals.ok + totals.errors;
     out.write(
-      `\n${plural(done, 'file')}: ${totals.ok} ok, ${totals.errors} failed${byCode ? ` (${byCode})` : ''}${skippedFiles > 0 ? `; ${skippedFilesText(skippedFiles)}` : ''}\n` +
+      `\n${plural(done, 'file')}: ${totals.ok} ok${totals.keptOriginal ? ` (${totals.keptOriginal} kept as given: re-encoding was larger)` : ''}, ${totals.errors} failed${byCode ? ` (${byCode})` : ''}${skippedFiles > 0 ? `; ${skippedFilesText(skippedFiles)}` : ''}\n` +
         `${sizes(totals)} in ${formatDuration(elapsed)} ${rate(totals.ok, elapsed)}\n`,
     );
     if (interrupt.stop.aborted) out.write('Stopped early: inputs not started were skipped.\n');

@@ -26,7 +26,7 @@ import { RunSummary } from '../../runs/summary.js';
 import { openStore } from '../../store/index.js';
 import type { DocumentFlags } from '../document-flags.js';
 import { EXIT } from '../exit-codes.js';
-import { handleInterrupts } from '../interrupt.js';
+import { ABORT_GRACE_MS, handleInterrupts } from '../interrupt.js';
 import { createProgress } from '../progress.js';
 import type { QueueRunFlags } from '../run-queue-flags.js';
 import { inputsGiven, printSummary, resumingLine } from '../summary-print.js';
@@ -150,13 +150,30 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
   let queue: IngestQueue | undefined;
   const summary = new RunSummary();
   let completed = false;
-  const interrupt = handleInterrupts(() =>
-    progress.log('Stopping: waiting for the images on the queue (Ctrl-C again to stop waiting)'),
+  // What a stop does to work already queued: nothing cancels it. The workers read it (and
+  // pay) whatever the coordinator does; a stop only decides what this process waits for.
+  let partialSummary: (() => void) | undefined;
+  const interrupt = handleInterrupts(
+    () =>
+      progress.log(
+        'Stopping: nothing new is sent; the images already on the queue keep running on the workers and are waited for (Ctrl-C again to stop waiting: they still run, and the same command collects them without paying again)',
+      ),
+    {
+      // A second Ctrl-C stops the waits: ABORTED records, the summary, exit 130, as a local
+      // run; if that takes longer than ABORT_GRACE_MS (or on a third), the partial summary.
+      abortGraceMs: ABORT_GRACE_MS,
+      onSecond: () => partialSummary?.(),
+    },
   );
   let counted: Promise<number | undefined> = Promise.resolve(undefined);
+  let knownTotal: number | undefined;
   let provider = 'queue';
   let model = '';
   let lookAgain: NodeJS.Timeout | undefined;
+  partialSummary = () => {
+    progress.stop();
+    printQueueSummary(summary, flags, { completed: false, knownTotal, provider, model });
+  };
   try {
     redis = await connectRedis(redisUrl);
     queue = new IngestQueue(redis, { prefix: flags.queuePrefix });
@@ -202,6 +219,7 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
     counted = countInputs(allInputs(inputs, flags.list), { exclude }).then(
       (total) => {
         progress.setTotal(total);
+        knownTotal = total;
         return total;
       },
       () => undefined,
@@ -253,13 +271,30 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
     if (redis) await closeRedis(redis);
     await store.close();
   }
+  await counted;
+  const code = printQueueSummary(summary, flags, { completed, knownTotal, provider, model });
+  interrupt.dispose();
+  return code;
+}
+
+/**
+ * Prints the run's summary (text or --json) and returns the exit code: 130 after a stop,
+ * naming the inputs never sent and (after a second Ctrl-C) those left on the queue, which
+ * the workers still read. Synchronous: a second Ctrl-C's partial summary prints it too.
+ */
+function printQueueSummary(
+  summary: RunSummary,
+  flags: QueueRunCommandFlags,
+  at: { completed: boolean; knownTotal: number | undefined; provider: string; model: string },
+): number {
+  const { completed, provider, model } = at;
   const result = summary.toJSON();
   // A stop says what a local run's does: the inputs never sent (and, after a second Ctrl-C,
   // those whose wait was cut short: ABORTED records, their jobs left on the queue), exit 130.
   const done = result.total - result.aborted;
   const stop = completed
     ? undefined
-    : { reason: 'signal' as const, notProcessed: Math.max(0, ((await counted) ?? result.total) - done) };
+    : { reason: 'signal' as const, notProcessed: Math.max(0, (at.knownTotal ?? result.total) - done) };
   if (flags.json)
     process.stdout.write(
       `${JSON.stringify({
@@ -282,6 +317,5 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
         `  ${result.aborted} image${result.aborted === 1 ? '' : 's'} left on the queue when waiting stopped: the workers still read ${result.aborted === 1 ? 'it' : 'them'}, and the same command collects ${result.aborted === 1 ? 'it' : 'them'} without paying again\n`,
       );
   }
-  interrupt.dispose();
   return stop ? EXIT.stopped : failOnErrorExit(flags, result);
 }
