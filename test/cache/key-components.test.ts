@@ -32,6 +32,7 @@ import type { RunRecord } from '../../src/pipeline/record.js';
 import { AnthropicProvider } from '../../src/providers/anthropic.js';
 import { GeminiProvider } from '../../src/providers/gemini.js';
 import { ImgGoProvider } from '../../src/providers/imggo.js';
+import { LocalProvider } from '../../src/providers/local.js';
 import { OpenAIProvider } from '../../src/providers/openai.js';
 import type { ProviderOptions } from '../../src/providers/registry.js';
 import { PipelineSet } from '../../src/runs/pipeline-set.js';
@@ -161,6 +162,10 @@ describe('result, image and verdict keys', () => {
   });
 });
 
+const never = async (): Promise<never> => {
+  throw new Error('not read in a key test');
+};
+
 describe("providers' answer keys: everything besides the model that changes answers", () => {
   const key = (make: () => { answerKey: string }) => make().answerKey;
   it.each([
@@ -200,6 +205,21 @@ describe("providers' answer keys: everything besides the model that changes answ
           new ImgGoProvider({ apiKey: 'k', baseUrl: 'http://127.0.0.1:2', imggoPatternId: 'p1' }),
         pattern: () =>
           new ImgGoProvider({ apiKey: 'k', baseUrl: 'http://127.0.0.1:1', imggoPatternId: 'p2' }),
+      },
+    ],
+    [
+      'local',
+      {
+        base: () => new LocalProvider({ workers: 1 }),
+        'OCR engine': () =>
+          new LocalProvider({
+            ocr: {
+              model: 'tesseract-eng',
+              answerKey: 'another reading',
+              recognize: never,
+              close: async () => {},
+            },
+          }),
       },
     ],
   ])('%s', (_id, makers) => {
