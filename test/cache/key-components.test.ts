@@ -321,6 +321,7 @@ describe('the resume signature and the resume decision', () => {
     providerOptions?: ProviderOptions;
     routes?: string;
     maxImageTokens?: number;
+    nearDuplicateDistance?: number;
     instructions?: string;
   }): Promise<RunSignature> {
     const used = options.instructions ? patternOf(options.instructions) : pattern;
@@ -344,6 +345,9 @@ describe('the resume signature and the resume decision', () => {
       sourceLimits: {},
       timeoutMs: 1000,
       ...(options.maxImageTokens ? { maxImageTokens: options.maxImageTokens } : {}),
+      ...(options.nearDuplicateDistance === undefined
+        ? {}
+        : { nearDuplicateDistance: options.nearDuplicateDistance }),
     });
     const signature = await set.signature();
     await set.close();
@@ -351,7 +355,7 @@ describe('the resume signature and the resume decision', () => {
     return signature;
   }
 
-  it('pattern, provider options (endpoint), settings, rules, routed providers, model and profile', async () => {
+  it('pattern, provider options (endpoint), settings, near-duplicate distance, rules, routed providers, model and profile', async () => {
     const routes = 'routes:\n  - when: { path: "**/x/**" }\n    use: { provider: gemini }\n';
     const signatures: Record<string, RunSignature> = {
       '(base)': await signatureOf({}),
@@ -363,6 +367,8 @@ describe('the resume signature and the resume decision', () => {
         providerOptions: { openai: { apiKey: 'k', baseUrl: 'http://127.0.0.1:1/v1', detail: 'low' } },
       }),
       budget: await signatureOf({ maxImageTokens: 900 }),
+      'near-duplicates on': await signatureOf({ nearDuplicateDistance: 4 }),
+      'another near-duplicate distance': await signatureOf({ nearDuplicateDistance: 8 }),
       rules: await signatureOf({ routes }),
       'routed provider endpoint': await signatureOf({
         routes,
