@@ -33,3 +33,13 @@ export function unwrapOutput(
   if (validateOutput(pattern, inner).length > 0) return { output };
   return { output: inner, wrapper: key };
 }
+
+/**
+ * The record's note (`cascade.repair`) for an answer read inside its wrapper key, after the
+ * repair call's note when there was one: null when neither happened.
+ */
+export function repairNote(repair: string | null, wrapper: string | undefined): string | null {
+  if (wrapper === undefined) return repair;
+  const note = `unwrapped tool arguments from key ${JSON.stringify(wrapper)}`;
+  return repair === null ? note : `${repair}; ${note}`;
+}

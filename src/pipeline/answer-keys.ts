@@ -3,8 +3,9 @@
  * (content + pattern + provider + model + preprocessing + every other setting that changes
  * answers: answer-settings.ts), the extraction-only key when triage runs (so adding or
  * dropping triage reuses extractions already paid for), and the resume signature
- * (`Pipeline.settings`: the answer settings plus the document pages mode, and the page
- * range in document mode, where a record is the answer for the pages selected).
+ * (`Pipeline.settings`: the answer settings plus the document pages mode, the page range
+ * in document mode, where a record is the answer for the pages selected, and the
+ * near-duplicate distance when there is one, where a record may be another image's answer).
  */
 import { resultKey } from '../cache/keys.js';
 import { preprocessFingerprint } from '../image/options.js';
@@ -24,6 +25,11 @@ export interface AnswerKeysOptions {
   answers: AnswerSettingsInput;
   /** The run's document settings (pages mode, page range). */
   documents: DocumentSettings;
+  /**
+   * `--near-dup` bits, when on: a record borrowed from a near-duplicate is not this image's
+   * own answer, so a run without it (or with another distance) must not resume it.
+   */
+  nearDuplicateDistance?: number | undefined;
 }
 
 export interface AnswerKeys {
@@ -35,7 +41,12 @@ export interface AnswerKeys {
   extractionKey: ((loaded: LoadedInput) => string) | undefined;
 }
 
-export function answerKeys({ pattern, answers, documents }: AnswerKeysOptions): AnswerKeys {
+export function answerKeys({
+  pattern,
+  answers,
+  documents,
+  nearDuplicateDistance,
+}: AnswerKeysOptions): AnswerKeys {
   const documentSignature =
     documents.pages === 'document' && documents.pageRange
       ? [documents.pages, documents.pageRange]
@@ -53,7 +64,12 @@ export function answerKeys({ pattern, answers, documents }: AnswerKeysOptions): 
     });
   const extractionKeyFor = keyWith(extractionOptions(answers));
   return {
-    settings: JSON.stringify([answerSettings(answers), ...documentSignature]),
+    // Absent when off, so the signatures of runs without it stay as they were.
+    settings: JSON.stringify([
+      answerSettings(answers),
+      ...documentSignature,
+      ...(nearDuplicateDistance === undefined ? [] : [{ nearDuplicates: nearDuplicateDistance }]),
+    ]),
     keyFor: keyWith(answerOptions(answers)),
     extractionKey: answers.triage
       ? (loaded) => resultKeyFor(extractionKeyFor(loaded.sha256), loaded)

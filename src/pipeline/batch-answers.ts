@@ -8,7 +8,7 @@
 import { VisionpipeError } from '../errors.js';
 import { schemaMismatch, validateOutput } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
-import { unwrapOutput } from '../patterns/wrapped-output.js';
+import { repairNote, unwrapOutput } from '../patterns/wrapped-output.js';
 import { billedOf } from '../providers/billed.js';
 import type { PriceTable } from '../providers/pricing.js';
 import type { ExtractResult, Provider, Usage } from '../providers/spec.js';
@@ -80,8 +80,10 @@ export async function batchAnswerOutcome(
         : { usage: entry.usage, cost: entry.cost },
     };
   }
-  // Tool arguments some models wrap in one extra key are read inside it (as in run: stages.ts).
-  const result = { ...answer.result, output: unwrapOutput(pattern, answer.result.output).output };
+  // Tool arguments some models wrap in one extra key are read inside it, and the record
+  // says so (as in run: stages.ts).
+  const unwrapped = unwrapOutput(pattern, answer.result.output);
+  const result = { ...answer.result, output: unwrapped.output };
   const usage = addUsage(entry.usage, result.usage);
   const cost = addCost(entry.cost, batchPrice(result.model, result.usage));
   const issues = validateOutput(pattern, result.output);
@@ -109,7 +111,7 @@ export async function batchAnswerOutcome(
       confidence: result.confidence ?? null,
       field_confidence: fieldPaths(result.fieldConfidence),
     },
-    triageOnly(entry.triage),
+    { ...triageOnly(entry.triage), repair: repairNote(null, unwrapped.wrapper) },
   );
   await results.save(entry.key, cached);
   return { kind: 'fresh', result: cached, attempts, skipped: false, reason: null };

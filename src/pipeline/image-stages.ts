@@ -64,7 +64,12 @@ export function imageStages(resources: PipelineResources, options: PipelineOptio
   };
   const { triage, escalation, cascadeConfig } = cascadeSetup(options, pattern, primary, cache);
   const answers = { primary, budget: options.maxImageTokens, triage, escalation };
-  const { settings, keyFor, extractionKey } = answerKeys({ pattern, answers, documents: documentSettings });
+  const { settings, keyFor, extractionKey } = answerKeys({
+    pattern,
+    answers,
+    documents: documentSettings,
+    nearDuplicateDistance: options.nearDuplicateDistance,
+  });
   const miss: CacheMissOptions = {
     results,
     near,

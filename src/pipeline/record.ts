@@ -17,7 +17,11 @@ export interface CascadeInfo {
   /** `provider:model` whose result was replaced by the stronger model, and why. */
   escalated_from: string | null;
   escalation_reason: string | null;
-  /** Why the answer needed its one repair call (the first answer was not JSON); null when none. */
+  /**
+   * How the answer was repaired: why it needed its one repair call (the first answer was
+   * not JSON), and `unwrapped tool arguments from key "…"` when the output was read inside
+   * one wrapper key (patterns/wrapped-output.ts); null when neither.
+   */
   repair: string | null;
   /**
    * Present only when the provider refused the image's size (IMAGE_TOO_LARGE) and it was

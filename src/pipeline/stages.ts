@@ -19,7 +19,7 @@ import { type ImageSource, loadSource, type SourceLimits } from '../image/source
 import { inSpan } from '../observe/spans.js';
 import { assertConforms } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
-import { unwrapOutput } from '../patterns/wrapped-output.js';
+import { repairNote, unwrapOutput } from '../patterns/wrapped-output.js';
 import { billedOf, markBilled } from '../providers/billed.js';
 import {
   type AskResult,
@@ -252,8 +252,11 @@ export async function extractStage(
     }
   }
   const { attempts } = done;
-  // Tool arguments some models wrap in one extra key ({"parameter": {…}}) are read inside it.
-  const value = { ...done.value, output: unwrapOutput(pattern, done.value.output).output };
+  // Tool arguments some models wrap in one extra key ({"parameter": {…}}) are read inside
+  // it, and the record says so beside any repair call's note.
+  const unwrapped = unwrapOutput(pattern, done.value.output);
+  const value = { ...done.value, output: unwrapped.output };
+  const repaired = repairNote(repair, unwrapped.wrapper);
   const usage = addUsage(spent, value.usage ?? ZERO_USAGE);
   const again = retried.length > 0 ? { retried: retried.join('; ') } : {};
   return inSpan('visionpipe.validate', { 'visionpipe.pattern': pattern.name }, async (span) => {
@@ -262,9 +265,9 @@ export async function extractStage(
     } catch (error) {
       const mismatch = toVisionpipeError(error, label);
       span.setAttribute('error.type', mismatch.code);
-      return { result: value, usage, attempts, mismatch, repair, ...again };
+      return { result: value, usage, attempts, mismatch, repair: repaired, ...again };
     }
-    return { result: value, usage, attempts, mismatch: undefined, repair, ...again };
+    return { result: value, usage, attempts, mismatch: undefined, repair: repaired, ...again };
   });
 }
 

@@ -5,6 +5,7 @@
  * does not understand images, handwriting, or instructions.
  */
 import { SIZE_PROFILES } from '../image/profiles.js';
+import { LOCAL_ENGINE_VERSION } from './local/engine-version.js';
 import { extractFields } from './local/field-extractor.js';
 import { type OcrBackend, OcrEngine, type OcrPage } from './local/ocr-engine.js';
 import { judgeRelevance } from './local/relevance.js';
@@ -28,15 +29,27 @@ export interface LocalProviderOptions {
   ocr?: OcrBackend;
 }
 
+/** The local provider's answer key for engine `version` reading with `ocr`. */
+export function localAnswerKey(version: number, ocr: Pick<OcrBackend, 'model' | 'answerKey'>): string {
+  return JSON.stringify({ engine: version, ocr: ocr.answerKey ?? ocr.model });
+}
+
 export class LocalProvider implements Provider {
   readonly id = 'local';
   readonly defaultModel: string;
+  /**
+   * The engine's version (a change to its code is a new model: engine-version.ts) and the
+   * OCR's own identity (tesseract.js, its language data, its settings). `workers` is left
+   * out: it changes speed, not answers.
+   */
+  readonly answerKey: string;
   private readonly engine: OcrBackend;
 
   constructor(options: LocalProviderOptions = {}) {
     this.engine =
       options.ocr ?? new OcrEngine(options.workers === undefined ? {} : { workers: options.workers });
     this.defaultModel = this.engine.model;
+    this.answerKey = localAnswerKey(LOCAL_ENGINE_VERSION, this.engine);
   }
 
   /** 2048 px: tesseract reads document text best with ~20–40 px high letters. */

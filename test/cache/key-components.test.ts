@@ -32,6 +32,7 @@ import type { RunRecord } from '../../src/pipeline/record.js';
 import { AnthropicProvider } from '../../src/providers/anthropic.js';
 import { GeminiProvider } from '../../src/providers/gemini.js';
 import { ImgGoProvider } from '../../src/providers/imggo.js';
+import { LocalProvider } from '../../src/providers/local.js';
 import { OpenAIProvider } from '../../src/providers/openai.js';
 import type { ProviderOptions } from '../../src/providers/registry.js';
 import { PipelineSet } from '../../src/runs/pipeline-set.js';
@@ -161,6 +162,10 @@ describe('result, image and verdict keys', () => {
   });
 });
 
+const never = async (): Promise<never> => {
+  throw new Error('not read in a key test');
+};
+
 describe("providers' answer keys: everything besides the model that changes answers", () => {
   const key = (make: () => { answerKey: string }) => make().answerKey;
   it.each([
@@ -200,6 +205,21 @@ describe("providers' answer keys: everything besides the model that changes answ
           new ImgGoProvider({ apiKey: 'k', baseUrl: 'http://127.0.0.1:2', imggoPatternId: 'p1' }),
         pattern: () =>
           new ImgGoProvider({ apiKey: 'k', baseUrl: 'http://127.0.0.1:1', imggoPatternId: 'p2' }),
+      },
+    ],
+    [
+      'local',
+      {
+        base: () => new LocalProvider({ workers: 1 }),
+        'OCR engine': () =>
+          new LocalProvider({
+            ocr: {
+              model: 'tesseract-eng',
+              answerKey: 'another reading',
+              recognize: never,
+              close: async () => {},
+            },
+          }),
       },
     ],
   ])('%s', (_id, makers) => {
@@ -301,6 +321,7 @@ describe('the resume signature and the resume decision', () => {
     providerOptions?: ProviderOptions;
     routes?: string;
     maxImageTokens?: number;
+    nearDuplicateDistance?: number;
     instructions?: string;
   }): Promise<RunSignature> {
     const used = options.instructions ? patternOf(options.instructions) : pattern;
@@ -324,6 +345,9 @@ describe('the resume signature and the resume decision', () => {
       sourceLimits: {},
       timeoutMs: 1000,
       ...(options.maxImageTokens ? { maxImageTokens: options.maxImageTokens } : {}),
+      ...(options.nearDuplicateDistance === undefined
+        ? {}
+        : { nearDuplicateDistance: options.nearDuplicateDistance }),
     });
     const signature = await set.signature();
     await set.close();
@@ -331,7 +355,7 @@ describe('the resume signature and the resume decision', () => {
     return signature;
   }
 
-  it('pattern, provider options (endpoint), settings, rules, routed providers, model and profile', async () => {
+  it('pattern, provider options (endpoint), settings, near-duplicate distance, rules, routed providers, model and profile', async () => {
     const routes = 'routes:\n  - when: { path: "**/x/**" }\n    use: { provider: gemini }\n';
     const signatures: Record<string, RunSignature> = {
       '(base)': await signatureOf({}),
@@ -343,6 +367,8 @@ describe('the resume signature and the resume decision', () => {
         providerOptions: { openai: { apiKey: 'k', baseUrl: 'http://127.0.0.1:1/v1', detail: 'low' } },
       }),
       budget: await signatureOf({ maxImageTokens: 900 }),
+      'near-duplicates on': await signatureOf({ nearDuplicateDistance: 4 }),
+      'another near-duplicate distance': await signatureOf({ nearDuplicateDistance: 8 }),
       rules: await signatureOf({ routes }),
       'routed provider endpoint': await signatureOf({
         routes,

@@ -15,9 +15,9 @@ import { createPipeline } from '../../src/pipeline/create-pipeline.js';
 import type { RunRecord } from '../../src/pipeline/record.js';
 import { createBatchBackend } from '../../src/providers/batch/index.js';
 import { createProvider } from '../../src/providers/registry.js';
-import { runWithBatchApi } from '../../src/runs/batch-api-run.js';
 import type { InputItem } from '../../src/runs/inputs.js';
 import { type SimCall, type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { batchRecords } from '../support/batch-run.js';
 import { makePdf } from '../support/documents.js';
 import { tempDir } from '../support/images.js';
 import { invoicePattern } from '../support/simulator-fixtures.js';
@@ -64,25 +64,16 @@ async function batchRun(
     cache: { spec: 'off' },
     documents: { pages },
   });
-  const backend = createBatchBackend(api, { [api]: options });
   const stateDir = await tempDir('visionpipe-batch-docs-state-');
-  const records: RunRecord[] = [];
-  try {
-    await runWithBatchApi(one({ kind: 'file', path: pdfPath, label: 'invoice.pdf', rel: 'invoice.pdf' }), {
-      backend,
-      pipelineFor: async () => pipeline,
+  const records = await batchRecords(
+    one({ kind: 'file', path: pdfPath, label: 'invoice.pdf', rel: 'invoice.pdf' }),
+    {
+      backend: createBatchBackend(api, { [api]: options }),
+      pipeline,
       stateDir,
       jobKey: `documents-${api}-${pages}`,
-      concurrency: 2,
-      pollIntervalMs: 20,
-      onResult: ({ record }) => {
-        records.push(record);
-      },
-    });
-  } finally {
-    await backend.close();
-    await pipeline.close();
-  }
+    },
+  );
   return { records, stateDir };
 }
 

@@ -7,6 +7,7 @@
 
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import path from 'node:path';
 import sharp from 'sharp';
 import Tesseract from 'tesseract.js';
 import { VisionpipeError } from '../../errors.js';
@@ -61,6 +62,20 @@ export interface OcrPage {
 const require = createRequire(import.meta.url);
 const ENGLISH = require('@tesseract.js-data/eng') as { langPath: string; gzip: boolean };
 
+/** A package's version, from its package.json next to where Node resolves it. */
+const versionOf = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
+
+/**
+ * How tesseract is asked to read: every setting here changes what it reads, so the same
+ * object configures the workers and jobs and goes into `OcrEngine.answerKey`.
+ */
+const OCR_SETTINGS = {
+  language: 'eng',
+  oem: Tesseract.OEM.LSTM_ONLY,
+  // rotateAuto deskews photographed pages, so rows stay rows for the layout analysis.
+  rotateAuto: true,
+} as const;
+
 /**
  * What the local engine needs from an OCR engine: words with boxes and confidences.
  * OcrEngine (tesseract.js) is the one shipped; bench/local-engine.ts plugs PaddleOCR in
@@ -69,6 +84,12 @@ const ENGLISH = require('@tesseract.js-data/eng') as { langPath: string; gzip: b
 export interface OcrBackend {
   /** Names the engine and its model in records (part of cache keys). */
   readonly model: string;
+  /**
+   * Everything besides `model` that changes what the engine reads (its version, its
+   * language data, its settings), as a stable string: part of the local provider's answer
+   * key. Absent: `model` alone tells readings apart.
+   */
+  readonly answerKey?: string;
   recognize(image: Buffer, label: string, signal?: AbortSignal): Promise<OcrPage>;
   close(): Promise<void>;
 }
@@ -80,6 +101,13 @@ export interface OcrEngineOptions {
 
 export class OcrEngine implements OcrBackend {
   readonly model = 'tesseract-eng';
+  /** tesseract.js and its core's versions, the language data read and the OCR settings. */
+  readonly answerKey = JSON.stringify({
+    tesseract: versionOf('tesseract.js'),
+    core: versionOf('tesseract.js-core'),
+    languageData: [versionOf('@tesseract.js-data/eng'), path.basename(ENGLISH.langPath)],
+    ...OCR_SETTINGS,
+  });
   private scheduler: Tesseract.Scheduler | undefined;
   private starting: Promise<Tesseract.Scheduler> | undefined;
   private readonly workerCount: number;
@@ -99,7 +127,7 @@ export class OcrEngine implements OcrBackend {
       const scheduler = Tesseract.createScheduler();
       const workers = await Promise.all(
         Array.from({ length: this.workerCount }, () =>
-          Tesseract.createWorker('eng', Tesseract.OEM.LSTM_ONLY, {
+          Tesseract.createWorker(OCR_SETTINGS.language, OCR_SETTINGS.oem, {
             langPath: ENGLISH.langPath,
             gzip: ENGLISH.gzip,
             cacheMethod: 'none',
@@ -132,8 +160,12 @@ export class OcrEngine implements OcrBackend {
     let bands: OcrLine[] = [];
     try {
       const prepared = await prepareForOcr(image);
-      // rotateAuto deskews photographed pages, so rows stay rows for the layout analysis.
-      const job = scheduler.addJob('recognize', prepared, { rotateAuto: true }, { text: true, blocks: true });
+      const job = scheduler.addJob(
+        'recognize',
+        prepared,
+        { rotateAuto: OCR_SETTINGS.rotateAuto },
+        { text: true, blocks: true },
+      );
       result = signal ? await raceAbort(job, signal) : await job;
       bands = await this.readBands(scheduler, prepared, signal);
     } catch (error) {
