@@ -148,8 +148,12 @@ describe('adaptive flow against the limiter zoo', () => {
   it('Ollama-style 503 "server busy" when the queue is full: waits, learns, loses nothing', async () => {
     const run = await runAgainst({ shape: 'queue-503', maxInFlight: 3, queue: 2 });
     expectAllOk(run);
-    // It slowed down: fewer in flight than the window, or a paced rate.
-    expect(run.flow.state.concurrency < 20 || Number.isFinite(run.flow.state.rate)).toBe(true);
+    // It learned: the busy answers were throttles, and most calls were not refused (a
+    // window of 20 against room for 5 refuses about three in four without learning). The
+    // end state (concurrency, rate) is not asserted: once the server keeps up, growth may
+    // have taken it back up by the time the last call lands, on a loaded machine sooner.
+    expect(run.flow.state.throttles).toBeGreaterThan(0);
+    expect(refusedShare(run.events)).toBeLessThan(0.25);
   });
 
   it('no headers at all: the rate is learned from 429s alone', async () => {
