@@ -21,6 +21,7 @@ import { assertConforms } from '../patterns/index.js';
 import type { Pattern } from '../patterns/types.js';
 import { repairNote, unwrapOutput } from '../patterns/wrapped-output.js';
 import { billedOf, markBilled } from '../providers/billed.js';
+import { lenientlyRead } from '../providers/model-json.js';
 import {
   type AskResult,
   type ExtractRequest,
@@ -252,6 +253,8 @@ export async function extractStage(
     }
   }
   const { attempts } = done;
+  // Comments or trailing commas read leniently (model-json.ts): no call, but the record says so.
+  if (lenientlyRead(done.value.output)) repair = joinRepair(repair, LENIENT_REPAIR);
   // Tool arguments some models wrap in one extra key ({"parameter": {…}}) are read inside
   // it, and the record says so beside any repair call's note.
   const unwrapped = unwrapOutput(pattern, done.value.output);
@@ -269,6 +272,13 @@ export async function extractStage(
     }
     return { result: value, usage, attempts, mismatch: undefined, repair: repaired, ...again };
   });
+}
+
+const LENIENT_REPAIR =
+  'the answer was not strict JSON (comments or trailing commas): read as JSON5, no repair call';
+
+function joinRepair(repair: string | null, more: string): string {
+  return repair === null ? more : `${repair}; ${more}`;
 }
 
 /** Usage of two calls together. */

@@ -219,7 +219,13 @@ export class AnthropicProvider implements Provider {
       temperature: 0,
     };
     const { headers, body: raw } = await this.call(body, signal);
-    const response = parseWire(this.id, messageResponseSchema, raw, 'message', anthropicWireUsage(model));
+    const response = parseWire(
+      this.id,
+      messageResponseSchema,
+      raw,
+      'message',
+      anthropicWireUsage(model, anthropicImageTokens(request.image.width, request.image.height)),
+    );
     const answer = response.content
       .map((block) => ('text' in block && typeof block.text === 'string' ? block.text : ''))
       .join('');
@@ -345,7 +351,7 @@ export function readAnthropicExtraction(body: unknown, context: AnthropicExtract
     messageResponseSchema,
     body,
     'message',
-    anthropicWireUsage(context.model),
+    anthropicWireUsage(context.model, context.imageTokens),
   );
   const model = response.model ?? context.model;
   const usage = usageOf({
@@ -420,9 +426,10 @@ function toolDescription(pattern: Pattern): string {
 }
 
 /** The usage of an answer whose envelope is refused: billed all the same. */
-function anthropicWireUsage(model: string) {
+function anthropicWireUsage(model: string, imageTokens: number) {
   return {
     model,
+    imageTokens,
     at: ['usage'],
     input: ['input_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'],
     output: ['output_tokens'],

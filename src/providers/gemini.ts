@@ -295,17 +295,15 @@ export class GeminiProvider implements Provider {
         ...(this.#maxOutputTokens === undefined ? {} : { maxOutputTokens: this.#maxOutputTokens }),
       },
     };
-    const { response, headers, body: raw } = await this.call(model, body, signal);
+    const sentImageTokens = repair
+      ? 0
+      : requestImages(request).reduce((sum, one) => sum + geminiImageTokens(one.width, one.height), 0);
+    const { response, headers, body: raw } = await this.call(model, body, signal, sentImageTokens);
     const answered = response.modelVersion ?? model;
     const usage = usageOf({
       input: response.usageMetadata?.promptTokenCount,
       output: outputTokens(response),
-      imageTokens: repair
-        ? 0
-        : imageTokens(
-            response,
-            requestImages(request).reduce((sum, one) => sum + geminiImageTokens(one.width, one.height), 0),
-          ),
+      imageTokens: repair ? 0 : imageTokens(response, sentImageTokens),
       promptText: repair ? text : extractPrompt(request.pattern),
       outputText: (response.candidates?.[0]?.content?.parts ?? []).map((p) => p.text ?? '').join(''),
     });
@@ -336,7 +334,11 @@ export class GeminiProvider implements Provider {
         ...(canSkipThinking ? { thinkingConfig: { thinkingBudget: 0 } } : {}),
       },
     };
-    const { response, headers, body: raw } = await this.call(model, body, signal);
+    const {
+      response,
+      headers,
+      body: raw,
+    } = await this.call(model, body, signal, geminiImageTokens(request.image.width, request.image.height));
     const usage = usageOf({
       input: response.usageMetadata?.promptTokenCount,
       output: outputTokens(response),
@@ -369,7 +371,8 @@ export class GeminiProvider implements Provider {
     return releaseOrigin(this.#base.origin);
   }
 
-  private async call(model: string, body: unknown, signal: AbortSignal) {
+  /** `imageTokens`: the image tokens sent, counted when the answer's envelope is refused. */
+  private async call(model: string, body: unknown, signal: AbortSignal, imageTokens = 0) {
     const headers: Record<string, string> = {};
     // The header, never `?key=`: a key in a URL ends up in logs and error messages.
     if (this.#apiKey !== undefined) headers['x-goog-api-key'] = this.#apiKey;
@@ -390,6 +393,7 @@ export class GeminiProvider implements Provider {
         at: ['usageMetadata'],
         input: ['promptTokenCount'],
         output: ['candidatesTokenCount', 'thoughtsTokenCount'],
+        imageTokens,
       }),
       headers: result.headers,
       body: result.body,

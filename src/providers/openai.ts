@@ -57,14 +57,24 @@ export interface OpenAIProviderOptions extends RemoteProviderOptions {
   authHeader?: 'authorization' | 'api-key';
 }
 
-/** Mistral/Magistral-style gateways send `content` as a list of parts; vLLM/Ollama may answer in a tool call. */
+/**
+ * Mistral/Magistral-style gateways send `content` as a list of parts; vLLM/Ollama may answer
+ * in a tool call, and some of their versions send its `arguments` as a JSON object rather
+ * than the string OpenAI documents (refusing it would bill a repeat that gets the same shape).
+ */
 const messageSchema = z.object({
   content: z
     .union([z.string(), z.array(z.object({ type: z.string().optional(), text: z.string().nullish() }))])
     .nullish(),
   refusal: z.string().nullish(),
   tool_calls: z
-    .array(z.object({ function: z.object({ arguments: z.string().nullish() }).nullish() }))
+    .array(
+      z.object({
+        function: z
+          .object({ arguments: z.union([z.string(), z.record(z.string(), z.unknown())]).nullish() })
+          .nullish(),
+      }),
+    )
     .nullish(),
 });
 
@@ -79,7 +89,9 @@ function messageText(message: z.infer<typeof messageSchema>): string {
           .map((part) => part.text ?? '')
           .join('');
   if (text.trim() !== '') return text;
-  return message.tool_calls?.[0]?.function?.arguments ?? text;
+  const args = message.tool_calls?.[0]?.function?.arguments;
+  if (args === undefined || args === null) return text;
+  return typeof args === 'string' ? args : JSON.stringify(args);
 }
 
 const chatResponseSchema = z.object({
@@ -98,8 +110,8 @@ const chatResponseSchema = z.object({
 type ChatResponse = z.infer<typeof chatResponseSchema>;
 
 /** The usage of an answer whose envelope is refused: billed all the same. */
-function openaiWireUsage(model: string) {
-  return { model, at: ['usage'], input: ['prompt_tokens'], output: ['completion_tokens'] };
+function openaiWireUsage(model: string, imageTokens: number) {
+  return { model, at: ['usage'], input: ['prompt_tokens'], output: ['completion_tokens'], imageTokens };
 }
 
 /** The `detail` option, checked (it comes from flags and config files). */
@@ -238,7 +250,13 @@ export class OpenAIProvider implements Provider {
         : { temperature: 0, max_tokens: 3 }),
     };
     const { headers, body: raw } = await this.call(body, signal);
-    const response = parseWire(this.id, chatResponseSchema, raw, 'chat completion', openaiWireUsage(model));
+    const response = parseWire(
+      this.id,
+      chatResponseSchema,
+      raw,
+      'chat completion',
+      openaiWireUsage(model, openaiImageTokens(request.image.width, request.image.height, model, 'low')),
+    );
     const choice = response.choices[0]!;
     const usage = usageOf({
       input: response.usage?.prompt_tokens,
@@ -386,7 +404,7 @@ export function readOpenAIExtraction(body: unknown, context: ExtractionContext):
     chatResponseSchema,
     body,
     'chat completion',
-    openaiWireUsage(context.model),
+    openaiWireUsage(context.model, context.imageTokens),
   );
   const choice = response.choices[0]!;
   const model = response.model ?? context.model;

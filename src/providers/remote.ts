@@ -110,13 +110,14 @@ export function parseWire<T>(
   const usage = billed === undefined ? undefined : lenientUsage(body, billed);
   if (usage === undefined) throw new VisionpipeError('BAD_RESPONSE', message);
   // The server billed an answer whose envelope we refuse: the same request gets the same
-  // shape, so no blind retries (one repeat at most, as an empty answer: billed.ts), and
-  // the usage it carries is counted.
-  throw markBilled(new VisionpipeError('BAD_RESPONSE', message, { retryable: false }), {
-    usage,
-    model: stringAt(body, ['model']) ?? stringAt(body, ['modelVersion']) ?? billed!.model,
-    answer: '',
-  });
+  // shape, so it is not sent again (no retry, no repeat with the image: no `answer` to
+  // repair from), and the usage it carries, image tokens included, is counted.
+  throw markBilled(
+    new VisionpipeError('BAD_RESPONSE', `${message} (not sent again: the same request gets the same shape)`, {
+      retryable: false,
+    }),
+    { usage, model: stringAt(body, ['model']) ?? stringAt(body, ['modelVersion']) ?? billed!.model },
+  );
 }
 
 /** Where a provider's envelope keeps its token counts, read without trusting the rest of it. */
@@ -126,6 +127,8 @@ export interface WireUsage {
   at: string[];
   input: string[];
   output: string[];
+  /** The image tokens sent (published formula): counted in image_tokens, capped at the input read. */
+  imageTokens?: number;
 }
 
 function numberAt(value: unknown, key: string): number | undefined {
@@ -152,7 +155,12 @@ function lenientUsage(body: unknown, wire: WireUsage): Usage | undefined {
     }, undefined);
   const input = sum(wire.input);
   if (input === undefined) return undefined;
-  return { input_tokens: input, output_tokens: sum(wire.output) ?? 0, image_tokens: 0, estimated: false };
+  return {
+    input_tokens: input,
+    output_tokens: sum(wire.output) ?? 0,
+    image_tokens: Math.min(wire.imageTokens ?? 0, input),
+    estimated: false,
+  };
 }
 
 /** A name structured-output APIs accept (`^[a-zA-Z0-9_-]{1,64}$`), derived from the pattern name. */

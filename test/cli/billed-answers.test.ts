@@ -377,16 +377,20 @@ describe('answers that will repeat get at most one more call, for every provider
       1020,
     ],
   ])(
-    '%s: an envelope the parser refuses after billing: its usage counted, one repeat at most (said), not five retries',
+    '%s: an envelope the parser refuses after billing: its usage (image tokens too) counted, not sent again (said)',
     async (provider, model, base, body, tokens) => {
       const { server, bodies } = await countingServer(() => body);
       const record = await runOn(provider, model, base(server.url));
-      expect(bodies).toHaveLength(2);
-      expect(record).toMatchObject({ status: 'error', error: { code: 'BAD_RESPONSE' }, attempts: 2 });
-      expect(record.error?.message).toMatch(/unexpected/);
-      expect(record.usage.input_tokens + record.usage.output_tokens).toBe(2 * tokens);
+      // The same request gets the same shape: no retry, no repeat with the image.
+      expect(bodies).toHaveLength(1);
+      expect(record).toMatchObject({ status: 'error', error: { code: 'BAD_RESPONSE' }, attempts: 1 });
+      expect(record.error?.message).toMatch(/unexpected.*not sent again/);
+      expect(record.usage.input_tokens + record.usage.output_tokens).toBe(tokens);
+      // The image was billed inside input_tokens: the record says how much of it.
+      expect(record.usage.image_tokens).toBeGreaterThan(0);
+      expect(record.usage.image_tokens).toBeLessThanOrEqual(record.usage.input_tokens);
       expect(record.cost_usd).toBeGreaterThan(0);
-      expect(lastSummary?.tokens.total).toBe(2 * tokens);
+      expect(lastSummary?.tokens.total).toBe(tokens);
       expect(lastSummary?.cost_usd).toBeCloseTo(record.cost_usd!, 10);
     },
   );

@@ -6,87 +6,14 @@
  * else stays SCHEMA_MISMATCH. A model calling another tool is told apart by name. Real
  * providers through the real pipeline against loopback servers answering those shapes.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createPipeline } from '../../src/pipeline/create-pipeline.js';
-import { AnthropicProvider } from '../../src/providers/anthropic.js';
-import { GeminiProvider } from '../../src/providers/gemini.js';
-import { closeAllAgents } from '../../src/providers/http.js';
-import { OpenAIProvider } from '../../src/providers/openai.js';
-import type { Provider } from '../../src/providers/spec.js';
-import { startServer, type TestServer } from '../support/http.js';
+import { describe, expect, it } from 'vitest';
 import { vendorTotalPattern } from '../support/patterns.js';
-import { solidJpeg } from '../support/simulator-fixtures.js';
+import { answerServers, geminiBody, type Kind, openaiBody, toolUse } from '../support/provider-answers.js';
 
 const pattern = vendorTotalPattern('simple');
 const ANSWER = { vendor_name: 'ACME', total: 12.5 };
-const servers: TestServer[] = [];
 
-afterEach(async () => {
-  for (const server of servers.splice(0)) await server.close();
-});
-afterAll(async () => {
-  await closeAllAgents();
-});
-
-/** A loopback server answering every request with `body`; `calls` counts them. */
-async function answering(body: unknown) {
-  const state = { calls: 0 };
-  const server = await startServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      state.calls++;
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(body));
-    });
-  });
-  servers.push(server);
-  return { url: server.url, state };
-}
-
-const anthropicBody = (content: unknown[]) => ({
-  model: 'claude-sonnet-4-5',
-  content,
-  stop_reason: 'tool_use',
-  usage: { input_tokens: 1500, output_tokens: 30 },
-});
-const toolUse = (input: unknown, name = 'simple') =>
-  anthropicBody([{ type: 'tool_use', id: 't1', name, input }]);
-const openaiBody = (message: Record<string, unknown>) => ({
-  model: 'gpt-4.1-mini',
-  choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 1000, completion_tokens: 20 },
-});
-const geminiBody = (text: string) => ({
-  candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP' }],
-  usageMetadata: { promptTokenCount: 1000, candidatesTokenCount: 20, totalTokenCount: 1020 },
-  modelVersion: 'gemini-2.5-flash',
-});
-
-type Kind = 'anthropic' | 'openai' | 'gemini';
-const MODELS: Record<Kind, string> = {
-  anthropic: 'claude-sonnet-4-5',
-  openai: 'gpt-4.1-mini',
-  gemini: 'gemini-2.5-flash',
-};
-
-function providerAt(kind: Kind, url: string): Provider {
-  if (kind === 'anthropic') return new AnthropicProvider({ apiKey: 'sk-ant-test-000000', baseUrl: url });
-  if (kind === 'gemini') return new GeminiProvider({ apiKey: 'gm-test-000000000', baseUrl: url });
-  return new OpenAIProvider({ apiKey: 'sk-test-000000000000', baseUrl: `${url}/v1` });
-}
-
-async function recordFor(kind: Kind, body: unknown) {
-  const server = await answering(body);
-  const provider = providerAt(kind, server.url);
-  const pipeline = await createPipeline({ pattern, provider, model: MODELS[kind], cache: { spec: 'off' } });
-  try {
-    const record = await pipeline.process({ bytes: await solidJpeg(300, 200), name: 'receipt.jpg' });
-    return { record, calls: server.state.calls };
-  } finally {
-    await pipeline.close();
-    await provider.close();
-  }
-}
+const { recordFor } = answerServers(pattern);
 
 describe('one wrapping key around the answer is read inside', () => {
   it.each<[string, Kind, unknown]>([

@@ -4,7 +4,7 @@
  * BAD_RESPONSE that is not retried blindly.
  */
 import { describe, expect, it } from 'vitest';
-import { findModelJson, parseModelJson } from '../../src/providers/model-json.js';
+import { findModelJson, lenientlyRead, parseModelJson } from '../../src/providers/model-json.js';
 
 const VALUE = { vendor_name: 'ACME', total: 12.5, note: 'a } and a { in a string', tags: ['x'] };
 const JSON_TEXT = JSON.stringify(VALUE);
@@ -43,13 +43,41 @@ describe('one JSON value, however it is wrapped, is the answer', () => {
   });
 });
 
+describe('comments and trailing commas (local models) are read leniently, and marked so', () => {
+  const ANSWER = { vendor_name: 'ACME', total: 12.5 };
+  it.each([
+    ['a // comment and a trailing comma', '{"vendor_name":"ACME", // vendor\n "total":12.5,}', 'bare'],
+    ['a /* */ comment', '{"vendor_name": /* as printed */ "ACME", "total": 12.5}', 'bare'],
+    ['a trailing comma inside a fence', '```json\n{"vendor_name":"ACME","total":12.5,}\n```', 'fenced'],
+    [
+      'a commented value in prose',
+      'Here you go: {"vendor_name":"ACME", // {not a brace}\n"total":12.5,} Done.',
+      'embedded',
+    ],
+    ['single quotes', "{'vendor_name': 'ACME', 'total': 12.5}", 'bare'],
+  ])('%s', (_name, text, found) => {
+    const read = findModelJson(text);
+    expect(read).toEqual({ value: ANSWER, found });
+    expect(lenientlyRead(read?.value)).toBe(true);
+    expect(parseModelJson('test', text, '', true)).toEqual(ANSWER);
+  });
+
+  it('strict JSON is read strictly first: not marked lenient', () => {
+    expect(lenientlyRead(findModelJson(JSON.stringify(ANSWER))?.value)).toBe(false);
+  });
+
+  it('NaN and Infinity (JSON5 numbers, not JSON) are not accepted', () => {
+    expect(findModelJson('{"total": NaN}')).toBeUndefined();
+    expect(findModelJson('{"total": Infinity,}')).toBeUndefined();
+  });
+});
+
 describe('no JSON, or two different values, is BAD_RESPONSE and not retryable', () => {
   it.each([
     ['plain prose', 'I cannot read this receipt.'],
     ['an empty answer', ''],
     ['JSON cut off', '{"vendor_name": "ACME", "total": 1'],
     ['two different objects', '{"total": 1} or maybe {"total": 2}'],
-    ['single quotes (not JSON)', "{'vendor_name': 'ACME'}"],
     ['a fence around something that is not JSON', '```json\nvendor: ACME\n```'],
     ['two fences with different values', '```json\n{"total": 1}\n```\n```json\n{"total": 2}\n```'],
   ])('%s', (_name, text) => {
