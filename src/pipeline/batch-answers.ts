@@ -7,6 +7,7 @@
 
 import { VisionpipeError } from '../errors.js';
 import { schemaMismatch, validateOutput } from '../patterns/index.js';
+import { fillNullContainers, joinNotes, nullContainersNote } from '../patterns/null-containers.js';
 import type { Pattern } from '../patterns/types.js';
 import { repairNote, unwrapOutput } from '../patterns/wrapped-output.js';
 import { billedOf } from '../providers/billed.js';
@@ -83,7 +84,9 @@ export async function batchAnswerOutcome(
   // Tool arguments some models wrap in one extra key are read inside it, and the record
   // says so (as in run: stages.ts).
   const unwrapped = unwrapOutput(pattern, answer.result.output);
-  const result = { ...answer.result, output: unwrapped.output };
+  // A plain null for a required object or list means "not found" (null-containers.ts).
+  const containers = fillNullContainers(pattern, unwrapped.output);
+  const result = { ...answer.result, output: containers.output };
   const usage = addUsage(entry.usage, result.usage);
   const cost = addCost(entry.cost, batchPrice(result.model, result.usage));
   const issues = validateOutput(pattern, result.output);
@@ -111,7 +114,10 @@ export async function batchAnswerOutcome(
       confidence: result.confidence ?? null,
       field_confidence: fieldPaths(result.fieldConfidence),
     },
-    { ...triageOnly(entry.triage), repair: repairNote(null, unwrapped.wrapper) },
+    {
+      ...triageOnly(entry.triage),
+      repair: joinNotes(repairNote(null, unwrapped.wrapper), nullContainersNote(containers.filled)),
+    },
   );
   await results.save(entry.key, cached);
   return { kind: 'fresh', result: cached, attempts, skipped: false, reason: null };

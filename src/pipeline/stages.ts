@@ -18,6 +18,7 @@ import { type PreparedImage, preprocessImage } from '../image/preprocess.js';
 import { type ImageSource, loadSource, type SourceLimits } from '../image/source.js';
 import { inSpan } from '../observe/spans.js';
 import { assertConforms } from '../patterns/index.js';
+import { fillNullContainers, joinNotes, nullContainersNote } from '../patterns/null-containers.js';
 import type { Pattern } from '../patterns/types.js';
 import { repairNote, unwrapOutput } from '../patterns/wrapped-output.js';
 import { billedOf, markBilled } from '../providers/billed.js';
@@ -258,8 +259,10 @@ export async function extractStage(
   // Tool arguments some models wrap in one extra key ({"parameter": {…}}) are read inside
   // it, and the record says so beside any repair call's note.
   const unwrapped = unwrapOutput(pattern, done.value.output);
-  const value = { ...done.value, output: unwrapped.output };
-  const repaired = repairNote(repair, unwrapped.wrapper);
+  // A plain null for a required object or list means "not found" (null-containers.ts).
+  const containers = fillNullContainers(pattern, unwrapped.output);
+  const value = { ...done.value, output: containers.output };
+  const repaired = joinNotes(repairNote(repair, unwrapped.wrapper), nullContainersNote(containers.filled));
   const usage = addUsage(spent, value.usage ?? ZERO_USAGE);
   const again = retried.length > 0 ? { retried: retried.join('; ') } : {};
   return inSpan('visionpipe.validate', { 'visionpipe.pattern': pattern.name }, async (span) => {
