@@ -86,6 +86,10 @@ export function printSummary(
   if (context.formatDir) lines.push(`  formatted outputs in ${context.formatDir}`);
   if (context.combined)
     lines.push(`  combined ${plural(context.combined.outputs, 'output')} in ${context.combined.file}`);
+  if (summary.superseded)
+    lines.push(
+      `  ${plural(summary.superseded, 'record')} replaced by a later record of the same file (the latest counts)${context.failures?.later_succeeded ? `; ${plural(context.failures.later_succeeded, 'failure')} later succeeded` : ''}`,
+    );
   lines.push(...failureLines(context.failures, context.results));
   for (const alert of summary.alerts) lines.push(`  ⚠ ${alert}`);
   for (const warning of summary.warnings ?? []) lines.push(`  ⚠ ${warning}`);

@@ -39,6 +39,11 @@ export interface FailureReport {
   by_kind: Record<FailureKind, number>;
   /** Where every failure was written (`--failures`), or null. */
   file: string | null;
+  /**
+   * `run --watch`: failures of a path whose later record succeeded (the file was read again
+   * once complete); they are no longer in `count` nor `first`. Absent when none.
+   */
+  later_succeeded?: number;
   /** One next step per common code seen, e.g. RATE_LIMITED → lower --rpm. */
   next_steps: Array<{ code: string; step: string }>;
 }
@@ -100,6 +105,7 @@ export class FailureLog {
   private count = 0;
   private readonly byKind: Record<FailureKind, number> = { error: 0, empty: 0, low_confidence: 0 };
   private stream: WriteStream | undefined;
+  private laterSucceeded = 0;
 
   private constructor(
     private readonly file: string | undefined,
@@ -132,6 +138,21 @@ export class FailureLog {
     this.stream?.write(`${JSON.stringify({ kind: failure.kind, ...record })}\n`);
   }
 
+  /**
+   * `run --watch`: `earlier`, a record already added, is replaced by `later` for the same
+   * path: its failure is taken back from the count and the names, and counted as later
+   * succeeded when `later` is no failure. The --failures file keeps its line (a log).
+   */
+  supersede(earlier: RunRecord, later: RunRecord): void {
+    const failure = failureOf(redactDeep(earlier));
+    if (!failure) return;
+    this.count--;
+    this.byKind[failure.kind]--;
+    const named = this.first.findIndex((f) => f.input === failure.input);
+    if (named >= 0) this.first.splice(named, 1);
+    if (!failureOf(later)) this.laterSucceeded++;
+  }
+
   async close(): Promise<void> {
     const stream = this.stream;
     if (!stream) return;
@@ -152,6 +173,7 @@ export class FailureLog {
       count: this.count,
       by_kind: { ...this.byKind },
       file: this.file ?? null,
+      ...(this.laterSucceeded > 0 ? { later_succeeded: this.laterSucceeded } : {}),
       next_steps,
     };
   }

@@ -149,6 +149,13 @@ export interface Summary {
    * inputs: frame 1 of each sent, the other frames not read".
    */
   warnings: string[];
+  /**
+   * `run --watch`: records replaced by a later record of the same path (a file read while
+   * still being written, then again once complete). The latest record of a path is the one
+   * counted in `total`, the outcomes and the success rate; the earlier one's work (bytes,
+   * tokens, cost, latency) stays counted. Absent when none.
+   */
+  superseded?: number;
   /** `run --queue`: records whose provider call may have been paid twice (a worker died during it); absent when none. */
   possibly_paid?: number;
 }
@@ -195,6 +202,7 @@ export class RunSummary {
   /** Animated inputs of which one frame was sent. */
   private animated = 0;
   private possiblyPaid = 0;
+  private superseded = 0;
   private readonly cache = { hits: 0, misses: 0, dedup: 0, near_dup: 0 };
   private readonly volume = new VolumeTally();
   private readonly tokens = { input: 0, output: 0, image: 0, total: 0, estimated: false };
@@ -258,18 +266,39 @@ export class RunSummary {
   }
 
   private count(record: RunRecord): void {
-    this.counts.total++;
-    const outcome = successOutcome(record, this.minConfidence);
-    if (outcome !== 'not_attempted') this.outcomes[outcome]++;
-    if (record.status === 'ok') this.counts[this.qualityOf(record)]++;
-    else if (record.status === 'skipped') this.counts.skipped++;
-    else if (isAborted(record)) this.counts.aborted++;
-    else {
-      this.counts.errors++;
-      const code = record.error?.code ?? 'INTERNAL';
-      this.byCode.set(code, (this.byCode.get(code) ?? 0) + 1);
-    }
+    this.tally(record, 1);
     this.pages.add(record);
+  }
+
+  /** Adds (`by` 1) or takes back (`by` -1) a record's outcome: total, quality or error code, success rate. */
+  private tally(record: RunRecord, by: 1 | -1): void {
+    this.counts.total += by;
+    const outcome = successOutcome(record, this.minConfidence);
+    if (outcome !== 'not_attempted') this.outcomes[outcome] += by;
+    if (record.status === 'ok') this.counts[this.qualityOf(record)] += by;
+    else if (record.status === 'skipped') this.counts.skipped += by;
+    else if (isAborted(record)) this.counts.aborted += by;
+    else {
+      this.counts.errors += by;
+      const code = record.error?.code ?? 'INTERNAL';
+      const left = (this.byCode.get(code) ?? 0) + by;
+      if (left > 0) this.byCode.set(code, left);
+      else this.byCode.delete(code);
+    }
+  }
+
+  /**
+   * `run --watch`: takes back the outcome of `earlier`, a record of this run replaced by a
+   * later record of the same path (added with `add`), so the latest record of a path is the
+   * one counted. What `earlier` cost (bytes, tokens, latency, cache lookups) stays counted:
+   * it was spent. Not for records of documents read page by page (several per path).
+   */
+  supersede(earlier: RunRecord): void {
+    this.tally(earlier, -1);
+    const read = readOutcome(earlier);
+    if (read === 'refused') this.counts.refused--;
+    if (read === 'unanswered') this.counts.unanswered--;
+    this.superseded++;
   }
 
   /** The record's own `quality` when `run` judged it (run-records.ts), else judged here. */
@@ -367,6 +396,7 @@ export class RunSummary {
         : {}),
       alerts,
       ...(this.possiblyPaid > 0 ? { possibly_paid: this.possiblyPaid } : {}),
+      ...(this.superseded > 0 ? { superseded: this.superseded } : {}),
       warnings: [
         ...(this.animated === 0
           ? []

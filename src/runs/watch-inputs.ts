@@ -2,8 +2,9 @@
  * The inputs of `run --watch DIR`: every file already in DIR, then each file that is added
  * or changed, as paths, until `stop` aborts. A file is handed out only once its size has
  * stayed the same for `stableMs` (a copy or upload still being written is not read half
- * way), and not again while its size and modification time are unchanged (an editor's
- * touch, a repeated event). Content is deduplicated further down: the results journal
+ * way), and not again while its size and modification time are unchanged (a repeated
+ * event) nor while its bytes are (a `touch`, an editor saving without change: the same
+ * bytes are not a new input, so the summary counts one record for them). Content is deduplicated further down: the results journal
  * reuses the record of a path whose bytes did not change, the cache the result of the same
  * bytes under another name, so an unchanged image is never paid twice.
  *
@@ -12,6 +13,8 @@
  * chokidar (maintained, one small dependency) normalises the events and implements the
  * wait-for-stable-size (`awaitWriteFinish`) this needs.
  */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { watch } from 'chokidar';
@@ -50,18 +53,29 @@ export async function* watchInputs(dir: string, options: WatchOptions): AsyncGen
     return rel !== '' && rel.split(path.sep).some((part) => part.startsWith('.'));
   };
   const queue: string[] = [];
-  const lastSeen = new Map<string, string>();
+  /** Per file: its size and mtime when last handed out, and a digest of its bytes then. */
+  const lastSeen = new Map<string, { key: string; digest: string | undefined }>();
   let wake: (() => void) | undefined;
   const notify = () => {
     wake?.();
     wake = undefined;
   };
-  const offer = (file: string, size: number | undefined, mtimeMs: number | undefined) => {
+  const consider = async (file: string, size: number | undefined, mtimeMs: number | undefined) => {
     const key = `${size}:${mtimeMs}`;
-    if (size !== undefined && lastSeen.get(file) === key) return;
-    lastSeen.set(file, key);
+    const seen = lastSeen.get(file);
+    if (size !== undefined && seen?.key === key) return;
+    // Hashed only when the size is unchanged: only then can the bytes be the same.
+    const sameSize = seen !== undefined && seen.key.split(':')[0] === String(size);
+    const digest = seen === undefined || sameSize ? await digestOf(file) : undefined;
+    lastSeen.set(file, { key, digest });
+    if (sameSize && digest !== undefined && digest === seen.digest) return;
     queue.push(file);
     notify();
+  };
+  // One event at a time, in the order they came: a file's hashing never reorders the queue.
+  let considered = Promise.resolve();
+  const offer = (file: string, size: number | undefined, mtimeMs: number | undefined) => {
+    considered = considered.then(() => consider(file, size, mtimeMs));
   };
   const watcher = watch(root, {
     ignored,
@@ -88,6 +102,17 @@ export async function* watchInputs(dir: string, options: WatchOptions): AsyncGen
   } finally {
     options.stop.removeEventListener('abort', notify);
     await watcher.close();
+  }
+}
+
+/** SHA-256 of a file's bytes (hex), undefined when it cannot be read (the run's record will say why). */
+async function digestOf(file: string): Promise<string | undefined> {
+  try {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  } catch {
+    return undefined;
   }
 }
 

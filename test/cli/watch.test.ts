@@ -2,7 +2,7 @@
  * `run --watch DIR` as a user runs it: a real process watching a temp folder while this
  * test writes images into it (one slowly, in two halves), then Ctrl-C / SIGTERM.
  */
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -89,7 +89,8 @@ describe('visionpipe run --watch', () => {
     const code = await run.stop('SIGINT');
     expect(code).toBe(0);
     const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Summary;
-    expect(summary).toMatchObject({ total: 4, ok: 4, errors: 0 });
+    // a.png's second record replaces its first: three paths, three records counted.
+    expect(summary).toMatchObject({ total: 3, ok: 3, errors: 0, superseded: 1 });
     expect(summary.cache.misses).toBe(2); // two different contents: two calls, no more
     expect((await records(out)).map((r) => path.basename(r.input))).toEqual([
       'a.png',
@@ -97,6 +98,60 @@ describe('visionpipe run --watch', () => {
       'copy.png',
       'a.png',
     ]);
+  }, 180_000);
+
+  it('counts the latest record of a path: a file read half written, then whole, is no failure; a touch is no new input', async () => {
+    const dir = await tempDir('visionpipe-watch-');
+    const inbox = path.join(dir, 'inbox');
+    await mkdir(inbox);
+    const png = await readFile(path.join(ROOT, 'samples/images/receipt-002.png'));
+    const jpg = await readFile(path.join(ROOT, 'samples/images/receipt-004.jpg'));
+    await writeFile(path.join(inbox, 'a.png'), png);
+    const out = path.join(dir, 'results.jsonl');
+    const run = startCli(
+      [
+        'run',
+        '--watch',
+        'inbox',
+        '-p',
+        RECEIPT,
+        '--out',
+        out,
+        '--watch-stable',
+        '1s',
+        '--json',
+        '--no-progress',
+      ],
+      {},
+      dir,
+    );
+    await run.waitFor(/Watching inbox \(1 file there now\)/);
+    await untilRecords(out, 1);
+    // Half the file, then the rest only after it looked stable: read once truncated, once whole.
+    const slow = path.join(inbox, 'b.jpg');
+    await writeFile(slow, jpg.subarray(0, Math.floor(jpg.length / 2)));
+    await untilRecords(out, 2);
+    await appendFile(slow, jpg.subarray(Math.floor(jpg.length / 2)));
+    const afterSlow = await untilRecords(out, 3);
+    expect(afterSlow.slice(1).map((r) => [path.basename(r.input), r.status])).toEqual([
+      ['b.jpg', 'error'],
+      ['b.jpg', 'ok'],
+    ]);
+    // A touch (same bytes, new mtime) is no new input; the next file shows the watch went on.
+    const now = new Date();
+    await utimes(path.join(inbox, 'a.png'), now, now);
+    await sleep(300); // the touch is seen before the next file (ordering, not an assertion)
+    await writeFile(path.join(inbox, 'c.png'), png);
+    const all = await untilRecords(out, 4);
+    expect(all.map((r) => path.basename(r.input))).toEqual(['a.png', 'b.jpg', 'b.jpg', 'c.png']);
+
+    expect(await run.stop('SIGINT')).toBe(0);
+    const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Summary & {
+      failures: { count: number; later_succeeded?: number; first: unknown[] };
+    };
+    expect(summary).toMatchObject({ total: 3, inputs: 3, ok: 3, errors: 0, success_rate: 1, superseded: 1 });
+    expect(summary.errors_by_code).toEqual({});
+    expect(summary.failures).toMatchObject({ count: 0, later_succeeded: 1, first: [] });
   }, 180_000);
 
   it('SIGTERM while idle prints the summary and exits 0; a missing folder is a usage error', async () => {

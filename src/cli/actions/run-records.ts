@@ -5,6 +5,8 @@
  * --min-confidence judges them otherwise (no call is made for them); --failures lists them
  * as it lists this run's.
  */
+
+import type { RunRecord } from '../../pipeline/record.js';
 import type { CombinedWriter } from '../../runs/combine.js';
 import type { FailureLog } from '../../runs/failures.js';
 import { formatRelativePath } from '../../runs/format-paths.js';
@@ -28,6 +30,11 @@ export interface RecordSinks {
   combined: CombinedWriter | undefined;
   /** The common root of the inputs: --format-dir keeps their folders below it (format-paths.ts). */
   formatRoot: string | undefined;
+  /**
+   * `run --watch`: a path's later record replaces its earlier one in the summary and the
+   * failures (a file read half written, then again once complete, counts once, as it ended).
+   */
+  latestPerPath?: boolean;
 }
 
 /** The handler of every result of the run, resumed ones included. */
@@ -35,6 +42,8 @@ export function recordHandler(sinks: RecordSinks): (result: BatchResult) => Prom
   const { progress, plan, pipelines, summary, failures, confidence, renders, combined } = sinks;
   const placed = (item: InputItem): InputItem =>
     item.kind === 'error' ? item : { ...item, rel: formatRelativePath(item, sinks.formatRoot) };
+  // This run's last record per path (watch runs only; bounded by the files in the folder).
+  const latest = sinks.latestPerPath ? new Map<string, RunRecord>() : undefined;
   return async ({ item, record: raw, resumed }: BatchResult) => {
     // Judged once, here: the record, the summary and --failures read the same `quality`.
     // A resumed record is judged again by this run's threshold (its field_confidence is
@@ -61,5 +70,13 @@ export function recordHandler(sinks: RecordSinks): (result: BatchResult) => Prom
     plan.processed(record);
     summary.add(record);
     failures.add(record);
+    // A document's pages are several records of one path: never one replacing another.
+    if (!latest || record.page !== undefined) return;
+    const earlier = latest.get(record.input);
+    if (earlier) {
+      summary.supersede(earlier);
+      failures.supersede(earlier, record);
+    }
+    latest.set(record.input, record);
   };
 }

@@ -197,6 +197,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
           renders,
           combined,
           formatRoot,
+          latestPerPath: flags.watch !== undefined,
         });
         if (batchBackend) {
           await runThroughBatchApi(items, {
