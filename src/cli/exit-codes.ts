@@ -5,7 +5,7 @@
  * processed (the results so far are kept; run again with a larger budget to continue);
  * 130 `run` stopped by Ctrl-C or SIGTERM before every input was processed (the results so far
  * are kept; the same command resumes), or a second Ctrl-C. A `run --watch` ends with Ctrl-C:
- * that is 0.
+ * that is 0, unless the stop left files of its folder unread (130).
  */
 export const EXIT = {
   ok: 0,

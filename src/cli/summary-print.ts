@@ -6,6 +6,16 @@ import { formatSuccessRate, type Summary } from '../runs/summary.js';
 import { EXIT } from './exit-codes.js';
 import { formatBytes, formatDuration, plural } from './format.js';
 
+/**
+ * Why a run stopped before every input was done and how many inputs were left; `scanning`:
+ * a `--watch` stopped while its first scan of the folder was under way.
+ */
+export interface StopInfo {
+  reason: 'budget' | 'signal';
+  notProcessed: number;
+  scanning?: boolean;
+}
+
 export function printSummary(
   summary: Summary,
   context: {
@@ -13,7 +23,7 @@ export function printSummary(
     /** The run was cut short; `stop` says why and how many inputs were left when that is known. */
     stopped: boolean;
     /** The run stopped for --max-cost-usd or a signal, leaving this many inputs unprocessed. */
-    stop?: { reason: 'budget' | 'signal'; notProcessed: number };
+    stop?: StopInfo;
     provider: string;
     model: string;
     /** Where the confidence threshold comes from, e.g. "--min-confidence" or "engine calibration". */
@@ -96,6 +106,10 @@ export function printSummary(
   if (context.stop?.reason === 'budget')
     lines.push(
       `  stopped for the cost budget (--max-cost-usd): ${plural(context.stop.notProcessed, 'input')} not processed; run again with a larger budget to continue (exit code ${EXIT.budgetStopped})`,
+    );
+  else if (context.stop?.scanning)
+    lines.push(
+      `  stopped (Ctrl-C/SIGTERM) while scanning the watched folder: ${plural(context.stop.notProcessed, 'file')} found so far not processed; run again to continue (exit code ${EXIT.stopped})`,
     );
   else if (context.stop?.reason === 'signal')
     lines.push(

@@ -29,6 +29,12 @@ export interface WatchOptions {
   exclude?: readonly string[];
   /** Told once the files already in DIR are known (how many). */
   onReady?: (existing: number) => void;
+  /**
+   * Told when `stop` ends the watch while files it found were never handed out: how many
+   * (still being scanned, or not yet stable for `stableMs`), and whether the first scan of
+   * DIR was still under way (`onReady` not yet told).
+   */
+  onStopped?: (stopped: { notHandedOut: number; scanning: boolean }) => void;
   /** Told of a watcher error (a folder that became unreadable); the watch goes on. */
   onError?: (message: string) => void;
 }
@@ -53,6 +59,8 @@ export async function* watchInputs(dir: string, options: WatchOptions): AsyncGen
     return rel !== '' && rel.split(path.sep).some((part) => part.startsWith('.'));
   };
   const queue: string[] = [];
+  const handedOut = new Set<string>();
+  let ready = false;
   /** Per file: its size and mtime when last handed out, and a digest of its bytes then. */
   const lastSeen = new Map<string, { key: string; digest: string | undefined }>();
   let wake: (() => void) | undefined;
@@ -86,12 +94,16 @@ export async function* watchInputs(dir: string, options: WatchOptions): AsyncGen
   watcher.on('change', (file, stats) => offer(file, stats?.size, stats?.mtimeMs));
   watcher.on('unlink', (file) => lastSeen.delete(file));
   watcher.on('error', (error) => options.onError?.(`--watch ${dir}: ${(error as Error).message}`));
-  watcher.on('ready', () => options.onReady?.(countFiles(watcher)));
+  watcher.on('ready', () => {
+    ready = true;
+    options.onReady?.(countFiles(watcher));
+  });
   options.stop.addEventListener('abort', notify, { once: true });
   try {
     while (!options.stop.aborted) {
       const next = queue.shift();
       if (next !== undefined) {
+        handedOut.add(next);
         yield next;
         continue;
       }
@@ -101,6 +113,10 @@ export async function* watchInputs(dir: string, options: WatchOptions): AsyncGen
     }
   } finally {
     options.stop.removeEventListener('abort', notify);
+    if (options.stop.aborted) {
+      const notHandedOut = filesOf(watcher).filter((file) => !handedOut.has(file)).length;
+      if (notHandedOut > 0 || !ready) options.onStopped?.({ notHandedOut, scanning: !ready });
+    }
     await watcher.close();
   }
 }
@@ -118,10 +134,18 @@ async function digestOf(file: string): Promise<string | undefined> {
 
 /** Files (not folders) the watcher knows of. */
 function countFiles(watcher: ReturnType<typeof watch>): number {
+  return filesOf(watcher).length;
+}
+
+/** Paths (absolute) of the files (not folders) the watcher knows of. */
+function filesOf(watcher: ReturnType<typeof watch>): string[] {
   const watched = watcher.getWatched();
-  let files = 0;
+  const files: string[] = [];
   for (const [folder, names] of Object.entries(watched)) {
-    for (const name of names) if (!watched[path.join(folder, name)]) files++;
+    for (const name of names) {
+      const file = path.join(folder, name);
+      if (!watched[file]) files.push(file);
+    }
   }
   return files;
 }

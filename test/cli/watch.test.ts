@@ -154,6 +154,27 @@ describe('visionpipe run --watch', () => {
     expect(summary.failures).toMatchObject({ count: 0, later_succeeded: 1, first: [] });
   }, 180_000);
 
+  it('Ctrl-C before the files already there were read is a stopped run (130) that counts them', async () => {
+    const dir = await tempDir('visionpipe-watch-');
+    const inbox = path.join(dir, 'inbox');
+    await mkdir(inbox);
+    const png = await readFile(path.join(ROOT, 'samples/images/receipt-002.png'));
+    await writeFile(path.join(inbox, 'a.png'), png);
+    await writeFile(path.join(inbox, 'b.png'), png);
+    // --watch-stable 10m: the files found are not handed out before the Ctrl-C.
+    const args = ['run', '--watch', 'inbox', '-p', RECEIPT, '--watch-stable', '10m', '--no-progress'];
+    const run = startCli([...args, '--json'], {}, dir);
+    await run.waitFor(/Watching inbox \(2 files there now\)/);
+    expect(await run.stop('SIGINT')).toBe(130);
+    const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Summary;
+    expect(summary).toMatchObject({ total: 0, inputs: 2, stopped: 'signal', not_processed: 2 });
+
+    const text = startCli(args, {}, dir);
+    await text.waitFor(/Watching inbox \(2 files there now\)/);
+    expect(await text.stop('SIGINT')).toBe(130);
+    expect(text.stdout).toMatch(/^stopped \(Ctrl-C\/SIGTERM\) after 0 of 2 inputs, 2 not processed/m);
+  }, 60_000);
+
   it('SIGTERM while idle prints the summary and exits 0; a missing folder is a usage error', async () => {
     const dir = await tempDir('visionpipe-watch-');
     await mkdir(path.join(dir, 'empty'));

@@ -7,14 +7,14 @@ import type { Summary } from '../../runs/summary.js';
 import { EXIT } from '../exit-codes.js';
 import { plural } from '../format.js';
 import type { RunFlags } from '../run.js';
-import { inputsGiven, printSummary } from '../summary-print.js';
+import { inputsGiven, printSummary, type StopInfo } from '../summary-print.js';
 
 export interface RunEnd {
   summary: Summary;
   /** Every input was started and finished (no signal, no budget stop). */
   completed: boolean;
   /** Why the run stopped before every input was done (--max-cost-usd, Ctrl-C/SIGTERM) and how many inputs were left. */
-  stop: { reason: 'budget' | 'signal'; notProcessed: number } | undefined;
+  stop: StopInfo | undefined;
   failures: FailureReport;
   describe: { provider: string; model: string };
   confidenceSource: string | undefined;
@@ -30,7 +30,12 @@ export function printRunSummary(flags: RunFlags, end: RunEnd): void {
     const stopped =
       stop === undefined
         ? {}
-        : { inputs: inputsGiven(end.summary, stop), stopped: stop.reason, not_processed: stop.notProcessed };
+        : {
+            inputs: inputsGiven(end.summary, stop),
+            stopped: stop.reason,
+            not_processed: stop.notProcessed,
+            ...(stop.scanning ? { stopped_while_scanning: true } : {}),
+          };
     process.stdout.write(`${JSON.stringify({ ...end.summary, ...stopped, failures: end.failures })}\n`);
     return;
   }
@@ -48,7 +53,7 @@ export function printRunSummary(flags: RunFlags, end: RunEnd): void {
 
 /**
  * The exit code of a run that ended (exit-codes.ts): 2 when no input exists, every one is
- * malformed, or the arguments named no input at all (an empty folder; the reason goes to stderr), 4 after a budget stop, 130 when a signal cut it short (not for --watch),
+ * malformed, or the arguments named no input at all (an empty folder; the reason goes to stderr), 4 after a budget stop, 130 when a signal cut it short (for --watch: only when it left files of the folder unread),
  * 1 with --fail-on-error when an output is not usable (failedOutputs), else 0.
  */
 export function runExitCode(flags: RunFlags, end: RunEnd, inputs: readonly string[] = []): number {

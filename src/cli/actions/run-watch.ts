@@ -19,6 +19,8 @@ export async function watchedInputs(
   stop: AbortSignal,
   exclude: string[],
   log: (message: string) => void,
+  /** Told when a stop left files of DIR unread (runs/watch-inputs.ts onStopped). */
+  onStopped?: (stopped: { notHandedOut: number; scanning: boolean }) => void,
 ): Promise<AsyncGenerator<string>> {
   const { watchInputs } = await import('../../runs/watch-inputs.js');
   return watchInputs(dir, {
@@ -30,5 +32,6 @@ export async function watchedInputs(
         `Watching ${dir} (${plural(existing, 'file')} there now): new and changed files are processed until Ctrl-C`,
       ),
     onError: (message) => log(`warning: ${message}`),
+    ...(onStopped ? { onStopped } : {}),
   });
 }

@@ -117,6 +117,9 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     };
     let releaseLock = () => {};
     const watchDone = new AbortController();
+    // A Ctrl-C that left files of the watched folder unread (found, not yet stable, or the
+    // first scan still under way): a stopped run like any other, not an empty one.
+    let watchStopped: { notHandedOut: number; scanning: boolean } | undefined;
     try {
       pipelines.checkCredentials(); // a missing key stops the run before anything is written
       // A budget counts every call: a model without a price stops the run here (runs/budget.ts).
@@ -178,6 +181,9 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
               AbortSignal.any([interrupt.stop, watchDone.signal]),
               exclude,
               progress.log.bind(progress),
+              (stopped) => {
+                watchStopped = stopped;
+              },
             )
           : argumentsAndList(inputs, flags.list);
         // Files in the folders that are not images or documents: counted, not records.
@@ -265,7 +271,13 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
         ? { reason: 'budget' as const, notProcessed: await notProcessed() }
         : !completed && !flags.watch
           ? { reason: 'signal' as const, notProcessed: await notProcessed() }
-          : undefined,
+          : watchStopped && interrupt.stop.aborted
+            ? {
+                reason: 'signal' as const,
+                notProcessed: watchStopped.notHandedOut + result.aborted,
+                ...(watchStopped.scanning ? { scanning: true } : {}),
+              }
+            : undefined,
       failures: failures.report(),
       describe,
       confidenceSource: confidence?.source,
