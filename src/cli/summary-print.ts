@@ -81,9 +81,7 @@ export function printSummary(
   lines.push(
     `  tokens ${summary.tokens.total.toLocaleString('en-US')}${summary.tokens.estimated ? ' (some estimated)' : ''} · cost $${summary.cost_usd.toFixed(4)}${summary.cost_unknown ? ` (+${summary.cost_unknown} images at an unknown price)` : ''}`,
   );
-  lines.push(
-    `  cache ${summary.cache.hits} hits · ${summary.cache.misses} misses · ${summary.cache.dedup} dedup${summary.cache.near_dup ? ` · ${summary.cache.near_dup} near-dup` : ''}`,
-  );
+  lines.push(`  ${cacheLine(summary.cache)}`);
   if (summary.resumed > 0)
     lines.push(
       `  latency, bytes, tokens, cost, cache and alerts: this run's images only (the ${summary.resumed} kept are the earlier run's)`,
@@ -118,6 +116,13 @@ export function printSummary(
   else if (context.stopped)
     lines.push('  stopped early: inputs not started were not processed (run again to continue)');
   out.write(`${lines.join('\n')}\n`);
+}
+
+/** "cache 3 hits · 2 misses · 1 dedup", or "cache off · 1 dedup" when the run used none (--cache off). */
+function cacheLine(cache: Summary['cache']): string {
+  const nearDup = cache.near_dup ? ` · ${cache.near_dup} near-dup` : '';
+  if (cache.mode === 'off') return `cache off · ${cache.dedup} dedup${nearDup}`;
+  return `cache ${cache.hits} hits · ${cache.misses} misses · ${cache.dedup} dedup${nearDup}`;
 }
 
 /** Where reused answers came from: "from cache", "from duplicates", or "from cache or duplicates". */

@@ -109,7 +109,12 @@ export interface Summary {
     documents_per_hour: number | null;
   };
   latency_ms: LatencyPercentiles;
-  cache: { hits: number; misses: number; dedup: number; near_dup: number };
+  /**
+   * Cache lookups of this run's records. `mode` is the cache the run used (`--cache`:
+   * memory, sqlite, redis, or `off`: no cache, `hits`/`misses` then stay 0 and only
+   * duplicates within the run are reused); absent when the caller set none (`report`).
+   */
+  cache: { hits: number; misses: number; dedup: number; near_dup: number; mode?: string };
   /**
    * This run's bytes (runs/volume.ts): `original` every input read, once per input (a
    * document once, in either pages mode); `sent` the prepared images uploaded in its calls;
@@ -215,6 +220,12 @@ export class RunSummary {
   private heldMs = 0;
 
   private dependencyNotes: Summary['dependency_notes'];
+  private cacheMode: string | undefined;
+
+  /** Sets the cache the run used (`--cache`); with `off` no lookup is a hit or a miss. */
+  setCacheMode(mode: string): void {
+    this.cacheMode = mode;
+  }
 
   /** Sets what dependencies printed during the run (cli/dependency-notes.ts). */
   setDependencyNotes(notes: Summary['dependency_notes']): void {
@@ -309,8 +320,9 @@ export class RunSummary {
   /** What this run spent on one of its own records: cache lookups, bytes, tokens, cost, latency. */
   private spent(record: RunRecord): void {
     const lookup = cacheLookupOf(record);
+    // With no cache, nothing was looked up: a call is no "miss".
     if (lookup === 'hit') this.cache.hits++;
-    else if (lookup === 'miss') this.cache.misses++;
+    else if (lookup === 'miss' && this.cacheMode !== 'off') this.cache.misses++;
     else if (lookup === 'dedup') this.cache.dedup++;
     else if (lookup === 'near-dup') this.cache.near_dup++;
     this.tokens.input += record.usage.input_tokens;
@@ -378,7 +390,7 @@ export class RunSummary {
       images_per_hour: throughput.images_per_hour,
       throughput,
       latency_ms: latency,
-      cache: { ...this.cache },
+      cache: { ...this.cache, ...(this.cacheMode === undefined ? {} : { mode: this.cacheMode }) },
       bytes: volume.bytes,
       tokens: { ...this.tokens },
       cost_usd: Math.round(this.cost * 1e6) / 1e6,

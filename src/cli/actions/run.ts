@@ -134,6 +134,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
       else if (calibrated !== undefined)
         confidence = { min: calibrated, enforce: false, source: 'engine calibration' };
       session.summary = new RunSummary(confidence ? { minConfidence: confidence.min } : {});
+      session.summary.setCacheMode(cache.mode);
       observers.judgeWith(confidence?.min);
       const concurrency = flags.concurrency ?? defaultConcurrencyFor(main.provider.id, defaultConcurrency());
       observers.started({
