@@ -64,6 +64,9 @@ export function printSummary(
     notFound > 0 ? `${notFound} not found (NOT_FOUND: never read)` : '',
     notRead > 0 ? `${notRead} not read` : '',
     summary.skipped_files > 0 ? skippedFilesText(summary.skipped_files) : '',
+    summary.duplicate_inputs
+      ? `${summary.duplicate_inputs} named twice in the arguments (${summary.duplicate_inputs === 1 ? 'duplicate' : 'duplicates'} dropped)`
+      : '',
   ].filter(Boolean);
   lines.push(
     `\n${headline(summary, context.stop)}: ${rate}${apart.length ? ` · ${apart.join(' · ')}` : ''} with ${context.provider}/${context.model}`,

@@ -34,6 +34,13 @@ export interface ExpandOptions {
   includeHidden?: boolean;
   /** Told each file a folder walk passed over: not an image or document by its name, or hidden. */
   onSkipped?: (file: string) => void;
+  /**
+   * Told each file yielded before under the same resolved path (a file named twice, or
+   * named and inside a folder named too), which is then not yielded again: one input per
+   * path. Symbolic links keep their own path. Without it, every occurrence is yielded
+   * (`run --watch` hands out a changed file again).
+   */
+  onDuplicate?: (file: string) => void;
 }
 
 /** Extensions of the images and documents visionpipe reads (lower case, with the dot). */
@@ -187,7 +194,7 @@ function dataItem(arg: string): InputItem {
 
 async function* expandOne(
   arg: string,
-  options: Required<Omit<ExpandOptions, 'onSkipped'>> & Pick<ExpandOptions, 'onSkipped'>,
+  options: Required<Omit<ExpandOptions, 'onSkipped' | 'onDuplicate'>> & Pick<ExpandOptions, 'onSkipped'>,
 ): AsyncGenerator<InputItem> {
   if (isDataUri(arg)) {
     yield dataItem(arg);
@@ -284,7 +291,26 @@ export async function* expandInputs(
     includeHidden: options.includeHidden ?? false,
     onSkipped: options.onSkipped,
   };
-  for await (const arg of args) yield* expandOne(arg, resolved);
+  const onDuplicate = options.onDuplicate;
+  if (!onDuplicate) {
+    for await (const arg of args) yield* expandOne(arg, resolved);
+    return;
+  }
+  // Resolved paths already yielded: bounded by the inputs of the run, as its journal is.
+  const seen = new Set<string>();
+  for await (const arg of args) {
+    for await (const item of expandOne(arg, resolved)) {
+      if (item.kind === 'file') {
+        const key = path.resolve(item.path);
+        if (seen.has(key)) {
+          onDuplicate(item.label);
+          continue;
+        }
+        seen.add(key);
+      }
+      yield item;
+    }
+  }
 }
 
 /** Counts what `expandInputs` would yield without keeping it (for progress totals). */

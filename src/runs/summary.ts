@@ -75,6 +75,12 @@ export interface Summary {
    * in `total`. A file named explicitly is never passed over: it gets a typed error record.
    */
   skipped_files: number;
+  /**
+   * Files named more than once by the arguments (the same path twice, or a file named and
+   * inside a folder named too), dropped: one input and one record per resolved path.
+   * Absent when none.
+   */
+  duplicate_inputs?: number;
   /** Of `processed`, the records of documents (PDF, multi-page TIFF, HEIC): one per document, or per page with `--pages each`. */
   processed_documents: number;
   /**
@@ -208,6 +214,7 @@ export class RunSummary {
   private animated = 0;
   private possiblyPaid = 0;
   private superseded = 0;
+  private duplicateInputs = 0;
   private readonly cache = { hits: 0, misses: 0, dedup: 0, near_dup: 0 };
   private readonly volume = new VolumeTally();
   private readonly tokens = { input: 0, output: 0, image: 0, total: 0, estimated: false };
@@ -246,6 +253,11 @@ export class RunSummary {
   /** Counts a file a folder walk passed over (runs/inputs.ts onSkipped). */
   addSkippedFile(): void {
     this.counts.skipped_files++;
+  }
+
+  /** Counts an argument naming a file already given (runs/inputs.ts onDuplicate). */
+  addDuplicateInput(): void {
+    this.duplicateInputs++;
   }
 
   addRetry(): void {
@@ -409,6 +421,7 @@ export class RunSummary {
       alerts,
       ...(this.possiblyPaid > 0 ? { possibly_paid: this.possiblyPaid } : {}),
       ...(this.superseded > 0 ? { superseded: this.superseded } : {}),
+      ...(this.duplicateInputs > 0 ? { duplicate_inputs: this.duplicateInputs } : {}),
       warnings: [
         ...(this.animated === 0
           ? []

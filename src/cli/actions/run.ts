@@ -82,7 +82,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     let knownTotal: number | undefined;
     const counted: Promise<number | undefined> = flags.watch
       ? Promise.resolve(undefined)
-      : countInputs(argumentsAndList(inputs, flags.list), { exclude }).then(
+      : countInputs(argumentsAndList(inputs, flags.list), { exclude, onDuplicate: () => {} }).then(
           (total) => {
             knownTotal = total;
             progress.setTotal(total);
@@ -191,6 +191,8 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
         const expanded = expandInputs(sources, {
           exclude,
           onSkipped: () => session.summary.addSkippedFile(),
+          // One input per path (a watch hands a changed file out again, on purpose).
+          ...(flags.watch ? {} : { onDuplicate: () => session.summary.addDuplicateInput() }),
         });
         // The budget admits inputs as records come in: the batch API's come too late for it.
         const items = batchBackend ? expanded : observers.gate(expanded);
