@@ -22,12 +22,28 @@ const exponentNumber: ScalarTag = {
   },
 };
 
+// A tab or another control character in a plain scalar is legal YAML 1.2, but PyYAML
+// refuses it ("found character '\t' that cannot start any token"): such strings are
+// written double-quoted, with JSON's escapes (a subset of YAML's double-quoted ones).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000b-\u001f\u007f]|\t/;
+
+const controlString: ScalarTag = {
+  identify: (value) => typeof value === 'string' && CONTROL_CHARACTER.test(value),
+  default: true,
+  tag: 'tag:yaml.org,2002:str',
+  // Never used to read: plain and quoted strings are read by the package's own str tag.
+  test: /(?!)/,
+  resolve: (text) => text,
+  stringify: ({ value }) => JSON.stringify(value),
+};
+
 /** Every YAML visionpipe writes for people: the per-image files and `--combine .yaml`. */
 export function renderYaml(ordered: unknown): string {
   return stringify(ordered, {
     compat: 'yaml-1.1',
     lineWidth: 0,
     aliasDuplicateObjects: false,
-    customTags: (tags) => [exponentNumber, ...tags],
+    customTags: (tags) => [exponentNumber, controlString, ...tags],
   });
 }

@@ -92,6 +92,16 @@ describe('YAML', () => {
     }
   });
 
+  it.each([
+    ['x\ty', '"x\\ty"'],
+    ['bell\u0007', '"bell\\u0007"'],
+    ['a\n\tb', '"a\\n\\tb"'],
+  ])('double-quotes %j (a tab or control character PyYAML refuses in a plain scalar)', (value, written) => {
+    const text = render(yamlPattern(), { a: value });
+    expect(text).toBe(`a: ${written}\n`);
+    expect(jsYaml.load(text, { schema: jsYaml.YAML11_SCHEMA })).toEqual({ a: value });
+  });
+
   it('writes numbers in exponent form so YAML 1.1 readers see numbers too', () => {
     const p = pattern({ format: 'yaml', json_schema: { a: 'number', b: 'number', c: 'number' } });
     const output = { a: 1e21, b: 5e-7, c: -1.5e-7 };
