@@ -129,6 +129,11 @@ export interface VisionpipeErrorOptions {
   status?: number;
   /** How long the server asked us to wait before trying again (Retry-After, retry-after-ms). */
   retryAfterMs?: number;
+  /**
+   * What the server really answered when that answer is the failure (a body that is not
+   * JSON, an envelope of the wrong shape): the record's `raw_output`. Redacted here.
+   */
+  raw?: string;
   cause?: unknown;
 }
 
@@ -140,6 +145,8 @@ export class VisionpipeError extends Error {
   readonly option: string | undefined;
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;
+  /** See VisionpipeErrorOptions.raw (secrets redacted). */
+  readonly raw: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: VisionpipeErrorOptions = {}) {
     // Messages quote inputs, URLs and provider answers: no secret may ride along (secrets.ts).
@@ -150,6 +157,7 @@ export class VisionpipeError extends Error {
     this.option = options.option;
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
+    this.raw = options.raw === undefined ? undefined : redactSecrets(options.raw);
   }
 
   /** The `{code, message}` shape used in JSONL records and JSON summaries. */

@@ -102,7 +102,7 @@ export class RecordAssembler {
           ...(leader && outcome.paid ? { usage: outcome.paid.usage, cost_usd: outcome.paid.cost } : {}),
           // What was answered and parsed, to debug the failure without paying for it again.
           output: outcome.paid?.output ?? null,
-          raw_output: rawOutputText(outcome.paid?.raw),
+          raw_output: rawOutputText(outcome.paid?.raw ?? outcome.error.raw),
           ...(leader && outcome.paid?.cascade ? { cascade: { ...NO_CASCADE, ...outcome.paid.cascade } } : {}),
           profile: this.context.profile,
           cache: refused ? null : outcome.remembered ? 'hit' : leader ? 'miss' : 'dedup',

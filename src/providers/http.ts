@@ -223,6 +223,9 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
+/** How much of a body that is not JSON an error keeps for the record (characters). */
+const RAW_BODY_CHARS = 4000;
+
 /**
  * A JSON API call: resolves with the parsed body of a 2xx answer; throws the mapped
  * VisionpipeError for any other status, BAD_RESPONSE for a 2xx body that is not JSON.
@@ -256,7 +259,8 @@ export async function requestJson(request: JsonRequest): Promise<JsonResponse> {
         `${request.provider}: HTTP ${response.status} with a body that is not JSON (${text.length} bytes: ${JSON.stringify(redactedPrefix(text, 60, { secrets: request.secrets }))}…)`,
         request.secrets,
       ),
-      { status: response.status },
+      // The body is the answer that failed: the record keeps it (raw_output, cut there).
+      { status: response.status, raw: redactedPrefix(text, RAW_BODY_CHARS, { secrets: request.secrets }) },
     );
   }
   return { status: response.status, headers: response.headers, body: parsed.value };

@@ -108,13 +108,16 @@ export function parseWire<T>(
   const path = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
   const message = `${provider}: unexpected ${what}${path}: ${issue?.message ?? 'invalid shape'}`;
   const usage = billed === undefined ? undefined : lenientUsage(body, billed);
-  if (usage === undefined) throw new VisionpipeError('BAD_RESPONSE', message);
+  // The envelope that failed is what the record shows as raw_output.
+  const raw = JSON.stringify(body) ?? String(body);
+  if (usage === undefined) throw new VisionpipeError('BAD_RESPONSE', message, { raw });
   // The server billed an answer whose envelope we refuse: the same request gets the same
   // shape, so it is not sent again (no retry, no repeat with the image: no `answer` to
   // repair from), and the usage it carries, image tokens included, is counted.
   throw markBilled(
     new VisionpipeError('BAD_RESPONSE', `${message} (not sent again: the same request gets the same shape)`, {
       retryable: false,
+      raw,
     }),
     { usage, model: stringAt(body, ['model']) ?? stringAt(body, ['modelVersion']) ?? billed!.model },
   );

@@ -22,6 +22,11 @@ export const MODELS: Record<Kind, string> = {
   gemini: 'gemini-2.5-flash',
 };
 
+/** A body sent as these exact bytes, not as JSON (a broken or truncated answer). */
+export class RawBody {
+  constructor(readonly text: string) {}
+}
+
 /** A loopback server answering every request with `body`, pushed on `servers` (the caller closes them); `calls` counts requests. */
 export async function answering(servers: TestServer[], body: unknown) {
   const state = { calls: 0 };
@@ -30,7 +35,7 @@ export async function answering(servers: TestServer[], body: unknown) {
     req.on('end', () => {
       state.calls++;
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(body));
+      res.end(body instanceof RawBody ? body.text : JSON.stringify(body));
     });
   });
   servers.push(server);
