@@ -50,7 +50,20 @@ describe('visionpipe run', () => {
     const out = path.join(work, 'results.jsonl');
     const formatDir = path.join(work, 'csv');
     const result = await runCli(
-      ['run', folder, '--pattern', RECEIPT_PATTERN, '--out', out, '--format-dir', formatDir, '--json'],
+      // notes.txt is passed over by the folder walk (skipped_files) and named on its own:
+      // a file named explicitly gets its typed error record.
+      [
+        'run',
+        folder,
+        path.join(folder, 'notes.txt'),
+        '--pattern',
+        RECEIPT_PATTERN,
+        '--out',
+        out,
+        '--format-dir',
+        formatDir,
+        '--json',
+      ],
       {
         cwd: work,
       },
@@ -84,7 +97,12 @@ describe('visionpipe run', () => {
     expect(Object.keys(cafe.field_confidence ?? {}).sort()).toEqual(Object.keys(cafe.output ?? {}).sort());
     expect(byName.get('broken.jpg')).not.toHaveProperty('field_confidence');
     for (const record of records) {
-      const keys = Object.keys(record).filter((k) => !(k === 'field_confidence' && record.status === 'ok'));
+      // field_confidence on ok records; input_bytes on inputs refused before any call (cache: null).
+      const keys = Object.keys(record).filter(
+        (k) =>
+          !(k === 'field_confidence' && record.status === 'ok') &&
+          !(k === 'input_bytes' && record.cache === null),
+      );
       expect(keys.sort()).toEqual(
         [
           'input',
@@ -116,7 +134,14 @@ describe('visionpipe run', () => {
     }
 
     const summary = JSON.parse(result.stdout) as Summary;
-    expect(summary).toMatchObject({ total: 5, ok: 2, errors: 3, skipped: 0, success_rate: 0.4 });
+    expect(summary).toMatchObject({
+      total: 5,
+      ok: 2,
+      errors: 3,
+      skipped: 0,
+      success_rate: 0.4,
+      skipped_files: 1,
+    });
     expect(summary.errors_by_code).toEqual({ IMAGE_DECODE: 1, UNSUPPORTED_FORMAT: 1, EMPTY_INPUT: 1 });
     expect(summary.latency_ms.p50).toBeGreaterThan(0);
     expect(summary.latency_ms.max).toBeGreaterThanOrEqual(summary.latency_ms.p95);
