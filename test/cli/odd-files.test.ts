@@ -33,7 +33,8 @@ beforeAll(async () => {
     odd.push(name);
   };
   await write('tiny.jpg', 'hi\n');
-  await write('tiny.txt', 'hi\n');
+  // A text file named as an image (a .txt in a folder is skipped_files: folder-skipped-files.test.ts).
+  await write('tiny-text.jpg', 'hi\n');
   await write('zero.png', '');
   await write('one.pdf', '%');
   await write('two.jpg', jpeg.subarray(0, 2));

@@ -74,7 +74,9 @@ describe('deterministic failures are remembered', () => {
       expect(record.error?.message).toContain('--retry-failed');
       expect(record.attempts).toBe(0);
       expect(record.cost_usd ?? 0).toBe(0);
-      expect(record.cache).toBe('hit');
+      // A remembered answer is a hit; an input refused before any call (it does not decode)
+      // is in neither hits nor misses (refused-cache.test.ts).
+      expect(record.cache).toBe(name === 'cut.jpg' ? null : 'hit');
     }
     expect(second.byName('a.jpg').error?.code).toBe('SCHEMA_MISMATCH');
     expect(second.byName('cut.jpg').error?.code).toBe('IMAGE_DECODE');
