@@ -73,9 +73,3 @@ export function nullContainersNote(filled: readonly string[]): string | undefine
   if (filled.length === 0) return undefined;
   return `null for required object or list ${filled.join(', ')} read as not found (its fields null, [] for a list)`;
 }
-
-/** Two record notes joined with `; ` (either may be absent). */
-export function joinNotes(a: string | null | undefined, b: string | null | undefined): string | null {
-  if (a == null) return b ?? null;
-  return b == null ? a : `${a}; ${b}`;
-}

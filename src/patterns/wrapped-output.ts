@@ -40,6 +40,11 @@ export function unwrapOutput(
  */
 export function repairNote(repair: string | null, wrapper: string | undefined): string | null {
   if (wrapper === undefined) return repair;
-  const note = `unwrapped tool arguments from key ${JSON.stringify(wrapper)}`;
-  return repair === null ? note : `${repair}; ${note}`;
+  return joinNotes(repair, `unwrapped tool arguments from key ${JSON.stringify(wrapper)}`);
+}
+
+/** Two notes of the record's `cascade.repair` joined with `; ` (either may be absent). */
+export function joinNotes(a: string | null | undefined, b: string | null | undefined): string | null {
+  if (a == null) return b ?? null;
+  return b == null ? a : `${a}; ${b}`;
 }

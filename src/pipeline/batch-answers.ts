@@ -7,9 +7,9 @@
 
 import { VisionpipeError } from '../errors.js';
 import { schemaMismatch, validateOutput } from '../patterns/index.js';
-import { fillNullContainers, joinNotes, nullContainersNote } from '../patterns/null-containers.js';
+import { fillNullContainers, nullContainersNote } from '../patterns/null-containers.js';
 import type { Pattern } from '../patterns/types.js';
-import { repairNote, unwrapOutput } from '../patterns/wrapped-output.js';
+import { joinNotes, repairNote, unwrapOutput } from '../patterns/wrapped-output.js';
 import { billedOf } from '../providers/billed.js';
 import type { PriceTable } from '../providers/pricing.js';
 import type { ExtractResult, Provider, Usage } from '../providers/spec.js';

@@ -18,9 +18,9 @@ import { type PreparedImage, preprocessImage } from '../image/preprocess.js';
 import { type ImageSource, loadSource, type SourceLimits } from '../image/source.js';
 import { inSpan } from '../observe/spans.js';
 import { assertConforms } from '../patterns/index.js';
-import { fillNullContainers, joinNotes, nullContainersNote } from '../patterns/null-containers.js';
+import { fillNullContainers, nullContainersNote } from '../patterns/null-containers.js';
 import type { Pattern } from '../patterns/types.js';
-import { repairNote, unwrapOutput } from '../patterns/wrapped-output.js';
+import { joinNotes, repairNote, unwrapOutput } from '../patterns/wrapped-output.js';
 import { billedOf, markBilled } from '../providers/billed.js';
 import { lenientlyRead } from '../providers/model-json.js';
 import {
@@ -255,7 +255,7 @@ export async function extractStage(
   }
   const { attempts } = done;
   // Comments or trailing commas read leniently (model-json.ts): no call, but the record says so.
-  if (lenientlyRead(done.value.output)) repair = joinRepair(repair, LENIENT_REPAIR);
+  if (lenientlyRead(done.value.output)) repair = joinNotes(repair, LENIENT_REPAIR);
   // Tool arguments some models wrap in one extra key ({"parameter": {…}}) are read inside
   // it, and the record says so beside any repair call's note.
   const unwrapped = unwrapOutput(pattern, done.value.output);
@@ -279,10 +279,6 @@ export async function extractStage(
 
 const LENIENT_REPAIR =
   'the answer was not strict JSON (comments or trailing commas): read as JSON5, no repair call';
-
-function joinRepair(repair: string | null, more: string): string {
-  return repair === null ? more : `${repair}; ${more}`;
-}
 
 /** Usage of two calls together. */
 export function addUsage(a: Usage, b: Usage): Usage {
