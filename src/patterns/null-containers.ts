@@ -68,6 +68,27 @@ export function fillNullContainers(
   return { output: next, filled };
 }
 
+/**
+ * The JSON pointers of the objects and lists `fillNullContainers` reads as not found when
+ * answered `null` (`/addr`, `/line_items`; a `*` segment stands for every item of a list),
+ * in schema order: what `pattern check` lists. Empty when the pattern has none.
+ */
+export function nullContainerPaths(schema: SchemaNode): string[] {
+  const paths: string[] = [];
+  const walk = (node: SchemaNode, path: string): void => {
+    if (path !== '' && !isNullable(node)) {
+      if (hasType(node, 'array')) paths.push(path);
+      else if (hasType(node, 'object') && node.properties) paths.push(path);
+    }
+    if (hasType(node, 'array') && node.items) walk(node.items, `${path}/*`);
+    if (hasType(node, 'object') && node.properties)
+      for (const [key, child] of Object.entries(node.properties))
+        walk(child, `${path}/${pointerSegment(key)}`);
+  };
+  walk(schema, '');
+  return paths;
+}
+
 /** The record's note (`cascade.repair`) for the fields read as not found, or undefined. */
 export function nullContainersNote(filled: readonly string[]): string | undefined {
   if (filled.length === 0) return undefined;

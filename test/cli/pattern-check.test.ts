@@ -54,6 +54,44 @@ describe('visionpipe pattern check', () => {
     expect(report.warnings.join(' ')).toContain('contentEncoding');
   });
 
+  it('lists the required objects and lists a plain null answer is read as not found for', async () => {
+    const file = await jsonPattern('Order', {
+      type: 'object',
+      properties: {
+        ship_to: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+        lines: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              sku: { type: 'string' },
+              dims: { type: 'object', properties: { w: { type: 'number' } } },
+            },
+            required: ['sku', 'dims'],
+          },
+        },
+        note: { type: 'object', properties: { text: { type: 'string' } } },
+      },
+      required: ['ship_to', 'lines'],
+    });
+    const json = JSON.parse((await runCli(['pattern', 'check', file, '--json'])).stdout) as {
+      not_found_when_null: string[];
+    };
+    // `note` is optional, so normalisation makes it nullable: a null there is just null.
+    expect(json.not_found_when_null).toEqual(['/ship_to', '/lines', '/lines/*', '/lines/*/dims']);
+    const text = await runCli(['pattern', 'check', file]);
+    expect(text.stdout).toContain(
+      'read as not found when answered null (object: its fields null; list: []): /ship_to, /lines, /lines/*, /lines/*/dims',
+    );
+    // A pattern without such fields prints no such line.
+    const flat = await jsonPattern('Flat', {
+      type: 'object',
+      properties: { a: { type: 'string' } },
+      required: ['a'],
+    });
+    expect((await runCli(['pattern', 'check', flat])).stdout).not.toContain('read as not found');
+  });
+
   it('an invalid pattern is one typed line naming the file and the place, exit 2', async () => {
     const bad = await jsonPattern('Bad', { type: 'object', properties: { total: { type: 'money' } } });
     const dir = path.dirname(bad);

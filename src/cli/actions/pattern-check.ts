@@ -2,6 +2,7 @@
 import { VisionpipeError } from '../../errors.js';
 import { CONSTRAINT_KEYWORDS } from '../../patterns/constraints.js';
 import { loadPattern } from '../../patterns/index.js';
+import { nullContainerPaths } from '../../patterns/null-containers.js';
 import type { StructuredOutputSupport } from '../../patterns/request-schema.js';
 import type { Pattern, SchemaNode } from '../../patterns/types.js';
 import { ANTHROPIC_TOOL_SUPPORT } from '../../providers/anthropic.js';
@@ -92,6 +93,8 @@ export async function patternCheck(file: string, flags: PatternCheckFlags): Prom
     fingerprint: pattern.fingerprint,
     fields: Object.keys(pattern.schema.properties),
     required_fields: pattern.requiredFields,
+    /** Objects and lists a plain `null` answer is read as not found for (docs/patterns.md). */
+    not_found_when_null: nullContainerPaths(pattern.schema),
     schema: pattern.schema,
     providers,
     warnings: pattern.warnings,
@@ -106,6 +109,11 @@ export async function patternCheck(file: string, flags: PatternCheckFlags): Prom
     `${file}: valid ${pattern.format} pattern "${pattern.name}" (version ${pattern.version}, ${report.fields.length} top-level fields)`,
     `  fingerprint ${pattern.fingerprint.slice(0, 16)} (part of every cache key; \`cache stats\` lists results by it)`,
     `  required non-null: ${pattern.requiredFields.length ? pattern.requiredFields.join(', ') : 'none (every field may be null)'}`,
+    ...(report.not_found_when_null.length
+      ? [
+          `  read as not found when answered null (object: its fields null; list: []): ${report.not_found_when_null.join(', ')}`,
+        ]
+      : []),
     '',
     'Normalised schema (every output is checked against it):',
     ...JSON.stringify(pattern.schema, null, 2)
