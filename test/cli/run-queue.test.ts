@@ -1,7 +1,8 @@
 /**
  * `visionpipe run … --queue`: a coordinator process with no API server sends a folder's
  * images to two `visionpipe worker` processes (the simulator as their provider, which
- * counts what it bills) and writes the usual JSONL records and summary; a duplicate
+ * counts what it bills) and writes the usual JSONL records and summary (a note in the
+ * folder counted as skipped_files, as in a local run); a duplicate
  * image is paid once; a missing input is an error record; a coordinator SIGKILLed
  * mid-run and run again resumes: every image has one record and was paid once.
  */
@@ -78,6 +79,8 @@ describe('run --queue', () => {
     timeout: 180_000,
   }, async () => {
     const dir = await folderOf([1, 2, 3, 4, 5], true);
+    // A note in the folder is passed over and counted, as a local run counts it.
+    await writeFile(path.join(dir, 'notes.txt'), 'scanned on Monday\n');
     const state = await tempDir('rq-state');
     const out = path.join(state, 'results.jsonl');
     const mark = billed;
@@ -87,7 +90,7 @@ describe('run --queue', () => {
     });
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout) as Record<string, unknown>;
-    expect(summary).toMatchObject({ total: 7, ok: 6, errors: 1 });
+    expect(summary).toMatchObject({ total: 7, ok: 6, errors: 1, skipped_files: 1 });
     const lines = await readRecords(out);
     expect(lines).toHaveLength(7);
     for (const line of lines) expect(Object.keys(line)).toEqual(expect.arrayContaining(RECORD_KEYS));

@@ -225,7 +225,10 @@ export async function runQueueCommand(inputs: string[], flags: QueueRunCommandFl
       () => undefined,
     );
     try {
-      const items = expandInputs(allInputs(inputs, flags.list), { exclude });
+      const items = expandInputs(allInputs(inputs, flags.list), {
+        exclude,
+        onSkipped: () => summary.addSkippedFile(),
+      });
       for await (const { item, record, resumed } of runOnQueue(items, {
         store,
         queue,
