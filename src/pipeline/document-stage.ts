@@ -176,6 +176,8 @@ async function startDocumentRecords(
         sha256: sha256(bytes),
         latency_ms: Math.round(performance.now() - since),
         profile: context.profile,
+        // A document refused whole says how large it was, as a refused image does.
+        ...(extra.page === undefined ? { input_bytes: bytes.length } : {}),
         ...extra,
       },
     );
@@ -276,6 +278,7 @@ export function singlePageRange(
       latency_ms: 0,
       profile: context.profile,
       pages: 1,
+      input_bytes: bytes.length,
     });
     return { records: Promise.resolve([record]) };
   }

@@ -79,7 +79,12 @@ export class InputReader {
         known.earlierPages,
         stream,
       );
-      if (document) return document;
+      if (document) {
+        // A document refused whole (damaged, encrypted, too many pages): the lookup of its
+        // key was none worth counting, as for an image that does not decode.
+        if (document.length === 1 && refusedWhole(document[0]!)) this.options.miss.results.withdraw(key);
+        return document;
+      }
       return [await this.missed(loaded, key, label, started, call.signal)];
     } catch (error) {
       return [records.inputError(error, label, started, await sizeOnDisk(source))];
@@ -105,6 +110,15 @@ export class InputReader {
       miss.results.withdraw(key);
     return records.of(outcome, { label, started, sha256: loaded.sha256, leader, bytes: loaded.bytes.length });
   }
+}
+
+/** A document's one record refusing it before any page was sent. */
+function refusedWhole(record: RunRecord): boolean {
+  return (
+    record.status === 'error' &&
+    record.page === undefined &&
+    refusedBeforeCall(record.error?.code, record.attempts)
+  );
 }
 
 /** The size of a file source on disk (a failed input's `input_bytes`); null for others or when unknown. */

@@ -21,7 +21,7 @@ import {
 
 let server: CompatibleServer;
 let work: string;
-let inputs: { images: string[]; text: string; cut: string; missing: string };
+let inputs: { images: string[]; text: string; cut: string; pdf: string; missing: string };
 
 beforeAll(async () => {
   server = await startCompatibleServer('{"vendor_name": "Shop", "total": 3}');
@@ -31,10 +31,14 @@ beforeAll(async () => {
   // A real JPEG cut after its first 3000 bytes: it sniffs as a JPEG and does not decode.
   const cut = path.join(work, 'cut.jpg');
   await writeFile(cut, (await readFile(corpus('invoice3.jpg'))).subarray(0, 3000));
+  // A PDF header over bytes PDFium cannot open: refused whole by the document reader.
+  const pdf = path.join(work, 'broken.pdf');
+  await writeFile(pdf, Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(2000, 0x41)]));
   inputs = {
     images: [corpus('invoice4.jpg'), corpus('car-plate2.jpg')],
     text,
     cut,
+    pdf,
     missing: path.join(work, 'nothere.jpg'),
   };
 });
@@ -48,7 +52,7 @@ interface Lookups {
 }
 
 async function run(out: string): Promise<{ records: RunRecord[]; summary: Summary; text: string }> {
-  const args = [...inputs.images, inputs.text, inputs.cut, inputs.missing];
+  const args = [...inputs.images, inputs.text, inputs.cut, inputs.pdf, inputs.missing];
   const common = {
     pattern: await writeSimplePattern(work),
     baseUrl: server.baseUrl,
@@ -78,6 +82,7 @@ describe('inputs refused before any call', () => {
     for (const [file, code] of [
       [inputs.text, 'UNSUPPORTED_FORMAT'],
       [inputs.cut, 'IMAGE_DECODE'],
+      [inputs.pdf, 'DOCUMENT_DAMAGED'],
     ] as const) {
       const record = byInput.get(file);
       expect(record, file).toMatchObject({ status: 'error', cache: null, error: { code } });
@@ -93,7 +98,7 @@ describe('inputs refused before any call', () => {
 
     // The first --json run missed on the two images; the text run after it hit on them.
     expect(first.summary.cache).toMatchObject({ hits: 0, misses: 2 });
-    expect(first.summary.refused).toBe(2);
+    expect(first.summary.refused).toBe(3);
     expect(first.text).toContain('cache 2 hits · 0 misses');
     const stats = JSON.parse((await runCli(['cache', 'stats', '--json'], { cwd: work })).stdout) as Lookups;
     expect(stats.lookups.result).toMatchObject({ hits: 2, misses: 2 });
@@ -102,7 +107,7 @@ describe('inputs refused before any call', () => {
     const again = await run('again');
     expect(count(again.records, 'hit')).toBe(2);
     expect(count(again.records, 'miss')).toBe(0);
-    expect(count(again.records, null)).toBe(3);
+    expect(count(again.records, null)).toBe(4);
     expect(again.summary.cache).toMatchObject({ hits: 2, misses: 0 });
     const after = JSON.parse((await runCli(['cache', 'stats', '--json'], { cwd: work })).stdout) as Lookups;
     expect(after.lookups.result).toMatchObject({ hits: 6, misses: 2 });
