@@ -17,7 +17,8 @@
  *   the first throttle; then a throttle that came with more calls in flight than recent
  *   successes ever had (less the answers then in transit, see `served`) sets the limit
  *   just below that count, and it probes one higher
- *   after `probeRounds` (8) rounds of limit-many successes. `maxConcurrency` (`--concurrency`)
+ *   after `probeRounds` (8) rounds of limit-many successes, half as many after each probe
+ *   in a row that drew no throttle, and slow start resumes after three such probes. `maxConcurrency` (`--concurrency`)
  *   is a ceiling, never exceeded.
  *
  * A throttle also pauses admission for everyone: until the Retry-After (or RetryInfo)
@@ -156,6 +157,8 @@ const SENT = 512;
 const RELEASE_MS = 1000;
 /** Shortest time after the first refusal over which the sustained rate is measured (ms). */
 const SUSTAINED_MIN_MS = 200;
+/** Concurrency probes in a row without a throttle after which slow start resumes. */
+const SLOW_START_AGAIN = 3;
 /** Share of the rate the server took at the last cut from which growth creeps instead of accelerating. */
 const CREEP_FROM = 0.95;
 
@@ -181,6 +184,8 @@ export class AdaptiveFlow {
   private streak = 0;
   private throttles = 0;
   private successesSinceProbe = 0;
+  /** Concurrency probes in a row that drew no throttle: each halves the rounds before the next. */
+  private probeStreak = 0;
   private lastGrowth: number;
   /** When the rate was last cut (flow clock). */
   private cutAt = 0;
@@ -412,11 +417,20 @@ export class AdaptiveFlow {
       this.readBudget(outcome.rateLimit, seq, now, sentAt, true);
       if (this.slowStart) this.limit = Math.min(this.maxConcurrency, this.limit + 1);
       else if (this.inFlight + 1 >= Math.floor(this.limit)) {
-        // Probe one call more only after `probeRounds` rounds at the limit without a throttle.
+        // Probe one call more only after `probeRounds` rounds at the limit without a throttle,
+        // halving the rounds with each probe in a row that drew none: a cap that stays put
+        // refuses the first probe past it (so the wait stays `probeRounds` there), while a
+        // limit that rose is found in a few seconds (a gateway going from 3/s to 20/s: 8
+        // rounds per call more kept the flow at 0.6 of the new ceiling 10 s after the rise).
         this.successesSinceProbe++;
-        if (this.successesSinceProbe >= this.probeRounds * Math.floor(this.limit)) {
+        const rounds = Math.max(1, this.probeRounds / 2 ** this.probeStreak);
+        if (this.successesSinceProbe >= rounds * Math.floor(this.limit)) {
           this.successesSinceProbe = 0;
+          if (this.limit < this.maxConcurrency) this.probeStreak++;
           this.limit = Math.min(this.maxConcurrency, Math.floor(this.limit) + 1);
+          // Several probes in a row drew no throttle: the cap moved (or was never one).
+          // Slow start again finds the new one in a few rounds, as after a TCP idle restart.
+          if (this.probeStreak >= SLOW_START_AGAIN) this.slowStart = true;
           this.raiseShared(now);
         }
       }
@@ -434,6 +448,7 @@ export class AdaptiveFlow {
   ): void {
     this.throttles++;
     this.successesSinceProbe = 0;
+    this.probeStreak = 0;
     const budget = this.budget;
     const left =
       budget && budget.seq < seq ? budget.remaining - (seq - budget.seq) * this.peers() : undefined;

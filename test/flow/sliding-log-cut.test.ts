@@ -13,10 +13,8 @@
  * send order, as over loopback HTTP on a busy machine.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AdaptiveFlow } from '../../src/flow/adaptive.js';
-import { parseRateLimitHeaders } from '../../src/flow/rate-limit-headers.js';
-import { parseRetryAfter } from '../../src/flow/retry-after.js';
 import { createGate } from '../../src/simulator/zoo.js';
+import { driveFlow } from '../support/flow-drive.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
@@ -28,77 +26,12 @@ afterEach(() => {
 
 const RPS = 25;
 
-interface Run {
-  accepted: number;
-  refused: number;
-  /** When each refusal came back (ms since the start) and the flow's rate right after it. */
-  refusals: Array<{ atMs: number; rate: number }>;
-  /** Accepted calls (5xx included: the gate took them) over the ceiling × the time taken. */
-  fraction: number;
-}
-
 /** `width` workers make `calls` successful calls through the flow against the gate, on the fake clock. */
-async function drive(calls: number, width: number): Promise<Run> {
+async function drive(calls: number, width: number) {
   const gate = createGate({ shape: 'sliding-log', rps: RPS, windowMs: 2000 });
-  const flow = new AdaptiveFlow({ maxConcurrency: width, now: () => Date.now() });
-  const start = Date.now();
-  let seed = 7;
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
-  const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-  const transit = () => delay(1 + Math.floor(random() * 20));
-  let accepted = 0;
-  let admitted = 0;
-  let refused = 0;
-  const refusals: Run['refusals'] = [];
-  const call = async (): Promise<void> => {
-    for (;;) {
-      const slot = await flow.admit();
-      slot.started();
-      await transit();
-      const verdict = gate.enter(Date.now());
-      const rateLimit = parseRateLimitHeaders('openai', verdict.headers);
-      if (verdict.admitted) {
-        // Every 20th call the gate took is a 5xx (the bench's 5 %): retried, teaches nothing.
-        if (++admitted % 20 === 0) {
-          slot.answered(500);
-          await transit();
-          slot.done({ kind: 'failed' });
-          continue;
-        }
-        await delay(100 + Math.floor(random() * 400));
-        slot.answered(200);
-        await transit();
-        accepted++;
-        slot.done({ kind: 'ok', rateLimit });
-        return;
-      }
-      slot.answered(429);
-      await transit();
-      refused++;
-      slot.done({ kind: 'throttled', retryAfterMs: parseRetryAfter(verdict.headers), rateLimit });
-      refusals.push({ atMs: Date.now() - start, rate: flow.state.rate });
-    }
-  };
-  let next = 0;
-  let finished = false;
-  void Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < calls) {
-        next++;
-        await call();
-      }
-    }),
-  ).then(() => {
-    finished = true;
-  });
-  for (let i = 0; i < 600_000 && !finished; i++) await vi.advanceTimersByTimeAsync(5);
-  flow.close();
-  expect(finished, 'the calls all ended within the simulated time').toBe(true);
-  const wallMs = Date.now() - start;
-  return { accepted, refused, refusals, fraction: admitted / ((RPS * wallMs) / 1000) };
+  const run = await driveFlow({ calls, width, enter: (now) => gate.enter(now) });
+  // Accepted calls (5xx included: the gate took them) over the ceiling × the time taken.
+  return { ...run, fraction: run.admitted / ((RPS * run.wallMs) / 1000) };
 }
 
 describe('sliding log with whole-second resets', () => {
