@@ -207,6 +207,15 @@ export class AdaptiveFlow {
    */
   private readonly windowBounds: number[] = [];
   private budget: Budget | undefined;
+  /** Calls admitted and not yet done (bodies still being read included): what a server that counts a call until its body is sent sees. */
+  private open = 0;
+  /** `open` at send of recent successes (ring). */
+  private readonly okOpen: number[] = [];
+  /**
+   * Learned: the server counts a call until its body is sent, not until its headers, so a
+   * success's slot is held to the end (a per-IP cap over slow bodies refused 17 % of calls).
+   */
+  private holdToDone = false;
   /** In-flight counts at send of recent successes (ring), less the answers then in transit (see `served`). */
   private readonly okInFlight: number[] = [];
   /** Recent settled calls (ring, all outcomes): which calls counted in flight at a send were answered right after it. */
@@ -354,6 +363,7 @@ export class AdaptiveFlow {
   private send(now: number): FlowSlot {
     const seq = ++this.seq;
     const inFlight = ++this.inFlight;
+    const open = ++this.open;
     this.sent.push(now);
     if (this.sent.length > SENT) this.sent.shift();
     this.unsettled.set(seq, now);
@@ -385,6 +395,7 @@ export class AdaptiveFlow {
         if (settled || requests === 0) return;
         requests--;
         if (requests > 0 || !holding || (status !== undefined && (status < 200 || status >= 300))) return;
+        if (this.holdToDone) return;
         holding = false;
         this.inFlight--;
         this.pump();
@@ -393,13 +404,14 @@ export class AdaptiveFlow {
         if (settled) return;
         settled = true;
         if (holding) this.inFlight--;
-        this.settle(outcome, seq, inFlight, now);
+        this.open--;
+        this.settle(outcome, seq, inFlight, now, open);
         this.pump();
       },
     };
   }
 
-  private settle(outcome: SlotOutcome, seq: number, inFlight: number, sentAt: number): void {
+  private settle(outcome: SlotOutcome, seq: number, inFlight: number, sentAt: number, open: number): void {
     const now = this.now();
     this.markSettled(seq, now);
     this.unsettled.delete(seq);
@@ -412,6 +424,7 @@ export class AdaptiveFlow {
     if (outcome.kind === 'ok') {
       this.streak = 0;
       this.remember(this.okInFlight, this.served(seq, inFlight, sentAt, now));
+      this.remember(this.okOpen, open);
       this.accepted.push(sentAt);
       if (this.accepted.length > SENT) this.accepted.shift();
       this.readBudget(outcome.rateLimit, seq, now, sentAt, true);
@@ -436,7 +449,7 @@ export class AdaptiveFlow {
       }
       return;
     }
-    this.throttle(outcome, seq, inFlight, now, sentAt);
+    this.throttle(outcome, seq, inFlight, now, sentAt, open);
   }
 
   private throttle(
@@ -445,6 +458,7 @@ export class AdaptiveFlow {
     inFlight: number,
     now: number,
     sentAt: number,
+    open: number,
   ): void {
     this.throttles++;
     this.successesSinceProbe = 0;
@@ -484,7 +498,14 @@ export class AdaptiveFlow {
     // count. The first throttle (in slow start, in flight only ever grew) is taken as that.
     const okAtOrAbove = this.okInFlight.filter((n) => n >= inFlight).length;
     const proposal: SharedProposal = {};
-    if (!echo && (firstThrottle || okAtOrAbove < 3)) {
+    if (!echo && !firstThrottle && okAtOrAbove >= 3 && this.countsToDone(open, inFlight)) {
+      // Within the calls in flight successes had, but above what they had open counting
+      // the answers still being read: a cap that counts a call until its body is sent.
+      this.holdToDone = true;
+      this.limit = Math.max(1, Math.min(this.limit, open - 1));
+      this.concurrencyCutAt = this.seq;
+      proposal.concurrency = Math.floor(this.limit) * this.peers();
+    } else if (!echo && (firstThrottle || okAtOrAbove < 3)) {
       this.limit = Math.max(1, Math.min(this.limit, inFlight - 1));
       this.concurrencyCutAt = this.seq;
       proposal.concurrency = Math.floor(this.limit) * this.peers();
@@ -873,6 +894,18 @@ export class AdaptiveFlow {
   private markSettled(seq: number, at: number): void {
     this.settled.push({ seq, at });
     if (this.settled.length > SENT) this.settled.shift();
+  }
+
+  /**
+   * True when a refusal sent with `open` calls not yet done (`inFlight` of them before their
+   * headers) says the server counts calls until their bodies are sent: more were open than
+   * at almost any recent success (fewer than 3 in 8 successes had as many), and some of them
+   * were past their headers.
+   */
+  private countsToDone(open: number, inFlight: number): boolean {
+    if (this.holdToDone || open <= inFlight || this.okOpen.length < 8) return false;
+    const atOrAbove = this.okOpen.filter((n) => n >= open).length;
+    return atOrAbove * 8 < 3 * this.okOpen.length;
   }
 
   private remember(ring: number[], value: number): void {

@@ -24,6 +24,11 @@ export interface DriveOptions {
   enter: (now: number) => GateAnswer;
   /** Server time of an accepted call, ms (default 100-500). */
   latencyMs?: readonly [number, number];
+  /**
+   * Time an accepted call's body takes after its headers, ms (default 0): a server that
+   * counts a call until its body is sent holds its slot that much longer.
+   */
+  bodyMs?: number;
   /** Every n-th accepted call is a 5xx (retried, teaches nothing); 0 for none (default 20). */
   failEvery?: number;
   flow?: Partial<AdaptiveFlowOptions>;
@@ -79,8 +84,14 @@ export async function driveFlow(options: DriveOptions): Promise<DriveRun> {
         }
         if (failEvery === 0) admitted++;
         await delay(minLatency + Math.floor(random() * (maxLatency - minLatency)));
-        verdict.leave?.();
-        slot.answered(200);
+        if (options.bodyMs) {
+          slot.answered(200);
+          await delay(options.bodyMs);
+          verdict.leave?.();
+        } else {
+          verdict.leave?.();
+          slot.answered(200);
+        }
         await transit();
         accepted++;
         slot.done({ kind: 'ok', rateLimit });
