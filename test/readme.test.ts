@@ -26,7 +26,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { formatRecord, RECORD_BLOCK, readmeRecord } from '../scripts/readme-record.js';
 import { loadConfig } from '../src/config/file.js';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
-import { BIN, ROOT, runCommand } from './support/cli.js';
+import { BIN, ROOT, readRecords, runCommand } from './support/cli.js';
 
 interface Block {
   section: string;
@@ -121,6 +121,34 @@ describe('README.md code blocks', () => {
     });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/21 inputs/);
+    // What it promises (routing and triage over the bundled samples): receipts and invoices
+    // read with their own patterns, the three non-documents skipped by local triage, and
+    // the truth file's fields and verdicts met. Asserted on this run, the suite's only run
+    // of all 21 samples (local OCR of each image, twice with triage: minutes under CI load).
+    const all = await readRecords(path.join(dir, 'results.jsonl'));
+    expect(all).toHaveLength(21);
+    const byKind = (prefix: string) => all.filter((r) => path.basename(r.input).startsWith(prefix));
+    expect(byKind('receipt-').every((r) => r.pattern === 'Receipt' && r.status === 'ok')).toBe(true);
+    expect(byKind('invoice-').every((r) => r.pattern === 'Invoice' && r.status === 'ok')).toBe(true);
+    const others = [...byKind('photo-'), ...byKind('noise-'), ...byKind('gradient-')];
+    expect(others).toHaveLength(3);
+    for (const other of others) {
+      expect(other, other.input).toMatchObject({ status: 'skipped', output: null });
+      expect(other.cascade.triage).toMatchObject({ relevant: false, provider: 'local' });
+    }
+    expect(all.filter((r) => r.status === 'error')).toEqual([]);
+    const evaluation = await runCommand(
+      process.execPath,
+      [BIN, 'eval', '--truth', path.join(ROOT, 'samples/truth.jsonl'), 'results.jsonl', '--json'],
+      { cwd: dir },
+    );
+    expect(evaluation.code, evaluation.stderr).toBe(0);
+    const scores = JSON.parse(evaluation.stdout) as {
+      overall: { accuracy: number };
+      triage: { precision: number; recall: number };
+    };
+    expect(scores.overall.accuracy).toBeGreaterThan(0.9);
+    expect(scores.triage).toMatchObject({ precision: 1, recall: 1 });
     const again = await runCommand('bash', ['-e', '-c', await shellOf(second!.code)], {
       cwd: dir,
       timeoutMs: 300_000,

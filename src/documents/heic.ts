@@ -4,7 +4,6 @@
  * libheif-js, LGPL-3.0 as a separate, replaceable package). The image's own transforms
  * (rotation, mirroring, crop boxes) are applied by libheif.
  */
-import decode from 'heic-decode';
 import { VisionpipeError } from '../errors.js';
 import type { Bitmap } from './pdf.js';
 
@@ -45,8 +44,17 @@ function quietLibheif(): () => void {
   };
 }
 
+/**
+ * heic-decode, loaded on the first HEIC: evaluating libheif's WebAssembly bundle took
+ * ~150 ms of CPU at every start of every command that can read documents (each `run`,
+ * `estimate`, worker), HEIC or not.
+ */
+let decoder: Promise<typeof import('heic-decode').default> | undefined;
+
 /** Decodes the primary image to RGBA. DOCUMENT_DAMAGED naming `label` when libheif cannot. */
 export async function decodeHeic(bytes: Uint8Array, label: string): Promise<Bitmap> {
+  decoder ??= import('heic-decode').then((module) => module.default);
+  const decode = await decoder;
   const restore = quietLibheif();
   try {
     const image = await decode({ buffer: bytes });

@@ -1,7 +1,8 @@
 /**
  * The cost features as users run them: estimate against what a real run bills at the
- * simulator, routing over the bundled samples, triage skipping non-documents, and the
- * batch API with a crash between submit and fetch.
+ * simulator, and the batch API with a crash between submit and fetch. Routing over the
+ * bundled samples with local triage skipping the non-documents is `npm start`: its records
+ * and eval scores are asserted where the README's Quick start runs it (test/readme.test.ts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -12,7 +13,7 @@ import type { RunRecord } from '../../src/pipeline/record.js';
 import type { EstimatedImage, EstimateTotals } from '../../src/runs/estimate.js';
 import type { Summary } from '../../src/runs/summary.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { ROOT, runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
 import { corpus, photoLikeJpeg, tempDir } from '../support/images.js';
 
 let folder: string;
@@ -143,52 +144,6 @@ describe('visionpipe estimate', () => {
     for (const match of result.stdout.matchAll(/(\d+) img tok/g))
       expect(Number(match[1])).toBeLessThanOrEqual(300);
   });
-});
-
-describe('routing and triage over the bundled samples', () => {
-  it('reads receipts and invoices with their own patterns and skips the non-documents', async () => {
-    const work = await tempDir('visionpipe-work-');
-    const out = path.join(work, 'results.jsonl');
-    const result = await runCli(
-      [
-        'run',
-        path.join(ROOT, 'samples/images'),
-        '-p',
-        path.join(ROOT, 'samples/patterns/invoice.json'),
-        '--route',
-        path.join(ROOT, 'samples/routes.yaml'),
-        '--triage',
-        'local',
-        '--out',
-        out,
-        '--json',
-      ],
-      { cwd: work, timeoutMs: 290_000 },
-    );
-    expect(result.code, result.stderr).toBe(0);
-    const all = await records(out);
-    const byKind = (prefix: string) => all.filter((r) => path.basename(r.input).startsWith(prefix));
-    expect(byKind('receipt-').every((r) => r.pattern === 'Receipt' && r.status === 'ok')).toBe(true);
-    expect(byKind('invoice-').every((r) => r.pattern === 'Invoice' && r.status === 'ok')).toBe(true);
-    for (const other of [...byKind('photo-'), ...byKind('noise-'), ...byKind('gradient-')]) {
-      expect(other, other.input).toMatchObject({ status: 'skipped', output: null });
-      expect(other.cascade.triage).toMatchObject({ relevant: false, provider: 'local' });
-    }
-    const summary = JSON.parse(result.stdout) as Summary;
-    expect(summary).toMatchObject({ total: 21, errors: 0, skipped: 3 });
-
-    const evaluation = await runCli(
-      ['eval', '--truth', path.join(ROOT, 'samples/truth.jsonl'), out, '--json'],
-      { cwd: work },
-    );
-    const scores = JSON.parse(evaluation.stdout) as {
-      overall: { accuracy: number };
-      triage: { precision: number; recall: number };
-    };
-    expect(scores.overall.accuracy).toBeGreaterThan(0.9);
-    expect(scores.triage).toMatchObject({ precision: 1, recall: 1 });
-    // 21 local OCR reads in one CLI process: ~25 s alone, past 170 s beside another fork on busy cores.
-  }, 300_000);
 });
 
 describe('run --batch-api', () => {

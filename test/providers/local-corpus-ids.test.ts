@@ -4,35 +4,15 @@
  * and a manual's page. VINs, plates, identity numbers and person names are the right value
  * or null with confidence 0; what the engine gave here before is named in each check.
  */
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPattern } from '../../src/patterns/index.js';
 import { createPipeline } from '../../src/pipeline/create-pipeline.js';
 import type { RunRecord } from '../../src/pipeline/record.js';
-import { type OcrBackend, OcrEngine, type OcrPage } from '../../src/providers/local/ocr-engine.js';
 import { LocalProvider } from '../../src/providers/local.js';
 import { ROOT } from '../support/cli.js';
 import { corpus } from '../support/images.js';
-
-/** Tesseract with its pages kept by image sha256: one OCR per image across the patterns. */
-class OnceOcr implements OcrBackend {
-  private readonly engine = new OcrEngine({ workers: 2 });
-  private readonly pages = new Map<string, Promise<OcrPage>>();
-  readonly model = this.engine.model;
-  recognize(image: Buffer, label: string, signal?: AbortSignal): Promise<OcrPage> {
-    const key = createHash('sha256').update(image).digest('hex');
-    let page = this.pages.get(key);
-    if (!page) {
-      page = this.engine.recognize(image, label, signal);
-      this.pages.set(key, page);
-    }
-    return page;
-  }
-  close(): Promise<void> {
-    return this.engine.close();
-  }
-}
+import { OnceOcr } from '../support/once-ocr.js';
 
 const IMAGES = {
   vin: ['vin1.jpg', 'vin4.jpg', 'vin5.jpg', 'resume2.png', 'invoice5.jpg'],

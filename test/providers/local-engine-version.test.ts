@@ -19,6 +19,8 @@ import { ROOT } from '../support/cli.js';
  */
 const PINNED: Record<number, string> = {
   1: 'fc2f3828146978043b86b1a15a05f11189cb4b30b0334d9d469365bc8b602194',
+  // OCR workers started as pages in flight need them (one for a one-image run), not one per core.
+  2: '8569c77a927f53a07ffae9e11e52a2b4efbc4ae6ac288944f00987055a686b79',
 };
 
 /** The engine's code: src/providers/local.ts and src/providers/local/ (not the version file itself). */

@@ -8,17 +8,27 @@
 import path from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-/** Paths from the repository root, longest first (seconds in CI, before the last change). */
+/**
+ * Paths from the repository root, longest first. Seconds: CI's last run before ci-time3
+ * (4 forks on 2 cores), or for files ci-time3 changed, that CI time scaled by the file's
+ * time alone after/before the change (measured on a loaded 2-core machine, load 10-24).
+ */
 export const SLOW_FIRST: readonly string[] = [
-  'test/queue/worker-processes.test.ts', // 151 s with the crash points, now split off
+  'test/readme.test.ts', // 160 s: npm start's 21 images (local OCR and local triage), once in the suite
+  'test/documents/run-report-counts.test.ts', // 117 s
+  'test/cli/service-cli.test.ts', // 116 s
+  'test/cli/estimate-cascade.test.ts', // 110 s
+  'test/queue/worker-processes.test.ts', // 103 s
+  'test/cli/billed-answers.test.ts', // 96 s
   'test/queue/worker-crash-points.test.ts',
-  'test/readme.test.ts', // 74 s
-  'test/cli/cost.test.ts', // 69 s
-  'test/documents/run-report-counts.test.ts', // 60 s
-  'test/providers/local-corpus.test.ts', // 57 s
+  'test/cli/answer-keys.test.ts', // 103 s -> ~88 s
+  'test/cli/summary-honest.test.ts', // 97 s -> ~88 s
+  'test/cli/resume.test.ts', // 114 s -> ~83 s (5 inputs, not 8)
+  'test/cli/cache-stats.test.ts', // 105 s -> ~56 s (the two runs shared)
+  'test/providers/local-corpus.test.ts', // 119 s -> ~55 s (each invoice read once)
   'test/documents/volume-agreement.test.ts', // 52 s
-  'test/providers/local-corpus-ids.test.ts', // 49 s
-  'test/cli/estimate-cascade.test.ts', // 91 s before its docs block took 3 images, not 21
+  'test/providers/local-corpus-ids.test.ts', // 49 s (unchanged code: 144 s -> 100 s alone was load)
+  // test/cli/cost.test.ts: 180 s -> ~20 s (npm start's run is the readme test's).
 ];
 
 /** `files` (repository-relative, `/`-separated) with those in `slow` first, in its order. */

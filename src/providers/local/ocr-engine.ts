@@ -1,8 +1,9 @@
 /**
  * The offline OCR engine: tesseract.js (LSTM, English) with the traineddata shipped in
  * @tesseract.js-data/eng. Nothing is ever downloaded and nothing is cached to disk
- * (`cacheMethod: 'none'`). One worker per core is created on first use and reused for
- * every image; a tesseract scheduler hands each image to the next idle worker.
+ * (`cacheMethod: 'none'`). One worker is created on first use, and more (up to one per
+ * core) only while more pages are read at once than there are workers; they are reused for
+ * every image, and a tesseract scheduler hands each image to the next idle worker.
  */
 
 import { createRequire } from 'node:module';
@@ -95,7 +96,7 @@ export interface OcrBackend {
 }
 
 export interface OcrEngineOptions {
-  /** Workers (one per core by default). */
+  /** Workers at most (one per core by default), started as pages in flight need them. */
   workers?: number;
 }
 
@@ -112,6 +113,12 @@ export class OcrEngine implements OcrBackend {
   private starting: Promise<Tesseract.Scheduler> | undefined;
   private readonly workerCount: number;
   private diagnostics: OcrDiagnostics | undefined;
+  /** Workers asked for so far (created or being created), at most `workerCount`. */
+  private spawned = 0;
+  /** Workers being created after the first: close() waits for them, then ends them. */
+  private readonly growing = new Set<Promise<Tesseract.Worker | undefined>>();
+  /** Pages being read now (recognize calls in flight). */
+  private reading = 0;
 
   constructor(options: OcrEngineOptions = {}) {
     this.workerCount = Math.max(1, options.workers ?? os.availableParallelism());
@@ -121,32 +128,59 @@ export class OcrEngine implements OcrBackend {
     return this.workerCount;
   }
 
+  /** Workers started so far (being created included): 1 until pages are read at once. */
+  get startedWorkers(): number {
+    return this.spawned;
+  }
+
+  /** One tesseract worker with the language data loaded: ~1.5 s of CPU (gunzip and init). */
+  private async createWorker(): Promise<Tesseract.Worker> {
+    const worker = await Tesseract.createWorker(OCR_SETTINGS.language, OCR_SETTINGS.oem, {
+      langPath: ENGLISH.langPath,
+      gzip: ENGLISH.gzip,
+      cacheMethod: 'none',
+      logger: () => {},
+      errorHandler: () => {},
+      // Our wrapper of tesseract's worker script: its console output never reaches the terminal.
+      workerPath: ocrWorkerPath(),
+    });
+    // tesseract prints diagnostics ("Detected 33 diacritics") to stdout: not ours to show.
+    await worker.setParameters({ debug_file: '/dev/null' });
+    return worker;
+  }
+
+  /**
+   * The scheduler, with one worker to begin with. More are added (up to `workerCount`) only
+   * while more pages are being read at once than there are workers (`grow`): a run of one
+   * image, or one page at a time, starts one worker, not one per core.
+   */
   private start(): Promise<Tesseract.Scheduler> {
     this.starting ??= (async () => {
       this.diagnostics ??= new OcrDiagnostics();
       const scheduler = Tesseract.createScheduler();
-      const workers = await Promise.all(
-        Array.from({ length: this.workerCount }, () =>
-          Tesseract.createWorker(OCR_SETTINGS.language, OCR_SETTINGS.oem, {
-            langPath: ENGLISH.langPath,
-            gzip: ENGLISH.gzip,
-            cacheMethod: 'none',
-            logger: () => {},
-            errorHandler: () => {},
-            // Our wrapper of tesseract's worker script: its console output never reaches the terminal.
-            workerPath: ocrWorkerPath(),
-          }),
-        ),
-      );
-      for (const worker of workers) {
-        // tesseract prints diagnostics ("Detected 33 diacritics") to stdout: not ours to show.
-        await worker.setParameters({ debug_file: '/dev/null' });
-        scheduler.addWorker(worker);
-      }
+      this.spawned = 1;
+      scheduler.addWorker(await this.createWorker());
       this.scheduler = scheduler;
       return scheduler;
     })();
     return this.starting;
+  }
+
+  /** Adds a worker when more pages are in flight than workers were asked for. */
+  private grow(scheduler: Tesseract.Scheduler): void {
+    if (this.reading <= this.spawned || this.spawned >= this.workerCount) return;
+    this.spawned++;
+    const adding: Promise<Tesseract.Worker | undefined> = this.createWorker().then(
+      (worker) => {
+        if (this.scheduler === scheduler) scheduler.addWorker(worker);
+        else void worker.terminate(); // closed meanwhile
+        return worker;
+      },
+      // The workers there are keep reading; a failure of the first one is recognize's.
+      () => undefined,
+    );
+    this.growing.add(adding);
+    void adding.finally(() => this.growing.delete(adding));
   }
 
   /**
@@ -155,7 +189,17 @@ export class OcrEngine implements OcrBackend {
    */
   async recognize(image: Buffer, label: string, signal?: AbortSignal): Promise<OcrPage> {
     signal?.throwIfAborted();
+    this.reading++;
+    try {
+      return await this.read(image, label, signal);
+    } finally {
+      this.reading--;
+    }
+  }
+
+  private async read(image: Buffer, label: string, signal?: AbortSignal): Promise<OcrPage> {
     const scheduler = await this.start();
+    this.grow(scheduler);
     let result: Tesseract.RecognizeResult;
     let bands: OcrLine[] = [];
     try {
@@ -219,6 +263,9 @@ export class OcrEngine implements OcrBackend {
       this.scheduler ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
     this.scheduler = undefined;
     this.starting = undefined;
+    this.spawned = 0;
+    // A worker still starting is ended by grow() once it is ready (the scheduler is gone).
+    await Promise.all(this.growing);
     this.diagnostics?.close();
     this.diagnostics = undefined;
     await scheduler?.terminate();
