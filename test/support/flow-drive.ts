@@ -1,6 +1,6 @@
 /**
  * Drives an AdaptiveFlow against a server gate on vitest's fake clock: `width` workers make
- * `calls` successful calls, each request and answer taking 1-21 ms on its way (seeded), the
+ * `calls` successful calls, each request and answer taking 1-21 ms (`transitMs`) on its way (seeded), the
  * server holding an accepted call `latencyMs` (seeded within the range). Deterministic, so a
  * flow change is measured without timing noise. The caller installs the fake timers
  * (`vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })`).
@@ -33,6 +33,11 @@ export interface DriveOptions {
   failEvery?: number;
   flow?: Partial<AdaptiveFlowOptions>;
   seed?: number;
+  /**
+   * Each way between client and server, ms (default 1-21): a wider range has calls reach the
+   * server further out of send order, as over loopback HTTP on a busy event loop.
+   */
+  transitMs?: readonly [number, number];
 }
 
 export interface DriveRun {
@@ -60,7 +65,8 @@ export async function driveFlow(options: DriveOptions): Promise<DriveRun> {
     return seed / 2147483648;
   };
   const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-  const transit = () => delay(1 + Math.floor(random() * 20));
+  const [minTransit, maxTransit] = options.transitMs ?? [1, 21];
+  const transit = () => delay(minTransit + Math.floor(random() * (maxTransit - minTransit)));
   let accepted = 0;
   let admitted = 0;
   let refused = 0;
