@@ -524,6 +524,12 @@ export class AdaptiveFlow {
       this.cutAt = now;
       this.lastGrowth = now;
       proposal.rate = this.rate * this.peers();
+      // Shared, the cut applies to what every process took (see adoptShared), not to this
+      // process's take times the peers: a process a pause held back took less than the rest.
+      if (seen !== undefined && Number.isFinite(this.rate)) {
+        proposal.factor = this.rate / seen;
+        proposal.taken = seen;
+      }
     }
     // The estimate doubles only when a call sent after the last pause was refused too.
     if (seq > this.pausedAtSeq) this.streak++;
@@ -544,30 +550,41 @@ export class AdaptiveFlow {
    * share of the totals, and the shared pause. Calls already sent are that event's echo.
    */
   private adoptShared(now: number): void {
-    const shared = this.share?.read();
+    const shared = this.share?.read(() => this.takenRate(now));
     if (shared === undefined) return;
     const until = shared.pausedUntil - monotonicNow() + now;
     if (until > now) this.pauseUntil(until);
     if (shared.version <= this.sharedVersion) return;
     this.sharedVersion = shared.version;
-    // This flow's own cut is already applied here (and a share of it would round it).
-    if (shared.ownCut) return;
     if (shared.rate !== undefined) {
+      // Every process's share of what all of them took, this flow's own cut included: it
+      // cut its own take, which a pause may have held below the others'.
       this.rate = Math.max(0.1, shared.rate / shared.peers);
       // Cut from what the server took (the totals before the cut); the burst is spent.
       this.cutFrom = this.rate / this.beta;
+    }
+    // This flow's own cut is applied here already (and a share of it would round it).
+    if (shared.ownCut) return;
+    if (shared.rate !== undefined) {
       this.firstRefusedAt ??= now;
       this.cutAt = now;
       this.lastGrowth = now;
       this.decreasedAt = this.seq;
     }
     if (shared.concurrency !== undefined) {
+      // A cut never raises: a share of a total another process guessed from its own count
+      // lifted this flow above the limit its own refusal had just set.
       const share = Math.round(shared.concurrency / shared.peers);
-      this.limit = Math.max(1, Math.min(this.maxConcurrency, share));
+      this.limit = Math.max(1, Math.min(this.limit, this.maxConcurrency, share));
       this.concurrencyCutAt = this.seq;
     }
     this.slowStart = false;
     this.sharedCuts++;
+  }
+
+  /** Calls per second the server took from this flow lately (reported to the share). */
+  private takenRate(now: number): number | undefined {
+    return this.sustainedRate(now) ?? this.acceptedRate(now);
   }
 
   /** Growth goes back to the shared limits at most once a second, unless a cut came since. */

@@ -6,7 +6,9 @@
  * use, a pause, and a heartbeat set that counts the processes. Each adaptive flow takes
  * its share (the totals over the peer count); one process's throttle cuts the totals
  * atomically, at most once per cut window however many processes saw it, and pauses
- * everyone; growth is written back only when no cut came in between.
+ * everyone; growth is written back only when no cut came in between. A cut's total is
+ * measured, not guessed: every process reports what the server took from it lately, and
+ * the cut scales the sum of those reports.
  *
  * Reads are cached and refreshed in the background (at most every `refreshMs`), so a
  * flow's admission never waits on Redis; when Redis is away the flow just runs on what
@@ -35,11 +37,24 @@ export interface SharedLimits {
 export interface SharedProposal {
   rate?: number | undefined;
   concurrency?: number | undefined;
+  /**
+   * A cut of the rate: the factor this flow cut its own rate by, from `taken`. The shared
+   * total becomes that factor times what the server took from all processes together
+   * (each one's latest `taken`), not `rate`, which assumes every process took as much as
+   * this one.
+   */
+  factor?: number | undefined;
+  /** Calls per second the server took from this process lately (what `factor` applies to). */
+  taken?: number | undefined;
 }
 
 export interface FlowShare {
-  /** The latest shared limits known (undefined before the first answer); refreshes in the background. */
-  read(): SharedLimits | undefined;
+  /**
+   * The latest shared limits known (undefined before the first answer); refreshes in the
+   * background, reporting `taken()` (calls per second the server took from this process
+   * lately) when it does.
+   */
+  read(taken?: () => number | undefined): SharedLimits | undefined;
   /**
    * A throttle: lower the totals to the proposal and pause everyone `pauseMs`; a cut
    * within the cut window of another is the same event and changes no limit.
@@ -85,12 +100,12 @@ export class RedisFlowShare implements FlowShare {
     this.options = options;
   }
 
-  read(): SharedLimits | undefined {
+  read(taken?: () => number | undefined): SharedLimits | undefined {
     const now = monotonicNow();
     if (!this.reading && now - this.readAt >= (this.options.refreshMs ?? FLOW_SHARE_DEFAULTS.refreshMs)) {
       this.readAt = now;
       this.reading = true;
-      void this.call('read', {}, 0).finally(() => {
+      void this.call('read', { taken: taken?.() }, 0).finally(() => {
         this.reading = false;
       });
     }
@@ -120,6 +135,8 @@ export class RedisFlowShare implements FlowShare {
         this.options.cutWindowMs ?? FLOW_SHARE_DEFAULTS.cutWindowMs,
         this.options.peerWindowMs ?? FLOW_SHARE_DEFAULTS.peerWindowMs,
         this.options.ttlMs ?? FLOW_SHARE_DEFAULTS.ttlMs,
+        finite(proposal.taken),
+        finite(proposal.factor),
       )
       .catch(() => undefined);
     if (reply === undefined) return;

@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCache } from '../../src/cache/open-cache.js';
 import { AdaptiveFlow } from '../../src/flow/adaptive.js';
-import { type FlowCommand, RedisFlowShare } from '../../src/flow/flow-share.js';
+import { RedisFlowShare } from '../../src/flow/flow-share.js';
 import { RedisLimiter } from '../../src/flow/redis-limiter.js';
 import { defineLimiterCommands } from '../../src/flow/redis-scripts.js';
 import { mapWindow } from '../../src/flow/window.js';
@@ -21,6 +21,7 @@ import { closeAllAgents } from '../../src/providers/http.js';
 import { OpenAIProvider } from '../../src/providers/openai.js';
 import { type AdmissionEvent, startSimulator } from '../../src/simulator/index.js';
 import { invoicePattern, solidJpeg } from '../support/simulator-fixtures.js';
+import { awaitedFlowClient } from './fixtures/awaited-flow-client.js';
 
 const URL_6379 = 'redis://127.0.0.1:6379/0';
 let admin: Redis;
@@ -69,20 +70,11 @@ describe('shared learned limits (Redis)', () => {
     const keys = [`${prefix}:flow`, `${prefix}:peers`] as const;
     const raw = defineLimiterCommands(new Redis(URL_6379, { maxRetriesPerRequest: 1 }));
     // Two processes' shares (two ids) on one hash; every script call is awaited here.
-    const pending: Promise<unknown>[] = [];
-    const client = async () =>
-      ({
-        visionpipeFlow: ((...args) => {
-          const reply = raw.visionpipeFlow(...args);
-          pending.push(reply);
-          return reply;
-        }) satisfies FlowCommand,
-      }) as unknown as Redis & { visionpipeFlow: FlowCommand };
-    const share = (id: string) => new RedisFlowShare({ client, keys, id });
+    const awaited = awaitedFlowClient(raw);
+    const share = (id: string) => new RedisFlowShare({ client: awaited.client, keys, id });
     const [a, b] = [share('a'), share('b')];
     const settled = async () => {
-      await new Promise((resolve) => setImmediate(resolve));
-      await Promise.all(pending.splice(0));
+      await awaited.settled();
       return admin.hgetall(keys[0]);
     };
     const serverMs = async () => {

@@ -15,10 +15,17 @@
   ARGV[6]  cut window ms: a cut within it of the last cut is the same event and cuts nothing more
   ARGV[7]  peer window ms: a process counts while its heartbeat is this recent
   ARGV[8]  ttl ms of the learned hash (renewed by every call)
+  ARGV[9]  calls/s the server took from this process lately ('' = not known): kept per process
+           (field taken:<id> of the learned hash, dropped with its heartbeat)
+  ARGV[10] cut: the factor this process cut its own rate by, from what it took ('' = none)
 
   cut: lowers rate and concurrency to the proposal (never raises), bumps the version,
        unless another process cut within the window; the pause is kept either way (never
-       shortened).
+       shortened). With a factor, the proposed total rate is that factor times what the
+       server took from all the processes together (each one's latest report; one that has
+       not reported counts as much as the cutter): processes seldom take equal shares, and
+       the cutter's own take times the peer count put the total at a third of the server's
+       rate when the cutter was the one a pause had held back (bench, no-headers, 3 processes).
   raise: raises rate and concurrency to the proposal (never lowers) only when no cut came
        after the version the proposer grew from.
 
@@ -31,9 +38,14 @@ local op = ARGV[1]
 local peerWindow = tonumber(ARGV[7])
 
 redis.call('ZADD', KEYS[2], now, ARGV[2])
+for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], 0, now - peerWindow)) do
+  redis.call('HDEL', KEYS[1], 'taken:' .. gone)
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], 0, now - peerWindow)
 redis.call('PEXPIRE', KEYS[2], peerWindow * 2)
 local peers = redis.call('ZCARD', KEYS[2])
+local taken = tonumber(ARGV[9] or '')
+if taken ~= nil then redis.call('HSET', KEYS[1], 'taken:' .. ARGV[2], string.format('%.17g', taken)) end
 
 local state = redis.call('HMGET', KEYS[1], 'rate', 'concurrency', 'version', 'cutAt', 'pausedUntil', 'cutBy')
 local rate = tonumber(state[1] or '')
@@ -45,6 +57,15 @@ local cutBy = state[6] or ''
 local proposedRate = tonumber(ARGV[3])
 local proposedConcurrency = tonumber(ARGV[4])
 local applied = 0
+
+local factor = tonumber(ARGV[10] or '')
+if op == 'cut' and factor ~= nil and taken ~= nil and taken > 0 then
+  local total = 0
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+    total = total + (tonumber(redis.call('HGET', KEYS[1], 'taken:' .. id) or '') or taken)
+  end
+  proposedRate = factor * total
+end
 
 if op == 'cut' then
   pausedUntil = math.max(pausedUntil, now + (tonumber(ARGV[5]) or 0))
