@@ -6,9 +6,12 @@
  *
  *   tsx bench/flow-worker.ts <baseUrl> <store> <limiterName> <k of 3> <valid images>
  */
+
+import { writeFileSync } from 'node:fs';
 import OpenAI from 'openai';
 import pLimit from 'p-limit';
 import { openCache } from '../src/cache/open-cache.js';
+import { AdaptiveFlow } from '../src/flow/adaptive.js';
 import { createLimiter } from '../src/flow/create-limiter.js';
 import { mapWindow } from '../src/flow/window.js';
 import { createPipeline } from '../src/pipeline/create-pipeline.js';
@@ -62,12 +65,55 @@ if (redisUrl === 'sdk') {
 const limiter = redisUrl === 'none' ? undefined : createLimiter(redisUrl, { name });
 const provider = new OpenAIProvider({ apiKey: 'sim', baseUrl: baseUrl! });
 const cache = await openCache({ spec: 'off' });
+const trace: unknown[] = [];
+const tracePath = process.env.VISIONPIPE_FLOW_TRACE;
+const share = limiter?.flowShare;
 const pipeline = await createPipeline({
   pattern: BENCH_PATTERN,
   provider,
   model: 'gpt-4o-mini',
   cache,
   ...(limiter ? { limiter } : {}),
+  ...(tracePath
+    ? {
+        flow: () => {
+          const flow = new AdaptiveFlow({
+            maxConcurrency: 1024,
+            peers: () => share?.read()?.peers ?? limiter?.peers ?? 1,
+            ...(share ? { share } : {}),
+          });
+          const note = (ev: string) => {
+            const s = flow.state;
+            const r = share?.read();
+            trace.push({
+              t: Date.now(),
+              k: Number(k),
+              ev,
+              rate: s.rate,
+              conc: s.concurrency,
+              inFlight: s.inFlight,
+              paused: s.pausedUntil,
+              cuts: s.sharedCuts,
+              ver: r?.version,
+              srate: r?.rate,
+              peers: r?.peers,
+            });
+          };
+          const admit = flow.admit.bind(flow);
+          flow.admit = async (signal) => {
+            const slot = await admit(signal);
+            note('send');
+            const done = slot.done.bind(slot);
+            slot.done = (outcome) => {
+              done(outcome);
+              note(outcome.kind);
+            };
+            return slot;
+          };
+          return flow;
+        },
+      }
+    : {}),
 });
 let ok = 0;
 let lastOkAt = 0;
@@ -82,6 +128,7 @@ for await (const record of mapWindow(images, 20, (data, i) =>
   ms.push(record.latency_ms);
 }
 await pipeline.close();
+if (tracePath) writeFileSync(`${tracePath}-${k}.json`, JSON.stringify(trace));
 await cache.close();
 await limiter?.close();
 await closeAllAgents();

@@ -17,6 +17,13 @@
  *   npm run bench:flow [-- --images 300 --servers token-bucket,no-headers --levels 10,20,50 --skip-redis
  *                          --clients visionpipe,sdk --results flow-sliding]
  *
+ * Only the three processes, on servers of one's choice (`--servers none --clients none` skips
+ * the single-process cells; VISIONPIPE_FLOW_TRACE=<path> makes each worker write its flow's
+ * sends and outcomes to <path>-<k>.json):
+ *
+ *   npm run bench:flow -- --servers none --clients none --process-servers no-headers,token-bucket
+ *                         --process-stores redis,none --results flow-processes
+ *
  * `--servers` keeps the zoo servers whose name starts with one of the given names.
  * `bench/flow-ab.sh [BASE [HEAD]] [-- these arguments]` runs this harness against two
  * revisions' src/ in turn and prints them side by side (bench/flow-ab-table.ts).
@@ -45,6 +52,10 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: 'visionpipe,sdk,chunked' },
     redis: { type: 'string', default: process.env.VISIONPIPE_TEST_REDIS ?? 'redis://127.0.0.1:6379' },
     'skip-redis': { type: 'boolean', default: false },
+    /** Zoo servers (name prefixes) the three processes run against instead of the default pair. */
+    'process-servers': { type: 'string' },
+    /** Which three-process clients run there: redis (shared limits), none (each alone), sdk. */
+    'process-stores': { type: 'string', default: 'redis,none,sdk' },
     'no-write': { type: 'boolean', default: false },
     /** Results file name under bench/results (a filtered run must not overwrite the full flow.json). */
     results: { type: 'string', default: 'flow' },
@@ -340,21 +351,24 @@ async function main() {
   }
   let redis: (Cell & { max_window_share: number }) | undefined;
   const processes: Array<Cell & { max_window_share: number }> = [];
-  if (!args['skip-redis']) {
-    redis = await sharedRedis(list.filter((i) => i.valid));
-    log(redis);
-    // Where headers carry no budget, only the shared learned limits tell one process what
-    // the others learned: the same three processes with and without them, and the SDK.
-    const bare = ZOO_SERVERS.find((s) => s.name === 'no-headers')!;
-    for (const store of [args.redis, 'none', 'sdk']) {
-      const cell = await sharedRedis(
-        list.filter((i) => i.valid),
-        bare,
-        store,
-      );
+  const valid = list.filter((i) => i.valid);
+  const trio = async (server: ZooServer, stores: string[]) => {
+    for (const store of stores) {
+      const cell = await sharedRedis(valid, server, store);
       processes.push(cell);
       log(cell);
     }
+  };
+  if (args['process-servers'] !== undefined) {
+    const names = args['process-servers'].split(',');
+    const stores = args['process-stores'].split(',').map((s) => (s === 'redis' ? args.redis : s));
+    for (const server of ZOO_SERVERS.filter((s) => names.includes(s.name))) await trio(server, stores);
+  } else if (!args['skip-redis']) {
+    redis = await sharedRedis(valid);
+    log(redis);
+    // Where headers carry no budget, only the shared learned limits tell one process what
+    // the others learned: the same three processes with and without them, and the SDK.
+    await trio(ZOO_SERVERS.find((s) => s.name === 'no-headers')!, [args.redis, 'none', 'sdk']);
   }
   await closeAllAgents();
 
