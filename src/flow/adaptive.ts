@@ -233,6 +233,8 @@ export class AdaptiveFlow {
   /** The shared version this flow has adopted (0: none yet). */
   private sharedVersion = 0;
   private sharedCuts = 0;
+  /** The peer count at the last read of the shared limits: this flow's rate and limit are its share of them. */
+  private sharedPeers = 1;
   private raisedAt = Number.NEGATIVE_INFINITY;
   /** Added to a learned sliding log's window; doubles with each refusal the log did not foresee. */
   private logMargin = LOG_MARGIN_MS;
@@ -554,6 +556,13 @@ export class AdaptiveFlow {
     if (shared === undefined) return;
     const until = shared.pausedUntil - monotonicNow() + now;
     if (until > now) this.pauseUntil(until);
+    // A process joined or left: the limits learned for all are split another way.
+    if (shared.peers !== this.sharedPeers && this.sharedVersion > 0 && !this.slowStart) {
+      const ratio = this.sharedPeers / shared.peers;
+      if (Number.isFinite(this.rate)) this.rate = Math.max(0.1, this.rate * ratio);
+      this.limit = Math.max(1, Math.min(this.maxConcurrency, this.limit * ratio));
+    }
+    this.sharedPeers = shared.peers;
     if (shared.version <= this.sharedVersion) return;
     this.sharedVersion = shared.version;
     if (shared.rate !== undefined) {

@@ -62,6 +62,8 @@ export interface FlowShare {
   cut(proposal: SharedProposal, pauseMs: number): void;
   /** Growth: raise the totals to the proposal, unless a cut came after `version`. */
   raise(proposal: SharedProposal, version: number): void;
+  /** This process is done with the budget: the others take its share at their next read. */
+  leave(): Promise<void>;
 }
 
 export interface RedisFlowShareOptions {
@@ -120,7 +122,11 @@ export class RedisFlowShare implements FlowShare {
     void this.call('raise', proposal, version);
   }
 
-  private async call(op: 'read' | 'cut' | 'raise', proposal: SharedProposal, fifth: number): Promise<void> {
+  async leave(): Promise<void> {
+    await this.call('leave', {}, 0);
+  }
+
+  private async call(op: 'read' | 'cut' | 'raise' | 'leave', proposal: SharedProposal, fifth: number): Promise<void> {
     const client = await this.options.client().catch(() => undefined);
     if (client === undefined) return;
     const sentAt = monotonicNow();

@@ -212,6 +212,9 @@ export class RedisLimiter implements Limiter {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Done with the budget: the other processes take this one's share now, not when its
+    // heartbeat has aged out (5 s in which they would leave it unused).
+    if (this.client?.status === 'ready') await this.share?.leave();
     this.closed = true;
     this.wake?.();
     for (const waiter of this.queue.splice(0)) this.settle(waiter, limiterClosedError());

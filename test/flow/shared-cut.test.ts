@@ -5,7 +5,8 @@
  * shared total to its own take times the peer count, and every process adopted a third of
  * that: on the no-headers bench server (25/s) the three ran at 2.6/s each, 0.52 of the
  * ceiling, creeping back at 3 % a second. Every process now reports what the server took
- * from it, and a cut scales the sum of those reports.
+ * from it, and a cut scales the sum of those reports. A process that is done leaves, and
+ * the others take its share.
  *
  * Deterministic: real Redis on 127.0.0.1:6379 (a unique key prefix), three flows on a
  * manual clock, each with its own share (own id, as three processes would have); every
@@ -47,7 +48,7 @@ function threeShares() {
 }
 
 describe('a shared cut (Redis)', () => {
-  it('scales what all processes took, not the cutter’s take times the peers', async () => {
+  it('scales what all processes took, not the cutter’s take times the peers; a process that leaves gives up its share', async () => {
     const { keys, shares, settled } = threeShares();
     // What an earlier run learned: 30/s for all (version 1, cut long ago); every process
     // joins from it at 10/s, and all three heartbeat first so each counts three peers.
@@ -101,6 +102,16 @@ describe('a shared cut (Redis)', () => {
       for (const flow of flows) (await flow.admit()).done({ kind: 'ok' });
       await settled();
       if (step === 1) for (const flow of flows) expect(flow.state.rate).toBeCloseTo(total / 3, 1);
+    }
+    // c is done and leaves: a and b take its share at their next read, not once its
+    // heartbeat has aged out (5 s of a third of the budget unused: the bench's tail).
+    c.close();
+    await shares[2]!.leave();
+    for (const step of [0, 1]) {
+      now += 1000;
+      for (const flow of [a, b]) (await flow.admit()).done({ kind: 'ok' });
+      await settled();
+      if (step === 1) for (const flow of [a, b]) expect(flow.state.rate).toBeCloseTo(total / 2, 1);
     }
     for (const flow of flows) flow.close();
   });

@@ -7,7 +7,7 @@
            version (bumped by every cut), cutAt (server ms), cutBy (process id),
            pausedUntil (server ms)
   KEYS[2]  peers: sorted set of process ids scored by their last heartbeat (server ms)
-  ARGV[1]  op: 'read' | 'cut' | 'raise'
+  ARGV[1]  op: 'read' | 'cut' | 'raise' | 'leave'
   ARGV[2]  process id (its heartbeat)
   ARGV[3]  proposed total rate, calls/s ('' = none)
   ARGV[4]  proposed total concurrency ('' = none)
@@ -26,6 +26,8 @@
        not reported counts as much as the cutter): processes seldom take equal shares, and
        the cutter's own take times the peer count put the total at a third of the server's
        rate when the cutter was the one a pause had held back (bench, no-headers, 3 processes).
+  leave: this process is done: it no longer counts among the peers (the others take its
+       share at their next read instead of 5 s later).
   raise: raises rate and concurrency to the proposal (never lowers) only when no cut came
        after the version the proposer grew from.
 
@@ -37,7 +39,12 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local op = ARGV[1]
 local peerWindow = tonumber(ARGV[7])
 
-redis.call('ZADD', KEYS[2], now, ARGV[2])
+if op == 'leave' then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  redis.call('HDEL', KEYS[1], 'taken:' .. ARGV[2])
+else
+  redis.call('ZADD', KEYS[2], now, ARGV[2])
+end
 for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], 0, now - peerWindow)) do
   redis.call('HDEL', KEYS[1], 'taken:' .. gone)
 end
@@ -45,7 +52,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], 0, now - peerWindow)
 redis.call('PEXPIRE', KEYS[2], peerWindow * 2)
 local peers = redis.call('ZCARD', KEYS[2])
 local taken = tonumber(ARGV[9] or '')
-if taken ~= nil then redis.call('HSET', KEYS[1], 'taken:' .. ARGV[2], string.format('%.17g', taken)) end
+if taken ~= nil and op ~= 'leave' then redis.call('HSET', KEYS[1], 'taken:' .. ARGV[2], string.format('%.17g', taken)) end
 
 local state = redis.call('HMGET', KEYS[1], 'rate', 'concurrency', 'version', 'cutAt', 'pausedUntil', 'cutBy')
 local rate = tonumber(state[1] or '')
@@ -94,7 +101,7 @@ elseif op == 'raise' then
   end
 end
 
-if op ~= 'read' then
+if op == 'cut' or op == 'raise' then
   local fields = { 'version', version, 'pausedUntil', string.format('%.17g', pausedUntil), 'cutBy', cutBy }
   if rate ~= nil then fields[#fields + 1] = 'rate'; fields[#fields + 1] = string.format('%.17g', rate) end
   if concurrency ~= nil then
