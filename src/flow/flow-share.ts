@@ -126,7 +126,11 @@ export class RedisFlowShare implements FlowShare {
     await this.call('leave', {}, 0);
   }
 
-  private async call(op: 'read' | 'cut' | 'raise' | 'leave', proposal: SharedProposal, fifth: number): Promise<void> {
+  private async call(
+    op: 'read' | 'cut' | 'raise' | 'leave',
+    proposal: SharedProposal,
+    fifth: number,
+  ): Promise<void> {
     const client = await this.options.client().catch(() => undefined);
     if (client === undefined) return;
     const sentAt = monotonicNow();
