@@ -31,6 +31,11 @@ export interface SharedLimits {
   peers: number;
   /** The latest cut was this process's own. */
   ownCut: boolean;
+  /**
+   * This process's cuts the shared limits took as echoes of another process's cut (the
+   * same event, within the cut window): each one, the flow goes back to its share.
+   */
+  echoes: number;
 }
 
 /** A cut or a raise proposed by one flow, in totals for all processes. */
@@ -97,6 +102,7 @@ export class RedisFlowShare implements FlowShare {
   private latest: SharedLimits | undefined;
   private readAt = Number.NEGATIVE_INFINITY;
   private reading = false;
+  private echoes = 0;
 
   constructor(options: RedisFlowShareOptions) {
     this.options = options;
@@ -150,7 +156,9 @@ export class RedisFlowShare implements FlowShare {
       )
       .catch(() => undefined);
     if (reply === undefined) return;
-    const [rate, concurrency, version, pauseMs, peers, , cutBy] = reply;
+    const [rate, concurrency, version, pauseMs, peers, applied, cutBy] = reply;
+    const proposed = proposal.rate !== undefined || proposal.concurrency !== undefined;
+    if (op === 'cut' && proposed && applied === '0') this.echoes++;
     const parsed: SharedLimits = {
       rate: rate === '' || rate === undefined ? undefined : Number(rate),
       concurrency: concurrency === '' || concurrency === undefined ? undefined : Number(concurrency),
@@ -158,6 +166,7 @@ export class RedisFlowShare implements FlowShare {
       pausedUntil: sentAt + Number(pauseMs),
       peers: Math.max(1, Number(peers) || 1),
       ownCut: cutBy === this.options.id,
+      echoes: this.echoes,
     };
     // Replies can overtake each other: never go back to an older version.
     if (this.latest === undefined || parsed.version >= this.latest.version) this.latest = parsed;

@@ -43,7 +43,10 @@ function threeShares() {
   const keys = [`${prefix}:flow`, `${prefix}:peers`] as const;
   const { client, settled } = awaitedFlowClient(raw);
   // refreshMs 0: every admission reads (and reports), so the test decides when.
-  const shares = ['a', 'b', 'c'].map((id) => new RedisFlowShare({ client, keys, id, refreshMs: 0 }));
+  // A cut window of a minute: what falls in it does not depend on how fast this machine is.
+  const shares = ['a', 'b', 'c'].map(
+    (id) => new RedisFlowShare({ client, keys, id, refreshMs: 0, cutWindowMs: 60_000 }),
+  );
   return { keys, shares, settled };
 }
 
@@ -103,6 +106,20 @@ describe('a shared cut (Redis)', () => {
       await settled();
       if (step === 1) for (const flow of flows) expect(flow.state.rate).toBeCloseTo(total / 3, 1);
     }
+    // a's next call is refused too, in the same event (the cut window): for the shared
+    // limits a's cut, from its own sparse take, is that event's echo, and a goes back to
+    // its share instead of staying at its own cut (0.9 × its share here).
+    now += 1000;
+    const late = await a.admit();
+    now += 10;
+    late.done({ kind: 'throttled', retryAfterMs: 100 });
+    await settled();
+    expect(a.state.rate).toBeLessThan((0.95 * total) / 3);
+    await new Promise((resolve) => setTimeout(resolve, 400)); // its shared pause, real time
+    now += 1000;
+    (await a.admit()).done({ kind: 'ok' });
+    expect(a.state.rate).toBeCloseTo(total / 3, 1);
+    expect((await raw.hgetall(keys[0])).version).toBe('2');
     // c is done and leaves: a and b take its share at their next read, not once its
     // heartbeat has aged out (5 s of a third of the budget unused: the bench's tail).
     c.close();
