@@ -26,7 +26,7 @@ export const ERROR_CODES = {
   IMAGE_TOO_LARGE: {
     retryable: false,
     summary:
-      "the image or request is over the provider's hard limits (bytes, pixels): found before upload (nothing sent) or refused by the provider's 400 twice (after the first refusal the image is sent once more at half its long edge, `cascade.resized`)",
+      "the image or request is over the provider's hard limits (bytes, pixels, or more tokens than the account's per-minute budget holds: OpenAI's 429 \"Request too large … on tokens per min\", which no wait fixes): found before upload (nothing sent) or refused by the provider twice (after the first refusal the image is sent once more at half its long edge, `cascade.resized`, when that can make it fit)",
   },
   // documents (PDF, multi-page TIFF, HEIC)
   DOCUMENT_ENCRYPTED: {

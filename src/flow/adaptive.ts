@@ -161,6 +161,11 @@ const SUSTAINED_MIN_MS = 200;
 const SLOW_START_AGAIN = 3;
 /** Share of the rate the server took at the last cut from which growth creeps instead of accelerating. */
 const CREEP_FROM = 0.95;
+/** A server-named wait longer than this (ms) and than `DOUBT_FACTOR` × the longest believed one is tested before it is believed. */
+const DOUBT_FROM_MS = 10_000;
+const DOUBT_FACTOR = 4;
+/** How long everyone pauses before one call tests a doubted wait (ms). */
+const PROBE_AFTER_MS = 1000;
 
 export class AdaptiveFlow {
   private readonly maxConcurrency: number;
@@ -250,6 +255,13 @@ export class AdaptiveFlow {
   private releaseCredit = 0;
   /** The transport reports request starts and answer headers: the calls in flight are counted as a server counts them. */
   private phased = false;
+  /** The longest wait a server named that this flow believed (ms). */
+  private longestWait = 0;
+  /**
+   * A doubted wait under test: after a short pause one call (`seq`, once sent) goes alone;
+   * the others wait for its answer, at most `until` (the capped wait the server named).
+   */
+  private probe: { seq: number | undefined; until: number } | undefined;
 
   constructor(options: AdaptiveFlowOptions) {
     if (!(Number.isInteger(options.maxConcurrency) && options.maxConcurrency >= 1))
@@ -283,7 +295,20 @@ export class AdaptiveFlow {
 
   /** Milliseconds until the flow admits anything at all (a pause, pacing), at least. */
   get holdMs(): number {
-    return Math.max(0, this.pausedUntil - this.now(), this.nextSendAt - this.now());
+    return Math.max(
+      0,
+      this.pausedUntil - this.now(),
+      this.nextSendAt - this.now(),
+      this.probeHold() - this.now(),
+    );
+  }
+
+  /** Until when the calls after a doubted wait's probe wait for its answer (0: no probe out). */
+  private probeHold(): number {
+    if (this.probe?.seq === undefined) return 0;
+    if (this.probe.until > this.now()) return this.probe.until;
+    this.probe = undefined;
+    return 0;
   }
 
   /** Waits (FIFO) until a call may go; rejects with the signal's reason when it aborts. */
@@ -319,7 +344,7 @@ export class AdaptiveFlow {
     while (this.queue.length > 0) {
       if (this.inFlight >= Math.floor(this.limit)) return; // a finishing call pumps again
       const now = this.now();
-      const wait = Math.max(this.pausedUntil, this.nextSendAt, this.budgetHold()) - now;
+      const wait = Math.max(this.pausedUntil, this.nextSendAt, this.budgetHold(), this.probeHold()) - now;
       if (wait > 0) {
         this.timer = setTimeout(() => this.pump(), Math.ceil(wait));
         return;
@@ -368,6 +393,8 @@ export class AdaptiveFlow {
 
   private send(now: number): FlowSlot {
     const seq = ++this.seq;
+    // The first call after a doubted wait's short pause goes alone: it tests the wait.
+    if (this.probe !== undefined && this.probe.seq === undefined) this.probe.seq = seq;
     const inFlight = ++this.inFlight;
     const open = ++this.open;
     this.sent.push(now);
@@ -421,6 +448,8 @@ export class AdaptiveFlow {
     const now = this.now();
     this.markSettled(seq, now);
     this.unsettled.delete(seq);
+    // A doubted wait's probe that was not refused: the wait was wrong, everyone resumes.
+    if (this.probe?.seq === seq && outcome.kind !== 'throttled') this.probe = undefined;
     if (outcome.kind === 'throttled') {
       this.refusedSeqs.add(seq);
       if (this.refusedSeqs.size > RECENT) this.refusedSeqs.delete(this.refusedSeqs.values().next().value!);
@@ -485,7 +514,7 @@ export class AdaptiveFlow {
       // The budget ran out, not the calls in flight: slow start ends where it stands.
       this.slowStart = false;
       if (seq > this.pausedAtSeq) this.streak++;
-      const until = now + this.pauseFor(outcome);
+      const until = now + this.pauseFor(outcome, seq, now);
       this.paceToBudget(seq, until, now);
       this.pauseUntil(until);
       this.pausedAtSeq = this.seq;
@@ -537,7 +566,7 @@ export class AdaptiveFlow {
     }
     // The estimate doubles only when a call sent after the last pause was refused too.
     if (seq > this.pausedAtSeq) this.streak++;
-    const pause = this.pauseFor(outcome);
+    const pause = this.pauseFor(outcome, seq, now);
     // Paced release after the first throttle (a cap or a rate, not known yet) and after a
     // refusal of a call sent after the last pause (that pause's release was refused: a
     // rate limit; a cap's probe is refused once, and the calls after its pause succeed).
@@ -623,8 +652,28 @@ export class AdaptiveFlow {
     );
   }
 
-  /** The server's wait when believable, else one paced interval doubling with the streak. */
-  private pauseFor(outcome: Extract<SlotOutcome, { kind: 'throttled' }>): number {
+  /**
+   * The server's wait when believable, else one paced interval doubling with the streak.
+   * A named wait far beyond any this flow believed (over DOUBT_FROM_MS and DOUBT_FACTOR × the
+   * longest) is evidence, not gospel: everyone pauses PROBE_AFTER_MS, then one call tests it
+   * alone; refused with a long wait too, it is believed (capped at maxPauseMs), answered,
+   * everyone resumes (trial 10: one `Retry-After: 3600` among 0s froze a free server 60 s).
+   */
+  private pauseFor(outcome: Extract<SlotOutcome, { kind: 'throttled' }>, seq: number, now: number): number {
+    const wait = this.namedPause(outcome);
+    const named = outcome.retryAfterMs ?? 0;
+    const tested = this.probe?.seq === seq;
+    if (tested) this.probe = undefined;
+    if (named <= DOUBT_FROM_MS || named <= DOUBT_FACTOR * this.longestWait || tested) {
+      if (named > 0) this.longestWait = Math.max(this.longestWait, named);
+      return wait;
+    }
+    this.probe = { seq: undefined, until: now + wait };
+    return Math.min(wait, PROBE_AFTER_MS);
+  }
+
+  /** The server's wait (capped at maxPauseMs) when it named one, else the estimate. */
+  private namedPause(outcome: Extract<SlotOutcome, { kind: 'throttled' }>): number {
     const estimate =
       (Number.isFinite(this.rate) ? 1000 / this.rate : 50) * 2 ** Math.min(10, Math.max(0, this.streak - 1));
     let wait =
@@ -852,7 +901,10 @@ export class AdaptiveFlow {
     }
     this.slowStart = false;
     if (seq > this.pausedAtSeq) this.streak++;
-    const until = Math.min(now + this.pauseFor(outcome), Math.max(now, this.logHold(budget) ?? now));
+    const until = Math.min(
+      now + this.pauseFor(outcome, seq, now),
+      Math.max(now, this.logHold(budget) ?? now),
+    );
     this.pauseUntil(until);
     this.pausedAtSeq = this.seq;
     this.share?.cut({}, until - now);

@@ -368,11 +368,7 @@ function rateLimitOf(value: unknown): RateLimitSnapshot | undefined {
 }
 
 function isRateLimited(error: unknown): error is VisionpipeError {
-  return (
-    error instanceof VisionpipeError &&
-    (error.code === 'RATE_LIMITED' || error.status === 429) &&
-    error.code !== 'QUOTA_EXCEEDED'
-  );
+  return isThrottle(error) && (error.code === 'RATE_LIMITED' || error.status === 429);
 }
 
 /**

@@ -23,8 +23,11 @@ export const RETRY_BY_STATUS: Readonly<Record<number, boolean>> = Object.freeze(
   529: true,
 });
 
-/** Error codes that are never retried whatever the status: quota and spend limits do not recover by waiting. */
-export const NEVER_RETRIED_CODES: ReadonlySet<string> = new Set(['QUOTA_EXCEEDED']);
+/**
+ * Error codes that are never retried whatever the status: quota and spend limits do not
+ * recover by waiting, nor a request too large for the per-minute token budget (a 429).
+ */
+export const NEVER_RETRIED_CODES: ReadonlySet<string> = new Set(['QUOTA_EXCEEDED', 'IMAGE_TOO_LARGE']);
 
 /** Node and undici error codes of connection resets and timeouts. */
 const TRANSIENT_NETWORK_CODES = new Set([

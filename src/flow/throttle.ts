@@ -28,10 +28,15 @@ export function rateLimitOfError(error: unknown): RateLimitSnapshot | undefined 
 }
 
 /** What a 503 says when it means "too busy now" rather than "down" (Ollama, vLLM, OpenAI, gateways). */
+/** Codes a 429 can come with that waiting does not fix: a quota, a request too large for the budget. */
+const NOT_THROTTLES: ReadonlySet<string> = new Set(['QUOTA_EXCEEDED', 'IMAGE_TOO_LARGE']);
+
 const BUSY = /busy|overloaded|capacity|too many|pending requests|queue/i;
 
 export function isThrottle(error: unknown): error is VisionpipeError {
-  if (!(error instanceof VisionpipeError) || error.code === 'QUOTA_EXCEEDED') return false;
+  // A 429 for a request that alone is over the per-minute token budget is IMAGE_TOO_LARGE:
+  // no wait lets it through, so it pauses nobody (providers/http-errors.ts overTokenBudget).
+  if (!(error instanceof VisionpipeError) || NOT_THROTTLES.has(error.code)) return false;
   if (error.code === 'RATE_LIMITED' || error.status === 429 || error.status === 529) return true;
   return error.status === 503 && BUSY.test(error.message);
 }

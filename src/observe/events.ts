@@ -35,11 +35,15 @@ export interface ProviderAttemptEvent {
 /**
  * Whether a settled attempt was refused for the provider's rate limit (429, RATE_LIMITED):
  * its pacing, what waiting fixes. A 429 for quota or billing (QUOTA_EXCEEDED) is not a
- * rate: it is counted as the failure it is, never among the run's 429s.
+ * rate: it is counted as the failure it is, never among the run's 429s; nor a 429 for a
+ * request that alone is over the per-minute token budget (IMAGE_TOO_LARGE).
  */
 export function refusedForRate(event: ProviderAttemptEvent): boolean {
   return (
-    !event.ok && event.code !== 'QUOTA_EXCEEDED' && (event.status === 429 || event.code === 'RATE_LIMITED')
+    !event.ok &&
+    event.code !== 'QUOTA_EXCEEDED' &&
+    event.code !== 'IMAGE_TOO_LARGE' &&
+    (event.status === 429 || event.code === 'RATE_LIMITED')
   );
 }
 

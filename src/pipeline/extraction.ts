@@ -3,10 +3,12 @@
  * within the provider's limits (prepared-images), the call made through the flow's call
  * controls, priced (call-pricing), and once, when the provider refuses the image's size,
  * sent again at half the long edge (never under MIN_RETRY_LONG_EDGE px), the refused
- * call's attempts, usage and cost included.
+ * call's attempts, usage and cost included. A request alone over the per-minute token
+ * budget is sent smaller only when the image is what puts it over.
  */
 import { isVisionpipeError, type VisionpipeError } from '../errors.js';
 import { attemptsOf, markAttempts } from '../flow/retry.js';
+import { overTokenBudgetOf } from '../providers/http-errors.js';
 import { pricingModel } from '../providers/model-ids.js';
 import type { ExtractResult, Usage } from '../providers/spec.js';
 import { priced } from './call-pricing.js';
@@ -37,6 +39,30 @@ function shrunkChoice(choice: ModelChoice, sent: { width: number; height: number
       profileName: `${preprocess.profileName}≤${edge}px-after-size-refusal`,
     },
   };
+}
+
+/**
+ * Whether a request refused for being alone over the per-minute token budget (OpenAI's
+ * "Request too large … on tokens per min" 429, overTokenBudgetOf) fits it once its image is
+ * `smaller`: what was counted, less the image's estimated tokens as sent, plus its estimate
+ * at the smaller size. The image must be what puts the request over, and shrinking must
+ * lower its count (a model whose image tokens are capped counts a halved scan the same).
+ * Any other size refusal: true (the provider's byte or pixel limit).
+ */
+function fitsAfterShrink(
+  error: unknown,
+  choice: ModelChoice,
+  sent: { width: number; height: number },
+  smaller: ModelChoice,
+): boolean {
+  const over = overTokenBudgetOf(error);
+  if (over === undefined) return true;
+  const scale = smaller.preprocess.limits.maxLongEdge / Math.max(sent.width, sent.height);
+  const tokens = (width: number, height: number) =>
+    choice.provider.estimateImageTokens(Math.round(width), Math.round(height), choice.model);
+  const after =
+    over.requested - tokens(sent.width, sent.height) + tokens(sent.width * scale, sent.height * scale);
+  return after <= over.limit;
 }
 
 /**
@@ -80,7 +106,8 @@ export async function extractWith(
     // once more, smaller. Any other failure, or a second refusal, is the record's error.
     const refused = !retried && isVisionpipeError(error) && error.code === 'IMAGE_TOO_LARGE';
     const smaller = refused ? shrunkChoice(choice, prepared) : undefined;
-    if (!refused || !smaller) throw markPaid(error, paid);
+    if (!refused || !smaller || !fitsAfterShrink(error, choice, prepared, smaller))
+      throw markPaid(error, paid);
     return retrySmaller(loaded, config, smaller, budget, { error, paid, sent: prepared });
   }
   const { result, usage, attempts, mismatch, repair } = extracted;

@@ -90,6 +90,8 @@ export function nextStep(
       return 'the provider failed for a while: run the same command again later; finished inputs are kept';
     case 'NOT_FOUND':
       return 'check the paths and globs (quote globs so the shell does not expand them)';
+    case 'IMAGE_TOO_LARGE':
+      return "the provider refused the request's size (bytes, pixels, or more tokens than its per-minute budget holds, which no wait fixes): send smaller images with --detail low, --max-image-tokens or --profile, or ask the provider for a higher limit";
     case 'INPUT_TOO_LARGE':
       return 'raise --max-input-bytes if these inputs are meant to be read';
     case 'UNSUPPORTED_FORMAT':

@@ -67,11 +67,12 @@ describe('the rate-limit wait budget', () => {
     const otherHeld = new Promise<void>((resolve) => {
       releaseOther = resolve;
     });
-    // Another image's call in flight, refused later with a long Retry-After.
+    // Another image's call in flight, refused later with a long Retry-After (8 s: believed at
+    // once; a wait over 10 s and 4× the longest believed would be tested by one call first).
     const other = callWithPolicy(
       async () => {
         await otherHeld;
-        throw new VisionpipeError('RATE_LIMITED', 'HTTP 429', { status: 429, retryAfterMs: 60_000 });
+        throw new VisionpipeError('RATE_LIMITED', 'HTTP 429', { status: 429, retryAfterMs: 8000 });
       },
       { flow, retry: { maxTotalWaitMs: 5000 } },
     );
@@ -80,7 +81,7 @@ describe('the rate-limit wait budget', () => {
     const call = callWithPolicy(
       async () => {
         sends++;
-        // Refused with a short pause; while it waits, the other image's 60 s refusal lands.
+        // Refused with a short pause; while it waits, the other image's 8 s refusal lands.
         setTimeout(releaseOther, 10);
         throw new VisionpipeError('RATE_LIMITED', 'HTTP 429', { status: 429, retryAfterMs: 200 });
       },

@@ -7,6 +7,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { isRetryable } from '../../src/flow/retry-rules.js';
+import { isThrottle } from '../../src/flow/throttle.js';
 import { parsePattern } from '../../src/patterns/index.js';
 import { createPipeline } from '../../src/pipeline/create-pipeline.js';
 import { closeAllAgents } from '../../src/providers/http.js';
@@ -197,4 +199,37 @@ describe('size refusals by kind', () => {
       expect(record.profile).toContain('after-size-refusal');
     },
   );
+});
+
+describe("OpenAI's 429 for a request alone over the tokens-per-minute budget", () => {
+  const tpm = (message: string) => openai(message, 'rate_limit_exceeded', 'tokens');
+  it('"Request too large … Limit N, Requested M" is IMAGE_TOO_LARGE: no wait, never retried, not a throttle', () => {
+    const error = httpStatusError(
+      'openai',
+      429,
+      { 'retry-after': '20' },
+      tpm(
+        'Request too large for gpt-4o in organization org-x on tokens per min (TPM): Limit 30000, Requested 36278. The input or output tokens must be reduced in order to run successfully.',
+      ),
+    );
+    expect(error.code).toBe('IMAGE_TOO_LARGE');
+    expect(error.retryAfterMs).toBeUndefined();
+    expect(isThrottle(error)).toBe(false);
+    expect(isRetryable(error)).toBe(false);
+    expect(error.message).toContain(
+      "needs 36278 tokens, over the account's limit of 30000 tokens per minute",
+    );
+  });
+  it('"Rate limit reached … Used U, Requested M. Please try again in …" stays a rate limit', () => {
+    const error = httpStatusError(
+      'openai',
+      429,
+      {},
+      tpm(
+        'Rate limit reached for gpt-4o-mini in organization org-x on tokens per min (TPM): Limit 100000, Used 99769, Requested 872. Please try again in 388ms.',
+      ),
+    );
+    expect(error.code).toBe('RATE_LIMITED');
+    expect(isThrottle(error)).toBe(true);
+  });
 });
