@@ -91,6 +91,16 @@ interface Cell {
   all_valid_per_s: number | null;
   /** Valid images without a good result at the end. */
   lost: number;
+  /**
+   * What a user of this client does next when images failed: run the failed ones again
+   * (at most RERUN_PASSES more passes, all of them, since a client cannot tell a corrupt
+   * image from a refused one). Valid images over the time until the last of them had a good
+   * result across passes (per second), or null when some never did; `rerun_passes` is how
+   * many extra passes ran. Only the SDK + p-limit peer re-runs; a client that lost nothing
+   * has `completed_per_s` = `all_valid_per_s` and 0 passes.
+   */
+  completed_per_s: number | null;
+  rerun_passes: number;
   wall_s: number;
   p95_ms: number;
 }
@@ -102,7 +112,7 @@ interface Item {
 }
 
 /** One image's end: `doneAt` is Date.now() when its result was in. */
-type Outcome = { ok: boolean; ms: number; valid: boolean; doneAt: number };
+type Outcome = { ok: boolean; ms: number; valid: boolean; doneAt: number; label: string };
 
 function p95(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -161,7 +171,13 @@ async function runVisionpipe(baseUrl: string, list: Item[], concurrency: number)
     record: await pipeline.process(item.data, { label: item.label }),
     item,
   }))) {
-    out.push({ ok: record.status === 'ok', ms: record.latency_ms, valid: item.valid, doneAt: Date.now() });
+    out.push({
+      ok: record.status === 'ok',
+      ms: record.latency_ms,
+      valid: item.valid,
+      doneAt: Date.now(),
+      label: item.label,
+    });
   }
   await pipeline.close();
   await cache.close();
@@ -179,9 +195,21 @@ async function runSdk(baseUrl: string, list: Item[], concurrency: number): Promi
         try {
           const completion = await client.chat.completions.create(chatBody(item.data));
           JSON.parse(completion.choices[0]?.message.content ?? '');
-          return { ok: true, ms: performance.now() - started, valid: item.valid, doneAt: Date.now() };
+          return {
+            ok: true,
+            ms: performance.now() - started,
+            valid: item.valid,
+            doneAt: Date.now(),
+            label: item.label,
+          };
         } catch {
-          return { ok: false, ms: performance.now() - started, valid: item.valid, doneAt: Date.now() };
+          return {
+            ok: false,
+            ms: performance.now() - started,
+            valid: item.valid,
+            doneAt: Date.now(),
+            label: item.label,
+          };
         }
       }),
     ),
@@ -200,9 +228,21 @@ async function runChunked(baseUrl: string, list: Item[]): Promise<Outcome[]> {
       });
       const body = (await response.json()) as { choices?: Array<{ message?: { content?: string } }> };
       JSON.parse(body.choices?.[0]?.message?.content ?? '');
-      return { ok: response.ok, ms: performance.now() - started, valid: item.valid, doneAt: Date.now() };
+      return {
+        ok: response.ok,
+        ms: performance.now() - started,
+        valid: item.valid,
+        doneAt: Date.now(),
+        label: item.label,
+      };
     } catch {
-      return { ok: false, ms: performance.now() - started, valid: item.valid, doneAt: Date.now() };
+      return {
+        ok: false,
+        ms: performance.now() - started,
+        valid: item.valid,
+        doneAt: Date.now(),
+        label: item.label,
+      };
     }
   };
   for (let i = 0; i < list.length; i += 10) out.push(...(await Promise.all(list.slice(i, i + 10).map(call))));
@@ -217,25 +257,46 @@ function allValid(valid: number, validOk: number, untilLastMs: number) {
   };
 }
 
+/** Extra passes over the failed images when a client re-runs them (see Cell.completed_per_s). */
+const RERUN_PASSES = 5;
+
 async function measure(
   server: ZooServer,
   client: string,
   concurrency: number,
   list: Item[],
-  run: (baseUrl: string) => Promise<Outcome[]>,
+  run: (baseUrl: string, items: Item[]) => Promise<Outcome[]>,
+  rerun = false,
 ): Promise<Cell> {
   const events: AdmissionEvent[] = [];
   const sim = await startSimulator({ ...simulatorOptions(server), onAdmission: (e) => events.push(e) });
   const started = performance.now();
   const startedAt = Date.now();
-  const outcomes = await run(sim.baseUrls.openai);
+  const outcomes = await run(sim.baseUrls.openai, list);
   const wallMs = performance.now() - started;
+  // The first pass is the measured cell; re-runs only time "until every valid image is done".
+  const firstPass = events.slice();
+  const lastOk = Math.max(startedAt, ...outcomes.filter((o) => o.ok && o.valid).map((o) => o.doneAt));
+  let lastValidOk = lastOk;
+  // Runners may yield in completion order: match outcomes to images by label.
+  const failedOf = (items: Item[], got: Outcome[]) => {
+    const ok = new Set(got.filter((o) => o.ok).map((o) => o.label));
+    return items.filter((item) => !ok.has(item.label));
+  };
+  let failed = failedOf(list, outcomes);
+  let passes = 0;
+  while (rerun && passes < RERUN_PASSES && failed.some((item) => item.valid)) {
+    passes++;
+    const again = await run(sim.baseUrls.openai, failed);
+    for (const o of again) if (o.ok && o.valid) lastValidOk = Math.max(lastValidOk, o.doneAt);
+    failed = failedOf(failed, again);
+  }
   await sim.close();
-  const accepted = events.filter((e) => e.admitted).length;
+  const stillLost = failed.filter((item) => item.valid).length;
+  const accepted = firstPass.filter((e) => e.admitted).length;
   const ceiling = ceilingRps(server);
   const validOk = outcomes.filter((o) => o.ok && o.valid).length;
   const valid = list.filter((i) => i.valid).length;
-  const lastOk = Math.max(startedAt, ...outcomes.filter((o) => o.ok && o.valid).map((o) => o.doneAt));
   return {
     server: server.name,
     client,
@@ -243,14 +304,17 @@ async function measure(
     images: list.length,
     valid,
     valid_ok: validOk,
-    requests: events.length,
+    requests: firstPass.length,
     accepted,
-    refused: events.length - accepted,
-    refused_share: events.length === 0 ? 0 : (events.length - accepted) / events.length,
+    refused: firstPass.length - accepted,
+    refused_share: firstPass.length === 0 ? 0 : (firstPass.length - accepted) / firstPass.length,
     ceiling_rps: ceiling,
     fraction_of_ceiling: accepted / (ceiling * (wallMs / 1000)),
     good_per_s: validOk / (wallMs / 1000),
     ...allValid(valid, validOk, lastOk - startedAt),
+    completed_per_s:
+      stillLost === 0 && lastValidOk > startedAt ? valid / ((lastValidOk - startedAt) / 1000) : null,
+    rerun_passes: passes,
     wall_s: wallMs / 1000,
     p95_ms: Math.round(p95(outcomes.map((o) => o.ms))),
   };
@@ -324,6 +388,8 @@ async function sharedRedis(
     fraction_of_ceiling: accepted.length / (ceiling * (wallMs / 1000)),
     good_per_s: validOk / (wallMs / 1000),
     ...allValid(valid, validOk, lastOk - firstAt),
+    completed_per_s: allValid(valid, validOk, lastOk - firstAt).all_valid_per_s,
+    rerun_passes: 0,
     wall_s: wallMs / 1000,
     p95_ms: Math.round(p95(results.flatMap((r) => r.ms))),
     max_window_share: maxInSecond / (ceiling * 2),
@@ -342,12 +408,14 @@ async function main() {
   for (const server of servers) {
     for (const c of LEVELS) {
       if (CLIENTS.has('visionpipe'))
-        log(await measure(server, 'visionpipe', c, list, (url) => runVisionpipe(url, list, c)));
+        log(await measure(server, 'visionpipe', c, list, (url, items) => runVisionpipe(url, items, c)));
       if (CLIENTS.has('sdk'))
-        log(await measure(server, 'openai SDK + p-limit', c, list, (url) => runSdk(url, list, c)));
+        log(
+          await measure(server, 'openai SDK + p-limit', c, list, (url, items) => runSdk(url, items, c), true),
+        );
     }
     if (CLIENTS.has('chunked'))
-      log(await measure(server, 'chunked Promise.all(10)', 10, list, (url) => runChunked(url, list)));
+      log(await measure(server, 'chunked Promise.all(10)', 10, list, (url, items) => runChunked(url, items)));
   }
   let redis: (Cell & { max_window_share: number }) | undefined;
   const processes: Array<Cell & { max_window_share: number }> = [];
@@ -381,6 +449,10 @@ async function main() {
     );
     const ratio =
       cell.client.startsWith('visionpipe') && peer ? cell.good_per_s / peer.good_per_s : undefined;
+    const doneRatio =
+      cell.client.startsWith('visionpipe') && peer?.completed_per_s && cell.completed_per_s
+        ? cell.completed_per_s / peer.completed_per_s
+        : undefined;
     return [
       cell.server,
       cell.client,
@@ -391,6 +463,10 @@ async function main() {
       fmt(cell.good_per_s, 1),
       ratio === undefined ? '' : `${fmt(ratio)}×`,
       cell.all_valid_per_s === null ? `lost ${cell.lost}` : fmt(cell.all_valid_per_s, 1),
+      cell.completed_per_s === null
+        ? 'never'
+        : `${fmt(cell.completed_per_s, 1)}${cell.rerun_passes > 0 ? ` (+${cell.rerun_passes})` : ''}`,
+      doneRatio === undefined ? '' : `${fmt(doneRatio)}×`,
       cell.p95_ms,
     ];
   });
@@ -406,6 +482,8 @@ async function main() {
       'good/s',
       'vs SDK',
       'all valid/s',
+      'done/s',
+      'vs SDK done',
       'p95 ms',
     ],
     rows,
@@ -416,6 +494,9 @@ async function main() {
     );
   console.log(
     "\nall valid/s: valid images over the time until every one of them had a good result ('lost N': N never did).",
+  );
+  console.log(
+    `done/s: the same after re-running the failed images, as a user of a client that gives up must (up to ${RERUN_PASSES} passes; '(+n)' passes ran, 'never' when some valid image still failed).`,
   );
   console.log('\nThe machine is shared with other jobs: figures carry that noise.');
   if (!args['no-write']) {
