@@ -114,6 +114,11 @@ interface Item {
 /** One image's end: `doneAt` is Date.now() when its result was in. */
 type Outcome = { ok: boolean; ms: number; valid: boolean; doneAt: number; label: string };
 
+/** The outcome of `item` whose call started at `started` (performance.now()) and ends now. */
+function ended(item: Item, ok: boolean, started: number): Outcome {
+  return { ok, ms: performance.now() - started, valid: item.valid, doneAt: Date.now(), label: item.label };
+}
+
 function p95(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] ?? 0;
@@ -195,21 +200,9 @@ async function runSdk(baseUrl: string, list: Item[], concurrency: number): Promi
         try {
           const completion = await client.chat.completions.create(chatBody(item.data));
           JSON.parse(completion.choices[0]?.message.content ?? '');
-          return {
-            ok: true,
-            ms: performance.now() - started,
-            valid: item.valid,
-            doneAt: Date.now(),
-            label: item.label,
-          };
+          return ended(item, true, started);
         } catch {
-          return {
-            ok: false,
-            ms: performance.now() - started,
-            valid: item.valid,
-            doneAt: Date.now(),
-            label: item.label,
-          };
+          return ended(item, false, started);
         }
       }),
     ),
@@ -228,21 +221,9 @@ async function runChunked(baseUrl: string, list: Item[]): Promise<Outcome[]> {
       });
       const body = (await response.json()) as { choices?: Array<{ message?: { content?: string } }> };
       JSON.parse(body.choices?.[0]?.message?.content ?? '');
-      return {
-        ok: response.ok,
-        ms: performance.now() - started,
-        valid: item.valid,
-        doneAt: Date.now(),
-        label: item.label,
-      };
+      return ended(item, response.ok, started);
     } catch {
-      return {
-        ok: false,
-        ms: performance.now() - started,
-        valid: item.valid,
-        doneAt: Date.now(),
-        label: item.label,
-      };
+      return ended(item, false, started);
     }
   };
   for (let i = 0; i < list.length; i += 10) out.push(...(await Promise.all(list.slice(i, i + 10).map(call))));
