@@ -7,27 +7,11 @@
  *   tsx bench/flow-ab-table.ts <base.json> <head.json>
  */
 import { readFileSync } from 'node:fs';
+import type { FlowCell, FlowResults } from './flow-readme-table.js';
 import { fmt, printTable } from './support.js';
 
-interface Cell {
-  server: string;
-  client: string;
-  concurrency: number;
-  valid: number;
-  valid_ok: number;
-  refused_share: number;
-  fraction_of_ceiling: number;
-  good_per_s: number;
-  all_valid_per_s?: number | null;
-  lost?: number;
-}
-
-interface Results {
-  commit: string;
-  dirty: boolean;
-  cells: Cell[];
-  processes?: Cell[];
-}
+type Cell = Partial<Pick<FlowCell, 'all_valid_per_s' | 'lost'>> & Omit<FlowCell, 'all_valid_per_s' | 'lost'>;
+type Results = Pick<FlowResults, 'commit' | 'dirty' | 'cells'>;
 
 const [basePath, headPath] = process.argv.slice(2);
 if (!basePath || !headPath) throw new Error('usage: tsx bench/flow-ab-table.ts <base.json> <head.json>');
