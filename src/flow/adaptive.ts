@@ -45,6 +45,7 @@
 import type { RateLimitSnapshot } from '../providers/spec.js';
 import { monotonicNow } from './clock.js';
 import type { FlowShare, SharedProposal } from './flow-share.js';
+import { LogWindowLearner } from './log-window.js';
 
 export interface AdaptiveFlowOptions {
   /** Ceiling on calls in flight (`--concurrency`), ≥ 1. */
@@ -141,14 +142,8 @@ interface Budget {
 }
 
 const RECENT = 64;
-/** Added to a learned sliding-log window at first: send times are the client's, admissions the server's. */
-const LOG_MARGIN_MS = 25;
-/** The most a sliding log's refusals raise that margin to. */
-const LOG_MARGIN_MAX_MS = 200;
 /** Refusals in a row (no success between) a learned sliding log answers with a short pause; then the server's wait. */
 const LOG_REFUSALS = 3;
-/** Bounds on a sliding log's window (one per answer) before they are believed: the start-up burst's, sent at once, bound nothing. */
-const LOG_BOUNDS = 16;
 /** Answers read this soon after a send (ms, at most a quarter of the call's latency) may have left the server before it. */
 const TRANSIT_MS = 25;
 /** Send times kept: enough for one budget of a provider's window. */
@@ -208,11 +203,12 @@ export class AdaptiveFlow {
   private readonly sent: number[] = [];
   /** Sequences of recent refused calls: a sliding log does not count them. */
   private readonly refusedSeqs = new Set<number>();
-  /**
-   * Upper bounds on a sliding log's window (ms), one per trusted answer: the send just
-   * older than the oldest call the reported budget still counts had left the window.
-   */
-  private readonly windowBounds: number[] = [];
+  /** A sliding log's window, learned from what the answers' budgets count (see log-window.ts). */
+  private readonly log = new LogWindowLearner({
+    sent: this.sent,
+    lastSeq: () => this.seq,
+    refused: (seq) => this.refusedSeqs.has(seq),
+  });
   private budget: Budget | undefined;
   /** Calls admitted and not yet done (bodies still being read included): what a server that counts a call until its body is sent sees. */
   private open = 0;
@@ -243,10 +239,6 @@ export class AdaptiveFlow {
   /** The share's count of this flow's cuts taken as echoes, as last seen. */
   private sharedEchoes = 0;
   private raisedAt = Number.NEGATIVE_INFINITY;
-  /** Added to a learned sliding log's window; doubles with each refusal the log did not foresee. */
-  private logMargin = LOG_MARGIN_MS;
-  /** Send sequence when the margin was last raised: refusals of calls sent before it are that event's echo. */
-  private logRaisedAt = 0;
   /** Calls per second the calls held by a pause go at while unpaced (the accepted rate at the pause). */
   private releasePace = Number.POSITIVE_INFINITY;
   /** Until when (flow clock) `releasePace` spaces the sends after a pause. */
@@ -853,29 +845,10 @@ export class AdaptiveFlow {
     return budget.at + perCall * (1 - left);
   }
 
-  /**
-   * An answer reporting `remaining` of `limit` at send `seq`: the server's window then
-   * held limit − remaining calls, the latest sends up to this one (refused ones do not
-   * count). The send just older than those had left the window, so the window is at
-   * most the time since it. Only while this process is alone on the budget.
-   */
+  /** A success's budget bounds a sliding log's window (see log-window.ts); only while this process is alone on a trusted budget. */
   private boundWindow(snapshot: RateLimitSnapshot | undefined, seq: number, sentAt: number): void {
-    const requests = snapshot?.requests;
     if (!this.headersTrusted || this.windowed || this.peers() !== 1) return;
-    if (requests?.limit === undefined || requests.remaining === undefined) return;
-    const counted = requests.limit - requests.remaining;
-    if (counted < 1) return;
-    let found = 0;
-    // sent[i] is the send of sequence this.seq − (length − 1 − i).
-    for (let i = this.sent.length - 1 - (this.seq - seq); i >= 0; i--) {
-      const at = this.sent[i]!;
-      if (this.refusedSeqs.has(this.seq - (this.sent.length - 1 - i))) continue;
-      if (found === counted) {
-        this.remember(this.windowBounds, sentAt - at);
-        return;
-      }
-      found++;
-    }
+    this.log.bound(snapshot?.requests, seq, sentAt);
   }
 
   /**
@@ -895,10 +868,7 @@ export class AdaptiveFlow {
   ): boolean {
     const budget = this.budget;
     if (budget === undefined || this.logWindow() === undefined || this.streak >= LOG_REFUSALS) return false;
-    if (seq > this.logRaisedAt) {
-      this.logMargin = Math.min(LOG_MARGIN_MAX_MS, this.logMargin * 2);
-      this.logRaisedAt = this.seq;
-    }
+    this.log.widen(seq);
     this.slowStart = false;
     if (seq > this.pausedAtSeq) this.streak++;
     const until = Math.min(
@@ -911,34 +881,20 @@ export class AdaptiveFlow {
     return true;
   }
 
-  /** A sliding log's window: the tightest bound of recent answers, once enough agree (ms). */
+  /** A sliding log's window (ms, margin included), once learned, while a log is what the budget looks like. */
   private logWindow(): number | undefined {
     if (!this.headersTrusted || this.windowed || !this.windowSuspect || this.peers() !== 1) return undefined;
-    const bound = this.boundedWindow();
-    if (bound === undefined) return undefined;
-    // Send times are the client's, admissions the server's: a few ms of jitter either way.
-    const window = bound + this.logMargin;
-    return window >= 50 + this.logMargin ? window : undefined;
+    return this.log.window();
   }
 
   /** The tightest bound of recent answers on a sliding log's window (ms), once there are enough of them. */
   private boundedWindow(): number | undefined {
-    return this.windowBounds.length < LOG_BOUNDS ? undefined : Math.min(...this.windowBounds);
+    return this.log.bounded();
   }
 
-  /**
-   * A sliding log, emulated: the next call fits once the limit-th latest counted send
-   * has left the learned window. Undefined when no log was learned.
-   */
+  /** A sliding log, emulated (see `LogWindowLearner.hold`); undefined when no log was learned. */
   private logHold(budget: Budget): number | undefined {
-    const window = this.logWindow();
-    if (window === undefined || budget.limit === undefined) return undefined;
-    let found = 0;
-    for (let i = this.sent.length - 1; i >= 0; i--) {
-      if (this.refusedSeqs.has(this.seq - (this.sent.length - 1 - i))) continue;
-      if (++found === budget.limit) return this.sent[i]! + window + 1;
-    }
-    return 0;
+    return this.logWindow() === undefined ? undefined : this.log.hold(budget.limit);
   }
 
   /**
