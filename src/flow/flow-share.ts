@@ -86,6 +86,11 @@ export interface RedisFlowShareOptions {
   peerWindowMs?: number;
   /** How long the learned hash outlives its last use (default 10 min). */
   ttlMs?: number;
+  /**
+   * The clock the script judges windows by, epoch ms (tests on a fake clock; default Redis
+   * server time, so skewed client clocks do not matter).
+   */
+  serverNow?: () => number;
 }
 
 export type FlowCommand = (...keysThenArgs: (string | number)[]) => Promise<string[]>;
@@ -153,6 +158,7 @@ export class RedisFlowShare implements FlowShare {
         this.options.ttlMs ?? FLOW_SHARE_DEFAULTS.ttlMs,
         finite(proposal.taken),
         finite(proposal.factor),
+        this.options.serverNow?.() ?? '',
       )
       .catch(() => undefined);
     if (reply === undefined) return;

@@ -89,12 +89,48 @@ describe('shared learned limits (Redis)', () => {
       b.cut({ rate: 50, concurrency: 10 }, 0);
       const echo = await settled();
       // (Only meaningful if it came within the second; a stalled machine would not say.)
-      if ((await serverMs()) < Number(first.cutAt) + 1000)
+      if ((await serverMs()) < Number(first.rateCutAt) + 1000)
         expect(echo).toMatchObject({ version: '1', rate: '100', concurrency: '20', cutBy: 'a' });
       // A second later, B's throttle is a new event: it cuts.
-      while ((await serverMs()) < Number(first.cutAt) + 1000) await new Promise((r) => setTimeout(r, 20));
+      while ((await serverMs()) < Number(first.rateCutAt) + 1000) await new Promise((r) => setTimeout(r, 20));
       b.cut({ rate: 50, concurrency: 10 }, 0);
       expect(await settled()).toMatchObject({ version: '2', rate: '50', concurrency: '10', cutBy: 'b' });
+    } finally {
+      raw.disconnect();
+    }
+  });
+
+  it('the cut window is kept per limit: a rate cut just after a cut of the calls in flight is a lesson of its own', async () => {
+    const prefix = `visionpipe-test:${randomUUID()}`;
+    prefixes.push(prefix);
+    const keys = [`${prefix}:flow`, `${prefix}:peers`] as const;
+    const raw = defineLimiterCommands(new Redis(URL_6379, { maxRetriesPerRequest: 1 }));
+    const awaited = awaitedFlowClient(raw);
+    // The script judges its window by this clock: what falls in it does not depend on this machine.
+    let serverMs = 1_000_000;
+    const share = (id: string) =>
+      new RedisFlowShare({ client: awaited.client, keys, id, serverNow: () => serverMs });
+    const [a, b] = [share('a'), share('b')];
+    const settled = async () => {
+      await awaited.settled();
+      return admin.hgetall(keys[0]);
+    };
+    try {
+      // A start-up's first refusal: the calls in flight (slow start ends).
+      a.cut({ concurrency: 16 }, 0);
+      expect(await settled()).toMatchObject({ version: '1', concurrency: '16' });
+      // 300 ms later another process's refusals show a rate: learned, not that event's echo.
+      serverMs += 300;
+      b.cut({ rate: 20 }, 0);
+      expect(await settled()).toMatchObject({ version: '2', rate: '20', concurrency: '16', cutBy: 'b' });
+      // Within the window of each, both are echoes.
+      serverMs += 300;
+      a.cut({ rate: 10, concurrency: 8 }, 0);
+      expect(await settled()).toMatchObject({ version: '2', rate: '20', concurrency: '16' });
+      // Past the concurrency cut's window only: that one applies.
+      serverMs += 500;
+      a.cut({ rate: 10, concurrency: 8 }, 0);
+      expect(await settled()).toMatchObject({ version: '3', rate: '20', concurrency: '8', cutBy: 'a' });
     } finally {
       raw.disconnect();
     }
