@@ -53,17 +53,22 @@ export interface DriveRun {
   flow: AdaptiveFlow;
 }
 
+/** A seeded source of numbers in [0, 1) (a linear congruential generator): the same run every time. */
+export function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+}
+
 export async function driveFlow(options: DriveOptions): Promise<DriveRun> {
   const { calls, width, enter } = options;
   const [minLatency, maxLatency] = options.latencyMs ?? [100, 500];
   const failEvery = options.failEvery ?? 20;
   const flow = new AdaptiveFlow({ maxConcurrency: width, now: () => Date.now(), ...options.flow });
   const start = Date.now();
-  let seed = options.seed ?? 7;
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
+  const random = seededRandom(options.seed ?? 7);
   const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   const [minTransit, maxTransit] = options.transitMs ?? [1, 21];
   const transit = () => delay(minTransit + Math.floor(random() * (maxTransit - minTransit)));
