@@ -5,7 +5,7 @@
  * buckets (lua/flow.lua): the rate and calls in flight that all processes together may
  * use, a pause, and a heartbeat set that counts the processes. Each adaptive flow takes
  * its share (the totals over the peer count); one process's throttle cuts the totals
- * atomically, at most once per cut window however many processes saw it, and pauses
+ * atomically, at most once per cut window (per limit) however many processes saw it, and pauses
  * everyone; growth is written back only when no cut came in between. A cut's total is
  * measured, not guessed: every process reports what the server took from it lately, and
  * the cut scales the sum of those reports.
