@@ -26,7 +26,7 @@ export const ERROR_CODES = {
   IMAGE_TOO_LARGE: {
     retryable: false,
     summary:
-      "the image or request is over the provider's hard limits (bytes, pixels, or more tokens than the account's per-minute budget holds: OpenAI's 429 \"Request too large … on tokens per min\", which no wait fixes): found before upload (nothing sent) or refused by the provider twice (after the first refusal the image is sent once more at half its long edge, `cascade.resized`, when that can make it fit)",
+      'the image or request is over the provider\'s hard limits (bytes, pixels, or more tokens than the account\'s per-minute budget holds: OpenAI\'s 429 "Request too large … on tokens per min", or Anthropic\'s "would exceed the rate limit … of N input tokens per minute" when the request\'s estimate alone is over N; no wait fixes either): found before upload (nothing sent) or refused by the provider twice (after the first refusal the image is sent once more at half its long edge, `cascade.resized`, when that can make it fit; the error then says "resent smaller at W×H, still refused")',
   },
   // documents (PDF, multi-page TIFF, HEIC)
   DOCUMENT_ENCRYPTED: {
@@ -86,7 +86,7 @@ export const ERROR_CODES = {
   RATE_LIMITED: {
     retryable: true,
     summary:
-      "the provider's pacing: it answered 429 (too many requests or tokens for now) until the image's --max-retry-wait budget was spent",
+      "the provider's pacing: it answered 429 (too many requests or tokens for now) until the image's --max-retry-wait budget was spent, or would be exceeded by the wait the server asks for (then at once, without waiting)",
   },
   QUOTA_EXCEEDED: {
     retryable: false,

@@ -300,6 +300,11 @@ export class AdaptiveFlow {
     );
   }
 
+  /** Ms the pause alone still holds (no pacing, no doubted wait's probe): call-policy's first-send budget check. */
+  get pausedMs(): number {
+    return Math.max(0, this.pausedUntil - this.now());
+  }
+
   /** Until when the calls after a doubted wait's probe wait for its answer (0: no probe out). */
   private probeHold(): number {
     if (this.probe?.seq === undefined) return 0;

@@ -32,6 +32,7 @@ import type { AdaptiveFlow, FlowSlot } from './adaptive.js';
 import { withCallPhase } from './call-phase.js';
 import type { ProviderBreaker } from './circuit-breaker.js';
 import type { Limiter, LimiterCost } from './limiter.js';
+import { notSentOverBudget, overBudget, type WaitAhead } from './over-budget.js';
 import {
   type Attempted,
   attemptsOf,
@@ -175,7 +176,7 @@ export function callWithPolicy<T>(
             budgetMs,
             () => flow.holdMs,
           )
-        : pacing(attemptSignal);
+        : firstSend(attemptSignal, tally, budgetMs, n, label, flow);
       state('waiting', wait);
       let slot: FlowSlot;
       try {
@@ -206,9 +207,11 @@ export function callWithPolicy<T>(
         reportFlow();
         tally.count++;
         refusal = error;
+        if (error.retryAfterMs !== undefined) namedWaits.set(flow, error.retryAfterMs);
         // The wait budget is spent, or the pause ahead would overrun it: fail now, not later.
         // A send due exactly at the end of the budget cannot fit either (the limiter's wait comes after).
-        if (tally.waitMs + flow.holdMs >= budgetMs) throw overBudget(tally, budgetMs, error, n, label, true);
+        const holdMs = flow.holdMs;
+        if (tally.waitMs + holdMs >= budgetMs) throw overBudget(tally, budgetMs, error, n, label, { holdMs });
         // The refused call is sent again once the flow admits it: a retry for metrics and logs.
         if (who)
           publish('retry', {
@@ -289,6 +292,49 @@ function pacing(signal: AbortSignal): Wait {
 /** How often (ms) a wait to send again checks whether the flow's hold still fits the budget. */
 const HOLD_CHECK_MS = 50;
 
+/** The wait the latest refusal through each flow named (ms): what the flow's pause is, when believed. */
+const namedWaits = new WeakMap<AdaptiveFlow, number>();
+
+/**
+ * The wait before a call's first send with a flow: pacing, not budgeted, but ended at once
+ * when the flow's pause (believed after other calls' 429s; not pacing, nor a doubted wait
+ * under test) is longer than what the image's --max-retry-wait budget leaves: it would
+ * sit the pause out only to be refused with no budget left.
+ */
+function firstSend(
+  outer: AbortSignal,
+  tally: ThrottleTally,
+  budgetMs: number,
+  attempt: number,
+  label: string,
+  flow: AdaptiveFlow,
+): Wait {
+  const stop = new AbortController();
+  let pauseMs = 0;
+  const over = () => {
+    pauseMs = flow.pausedMs;
+    if (pauseMs <= budgetMs - tally.waitMs) return false;
+    stop.abort();
+    return true;
+  };
+  const check = setInterval(over, HOLD_CHECK_MS);
+  check.unref?.();
+  over();
+  const wait: Wait = {
+    since: performance.now(),
+    afterRefusal: false,
+    signal: AbortSignal.any([outer, stop.signal]),
+    overran: false,
+    ended: () => clearInterval(check),
+    overrun(error) {
+      if (!stop.signal.aborted || outer.aborted) return error;
+      wait.overran = true;
+      return notSentOverBudget(tally, budgetMs, namedWaits.get(flow), pauseMs, attempt, label);
+    },
+  };
+  return wait;
+}
+
 /**
  * The wait to send a refused call again, counted in the image's tally and ended when the
  * image's budget is spent (`leftMs`): the record's `rate_limited.wait_ms` never passes
@@ -309,10 +355,11 @@ function resend(
   const since = performance.now();
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), Math.max(0, leftMs));
-  let ahead = false;
+  let ahead: WaitAhead | undefined;
   const check = setInterval(() => {
-    if (since + leftMs - performance.now() > holdMs()) return;
-    ahead = true;
+    const hold = holdMs();
+    if (since + leftMs - performance.now() > hold) return;
+    ahead = { holdMs: hold };
     deadline.abort();
   }, HOLD_CHECK_MS);
   check.unref?.();
@@ -336,29 +383,6 @@ function resend(
     },
   };
   return wait;
-}
-
-/** RATE_LIMITED for an image whose rate-limit waits reached --max-retry-wait. */
-function overBudget(
-  tally: ThrottleTally,
-  budgetMs: number,
-  refusal: VisionpipeError,
-  attempt: number,
-  label: string,
-  ahead: boolean,
-): VisionpipeError {
-  // The provider's pacing, said as such: a quota or billing refusal is QUOTA_EXCEEDED, never this.
-  const waited = `still rate limited after waiting ${seconds(tally.waitMs)} over ${tally.count} ${tally.count === 1 ? 'refusal' : 'refusals'} (the provider's pacing, not a quota)`;
-  const why = ahead
-    ? `and the next wait would overrun the --max-retry-wait budget of ${seconds(budgetMs)} for one image`
-    : `the --max-retry-wait budget of ${seconds(budgetMs)} for one image`;
-  const message = `${label}: ${waited}, ${why}: ${refusal.message}`;
-  return markAttempts(new VisionpipeError('RATE_LIMITED', message, { retryable: false }), attempt);
-}
-
-/** "0.3 s", "4 s", "120 s": whole seconds from 10 s on. */
-function seconds(ms: number): string {
-  return ms < 10_000 && ms % 1000 !== 0 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
 /** The `rateLimit` snapshot a provider result carries (ExtractResult, AskResult), if any. */

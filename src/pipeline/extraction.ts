@@ -8,9 +8,9 @@
  */
 import { isVisionpipeError, type VisionpipeError } from '../errors.js';
 import { attemptsOf, markAttempts } from '../flow/retry.js';
-import { overTokenBudgetOf } from '../providers/http-errors.js';
 import { pricingModel } from '../providers/model-ids.js';
 import type { ExtractResult, Usage } from '../providers/spec.js';
+import { overTokenBudgetOf } from '../providers/token-budget.js';
 import { priced } from './call-pricing.js';
 import type { CascadeConfig, ModelChoice } from './cascade-config.js';
 import { addCost, billedPaid, markPaid, type Paid, paidOf } from './paid-calls.js';
@@ -43,7 +43,8 @@ function shrunkChoice(choice: ModelChoice, sent: { width: number; height: number
 
 /**
  * Whether a request refused for being alone over the per-minute token budget (OpenAI's
- * "Request too large … on tokens per min" 429, overTokenBudgetOf) fits it once its image is
+ * "Request too large … on tokens per min" 429, Anthropic's "would exceed the rate limit …
+ * of N input tokens per minute" when the estimate is over N: overTokenBudgetOf) fits it once its image is
  * `smaller`: what was counted, less the image's estimated tokens as sent, plus its estimate
  * at the smaller size. The image must be what puts the request over, and shrinking must
  * lower its count (a model whose image tokens are capped counts a halved scan the same).
@@ -57,6 +58,8 @@ function fitsAfterShrink(
 ): boolean {
   const over = overTokenBudgetOf(error);
   if (over === undefined) return true;
+  // Over the output-token budget (Anthropic's OTPM counts max_tokens): no image size helps.
+  if (over.kind === 'output') return false;
   const scale = smaller.preprocess.limits.maxLongEdge / Math.max(sent.width, sent.height);
   const tokens = (width: number, height: number) =>
     choice.provider.estimateImageTokens(Math.round(width), Math.round(height), choice.model);
@@ -167,6 +170,14 @@ async function retrySmaller(
     };
   } catch (error) {
     const spent = paidOf(error);
+    // Refused again at the smaller size: the record's error says a smaller send was tried.
+    if (isVisionpipeError(error) && error.code === 'IMAGE_TOO_LARGE') {
+      const resent = spent?.image;
+      const size = resent
+        ? `${resent.width}×${resent.height}`
+        : `at most ${smaller.preprocess.limits.maxLongEdge} px long`;
+      error.message = `${smaller.provider.id} refused ${refused.sent.width}×${refused.sent.height} as too large; resent smaller at ${size}, still refused: ${error.message}`;
+    }
     throw markPaid(markAttempts(error, firstAttempts + (attemptsOf(error) ?? 0)), {
       ...spent,
       usage: addUsage(refused.paid.usage, spent?.usage ?? { ...EMPTY_USAGE }),

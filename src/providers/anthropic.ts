@@ -41,7 +41,8 @@ import type {
   TokenEstimate,
 } from './spec.js';
 import { requestImages } from './spec.js';
-import { anthropicImageTokens } from './tokens.js';
+import type { RequestTokens } from './token-budget.js';
+import { anthropicImageTokens, estimateTextTokens } from './tokens.js';
 
 export const ANTHROPIC_ENV = 'ANTHROPIC_API_KEY';
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
@@ -194,13 +195,22 @@ export class AnthropicProvider implements Provider {
   async extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult> {
     const model = request.model || this.defaultModel;
     const body = anthropicExtractionBody(request, model, this.#maxOutputTokens);
-    const { headers, body: raw } = await this.call(body, signal);
+    const imageTokens = request.repair
+      ? 0
+      : requestImages(request).reduce((sum, one) => sum + anthropicImageTokens(one.width, one.height), 0);
+    // What the request counts against the per-minute budgets, so that a 429 for a request
+    // alone over one is read as too large, not waited out (token-budget.ts).
+    const text = request.repair
+      ? repairText(request.pattern, request.repair)
+      : extractPrompt(request.pattern);
+    const { headers, body: raw } = await this.call(body, signal, {
+      input: imageTokens + estimateTextTokens(text),
+      output: this.#maxOutputTokens,
+    });
     return {
       ...readAnthropicExtraction(raw, {
         model,
-        imageTokens: request.repair
-          ? 0
-          : requestImages(request).reduce((sum, one) => sum + anthropicImageTokens(one.width, one.height), 0),
+        imageTokens,
         promptText: extractPrompt(request.pattern),
         tool: schemaName(request.pattern.name),
       }),
@@ -261,7 +271,7 @@ export class AnthropicProvider implements Provider {
     return releaseOrigin(this.#base.origin);
   }
 
-  private async call(body: unknown, signal: AbortSignal) {
+  private async call(body: unknown, signal: AbortSignal, tokens?: RequestTokens) {
     const headers: Record<string, string> = { 'anthropic-version': ANTHROPIC_VERSION };
     if (this.#apiKey !== undefined) headers['x-api-key'] = this.#apiKey;
     const result = await requestJson({
@@ -273,6 +283,7 @@ export class AnthropicProvider implements Provider {
       timeoutMs: this.#timeoutMs,
       signal,
       secrets: [this.#apiKey],
+      ...(tokens === undefined ? {} : { tokens }),
     });
     return { headers: result.headers, body: result.body };
   }

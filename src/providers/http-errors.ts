@@ -8,6 +8,13 @@ import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { parseRetryAfter } from '../flow/retry-after.js';
 import { markRateLimit } from '../flow/throttle.js';
 import { redactedPrefix, redactSecrets } from './secrets.js';
+import {
+  markOverTokenBudget,
+  type OverTokenBudget,
+  overTokenBudget,
+  overTokenBudgetWords,
+  type RequestTokens,
+} from './token-budget.js';
 
 export type HttpHeaders = Record<string, string | string[] | undefined>;
 
@@ -178,42 +185,9 @@ export function isSizeRefusal(status: number, info: ProviderErrorBody): boolean 
   );
 }
 
-/** A request refused because it alone needs more tokens than a per-minute budget holds. */
-export interface OverTokenBudget {
-  /** The budget, in tokens per minute. */
-  limit: number;
-  /** What the provider counted for this one request (input, image and max output tokens), in tokens. */
-  requested: number;
-}
-
-/**
- * OpenAI's 429 for a request that alone is over the tokens-per-minute budget: "Request too
- * large for gpt-4o in organization org-… on tokens per min (TPM): Limit 30000, Requested
- * 36278. The input or output tokens must be reduced in order to run successfully." (type
- * `tokens`, code `rate_limit_exceeded`; reports: Aider-AI/aider#1880, TheR1D/shell_gpt#653,
- * enricoros/big-AGI#636, vanna-ai/vanna-flask#11). Unlike "Rate limit reached for … Used U,
- * Requested M. Please try again in …", no wait can let it through. Anthropic's "This request
- * would exceed the rate limit … of N input tokens per minute" does not say whether the
- * request alone is over it, nor Gemini's per-minute quota failures: those stay rate limits.
- */
-export function overTokenBudget(info: ProviderErrorBody): OverTokenBudget | undefined {
-  const match = /request too large for\b.*?\blimit:? (\d+), requested:? (\d+)/is.exec(info.message ?? '');
-  if (!match) return undefined;
-  const limit = Number(match[1]);
-  const requested = Number(match[2]);
-  return requested > limit ? { limit, requested } : undefined;
-}
-
-const overBudgets = new WeakMap<object, OverTokenBudget>();
-
-/** The per-minute budget a request alone was over (IMAGE_TOO_LARGE from a 429), if that was the refusal. */
-export function overTokenBudgetOf(error: unknown): OverTokenBudget | undefined {
-  return typeof error === 'object' && error !== null ? overBudgets.get(error) : undefined;
-}
-
-function codeFor(status: number, info: ProviderErrorBody): ErrorCode {
+function codeFor(status: number, info: ProviderErrorBody, over: OverTokenBudget | undefined): ErrorCode {
   if (isQuotaError(status, info)) return 'QUOTA_EXCEEDED';
-  if (isSizeRefusal(status, info) || overTokenBudget(info) !== undefined) return 'IMAGE_TOO_LARGE';
+  if (isSizeRefusal(status, info) || over !== undefined) return 'IMAGE_TOO_LARGE';
   // ImgGo documents 403 for "rate limit exceeded" too; the body's code tells them apart.
   if (status === 429 || info.code === 'rate_limit_exceeded' || info.type === 'rate_limit_error')
     return 'RATE_LIMITED';
@@ -226,23 +200,26 @@ function codeFor(status: number, info: ProviderErrorBody): ErrorCode {
 
 const MAX_MESSAGE = 500;
 
-/** The VisionpipeError for a non-2xx answer. `secrets` are removed from the message. */
+/**
+ * The VisionpipeError for a non-2xx answer. `secrets` are removed from the message.
+ * `estimate`: what the request sent is estimated to need, so that a per-minute refusal
+ * naming only the limit (Anthropic's) is read as too large when the request alone is over it.
+ */
 export function httpStatusError(
   provider: string,
   status: number,
   headers: HttpHeaders,
   body: unknown,
   secrets: ReadonlyArray<string | undefined> = [],
+  estimate?: RequestTokens,
 ): VisionpipeError {
   const info = readErrorBody(body);
-  const code = codeFor(status, info);
+  const over = isQuotaError(status, info) ? undefined : overTokenBudget(info, estimate);
+  const code = codeFor(status, info, over);
   const label = info.code ?? info.type;
   const said = redactedPrefix(info.message ?? '', MAX_MESSAGE, { secrets, ellipsis: '…' });
-  const over = code === 'IMAGE_TOO_LARGE' ? overTokenBudget(info) : undefined;
   // Said first, in our words: the provider's own ("rate_limit_exceeded", a 429) reads as pacing.
-  const why = over
-    ? `: the request needs ${over.requested} tokens, over the account's limit of ${over.limit} tokens per minute; no wait lets it through (send smaller images: --detail low or --max-image-tokens; or ask the provider for a higher limit)`
-    : '';
+  const why = over ? `: ${overTokenBudgetWords(over)}` : '';
   const message = redactSecrets(
     `${provider}: HTTP ${status}${label ? ` ${label}` : ''}${why}${said ? `: ${said}` : ''}`,
     secrets,
@@ -252,7 +229,7 @@ export function httpStatusError(
     status,
     ...(wait === undefined || code === 'QUOTA_EXCEEDED' || over ? {} : { retryAfterMs: wait }),
   });
-  if (over) overBudgets.set(error, over);
+  if (over) markOverTokenBudget(error, over);
   // The budget headers of a refusal are evidence for flow control (flow/adaptive.ts).
   return markRateLimit(error, parseRateLimitHeaders(provider, headers));
 }

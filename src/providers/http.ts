@@ -13,6 +13,7 @@ import { VisionpipeError } from '../errors.js';
 import { headerValue } from '../flow/headers.js';
 import { type HttpHeaders, httpStatusError } from './http-errors.js';
 import { redactedPrefix, redactSecrets } from './secrets.js';
+import type { RequestTokens } from './token-budget.js';
 
 const pools = new Map<string, Pool>();
 const users = new Map<string, number>();
@@ -207,6 +208,8 @@ export interface JsonRequest extends Omit<HttpRequest, 'body'> {
   json?: unknown;
   /** Sent as multipart/form-data. */
   form?: FormData;
+  /** What the request is estimated to need, to read a refusal for the per-minute token budget (token-budget.ts). */
+  tokens?: RequestTokens;
 }
 
 export interface JsonResponse {
@@ -231,7 +234,7 @@ const RAW_BODY_CHARS = 4000;
  * VisionpipeError for any other status, BAD_RESPONSE for a 2xx body that is not JSON.
  */
 export async function requestJson(request: JsonRequest): Promise<JsonResponse> {
-  const { json, form, ...rest } = request;
+  const { json, form, tokens, ...rest } = request;
   const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
   let body: string | FormData | undefined;
   if (json !== undefined) {
@@ -250,6 +253,7 @@ export async function requestJson(request: JsonRequest): Promise<JsonResponse> {
       response.headers,
       parsed.ok ? parsed.value : redactedPrefix(text, 300, { secrets: request.secrets }),
       request.secrets,
+      tokens,
     );
   }
   if (!parsed.ok) {

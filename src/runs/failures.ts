@@ -12,6 +12,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { wouldExceedBudget } from '../flow/over-budget.js';
 import type { RunRecord } from '../pipeline/record.js';
 import { redactDeep } from '../secrets.js';
 import { isAborted } from './quality.js';
@@ -61,12 +62,14 @@ export function nextStep(
   example: NamedFailure | undefined,
   /** Whether the user set --min-confidence (else the threshold is the engine's calibration). */
   minConfidenceSet = true,
+  /** RATE_LIMITED failures by kind: the budget spent, or exceeded by the server's wait ahead (flow/over-budget.ts). */
+  rateLimited?: RateLimitedKinds,
 ): string | undefined {
   switch (code) {
     // Two kinds of refusal, two remedies: pacing is fixed by sending slower or waiting longer,
     // a quota or billing refusal by the account only (QUOTA_EXCEEDED below).
     case 'RATE_LIMITED':
-      return "the provider's pacing: it kept refusing calls for its rate limit (429) until each image's --max-retry-wait budget was spent; set --rpm (and --tpm) to your account's limits so calls are spaced before they are refused, lower --concurrency, or raise --max-retry-wait to wait longer (not a quota: the account is not out of credit)";
+      return rateLimitedStep(rateLimited ?? { spent: 1, exceeded: 0 });
     case 'SCHEMA_MISMATCH': {
       const issue = example ? firstIssue(example.message) : undefined;
       return `the model's output broke the pattern${issue ? ` (${issue})` : ''}: loosen that rule in the pattern, say more in its instructions, or add --escalate-to a stronger model`;
@@ -101,6 +104,30 @@ export function nextStep(
   }
 }
 
+/** RATE_LIMITED failures: the wait budget spent, or would be exceeded by the wait the server asked for. */
+export interface RateLimitedKinds {
+  spent: number;
+  exceeded: number;
+}
+
+/**
+ * The next step for RATE_LIMITED. Two cases, two remedies: the budget spent (calls kept being
+ * refused: pace them), and the server's announced wait longer than what the budget left (the
+ * images failed at once, without waiting: a longer budget would have waited it out).
+ */
+function rateLimitedStep({ spent, exceeded }: RateLimitedKinds): string {
+  const quota = '(not a quota: the account is not out of credit)';
+  if (exceeded === 0)
+    return `the provider's pacing: it kept refusing calls for its rate limit (429) until each image's --max-retry-wait budget was spent; set --rpm (and --tpm) to your account's limits so calls are spaced before they are refused, lower --concurrency, or raise --max-retry-wait to wait longer ${quota}`;
+  const ahead =
+    "the server asked for a longer pause (Retry-After) than what the image's wait budget had left, so the budget would be exceeded (not spent): they failed at once instead of waiting";
+  const why =
+    spent === 0
+      ? ahead
+      : `for ${spent} ${spent === 1 ? 'image' : 'images'} it kept refusing calls (429) until the --max-retry-wait budget was spent; for ${exceeded}, ${ahead}`;
+  return `the provider's pacing: ${why}; set --rpm (and --tpm) to your account's limits so calls are spaced before they are refused, raise --max-retry-wait above the wait the server asks for (the errors name it) to wait it out, or run the same command again later (finished inputs are kept) ${quota}`;
+}
+
 export class FailureLog {
   private readonly first: NamedFailure[] = [];
   private readonly firstByCode = new Map<string, NamedFailure>();
@@ -108,6 +135,7 @@ export class FailureLog {
   private readonly byKind: Record<FailureKind, number> = { error: 0, empty: 0, low_confidence: 0 };
   private stream: WriteStream | undefined;
   private laterSucceeded = 0;
+  private readonly rateLimited: RateLimitedKinds = { spent: 0, exceeded: 0 };
 
   private constructor(
     private readonly file: string | undefined,
@@ -137,6 +165,7 @@ export class FailureLog {
     this.byKind[failure.kind]++;
     if (this.first.length < NAMED_FAILURES) this.first.push(failure);
     if (!this.firstByCode.has(failure.code)) this.firstByCode.set(failure.code, failure);
+    if (failure.code === 'RATE_LIMITED') this.rateLimited[rateLimitedKind(failure.message)]++;
     this.stream?.write(`${JSON.stringify({ kind: failure.kind, ...record })}\n`);
   }
 
@@ -150,6 +179,7 @@ export class FailureLog {
     if (!failure) return;
     this.count--;
     this.byKind[failure.kind]--;
+    if (failure.code === 'RATE_LIMITED') this.rateLimited[rateLimitedKind(failure.message)]--;
     const named = this.first.findIndex((f) => f.input === failure.input);
     if (named >= 0) this.first.splice(named, 1);
     if (!failureOf(later)) this.laterSucceeded++;
@@ -167,7 +197,7 @@ export class FailureLog {
   report(): FailureReport {
     const next_steps: FailureReport['next_steps'] = [];
     for (const [code, example] of this.firstByCode) {
-      const step = nextStep(code, example, this.minConfidenceSet);
+      const step = nextStep(code, example, this.minConfidenceSet, this.rateLimited);
       if (step) next_steps.push({ code, step });
     }
     return {
@@ -179,6 +209,10 @@ export class FailureLog {
       next_steps,
     };
   }
+}
+
+function rateLimitedKind(message: string): keyof RateLimitedKinds {
+  return wouldExceedBudget(message) ? 'exceeded' : 'spent';
 }
 
 /** What makes `record` a failure, or undefined when its output is worth having (or it was skipped). */

@@ -89,8 +89,31 @@ describe('the rate-limit wait budget', () => {
     );
     await expect(other).rejects.toMatchObject({ code: 'RATE_LIMITED' });
     await expect(call).rejects.toThrow(/the next wait would overrun the --max-retry-wait budget of 5 s/);
+    // Its own refusal named 0.2 s: the wait ahead is the flow's pause, as long as the other's 8 s.
+    await expect(call).rejects.toThrow(
+      /the provider's pause ahead is [\d.]+ s; --max-retry-wait leaves [\d.]+ s/,
+    );
     expect(sends).toBe(1);
     expect(tally.waitMs).toBeLessThan(5000); // not sat out to the end of the budget
+  });
+
+  it('fails at once when the server asks for a longer wait than the budget leaves, naming both figures', async () => {
+    const tally = { count: 0, waitMs: 0 };
+    let sends = 0;
+    // 8 s: believed at once (not over 10 s); the budget is 5 s, nothing waited yet.
+    const call = callWithPolicy(
+      async () => {
+        sends++;
+        throw new VisionpipeError('RATE_LIMITED', 'HTTP 429', { status: 429, retryAfterMs: 8000 });
+      },
+      { flow: new AdaptiveFlow({ maxConcurrency: 4 }), tally, retry: { maxTotalWaitMs: 5000 } },
+    );
+    await expect(call).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    await expect(call).rejects.toThrow(
+      /the server asks to wait 8 s; --max-retry-wait leaves 5 s, so the image fails now rather than wait/,
+    );
+    expect(sends).toBe(1);
+    expect(tally).toEqual({ count: 1, waitMs: 0 }); // not a moment sat out
   });
 
   it('counts no attempt for a call that was only ever refused (attempts are calls not refused)', async () => {

@@ -66,6 +66,12 @@ describe('after a size refusal, one retry smaller', () => {
     expect(Math.max(record.image?.width ?? 0, record.image?.height ?? 0)).toBe(
       Math.floor(Math.max(first.width, first.height) / 2),
     );
+    // The error says a smaller send was tried, at what size, and that it was refused too.
+    expect(record.error?.message).toMatch(
+      new RegExp(
+        `^openai refused ${first.width}×${first.height} as too large; resent smaller at ${record.image!.width}×${record.image!.height}, still refused: openai: HTTP 400`,
+      ),
+    );
   });
 
   it('refused once: the smaller image is read, the record says it was resized and counts both calls', async () => {

@@ -1,0 +1,80 @@
+/**
+ * The RATE_LIMITED an image ends with when its rate-limit waits reach `--max-retry-wait`
+ * (call-policy.ts), in two kinds the user acts on differently:
+ * - spent: it waited the whole budget and was still refused;
+ * - would be exceeded: the wait ahead (the server's believed Retry-After, as the flow holds
+ *   it) is longer than what the budget leaves, so it fails at once rather than sit out the
+ *   rest: the message names both figures ("the server asks to wait 40 s; --max-retry-wait
+ *   leaves 29 s").
+ * `wouldExceedBudget` tells the kinds apart from the message (the run summary's next step).
+ */
+import { VisionpipeError } from '../errors.js';
+import { markAttempts } from './retry.js';
+import type { ThrottleTally } from './throttle.js';
+
+/** The words every "would be exceeded" message has, and no "spent" one. */
+const AHEAD = 'the next wait would overrun the --max-retry-wait budget';
+
+/** What was ahead when the image stopped: the flow's hold (ms), when that was the reason. */
+export interface WaitAhead {
+  holdMs: number;
+}
+
+/** RATE_LIMITED for an image whose rate-limit waits reached --max-retry-wait, or would (`ahead`). */
+export function overBudget(
+  tally: ThrottleTally,
+  budgetMs: number,
+  refusal: VisionpipeError,
+  attempt: number,
+  label: string,
+  ahead: WaitAhead | undefined,
+): VisionpipeError {
+  // The provider's pacing, said as such: a quota or billing refusal is QUOTA_EXCEEDED, never this.
+  const waited = `still rate limited after waiting ${seconds(tally.waitMs)} over ${tally.count} ${tally.count === 1 ? 'refusal' : 'refusals'} (the provider's pacing, not a quota)`;
+  const left = Math.max(0, budgetMs - tally.waitMs);
+  const why =
+    ahead && left > 0
+      ? `and ${AHEAD} of ${seconds(budgetMs)} for one image: ${aheadWords(refusal.retryAfterMs, ahead.holdMs)}; --max-retry-wait leaves ${seconds(left)}, so the image fails now rather than wait`
+      : `the --max-retry-wait budget of ${seconds(budgetMs)} for one image`;
+  const message = `${label}: ${waited}, ${why}: ${refusal.message}`;
+  return markAttempts(new VisionpipeError('RATE_LIMITED', message, { retryable: false }), attempt);
+}
+
+/**
+ * RATE_LIMITED for an image whose call was never sent: the flow's believed pause (after
+ * other calls' 429s) is longer than what the image's budget leaves, so it fails at once
+ * rather than sit the pause out and then be refused (trial of issue 10: 40 s waited, then failed).
+ */
+export function notSentOverBudget(
+  tally: ThrottleTally,
+  budgetMs: number,
+  askedMs: number | undefined,
+  pauseMs: number,
+  attempt: number,
+  label: string,
+): VisionpipeError {
+  const left = Math.max(0, budgetMs - tally.waitMs);
+  const message = `${label}: not sent, rate limited (the provider's pacing, not a quota): ${AHEAD} of ${seconds(budgetMs)} for one image: ${aheadWords(askedMs, pauseMs)}; --max-retry-wait leaves ${seconds(left)}, so the image fails now rather than wait`;
+  return markAttempts(new VisionpipeError('RATE_LIMITED', message, { retryable: false }), attempt);
+}
+
+/**
+ * The wait ahead: the server's, when this image's refusal named at least what the flow holds
+ * (the flow holds a believed Retry-After, counting down); else the flow's pause (lengthened
+ * by another call's refusal, or the flow's own estimate when no wait was named).
+ */
+function aheadWords(asked: number | undefined, holdMs: number): string {
+  return asked !== undefined && asked > 0 && asked >= holdMs
+    ? `the server asks to wait ${seconds(asked)}`
+    : `the provider's pause ahead is ${seconds(holdMs)}`;
+}
+
+/** Whether a RATE_LIMITED message says the budget would be exceeded (not that it was spent). */
+export function wouldExceedBudget(message: string): boolean {
+  return message.includes(AHEAD);
+}
+
+/** "0.3 s", "4 s", "120 s": whole seconds from 10 s on. */
+export function seconds(ms: number): string {
+  return ms < 10_000 && ms % 1000 !== 0 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
