@@ -12,8 +12,8 @@
  *   counted), once per round (calls sent after the last drop); while pacing is what holds
  *   calls back it grows by `rateGrowth` of itself per second, faster the longer no
  *   throttle comes, but only creeping near and past the rate of the last drop, until a
- *   plateau there with no throttle (2 s, longer after probes that drew throttles): then it
- *   accelerates again, so a limit that rose is found in seconds (flow/rate-growth.ts).
+ *   plateau of 2 s there with no throttle: then it accelerates again, so a limit that rose
+ *   is found in seconds; a throttle sends it back to where it started (flow/rate-growth.ts).
  * - **concurrency** (calls in flight): caps on calls at once (bare 429, Anthropic 529,
  *   Ollama's queue-full 503). Slow start from `initialConcurrency`, +1 per success, until
  *   the first throttle; then a throttle that came with more calls in flight than recent

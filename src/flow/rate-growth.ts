@@ -8,24 +8,23 @@
  *   over and creeps (the concave region before CUBIC's plateau): accelerating past it, the
  *   rate was back above a token bucket's refill within 2-3 s of each cut and refused again
  *   (fake clock, 600 calls at 25/s: 10 refusals after the first second; creeping, 4).
- * - After a plateau of creeping with no throttle, and while the rate is in use, growth
+ * - After `PLATEAU_MS` of creeping with no throttle, and while the rate is in use, growth
  *   accelerates again from 3 % a second (the convex region after CUBIC's plateau): a limit
  *   that rose is found in seconds. Creeping for good, a token bucket going from 3/s to 20/s
  *   was used at 3.5-4.5/s 6-10 s after the rise (test/flow/rising-rate.test.ts).
- * - The plateau is `PLATEAU_MS` at first and doubles (to `MAX_PLATEAU_MS`) each time such a
- *   probe draws a throttle, since the limit stayed put: a bucket's burst hides a creep past
- *   its refill for seconds, and probing every 2 s there doubled the refusals of a steady
- *   25/s bucket. A probe that doubles the rate without a throttle found a limit that rose:
- *   the plateau is short again, and the probe goes on from there. A throttle ends a probe,
- *   the rate back where it started (or last doubled).
+ * - A throttle ends such a probe with the rate back where it started (or where it last
+ *   doubled without a throttle: a limit that rose). A bucket's burst hides a creep past its
+ *   refill for seconds, and the probe overshot it by half before the first refusal; cut
+ *   only from what the server took, the rate stayed above the refill and drew more
+ *   refusals (a steady 25/s bucket: 4 after the first second before, 9 so; back to the
+ *   probe's start, 4). A plateau that doubled after each failed probe changed nothing
+ *   measurable (steady 3, 8, 25/s over two minutes), so it stays 2 s.
  */
 
 /** Share of the rate the server took at the last cut from which growth creeps instead of accelerating. */
 export const CREEP_FROM = 0.95;
-/** How long growth creeps near the last cut, with no throttle, before it accelerates again at first (ms). */
+/** How long growth creeps near the last cut, with no throttle, before it accelerates again (ms). */
 export const PLATEAU_MS = 2000;
-/** The longest plateau, after probes that kept drawing throttles (ms). */
-const MAX_PLATEAU_MS = 16_000;
 /** Doublings of the growth share at most (3 % × 2⁶ caps at 100 % a second). */
 const MAX_DOUBLINGS = 6;
 
@@ -44,7 +43,6 @@ export interface GrowthInput {
 
 /** The growth clock of one flow's rate. */
 export class RateGrowth {
-  private plateauMs = PLATEAU_MS;
   /** When growth reached the creep region with no throttle since (the plateau's start). */
   private plateauFrom: number | undefined;
   /** The rate when growth accelerated past the plateau (a probe under way). */
@@ -57,14 +55,10 @@ export class RateGrowth {
       this.plateauFrom ??= input.now;
       const creeping = input.now - this.plateauFrom;
       since = 0;
-      if (input.used && creeping > this.plateauMs) {
-        since = creeping - this.plateauMs;
-        // Doubled without a throttle: the limit rose; the next probe goes from here.
-        if (this.probeFrom !== undefined && input.rate >= 2 * this.probeFrom) {
-          this.plateauMs = PLATEAU_MS;
-          this.probeFrom = undefined;
-        }
-        this.probeFrom ??= input.rate;
+      if (input.used && creeping > PLATEAU_MS) {
+        since = creeping - PLATEAU_MS;
+        // Doubled without a throttle: the limit rose; a throttle from here comes back here.
+        if (this.probeFrom === undefined || input.rate >= 2 * this.probeFrom) this.probeFrom = input.rate;
       }
     }
     return Math.min(1, input.rateGrowth * 2 ** Math.min(Math.max(0, since) / 1000, MAX_DOUBLINGS));
@@ -72,14 +66,10 @@ export class RateGrowth {
 
   /**
    * A throttle (or a cut another process shared): the plateau starts over. A probe under
-   * way failed: returns the rate it started from, which the server took all plateau long
-   * (the rate goes back to it at once: cut only from what the server took during the
-   * probe, a bucket's burst drained by it, the rate stayed above the refill and drew two
-   * more refusals).
+   * way failed: returns the rate it started from (or last doubled), which the server took.
    */
   throttled(): number | undefined {
     const from = this.probeFrom;
-    if (from !== undefined) this.plateauMs = Math.min(MAX_PLATEAU_MS, this.plateauMs * 2);
     this.probeFrom = undefined;
     this.plateauFrom = undefined;
     return from;
