@@ -11,7 +11,9 @@
  *   the provider was seen to take since its start-up burst was spent (calls in flight
  *   counted), once per round (calls sent after the last drop); while pacing is what holds
  *   calls back it grows by `rateGrowth` of itself per second, faster the longer no
- *   throttle comes, but only creeping near and past the rate of the last drop.
+ *   throttle comes, but only creeping near and past the rate of the last drop, until a
+ *   plateau of 2 s there with no throttle: then it accelerates again, so a limit that rose
+ *   is found in seconds; a throttle sends it back to where it started (flow/rate-growth.ts).
  * - **concurrency** (calls in flight): caps on calls at once (bare 429, Anthropic 529,
  *   Ollama's queue-full 503). Slow start from `initialConcurrency`, +1 per success, until
  *   the first throttle; then a throttle that came with more calls in flight than recent
@@ -46,6 +48,7 @@ import type { RateLimitSnapshot } from '../providers/spec.js';
 import { monotonicNow } from './clock.js';
 import type { FlowShare, SharedProposal } from './flow-share.js';
 import { LogWindowLearner } from './log-window.js';
+import { RateGrowth } from './rate-growth.js';
 
 export interface AdaptiveFlowOptions {
   /** Ceiling on calls in flight (`--concurrency`), ≥ 1. */
@@ -154,8 +157,6 @@ const RELEASE_MS = 1000;
 const SUSTAINED_MIN_MS = 200;
 /** Concurrency probes in a row without a throttle after which slow start resumes. */
 const SLOW_START_AGAIN = 3;
-/** Share of the rate the server took at the last cut from which growth creeps instead of accelerating. */
-const CREEP_FROM = 0.95;
 /** A server-named wait longer than this (ms) and than `DOUBT_FACTOR` × the longest believed one is tested before it is believed. */
 const DOUBT_FROM_MS = 10_000;
 const DOUBT_FACTOR = 4;
@@ -193,6 +194,8 @@ export class AdaptiveFlow {
   private cutAt = 0;
   /** The rate the server was seen to take when the rate was last cut (calls/s): growth creeps past it. */
   private cutFrom = Number.POSITIVE_INFINITY;
+  /** Growth's plateau near `cutFrom` and the probes past it. */
+  private readonly growth = new RateGrowth();
   /** Send sequence when the last pause was set: a throttle of a call sent later means the pause was too short. */
   private pausedAtSeq = 0;
   private headersTrusted = true;
@@ -387,16 +390,16 @@ export class AdaptiveFlow {
       return;
     }
     if (this.queue.length > 1 || this.inFlight + 1 >= Math.floor(this.limit)) {
-      // Probing accelerates while no throttle comes (doubling each second since the last
-      // cut, as CUBIC and BBR probe): a cut that went too deep recovers in seconds, while
-      // just after a throttle the rate creeps, so throttles stay rare. Near the rate the
-      // server took when it last refused (`CREEP_FROM` of it), growth starts over and stays
-      // a creep: accelerating past it, the rate was back above a token bucket's refill
-      // within 2-3 s of each cut and refused again (fake clock, 600 calls at 25/s: 10
-      // refusals after the first second; creeping, 4).
-      let since = Math.max(0, now - this.cutAt) / 1000;
-      if (this.rate >= this.cutFrom * CREEP_FROM) since = 0;
-      const growth = Math.min(1, this.rateGrowth * 2 ** Math.min(since, 6));
+      // Probing accelerates while no throttle comes, creeps near the rate of the last cut,
+      // and after a plateau there accelerates again (flow/rate-growth.ts).
+      const growth = this.growth.perSecond({
+        rateGrowth: this.rateGrowth,
+        rate: this.rate,
+        cutFrom: this.cutFrom,
+        sinceCutMs: now - this.cutAt,
+        used: seen !== undefined,
+        now,
+      });
       this.rate *= 1 + growth * Math.min(elapsed, 1);
       this.raiseShared(now);
     }
@@ -507,6 +510,9 @@ export class AdaptiveFlow {
     open: number,
   ): void {
     this.throttles++;
+    // A throttle while growth probed past its plateau: back to the plateau's rate.
+    const probedFrom = this.growth.throttled();
+    if (probedFrom !== undefined && probedFrom < this.rate) this.rate = probedFrom;
     this.successesSinceProbe = 0;
     this.probeStreak = 0;
     const budget = this.budget;
@@ -630,6 +636,8 @@ export class AdaptiveFlow {
       this.rate = Math.max(0.1, shared.rate / shared.peers);
       // Cut from what the server took (the totals before the cut); the burst is spent.
       this.cutFrom = this.rate / this.beta;
+      // A cut: the plateau before growth accelerates again starts over.
+      this.growth.throttled();
     }
     // This flow's own cut is applied here already (and a share of it would round it).
     if (shared.ownCut) return;
