@@ -304,9 +304,19 @@ export class AdaptiveFlow {
     return Math.max(
       0,
       this.pausedUntil - this.now(),
-      this.nextSendAt - this.now(),
+      this.pacedUntil() - this.now(),
       this.probeHold() - this.now(),
     );
+  }
+
+  /**
+   * Until when the rate holds the next call. A learned sliding log paces itself instead
+   * (`logHold`): it allows a window's calls in any burst, so an even pace at its average
+   * only loses the bursts it allows, and the rate a refusal set before the log was learned
+   * (8.6/s on a 10/s log) held the whole run.
+   */
+  private pacedUntil(): number {
+    return this.logWindow() === undefined ? this.nextSendAt : 0;
   }
 
   /** Until when the calls after a doubted wait's probe wait for its answer (0: no probe out). */
@@ -359,11 +369,7 @@ export class AdaptiveFlow {
     while (this.queue.length > 0) {
       if (this.inFlight >= Math.floor(this.limit)) return; // a finishing call pumps again
       const now = this.now();
-      // A learned sliding log paces itself (`logHold`): it allows a window's calls in any
-      // burst, so an even pace at its average only loses the bursts it allows, and the rate
-      // a refusal set before the log was learned (8.6/s on a 10/s log) held the whole run.
-      const paced = this.logWindow() === undefined ? this.nextSendAt : 0;
-      const wait = Math.max(this.pausedUntil, paced, this.budgetHold(), this.probeHold()) - now;
+      const wait = Math.max(this.pausedUntil, this.pacedUntil(), this.budgetHold(), this.probeHold()) - now;
       if (wait > 0) {
         this.timer = setTimeout(() => this.pump(), Math.ceil(wait));
         return;
@@ -419,7 +425,10 @@ export class AdaptiveFlow {
     this.sent.push(now);
     if (this.sent.length > SENT) this.sent.shift();
     this.unsettled.set(seq, now);
-    if (Number.isFinite(this.rate)) this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.rate;
+    // Paced by a learned log, the rate's schedule is not advanced: it would run seconds ahead
+    // of the log's sends and stall the flow the moment the log is no longer believed.
+    if (this.logWindow() !== undefined) this.nextSendAt = now;
+    else if (Number.isFinite(this.rate)) this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.rate;
     else if (now < this.releaseUntil && this.releaseCredit-- <= 0)
       this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.releasePace;
     let settled = false;
