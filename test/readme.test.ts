@@ -124,7 +124,7 @@ describe('README.md code blocks', () => {
     // What it promises (routing and triage over the bundled samples): receipts and invoices
     // read with their own patterns, the three non-documents skipped by local triage, and
     // the truth file's fields and verdicts met. Asserted on this run, the suite's only run
-    // of all 21 samples (local OCR of each image, twice with triage: minutes under CI load).
+    // of all 21 samples (local OCR of each image, once: triage and extraction share the reading).
     const all = await readRecords(path.join(dir, 'results.jsonl'));
     expect(all).toHaveLength(21);
     const byKind = (prefix: string) => all.filter((r) => path.basename(r.input).startsWith(prefix));

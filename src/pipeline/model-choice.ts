@@ -70,8 +70,10 @@ export function chooseCascadeModels(options: PipelineOptions, pattern: Pattern):
         ...choose(
           options.triage.provider,
           options.triage.model,
-          options.triage.profile ??
-            (options.triage.provider.id === 'local' ? { maxLongEdge: 1024 } : 'triage'),
+          // The local engine reads the page at the size it extracts at: the OCR costs the same
+          // (prepareForOcr brings small images up to ~2000 px anyway), and when the same
+          // engine extracts next it reuses that reading (providers/local/recent-pages.ts).
+          options.triage.profile ?? (options.triage.provider.id === 'local' ? undefined : 'triage'),
           options.preprocess,
         ),
         question: options.triage.question ?? triageQuestion(pattern),

@@ -30,7 +30,7 @@ export interface TriageOptions {
   model?: string;
   /** The yes/no question (default: derived from the pattern). The local engine reads the pattern's labels instead. */
   question?: string;
-  /** Resolution of the triage image (default `triage`, 256 px; 1024 px for the local engine, which must read text). */
+  /** Resolution of the triage image (default `triage`, 256 px; for the local engine, which must read text, its own extraction size). */
   profile?: ProfileName | SizeLimits;
 }
 

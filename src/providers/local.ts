@@ -8,6 +8,7 @@ import { SIZE_PROFILES } from '../image/profiles.js';
 import { LOCAL_ENGINE_VERSION } from './local/engine-version.js';
 import { extractFields } from './local/field-extractor.js';
 import { type OcrBackend, OcrEngine, type OcrPage } from './local/ocr-engine.js';
+import { RecentPages } from './local/recent-pages.js';
 import { judgeRelevance } from './local/relevance.js';
 import { stackPages } from './local/stack-pages.js';
 import {
@@ -44,6 +45,8 @@ export class LocalProvider implements Provider {
    */
   readonly answerKey: string;
   private readonly engine: OcrBackend;
+  /** Triage's readings, for the extraction of the same bytes that follows it (recent-pages.ts). */
+  private readonly recent = new RecentPages();
 
   constructor(options: LocalProviderOptions = {}) {
     this.engine =
@@ -72,7 +75,7 @@ export class LocalProvider implements Provider {
   async extract(request: ExtractRequest, signal: AbortSignal): Promise<ExtractResult> {
     const pages: OcrPage[] = [];
     for (const image of requestImages(request)) {
-      pages.push(await this.engine.recognize(image.data, image.sha256.slice(0, 12), signal));
+      pages.push(await this.recognize(image.data, image.sha256.slice(0, 12), signal));
     }
     const page = stackPages(pages);
     const extraction = extractFields(page, request.pattern.schema);
@@ -87,7 +90,7 @@ export class LocalProvider implements Provider {
   }
 
   async ask(request: AskRequest, signal: AbortSignal): Promise<AskResult> {
-    const page = await this.engine.recognize(request.image.data, request.image.sha256.slice(0, 12), signal);
+    const page = await this.recognize(request.image.data, request.image.sha256.slice(0, 12), signal);
     const verdict = judgeRelevance(page, request.pattern);
     return {
       answer: verdict.answer,
@@ -99,7 +102,14 @@ export class LocalProvider implements Provider {
     };
   }
 
+  /** The engine's reading of `data`, once for triage and the extraction of the same bytes. */
+  private recognize(data: Buffer, label: string, signal: AbortSignal): Promise<OcrPage> {
+    signal.throwIfAborted();
+    return this.recent.read(data, () => this.engine.recognize(data, label, signal));
+  }
+
   close(): Promise<void> {
+    this.recent.clear();
     return this.engine.close();
   }
 }

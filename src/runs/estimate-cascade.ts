@@ -16,7 +16,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { VisionpipeError } from '../errors.js';
-import { resolvePreprocessOptions } from '../image/options.js';
 import { preprocessImage } from '../image/preprocess.js';
 import type { Pattern } from '../patterns/types.js';
 import { choose } from '../pipeline/model-choice.js';
@@ -33,17 +32,16 @@ export interface EstimateVerdict {
   reason: string;
 }
 
-/** The size local triage reads an image at (model-choice.ts: `{ maxLongEdge: 1024 }`). */
-const LOCAL_TRIAGE_PREPROCESS = resolvePreprocessOptions({ profile: { maxLongEdge: 1024 } });
-
 /** Asks the local engine `question` about `bytes` as run's triage would (no network, free). */
 export function localTriage(
   local: Provider,
   question: string | undefined,
   triageQuestion: (pattern: Pattern) => string,
 ): (bytes: Buffer, label: string, sha256: string, pattern: Pattern) => Promise<EstimateVerdict> {
+  // The size local triage reads an image at: the local engine's own (model-choice.ts).
+  const { preprocess } = choose(local, undefined, undefined, undefined);
   return async (bytes, label, sha256, pattern) => {
-    const prepared = await preprocessImage(bytes, LOCAL_TRIAGE_PREPROCESS, label);
+    const prepared = await preprocessImage(bytes, preprocess, label);
     const result = await local.ask!(
       {
         image: {

@@ -1,6 +1,7 @@
 /**
  * What a trial of issue 17 found in the counts of `run` and `report` with documents, through
- * the real CLI and the local engine on the shipped 2-page invoice and a corpus photo:
+ * the real CLI and the local engine on the shipped 2-page invoice and a corpus photo (the
+ * smallest: what it says does not matter here, only that it is one image):
  * - the run headline counts inputs given (a document is one input, in either --pages mode),
  *   not page records;
  * - `report` counts documents apart from images as the run summary does;
@@ -10,6 +11,7 @@
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type LogEvent, logEvents } from '../../src/metrics/log-lines.js';
 import type { PageTotals } from '../../src/runs/page-tally.js';
 import type { Summary } from '../../src/runs/summary.js';
 import { ROOT, runCli } from '../support/cli.js';
@@ -22,7 +24,7 @@ let work: string;
 beforeAll(async () => {
   work = await tempDir('visionpipe-run-report-counts-');
   await copyFile(PDF, path.join(work, 'invoice.pdf'));
-  await copyFile(corpus('invoice1.jpg'), path.join(work, 'photo.jpg'));
+  await copyFile(corpus('car-plate3.jpg'), path.join(work, 'photo.jpg'));
 });
 
 /** `run photo.jpg invoice.pdf` with the local engine into `out`, plus `extra` flags. */
@@ -65,13 +67,17 @@ describe('run and report count documents as inputs, in either --pages mode', () 
   it.each([['document'], ['each']])(
     '--pages %s: "2 inputs", and report names 1 image and 1 document (3 pages, one blank)',
     async (mode) => {
+      // One run gives both summaries: the text on stdout, and the same summary as data in
+      // its log's run.end line (what --json prints, without the failures list).
       const out = `out-${mode}.jsonl`;
-      const text = await run(out, ['--pages', mode]);
+      const log = path.join(work, `run-${mode}.log`);
+      const text = await run(out, ['--pages', mode, '--log-file', log]);
       expect(text.code, text.stderr).toBe(0);
       expect(text.stdout).toMatch(/\n2 inputs: 1 image and 1 document \(\d pages\) processed in/);
-      const json = await run(`json-${mode}.jsonl`, ['--pages', mode, '--json']);
-      expect(json.code, json.stderr).toBe(0);
-      const summary = JSON.parse(json.stdout) as Summary;
+      const ends: LogEvent[] = [];
+      for await (const event of logEvents(log, ['run.end'])) ends.push(event);
+      expect(ends).toHaveLength(1);
+      const summary = ends[0] as unknown as Summary;
       expect(summary).toMatchObject({ inputs: 2, total: mode === 'each' ? 4 : 2 });
 
       const { json: figures, line } = await report(out);

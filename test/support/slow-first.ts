@@ -10,12 +10,12 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * Paths from the repository root, longest first. Seconds: CI's last run before ci-time3
- * (4 forks on 2 cores), or for files ci-time3 changed, that CI time scaled by the file's
- * time alone after/before the change (measured on a loaded 2-core machine, load 10-24).
+ * (4 forks on 2 cores), or for files ci-time3 or ci-time4 changed, that CI time scaled by
+ * the file's time alone after/before the change (measured on a loaded 2-core machine, load
+ * 10-25).
  */
 export const SLOW_FIRST: readonly string[] = [
-  'test/readme.test.ts', // 160 s: npm start's 21 images (local OCR and local triage), once in the suite
-  'test/documents/run-report-counts.test.ts', // 117 s
+  'test/readme.test.ts', // 160 s, less now: npm start's 21 images, once in the suite (its OCR CPU -32 %: triage's reading reused)
   'test/cli/service-cli.test.ts', // 116 s
   'test/cli/estimate-cascade.test.ts', // 110 s
   'test/queue/worker-processes.test.ts', // 103 s
@@ -24,6 +24,7 @@ export const SLOW_FIRST: readonly string[] = [
   'test/cli/answer-keys.test.ts', // 103 s -> ~88 s
   'test/cli/summary-honest.test.ts', // 97 s -> ~88 s
   'test/cli/resume.test.ts', // 114 s -> ~83 s (5 inputs, not 8)
+  'test/documents/run-report-counts.test.ts', // 117 s -> ~66 s (4 runs, not 6; a 200x137 photo)
   'test/cli/cache-stats.test.ts', // 105 s -> ~56 s (the two runs shared)
   'test/providers/local-corpus.test.ts', // 119 s -> ~55 s (each invoice read once)
   'test/documents/volume-agreement.test.ts', // 52 s
