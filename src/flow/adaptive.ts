@@ -38,9 +38,8 @@
  * the rate does not grow past twice what is used or while the budget is nearly spent.
  * A sliding log (budget back call by call, reset in whole seconds) is learned from the
  * answers themselves: the budget each answer reports counts the latest sends, which
- * bounds the log's window (src/flow/log-window.ts); once learned, each call waits until
- * the limit-th latest send has left the window, as the server's log would, and that hold,
- * not the rate, paces the flow.
+ * bounds the log's window; once learned, each call waits until the limit-th latest send
+ * has left the window, as the server's log would.
  *
  * One reaction per event: a throttle of a call sent before the last cut of either limit
  * is an echo of that event and cuts nothing more.
@@ -214,15 +213,7 @@ export class AdaptiveFlow {
     sent: this.sent,
     lastSeq: () => this.seq,
     refused: (seq) => this.refusedSeqs.has(seq),
-    known: (seq) => this.knownOutcome(seq),
-    // The longest recent refusal's round trip: more than the spread of one way (the range of
-    // the trips) but sure. Measured as the range, two early refusals of about equal trips
-    // made it 4 ms, start-up sends taken out of order bounded a 2 s log at 211 ms, and the
-    // log emulated with that refused 98 % of calls (fake clock, 12.5/s over 2 s, c20).
-    reorderMs: () => (this.refusalTrips.length < 2 ? undefined : Math.max(...this.refusalTrips)),
   });
-  /** How long recent refusals took to come back (ring, ms): one way twice, and no work. */
-  private readonly refusalTrips: number[] = [];
   private budget: Budget | undefined;
   /** Calls admitted and not yet done (bodies still being read included): what a server that counts a call until its body is sent sees. */
   private open = 0;
@@ -307,7 +298,7 @@ export class AdaptiveFlow {
     return Math.max(
       0,
       this.pausedUntil - this.now(),
-      this.pacedUntil() - this.now(),
+      this.nextSendAt - this.now(),
       this.probeHold() - this.now(),
     );
   }
@@ -315,16 +306,6 @@ export class AdaptiveFlow {
   /** Ms the pause alone still holds (no pacing, no doubted wait's probe): call-policy's first-send budget check. */
   get pausedMs(): number {
     return Math.max(0, this.pausedUntil - this.now());
-  }
-
-  /**
-   * Until when the rate holds the next call. A learned sliding log paces itself instead
-   * (`logHold`): it allows a window's calls in any burst, so an even pace at its average
-   * only loses the bursts it allows, and the rate a refusal set before the log was learned
-   * (8.6/s on a 10/s log) held the whole run.
-   */
-  private pacedUntil(): number {
-    return this.logWindow() === undefined ? this.nextSendAt : 0;
   }
 
   /** Until when the calls after a doubted wait's probe wait for its answer (0: no probe out). */
@@ -377,7 +358,7 @@ export class AdaptiveFlow {
     while (this.queue.length > 0) {
       if (this.inFlight >= Math.floor(this.limit)) return; // a finishing call pumps again
       const now = this.now();
-      const wait = Math.max(this.pausedUntil, this.pacedUntil(), this.budgetHold(), this.probeHold()) - now;
+      const wait = Math.max(this.pausedUntil, this.nextSendAt, this.budgetHold(), this.probeHold()) - now;
       if (wait > 0) {
         this.timer = setTimeout(() => this.pump(), Math.ceil(wait));
         return;
@@ -433,10 +414,7 @@ export class AdaptiveFlow {
     this.sent.push(now);
     if (this.sent.length > SENT) this.sent.shift();
     this.unsettled.set(seq, now);
-    // Paced by a learned log, the rate's schedule is not advanced: it would run seconds ahead
-    // of the log's sends and stall the flow the moment the log is no longer believed.
-    if (this.logWindow() !== undefined) this.nextSendAt = now;
-    else if (Number.isFinite(this.rate)) this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.rate;
+    if (Number.isFinite(this.rate)) this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.rate;
     else if (now < this.releaseUntil && this.releaseCredit-- <= 0)
       this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.releasePace;
     let settled = false;
@@ -489,7 +467,6 @@ export class AdaptiveFlow {
     if (outcome.kind === 'throttled') {
       this.refusedSeqs.add(seq);
       if (this.refusedSeqs.size > RECENT) this.refusedSeqs.delete(this.refusedSeqs.values().next().value!);
-      this.remember(this.refusalTrips, now - sentAt);
     }
     if (outcome.kind === 'ok') this.boundWindow(outcome.rateLimit, seq, sentAt);
     if (outcome.kind === 'failed') return;
@@ -913,18 +890,6 @@ export class AdaptiveFlow {
       return budget.at + budget.resetMs;
     const perCall = budget.resetMs / (budget.limit - budget.remaining);
     return budget.at + perCall * (1 - left);
-  }
-
-  /**
-   * Whether the server counted call `seq` is known: it was answered, or it was sent longer
-   * ago than any recent refusal took to come back (a refusal would be back by now). Before
-   * any refusal, only an answer tells.
-   */
-  private knownOutcome(seq: number): boolean {
-    const sentAt = this.unsettled.get(seq);
-    if (sentAt === undefined) return true;
-    if (this.refusalTrips.length === 0) return false;
-    return this.now() - sentAt > Math.max(...this.refusalTrips);
   }
 
   /** A success's budget bounds a sliding log's window (see log-window.ts); only while this process is alone on a trusted budget. */

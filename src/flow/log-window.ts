@@ -15,11 +15,6 @@
  * out of order, so the learned window gets a margin, doubled by each refusal the
  * emulated log did not foresee (`widen`).
  *
- * A bound is an upper bound only if every call the count skips over was in the server's
- * log: calls whose fate the server had not settled when it took the answered one (a
- * refusal still on its way back, a call sent less than a refusal's round trip earlier,
- * which may have arrived later) count for none, so the bound can only come out long.
- *
  * All times are ms on the flow's clock. The gating (headers trusted, not a fixed window,
  * one process on the budget) is the caller's: this class only learns and emulates.
  */
@@ -32,16 +27,6 @@ export interface SendHistory {
   lastSeq(): number;
   /** True when the call of that sequence was refused (a sliding log does not count it). */
   refused(seq: number): boolean;
-  /**
-   * True when whether the server counted the call of that sequence is known: it was
-   * answered, or sent longer ago than a refusal takes to come back (so it was accepted).
-   */
-  known(seq: number): boolean;
-  /**
-   * How far apart (ms) two sends may reach the server in the other order: the spread of
-   * the one-way trip. Undefined while unknown (no bound is taken then).
-   */
-  reorderMs(): number | undefined;
 }
 
 /** The budget of an answer, as far as the log needs it. */
@@ -52,7 +37,7 @@ export interface LogBudgetReport {
 
 /** Bounds kept (ring). */
 const RECENT = 64;
-/** Added to a learned sliding-log window at first, and again per unforeseen refusal: send times are the client's, admissions the server's. */
+/** Added to a learned sliding-log window at first: send times are the client's, admissions the server's. */
 const LOG_MARGIN_MS = 25;
 /** The most a sliding log's refusals raise that margin to. */
 const LOG_MARGIN_MAX_MS = 200;
@@ -84,21 +69,12 @@ export class LogWindowLearner {
     if (report?.limit === undefined || report.remaining === undefined) return;
     const counted = report.limit - report.remaining;
     if (counted < 1) return;
-    const reorder = this.history.reorderMs();
-    if (reorder === undefined) return;
     const { sent } = this.history;
     const last = this.history.lastSeq();
     let found = 0;
     for (let i = sent.length - 1 - (last - seq); i >= 0; i--) {
       const at = sent[i]!;
-      const other = last - (sent.length - 1 - i);
-      if (this.history.refused(other)) continue;
-      // Calls the server may not have counted yet when it took this one count for none,
-      // so the bound stays an upper bound: a refusal still on its way back, and a call
-      // sent so little earlier that it may have arrived later. Counted, they put the
-      // bound too early: a start-up burst's answers, sent at once and taken out of order,
-      // bounded the window at 0 ms and the log was learned 5 s late.
-      if (other !== seq && (sentAt - at < reorder || !this.history.known(other))) continue;
+      if (this.history.refused(last - (sent.length - 1 - i))) continue;
       if (found === counted) {
         this.bounds.push(sentAt - at);
         if (this.bounds.length > RECENT) this.bounds.shift();
@@ -141,15 +117,12 @@ export class LogWindowLearner {
 
   /**
    * A refusal of send `seq` the emulated log did not foresee: the window learned was short
-   * by the jitter between send times and admissions. The margin grows by its first value,
-   * once per event (refusals of calls sent before the last raise are its echo). Doubling
-   * overshot: 25 → 200 ms over a 1-60 ms transit where about 120 ms was needed, and on a
-   * 1 s log that overshoot is 8 % of the rate (fake clock: 10 per 1 s, 0.915 → 0.921;
-   * over HTTP on a loaded machine the margin ended at 200 ms on the bench's 2 s log).
+   * by the jitter between send times and admissions. The margin doubles, once per event
+   * (refusals of calls sent before the last raise are its echo).
    */
   widen(seq: number): void {
     if (seq <= this.raisedAt) return;
-    this.margin = Math.min(LOG_MARGIN_MAX_MS, this.margin + LOG_MARGIN_MS);
+    this.margin = Math.min(LOG_MARGIN_MAX_MS, this.margin * 2);
     this.raisedAt = this.history.lastSeq();
   }
 }
