@@ -21,6 +21,8 @@ const PINNED: Record<number, string> = {
   1: 'fc2f3828146978043b86b1a15a05f11189cb4b30b0334d9d469365bc8b602194',
   // OCR workers started as pages in flight need them (one for a one-image run), not one per core.
   2: '8569c77a927f53a07ffae9e11e52a2b4efbc4ae6ac288944f00987055a686b79',
+  // Local triage's reading is kept (recent-pages.ts) and extraction of the same bytes reuses it.
+  3: '103b205370414bf91ebef123a98b051f1de82a4189991042b79c3fe7f8fd9f7d',
 };
 
 /** The engine's code: src/providers/local.ts and src/providers/local/ (not the version file itself). */

@@ -8,4 +8,4 @@
  * it compiles to: test/providers/local-engine-version.test.ts pins a digest of that code
  * (comments and types left out) per version and fails until the bump is made.
  */
-export const LOCAL_ENGINE_VERSION = 2;
+export const LOCAL_ENGINE_VERSION = 3;
