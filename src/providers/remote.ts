@@ -53,6 +53,15 @@ export function resolveBaseUrl(provider: string, value: string): URL {
       { option: 'baseUrl' },
     );
   }
+  // `http://127.0.0.1:/v1` parses as port 80: a port left out by mistake (an unset shell
+  // variable) would send every call to whatever listens there (trial 10c).
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:(?=[/?#]|$)/i.test(value.trim())) {
+    throw new VisionpipeError(
+      'INVALID_OPTION',
+      `${provider}: baseUrl ${JSON.stringify(value)} has an empty port after ":"; give the port or leave the ":" out`,
+      { option: 'baseUrl' },
+    );
+  }
   url.pathname = url.pathname.replace(/\/+$/, '');
   return url;
 }
