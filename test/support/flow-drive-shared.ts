@@ -12,7 +12,7 @@ import { AdaptiveFlow, type AdaptiveFlowOptions } from '../../src/flow/adaptive.
 import type { FlowShare } from '../../src/flow/flow-share.js';
 import { parseRateLimitHeaders } from '../../src/flow/rate-limit-headers.js';
 import { parseRetryAfter } from '../../src/flow/retry-after.js';
-import { type GateAnswer, seededRandom } from './flow-drive.js';
+import { answerFailed, type GateAnswer, seededRandom } from './flow-drive.js';
 
 export interface SharedDriveOptions {
   /** One share per flow (one process each). */
@@ -70,10 +70,7 @@ export async function driveSharedFlows(options: SharedDriveOptions): Promise<Sha
       const rateLimit = parseRateLimitHeaders('openai', verdict.headers);
       if (verdict.admitted) {
         if (failEvery > 0 && ++admitted % failEvery === 0) {
-          verdict.leave?.();
-          slot.answered(500);
-          await transit();
-          slot.done({ kind: 'failed' });
+          await answerFailed(slot, verdict, transit);
           continue;
         }
         await delay(minLatency + Math.floor(random() * (maxLatency - minLatency)));

@@ -6,7 +6,7 @@
  * (`vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })`).
  */
 import { vi } from 'vitest';
-import { AdaptiveFlow, type AdaptiveFlowOptions } from '../../src/flow/adaptive.js';
+import { AdaptiveFlow, type AdaptiveFlowOptions, type FlowSlot } from '../../src/flow/adaptive.js';
 import { parseRateLimitHeaders } from '../../src/flow/rate-limit-headers.js';
 import { parseRetryAfter } from '../../src/flow/retry-after.js';
 
@@ -54,6 +54,18 @@ export interface DriveRun {
 }
 
 /** A seeded source of numbers in [0, 1) (a linear congruential generator): the same run every time. */
+/** An admitted call the server fails with a 5xx (retried, teaches nothing): it leaves the gate and comes back failed. */
+export async function answerFailed(
+  slot: FlowSlot,
+  verdict: GateAnswer,
+  transit: () => Promise<void>,
+): Promise<void> {
+  verdict.leave?.();
+  slot.answered(500);
+  await transit();
+  slot.done({ kind: 'failed' });
+}
+
 export function seededRandom(seed: number): () => number {
   let state = seed;
   return () => {
@@ -87,10 +99,7 @@ export async function driveFlow(options: DriveOptions): Promise<DriveRun> {
       if (verdict.admitted) {
         admittedAt.push(Date.now() - start);
         if (failEvery > 0 && ++admitted % failEvery === 0) {
-          verdict.leave?.();
-          slot.answered(500);
-          await transit();
-          slot.done({ kind: 'failed' });
+          await answerFailed(slot, verdict, transit);
           continue;
         }
         if (failEvery === 0) admitted++;
