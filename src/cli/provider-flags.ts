@@ -29,13 +29,6 @@ export interface ProviderFlags {
   maxRetryWait?: number;
 }
 
-export const KEY_ENV = {
-  openai: 'OPENAI_API_KEY',
-  anthropic: 'ANTHROPIC_API_KEY',
-  gemini: 'GEMINI_API_KEY',
-  imggo: 'IMGGO_API_KEY',
-} as const;
-
 export function addProviderOptions(command: Command): Command {
   command.hook('preAction', async (thisCommand) =>
     (await import('./provider-settings.js')).applyConfig(thisCommand),

@@ -3,7 +3,6 @@
  * file's defaults, options per provider, the limiter and the retry policy. Loaded when a
  * command runs, since it brings the config loader, the limiters and the price table.
  */
-import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/file.js';
 import { checkImplicitConfig, implicitPrices } from '../config/implicit.js';
@@ -12,10 +11,11 @@ import { createLimiter } from '../flow/create-limiter.js';
 import type { Limiter } from '../flow/limiter.js';
 import { checkLimiterSpec } from '../flow/limiter-spec.js';
 import type { RetryOptions } from '../flow/retry.js';
+import { providerAccount } from '../providers/account.js';
 import { providerNamedBy } from '../providers/ids.js';
 import { loadPriceTable } from '../providers/pricing.js';
 import type { ProviderOptions } from '../providers/registry.js';
-import { KEY_ENV, type ProviderFlags } from './provider-flags.js';
+import type { ProviderFlags } from './provider-flags.js';
 
 /**
  * Fills every option the command line left at its default from the config file
@@ -143,26 +143,12 @@ export function limiterFrom(flags: ProviderFlags, onWarning: (message: string) =
 }
 
 /**
- * The name a run's shared limiter is kept under in Redis: one per provider account, so
- * runs against different servers or API keys never share a budget or what their flows
- * learned (trial 10c: under the one name `default`, a 3/s server's refusals held a run
- * against a 20/s server at 2-8 requests/s). Shape: `<provider>@<host[:port] of --base-url,
- * or "default">#<first 12 hex digits of the API key's SHA-256, or "-" without a key>`; the
- * key itself never reaches Redis.
+ * The name a run's shared limiter is kept under in Redis: one per provider account
+ * (`providerAccount`, src/providers/account.ts), the same name a service worker on that
+ * account uses, so a run and a fleet on one key share one budget and nothing else does.
  */
 export function limiterAccount(flags: Pick<ProviderFlags, 'provider' | 'baseUrl'>): string {
-  let endpoint = 'default';
-  if (flags.baseUrl) {
-    try {
-      endpoint = new URL(flags.baseUrl).host;
-    } catch {
-      endpoint = flags.baseUrl;
-    }
-  }
-  const env = KEY_ENV[flags.provider as keyof typeof KEY_ENV] as string | undefined;
-  const key = env === undefined ? undefined : process.env[env];
-  const fingerprint = key ? createHash('sha256').update(key).digest('hex').slice(0, 12) : '-';
-  return `${flags.provider}@${endpoint}#${fingerprint}`;
+  return providerAccount({ provider: flags.provider, baseUrl: flags.baseUrl });
 }
 
 export function retryFrom(flags: ProviderFlags): Omit<RetryOptions, 'signal'> | undefined {

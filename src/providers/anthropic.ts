@@ -13,6 +13,7 @@ import type { Pattern } from '../patterns/types.js';
 import { redactedPrefix } from '../secrets.js';
 import { emptyAnswer, markBilled, readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
+import { API_KEY_ENV } from './ids.js';
 import {
   answerKeyOf,
   askText,
@@ -44,7 +45,7 @@ import { requestImages } from './spec.js';
 import type { RequestTokens } from './token-budget.js';
 import { anthropicImageTokens, estimateTextTokens } from './tokens.js';
 
-export const ANTHROPIC_ENV = 'ANTHROPIC_API_KEY';
+export const ANTHROPIC_ENV = API_KEY_ENV.anthropic;
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 export const ANTHROPIC_DEFAULT_MODEL = 'claude-sonnet-4-5';
 /** The Messages API version this file speaks. */

@@ -14,6 +14,7 @@ import type { JsonType, Pattern, SchemaNode } from '../patterns/types.js';
 import { redactedPrefix } from '../secrets.js';
 import { emptyAnswer, readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
+import { API_KEY_ENV } from './ids.js';
 import {
   answerKeyOf,
   askText,
@@ -43,7 +44,7 @@ import type {
 import { requestImages } from './spec.js';
 import { geminiImageTokens } from './tokens.js';
 
-export const GEMINI_ENV = 'GEMINI_API_KEY';
+export const GEMINI_ENV = API_KEY_ENV.gemini;
 export const GEMINI_BASE_URL = 'https://generativelanguage.googleapis.com/v1beta';
 export const GEMINI_DEFAULT_MODEL = 'gemini-2.5-flash';
 

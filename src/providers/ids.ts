@@ -5,6 +5,14 @@
 export const PROVIDER_IDS = ['local', 'openai', 'anthropic', 'gemini', 'imggo'] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
+/** The environment variable each remote provider reads its API key from when none is given. */
+export const API_KEY_ENV = {
+  openai: 'OPENAI_API_KEY',
+  anthropic: 'ANTHROPIC_API_KEY',
+  gemini: 'GEMINI_API_KEY',
+  imggo: 'IMGGO_API_KEY',
+} as const;
+
 /**
  * The provider a model name spells in the `provider:model` form (`openai:gpt-4o` → `openai`),
  * or undefined when its prefix is not a provider id (`llava:13b`, `gpt-4o`, Bedrock's

@@ -16,6 +16,7 @@ import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { SIZE_PROFILES } from '../image/profiles.js';
 import { type JsonRequest, releaseOrigin, requestJson, retainOrigin } from './http.js';
 import type { HttpHeaders } from './http-errors.js';
+import { API_KEY_ENV } from './ids.js';
 import {
   answerKeyOf,
   endpoint,
@@ -29,7 +30,7 @@ import {
 import { redactSecrets } from './secrets.js';
 import type { ExtractRequest, ExtractResult, Provider, ProviderImage, RateLimitSnapshot } from './spec.js';
 
-export const IMGGO_ENV = 'IMGGO_API_KEY';
+export const IMGGO_ENV = API_KEY_ENV.imggo;
 export const IMGGO_BASE_URL = 'https://img-go.com/api';
 /** ImgGo picks the model itself (`model_profile` of the pattern); this names that choice. */
 export const IMGGO_DEFAULT_MODEL = 'managed-default';

@@ -14,6 +14,7 @@ import type { Pattern } from '../patterns/types.js';
 import { redactedPrefix } from '../secrets.js';
 import { emptyAnswer, readAnswerJson, readBilled } from './billed.js';
 import { releaseOrigin, requestJson, retainOrigin } from './http.js';
+import { API_KEY_ENV } from './ids.js';
 import {
   answerKeyOf,
   askText,
@@ -44,7 +45,7 @@ import type {
 import { requestImages } from './spec.js';
 import { type OpenAIDetail, openaiImageTokens, openaiVisionScheme } from './tokens.js';
 
-export const OPENAI_ENV = 'OPENAI_API_KEY';
+export const OPENAI_ENV = API_KEY_ENV.openai;
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 export const OPENAI_DEFAULT_MODEL = 'gpt-4.1-mini';
 

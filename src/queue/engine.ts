@@ -14,6 +14,7 @@ import type { RetryOptions } from '../flow/retry.js';
 import type { ProfileName } from '../image/profiles.js';
 import type { Pattern } from '../patterns/types.js';
 import type { Pipeline } from '../pipeline/create-pipeline.js';
+import { providerAccount } from '../providers/account.js';
 import type { PriceTable } from '../providers/pricing.js';
 import { createProvider, type ProviderOptions } from '../providers/registry.js';
 import type { Provider } from '../providers/spec.js';
@@ -89,21 +90,27 @@ export async function openEngine(settings: EngineSettings): Promise<Engine> {
     warn: settings.warn,
   });
   const limiters = new Map<string, Limiter>();
-  /** One limiter per provider id: the same Redis budget for every setting of that provider. */
-  const limiterOf = (id: string): Limiter | undefined => {
+  /**
+   * One limiter per provider account (provider, endpoint, key: src/providers/account.ts): the
+   * same Redis budget for every worker and `run --limiter` on that account, and a separate one
+   * for a job whose base URL names another server.
+   */
+  const limiterOf = (id: string, options: ProviderOptions): Limiter | undefined => {
     // Without a limit, a Redis store still shares what the workers' adaptive flows learn.
     const shared = /^rediss?:/i.test(settings.limiterStore.trim());
     if (settings.rpm === undefined && settings.tpm === undefined && !shared) return undefined;
-    let limiter = limiters.get(id);
+    const own = (options as Record<string, { baseUrl?: string; apiKey?: string } | undefined>)[id];
+    const name = providerAccount({ provider: id, baseUrl: own?.baseUrl, apiKey: own?.apiKey });
+    let limiter = limiters.get(name);
     if (!limiter) {
       limiter = createLimiter(settings.limiterStore, {
         ...(settings.rpm === undefined ? {} : { rpm: settings.rpm }),
         ...(settings.tpm === undefined ? {} : { tpm: settings.tpm }),
-        name: id,
+        name,
         prefix: settings.limiterPrefix,
         onWarning: settings.warn,
       });
-      limiters.set(id, limiter);
+      limiters.set(name, limiter);
     }
     return limiter;
   };
@@ -123,7 +130,7 @@ export async function openEngine(settings: EngineSettings): Promise<Engine> {
         : {}),
     });
     providers.push(provider);
-    const limiter = limiterOf(provider.id);
+    const limiter = limiterOf(provider.id, options);
     return new PipelinePool({
       provider,
       cache,
