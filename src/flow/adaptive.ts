@@ -45,6 +45,7 @@
  * is an echo of that event and cuts nothing more.
  */
 import type { RateLimitSnapshot } from '../providers/spec.js';
+import { CallRecord } from './call-record.js';
 import { monotonicNow } from './clock.js';
 import type { FlowShare, SharedProposal } from './flow-share.js';
 import { LogWindowLearner } from './log-window.js';
@@ -147,14 +148,8 @@ interface Budget {
 const RECENT = 64;
 /** Refusals in a row (no success between) a learned sliding log answers with a short pause; then the server's wait. */
 const LOG_REFUSALS = 3;
-/** Answers read this soon after a send (ms, at most a quarter of the call's latency) may have left the server before it. */
-const TRANSIT_MS = 25;
-/** Send times kept: enough for one budget of a provider's window. */
-const SENT = 512;
 /** How long after an unpaced pause the held calls go at the accepted rate (ms). */
 const RELEASE_MS = 1000;
-/** Shortest time after the first refusal over which the sustained rate is measured (ms). */
-const SUSTAINED_MIN_MS = 200;
 /** Concurrency probes in a row without a throttle after which slow start resumes. */
 const SLOW_START_AGAIN = 3;
 /** A server-named wait longer than this (ms) and than `DOUBT_FACTOR` × the longest believed one is tested before it is believed. */
@@ -204,16 +199,10 @@ export class AdaptiveFlow {
   private judgedFrom: Budget | undefined;
   /** A 429 named the whole reset as its wait: a fixed window, or a sliding log after a burst. */
   private windowSuspect = false;
-  /** Send times of the latest calls (ring, all outcomes), to measure what a budget let through. */
-  private readonly sent: number[] = [];
-  /** Sequences of recent refused calls: a sliding log does not count them. */
-  private readonly refusedSeqs = new Set<number>();
+  /** What was sent, taken and refused lately, and the rates measured from it (see call-record.ts). */
+  private readonly record = new CallRecord(() => this.seq);
   /** A sliding log's window, learned from what the answers' budgets count (see log-window.ts). */
-  private readonly log = new LogWindowLearner({
-    sent: this.sent,
-    lastSeq: () => this.seq,
-    refused: (seq) => this.refusedSeqs.has(seq),
-  });
+  private readonly log = new LogWindowLearner(this.record);
   private budget: Budget | undefined;
   /** Calls admitted and not yet done (bodies still being read included): what a server that counts a call until its body is sent sees. */
   private open = 0;
@@ -226,14 +215,6 @@ export class AdaptiveFlow {
   private holdToDone = false;
   /** In-flight counts at send of recent successes (ring), less the answers then in transit (see `served`). */
   private readonly okInFlight: number[] = [];
-  /** Recent settled calls (ring, all outcomes): which calls counted in flight at a send were answered right after it. */
-  private readonly settled: Array<{ seq: number; at: number }> = [];
-  /** Send times of recent accepted calls (ring of `SENT`: two seconds at 256/s), to measure the accepted rate. */
-  private readonly accepted: number[] = [];
-  /** Calls sent and not yet settled: sequence → send time (flow clock). */
-  private readonly unsettled = new Map<number, number>();
-  /** Send time of the first refused call (not one the budget headers explained): the burst before it is spent. */
-  private firstRefusedAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly share: FlowShare | undefined;
   /** The shared version this flow has adopted (0: none yet). */
@@ -377,7 +358,7 @@ export class AdaptiveFlow {
     if (!Number.isFinite(this.rate) || now < this.nextSendAt - 1) return;
     // Never grow a rate that is not being used (twice what was accepted lately): a rate
     // that ran away during pauses and budget holds would burst at the next window edge.
-    const seen = this.acceptedRate(now);
+    const seen = this.record.acceptedRate(now);
     if (seen !== undefined && this.rate > 2 * seen) return;
     // Nor while trusted headers say the budget is about spent: the budget says when there
     // is room again. A fixed window's pace is what was sent lately (its reset header,
@@ -385,7 +366,7 @@ export class AdaptiveFlow {
     // rate: lowering it to the sends of the last two seconds, which lag behind and count
     // pauses, drove a sliding log's rate down in a sawtooth (0.74–0.77 of its ceiling).
     if (this.budgetNearlySpent()) {
-      const sending = this.windowed ? this.sentRate(now) : undefined;
+      const sending = this.windowed ? this.record.sentRate(now) : undefined;
       if (sending !== undefined && this.rate > sending) this.rate = Math.max(0.1, sending);
       return;
     }
@@ -411,9 +392,7 @@ export class AdaptiveFlow {
     if (this.probe !== undefined && this.probe.seq === undefined) this.probe.seq = seq;
     const inFlight = ++this.inFlight;
     const open = ++this.open;
-    this.sent.push(now);
-    if (this.sent.length > SENT) this.sent.shift();
-    this.unsettled.set(seq, now);
+    this.record.sentCall(seq, now);
     if (Number.isFinite(this.rate)) this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.rate;
     else if (now < this.releaseUntil && this.releaseCredit-- <= 0)
       this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.releasePace;
@@ -460,22 +439,15 @@ export class AdaptiveFlow {
 
   private settle(outcome: SlotOutcome, seq: number, inFlight: number, sentAt: number, open: number): void {
     const now = this.now();
-    this.markSettled(seq, now);
-    this.unsettled.delete(seq);
+    this.record.settledCall(seq, now, outcome.kind, sentAt);
     // A doubted wait's probe that was not refused: the wait was wrong, everyone resumes.
     if (this.probe?.seq === seq && outcome.kind !== 'throttled') this.probe = undefined;
-    if (outcome.kind === 'throttled') {
-      this.refusedSeqs.add(seq);
-      if (this.refusedSeqs.size > RECENT) this.refusedSeqs.delete(this.refusedSeqs.values().next().value!);
-    }
     if (outcome.kind === 'ok') this.boundWindow(outcome.rateLimit, seq, sentAt);
     if (outcome.kind === 'failed') return;
     if (outcome.kind === 'ok') {
       this.streak = 0;
-      this.remember(this.okInFlight, this.served(seq, inFlight, sentAt, now));
+      this.remember(this.okInFlight, this.record.served(seq, inFlight, sentAt, now));
       this.remember(this.okOpen, open);
-      this.accepted.push(sentAt);
-      if (this.accepted.length > SENT) this.accepted.shift();
       this.readBudget(outcome.rateLimit, seq, now, sentAt, true);
       if (this.slowStart) this.limit = Math.min(this.maxConcurrency, this.limit + 1);
       else if (this.inFlight + 1 >= Math.floor(this.limit)) {
@@ -541,7 +513,7 @@ export class AdaptiveFlow {
 
     const firstThrottle = this.slowStart;
     this.slowStart = false;
-    this.firstRefusedAt ??= sentAt;
+    this.record.firstRefusedAt ??= sentAt;
     // One reaction per event: throttles of calls sent before the last cut (of either limit)
     // are that event's echo, and cut nothing more. Counting them as a new event cut the
     // rate of a concurrency-capped server to a third in the first second of a run.
@@ -566,7 +538,7 @@ export class AdaptiveFlow {
       // was spent (or the current rate). Measured over the last two seconds of accepted
       // calls, the bucket's start-up burst counted in the first cut (36/s on a 25/s
       // bucket), which then came down by β per round, a refusal each (fake clock: 6 of 13).
-      const seen = this.sustainedRate(now) ?? this.acceptedRate(now);
+      const seen = this.record.sustainedRate(now) ?? this.record.acceptedRate(now);
       const base = Math.min(this.rate, seen ?? this.rate);
       if (Number.isFinite(base)) this.rate = Math.max(0.1, base * this.beta);
       this.cutFrom = base;
@@ -600,7 +572,7 @@ export class AdaptiveFlow {
    * share of the totals, and the shared pause. Calls already sent are that event's echo.
    */
   private adoptShared(now: number): void {
-    const shared = this.share?.read(() => this.takenRate(now));
+    const shared = this.share?.read(() => this.record.takenRate(now));
     if (shared === undefined) return;
     this.sharedSeen = true;
     const until = shared.pausedUntil - monotonicNow() + now;
@@ -644,7 +616,7 @@ export class AdaptiveFlow {
     // Another process's refusal: the server's start-up burst is spent for this one too, and
     // what it takes from here is what it reports (a report counting the burst put the
     // group's first shared rate at 1.3 times the server's).
-    this.firstRefusedAt ??= now;
+    this.record.firstRefusedAt ??= now;
     if (shared.rate !== undefined) {
       this.cutAt = now;
       this.lastGrowth = now;
@@ -659,22 +631,6 @@ export class AdaptiveFlow {
     }
     this.slowStart = false;
     this.sharedCuts++;
-  }
-
-  /** Calls per second the server took from this flow lately (reported to the share). */
-  private takenRate(now: number): number | undefined {
-    const sustained = this.sustainedRate(now);
-    if (sustained !== undefined || this.firstRefusedAt === undefined)
-      return sustained ?? this.acceptedRate(now);
-    // Just after the group's first refusal, too few calls for the sustained rate: the ones
-    // taken since, over at least half a second. The accepted rate of the last two seconds
-    // counts the start-up burst: three such reports put the group's first shared rate at
-    // 2.5 times a 25/s bucket's.
-    const since = this.firstRefusedAt;
-    let count = 0;
-    for (const at of this.accepted) if (at > since) count++;
-    for (const at of this.unsettled.values()) if (at > since) count++;
-    return (count / Math.max(500, now - since)) * 1000;
   }
 
   /** Growth goes back to the shared limits at most once a second, unless a cut came since. */
@@ -749,7 +705,7 @@ export class AdaptiveFlow {
     // after a pause is the risk: a rate limit's pause, not a cap's, which frees slots.
     if (!release) return;
     const now = this.now();
-    const seen = Number.isFinite(this.rate) ? undefined : this.acceptedRate(now);
+    const seen = Number.isFinite(this.rate) ? undefined : this.record.acceptedRate(now);
     if (seen !== undefined) {
       this.releasePace = seen;
       this.releaseUntil = until + RELEASE_MS;
@@ -830,7 +786,7 @@ export class AdaptiveFlow {
   /** Calls sent strictly between sends `from` and `to` that the server may have counted (not refused). */
   private countedSends(from: number, to: number): number {
     let count = 0;
-    for (let seq = from + 1; seq < to; seq++) if (!this.refusedSeqs.has(seq)) count++;
+    for (let seq = from + 1; seq < to; seq++) if (!this.record.refused(seq)) count++;
     return count;
   }
 
@@ -852,9 +808,9 @@ export class AdaptiveFlow {
     const limit = this.budget?.limit;
     if (limit === undefined || limit < 1) return;
     // The calls sent before this refused one, the latest `limit` of them.
-    const before = this.sent.length - (this.seq - seq) - 1;
+    const before = this.record.sent.length - (this.seq - seq) - 1;
     if (before < limit) return;
-    const first = this.sent[before - limit]!;
+    const first = this.record.sent[before - limit]!;
     // A whole-second reset (IETF RateLimit-Reset, Retry-After) puts the server's next room
     // up to a second late: over a 2 s sliding log, `until - first` came out 2.5 s and the
     // rate 0.8 of the ceiling, and the flow stayed below it (test/flow/sliding-log-cut.test.ts).
@@ -942,77 +898,6 @@ export class AdaptiveFlow {
   /** A sliding log, emulated (see `LogWindowLearner.hold`); undefined when no log was learned. */
   private logHold(budget: Budget): number | undefined {
     return this.logWindow() === undefined ? undefined : this.log.hold(budget.limit);
-  }
-
-  /**
-   * The calls a success shows the server held at once: the client's in-flight count at its
-   * send, less the calls counted there whose answers arrived within the transit allowance
-   * after it. The client counts a call from before its request leaves until it has read the
-   * answer, the server only while it works on it: an answer read right after the send was
-   * most likely written before the request arrived (in transit, or waiting for a busy event
-   * loop). Counted, such answers made a concurrency cap's successes show 9–12 in flight on a
-   * server capped at 8, and the next refusal one call above the cap read as a rate limit
-   * (bench: rate cut to ~0.8 of a cap's ceiling). The allowance (`TRANSIT_MS`, at most a
-   * quarter of this call's latency) is small beside a call's latency, so a rate limit's
-   * successes keep showing how many calls it took at once.
-   */
-  private served(seq: number, inFlight: number, sentAt: number, now: number): number {
-    const allowance = Math.min(TRANSIT_MS, (now - sentAt) / 4);
-    let transit = 0;
-    for (let i = this.settled.length - 1; i >= 0; i--) {
-      const other = this.settled[i]!;
-      if (other.at <= sentAt) break; // settled in order: the rest were answered before the send
-      if (other.seq < seq && other.at <= sentAt + allowance) transit++;
-    }
-    return Math.max(1, inFlight - transit);
-  }
-
-  /** Calls sent per second over the last two seconds (undefined with too few). */
-  private sentRate(now: number): number | undefined {
-    let count = 0;
-    let first = now;
-    for (let i = this.sent.length - 1; i >= 0 && now - this.sent[i]! <= 2000; i--) {
-      count++;
-      first = this.sent[i]!;
-    }
-    if (count < 4) return undefined;
-    return (count / Math.max(500, now - first)) * 1000;
-  }
-
-  /**
-   * Calls per second the server takes once its start-up burst is spent: the calls sent
-   * after the first refusal (or in the last two seconds, when that is longer ago) that it
-   * took — answered with a success, or not answered yet — over that time. A refusal comes
-   * back at once and a success after the call's whole latency: counted only once
-   * accepted, the calls of the last latency were left out and the first cut came out at
-   * 15/s on a 25/s bucket. Undefined before the first refusal, over less than
-   * `SUSTAINED_MIN_MS` or with fewer than 4 calls.
-   */
-  private sustainedRate(now: number): number | undefined {
-    if (this.firstRefusedAt === undefined) return undefined;
-    const since = Math.max(this.firstRefusedAt, now - 2000);
-    const span = now - since;
-    if (span < SUSTAINED_MIN_MS) return undefined;
-    // Strictly after `since`: the refused send itself is where the bucket was empty.
-    let count = 0;
-    for (const at of this.accepted) if (at > since) count++;
-    for (const at of this.unsettled.values()) if (at > since) count++;
-    if (count < 4) return undefined;
-    return (count / span) * 1000;
-  }
-
-  /** Accepted calls per second over the recent ring (undefined with too few). */
-  private acceptedRate(now: number): number | undefined {
-    const times = this.accepted.filter((t) => now - t <= 2000);
-    if (times.length < 4) return undefined;
-    const span = Math.max(500, now - Math.min(...times));
-    return (times.length / span) * 1000;
-  }
-
-  /** A call that ended, in order of time. */
-  private markSettled(seq: number, at: number): void {
-    this.settled.push({ seq, at });
-    if (this.settled.length > SENT) this.settled.shift();
   }
 
   /**
