@@ -65,7 +65,11 @@ if (redisUrl === 'sdk') {
 const limiter = redisUrl === 'none' ? undefined : createLimiter(redisUrl, { name });
 const provider = new OpenAIProvider({ apiKey: 'sim', baseUrl: baseUrl! });
 const cache = await openCache({ spec: 'off' });
-const trace: unknown[] = [];
+// Traced, the worker's start-up too: the process's start and when its images were ready.
+const trace: unknown[] = [
+  { t: Math.round(performance.timeOrigin), k: Number(k), ev: 'start' },
+  { t: Date.now(), k: Number(k), ev: 'ready' },
+];
 const tracePath = process.env.VISIONPIPE_FLOW_TRACE;
 const share = limiter?.flowShare;
 const pipeline = await createPipeline({

@@ -30,6 +30,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import OpenAI from 'openai';
@@ -314,6 +315,11 @@ async function sharedRedis(
   const sim = await startSimulator({ ...simulatorOptions(server), onAdmission: (e) => events.push(e) });
   const worker = path.join(import.meta.dirname, 'flow-worker.ts');
   const name = `bench-flow-${randomUUID()}`;
+  // Traced, each server's files apart: <path>-<server>-<k>.json and <path>-<server>-server.json.
+  const tracePath =
+    process.env.VISIONPIPE_FLOW_TRACE &&
+    `${process.env.VISIONPIPE_FLOW_TRACE}-${server.name.replace(/\W+/g, '_')}`;
+  const traceEnv = tracePath ? { VISIONPIPE_FLOW_TRACE: tracePath } : {};
   const started = performance.now();
   const results: Array<{ ok: number; valid: number; ms: number[]; lastOkAt: number }> = await Promise.all(
     [0, 1, 2].map(
@@ -322,7 +328,7 @@ async function sharedRedis(
           const child = spawn(
             process.execPath,
             ['--import', 'tsx', worker, sim.baseUrls.openai, store, name, String(k), String(VALID)],
-            { stdio: ['ignore', 'pipe', 'inherit'] },
+            { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...traceEnv } },
           );
           let out = '';
           child.stdout.on('data', (chunk) => {
@@ -337,6 +343,8 @@ async function sharedRedis(
   // Between the first and the last call: the workers' start-up (tsx, image generation) is not flow control.
   const wallMs = events.length > 1 ? events.at(-1)!.at - events[0]!.at : performance.now() - started;
   await sim.close();
+  // Traced: the server's admissions beside the workers' flows, for a per-second timeline.
+  if (tracePath) writeFileSync(`${tracePath}-server.json`, JSON.stringify(events));
   const accepted = events.filter((e) => e.admitted).map((e) => e.at);
   const ceiling = ceilingRps(server);
   // Most accepted in any one second (the bucket's burst is one second's worth).
