@@ -15,6 +15,7 @@ import type { Summary } from '../../src/runs/summary.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { openAiFlags, ROOT, readRecords, runCli } from '../support/cli.js';
 import { corpus, tempDir } from '../support/images.js';
+import { SAMPLE_INVOICE_ANSWER } from '../support/simulator-fixtures.js';
 
 const PATTERN = path.join(ROOT, 'samples/patterns/invoice.json');
 const INVOICES = ['invoice1.jpg', 'invoice2.jpg', 'invoice3.jpg', 'invoice4.jpg'].map(corpus);
@@ -23,18 +24,7 @@ const byInput = (records: RunRecord[]) => new Map(records.map((r) => [r.input, r
 let sim: Simulator;
 
 beforeAll(async () => {
-  const invoice = {
-    vendor_name: 'Acme',
-    invoice_number: 'INV-1',
-    invoice_date: '2024-05-02',
-    due_date: null,
-    currency: 'USD',
-    subtotal: 10,
-    tax: 2.5,
-    total: 12.5,
-    line_items: [],
-  };
-  sim = await startSimulator({ answer: () => invoice });
+  sim = await startSimulator({ answer: () => SAMPLE_INVOICE_ANSWER });
 });
 
 afterAll(async () => {
