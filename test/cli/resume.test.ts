@@ -1,15 +1,29 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/pipeline/record.js';
 import type { Summary } from '../../src/runs/summary.js';
-import { ROOT, runCli } from '../support/cli.js';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { type CliOptions, openAiFlags, ROOT, runCli } from '../support/cli.js';
 import { tempDir, textImage } from '../support/images.js';
 
 const PATTERN = path.join(ROOT, 'samples/patterns/receipt.yaml');
-/** Killed after 3 records, so 2 are left to resume (each is a local OCR read of ~1 s or more). */
+/**
+ * Killed after 3 records, so 2 are left to resume: each call waits 1 s in the simulator
+ * (resuming is the subject, not what is read: no local OCR, which cost ~2.5 s of CPU a run).
+ */
 const COUNT = 5;
 let folder: string;
+let sim: Simulator;
+
+/** `visionpipe run …args` against the simulator, with a test key. */
+function run(args: string[], cwd: string, onSpawn?: CliOptions['onSpawn']) {
+  return runCli([...args, ...openAiFlags(sim.baseUrls.openai)], {
+    cwd,
+    env: { OPENAI_API_KEY: 'sk-test-resume' },
+    ...(onSpawn ? { onSpawn } : {}),
+  });
+}
 
 async function records(file: string): Promise<RunRecord[]> {
   const text = await readFile(file, 'utf8');
@@ -21,22 +35,23 @@ async function records(file: string): Promise<RunRecord[]> {
 
 /** Runs the CLI and SIGKILLs it as soon as `out` holds `after` complete records. */
 function runAndKill(args: string[], cwd: string, out: string, after: number) {
-  return runCli(args, {
-    cwd,
-    onSpawn: (child) => {
-      const poll = setInterval(async () => {
-        const text = await readFile(out, 'utf8').catch(() => '');
-        if (text.split('\n').filter((l) => l !== '').length >= after) {
-          clearInterval(poll);
-          child.kill('SIGKILL');
-        }
-      }, 20);
-      child.once('exit', () => clearInterval(poll));
-    },
+  return run(args, cwd, (child) => {
+    const poll = setInterval(async () => {
+      const text = await readFile(out, 'utf8').catch(() => '');
+      if (text.split('\n').filter((l) => l !== '').length >= after) {
+        clearInterval(poll);
+        child.kill('SIGKILL');
+      }
+    }, 20);
+    child.once('exit', () => clearInterval(poll));
   });
 }
 
 beforeAll(async () => {
+  sim = await startSimulator({
+    latency: { minMs: 1000, maxMs: 1000 },
+    answer: () => ({ merchant_name: 'Shop', date: '2024-07-01', total_amount: 1.5, category: 'other' }),
+  });
   folder = await tempDir('visionpipe-resume-');
   for (let i = 0; i < COUNT; i++) {
     const image = await textImage(
@@ -47,6 +62,10 @@ beforeAll(async () => {
     );
     await writeFile(path.join(folder, `r${i}.png`), image);
   }
+});
+
+afterAll(async () => {
+  await sim?.close();
 });
 
 describe('resume after a killed run', () => {
@@ -73,7 +92,7 @@ describe('resume after a killed run', () => {
       expect(before.length).toBeGreaterThanOrEqual(3);
       expect(before.length).toBeLessThan(COUNT);
 
-      const resumed = await runCli(args, { cwd: work });
+      const resumed = await run(args, work);
       expect(resumed.code).toBe(0);
       const summary = JSON.parse(resumed.stdout) as Summary;
       expect(summary).toMatchObject({ total: COUNT, ok: COUNT, resumed: before.length });
@@ -98,10 +117,10 @@ describe('resume after a killed run', () => {
     await writeFile(input, Buffer.alloc(0)); // empty: fails with EMPTY_INPUT
     const out = path.join(work, 'results.jsonl');
     const args = ['run', path.join(folder, 'r0.png'), input, '-p', PATTERN, '--out', out, '--json'];
-    const first = JSON.parse((await runCli(args, { cwd: work })).stdout) as Summary;
+    const first = JSON.parse((await run(args, work)).stdout) as Summary;
     expect(first).toMatchObject({ ok: 1, errors: 1 });
     await writeFile(input, await readFile(path.join(folder, 'r1.png'))); // fixed
-    const second = JSON.parse((await runCli(args, { cwd: work })).stdout) as Summary;
+    const second = JSON.parse((await run(args, work)).stdout) as Summary;
     expect(second).toMatchObject({ total: 2, ok: 2, errors: 0, resumed: 1 });
     expect((await records(out)).map((r) => r.status)).toEqual(['ok', 'ok']);
   });
@@ -110,19 +129,19 @@ describe('resume after a killed run', () => {
     const work = await tempDir('visionpipe-work-');
     const out = path.join(work, 'results.jsonl');
     const one = path.join(folder, 'r2.png');
-    await runCli(['run', one, '-p', PATTERN, '--out', out], { cwd: work });
+    await run(['run', one, '-p', PATTERN, '--out', out], work);
     const changed = path.join(work, 'receipt-v2.yaml');
     await writeFile(
       changed,
       `${await readFile(PATTERN, 'utf8')}\nversion: 2\n`.replace(/^version:.*\n/m, ''),
     );
     const before = await readFile(out, 'utf8');
-    const other = await runCli(['run', one, '-p', changed, '--out', out, '--json'], { cwd: work });
+    const other = await run(['run', one, '-p', changed, '--out', out, '--json'], work);
     expect(other.code).toBe(2);
     expect(other.stderr).toContain('different pattern');
     expect(other.stderr).toContain('--fresh');
     expect(await readFile(out, 'utf8')).toBe(before); // the records paid for are untouched
-    const fresh = await runCli(['run', one, '-p', changed, '--out', out, '--json', '--fresh'], { cwd: work });
+    const fresh = await run(['run', one, '-p', changed, '--out', out, '--json', '--fresh'], work);
     expect((JSON.parse(fresh.stdout) as Summary).resumed).toBe(0);
     expect(await records(out)).toHaveLength(1);
     expect((await stat(out)).size).toBeGreaterThan(0);

@@ -1,7 +1,8 @@
 /**
  * What a trial of issue 17 found in the counts of `run` and `report` with documents, through
- * the real CLI and the local engine on the shipped 2-page invoice and a corpus photo (the
- * smallest: what it says does not matter here, only that it is one image):
+ * the real CLI on the shipped 2-page invoice and a corpus photo (the smallest: what it says
+ * does not matter here, only that it is one image), answered by the simulator (what is read
+ * is not the subject: the local engine's OCR of 4 runs cost ~20 s of CPU):
  * - the run headline counts inputs given (a document is one input, in either --pages mode),
  *   not page records;
  * - `report` counts documents apart from images as the run summary does;
@@ -10,24 +11,32 @@
  */
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LogEvent, logEvents } from '../../src/metrics/log-lines.js';
 import type { PageTotals } from '../../src/runs/page-tally.js';
 import type { Summary } from '../../src/runs/summary.js';
-import { ROOT, runCli } from '../support/cli.js';
+import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { openAiFlags, ROOT, runCli } from '../support/cli.js';
 import { corpus, tempDir } from '../support/images.js';
+import { SAMPLE_INVOICE_ANSWER } from '../support/simulator-fixtures.js';
 
 const PATTERN = path.join(ROOT, 'samples/patterns/invoice.json');
 const PDF = path.join(ROOT, 'samples/documents/invoice-2-pages.pdf');
 
 let work: string;
+let sim: Simulator;
 beforeAll(async () => {
+  sim = await startSimulator({ answer: () => SAMPLE_INVOICE_ANSWER });
   work = await tempDir('visionpipe-run-report-counts-');
   await copyFile(PDF, path.join(work, 'invoice.pdf'));
   await copyFile(corpus('car-plate3.jpg'), path.join(work, 'photo.jpg'));
 });
 
-/** `run photo.jpg invoice.pdf` with the local engine into `out`, plus `extra` flags. */
+afterAll(async () => {
+  await sim?.close();
+});
+
+/** `run photo.jpg invoice.pdf` against the simulator into `out`, plus `extra` flags. */
 function run(out: string, extra: string[]) {
   return runCli(
     [
@@ -41,9 +50,10 @@ function run(out: string, extra: string[]) {
       '--out',
       out,
       '--no-progress',
+      ...openAiFlags(sim.baseUrls.openai),
       ...extra,
     ],
-    { cwd: work },
+    { cwd: work, env: { OPENAI_API_KEY: 'sk-test-counts' } },
   );
 }
 

@@ -73,3 +73,16 @@ export function answerSchemaFields(values: Record<string, unknown> = RECEIPT_FIE
       ]),
     );
 }
+
+/** An answer conforming to samples/patterns/invoice.json (every field present, as it requires). */
+export const SAMPLE_INVOICE_ANSWER = {
+  vendor_name: 'Acme',
+  invoice_number: 'INV-1',
+  invoice_date: '2024-05-02',
+  due_date: null,
+  currency: 'USD',
+  subtotal: 10,
+  tax: 2.5,
+  total: 12.5,
+  line_items: [],
+} as const;

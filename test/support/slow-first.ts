@@ -23,8 +23,8 @@ export const SLOW_FIRST: readonly string[] = [
   'test/queue/worker-crash-points.test.ts',
   'test/cli/answer-keys.test.ts', // 103 s -> ~88 s
   'test/cli/summary-honest.test.ts', // 97 s -> ~88 s
-  'test/cli/resume.test.ts', // 114 s -> ~83 s (5 inputs, not 8)
-  'test/documents/run-report-counts.test.ts', // 117 s -> ~66 s (4 runs, not 6; a 200x137 photo)
+  'test/cli/resume.test.ts', // 114 s -> ~83 s (5 inputs, not 8) -> less (ci-time5: the simulator, CPU -28 %)
+  'test/documents/run-report-counts.test.ts', // 117 s -> ~66 s (4 runs, not 6; a 200x137 photo) -> less (ci-time5: the simulator, CPU -38 %)
   'test/cli/cache-stats.test.ts', // 105 s -> ~56 s (the two runs shared)
   'test/providers/local-corpus.test.ts', // 119 s -> ~55 s (each invoice read once)
   'test/documents/volume-agreement.test.ts', // 52 s
