@@ -2,8 +2,9 @@
  * A server that refuses every call for a spell, then serves (trial of issue 10:
  * `--max-retry-wait 20s` against 15 s of `Retry-After: 5`, 3 of 20 images lost). Refused
  * calls are sent again ahead of calls not sent yet, the earliest budget end first, and a
- * refusal of a call that was alone in flight is not read as a cap on calls at once: the
- * flow leaves the spell with the calls in flight it had, not one by one. No image fails
+ * round where every call was refused (the first to reach the server included) is not read
+ * as a cap on calls at once: the flow leaves the spell with the calls in flight it had,
+ * not one by one. No image fails
  * while its budget remains. Deterministic: callWithPolicy and the flow on a fake clock.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -93,7 +94,7 @@ describe('a server that refuses every call for 15 s, then serves, with a 20 s bu
     expect(after.slice(0, firstNew).every((s) => s.refusedBefore)).toBe(true);
   });
 
-  it('leaves the spell with several calls in flight, not one by one (refusals of a call alone are no cap)', async () => {
+  it('leaves the spell with several calls in flight, not one by one (a spell that refused every call is no cap)', async () => {
     const { maxInFlightServed } = await spell();
     expect(maxInFlightServed).toBeGreaterThanOrEqual(8);
   });
