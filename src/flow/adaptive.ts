@@ -129,6 +129,8 @@ export interface FlowState {
 }
 
 interface Waiter {
+  /** When the waiting call's wait budget runs out (callers' shared clock, ms); Infinity for a first send. */
+  deadline: number;
   resolve: (slot: FlowSlot) => void;
   reject: (reason: unknown) => void;
   signal: AbortSignal | undefined;
@@ -213,6 +215,11 @@ export class AdaptiveFlow {
    * success's slot is held to the end (a per-IP cap over slow bodies refused 17 % of calls).
    */
   private holdToDone = false;
+  /**
+   * The concurrency limit before the first cut of the calls in flight since the last
+   * success: restored when every call since was refused (no cap refuses them all).
+   */
+  private beforeSpell: number | undefined;
   /** In-flight counts at send of recent successes (ring), less the answers then in transit (see `served`). */
   private readonly okInFlight: number[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -297,11 +304,18 @@ export class AdaptiveFlow {
     return 0;
   }
 
-  /** Waits (FIFO) until a call may go; rejects with the signal's reason when it aborts. */
-  admit(signal?: AbortSignal): Promise<FlowSlot> {
+  /**
+   * Waits until a call may go; rejects with the signal's reason when it aborts. A call sent
+   * again after a refusal names its `deadline` (when its image's --max-retry-wait budget runs
+   * out, in any clock all callers share, ms): such calls go first, the earliest deadline
+   * first, then first sends in arrival order. FIFO alone put a refused image behind every
+   * image not sent yet, and its budget ran out while they went (trial of issue 10: 3 of 20
+   * images lost to a 15 s refusal spell with a 20 s budget).
+   */
+  admit(signal?: AbortSignal, deadline = Number.POSITIVE_INFINITY): Promise<FlowSlot> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<FlowSlot>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+      const waiter: Waiter = { deadline, resolve, reject, signal, onAbort: undefined };
       if (signal) {
         waiter.onAbort = () => {
           const index = this.queue.indexOf(waiter);
@@ -312,7 +326,10 @@ export class AdaptiveFlow {
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      this.queue.push(waiter);
+      // Earliest deadline first; ties (and first sends) in arrival order.
+      let at = this.queue.length;
+      while (at > 0 && this.queue[at - 1]!.deadline > deadline) at--;
+      this.queue.splice(at, 0, waiter);
       this.pump();
     });
   }
@@ -446,6 +463,7 @@ export class AdaptiveFlow {
     if (outcome.kind === 'failed') return;
     if (outcome.kind === 'ok') {
       this.streak = 0;
+      this.beforeSpell = undefined;
       this.remember(this.okInFlight, this.record.served(seq, inFlight, sentAt, now));
       this.remember(this.okOpen, open);
       this.readBudget(outcome.rateLimit, seq, now, sentAt, true);
@@ -522,14 +540,27 @@ export class AdaptiveFlow {
     // count. The first throttle (in slow start, in flight only ever grew) is taken as that.
     const okAtOrAbove = this.okInFlight.filter((n) => n >= inFlight).length;
     const proposal: SharedProposal = {};
-    if (!echo && !firstThrottle && okAtOrAbove >= 3 && this.countsToDone(open, inFlight)) {
+    // The last call out refused, and none accepted since the first cut of the calls in
+    // flight: every call sent since was refused, the first to reach the server included,
+    // which any cap on calls at once would have served. The server refuses everything for
+    // now (a pause too short, a window used up), and those cuts were wrong: undone (trial
+    // of issue 10: 15 s of refusals left the limit at 1, and the images after the spell went
+    // one by one, some past their --max-retry-wait).
+    const spell = this.beforeSpell !== undefined && this.record.outstanding === 0 && this.peers() === 1;
+    // Slow start stays over: a refusal after this one is read for a rate, not as a first cap.
+    if (spell && this.beforeSpell !== undefined) {
+      this.limit = Math.max(this.limit, this.beforeSpell);
+      this.beforeSpell = undefined;
+    }
+    if (!echo && !spell && !firstThrottle && okAtOrAbove >= 3 && this.countsToDone(open, inFlight)) {
       // Within the calls in flight successes had, but above what they had open counting
       // the answers still being read: a cap that counts a call until its body is sent.
       this.holdToDone = true;
       this.limit = Math.max(1, Math.min(this.limit, open - 1));
       this.concurrencyCutAt = this.seq;
       proposal.concurrency = Math.floor(this.limit) * this.peers();
-    } else if (!echo && (firstThrottle || okAtOrAbove < 3)) {
+    } else if (!echo && !spell && (firstThrottle || okAtOrAbove < 3)) {
+      this.beforeSpell ??= this.limit;
       this.limit = Math.max(1, Math.min(this.limit, inFlight - 1));
       this.concurrencyCutAt = this.seq;
       proposal.concurrency = Math.floor(this.limit) * this.peers();

@@ -19,7 +19,9 @@
  * `rate_limited`) is shared by all the image's calls, and holds the refused calls and the
  * time spent waiting to send them again (the flow's admission, then the limiter). That
  * wait is cut off when the budget runs out, so `wait_ms` never passes it; a known pause
- * that would overrun it fails the image at once. The wait before a call's first send
+ * that would overrun it fails the image at once. A refused call waits ahead of calls not
+ * sent yet, the one whose budget ends first first (`flow.admit`'s deadline), so the
+ * budget is spent on its own pause, not behind new images. The wait before a call's first send
  * (pacing) is not budgeted: like every wait it is published (`callState`) for the
  * progress line. Without a flow, throttles are retried like any retryable failure.
  */
@@ -180,7 +182,7 @@ export function callWithPolicy<T>(
       state('waiting', wait);
       let slot: FlowSlot;
       try {
-        slot = await flow.admit(wait.signal);
+        slot = await flow.admit(wait.signal, wait.deadline);
       } catch (error) {
         wait.ended();
         state('done', wait, { from: 'waiting', waitedMs: performance.now() - wait.since });
@@ -269,6 +271,8 @@ export function callWithPolicy<T>(
  */
 interface Wait {
   since: number;
+  /** When the image's budget ends this wait (performance.now() ms): the flow admits the earliest first. Infinity: unbudgeted. */
+  deadline: number;
   afterRefusal: boolean;
   signal: AbortSignal;
   /** True once the budget ended the wait. */
@@ -281,6 +285,7 @@ interface Wait {
 function pacing(signal: AbortSignal): Wait {
   return {
     since: performance.now(),
+    deadline: Number.POSITIVE_INFINITY,
     afterRefusal: false,
     signal,
     overran: false,
@@ -322,6 +327,7 @@ function firstSend(
   over();
   const wait: Wait = {
     since: performance.now(),
+    deadline: Number.POSITIVE_INFINITY,
     afterRefusal: false,
     signal: AbortSignal.any([outer, stop.signal]),
     overran: false,
@@ -366,6 +372,7 @@ function resend(
   let done = false;
   const wait: Wait = {
     since,
+    deadline: since + Math.max(0, leftMs),
     afterRefusal: true,
     signal: AbortSignal.any([outer, deadline.signal]),
     overran: false,

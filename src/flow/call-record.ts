@@ -37,6 +37,11 @@ export class CallRecord implements SendHistory {
   /** @param lastSeq the flow's latest send sequence */
   constructor(readonly lastSeq: () => number) {}
 
+  /** Calls sent and not yet settled. */
+  get outstanding(): number {
+    return this.unsettled.size;
+  }
+
   /** True when the call of that sequence was refused (among the latest `REFUSED` refusals). */
   refused(seq: number): boolean {
     return this.refusedSeqs.has(seq);

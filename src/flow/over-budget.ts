@@ -3,9 +3,10 @@
  * (call-policy.ts), in two kinds the user acts on differently:
  * - spent: it waited the whole budget and was still refused;
  * - would be exceeded: the wait ahead (the server's believed Retry-After, as the flow holds
- *   it) is longer than what the budget leaves, so it fails at once rather than sit out the
- *   rest: the message names both figures ("the server asks to wait 40 s; --max-retry-wait
- *   leaves 29 s").
+ *   it) is at least the whole budget, so it fails at once rather than sit out the rest: the
+ *   message names both figures ("the server asks to wait 40 s; --max-retry-wait leaves 29 s").
+ *   A wait ahead shorter than the budget that only overruns what is left (the refusals
+ *   outlasted the budget) fails at once too, naming both figures, but is the spent kind.
  * `wouldExceedBudget` tells the kinds apart from the message (the run summary's next step).
  */
 import { VisionpipeError } from '../errors.js';
@@ -14,6 +15,13 @@ import type { ThrottleTally } from './throttle.js';
 
 /** The words every "would be exceeded" message has, and no "spent" one. */
 const AHEAD = 'the next wait would overrun the --max-retry-wait budget';
+/**
+ * The words of a stop at a wait ahead shorter than the whole budget: the refusals lasted
+ * longer than the budget, as when it is spent. Which of the two an image meets (cut off at
+ * the end of the budget, or stopped at the refusal before it) is timing: one cause, one
+ * kind, so two runs of the same server say the same (trial of issue 10).
+ */
+const ADDS_UP = 'its waits would add up past the --max-retry-wait budget';
 
 /** What was ahead when the image stopped: the flow's hold (ms), when that was the reason. */
 export interface WaitAhead {
@@ -34,7 +42,7 @@ export function overBudget(
   const left = Math.max(0, budgetMs - tally.waitMs);
   const why =
     ahead && left > 0
-      ? `and ${AHEAD} of ${seconds(budgetMs)} for one image: ${aheadWords(refusal.retryAfterMs, ahead.holdMs)}; --max-retry-wait leaves ${seconds(left)}, so the image fails now rather than wait`
+      ? `and ${overrun(refusal.retryAfterMs, ahead.holdMs, budgetMs)} of ${seconds(budgetMs)} for one image: ${aheadWords(refusal.retryAfterMs, ahead.holdMs)}; --max-retry-wait leaves ${seconds(left)}, so the image fails now rather than wait`
       : `the --max-retry-wait budget of ${seconds(budgetMs)} for one image`;
   const message = `${label}: ${waited}, ${why}: ${refusal.message}`;
   return markAttempts(new VisionpipeError('RATE_LIMITED', message, { retryable: false }), attempt);
@@ -54,8 +62,23 @@ export function notSentOverBudget(
   label: string,
 ): VisionpipeError {
   const left = Math.max(0, budgetMs - tally.waitMs);
-  const message = `${label}: not sent, rate limited (the provider's pacing, not a quota): ${AHEAD} of ${seconds(budgetMs)} for one image: ${aheadWords(askedMs, pauseMs)}; --max-retry-wait leaves ${seconds(left)}, so the image fails now rather than wait`;
+  const message = `${label}: not sent, rate limited (the provider's pacing, not a quota): ${overrun(askedMs, pauseMs, budgetMs)} of ${seconds(budgetMs)} for one image: ${aheadWords(askedMs, pauseMs)}; --max-retry-wait leaves ${seconds(left)}, so the image fails now rather than wait`;
   return markAttempts(new VisionpipeError('RATE_LIMITED', message, { retryable: false }), attempt);
+}
+
+/** "Would be exceeded" when the wait ahead alone is at least the whole budget, else the waits add up past it. */
+function overrun(asked: number | undefined, holdMs: number, budgetMs: number): string {
+  return aheadMs(asked, holdMs) >= budgetMs ? AHEAD : ADDS_UP;
+}
+
+/** The wait ahead (ms): the server's, as `aheadWords` names it, else the flow's pause. */
+function aheadMs(asked: number | undefined, holdMs: number): number {
+  return serverWait(asked, holdMs) ?? holdMs;
+}
+
+/** The server's wait (ms) when it named at least what the flow holds. */
+function serverWait(asked: number | undefined, holdMs: number): number | undefined {
+  return asked !== undefined && asked > 0 && asked >= holdMs ? asked : undefined;
 }
 
 /**
@@ -64,12 +87,15 @@ export function notSentOverBudget(
  * by another call's refusal, or the flow's own estimate when no wait was named).
  */
 function aheadWords(asked: number | undefined, holdMs: number): string {
-  return asked !== undefined && asked > 0 && asked >= holdMs
-    ? `the server asks to wait ${seconds(asked)}`
+  return serverWait(asked, holdMs) !== undefined
+    ? `the server asks to wait ${seconds(asked!)}`
     : `the provider's pause ahead is ${seconds(holdMs)}`;
 }
 
-/** Whether a RATE_LIMITED message says the budget would be exceeded (not that it was spent). */
+/**
+ * Whether a RATE_LIMITED message says the budget would be exceeded by one wait longer than
+ * it (not that the refusals used it up, spent or about to be).
+ */
 export function wouldExceedBudget(message: string): boolean {
   return message.includes(AHEAD);
 }

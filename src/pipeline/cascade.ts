@@ -84,15 +84,19 @@ export async function runCascade(loaded: LoadedInput, config: CascadeConfig): Pr
   let escalatedFrom: string | null = null;
   let escalationReasonText: string | null = null;
   let repair: string | null = null;
+  /** The failed call's image was refused for its size and resent smaller (extraction.ts retrySmaller). */
+  let resized: string | undefined;
   const facts = () => ({
     triage,
     escalated_from: escalatedFrom,
     escalation_reason: escalationReasonText,
     repair,
+    ...(resized === undefined ? {} : { resized }),
   });
   const failed = (error: unknown) => {
     const spent = paidOf(error);
     if (spent?.repair !== undefined) repair = spent.repair;
+    if (spent?.resized !== undefined) resized = spent.resized;
     if (spent) {
       usage = addUsage(usage, spent.usage);
       cost = addCost(cost, spent.cost);

@@ -178,8 +178,10 @@ async function retrySmaller(
         : `at most ${smaller.preprocess.limits.maxLongEdge} px long`;
       error.message = `${smaller.provider.id} refused ${refused.sent.width}×${refused.sent.height} as too large; resent smaller at ${size}, still refused: ${error.message}`;
     }
+    // The error record says the smaller resend was made (cascade.resized), as a success's does.
     throw markPaid(markAttempts(error, firstAttempts + (attemptsOf(error) ?? 0)), {
       ...spent,
+      resized: note,
       usage: addUsage(refused.paid.usage, spent?.usage ?? { ...EMPTY_USAGE }),
       cost: addCost(refused.paid.cost, spent?.cost ?? 0),
       image: spent?.image ?? refused.paid.image,

@@ -25,9 +25,14 @@ export interface Paid {
   /** The output as parsed, when the answer was read but failed the schema. */
   output?: unknown;
   /** What the cascade did before the failure (triage verdict, the model escalated from, a repair call). */
-  cascade?: Pick<RunRecord['cascade'], 'triage' | 'escalated_from' | 'escalation_reason' | 'repair'>;
+  cascade?: Pick<
+    RunRecord['cascade'],
+    'triage' | 'escalated_from' | 'escalation_reason' | 'repair' | 'resized'
+  >;
   /** Why the failed extraction made a repair call, when it did. */
   repair?: string;
+  /** The image was refused for its size and sent again smaller before this failure: what happened (`cascade.resized`). */
+  resized?: string;
 }
 
 const paidByError = new WeakMap<object, Paid>();

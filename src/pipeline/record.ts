@@ -26,7 +26,8 @@ export interface CascadeInfo {
   /**
    * Present only when the provider refused the image's size (IMAGE_TOO_LARGE) and it was
    * sent once more, smaller: what was refused and what was sent (`profile` and `image`
-   * say the second). `attempts`, `usage` and `cost_usd` count both calls.
+   * say the second). `attempts`, `usage` and `cost_usd` count both calls. On an error
+   * record too, when the smaller send failed (refused again, rate limited past the budget).
    */
   resized?: string;
   /**
@@ -69,7 +70,9 @@ export interface RunRecord {
   latency_ms: number;
   /**
    * Provider calls made for this input that a throttle did not refuse (0 for cache hits and
-   * failures before the call): what the `--max-attempts` budget counts.
+   * failures before the call): what the `--max-attempts` budget counts. A call refused for
+   * its size (IMAGE_TOO_LARGE, even as a 429) is one: no wait would have let it through.
+   * `attempts + rate_limited.count` is every call made.
    */
   attempts: number;
   /**

@@ -86,10 +86,13 @@ export function overTokenBudgetWords(over: OverTokenBudget): string {
     over.kind === 'output'
       ? `the request asks for up to ${over.requested} output tokens (max_tokens)`
       : `the request needs ${over.estimated ? 'about ' : ''}${over.requested} ${unit}${over.estimated ? ' (estimated)' : ''}`;
+  // `--detail` is OpenAI's image setting only: an Anthropic budget (`input`) is not offered it.
   const step =
     over.kind === 'output'
       ? 'ask the provider for a higher output-token limit'
-      : 'send smaller images: --detail low or --max-image-tokens; or ask the provider for a higher limit';
+      : over.kind === 'tokens'
+        ? 'send smaller images: --detail low or --max-image-tokens; or ask the provider for a higher limit'
+        : 'send smaller images: --max-image-tokens or --profile; or ask the provider for a higher limit';
   return `${needs}, over the account's limit of ${over.limit} ${unit} per minute; no wait lets it through (${step})`;
 }
 

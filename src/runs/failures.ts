@@ -64,6 +64,8 @@ export function nextStep(
   minConfidenceSet = true,
   /** RATE_LIMITED failures by kind: the budget spent, or exceeded by the server's wait ahead (flow/over-budget.ts). */
   rateLimited?: RateLimitedKinds,
+  /** The providers of the records that failed with `code`: a step names only options that apply to them. */
+  providers: ReadonlySet<string> = new Set(),
 ): string | undefined {
   switch (code) {
     // Two kinds of refusal, two remedies: pacing is fixed by sending slower or waiting longer,
@@ -94,7 +96,8 @@ export function nextStep(
     case 'NOT_FOUND':
       return 'check the paths and globs (quote globs so the shell does not expand them)';
     case 'IMAGE_TOO_LARGE':
-      return "the provider refused the request's size (bytes, pixels, or more tokens than its per-minute budget holds, which no wait fixes): send smaller images with --detail low, --max-image-tokens or --profile, or ask the provider for a higher limit";
+      // --detail is OpenAI's image setting: not offered to an Anthropic or Gemini run (trial of issue 10).
+      return `the provider refused the request's size (bytes, pixels, or more tokens than its per-minute budget holds, which no wait fixes): send smaller images with ${providers.has('openai') ? '--detail low (OpenAI), ' : ''}--max-image-tokens or --profile, or ask the provider for a higher limit`;
     case 'INPUT_TOO_LARGE':
       return 'raise --max-input-bytes if these inputs are meant to be read';
     case 'UNSUPPORTED_FORMAT':
@@ -118,7 +121,7 @@ export interface RateLimitedKinds {
 function rateLimitedStep({ spent, exceeded }: RateLimitedKinds): string {
   const quota = '(not a quota: the account is not out of credit)';
   if (exceeded === 0)
-    return `the provider's pacing: it kept refusing calls for its rate limit (429) until each image's --max-retry-wait budget was spent; set --rpm (and --tpm) to your account's limits so calls are spaced before they are refused, lower --concurrency, or raise --max-retry-wait to wait longer ${quota}`;
+    return `the provider's pacing: it kept refusing calls for its rate limit (429) until each image's --max-retry-wait budget was spent (or the next wait would have passed it); set --rpm (and --tpm) to your account's limits so calls are spaced before they are refused, lower --concurrency, or raise --max-retry-wait to wait longer ${quota}`;
   const ahead =
     "the server asked for a longer pause (Retry-After) than what the image's wait budget had left, so the budget would be exceeded (not spent): they failed at once instead of waiting";
   const why =
@@ -131,6 +134,8 @@ function rateLimitedStep({ spent, exceeded }: RateLimitedKinds): string {
 export class FailureLog {
   private readonly first: NamedFailure[] = [];
   private readonly firstByCode = new Map<string, NamedFailure>();
+  /** The providers of the failed records, by code (what a next step may suggest depends on them). */
+  private readonly providersByCode = new Map<string, Set<string>>();
   private count = 0;
   private readonly byKind: Record<FailureKind, number> = { error: 0, empty: 0, low_confidence: 0 };
   private stream: WriteStream | undefined;
@@ -165,6 +170,11 @@ export class FailureLog {
     this.byKind[failure.kind]++;
     if (this.first.length < NAMED_FAILURES) this.first.push(failure);
     if (!this.firstByCode.has(failure.code)) this.firstByCode.set(failure.code, failure);
+    if (record.provider) {
+      const providers = this.providersByCode.get(failure.code) ?? new Set<string>();
+      providers.add(record.provider);
+      this.providersByCode.set(failure.code, providers);
+    }
     if (failure.code === 'RATE_LIMITED') this.rateLimited[rateLimitedKind(failure.message)]++;
     this.stream?.write(`${JSON.stringify({ kind: failure.kind, ...record })}\n`);
   }
@@ -197,7 +207,13 @@ export class FailureLog {
   report(): FailureReport {
     const next_steps: FailureReport['next_steps'] = [];
     for (const [code, example] of this.firstByCode) {
-      const step = nextStep(code, example, this.minConfidenceSet, this.rateLimited);
+      const step = nextStep(
+        code,
+        example,
+        this.minConfidenceSet,
+        this.rateLimited,
+        this.providersByCode.get(code),
+      );
       if (step) next_steps.push({ code, step });
     }
     return {

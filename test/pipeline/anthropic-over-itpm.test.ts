@@ -73,7 +73,10 @@ const wouldExceed = (limit: number) => ({
  * `refuse(asked, n)`: the limit to name in a 429 for the n-th call that counts `asked` input
  * tokens, or undefined to answer it.
  */
-async function run(refuse: (asked: number, n: number) => number | undefined) {
+async function run(
+  refuse: (asked: number, n: number) => number | undefined,
+  retry: { maxTotalWaitMs?: number } = {},
+) {
   const asked: Array<{ tokens: number; refused: boolean }> = [];
   const server = await startServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -112,7 +115,7 @@ async function run(refuse: (asked: number, n: number) => number | undefined) {
     model: 'claude-sonnet-4-5',
     profile: 'none',
     cache: { spec: 'off' },
-    retry: { baseDelayMs: 1, maxDelayMs: 2 },
+    retry: { baseDelayMs: 1, maxDelayMs: 2, ...retry },
   });
   const record = await pipeline.process(await readFile(corpus('invoice1.jpg')), { label: 'invoice1.jpg' });
   await pipeline.close();
@@ -142,6 +145,9 @@ describe("Anthropic's 429 '… of N input tokens per minute'", () => {
     expect(record.error?.message).toMatch(
       /the request needs about \d+ input tokens \(estimated\), over the account's limit of 100 input tokens per minute; no wait lets it through/,
     );
+    // --detail is OpenAI's: an Anthropic run is never told to use it.
+    expect(record.error?.message).not.toContain('--detail');
+    expect(record.error?.message).toContain('--max-image-tokens');
     expect(record.rate_limited ?? { count: 0 }).toMatchObject({ count: 0 });
     expect(retries.filter((r) => r.throttled)).toEqual([]);
   });
@@ -152,5 +158,19 @@ describe("Anthropic's 429 '… of N input tokens per minute'", () => {
     expect(record).toMatchObject({ status: 'ok', attempts: 1, rate_limited: { count: 1 } });
     expect(record.cascade).not.toHaveProperty('resized');
     expect(retries.filter((r) => r.throttled)).toHaveLength(1);
+  });
+
+  it('resent smaller, then rate limited until the budget is spent: the error record says it was resized, and counts every call', async () => {
+    const full = (await run(() => undefined)).asked[0]!.tokens;
+    const limit = full - 50;
+    // The first call alone is over N (size); the smaller resend meets a used-up minute (under N) every time.
+    const { record, asked } = await run((tokens) => (tokens > limit ? limit : tokens * 10), {
+      maxTotalWaitMs: 1500,
+    });
+    expect(asked[0]!.refused).toBe(true);
+    expect(record).toMatchObject({ status: 'error', error: { code: 'RATE_LIMITED' } });
+    expect(record.cascade.resized).toContain(`over the account's limit of ${limit} input tokens per minute`);
+    // Every call is an attempt (not refused by a throttle) or a rate-limited refusal.
+    expect(record.attempts + record.rate_limited.count).toBe(asked.length);
   });
 });
