@@ -6,7 +6,8 @@
  * (enableOfflineQueue: false): a dropped Redis fails fast, the failover store answers
  * from the local cache, and ioredis reconnects in the background.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { ioredis } from '../on-first-use.js';
 import type { ClaimStore } from './claims.js';
 import {
   addToGroups,
@@ -45,7 +46,7 @@ export class RedisStore implements CacheStore, ClaimStore {
     const parsed = new URL(url);
     this.name = `redis://${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
     this.namespace = options.namespace ?? 'visionpipe:';
-    this.client = new Redis(url, {
+    this.client = new (ioredis().Redis)(url, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,

@@ -14,8 +14,9 @@
  * the background and the next call after it is back uses Redis again.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { VisionpipeError } from '../errors.js';
+import { ioredis } from '../on-first-use.js';
 import type { RateLimitSnapshot } from '../providers/spec.js';
 import { type ResolvedLimits, resolveLimits } from './bucket.js';
 import { monotonicNow } from './clock.js';
@@ -346,7 +347,7 @@ export class RedisLimiter implements Limiter {
 
   private createClient(): Client {
     const timeout = this.options.redisTimeoutMs ?? REDIS_LIMITER_DEFAULTS.redisTimeoutMs;
-    const client = new Redis(this.options.url, {
+    const client = new (ioredis().Redis)(this.options.url, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,

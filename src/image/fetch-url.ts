@@ -5,10 +5,11 @@
  * DNS resolution unless `allowPrivateNetworks` is set.
  */
 import { isIP } from 'node:net';
-import { Agent, type Dispatcher, request } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { withArticle } from '../article.js';
 import { sizeText } from '../config/sizes.js';
 import { VisionpipeError } from '../errors.js';
+import { undici } from '../on-first-use.js';
 import { formatBytes } from '../report/units.js';
 import { redactUrl as redactSecretsInUrl } from '../secrets.js';
 import {
@@ -56,7 +57,7 @@ function agentFor(policy: AddressPolicy): { dispatcher: Dispatcher; own: boolean
   // A resolver or allowed ranges of its own: an agent for this fetch alone, closed after it.
   if (policy.resolve || (policy.allowNetworks?.length ?? 0) > 0)
     return {
-      dispatcher: new Agent({ connections: 4, connect: { lookup: guardedLookupFor(policy) } }),
+      dispatcher: new (undici().Agent)({ connections: 4, connect: { lookup: guardedLookupFor(policy) } }),
       own: true,
     };
   return { dispatcher: sharedAgent(policy.allowPrivate ?? false), own: false };
@@ -64,10 +65,10 @@ function agentFor(policy: AddressPolicy): { dispatcher: Dispatcher; own: boolean
 
 function sharedAgent(allowPrivate: boolean): Dispatcher {
   if (allowPrivate) {
-    privateAgent ??= new Agent({ keepAliveTimeout: 10_000, connections: 32 });
+    privateAgent ??= new (undici().Agent)({ keepAliveTimeout: 10_000, connections: 32 });
     return privateAgent;
   }
-  publicAgent ??= new Agent({
+  publicAgent ??= new (undici().Agent)({
     keepAliveTimeout: 10_000,
     connections: 32,
     connect: { lookup: guardedLookup },
@@ -212,7 +213,7 @@ async function fetchWith(
   let url = checkUrl(rawUrl, label, policy);
   try {
     for (let redirects = 0; ; redirects++) {
-      const response = await request(url, {
+      const response = await undici().request(url, {
         dispatcher,
         method: 'GET',
         signal,

@@ -6,7 +6,8 @@
  * `text` alone, as Slack asks. A receiver that fails never stops the run: the failure
  * is reported through `onError`.
  */
-import { request } from 'undici';
+
+import { undici } from '../on-first-use.js';
 import type { Alert } from './alerts.js';
 
 export interface AlertPayload {
@@ -79,7 +80,7 @@ export class AlertSender {
     let last = '';
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
-        const response = await request(url, {
+        const response = await undici().request(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'user-agent': 'visionpipe-alerts' },
           body,

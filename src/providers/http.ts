@@ -7,10 +7,11 @@
 
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { type FormData, Pool } from 'undici';
+import type { FormData, Pool } from 'undici';
 import { formatDuration } from '../cli/format.js';
 import { VisionpipeError } from '../errors.js';
 import { headerValue } from '../flow/headers.js';
+import { undici } from '../on-first-use.js';
 import { type HttpHeaders, httpStatusError } from './http-errors.js';
 import { redactedPrefix, redactSecrets } from './secrets.js';
 import type { RequestTokens } from './token-budget.js';
@@ -21,7 +22,7 @@ const users = new Map<string, number>();
 function poolFor(origin: string): Pool {
   let pool = pools.get(origin);
   if (pool === undefined || pool.closed || pool.destroyed) {
-    pool = new Pool(origin, {
+    pool = new (undici().Pool)(origin, {
       // The concurrency window upstream bounds in-flight calls; this only caps sockets.
       connections: 256,
       keepAliveTimeout: 30_000,

@@ -9,11 +9,11 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FormData } from 'undici';
 import { z } from 'zod';
 import { isVisionpipeError, VisionpipeError } from '../errors.js';
 import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { SIZE_PROFILES } from '../image/profiles.js';
+import { undici } from '../on-first-use.js';
 import { type JsonRequest, releaseOrigin, requestJson, retainOrigin } from './http.js';
 import type { HttpHeaders } from './http-errors.js';
 import { API_KEY_ENV } from './ids.js';
@@ -305,7 +305,7 @@ function waitFor(snapshot: RateLimitSnapshot | undefined, interval: number): num
 /** The original URL as JSON when ImgGo may fetch it itself, else the bytes as multipart `image`. */
 function ingestBody(image: ProviderImage, key: string): Pick<JsonRequest, 'json' | 'form'> {
   if (image.sourceUrl !== undefined) return { json: { image_url: image.sourceUrl, idempotency_key: key } };
-  const form = new FormData();
+  const form = new (undici().FormData)();
   form.set(
     'image',
     new Blob([new Uint8Array(image.data)], { type: mediaType(image.format) }),

@@ -8,9 +8,10 @@
  */
 
 import { isIP } from 'node:net';
-import { Agent, type Dispatcher, request } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { parseRetryAfter } from '../flow/retry-after.js';
 import { BlockedAddressError, classifyAddress, guardedLookup, unbracket } from '../image/address-policy.js';
+import { undici } from '../on-first-use.js';
 import { redactedPrefix } from '../secrets.js';
 import { deliveryHeaders } from './signing.js';
 
@@ -36,10 +37,14 @@ let privateAgent: Agent | undefined;
 /** One pooled agent per address policy; the public one refuses non-public addresses at connect time. */
 function agentFor(allowPrivate: boolean): Dispatcher {
   if (allowPrivate) {
-    privateAgent ??= new Agent({ keepAliveTimeout: 4_000, connections: 64 });
+    privateAgent ??= new (undici().Agent)({ keepAliveTimeout: 4_000, connections: 64 });
     return privateAgent;
   }
-  publicAgent ??= new Agent({ keepAliveTimeout: 4_000, connections: 64, connect: { lookup: guardedLookup } });
+  publicAgent ??= new (undici().Agent)({
+    keepAliveTimeout: 4_000,
+    connections: 64,
+    connect: { lookup: guardedLookup },
+  });
   return publicAgent;
 }
 
@@ -101,7 +106,7 @@ export async function attemptDelivery(options: {
   }, timeoutMs);
   try {
     if (!options.allowPrivate) checkLiteral(options.url);
-    const answer = await request(options.url, {
+    const answer = await undici().request(options.url, {
       method: 'POST',
       headers: deliveryHeaders(options.secret, options.id, options.body, requestedAt.getTime()),
       body: options.body,

@@ -15,9 +15,9 @@
  * - https://platform.openai.com/docs/api-reference/batch/request-output (`{id, custom_id,
  *   response: {status_code, request_id, body} | null, error: {code, message} | null}`)
  */
-import { FormData } from 'undici';
 import { z } from 'zod';
 import { type ErrorCode, VisionpipeError } from '../../errors.js';
+import { undici } from '../../on-first-use.js';
 import { releaseOrigin, requestJson, retainOrigin } from '../http.js';
 import { httpStatusError } from '../http-errors.js';
 import {
@@ -177,7 +177,7 @@ export class OpenAIBatchBackend implements BatchBackend {
       parts.push(line);
     }
     assertWithinLimits(this.id, requests.length, bytes, this.limits);
-    const form = new FormData();
+    const form = new (undici().FormData)();
     form.set('purpose', 'batch');
     // The Blob copies the lines once; no joined string of up to 200 MB is built first.
     form.set('file', new Blob(parts, { type: 'application/jsonl' }), 'visionpipe-batch.jsonl');
