@@ -70,6 +70,29 @@ describe('CLI start-up', () => {
     expect([...run.packages].sort()).toEqual(START_UP_PACKAGES);
   });
 
+  it('a local run loads neither undici nor ioredis (loaded on first use: src/on-first-use.ts)', async () => {
+    // 155 CommonJS modules a run on local files with the local engine and no Redis never calls.
+    const out = await mkdtemp(path.join(os.tmpdir(), 'visionpipe-startup-'));
+    try {
+      const run = await traceCli([
+        'run',
+        path.join(out, 'missing.png'),
+        '--pattern',
+        path.join(ROOT, 'samples/patterns/invoice.json'),
+        '--out',
+        path.join(out, 'results.jsonl'),
+        '--cache',
+        'off',
+      ]);
+      expect(run.stderr).toContain('NOT_FOUND');
+      expect(run.modules.some((m) => m.endsWith('/dist/pipeline/create-pipeline.js'))).toBe(true);
+      expect(run.packages).not.toContain('undici');
+      expect(run.packages).not.toContain('ioredis');
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
   it('the trace sees a command load its dependencies when it runs (sharp for optimize)', async () => {
     // Without this, a trace that recorded nothing would pass every test above.
     const out = await mkdtemp(path.join(os.tmpdir(), 'visionpipe-startup-'));
