@@ -14,9 +14,9 @@
  * guard, fields named like credentials are redacted wherever they appear.
  */
 import pino, { type Logger } from 'pino';
-import { prettyFactory } from 'pino-pretty';
 import { VisionpipeError } from '../errors.js';
 import { refusedForRate, subscribe } from '../observe/events.js';
+import { pinoPretty } from '../on-first-use.js';
 import { redactSecrets } from '../secrets.js';
 
 import { LOG_LEVELS, type LogLevel } from './options.js';
@@ -74,7 +74,7 @@ export function createRunLog(options: RunLogOptions): RunLog {
     if (level !== 'silent') streams.push({ level, stream: destination });
   }
   if (options.console) {
-    const pretty = prettyFactory({
+    const pretty = pinoPretty().prettyFactory({
       colorize: false,
       translateTime: 'HH:MM:ss',
       ignore: 'pid,hostname,event',

@@ -70,8 +70,8 @@ describe('CLI start-up', () => {
     expect([...run.packages].sort()).toEqual(START_UP_PACKAGES);
   });
 
-  it('a local run loads neither undici nor ioredis (loaded on first use: src/on-first-use.ts)', async () => {
-    // 155 CommonJS modules a run on local files with the local engine and no Redis never calls.
+  it('a local run loads neither undici, ioredis, pino-pretty nor prom-client (loaded on first use)', async () => {
+    // 217 CommonJS modules a run on local files, no Redis, no terminal, no metrics never calls.
     const out = await mkdtemp(path.join(os.tmpdir(), 'visionpipe-startup-'));
     try {
       const run = await traceCli([
@@ -88,6 +88,8 @@ describe('CLI start-up', () => {
       expect(run.modules.some((m) => m.endsWith('/dist/pipeline/create-pipeline.js'))).toBe(true);
       expect(run.packages).not.toContain('undici');
       expect(run.packages).not.toContain('ioredis');
+      expect(run.packages).not.toContain('pino-pretty');
+      expect(run.packages).not.toContain('prom-client');
     } finally {
       await rm(out, { recursive: true, force: true });
     }

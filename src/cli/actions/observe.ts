@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { AlertSender } from '../../metrics/alert-webhooks.js';
 import { ALERT_DEFAULTS, type Alert, AlertMonitor } from '../../metrics/alerts.js';
 import { createRunLog, type RunLog } from '../../metrics/log.js';
-import { createMetrics, type Metrics } from '../../metrics/prometheus.js';
+import type { Metrics } from '../../metrics/prometheus.js';
 import { type MetricsServer, serveMetrics } from '../../metrics/serve-metrics.js';
 import { refusedForRate, subscribe } from '../../observe/events.js';
 import type { RunRecord } from '../../pipeline/record.js';
@@ -71,6 +71,8 @@ export async function startRunObservers(
   let server: MetricsServer | undefined;
   let running: { set(value: number): void } | undefined;
   if (flags.metricsPort !== undefined) {
+    // prom-client (32 modules) loads only for a run that serves metrics.
+    const { createMetrics } = await import('../../metrics/prometheus.js');
     metrics = createMetrics();
     const { Gauge } = await import('prom-client');
     running = new Gauge({
