@@ -57,6 +57,10 @@ describe('a doubted Retry-After longer than what the budget leaves', () => {
       const error = (r as PromiseRejectedResult).reason as VisionpipeError;
       expect(error.code).toBe('RATE_LIMITED');
       expect(error.message).toMatch(/the server asks to wait 30 s; --max-retry-wait leaves/);
+      // Refused sends are not attempts (the record says 0 for the image refused once): the message says where they went.
+      expect(error.message).toMatch(
+        /over [12] refusals? \(the provider's pacing, not a quota; refused calls are in rate_limited, not attempts\)/,
+      );
     }
   });
 });
