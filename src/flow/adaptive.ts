@@ -291,6 +291,16 @@ export class AdaptiveFlow {
     );
   }
 
+  /**
+   * Ms until the flow admits anything, on what it believes: its pause and pacing, not the
+   * wait for a doubted Retry-After's probe (that wait ends at the probe's answer, usually
+   * far sooner; refused too, the wait is believed and lands in the pause). What call-policy
+   * weighs a refused call's budget against: only a believed wait fails an image at once.
+   */
+  get believedHoldMs(): number {
+    return Math.max(0, this.pausedUntil - this.now(), this.nextSendAt - this.now());
+  }
+
   /** Ms the pause alone still holds (no pacing, no doubted wait's probe): call-policy's first-send budget check. */
   get pausedMs(): number {
     return Math.max(0, this.pausedUntil - this.now());

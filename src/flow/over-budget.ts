@@ -23,6 +23,9 @@ const AHEAD = 'the next wait would overrun the --max-retry-wait budget';
  */
 const ADDS_UP = 'its waits would add up past the --max-retry-wait budget';
 
+/** Where a record counts refused calls: `attempts` counts only the calls not refused (pipeline/record.ts). */
+export const REFUSALS_COUNTED = 'refused calls are in rate_limited, not attempts';
+
 /** What was ahead when the image stopped: the flow's hold (ms), when that was the reason. */
 export interface WaitAhead {
   holdMs: number;
@@ -38,7 +41,8 @@ export function overBudget(
   ahead: WaitAhead | undefined,
 ): VisionpipeError {
   // The provider's pacing, said as such: a quota or billing refusal is QUOTA_EXCEEDED, never this.
-  const waited = `still rate limited after waiting ${seconds(tally.waitMs)} over ${tally.count} ${tally.count === 1 ? 'refusal' : 'refusals'} (the provider's pacing, not a quota)`;
+  // The record's `attempts` leaves refused calls out (0 after one refusal): said here, where it is read.
+  const waited = `still rate limited after waiting ${seconds(tally.waitMs)} over ${tally.count} ${tally.count === 1 ? 'refusal' : 'refusals'} (the provider's pacing, not a quota; ${REFUSALS_COUNTED})`;
   const left = Math.max(0, budgetMs - tally.waitMs);
   const why =
     ahead && left > 0

@@ -6,7 +6,14 @@
  *   billing limits and daily quotas do not recover by waiting);
  * - 529 (Anthropic's overloaded_error), and a 503 whose message says the server is busy
  *   or overloaded (Ollama's "server busy … maximum pending requests exceeded", OpenAI's
- *   "engine is currently overloaded"). A bare 503 is an outage: it spends attempts.
+ *   "engine is currently overloaded", Gemini's UNAVAILABLE "model is overloaded");
+ * - a 503 that names when to come back (Retry-After, seconds or HTTP date; Gemini's
+ *   RetryInfo), whatever its words: RFC 9110 §10.2.3 gives 503 + Retry-After that meaning,
+ *   and a gateway's concurrency cap answers `{"error":{"message":"Service Unavailable"}}`
+ *   with it (trial of issue 10: read as an outage, 45 of 200 images failed and the breaker
+ *   opened on a server that was only full). A 503 with neither is an outage: it spends
+ *   attempts and counts against the circuit breaker. Other 5xx (502, 504) stay outages:
+ *   no provider documents them as "slower".
  *
  * A throttle is waited out within the wait budget (`--max-retry-wait`) and never spends
  * one of the image's error attempts; other failures go to the retry policy.
@@ -27,18 +34,19 @@ export function rateLimitOfError(error: unknown): RateLimitSnapshot | undefined 
   return typeof error === 'object' && error !== null ? snapshots.get(error) : undefined;
 }
 
-/** What a 503 says when it means "too busy now" rather than "down" (Ollama, vLLM, OpenAI, gateways). */
 /** Codes a 429 can come with that waiting does not fix: a quota, a request too large for the budget. */
 const NOT_THROTTLES: ReadonlySet<string> = new Set(['QUOTA_EXCEEDED', 'IMAGE_TOO_LARGE']);
 
+/** What a 503 says when it means "too busy now" rather than "down" (Ollama, vLLM, OpenAI, gateways). */
 const BUSY = /busy|overloaded|capacity|too many|pending requests|queue/i;
 
+/** Whether `error` is the provider saying "slower" (see the list above): a throttle, not a failure. */
 export function isThrottle(error: unknown): error is VisionpipeError {
   // A 429 for a request that alone is over the per-minute token budget is IMAGE_TOO_LARGE:
   // no wait lets it through, so it pauses nobody (providers/http-errors.ts overTokenBudget).
   if (!(error instanceof VisionpipeError) || NOT_THROTTLES.has(error.code)) return false;
   if (error.code === 'RATE_LIMITED' || error.status === 429 || error.status === 529) return true;
-  return error.status === 503 && BUSY.test(error.message);
+  return error.status === 503 && (error.retryAfterMs !== undefined || BUSY.test(error.message));
 }
 
 /** Rate-limit waits of one image: calls refused by a throttle, and the time spent waiting after them. */

@@ -72,7 +72,7 @@ describe('a 429 for pacing and a 429 for quota', () => {
     expect(refusals).toBeGreaterThan(0);
     expect(rate!.error!.message).toMatch(
       new RegExp(
-        `still rate limited after waiting [\\d.]+ s over ${refusals} refusals? \\(the provider's pacing, not a quota\\).*--max-retry-wait budget of 2 s`,
+        `still rate limited after waiting [\\d.]+ s over ${refusals} refusals? \\(the provider's pacing, not a quota; refused calls are in rate_limited, not attempts\\).*--max-retry-wait budget of 2 s`,
       ),
     );
     // Every 429 the server answered for its rate, and only those, is a refusal on the progress line.

@@ -1,7 +1,8 @@
 /**
  * A 503 that says "busy" is a refusal, a 503 that says nothing is an outage (issue 10).
  * A real proxy on 127.0.0.1 answers the first calls with a 503 in the words of a real
- * server (Ollama's queue, vLLM/TGI overload, a gateway's queue full; no Retry-After), then
+ * server (Ollama's queue, vLLM/TGI overload, a gateway's queue full; no Retry-After), or a
+ * bare 503 that names a Retry-After, then
  * forwards to the simulator. A busy 503 must be waited out without spending an attempt and
  * be counted in `rate_limited`; a bare 503 must spend attempts and not be counted there.
  */
@@ -29,8 +30,12 @@ afterEach(async () => {
   await closeAllAgents();
 });
 
-/** Answers the first `refusals` calls with a 503 carrying `body`, then forwards to the simulator. */
-async function busyProxy(body: string, refusals: number): Promise<{ url: string; calls: () => number }> {
+/** Answers the first `refusals` calls with a 503 carrying `body` (and `headers`), then forwards to the simulator. */
+async function busyProxy(
+  body: string,
+  refusals: number,
+  headers: Record<string, string> = {},
+): Promise<{ url: string; calls: () => number }> {
   const sim = await startSimulator({ answer: 'empty', latency: { minMs: 1, maxMs: 5 } });
   open.push(sim);
   const target = new URL(sim.baseUrls.openai);
@@ -40,7 +45,7 @@ async function busyProxy(body: string, refusals: number): Promise<{ url: string;
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     if (calls <= refusals) {
-      res.writeHead(503, { 'content-type': 'application/json' });
+      res.writeHead(503, { 'content-type': 'application/json', ...headers });
       res.end(body);
       return;
     }
@@ -96,6 +101,21 @@ describe('a busy 503 is a refusal, a bare 503 an outage', () => {
     expect(record.attempts).toBe(1);
     expect(record.rate_limited.count).toBe(3);
     expect(proxy.calls()).toBe(4);
+  });
+
+  // RFC 9110 §10.2.3: a 503 with Retry-After names when the service is back; a concurrency
+  // cap that answers this way is waited out (trial of issue 10, mode conc503bare).
+  it.each([
+    ['seconds', '0'],
+    ['an HTTP date', new Date(Date.now() - 1000).toUTCString()],
+  ])('a bare 503 with Retry-After in %s: waited out, no attempt spent', async (_name, retryAfter) => {
+    const proxy = await busyProxy('{"error":{"message":"Service Unavailable"}}', 3, {
+      'retry-after': retryAfter,
+    });
+    const record = await processOne(proxy.url);
+    expect(record.status).toBe('ok');
+    expect(record.attempts).toBe(1);
+    expect(record.rate_limited.count).toBe(3);
   });
 
   it('a bare 503 (no busy message) spends attempts and is not counted as rate limited', async () => {
