@@ -70,8 +70,10 @@ describe('--max-retry-wait against a server that always answers 429 + Retry-Afte
       expect(record.rate_limited.count).toBeGreaterThan(0);
       expect(record.rate_limited.wait_ms).toBeLessThanOrEqual(3000);
       expect(record.error?.message).toContain('--max-retry-wait budget of 3 s for one image');
-      // Every image stops as soon as the next send could not fit, not after sitting out the budget.
-      expect(record.error?.message).toContain('the next wait would overrun');
+      // Every image stops as soon as the next send could not fit, not after sitting out the
+      // budget; a 1 s wait ahead of a 3 s budget is the waits adding up (the spent kind).
+      expect(record.error?.message).toContain('its waits would add up past the --max-retry-wait budget');
+      expect(record.error?.message).toContain('so the image fails now rather than wait');
       // Only refused calls: no attempt (README: attempts are calls not refused; 429s are rate_limited).
       expect(record.attempts).toBe(0);
     }
