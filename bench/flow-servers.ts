@@ -18,6 +18,8 @@ export interface ZooServer {
 
 const FAST = { minMs: 100, maxMs: 500 };
 const SLOW = { minMs: 200, maxMs: 1000 };
+/** The trial of issue 10 that found the leaky bucket (nginx limit_req, no burst): 100-800 ms. */
+const SLOW_LEAKY = { minMs: 100, maxMs: 800 };
 const RPS = 25;
 
 export const ZOO_SERVERS: ZooServer[] = [
@@ -31,6 +33,7 @@ export const ZOO_SERVERS: ZooServer[] = [
   { name: 'lying-headers', limiter: { shape: 'lying-headers', rps: RPS }, latency: FAST },
   { name: 'retry-after-date', limiter: { shape: 'retry-after-date', rps: RPS }, latency: FAST },
   { name: 'retry-info', limiter: { shape: 'retry-info', rps: RPS }, latency: FAST },
+  { name: 'leaky-bucket 12/s', limiter: { shape: 'leaky-bucket', rps: 12 }, latency: SLOW_LEAKY },
   { name: 'queue-503 (8+4)', limiter: { shape: 'queue-503', maxInFlight: 8, queue: 4 }, latency: FAST },
 ];
 

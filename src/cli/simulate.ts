@@ -29,6 +29,8 @@ export interface SimulateFlags {
   window: number;
   maxInFlight: number;
   queue: number;
+  /** leaky-bucket: calls beyond the even spacing admitted. */
+  burst: number;
   /** JSONL file for the request log. */
   log?: string;
   /** `id=file` (or `file`: the id is its name without extension) pattern registrations for ImgGo. */
@@ -116,6 +118,7 @@ export function simulateCommand(): Command {
       8,
     )
     .option('--queue <n>', 'queue-503: calls that wait before the 503s start', integer(0), 4)
+    .option('--burst <n>', 'leaky-bucket: calls beyond the even 1/--rps spacing admitted', integer(0), 0)
     .option(
       '--log <file>',
       'append every request received and its answer to this JSONL file (credentials redacted)',

@@ -13,6 +13,7 @@ export const LIMITER_SHAPES = [
   'retry-after-date',
   'retry-info',
   'queue-503',
+  'leaky-bucket',
 ] as const;
 
 export type LimiterShape = (typeof LIMITER_SHAPES)[number];

@@ -17,6 +17,7 @@
  * | `retry-after-date` | token bucket                             | nothing / 429 + `Retry-After` as an HTTP date only         |
  * | `retry-info`       | token bucket                             | nothing / 429 with Gemini `RetryInfo.retryDelay` in the body |
  * | `queue-503`        | `maxInFlight` at once + `queue` waiting  | nothing / Ollama's 503 "server busy" when the queue is full |
+ * | `leaky-bucket`     | `rps`, evenly: 1/`rps` s apart beyond `burst` | nothing / bare 429 (nginx `limit_req`, no burst by default) |
  *
  * All figures are real time (a scaled server states its own real rate): `rps` is
  * requests per real second, and header values describe the real clock.
@@ -36,6 +37,8 @@ export interface ZooOptions {
   maxInFlight?: number;
   /** `queue-503`: calls waiting for a slot before the server answers 503 (default 4). */
   queue?: number;
+  /** `leaky-bucket`: calls beyond the even spacing it admits (nginx `burst`, default 0). */
+  burst?: number;
 }
 
 /** How a refused call is answered. `rate`: a 429 in the family's own format (plus `retryDelayMs` as RetryInfo). */
@@ -91,6 +94,8 @@ export function createGate(options: ZooOptions): Gate {
   const maxInFlight = Math.floor(positive('maxInFlight', options.maxInFlight ?? 8));
   const queue = Math.floor(options.queue ?? 4);
   if (!(queue >= 0)) throw new RangeError(`limiter option queue must be ≥ 0 (got ${options.queue})`);
+  const burst = Math.floor(options.burst ?? 0);
+  if (!(burst >= 0)) throw new RangeError(`limiter option burst must be ≥ 0 (got ${options.burst})`);
   switch (options.shape) {
     case 'fixed-window':
       return fixedWindow(rps, windowMs);
@@ -101,6 +106,8 @@ export function createGate(options: ZooOptions): Gate {
       return concurrencyCap(options.shape, maxInFlight);
     case 'queue-503':
       return queued(maxInFlight, queue);
+    case 'leaky-bucket':
+      return leakyBucket(rps, burst);
     default:
       return tokenBucket(options.shape, rps);
   }
@@ -224,6 +231,30 @@ function slidingLog(rps: number, windowMs: number): Gate {
       if (admitted) return { admitted: true, headers, leave: noop };
       headers['retry-after'] = String(Math.max(1, Math.ceil(resetMs / 1000)));
       return { admitted: false, kind: 'rate', headers, retryAfterMs: resetMs };
+    },
+  };
+}
+
+/**
+ * nginx `limit_req` (and many gateways): a bucket that leaks `rps` calls a second and
+ * holds `burst` + 1; a call that does not fit is refused with a bare 429 and not counted.
+ * With no burst, a call closer than 1/`rps` s to the last one admitted is refused: the
+ * server refuses bursts, not only rate.
+ */
+function leakyBucket(rps: number, burst: number): Gate {
+  let level = 0;
+  let last = Number.NEGATIVE_INFINITY;
+  return {
+    shape: 'leaky-bucket',
+    ceilingRps: rps,
+    maxInFlight: undefined,
+    enter(now) {
+      level = Math.max(0, level - ((now - last) / 1000) * rps);
+      last = now;
+      // A hair of slack: float drain of exactly 1/rps s must count as empty.
+      if (level > burst + 1e-9) return { admitted: false, kind: 'rate', headers: {}, retryAfterMs: 0 };
+      level += 1;
+      return { admitted: true, headers: {}, leave: noop };
     },
   };
 }

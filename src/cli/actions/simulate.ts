@@ -97,6 +97,7 @@ export async function runSimulator(flags: SimulateFlags): Promise<void> {
               windowMs: flags.window,
               maxInFlight: flags.maxInFlight,
               queue: flags.queue,
+              burst: flags.burst,
             },
           }),
       ...(flags.quotaExceeded ? { quotaExceeded: true } : {}),
