@@ -163,6 +163,23 @@ describe('limiter zoo', { retry: 2 }, () => {
     }
   });
 
+  it('leaky-bucket (nginx limit_req): calls 1/rps apart, refused ones not counted, `burst` more, a bare 429', async () => {
+    const strict = createGate({ shape: 'leaky-bucket', rps: 10 });
+    expect(strict.enter(0).admitted).toBe(true);
+    expect(strict.enter(50).admitted).toBe(false);
+    // The refusal at 50 ms did not count: 100 ms after the admission is room again.
+    expect(strict.enter(100).admitted).toBe(true);
+    expect(strict.enter(150)).toMatchObject({ admitted: false, headers: {} });
+    const bursty = createGate({ shape: 'leaky-bucket', rps: 10, burst: 3 });
+    expect([0, 1, 2, 3, 4].map((t) => bursty.enter(t).admitted)).toEqual([true, true, true, true, false]);
+    const sim = await zoo({ shape: 'leaky-bucket', rps: 2 });
+    const answers = await Promise.all(Array.from({ length: 3 }, () => call(sim)));
+    expect(statuses(answers)).toContain(429);
+    for (const answer of answers) {
+      expect([...answer.headers.keys()].filter((k) => /ratelimit|retry-after/.test(k))).toEqual([]);
+    }
+  });
+
   it('lying-headers: remaining above the limit, reset 0, and a 429 that says retry at once', async () => {
     const sim = await zoo({ shape: 'lying-headers', rps: 2 });
     const answers = await sequential(sim, 4);
