@@ -52,7 +52,7 @@ describe('visionpipe simulate --limiter', () => {
   });
 
   it('refuses an unknown shape naming the choices', async () => {
-    const result = await runCli(['simulate', '--limiter', 'leaky-bucket']);
+    const result = await runCli(['simulate', '--limiter', 'hourglass']);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/token-bucket/);
   });
