@@ -10,32 +10,15 @@
  * share each (own id) on vitest's fake clock, the script judging its windows by it too;
  * every script call is run before the clock moves on (test/support/flow-drive-shared.ts).
  */
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type FlowCommand, RedisFlowShare } from '../../src/flow/flow-share.js';
-import { defineLimiterCommands } from '../../src/flow/redis-scripts.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RedisFlowShare } from '../../src/flow/flow-share.js';
 import { createGate } from '../../src/simulator/zoo.js';
 import { driveSharedFlows } from '../support/flow-drive-shared.js';
+import { useFlowRedis } from '../support/flow-redis.js';
 import { steppedFlowClient } from './fixtures/stepped-flow-client.js';
 
-const URL_6379 = 'redis://127.0.0.1:6379/0';
 const RPS = 25;
-let raw: Redis & { visionpipeFlow: FlowCommand };
-const prefixes: string[] = [];
-
-beforeAll(async () => {
-  raw = defineLimiterCommands(new Redis(URL_6379, { maxRetriesPerRequest: 1 }));
-  await raw.ping();
-});
-
-afterAll(async () => {
-  for (const prefix of prefixes) {
-    const keys = await raw.keys(`${prefix}:*`);
-    if (keys.length > 0) await raw.del(...keys);
-  }
-  raw.disconnect();
-});
+const redis = useFlowRedis();
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
@@ -46,10 +29,9 @@ afterEach(() => {
 });
 
 function threeShares() {
-  const prefix = `visionpipe-test:${randomUUID()}`;
-  prefixes.push(prefix);
+  const prefix = redis.prefix();
   const keys = [`${prefix}:flow`, `${prefix}:peers`] as const;
-  const { client, settled } = steppedFlowClient(raw);
+  const { client, settled } = steppedFlowClient(redis.client());
   const shares = ['p0', 'p1', 'p2'].map(
     (id) => new RedisFlowShare({ client, keys, id, serverNow: () => Date.now() }),
   );

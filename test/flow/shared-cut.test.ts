@@ -12,36 +12,19 @@
  * manual clock, each with its own share (own id, as three processes would have); every
  * script call is awaited before the next step.
  */
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AdaptiveFlow } from '../../src/flow/adaptive.js';
-import { type FlowCommand, RedisFlowShare } from '../../src/flow/flow-share.js';
-import { defineLimiterCommands } from '../../src/flow/redis-scripts.js';
+import { RedisFlowShare } from '../../src/flow/flow-share.js';
+import { useFlowRedis } from '../support/flow-redis.js';
 import { awaitedFlowClient } from './fixtures/awaited-flow-client.js';
 
-const URL_6379 = 'redis://127.0.0.1:6379/0';
-let raw: Redis & { visionpipeFlow: FlowCommand };
-const prefixes: string[] = [];
-
-beforeAll(() => {
-  raw = defineLimiterCommands(new Redis(URL_6379, { maxRetriesPerRequest: 1 }));
-});
-
-afterAll(async () => {
-  for (const prefix of prefixes) {
-    const keys = await raw.keys(`${prefix}:*`);
-    if (keys.length > 0) await raw.del(...keys);
-  }
-  raw.disconnect();
-});
+const redis = useFlowRedis();
 
 /** Three shares on one fresh hash whose script calls can all be awaited. */
 function threeShares() {
-  const prefix = `visionpipe-test:${randomUUID()}`;
-  prefixes.push(prefix);
+  const prefix = redis.prefix();
   const keys = [`${prefix}:flow`, `${prefix}:peers`] as const;
-  const { client, settled } = awaitedFlowClient(raw);
+  const { client, settled } = awaitedFlowClient(redis.client());
   // refreshMs 0: every admission reads (and reports), so the test decides when.
   // A cut window of a minute: what falls in it does not depend on how fast this machine is.
   const shares = ['a', 'b', 'c'].map(
@@ -55,7 +38,9 @@ describe('a shared cut (Redis)', () => {
     const { keys, shares, settled } = threeShares();
     // What an earlier run learned: 30/s for all (version 1, cut long ago); every process
     // joins from it at 10/s, and all three heartbeat first so each counts three peers.
-    await raw.hset(keys[0], { rate: '30', concurrency: '24', version: '1', cutAt: '0', cutBy: 'x' });
+    await redis
+      .client()
+      .hset(keys[0], { rate: '30', concurrency: '24', version: '1', cutAt: '0', cutBy: 'x' });
     for (let round = 0; round < 2; round++) {
       for (const share of shares) share.read();
       await settled();
@@ -89,7 +74,7 @@ describe('a shared cut (Redis)', () => {
     now += 10;
     refused.done({ kind: 'throttled' });
     await settled();
-    const learned = await raw.hgetall(keys[0]);
+    const learned = await redis.client().hgetall(keys[0]);
     expect(learned.cutBy).toBe('c');
     expect(learned.version).toBe('2');
     // The server took ~9.5 + 9.5 + 2.5 calls/s; 0.9 of that. Before: 0.9 × c's 2.5 × 3 = 6.8.
@@ -119,7 +104,7 @@ describe('a shared cut (Redis)', () => {
     now += 1000;
     (await a.admit()).done({ kind: 'ok' });
     expect(a.state.rate).toBeCloseTo(total / 3, 1);
-    expect((await raw.hgetall(keys[0])).version).toBe('2');
+    expect((await redis.client().hgetall(keys[0])).version).toBe('2');
     // c is done and leaves: a and b take its share at their next read, not once its
     // heartbeat has aged out (5 s of a third of the budget unused: the bench's tail).
     c.close();
