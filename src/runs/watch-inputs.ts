@@ -32,9 +32,10 @@ export interface WatchOptions {
   /**
    * Told when `stop` ends the watch while files it found were never handed out: how many
    * (still being scanned, or not yet stable for `stableMs`), and whether the first scan of
-   * DIR was still under way (`onReady` not yet told).
+   * DIR was still under way (`onReady` not yet told); `found` is every file of DIR it knows,
+   * handed out or not (one handed out as the stop came may never have been started).
    */
-  onStopped?: (stopped: { notHandedOut: number; scanning: boolean }) => void;
+  onStopped?: (stopped: { notHandedOut: number; found: number; scanning: boolean }) => void;
   /** Told of a watcher error (a folder that became unreadable); the watch goes on. */
   onError?: (message: string) => void;
 }
@@ -61,6 +62,7 @@ export async function* watchInputs(dir: string, options: WatchOptions): AsyncGen
   const queue: string[] = [];
   const handedOut = new Set<string>();
   let ready = false;
+  let taking = false;
   /** Per file: its size and mtime when last handed out, and a digest of its bytes then. */
   const lastSeen = new Map<string, { key: string; digest: string | undefined }>();
   let wake: (() => void) | undefined;
@@ -90,7 +92,25 @@ export async function* watchInputs(dir: string, options: WatchOptions): AsyncGen
     alwaysStat: true,
     awaitWriteFinish: { stabilityThreshold: options.stableMs, pollInterval: Math.min(100, options.stableMs) },
   });
-  watcher.on('add', (file, stats) => offer(file, stats?.size, stats?.mtimeMs));
+  // chokidar waits for a stable size (awaitWriteFinish) only after its first scan: a file
+  // already there that changed within stableMs is held until it has been still that long
+  // (its mtime), then looked at again, so a copy under way at the start is not read half way.
+  const holds = new Set<NodeJS.Timeout>();
+  const hold = (file: string, size: number | undefined, mtimeMs: number | undefined) => {
+    const left = mtimeMs === undefined ? 0 : mtimeMs + options.stableMs - Date.now();
+    if (left <= 0) return offer(file, size, mtimeMs);
+    const timer = setTimeout(() => {
+      holds.delete(timer);
+      void stat(file).then(
+        (info) => hold(file, info.size, info.mtimeMs),
+        () => undefined,
+      );
+    }, left);
+    holds.add(timer);
+  };
+  watcher.on('add', (file, stats) =>
+    ready ? offer(file, stats?.size, stats?.mtimeMs) : hold(file, stats?.size, stats?.mtimeMs),
+  );
   watcher.on('change', (file, stats) => offer(file, stats?.size, stats?.mtimeMs));
   watcher.on('unlink', (file) => lastSeen.delete(file));
   watcher.on('error', (error) => options.onError?.(`--watch ${dir}: ${(error as Error).message}`));
@@ -104,7 +124,10 @@ export async function* watchInputs(dir: string, options: WatchOptions): AsyncGen
       const next = queue.shift();
       if (next !== undefined) {
         handedOut.add(next);
+        // Until the consumer asks again, it may drop this file on a stop without starting it.
+        taking = true;
         yield next;
+        taking = false;
         continue;
       }
       await new Promise<void>((resolve) => {
@@ -113,9 +136,12 @@ export async function* watchInputs(dir: string, options: WatchOptions): AsyncGen
     }
   } finally {
     options.stop.removeEventListener('abort', notify);
+    for (const timer of holds) clearTimeout(timer);
     if (options.stop.aborted) {
-      const notHandedOut = filesOf(watcher).filter((file) => !handedOut.has(file)).length;
-      if (notHandedOut > 0 || !ready) options.onStopped?.({ notHandedOut, scanning: !ready });
+      const files = filesOf(watcher);
+      const notHandedOut = files.filter((file) => !handedOut.has(file)).length;
+      if (notHandedOut > 0 || !ready || taking)
+        options.onStopped?.({ notHandedOut, found: files.length, scanning: !ready });
     }
     await watcher.close();
   }

@@ -20,7 +20,7 @@ export async function watchedInputs(
   exclude: string[],
   log: (message: string) => void,
   /** Told when a stop left files of DIR unread (runs/watch-inputs.ts onStopped). */
-  onStopped?: (stopped: { notHandedOut: number; scanning: boolean }) => void,
+  onStopped?: (stopped: { notHandedOut: number; found: number; scanning: boolean }) => void,
 ): Promise<AsyncGenerator<string>> {
   const { watchInputs } = await import('../../runs/watch-inputs.js');
   return watchInputs(dir, {

@@ -119,7 +119,7 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
     const watchDone = new AbortController();
     // A Ctrl-C that left files of the watched folder unread (found, not yet stable, or the
     // first scan still under way): a stopped run like any other, not an empty one.
-    let watchStopped: { notHandedOut: number; scanning: boolean } | undefined;
+    let watchStopped: { notHandedOut: number; found: number; scanning: boolean } | undefined;
     try {
       pipelines.checkCredentials(); // a missing key stops the run before anything is written
       // A budget counts every call: a model without a price stops the run here (runs/budget.ts).
@@ -277,7 +277,9 @@ export async function runCommand(inputs: string[], flags: RunFlags): Promise<num
           : watchStopped && interrupt.stop.aborted
             ? {
                 reason: 'signal' as const,
-                notProcessed: watchStopped.notHandedOut + result.aborted,
+                // A file handed out as the stop came may never have been started (no record):
+                // what the folder holds beyond the records done counts too (a race under load).
+                notProcessed: Math.max(watchStopped.notHandedOut + result.aborted, watchStopped.found - done),
                 ...(watchStopped.scanning ? { scanning: true } : {}),
               }
             : undefined,
