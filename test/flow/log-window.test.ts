@@ -64,6 +64,22 @@ describe('LogWindowLearner', () => {
   });
 });
 
+describe('LogWindowLearner margin', () => {
+  it('halves a margin a refusal doubled after two limits of successes without another', () => {
+    const { h, log } = steady(5, 40);
+    const learned = log.window()!;
+    log.widen(h.lastSeq());
+    const widened = log.window()!;
+    expect(widened).toBe(learned + 25);
+    // Ten more successes (two limits of 5): the margin is back.
+    for (let i = 0; i < 10; i++) {
+      const seq = h.send(16_000 + i * 400);
+      log.bound({ limit: 5, remaining: 0, resetMs: 1000 }, seq, h.sent[seq - 1]!);
+    }
+    expect(log.window()).toBe(learned);
+  });
+});
+
 describe('CallRecord.restamp', () => {
   it('moves a call’s send time to when its request left', () => {
     let seq = 0;
