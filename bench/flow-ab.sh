@@ -31,7 +31,7 @@ run_side() {
   local side=$1 ref=$2 tree=$scratch/$1
   shift 2
   git -C "$root" worktree add --detach "$tree" "$ref" >/dev/null
-  for file in flow.ts flow-servers.ts flow-worker.ts support.ts throughput-fixtures.ts; do
+  for file in flow.ts flow-servers.ts flow-trace.ts flow-worker.ts support.ts throughput-fixtures.ts; do
     cp "$root/bench/$file" "$tree/bench/$file"
   done
   ln -s "$root/node_modules" "$tree/node_modules"

@@ -17,6 +17,10 @@
  *   npm run bench:flow [-- --images 300 --servers token-bucket,no-headers --levels 10,20,50 --skip-redis
  *                          --clients visionpipe,sdk --results flow-sliding]
  *
+ * VISIONPIPE_FLOW_TRACE=<path> writes each visionpipe cell's calls (admitted, request made,
+ * answer headers, done, the budget reported and what the flow learned; bench/flow-trace.ts)
+ * and the server's admissions to <path>-<server>-c<n>.json, to lay beside the fake-clock model.
+ *
  * Only the three processes, on servers of one's choice (`--servers none --clients none` skips
  * the single-process cells; VISIONPIPE_FLOW_TRACE=<path> makes each worker write its flow's
  * sends and outcomes to <path>-<k>.json):
@@ -42,6 +46,7 @@ import { closeAllAgents } from '../src/providers/http.js';
 import { OpenAIProvider } from '../src/providers/openai.js';
 import { type AdmissionEvent, startSimulator } from '../src/simulator/index.js';
 import { ceilingRps, simulatorOptions, ZOO_SERVERS, type ZooServer } from './flow-servers.js';
+import { type TraceEvent, tracedFlow } from './flow-trace.js';
 import { fmt, printTable, writeResults } from './support.js';
 import { BENCH_PATTERN, benchImages } from './throughput-fixtures.js';
 
@@ -168,10 +173,24 @@ function chatBody(data: Buffer) {
   };
 }
 
-async function runVisionpipe(baseUrl: string, list: Item[], concurrency: number): Promise<Outcome[]> {
+/** Traced (VISIONPIPE_FLOW_TRACE=<path>): each visionpipe cell's flow and server admissions, <path>-<server>-c<n>.json. */
+const TRACE = process.env.VISIONPIPE_FLOW_TRACE;
+
+async function runVisionpipe(
+  baseUrl: string,
+  list: Item[],
+  concurrency: number,
+  trace?: TraceEvent[],
+): Promise<Outcome[]> {
   const provider = new OpenAIProvider({ apiKey: 'sim', baseUrl });
   const cache = await openCache({ spec: 'off' });
-  const pipeline = await createPipeline({ pattern: BENCH_PATTERN, provider, model: 'gpt-4o-mini', cache });
+  const pipeline = await createPipeline({
+    pattern: BENCH_PATTERN,
+    provider,
+    model: 'gpt-4o-mini',
+    cache,
+    ...(trace ? { flow: tracedFlow(trace) } : {}),
+  });
   const out: Outcome[] = [];
   for await (const { record, item } of mapWindow(list, concurrency, async (item) => ({
     record: await pipeline.process(item.data, { label: item.label }),
@@ -249,6 +268,7 @@ async function measure(
   list: Item[],
   run: (baseUrl: string, items: Item[]) => Promise<Outcome[]>,
   rerun = false,
+  trace?: TraceEvent[],
 ): Promise<Cell> {
   const events: AdmissionEvent[] = [];
   const sim = await startSimulator({ ...simulatorOptions(server), onAdmission: (e) => events.push(e) });
@@ -274,6 +294,11 @@ async function measure(
     failed = failedOf(failed, again);
   }
   await sim.close();
+  if (trace && TRACE)
+    writeFileSync(
+      `${TRACE}-${server.name.replace(/\W+/g, '_')}-c${concurrency}.json`,
+      JSON.stringify({ startedAt, wallMs, flow: trace, server: firstPass }),
+    );
   const stillLost = failed.filter((item) => item.valid).length;
   const accepted = firstPass.filter((e) => e.admitted).length;
   const ceiling = ceilingRps(server);
@@ -396,8 +421,20 @@ async function main() {
   };
   for (const server of servers) {
     for (const c of LEVELS) {
-      if (CLIENTS.has('visionpipe'))
-        log(await measure(server, 'visionpipe', c, list, (url, items) => runVisionpipe(url, items, c)));
+      if (CLIENTS.has('visionpipe')) {
+        const trace: TraceEvent[] | undefined = TRACE ? [] : undefined;
+        log(
+          await measure(
+            server,
+            'visionpipe',
+            c,
+            list,
+            (url, items) => runVisionpipe(url, items, c, trace),
+            false,
+            trace,
+          ),
+        );
+      }
       if (CLIENTS.has('sdk'))
         log(
           await measure(server, 'openai SDK + p-limit', c, list, (url, items) => runSdk(url, items, c), true),

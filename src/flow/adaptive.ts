@@ -434,10 +434,16 @@ export class AdaptiveFlow {
     // 5 of 9 runs, 0 of 6 measured from admission).
     let holding = true;
     let requests = 0;
+    let sentAt = now;
     return {
       started: () => {
         if (settled) return;
         this.phased = true;
+        // Sent when its first request leaves, not when admitted (see CallRecord.restamp).
+        if (requests === 0 && sentAt === now) {
+          sentAt = this.now();
+          this.record.restamp(seq, sentAt);
+        }
         requests++;
         if (!holding) {
           holding = true;
@@ -458,7 +464,7 @@ export class AdaptiveFlow {
         settled = true;
         if (holding) this.inFlight--;
         this.open--;
-        this.settle(outcome, seq, inFlight, now, open);
+        this.settle(outcome, seq, inFlight, sentAt, open);
         this.pump();
       },
     };
@@ -531,7 +537,16 @@ export class AdaptiveFlow {
       // The budget ran out, not the calls in flight: slow start ends where it stands.
       this.slowStart = false;
       if (seq > this.pausedAtSeq) this.streak++;
-      const until = now + this.pauseFor(outcome, seq, now);
+      let until = now + this.pauseFor(outcome, seq, now);
+      // A sliding log placed by the answers' whole-second resets has room again when its
+      // oldest call leaves the window, up to a second before the rounded-up Retry-After.
+      const coarse = this.budget !== undefined && this.budget.resetMs % 1000 === 0;
+      const log = coarse && this.budget ? this.logHold(this.budget) : undefined;
+      if (log !== undefined) {
+        until = Math.min(until, Math.max(now, log));
+        // The calls already out meet the same full log: refusals the log did not fail to foresee.
+        this.log.echoUntil(this.seq);
+      }
       this.paceToBudget(seq, until, now);
       this.pauseUntil(until);
       this.pausedAtSeq = this.seq;

@@ -54,6 +54,18 @@ export class CallRecord implements SendHistory {
     this.unsettled.set(seq, at);
   }
 
+  /**
+   * Call `seq` made its first HTTP request at `at` (ms): its send time from then on. A run's
+   * first calls are admitted hundreds of ms before their requests leave (the first image's
+   * preparation, 0.47 s traced over loopback), and a sliding log counts them from their arrival.
+   */
+  restamp(seq: number, at: number): void {
+    const index = this.sent.length - 1 - (this.lastSeq() - seq);
+    if (index < 0 || !this.unsettled.has(seq)) return;
+    this.sent[index] = at;
+    this.unsettled.set(seq, at);
+  }
+
   /** Call `seq`, sent at `sentAt`, ended at `at` (ms, in order of time) with `outcome`. */
   settledCall(seq: number, at: number, outcome: RecordedOutcome, sentAt: number): void {
     this.settledCalls.push({ seq, at });
