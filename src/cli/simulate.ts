@@ -31,6 +31,8 @@ export interface SimulateFlags {
   queue: number;
   /** leaky-bucket: calls beyond the even spacing admitted. */
   burst: number;
+  /** Every --limiter refusal says this Retry-After (s), true or not. */
+  retryAfter?: number;
   /** JSONL file for the request log. */
   log?: string;
   /** `id=file` (or `file`: the id is its name without extension) pattern registrations for ImgGo. */
@@ -119,6 +121,11 @@ export function simulateCommand(): Command {
     )
     .option('--queue <n>', 'queue-503: calls that wait before the 503s start', integer(0), 4)
     .option('--burst <n>', 'leaky-bucket: calls beyond the even 1/--rps spacing admitted', integer(0), 0)
+    .option(
+      '--retry-after <s>',
+      "every --limiter refusal says this Retry-After (whole s) instead of the shape's own wait, true or not",
+      integer(0),
+    )
     .option(
       '--log <file>',
       'append every request received and its answer to this JSONL file (credentials redacted)',

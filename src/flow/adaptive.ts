@@ -176,6 +176,9 @@ export class AdaptiveFlow {
   private slowStart = true;
   private inFlight = 0;
   private seq = 0;
+  /** The refusal episode (its start, see CallRecord.episodeFrom) of the last rate cut, and its cuts so far. */
+  private cutEpisode: number | undefined;
+  private episodeCuts = 0;
   /** Send sequence at the last rate decrease: throttles of calls sent before it are the same event. */
   private decreasedAt = 0;
   private concurrencyCutAt = 0;
@@ -249,7 +252,12 @@ export class AdaptiveFlow {
    * A doubted wait under test: after a short pause one call (`seq`, once sent) goes alone;
    * the others wait for its answer, at most `until` (the capped wait the server named).
    */
-  private probe: { seq: number | undefined; until: number } | undefined;
+  private probe: { seq: number | undefined; until: number; named: number } | undefined;
+  /**
+   * The shortest doubted wait a probe disproved (ms): this server's long Retry-After
+   * overstates, so a wait as long is not believed again but read as a bare refusal.
+   */
+  private overstated = Number.POSITIVE_INFINITY;
 
   constructor(options: AdaptiveFlowOptions) {
     if (!(Number.isInteger(options.maxConcurrency) && options.maxConcurrency >= 1))
@@ -474,7 +482,12 @@ export class AdaptiveFlow {
     const now = this.now();
     this.record.settledCall(seq, now, outcome.kind, sentAt);
     // A doubted wait's probe that was not refused: the wait was wrong, everyone resumes.
-    if (this.probe?.seq === seq && outcome.kind !== 'throttled') this.probe = undefined;
+    if (this.probe?.seq === seq && outcome.kind !== 'throttled') {
+      // Taken at once: the server's long Retry-After overstates its wait (a leaky bucket of
+      // 8/s saying `Retry-After: 30`), and the next ones are not tested again one by one.
+      if (outcome.kind === 'ok') this.overstated = Math.min(this.overstated, this.probe.named);
+      this.probe = undefined;
+    }
     if (outcome.kind === 'ok') this.boundWindow(outcome.rateLimit, seq, sentAt);
     if (outcome.kind === 'failed') return;
     if (outcome.kind === 'ok') {
@@ -596,7 +609,16 @@ export class AdaptiveFlow {
       // bucket), which then came down by β per round, a refusal each (fake clock: 6 of 13).
       const seen = this.record.sustainedRate(now) ?? this.record.acceptedRate(now);
       const base = Math.min(this.rate, seen ?? this.rate);
-      if (Number.isFinite(base)) this.rate = Math.max(0.1, base * this.beta);
+      // Each further round of one episode of refusals cuts by β once more (β, β², β³…, at
+      // most halving): refusals round after round say the limit is well below the rate, as
+      // when it fell (a provider's tier lowered, another tenant's share), and the two seconds
+      // `seen` looks back still hold the faster limit (20/s falling to 6/s: ten refusals).
+      const episode = this.record.episodeFrom;
+      this.episodeCuts = episode === this.cutEpisode ? this.episodeCuts + 1 : 1;
+      this.cutEpisode = episode;
+      // (Alone: shared, every process's refusals of one event would compound it.)
+      const factor = this.share === undefined ? Math.max(0.5, this.beta ** this.episodeCuts) : this.beta;
+      if (Number.isFinite(base)) this.rate = Math.max(0.1, base * factor);
       this.cutFrom = base;
       this.decreasedAt = this.seq;
       this.cutAt = now;
@@ -711,15 +733,20 @@ export class AdaptiveFlow {
    * everyone resumes (trial 10: one `Retry-After: 3600` among 0s froze a free server 60 s).
    */
   private pauseFor(outcome: Extract<SlotOutcome, { kind: 'throttled' }>, seq: number, now: number): number {
-    const wait = this.namedPause(outcome);
     const named = outcome.retryAfterMs ?? 0;
     const tested = this.probe?.seq === seq;
     if (tested) this.probe = undefined;
+    // A wait as long as one a probe disproved is read as a bare refusal (the estimate,
+    // doubling while refusals repeat), never past what the server named. Testing each
+    // one paused everyone a second per refusal: 0.6 of a leaky bucket's rate (trial of issue 10).
+    if (named > DOUBT_FROM_MS && named >= this.overstated && !tested)
+      return Math.min(this.namedPause({ ...outcome, retryAfterMs: undefined }), named);
+    const wait = this.namedPause(outcome);
     if (named <= DOUBT_FROM_MS || named <= DOUBT_FACTOR * this.longestWait || tested) {
       if (named > 0) this.longestWait = Math.max(this.longestWait, named);
       return wait;
     }
-    this.probe = { seq: undefined, until: now + wait };
+    this.probe = { seq: undefined, until: now + wait, named };
     return Math.min(wait, PROBE_AFTER_MS);
   }
 

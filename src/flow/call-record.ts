@@ -17,6 +17,9 @@ const TRANSIT_MS = 25;
 /** Shortest time after the first refusal over which the sustained rate is measured (ms). */
 const SUSTAINED_MIN_MS = 200;
 
+/** Refusals this far apart (ms) start a new episode of refusals. */
+const EPISODE_GAP_MS = 2000;
+
 /** How a call ended, as far as the record needs it. */
 export type RecordedOutcome = 'ok' | 'throttled' | 'failed';
 
@@ -33,6 +36,13 @@ export class CallRecord implements SendHistory {
   private readonly unsettled = new Map<number, number>();
   /** Send time of the first refused call (not one the budget headers explained): the burst before it is spent. */
   firstRefusedAt: number | undefined;
+  /**
+   * Send time of the first refusal after `EPISODE_GAP_MS` without one: where the server's
+   * limit last showed itself (a burst spent, or a limit that fell).
+   */
+  episodeFrom: number | undefined;
+  /** When the latest refusal was answered (ms). */
+  private lastRefusalAt = Number.NEGATIVE_INFINITY;
 
   /** @param lastSeq the flow's latest send sequence */
   constructor(readonly lastSeq: () => number) {}
@@ -72,6 +82,8 @@ export class CallRecord implements SendHistory {
     if (this.settledCalls.length > SENT) this.settledCalls.shift();
     this.unsettled.delete(seq);
     if (outcome === 'throttled') {
+      if (at - this.lastRefusalAt > EPISODE_GAP_MS) this.episodeFrom = sentAt;
+      this.lastRefusalAt = at;
       this.refusedSeqs.add(seq);
       if (this.refusedSeqs.size > REFUSED) this.refusedSeqs.delete(this.refusedSeqs.values().next().value!);
     }

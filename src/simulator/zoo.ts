@@ -39,6 +39,12 @@ export interface ZooOptions {
   queue?: number;
   /** `leaky-bucket`: calls beyond the even spacing it admits (nginx `burst`, default 0). */
   burst?: number;
+  /**
+   * Every refusal names this `Retry-After` (whole seconds) instead of the shape's own wait
+   * headers, true or not: a gateway that overstates (`30` on a leaky bucket of 8/s) or
+   * understates (`1` on a 4 s fixed window) its wait.
+   */
+  retryAfterS?: number;
 }
 
 /** How a refused call is answered. `rate`: a 429 in the family's own format (plus `retryDelayMs` as RetryInfo). */
@@ -96,20 +102,46 @@ export function createGate(options: ZooOptions): Gate {
   if (!(queue >= 0)) throw new RangeError(`limiter option queue must be ≥ 0 (got ${options.queue})`);
   const burst = Math.floor(options.burst ?? 0);
   if (!(burst >= 0)) throw new RangeError(`limiter option burst must be ≥ 0 (got ${options.burst})`);
-  switch (options.shape) {
+  const gate = shapeGate(options.shape, rps, windowMs, maxInFlight, queue, burst);
+  const retryAfterS = options.retryAfterS;
+  if (retryAfterS === undefined) return gate;
+  if (!(Number.isInteger(retryAfterS) && retryAfterS >= 0))
+    throw new RangeError(
+      `limiter option retryAfterS must be a whole number of seconds ≥ 0 (got ${retryAfterS})`,
+    );
+  return {
+    ...gate,
+    enter(now) {
+      const verdict = gate.enter(now);
+      if (verdict.admitted) return verdict;
+      const { 'retry-after-ms': _ms, 'retry-after': _s, ...headers } = verdict.headers;
+      return { ...verdict, headers: { ...headers, 'retry-after': String(retryAfterS) } };
+    },
+  };
+}
+
+function shapeGate(
+  shape: LimiterShape,
+  rps: number,
+  windowMs: number,
+  maxInFlight: number,
+  queue: number,
+  burst: number,
+): Gate {
+  switch (shape) {
     case 'fixed-window':
       return fixedWindow(rps, windowMs);
     case 'sliding-log':
       return slidingLog(rps, windowMs);
     case 'concurrency':
     case 'concurrency-529':
-      return concurrencyCap(options.shape, maxInFlight);
+      return concurrencyCap(shape, maxInFlight);
     case 'queue-503':
       return queued(maxInFlight, queue);
     case 'leaky-bucket':
       return leakyBucket(rps, burst);
     default:
-      return tokenBucket(options.shape, rps);
+      return tokenBucket(shape, rps);
   }
 }
 

@@ -180,6 +180,28 @@ describe('limiter zoo', { retry: 2 }, () => {
     }
   });
 
+  it('retryAfterS: every refusal names that Retry-After instead of its own wait, over HTTP too', async () => {
+    const over = createGate({ shape: 'leaky-bucket', rps: 8, burst: 2, retryAfterS: 30 });
+    const verdicts = Array.from({ length: 4 }, () => over.enter(1000));
+    expect(verdicts.map((v) => v.admitted)).toEqual([true, true, true, false]);
+    expect(verdicts[3]!.headers).toEqual({ 'retry-after': '30' });
+    // The true wait (a token bucket's retry-after-ms) is dropped, not left beside the lie.
+    const under = createGate({ shape: 'token-bucket', rps: 2, retryAfterS: 1 });
+    under.enter(0);
+    under.enter(0);
+    const refused = under.enter(0);
+    expect(refused.admitted).toBe(false);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.headers['retry-after-ms']).toBeUndefined();
+    expect(() => createGate({ shape: 'fixed-window', retryAfterS: 0.5 })).toThrow(/retryAfterS/);
+    const sim = await zoo({ shape: 'fixed-window', rps: 2, windowMs: 4000, retryAfterS: 1 });
+    const answers = await sequential(sim, 9);
+    const refusal = answers.find((a) => a.status === 429)!;
+    expect(refusal).toBeDefined();
+    expect(refusal.headers.get('retry-after')).toBe('1');
+    expect(refusal.headers.get('x-ratelimit-limit-requests')).toBe('8');
+  });
+
   it('lying-headers: remaining above the limit, reset 0, and a 429 that says retry at once', async () => {
     const sim = await zoo({ shape: 'lying-headers', rps: 2 });
     const answers = await sequential(sim, 4);

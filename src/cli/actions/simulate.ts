@@ -98,6 +98,7 @@ export async function runSimulator(flags: SimulateFlags): Promise<void> {
               maxInFlight: flags.maxInFlight,
               queue: flags.queue,
               burst: flags.burst,
+              ...(flags.retryAfter === undefined ? {} : { retryAfterS: flags.retryAfter }),
             },
           }),
       ...(flags.quotaExceeded ? { quotaExceeded: true } : {}),
