@@ -550,16 +550,7 @@ export class AdaptiveFlow {
       // The budget ran out, not the calls in flight: slow start ends where it stands.
       this.slowStart = false;
       if (seq > this.pausedAtSeq) this.streak++;
-      let until = now + this.pauseFor(outcome, seq, now);
-      // A sliding log placed by the answers' whole-second resets has room again when its
-      // oldest call leaves the window, up to a second before the rounded-up Retry-After.
-      const coarse = this.budget !== undefined && this.budget.resetMs % 1000 === 0;
-      const log = coarse && this.budget ? this.logHold(this.budget) : undefined;
-      if (log !== undefined) {
-        until = Math.min(until, Math.max(now, log));
-        // The calls already out meet the same full log: refusals the log did not fail to foresee.
-        this.log.echoUntil(this.seq);
-      }
+      const until = now + this.pauseFor(outcome, seq, now);
       this.paceToBudget(seq, until, now);
       this.pauseUntil(until);
       this.pausedAtSeq = this.seq;

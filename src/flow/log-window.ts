@@ -209,11 +209,6 @@ export class LogWindowLearner {
    * by the jitter between send times and admissions. The margin doubles, once per event
    * (refusals of calls sent before the last raise are its echo).
    */
-  /** Refusals of calls sent up to `seq` are the echo of an event already answered: they widen nothing. */
-  echoUntil(seq: number): void {
-    this.raisedAt = Math.max(this.raisedAt, seq);
-  }
-
   widen(seq: number): void {
     if (seq <= this.raisedAt) return;
     this.margin = Math.min(LOG_MARGIN_MAX_MS, this.margin * 2);
