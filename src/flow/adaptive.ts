@@ -169,11 +169,11 @@ const SPACED_BETA = 0.95;
 /** Share a strict spacing's rate grows per second near the rate last refused (no probe past it). */
 const SPACED_GROWTH = 0.01;
 /**
- * Share it grows per second until its first refusal since it was found: the first rate,
- * from the spacing slow start happened to get through (one call in flight after the
- * first refusal's cut), was a quarter of a 12/s bucket's.
+ * Share it grows per second until its first refusal since it was found (it doubles): the
+ * first rate, from the spacing slow start happened to get through (one call in flight
+ * after the first refusal's cut), was a quarter of a 12/s bucket's.
  */
-const SPACED_START_GROWTH = 0.5;
+const SPACED_START_GROWTH = 1;
 
 export class AdaptiveFlow {
   private readonly maxConcurrency: number;
@@ -499,6 +499,9 @@ export class AdaptiveFlow {
       !(outcome.retryAfterMs !== undefined && outcome.retryAfterMs > 0) &&
       outcome.rateLimit?.requests?.remaining === undefined;
     this.spacing.settled(seq, outcome.kind, bare, sentAt);
+    // Found on a success too: after its first refusals such a server is sent one call at a
+    // time (read as a cap of 1), which it never refuses.
+    if (!this.spacedCut && this.spacing.strict) this.spaceEvenly(now);
     // A doubted wait's probe that was not refused: the wait was wrong, everyone resumes.
     if (this.probe?.seq === seq && outcome.kind !== 'throttled') this.probe = undefined;
     if (outcome.kind === 'ok') this.boundWindow(outcome.rateLimit, seq, sentAt);
@@ -658,21 +661,38 @@ export class AdaptiveFlow {
    * that holds is the server's plus a margin: found by this AIMD, as any rate.
    */
   private spacedRefusal(seq: number, now: number, refusedAt: number): void {
-    this.slowStart = false;
+    if (!this.spacedCut) {
+      this.spaceEvenly(now);
+      return;
+    }
     this.rate = refusedAt;
+    this.limit = this.maxConcurrency;
+    if (seq <= this.decreasedAt) return; // sent before the last cut: its echo
+    this.cutFrom = this.rate;
+    this.rate = Math.max(0.1, this.rate * SPACED_BETA);
+    this.cutSpaced(now);
+  }
+
+  /**
+   * The server was just found to refuse any burst: the calls in flight go back to the
+   * ceiling and calls go evenly spaced, from the closest spacing it took. That came from
+   * what slow start happened to send, often far below the server's: growth doubles the
+   * rate each second until the next refusal shows where it is.
+   */
+  private spaceEvenly(now: number): void {
+    this.spacedCut = true;
+    this.slowStart = false;
     this.limit = this.maxConcurrency;
     this.beforeSpell = undefined;
     this.streak = 0;
-    if (seq <= this.decreasedAt) return; // sent before the last cut: its echo
-    const first = !this.spacedCut;
-    const base = first ? 1000 / this.spacing.closestAcceptedGap : this.rate;
-    this.spacedCut = true;
-    this.rate = Math.max(0.1, base * SPACED_BETA);
-    // The first cut starts from what slow start happened to send, often far below the
-    // spacing: growth accelerates until the next refusal shows where it is.
-    this.cutFrom = first ? Number.POSITIVE_INFINITY : base;
-    // Unpaced until now, the refused call would go again at once, as close as it went.
-    if (first) this.nextSendAt = Math.max(this.nextSendAt, now + 1000 / this.rate);
+    this.rate = Math.max(0.1, (SPACED_BETA * 1000) / this.spacing.closestAcceptedGap);
+    this.cutFrom = Number.POSITIVE_INFINITY;
+    // Unpaced until now, a refused call would go again at once, as close as it went.
+    this.nextSendAt = Math.max(this.nextSendAt, now + 1000 / this.rate);
+    this.cutSpaced(now);
+  }
+
+  private cutSpaced(now: number): void {
     this.decreasedAt = this.seq;
     this.cutAt = now;
     this.lastGrowth = now;

@@ -21,7 +21,7 @@
 /** Two sends closer than this (ms) that the server both took show it tolerates a burst. */
 const CLOSE_MS = 20;
 /** Accepted calls seen before the server is judged to tolerate no burst. */
-const MIN_ACCEPTED = 6;
+const MIN_ACCEPTED = 3;
 /** Bare refusals, closer to the call before them than `CLOSER` × the closest accepted gap, that show it. */
 const MIN_CLOSE_REFUSALS = 3;
 const CLOSER = 0.7;
