@@ -295,7 +295,7 @@ export class AdaptiveFlow {
       windowed: this.windowed,
       sharedCuts: this.sharedCuts,
       logWindowMs: this.logWindow(),
-      strictSpacing: this.spacing.strict,
+      strictSpacing: this.strictSpacing(),
     };
   }
 
@@ -501,7 +501,7 @@ export class AdaptiveFlow {
     this.spacing.settled(seq, outcome.kind, bare, sentAt);
     // Found on a success too: after its first refusals such a server is sent one call at a
     // time (read as a cap of 1), which it never refuses.
-    if (!this.spacedCut && this.spacing.strict) this.spaceEvenly(now);
+    if (!this.spacedCut && this.strictSpacing()) this.spaceEvenly(now);
     // A doubted wait's probe that was not refused: the wait was wrong, everyone resumes.
     if (this.probe?.seq === seq && outcome.kind !== 'throttled') this.probe = undefined;
     if (outcome.kind === 'ok') this.boundWindow(outcome.rateLimit, seq, sentAt);
@@ -576,7 +576,7 @@ export class AdaptiveFlow {
     }
 
     this.record.firstRefusedAt ??= sentAt;
-    if (this.spacing.strict) {
+    if (this.strictSpacing()) {
       this.spacedRefusal(seq, now, rateAtRefusal);
       return;
     }
@@ -671,6 +671,16 @@ export class AdaptiveFlow {
     this.cutFrom = this.rate;
     this.rate = Math.max(0.1, this.rate * SPACED_BETA);
     this.cutSpaced(now);
+  }
+
+  /**
+   * The server refuses any burst and this process is alone on it. Several processes pacing
+   * evenly each still send into one another's spacing (their phases are unrelated): that
+   * needs one schedule for all of them, which the shared limits do not keep yet, so they
+   * keep the general reading of refusals.
+   */
+  private strictSpacing(): boolean {
+    return this.peers() === 1 && this.spacing.strict;
   }
 
   /**
