@@ -49,7 +49,8 @@ import { CallRecord } from './call-record.js';
 import { monotonicNow } from './clock.js';
 import type { FlowShare, SharedProposal } from './flow-share.js';
 import { LogWindowLearner } from './log-window.js';
-import { RateGrowth } from './rate-growth.js';
+import { CREEP_FROM, RateGrowth } from './rate-growth.js';
+import { SpacingLearner } from './spacing.js';
 
 export interface AdaptiveFlowOptions {
   /** Ceiling on calls in flight (`--concurrency`), ≥ 1. */
@@ -126,6 +127,8 @@ export interface FlowState {
   sharedCuts: number;
   /** The sliding log's window the flow emulates (ms, margin included), once learned. */
   logWindowMs: number | undefined;
+  /** True once the server is seen to refuse any burst (spacing.ts): calls go evenly spaced, the calls in flight are not cut. */
+  strictSpacing: boolean;
 }
 
 interface Waiter {
@@ -161,6 +164,16 @@ const DOUBT_FACTOR = 4;
 const PROBE_AFTER_MS = 1000;
 /** Longest a flow with a share holds its first call for the share's first answer (ms): Redis may be away. */
 const FIRST_READ_MS = 200;
+/** Rate cut per round of refusals by a server that refuses any burst (see `spacedRefusal`). */
+const SPACED_BETA = 0.95;
+/** Share a strict spacing's rate grows per second near the rate last refused (no probe past it). */
+const SPACED_GROWTH = 0.01;
+/**
+ * Share it grows per second until its first refusal since it was found (it doubles): the
+ * first rate, from the spacing slow start happened to get through (one call in flight
+ * after the first refusal's cut), was a quarter of a 12/s bucket's.
+ */
+const SPACED_START_GROWTH = 1;
 
 export class AdaptiveFlow {
   private readonly maxConcurrency: number;
@@ -208,6 +221,10 @@ export class AdaptiveFlow {
   private readonly record = new CallRecord(() => this.seq);
   /** A sliding log's window, learned from what the answers' budgets count (see log-window.ts). */
   private readonly log = new LogWindowLearner(this.record);
+  /** Whether the server refuses any burst, from the gaps between sends (see spacing.ts). */
+  private readonly spacing = new SpacingLearner();
+  /** The rate was cut as a strict spacing's at least once (the first cut starts from the closest spacing taken). */
+  private spacedCut = false;
   private budget: Budget | undefined;
   /** Calls admitted and not yet done (bodies still being read included): what a server that counts a call until its body is sent sees. */
   private open = 0;
@@ -286,6 +303,7 @@ export class AdaptiveFlow {
       windowed: this.windowed,
       sharedCuts: this.sharedCuts,
       logWindowMs: this.logWindow(),
+      strictSpacing: this.strictSpacing(),
     };
   }
 
@@ -408,14 +426,22 @@ export class AdaptiveFlow {
     if (this.queue.length > 1 || this.inFlight + 1 >= Math.floor(this.limit)) {
       // Probing accelerates while no throttle comes, creeps near the rate of the last cut,
       // and after a plateau there accelerates again (flow/rate-growth.ts).
-      const growth = this.growth.perSecond({
-        rateGrowth: this.rateGrowth,
-        rate: this.rate,
-        cutFrom: this.cutFrom,
-        sinceCutMs: now - this.cutAt,
-        used: seen !== undefined,
-        now,
-      });
+      // A strict spacing's rate creeps below the rate last refused: past it, refusals come
+      // from the jitter of arrival times, one every few seconds (see `spacedRefusal`).
+      const creep = this.spacedCut && this.rate >= this.cutFrom * CREEP_FROM;
+      const start = this.spacedCut && !Number.isFinite(this.cutFrom);
+      const growth = start
+        ? SPACED_START_GROWTH
+        : creep
+          ? SPACED_GROWTH
+          : this.growth.perSecond({
+              rateGrowth: this.rateGrowth,
+              rate: this.rate,
+              cutFrom: this.cutFrom,
+              sinceCutMs: now - this.cutAt,
+              used: seen !== undefined,
+              now,
+            });
       this.rate *= 1 + growth * Math.min(elapsed, 1);
       this.raiseShared(now);
     }
@@ -428,6 +454,7 @@ export class AdaptiveFlow {
     const inFlight = ++this.inFlight;
     const open = ++this.open;
     this.record.sentCall(seq, now);
+    this.spacing.sent(seq, now);
     if (Number.isFinite(this.rate)) this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.rate;
     else if (now < this.releaseUntil && this.releaseCredit-- <= 0)
       this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.releasePace;
@@ -481,6 +508,14 @@ export class AdaptiveFlow {
   private settle(outcome: SlotOutcome, seq: number, inFlight: number, sentAt: number, open: number): void {
     const now = this.now();
     this.record.settledCall(seq, now, outcome.kind, sentAt);
+    const bare =
+      outcome.kind === 'throttled' &&
+      !(outcome.retryAfterMs !== undefined && outcome.retryAfterMs > 0) &&
+      outcome.rateLimit?.requests?.remaining === undefined;
+    this.spacing.settled(seq, outcome.kind, bare, sentAt);
+    // Found on a success too: after its first refusals such a server is sent one call at a
+    // time (read as a cap of 1), which it never refuses.
+    if (!this.spacedCut && this.strictSpacing()) this.spaceEvenly(now);
     // A doubted wait's probe that was not refused: the wait was wrong, everyone resumes.
     if (this.probe?.seq === seq && outcome.kind !== 'throttled') {
       // Taken at once: the server's long Retry-After overstates its wait (a leaky bucket of
@@ -529,6 +564,7 @@ export class AdaptiveFlow {
     open: number,
   ): void {
     this.throttles++;
+    const rateAtRefusal = this.rate;
     // A throttle while growth probed past its plateau: back to the plateau's rate.
     const probedFrom = this.growth.throttled();
     if (probedFrom !== undefined && probedFrom < this.rate) this.rate = probedFrom;
@@ -558,9 +594,13 @@ export class AdaptiveFlow {
       return;
     }
 
+    this.record.firstRefusedAt ??= sentAt;
+    if (this.strictSpacing()) {
+      this.spacedRefusal(seq, now, rateAtRefusal);
+      return;
+    }
     const firstThrottle = this.slowStart;
     this.slowStart = false;
-    this.record.firstRefusedAt ??= sentAt;
     // One reaction per event: throttles of calls sent before the last cut (of either limit)
     // are that event's echo, and cut nothing more. Counting them as a new event cut the
     // rate of a concurrency-capped server to a third in the first second of a run.
@@ -634,6 +674,67 @@ export class AdaptiveFlow {
     this.pauseUntil(now + pause, (firstThrottle && this.phased) || this.streak >= 2);
     this.pausedAtSeq = this.seq;
     this.share?.cut(proposal, pause);
+  }
+
+  /**
+   * A refusal by a server that refuses any burst (spacing.ts): the calls sent too close
+   * together, not too many in flight, so the calls in flight go back to the ceiling (the
+   * pacing holds them) and the rate alone is cut, by `SPACED_BETA` once per round, from
+   * the rate it was refused at (a probe's refusal is that rate's too: sent back to the
+   * probe's start, the rate see-sawed between 0.6 and 1 of the spacing). The first such
+   * cut paces at the closest spacing the server took. No pause: the refused
+   * call never counted, and the next paced send is one interval after the last one (a
+   * pause per refusal, doubling, cost a 12/s bucket half its ceiling). Over HTTP the
+   * server's arrival times jitter around the client's evenly spaced sends, so the spacing
+   * that holds is the server's plus a margin: found by this AIMD, as any rate.
+   */
+  private spacedRefusal(seq: number, now: number, refusedAt: number): void {
+    if (!this.spacedCut) {
+      this.spaceEvenly(now);
+      return;
+    }
+    this.rate = refusedAt;
+    this.limit = this.maxConcurrency;
+    if (seq <= this.decreasedAt) return; // sent before the last cut: its echo
+    this.cutFrom = this.rate;
+    this.rate = Math.max(0.1, this.rate * SPACED_BETA);
+    this.cutSpaced(now);
+  }
+
+  /**
+   * The server refuses any burst and this process is alone on it. Several processes pacing
+   * evenly each still send into one another's spacing (their phases are unrelated): that
+   * needs one schedule for all of them, which the shared limits do not keep yet, so they
+   * keep the general reading of refusals.
+   */
+  private strictSpacing(): boolean {
+    return this.peers() === 1 && this.spacing.strict;
+  }
+
+  /**
+   * The server was just found to refuse any burst: the calls in flight go back to the
+   * ceiling and calls go evenly spaced, from the closest spacing it took. That came from
+   * what slow start happened to send, often far below the server's: growth doubles the
+   * rate each second until the next refusal shows where it is.
+   */
+  private spaceEvenly(now: number): void {
+    this.spacedCut = true;
+    this.slowStart = false;
+    this.limit = this.maxConcurrency;
+    this.beforeSpell = undefined;
+    this.streak = 0;
+    this.rate = Math.max(0.1, (SPACED_BETA * 1000) / this.spacing.closestAcceptedGap);
+    this.cutFrom = Number.POSITIVE_INFINITY;
+    // Unpaced until now, a refused call would go again at once, as close as it went.
+    this.nextSendAt = Math.max(this.nextSendAt, now + 1000 / this.rate);
+    this.cutSpaced(now);
+  }
+
+  private cutSpaced(now: number): void {
+    this.decreasedAt = this.seq;
+    this.cutAt = now;
+    this.lastGrowth = now;
+    this.share?.cut({ rate: this.rate * this.peers() }, 0);
   }
 
   /**

@@ -8,6 +8,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCache } from '../../src/cache/open-cache.js';
 import { AdaptiveFlow } from '../../src/flow/adaptive.js';
+import { createLimiter } from '../../src/flow/create-limiter.js';
 import { mapWindow } from '../../src/flow/window.js';
 import { createPipeline, type PipelineOptions } from '../../src/pipeline/create-pipeline.js';
 import type { RunRecord } from '../../src/pipeline/record.js';
@@ -209,6 +210,29 @@ describe('adaptive flow against the limiter zoo', () => {
     expect(run.flow.state.concurrency).toBeGreaterThanOrEqual(4);
     expect(run.flow.state.concurrency).toBeLessThanOrEqual(7);
   });
+
+  // Issue 10's new-user trial: nginx `limit_req` 12/s with no burst (bare 429s, refusals not
+  // counted), read as a concurrency cap: the calls in flight cut to 2-4, 0.17 of its rate, and
+  // with --rpm 700 (the limiter's one-second burst) no better. Figures: the fake-clock model
+  // (strict-spacing.test.ts) and bench/flow.ts; here, behaviour only.
+  it.each([
+    ['no limit given', () => ({})],
+    ['--rpm 700', () => ({ limiter: createLimiter('memory', { rpm: 700 }) })],
+  ])(
+    'leaky bucket 12/s, no burst, %s: learned as a strict spacing, calls in flight not cut',
+    // Retried on a loaded machine: calls sent together may reach the server far enough apart
+    // to be taken, more often than a strict server shows (see spacing.ts CLOSE_PAIRS).
+    { retry: 2 },
+    async (_name, pipeline) => {
+      const run = await runAgainst({ shape: 'leaky-bucket', rps: 12 }, { count: 48, pipeline: pipeline() });
+      expectAllOk(run);
+      // Slow start's first calls went together, and all but one were refused.
+      expect(refusedShare(run.events)).toBeGreaterThan(0);
+      expect(run.flow.state.strictSpacing).toBe(true);
+      expect(run.flow.state.concurrency).toBe(20);
+      expect(Number.isFinite(run.flow.state.rate)).toBe(true);
+    },
+  );
 
   // Retried on a loaded machine: a 600 ms window is short beside a fork's scheduling delays.
   it('fixed-window with OpenAI headers: learns the budget comes back all at once', { retry: 2 }, async () => {

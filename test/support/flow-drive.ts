@@ -7,6 +7,7 @@
  */
 import { vi } from 'vitest';
 import { AdaptiveFlow, type AdaptiveFlowOptions, type FlowSlot } from '../../src/flow/adaptive.js';
+import type { Limiter } from '../../src/flow/limiter.js';
 import { parseRateLimitHeaders } from '../../src/flow/rate-limit-headers.js';
 import { parseRetryAfter } from '../../src/flow/retry-after.js';
 
@@ -38,6 +39,11 @@ export interface DriveOptions {
    * server further out of send order, as over loopback HTTP on a busy event loop.
    */
   transitMs?: readonly [number, number];
+  /**
+   * A configured limit (`--rpm`): every admitted call also waits for it, after the flow, as
+   * call-policy orders them (give it the fake clock: `now: () => Date.now()`).
+   */
+  limiter?: Limiter;
 }
 
 export interface DriveRun {
@@ -92,6 +98,7 @@ export async function driveFlow(options: DriveOptions): Promise<DriveRun> {
   const call = async (): Promise<void> => {
     for (;;) {
       const slot = await flow.admit();
+      await options.limiter?.acquire();
       slot.started();
       await transit();
       const verdict = enter(Date.now());
