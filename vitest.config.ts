@@ -1,10 +1,10 @@
 import os from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { SHARED_MODULES } from './test/support/shared-modules.js';
 import { SlowFirstSequencer } from './test/support/slow-first.js';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     // Two forks share the two cores, so a CPU-bound test (local OCR in a CLI child) may get
     // half of what it had alone: the default bound leaves room for that (it asserts nothing).
@@ -19,5 +19,14 @@ export default defineConfig({
     maxWorkers: Math.max(2, 2 * os.availableParallelism()),
     // The longest files start first (test/support/slow-first.ts): a clean clone has no timings.
     sequence: { sequencer: SlowFirstSequencer },
+    // Pure unit files share their fork's modules (test/support/shared-modules.ts); the rest
+    // get a fresh fork each. (No `include` above: a project would add its own to it.)
+    projects: [
+      { extends: true, test: { name: 'shared', include: [...SHARED_MODULES], isolate: false } },
+      {
+        extends: true,
+        test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: [...SHARED_MODULES] },
+      },
+    ],
   },
 });

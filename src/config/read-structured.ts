@@ -1,7 +1,7 @@
 /** Reading a YAML or JSON file the user points at (config, route rules), with errors that name it. */
 import { readFile } from 'node:fs/promises';
-import YAML from 'yaml';
 import { VisionpipeError } from '../errors.js';
+import { yaml } from '../on-first-use.js';
 
 /**
  * The parsed contents of `file`: JSON when it ends in `.json`, YAML otherwise.
@@ -19,7 +19,7 @@ export async function readStructuredFile(file: string, label: string, option: st
   }
   const json = file.endsWith('.json');
   try {
-    return json ? JSON.parse(text) : YAML.parse(text);
+    return json ? JSON.parse(text) : yaml().parse(text);
   } catch (error) {
     throw new VisionpipeError(
       'INVALID_OPTION',

@@ -2,7 +2,8 @@
  * Latency percentiles with an HDR histogram: constant memory and ~0.1 % precision
  * however many samples, unlike sorting an array of every latency.
  */
-import * as hdr from 'hdr-histogram-js';
+import type { Histogram } from 'hdr-histogram-js';
+import { hdrHistogram } from '../on-first-use.js';
 
 export interface LatencyPercentiles {
   p50: number;
@@ -12,13 +13,19 @@ export interface LatencyPercentiles {
 }
 
 export class LatencyHistogram {
-  private readonly histogram = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 24 * 3600 * 1000,
-    numberOfSignificantValueDigits: 3,
-    autoResize: true,
-  });
+  // Built on the first sample: a run that records none never loads hdr-histogram-js.
+  private built: Histogram | undefined;
   private samples = 0;
+
+  private get histogram(): Histogram {
+    this.built ??= hdrHistogram().build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 24 * 3600 * 1000,
+      numberOfSignificantValueDigits: 3,
+      autoResize: true,
+    });
+    return this.built;
+  }
 
   record(ms: number): void {
     this.histogram.recordValue(Math.max(1, Math.round(ms)));

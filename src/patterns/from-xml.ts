@@ -15,7 +15,7 @@
  *   (`<items><item>…</item></items>`) is an object, so give two example children;
  * - text mixed with child elements, comments and processing instructions are ignored.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { fastXmlParser } from '../on-first-use.js';
 import { checkSourceBudget } from './budget.js';
 import { inferRootSchema } from './infer-schema.js';
 import { invalidPattern } from './invalid.js';
@@ -78,6 +78,7 @@ export interface XmlSchema {
 }
 
 export function schemaFromXml(text: string, origin: string): XmlSchema {
+  const { XMLParser, XMLValidator } = fastXmlParser();
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
     const { msg, line, col } = valid.err;

@@ -3,7 +3,8 @@
  * default core schema, so `2024-01-15` stays a string and is read as a date, and `yes`
  * is a string), then inferred like any example.
  */
-import { parse } from 'yaml';
+
+import { yaml } from '../on-first-use.js';
 import { checkSourceBudget } from './budget.js';
 import { inferRootSchema } from './infer-schema.js';
 import { invalidPattern } from './invalid.js';
@@ -17,7 +18,7 @@ export function firstLine(message: string): string {
 export function schemaFromYaml(text: string, origin: string): ObjectSchema {
   let example: unknown;
   try {
-    example = parse(text, { logLevel: 'error' });
+    example = yaml().parse(text, { logLevel: 'error' });
   } catch (error) {
     throw invalidPattern(
       origin,

@@ -7,8 +7,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { VisionpipeError } from '../errors.js';
+import { yaml } from '../on-first-use.js';
 import { PATTERN_LIMITS } from './budget.js';
 import { firstLine } from './from-yaml.js';
 import { invalidPattern } from './invalid.js';
@@ -34,7 +34,7 @@ export function parsePatternText(text: string, file: string): unknown {
     }
   }
   try {
-    return parseYaml(body, { logLevel: 'error' });
+    return yaml().parse(body, { logLevel: 'error' });
   } catch (error) {
     if (error instanceof RangeError)
       throw invalidPattern(

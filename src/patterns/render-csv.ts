@@ -16,7 +16,7 @@
  *   numeric text (`-12.50`) are left alone. `formulas: 'keep'` (CLI `--keep-csv-formulas`)
  *   writes cells exactly as they are.
  */
-import { stringify } from 'csv-stringify/sync';
+import { csvStringifySync } from '../on-first-use.js';
 import { listProperty } from './list.js';
 import { isPlainObject } from './objects.js';
 import { hasType } from './schema-node.js';
@@ -74,7 +74,7 @@ function cell(value: unknown, defuse: (text: string) => string): string {
  * from an image start a row of its own.
  */
 export function stringifyCsv(records: string[][], delimiter: string): string {
-  return stringify(records, {
+  return csvStringifySync().stringify(records, {
     delimiter,
     record_delimiter: '\n',
     quoted_empty: false,

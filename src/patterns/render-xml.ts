@@ -10,7 +10,8 @@
  * a round trip; characters XML 1.0 cannot carry at all (NUL and other C0 controls,
  * lone surrogates) are dropped.
  */
-import { XMLBuilder } from 'fast-xml-parser';
+import type { XMLBuilder } from 'fast-xml-parser';
+import { fastXmlParser } from '../on-first-use.js';
 import { isPlainObject, setOwn } from './objects.js';
 import type { Pattern } from './types.js';
 
@@ -57,21 +58,25 @@ function toElements(value: unknown): unknown {
   return out;
 }
 
-const builder = new XMLBuilder({
-  format: true,
-  indentBy: '  ',
-  ignoreAttributes: true,
-  suppressEmptyNode: false,
-  processEntities: false,
-  tagValueProcessor: (_name: string, value: unknown) =>
-    typeof value === 'string' ? escapeXmlText(value) : String(value),
-});
+let builderInstance: XMLBuilder | undefined;
+
+/** One builder for every render, made on the first (fast-xml-parser loads then). */
+const builder = (): XMLBuilder =>
+  (builderInstance ??= new (fastXmlParser().XMLBuilder)({
+    format: true,
+    indentBy: '  ',
+    ignoreAttributes: true,
+    suppressEmptyNode: false,
+    processEntities: false,
+    tagValueProcessor: (_name: string, value: unknown) =>
+      typeof value === 'string' ? escapeXmlText(value) : String(value),
+  }));
 
 export function renderXml(
   pattern: Pick<Pattern, 'name' | 'hints'>,
   ordered: Record<string, unknown>,
 ): string {
   const root = pattern.hints.xmlRoot ?? xmlName(pattern.name.trim().replace(/\s+/g, '_') || 'output');
-  const body = builder.build({ [root]: toElements(ordered) }) as string;
+  const body = builder().build({ [root]: toElements(ordered) }) as string;
   return `<?xml version="1.0" encoding="UTF-8"?>\n${body.endsWith('\n') ? body : `${body}\n`}`;
 }

@@ -7,7 +7,8 @@
  * reads `1e+21` as a string). Long lines are never folded, multi-line strings become
  * block scalars.
  */
-import { type ScalarTag, stringify } from 'yaml';
+import type { ScalarTag } from 'yaml';
+import { yaml } from '../on-first-use.js';
 
 const exponentNumber: ScalarTag = {
   identify: (value) => typeof value === 'number' && Number.isFinite(value) && String(value).includes('e'),
@@ -40,7 +41,7 @@ const controlString: ScalarTag = {
 
 /** Every YAML visionpipe writes for people: the per-image files and `--combine .yaml`. */
 export function renderYaml(ordered: unknown): string {
-  return stringify(ordered, {
+  return yaml().stringify(ordered, {
     compat: 'yaml-1.1',
     lineWidth: 0,
     aliasDuplicateObjects: false,

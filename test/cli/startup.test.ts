@@ -70,8 +70,9 @@ describe('CLI start-up', () => {
     expect([...run.packages].sort()).toEqual(START_UP_PACKAGES);
   });
 
-  it('a local run loads neither undici, ioredis, pino-pretty nor prom-client (loaded on first use)', async () => {
-    // 217 CommonJS modules a run on local files, no Redis, no terminal, no metrics never calls.
+  it('a local run loads neither undici, ioredis, pino-pretty, prom-client, yaml, fast-xml-parser, csv-stringify nor hdr-histogram-js (loaded on first use)', async () => {
+    // 217 CommonJS modules a run on local files, no Redis, no terminal, no metrics never calls,
+    // and 135 more a run of a JSON pattern to JSON output that records no latency never needs.
     const out = await mkdtemp(path.join(os.tmpdir(), 'visionpipe-startup-'));
     try {
       const run = await traceCli([
@@ -90,6 +91,8 @@ describe('CLI start-up', () => {
       expect(run.packages).not.toContain('ioredis');
       expect(run.packages).not.toContain('pino-pretty');
       expect(run.packages).not.toContain('prom-client');
+      for (const lazy of ['yaml', 'fast-xml-parser', 'csv-stringify', 'hdr-histogram-js'])
+        expect(run.packages).not.toContain(lazy);
     } finally {
       await rm(out, { recursive: true, force: true });
     }
