@@ -29,6 +29,8 @@
  *
  * Headers are evidence, not gospel: a budget (`remaining`, `reset`) holds admission when
  * it says the calls already sent use it up, but only while the headers stay consistent.
+ * A token budget does too, for each call's estimated tokens (token-room.ts); a 429 without
+ * Retry-After waits for the reset its own trusted headers name (`resetWait`).
  * Remaining above the limit, or a throttle while the headers said there was room, makes
  * this flow ignore budget headers from then on. A 429 whose wait matches the full reset
  * suggests a fixed window; the next answers decide: the budget back all at once at the
