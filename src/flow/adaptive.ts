@@ -775,7 +775,7 @@ export class AdaptiveFlow {
     // doubling while refusals repeat), never past what the server named. Testing each
     // one paused everyone a second per refusal: 0.6 of a leaky bucket's rate (trial of issue 10).
     if (named > DOUBT_FROM_MS && named >= this.overstated && !tested && !confirmed)
-      return Math.min(this.namedPause({ ...outcome, retryAfterMs: undefined }), named);
+      return Math.min(this.namedPause({ ...outcome, retryAfterMs: undefined }, false), named);
     const wait = this.namedPause(outcome);
     if (named <= DOUBT_FROM_MS || named <= DOUBT_FACTOR * this.longestWait || tested || confirmed) {
       if (named > 0) this.longestWait = Math.max(this.longestWait, named);
@@ -808,15 +808,18 @@ export class AdaptiveFlow {
    * header when it is believable (see `resetWait`), else the estimate: a 429 without
    * Retry-After whose headers said remaining 0 and the window's reset waited the doubling
    * estimate instead, 2 s, 6 s, 21 s, ~18 s past the reset (trial of issue 10: 11-15 % refused).
+   * Not for a `Retry-After: 0`, nor (`readReset` false) a wait read as a bare refusal.
    */
-  private namedPause(outcome: Extract<SlotOutcome, { kind: 'throttled' }>): number {
+  private namedPause(outcome: Extract<SlotOutcome, { kind: 'throttled' }>, readReset = true): number {
     const estimate =
       (Number.isFinite(this.rate) ? 1000 / this.rate : 50) * 2 ** Math.min(10, Math.max(0, this.streak - 1));
     const reset = outcome.rateLimit?.requests?.resetMs;
     const named =
       outcome.retryAfterMs !== undefined && outcome.retryAfterMs > 0
         ? outcome.retryAfterMs
-        : this.resetWait(outcome);
+        : outcome.retryAfterMs === undefined && readReset && !this.windowSuspect
+          ? this.resetWait(outcome)
+          : undefined;
     let wait = named ?? estimate;
     if (reset !== undefined && reset > 0 && named !== undefined && named > 0 && this.headersTrusted) {
       // A whole-second Retry-After rounds the reset up; the reset header is the precise figure.
