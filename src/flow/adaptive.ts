@@ -29,6 +29,8 @@
  *
  * Headers are evidence, not gospel: a budget (`remaining`, `reset`) holds admission when
  * it says the calls already sent use it up, but only while the headers stay consistent.
+ * A token budget does too, for each call's estimated tokens (token-room.ts); a 429 without
+ * Retry-After waits for the reset its own trusted headers name (`resetWait`).
  * Remaining above the limit, or a throttle while the headers said there was room, makes
  * this flow ignore budget headers from then on. A 429 whose wait matches the full reset
  * suggests a fixed window; the next answers decide: the budget back all at once at the
@@ -51,6 +53,7 @@ import type { FlowShare, SharedProposal } from './flow-share.js';
 import { LogWindowLearner } from './log-window.js';
 import { CREEP_FROM, RateGrowth } from './rate-growth.js';
 import { SpacingLearner } from './spacing.js';
+import { TokenRoom } from './token-room.js';
 
 export interface AdaptiveFlowOptions {
   /** Ceiling on calls in flight (`--concurrency`), ≥ 1. */
@@ -134,6 +137,8 @@ export interface FlowState {
 interface Waiter {
   /** When the waiting call's wait budget runs out (callers' shared clock, ms); Infinity for a first send. */
   deadline: number;
+  /** The call's estimated tokens (0: unknown): held while the token budget has no room for them. */
+  tokens: number;
   resolve: (slot: FlowSlot) => void;
   reject: (reason: unknown) => void;
   signal: AbortSignal | undefined;
@@ -226,6 +231,8 @@ export class AdaptiveFlow {
   /** The rate was cut as a strict spacing's at least once (the first cut starts from the closest spacing taken). */
   private spacedCut = false;
   private budget: Budget | undefined;
+  /** The token budget headers report (per-minute input tokens and the like), see token-room.ts. */
+  private readonly tokenRoom = new TokenRoom();
   /** Calls admitted and not yet done (bodies still being read included): what a server that counts a call until its body is sent sees. */
   private open = 0;
   /** `open` at send of recent successes (ring). */
@@ -346,12 +353,14 @@ export class AdaptiveFlow {
    * out, in any clock all callers share, ms): such calls go first, the earliest deadline
    * first, then first sends in arrival order. FIFO alone put a refused image behind every
    * image not sent yet, and its budget ran out while they went (trial of issue 10: 3 of 20
-   * images lost to a 15 s refusal spell with a 20 s budget).
+   * images lost to a 15 s refusal spell with a 20 s budget). `tokens`: the call's estimated
+   * tokens (input, image and expected output; 0: unknown): it waits while the token budget
+   * the headers reported has no room for them (see token-room.ts).
    */
-  admit(signal?: AbortSignal, deadline = Number.POSITIVE_INFINITY): Promise<FlowSlot> {
+  admit(signal?: AbortSignal, deadline = Number.POSITIVE_INFINITY, tokens = 0): Promise<FlowSlot> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<FlowSlot>((resolve, reject) => {
-      const waiter: Waiter = { deadline, resolve, reject, signal, onAbort: undefined };
+      const waiter: Waiter = { deadline, tokens, resolve, reject, signal, onAbort: undefined };
       if (signal) {
         waiter.onAbort = () => {
           const index = this.queue.indexOf(waiter);
@@ -392,7 +401,15 @@ export class AdaptiveFlow {
     while (this.queue.length > 0) {
       if (this.inFlight >= Math.floor(this.limit)) return; // a finishing call pumps again
       const now = this.now();
-      const wait = Math.max(this.pausedUntil, this.nextSendAt, this.budgetHold(), this.probeHold()) - now;
+      const head = this.queue[0]!;
+      const wait =
+        Math.max(
+          this.pausedUntil,
+          this.nextSendAt,
+          this.budgetHold(),
+          this.probeHold(),
+          this.tokenRoom.holdUntil(head.tokens, now, this.peers()),
+        ) - now;
       if (wait > 0) {
         this.timer = setTimeout(() => this.pump(), Math.ceil(wait));
         return;
@@ -400,7 +417,7 @@ export class AdaptiveFlow {
       this.grow(now);
       const waiter = this.queue.shift()!;
       if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
-      waiter.resolve(this.send(now));
+      waiter.resolve(this.send(now, waiter.tokens));
     }
   }
 
@@ -447,8 +464,9 @@ export class AdaptiveFlow {
     }
   }
 
-  private send(now: number): FlowSlot {
+  private send(now: number, tokens: number): FlowSlot {
     const seq = ++this.seq;
+    this.tokenRoom.sentCall(seq, tokens);
     // The first call after a doubted wait's short pause goes alone: it tests the wait.
     if (this.probe !== undefined && this.probe.seq === undefined) this.probe.seq = seq;
     const inFlight = ++this.inFlight;
@@ -499,13 +517,20 @@ export class AdaptiveFlow {
         settled = true;
         if (holding) this.inFlight--;
         this.open--;
-        this.settle(outcome, seq, inFlight, sentAt, open);
+        this.settle(outcome, seq, inFlight, sentAt, open, tokens);
         this.pump();
       },
     };
   }
 
-  private settle(outcome: SlotOutcome, seq: number, inFlight: number, sentAt: number, open: number): void {
+  private settle(
+    outcome: SlotOutcome,
+    seq: number,
+    inFlight: number,
+    sentAt: number,
+    open: number,
+    tokens = 0,
+  ): void {
     const now = this.now();
     this.record.settledCall(seq, now, outcome.kind, sentAt);
     const bare =
@@ -552,7 +577,7 @@ export class AdaptiveFlow {
       }
       return;
     }
-    this.throttle(outcome, seq, inFlight, now, sentAt, open);
+    this.throttle(outcome, seq, inFlight, now, sentAt, open, tokens);
   }
 
   private throttle(
@@ -562,6 +587,7 @@ export class AdaptiveFlow {
     now: number,
     sentAt: number,
     open: number,
+    tokens = 0,
   ): void {
     this.throttles++;
     const rateAtRefusal = this.rate;
@@ -573,12 +599,17 @@ export class AdaptiveFlow {
     const budget = this.budget;
     const left =
       budget && budget.seq < seq ? budget.remaining - (seq - budget.seq) * this.peers() : undefined;
+    // The token budget had no room for this call's tokens (its own headers say so): the
+    // request budget's room says nothing against the headers, and the token hold and the
+    // pause handle it. A refused call took no tokens.
+    const tokensOut = this.tokenRoom.explains(outcome.rateLimit?.tokens, tokens, now, this.peers());
+    this.tokenRoom.refused(seq);
     // Headers that said there was room for this call were wrong: stop believing them.
-    if (left !== undefined && this.headersTrusted && left > 2) this.headersTrusted = false;
+    if (left !== undefined && this.headersTrusted && left > 2 && !tokensOut) this.headersTrusted = false;
     // Headers that said the budget was used up explain this throttle: it was the probe
     // after the refill they implied. The budget hold and the pause handle it; cutting
     // the rate or the calls in flight too would only slow the next window down.
-    const explained = left !== undefined && this.headersTrusted && left <= 0;
+    const explained = (left !== undefined && this.headersTrusted && left <= 0) || tokensOut;
     this.readBudget(outcome.rateLimit, seq, now, sentAt);
     // (An answer to a later call may already have replaced the budget: left is then unknown.)
     if (this.logRefusal(outcome, seq, now)) return;
@@ -587,7 +618,7 @@ export class AdaptiveFlow {
       this.slowStart = false;
       if (seq > this.pausedAtSeq) this.streak++;
       const until = now + this.pauseFor(outcome, seq, now);
-      this.paceToBudget(seq, until, now);
+      if (!tokensOut) this.paceToBudget(seq, until, now);
       this.pauseUntil(until);
       this.pausedAtSeq = this.seq;
       this.share?.cut({}, until - now);
@@ -828,13 +859,17 @@ export class AdaptiveFlow {
     const named = outcome.retryAfterMs ?? 0;
     const tested = this.probe?.seq === seq;
     if (tested) this.probe = undefined;
+    // A wait the refusal's own trusted reset header names too (budget used up) is two
+    // pieces of evidence that agree: believed without a probe.
+    const reset = this.resetWait(outcome);
+    const confirmed = reset !== undefined && Math.abs(named - reset) < 1000;
     // A wait as long as one a probe disproved is read as a bare refusal (the estimate,
     // doubling while refusals repeat), never past what the server named. Testing each
     // one paused everyone a second per refusal: 0.6 of a leaky bucket's rate (trial of issue 10).
-    if (named > DOUBT_FROM_MS && named >= this.overstated && !tested)
-      return Math.min(this.namedPause({ ...outcome, retryAfterMs: undefined }), named);
+    if (named > DOUBT_FROM_MS && named >= this.overstated && !tested && !confirmed)
+      return Math.min(this.namedPause({ ...outcome, retryAfterMs: undefined }, false), named);
     const wait = this.namedPause(outcome);
-    if (named <= DOUBT_FROM_MS || named <= DOUBT_FACTOR * this.longestWait || tested) {
+    if (named <= DOUBT_FROM_MS || named <= DOUBT_FACTOR * this.longestWait || tested || confirmed) {
       if (named > 0) this.longestWait = Math.max(this.longestWait, named);
       return wait;
     }
@@ -842,14 +877,42 @@ export class AdaptiveFlow {
     return Math.min(wait, PROBE_AFTER_MS);
   }
 
-  /** The server's wait (capped at maxPauseMs) when it named one, else the estimate. */
-  private namedPause(outcome: Extract<SlotOutcome, { kind: 'throttled' }>): number {
+  /**
+   * The refusal's own request budget as a wait: remaining 0 (or below), the limit the one
+   * seen before (if any), a reset in the future within maxPauseMs, while the headers are
+   * trusted. OpenAI's `x-ratelimit-reset-requests` is the time until the budget "resets to
+   * its initial state" (platform.openai.com/docs/guides/rate-limits): for a fixed window,
+   * its end. Undefined: the headers say nothing believable about when there is room.
+   */
+  private resetWait(outcome: Extract<SlotOutcome, { kind: 'throttled' }>): number | undefined {
+    const requests = outcome.rateLimit?.requests;
+    if (!this.headersTrusted || requests?.remaining === undefined || requests.resetMs === undefined)
+      return undefined;
+    if (requests.remaining > 0 || requests.resetMs <= 0 || requests.resetMs > this.maxPauseMs)
+      return undefined;
+    const seen = this.budget?.limit;
+    if (seen !== undefined && requests.limit !== undefined && seen !== requests.limit) return undefined;
+    return requests.resetMs;
+  }
+
+  /**
+   * The server's wait (capped at maxPauseMs) when it named one, else the refusal's reset
+   * header when it is believable (see `resetWait`), else the estimate: a 429 without
+   * Retry-After whose headers said remaining 0 and the window's reset waited the doubling
+   * estimate instead, 2 s, 6 s, 21 s, ~18 s past the reset (trial of issue 10: 11-15 % refused).
+   * Not for a `Retry-After: 0`, nor (`readReset` false) a wait read as a bare refusal.
+   */
+  private namedPause(outcome: Extract<SlotOutcome, { kind: 'throttled' }>, readReset = true): number {
     const estimate =
       (Number.isFinite(this.rate) ? 1000 / this.rate : 50) * 2 ** Math.min(10, Math.max(0, this.streak - 1));
-    let wait =
-      outcome.retryAfterMs !== undefined && outcome.retryAfterMs > 0 ? outcome.retryAfterMs : estimate;
     const reset = outcome.rateLimit?.requests?.resetMs;
-    const named = outcome.retryAfterMs;
+    const named =
+      outcome.retryAfterMs !== undefined && outcome.retryAfterMs > 0
+        ? outcome.retryAfterMs
+        : outcome.retryAfterMs === undefined && readReset && !this.windowSuspect
+          ? this.resetWait(outcome)
+          : undefined;
+    let wait = named ?? estimate;
     if (reset !== undefined && reset > 0 && named !== undefined && named > 0 && this.headersTrusted) {
       // A whole-second Retry-After rounds the reset up; the reset header is the precise figure.
       if (named >= reset && named - reset < 1000) wait = reset;
@@ -902,6 +965,8 @@ export class AdaptiveFlow {
     sentAt: number,
     ok = false,
   ): void {
+    const tokens = snapshot?.tokens;
+    this.tokenRoom.read(tokens, seq, tokens?.resetAt ? now : sentAt);
     const requests = snapshot?.requests;
     if (!this.headersTrusted || requests?.remaining === undefined || requests.resetMs === undefined) return;
     if (requests.limit !== undefined && requests.remaining > requests.limit) {

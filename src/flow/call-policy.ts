@@ -182,7 +182,8 @@ export function callWithPolicy<T>(
       state('waiting', wait);
       let slot: FlowSlot;
       try {
-        slot = await flow.admit(wait.signal, wait.deadline);
+        // The estimated tokens wait for room in the token budget the headers report.
+        slot = await flow.admit(wait.signal, wait.deadline, cost?.tokens ?? 0);
       } catch (error) {
         wait.ended();
         state('done', wait, { from: 'waiting', waitedMs: performance.now() - wait.since });

@@ -4,6 +4,7 @@
  * Messages name the provider, the status and the provider's own words (secrets removed).
  */
 import { type ErrorCode, VisionpipeError } from '../errors.js';
+import { parseDuration } from '../flow/duration.js';
 import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { parseRetryAfter } from '../flow/retry-after.js';
 import { markRateLimit } from '../flow/throttle.js';
@@ -25,7 +26,7 @@ export interface ProviderErrorBody {
   type?: string;
   /** OpenAI / ImgGo `error.code`. */
   code?: string;
-  /** Gemini's `RetryInfo.retryDelay`, in ms. */
+  /** Gemini's `RetryInfo.retryDelay`, or OpenAI's "Please try again in 2.96s." in the message, in ms. */
   retryDelayMs?: number;
   /** Gemini's `QuotaFailure` quota ids. */
   quotaIds?: string[];
@@ -47,6 +48,20 @@ function text(value: unknown): string | undefined {
 function durationMs(value: unknown): number | undefined {
   const match = typeof value === 'string' ? /^(\d+(?:\.\d+)?)s$/.exec(value) : null;
   return match ? Math.round(Number(match[1]) * 1000) : undefined;
+}
+
+/**
+ * OpenAI's 429 names its wait only in words when it sends no Retry-After: "Rate limit
+ * reached for gpt-4.1-mini … on requests per min (RPM): Limit 40, Used 40, Requested 1.
+ * Please try again in 2.96s." (`20ms`, `1m30s` alike: a Go duration). Without it a refusal
+ * waited an estimate that doubled past the window's reset (trial of issue 10: 2 s, 6 s, 21 s).
+ */
+const TRY_AGAIN_IN = /\btry again in ((?:\d+(?:\.\d+)?(?:ms|s|m|h))+)/i;
+
+function messageDelayMs(message: string): number | undefined {
+  const match = TRY_AGAIN_IN.exec(message);
+  const ms = match ? parseDuration(match[1]!) : undefined;
+  return ms === undefined ? undefined : Math.ceil(ms);
 }
 
 /**
@@ -73,6 +88,8 @@ export function readErrorBody(body: unknown): ProviderErrorBody {
   const out: ProviderErrorBody = {};
   const message = text(error.message);
   if (message !== undefined) out.message = message;
+  const said = message === undefined ? undefined : messageDelayMs(message);
+  if (said !== undefined) out.retryDelayMs = said;
   const type = text(error.type) ?? text(error.status);
   if (type !== undefined) out.type = type;
   const code = text(error.code);

@@ -65,3 +65,28 @@ describe("Anthropic's per-minute 429", () => {
     expect(error.code).toBe('RATE_LIMITED');
   });
 });
+
+describe("OpenAI's 429 that names its wait only in words", () => {
+  const openai = (wait: string) => ({
+    error: {
+      message: `Rate limit reached for gpt-4.1-mini in organization org-x on requests per min (RPM): Limit 40, Used 40, Requested 1. Please try again in ${wait}.`,
+      type: 'requests',
+      param: null,
+      code: 'rate_limit_exceeded',
+    },
+  });
+
+  it.each([
+    ['2.96s', 2960],
+    ['20ms', 20],
+    ['1m30s', 90_000],
+  ])('"Please try again in %s" is its wait (ms) when no Retry-After came', (wait, ms) => {
+    const error = httpStatusError('openai', 429, {}, openai(wait));
+    expect(error.code).toBe('RATE_LIMITED');
+    expect(error.retryAfterMs).toBe(ms);
+  });
+
+  it('a Retry-After header wins over the words', () => {
+    expect(httpStatusError('openai', 429, { 'retry-after': '7' }, openai('2.96s')).retryAfterMs).toBe(7000);
+  });
+});
