@@ -108,7 +108,8 @@ export interface FlowSlot {
   done(outcome: SlotOutcome): void;
   /**
    * Whether a bare refusal of this call (a 503 naming no wait) reads as a cap on calls in
-   * flight rather than an outage. Before any success: a call sent before it is still out.
+   * flight rather than an outage. Before any success: a call sent before it is still out,
+   * for the second time.
    * Then: a success settled within the last `CAP_EVIDENCE_MS`, and
    * of the calls of that window that went out with as many in flight as this one or more
    * (counted as `served`), at least 3 were bare refusals, more than were successes. Call
@@ -257,6 +258,8 @@ export class AdaptiveFlow {
   private readonly okInFlight: number[] = [];
   /** When the last success settled (flow clock; -Infinity: none yet). */
   private lastOkAt = Number.NEGATIVE_INFINITY;
+  /** Bare 503s before any success while an earlier call was held (see `overCap`). */
+  private heldRefusals = 0;
   /** Served counts at send of the successes and bare 503s of the last `CAP_EVIDENCE_MS` (see `overCap`). */
   private levels: Array<{ n: number; at: number; ok: boolean }> = [];
   private timer: NodeJS.Timeout | undefined;
@@ -535,8 +538,9 @@ export class AdaptiveFlow {
         // server, as a cap holds the calls it serves. An outage answers them all alike.
         // (Read as outages, the first 10 refusals of a cap of 3 opened the breaker.)
         // Held, not just answered out of order: out at least twice this refusal's round trip, + 20 ms.
+        // Twice, as after a success: one may be answers read out of order on a busy event loop.
         if (this.lastOkAt === Number.NEGATIVE_INFINITY)
-          return this.record.outstandingBefore(seq, now - (at - now) - HELD_MS);
+          return this.record.outstandingBefore(seq, now - (at - now) - HELD_MS) && ++this.heldRefusals >= 2;
         if (at - this.lastOkAt > CAP_EVIDENCE_MS) return false;
         // As a throttle's cut reads a cap (see `throttle`), from the calls in flight at send:
         // above a cap nearly every call is refused, while random 503s hit every count, most

