@@ -42,6 +42,7 @@ export function tracedFlow(trace: TraceEvent[]): () => AdaptiveFlow {
           trace.push({ id, ev: 'headers', t: monotonicNow(), status });
           slot.answered(status);
         },
+        overCap: () => slot.overCap(),
         done: (outcome) => {
           slot.done(outcome);
           const requests = outcome.kind === 'failed' ? undefined : outcome.rateLimit?.requests;

@@ -109,6 +109,16 @@ export interface FlowSlot {
   answered(status?: number): void;
   /** Reports how the call ended and frees the slot (if `answered` did not). Only the first report counts. */
   done(outcome: SlotOutcome): void;
+  /**
+   * Whether a bare refusal of this call (a 503 naming no wait) reads as a cap on calls in
+   * flight rather than an outage. Before any success: a call sent before it is still out,
+   * for the second time.
+   * Then: a success settled within the last `CAP_EVIDENCE_MS`, and
+   * of the calls of that window that went out with as many in flight as this one or more
+   * (counted as `served`), at least 3 were bare refusals, more than were successes. Call
+   * once, before `done`.
+   */
+  overCap(): boolean;
 }
 
 /** What the flow has learned, for metrics, logs and tests. */
@@ -165,6 +175,10 @@ const SLOW_START_AGAIN = 3;
 /** A server-named wait longer than this (ms) and than `DOUBT_FACTOR` × the longest believed one is tested before it is believed. */
 const DOUBT_FROM_MS = 10_000;
 const DOUBT_FACTOR = 4;
+/** How recent a success must be for a bare 503 above its calls in flight to read as a cap (ms). */
+const CAP_EVIDENCE_MS = 5000;
+/** Margin (ms) past a refusal's round trip an earlier call must have been out to count as held by the server. */
+const HELD_MS = 20;
 /** How long everyone pauses before one call tests a doubted wait (ms). */
 const PROBE_AFTER_MS = 1000;
 /** Longest a flow with a share holds its first call for the share's first answer (ms): Redis may be away. */
@@ -249,6 +263,12 @@ export class AdaptiveFlow {
   private beforeSpell: number | undefined;
   /** In-flight counts at send of recent successes (ring), less the answers then in transit (see `served`). */
   private readonly okInFlight: number[] = [];
+  /** When the last success settled (flow clock; -Infinity: none yet). */
+  private lastOkAt = Number.NEGATIVE_INFINITY;
+  /** Bare 503s before any success while an earlier call was held (see `overCap`). */
+  private heldRefusals = 0;
+  /** Served counts at send of the successes and bare 503s of the last `CAP_EVIDENCE_MS` (see `overCap`). */
+  private levels: Array<{ n: number; at: number; ok: boolean }> = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly share: FlowShare | undefined;
   /** The shared version this flow has adopted (0: none yet). */
@@ -312,6 +332,16 @@ export class AdaptiveFlow {
       logWindowMs: this.logWindow(),
       strictSpacing: this.strictSpacing(),
     };
+  }
+
+  /**
+   * The provider is back after an outage (the circuit breaker's probe succeeded): calls in
+   * flight start again from one, +1 per success, so the calls the open circuit held do not
+   * all go at once (trial of issue 10: each half-open let ~20 calls burst into a cap of 6).
+   */
+  recover(): void {
+    this.limit = 1;
+    this.slowStart = true;
   }
 
   /** Milliseconds until the flow admits anything at all (a pause, pacing), at least. */
@@ -520,6 +550,25 @@ export class AdaptiveFlow {
         this.settle(outcome, seq, inFlight, sentAt, open, tokens);
         this.pump();
       },
+      overCap: () => {
+        const at = this.now();
+        // Before any success: refused while a call sent before it is still held by the
+        // server, as a cap holds the calls it serves. An outage answers them all alike.
+        // (Read as outages, the first 10 refusals of a cap of 3 opened the breaker.)
+        // Held, not just answered out of order: out at least twice this refusal's round trip, + 20 ms.
+        // Twice, as after a success: one may be answers read out of order on a busy event loop.
+        if (this.lastOkAt === Number.NEGATIVE_INFINITY)
+          return this.record.outstandingBefore(seq, now - (at - now) - HELD_MS) && ++this.heldRefusals >= 2;
+        if (at - this.lastOkAt > CAP_EVIDENCE_MS) return false;
+        // As a throttle's cut reads a cap (see `throttle`), from the calls in flight at send:
+        // above a cap nearly every call is refused, while random 503s hit every count, most
+        // of whose calls succeed. A cap: at this call's count or above, within the window,
+        // at least 3 bare refusals and more of them than successes.
+        const level = { n: this.record.served(seq, inFlight, now, at), at, ok: false };
+        const above = this.noteLevel(level).filter((l) => l.n >= level.n);
+        const refused = above.filter((l) => !l.ok).length;
+        return refused >= 2 && refused > above.length - refused;
+      },
     };
   }
 
@@ -553,7 +602,10 @@ export class AdaptiveFlow {
     if (outcome.kind === 'ok') {
       this.streak = 0;
       this.beforeSpell = undefined;
-      this.remember(this.okInFlight, this.record.served(seq, inFlight, sentAt, now));
+      this.lastOkAt = now;
+      const served = this.record.served(seq, inFlight, sentAt, now);
+      this.noteLevel({ n: served, at: now, ok: true });
+      this.remember(this.okInFlight, served);
       this.remember(this.okOpen, open);
       this.readBudget(outcome.rateLimit, seq, now, sentAt, true);
       if (this.slowStart) this.limit = Math.min(this.maxConcurrency, this.limit + 1);
@@ -1167,6 +1219,13 @@ export class AdaptiveFlow {
     if (this.holdToDone || open <= inFlight || this.okOpen.length < 8) return false;
     const atOrAbove = this.okOpen.filter((n) => n >= open).length;
     return atOrAbove * 8 < 3 * this.okOpen.length;
+  }
+
+  /** Adds `level` to the last `CAP_EVIDENCE_MS` of levels (see `overCap`), which it returns. */
+  private noteLevel(level: { n: number; at: number; ok: boolean }): ReadonlyArray<typeof level> {
+    this.levels = this.levels.filter((l) => level.at - l.at <= CAP_EVIDENCE_MS);
+    this.levels.push(level);
+    return this.levels;
   }
 
   private remember(ring: number[], value: number): void {

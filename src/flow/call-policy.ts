@@ -35,6 +35,7 @@ import { withCallPhase } from './call-phase.js';
 import type { ProviderBreaker } from './circuit-breaker.js';
 import type { Limiter, LimiterCost } from './limiter.js';
 import { notSentOverBudget, overBudget, type WaitAhead } from './over-budget.js';
+import { noteQuotaRefusal, quotaStopped } from './quota-stop.js';
 import {
   type Attempted,
   attemptsOf,
@@ -43,7 +44,7 @@ import {
   type RetryOptions,
   retry,
 } from './retry.js';
-import { isThrottle, rateLimitOfError, type ThrottleTally } from './throttle.js';
+import { isBare503, isThrottle, markCapRefusal, rateLimitOfError, type ThrottleTally } from './throttle.js';
 
 export interface CallPolicyOptions {
   /** The provider's adaptive flow control: learns its rate and concurrency, waits out throttles. */
@@ -145,8 +146,16 @@ export function callWithPolicy<T>(
   // send was refused (429, 529, busy 503) or that was stopped while waiting to send again is
   // not an attempt (record `attempts`), only `rate_limited`.
   let answered = true;
+  // The provider (one object per provider in a run) a used-up quota stops.
+  const provider = flow ?? breaker ?? limiter;
+  if (flow && breaker) recoverAfterOutage(flow, breaker);
   const attempt = async (n: number, attemptSignal: AbortSignal): Promise<T> => {
     answered = true;
+    const stopped = provider && quotaStopped(provider);
+    if (stopped) {
+      answered = false;
+      throw stopped;
+    }
     if (!flow) {
       const wait = pacing(attemptSignal);
       state('waiting', wait);
@@ -196,6 +205,8 @@ export function callWithPolicy<T>(
         reportFlow();
         return value;
       } catch (error) {
+        // A bare 503 above the calls in flight recent successes had: a cap, not an outage.
+        if (isBare503(error) && slot.overCap()) markCapRefusal(error);
         if (wait.overran || !isThrottle(error) || attemptSignal.aborted) {
           answered = !wait.overran && !isThrottle(error) && !attemptSignal.aborted;
           slot.done({ kind: 'failed' });
@@ -238,9 +249,15 @@ export function callWithPolicy<T>(
     if (!answered && made !== undefined) markAttempts(error, Math.max(0, made - 1));
     throw error;
   };
+  const noted = (error: unknown): never => {
+    if (provider) noteQuotaRefusal(provider, error, budgetMs);
+    throw error;
+  };
   return retry(
     (n, retrySignal) =>
-      breaker ? breaker.execute((inner) => attempt(n, inner), retrySignal) : attempt(n, retrySignal),
+      (breaker ? breaker.execute((inner) => attempt(n, inner), retrySignal) : attempt(n, retrySignal)).catch(
+        noted,
+      ),
     {
       ...options.retry,
       signal,
@@ -299,6 +316,19 @@ function pacing(signal: AbortSignal): Wait {
 
 /** How often (ms) a wait to send again checks whether the flow's hold still fits the budget. */
 const HOLD_CHECK_MS = 50;
+
+const watched = new WeakSet<AdaptiveFlow>();
+
+/** Once per flow: when its breaker closes after a probe, the flow ramps up from one call in flight. */
+function recoverAfterOutage(flow: AdaptiveFlow, breaker: ProviderBreaker): void {
+  if (watched.has(flow)) return;
+  watched.add(flow);
+  let wasOpen = false;
+  breaker.onStateChange(({ state }) => {
+    if (state === 'closed' && wasOpen) flow.recover();
+    wasOpen = state !== 'closed';
+  });
+}
 
 /** The wait the latest refusal through each flow named (ms): what the flow's pause is, when believed. */
 const namedWaits = new WeakMap<AdaptiveFlow, number>();

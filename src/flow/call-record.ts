@@ -52,6 +52,12 @@ export class CallRecord implements SendHistory {
     return this.unsettled.size;
   }
 
+  /** True when a call sent before call `seq`, at `sentBy` (ms) or earlier, is not settled yet (the server still holds it). */
+  outstandingBefore(seq: number, sentBy: number): boolean {
+    const oldest = this.unsettled.entries().next();
+    return !oldest.done && oldest.value[0] < seq && oldest.value[1] <= sentBy;
+  }
+
   /** True when the call of that sequence was refused (among the latest `REFUSED` refusals). */
   refused(seq: number): boolean {
     return this.refusedSeqs.has(seq);

@@ -11,9 +11,13 @@
  *   RetryInfo), whatever its words: RFC 9110 §10.2.3 gives 503 + Retry-After that meaning,
  *   and a gateway's concurrency cap answers `{"error":{"message":"Service Unavailable"}}`
  *   with it (trial of issue 10: read as an outage, 45 of 200 images failed and the breaker
- *   opened on a server that was only full). A 503 with neither is an outage: it spends
- *   attempts and counts against the circuit breaker. Other 5xx (502, 504) stay outages:
- *   no provider documents them as "slower".
+ *   opened on a server that was only full);
+ * - a bare 503 (no wait, no words: nginx's `limit_conn`/`limit_req` page) that the flow
+ *   read as a cap by evidence (`markCapRefusal`): sent with more calls in flight than any
+ *   recent success had, a success shortly before (trial of issue 10: a proxy over 3 in
+ *   flight, read as an outage, lost 31 of 150 images and opened the breaker in 4 s).
+ * A 503 with none of these is an outage: it spends attempts and counts against the circuit
+ * breaker. Other 5xx (500, 502, 504) stay outages: no provider documents them as "slower".
  *
  * A throttle is waited out within the wait budget (`--max-retry-wait`) and never spends
  * one of the image's error attempts; other failures go to the retry policy.
@@ -40,12 +44,25 @@ const NOT_THROTTLES: ReadonlySet<string> = new Set(['QUOTA_EXCEEDED', 'IMAGE_TOO
 /** What a 503 says when it means "too busy now" rather than "down" (Ollama, vLLM, OpenAI, gateways). */
 const BUSY = /busy|overloaded|capacity|too many|pending requests|queue/i;
 
+const capRefusals = new WeakSet<object>();
+
+/** A 503 neither a wait nor words make a throttle: what the flow may read as a cap by evidence. */
+export function isBare503(error: unknown): error is VisionpipeError {
+  return error instanceof VisionpipeError && error.status === 503 && !isThrottle(error);
+}
+
+/** Marks a bare 503 the flow read as a cap on calls in flight (flow/adaptive.ts `FlowSlot.overCap`): a throttle. */
+export function markCapRefusal(error: VisionpipeError): void {
+  capRefusals.add(error);
+}
+
 /** Whether `error` is the provider saying "slower" (see the list above): a throttle, not a failure. */
 export function isThrottle(error: unknown): error is VisionpipeError {
   // A 429 for a request that alone is over the per-minute token budget is IMAGE_TOO_LARGE:
   // no wait lets it through, so it pauses nobody (providers/http-errors.ts overTokenBudget).
   if (!(error instanceof VisionpipeError) || NOT_THROTTLES.has(error.code)) return false;
   if (error.code === 'RATE_LIMITED' || error.status === 429 || error.status === 529) return true;
+  if (capRefusals.has(error)) return true;
   return error.status === 503 && (error.retryAfterMs !== undefined || BUSY.test(error.message));
 }
 

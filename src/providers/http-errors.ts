@@ -5,6 +5,7 @@
  */
 import { type ErrorCode, VisionpipeError } from '../errors.js';
 import { parseDuration } from '../flow/duration.js';
+import { markQuotaReset } from '../flow/quota-stop.js';
 import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { parseRetryAfter } from '../flow/retry-after.js';
 import { markRateLimit } from '../flow/throttle.js';
@@ -247,6 +248,8 @@ export function httpStatusError(
     ...(wait === undefined || code === 'QUOTA_EXCEEDED' || over ? {} : { retryAfterMs: wait }),
   });
   if (over) markOverTokenBudget(error, over);
+  // A quota's reset is no retry delay, but says how long the rest of the run would be refused.
+  if (code === 'QUOTA_EXCEEDED') markQuotaReset(error, wait, info.quotaIds);
   // The budget headers of a refusal are evidence for flow control (flow/adaptive.ts).
   return markRateLimit(error, parseRateLimitHeaders(provider, headers));
 }

@@ -34,7 +34,7 @@ export interface Reply {
   hold?: Promise<void>;
   /** Response headers (e.g. `retry-after` on a 429). */
   headers?: Record<string, string>;
-  /** The body of an error `status` (default: a generic server_error). */
+  /** The body of an error `status` (default: a generic server_error); a string is sent as is (nginx's HTML pages). */
   errorBody?: unknown;
   /** The model the answer names (default: the one asked for; a server can say otherwise). */
   model?: string;
@@ -85,11 +85,8 @@ export async function startCompatibleServer(
         for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
         if (reply.status !== undefined) {
           res.statusCode = reply.status;
-          res.end(
-            JSON.stringify(
-              reply.errorBody ?? { error: { message: 'simulated failure', type: 'server_error' } },
-            ),
-          );
+          const body = reply.errorBody ?? { error: { message: 'simulated failure', type: 'server_error' } };
+          res.end(typeof body === 'string' ? body : JSON.stringify(body));
           return;
         }
         const billed = reply.usage === undefined ? usage : reply.usage;

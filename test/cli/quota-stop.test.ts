@@ -1,0 +1,92 @@
+/**
+ * A daily quota used up (Gemini's RESOURCE_EXHAUSTED with a QuotaFailure `…PerDay…` and a
+ * RetryInfo of 86 396 s) stops the provider's calls for the rest of the run: the images
+ * after it fail at once as QUOTA_EXCEEDED, unsent, their message naming when the quota
+ * comes back (trial of issue 10: all 145 images after the first refusal were still sent
+ * and refused, 150 requests in 7 s). A quota whose reset fits the wait budget does not
+ * stop anything. Real CLI, loopback server.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { noteQuotaRefusal, quotaStopped } from '../../src/flow/quota-stop.js';
+import { httpStatusError } from '../../src/providers/http-errors.js';
+import { readRecords, runOpenAiCompatible } from '../support/cli.js';
+import { type Reply, startCompatibleServer } from '../support/openai-compatible.js';
+import { stopWorkFolder } from '../support/stop-work.js';
+
+const NAMES = ['invoice', 'car-plate', 'vin', 'construction'].flatMap((kind) =>
+  [1, 2, 3, 4, 5].map((i) => `${kind}${i}.jpg`),
+);
+const DAY_LEFT_S = 86_396;
+
+function dailyQuota(delayS = DAY_LEFT_S) {
+  return {
+    error: {
+      code: 429,
+      message: 'You exceeded your current quota, please check your plan and billing details.',
+      status: 'RESOURCE_EXHAUSTED',
+      details: [
+        {
+          '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+          violations: [
+            {
+              quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
+              quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier',
+            },
+          ],
+        },
+        { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${delayS}s` },
+      ],
+    },
+  };
+}
+
+let work: string;
+const servers: Array<{ close(): Promise<void> }> = [];
+beforeAll(async () => {
+  work = await stopWorkFolder('visionpipe-quota-stop-', NAMES);
+});
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+});
+
+describe('a daily quota used up', () => {
+  it('fails the rest of the run at once, unsent, naming when the quota comes back', async () => {
+    const server = await startCompatibleServer(
+      (_call, n): Reply => (n <= 3 ? { content: '{"total": 1}' } : { status: 429, errorBody: dailyQuota() }),
+    );
+    servers.push(server);
+    const out = `${work}/daily.jsonl`;
+    await runOpenAiCompatible('inputs', {
+      pattern: 'pattern.json',
+      baseUrl: server.baseUrl,
+      out,
+      extra: ['--cache', 'off', '--concurrency', '2', '--no-progress'],
+      cwd: work,
+    });
+    const records = await readRecords(out);
+    expect(records).toHaveLength(NAMES.length);
+    const failed = records.filter((r) => r.status !== 'ok');
+    expect(failed.length).toBeGreaterThan(10);
+    for (const r of failed) expect(r.error?.code).toBe('QUOTA_EXCEEDED');
+    // Sent: the 3 answered, the first refused, and at most the other call then in flight.
+    expect(server.calls.length).toBeLessThanOrEqual(5);
+    const unsent = failed.filter((r) => r.error?.message.startsWith('not sent'));
+    expect(unsent.length).toBeGreaterThanOrEqual(failed.length - 2);
+    for (const r of unsent) {
+      expect(r.attempts).toBe(0);
+      expect(r.error?.message).toMatch(
+        /the quota GenerateRequestsPerDayPerProjectPerModel-FreeTier is used up until about \d{4}-\d\d-\d\dT.* \(in 2[34] h \d+ min\)/,
+      );
+    }
+  });
+
+  it('a quota back within the wait budget stops nothing', () => {
+    const flow = {};
+    const refusal = httpStatusError('gemini', 429, {}, dailyQuota(30));
+    expect(refusal.code).toBe('QUOTA_EXCEEDED');
+    noteQuotaRefusal(flow, refusal, 120_000);
+    expect(quotaStopped(flow)).toBeUndefined();
+    noteQuotaRefusal(flow, httpStatusError('gemini', 429, {}, dailyQuota()), 120_000);
+    expect(quotaStopped(flow)?.code).toBe('QUOTA_EXCEEDED');
+  });
+});
