@@ -130,8 +130,16 @@ function isQuotaError(status: number, info: ProviderErrorBody): boolean {
   if ((info.code && QUOTA_CODES.has(info.code)) || (info.type && QUOTA_CODES.has(info.type))) return true;
   // Anthropic answers 400 "Your credit balance is too low to access the Anthropic API".
   if (info.message && /credit balance is too low/i.test(info.message)) return true;
-  return status === 429 && (info.quotaIds ?? []).some((id) => /PerDay/i.test(id));
+  if (status !== 429) return false;
+  if ((info.quotaIds ?? []).some((id) => /PerDay/i.test(id))) return true;
+  // A limit per day worded in the message (Anthropic-style "would exceed your organization's
+  // daily rate limit of 20 requests per day"): read as the request pace, its hours-long
+  // Retry-After held every image not sent yet (trial of issue 10).
+  return info.message !== undefined && DAILY_LIMIT.test(info.message);
 }
+
+/** A 429 message naming a limit per day (not per minute): a quota, not pacing. */
+const DAILY_LIMIT = /\b(daily (rate )?limit|(requests|tokens) per day|per-day (limit|quota))\b/i;
 
 /**
  * The shapes of a refusal for size, by kind: the request or an image is over the API's
