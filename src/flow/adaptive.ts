@@ -361,12 +361,19 @@ export class AdaptiveFlow {
    * weighs a refused call's budget against: only a believed wait fails an image at once.
    */
   get believedHoldMs(): number {
-    return Math.max(0, this.pausedUntil - this.now(), this.nextSendAt - this.now());
+    const now = this.now();
+    return Math.max(0, this.pausedUntil - now, this.nextSendAt - now, this.budgetHold() - now);
   }
 
-  /** Ms the pause alone still holds (no pacing, no doubted wait's probe): call-policy's first-send budget check. */
+  /**
+   * Ms the pause or a budget the trusted headers report used up still holds every call (no
+   * pacing, no doubted wait's probe): call-policy's first-send budget check. The budget
+   * counts: Anthropic-style headers naming a daily limit (remaining 0, reset at midnight)
+   * held the images not sent yet for hours, with no budget to end their wait (trial of issue 10).
+   */
   get pausedMs(): number {
-    return Math.max(0, this.pausedUntil - this.now());
+    const now = this.now();
+    return Math.max(0, this.pausedUntil - now, this.budgetHold() - now);
   }
 
   /** Until when the calls after a doubted wait's probe wait for its answer (0: no probe out). */

@@ -187,7 +187,9 @@ export function callWithPolicy<T>(
             budgetMs,
             () => flow.believedHoldMs,
           )
-        : firstSend(attemptSignal, tally, budgetMs, n, label, flow);
+        : firstSend(attemptSignal, tally, budgetMs, n, label, flow, () =>
+            provider ? quotaStopped(provider) : undefined,
+          );
       state('waiting', wait);
       let slot: FlowSlot;
       try {
@@ -336,8 +338,10 @@ const namedWaits = new WeakMap<AdaptiveFlow, number>();
 /**
  * The wait before a call's first send with a flow: pacing, not budgeted, but ended at once
  * when the flow's pause (believed after other calls' 429s; not pacing, nor a doubted wait
- * under test) is longer than what the image's --max-retry-wait budget leaves: it would
- * sit the pause out only to be refused with no budget left.
+ * under test) or a budget its trusted headers report used up holds longer than what the
+ * image's --max-retry-wait budget leaves: it would sit the hold out only to be refused
+ * with no budget left. Ended too when a quota another image's refusal used up stops the
+ * provider (`quotaStop`): the call fails unsent with that QUOTA_EXCEEDED.
  */
 function firstSend(
   outer: AbortSignal,
@@ -346,10 +350,18 @@ function firstSend(
   attempt: number,
   label: string,
   flow: AdaptiveFlow,
+  quotaStop: () => VisionpipeError | undefined,
 ): Wait {
   const stop = new AbortController();
   let pauseMs = 0;
+  let stopped: VisionpipeError | undefined;
   const over = () => {
+    // Another image's refusal used up a quota while this one waited: it fails unsent too.
+    stopped = quotaStop();
+    if (stopped) {
+      stop.abort();
+      return true;
+    }
     pauseMs = flow.pausedMs;
     if (pauseMs <= budgetMs - tally.waitMs) return false;
     stop.abort();
@@ -368,6 +380,7 @@ function firstSend(
     overrun(error) {
       if (!stop.signal.aborted || outer.aborted) return error;
       wait.overran = true;
+      if (stopped) return stopped;
       return notSentOverBudget(tally, budgetMs, namedWaits.get(flow), pauseMs, attempt, label);
     },
   };

@@ -66,6 +66,20 @@ function messageDelayMs(message: string): number | undefined {
 }
 
 /**
+ * An HTML error page (a proxy or gateway answered, not the API: nginx's limit_req and
+ * limit_conn answer 503 with one) in a few words: its title or first heading, said to be
+ * a page. The whole page was the record's message (trial of issue 10: "HTTP 503: <html>…").
+ * Undefined when `body` is not an HTML page.
+ */
+function htmlPageWords(body: string): string | undefined {
+  if (!/^\s*<(!doctype html|html|head|body)\b/i.test(body)) return undefined;
+  const heading =
+    /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1] ?? /<h1[^>]*>([^<]*)<\/h1>/i.exec(body)?.[1];
+  const words = heading?.replace(/\s+/g, ' ').trim();
+  return `${words ? `${words} ` : ''}(an HTML page: a proxy or gateway in front of the API answered)`;
+}
+
+/**
  * Reads `{error: {message, type, code}}` (OpenAI, ImgGo), `{type: "error", error: {type,
  * message}}` (Anthropic) and `{error: {code, message, status, details}}` (Gemini).
  */
@@ -79,7 +93,7 @@ export function readErrorBody(body: unknown): ProviderErrorBody {
     const said =
       text(root?.error) ??
       text(root?.message) ??
-      (typeof body === 'string' && body !== '' ? body : undefined);
+      (typeof body === 'string' && body !== '' ? (htmlPageWords(body) ?? body) : undefined);
     const type = text(root?.type);
     if (said === undefined) return {};
     return type === undefined || text(root?.error) !== undefined
@@ -130,8 +144,16 @@ function isQuotaError(status: number, info: ProviderErrorBody): boolean {
   if ((info.code && QUOTA_CODES.has(info.code)) || (info.type && QUOTA_CODES.has(info.type))) return true;
   // Anthropic answers 400 "Your credit balance is too low to access the Anthropic API".
   if (info.message && /credit balance is too low/i.test(info.message)) return true;
-  return status === 429 && (info.quotaIds ?? []).some((id) => /PerDay/i.test(id));
+  if (status !== 429) return false;
+  if ((info.quotaIds ?? []).some((id) => /PerDay/i.test(id))) return true;
+  // A limit per day worded in the message (Anthropic-style "would exceed your organization's
+  // daily rate limit of 20 requests per day"): read as the request pace, its hours-long
+  // Retry-After held every image not sent yet (trial of issue 10).
+  return info.message !== undefined && DAILY_LIMIT.test(info.message);
 }
+
+/** A 429 message naming a limit per day (not per minute): a quota, not pacing. */
+const DAILY_LIMIT = /\b(daily (rate )?limit|(requests|tokens) per day|per-day (limit|quota))\b/i;
 
 /**
  * The shapes of a refusal for size, by kind: the request or an image is over the API's

@@ -80,6 +80,24 @@ describe('a daily quota used up', () => {
     }
   });
 
+  // Trial of issue 10 (10f): an Anthropic-style daily limit named only in the message, with
+  // budget headers saying 0 left until midnight, was read as pacing; the images not sent yet
+  // waited for that reset with no budget to end the wait, and the run never finished.
+  it('a daily limit named in the message and in the budget headers: the run ends, nothing waits for the reset', async () => {
+    const daily =
+      "This request would exceed your organization's daily rate limit of 3 requests per day. Your limit resets at midnight UTC.";
+    const run = await afterThreeAnswers('daily-message', DAY_LEFT_S, '23h59m56s', daily, []);
+    for (const r of run.failed) expect(r.error?.code).toBe('QUOTA_EXCEEDED');
+    expect(run.sent).toBeLessThanOrEqual(5);
+  });
+
+  it('a used-up budget its headers say resets in hours fails the images not sent yet at once (RATE_LIMITED), not after the reset', async () => {
+    const pace = 'Rate limit reached for requests.';
+    const run = await afterThreeAnswers('hours', 18_000, '5h', pace, ['--max-retry-wait', '5s']);
+    for (const r of run.failed) expect(r.error?.code).toBe('RATE_LIMITED');
+    expect(run.sent).toBeLessThanOrEqual(8);
+  });
+
   it('a quota back within the wait budget stops nothing', () => {
     const flow = {};
     const refusal = httpStatusError('gemini', 429, {}, dailyQuota(30));
@@ -90,3 +108,48 @@ describe('a daily quota used up', () => {
     expect(quotaStopped(flow)?.code).toBe('QUOTA_EXCEEDED');
   });
 });
+
+/**
+ * A run where the server answers 3 calls, then refuses every call with a 429 naming a
+ * wait of `retryAfterS`, budget headers at 0 left until `resetIn`, and `message`. The run
+ * must end by itself (a wait for the reset would outlast the 60 s kill), every image with
+ * a record and more than 10 of them failed.
+ */
+async function afterThreeAnswers(
+  name: string,
+  retryAfterS: number,
+  resetIn: string,
+  message: string,
+  extra: string[],
+) {
+  const server = await startCompatibleServer(
+    (_call, n): Reply =>
+      n <= 3
+        ? { content: '{"total": 1}' }
+        : {
+            status: 429,
+            headers: {
+              'retry-after': String(retryAfterS),
+              'x-ratelimit-limit-requests': '3',
+              'x-ratelimit-remaining-requests': '0',
+              'x-ratelimit-reset-requests': resetIn,
+            },
+            errorBody: { error: { type: 'rate_limit_error', message } },
+          },
+  );
+  servers.push(server);
+  const out = `${work}/${name}.jsonl`;
+  await runOpenAiCompatible('inputs', {
+    pattern: 'pattern.json',
+    baseUrl: server.baseUrl,
+    out,
+    extra: ['--cache', 'off', '--concurrency', '2', '--no-progress', ...extra],
+    cwd: work,
+    timeoutMs: 60_000,
+  });
+  const records = await readRecords(out);
+  expect(records).toHaveLength(NAMES.length);
+  const failed = records.filter((r) => r.status !== 'ok');
+  expect(failed.length).toBeGreaterThan(10);
+  return { failed, sent: server.calls.length };
+}

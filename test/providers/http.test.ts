@@ -266,6 +266,22 @@ describe('status mapping', () => {
     expect(error.message).toBe('anthropic: HTTP 529 overloaded_error: Overloaded');
   });
 
+  // Trial of issue 10: nginx's limit_req page was the whole record message ("HTTP 503: <html>…").
+  it('says an HTML error page in its title’s words, as a proxy’s answer, not the page', () => {
+    const page =
+      '<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n</body>\r\n</html>\r\n';
+    expect(httpStatusError('openai', 503, {}, page).message).toBe(
+      'openai: HTTP 503: 503 Service Temporarily Unavailable (an HTML page: a proxy or gateway in front of the API answered)',
+    );
+    expect(
+      httpStatusError('openai', 502, {}, '<!DOCTYPE html><body><h1>Bad  Gateway</h1></body>').message,
+    ).toContain(': Bad Gateway (an HTML page');
+    // Plain text is the server's own words.
+    expect(httpStatusError('openai', 503, {}, 'upstream connect error').message).toBe(
+      'openai: HTTP 503: upstream connect error',
+    );
+  });
+
   it('takes retryAfterMs from retry-after-ms, Retry-After seconds, an HTTP date, or Gemini’s RetryInfo', () => {
     expect(
       httpStatusError('openai', 429, { 'retry-after-ms': '1234', 'retry-after': '2' }, {}).retryAfterMs,
