@@ -9,7 +9,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AdaptiveFlow } from '../../src/flow/adaptive.js';
-import { seededRandom } from '../support/flow-drive.js';
+import { runCallsOnFakeClock, seededRandom } from '../support/flow-drive.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
@@ -45,7 +45,6 @@ async function drive(
   const start = Date.now();
   const run = { ok: 0, readAsCap: 0, readAsOutage: 0, outageAfterOk: 0 };
   let onServer = 0;
-  let next = 0;
   const call = async () => {
     for (;;) {
       const slot = await flow.admit();
@@ -76,20 +75,11 @@ async function drive(
       return;
     }
   };
-  let finished = false;
-  void Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < calls) {
-        next++;
-        await call();
-      }
-    }),
-  ).then(() => {
-    finished = true;
-  });
-  for (let i = 0; i < 200_000 && !finished; i++) await vi.advanceTimersByTimeAsync(5);
-  flow.close();
-  if (!finished) throw new Error('the calls did not all end within the simulated time');
+  try {
+    await runCallsOnFakeClock(calls, width, call, 200_000);
+  } finally {
+    flow.close();
+  }
   return { ...run, wallMs: Date.now() - start, flow };
 }
 

@@ -131,6 +131,29 @@ export async function driveFlow(options: DriveOptions): Promise<DriveRun> {
       refusals.push({ atMs: Date.now() - start, rate: flow.state.rate });
     }
   };
+  try {
+    await runCallsOnFakeClock(calls, width, call, 600_000);
+  } finally {
+    flow.close();
+  }
+  return { accepted, refused, admitted, admittedAt, refusals, wallMs: Date.now() - start, flow };
+}
+
+/**
+ * A token bucket of one second's worth whose refill rate (calls/s) `rateAt(ms since its
+ * first call)` may change over time; refusals carry a bare `Retry-After: 1` and no budget
+ * headers (the shape of a gateway that was not built to be read).
+ */
+/**
+ * Runs `calls` calls of `call`, `width` at a time, advancing the fake clock 5 ms a step
+ * until all ended; throws when they have not after `steps` steps (steps × 5 ms simulated).
+ */
+export async function runCallsOnFakeClock(
+  calls: number,
+  width: number,
+  call: () => Promise<void>,
+  steps: number,
+): Promise<void> {
   let next = 0;
   let finished = false;
   void Promise.all(
@@ -143,17 +166,10 @@ export async function driveFlow(options: DriveOptions): Promise<DriveRun> {
   ).then(() => {
     finished = true;
   });
-  for (let i = 0; i < 600_000 && !finished; i++) await vi.advanceTimersByTimeAsync(5);
-  flow.close();
+  for (let i = 0; i < steps && !finished; i++) await vi.advanceTimersByTimeAsync(5);
   if (!finished) throw new Error('the calls did not all end within the simulated time');
-  return { accepted, refused, admitted, admittedAt, refusals, wallMs: Date.now() - start, flow };
 }
 
-/**
- * A token bucket of one second's worth whose refill rate (calls/s) `rateAt(ms since its
- * first call)` may change over time; refusals carry a bare `Retry-After: 1` and no budget
- * headers (the shape of a gateway that was not built to be read).
- */
 export function changingBucket(rateAt: (sinceMs: number) => number): (now: number) => GateAnswer {
   let first: number | undefined;
   let last = 0;
