@@ -45,6 +45,7 @@ import {
   retry,
 } from './retry.js';
 import { isBare503, isThrottle, markCapRefusal, rateLimitOfError, type ThrottleTally } from './throttle.js';
+import { answeredAfterWait, refusedWait, sentAfterWait } from './understated-wait.js';
 
 export interface CallPolicyOptions {
   /** The provider's adaptive flow control: learns its rate and concurrency, waits out throttles. */
@@ -200,9 +201,12 @@ export function callWithPolicy<T>(
         state('done', wait, { from: 'waiting', waitedMs: performance.now() - wait.since });
         throw wait.overrun(error);
       }
+      // The first call sent after a wait the server named tests it (understated-wait.ts).
+      const first = sentAfterWait(flow, performance.now());
       try {
         const value = await once(n, attemptSignal, wait, slot);
         answered = true;
+        answeredAfterWait(flow, first);
         slot.done({ kind: 'ok', rateLimit: rateLimitOf(value) });
         reportFlow();
         return value;
@@ -215,15 +219,13 @@ export function callWithPolicy<T>(
           reportFlow();
           throw error;
         }
-        slot.done({
-          kind: 'throttled',
-          retryAfterMs: error.retryAfterMs,
-          rateLimit: rateLimitOfError(error),
-        });
+        // A named wait its test refused is a floor: the wait grows until one is answered.
+        const retryAfterMs = refusedWait(flow, error.retryAfterMs, first, performance.now());
+        slot.done({ kind: 'throttled', retryAfterMs, rateLimit: rateLimitOfError(error) });
         reportFlow();
         tally.count++;
         refusal = error;
-        if (error.retryAfterMs !== undefined) namedWaits.set(flow, error.retryAfterMs);
+        if (retryAfterMs !== undefined) namedWaits.set(flow, retryAfterMs);
         // The wait budget is spent, or the believed pause ahead would overrun it: fail now, not
         // later. A doubted Retry-After's probe is not a reason (trial of issue 10: 11 of 60
         // images failed at a doubted 30 s with 8.9 s of a 10 s budget left; the probe was answered).
