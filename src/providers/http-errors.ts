@@ -153,7 +153,8 @@ function isQuotaError(status: number, info: ProviderErrorBody): boolean {
 }
 
 /** A 429 message naming a limit per day (not per minute): a quota, not pacing. */
-const DAILY_LIMIT = /\b(daily (rate )?limit|(requests|tokens) per day|per-day (limit|quota))\b/i;
+const DAILY_LIMIT =
+  /\b(daily (rate )?(limit|quota)|(requests|tokens) per day|per-day (limit|quota)|limit per day|quota metric\b[^.]*\bper day)\b/i;
 
 /**
  * The shapes of a refusal for size, by kind: the request or an image is over the API's
@@ -270,7 +271,8 @@ export function httpStatusError(
     ...(wait === undefined || code === 'QUOTA_EXCEEDED' || over ? {} : { retryAfterMs: wait }),
   });
   if (over) markOverTokenBudget(error, over);
-  // A quota's reset is no retry delay, but says how long the rest of the run would be refused.
+  // A quota's reset is no retry delay, but says how long the rest of the run would be refused
+  // (none named: the quota stops the provider's later calls anyway, flow/quota-stop.ts).
   if (code === 'QUOTA_EXCEEDED') markQuotaReset(error, wait, info.quotaIds);
   // The budget headers of a refusal are evidence for flow control (flow/adaptive.ts).
   return markRateLimit(error, parseRateLimitHeaders(provider, headers));
