@@ -138,7 +138,6 @@ describe('a daily quota used up', () => {
           out,
           extra: ['--cache', 'off', '--concurrency', '2', '--no-progress'],
           cwd: work,
-          timeoutMs: 60_000,
         });
       await run();
       const unsent = stoppedUnsent(await readRecords(out), server.calls.length);
