@@ -34,7 +34,7 @@ import type { AdaptiveFlow, FlowSlot } from './adaptive.js';
 import { withCallPhase } from './call-phase.js';
 import type { ProviderBreaker } from './circuit-breaker.js';
 import type { Limiter, LimiterCost } from './limiter.js';
-import { notSentOverBudget, overBudget, type WaitAhead } from './over-budget.js';
+import { notSentOverBudget, overBudget, type ReportedBudget, type WaitAhead } from './over-budget.js';
 import { noteQuotaRefusal, quotaStopped } from './quota-stop.js';
 import {
   type Attempted,
@@ -45,6 +45,7 @@ import {
   retry,
 } from './retry.js';
 import { isBare503, isThrottle, markCapRefusal, rateLimitOfError, type ThrottleTally } from './throttle.js';
+import { answeredAfterWait, refusedWait, sentAfterWait } from './understated-wait.js';
 
 export interface CallPolicyOptions {
   /** The provider's adaptive flow control: learns its rate and concurrency, waits out throttles. */
@@ -200,9 +201,13 @@ export function callWithPolicy<T>(
         state('done', wait, { from: 'waiting', waitedMs: performance.now() - wait.since });
         throw wait.overrun(error);
       }
+      // The first call sent after a wait the server named tests it (understated-wait.ts).
+      const first = sentAfterWait(flow, performance.now());
       try {
         const value = await once(n, attemptSignal, wait, slot);
         answered = true;
+        answeredAfterWait(flow, first);
+        noteBudget(flow, rateLimitOf(value));
         slot.done({ kind: 'ok', rateLimit: rateLimitOf(value) });
         reportFlow();
         return value;
@@ -215,21 +220,21 @@ export function callWithPolicy<T>(
           reportFlow();
           throw error;
         }
-        slot.done({
-          kind: 'throttled',
-          retryAfterMs: error.retryAfterMs,
-          rateLimit: rateLimitOfError(error),
-        });
+        // A named wait its test refused is a floor: the wait grows until one is answered.
+        const retryAfterMs = refusedWait(flow, error.retryAfterMs, first, performance.now());
+        noteBudget(flow, rateLimitOfError(error));
+        slot.done({ kind: 'throttled', retryAfterMs, rateLimit: rateLimitOfError(error) });
         reportFlow();
         tally.count++;
         refusal = error;
-        if (error.retryAfterMs !== undefined) namedWaits.set(flow, error.retryAfterMs);
+        if (retryAfterMs !== undefined) namedWaits.set(flow, retryAfterMs);
         // The wait budget is spent, or the believed pause ahead would overrun it: fail now, not
         // later. A doubted Retry-After's probe is not a reason (trial of issue 10: 11 of 60
         // images failed at a doubted 30 s with 8.9 s of a 10 s budget left; the probe was answered).
         // A send due exactly at the end of the budget cannot fit either (the limiter's wait comes after).
         const holdMs = flow.believedHoldMs;
-        if (tally.waitMs + holdMs >= budgetMs) throw overBudget(tally, budgetMs, error, n, label, { holdMs });
+        if (tally.waitMs + holdMs >= budgetMs)
+          throw overBudget(tally, budgetMs, error, n, label, { holdMs, budget: budgets.get(flow) });
         // The refused call is sent again once the flow admits it: a retry for metrics and logs.
         if (who)
           publish('retry', {
@@ -334,6 +339,13 @@ function recoverAfterOutage(flow: AdaptiveFlow, breaker: ProviderBreaker): void 
 
 /** The wait the latest refusal through each flow named (ms): what the flow's pause is, when believed. */
 const namedWaits = new WeakMap<AdaptiveFlow, number>();
+/** The request budget the latest answer through each flow reported: names a used-up budget's reset. */
+const budgets = new WeakMap<AdaptiveFlow, ReportedBudget>();
+
+function noteBudget(flow: AdaptiveFlow, snapshot: RateLimitSnapshot | undefined): void {
+  if (snapshot?.requests !== undefined)
+    budgets.set(flow, { requests: snapshot.requests, at: performance.now() });
+}
 
 /**
  * The wait before a call's first send with a flow: pacing, not budgeted, but ended at once
@@ -381,7 +393,15 @@ function firstSend(
       if (!stop.signal.aborted || outer.aborted) return error;
       wait.overran = true;
       if (stopped) return stopped;
-      return notSentOverBudget(tally, budgetMs, namedWaits.get(flow), pauseMs, attempt, label);
+      return notSentOverBudget(
+        tally,
+        budgetMs,
+        namedWaits.get(flow),
+        pauseMs,
+        attempt,
+        label,
+        budgets.get(flow),
+      );
     },
   };
   return wait;

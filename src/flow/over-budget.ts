@@ -9,7 +9,9 @@
  *   outlasted the budget) fails at once too, naming both figures, but is the spent kind.
  * `wouldExceedBudget` tells the kinds apart from the message (the run summary's next step).
  */
+import { formatDuration } from '../cli/format.js';
 import { VisionpipeError } from '../errors.js';
+import type { RateLimitSnapshot } from '../providers/spec.js';
 import { markAttempts } from './retry.js';
 import type { ThrottleTally } from './throttle.js';
 
@@ -29,6 +31,8 @@ export const REFUSALS_COUNTED = 'refused calls are in rate_limited, not attempts
 /** What was ahead when the image stopped: the flow's hold (ms), when that was the reason. */
 export interface WaitAhead {
   holdMs: number;
+  /** The latest request budget the provider reported: a used-up one names its reset, not the hold. */
+  budget?: ReportedBudget | undefined;
 }
 
 /** RATE_LIMITED for an image whose rate-limit waits reached --max-retry-wait, or would (`ahead`). */
@@ -44,9 +48,10 @@ export function overBudget(
   // The record's `attempts` leaves refused calls out (0 after one refusal): said here, where it is read.
   const waited = `still rate limited after waiting ${seconds(tally.waitMs)} over ${tally.count} ${tally.count === 1 ? 'refusal' : 'refusals'} (the provider's pacing, not a quota; ${REFUSALS_COUNTED})`;
   const left = Math.max(0, budgetMs - tally.waitMs);
+  const reset = ahead && usedUpUntil(ahead.budget, ahead.holdMs);
   const why =
     ahead && left > 0
-      ? `and ${overrun(refusal.retryAfterMs, ahead.holdMs, budgetMs)} of ${seconds(budgetMs)} for one image: ${aheadWords(refusal.retryAfterMs, ahead.holdMs)}; --max-retry-wait leaves ${seconds(left)}, so the image fails now rather than wait`
+      ? `and ${reset ? AHEAD : overrun(refusal.retryAfterMs, ahead.holdMs, budgetMs)} of ${seconds(budgetMs)} for one image: ${reset ?? aheadWords(refusal.retryAfterMs, ahead.holdMs)}; --max-retry-wait leaves ${seconds(left)}, so the image fails now rather than wait`
       : `the --max-retry-wait budget of ${seconds(budgetMs)} for one image`;
   const message = `${label}: ${waited}, ${why}: ${refusal.message}`;
   return markAttempts(new VisionpipeError('RATE_LIMITED', message, { retryable: false }), attempt);
@@ -64,10 +69,40 @@ export function notSentOverBudget(
   pauseMs: number,
   attempt: number,
   label: string,
+  /** The latest request budget the provider reported, and when (performance.now() ms). */
+  budget?: ReportedBudget,
 ): VisionpipeError {
   const left = Math.max(0, budgetMs - tally.waitMs);
-  const message = `${label}: not sent, rate limited (the provider's pacing, not a quota): ${overrun(askedMs, pauseMs, budgetMs)} of ${seconds(budgetMs)} for one image: ${aheadWords(askedMs, pauseMs)}; --max-retry-wait leaves ${seconds(left)}, so the image fails now rather than wait`;
+  const reset = usedUpUntil(budget, pauseMs);
+  const ahead = reset
+    ? `${AHEAD} of ${seconds(budgetMs)} for one image: ${reset}`
+    : `${overrun(askedMs, pauseMs, budgetMs)} of ${seconds(budgetMs)} for one image: ${aheadWords(askedMs, pauseMs)}`;
+  const message = `${label}: not sent, rate limited (the provider's pacing, not a quota): ${ahead}; --max-retry-wait leaves ${seconds(left)}, so the image fails now rather than wait`;
   return markAttempts(new VisionpipeError('RATE_LIMITED', message, { retryable: false }), attempt);
+}
+
+/** A request budget as an answer reported it, at `at` (performance.now() ms). */
+export interface ReportedBudget {
+  requests: NonNullable<RateLimitSnapshot['requests']>;
+  at: number;
+}
+
+/**
+ * The used-up budget in words, when the pause ahead (`pauseMs`) comes from it: 0 left and
+ * its reset no sooner than the pause. A reset is the time until the budget is back in full
+ * (OpenAI: "resets to its initial state"); the flow paces by a refill of reset ÷ limit a
+ * call, so an hours-long reset read as a pause of `5h` ÷ 20 (trial of issue 10: "the
+ * provider's pause ahead is 937 s", a figure the server never named). The reset is what
+ * the provider said; an image cannot wait for it.
+ */
+function usedUpUntil(budget: ReportedBudget | undefined, pauseMs: number): string | undefined {
+  const requests = budget?.requests;
+  if (budget === undefined || requests?.remaining === undefined || requests.resetMs === undefined)
+    return undefined;
+  const leftMs = budget.at + requests.resetMs - performance.now();
+  if (requests.remaining > 0 || leftMs < pauseMs) return undefined;
+  const limit = requests.limit === undefined ? '' : ` of ${requests.limit} requests`;
+  return `the provider's request budget${limit} is used up, back in full in ${formatDuration(leftMs)} (its reset header); no refill sooner is named`;
 }
 
 /** "Would be exceeded" when the wait ahead alone is at least the whole budget, else the waits add up past it. */

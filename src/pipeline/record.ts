@@ -3,6 +3,7 @@
  * (DESIGN.md). Every field is always present; absent values are null, so every line
  * of results.jsonl has the same shape.
  */
+import { printable } from '../printable.js';
 import type { Usage } from '../providers/spec.js';
 
 /** `rate_limited` of a record that met no throttle. */
@@ -210,7 +211,8 @@ export function errorRecord(
     sha256: null,
     status: 'error',
     output: null,
-    error,
+    // Any error text that enters a record is printable: no escape sequences, no NULs.
+    error: { ...error, message: printable(error.message) },
     cache: null,
     provider: base.provider,
     model: base.model,

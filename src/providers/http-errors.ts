@@ -9,6 +9,8 @@ import { markQuotaReset } from '../flow/quota-stop.js';
 import { parseRateLimitHeaders } from '../flow/rate-limit-headers.js';
 import { parseRetryAfter } from '../flow/retry-after.js';
 import { markRateLimit } from '../flow/throttle.js';
+import { printable } from '../printable.js';
+import { htmlPageWords } from './html-page.js';
 import { redactedPrefix, redactSecrets } from './secrets.js';
 import {
   markOverTokenBudget,
@@ -63,20 +65,6 @@ function messageDelayMs(message: string): number | undefined {
   const match = TRY_AGAIN_IN.exec(message);
   const ms = match ? parseDuration(match[1]!) : undefined;
   return ms === undefined ? undefined : Math.ceil(ms);
-}
-
-/**
- * An HTML error page (a proxy or gateway answered, not the API: nginx's limit_req and
- * limit_conn answer 503 with one) in a few words: its title or first heading, said to be
- * a page. The whole page was the record's message (trial of issue 10: "HTTP 503: <html>…").
- * Undefined when `body` is not an HTML page.
- */
-function htmlPageWords(body: string): string | undefined {
-  if (!/^\s*<(!doctype html|html|head|body)\b/i.test(body)) return undefined;
-  const heading =
-    /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1] ?? /<h1[^>]*>([^<]*)<\/h1>/i.exec(body)?.[1];
-  const words = heading?.replace(/\s+/g, ' ').trim();
-  return `${words ? `${words} ` : ''}(an HTML page: a proxy or gateway in front of the API answered)`;
 }
 
 /**
@@ -153,7 +141,8 @@ function isQuotaError(status: number, info: ProviderErrorBody): boolean {
 }
 
 /** A 429 message naming a limit per day (not per minute): a quota, not pacing. */
-const DAILY_LIMIT = /\b(daily (rate )?limit|(requests|tokens) per day|per-day (limit|quota))\b/i;
+const DAILY_LIMIT =
+  /\b(daily (rate )?(limit|quota)|(requests|tokens) per day|per-day (limit|quota)|limit per day|quota metric\b[^.]*\bper day)\b/i;
 
 /**
  * The shapes of a refusal for size, by kind: the request or an image is over the API's
@@ -257,7 +246,8 @@ export function httpStatusError(
   const over = isQuotaError(status, info) ? undefined : overTokenBudget(info, estimate);
   const code = codeFor(status, info, over);
   const label = info.code ?? info.type;
-  const said = redactedPrefix(info.message ?? '', MAX_MESSAGE, { secrets, ellipsis: '…' });
+  // The provider's words, without control characters (a text/html body is kept as it came).
+  const said = redactedPrefix(printable(info.message ?? '').trim(), MAX_MESSAGE, { secrets, ellipsis: '…' });
   // Said first, in our words: the provider's own ("rate_limit_exceeded", a 429) reads as pacing.
   const why = over ? `: ${overTokenBudgetWords(over)}` : '';
   const message = redactSecrets(
@@ -270,7 +260,8 @@ export function httpStatusError(
     ...(wait === undefined || code === 'QUOTA_EXCEEDED' || over ? {} : { retryAfterMs: wait }),
   });
   if (over) markOverTokenBudget(error, over);
-  // A quota's reset is no retry delay, but says how long the rest of the run would be refused.
+  // A quota's reset is no retry delay, but says how long the rest of the run would be refused
+  // (none named: the quota stops the provider's later calls anyway, flow/quota-stop.ts).
   if (code === 'QUOTA_EXCEEDED') markQuotaReset(error, wait, info.quotaIds);
   // The budget headers of a refusal are evidence for flow control (flow/adaptive.ts).
   return markRateLimit(error, parseRateLimitHeaders(provider, headers));

@@ -8,6 +8,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { noteQuotaRefusal, quotaStopped } from '../../src/flow/quota-stop.js';
+import type { RunRecord } from '../../src/pipeline/record.js';
 import { httpStatusError } from '../../src/providers/http-errors.js';
 import { readRecords, runOpenAiCompatible } from '../support/cli.js';
 import { type Reply, startCompatibleServer } from '../support/openai-compatible.js';
@@ -40,6 +41,30 @@ function dailyQuota(delayS = DAY_LEFT_S) {
   };
 }
 
+/** Gemini's older wording of a daily quota, with no RetryInfo. */
+function geminiPerDayWords() {
+  return {
+    error: {
+      code: 429,
+      message:
+        "Quota exceeded for quota metric 'Generate Content API requests per day' and limit 'GenerateContent request limit per day' of service 'generativelanguage.googleapis.com'.",
+      status: 'RESOURCE_EXHAUSTED',
+    },
+  };
+}
+
+/** OpenAI's 429 for an account out of credit: no Retry-After, no reset. */
+function openAiInsufficientQuota() {
+  return {
+    error: {
+      message:
+        'You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs.',
+      type: 'insufficient_quota',
+      code: 'insufficient_quota',
+    },
+  };
+}
+
 let work: string;
 const servers: Array<{ close(): Promise<void> }> = [];
 beforeAll(async () => {
@@ -63,15 +88,7 @@ describe('a daily quota used up', () => {
       extra: ['--cache', 'off', '--concurrency', '2', '--no-progress'],
       cwd: work,
     });
-    const records = await readRecords(out);
-    expect(records).toHaveLength(NAMES.length);
-    const failed = records.filter((r) => r.status !== 'ok');
-    expect(failed.length).toBeGreaterThan(10);
-    for (const r of failed) expect(r.error?.code).toBe('QUOTA_EXCEEDED');
-    // Sent: the 3 answered, the first refused, and at most the other call then in flight.
-    expect(server.calls.length).toBeLessThanOrEqual(5);
-    const unsent = failed.filter((r) => r.error?.message.startsWith('not sent'));
-    expect(unsent.length).toBeGreaterThanOrEqual(failed.length - 2);
+    const unsent = stoppedUnsent(await readRecords(out), server.calls.length);
     for (const r of unsent) {
       expect(r.attempts).toBe(0);
       expect(r.error?.message).toMatch(
@@ -98,16 +115,79 @@ describe('a daily quota used up', () => {
     expect(run.sent).toBeLessThanOrEqual(8);
   });
 
-  it('a quota back within the wait budget stops nothing', () => {
-    const flow = {};
-    const refusal = httpStatusError('gemini', 429, {}, dailyQuota(30));
-    expect(refusal.code).toBe('QUOTA_EXCEEDED');
-    noteQuotaRefusal(flow, refusal, 120_000);
-    expect(quotaStopped(flow)).toBeUndefined();
-    noteQuotaRefusal(flow, httpStatusError('gemini', 429, {}, dailyQuota()), 120_000);
-    expect(quotaStopped(flow)?.code).toBe('QUOTA_EXCEEDED');
+  // Trial of issue 10: a daily quota naming no reset (or a short one) was sent and refused
+  // once per image (80 of 100 requests refused); it stops the provider as one naming a day.
+  it.each([
+    ['gemini-words', 'gemini per day in words, no RetryInfo', geminiPerDayWords()],
+    ['gemini-short', 'gemini per-day QuotaFailure with a RetryInfo of 30 s', dailyQuota(30)],
+    ['openai-quota', 'openai insufficient_quota', openAiInsufficientQuota()],
+  ])(
+    'a quota naming no reset, or a short one (%s): later images fail unsent, a run after it reads them',
+    async (name, _what, body) => {
+      let refusing = true;
+      const server = await startCompatibleServer(
+        (_call, n): Reply =>
+          n <= 3 || !refusing ? { content: '{"total": 1}' } : { status: 429, errorBody: body },
+      );
+      servers.push(server);
+      const out = `${work}/${name}.jsonl`;
+      const run = () =>
+        runOpenAiCompatible('inputs', {
+          pattern: 'pattern.json',
+          baseUrl: server.baseUrl,
+          out,
+          extra: ['--cache', 'off', '--concurrency', '2', '--no-progress'],
+          cwd: work,
+        });
+      await run();
+      const unsent = stoppedUnsent(await readRecords(out), server.calls.length);
+      expect(unsent[0]?.error?.message).toMatch(/one call tries again at about \d{4}-.* \(in 10 min\)/);
+      // The quota is back (a new day, credit added): the same command reads the failed images.
+      refusing = false;
+      await run();
+      expect((await readRecords(out)).filter((r) => r.status === 'ok')).toHaveLength(NAMES.length);
+    },
+  );
+
+  it('stops until the named reset when it is past the wait budget, else for the recheck interval', () => {
+    const named = {};
+    noteQuotaRefusal(named, httpStatusError('gemini', 429, {}, dailyQuota()), 120_000);
+    expect(quotaStopped(named)?.message).toMatch(/until about .* \(in 2[34] h \d+ min\)/);
+    const short = {};
+    noteQuotaRefusal(short, httpStatusError('gemini', 429, {}, dailyQuota(30)), 120_000);
+    expect(quotaStopped(short)?.message).toMatch(/\(in 10 min\)/);
+    // A rate limit (per minute) is no quota: it stops nothing.
+    const pace = {};
+    const perMinute = httpStatusError(
+      'openai',
+      429,
+      { 'retry-after': '1' },
+      {
+        error: { message: 'Rate limit reached. Please try again in 1s.', code: 'rate_limit_exceeded' },
+      },
+    );
+    expect(perMinute.code).toBe('RATE_LIMITED');
+    noteQuotaRefusal(pace, perMinute, 120_000);
+    expect(quotaStopped(pace)).toBeUndefined();
   });
 });
+
+/**
+ * The records of a run a quota stopped: every image has one, more than 10 failed
+ * QUOTA_EXCEEDED, all but 2 of those unsent; `sent` requests reached the server: the 3
+ * answered, the first refused, and at most the other call then in flight.
+ * @returns the unsent records.
+ */
+function stoppedUnsent(records: RunRecord[], sent: number): RunRecord[] {
+  expect(records).toHaveLength(NAMES.length);
+  const failed = records.filter((r) => r.status !== 'ok');
+  expect(failed.length).toBeGreaterThan(10);
+  for (const r of failed) expect(r.error?.code).toBe('QUOTA_EXCEEDED');
+  expect(sent).toBeLessThanOrEqual(5);
+  const unsent = failed.filter((r) => r.error?.message.startsWith('not sent'));
+  expect(unsent.length).toBeGreaterThanOrEqual(failed.length - 2);
+  return unsent;
+}
 
 /**
  * A run where the server answers 3 calls, then refuses every call with a 429 naming a
