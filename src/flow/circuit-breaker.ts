@@ -83,6 +83,8 @@ export class ProviderBreaker {
   readonly policy: CircuitBreakerPolicy;
   private readonly halfOpenAfterMs: number;
   private openedAt = 0;
+  /** When the circuit last opened from closed (ms since the epoch): the outage's start, kept through failed probes. */
+  private outageFrom: number | undefined;
   private lastError: unknown;
 
   constructor(providerId: string, options: BreakerOptions = {}) {
@@ -96,13 +98,21 @@ export class ProviderBreaker {
       handleWhen((error) => isFailure(error)),
       { halfOpenAfter: this.halfOpenAfterMs, breaker: createBreaker(options) },
     );
-    this.policy.onStateChange((state) =>
-      publish('circuit', { provider: providerId, state: STATE_NAMES[state] }),
-    );
+    this.policy.onStateChange((state) => {
+      if (state === CircuitState.Closed) this.outageFrom = undefined;
+      publish('circuit', { provider: providerId, state: STATE_NAMES[state] });
+    });
     this.policy.onBreak((reason) => {
       this.openedAt = Date.now();
+      this.outageFrom ??= this.openedAt;
       this.lastError = 'error' in reason ? reason.error : undefined;
     });
+  }
+
+  /** Milliseconds since the circuit opened from closed, failed probes included (0 while closed). */
+  get outageMs(): number {
+    if (this.outageFrom === undefined || this.policy.state === CircuitState.Closed) return 0;
+    return Math.max(0, Date.now() - this.outageFrom);
   }
 
   get state(): BreakerState {
@@ -113,6 +123,11 @@ export class ProviderBreaker {
   get retryAfterMs(): number {
     if (this.policy.state !== CircuitState.Open) return 0;
     return Math.max(0, this.openedAt + this.halfOpenAfterMs - Date.now());
+  }
+
+  /** The last provider-health failure that opened (or reopened) the circuit. */
+  get lastFailure(): unknown {
+    return this.lastError;
   }
 
   /** Runs `fn` through the breaker; when open, rejects at once with a retryable CIRCUIT_OPEN. */
