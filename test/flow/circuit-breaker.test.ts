@@ -106,7 +106,7 @@ describe('ProviderBreaker', () => {
     expect(breaker.state).toBe('closed');
   });
 
-  it('a failed probe opens it again for twice as long, up to maxHalfOpenAfterMs; a close starts over', async () => {
+  it('a failed probe opens it again for half as long again, up to maxHalfOpenAfterMs; a close starts over', async () => {
     const breaker = new ProviderBreaker('p', {
       consecutiveFailures: 1,
       halfOpenAfterMs: 5000,
@@ -117,8 +117,11 @@ describe('ProviderBreaker', () => {
     vi.advanceTimersByTime(5000);
     await settle(breaker, fail(outage()));
     expect(breaker.state).toBe('open');
-    expect(await settle(breaker, succeed)).toMatchObject({ code: 'CIRCUIT_OPEN', retryAfterMs: 10_000 });
-    vi.advanceTimersByTime(10_000);
+    expect(await settle(breaker, succeed)).toMatchObject({ code: 'CIRCUIT_OPEN', retryAfterMs: 7500 });
+    vi.advanceTimersByTime(7500);
+    await settle(breaker, fail(outage()));
+    expect(breaker.retryAfterMs).toBe(11_250);
+    vi.advanceTimersByTime(11_250);
     await settle(breaker, fail(outage()));
     expect(breaker.retryAfterMs).toBe(12_000);
     vi.advanceTimersByTime(12_000);
@@ -134,7 +137,7 @@ describe('ProviderBreaker', () => {
     const breaker = new ProviderBreaker('p', { consecutiveFailures: 1 });
     await settle(breaker, fail(outage()));
     expect(breaker.retryAfterMs).toBe(4000);
-    for (const ms of [4000, 8000, 16_000, 30_000]) {
+    for (const ms of [4000, 6000, 9000, 13_500, 20_250, 30_000]) {
       expect(breaker.retryAfterMs).toBe(ms);
       vi.advanceTimersByTime(ms);
       await settle(breaker, fail(outage()));
