@@ -30,17 +30,30 @@ export interface BreakerWaitOptions {
   label: string;
 }
 
+/**
+ * Thrown by a call that went through the circuit closed and was still waiting for the flow
+ * when it opened (`run`'s `opened()`): it goes back to wait for the breaker, unsent. Sent,
+ * such calls spent an attempt each on the outage one after another through the open circuit.
+ */
+export class HeldByBreaker extends Error {
+  constructor() {
+    super('the circuit breaker opened while the call waited to be sent');
+    this.name = 'HeldByBreaker';
+  }
+}
+
 /** Shortest wait on an open circuit (ms): its probe time came but it still refused (clock skew), no busy loop. */
 const RECHECK_MS = 10;
 
 /**
  * Runs `run` through `breaker`; while the circuit is open or its probe is out, waits
- * (within the image's budget) without calling `run`. Rejects with CIRCUIT_OPEN (not
+ * (within the image's budget) without calling `run`; `run` throws HeldByBreaker to come
+ * back to that wait unsent when `opened()` says the circuit opened after it went in. Rejects with CIRCUIT_OPEN (not
  * retryable) when the budget cannot cover the outage; `run`'s own failures pass through.
  */
 export async function throughBreaker<T>(
   breaker: ProviderBreaker,
-  run: (signal: AbortSignal) => Promise<T>,
+  run: (signal: AbortSignal, opened: () => boolean) => Promise<T>,
   options: BreakerWaitOptions,
 ): Promise<T> {
   const { signal, tally, budgetMs } = options;
@@ -50,13 +63,17 @@ export async function throughBreaker<T>(
     // while half-open: cockatiel holds such a caller for the probe's whole answer, unbudgeted.
     if (breaker.state === 'closed' || (breaker.state === 'open' && breaker.retryAfterMs === 0)) {
       let ran = false;
+      // A call let through a closed circuit that is not closed any more (a probe goes through an open one).
+      const entered = breaker.state;
+      const opened = () => entered === 'closed' && breaker.state !== 'closed';
       try {
         return await breaker.execute((inner) => {
           ran = true;
-          return run(inner);
+          return run(inner, opened);
         }, signal);
       } catch (error) {
-        if (ran || !(error instanceof VisionpipeError && error.code === 'CIRCUIT_OPEN')) throw error;
+        const refused = !ran && error instanceof VisionpipeError && error.code === 'CIRCUIT_OPEN';
+        if (!refused && !(error instanceof HeldByBreaker)) throw error;
       }
     }
     const leftMs = budgetMs - tally.waitMs;

@@ -32,7 +32,7 @@ import { type CallStateEvent, publish } from '../observe/events.js';
 import { inProviderSpan } from '../observe/spans.js';
 import type { RateLimitSnapshot } from '../providers/spec.js';
 import type { AdaptiveFlow, FlowSlot } from './adaptive.js';
-import { throughBreaker } from './breaker-wait.js';
+import { HeldByBreaker, throughBreaker } from './breaker-wait.js';
 import { withCallPhase } from './call-phase.js';
 import type { ProviderBreaker } from './circuit-breaker.js';
 import type { Limiter, LimiterCost } from './limiter.js';
@@ -151,7 +151,8 @@ export function callWithPolicy<T>(
   // The provider (one object per provider in a run) a used-up quota stops.
   const provider = flow ?? breaker ?? limiter;
   if (flow && breaker) recoverAfterOutage(flow, breaker);
-  const attempt = async (n: number, attemptSignal: AbortSignal): Promise<T> => {
+  /** `opened()`: the breaker opened after this attempt went through it (flow/breaker-wait.ts). */
+  const attempt = async (n: number, attemptSignal: AbortSignal, opened?: () => boolean): Promise<T> => {
     answered = true;
     const stopped = provider && quotaStopped(provider);
     if (stopped) {
@@ -201,6 +202,13 @@ export function callWithPolicy<T>(
         wait.ended();
         state('done', wait, { from: 'waiting', waitedMs: performance.now() - wait.since });
         throw wait.overrun(error);
+      }
+      // The circuit opened while this call waited for the flow: back to wait for it, unsent.
+      if (opened?.()) {
+        wait.ended();
+        state('done', wait, { from: 'waiting', waitedMs: performance.now() - wait.since });
+        slot.done({ kind: 'failed' });
+        throw new HeldByBreaker();
       }
       try {
         const value = await once(n, attemptSignal, wait, slot);
@@ -264,7 +272,10 @@ export function callWithPolicy<T>(
       answered = false;
       return (
         breaker
-          ? throughBreaker(breaker, (inner) => attempt(n, inner), { ...budget, signal: retrySignal })
+          ? throughBreaker(breaker, (inner, opened) => attempt(n, inner, opened), {
+              ...budget,
+              signal: retrySignal,
+            })
           : attempt(n, retrySignal)
       ).catch(noted);
     },

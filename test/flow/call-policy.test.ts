@@ -166,7 +166,9 @@ describe('callWithPolicy', () => {
     }).catch((e: unknown) => e);
     // The next probe (60 s) is due after the budget (10 s) ends: fail fast, not sent, no attempt spent
     expect(second).toMatchObject({ code: 'CIRCUIT_OPEN', retryable: false });
-    expect((second as Error).message).toMatch(/next probe is due in 60 s.*--max-retry-wait leaves \(10 s\)/);
+    expect((second as Error).message).toMatch(
+      /next probe is due in 60 s, after what --max-retry-wait \(10 s for one image\) leaves \(10 s\)/,
+    );
     expect(attemptsOf(second)).toBe(0);
     expect(fn).toHaveBeenCalledTimes(3);
     expect(events).toEqual([]);
