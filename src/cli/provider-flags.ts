@@ -67,7 +67,7 @@ export function addProviderOptions(command: Command): Command {
     .addOption(
       durationOption(
         '--max-retry-wait',
-        `per image: the most its calls wait in all to be sent again after 429/overloaded answers (Retry-After, pauses; the record's rate_limited.wait_ms never passes it), then it fails RATE_LIMITED; also caps each call's backoff before retrying errors (default ${durationText(RETRY_DEFAULTS.maxTotalWaitMs)})`,
+        `per image: the most its calls wait in all to be sent again after 429/overloaded answers (Retry-After, pauses; the record's rate_limited.wait_ms never passes it), then it fails RATE_LIMITED, and for an outage's open circuit breaker, then it fails CIRCUIT_OPEN; also caps each call's backoff before retrying errors (default ${durationText(RETRY_DEFAULTS.maxTotalWaitMs)})`,
       ),
     );
 }

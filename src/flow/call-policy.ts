@@ -6,8 +6,9 @@
  *                        └── a throttle (429 rate limit, 529, 503) loops back to flow.admit ──┘
  *
  * Retry is outermost so every attempt is one sample for the breaker (the order
- * cockatiel and Polly recommend) and an open circuit's CIRCUIT_OPEN is waited out by
- * retry like a Retry-After. The breaker sits before the limiter so a dead provider
+ * cockatiel and Polly recommend). A call that finds the circuit open waits for it within
+ * the same attempt, its wait spent from the image's wait budget (flow/breaker-wait.ts):
+ * a refusal by the breaker is no attempt. The breaker sits before the limiter so a dead provider
  * does not consume rate budget. The timeout covers the call only, not the wait for a
  * slot. Responses feed the limiter: rate-limit headers on success, the 429's
  * Retry-After on failure, so one caller's 429 slows every caller of that limiter.
@@ -31,6 +32,7 @@ import { type CallStateEvent, publish } from '../observe/events.js';
 import { inProviderSpan } from '../observe/spans.js';
 import type { RateLimitSnapshot } from '../providers/spec.js';
 import type { AdaptiveFlow, FlowSlot } from './adaptive.js';
+import { HeldByBreaker, throughBreaker } from './breaker-wait.js';
 import { withCallPhase } from './call-phase.js';
 import type { ProviderBreaker } from './circuit-breaker.js';
 import type { Limiter, LimiterCost } from './limiter.js';
@@ -150,7 +152,8 @@ export function callWithPolicy<T>(
   // The provider (one object per provider in a run) a used-up quota stops.
   const provider = flow ?? breaker ?? limiter;
   if (flow && breaker) recoverAfterOutage(flow, breaker);
-  const attempt = async (n: number, attemptSignal: AbortSignal): Promise<T> => {
+  /** `opened()`: the breaker opened after this attempt went through it (flow/breaker-wait.ts). */
+  const attempt = async (n: number, attemptSignal: AbortSignal, opened?: () => boolean): Promise<T> => {
     answered = true;
     const stopped = provider && quotaStopped(provider);
     if (stopped) {
@@ -200,6 +203,13 @@ export function callWithPolicy<T>(
         wait.ended();
         state('done', wait, { from: 'waiting', waitedMs: performance.now() - wait.since });
         throw wait.overrun(error);
+      }
+      // The circuit opened while this call waited for the flow: back to wait for it, unsent.
+      if (opened?.()) {
+        wait.ended();
+        state('done', wait, { from: 'waiting', waitedMs: performance.now() - wait.since });
+        slot.done({ kind: 'failed' });
+        throw new HeldByBreaker();
       }
       // The first call sent after a wait the server named tests it (understated-wait.ts).
       const first = sentAfterWait(flow, performance.now());
@@ -260,11 +270,20 @@ export function callWithPolicy<T>(
     if (provider) noteQuotaRefusal(provider, error, budgetMs);
     throw error;
   };
+  const budget = { tally, budgetMs, label };
   return retry(
-    (n, retrySignal) =>
-      (breaker ? breaker.execute((inner) => attempt(n, inner), retrySignal) : attempt(n, retrySignal)).catch(
-        noted,
-      ),
+    (n, retrySignal) => {
+      // Until `attempt` runs, nothing was sent: a call the open breaker held to the end is no attempt.
+      answered = false;
+      return (
+        breaker
+          ? throughBreaker(breaker, (inner, opened) => attempt(n, inner, opened), {
+              ...budget,
+              signal: retrySignal,
+            })
+          : attempt(n, retrySignal)
+      ).catch(noted);
+    },
     {
       ...options.retry,
       signal,

@@ -3,7 +3,10 @@
  * failures (or, optionally, a failure ratio over a time window) calls fail fast with
  * CIRCUIT_OPEN instead of burning the batch against an outage; after `halfOpenAfterMs`
  * one probe call goes through (concurrent callers wait for its outcome) and a success
- * closes the circuit again.
+ * closes the circuit again. A failed probe opens it for half as long again as the last
+ * time (`PROBE_GROWTH`), up to `maxHalfOpenAfterMs`: a short outage costs seconds, a long
+ * one a probe every 30 s (a fixed 30 s left a run idle for 22 s after a 10 s outage, trial
+ * of issue 10).
  *
  * Only failures that say the provider is unwell count: outages, timeouts, resets,
  * unreadable bodies. One image's 400, an auth error, a schema mismatch or a 429 (the
@@ -15,6 +18,8 @@ import {
   ConsecutiveBreaker,
   circuitBreaker,
   handleWhen,
+  type IBackoff,
+  type IBackoffFactory,
   type IBreaker,
   isBrokenCircuitError,
   isTaskCancelledError,
@@ -35,8 +40,10 @@ export interface BreakerOptions {
   ratioWindowMs?: number;
   /** Calls per second needed before the ratio may open the circuit (default 1). */
   minimumRps?: number;
-  /** How long the circuit stays open before a probe (default 30 000 ms). */
+  /** How long the circuit stays open before the first probe (default 4 000 ms); × `PROBE_GROWTH` with each failed probe. */
   halfOpenAfterMs?: number;
+  /** The longest it stays open before a probe (default 30 000 ms, or `halfOpenAfterMs` when that is longer). */
+  maxHalfOpenAfterMs?: number;
   /** Which errors count as provider-health failures (default: HEALTH_FAILURE_CODES and network resets). */
   isFailure?: (error: unknown) => boolean;
 }
@@ -54,8 +61,18 @@ export const BREAKER_DEFAULTS = {
   consecutiveFailures: 10,
   ratioWindowMs: 30_000,
   minimumRps: 1,
-  halfOpenAfterMs: 30_000,
+  halfOpenAfterMs: 4_000,
+  maxHalfOpenAfterMs: 30_000,
 } as const;
+
+/**
+ * How much longer each failed probe keeps the circuit open than the last one. Not 2: the
+ * breaker opens some seconds into an outage of bare 503s (the flow reads the first ones as
+ * a cap while recent successes say so, up to 5 s), and doubling (4, 8 s) then left a 10 s
+ * outage idle 7 s after the server was back (test/flow/breaker-wait: 4, 6, 9 s: under 6 s
+ * wherever the breaker opened in it). A probe costs one request: a held call spends no attempt.
+ */
+export const PROBE_GROWTH = 1.5;
 
 /** The error codes that count against a provider's health. */
 export const HEALTH_FAILURE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -82,7 +99,11 @@ export class ProviderBreaker {
   /** The cockatiel policy underneath, for composition and its own events. */
   readonly policy: CircuitBreakerPolicy;
   private readonly halfOpenAfterMs: number;
+  /** The wait before the probe of the current opening (ms). */
+  private openForMs: number;
   private openedAt = 0;
+  /** When the circuit last opened from closed (ms since the epoch): the outage's start, kept through failed probes. */
+  private outageFrom: number | undefined;
   private lastError: unknown;
 
   constructor(providerId: string, options: BreakerOptions = {}) {
@@ -91,18 +112,47 @@ export class ProviderBreaker {
       'halfOpenAfterMs',
       options.halfOpenAfterMs ?? BREAKER_DEFAULTS.halfOpenAfterMs,
     );
+    this.openForMs = this.halfOpenAfterMs;
+    const longest = Math.max(
+      this.halfOpenAfterMs,
+      positive('maxHalfOpenAfterMs', options.maxHalfOpenAfterMs ?? BREAKER_DEFAULTS.maxHalfOpenAfterMs),
+    );
     const isFailure = options.isFailure ?? isHealthFailure;
+    // cockatiel asks the factory for a wait when the circuit opens from closed, and the
+    // wait's `next` when a probe fails: each one is remembered for retryAfterMs.
+    const growing = (ms: number): IBackoff<unknown> => ({
+      duration: ms,
+      next: () => {
+        const after = Math.min(longest, ms * PROBE_GROWTH);
+        this.openForMs = after;
+        return growing(after);
+      },
+    });
+    const halfOpenAfter: IBackoffFactory<unknown> = {
+      next: () => {
+        this.openForMs = this.halfOpenAfterMs;
+        return growing(this.halfOpenAfterMs);
+      },
+    };
     this.policy = circuitBreaker(
       handleWhen((error) => isFailure(error)),
-      { halfOpenAfter: this.halfOpenAfterMs, breaker: createBreaker(options) },
+      { halfOpenAfter, breaker: createBreaker(options) },
     );
-    this.policy.onStateChange((state) =>
-      publish('circuit', { provider: providerId, state: STATE_NAMES[state] }),
-    );
+    this.policy.onStateChange((state) => {
+      if (state === CircuitState.Closed) this.outageFrom = undefined;
+      publish('circuit', { provider: providerId, state: STATE_NAMES[state] });
+    });
     this.policy.onBreak((reason) => {
       this.openedAt = Date.now();
+      this.outageFrom ??= this.openedAt;
       this.lastError = 'error' in reason ? reason.error : undefined;
     });
+  }
+
+  /** Milliseconds since the circuit opened from closed, failed probes included (0 while closed). */
+  get outageMs(): number {
+    if (this.outageFrom === undefined || this.policy.state === CircuitState.Closed) return 0;
+    return Math.max(0, Date.now() - this.outageFrom);
   }
 
   get state(): BreakerState {
@@ -112,7 +162,12 @@ export class ProviderBreaker {
   /** Milliseconds until the next probe may go (0 unless open). */
   get retryAfterMs(): number {
     if (this.policy.state !== CircuitState.Open) return 0;
-    return Math.max(0, this.openedAt + this.halfOpenAfterMs - Date.now());
+    return Math.max(0, this.openedAt + this.openForMs - Date.now());
+  }
+
+  /** The last provider-health failure that opened (or reopened) the circuit. */
+  get lastFailure(): unknown {
+    return this.lastError;
   }
 
   /** Runs `fn` through the breaker; when open, rejects at once with a retryable CIRCUIT_OPEN. */
@@ -139,7 +194,7 @@ export class ProviderBreaker {
   }
 
   private openError(): VisionpipeError {
-    const retryAfterMs = this.retryAfterMs || this.halfOpenAfterMs;
+    const retryAfterMs = this.retryAfterMs || this.openForMs;
     const last = this.lastError instanceof Error ? ` (last failure: ${this.lastError.message})` : '';
     return new VisionpipeError(
       'CIRCUIT_OPEN',

@@ -69,5 +69,8 @@ export function isThrottle(error: unknown): error is VisionpipeError {
 /** Rate-limit waits of one image: calls refused by a throttle, and the time spent waiting after them. */
 export interface ThrottleTally {
   count: number;
+  /** All the image's budgeted waits (ms): after refusals, and for an open circuit breaker. */
   waitMs: number;
+  /** The part of `waitMs` spent waiting for an open circuit breaker (an outage), ms. */
+  outageMs?: number;
 }

@@ -78,7 +78,9 @@ export interface RunRecord {
   attempts: number;
   /**
    * Calls the provider refused with a rate limit or overload (429, 529, 503) and the time
-   * waited after them (within `--max-retry-wait`); they never count as `attempts`.
+   * waited after them (within `--max-retry-wait`); they never count as `attempts`. `wait_ms`
+   * also holds the time waited for the provider's open circuit breaker (an outage), which
+   * the same budget bounds and no `count` counts.
    */
   rate_limited: { count: number; wait_ms: number };
   /**

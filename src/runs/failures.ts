@@ -91,8 +91,9 @@ export function nextStep(
       return 'raise --timeout, or lower --concurrency';
     case 'PROVIDER_UNAVAILABLE':
     case 'CONNECTION_FAILED':
-    case 'CIRCUIT_OPEN':
       return 'the provider failed for a while: run the same command again later; finished inputs are kept';
+    case 'CIRCUIT_OPEN':
+      return "the provider was down (an outage) longer than each image's --max-retry-wait budget: run the same command again later (finished inputs are kept), or raise --max-retry-wait to wait out a longer outage";
     case 'NOT_FOUND':
       return 'check the paths and globs (quote globs so the shell does not expand them)';
     case 'IMAGE_TOO_LARGE':

@@ -8,6 +8,13 @@
  * refused while other calls succeed, above the calls in flight they had (trial of issue 10:
  * 31 of 150 images lost, the breaker open from 4 s). The same 503 on every call is an
  * outage: attempts spent, the breaker opens. Real CLI, loopback server.
+ *
+ * An outage mid-run (every call a bare 503, then the server is back): trial 10g of issue 10
+ * found a call the open breaker refused spent one of its 5 attempts, and with the breaker's
+ * first probe after 4 s a 15 s outage lost 5 of 100 images, 40 s 10. A held call now waits
+ * for the breaker within the image's --max-retry-wait budget: an outage the budget covers
+ * loses nothing; one longer than the budget fails the images with CIRCUIT_OPEN naming the
+ * outage, and a rerun redoes them.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readRecords, runOpenAiCompatible } from '../support/cli.js';
@@ -60,6 +67,7 @@ async function run(baseUrl: string, out: string, extra: string[] = []) {
     out,
     extra: ['--cache', 'off', '--concurrency', '20', '--no-progress', ...extra],
     cwd: work,
+    timeoutMs: 150_000,
   });
   return { result, records: await readRecords(out) };
 }
@@ -99,9 +107,12 @@ describe('a concurrency cap that answers a bare 503', () => {
   it('without Retry-After, on every call: an outage; attempts spent, no waits, the breaker opens', async () => {
     const { server } = await cappedServer({}, 0);
     // Two attempts each: the breaker opens within the first ten failures, not after its 30 s probe.
+    // A short wait budget: the calls the open breaker holds fail CIRCUIT_OPEN once it is spent.
     const { records } = await run(server.baseUrl, `${work}/without-retry-after.jsonl`, [
       '--max-attempts',
       '2',
+      '--max-retry-wait',
+      '3s',
     ]);
     expect(records).toHaveLength(NAMES.length);
     const failed = records.filter((r) => r.status !== 'ok');
@@ -110,6 +121,85 @@ describe('a concurrency cap that answers a bare 503', () => {
     expect([...codes].every((c) => c === 'PROVIDER_UNAVAILABLE' || c === 'CIRCUIT_OPEN')).toBe(true);
     expect(codes.has('CIRCUIT_OPEN')).toBe(true);
     for (const r of records) expect(r.rate_limited.count).toBe(0);
-    expect(records.some((r) => r.attempts > 1)).toBe(true);
+    // The first 503s spend attempts; the calls the open breaker then holds spend none.
+    expect(records.some((r) => r.attempts >= 1)).toBe(true);
+    for (const r of records) expect(r.attempts).toBeLessThanOrEqual(2);
+    for (const r of failed.filter((f) => f.error?.code === 'CIRCUIT_OPEN'))
+      expect(r.rate_limited.wait_ms).toBeLessThanOrEqual(3000);
+  });
+});
+
+/**
+ * Down (a bare 503 at once) from the `from`-th call on, until `up()` says it is back
+ * (checked per call); else answered in 300 ms. Counts the calls made while down.
+ */
+async function outageServer(from: number, up: () => boolean) {
+  const seen = { down: 0, served: 0, wentDownAt: 0 };
+  const server = await startCompatibleServer((_call, n): Reply => {
+    if (n >= from && !up()) {
+      if (seen.down === 0) seen.wentDownAt = Date.now();
+      seen.down++;
+      return { status: 503, errorBody: BARE };
+    }
+    seen.served++;
+    return { content: '{"total": 1}', delayMs: 300 };
+  });
+  servers.push(server);
+  return { server, seen };
+}
+
+describe('an outage of bare 503s mid-run', () => {
+  it('that the wait budget covers: no image lost, the breaker held the calls without spending attempts', async () => {
+    let back = false;
+    const { server, seen } = await outageServer(6, () => back);
+    // Back after 8 s of outage: the breaker's first probe comes after 4 s, the next after 8 more.
+    const timer = setInterval(() => {
+      if (seen.wentDownAt > 0 && Date.now() - seen.wentDownAt >= 8000) back = true;
+    }, 50);
+    try {
+      const { result, records } = await run(server.baseUrl, `${work}/covered.jsonl`);
+      expect(result.code, result.stderr).toBe(0);
+      expect(records).toHaveLength(NAMES.length);
+      expect(records.filter((r) => r.status !== 'ok').map((r) => r.error?.message)).toEqual([]);
+      // Held by the open breaker: waits in the budget (wait_ms), not attempts.
+      expect(records.some((r) => r.rate_limited.wait_ms > 0)).toBe(true);
+      for (const r of records) expect(r.attempts).toBeLessThanOrEqual(3);
+      // Every send is an attempt or a refusal read as a cap: none of the breaker's holds.
+      const sends = seen.down + seen.served;
+      expect(records.reduce((n, r) => n + r.attempts + r.rate_limited.count, 0)).toBe(sends);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
+  it('longer than --max-retry-wait: images fail CIRCUIT_OPEN naming the outage, and a rerun redoes them', async () => {
+    let back = false;
+    const { server, seen } = await outageServer(6, () => back);
+    const out = `${work}/longer.jsonl`;
+    const first = await run(server.baseUrl, out, ['--max-retry-wait', '5s']);
+    const failed = first.records.filter((r) => r.status !== 'ok');
+    expect(failed.length).toBeGreaterThanOrEqual(NAMES.length - 5);
+    const open = failed.filter((r) => r.error?.code === 'CIRCUIT_OPEN');
+    expect(open.length).toBeGreaterThan(0);
+    for (const r of open) {
+      expect(r.error?.message).toMatch(/not sent, openai is down: an outage, the circuit breaker open for/);
+      expect(r.error?.message).toMatch(/HTTP 503/);
+      expect(r.error?.message).toMatch(/waited [\d.]+ s for it/);
+      expect(r.rate_limited.wait_ms).toBeLessThanOrEqual(5000);
+    }
+    // Every send is an attempt or a refusal read as a cap: none went while the breaker held the calls.
+    const counted = first.records.reduce((n, r) => n + r.attempts + r.rate_limited.count, 0);
+    expect(counted).toBe(seen.down + seen.served);
+    expect(`${first.result.stdout}${first.result.stderr}`).toMatch(
+      /down \(an outage\) longer than each image.s --max-retry-wait/,
+    );
+
+    back = true;
+    const second = await run(server.baseUrl, out, ['--max-retry-wait', '5s']);
+    expect(second.result.code, second.result.stderr).toBe(0);
+    const records = await readRecords(out);
+    const byInput = new Map(records.map((r) => [r.input, r]));
+    expect(byInput.size).toBe(NAMES.length);
+    for (const r of byInput.values()) expect(r.status).toBe('ok');
   });
 });

@@ -164,9 +164,12 @@ describe('callWithPolicy', () => {
       limiter,
       retry: { ...fastRetry, maxTotalWaitMs: 10_000 },
     }).catch((e: unknown) => e);
-    // CIRCUIT_OPEN is retryable, but its wait (60 s) exceeds the budget: fail fast
-    expect(second).toMatchObject({ code: 'CIRCUIT_OPEN' });
-    expect(attemptsOf(second)).toBe(1);
+    // The next probe (60 s) is due after the budget (10 s) ends: fail fast, not sent, no attempt spent
+    expect(second).toMatchObject({ code: 'CIRCUIT_OPEN', retryable: false });
+    expect((second as Error).message).toMatch(
+      /next probe is due in 60 s, after what --max-retry-wait \(10 s for one image\) leaves \(10 s\)/,
+    );
+    expect(attemptsOf(second)).toBe(0);
     expect(fn).toHaveBeenCalledTimes(3);
     expect(events).toEqual([]);
   });
@@ -183,7 +186,7 @@ describe('callWithPolicy', () => {
     healthy = true;
     const result = await callWithPolicy(fn, { breaker, retry: { baseDelayMs: 1 } });
     expect(result.value).toEqual({ ok: true });
-    expect(result.attempts).toBe(2); // one CIRCUIT_OPEN, then the probe
+    expect(result.attempts).toBe(1); // the wait on the open breaker is no attempt: the probe is the first
     expect(breaker.state).toBe('closed');
   });
 });

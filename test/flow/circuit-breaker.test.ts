@@ -106,13 +106,43 @@ describe('ProviderBreaker', () => {
     expect(breaker.state).toBe('closed');
   });
 
-  it('a failed probe opens it again for another halfOpenAfterMs', async () => {
-    const breaker = new ProviderBreaker('p', { consecutiveFailures: 1, halfOpenAfterMs: 5000 });
+  it('a failed probe opens it again for half as long again, up to maxHalfOpenAfterMs; a close starts over', async () => {
+    const breaker = new ProviderBreaker('p', {
+      consecutiveFailures: 1,
+      halfOpenAfterMs: 5000,
+      maxHalfOpenAfterMs: 12_000,
+    });
     await settle(breaker, fail(outage()));
+    expect(breaker.retryAfterMs).toBe(5000);
     vi.advanceTimersByTime(5000);
     await settle(breaker, fail(outage()));
     expect(breaker.state).toBe('open');
-    expect(await settle(breaker, succeed)).toMatchObject({ code: 'CIRCUIT_OPEN', retryAfterMs: 5000 });
+    expect(await settle(breaker, succeed)).toMatchObject({ code: 'CIRCUIT_OPEN', retryAfterMs: 7500 });
+    vi.advanceTimersByTime(7500);
+    await settle(breaker, fail(outage()));
+    expect(breaker.retryAfterMs).toBe(11_250);
+    vi.advanceTimersByTime(11_250);
+    await settle(breaker, fail(outage()));
+    expect(breaker.retryAfterMs).toBe(12_000);
+    vi.advanceTimersByTime(12_000);
+    expect(await settle(breaker, succeed)).toBe('ok');
+    // A new outage after a close waits the first wait again.
+    await settle(breaker, fail(outage()));
+    expect(breaker.retryAfterMs).toBe(5000);
+    vi.advanceTimersByTime(4999);
+    expect(await settle(breaker, succeed)).toMatchObject({ code: 'CIRCUIT_OPEN' });
+  });
+
+  it('waits 4 s before the first probe by default, and at most 30 s', async () => {
+    const breaker = new ProviderBreaker('p', { consecutiveFailures: 1 });
+    await settle(breaker, fail(outage()));
+    expect(breaker.retryAfterMs).toBe(4000);
+    for (const ms of [4000, 6000, 9000, 13_500, 20_250, 30_000]) {
+      expect(breaker.retryAfterMs).toBe(ms);
+      vi.advanceTimersByTime(ms);
+      await settle(breaker, fail(outage()));
+    }
+    expect(breaker.retryAfterMs).toBe(30_000);
   });
 
   it('reports state changes for logging', async () => {
