@@ -489,6 +489,7 @@ export class AdaptiveFlow {
               cutFrom: this.cutFrom,
               sinceCutMs: now - this.cutAt,
               used: seen !== undefined,
+              seen,
               now,
             });
       this.rate *= 1 + growth * Math.min(elapsed, 1);
