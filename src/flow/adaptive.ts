@@ -51,6 +51,7 @@ import { CallRecord } from './call-record.js';
 import { monotonicNow } from './clock.js';
 import type { FlowShare, SharedProposal } from './flow-share.js';
 import { LogWindowLearner } from './log-window.js';
+import { PacedRelease } from './paced-release.js';
 import { CREEP_FROM, RateGrowth } from './rate-growth.js';
 import { SpacingLearner } from './spacing.js';
 import { TokenRoom } from './token-room.js';
@@ -168,8 +169,6 @@ interface Budget {
 const RECENT = 64;
 /** Refusals in a row (no success between) a learned sliding log answers with a short pause; then the server's wait. */
 const LOG_REFUSALS = 3;
-/** How long after an unpaced pause the held calls go at the accepted rate (ms). */
-const RELEASE_MS = 1000;
 /** Concurrency probes in a row without a throttle after which slow start resumes. */
 const SLOW_START_AGAIN = 3;
 /** A server-named wait longer than this (ms) and than `DOUBT_FACTOR` × the longest believed one is tested before it is believed. */
@@ -282,12 +281,8 @@ export class AdaptiveFlow {
   /** The share has answered once: until then (at most `FIRST_READ_MS` from the first call) nothing is sent. */
   private sharedSeen = false;
   private firstAskAt: number | undefined;
-  /** Calls per second the calls held by a pause go at while unpaced (the accepted rate at the pause). */
-  private releasePace = Number.POSITIVE_INFINITY;
-  /** Until when (flow clock) `releasePace` spaces the sends after a pause. */
-  private releaseUntil = Number.NEGATIVE_INFINITY;
-  /** Sends after the pause that go unspaced: what the pause refilled at `releasePace`. */
-  private releaseCredit = 0;
+  /** The calls a pause held go out paced while no rate is learned (paced-release.ts). */
+  private readonly release = new PacedRelease();
   /** The transport reports request starts and answer headers: the calls in flight are counted as a server counts them. */
   private phased = false;
   /** The longest wait a server named that this flow believed (ms). */
@@ -494,6 +489,7 @@ export class AdaptiveFlow {
               cutFrom: this.cutFrom,
               sinceCutMs: now - this.cutAt,
               used: seen !== undefined,
+              seen,
               now,
             });
       this.rate *= 1 + growth * Math.min(elapsed, 1);
@@ -511,8 +507,7 @@ export class AdaptiveFlow {
     this.record.sentCall(seq, now);
     this.spacing.sent(seq, now);
     if (Number.isFinite(this.rate)) this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.rate;
-    else if (now < this.releaseUntil && this.releaseCredit-- <= 0)
-      this.nextSendAt = Math.max(now, this.nextSendAt) + 1000 / this.releasePace;
+    else this.nextSendAt = Math.max(now, this.nextSendAt) + this.release.gapMs(now);
     let settled = false;
     // The slot is held from admission to the answer's headers when the transport reports
     // them (what a concurrency cap counts), else to the parsed answer. A call that makes
@@ -994,20 +989,13 @@ export class AdaptiveFlow {
     this.pausedUntil = until;
     // Restart paced: the pause does not bank sends.
     this.nextSendAt = Math.max(this.nextSendAt, until);
-    // Unpaced (no rate learned yet), the calls that waited out the pause would all go at
-    // its end, into a budget that refilled for the pause's length only (RetryInfo names the
-    // next token): one refused burst after each pause. What the pause refilled at the rate
-    // the provider was seen to accept goes at once (a concurrency cap's freed slots, about
-    // as many); the rest at that rate, for a second after the pause. Only where a burst
-    // after a pause is the risk: a rate limit's pause, not a cap's, which frees slots.
+    // Unpaced (no rate learned yet), the calls that waited out the pause would all go at its
+    // end (paced-release.ts). Only where a burst after a pause is the risk: a rate limit's
+    // pause, not a cap's, which frees slots.
     if (!release) return;
     const now = this.now();
     const seen = Number.isFinite(this.rate) ? undefined : this.record.acceptedRate(now);
-    if (seen !== undefined) {
-      this.releasePace = seen;
-      this.releaseUntil = until + RELEASE_MS;
-      this.releaseCredit = Math.ceil(((until - now) * seen) / 1000);
-    }
+    if (seen !== undefined) this.release.start(now, until, seen);
   }
 
   /**

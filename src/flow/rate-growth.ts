@@ -13,8 +13,8 @@
  *   that rose is found in seconds. Creeping for good, a token bucket going from 3/s to 20/s
  *   was used at 3.5-4.5/s 6-10 s after the rise (test/flow/rising-rate.test.ts).
  * - A throttle ends such a probe with the rate back where it started (or where it last
- *   doubled without a throttle: a limit that rose). A bucket's burst hides a creep past its
- *   refill for seconds, and the probe overshot it by half before the first refusal; cut
+ *   doubled without a throttle while the server took 1.5 × the start: a limit that
+ *   rose). A bucket's burst hides a creep past its refill for seconds, and the probe overshot it by half before the first refusal; cut
  *   only from what the server took, the rate stayed above the refill and drew more
  *   refusals (a steady 25/s bucket: 4 after the first second before, 9 so; back to the
  *   probe's start, 4). A plateau that doubled after each failed probe changed nothing
@@ -25,6 +25,8 @@
 export const CREEP_FROM = 0.95;
 /** How long growth creeps near the last cut, with no throttle, before it accelerates again (ms). */
 export const PLATEAU_MS = 2000;
+/** What the server must have taken, over the probe's start, for a doubled rate to count as a limit that rose. */
+const CONFIRMS = 1.5;
 /** Doublings of the growth share at most (3 % × 2⁶ caps at 100 % a second). */
 const MAX_DOUBLINGS = 6;
 
@@ -38,6 +40,8 @@ export interface GrowthInput {
   sinceCutMs: number;
   /** The rate is in use (accepted calls lately show it): a plateau's end may accelerate. */
   used: boolean;
+  /** Calls per second the server accepted lately (undefined: too few to tell). */
+  seen?: number | undefined;
   now: number;
 }
 
@@ -57,8 +61,14 @@ export class RateGrowth {
       since = 0;
       if (input.used && creeping > PLATEAU_MS) {
         since = creeping - PLATEAU_MS;
-        // Doubled without a throttle: the limit rose; a throttle from here comes back here.
-        if (this.probeFrom === undefined || input.rate >= 2 * this.probeFrom) this.probeFrom = input.rate;
+        // Doubled without a throttle while the server took at least `CONFIRMS` × the probe's
+        // start: the limit rose; a throttle from here comes back here. A bucket's burst, banked
+        // while the rate crept below its refill, hides a doubled rate for a second: back to
+        // that, the probe's refusal left the rate at 45/s on a 25/s bucket and drew 5-7 more
+        // (fake clock, bare bucket, c50; a 20/s bucket falling to 6/s: 10 refusals, not 5).
+        const from = this.probeFrom;
+        const took = from !== undefined && (input.seen ?? 0) >= CONFIRMS * from;
+        if (from === undefined || (input.rate >= 2 * from && took)) this.probeFrom = input.rate;
       }
     }
     return Math.min(1, input.rateGrowth * 2 ** Math.min(Math.max(0, since) / 1000, MAX_DOUBLINGS));

@@ -15,6 +15,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryLimiter } from '../../src/flow/memory-limiter.js';
 import { createGate } from '../../src/simulator/zoo.js';
 import {
+  bareBucket,
   changingBucket,
   concurrencyCapGate,
   type DriveRun,
@@ -151,12 +152,3 @@ describe('servers that take a burst are never read as strict', () => {
     expect(run.flow.state.strictSpacing).toBe(false);
   });
 });
-
-/** A token bucket of one second's worth answering refusals with a bare 429 (the zoo's no-headers). */
-function bareBucket(rate: number): (now: number) => GateAnswer {
-  const bucket = changingBucket(() => rate);
-  return (now) => {
-    const answer = bucket(now);
-    return answer.admitted ? answer : { admitted: false, headers: {} };
-  };
-}

@@ -188,6 +188,15 @@ export function changingBucket(rateAt: (sinceMs: number) => number): (now: numbe
   };
 }
 
+/** A token bucket of one second's worth answering refusals with a bare 429 (the zoo's no-headers). */
+export function bareBucket(rate: number): (now: number) => GateAnswer {
+  const bucket = changingBucket(() => rate);
+  return (now) => {
+    const answer = bucket(now);
+    return answer.admitted ? answer : { admitted: false, headers: {} };
+  };
+}
+
 /** A cap on calls in flight: more than `max` at once are refused with a bare 429. */
 export function concurrencyCapGate(max: number): (now: number) => GateAnswer {
   let inFlight = 0;

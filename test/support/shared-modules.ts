@@ -18,6 +18,7 @@ export const SHARED_MODULES: readonly string[] = [
   'test/flow/doubted-retry-after.test.ts',
   'test/flow/doubted-wait-budget.test.ts',
   'test/flow/memory-limiter.test.ts',
+  'test/flow/paced-release.test.ts',
   'test/flow/refusal-spell.test.ts',
   'test/flow/retry.test.ts',
   'test/flow/rising-limit.test.ts',
