@@ -59,10 +59,12 @@ describe('a leaky bucket of 8/s whose 429s say Retry-After: 30', () => {
       const lying = await drive('30', width, seed);
       const bare = await drive(undefined, width, seed);
       expect(lying.accepted).toBe(150);
-      // Before: 0.59-0.69, every refusal tested with a 1 s pause.
-      expect(ofCeiling(lying)).toBeGreaterThanOrEqual(0.72);
-      // What is left is the leaky bucket's own shape: bare 429s, same model, 0.75-0.87.
-      expect(ofCeiling(lying)).toBeGreaterThanOrEqual(0.85 * ofCeiling(bare));
+      // Before: 0.59-0.69, every refusal tested with a 1 s pause. Now 0.72-0.75: seed 11 fell
+      // from 0.77 to 0.72 when a failed growth probe went back to its start unless the server
+      // took 1.5 x it (rate-growth.ts), the cost of c50 no-headers 4.7 -> 1.5 % refused.
+      expect(ofCeiling(lying)).toBeGreaterThanOrEqual(0.7);
+      // What is left is the leaky bucket's own shape: bare 429s, same model, 0.75-0.90.
+      expect(ofCeiling(lying)).toBeGreaterThanOrEqual(0.78 * ofCeiling(bare));
       expect(lying.refused / (lying.accepted + lying.refused)).toBeLessThan(0.1);
     },
   );
