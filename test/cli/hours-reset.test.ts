@@ -6,9 +6,8 @@
  * limit of 20, a figure the server never named). Real CLI, loopback server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRecords, runOpenAiCompatible } from '../support/cli.js';
 import { type CompatibleServer, type Reply, startCompatibleServer } from '../support/openai-compatible.js';
-import { stopWorkFolder } from '../support/stop-work.js';
+import { runInFolder, stopWorkFolder } from '../support/stop-work.js';
 
 const NAMES = ['invoice', 'car-plate', 'vin'].flatMap((kind) => [1, 2, 3, 4].map((i) => `${kind}${i}.jpg`));
 const LIMIT = 4;
@@ -41,15 +40,7 @@ afterAll(async () => {
 describe('a request budget used up until a reset hours away', () => {
   it('fails the rest at once, naming the reset the server named, not a pause of reset ÷ limit', async () => {
     const out = `${work}/results.jsonl`;
-    await runOpenAiCompatible('inputs', {
-      pattern: 'pattern.json',
-      baseUrl: server.baseUrl,
-      out,
-      extra: ['--cache', 'off', '--concurrency', '2', '--no-progress'],
-      cwd: work,
-      timeoutMs: 60_000,
-    });
-    const records = await readRecords(out);
+    const records = await runInFolder(work, server.baseUrl, out, ['--concurrency', '2'], 60_000);
     expect(records).toHaveLength(NAMES.length);
     const failed = records.filter((r) => r.status !== 'ok');
     expect(failed.length).toBeGreaterThanOrEqual(NAMES.length - LIMIT - 1);

@@ -6,9 +6,8 @@
  * into the record). Real CLI, loopback server answering 400 (not retried: one call).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRecords, runOpenAiCompatible } from '../support/cli.js';
 import { startCompatibleServer } from '../support/openai-compatible.js';
-import { stopWorkFolder } from '../support/stop-work.js';
+import { runInFolder, stopWorkFolder } from '../support/stop-work.js';
 
 let work: string;
 const servers: Array<{ close(): Promise<void> }> = [];
@@ -28,14 +27,7 @@ async function messageFor(name: string, body: string): Promise<string> {
   }));
   servers.push(server);
   const out = `${work}/${name}.jsonl`;
-  await runOpenAiCompatible('inputs', {
-    pattern: 'pattern.json',
-    baseUrl: server.baseUrl,
-    out,
-    extra: ['--cache', 'off', '--no-progress'],
-    cwd: work,
-  });
-  const [record] = await readRecords(out);
+  const [record] = await runInFolder(work, server.baseUrl, out);
   return record?.error?.message ?? '';
 }
 

@@ -10,9 +10,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { noteQuotaRefusal, quotaStopped } from '../../src/flow/quota-stop.js';
 import type { RunRecord } from '../../src/pipeline/record.js';
 import { httpStatusError } from '../../src/providers/http-errors.js';
-import { readRecords, runOpenAiCompatible } from '../support/cli.js';
 import { type Reply, startCompatibleServer } from '../support/openai-compatible.js';
-import { stopWorkFolder } from '../support/stop-work.js';
+import { runInFolder, stopWorkFolder } from '../support/stop-work.js';
 
 const NAMES = ['invoice', 'car-plate', 'vin', 'construction'].flatMap((kind) =>
   [1, 2, 3, 4, 5].map((i) => `${kind}${i}.jpg`),
@@ -81,14 +80,8 @@ describe('a daily quota used up', () => {
     );
     servers.push(server);
     const out = `${work}/daily.jsonl`;
-    await runOpenAiCompatible('inputs', {
-      pattern: 'pattern.json',
-      baseUrl: server.baseUrl,
-      out,
-      extra: ['--cache', 'off', '--concurrency', '2', '--no-progress'],
-      cwd: work,
-    });
-    const unsent = stoppedUnsent(await readRecords(out), server.calls.length);
+    const records = await runInFolder(work, server.baseUrl, out, ['--concurrency', '2']);
+    const unsent = stoppedUnsent(records, server.calls.length);
     for (const r of unsent) {
       expect(r.attempts).toBe(0);
       expect(r.error?.message).toMatch(
@@ -131,21 +124,12 @@ describe('a daily quota used up', () => {
       );
       servers.push(server);
       const out = `${work}/${name}.jsonl`;
-      const run = () =>
-        runOpenAiCompatible('inputs', {
-          pattern: 'pattern.json',
-          baseUrl: server.baseUrl,
-          out,
-          extra: ['--cache', 'off', '--concurrency', '2', '--no-progress'],
-          cwd: work,
-        });
-      await run();
-      const unsent = stoppedUnsent(await readRecords(out), server.calls.length);
+      const run = () => runInFolder(work, server.baseUrl, out, ['--concurrency', '2']);
+      const unsent = stoppedUnsent(await run(), server.calls.length);
       expect(unsent[0]?.error?.message).toMatch(/one call tries again at about \d{4}-.* \(in 10 min\)/);
       // The quota is back (a new day, credit added): the same command reads the failed images.
       refusing = false;
-      await run();
-      expect((await readRecords(out)).filter((r) => r.status === 'ok')).toHaveLength(NAMES.length);
+      expect((await run()).filter((r) => r.status === 'ok')).toHaveLength(NAMES.length);
     },
   );
 
@@ -219,15 +203,7 @@ async function afterThreeAnswers(
   );
   servers.push(server);
   const out = `${work}/${name}.jsonl`;
-  await runOpenAiCompatible('inputs', {
-    pattern: 'pattern.json',
-    baseUrl: server.baseUrl,
-    out,
-    extra: ['--cache', 'off', '--concurrency', '2', '--no-progress', ...extra],
-    cwd: work,
-    timeoutMs: 60_000,
-  });
-  const records = await readRecords(out);
+  const records = await runInFolder(work, server.baseUrl, out, ['--concurrency', '2', ...extra], 60_000);
   expect(records).toHaveLength(NAMES.length);
   const failed = records.filter((r) => r.status !== 'ok');
   expect(failed.length).toBeGreaterThan(10);

@@ -5,9 +5,8 @@
  * waves, not one a second (trial of issue 10: 56 % of requests refused). Real CLI, loopback server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRecords, runOpenAiCompatible } from '../support/cli.js';
 import { type CompatibleServer, type Reply, startCompatibleServer } from '../support/openai-compatible.js';
-import { stopWorkFolder } from '../support/stop-work.js';
+import { runInFolder, stopWorkFolder } from '../support/stop-work.js';
 
 const NAMES = ['invoice', 'car-plate', 'vin'].flatMap((kind) => [1, 2, 3, 4].map((i) => `${kind}${i}.jpg`));
 /** How long the server refuses everything after its first refusal (ms). */
@@ -48,15 +47,13 @@ afterAll(async () => {
 describe('a 429 naming a wait shorter than the real one', () => {
   it('is distrusted once a refusal right after it disproves it: the waits grow, the refusals come in few waves', async () => {
     const out = `${work}/results.jsonl`;
-    await runOpenAiCompatible('inputs', {
-      pattern: 'pattern.json',
-      baseUrl: server.baseUrl,
+    const records = await runInFolder(
+      work,
+      server.baseUrl,
       out,
-      extra: ['--cache', 'off', '--concurrency', '4', '--no-progress', '--max-retry-wait', '60s'],
-      cwd: work,
-      timeoutMs: 60_000,
-    });
-    const records = await readRecords(out);
+      ['--concurrency', '4', '--max-retry-wait', '60s'],
+      60_000,
+    );
     expect(records.filter((r) => r.status === 'ok')).toHaveLength(NAMES.length);
     // A wave: refusals less than 500 ms after the one before. Believing "1s" each time sends
     // one every second of the 6.5 s (7 waves); growing 1, 2, 4 s: the first refusals, and

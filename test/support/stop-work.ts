@@ -1,6 +1,8 @@
 /** The working folder of the Ctrl-C tests: `inputs/` with corpus images, and a one-field JSON pattern. */
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { RunRecord } from '../../src/pipeline/record.js';
+import { readRecords, runOpenAiCompatible } from './cli.js';
 import { corpus, tempDir } from './images.js';
 
 /** A new temp folder holding `inputs/<name>` for each corpus image named, and `pattern.json`. */
@@ -22,4 +24,27 @@ export async function until(check: () => boolean): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;
+}
+
+/**
+ * `visionpipe run inputs --pattern pattern.json --cache off --no-progress …extra` in a
+ * folder made by `stopWorkFolder`, against the compatible server at `baseUrl`, writing
+ * `out`: the records it wrote, in order. `timeoutMs` bounds the run (runCli's default).
+ */
+export async function runInFolder(
+  work: string,
+  baseUrl: string,
+  out: string,
+  extra: readonly string[] = [],
+  timeoutMs?: number,
+): Promise<RunRecord[]> {
+  await runOpenAiCompatible('inputs', {
+    pattern: 'pattern.json',
+    baseUrl,
+    out,
+    extra: ['--cache', 'off', '--no-progress', ...extra],
+    cwd: work,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
+  return readRecords(out);
 }
