@@ -5,7 +5,8 @@
  *   many refusals; next step: --rpm / --max-retry-wait;
  * - a quota or billing refusal (`insufficient_quota`): not a rate, QUOTA_EXCEEDED at once,
  *   never counted among the run's 429s; next step: check the account.
- * Real CLI against a loopback OpenAI-compatible server (first call: quota; the rest: rate limit).
+ * Real CLI against a loopback OpenAI-compatible server (first call: quota, answered last; the
+ * rest: rate limit).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FailureReport } from '../../src/runs/failures.js';
@@ -19,9 +20,13 @@ let server: CompatibleServer;
 let work: string;
 
 beforeAll(async () => {
+  // The quota's answer comes last (held 6 s): a quota stops the provider's later calls, those
+  // waiting out a pacing refusal included (flow/quota-stop.ts), so the pacing image must have
+  // spent its 2 s budget before it arrives.
   server = await startCompatibleServer((_call, n) =>
     n === 1
       ? {
+          delayMs: 6000,
           status: 429,
           errorBody: {
             error: {
