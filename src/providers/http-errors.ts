@@ -132,12 +132,31 @@ function isQuotaError(status: number, info: ProviderErrorBody): boolean {
   if ((info.code && QUOTA_CODES.has(info.code)) || (info.type && QUOTA_CODES.has(info.type))) return true;
   // Anthropic answers 400 "Your credit balance is too low to access the Anthropic API".
   if (info.message && /credit balance is too low/i.test(info.message)) return true;
+  // Anthropic answers 400 "You have reached your specified API usage limits. You will
+  // regain access on 2027-01-01 at 00:00 UTC." (a spend limit set in the console): read as
+  // a bad request, every image was sent and refused (trial of issue 10). So are monthly
+  // usage limits worded in a 429.
+  if (info.message && USAGE_LIMIT.test(info.message)) return true;
   if (status !== 429) return false;
   if ((info.quotaIds ?? []).some((id) => /PerDay/i.test(id))) return true;
   // A limit per day worded in the message (Anthropic-style "would exceed your organization's
   // daily rate limit of 20 requests per day"): read as the request pace, its hours-long
   // Retry-After held every image not sent yet (trial of issue 10).
   return info.message !== undefined && DAILY_LIMIT.test(info.message);
+}
+
+/** A message naming an account's usage limit, with a date access comes back: a quota until then. */
+const USAGE_LIMIT = /\b(reached your (specified )?API usage limits?|monthly usage limit|regain access on)\b/i;
+
+/**
+ * The moment a usage-limit message says access comes back ("You will regain access on
+ * 2027-01-01 at 00:00 UTC"), as ms from `now`; undefined when it names none or it passed.
+ */
+export function regainAccessInMs(message: string | undefined, now = Date.now()): number | undefined {
+  const at = message?.match(/regain access on (\d{4}-\d\d-\d\d)(?: at (\d\d:\d\d)(?::\d\d)? UTC)?/i);
+  if (!at) return undefined;
+  const when = Date.parse(`${at[1]}T${at[2] ?? '00:00'}:00Z`);
+  return Number.isNaN(when) || when <= now ? undefined : when - now;
 }
 
 /** A 429 message naming a limit per day (not per minute): a quota, not pacing. */
@@ -254,7 +273,7 @@ export function httpStatusError(
     `${provider}: HTTP ${status}${label ? ` ${label}` : ''}${why}${said ? `: ${said}` : ''}`,
     secrets,
   );
-  const wait = parseRetryAfter(headers) ?? info.retryDelayMs;
+  const wait = parseRetryAfter(headers) ?? info.retryDelayMs ?? regainAccessInMs(info.message);
   const error = new VisionpipeError(code, message, {
     status,
     ...(wait === undefined || code === 'QUOTA_EXCEEDED' || over ? {} : { retryAfterMs: wait }),

@@ -90,6 +90,32 @@ describe('a daily quota used up', () => {
     }
   });
 
+  // Trial of issue 10 (10h): Anthropic's 400 for a usage limit set in its console was read as
+  // a bad request: every image was sent and refused (141 requests), the provider never stopped.
+  it("Anthropic's 400 'reached your specified API usage limits': later images fail unsent, naming the date access comes back", async () => {
+    const year = new Date().getUTCFullYear() + 1;
+    const body = {
+      type: 'error',
+      error: {
+        type: 'invalid_request_error',
+        message: `You have reached your specified API usage limits. You will regain access on ${year}-01-01 at 00:00 UTC.`,
+      },
+    };
+    const server = await startCompatibleServer(
+      (_call, n): Reply => (n <= 3 ? { content: '{"total": 1}' } : { status: 400, errorBody: body }),
+    );
+    servers.push(server);
+    const records = await runInFolder(work, server.baseUrl, `${work}/usage-limit.jsonl`, [
+      '--concurrency',
+      '2',
+    ]);
+    const unsent = stoppedUnsent(records, server.calls.length);
+    for (const r of unsent) {
+      expect(r.error?.code).toBe('QUOTA_EXCEEDED');
+      expect(r.error?.message).toMatch(new RegExp(`until about ${year}-01-01T00:00`));
+    }
+  });
+
   // Trial of issue 10 (10f): an Anthropic-style daily limit named only in the message, with
   // budget headers saying 0 left until midnight, was read as pacing; the images not sent yet
   // waited for that reset with no budget to end the wait, and the run never finished.

@@ -3,7 +3,7 @@ import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VisionpipeError } from '../../src/errors.js';
 import { closeAllAgents, httpRequest, requestJson } from '../../src/providers/http.js';
-import { httpStatusError, readErrorBody } from '../../src/providers/http-errors.js';
+import { httpStatusError, readErrorBody, regainAccessInMs } from '../../src/providers/http-errors.js';
 import { redactSecrets } from '../../src/providers/secrets.js';
 import { startServer, type TestServer } from '../support/http.js';
 
@@ -206,6 +206,25 @@ describe('status mapping', () => {
       false,
     ],
     [
+      400,
+      {
+        type: 'error',
+        error: {
+          type: 'invalid_request_error',
+          message:
+            'You have reached your specified API usage limits. You will regain access on 2099-01-01 at 00:00 UTC.',
+        },
+      },
+      'QUOTA_EXCEEDED',
+      false,
+    ],
+    [
+      429,
+      { error: { type: 'rate_limit_error', message: 'You have hit your monthly usage limit.' } },
+      'QUOTA_EXCEEDED',
+      false,
+    ],
+    [
       403,
       { success: false, error: { code: 'rate_limit_exceeded', message: 'Rate limit exceeded' } },
       'RATE_LIMITED',
@@ -318,6 +337,17 @@ describe('status mapping', () => {
     expect(httpStatusError('gemini', 429, {}, body('GenerateRequestsPerMinutePerProjectPerModel')).code).toBe(
       'RATE_LIMITED',
     );
+  });
+
+  it("reads when access comes back from Anthropic's usage-limit words, as ms from now", () => {
+    const now = Date.parse('2026-12-01T12:00:00Z');
+    const said =
+      'You have reached your specified API usage limits. You will regain access on 2027-01-01 at 00:00 UTC.';
+    expect(regainAccessInMs(said, now)).toBe(Date.parse('2027-01-01T00:00:00Z') - now);
+    expect(regainAccessInMs('You will regain access on 2026-12-03.', now)).toBe(36 * 3_600_000);
+    // A date gone by, or none: no reset named.
+    expect(regainAccessInMs('You will regain access on 2026-11-30 at 00:00 UTC.', now)).toBeUndefined();
+    expect(regainAccessInMs('Rate limit reached', now)).toBeUndefined();
   });
 
   it('reads the error bodies of every provider into one shape', () => {
